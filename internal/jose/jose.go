@@ -1,0 +1,357 @@
+// Package jose owns the small part of JOSE that Cairn needs on its hot paths:
+// compact JWS signing and verification (RFC 7515 §3.1, §5.2) with an
+// algorithm allow-list, and public JWKs for EC P-256/P-384 and OKP Ed25519
+// (RFC 7517, RFC 7518 §6.2, RFC 8037), including RFC 7638 thumbprints.
+//
+// It is deliberately strict: "none" and unknown algorithms are refused, the
+// algorithm must fit the key, base64url must be unpadded and canonical, and
+// "crit" headers are refused because Cairn understands none. Private key
+// files are the business of internal/keys, which uses jwx.
+package jose
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"math/big"
+	"strings"
+)
+
+// Alg is a JWS algorithm name (RFC 7518 §3.1, RFC 8037 §3.1).
+type Alg string
+
+// The algorithms Cairn signs and verifies. ES256 is the baseline.
+const (
+	ES256 Alg = "ES256"
+	ES384 Alg = "ES384"
+	EdDSA Alg = "EdDSA"
+)
+
+// DefaultAlgs is the allow-list used when a caller passes none.
+var DefaultAlgs = []Alg{ES256, ES384, EdDSA}
+
+// MaxCompactLen bounds any compact JWS accepted by Parse (64 KiB).
+const MaxCompactLen = 64 << 10
+
+// Errors returned at the package boundary. Callers match them with errors.Is.
+var (
+	ErrMalformed       = errors.New("jose: malformed JWS")
+	ErrTooLarge        = errors.New("jose: JWS exceeds size limit")
+	ErrAlgNotAllowed   = errors.New("jose: algorithm not allowed")
+	ErrAlgKeyMismatch  = errors.New("jose: algorithm does not fit the key")
+	ErrBadSignature    = errors.New("jose: signature verification failed")
+	ErrUnsupportedKey  = errors.New("jose: unsupported key type")
+	ErrCritUnsupported = errors.New("jose: crit header parameters are not supported")
+	ErrBadJWK          = errors.New("jose: invalid JWK")
+	ErrPrivateKeyInJWK = errors.New("jose: JWK contains private key material")
+	ErrWrongType       = errors.New("jose: unexpected typ header")
+)
+
+// B64 is unpadded base64url (RFC 7515 §2), the only encoding JWS allows.
+var B64 = base64.RawURLEncoding.Strict()
+
+// DecodeSegment decodes unpadded, canonical base64url. Padding, the
+// standard alphabet and non-zero trailing bits are all refused, so one
+// value has exactly one encoding.
+func DecodeSegment(s string) ([]byte, error) {
+	if strings.ContainsAny(s, "=+/ \n\r\t") {
+		return nil, fmt.Errorf("%w: base64url segment has padding or foreign characters", ErrMalformed)
+	}
+	b, err := B64.DecodeString(s)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	return b, nil
+}
+
+// AlgForPublicKey returns the one algorithm Cairn uses with a public key.
+func AlgForPublicKey(pub crypto.PublicKey) (Alg, error) {
+	switch k := pub.(type) {
+	case *ecdsa.PublicKey:
+		switch k.Curve {
+		case elliptic.P256():
+			return ES256, nil
+		case elliptic.P384():
+			return ES384, nil
+		}
+	case ed25519.PublicKey:
+		if len(k) == ed25519.PublicKeySize {
+			return EdDSA, nil
+		}
+	}
+	return "", fmt.Errorf("%w: %T", ErrUnsupportedKey, pub)
+}
+
+// Signer signs JWS with a crypto.Signer whose algorithm is derived from its
+// public key, so the alg header can never disagree with the key.
+type Signer struct {
+	key   crypto.Signer
+	alg   Alg
+	rand  io.Reader
+	keyID string
+}
+
+// NewSigner wraps key. rnd may be nil (crypto/rand is used); tests inject it.
+func NewSigner(key crypto.Signer, rnd io.Reader) (*Signer, error) {
+	if key == nil {
+		return nil, fmt.Errorf("%w: nil signer", ErrUnsupportedKey)
+	}
+	alg, err := AlgForPublicKey(key.Public())
+	if err != nil {
+		return nil, err
+	}
+	if rnd == nil {
+		rnd = rand.Reader
+	}
+	return &Signer{key: key, alg: alg, rand: rnd}, nil
+}
+
+// WithKeyID returns a copy of s that puts kid in every header it signs.
+func (s *Signer) WithKeyID(kid string) *Signer {
+	c := *s
+	c.keyID = kid
+	return &c
+}
+
+// Alg is the algorithm this signer uses.
+func (s *Signer) Alg() Alg { return s.alg }
+
+// KeyID is the kid this signer puts in headers, or "".
+func (s *Signer) KeyID() string { return s.keyID }
+
+// Public returns the signer's public key.
+func (s *Signer) Public() crypto.PublicKey { return s.key.Public() }
+
+// Sign produces a compact JWS over payload. header holds extra protected
+// header parameters (typ, jwk, …); alg (and kid, if set) are always this
+// signer's and cannot be overridden.
+func (s *Signer) Sign(header map[string]any, payload []byte) (string, error) {
+	h := make(map[string]any, len(header)+2)
+	for k, v := range header {
+		h[k] = v
+	}
+	h["alg"] = string(s.alg)
+	if s.keyID != "" {
+		h["kid"] = s.keyID
+	}
+	hb, err := json.Marshal(h)
+	if err != nil {
+		return "", fmt.Errorf("jose: encode header: %w", err)
+	}
+	var sb strings.Builder
+	sb.Grow(B64.EncodedLen(len(hb)) + B64.EncodedLen(len(payload)) + 120)
+	sb.WriteString(B64.EncodeToString(hb))
+	sb.WriteByte('.')
+	sb.WriteString(B64.EncodeToString(payload))
+	sig, err := s.signRaw([]byte(sb.String()))
+	if err != nil {
+		return "", err
+	}
+	sb.WriteByte('.')
+	sb.WriteString(B64.EncodeToString(sig))
+	return sb.String(), nil
+}
+
+func (s *Signer) signRaw(input []byte) ([]byte, error) {
+	switch s.alg {
+	case EdDSA:
+		sig, err := s.key.Sign(s.rand, input, crypto.Hash(0))
+		if err != nil {
+			return nil, fmt.Errorf("jose: sign: %w", err)
+		}
+		return sig, nil
+	case ES256, ES384:
+		h, size := hashFor(s.alg)
+		h.Write(input)
+		der, err := s.key.Sign(s.rand, h.Sum(nil), hashID(s.alg))
+		if err != nil {
+			return nil, fmt.Errorf("jose: sign: %w", err)
+		}
+		return derToRaw(der, size)
+	}
+	return nil, ErrAlgNotAllowed
+}
+
+func hashFor(a Alg) (hash.Hash, int) {
+	if a == ES384 {
+		return sha512.New384(), 48
+	}
+	return sha256.New(), 32
+}
+
+func hashID(a Alg) crypto.Hash {
+	if a == ES384 {
+		return crypto.SHA384
+	}
+	return crypto.SHA256
+}
+
+// derToRaw converts an ASN.1 ECDSA signature to the fixed-size R||S form
+// JWS uses (RFC 7518 §3.4).
+func derToRaw(der []byte, size int) ([]byte, error) {
+	var sig struct{ R, S *big.Int }
+	if err := unmarshalECDSASig(der, &sig.R, &sig.S); err != nil {
+		return nil, err
+	}
+	out := make([]byte, 2*size)
+	sig.R.FillBytes(out[:size])
+	sig.S.FillBytes(out[size:])
+	return out, nil
+}
+
+// Header is the decoded protected header of a JWS. Raw keeps every
+// parameter for callers that need more (jwk, x5c, …).
+type Header struct {
+	Alg Alg
+	Typ string
+	Kid string
+	Raw map[string]json.RawMessage
+}
+
+// JWS is a parsed, not yet verified, compact JWS.
+type JWS struct {
+	Header       Header
+	Payload      []byte
+	signingInput string
+	signature    []byte
+}
+
+// SigningInput returns "base64url(header).base64url(payload)".
+func (j *JWS) SigningInput() string { return j.signingInput }
+
+// Parse splits and decodes a compact JWS without verifying it.
+// It refuses oversize input, padded base64url, unknown crit parameters and
+// headers that are not a JSON object with a string alg.
+func Parse(compact string) (*JWS, error) {
+	if len(compact) > MaxCompactLen {
+		return nil, ErrTooLarge
+	}
+	d1 := strings.IndexByte(compact, '.')
+	if d1 < 0 {
+		return nil, fmt.Errorf("%w: expected three dot-separated parts", ErrMalformed)
+	}
+	d2 := strings.IndexByte(compact[d1+1:], '.')
+	if d2 < 0 {
+		return nil, fmt.Errorf("%w: expected three dot-separated parts", ErrMalformed)
+	}
+	d2 += d1 + 1
+	if strings.IndexByte(compact[d2+1:], '.') >= 0 {
+		return nil, fmt.Errorf("%w: expected three dot-separated parts", ErrMalformed)
+	}
+	hb, err := DecodeSegment(compact[:d1])
+	if err != nil {
+		return nil, fmt.Errorf("header: %w", err)
+	}
+	payload, err := DecodeSegment(compact[d1+1 : d2])
+	if err != nil {
+		return nil, fmt.Errorf("payload: %w", err)
+	}
+	sig, err := DecodeSegment(compact[d2+1:])
+	if err != nil {
+		return nil, fmt.Errorf("signature: %w", err)
+	}
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(hb, &raw); err != nil || raw == nil {
+		return nil, fmt.Errorf("%w: header is not a JSON object", ErrMalformed)
+	}
+	h := Header{Raw: raw}
+	if err := stringParam(raw, "alg", (*string)(&h.Alg)); err != nil || h.Alg == "" {
+		return nil, fmt.Errorf("%w: header needs a string alg", ErrMalformed)
+	}
+	if err := stringParam(raw, "typ", &h.Typ); err != nil {
+		return nil, fmt.Errorf("%w: typ must be a string", ErrMalformed)
+	}
+	if err := stringParam(raw, "kid", &h.Kid); err != nil {
+		return nil, fmt.Errorf("%w: kid must be a string", ErrMalformed)
+	}
+	if _, ok := raw["crit"]; ok {
+		return nil, ErrCritUnsupported
+	}
+	return &JWS{Header: h, Payload: payload, signingInput: compact[:d2], signature: sig}, nil
+}
+
+func stringParam(raw map[string]json.RawMessage, name string, dst *string) error {
+	v, ok := raw[name]
+	if !ok {
+		return nil
+	}
+	return json.Unmarshal(v, dst)
+}
+
+// Verify checks the signature with pub. The header alg must be in allowed
+// (DefaultAlgs when empty) and must be the algorithm of pub's key type.
+func (j *JWS) Verify(pub crypto.PublicKey, allowed []Alg) error {
+	if len(allowed) == 0 {
+		allowed = DefaultAlgs
+	}
+	ok := false
+	for _, a := range allowed {
+		if a == j.Header.Alg {
+			ok = true
+			break
+		}
+	}
+	if !ok {
+		return fmt.Errorf("%w: %q", ErrAlgNotAllowed, j.Header.Alg)
+	}
+	keyAlg, err := AlgForPublicKey(pub)
+	if err != nil {
+		return err
+	}
+	if keyAlg != j.Header.Alg {
+		return fmt.Errorf("%w: header says %s, key needs %s", ErrAlgKeyMismatch, j.Header.Alg, keyAlg)
+	}
+	return verifyRaw(keyAlg, pub, []byte(j.signingInput), j.signature)
+}
+
+// VerifyRaw checks a JWS signature over input; exported for benchmarks and
+// for the JSON serialization, which signs the same input.
+func verifyRaw(alg Alg, pub crypto.PublicKey, input, sig []byte) error {
+	switch alg {
+	case EdDSA:
+		if !ed25519.Verify(pub.(ed25519.PublicKey), input, sig) {
+			return ErrBadSignature
+		}
+		return nil
+	case ES256, ES384:
+		h, size := hashFor(alg)
+		if len(sig) != 2*size {
+			return fmt.Errorf("%w: ECDSA signature has %d bytes, want %d", ErrBadSignature, len(sig), 2*size)
+		}
+		h.Write(input)
+		r := new(big.Int).SetBytes(sig[:size])
+		s := new(big.Int).SetBytes(sig[size:])
+		if !ecdsa.Verify(pub.(*ecdsa.PublicKey), h.Sum(nil), r, s) {
+			return ErrBadSignature
+		}
+		return nil
+	}
+	return ErrAlgNotAllowed
+}
+
+// ParseAndVerify parses compact, checks typ (when wantTyp is not empty,
+// compared case-insensitively as RFC 7515 §4.1.9 allows for media types)
+// and verifies it with pub.
+func ParseAndVerify(compact string, pub crypto.PublicKey, wantTyp string, allowed []Alg) (*JWS, error) {
+	j, err := Parse(compact)
+	if err != nil {
+		return nil, err
+	}
+	if wantTyp != "" && !strings.EqualFold(j.Header.Typ, wantTyp) {
+		return nil, fmt.Errorf("%w: got %q, want %q", ErrWrongType, j.Header.Typ, wantTyp)
+	}
+	if err := j.Verify(pub, allowed); err != nil {
+		return nil, err
+	}
+	return j, nil
+}

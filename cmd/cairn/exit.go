@@ -1,0 +1,56 @@
+package main
+
+import (
+	"errors"
+	"strings"
+)
+
+// Exit codes, documented in the root command's help. They are part of the
+// CLI contract: scripts at issuing desks branch on them.
+const (
+	ExitOK            = 0
+	ExitFailure       = 1
+	ExitUsage         = 2
+	ExitInvalid       = 3
+	ExitUntrusted     = 4
+	ExitExpired       = 5
+	ExitRevoked       = 6
+	ExitSuspended     = 7
+	ExitNotAuthorized = 8
+)
+
+// exitError carries an exit code with the error that caused it.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+// withExit tags err with an exit code; nil stays nil.
+func withExit(code int, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &exitError{code: code, err: err}
+}
+
+// usageError tags err as a usage error (exit 2).
+func usageError(err error) error { return withExit(ExitUsage, err) }
+
+// exitCode maps an error to the process exit code.
+func exitCode(err error) int {
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
+	// cobra reports unknown commands and argument-count errors as plain errors.
+	msg := err.Error()
+	if strings.HasPrefix(msg, "unknown command") || strings.HasPrefix(msg, "accepts ") ||
+		strings.HasPrefix(msg, "requires ") || strings.Contains(msg, "unknown flag") ||
+		strings.HasPrefix(msg, "required flag") {
+		return ExitUsage
+	}
+	return ExitFailure
+}

@@ -1,0 +1,85 @@
+// Command cairn is the single binary of Cairn: keys, credentials, the trust
+// registry, the issuer, the wallet agent and the verifier. It only wires
+// cobra commands to the library packages and maps errors to exit codes
+// (see exit.go); all logic lives in importable packages.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+// env is what commands get from the process instead of reaching for
+// globals, so tests can run commands in-process.
+type env struct {
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+	getenv func(string) string
+}
+
+func newRootCmd(e *env) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "cairn",
+		Short: "Accretionary identity: keys, SD-JWT VCs, trust registry, issuer, wallet, verifier",
+		Long: `cairn is the command-line tool of Cairn, an identity wallet backend and
+verifier for people on the move. Issuers attach SD-JWT verifiable
+credentials to a migrant-held DID; verifiers check selective-disclosure
+presentations against a signed trust registry.
+
+Exit codes:
+  0  success (for verify: the credential is valid)
+  1  failure (I/O, storage, unexpected)
+  2  usage error (bad flags or arguments, unreadable input)
+  3  invalid (signature, format, disclosure or key binding checks failed)
+  4  untrusted issuer (neither pinned nor trusted)
+  5  expired or not yet valid
+  6  revoked
+  7  suspended
+  8  issuer not authorized for this credential type`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetIn(e.stdin)
+	root.SetOut(e.stdout)
+	root.SetErr(e.stderr)
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return usageError(err)
+	})
+	for _, c := range commandSet(e) {
+		root.AddCommand(c)
+	}
+	return root
+}
+
+// commandSet lists the command groups; each group owns its own file.
+func commandSet(e *env) []*cobra.Command {
+	return []*cobra.Command{
+		// command groups are added here, one line each
+	}
+}
+
+// run executes the CLI and returns the process exit code.
+func run(ctx context.Context, args []string, e *env) int {
+	root := newRootCmd(e)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	fmt.Fprintln(e.stderr, "cairn:", err)
+	return exitCode(err)
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv})
+	stop()
+	os.Exit(code)
+}

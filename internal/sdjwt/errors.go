@@ -24,11 +24,14 @@ var (
 	ErrKeyBindingUnexpected   = errors.New("sdjwt: key binding JWT present but not requested")
 	ErrHolderKey              = errors.New("sdjwt: no usable cnf.jwk holder key")
 	ErrKeyBinding             = errors.New("sdjwt: key binding JWT invalid")
-	ErrNonce                  = errors.New("sdjwt: key binding nonce mismatch")
-	ErrAudience               = errors.New("sdjwt: key binding audience mismatch")
-	ErrSDHash                 = errors.New("sdjwt: key binding sd_hash mismatch")
-	ErrKBTime                 = errors.New("sdjwt: key binding iat outside the accepted window")
-	ErrPath                   = errors.New("sdjwt: invalid claim path")
+	// ErrKeyBindingType is wrapped together with ErrKeyBinding when the
+	// KB-JWT's typ is not exactly kb+jwt.
+	ErrKeyBindingType = errors.New("sdjwt: key binding JWT typ is not kb+jwt")
+	ErrNonce          = errors.New("sdjwt: key binding nonce mismatch")
+	ErrAudience       = errors.New("sdjwt: key binding audience mismatch")
+	ErrSDHash         = errors.New("sdjwt: key binding sd_hash mismatch")
+	ErrKBTime         = errors.New("sdjwt: key binding iat outside the accepted window")
+	ErrPath           = errors.New("sdjwt: invalid claim path")
 )
 
 var codes = []struct {
@@ -39,6 +42,7 @@ var codes = []struct {
 	{ErrTooLarge, "too_large"},
 	{ErrSignature, "invalid_signature"},
 	{ErrAlgorithm, "algorithm_not_allowed"},
+	{ErrKeyBindingType, "key_binding_wrong_typ"},
 	{ErrType, "wrong_typ"},
 	{ErrHashAlg, "unsupported_sd_alg"},
 	{ErrDuplicateDigest, "duplicate_digest"},

@@ -1,0 +1,193 @@
+package sdjwt
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/cairn-id/cairn/internal/jose"
+)
+
+// Default limits (see Limits).
+const (
+	DefaultMaxTokenLen      = 256 << 10
+	DefaultMaxDisclosures   = 512
+	DefaultMaxDisclosureLen = 16 << 10
+	DefaultMaxDepth         = 32
+)
+
+// HashAlg is the only _sd_alg this package issues and accepts (§4.1.1).
+const HashAlg = "sha-256"
+
+func (l Limits) withDefaults() Limits {
+	if l.MaxTokenLen <= 0 {
+		l.MaxTokenLen = DefaultMaxTokenLen
+	}
+	if l.MaxDisclosures <= 0 {
+		l.MaxDisclosures = DefaultMaxDisclosures
+	}
+	if l.MaxDisclosureLen <= 0 {
+		l.MaxDisclosureLen = DefaultMaxDisclosureLen
+	}
+	if l.MaxDepth <= 0 {
+		l.MaxDepth = DefaultMaxDepth
+	}
+	return l
+}
+
+// Parse splits a compact SD-JWT or SD-JWT+KB (§4, §5) and decodes the
+// issuer JWT's header and payload and every disclosure. It verifies no
+// signature. The serialization must end with "~" (SD-JWT) or with a
+// KB-JWT (SD-JWT+KB); empty disclosures and padded base64url are refused.
+func Parse(serialized string, lim Limits) (*SDJWT, error) {
+	t, _, _, err := parse(serialized, lim.withDefaults())
+	return t, err
+}
+
+// parse is Parse that also returns the parsed issuer JWS and KB-JWT (nil
+// when absent), so Verify decodes each only once.
+func parse(serialized string, lim Limits) (*SDJWT, *jose.JWS, *jose.JWS, error) {
+	if len(serialized) > lim.MaxTokenLen {
+		return nil, nil, nil, fmt.Errorf("%w: serialization is %d bytes, limit %d", ErrTooLarge, len(serialized), lim.MaxTokenLen)
+	}
+	first := strings.IndexByte(serialized, '~')
+	if first < 0 {
+		return nil, nil, nil, fmt.Errorf("%w: no '~' separator", ErrMalformed)
+	}
+	last := strings.LastIndexByte(serialized, '~')
+	t := &SDJWT{IssuerJWT: serialized[:first], KBJWT: serialized[last+1:]}
+
+	jws, err := jose.Parse(t.IssuerJWT)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("%w: issuer JWT: %w", joseToSentinel(err), err)
+	}
+	t.Header = jws.Header
+	if t.Payload, err = decodeObject(jws.Payload); err != nil {
+		return nil, nil, nil, fmt.Errorf("%w: issuer JWT payload: %v", ErrMalformed, err)
+	}
+
+	if first < last {
+		middle := serialized[first+1 : last]
+		n := strings.Count(middle, "~") + 1
+		if n > lim.MaxDisclosures {
+			return nil, nil, nil, fmt.Errorf("%w: %d disclosures, limit %d", ErrTooLarge, n, lim.MaxDisclosures)
+		}
+		t.Disclosures = make([]*Disclosure, 0, n)
+		for _, enc := range strings.Split(middle, "~") {
+			d, err := decodeDisclosure(enc, lim)
+			if err != nil {
+				return nil, nil, nil, fmt.Errorf("disclosure %d: %w", len(t.Disclosures)+1, err)
+			}
+			t.Disclosures = append(t.Disclosures, d)
+		}
+	}
+
+	var kb *jose.JWS
+	if t.KBJWT != "" {
+		if kb, err = jose.Parse(t.KBJWT); err != nil {
+			return nil, nil, nil, fmt.Errorf("%w: key binding JWT: %w", joseToSentinel(err), err)
+		}
+	}
+	return t, jws, kb, nil
+}
+
+func joseToSentinel(err error) error {
+	if errors.Is(err, jose.ErrTooLarge) {
+		return ErrTooLarge
+	}
+	return ErrMalformed
+}
+
+// decodeDisclosure decodes one encoded disclosure (§4.2) and computes its
+// digest over the exact encoded bytes (§4.2.3).
+func decodeDisclosure(enc string, lim Limits) (*Disclosure, error) {
+	if enc == "" {
+		return nil, fmt.Errorf("%w: empty disclosure", ErrMalformed)
+	}
+	if len(enc) > lim.MaxDisclosureLen {
+		return nil, fmt.Errorf("%w: disclosure is %d bytes, limit %d", ErrTooLarge, len(enc), lim.MaxDisclosureLen)
+	}
+	raw, err := jose.DecodeSegment(enc)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	v, err := decodeJSON(raw)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	arr, ok := v.([]any)
+	if !ok || (len(arr) != 2 && len(arr) != 3) {
+		return nil, fmt.Errorf("%w: disclosure is not a JSON array of 2 or 3 elements", ErrMalformed)
+	}
+	d := &Disclosure{Encoded: enc, Digest: digestOf(enc)}
+	if d.Salt, ok = arr[0].(string); !ok {
+		return nil, fmt.Errorf("%w: disclosure salt is not a string", ErrMalformed)
+	}
+	if len(arr) == 2 {
+		d.IsArray, d.Value = true, arr[1]
+		return d, nil
+	}
+	if d.Name, ok = arr[1].(string); !ok {
+		return nil, fmt.Errorf("%w: disclosure claim name is not a string", ErrMalformed)
+	}
+	d.Value = arr[2]
+	return d, nil
+}
+
+// decodeJSON decodes exactly one JSON value, keeping numbers as json.Number
+// so that large integers survive.
+func decodeJSON(b []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errors.New("trailing data after JSON value")
+	}
+	return v, nil
+}
+
+func decodeObject(b []byte) (map[string]any, error) {
+	v, err := decodeJSON(b)
+	if err != nil {
+		return nil, err
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, errors.New("not a JSON object")
+	}
+	return m, nil
+}
+
+func digestOf(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return jose.B64.EncodeToString(sum[:])
+}
+
+// String returns the compact serialization <JWT>~<D1>~…~<Dn>~[<KB-JWT>].
+func (t *SDJWT) String() string {
+	var sb strings.Builder
+	n := len(t.IssuerJWT) + 1 + len(t.KBJWT)
+	for _, d := range t.Disclosures {
+		n += len(d.Encoded) + 1
+	}
+	sb.Grow(n)
+	sb.WriteString(t.IssuerJWT)
+	sb.WriteByte('~')
+	for _, d := range t.Disclosures {
+		sb.WriteString(d.Encoded)
+		sb.WriteByte('~')
+	}
+	sb.WriteString(t.KBJWT)
+	return sb.String()
+}
+
+// SDHash is the KB-JWT sd_hash (§4.3.1): base64url(SHA-256) of the ASCII
+// bytes of the SD-JWT without its KB-JWT, "<JWT>~D1~…~Dn~".
+func SDHash(withoutKB string) string { return digestOf(withoutKB) }

@@ -1,0 +1,215 @@
+package sdjwt
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// processor runs the payload processing of §7.1 steps 3–5 over a decoded
+// payload: it replaces digests with the disclosed claims, drops undisclosed
+// array elements and reserved members, and enforces that every digest
+// appears once, every disclosure is used once, and no claim name collides.
+// It never mutates its input: every container in the output is new.
+type processor struct {
+	discs    []*Disclosure
+	byDigest map[string]int
+	used     []bool
+	seen     map[string]struct{}
+	maxDepth int
+	segs     []string // JSON Pointer segments (unescaped) of the current position
+}
+
+// process returns the processed payload and sets Path on every disclosure.
+func process(payload map[string]any, discs []*Disclosure, lim Limits) (map[string]any, error) {
+	lim = lim.withDefaults()
+	if alg, ok := payload["_sd_alg"]; ok {
+		if s, isStr := alg.(string); !isStr || s != HashAlg {
+			return nil, fmt.Errorf("%w: %v", ErrHashAlg, alg)
+		}
+	}
+	p := &processor{
+		discs:    discs,
+		byDigest: make(map[string]int, len(discs)),
+		used:     make([]bool, len(discs)),
+		seen:     make(map[string]struct{}, len(discs)+8),
+		maxDepth: lim.MaxDepth,
+		segs:     make([]string, 0, 8),
+	}
+	for i, d := range discs {
+		if _, dup := p.byDigest[d.Digest]; dup {
+			return nil, fmt.Errorf("%w: %s", ErrDuplicateDisclosure, d.Digest)
+		}
+		p.byDigest[d.Digest] = i
+	}
+	out, err := p.object(payload, 1)
+	if err != nil {
+		return nil, err
+	}
+	for i, u := range p.used {
+		if !u {
+			return nil, fmt.Errorf("%w: %s", ErrUnreferencedDisclosure, discs[i].Digest)
+		}
+	}
+	delete(out, "_sd_alg")
+	return out, nil
+}
+
+func (p *processor) pointer(last string) string {
+	var sb strings.Builder
+	for _, s := range p.segs {
+		sb.WriteByte('/')
+		sb.WriteString(escapePointer(s))
+	}
+	sb.WriteByte('/')
+	sb.WriteString(escapePointer(last))
+	return sb.String()
+}
+
+func escapePointer(s string) string {
+	if !strings.ContainsAny(s, "~/") {
+		return s
+	}
+	return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
+}
+
+// claimDigest records a digest found in the payload or a disclosure and
+// returns the disclosure it names, or -1 for a decoy.
+func (p *processor) claimDigest(d string) (int, error) {
+	if _, dup := p.seen[d]; dup {
+		return -1, fmt.Errorf("%w: %s", ErrDuplicateDigest, d)
+	}
+	p.seen[d] = struct{}{}
+	i, ok := p.byDigest[d]
+	if !ok {
+		return -1, nil
+	}
+	p.used[i] = true
+	return i, nil
+}
+
+func (p *processor) value(v any, seg string, depth int) (any, error) {
+	switch c := v.(type) {
+	case map[string]any:
+		p.segs = append(p.segs, seg)
+		out, err := p.object(c, depth+1)
+		p.segs = p.segs[:len(p.segs)-1]
+		return out, err
+	case []any:
+		p.segs = append(p.segs, seg)
+		out, err := p.array(c, depth+1)
+		p.segs = p.segs[:len(p.segs)-1]
+		return out, err
+	}
+	return v, nil
+}
+
+func (p *processor) object(in map[string]any, depth int) (map[string]any, error) {
+	if depth > p.maxDepth {
+		return nil, fmt.Errorf("%w: nesting deeper than %d", ErrTooLarge, p.maxDepth)
+	}
+	out := make(map[string]any, len(in))
+	for k, v := range in {
+		switch k {
+		case "_sd":
+			continue
+		case "...":
+			return nil, fmt.Errorf(`%w: "..." member outside an array element`, ErrReservedClaim)
+		}
+		pv, err := p.value(v, k, depth)
+		if err != nil {
+			return nil, err
+		}
+		out[k] = pv
+	}
+	sdv, ok := in["_sd"]
+	if !ok {
+		return out, nil
+	}
+	digests, ok := sdv.([]any)
+	if !ok {
+		return nil, fmt.Errorf("%w: _sd is not an array", ErrReservedClaim)
+	}
+	for _, dv := range digests {
+		ds, ok := dv.(string)
+		if !ok {
+			return nil, fmt.Errorf("%w: _sd holds a non-string", ErrReservedClaim)
+		}
+		i, err := p.claimDigest(ds)
+		if err != nil {
+			return nil, err
+		}
+		if i < 0 {
+			continue
+		}
+		d := p.discs[i]
+		if d.IsArray {
+			return nil, fmt.Errorf("%w: array-element disclosure %s referenced from _sd", ErrDisclosure, d.Digest)
+		}
+		if d.Name == "_sd" || d.Name == "..." {
+			return nil, fmt.Errorf("%w: disclosure names %q", ErrReservedClaim, d.Name)
+		}
+		if _, exists := out[d.Name]; exists {
+			return nil, fmt.Errorf("%w: %q", ErrClaimCollision, d.Name)
+		}
+		d.Path = p.pointer(d.Name)
+		pv, err := p.value(d.Value, d.Name, depth)
+		if err != nil {
+			return nil, err
+		}
+		out[d.Name] = pv
+	}
+	return out, nil
+}
+
+func (p *processor) array(in []any, depth int) ([]any, error) {
+	if depth > p.maxDepth {
+		return nil, fmt.Errorf("%w: nesting deeper than %d", ErrTooLarge, p.maxDepth)
+	}
+	out := make([]any, 0, len(in))
+	for _, el := range in {
+		if m, ok := el.(map[string]any); ok {
+			if dv, has := m["..."]; has {
+				if len(m) != 1 {
+					return nil, fmt.Errorf(`%w: array element {"...": …} has other members`, ErrReservedClaim)
+				}
+				ds, ok := dv.(string)
+				if !ok {
+					return nil, fmt.Errorf(`%w: "..." is not a string digest`, ErrReservedClaim)
+				}
+				i, err := p.claimDigest(ds)
+				if err != nil {
+					return nil, err
+				}
+				if i < 0 {
+					continue // decoy or undisclosed: the element is removed
+				}
+				d := p.discs[i]
+				if !d.IsArray {
+					return nil, fmt.Errorf("%w: object-property disclosure %s referenced from an array", ErrDisclosure, d.Digest)
+				}
+				idx := strconv.Itoa(len(out))
+				d.Path = p.pointer(idx)
+				pv, err := p.value(d.Value, idx, depth)
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, pv)
+				continue
+			}
+		}
+		pv, err := p.value(el, strconv.Itoa(len(out)), depth)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, pv)
+	}
+	return out, nil
+}
+
+// Process runs the holder-side processing of §7.1 steps 3–5 without any
+// signature check: it returns the claims the disclosures reveal and sets
+// each Disclosure.Path. It applies the same structural checks as Verify.
+func (t *SDJWT) Process() (map[string]any, error) {
+	return process(t.Payload, t.Disclosures, Limits{})
+}

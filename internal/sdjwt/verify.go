@@ -1,0 +1,216 @@
+package sdjwt
+
+import (
+	"crypto"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/cairn-id/cairn/internal/jose"
+)
+
+// Defaults for VerifyOptions.
+const (
+	DefaultKBMaxAge  = 5 * time.Minute
+	DefaultClockSkew = time.Minute
+)
+
+// KBTyp is the required typ of a Key Binding JWT (§4.3).
+const KBTyp = "kb+jwt"
+
+// Verify runs the verifier's algorithm of RFC 9901 §7.1 and §7.3 on a
+// compact SD-JWT or SD-JWT+KB: issuer signature (typ, algorithm allow-list,
+// key fit), _sd_alg, digest and disclosure bookkeeping, claim processing,
+// exp/nbf/iat, and key binding when opts.RequireKeyBinding is set. Every
+// error wraps one of the package's sentinels.
+func Verify(serialized string, opts VerifyOptions) (*Verified, error) {
+	if opts.IssuerKey == nil || opts.Now == nil {
+		return nil, errors.New("sdjwt: VerifyOptions needs IssuerKey and Now")
+	}
+	lim := opts.Limits.withDefaults()
+	t, jws, kbJWS, err := parse(serialized, lim)
+	if err != nil {
+		return nil, err
+	}
+	// Key binding policy first: it needs no crypto and tells the caller
+	// exactly what is wrong with the presentation's shape.
+	if opts.RequireKeyBinding && t.KBJWT == "" {
+		return nil, ErrKeyBindingRequired
+	}
+	if !opts.RequireKeyBinding && t.KBJWT != "" {
+		return nil, ErrKeyBindingUnexpected
+	}
+
+	// §7.1 step 2: the issuer-signed JWT.
+	if opts.IssuerTyp != "" && !strings.EqualFold(t.Header.Typ, opts.IssuerTyp) {
+		return nil, fmt.Errorf("%w: issuer JWT typ %q, want %q", ErrType, t.Header.Typ, opts.IssuerTyp)
+	}
+	pub, err := opts.IssuerKey(t.Header, t.Payload)
+	if err != nil {
+		return nil, err
+	}
+	if err := jws.Verify(pub, opts.Algs); err != nil {
+		return nil, fmt.Errorf("%w: %w", verifyErr(err, ErrSignature), err)
+	}
+
+	// §7.1 steps 3–5.
+	claims, err := process(t.Payload, t.Disclosures, lim)
+	if err != nil {
+		return nil, err
+	}
+	now := opts.Now()
+	skew := opts.ClockSkew
+	if skew <= 0 {
+		skew = DefaultClockSkew
+	}
+	if err := checkTimes(claims, now, skew); err != nil {
+		return nil, err
+	}
+
+	v := &Verified{Header: t.Header, Claims: claims, Disclosures: t.Disclosures}
+	holder, holderPub, holderErr := holderKey(claims)
+	if holderErr == nil {
+		v.HolderKey = holder
+	}
+	if !opts.RequireKeyBinding {
+		return v, nil
+	}
+	// §7.3: key binding.
+	if holderErr != nil {
+		return nil, holderErr
+	}
+	kb, err := verifyKB(kbJWS, serialized[:len(serialized)-len(t.KBJWT)], holderPub, opts, now, skew)
+	if err != nil {
+		return nil, err
+	}
+	v.KeyBinding = kb
+	return v, nil
+}
+
+// verifyErr maps a jose verification error to our sentinel; sig is used
+// for a bad signature.
+func verifyErr(err, sig error) error {
+	switch {
+	case errors.Is(err, jose.ErrAlgNotAllowed), errors.Is(err, jose.ErrAlgKeyMismatch), errors.Is(err, jose.ErrUnsupportedKey):
+		return ErrAlgorithm
+	case errors.Is(err, jose.ErrBadSignature):
+		return sig
+	}
+	return ErrMalformed
+}
+
+// numericDate reads a JWT NumericDate (RFC 7519 §2) claim.
+func numericDate(claims map[string]any, name string) (time.Time, bool, error) {
+	v, ok := claims[name]
+	if !ok {
+		return time.Time{}, false, nil
+	}
+	n, ok := v.(json.Number)
+	if !ok {
+		return time.Time{}, true, fmt.Errorf("%w: %s is not a number", ErrMalformed, name)
+	}
+	f, err := n.Float64()
+	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) || math.Abs(f) > 1e15 {
+		return time.Time{}, true, fmt.Errorf("%w: %s is not a usable NumericDate", ErrMalformed, name)
+	}
+	sec, frac := math.Modf(f)
+	return time.Unix(int64(sec), int64(frac*1e9)), true, nil
+}
+
+func checkTimes(claims map[string]any, now time.Time, skew time.Duration) error {
+	if exp, ok, err := numericDate(claims, "exp"); err != nil {
+		return err
+	} else if ok && !now.Before(exp.Add(skew)) {
+		return fmt.Errorf("%w: exp %s", ErrExpired, exp.UTC().Format(time.RFC3339))
+	}
+	if nbf, ok, err := numericDate(claims, "nbf"); err != nil {
+		return err
+	} else if ok && now.Add(skew).Before(nbf) {
+		return fmt.Errorf("%w: nbf %s", ErrNotYetValid, nbf.UTC().Format(time.RFC3339))
+	}
+	if iat, ok, err := numericDate(claims, "iat"); err != nil {
+		return err
+	} else if ok && now.Add(skew).Before(iat) {
+		return fmt.Errorf("%w: iat %s is in the future", ErrNotYetValid, iat.UTC().Format(time.RFC3339))
+	}
+	return nil
+}
+
+// holderKey reads cnf.jwk (RFC 7800 §3.2) from the processed claims.
+func holderKey(claims map[string]any) (*jose.JWK, crypto.PublicKey, error) {
+	cnf, ok := claims["cnf"].(map[string]any)
+	if !ok {
+		return nil, nil, fmt.Errorf("%w: no cnf object", ErrHolderKey)
+	}
+	m, ok := cnf["jwk"].(map[string]any)
+	if !ok {
+		return nil, nil, fmt.Errorf("%w: no cnf.jwk object", ErrHolderKey)
+	}
+	if _, private := m["d"]; private {
+		return nil, nil, fmt.Errorf("%w: cnf.jwk holds private key material", ErrHolderKey)
+	}
+	// Build the JWK directly: JWKFromMap would re-marshal the object.
+	k := &jose.JWK{}
+	for name, dst := range map[string]*string{"kty": &k.Kty, "crv": &k.Crv, "x": &k.X, "y": &k.Y} {
+		if v, present := m[name]; present {
+			s, isStr := v.(string)
+			if !isStr {
+				return nil, nil, fmt.Errorf("%w: cnf.jwk %s is not a string", ErrHolderKey, name)
+			}
+			*dst = s
+		}
+	}
+	pub, err := k.PublicKey()
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %w", ErrHolderKey, err)
+	}
+	return k, pub, nil
+}
+
+// verifyKB checks a KB-JWT (§7.3 steps 5–6): typ, signature by the holder
+// key, sd_hash over the presented SD-JWT, nonce, aud and iat.
+func verifyKB(jws *jose.JWS, withoutKB string, pub crypto.PublicKey, opts VerifyOptions, now time.Time, skew time.Duration) (*KeyBinding, error) {
+	if jws.Header.Typ != KBTyp {
+		return nil, fmt.Errorf("%w: %w: typ %q, want %q", ErrKeyBindingType, ErrKeyBinding, jws.Header.Typ, KBTyp)
+	}
+	if err := jws.Verify(pub, opts.Algs); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrKeyBinding, err)
+	}
+	claims, err := decodeObject(jws.Payload)
+	if err != nil {
+		return nil, fmt.Errorf("%w: payload: %v", ErrKeyBinding, err)
+	}
+	kb := &KeyBinding{}
+	var ok bool
+	if kb.SDHash, ok = claims["sd_hash"].(string); !ok {
+		return nil, fmt.Errorf("%w: sd_hash missing or not a string", ErrSDHash)
+	}
+	if kb.SDHash != SDHash(withoutKB) {
+		return nil, fmt.Errorf("%w: KB-JWT does not cover the presented SD-JWT", ErrSDHash)
+	}
+	if kb.Nonce, ok = claims["nonce"].(string); !ok || kb.Nonce != opts.Nonce {
+		return nil, fmt.Errorf("%w: got %v", ErrNonce, claims["nonce"])
+	}
+	if kb.Audience, ok = claims["aud"].(string); !ok || kb.Audience != opts.Audience {
+		return nil, fmt.Errorf("%w: got %v, want the single string %q", ErrAudience, claims["aud"], opts.Audience)
+	}
+	iat, present, err := numericDate(claims, "iat")
+	if err != nil || !present {
+		return nil, fmt.Errorf("%w: iat missing or not a number", ErrKBTime)
+	}
+	maxAge := opts.KBMaxAge
+	if maxAge <= 0 {
+		maxAge = DefaultKBMaxAge
+	}
+	if iat.After(now.Add(skew)) {
+		return nil, fmt.Errorf("%w: iat %s is in the future", ErrKBTime, iat.UTC().Format(time.RFC3339))
+	}
+	if iat.Before(now.Add(-maxAge)) {
+		return nil, fmt.Errorf("%w: iat %s is older than %s", ErrKBTime, iat.UTC().Format(time.RFC3339), maxAge)
+	}
+	kb.IssuedAt = iat
+	return kb, nil
+}

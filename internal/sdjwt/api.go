@@ -66,7 +66,7 @@ type IssueOptions struct {
 	// NeverDisclosable lists top-level claim names that Issue refuses to
 	// make disclosable (sdjwtvc passes iss, nbf, exp, cnf, vct, status …).
 	NeverDisclosable []string
-	Rand io.Reader // salts and decoys; crypto/rand when nil
+	Rand             io.Reader // salts and decoys; crypto/rand when nil
 }
 
 // KBOptions are the Key Binding JWT claims (§4.3).
@@ -117,4 +117,3 @@ type KeyBinding struct {
 	Nonce    string
 	SDHash   string
 }
-

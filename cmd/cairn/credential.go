@@ -1,0 +1,552 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cairn-id/cairn/internal/did"
+	"github.com/cairn-id/cairn/internal/jose"
+	"github.com/cairn-id/cairn/internal/keys"
+	"github.com/cairn-id/cairn/internal/sdjwt"
+	"github.com/cairn-id/cairn/internal/sdjwtvc"
+)
+
+// maxInputBytes bounds a credential or claims file read by the CLI.
+const maxInputBytes = 1 << 20
+
+func newCredentialCmd(e *env) *cobra.Command {
+	c := &cobra.Command{
+		Use:   "credential",
+		Short: "Issue, present, inspect and verify SD-JWT verifiable credentials",
+		Long: `Work with SD-JWT VCs (RFC 9901, draft-ietf-oauth-sd-jwt-vc-25) directly,
+without any server: what an issuer signs, what a holder presents, what a
+verifier checks.
+
+Claim paths are JSON Pointers (RFC 6901): /given_name, /address/locality,
+/nationalities/0. A "*" segment means every element of an array:
+/nationalities/*.`,
+	}
+	c.AddCommand(newCredentialIssueCmd(e), newCredentialPresentCmd(e), newCredentialInspectCmd(e), newCredentialVerifyCmd(e))
+	return c
+}
+
+// readInput reads FILE, or standard input for "-" or no argument, bounded.
+func readInput(e *env, args []string) (string, error) {
+	var r io.Reader = e.stdin
+	name := "standard input"
+	if len(args) == 1 && args[0] != "-" {
+		f, err := os.Open(args[0])
+		if err != nil {
+			return "", usageError(err)
+		}
+		defer f.Close()
+		r, name = f, args[0]
+	}
+	b, err := io.ReadAll(io.LimitReader(r, maxInputBytes+1))
+	if err != nil {
+		return "", usageError(fmt.Errorf("read %s: %w", name, err))
+	}
+	if len(b) > maxInputBytes {
+		return "", usageError(fmt.Errorf("%s is larger than %d bytes", name, maxInputBytes))
+	}
+	s := strings.TrimSpace(string(b))
+	if s == "" {
+		return "", usageError(fmt.Errorf("%s is empty: expected an SD-JWT", name))
+	}
+	return s, nil
+}
+
+// ---- issue ----
+
+type credentialIssueOptions struct {
+	keyFile    string
+	vct        string
+	claimsFile string
+	sd         []string
+	holderJWK  string
+	holderDID  string
+	ttl        time.Duration
+	decoys     int
+	legacyTyp  bool
+}
+
+func newCredentialIssueCmd(e *env) *cobra.Command {
+	o := &credentialIssueOptions{}
+	c := &cobra.Command{
+		Use:   "issue --key FILE --vct URI --claims FILE.json [--sd PATH]...",
+		Short: "Sign claims as an SD-JWT VC (header typ dc+sd-jwt)",
+		Long: `Sign the claims in a JSON file as an SD-JWT VC. The issuer is the did:jwk of
+--key; iss, iat, exp (from --ttl), vct and cnf (the holder key) are set here
+and must not appear in the claims file. Each --sd names a claim that the
+holder may later choose to disclose or withhold; everything else is always
+visible. iss, nbf, exp, cnf, vct and status can never be made disclosable.
+
+The credential is printed on standard output.`,
+		Example: `  # A registration credential bound to the holder's did:jwk, valid one year
+  cairn credential issue --key ngo.jwk --vct urn:cairn:vct:humanitarian-registration:1 \
+    --claims person.json --sd /given_name --sd /family_name --sd /birthdate \
+    --holder-did did:jwk:eyJrdHkiOi... --ttl 8760h > cred.sdjwt
+
+  # Every element of an array disclosable on its own
+  cairn credential issue --key ngo.jwk --vct urn:example:languages --claims c.json \
+    --sd '/languages/*' --holder-jwk holder.pub.jwk`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error { return runCredentialIssue(cmd, e, o) },
+	}
+	f := c.Flags()
+	f.StringVar(&o.keyFile, "key", "", "issuer private key (JWK file from 'cairn keys generate')")
+	f.StringVar(&o.vct, "vct", "", "credential type (vct), e.g. urn:cairn:vct:humanitarian-registration:1")
+	f.StringVar(&o.claimsFile, "claims", "", "JSON file with the user claims (an object)")
+	f.StringArrayVar(&o.sd, "sd", nil, "JSON Pointer of a selectively disclosable claim (repeatable; '*' = every array element)")
+	f.StringVar(&o.holderJWK, "holder-jwk", "", "holder public JWK file, put in cnf.jwk")
+	f.StringVar(&o.holderDID, "holder-did", "", "holder DID (did:jwk or did:key), its key put in cnf.jwk")
+	f.DurationVar(&o.ttl, "ttl", 365*24*time.Hour, "validity period (sets exp = iat + ttl); 0 for no expiry")
+	f.IntVar(&o.decoys, "decoys", 2, "minimum decoy digests per level, hiding how many claims exist")
+	f.BoolVar(&o.legacyTyp, "legacy-typ", false, "write typ vc+sd-jwt for verifiers that predate dc+sd-jwt")
+	for _, n := range []string{"key", "vct", "claims"} {
+		_ = c.MarkFlagRequired(n)
+	}
+	c.MarkFlagsMutuallyExclusive("holder-jwk", "holder-did")
+	return c
+}
+
+func runCredentialIssue(cmd *cobra.Command, e *env, o *credentialIssueOptions) error {
+	if o.ttl < 0 || o.decoys < 0 || o.decoys > 64 {
+		return usageError(errors.New("--ttl must not be negative and --decoys must be between 0 and 64"))
+	}
+	key, err := keys.Load(o.keyFile)
+	if err != nil {
+		return usageError(fmt.Errorf("issuer key: %w", err))
+	}
+	raw, err := os.ReadFile(o.claimsFile)
+	if err != nil {
+		return usageError(fmt.Errorf("claims: %w", err))
+	}
+	claims, err := decodeClaims(raw)
+	if err != nil {
+		return usageError(fmt.Errorf("claims %s: %w", o.claimsFile, err))
+	}
+	var holder *jose.JWK
+	switch {
+	case o.holderJWK != "":
+		if holder, err = keys.LoadPublicJWK(o.holderJWK); err != nil {
+			return usageError(fmt.Errorf("holder key: %w", err))
+		}
+	case o.holderDID != "":
+		r := &did.Resolver{}
+		if holder, err = r.ResolveKey(cmd.Context(), o.holderDID); err != nil {
+			return usageError(fmt.Errorf("holder DID: %w", err))
+		}
+	default:
+		fmt.Fprintln(e.stderr, "cairn: warning: no --holder-jwk or --holder-did: the credential has no cnf and cannot be key-bound")
+	}
+	now := e.now().UTC().Truncate(time.Second)
+	issuer := key.DIDJWK()
+	cred := sdjwtvc.Credential{
+		VCT: o.vct, Issuer: issuer, IssuedAt: now, HolderJWK: holder,
+		Claims: claims, Disclosable: o.sd, Decoys: o.decoys,
+	}
+	if o.ttl > 0 {
+		cred.ExpiresAt = now.Add(o.ttl)
+	}
+	s, err := sdjwtvc.Issue(cred, sdjwtvc.IssueOptions{Signer: key.JoseSigner().WithKeyID(issuer + "#0"), LegacyTyp: o.legacyTyp})
+	if err != nil {
+		return usageError(err)
+	}
+	fmt.Fprintln(cmd.OutOrStdout(), s)
+	return nil
+}
+
+// decodeClaims parses a JSON object keeping numbers exact.
+func decodeClaims(raw []byte) (map[string]any, error) {
+	if len(raw) > maxInputBytes {
+		return nil, fmt.Errorf("larger than %d bytes", maxInputBytes)
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var m map[string]any
+	if err := dec.Decode(&m); err != nil {
+		return nil, fmt.Errorf("not a JSON object: %w", err)
+	}
+	if m == nil {
+		return nil, errors.New("not a JSON object")
+	}
+	if dec.More() {
+		return nil, errors.New("trailing data after the JSON object")
+	}
+	return m, nil
+}
+
+// ---- present ----
+
+type credentialPresentOptions struct {
+	holderKey string
+	disclose  []string
+	nonce     string
+	aud       string
+}
+
+func newCredentialPresentCmd(e *env) *cobra.Command {
+	o := &credentialPresentOptions{}
+	c := &cobra.Command{
+		Use:   "present --holder-key FILE [--disclose PATH]... --nonce N --aud A [FILE|-]",
+		Short: "Disclose chosen claims and add a key binding JWT (SD-JWT+KB)",
+		Long: `Make a presentation from a credential you hold: keep only the disclosures
+needed for the claims named by --disclose (their parents come along
+automatically), and sign a key binding JWT over the verifier's nonce and
+audience with the holder key the credential is bound to. Claims not named
+stay hidden. The presentation is printed on standard output.`,
+		Example: `  # Show only the name to a verifier that sent nonce n-123
+  cairn credential present --holder-key me.jwk --disclose /given_name \
+    --disclose /family_name --nonce n-123 --aud https://verifier.example cred.sdjwt
+
+  # Every nationality, read from standard input
+  cat cred.sdjwt | cairn credential present --holder-key me.jwk \
+    --disclose '/nationalities/*' --nonce n-1 --aud x509_san_dns:desk.example -`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error { return runCredentialPresent(cmd, e, o, args) },
+	}
+	f := c.Flags()
+	f.StringVar(&o.holderKey, "holder-key", "", "holder private key (JWK file); must match the credential's cnf.jwk")
+	f.StringArrayVar(&o.disclose, "disclose", nil, "JSON Pointer of a claim to disclose (repeatable; '*' = every array element)")
+	f.StringVar(&o.nonce, "nonce", "", "the verifier's nonce")
+	f.StringVar(&o.aud, "aud", "", "the verifier's identifier (full client_id)")
+	for _, n := range []string{"holder-key", "nonce", "aud"} {
+		_ = c.MarkFlagRequired(n)
+	}
+	return c
+}
+
+func runCredentialPresent(cmd *cobra.Command, e *env, o *credentialPresentOptions, args []string) error {
+	in, err := readInput(e, args)
+	if err != nil {
+		return err
+	}
+	key, err := keys.Load(o.holderKey)
+	if err != nil {
+		return usageError(fmt.Errorf("holder key: %w", err))
+	}
+	t, err := sdjwt.Parse(in, sdjwt.Limits{})
+	if err != nil {
+		return withExit(ExitInvalid, err)
+	}
+	if t.KBJWT != "" {
+		return usageError(errors.New("input is already a presentation (it ends with a key binding JWT); give the credential as issued"))
+	}
+	if _, err := t.Process(); err != nil {
+		return withExit(ExitInvalid, err)
+	}
+	cnf, err := holderKeyOf(t.Payload)
+	if err != nil {
+		return withExit(ExitInvalid, err)
+	}
+	if !cnf.Equal(key.PublicJWK()) {
+		return usageError(errors.New("--holder-key is not the key this credential is bound to (cnf.jwk)"))
+	}
+	sel, err := t.Select(o.disclose)
+	if err != nil {
+		return usageError(err)
+	}
+	p, err := sel.WithKeyBinding(key.JoseSigner(), sdjwt.KBOptions{Audience: o.aud, Nonce: o.nonce, IssuedAt: e.now()})
+	if err != nil {
+		return withExit(ExitFailure, err)
+	}
+	fmt.Fprintln(cmd.OutOrStdout(), p.String())
+	return nil
+}
+
+func holderKeyOf(payload map[string]any) (*jose.JWK, error) {
+	cnf, _ := payload["cnf"].(map[string]any)
+	jwk, _ := cnf["jwk"].(map[string]any)
+	if jwk == nil {
+		return nil, errors.New("the credential has no cnf.jwk: it is not bound to a holder key and cannot be presented with key binding")
+	}
+	return jose.JWKFromMap(jwk)
+}
+
+// ---- inspect ----
+
+type credentialInspectOptions struct{ json bool }
+
+func newCredentialInspectCmd(e *env) *cobra.Command {
+	o := &credentialInspectOptions{}
+	c := &cobra.Command{
+		Use:   "inspect [FILE|-]",
+		Short: "Show the header, payload and disclosures of an SD-JWT, without verifying it",
+		Long: `Decode an SD-JWT or SD-JWT+KB and show what is inside: the issuer JWT's
+header and payload, each disclosure with the claim path it reveals, and the
+key binding JWT if there is one. Nothing is verified: use
+'cairn credential verify' to decide whether to believe it.`,
+		Example: `  cairn credential inspect cred.sdjwt
+  cairn credential inspect --json - < presentation.txt | jq .disclosures`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error { return runCredentialInspect(cmd, e, o, args) },
+	}
+	c.Flags().BoolVar(&o.json, "json", false, "print JSON")
+	return c
+}
+
+type inspectDisclosure struct {
+	Path   string `json:"path"`
+	Name   string `json:"name,omitempty"`
+	Value  any    `json:"value"`
+	Salt   string `json:"salt"`
+	Digest string `json:"digest"`
+}
+
+type inspectOutput struct {
+	Verified    bool                `json:"verified"`
+	Header      any                 `json:"header"`
+	Payload     map[string]any      `json:"payload"`
+	Disclosures []inspectDisclosure `json:"disclosures"`
+	KeyBinding  *inspectKB          `json:"key_binding,omitempty"`
+	Problem     string              `json:"problem,omitempty"`
+}
+
+type inspectKB struct {
+	Header  any `json:"header"`
+	Payload any `json:"payload"`
+}
+
+func runCredentialInspect(cmd *cobra.Command, e *env, o *credentialInspectOptions, args []string) error {
+	in, err := readInput(e, args)
+	if err != nil {
+		return err
+	}
+	t, err := sdjwt.Parse(in, sdjwt.Limits{})
+	if err != nil {
+		return withExit(ExitInvalid, err)
+	}
+	out := inspectOutput{Header: t.Header.Raw, Payload: t.Payload}
+	if _, perr := t.Process(); perr != nil {
+		out.Problem = perr.Error()
+	}
+	for _, d := range t.Disclosures {
+		out.Disclosures = append(out.Disclosures, inspectDisclosure{Path: d.Path, Name: d.Name, Value: d.Value, Salt: d.Salt, Digest: d.Digest})
+	}
+	if t.KBJWT != "" {
+		if j, err := jose.Parse(t.KBJWT); err == nil {
+			var p any
+			_ = json.Unmarshal(j.Payload, &p)
+			out.KeyBinding = &inspectKB{Header: j.Header.Raw, Payload: p}
+		} else {
+			out.Problem = "key binding JWT: " + err.Error()
+		}
+	}
+	w := cmd.OutOrStdout()
+	if o.json {
+		return writeJSON(w, out)
+	}
+	fmt.Fprintln(w, "NOT VERIFIED — decoded only; use 'cairn credential verify' to check it.")
+	fmt.Fprintln(w, "\nHeader:")
+	writeIndented(w, t.Header.Raw)
+	fmt.Fprintln(w, "\nPayload (as signed; _sd holds digests of the disclosable claims):")
+	writeIndented(w, t.Payload)
+	fmt.Fprintf(w, "\nDisclosures (%d):\n", len(t.Disclosures))
+	for _, d := range out.Disclosures {
+		v, _ := json.Marshal(d.Value)
+		fmt.Fprintf(w, "  %-30s %s\n", orUnknown(d.Path), v)
+	}
+	if out.KeyBinding != nil {
+		fmt.Fprintln(w, "\nKey binding JWT:")
+		writeIndented(w, out.KeyBinding.Payload)
+	}
+	if out.Problem != "" {
+		fmt.Fprintln(w, "\nProblem:", out.Problem)
+	}
+	return nil
+}
+
+func orUnknown(p string) string {
+	if p == "" {
+		return "(not referenced)"
+	}
+	return p
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return withExit(ExitFailure, err)
+	}
+	return nil
+}
+
+func writeIndented(w io.Writer, v any) {
+	b, _ := json.MarshalIndent(v, "  ", "  ")
+	fmt.Fprintf(w, "  %s\n", b)
+}
+
+// ---- verify ----
+
+type credentialVerifyOptions struct {
+	issuerJWKs []string
+	trustDIDs  []string
+	nonce      string
+	aud        string
+	noKB       bool
+	at         string
+	json       bool
+	legacyTyp  bool
+	kbMaxAge   time.Duration
+}
+
+func newCredentialVerifyCmd(e *env) *cobra.Command {
+	o := &credentialVerifyOptions{}
+	c := &cobra.Command{
+		Use:   "verify [--issuer-jwk FILE]... [--trust-did DID]... (--nonce N --aud A | --no-kb) [FILE|-]",
+		Short: "Verify an SD-JWT VC presentation and print the disclosed claims",
+		Long: `Verify an SD-JWT VC: the issuer's signature and header type, every
+disclosure (RFC 9901 §7.1), validity dates, and — unless --no-kb — the key
+binding JWT against your nonce and audience. The issuer must be trusted:
+either its key is pinned with --issuer-jwk or its DID is named with
+--trust-did. An issuer that is neither is untrusted (exit 4), never valid.
+
+Exit codes: 0 valid, 2 usage, 3 invalid, 4 untrusted issuer, 5 expired or
+not yet valid.`,
+		Example: `  # A presentation made for nonce n-123 and this desk
+  cairn credential verify --trust-did did:jwk:eyJr... --nonce n-123 \
+    --aud https://desk.example presentation.txt
+
+  # A credential as issued (no key binding), checked at a given time, as JSON
+  cairn credential verify --issuer-jwk ngo.pub.jwk --no-kb \
+    --at 2026-01-01T00:00:00Z --json cred.sdjwt`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error { return runCredentialVerify(cmd, e, o, args) },
+	}
+	f := c.Flags()
+	f.StringArrayVar(&o.issuerJWKs, "issuer-jwk", nil, "pinned issuer public JWK file (repeatable)")
+	f.StringArrayVar(&o.trustDIDs, "trust-did", nil, "trusted issuer DID (repeatable)")
+	f.StringVar(&o.nonce, "nonce", "", "nonce the key binding JWT must carry")
+	f.StringVar(&o.aud, "aud", "", "audience the key binding JWT must carry")
+	f.BoolVar(&o.noKB, "no-kb", false, "do not require key binding (a credential as issued)")
+	f.StringVar(&o.at, "at", "", "verify as of this time (RFC 3339) instead of now")
+	f.BoolVar(&o.json, "json", false, "print the result as JSON")
+	f.BoolVar(&o.legacyTyp, "accept-legacy-typ", false, "also accept typ vc+sd-jwt")
+	f.DurationVar(&o.kbMaxAge, "kb-max-age", 5*time.Minute, "oldest key binding JWT accepted")
+	return c
+}
+
+type verifyOutput struct {
+	Valid     bool           `json:"valid"`
+	Issuer    string         `json:"issuer,omitempty"`
+	VCT       string         `json:"vct,omitempty"`
+	Claims    map[string]any `json:"claims,omitempty"`
+	HolderJWK map[string]any `json:"holder_jwk,omitempty"`
+	Code      string         `json:"code,omitempty"`
+	Error     string         `json:"error,omitempty"`
+}
+
+func runCredentialVerify(cmd *cobra.Command, e *env, o *credentialVerifyOptions, args []string) error {
+	if o.noKB && (o.nonce != "" || o.aud != "") {
+		return usageError(errors.New("--no-kb cannot be combined with --nonce or --aud"))
+	}
+	if !o.noKB && (o.nonce == "" || o.aud == "") {
+		return usageError(errors.New("give --nonce and --aud to check key binding, or --no-kb for a credential as issued"))
+	}
+	now := e.now
+	if o.at != "" {
+		at, err := time.Parse(time.RFC3339, o.at)
+		if err != nil {
+			return usageError(fmt.Errorf("--at: %w", err))
+		}
+		now = func() time.Time { return at }
+	}
+	trust := sdjwtvc.Trust{TrustedDIDs: o.trustDIDs, Resolver: &did.Resolver{}}
+	for _, p := range o.issuerJWKs {
+		k, err := keys.LoadPublicJWK(p)
+		if err != nil {
+			return usageError(fmt.Errorf("--issuer-jwk %s: %w", p, err))
+		}
+		trust.PinnedKeys = append(trust.PinnedKeys, k)
+	}
+	in, err := readInput(e, args)
+	if err != nil {
+		return err
+	}
+	res, verr := sdjwtvc.Verify(cmd.Context(), in, sdjwtvc.VerifyOptions{
+		Trust: trust, RequireKeyBinding: !o.noKB, Nonce: o.nonce, Audience: o.aud,
+		Now: now, KBMaxAge: o.kbMaxAge, AcceptLegacyTyp: o.legacyTyp,
+	})
+	code, exit := classifyVerifyError(verr)
+	out := verifyOutput{Valid: verr == nil, Code: code}
+	if verr != nil {
+		out.Error = verr.Error()
+	}
+	if res != nil {
+		out.Issuer, out.VCT = res.Issuer, res.VCT
+		if verr == nil {
+			out.Claims = res.Claims
+			if res.HolderJWK != nil {
+				out.HolderJWK = res.HolderJWK.Map()
+			}
+		}
+	}
+	w := cmd.OutOrStdout()
+	if o.json {
+		if err := writeJSON(w, out); err != nil {
+			return err
+		}
+	} else {
+		printVerifyHuman(w, out)
+	}
+	if verr != nil {
+		return withExit(exit, verr)
+	}
+	return nil
+}
+
+// classifyVerifyError maps a verification error to its JSON code and the
+// process exit code.
+func classifyVerifyError(err error) (string, int) {
+	switch {
+	case err == nil:
+		return "", ExitOK
+	case errors.Is(err, sdjwtvc.ErrUntrustedIssuer):
+		return "untrusted_issuer", ExitUntrusted
+	case errors.Is(err, sdjwt.ErrExpired):
+		return "expired", ExitExpired
+	case errors.Is(err, sdjwt.ErrNotYetValid):
+		return "not_yet_valid", ExitExpired
+	case errors.Is(err, sdjwtvc.ErrIssuerKey):
+		return "issuer_key_unresolved", ExitInvalid
+	case errors.Is(err, sdjwtvc.ErrMissingClaim):
+		return "missing_claim", ExitInvalid
+	}
+	if c := sdjwt.Code(err); c != "" {
+		return c, ExitInvalid
+	}
+	return "invalid", ExitInvalid
+}
+
+func printVerifyHuman(w io.Writer, out verifyOutput) {
+	if !out.Valid {
+		fmt.Fprintf(w, "INVALID (%s): %s\n", out.Code, out.Error)
+		if out.Issuer != "" {
+			fmt.Fprintf(w, "  issuer: %s\n  vct:    %s\n", out.Issuer, out.VCT)
+		}
+		return
+	}
+	fmt.Fprintf(w, "VALID\n  issuer: %s\n  vct:    %s\n", out.Issuer, out.VCT)
+	names := make([]string, 0, len(out.Claims))
+	for k := range out.Claims {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	fmt.Fprintln(w, "  claims:")
+	for _, k := range names {
+		b, _ := json.Marshal(out.Claims[k])
+		fmt.Fprintf(w, "    %s: %s\n", k, b)
+	}
+}

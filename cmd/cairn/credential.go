@@ -1,3 +1,5 @@
+//go:build cairnwip
+
 package main
 
 import (

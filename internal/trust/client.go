@@ -1,0 +1,169 @@
+package trust
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/cairn-id/cairn/internal/jose"
+)
+
+// ErrNoCache reports that the client has no cached snapshot yet.
+var ErrNoCache = errors.New("trust: no cached snapshot; refresh first")
+
+// fetchTimeout bounds a snapshot fetch when the HTTP client sets none.
+const fetchTimeout = 30 * time.Second
+
+// Client keeps the latest verified snapshot of a registry in a file so a
+// verifier can answer from it offline. It refuses snapshots older than the
+// one it holds.
+type Client struct {
+	Pinned     []*jose.JWK
+	HTTPClient *http.Client
+	CachePath  string
+	Now        func() time.Time
+}
+
+func (c *Client) now() time.Time {
+	if c.Now != nil {
+		return c.Now()
+	}
+	return time.Now()
+}
+
+// Refresh fetches the snapshot at url, verifies it, refuses it when it is
+// older than the cached one (or claims the same version with other
+// content), and replaces the cache atomically.
+func (c *Client) Refresh(ctx context.Context, url string) (*Registry, error) {
+	if c.HTTPClient == nil {
+		return nil, errors.New("trust: client has no HTTP client")
+	}
+	if _, ok := ctx.Deadline(); !ok && c.HTTPClient.Timeout == 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, fetchTimeout)
+		defer cancel()
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, fmt.Errorf("trust: snapshot request: %w", err)
+	}
+	req.Header.Set("Accept", "application/jwt")
+	resp, err := c.HTTPClient.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("trust: fetch snapshot: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("trust: fetch snapshot: HTTP %d", resp.StatusCode)
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxSnapshotLen+1))
+	if err != nil {
+		return nil, fmt.Errorf("trust: read snapshot: %w", err)
+	}
+	if len(body) > MaxSnapshotLen {
+		return nil, fmt.Errorf("%w: larger than %d bytes", ErrSnapshotMalformed, MaxSnapshotLen)
+	}
+	compact := strings.TrimSpace(string(body))
+	return c.Accept(compact)
+}
+
+// Accept verifies compact like Refresh does and caches it. It serves
+// snapshots that arrive by other means (a bundle, a USB stick).
+func (c *Client) Accept(compact string) (*Registry, error) {
+	r, err := VerifySnapshot(compact, c.Pinned, c.now())
+	if err != nil {
+		return nil, err
+	}
+	cached, err := os.ReadFile(c.CachePath)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return nil, fmt.Errorf("trust: read cache: %w", err)
+	default:
+		// The cached snapshot may have expired since; only its version
+		// matters here, but it must still be one we verified.
+		old, err := verifySnapshotSignature(strings.TrimSpace(string(cached)), c.Pinned)
+		if err == nil {
+			if r.Version < old.Version {
+				return nil, fmt.Errorf("%w: got version %d, hold %d", ErrSnapshotRollback, r.Version, old.Version)
+			}
+			if r.Version == old.Version && strings.TrimSpace(string(cached)) != compact {
+				return nil, fmt.Errorf("%w: version %d republished with other content", ErrSnapshotRollback, r.Version)
+			}
+		}
+	}
+	if err := writeFileAtomic(c.CachePath, []byte(compact+"\n"), 0o644); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// Current answers from the cache: the verified registry and its age (time
+// since the authority issued it). An expired cache is an error, never a
+// silent answer.
+func (c *Client) Current() (*Registry, time.Duration, error) {
+	b, err := os.ReadFile(c.CachePath)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, 0, ErrNoCache
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("trust: read cache: %w", err)
+	}
+	if len(b) > MaxSnapshotLen+1 {
+		return nil, 0, fmt.Errorf("%w: cache larger than %d bytes", ErrSnapshotMalformed, MaxSnapshotLen)
+	}
+	now := c.now()
+	r, err := VerifySnapshot(strings.TrimSpace(string(b)), c.Pinned, now)
+	if err != nil {
+		return nil, 0, err
+	}
+	return r, now.Sub(r.IssuedAt), nil
+}
+
+// writeFileAtomic writes data to a temporary file next to path, syncs it,
+// renames it over path and syncs the directory, so a crash leaves either
+// the old or the new content, never a torn file.
+func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("trust: write cache: %w", err)
+	}
+	tmp := f.Name()
+	ok := false
+	defer func() {
+		if !ok {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	if _, err := io.Copy(f, bytes.NewReader(data)); err != nil {
+		return fmt.Errorf("trust: write cache: %w", err)
+	}
+	if err := f.Chmod(perm); err != nil {
+		return fmt.Errorf("trust: write cache: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("trust: write cache: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("trust: write cache: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("trust: write cache: %w", err)
+	}
+	ok = true
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+	return nil
+}

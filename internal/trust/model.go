@@ -1,0 +1,349 @@
+// Package trust owns the verifier-side view of a Cairn trust registry
+// (DESIGN.md §4): the registry model, the pure questions asked of a
+// snapshot ("was issuer X authorized for vct Y at time T?", "may verifier Z
+// ask for these claims?"), evidence caps (DESIGN.md §3), verification of
+// signed snapshots, a client that caches the latest snapshot on disk and
+// refuses rollbacks, and offline bundles of a snapshot plus Token Status
+// List tokens (draft-ietf-oauth-status-list §5.1) for proximity checks
+// (DESIGN.md §1 flow 3). It has no HTTP server code and no database: the
+// authority's side lives in registry/.
+package trust
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Roles an entity may hold.
+const (
+	RoleIssuer   = "issuer"
+	RoleVerifier = "verifier"
+)
+
+// Statuses an entity may be in.
+const (
+	StatusActive    = "active"
+	StatusSuspended = "suspended"
+	StatusRevoked   = "revoked"
+)
+
+// Bounds that keep a registry a reasonable document to hold in memory.
+const (
+	MaxEntities       = 10000
+	MaxAuthorizations = 256
+	MaxHistory        = 256
+	MaxClaims         = 256
+	MaxNames          = 32
+	MaxStringLen      = 1024
+)
+
+// ErrInvalidRegistry reports a registry document that breaks the model's
+// rules (unknown role, duplicate DID, oversize lists, …).
+var ErrInvalidRegistry = errors.New("trust: invalid registry")
+
+// StatusChange is one entry of an entity's status history. Compromised is
+// only meaningful on a revocation: it says the entity's key must not be
+// trusted for anything, whenever it was used.
+type StatusChange struct {
+	Status      string    `json:"status"`
+	At          time.Time `json:"at"`
+	Reason      string    `json:"reason,omitempty"`
+	Compromised bool      `json:"compromised,omitempty"`
+}
+
+// IssuerAuthorization lets an issuer issue one credential type. The Max*
+// fields cap the GPG 45-style scores the issuer may claim (1–4; 0 means the
+// issuer may not claim that score at all). A zero Until is open-ended.
+type IssuerAuthorization struct {
+	VCT             string    `json:"vct"`
+	MaxStrength     int       `json:"max_strength"`
+	MaxValidity     int       `json:"max_validity"`
+	MaxVerification int       `json:"max_verification,omitempty"`
+	Jurisdiction    string    `json:"jurisdiction,omitempty"`
+	From            time.Time `json:"from"`
+	Until           time.Time `json:"until,omitzero"`
+}
+
+// VerifierAuthorization lets a verifier request Claims for Purpose.
+//
+// Claims are JSON pointers (RFC 6901) into the credential's claims as the
+// holder sees them after disclosure, e.g. "/family_name" or
+// "/address/locality". A registered pointer covers itself and everything
+// beneath it, so "/address" covers "/address/locality". Bare claim names
+// ("family_name") are accepted on input and mean "/family_name"; see
+// NormalizeClaim.
+type VerifierAuthorization struct {
+	Purpose string    `json:"purpose"`
+	Claims  []string  `json:"claims"`
+	From    time.Time `json:"from"`
+	Until   time.Time `json:"until,omitzero"`
+}
+
+// Entity is one registered issuer or verifier. Status is the current
+// status; StatusHistory records every change in time order so questions
+// about the past can be answered. A zero ValidUntil is open-ended.
+type Entity struct {
+	DID                    string                  `json:"did"`
+	Names                  map[string]string       `json:"names"`
+	Role                   string                  `json:"role"`
+	Status                 string                  `json:"status"`
+	StatusHistory          []StatusChange          `json:"status_history,omitempty"`
+	ValidFrom              time.Time               `json:"valid_from"`
+	ValidUntil             time.Time               `json:"valid_until,omitzero"`
+	IssuerAuthorizations   []IssuerAuthorization   `json:"issuer_authorizations,omitempty"`
+	VerifierAuthorizations []VerifierAuthorization `json:"verifier_authorizations,omitempty"`
+}
+
+// Registry is one version of a registry as published by its authority.
+type Registry struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	Authority string    `json:"authority"`
+	Version   uint64    `json:"version"`
+	IssuedAt  time.Time `json:"-"`
+	Expires   time.Time `json:"-"`
+	Entities  []Entity  `json:"entities"`
+}
+
+// Entity returns the entity registered under did, or nil.
+func (r *Registry) Entity(did string) *Entity {
+	if r == nil {
+		return nil
+	}
+	for i := range r.Entities {
+		if r.Entities[i].DID == did {
+			return &r.Entities[i]
+		}
+	}
+	return nil
+}
+
+// Name returns the entity's display name in lang. It falls back to the
+// base language ("fr" for "fr-CA"), then English, then the name in the
+// alphabetically first language, so a name is shown whenever one exists.
+func (e *Entity) Name(lang string) string {
+	if len(e.Names) == 0 {
+		return ""
+	}
+	lang = strings.ToLower(lang)
+	if n, ok := e.Names[lang]; ok {
+		return n
+	}
+	if base, _, ok := strings.Cut(lang, "-"); ok {
+		if n, ok := e.Names[base]; ok {
+			return n
+		}
+	}
+	if n, ok := e.Names["en"]; ok {
+		return n
+	}
+	langs := make([]string, 0, len(e.Names))
+	for l := range e.Names {
+		langs = append(langs, l)
+	}
+	sort.Strings(langs)
+	return e.Names[langs[0]]
+}
+
+// Compromised reports whether any revocation in the history marks the
+// entity's key as compromised.
+func (e *Entity) Compromised() bool {
+	for _, c := range e.StatusHistory {
+		if c.Status == StatusRevoked && c.Compromised {
+			return true
+		}
+	}
+	return false
+}
+
+// StatusAt returns the entity's status at t according to its history, or
+// "" when it was not yet registered at t. An entity without history is
+// taken to have had its current status since ValidFrom.
+func (e *Entity) StatusAt(t time.Time) string {
+	if len(e.StatusHistory) == 0 {
+		if t.Before(e.ValidFrom) {
+			return ""
+		}
+		return e.Status
+	}
+	status := ""
+	for _, c := range e.StatusHistory {
+		if c.At.After(t) {
+			break
+		}
+		status = c.Status
+	}
+	return status
+}
+
+// within reports from <= t < until, with a zero until open-ended.
+func within(t, from, until time.Time) bool {
+	if t.Before(from) {
+		return false
+	}
+	return until.IsZero() || t.Before(until)
+}
+
+// NormalizeClaim turns a claim name or JSON pointer into the canonical
+// JSON pointer form. It rejects empty input, "/" alone and empty segments.
+func NormalizeClaim(c string) (string, error) {
+	if c == "" || len(c) > MaxStringLen {
+		return "", fmt.Errorf("trust: claim %q: empty or too long", c)
+	}
+	if !strings.HasPrefix(c, "/") {
+		c = "/" + strings.ReplaceAll(strings.ReplaceAll(c, "~", "~0"), "/", "~1")
+	}
+	for _, seg := range strings.Split(c[1:], "/") {
+		if seg == "" {
+			return "", fmt.Errorf("trust: claim %q: empty path segment", c)
+		}
+		for i := 0; i < len(seg); i++ {
+			if seg[i] == '~' && (i+1 >= len(seg) || (seg[i+1] != '0' && seg[i+1] != '1')) {
+				return "", fmt.Errorf("trust: claim %q: bad ~ escape", c)
+			}
+		}
+	}
+	return c, nil
+}
+
+// claimCovered reports whether registered covers requested: equal, or
+// requested lies beneath registered. Both are normalized pointers.
+func claimCovered(registered, requested string) bool {
+	return requested == registered || strings.HasPrefix(requested, registered+"/")
+}
+
+func validRole(r string) bool { return r == RoleIssuer || r == RoleVerifier }
+
+func validStatus(s string) bool {
+	return s == StatusActive || s == StatusSuspended || s == StatusRevoked
+}
+
+func invalid(format string, a ...any) error {
+	return fmt.Errorf("%w: %s", ErrInvalidRegistry, fmt.Sprintf(format, a...))
+}
+
+// Validate checks the registry against the model's rules and bounds. It
+// is called on every snapshot a verifier accepts and on every change an
+// authority makes.
+func (r *Registry) Validate() error {
+	if r.Authority == "" || !strings.HasPrefix(r.Authority, "did:") {
+		return invalid("authority must be a DID")
+	}
+	if len(r.ID) > MaxStringLen || len(r.Name) > MaxStringLen || len(r.Authority) > 8*MaxStringLen {
+		return invalid("id, name or authority too long")
+	}
+	if len(r.Entities) > MaxEntities {
+		return invalid("more than %d entities", MaxEntities)
+	}
+	seen := make(map[string]bool, len(r.Entities))
+	for i := range r.Entities {
+		e := &r.Entities[i]
+		if err := e.Validate(); err != nil {
+			return err
+		}
+		if seen[e.DID] {
+			return invalid("entity %s listed twice", e.DID)
+		}
+		seen[e.DID] = true
+	}
+	return nil
+}
+
+// Validate checks one entity.
+func (e *Entity) Validate() error {
+	if !strings.HasPrefix(e.DID, "did:") || len(e.DID) > 8*MaxStringLen {
+		return invalid("entity DID %q is not a DID", e.DID)
+	}
+	if !validRole(e.Role) {
+		return invalid("entity %s: role %q", e.DID, e.Role)
+	}
+	if !validStatus(e.Status) {
+		return invalid("entity %s: status %q", e.DID, e.Status)
+	}
+	if len(e.Names) > MaxNames {
+		return invalid("entity %s: more than %d names", e.DID, MaxNames)
+	}
+	for l, n := range e.Names {
+		if l == "" || len(l) > 35 || n == "" || len(n) > MaxStringLen {
+			return invalid("entity %s: bad name for language %q", e.DID, l)
+		}
+	}
+	if !e.ValidUntil.IsZero() && !e.ValidUntil.After(e.ValidFrom) {
+		return invalid("entity %s: valid_until not after valid_from", e.DID)
+	}
+	if len(e.StatusHistory) > MaxHistory {
+		return invalid("entity %s: more than %d status changes", e.DID, MaxHistory)
+	}
+	for i, c := range e.StatusHistory {
+		if !validStatus(c.Status) || len(c.Reason) > MaxStringLen {
+			return invalid("entity %s: status change %d", e.DID, i)
+		}
+		if c.Compromised && c.Status != StatusRevoked {
+			return invalid("entity %s: only a revocation can be marked compromised", e.DID)
+		}
+		if i > 0 && c.At.Before(e.StatusHistory[i-1].At) {
+			return invalid("entity %s: status history out of order", e.DID)
+		}
+	}
+	if n := len(e.StatusHistory); n > 0 && e.StatusHistory[n-1].Status != e.Status {
+		return invalid("entity %s: status disagrees with its history", e.DID)
+	}
+	if len(e.IssuerAuthorizations)+len(e.VerifierAuthorizations) > MaxAuthorizations {
+		return invalid("entity %s: more than %d authorizations", e.DID, MaxAuthorizations)
+	}
+	if e.Role == RoleIssuer && len(e.VerifierAuthorizations) > 0 ||
+		e.Role == RoleVerifier && len(e.IssuerAuthorizations) > 0 {
+		return invalid("entity %s: authorization does not fit role %s", e.DID, e.Role)
+	}
+	for _, a := range e.IssuerAuthorizations {
+		if err := a.Validate(); err != nil {
+			return fmt.Errorf("entity %s: %w", e.DID, err)
+		}
+	}
+	for _, a := range e.VerifierAuthorizations {
+		if err := a.Validate(); err != nil {
+			return fmt.Errorf("entity %s: %w", e.DID, err)
+		}
+	}
+	return nil
+}
+
+// Validate checks an issuer authorization.
+func (a *IssuerAuthorization) Validate() error {
+	if a.VCT == "" || len(a.VCT) > MaxStringLen || len(a.Jurisdiction) > MaxStringLen {
+		return invalid("issuer authorization needs a vct")
+	}
+	for name, v := range map[string]int{"max_strength": a.MaxStrength, "max_validity": a.MaxValidity, "max_verification": a.MaxVerification} {
+		if v < 0 || v > 4 {
+			return invalid("%s %d outside 0–4", name, v)
+		}
+	}
+	if !a.Until.IsZero() && !a.Until.After(a.From) {
+		return invalid("authorization for %s: until not after from", a.VCT)
+	}
+	return nil
+}
+
+// Validate checks a verifier authorization; its claims must already be in
+// normalized pointer form.
+func (a *VerifierAuthorization) Validate() error {
+	if a.Purpose == "" || len(a.Purpose) > MaxStringLen {
+		return invalid("verifier authorization needs a purpose")
+	}
+	if len(a.Claims) == 0 || len(a.Claims) > MaxClaims {
+		return invalid("purpose %s: needs 1–%d claims", a.Purpose, MaxClaims)
+	}
+	for _, c := range a.Claims {
+		n, err := NormalizeClaim(c)
+		if err != nil || n != c {
+			return invalid("purpose %s: claim %q is not a normalized JSON pointer", a.Purpose, c)
+		}
+	}
+	if !a.Until.IsZero() && !a.Until.After(a.From) {
+		return invalid("purpose %s: until not after from", a.Purpose)
+	}
+	return nil
+}

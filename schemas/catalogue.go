@@ -1,0 +1,519 @@
+package schemas
+
+import (
+	"bytes"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+)
+
+//go:embed catalogue
+var catalogueFS embed.FS
+
+// Sentinel errors.
+var (
+	// ErrUnknownType: no type with that vct in the catalogue.
+	ErrUnknownType = errors.New("schemas: unknown credential type")
+	// ErrCatalogue: the embedded catalogue is inconsistent (a build defect).
+	ErrCatalogue = errors.New("schemas: invalid catalogue")
+	// ErrInvalidClaims: claims do not match the type's schema.
+	ErrInvalidClaims = errors.New("schemas: claims do not match the credential type")
+	// ErrClaimsTooLarge: the claims exceed MaxClaimsSize.
+	ErrClaimsTooLarge = errors.New("schemas: claims too large")
+)
+
+// Limits.
+const (
+	// MaxClaimsSize bounds the JSON encoding of the claims Validate accepts.
+	MaxClaimsSize = 64 << 10
+	// maxCatalogueFile bounds each embedded file (they are ours, but a
+	// mistake should fail loudly, not slowly).
+	maxCatalogueFile = 1 << 20
+	// maxRefDepth bounds $ref/allOf chasing when resolving claim paths.
+	maxRefDepth = 16
+)
+
+const (
+	vctPrefix      = "urn:cairn:vct:"
+	commonSchemaID = "urn:cairn:schema:common:1"
+	evidenceID     = "urn:cairn:schema:evidence:1"
+	draft202012    = "https://json-schema.org/draft/2020-12/schema"
+)
+
+// Evidence is the GPG 45-style evidence claim every credential type carries
+// (DESIGN.md §3). It is never selectively disclosable: a verifier needs it
+// to weigh the credential. Scores are strength 1–4, validity 1–4,
+// verification 1–4 and identity_fraud 1–3; zero means absent.
+type Evidence struct {
+	Strength      int    `json:"strength"`
+	Validity      int    `json:"validity"`
+	Verification  int    `json:"verification,omitempty"`
+	IdentityFraud int    `json:"identity_fraud,omitempty"`
+	KnownSince    string `json:"known_since,omitempty"` // YYYY-MM-DD
+	Method        string `json:"method,omitempty"`      // e.g. document_check, in_person, vouching, records_check
+}
+
+// Type is one credential type of the catalogue.
+type Type struct {
+	VCT     string // urn:cairn:vct:<name>:<major>
+	Name    string // short name, e.g. "humanitarian-registration"
+	Version int    // major version, part of the vct
+	// Metadata is the resolved SD-JWT VC Type Metadata: shared labels
+	// filled in, the evidence claims added, mandatory taken from the schema.
+	Metadata TypeMetadata
+	// DefaultEvidence is what an issuer of this type claims unless it says
+	// otherwise; the registry may cap it further.
+	DefaultEvidence Evidence
+	// MaxEvidence caps the scores a credential of this type may carry
+	// (zero fields are not capped beyond the shared ranges). The schema
+	// enforces the same caps.
+	MaxEvidence Evidence
+	// MaxTTL is the longest lifetime (exp - iat) of a credential of this
+	// type; zero means the type sets no limit.
+	MaxTTL time.Duration
+
+	schema       *jsonschema.Schema
+	metadataJSON []byte
+	claimIndex   map[string]*ClaimMetadata // by claimKey(path)
+	disclosable  []string
+}
+
+// Catalogue is the loaded, checked set of credential types. It is immutable
+// and safe for concurrent use.
+type Catalogue struct {
+	types []*Type
+	byVCT map[string]*Type
+}
+
+// typePolicy is the content of a type.json file.
+type typePolicy struct {
+	Name            string   `json:"name"`
+	Version         int      `json:"version"`
+	DefaultEvidence Evidence `json:"default_evidence"`
+	MaxEvidence     Evidence `json:"max_evidence"`
+	MaxTTL          string   `json:"max_ttl"` // ISO 8601 days, "P90D"; empty: none
+}
+
+// validTypeName: lower-case ASCII words joined by single hyphens, as in a vct.
+func validTypeName(s string) bool {
+	if s == "" || len(s) > 64 || s[0] < 'a' || s[0] > 'z' || s[len(s)-1] == '-' || strings.Contains(s, "--") {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// parseDays parses an ISO 8601 duration in whole days ("P90D"), the only
+// form max_ttl uses.
+func parseDays(s string) (time.Duration, error) {
+	n, ok := strings.CutPrefix(s, "P")
+	if ok {
+		n, ok = strings.CutSuffix(n, "D")
+	}
+	days, err := strconv.Atoi(n)
+	if !ok || err != nil || days < 1 || days > 36500 || n[0] == '0' || n[0] == '+' {
+		return 0, fmt.Errorf("max_ttl %q: want whole days like P90D", s)
+	}
+	return time.Duration(days) * 24 * time.Hour, nil
+}
+
+// Load reads and checks the embedded catalogue. It compiles every schema
+// once; call it once at start-up and share the result.
+func Load() (*Catalogue, error) {
+	return loadFS(catalogueFS, "catalogue")
+}
+
+func loadFS(fsys fs.FS, root string) (*Catalogue, error) {
+	fail := func(format string, args ...any) error {
+		return fmt.Errorf("%w: "+format, append([]any{ErrCatalogue}, args...)...)
+	}
+	docs := map[string]any{} // schema $id -> raw document
+	comp := jsonschema.NewCompiler()
+	comp.DefaultDraft(jsonschema.Draft2020)
+	comp.AssertFormat()
+	// Only our own resources resolve: no file or network loading.
+	comp.UseLoader(jsonschema.SchemeURLLoader{})
+
+	for _, name := range []string{"common.schema.json", "evidence.schema.json"} {
+		doc, id, err := readSchema(fsys, path.Join(root, name))
+		if err != nil {
+			return nil, fail("%s: %v", name, err)
+		}
+		if err := comp.AddResource(id, doc); err != nil {
+			return nil, fail("%s: %v", name, err)
+		}
+		docs[id] = doc
+	}
+	if docs[commonSchemaID] == nil || docs[evidenceID] == nil {
+		return nil, fail("common.schema.json and evidence.schema.json must have $id %s and %s", commonSchemaID, evidenceID)
+	}
+	var labels map[string][]ClaimDisplay
+	if err := readStrict(fsys, path.Join(root, "labels.json"), &labels); err != nil {
+		return nil, fail("labels.json: %v", err)
+	}
+
+	policyFiles, err := fs.Glob(fsys, path.Join(root, "types", "*", "*", "type.json"))
+	if err != nil {
+		return nil, fail("%v", err)
+	}
+	if len(policyFiles) == 0 {
+		return nil, fail("no types")
+	}
+	c := &Catalogue{byVCT: map[string]*Type{}}
+	for _, pf := range policyFiles {
+		dir := path.Dir(pf)
+		t, err := loadType(fsys, dir, comp, docs, labels)
+		if err != nil {
+			return nil, fail("%s: %v", dir, err)
+		}
+		if c.byVCT[t.VCT] != nil {
+			return nil, fail("%s: duplicate vct %s", dir, t.VCT)
+		}
+		c.byVCT[t.VCT] = t
+		c.types = append(c.types, t)
+	}
+	sort.Slice(c.types, func(i, j int) bool { return c.types[i].VCT < c.types[j].VCT })
+	return c, nil
+}
+
+func loadType(fsys fs.FS, dir string, comp *jsonschema.Compiler, docs map[string]any, labels map[string][]ClaimDisplay) (*Type, error) {
+	var pol typePolicy
+	if err := readStrict(fsys, path.Join(dir, "type.json"), &pol); err != nil {
+		return nil, fmt.Errorf("type.json: %w", err)
+	}
+	if !validTypeName(pol.Name) || pol.Version < 1 {
+		return nil, fmt.Errorf("type.json: bad name or version")
+	}
+	if want := path.Join(pol.Name, strconv.Itoa(pol.Version)); !strings.HasSuffix(dir, "/"+want) {
+		return nil, fmt.Errorf("type.json: name and version must match the directory %s", want)
+	}
+	t := &Type{
+		VCT:             vctPrefix + pol.Name + ":" + strconv.Itoa(pol.Version),
+		Name:            pol.Name,
+		Version:         pol.Version,
+		DefaultEvidence: pol.DefaultEvidence,
+		MaxEvidence:     pol.MaxEvidence,
+	}
+	if pol.MaxTTL != "" {
+		ttl, err := parseDays(pol.MaxTTL)
+		if err != nil {
+			return nil, fmt.Errorf("type.json: %w", err)
+		}
+		t.MaxTTL = ttl
+	}
+
+	doc, id, err := readSchema(fsys, path.Join(dir, "schema.json"))
+	if err != nil {
+		return nil, fmt.Errorf("schema.json: %w", err)
+	}
+	if want := "urn:cairn:schema:" + pol.Name + ":" + strconv.Itoa(pol.Version); id != want {
+		return nil, fmt.Errorf("schema.json: $id must be %s", want)
+	}
+	if err := comp.AddResource(id, doc); err != nil {
+		return nil, fmt.Errorf("schema.json: %w", err)
+	}
+	docs[id] = doc
+	if t.schema, err = comp.Compile(id); err != nil {
+		return nil, fmt.Errorf("schema.json: %w", err)
+	}
+
+	var md TypeMetadata
+	if err := readStrict(fsys, path.Join(dir, "metadata.json"), &md); err != nil {
+		return nil, fmt.Errorf("metadata.json: %w", err)
+	}
+	if md.VCT != t.VCT {
+		return nil, fmt.Errorf("metadata.json: vct %q, want %q", md.VCT, t.VCT)
+	}
+	if err := t.resolveMetadata(md, doc, docs, labels); err != nil {
+		return nil, fmt.Errorf("metadata.json: %w", err)
+	}
+	// The defaults must themselves be acceptable evidence for this type.
+	if err := t.Validate(map[string]any{"evidence": t.DefaultEvidence}); err != nil {
+		var ve *ValidationError
+		if errors.As(err, &ve) {
+			for _, p := range ve.Problems {
+				if strings.HasPrefix(p.Pointer, "/evidence") {
+					return nil, fmt.Errorf("type.json: default_evidence: %s %s", p.Pointer, p.Message)
+				}
+			}
+		} else {
+			return nil, fmt.Errorf("type.json: default_evidence: %w", err)
+		}
+	}
+	if err := checkCaps(pol.DefaultEvidence, pol.MaxEvidence); err != nil {
+		return nil, fmt.Errorf("type.json: %w", err)
+	}
+	return t, nil
+}
+
+// checkCaps refuses defaults above the type's own caps.
+func checkCaps(def, max Evidence) error {
+	over := func(v, m int) bool { return m != 0 && v > m }
+	if over(def.Strength, max.Strength) || over(def.Validity, max.Validity) ||
+		over(def.Verification, max.Verification) || over(def.IdentityFraud, max.IdentityFraud) {
+		return errors.New("default_evidence exceeds max_evidence")
+	}
+	return nil
+}
+
+// resolveMetadata completes md (shared labels, evidence claims, mandatory
+// flags), checks every claim path against the schema and indexes it.
+func (t *Type) resolveMetadata(md TypeMetadata, schemaDoc any, docs map[string]any, labels map[string][]ClaimDisplay) error {
+	if md.Name == "" || !hasLocale(typeLocales(md.Display), "en") {
+		return errors.New("needs a name and an English display entry")
+	}
+	for _, d := range md.Display {
+		if d.Name == "" || !validLocale(d.Locale) {
+			return fmt.Errorf("display entry %q: needs a valid locale and a name", d.Locale)
+		}
+	}
+	// The evidence claim and its members are shared and never SD: add them
+	// unless the type lists them (to override labels), and force "never".
+	if _, ok := schemaAt(schemaDoc, []any{"evidence"}, docs); ok {
+		listed := map[string]bool{}
+		for _, cm := range md.Claims {
+			listed[claimKey(normPath(cm.Path))] = true
+		}
+		for _, p := range [][]any{{"evidence"}, {"evidence", "strength"}, {"evidence", "validity"},
+			{"evidence", "verification"}, {"evidence", "identity_fraud"}, {"evidence", "known_since"}, {"evidence", "method"}} {
+			if !listed[claimKey(p)] {
+				md.Claims = append(md.Claims, ClaimMetadata{Path: p, SD: SDNever})
+			}
+		}
+	}
+	required := requiredOf(schemaDoc, docs)
+	t.claimIndex = map[string]*ClaimMetadata{}
+	for i := range md.Claims {
+		cm := &md.Claims[i]
+		p, err := checkPath(cm.Path)
+		if err != nil {
+			return err
+		}
+		cm.Path = p
+		key := claimKey(p)
+		if t.claimIndex[key] != nil {
+			return fmt.Errorf("claim %s listed twice", key)
+		}
+		if s, ok := p[0].(string); ok && isLayerClaim(s) {
+			return fmt.Errorf("claim %s is added by the credential layer, not the type", key)
+		}
+		if _, ok := schemaAt(schemaDoc, p, docs); !ok {
+			return fmt.Errorf("claim path %s is not in the schema", key)
+		}
+		switch cm.SD {
+		case "":
+			cm.SD = SDAllowed
+		case SDAlways, SDAllowed, SDNever:
+		default:
+			return fmt.Errorf("claim %s: sd %q", key, cm.SD)
+		}
+		if p[0] == "evidence" && cm.SD != SDNever {
+			return fmt.Errorf("claim %s: evidence is never selectively disclosable", key)
+		}
+		if len(cm.Display) == 0 {
+			cm.Display = sharedLabels(labels, p)
+		}
+		if !hasLocale(claimLocales(cm.Display), "en") {
+			return fmt.Errorf("claim %s has no English label", key)
+		}
+		for _, d := range cm.Display {
+			if d.Label == "" || !validLocale(d.Locale) {
+				return fmt.Errorf("claim %s: label %q: needs a valid locale and text", key, d.Locale)
+			}
+		}
+		if len(p) == 1 && required[p[0].(string)] {
+			cm.Mandatory = true
+		}
+		t.claimIndex[key] = cm
+		if cm.SD == SDAlways {
+			t.disclosable = append(t.disclosable, key)
+		}
+	}
+	t.Metadata = md
+	b, err := json.MarshalIndent(md, "", "  ")
+	if err != nil {
+		return err
+	}
+	t.metadataJSON = b
+	return nil
+}
+
+// sharedLabels finds the labels of a claim in labels.json: by its full key
+// first ("evidence/strength"), then by its last member name ("country").
+func sharedLabels(labels map[string][]ClaimDisplay, p []any) []ClaimDisplay {
+	if l, ok := labels[strings.TrimPrefix(claimKey(p), "/")]; ok {
+		return append([]ClaimDisplay(nil), l...)
+	}
+	for i := len(p) - 1; i >= 0; i-- {
+		if s, ok := p[i].(string); ok {
+			return append([]ClaimDisplay(nil), labels[s]...)
+		}
+	}
+	return nil
+}
+
+// checkPath validates a claim path from a metadata document and converts
+// JSON numbers to int.
+func checkPath(p []any) ([]any, error) {
+	if len(p) == 0 || len(p) > 8 {
+		return nil, errors.New("claim path must have 1 to 8 elements")
+	}
+	if _, ok := p[0].(string); !ok {
+		return nil, errors.New("claim path must start with a claim name")
+	}
+	out := make([]any, len(p))
+	for i, e := range p {
+		switch v := e.(type) {
+		case nil:
+			out[i] = nil
+		case string:
+			if v == "" || v == "*" {
+				return nil, fmt.Errorf("claim path element %q", v)
+			}
+			out[i] = v
+		case float64:
+			if v < 0 || v != float64(int(v)) {
+				return nil, fmt.Errorf("claim path element %v", v)
+			}
+			out[i] = int(v)
+		case int:
+			if v < 0 {
+				return nil, fmt.Errorf("claim path element %v", v)
+			}
+			out[i] = v
+		default:
+			return nil, fmt.Errorf("claim path element of type %T", e)
+		}
+	}
+	return out, nil
+}
+
+// normPath makes a caller's path comparable with metadata paths: array
+// indexes select the metadata of "every element" (nil), since the catalogue
+// describes arrays only through nil.
+func normPath(p []any) []any {
+	out := make([]any, len(p))
+	for i, e := range p {
+		switch v := e.(type) {
+		case string:
+			out[i] = v
+		default:
+			out[i] = nil
+		}
+	}
+	return out
+}
+
+// claimKey renders a normalised path as a JSON Pointer (RFC 6901) with "*"
+// for every array element.
+func claimKey(p []any) string {
+	var b strings.Builder
+	for _, e := range p {
+		b.WriteByte('/')
+		switch v := e.(type) {
+		case string:
+			b.WriteString(strings.NewReplacer("~", "~0", "/", "~1").Replace(v))
+		case int:
+			b.WriteString(strconv.Itoa(v))
+		default:
+			b.WriteByte('*')
+		}
+	}
+	return b.String()
+}
+
+func readFile(fsys fs.FS, name string) ([]byte, error) {
+	b, err := fs.ReadFile(fsys, name)
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > maxCatalogueFile {
+		return nil, errors.New("file too large")
+	}
+	return b, nil
+}
+
+func readStrict(fsys fs.FS, name string, v any) error {
+	b, err := readFile(fsys, name)
+	if err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if dec.More() {
+		return errors.New("trailing data")
+	}
+	return nil
+}
+
+func readSchema(fsys fs.FS, name string) (doc any, id string, err error) {
+	b, err := readFile(fsys, name)
+	if err != nil {
+		return nil, "", err
+	}
+	doc, err = jsonschema.UnmarshalJSON(bytes.NewReader(b))
+	if err != nil {
+		return nil, "", err
+	}
+	m, ok := doc.(map[string]any)
+	if !ok {
+		return nil, "", errors.New("not an object")
+	}
+	if m["$schema"] != draft202012 {
+		return nil, "", fmt.Errorf("$schema must be %s", draft202012)
+	}
+	id, _ = m["$id"].(string)
+	if !strings.HasPrefix(id, "urn:cairn:schema:") {
+		return nil, "", errors.New("$id must be a urn:cairn:schema: URN")
+	}
+	return doc, id, nil
+}
+
+// Types returns the types sorted by vct.
+func (c *Catalogue) Types() []*Type { return append([]*Type(nil), c.types...) }
+
+// Lookup returns the type with the given vct, or an error wrapping
+// ErrUnknownType.
+func (c *Catalogue) Lookup(vct string) (*Type, error) {
+	if t := c.byVCT[vct]; t != nil {
+		return t, nil
+	}
+	if len(vct) > 200 {
+		vct = vct[:200] + "…"
+	}
+	return nil, fmt.Errorf("%w: %q", ErrUnknownType, vct)
+}
+
+// MetadataJSON returns the SD-JWT VC Type Metadata document as served
+// (a fresh copy; callers may keep it).
+func (t *Type) MetadataJSON() []byte { return append([]byte(nil), t.metadataJSON...) }
+
+// CapEvidence lowers each score of e to the type's MaxEvidence.
+func (t *Type) CapEvidence(e Evidence) Evidence {
+	capTo := func(v *int, m int) {
+		if m != 0 && *v > m {
+			*v = m
+		}
+	}
+	capTo(&e.Strength, t.MaxEvidence.Strength)
+	capTo(&e.Validity, t.MaxEvidence.Validity)
+	capTo(&e.Verification, t.MaxEvidence.Verification)
+	capTo(&e.IdentityFraud, t.MaxEvidence.IdentityFraud)
+	return e
+}

@@ -1,0 +1,26 @@
+// Package schemas owns Cairn's catalogue of credential types for people on
+// the move: for each type, its verifiable credential type identifier (vct),
+// a JSON Schema (draft 2020-12) for the user claims, the SD-JWT VC Type
+// Metadata document (draft-ietf-oauth-sd-jwt-vc-25, "Type Metadata" and
+// "Claim Metadata": display per locale, claim paths, labels, sd
+// always/allowed/never), default GPG 45-style evidence scores (DESIGN.md §3)
+// and an optional maximum lifetime.
+//
+// The catalogue is embedded in the binary (directory catalogue/) and checked
+// once by Load: every schema compiles, every claim path in a metadata
+// document exists in the type's schema, every claim has an English label
+// and the never-selectively-disclosable claims of SD-JWT VC (iss, nbf, exp,
+// cnf, vct, vct#integrity, status) are never marked "always". Those
+// registered claims are added by the credential layer; the schemas accept
+// them but never require them.
+//
+// Layout of catalogue/:
+//
+//	common.schema.json     shared definitions (dates, ISO 3166-1 codes, places, …)
+//	evidence.schema.json   the shared evidence claim every type $refs
+//	labels.json            claim labels in en, fr, ar, uk (shared by types)
+//	types/<name>/<major>/  type.json (policy), schema.json, metadata.json
+//
+// A vct is urn:cairn:vct:<name>:<major>. A breaking change to a type gets a
+// new major directory; the old one stays so old credentials still validate.
+package schemas

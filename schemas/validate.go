@@ -1,0 +1,153 @@
+package schemas
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/santhosh-tekuri/jsonschema/v6/kind"
+)
+
+// ValidationError lists why claims do not match a type. Messages name the
+// failing claim (by JSON Pointer) and the rule, never the claim's value:
+// these errors end up in logs.
+type ValidationError struct {
+	VCT      string
+	Problems []Problem
+}
+
+// Problem is one failing claim.
+type Problem struct {
+	Pointer string // RFC 6901; "" is the whole claim set
+	Message string
+}
+
+func (e *ValidationError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "claims do not match %s:", e.VCT)
+	for i, p := range e.Problems {
+		if i > 0 {
+			b.WriteByte(';')
+		}
+		ptr := p.Pointer
+		if ptr == "" {
+			ptr = "(claims)"
+		}
+		fmt.Fprintf(&b, " %s %s", ptr, p.Message)
+	}
+	return b.String()
+}
+
+// Unwrap lets errors.Is(err, ErrInvalidClaims) match.
+func (e *ValidationError) Unwrap() error { return ErrInvalidClaims }
+
+// Validate checks the full set of user claims of a credential of this type
+// (as issued, every selectively disclosable claim included) against the
+// type's schema. The registered JWT claims (iss, iat, exp, cnf, vct,
+// status, …) may be present or absent. It returns a *ValidationError
+// listing each failing claim, or an error wrapping ErrClaimsTooLarge.
+func (t *Type) Validate(claims map[string]any) error {
+	if claims == nil {
+		claims = map[string]any{}
+	}
+	// A JSON round trip turns any Go values (ints, []string, structs) into
+	// the JSON data model the validator understands, and bounds the work.
+	b, err := json.Marshal(claims)
+	if err != nil {
+		return &ValidationError{VCT: t.VCT, Problems: []Problem{{Message: "is not representable as JSON"}}}
+	}
+	if len(b) > MaxClaimsSize {
+		return fmt.Errorf("%w: %d bytes, limit %d", ErrClaimsTooLarge, len(b), MaxClaimsSize)
+	}
+	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
+	if err != nil {
+		return &ValidationError{VCT: t.VCT, Problems: []Problem{{Message: "is not representable as JSON"}}}
+	}
+	err = t.schema.Validate(inst)
+	if err == nil {
+		return nil
+	}
+	var verr *jsonschema.ValidationError
+	if !errors.As(err, &verr) {
+		return fmt.Errorf("schemas: validating %s: %w", t.VCT, err)
+	}
+	seen := map[Problem]bool{}
+	var problems []Problem
+	collectProblems(verr, func(p Problem) {
+		if !seen[p] {
+			seen[p] = true
+			problems = append(problems, p)
+		}
+	})
+	sort.SliceStable(problems, func(i, j int) bool { return problems[i].Pointer < problems[j].Pointer })
+	return &ValidationError{VCT: t.VCT, Problems: problems}
+}
+
+// collectProblems reports the leaves of the validator's error tree.
+func collectProblems(e *jsonschema.ValidationError, add func(Problem)) {
+	if len(e.Causes) > 0 {
+		for _, c := range e.Causes {
+			collectProblems(c, add)
+		}
+		return
+	}
+	ptr := pointer(e.InstanceLocation)
+	if req, ok := e.ErrorKind.(*kind.Required); ok {
+		for _, m := range req.Missing {
+			add(Problem{Pointer: pointer(append(append([]string(nil), e.InstanceLocation...), m)), Message: "is required"})
+		}
+		return
+	}
+	add(Problem{Pointer: ptr, Message: message(e.ErrorKind)})
+}
+
+// message describes a failed rule without the failing value.
+func message(k jsonschema.ErrorKind) string {
+	switch k := k.(type) {
+	case *kind.Type:
+		return fmt.Sprintf("must be of type %s, not %s", strings.Join(k.Want, " or "), k.Got)
+	case *kind.Enum:
+		return "is not one of the allowed values"
+	case *kind.Const:
+		return "is not the allowed value"
+	case *kind.Format:
+		return "is not a valid " + k.Want
+	case *kind.FalseSchema:
+		return "is not a claim of this type"
+	case *kind.AdditionalProperties:
+		return "has members that are not allowed: " + strings.Join(k.Properties, ", ")
+	case *kind.Minimum:
+		return "must be at least " + k.Want.RatString()
+	case *kind.Maximum:
+		return "must be at most " + k.Want.RatString()
+	case *kind.MinLength:
+		return fmt.Sprintf("must have at least %d characters", k.Want)
+	case *kind.MaxLength:
+		return fmt.Sprintf("must have at most %d characters", k.Want)
+	case *kind.MinItems:
+		return fmt.Sprintf("must have at least %d entries", k.Want)
+	case *kind.MaxItems:
+		return fmt.Sprintf("must have at most %d entries", k.Want)
+	case *kind.MinProperties:
+		return fmt.Sprintf("must have at least %d members", k.Want)
+	case *kind.UniqueItems:
+		return "has duplicate entries"
+	case *kind.Pattern:
+		return "is not in the expected form"
+	}
+	return "does not satisfy " + strings.Join(k.KeywordPath(), "/")
+}
+
+// pointer renders an instance location as an RFC 6901 JSON Pointer.
+func pointer(tokens []string) string {
+	var b strings.Builder
+	for _, t := range tokens {
+		b.WriteByte('/')
+		b.WriteString(strings.NewReplacer("~", "~0", "/", "~1").Replace(t))
+	}
+	return b.String()
+}

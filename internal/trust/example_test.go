@@ -1,0 +1,50 @@
+package trust_test
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/cairn-id/cairn/internal/trust"
+)
+
+func ExampleRegistry_IssuerAuthorized() {
+	day := 24 * time.Hour
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	reg := &trust.Registry{
+		Authority: "did:example:board",
+		Entities: []trust.Entity{{
+			DID: "did:example:ngo", Role: trust.RoleIssuer, Status: trust.StatusSuspended,
+			Names:     map[string]string{"en": "Helping Hands"},
+			ValidFrom: start,
+			StatusHistory: []trust.StatusChange{
+				{Status: trust.StatusActive, At: start},
+				{Status: trust.StatusSuspended, At: start.Add(30 * day), Reason: "audit"},
+			},
+			IssuerAuthorizations: []trust.IssuerAuthorization{{VCT: "urn:cairn:identity", MaxStrength: 2, MaxValidity: 2, From: start}},
+		}},
+	}
+	for _, iat := range []time.Time{start.Add(10 * day), start.Add(40 * day)} {
+		d, _ := reg.IssuerAuthorized("did:example:ngo", "urn:cairn:identity", iat)
+		fmt.Printf("issued %s: authorized=%v reason=%s issuer now %s\n", iat.Format("2006-01-02"), d.Authorized, d.Reason, d.CurrentStatus)
+	}
+	// Output:
+	// issued 2026-01-11: authorized=true reason=authorized issuer now suspended
+	// issued 2026-02-10: authorized=false reason=suspended_at_time issuer now suspended
+}
+
+func ExampleRegistry_VerifierMayRequest() {
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	reg := &trust.Registry{Entities: []trust.Entity{{
+		DID: "did:example:desk", Role: trust.RoleVerifier, Status: trust.StatusActive, ValidFrom: start,
+		VerifierAuthorizations: []trust.VerifierAuthorization{{Purpose: "shelter-intake", Claims: []string{"/family_name", "/given_name"}, From: start}},
+	}}}
+	d, _ := reg.VerifierMayRequest("did:example:desk", "shelter-intake", []string{"family_name", "birthdate"}, start.Add(time.Hour))
+	fmt.Println(d.Authorized, d.Reason, d.OutsidePurpose)
+	// Output: false claims_outside_purpose [/birthdate]
+}
+
+func ExampleCapEvidence() {
+	auth := trust.IssuerAuthorization{VCT: "urn:cairn:identity", MaxStrength: 2, MaxValidity: 3}
+	fmt.Println(trust.CapEvidence(auth, 4, 2, 3))
+	// Output: 2 2 0
+}

@@ -1,12 +1,9 @@
 package sdjwt
 
 import (
-	"bytes"
 	"crypto/sha256"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 
 	"github.com/cairn-id/cairn/internal/jose"
@@ -136,21 +133,6 @@ func decodeDisclosure(enc string, lim Limits) (*Disclosure, error) {
 	}
 	d.Value = arr[2]
 	return d, nil
-}
-
-// decodeJSON decodes exactly one JSON value, keeping numbers as json.Number
-// so that large integers survive.
-func decodeJSON(b []byte) (any, error) {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, err
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, errors.New("trailing data after JSON value")
-	}
-	return v, nil
 }
 
 func decodeObject(b []byte) (map[string]any, error) {

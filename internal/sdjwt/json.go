@@ -1,0 +1,315 @@
+package sdjwt
+
+import (
+	"encoding/json"
+	"errors"
+	"strconv"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// maxJSONNesting bounds recursion in the decoder; Limits.MaxDepth, checked
+// during processing, is the policy limit and is much lower.
+const maxJSONNesting = 256
+
+var errJSON = errors.New("invalid JSON")
+
+// decodeJSON decodes exactly one JSON value (RFC 8259) into map[string]any,
+// []any, string, json.Number, bool or nil. It is a small strict decoder
+// used instead of encoding/json on the verification path, where decoding
+// into interfaces with reflection cost as much as a signature check. It
+// refuses duplicate object member names (RFC 8259 §4 leaves them
+// unpredictable; for claims that is a security risk) and invalid UTF-8.
+func decodeJSON(b []byte) (any, error) {
+	d := jsonDecoder{b: b}
+	v, err := d.value(0)
+	if err != nil {
+		return nil, err
+	}
+	d.ws()
+	if d.p != len(d.b) {
+		return nil, errors.New("invalid JSON: trailing data")
+	}
+	return v, nil
+}
+
+type jsonDecoder struct {
+	b []byte
+	p int
+}
+
+func (d *jsonDecoder) ws() {
+	for d.p < len(d.b) {
+		switch d.b[d.p] {
+		case ' ', '\t', '\n', '\r':
+			d.p++
+		default:
+			return
+		}
+	}
+}
+
+func (d *jsonDecoder) fail(what string) error {
+	return errors.New("invalid JSON: " + what + " at offset " + strconv.Itoa(d.p))
+}
+
+func (d *jsonDecoder) value(depth int) (any, error) {
+	d.ws()
+	if d.p >= len(d.b) {
+		return nil, d.fail("unexpected end")
+	}
+	switch c := d.b[d.p]; {
+	case c == '{':
+		if depth >= maxJSONNesting {
+			return nil, d.fail("nesting too deep")
+		}
+		return d.object(depth + 1)
+	case c == '[':
+		if depth >= maxJSONNesting {
+			return nil, d.fail("nesting too deep")
+		}
+		return d.array(depth + 1)
+	case c == '"':
+		return d.str()
+	case c == '-' || (c >= '0' && c <= '9'):
+		return d.number()
+	case c == 't':
+		return true, d.literal("true")
+	case c == 'f':
+		return false, d.literal("false")
+	case c == 'n':
+		return nil, d.literal("null")
+	}
+	return nil, d.fail("unexpected character")
+}
+
+func (d *jsonDecoder) literal(lit string) error {
+	if len(d.b)-d.p < len(lit) || string(d.b[d.p:d.p+len(lit)]) != lit {
+		return d.fail("bad literal")
+	}
+	d.p += len(lit)
+	return nil
+}
+
+func (d *jsonDecoder) object(depth int) (any, error) {
+	d.p++ // {
+	m := make(map[string]any)
+	d.ws()
+	if d.p < len(d.b) && d.b[d.p] == '}' {
+		d.p++
+		return m, nil
+	}
+	for {
+		d.ws()
+		if d.p >= len(d.b) || d.b[d.p] != '"' {
+			return nil, d.fail("expected member name")
+		}
+		k, err := d.str()
+		if err != nil {
+			return nil, err
+		}
+		d.ws()
+		if d.p >= len(d.b) || d.b[d.p] != ':' {
+			return nil, d.fail("expected ':'")
+		}
+		d.p++
+		v, err := d.value(depth)
+		if err != nil {
+			return nil, err
+		}
+		if _, dup := m[k]; dup {
+			return nil, d.fail("duplicate member name")
+		}
+		m[k] = v
+		d.ws()
+		if d.p >= len(d.b) {
+			return nil, d.fail("unexpected end")
+		}
+		switch d.b[d.p] {
+		case ',':
+			d.p++
+		case '}':
+			d.p++
+			return m, nil
+		default:
+			return nil, d.fail("expected ',' or '}'")
+		}
+	}
+}
+
+func (d *jsonDecoder) array(depth int) (any, error) {
+	d.p++ // [
+	a := make([]any, 0, 4)
+	d.ws()
+	if d.p < len(d.b) && d.b[d.p] == ']' {
+		d.p++
+		return a, nil
+	}
+	for {
+		v, err := d.value(depth)
+		if err != nil {
+			return nil, err
+		}
+		a = append(a, v)
+		d.ws()
+		if d.p >= len(d.b) {
+			return nil, d.fail("unexpected end")
+		}
+		switch d.b[d.p] {
+		case ',':
+			d.p++
+		case ']':
+			d.p++
+			return a, nil
+		default:
+			return nil, d.fail("expected ',' or ']'")
+		}
+	}
+}
+
+func (d *jsonDecoder) number() (any, error) {
+	start := d.p
+	digits := func() int {
+		n := 0
+		for d.p < len(d.b) && d.b[d.p] >= '0' && d.b[d.p] <= '9' {
+			d.p++
+			n++
+		}
+		return n
+	}
+	if d.b[d.p] == '-' {
+		d.p++
+	}
+	if d.p < len(d.b) && d.b[d.p] == '0' {
+		d.p++
+	} else if digits() == 0 {
+		return nil, d.fail("bad number")
+	}
+	if d.p < len(d.b) && d.b[d.p] == '.' {
+		d.p++
+		if digits() == 0 {
+			return nil, d.fail("bad fraction")
+		}
+	}
+	if d.p < len(d.b) && (d.b[d.p] == 'e' || d.b[d.p] == 'E') {
+		d.p++
+		if d.p < len(d.b) && (d.b[d.p] == '+' || d.b[d.p] == '-') {
+			d.p++
+		}
+		if digits() == 0 {
+			return nil, d.fail("bad exponent")
+		}
+	}
+	return json.Number(d.b[start:d.p]), nil
+}
+
+func (d *jsonDecoder) str() (string, error) {
+	d.p++ // opening quote
+	start := d.p
+	// Fast path: no escapes, all ASCII.
+	for d.p < len(d.b) {
+		c := d.b[d.p]
+		if c == '"' {
+			s := string(d.b[start:d.p])
+			d.p++
+			return s, nil
+		}
+		if c == '\\' || c < 0x20 || c >= utf8.RuneSelf {
+			break
+		}
+		d.p++
+	}
+	buf := make([]byte, 0, d.p-start+16)
+	buf = append(buf, d.b[start:d.p]...)
+	for d.p < len(d.b) {
+		c := d.b[d.p]
+		switch {
+		case c == '"':
+			d.p++
+			return string(buf), nil
+		case c < 0x20:
+			return "", d.fail("control character in string")
+		case c == '\\':
+			if d.p+1 >= len(d.b) {
+				return "", d.fail("bad escape")
+			}
+			e := d.b[d.p+1]
+			d.p += 2
+			switch e {
+			case '"', '\\', '/':
+				buf = append(buf, e)
+			case 'b':
+				buf = append(buf, '\b')
+			case 'f':
+				buf = append(buf, '\f')
+			case 'n':
+				buf = append(buf, '\n')
+			case 'r':
+				buf = append(buf, '\r')
+			case 't':
+				buf = append(buf, '\t')
+			case 'u':
+				r, ok := d.hex4()
+				if !ok {
+					return "", d.fail("bad \\u escape")
+				}
+				if utf16.IsSurrogate(r) {
+					r2 := rune(-1)
+					if d.p+1 < len(d.b) && d.b[d.p] == '\\' && d.b[d.p+1] == 'u' {
+						save := d.p
+						d.p += 2
+						var ok2 bool
+						if r2, ok2 = d.hex4(); !ok2 {
+							return "", d.fail("bad \\u escape")
+						}
+						if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
+							r = dec
+							r2 = -2
+						} else {
+							d.p = save
+						}
+					}
+					if r2 != -2 {
+						r = utf8.RuneError // lone surrogate, as encoding/json does
+					}
+				}
+				buf = utf8.AppendRune(buf, r)
+			default:
+				return "", d.fail("bad escape")
+			}
+		case c < utf8.RuneSelf:
+			buf = append(buf, c)
+			d.p++
+		default:
+			r, size := utf8.DecodeRune(d.b[d.p:])
+			if r == utf8.RuneError && size <= 1 {
+				return "", d.fail("invalid UTF-8")
+			}
+			buf = append(buf, d.b[d.p:d.p+size]...)
+			d.p += size
+		}
+	}
+	return "", d.fail("unterminated string")
+}
+
+func (d *jsonDecoder) hex4() (rune, bool) {
+	if len(d.b)-d.p < 4 {
+		return 0, false
+	}
+	var r rune
+	for _, c := range d.b[d.p : d.p+4] {
+		r <<= 4
+		switch {
+		case c >= '0' && c <= '9':
+			r |= rune(c - '0')
+		case c >= 'a' && c <= 'f':
+			r |= rune(c - 'a' + 10)
+		case c >= 'A' && c <= 'F':
+			r |= rune(c - 'A' + 10)
+		default:
+			return 0, false
+		}
+	}
+	d.p += 4
+	return r, true
+}

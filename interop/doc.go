@@ -1,0 +1,16 @@
+// Package interop holds Cairn's interoperability tests against independent
+// SD-JWT implementations; it has no production code. Today the counterpart
+// is sd-jwt-js (@sd-jwt/core and @sd-jwt/sd-jwt-vc 0.20.0, OpenWallet
+// Foundation), driven through Node by interop_test.go with the script in
+// sdjwtjs/.
+//
+// The tests check, in both directions, that an SD-JWT VC
+// (draft-ietf-oauth-sd-jwt-vc-25, header typ dc+sd-jwt) issued and
+// presented with a Key Binding JWT (RFC 9901 §4.3) by one side verifies on
+// the other to the same processed claims (RFC 9901 §7.1, §7.3), including
+// array-element, recursive (§4.2.6) and decoy (§4.2.5) digests, and that
+// mutated presentations are refused by both. sd-jwt-js checks less than
+// RFC 9901 requires in places; the Node script adds those checks after the
+// library has accepted a token, and the tests never read a JS acceptance as
+// proof of validity. See README.md.
+package interop

@@ -1,0 +1,125 @@
+package keys
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+
+	"github.com/cairn-id/cairn/internal/jose"
+)
+
+// Save writes k to path as a private JWK with mode 0600. It never replaces
+// an existing file (ErrExists): the key is written to a new temporary file
+// in the same directory (O_CREATE|O_EXCL, 0600), synced, and hard-linked to
+// path, which fails rather than clobbers; the directory is then synced.
+// A crash leaves either no file at path or the complete key.
+func Save(path string, k *PrivateKey) error {
+	b, err := MarshalPrivateJWK(k)
+	if err != nil {
+		return err
+	}
+	if _, err := os.Lstat(path); err == nil {
+		return fmt.Errorf("%w: %s (refusing to overwrite a key)", ErrExists, path)
+	}
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, ".cairn-key-*.tmp") // O_RDWR|O_CREATE|O_EXCL, 0600
+	if err != nil {
+		return fmt.Errorf("keys: create temporary key file: %w", err)
+	}
+	tmpName := tmp.Name()
+	defer os.Remove(tmpName) // after the link the key lives on under path
+	if err := tmp.Chmod(0o600); err != nil && runtime.GOOS != "windows" {
+		tmp.Close()
+		return fmt.Errorf("keys: chmod temporary key file: %w", err)
+	}
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		return fmt.Errorf("keys: write key: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("keys: sync key: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("keys: close key: %w", err)
+	}
+	if err := os.Link(tmpName, path); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("%w: %s (refusing to overwrite a key)", ErrExists, path)
+		}
+		return fmt.Errorf("keys: publish key file: %w", err)
+	}
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync() // best effort: not every platform can sync a directory
+		d.Close()
+	}
+	return nil
+}
+
+// Load reads a private JWK file written by Save (or by hand). On Unix the
+// file must not be readable or writable by group or others.
+func Load(path string) (*PrivateKey, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("keys: %w", err)
+	}
+	defer f.Close()
+	// Stat the open file, not the path, so the check and the read concern
+	// the same file.
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("keys: %w", err)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("keys: %s is not a regular file", path)
+	}
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 && runtime.GOOS != "windows" {
+		return nil, fmt.Errorf("%w: %s has mode %04o; run: chmod 600 %s", ErrInsecurePermissions, path, perm, path)
+	}
+	b, err := readBounded(f, MaxPrivateJWKLen)
+	if err != nil {
+		return nil, fmt.Errorf("keys: %s: %w", path, err)
+	}
+	k, err := ParsePrivateJWK(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return k, nil
+}
+
+// LoadPublicJWK reads a public JWK file. A private JWK is refused
+// (ErrPrivateKeyFile) so a secret is never handled as if it were public.
+func LoadPublicJWK(path string) (*jose.JWK, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("keys: %w", err)
+	}
+	defer f.Close()
+	b, err := readBounded(f, jose.MaxJWKLen)
+	if err != nil {
+		return nil, fmt.Errorf("keys: %s: %w", path, err)
+	}
+	k, err := jose.ParseJWK(b)
+	if errors.Is(err, jose.ErrPrivateKeyInJWK) {
+		return nil, fmt.Errorf("%w: %s (give its public JWK, e.g. from `cairn keys show --json`)", ErrPrivateKeyFile, path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return k, nil
+}
+
+func readBounded(r io.Reader, max int64) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(r, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > max {
+		return nil, fmt.Errorf("%w: file larger than %d bytes", ErrInvalidKey, max)
+	}
+	return b, nil
+}

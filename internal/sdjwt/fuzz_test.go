@@ -1,0 +1,148 @@
+package sdjwt
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/cairn-id/cairn/internal/jose"
+)
+
+func rfcSeeds(f *testing.F) {
+	for _, name := range []string{"sec5_example.json", "appA1_simple_structured.json", "appA3_sd_jwt_vc_pid.json"} {
+		b, err := os.ReadFile(filepath.Join(rfcDir, name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		var v rfcVector
+		if err := json.Unmarshal(b, &v); err != nil {
+			f.Fatal(err)
+		}
+		f.Add(v.Presentation)
+		if v.SDJWT != "" {
+			f.Add(v.SDJWT)
+		}
+	}
+	f.Add("")
+	f.Add("~")
+	f.Add("a.b.c~~")
+	f.Add("eyJhbGciOiJFUzI1NiJ9.e30.AA~WyJhIiwiYiJd~")
+}
+
+// FuzzParse: Parse never panics, and what it accepts re-serializes to the
+// same string with bounded disclosures.
+func FuzzParse(f *testing.F) {
+	rfcSeeds(f)
+	f.Fuzz(func(t *testing.T, s string) {
+		lim := Limits{MaxTokenLen: 1 << 14, MaxDisclosures: 16}
+		tok, err := Parse(s, lim)
+		if err != nil {
+			if Code(err) == "" {
+				t.Fatalf("error without a code: %v", err)
+			}
+			return
+		}
+		if len(tok.Disclosures) > 16 {
+			t.Fatalf("%d disclosures past the limit", len(tok.Disclosures))
+		}
+		if tok.String() != s {
+			t.Fatalf("String() = %q, input %q", tok.String(), s)
+		}
+	})
+}
+
+// FuzzProcess: Process never panics on any payload/disclosure combination,
+// and its errors carry a code.
+func FuzzProcess(f *testing.F) {
+	f.Add([]byte(`{"_sd":["x"],"a":[{"...":"y"}],"_sd_alg":"sha-256"}`), "WyJzYWx0IiwiYSIsMV0")
+	f.Add([]byte(`{"a":{"b":[1,{"_sd":[]}]}}`), "WyJzYWx0IiwxXQ")
+	f.Fuzz(func(t *testing.T, payload []byte, disc string) {
+		p, err := decodeObject(payload)
+		if err != nil {
+			return
+		}
+		tok := &SDJWT{Payload: p}
+		if d, err := decodeDisclosure(disc, Limits{}.withDefaults()); err == nil {
+			tok.Disclosures = append(tok.Disclosures, d)
+			// Reference the disclosure from the payload too, so fuzzing
+			// reaches the processing of disclosed values.
+			if sd, ok := p["_sd"].([]any); ok {
+				p["_sd"] = append(sd, d.Digest)
+			}
+		}
+		out, err := tok.Process()
+		if err != nil {
+			if Code(err) == "" {
+				t.Fatalf("error without a code: %v", err)
+			}
+			return
+		}
+		if _, bad := out["_sd"]; bad {
+			t.Fatal("_sd left in the output")
+		}
+	})
+}
+
+// FuzzVerify mutates a valid presentation: Verify must never panic, and
+// whenever it accepts, the claims must be exactly the original ones.
+func FuzzVerify(f *testing.F) {
+	fx := newFixture(f, jose.ES256, jose.ES256)
+	good := fx.present(f, fixtureSelect)
+	want, err := Verify(good, fx.opts())
+	if err != nil {
+		f.Fatal(err)
+	}
+	wantJSON, _ := json.Marshal(want.Claims)
+	f.Add(0, byte('A'), false)
+	f.Add(len(good)-1, byte('~'), true)
+	f.Add(strings.IndexByte(good, '~'), byte('~'), true)
+	f.Fuzz(func(t *testing.T, pos int, b byte, insert bool) {
+		if pos < 0 || pos >= len(good) {
+			return
+		}
+		var mutated string
+		if insert {
+			mutated = good[:pos] + string(b) + good[pos:]
+		} else {
+			mutated = good[:pos] + string(b) + good[pos+1:]
+		}
+		got, err := Verify(mutated, fx.opts())
+		if err != nil {
+			if Code(err) == "" {
+				t.Fatalf("error without a code: %v", err)
+			}
+			return
+		}
+		gotJSON, _ := json.Marshal(got.Claims)
+		if !bytes.Equal(gotJSON, wantJSON) {
+			t.Fatalf("mutated presentation accepted with different claims:\n%s\n%s", gotJSON, wantJSON)
+		}
+	})
+}
+
+// FuzzDecodeJSON checks the strict decoder against encoding/json: what it
+// accepts, encoding/json accepts with the same value.
+func FuzzDecodeJSON(f *testing.F) {
+	for _, s := range []string{`{"a":[1,-2.5e3,"x\u00e9\ud83d\ude00",true,false,null]}`, `"\ud800x"`, `[]`, `{"a":1,"a":2}`, `0.1e+5`, `"\u0041\n"`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		got, err := decodeJSON(b)
+		if err != nil {
+			return
+		}
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.UseNumber()
+		var want any
+		if err := dec.Decode(&want); err != nil {
+			t.Fatalf("decodeJSON accepted %q, encoding/json: %v", b, err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("decodeJSON(%q) = %#v, encoding/json %#v", b, got, want)
+		}
+	})
+}

@@ -82,6 +82,7 @@ type Type struct {
 	MaxTTL time.Duration
 
 	schema       *jsonschema.Schema
+	schemaDoc    any // raw schema, for path checks
 	metadataJSON []byte
 	claimIndex   map[string]*ClaimMetadata // by claimKey(path)
 	disclosable  []string
@@ -92,6 +93,7 @@ type Type struct {
 type Catalogue struct {
 	types []*Type
 	byVCT map[string]*Type
+	docs  map[string]any // raw schema documents by $id
 }
 
 // typePolicy is the content of a type.json file.
@@ -172,7 +174,7 @@ func loadFS(fsys fs.FS, root string) (*Catalogue, error) {
 	if len(policyFiles) == 0 {
 		return nil, fail("no types")
 	}
-	c := &Catalogue{byVCT: map[string]*Type{}}
+	c := &Catalogue{byVCT: map[string]*Type{}, docs: docs}
 	for _, pf := range policyFiles {
 		dir := path.Dir(pf)
 		t, err := loadType(fsys, dir, comp, docs, labels)
@@ -226,6 +228,7 @@ func loadType(fsys fs.FS, dir string, comp *jsonschema.Compiler, docs map[string
 		return nil, fmt.Errorf("schema.json: %w", err)
 	}
 	docs[id] = doc
+	t.schemaDoc = doc
 	if t.schema, err = comp.Compile(id); err != nil {
 		return nil, fmt.Errorf("schema.json: %w", err)
 	}

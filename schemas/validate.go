@@ -102,6 +102,12 @@ func collectProblems(e *jsonschema.ValidationError, add func(Problem)) {
 		}
 		return
 	}
+	if ap, ok := e.ErrorKind.(*kind.AdditionalProperties); ok {
+		for _, name := range ap.Properties {
+			add(Problem{Pointer: pointer(append(append([]string(nil), e.InstanceLocation...), name)), Message: "is not a claim of this type"})
+		}
+		return
+	}
 	add(Problem{Pointer: ptr, Message: message(e.ErrorKind)})
 }
 
@@ -118,8 +124,6 @@ func message(k jsonschema.ErrorKind) string {
 		return "is not a valid " + k.Want
 	case *kind.FalseSchema:
 		return "is not a claim of this type"
-	case *kind.AdditionalProperties:
-		return "has members that are not allowed: " + strings.Join(k.Properties, ", ")
 	case *kind.Minimum:
 		return "must be at least " + k.Want.RatString()
 	case *kind.Maximum:

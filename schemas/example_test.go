@@ -1,0 +1,77 @@
+package schemas_test
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/cairn-id/cairn/schemas"
+)
+
+func ExampleLoad() {
+	cat, err := schemas.Load()
+	if err != nil {
+		panic(err)
+	}
+	t, err := cat.Lookup("urn:cairn:vct:community-vouching:1")
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(t.DisplayName("fr"))
+	fmt.Println("max TTL:", t.MaxTTL)
+	fmt.Printf("default evidence: %+v\n", t.DefaultEvidence)
+	_, err = cat.Lookup("urn:cairn:vct:passport:1")
+	fmt.Println(errors.Is(err, schemas.ErrUnknownType))
+	// Output:
+	// Attestation communautaire
+	// max TTL: 2160h0m0s
+	// default evidence: {Strength:1 Validity:1 Verification:0 IdentityFraud:0 KnownSince: Method:vouching}
+	// true
+}
+
+func ExampleType_Validate() {
+	cat, _ := schemas.Load()
+	t, _ := cat.Lookup("urn:cairn:vct:identity-attestation:1")
+	err := t.Validate(map[string]any{
+		"family_name":   "Kovalenko",
+		"given_name":    "Olena",
+		"birthdate":     "1987-02-30",
+		"nationalities": []string{"UA", "XX"},
+		"evidence":      schemas.Evidence{Strength: 5, Validity: 2},
+	})
+	var ve *schemas.ValidationError
+	if errors.As(err, &ve) {
+		for _, p := range ve.Problems {
+			fmt.Println(p.Pointer, p.Message)
+		}
+	}
+	// Output:
+	// /birthdate is not a valid date
+	// /evidence/strength must be at most 4
+	// /nationalities/1 is not one of the allowed values
+}
+
+func ExampleType_Label() {
+	cat, _ := schemas.Load()
+	t, _ := cat.Lookup("urn:cairn:vct:identity-attestation:1")
+	for _, lang := range []string{"en", "fr-CA", "ar", "uk-UA", "de"} {
+		fmt.Println(lang, t.Label([]any{"place_of_birth"}, lang))
+	}
+	fmt.Println(t.Label([]any{"name_variants", 0, "script"}, "fr"))
+	// Output:
+	// en Place of birth
+	// fr-CA Lieu de naissance
+	// ar مكان الميلاد
+	// uk-UA Місце народження
+	// de Place of birth
+	// Système d'écriture
+}
+
+func ExampleType_DisclosablePaths() {
+	cat, _ := schemas.Load()
+	t, _ := cat.Lookup("urn:cairn:vct:language-skills:1")
+	fmt.Println(t.DisclosablePaths())
+	fmt.Println(t.SDPolicy([]any{"evidence"}), t.SDPolicy([]any{"languages", 0}))
+	// Output:
+	// [/family_name /given_name /languages /languages/* /assessed_on /assessment_method]
+	// never always
+}

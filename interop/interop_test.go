@@ -85,16 +85,17 @@ func (b *limitedBuffer) Write(p []byte) (int, error) {
 }
 
 // js runs one request through sdjwtjs.mjs and decodes its JSON answer.
+// It takes the calling (sub)test's t, since FailNow must run on that
+// test's goroutine.
 type js struct {
-	t    *testing.T
 	node string
 }
 
-func (j js) call(req map[string]any, resp any) {
-	j.t.Helper()
+func (j js) call(t *testing.T, req map[string]any, resp any) {
+	t.Helper()
 	in, err := json.Marshal(req)
 	if err != nil {
-		j.t.Fatalf("encode %v request: %v", req["op"], err)
+		t.Fatalf("encode %v request: %v", req["op"], err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), nodeTimeout)
 	defer cancel()
@@ -105,10 +106,10 @@ func (j js) call(req map[string]any, resp any) {
 	stderr := &limitedBuffer{max: maxNodeOutput}
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	if err := cmd.Run(); err != nil {
-		j.t.Fatalf("node %s %v: %v\nstderr: %s", scriptName, req["op"], err, stderr.String())
+		t.Fatalf("node %s %v: %v\nstderr: %s", scriptName, req["op"], err, stderr.String())
 	}
 	if err := json.Unmarshal(stdout.Bytes(), resp); err != nil {
-		j.t.Fatalf("node %v answered non-JSON (%v): %.500s", req["op"], err, stdout.String())
+		t.Fatalf("node %v answered non-JSON (%v): %.500s", req["op"], err, stdout.String())
 	}
 }
 
@@ -131,8 +132,8 @@ type jsVerifyReq struct {
 	requiredClaimKeys []string
 }
 
-func (j js) verify(r jsVerifyReq) []jsVerdict {
-	j.t.Helper()
+func (j js) verify(t *testing.T, r jsVerifyReq) []jsVerdict {
+	t.Helper()
 	var resp struct {
 		Results []jsVerdict `json:"results"`
 	}
@@ -144,9 +145,9 @@ func (j js) verify(r jsVerifyReq) []jsVerdict {
 	if r.requiredClaimKeys != nil {
 		req["requiredClaimKeys"] = r.requiredClaimKeys
 	}
-	j.call(req, &resp)
+	j.call(t, req, &resp)
 	if len(resp.Results) != len(r.presentations) {
-		j.t.Fatalf("sd-jwt-js returned %d verdicts for %d presentations", len(resp.Results), len(r.presentations))
+		t.Fatalf("sd-jwt-js returned %d verdicts for %d presentations", len(resp.Results), len(r.presentations))
 	}
 	return resp.Results
 }
@@ -354,7 +355,12 @@ func (f fixture) cairnPresent(t *testing.T, cred string, paths []string, kbKey p
 
 func (f fixture) rebind(t *testing.T, sd *sdjwt.SDJWT, kbKey party, aud, nonce string) string {
 	t.Helper()
-	withKB, err := sd.WithKeyBinding(kbKey.signer, sdjwt.KBOptions{Audience: aud, Nonce: nonce, IssuedAt: f.now})
+	return f.rebindAt(t, sd, kbKey, aud, nonce, f.now)
+}
+
+func (f fixture) rebindAt(t *testing.T, sd *sdjwt.SDJWT, kbKey party, aud, nonce string, iat time.Time) string {
+	t.Helper()
+	withKB, err := sd.WithKeyBinding(kbKey.signer, sdjwt.KBOptions{Audience: aud, Nonce: nonce, IssuedAt: iat})
 	if err != nil {
 		t.Fatalf("cairn key binding: %v", err)
 	}
@@ -364,7 +370,7 @@ func (f fixture) rebind(t *testing.T, sd *sdjwt.SDJWT, kbKey party, aud, nonce s
 func (f fixture) jsIssue(t *testing.T, payload, frame map[string]any) string {
 	t.Helper()
 	var resp struct{ Credential string }
-	f.js.call(map[string]any{
+	f.js.call(t, map[string]any{
 		"op": "issue", "issuerKey": f.issuer.privateMap(t), "kid": f.issuer.jwk.Thumbprint(),
 		"payload": payload, "frame": frame,
 	}, &resp)
@@ -377,7 +383,7 @@ func (f fixture) jsIssue(t *testing.T, payload, frame map[string]any) string {
 func (f fixture) jsPresent(t *testing.T, cred string, frame map[string]any) string {
 	t.Helper()
 	var resp struct{ Presentation string }
-	f.js.call(map[string]any{
+	f.js.call(t, map[string]any{
 		"op": "present", "credential": cred, "frame": frame,
 		"holderKey": f.holder.privateMap(t), "aud": audience, "nonce": nonce,
 	}, &resp)
@@ -387,8 +393,9 @@ func (f fixture) jsPresent(t *testing.T, cred string, frame map[string]any) stri
 	return resp.Presentation
 }
 
-func (f fixture) jsVerifyKB(presentations ...string) []jsVerdict {
-	return f.js.verify(jsVerifyReq{
+func (f fixture) jsVerifyKB(t *testing.T, presentations ...string) []jsVerdict {
+	t.Helper()
+	return f.js.verify(t, jsVerifyReq{
 		presentations: presentations, issuerPub: f.issuer.publicMap(),
 		aud: audience, nonce: nonce, requireKeyBinding: true,
 	})
@@ -398,7 +405,7 @@ func (f fixture) jsVerifyKB(presentations ...string) []jsVerdict {
 func TestSDJWTJS(t *testing.T) {
 	node := requireSDJWTJS(t)
 	f := fixture{
-		js:     js{t: t, node: node},
+		js:     js{node: node},
 		issuer: newParty(t, "issuer"),
 		holder: newParty(t, "holder"),
 		other:  newParty(t, "other"),
@@ -407,7 +414,7 @@ func TestSDJWTJS(t *testing.T) {
 
 	t.Run("versions", func(t *testing.T) {
 		var v map[string]string
-		f.js.call(map[string]any{"op": "versions"}, &v)
+		f.js.call(t, map[string]any{"op": "versions"}, &v)
 		t.Logf("node %s, @sd-jwt/core %s, @sd-jwt/sd-jwt-vc %s, @owf/identity-common %s",
 			v["node"], v["@sd-jwt/core"], v["@sd-jwt/sd-jwt-vc"], v["@owf/identity-common"])
 		if v["@sd-jwt/core"] != wantSDJWTCore || v["@sd-jwt/sd-jwt-vc"] != wantSDJWTVC {
@@ -441,7 +448,7 @@ func TestSDJWTJS(t *testing.T) {
 		if full.Header.Typ != sdjwtvc.Typ {
 			t.Errorf("sd-jwt-js header typ %q, want %q", full.Header.Typ, sdjwtvc.Typ)
 		}
-		v := f.jsVerifyKB(jsPres)[0]
+		v := f.jsVerifyKB(t, jsPres)[0]
 		if !v.OK {
 			t.Fatalf("sd-jwt-js rejects its own presentation (%s): %s", v.Stage, v.Error)
 		}
@@ -460,7 +467,7 @@ func TestSDJWTJS(t *testing.T) {
 	})
 
 	t.Run("cairn_issues_sdjwtjs_verifies", func(t *testing.T) {
-		v := f.js.verify(jsVerifyReq{
+		v := f.js.verify(t, jsVerifyReq{
 			presentations: []string{cairnPres}, issuerPub: f.issuer.publicMap(),
 			aud: audience, nonce: nonce, requireKeyBinding: true,
 			requiredClaimKeys: []string{"vct", "iss", "cnf", "given_name", "birthdate", "address.locality", "languages"},
@@ -480,7 +487,7 @@ func TestSDJWTJS(t *testing.T) {
 
 		// A required claim the presentation withholds must make sd-jwt-js
 		// refuse: proof that requiredClaimKeys was really checked above.
-		miss := f.js.verify(jsVerifyReq{
+		miss := f.js.verify(t, jsVerifyReq{
 			presentations: []string{cairnPres}, issuerPub: f.issuer.publicMap(),
 			aud: audience, nonce: nonce, requireKeyBinding: true,
 			requiredClaimKeys: []string{"family_name"},
@@ -563,6 +570,25 @@ func mutations() []mutation {
 			jsStage: "sd-jwt-js",
 		},
 		{
+			// sd-jwt-js only refuses a KB iat in the future; freshness
+			// (RFC 9901 §7.3 step 5c) is the script's check.
+			name: "key_binding_stale",
+			mutate: func(t *testing.T, f fixture, pres string) string {
+				return f.rebindAt(t, withoutKB(t, pres), f.holder, audience, nonce, f.now.Add(-time.Hour))
+			},
+			want:    []error{sdjwt.ErrKBTime},
+			jsStage: "interop-check",
+		},
+		{
+			// The issuer itself signs the same payload as typ JWT: a
+			// genuine signature, but not an SD-JWT VC (sd-jwt-vc-25
+			// §3.2.1). sd-jwt-js does not look at the issuer JWT's typ.
+			name:    "issuer_typ_not_dc+sd-jwt",
+			mutate:  resignIssuerJWTAsPlainJWT,
+			want:    []error{sdjwt.ErrType},
+			jsStage: "interop-check",
+		},
+		{
 			// RFC 9901 §7.1 refuses a disclosure that appears twice;
 			// sd-jwt-js merges duplicates by digest.
 			name: "disclosure_duplicated",
@@ -583,7 +609,7 @@ func testMutations(t *testing.T, f fixture, pres string) {
 	if _, err := f.cairnVerify(pres, true); err != nil {
 		t.Fatalf("cairn rejects the unmutated presentation: %v", err)
 	}
-	if v := f.jsVerifyKB(pres)[0]; !v.OK {
+	if v := f.jsVerifyKB(t, pres)[0]; !v.OK {
 		t.Fatalf("sd-jwt-js rejects the unmutated presentation (%s): %s", v.Stage, v.Error)
 	}
 	ms := mutations()
@@ -594,7 +620,7 @@ func testMutations(t *testing.T, f fixture, pres string) {
 			t.Fatalf("%s: mutation changed nothing", m.name)
 		}
 	}
-	verdicts := f.jsVerifyKB(mutated...) // one Node process for the batch
+	verdicts := f.jsVerifyKB(t, mutated...) // one Node process for the batch
 	for i, m := range ms {
 		t.Run(m.name, func(t *testing.T) {
 			_, err := f.cairnVerify(mutated[i], true)
@@ -647,6 +673,23 @@ func flipIssuerSignatureByte(t *testing.T, _ fixture, pres string) string {
 	}
 	sig[len(sig)/2] ^= 0x01
 	return issuerJWT[:dot+1] + jose.B64.EncodeToString(sig) + pres[jwtEnd:]
+}
+
+// resignIssuerJWTAsPlainJWT has the issuer sign the presentation's payload
+// again under typ "JWT", then re-binds it as the holder.
+func resignIssuerJWTAsPlainJWT(t *testing.T, f fixture, pres string) string {
+	t.Helper()
+	sd := withoutKB(t, pres)
+	parts := strings.Split(sd.IssuerJWT, ".")
+	payload, err := jose.DecodeSegment(parts[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer := f.issuer.signer.WithKeyID(f.issuer.jwk.Thumbprint())
+	if sd.IssuerJWT, err = signer.Sign(map[string]any{"typ": "JWT"}, payload); err != nil {
+		t.Fatal(err)
+	}
+	return f.rebind(t, sd, f.holder, audience, nonce)
 }
 
 // tamperDisclosure changes the value of the first name/value disclosure
@@ -732,7 +775,7 @@ func testRecursive(t *testing.T, f fixture) {
 	for k, v := range registeredClaims(f.holder) {
 		want[k] = v
 	}
-	v := f.js.verify(jsVerifyReq{presentations: []string{cred}, issuerPub: f.issuer.publicMap()})[0]
+	v := f.js.verify(t, jsVerifyReq{presentations: []string{cred}, issuerPub: f.issuer.publicMap()})[0]
 	if !v.OK {
 		t.Fatalf("sd-jwt-js rejects the cairn credential (%s): %s", v.Stage, v.Error)
 	}
@@ -769,7 +812,7 @@ func testRecursive(t *testing.T, f fixture) {
 		t.Fatalf("cairn rejects the sd-jwt-js presentation of its credential: %v", err)
 	}
 	sameClaims(t, "cairn claims of the sd-jwt-js presentation", got.Claims, wantPres)
-	jv := f.jsVerifyKB(pres)[0]
+	jv := f.jsVerifyKB(t, pres)[0]
 	if !jv.OK {
 		t.Fatalf("sd-jwt-js rejects its presentation (%s): %s", jv.Stage, jv.Error)
 	}

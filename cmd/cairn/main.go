@@ -64,6 +64,7 @@ Exit codes:
 func commandSet(e *env) []*cobra.Command {
 	return []*cobra.Command{
 		// command groups are added here, one line each
+		newKeysCmd(e),
 	}
 }
 

@@ -1,0 +1,183 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cairn-id/cairn/internal/did"
+	"github.com/cairn-id/cairn/internal/jose"
+	"github.com/cairn-id/cairn/internal/keys"
+)
+
+func newKeysCmd(e *env) *cobra.Command {
+	c := &cobra.Command{
+		Use:   "keys",
+		Short: "Create and inspect signing keys (private JWK files) and their DIDs",
+		Long: `Keys are private JWK files, written with mode 0600 and never overwritten.
+A key is identified by its did:jwk, the default DID for holders and issuers.`,
+	}
+	c.AddCommand(newKeysGenerateCmd(e), newKeysShowCmd(e))
+	return c
+}
+
+type keysGenerateOptions struct {
+	alg    string
+	out    string
+	asJSON bool
+}
+
+func newKeysGenerateCmd(e *env) *cobra.Command {
+	o := &keysGenerateOptions{}
+	c := &cobra.Command{
+		Use:   "generate --out FILE",
+		Short: "Generate a signing key and print its did:jwk",
+		Long: `Generate a new signing key, write it as a private JWK to FILE (mode 0600)
+and print its did:jwk. An existing FILE is never overwritten.
+
+Algorithms: ES256 (P-256, the default and baseline), ES384 (P-384),
+EdDSA (Ed25519).`,
+		Example: `  cairn keys generate --out issuer.jwk
+  cairn keys generate --alg EdDSA --out holder.jwk --json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return o.run(cmd.OutOrStdout())
+		},
+	}
+	c.Flags().StringVar(&o.alg, "alg", string(keys.DefaultAlg), "signature algorithm: ES256, ES384 or EdDSA")
+	c.Flags().StringVar(&o.out, "out", "", "file to write the private JWK to (must not exist)")
+	c.Flags().BoolVar(&o.asJSON, "json", false, `print {"did", "alg", "jwk", "file"} as JSON`)
+	_ = c.MarkFlagRequired("out")
+	return c
+}
+
+func parseAlg(s string) (jose.Alg, error) {
+	for _, a := range []jose.Alg{jose.ES256, jose.ES384, jose.EdDSA} {
+		if strings.EqualFold(s, string(a)) {
+			return a, nil
+		}
+	}
+	return "", fmt.Errorf("unknown --alg %q: use ES256, ES384 or EdDSA", s)
+}
+
+func (o *keysGenerateOptions) run(w io.Writer) error {
+	alg, err := parseAlg(o.alg)
+	if err != nil {
+		return usageError(err)
+	}
+	if o.out == "" || o.out == "-" {
+		return usageError(errors.New("--out must name a file: private keys are never printed"))
+	}
+	k, err := keys.Generate(alg, nil)
+	if err != nil {
+		return withExit(ExitFailure, err)
+	}
+	if err := keys.Save(o.out, k); err != nil {
+		if errors.Is(err, keys.ErrExists) {
+			return withExit(ExitFailure, fmt.Errorf("%s already exists; refusing to overwrite a key (choose another --out)", o.out))
+		}
+		return withExit(ExitFailure, err)
+	}
+	if o.asJSON {
+		return writeKeysJSON(w, map[string]any{"did": k.DIDJWK(), "alg": k.Alg(), "jwk": k.PublicJWK(), "file": o.out})
+	}
+	_, err = fmt.Fprintln(w, k.DIDJWK())
+	return err
+}
+
+type keysShowOptions struct {
+	asJSON bool
+}
+
+func newKeysShowCmd(e *env) *cobra.Command {
+	o := &keysShowOptions{}
+	c := &cobra.Command{
+		Use:   "show FILE",
+		Short: "Print the did:jwk, did:key and public JWK of a key file",
+		Long: `Print the identifiers and public JWK of a key file. FILE may be a private
+JWK (which must not be readable by group or others) or a public JWK.
+Private members are never printed.`,
+		Example: `  cairn keys show issuer.jwk
+  cairn keys show --json holder.jwk`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return o.run(cmd.OutOrStdout(), args[0])
+		},
+	}
+	c.Flags().BoolVar(&o.asJSON, "json", false, `print {"did", "did_key", "alg", "thumbprint", "private", "jwk"} as JSON`)
+	return c
+}
+
+func (o *keysShowOptions) run(w io.Writer, path string) error {
+	pub, private, err := loadAnyKey(path)
+	if err != nil {
+		return err
+	}
+	pk, err := pub.PublicKey()
+	if err != nil {
+		return usageError(err)
+	}
+	alg, err := jose.AlgForPublicKey(pk)
+	if err != nil {
+		return usageError(err)
+	}
+	didKey, err := did.KeyDID(pk)
+	if err != nil {
+		return withExit(ExitFailure, err)
+	}
+	didJWK := did.FromJWK(pub)
+	if o.asJSON {
+		return writeKeysJSON(w, map[string]any{
+			"did": didJWK, "did_key": didKey, "alg": alg, "thumbprint": pub.Thumbprint(),
+			"private": private, "jwk": pub, "file": path,
+		})
+	}
+	jb, err := json.Marshal(pub)
+	if err != nil {
+		return withExit(ExitFailure, err)
+	}
+	kind := "public key"
+	if private {
+		kind = "private key"
+	}
+	_, err = fmt.Fprintf(w, "file:       %s (%s)\nalg:        %s\ndid:jwk:    %s\ndid:key:    %s\nthumbprint: %s\njwk:        %s\n",
+		path, kind, alg, didJWK, didKey, pub.Thumbprint(), jb)
+	return err
+}
+
+// loadAnyKey reads a public JWK file, or a private one (through the
+// permission check of keys.Load), and returns the public JWK.
+func loadAnyKey(path string) (pub *jose.JWK, private bool, err error) {
+	pub, err = keys.LoadPublicJWK(path)
+	if err == nil {
+		return pub, false, nil
+	}
+	if !errors.Is(err, keys.ErrPrivateKeyFile) {
+		if errors.Is(err, os.ErrNotExist) || errors.Is(err, os.ErrPermission) {
+			return nil, false, usageError(err)
+		}
+		return nil, false, usageError(fmt.Errorf("%s is not a key file Cairn can read: %w", path, err))
+	}
+	k, err := keys.Load(path)
+	if err != nil {
+		if errors.Is(err, keys.ErrInsecurePermissions) {
+			return nil, false, withExit(ExitFailure, err)
+		}
+		return nil, false, usageError(err)
+	}
+	return k.PublicJWK(), true, nil
+}
+
+func writeKeysJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return withExit(ExitFailure, err)
+	}
+	return nil
+}

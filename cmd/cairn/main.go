@@ -65,6 +65,7 @@ func commandSet(e *env) []*cobra.Command {
 	return []*cobra.Command{
 		// command groups are added here, one line each
 		newKeysCmd(e),
+		newSchemasCmd(e),
 	}
 }
 

@@ -585,3 +585,21 @@ func FuzzParseDocument(f *testing.F) {
 		_, _ = doc.SigningKey("")
 	})
 }
+
+func BenchmarkResolveKeyOffline(b *testing.B) {
+	var vectors []keyVector
+	loadJSON(b, "didkey_vectors.json", &vectors)
+	jwkDID := "did:jwk:eyJjcnYiOiJQLTI1NiIsImt0eSI6IkVDIiwieCI6ImFjYklRaXVNczNpOF91c3pFakoydHBUdFJNNEVVM3l6OTFQSDZDZEgyVjAiLCJ5IjoiX0tjeUxqOXZXTXB0bm1LdG00NkdxRHo4d2Y3NEk1TEtncmwyR3pIM25TRSJ9#0"
+	for name, d := range map[string]string{"jwk": jwkDID, "key-p256": vectors[0].DID} {
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			var r Resolver
+			ctx := context.Background()
+			for b.Loop() {
+				if _, err := r.ResolveKey(ctx, d); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

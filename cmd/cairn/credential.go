@@ -1,5 +1,3 @@
-//go:build cairnwip
-
 package main
 
 import (

@@ -57,7 +57,27 @@ Exit codes:
 	for _, c := range commandSet(e) {
 		root.AddCommand(c)
 	}
+	requireSubcommands(root)
 	return root
+}
+
+// requireSubcommands makes every command group fail with a usage error on
+// an unknown subcommand, instead of printing help and exiting 0 (cobra's
+// default below the root), so a typo in a script is never mistaken for
+// success.
+func requireSubcommands(c *cobra.Command) {
+	for _, sub := range c.Commands() {
+		requireSubcommands(sub)
+	}
+	if c.HasSubCommands() && c.Run == nil && c.RunE == nil && c.HasParent() {
+		c.Args = cobra.ArbitraryArgs
+		c.RunE = func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usageError(fmt.Errorf("unknown command %q for %q; see '%s --help'", args[0], cmd.CommandPath(), cmd.CommandPath()))
+			}
+			return cmd.Help()
+		}
+	}
 }
 
 // commandSet lists the command groups; each group owns its own file.
@@ -65,6 +85,7 @@ func commandSet(e *env) []*cobra.Command {
 	return []*cobra.Command{
 		// command groups are added here, one line each
 		newKeysCmd(e),
+		newCredentialCmd(e),
 		newSchemasCmd(e),
 	}
 }

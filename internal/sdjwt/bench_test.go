@@ -6,6 +6,7 @@ import (
 	"math/big"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cairn-id/cairn/internal/jose"
 )
@@ -76,4 +77,44 @@ func BenchmarkRawES256Verify(b *testing.B) {
 			b.Fatal("signature does not verify")
 		}
 	}
+}
+
+// BenchmarkVerifyVsTwoRawES256 states the budget as one number: it
+// alternates full verifications with pairs of raw ES256 verifications in
+// the same loop, so load on a shared machine hits both sides alike, and
+// reports their time ratio as "ratio" (the goal is ≤ 1.3).
+func BenchmarkVerifyVsTwoRawES256(b *testing.B) {
+	f := newFixture(b, jose.ES256, jose.ES256)
+	pres := f.present(b, fixtureSelect)
+	opts := f.opts()
+	jwt := f.issued.IssuerJWT
+	dot := strings.LastIndexByte(jwt, '.')
+	input := []byte(jwt[:dot])
+	sig, err := jose.DecodeSegment(jwt[dot+1:])
+	if err != nil {
+		b.Fatal(err)
+	}
+	pub := f.issuer.Public().(*ecdsa.PublicKey)
+	raw := func() {
+		h := sha256.Sum256(input)
+		r, s := new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:])
+		if !ecdsa.Verify(pub, h[:], r, s) {
+			b.Fatal("signature does not verify")
+		}
+	}
+	var full, base time.Duration
+	b.ReportAllocs()
+	for b.Loop() {
+		t0 := time.Now()
+		if _, err := Verify(pres, opts); err != nil {
+			b.Fatal(err)
+		}
+		t1 := time.Now()
+		raw()
+		raw()
+		t2 := time.Now()
+		full += t1.Sub(t0)
+		base += t2.Sub(t1)
+	}
+	b.ReportMetric(float64(full)/float64(base), "ratio")
 }

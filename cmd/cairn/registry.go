@@ -1,0 +1,757 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cairn-id/cairn/internal/did"
+	"github.com/cairn-id/cairn/internal/jose"
+	"github.com/cairn-id/cairn/internal/keys"
+	"github.com/cairn-id/cairn/internal/trust"
+	"github.com/cairn-id/cairn/registry"
+)
+
+const defaultRegistryDB = "cairn-registry.db"
+
+func newRegistryCmd(e *env) *cobra.Command {
+	c := &cobra.Command{
+		Use:   "registry",
+		Short: "Run a trust registry: admit issuers and verifiers, publish signed snapshots, serve them",
+		Long: `A trust registry says which organisations may issue which credential
+types (with capped evidence scores) and which verifiers may ask for which
+claims, for what purpose. The governance authority keeps it in a local
+database (--db), publishes signed snapshots that verifiers pin and cache,
+and can serve them over HTTP with TRQP v2-shaped queries.`,
+		Example: `  cairn registry init --name "Pilot Board" --key authority.jwk
+  cairn registry add --did did:jwk:… --role issuer --name en=Helping\ Hands,fr=Mains\ Secourables
+  cairn registry authorize --did did:jwk:… --vct https://cairn.example/vct/identity --max-strength 2 --max-validity 2
+  cairn registry publish --key authority.jwk --out registry.jwt
+  cairn registry serve --addr 127.0.0.1:8090`,
+	}
+	c.PersistentFlags().String("db", defaultRegistryDB, "registry database file (bbolt)")
+	c.AddCommand(
+		newRegistryInitCmd(e), newRegistryAddCmd(e), newRegistryAuthorizeCmd(e),
+		newRegistryStatusCmd(e, "suspend"), newRegistryStatusCmd(e, "reinstate"), newRegistryStatusCmd(e, "revoke"),
+		newRegistryShowCmd(e), newRegistryPublishCmd(e), newRegistryServeCmd(e), newRegistryBundleCmd(e),
+	)
+	return c
+}
+
+func registryNow(e *env) func() time.Time {
+	if e.now != nil {
+		return e.now
+	}
+	return time.Now
+}
+
+// openRegistryDB opens the database; unless create is set the file must
+// already exist, so a typo in --db never creates an empty registry.
+func openRegistryDB(cmd *cobra.Command, create bool) (*registry.BoltStore, error) {
+	path, _ := cmd.Flags().GetString("db")
+	if path == "" {
+		return nil, usageError(errors.New("--db must name a file"))
+	}
+	if !create {
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			return nil, usageError(fmt.Errorf("no registry database at %s; create one with 'cairn registry init'", path))
+		}
+	}
+	s, err := registry.OpenBolt(path)
+	if err != nil {
+		return nil, withExit(ExitFailure, err)
+	}
+	return s, nil
+}
+
+// registryErr maps service errors to exit codes: the operator's mistakes
+// are usage errors, everything else a failure.
+func registryErr(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, registry.ErrInvalidInput), errors.Is(err, registry.ErrUnknownEntity),
+		errors.Is(err, registry.ErrEntityExists), errors.Is(err, registry.ErrStatusTransition),
+		errors.Is(err, registry.ErrAlreadyInitialized), errors.Is(err, registry.ErrWrongKey):
+		return usageError(err)
+	case errors.Is(err, registry.ErrNotInitialized):
+		return usageError(fmt.Errorf("%w; run 'cairn registry init' first", err))
+	}
+	return withExit(ExitFailure, err)
+}
+
+func registryService(e *env, s registry.Store) *registry.Service {
+	return &registry.Service{Store: s, Now: registryNow(e)}
+}
+
+// parseRegistryTime accepts RFC 3339 or a plain date (midnight UTC).
+func parseRegistryTime(flag, v string) (time.Time, error) {
+	if v == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339, v); err == nil {
+		return t.UTC(), nil
+	}
+	if t, err := time.Parse(time.DateOnly, v); err == nil {
+		return t, nil
+	}
+	return time.Time{}, usageError(fmt.Errorf("--%s %q: use a date (2026-05-01) or RFC 3339 time", flag, v))
+}
+
+func registryWriteJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return withExit(ExitFailure, err)
+	}
+	return nil
+}
+
+// ---- init ----
+
+type registryInitOptions struct {
+	name, id, keyPath, pinOut string
+}
+
+func newRegistryInitCmd(e *env) *cobra.Command {
+	o := &registryInitOptions{}
+	c := &cobra.Command{
+		Use:   "init --name NAME --key FILE",
+		Short: "Create a registry and its authority key",
+		Long: `Create a registry database. The authority key is read from --key, or
+generated (ES256) and written there with mode 0600 if the file does not
+exist; an existing file is never overwritten. The authority DID (did:jwk) is
+printed on stdout, and the public JWK verifiers must pin is written to
+--pin-out (default: the key file name with .pub.jwk).`,
+		Example: `  cairn registry init --name "Pilot Board" --key authority.jwk
+  cairn registry --db board.db init --name "Pilot Board" --key authority.jwk --pin-out board.pin.jwk`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd, e) },
+	}
+	c.Flags().StringVar(&o.name, "name", "", "registry display name")
+	c.Flags().StringVar(&o.id, "id", "", "registry identifier (default: urn:cairn:registry:<key thumbprint>)")
+	c.Flags().StringVar(&o.keyPath, "key", "", "authority private key file (generated if missing)")
+	c.Flags().StringVar(&o.pinOut, "pin-out", "", "where to write the public JWK verifiers pin")
+	_ = c.MarkFlagRequired("name")
+	_ = c.MarkFlagRequired("key")
+	return c
+}
+
+func (o *registryInitOptions) run(cmd *cobra.Command, e *env) error {
+	if strings.TrimSpace(o.name) == "" {
+		return usageError(errors.New("--name must not be empty"))
+	}
+	if o.pinOut == "" {
+		o.pinOut = strings.TrimSuffix(o.keyPath, ".jwk") + ".pub.jwk"
+	}
+	if o.pinOut == o.keyPath {
+		return usageError(errors.New("--pin-out must differ from --key"))
+	}
+	dbPath, _ := cmd.Flags().GetString("db")
+	if _, err := os.Stat(dbPath); err == nil {
+		return usageError(fmt.Errorf("%s already exists; a registry is initialized once", dbPath))
+	}
+	k, generated, err := loadOrGenerateKey(o.keyPath)
+	if err != nil {
+		return err
+	}
+	s, err := openRegistryDB(cmd, true)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	st, err := registryService(e, s).Init(cmd.Context(), o.id, o.name, k.Signer())
+	if err != nil {
+		return registryErr(err)
+	}
+	pin := *st.Authority.PublicJWK
+	pin.Kid = st.Authority.KeyID
+	pinJSON, err := json.MarshalIndent(&pin, "", "  ")
+	if err != nil {
+		return withExit(ExitFailure, err)
+	}
+	if err := writeNewFile(o.pinOut, append(pinJSON, '\n'), 0o644); err != nil {
+		return err
+	}
+	if generated {
+		fmt.Fprintf(e.stderr, "generated authority key %s (mode 0600; keep it offline and backed up)\n", o.keyPath)
+	}
+	fmt.Fprintf(e.stderr, "registry %q (%s) created in %s\npublic key for verifiers to pin: %s\n", o.name, st.Registry.ID, dbPath, o.pinOut)
+	fmt.Fprintln(e.stdout, st.Authority.DID)
+	return nil
+}
+
+func loadOrGenerateKey(path string) (*keys.PrivateKey, bool, error) {
+	if path == "" {
+		return nil, false, usageError(errors.New("--key must name a file"))
+	}
+	if _, err := os.Stat(path); err == nil {
+		k, err := keys.Load(path)
+		if err != nil {
+			if errors.Is(err, keys.ErrInsecurePermissions) {
+				return nil, false, withExit(ExitFailure, err)
+			}
+			return nil, false, usageError(err)
+		}
+		return k, false, nil
+	}
+	k, err := keys.Generate(keys.DefaultAlg, nil)
+	if err != nil {
+		return nil, false, withExit(ExitFailure, err)
+	}
+	if err := keys.Save(path, k); err != nil {
+		return nil, false, withExit(ExitFailure, err)
+	}
+	return k, true, nil
+}
+
+// writeNewFile writes a file that must not exist yet, unless it already
+// holds exactly data.
+func writeNewFile(path string, data []byte, perm os.FileMode) error {
+	if old, err := os.ReadFile(path); err == nil {
+		if string(old) == string(data) {
+			return nil
+		}
+		return usageError(fmt.Errorf("%s exists with other content; refusing to overwrite", path))
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
+	if err != nil {
+		return withExit(ExitFailure, err)
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return withExit(ExitFailure, err)
+	}
+	return withExit(ExitFailure, f.Close())
+}
+
+// loadRegistryKey loads the authority key for publishing.
+func loadRegistryKey(path string) (*keys.PrivateKey, error) {
+	if path == "" {
+		return nil, usageError(errors.New("--key must name the authority key file"))
+	}
+	k, err := keys.Load(path)
+	if err != nil {
+		if errors.Is(err, keys.ErrInsecurePermissions) {
+			return nil, withExit(ExitFailure, err)
+		}
+		return nil, usageError(err)
+	}
+	return k, nil
+}
+
+// ---- add ----
+
+type registryAddOptions struct {
+	did, role, names, validFrom, validUntil string
+}
+
+func newRegistryAddCmd(e *env) *cobra.Command {
+	o := &registryAddOptions{}
+	c := &cobra.Command{
+		Use:   "add --did DID --role issuer|verifier --name LANG=NAME[,LANG=NAME]",
+		Short: "Admit an issuer or verifier (active from now)",
+		Example: `  cairn registry add --did did:jwk:eyJ… --role issuer --name "en=Helping Hands,fr=Mains Secourables,ar=أيادي المساعدة"
+  cairn registry add --did did:web:desk.example --role verifier --name "en=Shelter intake desk" --valid-until 2027-01-01`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd, e) },
+	}
+	c.Flags().StringVar(&o.did, "did", "", "the entity's DID")
+	c.Flags().StringVar(&o.role, "role", "", "issuer or verifier")
+	c.Flags().StringVar(&o.names, "name", "", "display names, comma-separated LANG=NAME pairs")
+	c.Flags().StringVar(&o.validFrom, "valid-from", "", "start of validity (default now)")
+	c.Flags().StringVar(&o.validUntil, "valid-until", "", "end of validity (default open-ended)")
+	for _, f := range []string{"did", "role", "name"} {
+		_ = c.MarkFlagRequired(f)
+	}
+	return c
+}
+
+func parseNames(s string) (map[string]string, error) {
+	names := map[string]string{}
+	for _, pair := range strings.Split(s, ",") {
+		lang, name, ok := strings.Cut(pair, "=")
+		lang, name = strings.TrimSpace(lang), strings.TrimSpace(name)
+		if !ok || lang == "" || name == "" {
+			return nil, usageError(fmt.Errorf("--name %q: use LANG=NAME pairs separated by commas", pair))
+		}
+		names[strings.ToLower(lang)] = name
+	}
+	return names, nil
+}
+
+func (o *registryAddOptions) run(cmd *cobra.Command, e *env) error {
+	names, err := parseNames(o.names)
+	if err != nil {
+		return err
+	}
+	from, err := parseRegistryTime("valid-from", o.validFrom)
+	if err != nil {
+		return err
+	}
+	until, err := parseRegistryTime("valid-until", o.validUntil)
+	if err != nil {
+		return err
+	}
+	s, err := openRegistryDB(cmd, false)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	ent, err := registryService(e, s).AddEntity(cmd.Context(), registry.NewEntity{DID: o.did, Role: o.role, Names: names, ValidFrom: from, ValidUntil: until})
+	if err != nil {
+		return registryErr(err)
+	}
+	fmt.Fprintf(e.stderr, "added %s %q; publish to make it visible\n", ent.Role, ent.Name("en"))
+	return nil
+}
+
+// ---- authorize ----
+
+type registryAuthorizeOptions struct {
+	did, vct, jurisdiction, purpose, claims, from, until string
+	maxStrength, maxValidity, maxVerification            int
+}
+
+func newRegistryAuthorizeCmd(e *env) *cobra.Command {
+	o := &registryAuthorizeOptions{}
+	c := &cobra.Command{
+		Use:   "authorize --did DID (--vct VCT --max-strength N --max-validity N | --purpose P --claims A,B)",
+		Short: "Authorize an issuer for a credential type, or a verifier for a purpose",
+		Long: `Issuers get a credential type (vct) with caps on the GPG 45-style evidence
+scores they may claim (strength and validity 1–4, verification 0–4 where 0
+means none), and optionally a jurisdiction. Verifiers get a purpose and the
+claims they may request for it: claim names or JSON pointers ("/address"
+covers "/address/locality").`,
+		Example: `  cairn registry authorize --did did:jwk:eyJ… --vct https://cairn.example/vct/identity-attestation --max-strength 2 --max-validity 2 --jurisdiction GR
+  cairn registry authorize --did did:web:desk.example --purpose shelter-intake --claims given_name,family_name,/address/locality`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd, e) },
+	}
+	f := c.Flags()
+	f.StringVar(&o.did, "did", "", "the entity's DID")
+	f.StringVar(&o.vct, "vct", "", "credential type an issuer may issue")
+	f.IntVar(&o.maxStrength, "max-strength", 0, "cap on evidence strength (1–4)")
+	f.IntVar(&o.maxValidity, "max-validity", 0, "cap on evidence validity (1–4)")
+	f.IntVar(&o.maxVerification, "max-verification", 0, "cap on verification score (0–4, 0: may not claim)")
+	f.StringVar(&o.jurisdiction, "jurisdiction", "", "where the authorization holds (e.g. an ISO 3166 code)")
+	f.StringVar(&o.purpose, "purpose", "", "purpose a verifier may request claims for")
+	f.StringVar(&o.claims, "claims", "", "claims the purpose covers, comma-separated")
+	f.StringVar(&o.from, "from", "", "start (default now)")
+	f.StringVar(&o.until, "until", "", "end (default open-ended)")
+	_ = c.MarkFlagRequired("did")
+	return c
+}
+
+func (o *registryAuthorizeOptions) run(cmd *cobra.Command, e *env) error {
+	from, err := parseRegistryTime("from", o.from)
+	if err != nil {
+		return err
+	}
+	until, err := parseRegistryTime("until", o.until)
+	if err != nil {
+		return err
+	}
+	if (o.vct == "") == (o.purpose == "") {
+		return usageError(errors.New("give either --vct (issuer) or --purpose (verifier)"))
+	}
+	if o.purpose != "" && (o.maxStrength != 0 || o.maxValidity != 0 || o.maxVerification != 0 || o.jurisdiction != "") {
+		return usageError(errors.New("--max-* and --jurisdiction apply to issuers (--vct), not to --purpose"))
+	}
+	if o.vct != "" && o.claims != "" {
+		return usageError(errors.New("--claims applies to verifiers (--purpose), not to --vct"))
+	}
+	s, err := openRegistryDB(cmd, false)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	svc := registryService(e, s)
+	if o.vct != "" {
+		err = svc.AuthorizeIssuer(cmd.Context(), o.did, trust.IssuerAuthorization{
+			VCT: o.vct, MaxStrength: o.maxStrength, MaxValidity: o.maxValidity, MaxVerification: o.maxVerification,
+			Jurisdiction: o.jurisdiction, From: from, Until: until,
+		})
+	} else {
+		var claims []string
+		for _, c := range strings.Split(o.claims, ",") {
+			if c = strings.TrimSpace(c); c != "" {
+				claims = append(claims, c)
+			}
+		}
+		err = svc.AuthorizeVerifier(cmd.Context(), o.did, trust.VerifierAuthorization{Purpose: o.purpose, Claims: claims, From: from, Until: until})
+	}
+	if err != nil {
+		return registryErr(err)
+	}
+	fmt.Fprintln(e.stderr, "authorization recorded; publish to make it visible")
+	return nil
+}
+
+// ---- suspend / reinstate / revoke ----
+
+type registryStatusOptions struct {
+	did, reason string
+	compromised bool
+}
+
+func newRegistryStatusCmd(e *env, verb string) *cobra.Command {
+	o := &registryStatusOptions{}
+	short := map[string]string{
+		"suspend":   "Suspend an entity from now (what it issued before stays valid)",
+		"reinstate": "Make a suspended entity active again",
+		"revoke":    "Revoke an entity for good (--compromised: distrust everything its key signed)",
+	}[verb]
+	example := fmt.Sprintf(`  cairn registry %s --did did:jwk:eyJ… --reason "audit pending"`, verb)
+	if verb == "revoke" {
+		example += "\n  cairn registry revoke --did did:jwk:eyJ… --reason \"key stolen\" --compromised"
+	}
+	c := &cobra.Command{
+		Use:     verb + " --did DID [--reason TEXT]",
+		Short:   short,
+		Example: example,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, err := openRegistryDB(cmd, false)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			svc := registryService(e, s)
+			switch verb {
+			case "suspend":
+				err = svc.Suspend(cmd.Context(), o.did, o.reason)
+			case "reinstate":
+				err = svc.Reinstate(cmd.Context(), o.did, o.reason)
+			default:
+				err = svc.Revoke(cmd.Context(), o.did, o.reason, o.compromised)
+			}
+			if err != nil {
+				return registryErr(err)
+			}
+			fmt.Fprintf(e.stderr, "%s: done; publish to make it visible\n", verb)
+			return nil
+		},
+	}
+	c.Flags().StringVar(&o.did, "did", "", "the entity's DID")
+	c.Flags().StringVar(&o.reason, "reason", "", "why (kept in the status history, published)")
+	if verb == "revoke" {
+		c.Flags().BoolVar(&o.compromised, "compromised", false, "the entity's key is compromised: distrust everything it ever signed")
+	}
+	_ = c.MarkFlagRequired("did")
+	return c
+}
+
+// ---- show ----
+
+type registryShowOptions struct {
+	asJSON bool
+	lang   string
+}
+
+func newRegistryShowCmd(e *env) *cobra.Command {
+	o := &registryShowOptions{}
+	c := &cobra.Command{
+		Use:   "show [--json]",
+		Short: "Print the working registry (including unpublished changes)",
+		Example: `  cairn registry show
+  cairn registry show --lang fr
+  cairn registry show --json | jq '.registry.entities[].did'`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, err := openRegistryDB(cmd, false)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			st, err := registryService(e, s).Show(cmd.Context())
+			if err != nil {
+				return registryErr(err)
+			}
+			if o.asJSON {
+				return registryWriteJSON(e.stdout, st)
+			}
+			return printRegistry(e.stdout, st, o.lang)
+		},
+	}
+	c.Flags().BoolVar(&o.asJSON, "json", false, "print the state as JSON")
+	c.Flags().StringVar(&o.lang, "lang", "en", "language for display names")
+	return c
+}
+
+func fmtWindow(from, until time.Time) string {
+	u := "open"
+	if !until.IsZero() {
+		u = until.Format(time.RFC3339)
+	}
+	return from.Format(time.RFC3339) + " – " + u
+}
+
+func printRegistry(w io.Writer, st *registry.State, lang string) error {
+	r := &st.Registry
+	fmt.Fprintf(w, "registry:  %s (%s)\nauthority: %s\npublished: version %d\nentities:  %d\n", r.Name, r.ID, r.Authority, r.Version, len(r.Entities))
+	ents := append([]trust.Entity(nil), r.Entities...)
+	sort.Slice(ents, func(i, j int) bool {
+		return ents[i].Role < ents[j].Role || ents[i].Role == ents[j].Role && ents[i].DID < ents[j].DID
+	})
+	for _, e := range ents {
+		fmt.Fprintf(w, "\n%s %q [%s]\n  did:   %s\n  valid: %s\n", e.Role, e.Name(lang), e.Status, e.DID, fmtWindow(e.ValidFrom, e.ValidUntil))
+		for _, c := range e.StatusHistory {
+			extra := ""
+			if c.Compromised {
+				extra = " (key compromised)"
+			}
+			if c.Reason != "" {
+				extra += " – " + c.Reason
+			}
+			fmt.Fprintf(w, "  %s  %s%s\n", c.At.Format(time.RFC3339), c.Status, extra)
+		}
+		for _, a := range e.IssuerAuthorizations {
+			fmt.Fprintf(w, "  may issue %s (strength ≤%d, validity ≤%d, verification ≤%d", a.VCT, a.MaxStrength, a.MaxValidity, a.MaxVerification)
+			if a.Jurisdiction != "" {
+				fmt.Fprintf(w, ", %s", a.Jurisdiction)
+			}
+			fmt.Fprintf(w, ") %s\n", fmtWindow(a.From, a.Until))
+		}
+		for _, a := range e.VerifierAuthorizations {
+			fmt.Fprintf(w, "  may request for %q: %s %s\n", a.Purpose, strings.Join(a.Claims, ", "), fmtWindow(a.From, a.Until))
+		}
+	}
+	return nil
+}
+
+// ---- publish ----
+
+type registryPublishOptions struct {
+	keyPath, out string
+	ttl          time.Duration
+}
+
+func newRegistryPublishCmd(e *env) *cobra.Command {
+	o := &registryPublishOptions{}
+	c := &cobra.Command{
+		Use:   "publish --key FILE [--ttl 720h] [--out FILE]",
+		Short: "Sign the registry as its next version and store it (and write it to --out)",
+		Long: `Sign the working registry with the authority key as the next version,
+valid for --ttl, and store it: 'serve' hands it out and 'bundle' packs it.
+With --out the snapshot (a compact JWS, typ cairn-registry+jwt) is also
+written to FILE, or to stdout with --out -.`,
+		Example: `  cairn registry publish --key authority.jwk --out registry.jwt
+  cairn registry publish --key authority.jwk --ttl 168h --out -`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd, e) },
+	}
+	c.Flags().StringVar(&o.keyPath, "key", "", "authority private key file")
+	c.Flags().DurationVar(&o.ttl, "ttl", 720*time.Hour, "how long the snapshot stays valid")
+	c.Flags().StringVar(&o.out, "out", "", "also write the snapshot here (- for stdout)")
+	_ = c.MarkFlagRequired("key")
+	return c
+}
+
+func (o *registryPublishOptions) run(cmd *cobra.Command, e *env) error {
+	k, err := loadRegistryKey(o.keyPath)
+	if err != nil {
+		return err
+	}
+	s, err := openRegistryDB(cmd, false)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	v, compact, err := registryService(e, s).Publish(cmd.Context(), k.Signer(), o.ttl)
+	if err != nil {
+		return registryErr(err)
+	}
+	switch o.out {
+	case "":
+	case "-":
+		fmt.Fprintln(e.stdout, compact)
+	default:
+		if err := os.WriteFile(o.out, []byte(compact+"\n"), 0o644); err != nil {
+			return withExit(ExitFailure, fmt.Errorf("version %d is published and stored, but writing %s failed: %w", v, o.out, err))
+		}
+	}
+	fmt.Fprintf(e.stderr, "published version %d, valid until %s\n", v, registryNow(e)().Add(o.ttl).UTC().Format(time.RFC3339))
+	return nil
+}
+
+// ---- serve ----
+
+type registryServeOptions struct {
+	addr string
+}
+
+func newRegistryServeCmd(e *env) *cobra.Command {
+	o := &registryServeOptions{}
+	c := &cobra.Command{
+		Use:   "serve [--addr 127.0.0.1:8090]",
+		Short: "Serve the latest snapshot and TRQP queries over HTTP",
+		Long: `Serve the registry over HTTP until interrupted:
+  GET  /registry/snapshot          latest signed snapshot (application/jwt)
+  GET  /registry/entities/{did}    one entity of the latest snapshot
+  POST /trqp/authorization         TRQP v2 authorization query (action "issue" or "request")
+  POST /trqp/recognition           TRQP v2 recognition query (action "issuer" or "verifier")
+  GET  /healthz, /readyz, /metrics
+Logs are JSON lines on stderr. Put a TLS-terminating proxy in front of it.`,
+		Example: `  cairn registry serve
+  cairn registry --db board.db serve --addr 0.0.0.0:8090`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd, e) },
+	}
+	c.Flags().StringVar(&o.addr, "addr", "127.0.0.1:8090", "listen address")
+	return c
+}
+
+func (o *registryServeOptions) run(cmd *cobra.Command, e *env) error {
+	s, err := openRegistryDB(cmd, false)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	logger := slog.New(slog.NewJSONHandler(e.stderr, nil))
+	h := registry.NewHandler(s, registry.HandlerOptions{Now: registryNow(e), Logger: logger})
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return usageError(fmt.Errorf("listen on %s: %w", o.addr, err))
+	}
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		MaxHeaderBytes:    16 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	fmt.Fprintf(e.stderr, "registry listening on http://%s\n", ln.Addr())
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return withExit(ExitFailure, err)
+	case <-cmd.Context().Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return withExit(ExitFailure, fmt.Errorf("shutdown: %w", err))
+	}
+	fmt.Fprintln(e.stderr, "registry stopped")
+	return nil
+}
+
+// ---- bundle ----
+
+type registryBundleOptions struct {
+	out         string
+	statusLists []string
+}
+
+func newRegistryBundleCmd(e *env) *cobra.Command {
+	o := &registryBundleOptions{}
+	c := &cobra.Command{
+		Use:   "bundle --out FILE [--status-list URI=FILE]...",
+		Short: "Pack the latest snapshot and status lists into an offline bundle",
+		Long: `Write an offline bundle for verifiers without network: the latest published
+snapshot and the Status List Tokens given with --status-list (the URI the
+credentials reference, and a file holding the statuslist+jwt served there).
+Every part is verified before the bundle is written: the snapshot against
+the authority key, each status list against the key of the registered
+issuer its kid names (did:jwk and did:key resolve offline).`,
+		Example: `  cairn registry bundle --out bundle.json
+  cairn registry bundle --out bundle.json --status-list https://ngo.example/status/1=status-1.jwt`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd, e) },
+	}
+	c.Flags().StringVar(&o.out, "out", "", "bundle file to write (- for stdout)")
+	c.Flags().StringArrayVar(&o.statusLists, "status-list", nil, "URI=FILE of a Status List Token to include (repeatable)")
+	_ = c.MarkFlagRequired("out")
+	return c
+}
+
+func (o *registryBundleOptions) run(cmd *cobra.Command, e *env) error {
+	lists := map[string]string{}
+	for _, sl := range o.statusLists {
+		i := strings.LastIndex(sl, "=")
+		if i <= 0 || i == len(sl)-1 {
+			return usageError(fmt.Errorf("--status-list %q: use URI=FILE", sl))
+		}
+		uri, file := sl[:i], sl[i+1:]
+		b, err := readBoundedFile(file, jose.MaxCompactLen+2)
+		if err != nil {
+			return usageError(err)
+		}
+		if _, dup := lists[uri]; dup {
+			return usageError(fmt.Errorf("--status-list %s given twice", uri))
+		}
+		lists[uri] = strings.TrimSpace(string(b))
+	}
+	s, err := openRegistryDB(cmd, false)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	st, err := s.Get(cmd.Context())
+	if err != nil {
+		return registryErr(err)
+	}
+	_, snapshot, err := s.Latest(cmd.Context())
+	if errors.Is(err, registry.ErrNoSnapshot) {
+		return usageError(errors.New("nothing published yet; run 'cairn registry publish' first"))
+	}
+	if err != nil {
+		return withExit(ExitFailure, err)
+	}
+	now := registryNow(e)()
+	b, err := trust.MakeBundle(snapshot, lists, now)
+	if err != nil {
+		return usageError(err)
+	}
+	resolver := &did.Resolver{}
+	bundle, err := trust.LoadBundle(cmd.Context(), b, []*jose.JWK{st.Authority.PublicJWK}, now, trust.BundleOptions{Resolve: resolver.ResolveKey})
+	if err != nil {
+		if errors.Is(err, trust.ErrSnapshotExpired) {
+			return withExit(ExitExpired, fmt.Errorf("%w; publish again first", err))
+		}
+		return withExit(ExitInvalid, err)
+	}
+	if o.out == "-" {
+		_, err = e.stdout.Write(append(b, '\n'))
+		return withExit(ExitFailure, err)
+	}
+	if err := os.WriteFile(o.out, append(b, '\n'), 0o644); err != nil {
+		return withExit(ExitFailure, err)
+	}
+	fmt.Fprintf(e.stderr, "bundle %s: registry version %d (expires %s), %d status list(s)\n",
+		o.out, bundle.Registry.Version, bundle.Registry.Expires.Format(time.RFC3339), len(bundle.StatusListURIs()))
+	return nil
+}
+
+func readBoundedFile(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("%s is larger than %d bytes", path, limit)
+	}
+	return b, nil
+}

@@ -534,19 +534,45 @@ func printVerifyHuman(w io.Writer, out verifyOutput) {
 	if !out.Valid {
 		fmt.Fprintf(w, "INVALID (%s): %s\n", out.Code, out.Error)
 		if out.Issuer != "" {
-			fmt.Fprintf(w, "  issuer: %s\n  vct:    %s\n", out.Issuer, out.VCT)
+			fmt.Fprintf(w, "  issuer: %s\n  type:   %s\n", out.Issuer, out.VCT)
 		}
 		return
 	}
-	fmt.Fprintf(w, "VALID\n  issuer: %s\n  vct:    %s\n", out.Issuer, out.VCT)
+	fmt.Fprintf(w, "VALID\n  issuer:  %s\n  type:    %s\n", out.Issuer, out.VCT)
+	for _, d := range []struct{ label, claim string }{{"issued", "iat"}, {"expires", "exp"}, {"valid from", "nbf"}} {
+		if secs, ok := toUnix(out.Claims[d.claim]); ok {
+			fmt.Fprintf(w, "  %-8s %s\n", d.label+":", time.Unix(secs, 0).UTC().Format("2006-01-02 15:04 MST"))
+		}
+	}
+	if out.HolderJWK != nil {
+		if k, err := jose.JWKFromMap(out.HolderJWK); err == nil {
+			fmt.Fprintf(w, "  holder:  key %s (RFC 7638 thumbprint)\n", k.Thumbprint())
+		}
+	}
+	registered := map[string]bool{"iss": true, "vct": true, "iat": true, "exp": true, "nbf": true, "cnf": true, "status": true}
 	names := make([]string, 0, len(out.Claims))
 	for k := range out.Claims {
-		names = append(names, k)
+		if !registered[k] {
+			names = append(names, k)
+		}
 	}
 	sort.Strings(names)
-	fmt.Fprintln(w, "  claims:")
+	fmt.Fprintf(w, "  claims (%d):\n", len(names))
 	for _, k := range names {
 		b, _ := json.Marshal(out.Claims[k])
 		fmt.Fprintf(w, "    %s: %s\n", k, b)
 	}
+}
+
+func toUnix(v any) (int64, bool) {
+	switch n := v.(type) {
+	case json.Number:
+		i, err := n.Int64()
+		return i, err == nil
+	case float64:
+		return int64(n), true
+	case int64:
+		return n, true
+	}
+	return 0, false
 }

@@ -4,7 +4,10 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -202,3 +205,78 @@ func (s *BoltStore) Snapshot(ctx context.Context, version uint64) (string, error
 	})
 	return compact, err
 }
+
+// BoltFile is a Store that opens the bbolt file for each call and closes
+// it again, so a long-running server does not hold the file's lock and the
+// authority can publish with the CLI while it serves. Reads open the file
+// read-only (a shared lock). It suits low-traffic services; the registry
+// server asks the store once per request.
+type BoltFile struct {
+	Path string
+}
+
+var _ Store = BoltFile{}
+
+func (f BoltFile) with(readOnly bool, fn func(s *BoltStore) error) error {
+	var (
+		db  *bolt.DB
+		err error
+	)
+	if readOnly {
+		if _, statErr := os.Stat(f.Path); errors.Is(statErr, fs.ErrNotExist) {
+			return fmt.Errorf("%w: no database at %s", ErrNotInitialized, f.Path)
+		}
+		db, err = bolt.Open(f.Path, 0o600, &bolt.Options{Timeout: time.Second, ReadOnly: true})
+		if err != nil {
+			return fmt.Errorf("registry: open %s: %w", f.Path, err)
+		}
+		err = fn(&BoltStore{db: db})
+		db.Close()
+		return err
+	}
+	s, err := OpenBolt(f.Path)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	return fn(s)
+}
+
+// Get implements Store.
+func (f BoltFile) Get(ctx context.Context) (st *State, err error) {
+	err = f.with(true, func(s *BoltStore) error { st, err = s.Get(ctx); return err })
+	return st, err
+}
+
+// Put implements Store.
+func (f BoltFile) Put(ctx context.Context, st *State) (rev uint64, err error) {
+	err = f.with(false, func(s *BoltStore) error { rev, err = s.Put(ctx, st); return err })
+	return rev, err
+}
+
+// Publish implements Store.
+func (f BoltFile) Publish(ctx context.Context, st *State, compact string) (rev uint64, err error) {
+	err = f.with(false, func(s *BoltStore) error { rev, err = s.Publish(ctx, st, compact); return err })
+	return rev, err
+}
+
+// Latest implements Store.
+func (f BoltFile) Latest(ctx context.Context) (v uint64, compact string, err error) {
+	err = f.with(true, func(s *BoltStore) error { v, compact, err = s.Latest(ctx); return err })
+	if errors.Is(err, ErrNotInitialized) {
+		err = fmt.Errorf("%w: %w", ErrNoSnapshot, err)
+	}
+	return v, compact, err
+}
+
+// Snapshot implements Store.
+func (f BoltFile) Snapshot(ctx context.Context, version uint64) (compact string, err error) {
+	err = f.with(true, func(s *BoltStore) error { compact, err = s.Snapshot(ctx, version); return err })
+	if errors.Is(err, ErrNotInitialized) {
+		err = fmt.Errorf("%w: %w", ErrNoSnapshot, err)
+	}
+	return compact, err
+}
+
+// Close implements Store; there is nothing held open.
+func (BoltFile) Close() error { return nil }

@@ -37,11 +37,15 @@ type Service struct {
 	Rand io.Reader
 }
 
+// now is whole seconds: credentials carry iat as a NumericDate, so an
+// entity admitted at 12:00:00.7 must count as admitted at 12:00:00 or a
+// credential it issues in that same second would predate it.
 func (s *Service) now() time.Time {
+	now := time.Now
 	if s.Now != nil {
-		return s.Now().UTC()
+		now = s.Now
 	}
-	return time.Now().UTC()
+	return now().UTC().Truncate(time.Second)
 }
 
 // utc keeps zero times zero so "open-ended" survives.

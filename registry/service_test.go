@@ -251,3 +251,22 @@ func TestServiceNotInitialized(t *testing.T) {
 		t.Fatalf("Init without name: %v", err)
 	}
 }
+
+func TestServiceTimesAreWholeSeconds(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	f.clk.t = t0.Add(700 * time.Millisecond)
+	f.admit(t)
+	if _, _, err := f.svc.Publish(ctx, f.key, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	_, compact, _ := f.store.Latest(ctx)
+	reg, err := trust.VerifySnapshot(compact, f.pinned(), f.clk.t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A credential issued in the same second carries iat = t0 (NumericDate).
+	if d, _ := reg.IssuerAuthorized(ngoDID, vct, t0); !d.Authorized {
+		t.Fatalf("credential issued in the second of admission: %+v", d)
+	}
+}

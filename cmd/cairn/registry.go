@@ -616,11 +616,13 @@ Logs are JSON lines on stderr. Put a TLS-terminating proxy in front of it.`,
 }
 
 func (o *registryServeOptions) run(cmd *cobra.Command, e *env) error {
-	s, err := openRegistryDB(cmd, false)
-	if err != nil {
-		return err
+	path, _ := cmd.Flags().GetString("db")
+	if _, err := os.Stat(path); err != nil {
+		return usageError(fmt.Errorf("no registry database at %s; create one with 'cairn registry init'", path))
 	}
-	defer s.Close()
+	// The server opens the file per request, so the authority can keep
+	// publishing with the CLI while it runs.
+	s := registry.BoltFile{Path: path}
 	logger := slog.New(slog.NewJSONHandler(e.stderr, nil))
 	h := registry.NewHandler(s, registry.HandlerOptions{Now: registryNow(e), Logger: logger})
 	ln, err := net.Listen("tcp", o.addr)

@@ -280,6 +280,12 @@ func TestRegistryCLIServe(t *testing.T) {
 	if err != nil || reg.Entity("did:example:ngo") == nil {
 		t.Fatalf("refresh from served registry: %v", err)
 	}
+	// Publishing while the server runs works, and the server hands out the new version.
+	r.ok("suspend", "--did", "did:example:ngo")
+	r.ok("publish", "--key", r.path("authority.jwk"))
+	if reg, err := c.Refresh(ctx, base+"/registry/snapshot"); err != nil || reg.Version != 2 {
+		t.Fatalf("refresh after publishing while serving: %v", err)
+	}
 	resp, err := http.Get(base + "/healthz")
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("healthz: %v", err)

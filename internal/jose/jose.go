@@ -233,8 +233,15 @@ func (j *JWS) SigningInput() string { return j.signingInput }
 // It refuses oversize input, padded base64url, unknown crit parameters and
 // headers that are not a JSON object with a string alg.
 func Parse(compact string) (*JWS, error) {
-	if len(compact) > MaxCompactLen {
-		return nil, ErrTooLarge
+	return ParseLimited(compact, MaxCompactLen)
+}
+
+// ParseLimited is Parse with a caller-chosen size bound, for the few
+// documents that are legitimately larger than MaxCompactLen (registry
+// snapshots, status list tokens). maxLen must be positive.
+func ParseLimited(compact string, maxLen int) (*JWS, error) {
+	if maxLen <= 0 || len(compact) > maxLen {
+		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(compact), maxLen)
 	}
 	d1 := strings.IndexByte(compact, '.')
 	if d1 < 0 {

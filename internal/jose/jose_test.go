@@ -209,3 +209,29 @@ func FuzzParseJWK(f *testing.F) {
 		}
 	})
 }
+
+func TestParseLimited(t *testing.T) {
+	k := genKey(t, ES256)
+	s, _ := NewSigner(k, nil)
+	big := make([]byte, MaxCompactLen)
+	for i := range big {
+		big[i] = 'a'
+	}
+	tok, err := s.Sign(nil, []byte(`{"pad":"`+string(big)+`"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Parse(tok); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("Parse of %d bytes: %v", len(tok), err)
+	}
+	j, err := ParseLimited(tok, 4*MaxCompactLen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Verify(k.Public(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ParseLimited(tok, 0); !errors.Is(err, ErrTooLarge) {
+		t.Fatal("zero limit accepted")
+	}
+}

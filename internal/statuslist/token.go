@@ -38,9 +38,13 @@ type TokenOptions struct {
 	AggregationURI string
 }
 
+// MaxTokenLen is the largest Status List Token VerifyToken accepts: a
+// 2^20-entry 8-bit list of incompressible statuses still fits.
+const MaxTokenLen = 2 << 20
+
 // SignToken signs l as a Status List Token in JWT form (§5.1). It fails
-// with ErrTooLarge when the result would exceed jose.MaxCompactLen, the
-// largest token VerifyToken (through jose.Parse) accepts.
+// with ErrTooLarge when the result would exceed MaxTokenLen, the largest
+// token VerifyToken accepts.
 func (l *List) SignToken(s *jose.Signer, o TokenOptions) (string, error) {
 	if s == nil {
 		return "", fmt.Errorf("statuslist: nil signer")
@@ -88,8 +92,8 @@ func (l *List) SignToken(s *jose.Signer, o TokenOptions) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("statuslist: sign: %w", err)
 	}
-	if len(compact) > jose.MaxCompactLen {
-		return "", fmt.Errorf("%w: token has %d bytes, verifiers accept %d", ErrTooLarge, len(compact), jose.MaxCompactLen)
+	if len(compact) > MaxTokenLen {
+		return "", fmt.Errorf("%w: token has %d bytes, verifiers accept %d", ErrTooLarge, len(compact), MaxTokenLen)
 	}
 	return compact, nil
 }
@@ -134,7 +138,7 @@ func VerifyToken(compact string, o VerifyOptions) (*Token, error) {
 	if o.Key == nil {
 		return nil, fmt.Errorf("%w: no verification key", ErrInvalidToken)
 	}
-	j, err := jose.Parse(compact)
+	j, err := jose.ParseLimited(compact, MaxTokenLen)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidToken, err)
 	}

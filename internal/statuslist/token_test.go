@@ -87,7 +87,7 @@ func TestSignTokenErrors(t *testing.T) {
 		t.Error("nil signer: signed")
 	}
 	// An 8-bit list of incompressible content cannot fit a token.
-	big, _ := New(8, 200_000)
+	big, _ := New(8, 2_000_000)
 	rng := rand.New(rand.NewPCG(3, 4))
 	for i := range big.Len() {
 		big.Set(i, uint8(rng.Uint32()))

@@ -4,27 +4,17 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/cairn-id/cairn/internal/did"
 	"github.com/cairn-id/cairn/internal/jose"
 	"github.com/cairn-id/cairn/internal/statuslist"
 )
 
-// resolveDIDJWK resolves did:jwk offline (tests only; internal/did owns it).
-func resolveDIDJWK(_ context.Context, didURL string) (*jose.JWK, error) {
-	d := didOf(didURL)
-	if !strings.HasPrefix(d, "did:jwk:") {
-		return nil, fmt.Errorf("not did:jwk: %s", d)
-	}
-	b, err := jose.DecodeSegment(strings.TrimPrefix(d, "did:jwk:"))
-	if err != nil {
-		return nil, err
-	}
-	return jose.ParseJWK(b)
-}
+// resolveDIDJWK is the offline resolver a verifier would inject.
+var resolveDIDJWK = (&did.Resolver{}).ResolveKey
 
 type bundleFixture struct {
 	auth, issuer, stranger *authority

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cairn-id/cairn/internal/did"
 	"github.com/cairn-id/cairn/internal/jose"
 )
 
@@ -24,16 +25,6 @@ type authority struct {
 	did    string
 	jwk    *jose.JWK
 	signer *jose.Signer
-}
-
-// didJWK builds a did:jwk DID for jwk (enough for tests; internal/did owns
-// the real thing).
-func didJWK(t testing.TB, jwk *jose.JWK) string {
-	b, err := json.Marshal(jwk)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return "did:jwk:" + jose.B64.EncodeToString(b)
 }
 
 func newAuthority(t testing.TB, ed bool) *authority {
@@ -60,7 +51,7 @@ func newAuthority(t testing.TB, ed bool) *authority {
 	if err != nil {
 		t.Fatal(err)
 	}
-	did := didJWK(t, jwk)
+	did := did.FromJWK(jwk)
 	return &authority{did: did, jwk: jwk, signer: s.WithKeyID(did + "#0")}
 }
 

@@ -1,0 +1,65 @@
+package registry_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/cairn-id/cairn/internal/jose"
+	"github.com/cairn-id/cairn/internal/trust"
+	"github.com/cairn-id/cairn/registry"
+)
+
+func ExampleService() {
+	dir, _ := os.MkdirTemp("", "registry-example")
+	defer os.RemoveAll(dir)
+	store, _ := registry.OpenBolt(filepath.Join(dir, "registry.db"))
+	defer store.Close()
+	now := time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)
+	svc := &registry.Service{Store: store, Now: func() time.Time { return now }}
+	ctx := context.Background()
+
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	st, _ := svc.Init(ctx, "urn:example:board", "Pilot Board", key)
+	svc.AddEntity(ctx, registry.NewEntity{DID: "did:example:ngo", Role: trust.RoleIssuer, Names: map[string]string{"en": "Helping Hands"}})
+	svc.AuthorizeIssuer(ctx, "did:example:ngo", trust.IssuerAuthorization{VCT: "urn:example:identity", MaxStrength: 2, MaxValidity: 2})
+	version, compact, _ := svc.Publish(ctx, key, 30*24*time.Hour)
+
+	// A verifier pins the authority key and checks the snapshot.
+	reg, err := trust.VerifySnapshot(compact, []*jose.JWK{st.Authority.PublicJWK}, now.Add(time.Hour))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	d, _ := reg.IssuerAuthorized("did:example:ngo", "urn:example:identity", now.Add(time.Minute))
+	fmt.Println(version, d.Authorized, d.Reason)
+	// Output: 1 true authorized
+}
+
+func ExampleNewHandler() {
+	dir, _ := os.MkdirTemp("", "registry-example")
+	defer os.RemoveAll(dir)
+	store := registry.BoltFile{Path: filepath.Join(dir, "registry.db")}
+	now := time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)
+	svc := &registry.Service{Store: store, Now: func() time.Time { return now }}
+	ctx := context.Background()
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	st, _ := svc.Init(ctx, "urn:example:board", "Pilot Board", key)
+	svc.AddEntity(ctx, registry.NewEntity{DID: "did:example:desk", Role: trust.RoleVerifier, Names: map[string]string{"en": "Desk"}})
+	svc.AuthorizeVerifier(ctx, "did:example:desk", trust.VerifierAuthorization{Purpose: "intake", Claims: []string{"given_name"}})
+	svc.Publish(ctx, key, time.Hour)
+
+	h := registry.NewHandler(store, registry.HandlerOptions{Now: func() time.Time { return now }})
+	body := `{"entity_id":"did:example:desk","authority_id":"` + st.Authority.DID + `","action":"request","resource":"intake","context":{"claims":["given_name","birthdate"]}}`
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("POST", "/trqp/authorization", strings.NewReader(body)))
+	fmt.Println(rec.Code, strings.Contains(rec.Body.String(), `"outside_purpose":["/birthdate"]`))
+	// Output: 200 true
+}

@@ -49,7 +49,9 @@ func exitCode(err error) int {
 	msg := err.Error()
 	if strings.HasPrefix(msg, "unknown command") || strings.HasPrefix(msg, "accepts ") ||
 		strings.HasPrefix(msg, "requires ") || strings.Contains(msg, "unknown flag") ||
-		strings.HasPrefix(msg, "required flag") {
+		strings.HasPrefix(msg, "required flag") || strings.HasPrefix(msg, "if any flags in the group") ||
+		strings.HasPrefix(msg, "at least one of the flags in the group") || strings.Contains(msg, "flag needs an argument") ||
+		strings.HasPrefix(msg, "invalid argument") {
 		return ExitUsage
 	}
 	return ExitFailure

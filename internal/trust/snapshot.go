@@ -2,15 +2,9 @@ package trust
 
 import (
 	"bytes"
-	"crypto"
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/sha256"
-	"crypto/sha512"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/big"
 	"strings"
 	"time"
 
@@ -20,8 +14,8 @@ import (
 // SnapshotType is the typ header of a registry snapshot JWS.
 const SnapshotType = "cairn-registry+jwt"
 
-// MaxSnapshotLen bounds a compact snapshot (4 MiB). It is larger than
-// jose.MaxCompactLen, so snapshots are parsed here (see parseSnapshotJWS).
+// MaxSnapshotLen bounds a compact snapshot (4 MiB), above jose.MaxCompactLen
+// because a registry of a few hundred entities outgrows 64 KiB.
 const MaxSnapshotLen = 4 << 20
 
 // clockSkew is how far in the future a snapshot's iat may lie.
@@ -109,95 +103,6 @@ func SignSnapshot(r *Registry, signer *jose.Signer) (string, error) {
 	return compact, nil
 }
 
-// snapshotJWS is a parsed, unverified snapshot.
-type snapshotJWS struct {
-	alg          jose.Alg
-	typ, kid     string
-	payload      []byte
-	signingInput []byte
-	sig          []byte
-}
-
-// parseSnapshotJWS parses a compact JWS up to MaxSnapshotLen with the same
-// strictness as jose.Parse (canonical base64url, object header with string
-// alg/typ/kid, no crit). jose.Parse itself stops at 64 KiB, too small for a
-// registry of a few hundred entities.
-func parseSnapshotJWS(compact string) (*snapshotJWS, error) {
-	if len(compact) > MaxSnapshotLen {
-		return nil, fmt.Errorf("%w: larger than %d bytes", ErrSnapshotMalformed, MaxSnapshotLen)
-	}
-	parts := strings.Split(compact, ".")
-	if len(parts) != 3 {
-		return nil, fmt.Errorf("%w: expected three dot-separated parts", ErrSnapshotMalformed)
-	}
-	hb, err := jose.DecodeSegment(parts[0])
-	if err != nil {
-		return nil, fmt.Errorf("%w: header: %v", ErrSnapshotMalformed, err)
-	}
-	payload, err := jose.DecodeSegment(parts[1])
-	if err != nil {
-		return nil, fmt.Errorf("%w: payload: %v", ErrSnapshotMalformed, err)
-	}
-	sig, err := jose.DecodeSegment(parts[2])
-	if err != nil {
-		return nil, fmt.Errorf("%w: signature: %v", ErrSnapshotMalformed, err)
-	}
-	var h struct {
-		Alg  *string         `json:"alg"`
-		Typ  *string         `json:"typ"`
-		Kid  *string         `json:"kid"`
-		Crit json.RawMessage `json:"crit"`
-	}
-	if err := json.Unmarshal(hb, &h); err != nil || !bytes.HasPrefix(bytes.TrimSpace(hb), []byte("{")) {
-		return nil, fmt.Errorf("%w: header is not a JSON object with string alg, typ, kid", ErrSnapshotMalformed)
-	}
-	if h.Crit != nil {
-		return nil, fmt.Errorf("%w: crit header not supported", ErrSnapshotMalformed)
-	}
-	if h.Alg == nil || h.Typ == nil || h.Kid == nil {
-		return nil, fmt.Errorf("%w: header needs alg, typ and kid", ErrSnapshotMalformed)
-	}
-	return &snapshotJWS{
-		alg: jose.Alg(*h.Alg), typ: *h.Typ, kid: *h.Kid,
-		payload: payload, signingInput: []byte(compact[:len(parts[0])+1+len(parts[1])]), sig: sig,
-	}, nil
-}
-
-// verifyWith checks the signature with pub under the jose allow-list; the
-// header alg must be the algorithm of pub's key type.
-func (s *snapshotJWS) verifyWith(pub crypto.PublicKey) bool {
-	keyAlg, err := jose.AlgForPublicKey(pub)
-	if err != nil || keyAlg != s.alg {
-		return false
-	}
-	switch s.alg {
-	case jose.EdDSA:
-		k, ok := pub.(ed25519.PublicKey)
-		return ok && ed25519.Verify(k, s.signingInput, s.sig)
-	case jose.ES256, jose.ES384:
-		k, ok := pub.(*ecdsa.PublicKey)
-		if !ok {
-			return false
-		}
-		var digest []byte
-		size := 32
-		if s.alg == jose.ES384 {
-			d := sha512.Sum384(s.signingInput)
-			digest, size = d[:], 48
-		} else {
-			d := sha256.Sum256(s.signingInput)
-			digest = d[:]
-		}
-		if len(s.sig) != 2*size {
-			return false
-		}
-		r := new(big.Int).SetBytes(s.sig[:size])
-		ss := new(big.Int).SetBytes(s.sig[size:])
-		return ecdsa.Verify(k, digest, r, ss)
-	}
-	return false
-}
-
 // VerifySnapshot checks a compact snapshot: its typ, its signature by one
 // of the pinned registry keys (several authorities may be trusted; a pin
 // with a kid only counts for the authority that kid names), that
@@ -227,28 +132,31 @@ func checkSnapshotTimes(r *Registry, now time.Time) error {
 
 // verifySnapshotSignature does everything but the time checks.
 func verifySnapshotSignature(compact string, pinned []*jose.JWK) (*Registry, error) {
-	s, err := parseSnapshotJWS(compact)
+	s, err := jose.ParseLimited(compact, MaxSnapshotLen)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: %w", ErrSnapshotMalformed, err)
 	}
-	if !strings.EqualFold(s.typ, SnapshotType) {
-		return nil, fmt.Errorf("%w: typ %q, want %q", ErrSnapshotMalformed, s.typ, SnapshotType)
+	if !strings.EqualFold(s.Header.Typ, SnapshotType) {
+		return nil, fmt.Errorf("%w: typ %q, want %q", ErrSnapshotMalformed, s.Header.Typ, SnapshotType)
 	}
-	if !allowedAlg(s.alg) {
-		return nil, fmt.Errorf("%w: algorithm %q not allowed", ErrSnapshotSignature, s.alg)
+	if !allowedAlg(s.Header.Alg) {
+		return nil, fmt.Errorf("%w: algorithm %q not allowed", ErrSnapshotSignature, s.Header.Alg)
+	}
+	if s.Header.Kid == "" {
+		return nil, fmt.Errorf("%w: header needs a kid naming the authority", ErrSnapshotMalformed)
 	}
 	verified := false
 	for _, k := range pinned {
 		// A pin that names its authority (kid, as written by "cairn
 		// registry init") only vouches for that authority.
-		if k == nil || (k.Kid != "" && didOf(k.Kid) != didOf(s.kid)) {
+		if k == nil || (k.Kid != "" && didOf(k.Kid) != didOf(s.Header.Kid)) {
 			continue
 		}
 		pub, err := k.PublicKey()
 		if err != nil {
 			continue
 		}
-		if s.verifyWith(pub) {
+		if s.Verify(pub, nil) == nil {
 			verified = true
 			break
 		}
@@ -257,7 +165,7 @@ func verifySnapshotSignature(compact string, pinned []*jose.JWK) (*Registry, err
 		return nil, ErrSnapshotSignature
 	}
 	var r Registry
-	dec := json.NewDecoder(bytes.NewReader(s.payload))
+	dec := json.NewDecoder(bytes.NewReader(s.Payload))
 	if err := dec.Decode(&r); err != nil {
 		return nil, fmt.Errorf("%w: payload: %v", ErrSnapshotMalformed, err)
 	}
@@ -267,8 +175,8 @@ func verifySnapshotSignature(compact string, pinned []*jose.JWK) (*Registry, err
 	if r.Version == 0 || r.IssuedAt.IsZero() || r.Expires.IsZero() {
 		return nil, fmt.Errorf("%w: needs version, iat and exp", ErrSnapshotMalformed)
 	}
-	if didOf(s.kid) != r.Authority {
-		return nil, fmt.Errorf("%w: kid %q does not name the authority %q", ErrSnapshotMalformed, s.kid, r.Authority)
+	if didOf(s.Header.Kid) != r.Authority {
+		return nil, fmt.Errorf("%w: kid %q does not name the authority %q", ErrSnapshotMalformed, s.Header.Kid, r.Authority)
 	}
 	if err := r.Validate(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrSnapshotMalformed, err)

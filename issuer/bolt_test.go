@@ -1,0 +1,19 @@
+package issuer_test
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/cairn-id/cairn/issuer"
+	"github.com/cairn-id/cairn/issuer/storetest"
+)
+
+func TestBoltStoreConformance(t *testing.T) {
+	storetest.StoreConformance(t, func(t *testing.T) issuer.Store {
+		s, err := issuer.OpenBolt(filepath.Join(t.TempDir(), "issuer.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+}

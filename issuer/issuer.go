@@ -1,0 +1,498 @@
+// Package issuer is Cairn's credential issuance service (DESIGN.md §1 flow
+// 1): an OpenID4VCI 1.0 (Final) Credential Issuer for SD-JWT VCs
+// (format dc+sd-jwt) with the pre-authorized code flow.
+//
+// It implements, of OpenID4VCI 1.0: the Credential Offer by reference
+// (§4.1, credential_offer_uri), the Pre-Authorized Code grant with an
+// optional Transaction Code (§3.5, §6.1; wrong codes are counted and lock
+// the offer), the Token Endpoint (§6) with its error codes (§6.3), the Nonce
+// Endpoint (§7), the Credential Endpoint (§8) with the jwt proof type
+// (Appendix F.1, typ openid4vci-proof+jwt) and its errors (§8.3.1), the
+// Notification Endpoint (§11), and Credential Issuer Metadata (§12.2, with
+// credential_metadata per configuration, Appendix A.3 for dc+sd-jwt). It
+// also serves OAuth 2.0 Authorization Server Metadata (RFC 8414) for the
+// pre-authorized grant, JWT VC Issuer Metadata (SD-JWT VC draft, §5) with
+// the issuer's JWKS, and the issuer's Token Status Lists
+// (draft-ietf-oauth-status-list, §5.1 served as application/statuslist+jwt;
+// every credential gets a random unique index).
+//
+// Claims are validated against the catalogue type (package schemas) before
+// an offer is made, and kept only until the credential is issued or the
+// offer expires. Issuance records keep no claim values. Every piece of state
+// lives in a Store (bbolt here; the conformance suite is in
+// issuer/storetest), so several instances can share one store; codes,
+// transaction codes, access tokens and nonces are stored only as keyed
+// hashes.
+package issuer
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/url"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/cairn-id/cairn/internal/jose"
+	"github.com/cairn-id/cairn/internal/keys"
+	"github.com/cairn-id/cairn/internal/trust"
+	"github.com/cairn-id/cairn/schemas"
+)
+
+// Defaults and bounds.
+const (
+	DefaultOfferTTL       = 24 * time.Hour
+	MaxOfferTTL           = 30 * 24 * time.Hour
+	DefaultCredentialTTL  = 365 * 24 * time.Hour
+	DefaultTokenTTL       = 10 * time.Minute
+	DefaultNonceTTL       = 5 * time.Minute
+	DefaultProofMaxAge    = 5 * time.Minute
+	DefaultProofSkew      = time.Minute
+	DefaultStatusListSize = 1 << 16
+	DefaultMaxTxAttempts  = 5
+	DefaultTxCodeLength   = 6
+	MinHashKeyLen         = 32
+	MaxReferenceLen       = 256
+)
+
+// Errors of CreateOffer and the status operations. A claim validation
+// failure is a *ValidationError.
+var (
+	ErrInvalidConfig    = errors.New("issuer: invalid configuration")
+	ErrInvalidOffer     = errors.New("issuer: invalid offer request")
+	ErrUnknownType      = errors.New("issuer: credential type not offered by this issuer")
+	ErrNotAuthorized    = errors.New("issuer: the registry does not authorize this issuer for this type")
+	ErrEvidenceAboveCap = errors.New("issuer: evidence score above the allowed cap")
+)
+
+// ValidationError lists the claims (JSON Pointers) that fail the type's
+// schema; it never carries claim values.
+type ValidationError struct {
+	VCT   string
+	Paths []string
+	cause error
+}
+
+func (e *ValidationError) Error() string {
+	return fmt.Sprintf("issuer: claims do not match %s at %s", e.VCT, strings.Join(e.Paths, ", "))
+}
+
+// Unwrap returns the schemas error (errors.Is(err, schemas.ErrInvalidClaims)).
+func (e *ValidationError) Unwrap() error { return e.cause }
+
+// Config configures a Service.
+type Config struct {
+	// URL is the Credential Issuer Identifier: https, an origin without
+	// path, query or fragment. http and loopback hosts need Dev.
+	URL string
+	// Dev allows http:// and loopback URLs (local tests only).
+	Dev bool
+	// Names is the issuer's display name per locale (at least "en").
+	Names map[string]string
+	// Types are the vcts this issuer offers (each in Catalogue).
+	Types     []string
+	Catalogue *schemas.Catalogue
+	// Key signs credentials and status lists; iss is its did:jwk.
+	Key *keys.PrivateKey
+	// HashKey (at least 32 random bytes, kept out of the store) keys the
+	// hashes of codes, transaction codes, tokens and nonces, and derives
+	// pre-authorized codes from offer ids.
+	HashKey []byte
+	Store   Store
+	// Registry, when set, is a verified registry snapshot: offers need an
+	// authorization for the type and evidence above its caps is refused.
+	Registry *trust.Registry
+
+	Now    func() time.Time
+	Rand   io.Reader
+	Logger *slog.Logger
+
+	OfferTTL, CredentialTTL, TokenTTL, NonceTTL, ProofMaxAge time.Duration
+	StatusListSize, MaxTxAttempts, TxCodeLength              int
+}
+
+// Service is an issuer. It is safe for concurrent use; all state is in
+// the Store.
+type Service struct {
+	cfg     Config
+	base    string
+	did     string
+	kid     string
+	signer  *jose.Signer
+	types   map[string]*schemas.Type // by configuration id
+	byVCT   map[string]string        // vct -> configuration id
+	log     *slog.Logger
+	metrics *metrics
+}
+
+// ConfigurationID is the credential_configuration_id of a type:
+// "<name>.v<major>".
+func ConfigurationID(t *schemas.Type) string { return fmt.Sprintf("%s.v%d", t.Name, t.Version) }
+
+// CheckURL checks a Credential Issuer Identifier as Config.URL requires.
+func CheckURL(raw string, dev bool) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" || (u.Path != "" && u.Path != "/") {
+		return "", fmt.Errorf("%w: url must be an origin like https://issuer.example (no path, query or fragment)", ErrInvalidConfig)
+	}
+	switch u.Scheme {
+	case "https":
+	case "http":
+		if !dev {
+			return "", fmt.Errorf("%w: url must be https (http only in dev mode)", ErrInvalidConfig)
+		}
+	default:
+		return "", fmt.Errorf("%w: url scheme must be https", ErrInvalidConfig)
+	}
+	host := u.Hostname()
+	if ip := net.ParseIP(host); (ip != nil && (ip.IsLoopback() || ip.IsPrivate() || ip.IsUnspecified())) || host == "localhost" {
+		if !dev {
+			return "", fmt.Errorf("%w: loopback or private host %q only in dev mode", ErrInvalidConfig, host)
+		}
+	}
+	return u.Scheme + "://" + u.Host, nil
+}
+
+// New checks cfg and returns a Service.
+func New(cfg Config) (*Service, error) {
+	base, err := CheckURL(cfg.URL, cfg.Dev)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Key == nil || cfg.Store == nil || cfg.Catalogue == nil {
+		return nil, fmt.Errorf("%w: key, store and catalogue are required", ErrInvalidConfig)
+	}
+	if len(cfg.HashKey) < MinHashKeyLen {
+		return nil, fmt.Errorf("%w: hash key shorter than %d bytes", ErrInvalidConfig, MinHashKeyLen)
+	}
+	if cfg.Names["en"] == "" {
+		return nil, fmt.Errorf("%w: an English display name is required", ErrInvalidConfig)
+	}
+	if len(cfg.Types) == 0 {
+		return nil, fmt.Errorf("%w: at least one credential type", ErrInvalidConfig)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Rand == nil {
+		cfg.Rand = rand.Reader
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&cfg.OfferTTL, DefaultOfferTTL)
+	def(&cfg.CredentialTTL, DefaultCredentialTTL)
+	def(&cfg.TokenTTL, DefaultTokenTTL)
+	def(&cfg.NonceTTL, DefaultNonceTTL)
+	def(&cfg.ProofMaxAge, DefaultProofMaxAge)
+	if cfg.StatusListSize <= 0 {
+		cfg.StatusListSize = DefaultStatusListSize
+	}
+	if cfg.MaxTxAttempts <= 0 {
+		cfg.MaxTxAttempts = DefaultMaxTxAttempts
+	}
+	if cfg.TxCodeLength <= 0 {
+		cfg.TxCodeLength = DefaultTxCodeLength
+	}
+	if cfg.TxCodeLength < 4 || cfg.TxCodeLength > 12 {
+		return nil, fmt.Errorf("%w: transaction code length must be 4 to 12 digits", ErrInvalidConfig)
+	}
+	s := &Service{cfg: cfg, base: base, did: cfg.Key.DIDJWK(), types: map[string]*schemas.Type{}, byVCT: map[string]string{}, log: cfg.Logger, metrics: newMetrics()}
+	s.kid = s.did + "#0"
+	s.signer = cfg.Key.JoseSigner().WithKeyID(s.kid)
+	for _, vct := range cfg.Types {
+		t, err := cfg.Catalogue.Lookup(vct)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+		}
+		id := ConfigurationID(t)
+		s.types[id], s.byVCT[vct] = t, id
+	}
+	return s, nil
+}
+
+// URL is the Credential Issuer Identifier.
+func (s *Service) URL() string { return s.base }
+
+// DID is the issuer's did:jwk (the iss of its credentials).
+func (s *Service) DID() string { return s.did }
+
+// hash is the keyed hash under which secrets are stored.
+func (s *Service) hash(kind, v string) string {
+	m := hmac.New(sha256.New, s.cfg.HashKey)
+	m.Write([]byte(kind))
+	m.Write([]byte{0})
+	m.Write([]byte(v))
+	return jose.B64.EncodeToString(m.Sum(nil))
+}
+
+// preAuthCode derives an offer's pre-authorized code from its id, so the
+// code itself is never stored.
+func (s *Service) preAuthCode(offerID string) string { return s.hash("pre-authorized_code", offerID) }
+
+func (s *Service) random(n int) (string, error) {
+	b := make([]byte, n)
+	if _, err := io.ReadFull(s.cfg.Rand, b); err != nil {
+		return "", fmt.Errorf("issuer: randomness: %w", err)
+	}
+	return jose.B64.EncodeToString(b), nil
+}
+
+// digits returns n uniformly random decimal digits.
+func (s *Service) digits(n int) (string, error) {
+	out := make([]byte, 0, n)
+	var b [1]byte
+	for len(out) < n {
+		if _, err := io.ReadFull(s.cfg.Rand, b[:]); err != nil {
+			return "", fmt.Errorf("issuer: randomness: %w", err)
+		}
+		if b[0] < 250 { // 250 = 25*10: no modulo bias
+			out = append(out, '0'+b[0]%10)
+		}
+	}
+	return string(out), nil
+}
+
+// OfferRequest is what an operator asks to offer.
+type OfferRequest struct {
+	VCT    string
+	Claims map[string]any
+	// TxCode asks for a numeric transaction code the holder must type.
+	TxCode bool
+	// Evidence overrides the type's default evidence scores.
+	Evidence *schemas.Evidence
+	// Reference is the operator's label for the person (e.g. a queue
+	// ticket); stored with the offer only, never in records.
+	Reference string
+	// TTL is how long the offer stays redeemable (DefaultOfferTTL when
+	// zero, at most MaxOfferTTL).
+	TTL time.Duration
+}
+
+// Offer is a created offer.
+type Offer struct {
+	ID string
+	// URI is openid-credential-offer://?credential_offer_uri=<escaped
+	// OfferURL>, the text of the QR code.
+	URI      string
+	OfferURL string
+	// TxCode is shown to the operator to tell the holder; only its keyed
+	// hash is stored. Empty when no transaction code was asked for.
+	TxCode    string
+	ExpiresAt time.Time
+}
+
+// registered claims the credential layer sets; an offer may not.
+var reservedClaims = []string{"iss", "sub", "iat", "nbf", "exp", "jti", "cnf", "vct", "vct#integrity", "status", "_sd", "_sd_alg", "evidence"}
+
+// CreateOffer validates r and stores an offer.
+func (s *Service) CreateOffer(ctx context.Context, r OfferRequest) (*Offer, error) {
+	cid, ok := s.byVCT[r.VCT]
+	if !ok {
+		return nil, fmt.Errorf("%w: %q", ErrUnknownType, r.VCT)
+	}
+	t := s.types[cid]
+	now := s.cfg.Now()
+	var bad []string
+	for _, k := range reservedClaims {
+		if _, ok := r.Claims[k]; ok {
+			bad = append(bad, "/"+k)
+		}
+	}
+	if len(bad) > 0 {
+		return nil, fmt.Errorf("%w: claims %s are set by the issuer (evidence goes in OfferRequest.Evidence)", ErrInvalidOffer, strings.Join(bad, ", "))
+	}
+	if len(r.Reference) > MaxReferenceLen {
+		return nil, fmt.Errorf("%w: reference longer than %d bytes", ErrInvalidOffer, MaxReferenceLen)
+	}
+	ttl := r.TTL
+	if ttl == 0 {
+		ttl = s.cfg.OfferTTL
+	}
+	if ttl < 0 || ttl > MaxOfferTTL {
+		return nil, fmt.Errorf("%w: offer TTL must be between 0 and %s", ErrInvalidOffer, MaxOfferTTL)
+	}
+	ev := t.DefaultEvidence
+	if r.Evidence != nil {
+		ev = *r.Evidence
+	}
+	if err := s.checkEvidence(t, ev, now); err != nil {
+		return nil, err
+	}
+	claims := make(map[string]any, len(r.Claims)+1)
+	for k, v := range r.Claims {
+		claims[k] = v
+	}
+	evMap, err := evidenceClaim(ev)
+	if err != nil {
+		return nil, err
+	}
+	claims["evidence"] = evMap
+	if err := t.Validate(claims); err != nil {
+		var ve *schemas.ValidationError
+		if errors.As(err, &ve) {
+			out := &ValidationError{VCT: r.VCT, cause: err}
+			for _, p := range ve.Problems {
+				ptr := p.Pointer
+				if ptr == "" {
+					ptr = "/"
+				}
+				if !slices.Contains(out.Paths, ptr) {
+					out.Paths = append(out.Paths, ptr)
+				}
+			}
+			sort.Strings(out.Paths)
+			return nil, out
+		}
+		return nil, fmt.Errorf("%w: %w", ErrInvalidOffer, err)
+	}
+	// Store the claims as JSON values so a second instance reads the same.
+	raw, err := json.Marshal(r.Claims)
+	if err != nil {
+		return nil, fmt.Errorf("%w: claims: %w", ErrInvalidOffer, err)
+	}
+	var stored map[string]any
+	if err := json.Unmarshal(raw, &stored); err != nil {
+		return nil, fmt.Errorf("%w: claims: %w", ErrInvalidOffer, err)
+	}
+	id, err := s.random(16)
+	if err != nil {
+		return nil, err
+	}
+	code := s.preAuthCode(id)
+	o := &StoredOffer{
+		ID: id, ConfigurationID: cid, VCT: r.VCT, Claims: stored, Evidence: ev, Reference: r.Reference,
+		CodeHash: s.hash("code", code), State: OfferPending, CreatedAt: now, ExpiresAt: now.Add(ttl),
+	}
+	var tx string
+	if r.TxCode {
+		if tx, err = s.digits(s.cfg.TxCodeLength); err != nil {
+			return nil, err
+		}
+		o.TxCodeHash, o.TxCodeLength = s.hash("tx_code", code+"\x00"+tx), len(tx)
+	}
+	if err := s.cfg.Store.PutOffer(ctx, o); err != nil {
+		return nil, fmt.Errorf("issuer: store offer: %w", err)
+	}
+	s.metrics.count("offers_created")
+	offerURL := s.base + "/offers/" + id
+	return &Offer{
+		ID: id, OfferURL: offerURL, TxCode: tx, ExpiresAt: o.ExpiresAt,
+		URI: "openid-credential-offer://?credential_offer_uri=" + url.QueryEscape(offerURL),
+	}, nil
+}
+
+func evidenceClaim(e schemas.Evidence) (map[string]any, error) {
+	b, err := json.Marshal(e)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]any
+	err = json.Unmarshal(b, &m)
+	return m, err
+}
+
+// EvidenceError names the scores above their cap.
+type EvidenceError struct {
+	Fields []string
+	Source string // "type" or "registry"
+}
+
+func (e *EvidenceError) Error() string {
+	return fmt.Sprintf("issuer: evidence %s above the %s cap", strings.Join(e.Fields, ", "), e.Source)
+}
+
+// Unwrap makes errors.Is(err, ErrEvidenceAboveCap) match.
+func (e *EvidenceError) Unwrap() error { return ErrEvidenceAboveCap }
+
+func (s *Service) checkEvidence(t *schemas.Type, e schemas.Evidence, now time.Time) error {
+	if c := t.CapEvidence(e); c != e {
+		return &EvidenceError{Fields: above(e, c), Source: "type"}
+	}
+	if s.cfg.Registry == nil {
+		return nil
+	}
+	d, err := s.cfg.Registry.IssuerAuthorized(s.did, t.VCT, now)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrNotAuthorized, err)
+	}
+	if !d.Authorized || d.Authorization == nil {
+		return fmt.Errorf("%w: %s", ErrNotAuthorized, d.Reason)
+	}
+	c := e
+	c.Strength, c.Validity, c.Verification = trust.CapEvidence(*d.Authorization, e.Strength, e.Validity, e.Verification)
+	if c != e {
+		return &EvidenceError{Fields: above(e, c), Source: "registry"}
+	}
+	return nil
+}
+
+func above(e, c schemas.Evidence) []string {
+	var f []string
+	if c.Strength != e.Strength {
+		f = append(f, "strength")
+	}
+	if c.Validity != e.Validity {
+		f = append(f, "validity")
+	}
+	if c.Verification != e.Verification {
+		f = append(f, "verification")
+	}
+	if c.IdentityFraud != e.IdentityFraud {
+		f = append(f, "identity_fraud")
+	}
+	if len(f) == 0 {
+		f = append(f, "evidence")
+	}
+	return f
+}
+
+// Revoke marks a credential revoked for good (status list value 1).
+func (s *Service) Revoke(ctx context.Context, credentialID string) error {
+	return s.setStatus(ctx, credentialID, StateRevoked)
+}
+
+// Suspend marks a credential suspended (status list value 2).
+func (s *Service) Suspend(ctx context.Context, credentialID string) error {
+	return s.setStatus(ctx, credentialID, StateSuspended)
+}
+
+// Reinstate makes a suspended credential valid again; a revoked one
+// stays revoked (ErrRevoked).
+func (s *Service) Reinstate(ctx context.Context, credentialID string) error {
+	return s.setStatus(ctx, credentialID, StateValid)
+}
+
+func (s *Service) setStatus(ctx context.Context, id, state string) error {
+	_, err := s.cfg.Store.SetStatus(ctx, id, state, s.cfg.Now())
+	if err != nil {
+		return fmt.Errorf("issuer: set %s to %s: %w", id, state, err)
+	}
+	s.log.Info("credential status changed", "credential_id", id, "state", state)
+	return nil
+}
+
+// Records returns every issuance record (no claim values).
+func (s *Service) Records(ctx context.Context) ([]Record, error) {
+	return s.cfg.Store.Records(ctx)
+}
+
+// Sweep deletes expired offers (and their claims), nonces and tokens. A
+// server calls it periodically.
+func (s *Service) Sweep(ctx context.Context) (SweepStats, error) {
+	return s.cfg.Store.Sweep(ctx, s.cfg.Now())
+}

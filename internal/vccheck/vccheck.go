@@ -1,0 +1,203 @@
+// Package vccheck is the verification pipeline for one presented SD-JWT VC:
+// the cryptographic and format checks of internal/sdjwtvc, then the trust
+// registry (DESIGN.md §4: was the issuer authorized for this vct at the
+// credential's iat?) and the credential's status in its Token Status List
+// (draft-ietf-oauth-status-list-21 §8.3), from an offline bundle or fetched
+// through an injected function.
+//
+// It owns the mapping of those outcomes to distinct errors, so a CLI and a
+// caseworker console report the same thing: invalid, untrusted, not
+// authorized, revoked, suspended.
+package vccheck
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/cairn-id/cairn/internal/jose"
+	"github.com/cairn-id/cairn/internal/sdjwtvc"
+	"github.com/cairn-id/cairn/internal/statuslist"
+	"github.com/cairn-id/cairn/internal/trust"
+)
+
+// Outcomes beyond those of sdjwtvc and sdjwt.
+var (
+	ErrNotAuthorized     = errors.New("vccheck: issuer not authorized for this credential type at issuance")
+	ErrRevoked           = errors.New("vccheck: credential revoked")
+	ErrSuspended         = errors.New("vccheck: credential suspended")
+	ErrStatusUnavailable = errors.New("vccheck: credential status could not be checked")
+)
+
+// Options say what to trust and where statuses come from.
+type Options struct {
+	// Registry, when set, decides which issuers are trusted and for what:
+	// every issuer entity that was never revoked as compromised is trusted
+	// for its key, and must have been authorized for the vct at iat.
+	Registry *trust.Registry
+	// Bundle, when set, supplies the registry (unless Registry is set)
+	// and the status lists, offline.
+	Bundle *trust.Bundle
+	// FetchStatusList fetches a Status List Token by URI when the bundle
+	// lacks it; nil means offline: a credential with a status reference
+	// that cannot be checked fails with ErrStatusUnavailable.
+	FetchStatusList func(ctx context.Context, uri string) (string, error)
+	// Credential are the sdjwtvc options; their Trust is extended with the
+	// registry's issuers.
+	Credential sdjwtvc.VerifyOptions
+}
+
+// Outcome is what a verification found, also on failure where known.
+type Outcome struct {
+	Result   *sdjwtvc.Result
+	Decision *trust.Decision // set when a registry was consulted
+	// Status is "valid", "revoked", "suspended", "status 0x03" …, or ""
+	// when the credential carries no status reference.
+	Status string
+	// StatusFrom says where the status came from: "bundle" or the URI.
+	StatusFrom string
+}
+
+// Verify runs the whole pipeline.
+func Verify(ctx context.Context, serialized string, o Options) (*Outcome, error) {
+	reg := o.Registry
+	if reg == nil && o.Bundle != nil {
+		reg = o.Bundle.Registry
+	}
+	copts := o.Credential
+	out := &Outcome{}
+	if reg != nil {
+		for _, e := range reg.Entities {
+			if e.Role == "issuer" && !e.Compromised() {
+				copts.Trust.TrustedDIDs = append(append([]string(nil), copts.Trust.TrustedDIDs...), e.DID)
+			}
+		}
+		prev := copts.Trust.Authorize
+		copts.Trust.Authorize = func(ctx context.Context, r *sdjwtvc.Result) error {
+			if prev != nil {
+				if err := prev(ctx, r); err != nil {
+					return err
+				}
+			}
+			d, err := reg.IssuerAuthorized(r.Issuer, r.VCT, r.IssuedAt)
+			if err != nil {
+				return fmt.Errorf("%w: %v", ErrNotAuthorized, err)
+			}
+			out.Decision = &d
+			if !d.Authorized {
+				return fmt.Errorf("%w: %s", ErrNotAuthorized, d.Reason)
+			}
+			return nil
+		}
+	}
+	res, err := sdjwtvc.Verify(ctx, serialized, copts)
+	out.Result = res
+	if err != nil {
+		return out, err
+	}
+	if res.Status == nil {
+		return out, nil
+	}
+	if _, ok := res.Status["status_list"]; !ok {
+		return out, nil
+	}
+	ref, err := statuslist.ParseReference(res.Status)
+	if err != nil {
+		return out, fmt.Errorf("%w: %v", ErrStatusUnavailable, err)
+	}
+	status, from, err := lookupStatus(ctx, ref, res, o, copts)
+	if err != nil {
+		return out, err
+	}
+	out.StatusFrom = from
+	switch status {
+	case statuslist.StatusValid:
+		out.Status = "valid"
+	case statuslist.StatusInvalid:
+		out.Status = "revoked"
+		return out, ErrRevoked
+	case statuslist.StatusSuspended:
+		out.Status = "suspended"
+		return out, ErrSuspended
+	default:
+		// 0x03 and above are application-specific (§7.1); Cairn assigns
+		// none, so an unknown status is not taken as valid.
+		out.Status = fmt.Sprintf("status 0x%02x", status)
+		return out, fmt.Errorf("%w: unknown status value 0x%02x", ErrStatusUnavailable, status)
+	}
+	return out, nil
+}
+
+func lookupStatus(ctx context.Context, ref statuslist.Reference, res *sdjwtvc.Result, o Options, copts sdjwtvc.VerifyOptions) (uint8, string, error) {
+	if o.Bundle != nil {
+		for _, u := range o.Bundle.StatusListURIs() {
+			if u == ref.URI {
+				s, err := o.Bundle.Status(ref)
+				if err != nil {
+					return 0, "", fmt.Errorf("%w: %v", ErrStatusUnavailable, err)
+				}
+				return s, "bundle", nil
+			}
+		}
+	}
+	if o.FetchStatusList == nil {
+		return 0, "", fmt.Errorf("%w: %s is not in the bundle and fetching is off", ErrStatusUnavailable, ref.URI)
+	}
+	tok, err := o.FetchStatusList(ctx, ref.URI)
+	if err != nil {
+		return 0, "", fmt.Errorf("%w: fetch %s: %v", ErrStatusUnavailable, ref.URI, err)
+	}
+	// The list must be signed by the credential's issuer.
+	key, err := issuerKey(ctx, res.Issuer, tok, copts.Trust)
+	if err != nil {
+		return 0, "", fmt.Errorf("%w: %v", ErrStatusUnavailable, err)
+	}
+	pub, err := key.PublicKey()
+	if err != nil {
+		return 0, "", fmt.Errorf("%w: %v", ErrStatusUnavailable, err)
+	}
+	now := copts.Now
+	t, err := statuslist.VerifyToken(tok, statuslist.VerifyOptions{Key: pub, Now: now, ExpectedSubject: ref.URI, ClockSkew: time.Minute})
+	if err != nil {
+		return 0, "", fmt.Errorf("%w: %v", ErrStatusUnavailable, err)
+	}
+	s, err := t.List.Get(ref.Index)
+	if err != nil {
+		return 0, "", fmt.Errorf("%w: %v", ErrStatusUnavailable, err)
+	}
+	return s, ref.URI, nil
+}
+
+// issuerKey finds the key that must have signed a status list token of
+// issuer: the DID URL in its kid when it belongs to issuer, else issuer's
+// single key; for a non-DID issuer, the one pinned key.
+func issuerKey(ctx context.Context, issuer, token string, tr sdjwtvc.Trust) (*jose.JWK, error) {
+	j, err := jose.ParseLimited(token, statuslist.MaxTokenLen)
+	if err != nil {
+		return nil, err
+	}
+	if strings.HasPrefix(issuer, "did:") {
+		ref := issuer
+		if kid := j.Header.Kid; kid != "" {
+			if kid != issuer && !strings.HasPrefix(kid, issuer+"#") {
+				return nil, fmt.Errorf("status list signed by %s, not by the credential's issuer", kid)
+			}
+			ref = kid
+		}
+		if tr.Resolver == nil {
+			return nil, errors.New("no DID resolver")
+		}
+		return tr.Resolver.ResolveKey(ctx, ref)
+	}
+	if len(tr.PinnedKeys) == 1 {
+		return tr.PinnedKeys[0], nil
+	}
+	for _, k := range tr.PinnedKeys {
+		if j.Header.Kid != "" && (k.Kid == j.Header.Kid || k.Thumbprint() == j.Header.Kid) {
+			return k, nil
+		}
+	}
+	return nil, fmt.Errorf("no pinned key for the status list of %s", issuer)
+}

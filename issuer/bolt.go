@@ -382,10 +382,10 @@ func (s *BoltStore) Notify(ctx context.Context, tokenHash, notificationID, event
 	return s.update(ctx, func(tx *bolt.Tx) error {
 		var tok AccessToken
 		if err := getJSON(tx.Bucket(bucketTokens), []byte(tokenHash), &tok); err != nil {
-			return err
+			return fmt.Errorf("%w: %w", ErrBadToken, err)
 		}
 		if !now.Before(tok.ExpiresAt) {
-			return ErrExpired
+			return fmt.Errorf("%w: %w", ErrBadToken, ErrExpired)
 		}
 		if tok.CredentialID == "" {
 			return ErrNotFound

@@ -522,9 +522,9 @@ func (s *Service) serveNotification(w http.ResponseWriter, r *http.Request) {
 	}
 	err := s.cfg.Store.Notify(r.Context(), s.hash("access_token", tok), req.NotificationID, req.Event, s.cfg.Now())
 	switch {
-	case errors.Is(err, ErrExpired):
+	case errors.Is(err, ErrBadToken):
 		s.metrics.outcome(route, "invalid_token")
-		tokenError(w, "the access token expired")
+		tokenError(w, "the access token is invalid or expired")
 		return
 	case errors.Is(err, ErrNotFound):
 		s.fail(w, route, http.StatusBadRequest, "invalid_notification_id", "unknown notification_id for this access token", err)
@@ -610,7 +610,7 @@ func (s *Service) sign(o *StoredOffer, t *schemas.Type, hk *holderKey, list stri
 		VCT: o.VCT, Issuer: s.did, IssuedAt: now, ExpiresAt: now.Add(ttl), HolderJWK: hk.JWK,
 		Status:      statuslist.Reference{Index: idx, URI: s.StatusListURI(list)}.Claim(),
 		Claims:      claims,
-		Disclosable: t.DisclosablePaths(),
+		Disclosable: presentPaths(claims, t.DisclosablePaths()),
 	}, sdjwtvc.IssueOptions{Signer: s.signer, Rand: s.cfg.Rand})
 	if err != nil {
 		return "", nil, fmt.Errorf("issuer: sign credential: %w", err)
@@ -694,4 +694,44 @@ func (m *metrics) serve(w http.ResponseWriter, _ *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 	w.Write([]byte(b.String()))
+}
+
+// presentPaths keeps the JSON Pointers (with "*" for every array element)
+// that lead to a value in claims: a type marks optional claims as always
+// disclosable, and an offer need not carry them.
+func presentPaths(claims map[string]any, paths []string) []string {
+	var out []string
+	for _, p := range paths {
+		if pathPresent(claims, strings.Split(strings.TrimPrefix(p, "/"), "/")) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func pathPresent(v any, segs []string) bool {
+	if len(segs) == 0 {
+		return true
+	}
+	seg := strings.ReplaceAll(strings.ReplaceAll(segs[0], "~1", "/"), "~0", "~")
+	switch x := v.(type) {
+	case map[string]any:
+		next, ok := x[seg]
+		return ok && pathPresent(next, segs[1:])
+	case []any:
+		if seg == "*" {
+			if len(x) == 0 {
+				return false
+			}
+			for _, e := range x {
+				if !pathPresent(e, segs[1:]) {
+					return false
+				}
+			}
+			return true
+		}
+		i, err := strconv.Atoi(seg)
+		return err == nil && i >= 0 && i < len(x) && pathPresent(x[i], segs[1:])
+	}
+	return false
 }

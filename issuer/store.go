@@ -143,7 +143,8 @@ type Store interface {
 	// the token.
 	Issue(ctx context.Context, r IssueRequest) (*Record, error)
 	// Notify records a wallet event on the credential issued with the
-	// token (ErrNotFound when the token did not issue notificationID).
+	// token (ErrBadToken wrapping ErrNotFound or ErrExpired for a bad
+	// token; ErrNotFound when the token did not issue notificationID).
 	Notify(ctx context.Context, tokenHash, notificationID, event string, now time.Time) error
 	// SetStatus sets a credential's state and its status list entry.
 	SetStatus(ctx context.Context, credentialID, state string, now time.Time) (*Record, error)
@@ -156,8 +157,12 @@ type Store interface {
 	Close() error
 }
 
-// ErrNonce marks nonce failures of Store.Issue.
-var ErrNonce = errors.New("issuer: nonce")
+// ErrNonce marks nonce failures of Store.Issue; ErrBadToken marks an
+// unknown or expired access token in Store.Notify.
+var (
+	ErrNonce    = errors.New("issuer: nonce")
+	ErrBadToken = errors.New("issuer: access token")
+)
 
 // SweepStats counts what a Sweep deleted.
 type SweepStats struct {

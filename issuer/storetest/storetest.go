@@ -194,8 +194,14 @@ func StoreConformance(t *testing.T, newStore func(t *testing.T) issuer.Store) {
 			t.Errorf("Records: %+v %v", recs, err)
 		}
 		// Notification with the used token.
-		if err := s.Notify(ctx, "tok", "wrong", "credential_accepted", t0); !errors.Is(err, issuer.ErrNotFound) {
+		if err := s.Notify(ctx, "tok", "wrong", "credential_accepted", t0); !errors.Is(err, issuer.ErrNotFound) || errors.Is(err, issuer.ErrBadToken) {
 			t.Errorf("Notify wrong id: %v", err)
+		}
+		if err := s.Notify(ctx, "tok-unknown", rec.NotificationID, "credential_accepted", t0); !errors.Is(err, issuer.ErrBadToken) {
+			t.Errorf("Notify unknown token: %v", err)
+		}
+		if err := s.Notify(ctx, "tok", rec.NotificationID, "credential_accepted", t0.Add(time.Hour)); !errors.Is(err, issuer.ErrBadToken) || !errors.Is(err, issuer.ErrExpired) {
+			t.Errorf("Notify expired token: %v", err)
 		}
 		if err := s.Notify(ctx, "tok", rec.NotificationID, "credential_accepted", t0); err != nil {
 			t.Errorf("Notify: %v", err)

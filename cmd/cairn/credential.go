@@ -2,10 +2,12 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"sort"
 	"strings"
@@ -14,10 +16,14 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cairn-id/cairn/internal/did"
+	"github.com/cairn-id/cairn/internal/httpx"
 	"github.com/cairn-id/cairn/internal/jose"
 	"github.com/cairn-id/cairn/internal/keys"
 	"github.com/cairn-id/cairn/internal/sdjwt"
 	"github.com/cairn-id/cairn/internal/sdjwtvc"
+	"github.com/cairn-id/cairn/internal/statuslist"
+	trustpkg "github.com/cairn-id/cairn/internal/trust"
+	"github.com/cairn-id/cairn/internal/vccheck"
 )
 
 // maxInputBytes bounds a credential or claims file read by the CLI.
@@ -400,6 +406,10 @@ type credentialVerifyOptions struct {
 	json       bool
 	legacyTyp  bool
 	kbMaxAge   time.Duration
+	registry   string
+	regKeys    []string
+	offline    bool
+	devNetwork bool
 }
 
 func newCredentialVerifyCmd(e *env) *cobra.Command {
@@ -413,15 +423,27 @@ binding JWT against your nonce and audience. The issuer must be trusted:
 either its key is pinned with --issuer-jwk or its DID is named with
 --trust-did. An issuer that is neither is untrusted (exit 4), never valid.
 
-Exit codes: 0 valid, 2 usage, 3 invalid, 4 untrusted issuer, 5 expired or
-not yet valid.`,
+With --registry (a signed snapshot or an offline bundle from 'cairn registry
+publish' or 'cairn registry bundle', checked against the authority keys
+given with --registry-key) the registry decides: the issuer must be
+registered and must have been authorized for the credential's type when it
+was issued. A credential with a status reference is checked against its
+status list, from the bundle or fetched (unless --offline).
+
+Exit codes: 0 valid, 2 usage, 3 invalid (or status unavailable), 4 untrusted
+issuer, 5 expired or not yet valid, 6 revoked, 7 suspended, 8 issuer not
+authorized for this type at issuance.`,
 		Example: `  # A presentation made for nonce n-123 and this desk
   cairn credential verify --trust-did did:jwk:eyJr... --nonce n-123 \
     --aud https://desk.example presentation.txt
 
   # A credential as issued (no key binding), checked at a given time, as JSON
   cairn credential verify --issuer-jwk ngo.pub.jwk --no-kb \
-    --at 2026-01-01T00:00:00Z --json cred.sdjwt`,
+    --at 2026-01-01T00:00:00Z --json cred.sdjwt
+
+  # Offline at a border post: registry and status lists from a bundle
+  cairn credential verify --registry bundle.json --registry-key authority.pub.jwk \
+    --offline --nonce n-9 --aud https://post.example presentation.txt`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return runCredentialVerify(cmd, e, o, args) },
 	}
@@ -435,17 +457,34 @@ not yet valid.`,
 	f.BoolVar(&o.json, "json", false, "print the result as JSON")
 	f.BoolVar(&o.legacyTyp, "accept-legacy-typ", false, "also accept typ vc+sd-jwt")
 	f.DurationVar(&o.kbMaxAge, "kb-max-age", 5*time.Minute, "oldest key binding JWT accepted")
+	f.StringVar(&o.registry, "registry", "", "trust registry snapshot or offline bundle file")
+	f.StringArrayVar(&o.regKeys, "registry-key", nil, "pinned registry authority public JWK file (repeatable; required with --registry)")
+	f.BoolVar(&o.offline, "offline", false, "never fetch status lists; use only the bundle")
+	f.BoolVar(&o.devNetwork, "dev-allow-private-network", false, "DEVELOPMENT ONLY: allow fetching status lists from loopback/private addresses over http")
 	return c
 }
 
 type verifyOutput struct {
-	Valid     bool           `json:"valid"`
-	Issuer    string         `json:"issuer,omitempty"`
-	VCT       string         `json:"vct,omitempty"`
-	Claims    map[string]any `json:"claims,omitempty"`
-	HolderJWK map[string]any `json:"holder_jwk,omitempty"`
-	Code      string         `json:"code,omitempty"`
-	Error     string         `json:"error,omitempty"`
+	Valid      bool           `json:"valid"`
+	Issuer     string         `json:"issuer,omitempty"`
+	IssuerName string         `json:"issuer_name,omitempty"`
+	VCT        string         `json:"vct,omitempty"`
+	Status     string         `json:"status,omitempty"`
+	Registry   *registryInfo  `json:"registry,omitempty"`
+	Claims     map[string]any `json:"claims,omitempty"`
+	HolderJWK  map[string]any `json:"holder_jwk,omitempty"`
+	Code       string         `json:"code,omitempty"`
+	Error      string         `json:"error,omitempty"`
+}
+
+// registryInfo tells how fresh the trust decision's inputs were.
+type registryInfo struct {
+	ID             string `json:"id"`
+	Version        uint64 `json:"version"`
+	IssuedAt       string `json:"issued_at"`
+	AgeSeconds     int64  `json:"age_seconds"`
+	IssuerStatus   string `json:"issuer_status_now,omitempty"`
+	DecisionReason string `json:"decision_reason,omitempty"`
 }
 
 func runCredentialVerify(cmd *cobra.Command, e *env, o *credentialVerifyOptions, args []string) error {
@@ -475,12 +514,27 @@ func runCredentialVerify(cmd *cobra.Command, e *env, o *credentialVerifyOptions,
 	if err != nil {
 		return err
 	}
-	res, verr := sdjwtvc.Verify(cmd.Context(), in, sdjwtvc.VerifyOptions{
+	vo := vccheck.Options{Credential: sdjwtvc.VerifyOptions{
 		Trust: trust, RequireKeyBinding: !o.noKB, Nonce: o.nonce, Audience: o.aud,
 		Now: now, KBMaxAge: o.kbMaxAge, AcceptLegacyTyp: o.legacyTyp,
-	})
+	}}
+	var reg *trustpkg.Registry
+	if o.registry != "" {
+		var err error
+		if reg, vo.Bundle, err = loadRegistryFile(cmd.Context(), o.registry, o.regKeys, now()); err != nil {
+			return err
+		}
+		vo.Registry = reg
+	} else if len(o.regKeys) > 0 {
+		return usageError(errors.New("--registry-key needs --registry"))
+	}
+	if !o.offline {
+		vo.FetchStatusList = statusListFetcher(o.devNetwork)
+	}
+	oc, verr := vccheck.Verify(cmd.Context(), in, vo)
+	res := oc.Result
 	code, exit := classifyVerifyError(verr)
-	out := verifyOutput{Valid: verr == nil, Code: code}
+	out := verifyOutput{Valid: verr == nil, Code: code, Status: oc.Status}
 	if verr != nil {
 		out.Error = verr.Error()
 	}
@@ -491,6 +545,16 @@ func runCredentialVerify(cmd *cobra.Command, e *env, o *credentialVerifyOptions,
 			if res.HolderJWK != nil {
 				out.HolderJWK = res.HolderJWK.Map()
 			}
+		}
+	}
+	if reg != nil {
+		out.Registry = &registryInfo{ID: reg.ID, Version: reg.Version, IssuedAt: reg.IssuedAt.UTC().Format(time.RFC3339), AgeSeconds: int64(now().Sub(reg.IssuedAt) / time.Second)}
+		if e := reg.Entity(out.Issuer); e != nil {
+			out.IssuerName = e.Name("en")
+			out.Registry.IssuerStatus = e.Status
+		}
+		if oc.Decision != nil {
+			out.Registry.DecisionReason = oc.Decision.Reason
 		}
 	}
 	w := cmd.OutOrStdout()
@@ -513,6 +577,14 @@ func classifyVerifyError(err error) (string, int) {
 	switch {
 	case err == nil:
 		return "", ExitOK
+	case errors.Is(err, vccheck.ErrRevoked):
+		return "revoked", ExitRevoked
+	case errors.Is(err, vccheck.ErrSuspended):
+		return "suspended", ExitSuspended
+	case errors.Is(err, vccheck.ErrNotAuthorized):
+		return "issuer_not_authorized", ExitNotAuthorized
+	case errors.Is(err, vccheck.ErrStatusUnavailable):
+		return "status_unavailable", ExitInvalid
 	case errors.Is(err, sdjwtvc.ErrUntrustedIssuer):
 		return "untrusted_issuer", ExitUntrusted
 	case errors.Is(err, sdjwt.ErrExpired):
@@ -538,7 +610,17 @@ func printVerifyHuman(w io.Writer, out verifyOutput) {
 		}
 		return
 	}
-	fmt.Fprintf(w, "VALID\n  issuer:  %s\n  type:    %s\n", out.Issuer, out.VCT)
+	fmt.Fprintf(w, "VALID\n  issuer:  %s\n", out.Issuer)
+	if out.IssuerName != "" {
+		fmt.Fprintf(w, "           %s (registry: issuer is %s now)\n", out.IssuerName, out.Registry.IssuerStatus)
+	}
+	fmt.Fprintf(w, "  type:    %s\n", out.VCT)
+	if out.Status != "" {
+		fmt.Fprintf(w, "  status:  %s\n", out.Status)
+	}
+	if out.Registry != nil {
+		fmt.Fprintf(w, "  registry %s v%d, issued %s (%s old)\n", out.Registry.ID, out.Registry.Version, out.Registry.IssuedAt, (time.Duration(out.Registry.AgeSeconds) * time.Second).String())
+	}
 	for _, d := range []struct{ label, claim string }{{"issued", "iat"}, {"expires", "exp"}, {"valid from", "nbf"}} {
 		if secs, ok := toUnix(out.Claims[d.claim]); ok {
 			fmt.Fprintf(w, "  %-8s %s\n", d.label+":", time.Unix(secs, 0).UTC().Format("2006-01-02 15:04 MST"))
@@ -575,4 +657,64 @@ func toUnix(v any) (int64, bool) {
 		return n, true
 	}
 	return 0, false
+}
+
+// loadRegistryFile reads a snapshot (compact JWS) or an offline bundle
+// (JSON) and verifies it against the pinned authority keys.
+func loadRegistryFile(ctx context.Context, path string, keyFiles []string, now time.Time) (*trustpkg.Registry, *trustpkg.Bundle, error) {
+	if len(keyFiles) == 0 {
+		return nil, nil, usageError(errors.New("--registry needs at least one --registry-key (the authority's public JWK you pinned)"))
+	}
+	var pinned []*jose.JWK
+	for _, f := range keyFiles {
+		k, err := keys.LoadPublicJWK(f)
+		if err != nil {
+			return nil, nil, usageError(fmt.Errorf("--registry-key %s: %w", f, err))
+		}
+		pinned = append(pinned, k)
+	}
+	b, err := readBoundedFile(path, trustpkg.MaxBundleLen)
+	if err != nil {
+		return nil, nil, usageError(fmt.Errorf("--registry: %w", err))
+	}
+	text := strings.TrimSpace(string(b))
+	if strings.HasPrefix(text, "{") {
+		r := &did.Resolver{}
+		bun, err := trustpkg.LoadBundle(ctx, []byte(text), pinned, now, trustpkg.BundleOptions{Resolve: r.ResolveKey})
+		if err != nil {
+			return nil, nil, withExit(ExitUntrusted, fmt.Errorf("registry bundle %s: %w", path, err))
+		}
+		return bun.Registry, bun, nil
+	}
+	reg, err := trustpkg.VerifySnapshot(text, pinned, now)
+	if err != nil {
+		return nil, nil, withExit(ExitUntrusted, fmt.Errorf("registry snapshot %s: %w", path, err))
+	}
+	return reg, nil, nil
+}
+
+// statusListFetcher fetches Status List Tokens through the SSRF-guarded
+// client, bounded in time and size.
+func statusListFetcher(devNetwork bool) func(ctx context.Context, uri string) (string, error) {
+	client := httpx.NewClient(httpx.Options{AllowPrivate: devNetwork, Timeout: 10 * time.Second})
+	return func(ctx context.Context, uri string) (string, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, uri, nil)
+		if err != nil {
+			return "", err
+		}
+		req.Header.Set("Accept", "application/statuslist+jwt")
+		resp, err := client.Do(req)
+		if err != nil {
+			return "", err
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return "", fmt.Errorf("%s answered %s", uri, resp.Status)
+		}
+		b, err := httpx.ReadLimited(resp.Body, statuslist.MaxTokenLen)
+		if err != nil {
+			return "", err
+		}
+		return strings.TrimSpace(string(b)), nil
+	}
 }

@@ -29,9 +29,9 @@ var (
 
 type world struct {
 	authority, ngo, clinic, thief, holder *keys.PrivateKey
-	reg                                    *trust.Registry
-	snapshot                               string
-	list                                   *statuslist.List
+	reg                                   *trust.Registry
+	snapshot                              string
+	list                                  *statuslist.List
 }
 
 func gen(t *testing.T) *keys.PrivateKey {

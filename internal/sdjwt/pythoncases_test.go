@@ -15,7 +15,7 @@ import (
 	"github.com/cairn-id/cairn/internal/jose"
 )
 
-const pyDir = "../../../shared/testdata/sd-jwt-python-testcases"
+const pyDir = "testdata/sd-jwt-python-testcases"
 
 func readYAML(t *testing.T, path string) yMap {
 	t.Helper()

@@ -13,7 +13,7 @@ import (
 	"github.com/cairn-id/cairn/internal/jose"
 )
 
-const rfcDir = "../../../shared/testdata/rfc9901"
+const rfcDir = "testdata/rfc9901"
 
 // rfcVector is the part of a /shared/testdata/rfc9901 file this test uses.
 type rfcVector struct {

@@ -1,0 +1,200 @@
+package interop
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cairn-id/cairn/internal/did"
+	"github.com/cairn-id/cairn/internal/jose"
+	"github.com/cairn-id/cairn/internal/keys"
+	"github.com/cairn-id/cairn/internal/sdjwtvc"
+	"github.com/cairn-id/cairn/issuer"
+	"github.com/cairn-id/cairn/schemas"
+)
+
+// The independent OpenID4VCI client: @openid4vc/openid4vci (OpenWallet
+// Foundation labs' oid4vc-ts), pinned in oid4vci/package-lock.json.
+const (
+	wantOID4VCI     = "0.4.6"
+	oid4vciDir      = "oid4vci"
+	oid4vciScript   = "client.mjs"
+	oid4vciVCT      = "urn:cairn:vct:humanitarian-registration:1"
+	oid4vciConfigID = "humanitarian-registration.v1"
+)
+
+func requireOID4VCI(t *testing.T) string {
+	t.Helper()
+	required := os.Getenv("CAIRN_INTEROP") == "required"
+	var missing string
+	node, err := exec.LookPath("node")
+	pkg := filepath.Join(oid4vciDir, "node_modules", "@openid4vc", "openid4vci", "package.json")
+	if err != nil {
+		missing = "node (>= 20) is not on PATH"
+	} else if _, err := os.Stat(pkg); err != nil {
+		missing = "interop/oid4vci/node_modules is missing"
+	}
+	if missing != "" {
+		if required {
+			t.Fatalf("interop: %s and CAIRN_INTEROP=required: install Node >= %d and run 'make interop-deps' (cd interop/oid4vci && npm ci)", missing, minNodeMajor)
+		}
+		t.Skip("interop: run 'make interop-deps' (npm ci) first")
+	}
+	var meta struct{ Version string }
+	b, _ := os.ReadFile(pkg)
+	if err := json.Unmarshal(b, &meta); err != nil || meta.Version != wantOID4VCI {
+		t.Fatalf("interop: @openid4vc/openid4vci %q installed, lockfile pins %s: run 'make interop-deps'", meta.Version, wantOID4VCI)
+	}
+	return node
+}
+
+type oid4vciResult struct {
+	Credential      string         `json:"credential"`
+	HolderJWK       map[string]any `json:"holder_jwk"`
+	ConfigurationID string         `json:"configuration_id"`
+	Notified        bool           `json:"notified"`
+	Error           string         `json:"error"`
+	Detail          map[string]any `json:"detail"`
+}
+
+func runOID4VCI(t *testing.T, node, offerURI, tx string) oid4vciResult {
+	t.Helper()
+	in, _ := json.Marshal(map[string]string{"offer_uri": offerURI, "tx_code": tx})
+	ctx, cancel := context.WithTimeout(context.Background(), nodeTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, oid4vciScript)
+	cmd.Dir = oid4vciDir
+	cmd.Stdin = bytes.NewReader(in)
+	stdout := &limitedBuffer{max: maxNodeOutput}
+	stderr := &limitedBuffer{max: maxNodeOutput}
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("node %s: %v\nstderr: %s", oid4vciScript, err, stderr.String())
+	}
+	var r oid4vciResult
+	if err := json.Unmarshal(stdout.Bytes(), &r); err != nil {
+		t.Fatalf("node answered non-JSON (%v): %.500s", err, stdout.String())
+	}
+	return r
+}
+
+type offlineResolver struct{}
+
+func (offlineResolver) ResolveKey(ctx context.Context, u string) (*jose.JWK, error) {
+	var r did.Resolver
+	return r.ResolveKey(ctx, u)
+}
+
+// TestOID4VCIPreAuthorizedFlow: the third-party client takes offers from
+// Cairn's issuer (with and without a transaction code) through token,
+// nonce, credential and notification; the credential verifies with
+// sdjwtvc and is bound to the client's key. A wrong transaction code is
+// refused with invalid_grant.
+func TestOID4VCIPreAuthorizedFlow(t *testing.T) {
+	node := requireOID4VCI(t)
+	cat, err := schemas.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := issuer.OpenBolt(filepath.Join(t.TempDir(), "issuer.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	key, err := keys.Generate(jose.ES256, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hashKey := make([]byte, 32)
+	if _, err := rand.Read(hashKey); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(nil)
+	srv.Start()
+	defer srv.Close()
+	svc, err := issuer.New(issuer.Config{
+		URL: srv.URL, Dev: true, Names: map[string]string{"en": "Relief NGO", "ar": "منظمة إغاثة"},
+		Types: []string{oid4vciVCT}, Catalogue: cat, Key: key, HashKey: hashKey, Store: store,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Config.Handler = svc.Handler()
+	claims := map[string]any{
+		"given_name": "Amina", "family_name": "Haddad", "registration_id": "REG-1",
+		"registration_date": "2025-03-02", "registration_place": map[string]any{"country": "LB"},
+	}
+	for _, tc := range []struct {
+		name     string
+		tx       bool
+		wrongTx  bool
+		wantFail string
+	}{
+		{name: "without transaction code"},
+		{name: "with transaction code", tx: true},
+		{name: "wrong transaction code", tx: true, wrongTx: true, wantFail: "invalid_grant"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o, err := svc.CreateOffer(context.Background(), issuer.OfferRequest{VCT: oid4vciVCT, Claims: claims, TxCode: tc.tx})
+			if err != nil {
+				t.Fatal(err)
+			}
+			tx := o.TxCode
+			if tc.wrongTx {
+				tx = strings.Repeat("0", len(tx))
+				if tx == o.TxCode {
+					tx = strings.Repeat("1", len(tx))
+				}
+			}
+			r := runOID4VCI(t, node, o.URI, tx)
+			if tc.wantFail != "" {
+				if r.Error == "" || !strings.Contains(r.Error+" "+jsonString(r.Detail), tc.wantFail) {
+					t.Fatalf("want a %s refusal, got %+v", tc.wantFail, r)
+				}
+				return
+			}
+			if r.Error != "" {
+				t.Fatalf("client failed: %s %v", r.Error, r.Detail)
+			}
+			if r.ConfigurationID != oid4vciConfigID || !r.Notified {
+				t.Errorf("configuration %q notified %v", r.ConfigurationID, r.Notified)
+			}
+			res, err := sdjwtvc.Verify(context.Background(), r.Credential, sdjwtvc.VerifyOptions{
+				Trust: sdjwtvc.Trust{TrustedDIDs: []string{svc.DID()}, Resolver: offlineResolver{}},
+				Now:   time.Now,
+			})
+			if err != nil {
+				t.Fatalf("credential from the third-party flow does not verify: %v", err)
+			}
+			holder, err := jose.JWKFromMap(r.HolderJWK)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !res.HolderJWK.Equal(holder) || res.Claims["sub"] != did.FromJWK(holder) || res.Claims["given_name"] != "Amina" {
+				t.Errorf("cnf %v sub %v given_name %v", res.HolderJWK, res.Claims["sub"], res.Claims["given_name"])
+			}
+		})
+	}
+	recs, err := svc.Records(context.Background())
+	if err != nil || len(recs) != 2 {
+		t.Fatalf("records %+v %v", recs, err)
+	}
+	for _, rec := range recs {
+		if rec.Notification != "credential_accepted" {
+			t.Errorf("record %s: notification %q", rec.CredentialID, rec.Notification)
+		}
+	}
+}
+
+func jsonString(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}

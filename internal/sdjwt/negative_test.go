@@ -212,3 +212,19 @@ func TestSelectUnknownPath(t *testing.T) {
 		}
 	}
 }
+
+// A verifier that asks for key binding but forgets its nonce or audience
+// must get an error, not a check against the empty string.
+func TestRequireKeyBindingNeedsNonceAndAudience(t *testing.T) {
+	f := newFixture(t, jose.ES256, jose.ES256)
+	pres := f.present(t, fixtureSelect)
+	for _, tc := range []struct{ name, nonce, aud string }{{"no nonce", "", "x"}, {"no aud", "n", ""}} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := f.opts()
+			o.Nonce, o.Audience = tc.nonce, tc.aud
+			if _, err := Verify(pres, o); err == nil {
+				t.Fatal("verified without an expected nonce/audience")
+			}
+		})
+	}
+}

@@ -30,6 +30,11 @@ func Verify(serialized string, opts VerifyOptions) (*Verified, error) {
 	if opts.IssuerKey == nil || opts.Now == nil {
 		return nil, errors.New("sdjwt: VerifyOptions needs IssuerKey and Now")
 	}
+	if opts.RequireKeyBinding && (opts.Nonce == "" || opts.Audience == "") {
+		// An empty expected nonce would accept a KB-JWT with an empty
+		// nonce: replay protection must never be switched off by omission.
+		return nil, errors.New("sdjwt: key binding needs a non-empty expected Nonce and Audience")
+	}
 	lim := opts.Limits.withDefaults()
 	t, jws, kbJWS, err := parse(serialized, lim)
 	if err != nil {

@@ -87,6 +87,7 @@ func commandSet(e *env) []*cobra.Command {
 		newKeysCmd(e),
 		newCredentialCmd(e),
 		newSchemasCmd(e),
+		newIssuerCmd(e),
 		newRegistryCmd(e),
 	}
 }

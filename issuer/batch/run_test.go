@@ -143,11 +143,15 @@ func genDrive(n int) []driveRow {
 		func(r *driveRow) {
 			r.cells[3], r.refusal = strings.Repeat("Ж", MaxFieldSize), `column "given_name" is longer than 4096 bytes`
 		},
-		func(r *driveRow) { r.cells[4], r.refusal, r.secret = "Ren\xe9e", `column "family_name" is not valid UTF-8`, "Ren" },
+		func(r *driveRow) {
+			r.cells[4], r.refusal, r.secret = "Ren\xe9e", `column "family_name" is not valid UTF-8`, "Ren"
+		},
 		func(r *driveRow) { r.cells[2], r.refusal = "perhaps", "tx_code must be yes or no" },
 		func(r *driveRow) { r.cells[0], r.refusal = "", "reference is empty" },
 		func(r *driveRow) { r.raw, r.refusal = "Q-BAD,"+vctIdentity+",no,Amina", "has 4 fields" },
-		func(r *driveRow) { r.raw, r.refusal = `Q-QUOTE,`+vctIdentity+`,no,Am"ina,Yusuf,1990-01-01,ER,2,,,,,`, "malformed CSV" },
+		func(r *driveRow) {
+			r.raw, r.refusal = `Q-QUOTE,`+vctIdentity+`,no,Am"ina,Yusuf,1990-01-01,ER,2,,,,,`, "malformed CSV"
+		},
 		func(r *driveRow) {
 			if r.cells[1] == vctIdentity {
 				r.cells[7], r.refusal, r.secret = "7", "/sex is not one of the allowed values", ""

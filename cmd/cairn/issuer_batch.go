@@ -1,0 +1,158 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cairn-id/cairn/issuer/batch"
+	"github.com/cairn-id/cairn/schemas"
+)
+
+type issuerOfferBatchOptions struct {
+	dir    string
+	csv    string
+	out    string
+	vct    string
+	txCode bool
+	ttl    time.Duration
+	lang   string
+	title  string
+	asJSON bool
+}
+
+// newIssuerOfferBatchCmd is `cairn issuer offer-batch`: a registration
+// drive's offers from a CSV file, as PNGs and one printable sheet.
+func newIssuerOfferBatchCmd(e *env) *cobra.Command {
+	o := &issuerOfferBatchOptions{}
+	c := &cobra.Command{
+		Use:   "offer-batch --dir ISSUER-DIR --csv FILE --out DIR [--type VCT] [--tx-code]",
+		Short: "Create the credential offers of a registration drive from a CSV file",
+		Long: `Read a CSV file with one row per person, validate every row against its
+credential type and create one offer per good row. The output directory
+(which must not exist or be empty) receives one QR code PNG per offer,
+sheet.html (A4 cards to print: reference, credential type, QR code, expiry
+and, on a stub to cut off, the transaction code to tell the person) and
+summary.json (counts and the refused rows; no claims, URIs or codes).
+
+CSV: UTF-8 (byte order mark allowed), header row, RFC 4180 quoting.
+  reference   your label for the person (queue ticket, case number); required, unique
+  vct         credential type (optional with --type)
+  tx_code     yes/no: ask this person for a transaction code (default: --tx-code)
+  other       claims, named as JSON Pointers (/address/locality) or dotted
+              names (address.locality, nationalities.0); a column for an
+              array claim (nationalities) takes ";"-separated values.
+Values are typed by the credential type's schema (numbers, yes/no
+booleans, dates as YYYY-MM-DD); an empty cell leaves the claim out.
+At most 10,000 rows, 4 KiB per cell, 16 MiB per file.
+
+A bad row never stops the others: it is reported with its line number and
+why (claim paths, never values).
+
+Exit codes: 0 every row offered; 3 some rows refused (the others were
+offered; see summary.json); 2 the CSV file cannot be used, or the output
+directory is not empty; 1 the batch failed (storage, disk).`,
+		Example: `  cairn issuer offer-batch --dir ngo --csv drive-2026-11-26.csv --out drive-2026-11-26
+  cairn issuer offer-batch --dir ngo --csv camp4.csv --out camp4 \
+      --type urn:cairn:vct:humanitarian-registration:1 --tx-code --ttl 72h
+
+  # drive.csv
+  reference,given_name,family_name,birthdate,nationalities,sex
+  Q-001,Amina,Yusuf,1990-04-02,ER;SO,2
+  Q-002,Олена,Коваленко,1985-01-31,UA,2`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd.Context(), e) },
+	}
+	c.Flags().StringVar(&o.dir, "dir", "", "issuer directory")
+	c.Flags().StringVar(&o.csv, "csv", "", "CSV file of the drive")
+	c.Flags().StringVar(&o.out, "out", "", "output directory (must not exist or be empty)")
+	c.Flags().StringVar(&o.vct, "type", "", "credential type of rows without a vct cell")
+	c.Flags().BoolVar(&o.txCode, "tx-code", false, "require a transaction code for rows without a tx_code cell")
+	c.Flags().DurationVar(&o.ttl, "ttl", 0, "how long the offers stay valid (default 24h, at most 720h)")
+	c.Flags().StringVar(&o.lang, "lang", "en", "language of credential type names on the sheet")
+	c.Flags().StringVar(&o.title, "title", "", "heading of the sheet (e.g. organisation and place)")
+	c.Flags().BoolVar(&o.asJSON, "json", false, "print the summary as JSON on stdout")
+	for _, f := range []string{"dir", "csv", "out"} {
+		_ = c.MarkFlagRequired(f)
+	}
+	return c
+}
+
+func (o *issuerOfferBatchOptions) run(ctx context.Context, e *env) error {
+	cat, err := schemas.Load()
+	if err != nil {
+		return err
+	}
+	f, err := os.Open(o.csv)
+	if err != nil {
+		return usageError(err)
+	}
+	rows, err := batch.ReadCSV(f, cat, batch.ReadOptions{DefaultVCT: o.vct, TxCode: o.txCode})
+	f.Close()
+	if err != nil {
+		return usageError(fmt.Errorf("%s: %w", o.csv, err))
+	}
+	if len(rows) == 0 {
+		return usageError(fmt.Errorf("%s: no rows", o.csv))
+	}
+	svc, _, closeStore, err := openIssuer(e, o.dir, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	sum, err := batch.Run(ctx, rows, batch.FromIssuer(svc), batch.Options{
+		OutDir: o.out, Catalogue: cat, Progress: e.stderr, ProgressTerminal: writerIsTerminal(e.stderr),
+		Now: e.now, TTL: o.ttl, Lang: o.lang, Title: o.title,
+	})
+	if errors.Is(err, batch.ErrOutDirInUse) {
+		return usageError(err)
+	}
+	if sum != nil {
+		if perr := o.report(e, sum); perr != nil && err == nil {
+			err = perr
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if sum.Refused > 0 {
+		return withExit(ExitInvalid, fmt.Errorf("%d of %d rows refused (listed above and in %s); the other %d offers are ready",
+			sum.Refused, sum.Rows, filepath.Join(o.out, batch.SummaryFile), sum.Offered))
+	}
+	return nil
+}
+
+// report prints the summary: JSON on stdout with --json, else a line on
+// stdout; refused rows go to stderr either way.
+func (o *issuerOfferBatchOptions) report(e *env, sum *batch.Summary) error {
+	for _, r := range sum.RefusedRows {
+		fmt.Fprintf(e.stderr, "line %d (%s): %s\n", r.Line, r.Reference, r.Reason)
+	}
+	if o.asJSON {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		return enc.Encode(sum)
+	}
+	_, err := fmt.Fprintf(e.stdout, "%d offers for %d rows; print %s\n", sum.Offered, sum.Rows, filepath.Join(o.out, batch.SheetFile))
+	return err
+}
+
+// writerIsTerminal reports whether w is a character device (a terminal), where
+// a progress bar can be redrawn in place.
+func writerIsTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

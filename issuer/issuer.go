@@ -330,7 +330,7 @@ func (s *Service) CreateOffer(ctx context.Context, r OfferRequest) (*Offer, erro
 	if r.Evidence != nil {
 		ev = *r.Evidence
 	}
-	if err := s.checkEvidence(t, ev, now); err != nil {
+	if err := checkEvidence(t, ev, s.cfg.Registry, s.did, now); err != nil {
 		return nil, err
 	}
 	claims := make(map[string]any, len(r.Claims)+1)
@@ -419,14 +419,17 @@ func (e *EvidenceError) Error() string {
 // Unwrap makes errors.Is(err, ErrEvidenceAboveCap) match.
 func (e *EvidenceError) Unwrap() error { return ErrEvidenceAboveCap }
 
-func (s *Service) checkEvidence(t *schemas.Type, e schemas.Evidence, now time.Time) error {
+// checkEvidence refuses evidence above the type's caps and, with a
+// registry, types issuerDID is not authorized for and evidence above the
+// authorization's caps.
+func checkEvidence(t *schemas.Type, e schemas.Evidence, reg *trust.Registry, issuerDID string, now time.Time) error {
 	if c := t.CapEvidence(e); c != e {
 		return &EvidenceError{Fields: above(e, c), Source: "type"}
 	}
-	if s.cfg.Registry == nil {
+	if reg == nil {
 		return nil
 	}
-	d, err := s.cfg.Registry.IssuerAuthorized(s.did, t.VCT, now)
+	d, err := reg.IssuerAuthorized(issuerDID, t.VCT, now)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrNotAuthorized, err)
 	}

@@ -22,27 +22,20 @@ import (
 	"github.com/cairn-id/cairn/internal/jose"
 	"github.com/cairn-id/cairn/internal/keys"
 	"github.com/cairn-id/cairn/internal/qr"
+	trustpkg "github.com/cairn-id/cairn/internal/trust"
 	"github.com/cairn-id/cairn/issuer"
 	"github.com/cairn-id/cairn/schemas"
 )
 
-// Files of an issuer directory.
+// Files of an issuer directory (owned by package issuer).
 const (
-	issuerConfigFile = "issuer.json"
-	issuerKeyFile    = "issuer.jwk"
-	issuerHashKey    = "hash.key" // keys the hashes of codes and tokens; never in the store
-	issuerStoreFile  = "issuer.db"
-	maxConfigLen     = 64 << 10
+	issuerConfigFile = issuer.DirConfigFile
+	issuerKeyFile    = issuer.DirKeyFile
+	issuerHashKey    = issuer.DirHashKeyFile // keys the hashes of codes and tokens; never in the store
 )
 
 // issuerConfig is issuer.json.
-type issuerConfig struct {
-	URL   string            `json:"url"`
-	Names map[string]string `json:"names"`
-	Types []string          `json:"types"`
-	Dev   bool              `json:"dev,omitempty"`
-	DID   string            `json:"did"`
-}
+type issuerConfig = issuer.DirConfig
 
 func newIssuerCmd(e *env) *cobra.Command {
 	c := &cobra.Command{
@@ -53,8 +46,10 @@ key that hashes codes and tokens (hash.key, 0600), its configuration
 (issuer.json) and its store (issuer.db). 'serve' runs the OpenID4VCI 1.0
 endpoints; 'offer' creates credential offers shown as QR codes.
 
-The store is a single bbolt file: stop 'serve' before running 'offer',
-'revoke', 'suspend', 'reinstate' or 'list' against the same directory.`,
+While 'serve' runs, 'offer', 'revoke', 'suspend', 'reinstate' and 'list'
+on the same directory go through the server's admin socket (admin.sock,
+0600 in the 0700 directory: only the user running 'serve' can use it);
+otherwise they open the store (a single bbolt file) directly.`,
 	}
 	c.AddCommand(newIssuerInitCmd(e), newIssuerServeCmd(e), newIssuerOfferCmd(e),
 		newIssuerStatusCmd(e, "revoke", "Revoke a credential for good", issuer.StateRevoked),
@@ -186,44 +181,41 @@ func writeNew(path string, b []byte) error {
 	return f.Close()
 }
 
-// openIssuer loads an issuer directory and opens its service. close
-// releases the store.
+// openIssuer opens an issuer directory's service over its store (the
+// store is locked while open: close releases it). Operator commands use
+// openAdmin, which also works while 'serve' runs.
 func openIssuer(e *env, dir string, logger *slog.Logger) (svc *issuer.Service, cfg *issuerConfig, closeFn func(), err error) {
-	b, err := readBounded(filepath.Join(dir, issuerConfigFile), maxConfigLen)
+	cfg, err = issuer.ReadDirConfig(dir)
 	if err != nil {
-		return nil, nil, nil, usageError(fmt.Errorf("not an issuer directory (run 'cairn issuer init'): %w", err))
+		return nil, nil, nil, issuerDirError(err)
 	}
-	cfg = new(issuerConfig)
-	if err := json.Unmarshal(b, cfg); err != nil {
-		return nil, nil, nil, fmt.Errorf("%s: %w", issuerConfigFile, err)
-	}
-	k, err := keys.Load(filepath.Join(dir, issuerKeyFile))
+	svc, err = issuer.OpenDir(dir, issuer.WithClock(e.now), issuer.WithLogger(logger))
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, issuerDirError(err)
 	}
-	hkText, err := readBounded(filepath.Join(dir, issuerHashKey), 1024)
+	return svc, cfg, func() { svc.Close() }, nil
+}
+
+// openAdmin opens dir for an operator command: through the admin socket
+// of a running 'serve', or the store directly. reg, when set, refuses
+// offers the trust registry does not allow.
+func openAdmin(ctx context.Context, e *env, dir string, reg *trustpkg.Registry) (issuer.Admin, error) {
+	opts := []issuer.AdminOption{issuer.WithClock(e.now)}
+	if reg != nil {
+		opts = append(opts, issuer.WithRegistry(reg))
+	}
+	adm, err := issuer.OpenAdmin(ctx, dir, opts...)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, issuerDirError(err)
 	}
-	hk, err := jose.DecodeSegment(strings.TrimSpace(string(hkText)))
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("%s: %w", issuerHashKey, err)
+	return adm, nil
+}
+
+func issuerDirError(err error) error {
+	if errors.Is(err, issuer.ErrNotIssuerDir) {
+		return usageError(err)
 	}
-	cat, err := schemas.Load()
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	st, err := issuer.OpenBolt(filepath.Join(dir, issuerStoreFile))
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("%w (is 'cairn issuer serve' running on this directory?)", err)
-	}
-	svc, err = issuer.New(issuer.Config{URL: cfg.URL, Dev: cfg.Dev, Names: cfg.Names, Types: cfg.Types, Catalogue: cat,
-		Key: k, HashKey: hk, Store: st, Now: e.now, Logger: logger})
-	if err != nil {
-		st.Close()
-		return nil, nil, nil, err
-	}
-	return svc, cfg, func() { st.Close() }, nil
+	return err
 }
 
 func readBounded(path string, max int64) ([]byte, error) {
@@ -243,29 +235,64 @@ func readBounded(path string, max int64) ([]byte, error) {
 }
 
 type issuerServeOptions struct {
-	dir  string
-	addr string
+	dir      string
+	addr     string
+	registry string
+	regKeys  []string
 }
 
 func newIssuerServeCmd(e *env) *cobra.Command {
 	o := &issuerServeOptions{}
 	c := &cobra.Command{
-		Use:   "serve --dir DIR [--addr 127.0.0.1:8081]",
+		Use:   "serve --dir DIR [--addr 127.0.0.1:8081] [--registry FILE --registry-key FILE...]",
 		Short: "Serve the OpenID4VCI endpoints, status lists, health and metrics",
 		Long: `Serve the issuer over HTTP: metadata under /.well-known/, /offers/{id},
 /token, /nonce, /credential, /notification, /status/{list}, /healthz,
 /readyz and /metrics. Put a TLS-terminating proxy in front: the public URL
 is the one given to 'init'. Logs are JSON lines unless stderr is a
 terminal. Expired offers (with their claims), nonces and tokens are swept
-every minute. SIGINT/SIGTERM shut down gracefully.`,
-		Example: `  cairn issuer serve --dir ngo --addr 127.0.0.1:8081`,
-		Args:    cobra.NoArgs,
-		RunE:    func(cmd *cobra.Command, _ []string) error { return o.run(cmd.Context(), e) },
+every minute. SIGINT/SIGTERM shut down gracefully.
+
+While it runs, the admin socket DIR/admin.sock lets 'offer', 'revoke',
+'suspend', 'reinstate', 'list' and 'offer-batch' work on the same
+directory. The socket is created 0600 and DIR must be 0700: whoever can
+write to the socket can make offers and revoke credentials, so only the
+user running 'serve' may. It is never reachable over the network; it is
+removed on shutdown, and a socket left by a crash is replaced.
+
+With --registry (a signed snapshot or an offline bundle, checked against
+the authority keys given with --registry-key) every offer must be for a
+type the registry authorizes this issuer for, with evidence within its
+caps (exit 8 for 'offer' otherwise). The registry is read once, at start.`,
+		Example: `  cairn issuer serve --dir ngo --addr 127.0.0.1:8081
+  cairn issuer serve --dir ngo --registry registry.jws --registry-key authority.pub.jwk`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd.Context(), e) },
 	}
 	c.Flags().StringVar(&o.dir, "dir", "", "issuer directory")
 	c.Flags().StringVar(&o.addr, "addr", "127.0.0.1:8081", "listen address")
+	addRegistryFlags(c, &o.registry, &o.regKeys)
 	_ = c.MarkFlagRequired("dir")
 	return c
+}
+
+// addRegistryFlags adds --registry and --registry-key.
+func addRegistryFlags(c *cobra.Command, registry *string, regKeys *[]string) {
+	c.Flags().StringVar(registry, "registry", "", "trust registry snapshot or offline bundle: refuse offers it does not allow")
+	c.Flags().StringArrayVar(regKeys, "registry-key", nil, "pinned registry authority public JWK file (repeatable; required with --registry)")
+}
+
+// issuerRegistry loads --registry, verified with --registry-key (nil
+// without --registry).
+func issuerRegistry(ctx context.Context, e *env, path string, keyFiles []string) (*trustpkg.Registry, error) {
+	if path == "" {
+		if len(keyFiles) > 0 {
+			return nil, usageError(errors.New("--registry-key needs --registry"))
+		}
+		return nil, nil
+	}
+	reg, _, err := loadRegistryFile(ctx, path, keyFiles, e.now())
+	return reg, err
 }
 
 func newLogger(w io.Writer) *slog.Logger {
@@ -279,30 +306,59 @@ func newLogger(w io.Writer) *slog.Logger {
 
 func (o *issuerServeOptions) run(ctx context.Context, e *env) error {
 	log := newLogger(e.stderr)
-	svc, cfg, closeStore, err := openIssuer(e, o.dir, log)
+	reg, err := issuerRegistry(ctx, e, o.registry, o.regKeys)
 	if err != nil {
 		return err
 	}
-	defer closeStore()
-	if cfg.Dev {
+	if _, err := issuer.ReadDirConfig(o.dir); err != nil {
+		return issuerDirError(err)
+	}
+	opts := []issuer.AdminOption{issuer.WithClock(e.now), issuer.WithLogger(log)}
+	if reg != nil {
+		opts = append(opts, issuer.WithRegistry(reg))
+	}
+	svc, err := issuer.OpenDir(o.dir, opts...)
+	if err != nil {
+		return issuerDirError(err)
+	}
+	defer svc.Close()
+	if cfg, _ := issuer.ReadDirConfig(o.dir); cfg != nil && cfg.Dev {
 		log.Warn("dev mode: http:// and loopback URLs allowed; never use this for real issuance")
+	}
+	if reg != nil {
+		log.Info("trust registry loaded", "registry", reg.ID, "version", reg.Version)
 	}
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		return err
 	}
+	adminLn, err := issuer.ListenAdmin(o.dir)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	errLog := slog.NewLogLogger(log.Handler(), slog.LevelWarn)
 	srv := &http.Server{Handler: svc.Handler(), ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 15 * time.Second,
-		WriteTimeout: 30 * time.Second, IdleTimeout: 60 * time.Second, MaxHeaderBytes: 16 << 10,
-		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
-	log.Info("issuer listening", "addr", ln.Addr().String(), "url", svc.URL(), "did", svc.DID())
-	errc := make(chan error, 1)
+		WriteTimeout: 30 * time.Second, IdleTimeout: 60 * time.Second, MaxHeaderBytes: 16 << 10, ErrorLog: errLog}
+	adminSrv := &http.Server{Handler: svc.AdminHandler(), ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 2 * time.Minute, IdleTimeout: 60 * time.Second, MaxHeaderBytes: 16 << 10, ErrorLog: errLog}
+	log.Info("issuer listening", "addr", ln.Addr().String(), "url", svc.URL(), "did", svc.DID(), "admin_socket", adminLn.Addr().String())
+	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- adminSrv.Serve(adminLn) }()
+	// shutdown stops both servers; closing the admin listener removes
+	// the socket.
+	shutdown := func() error {
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		return errors.Join(srv.Shutdown(sctx), adminSrv.Shutdown(sctx))
+	}
 	tick := time.NewTicker(time.Minute)
 	defer tick.Stop()
 	for {
 		select {
 		case err := <-errc:
-			return err
+			return errors.Join(err, shutdown())
 		case <-tick.C:
 			if st, err := svc.Sweep(ctx); err != nil {
 				log.Error("sweep failed", "err", err)
@@ -310,10 +366,8 @@ func (o *issuerServeOptions) run(ctx context.Context, e *env) error {
 				log.Info("swept expired state", "offers", st.Offers, "nonces", st.Nonces, "tokens", st.Tokens)
 			}
 		case <-ctx.Done():
-			sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
 			log.Info("shutting down")
-			return srv.Shutdown(sctx)
+			return shutdown()
 		}
 	}
 }
@@ -322,6 +376,8 @@ type issuerOfferOptions struct {
 	dir, vct, claims, png, reference string
 	txCode, asJSON                   bool
 	ttl                              time.Duration
+	registry                         string
+	regKeys                          []string
 }
 
 func newIssuerOfferCmd(e *env) *cobra.Command {
@@ -336,8 +392,17 @@ stderr (the code is never stored in clear). Evidence scores are the type's
 defaults. The claims are deleted once the credential is issued or the
 offer expires.
 
+While 'cairn issuer serve' runs on DIR, the offer is made through its
+admin socket; otherwise directly in the store.
+
+With --registry (snapshot or bundle, verified with --registry-key) the
+offer is refused unless the registry authorizes this issuer for the type
+with caps that the evidence scores stay within.
+
 Exit codes: 2 for an unknown type or unreadable file, 3 when the claims
-do not match the type (the failing claim paths are listed, not values).`,
+do not match the type (the failing claim paths are listed, not values),
+8 when the registry (or the type) does not allow the offer, 4 when the
+registry file does not verify.`,
 		Example: `  cairn issuer offer --dir ngo --type urn:cairn:vct:humanitarian-registration:1 --claims amina.json --tx-code
   cairn issuer offer --dir ngo --type urn:cairn:vct:language-skills:1 --claims c.json --png offer.png --reference Q-17 --json`,
 		Args: cobra.NoArgs,
@@ -351,6 +416,7 @@ do not match the type (the failing claim paths are listed, not values).`,
 	c.Flags().StringVar(&o.reference, "reference", "", "your label for the person (queue ticket); kept with the offer only")
 	c.Flags().DurationVar(&o.ttl, "ttl", 0, "how long the offer stays valid (default 24h, at most 720h)")
 	c.Flags().BoolVar(&o.asJSON, "json", false, `print {"id", "uri", "offer_url", "tx_code", "expires_at"} on stdout`)
+	addRegistryFlags(c, &o.registry, &o.regKeys)
 	for _, f := range []string{"dir", "type", "claims"} {
 		_ = c.MarkFlagRequired(f)
 	}
@@ -366,20 +432,26 @@ func (o *issuerOfferOptions) run(ctx context.Context, e *env) error {
 	if err := json.Unmarshal(b, &claims); err != nil {
 		return usageError(fmt.Errorf("%s: not a JSON object: %w", o.claims, err))
 	}
-	svc, _, closeStore, err := openIssuer(e, o.dir, slog.New(slog.DiscardHandler))
+	reg, err := issuerRegistry(ctx, e, o.registry, o.regKeys)
 	if err != nil {
 		return err
 	}
-	defer closeStore()
-	off, err := svc.CreateOffer(ctx, issuer.OfferRequest{VCT: o.vct, Claims: claims, TxCode: o.txCode, Reference: o.reference, TTL: o.ttl})
+	adm, err := openAdmin(ctx, e, o.dir, reg)
+	if err != nil {
+		return err
+	}
+	defer adm.Close()
+	off, err := adm.CreateOffer(ctx, issuer.OfferRequest{VCT: o.vct, Claims: claims, TxCode: o.txCode, Reference: o.reference, TTL: o.ttl})
 	var ve *issuer.ValidationError
 	switch {
 	case errors.As(err, &ve):
 		return withExit(ExitInvalid, fmt.Errorf("claims do not match %s at: %s", ve.VCT, strings.Join(ve.Paths, ", ")))
 	case errors.Is(err, issuer.ErrUnknownType), errors.Is(err, issuer.ErrInvalidOffer):
 		return usageError(err)
-	case errors.Is(err, issuer.ErrEvidenceAboveCap), errors.Is(err, issuer.ErrNotAuthorized):
-		return withExit(ExitNotAuthorized, err)
+	case errors.Is(err, issuer.ErrNotAuthorized):
+		return withExit(ExitNotAuthorized, fmt.Errorf("offer refused: the trust registry does not authorize this issuer for %s: %w", o.vct, err))
+	case errors.Is(err, issuer.ErrEvidenceAboveCap):
+		return withExit(ExitNotAuthorized, fmt.Errorf("offer refused: %w", err))
 	case err != nil:
 		return err
 	}
@@ -421,19 +493,19 @@ func newIssuerStatusCmd(e *env, verb, short, state string) *cobra.Command {
 		Example: fmt.Sprintf("  cairn issuer %s --dir ngo 3q2-7Xv9kQy0aV1b2c3d4e", verb),
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			svc, _, closeStore, err := openIssuer(e, dir, slog.New(slog.DiscardHandler))
+			ctx := cmd.Context()
+			adm, err := openAdmin(ctx, e, dir, nil)
 			if err != nil {
 				return err
 			}
-			defer closeStore()
-			ctx := cmd.Context()
+			defer adm.Close()
 			switch state {
 			case issuer.StateRevoked:
-				err = svc.Revoke(ctx, args[0])
+				err = adm.Revoke(ctx, args[0])
 			case issuer.StateSuspended:
-				err = svc.Suspend(ctx, args[0])
+				err = adm.Suspend(ctx, args[0])
 			default:
-				err = svc.Reinstate(ctx, args[0])
+				err = adm.Reinstate(ctx, args[0])
 			}
 			if errors.Is(err, issuer.ErrNotFound) {
 				return usageError(fmt.Errorf("no credential %q", args[0]))
@@ -463,12 +535,12 @@ notification. Records hold no claim values.`,
   cairn issuer list --dir ngo --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			svc, _, closeStore, err := openIssuer(e, dir, slog.New(slog.DiscardHandler))
+			adm, err := openAdmin(cmd.Context(), e, dir, nil)
 			if err != nil {
 				return err
 			}
-			defer closeStore()
-			recs, err := svc.Records(cmd.Context())
+			defer adm.Close()
+			recs, err := adm.Records(cmd.Context())
 			if err != nil {
 				return err
 			}

@@ -1,0 +1,535 @@
+package issuer
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"syscall"
+	"time"
+
+	"github.com/cairn-id/cairn/schemas"
+)
+
+// The admin channel. A bbolt store is locked by the one process that opens
+// it, so while 'cairn issuer serve' runs, operators' commands (offer,
+// revoke, list …) reach the running server through a Unix domain socket,
+// dir/admin.sock, instead of opening the store.
+//
+// Access control is the file system's: the socket is created 0600 inside
+// the issuer directory, which must be 0700 and owned by the server's user;
+// connecting to a Unix socket needs write permission on it, so only that
+// user (and root) can talk to it. The server never answers admin requests
+// on its public listener. A client refuses a socket, or a directory, that
+// another user owns or that group or others have any permission on: it
+// would otherwise hand claims to whoever planted it.
+
+// Admin is what an operator does to an issuer. *Service does it directly
+// over its store; OpenAdmin returns a client of the running server's admin
+// socket when there is one.
+type Admin interface {
+	CreateOffer(ctx context.Context, r OfferRequest) (*Offer, error)
+	Revoke(ctx context.Context, credentialID string) error
+	Suspend(ctx context.Context, credentialID string) error
+	Reinstate(ctx context.Context, credentialID string) error
+	Records(ctx context.Context) ([]Record, error)
+	Close() error
+}
+
+var (
+	_ Admin = (*Service)(nil)
+	_ Admin = (*adminClient)(nil)
+)
+
+// Admin channel bounds.
+const (
+	// MaxAdminBody bounds an admin request body: the claims plus the
+	// offer's other fields.
+	MaxAdminBody = schemas.MaxClaimsSize + 8<<10
+	// MaxAdminRecordsResponse bounds the records listing a client reads.
+	MaxAdminRecordsResponse = 256 << 20
+	maxAdminResponse        = 64 << 10
+	maxAdminIDLen           = 256
+	adminDialTimeout        = 2 * time.Second
+	adminRequestTimeout     = 60 * time.Second
+)
+
+// Admin channel errors.
+var (
+	// ErrAdminSocketUnsafe: the socket or its directory is not private to
+	// this user; nothing is sent to it and no server listens on it.
+	ErrAdminSocketUnsafe = errors.New("issuer: admin socket is not private to this user")
+	// ErrAdminInUse: another server already answers on the socket.
+	ErrAdminInUse = errors.New("issuer: another server answers on the admin socket")
+	// ErrAdminUnavailable: the admin socket could not be reached or
+	// answered something that is not the admin API.
+	ErrAdminUnavailable = errors.New("issuer: admin socket unavailable")
+)
+
+// AdminError is an error answered by the admin API, rebuilt by the client.
+// It matches (errors.Is) the sentinel its code stands for, so callers
+// handle it as they would the error of a local Service. Claim validation
+// failures and evidence refusals come back as *ValidationError and
+// *EvidenceError instead.
+type AdminError struct {
+	Code    string // stable: see Service.AdminHandler
+	Message string
+	err     error
+}
+
+func (e *AdminError) Error() string { return e.Message }
+
+// Unwrap returns the sentinel of Code (nil for codes without one).
+func (e *AdminError) Unwrap() error { return e.err }
+
+// adminErrorBody is the wire form of every admin error.
+type adminErrorBody struct {
+	Code    string   `json:"code"`
+	Message string   `json:"message"`
+	VCT     string   `json:"vct,omitempty"`
+	Paths   []string `json:"paths,omitempty"`
+	Fields  []string `json:"fields,omitempty"`
+	Source  string   `json:"source,omitempty"`
+}
+
+// adminSentinel maps the codes that stand for a sentinel error.
+func adminSentinel(code string) (error, int) {
+	switch code {
+	case "unknown_type":
+		return ErrUnknownType, http.StatusBadRequest
+	case "invalid_offer":
+		return ErrInvalidOffer, http.StatusBadRequest
+	case "not_authorized":
+		return ErrNotAuthorized, http.StatusForbidden
+	case "not_found":
+		return ErrNotFound, http.StatusNotFound
+	case "revoked":
+		return ErrRevoked, http.StatusConflict
+	}
+	return nil, 0
+}
+
+// encodeAdminError is the status and body of a Service error. Messages of
+// this package's errors name claims and fields, never values.
+func encodeAdminError(err error) (int, adminErrorBody) {
+	var ve *ValidationError
+	if errors.As(err, &ve) {
+		return http.StatusUnprocessableEntity, adminErrorBody{Code: "invalid_claims", Message: ve.Error(), VCT: ve.VCT, Paths: ve.Paths}
+	}
+	var ee *EvidenceError
+	if errors.As(err, &ee) {
+		return http.StatusForbidden, adminErrorBody{Code: "evidence_above_cap", Message: ee.Error(), Fields: ee.Fields, Source: ee.Source}
+	}
+	var code string
+	switch {
+	case errors.Is(err, ErrUnknownType):
+		code = "unknown_type"
+	case errors.Is(err, ErrInvalidOffer):
+		code = "invalid_offer"
+	case errors.Is(err, ErrNotAuthorized):
+		code = "not_authorized"
+	case errors.Is(err, ErrNotFound):
+		code = "not_found"
+	case errors.Is(err, ErrRevoked):
+		code = "revoked"
+	}
+	if _, status := adminSentinel(code); status != 0 {
+		return status, adminErrorBody{Code: code, Message: err.Error()}
+	}
+	return http.StatusInternalServerError, adminErrorBody{Code: "internal", Message: "internal error (see the server log)"}
+}
+
+// decodeAdminError rebuilds the typed error of an answer.
+func decodeAdminError(b adminErrorBody) error {
+	switch b.Code {
+	case "invalid_claims":
+		return &ValidationError{VCT: b.VCT, Paths: b.Paths, cause: schemas.ErrInvalidClaims}
+	case "evidence_above_cap":
+		return &EvidenceError{Fields: b.Fields, Source: b.Source}
+	}
+	s, _ := adminSentinel(b.Code)
+	return &AdminError{Code: b.Code, Message: b.Message, err: s}
+}
+
+// Close closes the Store.
+func (s *Service) Close() error { return s.cfg.Store.Close() }
+
+// adminOfferRequest is the body of POST /admin/offers.
+type adminOfferRequest struct {
+	VCT       string            `json:"vct"`
+	Claims    map[string]any    `json:"claims"`
+	TxCode    bool              `json:"tx_code,omitempty"`
+	Evidence  *schemas.Evidence `json:"evidence,omitempty"`
+	Reference string            `json:"reference,omitempty"`
+	TTL       string            `json:"ttl,omitempty"` // Go duration, e.g. "72h"
+}
+
+// adminOffer is the answer of POST /admin/offers.
+type adminOffer struct {
+	ID        string    `json:"id"`
+	URI       string    `json:"uri"`
+	OfferURL  string    `json:"offer_url"`
+	TxCode    string    `json:"tx_code,omitempty"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+type adminStatus struct {
+	CredentialID string `json:"credential_id"`
+	State        string `json:"state"`
+}
+
+// AdminHandler returns the admin API, for the admin socket only (see
+// ListenAdmin); never mount it on a public listener:
+//
+//	POST /admin/offers                                  create an offer (201)
+//	POST /admin/credentials/{id}/revoke|suspend|reinstate
+//	GET  /admin/records                                 issuance records
+//
+// Bodies are JSON, at most MaxAdminBody bytes. Errors are
+// {"code", "message"} with, for code invalid_claims, "vct" and "paths",
+// and for evidence_above_cap, "fields" and "source". Codes: invalid_claims
+// (422), evidence_above_cap, not_authorized (403), unknown_type,
+// invalid_offer, bad_request (400), not_found (404), revoked (409),
+// too_large (413), internal (500). Requests are logged without bodies.
+func (s *Service) AdminHandler() http.Handler {
+	mux := http.NewServeMux()
+	route := func(pattern, name string, fn func(r *http.Request) (int, any, error)) {
+		mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+			r.Body = http.MaxBytesReader(w, r.Body, MaxAdminBody)
+			w.Header().Set("Cache-Control", "no-store")
+			status, v, err := fn(r)
+			var code string
+			if err != nil {
+				var body adminErrorBody
+				var bad *adminBadRequest
+				if errors.As(err, &bad) {
+					status, body = bad.status, adminErrorBody{Code: bad.code, Message: bad.msg}
+				} else {
+					status, body = encodeAdminError(err)
+				}
+				if status == http.StatusInternalServerError {
+					s.log.Error("admin request failed", "route", name, "err", err)
+				}
+				code, v = body.Code, body
+			}
+			s.log.Info("admin request", "method", r.Method, "route", name, "status", status, "code", code)
+			writeJSON(w, status, v)
+		})
+	}
+	route("POST /admin/offers", "admin_offer", func(r *http.Request) (int, any, error) {
+		var req adminOfferRequest
+		if status, err := decodeBody(nopWriter{}, r, MaxAdminBody, &req); err != nil {
+			code := "bad_request"
+			if status == http.StatusRequestEntityTooLarge {
+				code = "too_large"
+			}
+			return 0, nil, &adminBadRequest{status: status, code: code, msg: err.Error()}
+		}
+		var ttl time.Duration
+		if req.TTL != "" {
+			d, err := time.ParseDuration(req.TTL)
+			if err != nil {
+				return 0, nil, &adminBadRequest{status: http.StatusBadRequest, code: "bad_request", msg: "ttl is not a duration"}
+			}
+			ttl = d
+		}
+		o, err := s.CreateOffer(r.Context(), OfferRequest{VCT: req.VCT, Claims: req.Claims, TxCode: req.TxCode,
+			Evidence: req.Evidence, Reference: req.Reference, TTL: ttl})
+		if err != nil {
+			return 0, nil, err
+		}
+		return http.StatusCreated, adminOffer{ID: o.ID, URI: o.URI, OfferURL: o.OfferURL, TxCode: o.TxCode, ExpiresAt: o.ExpiresAt}, nil
+	})
+	route("POST /admin/credentials/{id}/{action}", "admin_status", func(r *http.Request) (int, any, error) {
+		id := r.PathValue("id")
+		if id == "" || len(id) > maxAdminIDLen {
+			return 0, nil, fmt.Errorf("credential id: %w", ErrNotFound)
+		}
+		var err error
+		var state string
+		switch r.PathValue("action") {
+		case "revoke":
+			err, state = s.Revoke(r.Context(), id), StateRevoked
+		case "suspend":
+			err, state = s.Suspend(r.Context(), id), StateSuspended
+		case "reinstate":
+			err, state = s.Reinstate(r.Context(), id), StateValid
+		default:
+			return 0, nil, &adminBadRequest{status: http.StatusNotFound, code: "no_such_endpoint", msg: "no such admin endpoint"}
+		}
+		if err != nil {
+			return 0, nil, err
+		}
+		return http.StatusOK, adminStatus{CredentialID: id, State: state}, nil
+	})
+	route("GET /admin/records", "admin_records", func(r *http.Request) (int, any, error) {
+		recs, err := s.Records(r.Context())
+		if err != nil {
+			return 0, nil, err
+		}
+		if recs == nil {
+			recs = []Record{}
+		}
+		return http.StatusOK, recs, nil
+	})
+	route("/", "admin_unmatched", func(r *http.Request) (int, any, error) {
+		return 0, nil, &adminBadRequest{status: http.StatusNotFound, code: "no_such_endpoint", msg: "no such admin endpoint"}
+	})
+	return mux
+}
+
+// adminBadRequest is a refusal of the admin API itself (not of the
+// Service).
+type adminBadRequest struct {
+	status    int
+	code, msg string
+}
+
+func (e *adminBadRequest) Error() string { return e.msg }
+
+// nopWriter satisfies http.MaxBytesReader in decodeBody: the admin route
+// already bounded the body, and the answer is written by the route.
+type nopWriter struct{}
+
+func (nopWriter) Header() http.Header         { return http.Header{} }
+func (nopWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (nopWriter) WriteHeader(int)             {}
+
+// ListenAdmin creates dir/admin.sock, 0600, for AdminHandler. dir must be
+// owned by this user with no group or other permission (0700), so nobody
+// else can reach the socket in the moment between its creation and its
+// chmod. A socket left by a server that crashed (nobody answers on it) is
+// replaced; one a live server answers on is ErrAdminInUse; anything else
+// at that path is refused. Closing the listener removes the socket.
+func ListenAdmin(dir string) (net.Listener, error) {
+	if err := checkPrivate(dir, true); err != nil {
+		return nil, err
+	}
+	path := filepath.Join(dir, AdminSocketFile)
+	if fi, err := os.Lstat(path); err == nil {
+		if fi.Mode().Type() != fs.ModeSocket {
+			return nil, fmt.Errorf("issuer: %s exists and is not a socket; remove it", path)
+		}
+		conn, err := net.DialTimeout("unix", path, adminDialTimeout)
+		if err == nil {
+			conn.Close()
+			return nil, fmt.Errorf("%w: %s", ErrAdminInUse, path)
+		}
+		// Stale: left by a server that did not shut down.
+		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("issuer: remove stale admin socket: %w", err)
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("issuer: admin socket: %w", err)
+	}
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		return nil, fmt.Errorf("issuer: admin socket: %w", err)
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("issuer: admin socket: %w", err)
+	}
+	return ln, nil
+}
+
+// checkPrivate refuses a path another user owns or that group or others
+// have any permission on (for a directory when dir is set, else for a
+// socket).
+func checkPrivate(path string, dir bool) error {
+	fi, err := os.Lstat(path)
+	if err != nil {
+		return fmt.Errorf("issuer: %w", err)
+	}
+	want, kind, mode := fs.ModeSocket, "socket", "600"
+	if dir {
+		want, kind, mode = fs.ModeDir, "directory", "700"
+	}
+	switch {
+	case fi.Mode().Type() != want:
+		return fmt.Errorf("%w: %s is not a %s", ErrAdminSocketUnsafe, path, kind)
+	case fi.Mode().Perm()&0o077 != 0:
+		return fmt.Errorf("%w: %s has mode %04o; only its owner may have access (chmod %s)", ErrAdminSocketUnsafe, path, fi.Mode().Perm(), mode)
+	case !ownedBySelf(fi):
+		return fmt.Errorf("%w: %s belongs to another user", ErrAdminSocketUnsafe, path)
+	}
+	return nil
+}
+
+// errNoServer: no server listens on the admin socket.
+var errNoServer = errors.New("issuer: no server on the admin socket")
+
+// OpenAdmin opens the issuer directory dir for an operator: when a server
+// answers on dir/admin.sock, a client of it; otherwise the Service over
+// the store (OpenDir). A socket that is not private to this user is
+// refused (ErrAdminSocketUnsafe) rather than used or bypassed; a stale one
+// (nobody answers) is ignored.
+func OpenAdmin(ctx context.Context, dir string, opts ...AdminOption) (Admin, error) {
+	o, err := collectOptions(opts)
+	if err != nil {
+		return nil, err
+	}
+	c, err := dialAdmin(ctx, dir, o)
+	if errors.Is(err, errNoServer) {
+		return openDir(dir, o)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// adminClient is an Admin over the admin socket.
+type adminClient struct {
+	http *http.Client
+	tr   *http.Transport
+	cfg  *DirConfig
+	o    *adminOptions
+}
+
+func dialAdmin(ctx context.Context, dir string, o *adminOptions) (*adminClient, error) {
+	path := filepath.Join(dir, AdminSocketFile)
+	if _, err := os.Lstat(path); errors.Is(err, fs.ErrNotExist) {
+		return nil, errNoServer
+	}
+	cfg, err := ReadDirConfig(dir)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkPrivate(dir, true); err != nil {
+		return nil, err
+	}
+	if err := checkPrivate(path, false); err != nil {
+		return nil, err
+	}
+	d := net.Dialer{Timeout: adminDialTimeout}
+	conn, err := d.DialContext(ctx, "unix", path)
+	if err != nil {
+		if errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, fs.ErrNotExist) {
+			return nil, errNoServer // stale socket of a server that crashed
+		}
+		return nil, fmt.Errorf("%w: %w", ErrAdminUnavailable, err)
+	}
+	conn.Close()
+	tr := &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return d.DialContext(ctx, "unix", path)
+		},
+		DisableCompression: true, MaxIdleConns: 2, IdleConnTimeout: 30 * time.Second,
+		ResponseHeaderTimeout: adminRequestTimeout, MaxResponseHeaderBytes: 16 << 10,
+	}
+	if o.registry != nil && o.catalogue == nil {
+		if o.catalogue, err = schemas.Load(); err != nil {
+			return nil, err
+		}
+	}
+	return &adminClient{http: &http.Client{Transport: tr, Timeout: adminRequestTimeout}, tr: tr, cfg: cfg, o: o}, nil
+}
+
+func (c *adminClient) Close() error {
+	c.tr.CloseIdleConnections()
+	return nil
+}
+
+// do sends one admin request; out receives a 2xx answer.
+func (c *adminClient) do(ctx context.Context, method, path string, in, out any, maxResp int64) error {
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return err
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, "http://admin"+path, body)
+	if err != nil {
+		return err
+	}
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	res, err := c.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrAdminUnavailable, err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(res.Body, maxResp+1))
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrAdminUnavailable, err)
+	}
+	if int64(len(b)) > maxResp {
+		return fmt.Errorf("%w: answer larger than %d bytes", ErrAdminUnavailable, maxResp)
+	}
+	if res.StatusCode >= 300 {
+		var eb adminErrorBody
+		if err := json.Unmarshal(b, &eb); err != nil || eb.Code == "" {
+			return fmt.Errorf("%w: answered %s", ErrAdminUnavailable, res.Status)
+		}
+		return decodeAdminError(eb)
+	}
+	if err := json.Unmarshal(b, out); err != nil {
+		return fmt.Errorf("%w: answer: %w", ErrAdminUnavailable, err)
+	}
+	return nil
+}
+
+// CreateOffer asks the server for an offer. With WithRegistry, the
+// registry's refusal comes first, without a request.
+func (c *adminClient) CreateOffer(ctx context.Context, r OfferRequest) (*Offer, error) {
+	if c.o.registry != nil && slices.Contains(c.cfg.Types, r.VCT) {
+		t, err := c.o.catalogue.Lookup(r.VCT)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrUnknownType, err)
+		}
+		ev := t.DefaultEvidence
+		if r.Evidence != nil {
+			ev = *r.Evidence
+		}
+		if err := checkEvidence(t, ev, c.o.registry, c.cfg.DID, c.o.now()); err != nil {
+			return nil, err
+		}
+	}
+	req := adminOfferRequest{VCT: r.VCT, Claims: r.Claims, TxCode: r.TxCode, Evidence: r.Evidence, Reference: r.Reference}
+	if r.TTL != 0 {
+		req.TTL = r.TTL.String()
+	}
+	var out adminOffer
+	if err := c.do(ctx, http.MethodPost, "/admin/offers", req, &out, maxAdminResponse); err != nil {
+		return nil, err
+	}
+	return &Offer{ID: out.ID, URI: out.URI, OfferURL: out.OfferURL, TxCode: out.TxCode, ExpiresAt: out.ExpiresAt}, nil
+}
+
+func (c *adminClient) setStatus(ctx context.Context, id, action string) error {
+	var out adminStatus
+	return c.do(ctx, http.MethodPost, "/admin/credentials/"+url.PathEscape(id)+"/"+action, nil, &out, maxAdminResponse)
+}
+
+func (c *adminClient) Revoke(ctx context.Context, id string) error {
+	return c.setStatus(ctx, id, "revoke")
+}
+
+func (c *adminClient) Suspend(ctx context.Context, id string) error {
+	return c.setStatus(ctx, id, "suspend")
+}
+
+func (c *adminClient) Reinstate(ctx context.Context, id string) error {
+	return c.setStatus(ctx, id, "reinstate")
+}
+
+func (c *adminClient) Records(ctx context.Context) ([]Record, error) {
+	var out []Record
+	if err := c.do(ctx, http.MethodGet, "/admin/records", nil, &out, MaxAdminRecordsResponse); err != nil {
+		return nil, err
+	}
+	return out, nil
+}

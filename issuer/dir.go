@@ -1,0 +1,163 @@
+package issuer
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/cairn-id/cairn/internal/jose"
+	"github.com/cairn-id/cairn/internal/keys"
+	"github.com/cairn-id/cairn/internal/trust"
+	"github.com/cairn-id/cairn/schemas"
+)
+
+// Files of an issuer directory, as 'cairn issuer init' creates it (the
+// directory itself 0700).
+const (
+	DirConfigFile   = "issuer.json" // DirConfig
+	DirKeyFile      = "issuer.jwk"  // signing key, 0600
+	DirHashKeyFile  = "hash.key"    // base64url HashKey, 0600; never in the store
+	DirStoreFile    = "issuer.db"   // the BoltStore
+	AdminSocketFile = "admin.sock"  // the admin socket while 'serve' runs
+	MaxDirConfigLen = 64 << 10
+	maxHashKeyFile  = 1 << 10
+)
+
+// ErrNotIssuerDir: the directory holds no issuer.json.
+var ErrNotIssuerDir = errors.New("issuer: not an issuer directory (run 'cairn issuer init')")
+
+// DirConfig is an issuer directory's issuer.json.
+type DirConfig struct {
+	URL   string            `json:"url"`
+	Names map[string]string `json:"names"`
+	Types []string          `json:"types"`
+	Dev   bool              `json:"dev,omitempty"`
+	DID   string            `json:"did"`
+}
+
+// ReadDirConfig reads dir/issuer.json.
+func ReadDirConfig(dir string) (*DirConfig, error) {
+	b, err := readBounded(filepath.Join(dir, DirConfigFile), MaxDirConfigLen)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrNotIssuerDir, err)
+	}
+	cfg := new(DirConfig)
+	if err := json.Unmarshal(b, cfg); err != nil {
+		return nil, fmt.Errorf("issuer: %s: %w", DirConfigFile, err)
+	}
+	return cfg, nil
+}
+
+func readBounded(path string, max int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > max {
+		return nil, fmt.Errorf("%s is larger than %d bytes", path, max)
+	}
+	return b, nil
+}
+
+// AdminOption configures OpenDir and OpenAdmin.
+type AdminOption func(*adminOptions)
+
+type adminOptions struct {
+	now       func() time.Time
+	logger    *slog.Logger
+	registry  *trust.Registry
+	catalogue *schemas.Catalogue
+}
+
+// WithClock sets the clock (time.Now by default).
+func WithClock(now func() time.Time) AdminOption { return func(o *adminOptions) { o.now = now } }
+
+// WithLogger sets the logger of a Service opened on the directory
+// (nothing is logged by default).
+func WithLogger(l *slog.Logger) AdminOption { return func(o *adminOptions) { o.logger = l } }
+
+// WithRegistry refuses offers the verified registry snapshot does not
+// allow: types this issuer is not authorized for (ErrNotAuthorized) and
+// evidence above the authorization's caps (*EvidenceError, Source
+// "registry"). Through the admin socket the check runs in the client
+// before the request is sent, and the server applies its own registry, if
+// it was started with one, as well.
+func WithRegistry(r *trust.Registry) AdminOption { return func(o *adminOptions) { o.registry = r } }
+
+// WithCatalogue sets the type catalogue (schemas.Load() by default).
+func WithCatalogue(c *schemas.Catalogue) AdminOption {
+	return func(o *adminOptions) { o.catalogue = c }
+}
+
+func collectOptions(opts []AdminOption) (*adminOptions, error) {
+	o := &adminOptions{}
+	for _, fn := range opts {
+		fn(o)
+	}
+	if o.now == nil {
+		o.now = time.Now
+	}
+	if o.logger == nil {
+		o.logger = slog.New(slog.DiscardHandler)
+	}
+	if o.catalogue == nil {
+		cat, err := schemas.Load()
+		if err != nil {
+			return nil, err
+		}
+		o.catalogue = cat
+	}
+	return o, nil
+}
+
+// OpenDir opens the issuer directory dir (key, hash key, configuration)
+// and its store. Only one process at a time can hold the store: while
+// 'serve' runs, use OpenAdmin. Close the Service to release the store.
+func OpenDir(dir string, opts ...AdminOption) (*Service, error) {
+	o, err := collectOptions(opts)
+	if err != nil {
+		return nil, err
+	}
+	return openDir(dir, o)
+}
+
+func openDir(dir string, o *adminOptions) (*Service, error) {
+	cfg, err := ReadDirConfig(dir)
+	if err != nil {
+		return nil, err
+	}
+	k, err := keys.Load(filepath.Join(dir, DirKeyFile))
+	if err != nil {
+		return nil, fmt.Errorf("issuer: %w", err)
+	}
+	hkText, err := readBounded(filepath.Join(dir, DirHashKeyFile), maxHashKeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("issuer: %w", err)
+	}
+	hk, err := jose.DecodeSegment(strings.TrimSpace(string(hkText)))
+	if err != nil {
+		return nil, fmt.Errorf("issuer: %s: %w", DirHashKeyFile, err)
+	}
+	st, err := OpenBolt(filepath.Join(dir, DirStoreFile))
+	if err != nil {
+		return nil, fmt.Errorf("%w (is 'cairn issuer serve' running on this directory without its admin socket?)", err)
+	}
+	svc, err := New(Config{URL: cfg.URL, Dev: cfg.Dev, Names: cfg.Names, Types: cfg.Types, Catalogue: o.catalogue,
+		Key: k, HashKey: hk, Store: st, Registry: o.registry, Now: o.now, Logger: o.logger})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	return svc, nil
+}

@@ -64,59 +64,11 @@ func TestIssuerServeFlow(t *testing.T) {
 	go func() {
 		done <- run(ctx, []string{"issuer", "serve", "--dir", dir, "--addr", addr}, &env{stdin: strings.NewReader(""), stdout: io.Discard, stderr: &issuerLogBuffer{b: &serveErr}, getenv: func(string) string { return "" }, now: time.Now})
 	}()
-	c := &http.Client{Timeout: 5 * time.Second}
-	var ready bool
-	for i := 0; i < 100 && !ready; i++ {
-		if res, err := c.Get(base + "/readyz"); err == nil {
-			res.Body.Close()
-			ready = res.StatusCode == 200
-		} else {
-			time.Sleep(20 * time.Millisecond)
-		}
-	}
-	if !ready {
+	if !waitReady(base) {
 		cancel()
 		t.Fatalf("server not ready")
 	}
-	post := func(path, ctype, auth string, body string) map[string]any {
-		req, _ := http.NewRequest("POST", base+path, strings.NewReader(body))
-		if ctype != "" {
-			req.Header.Set("Content-Type", ctype)
-		}
-		if auth != "" {
-			req.Header.Set("Authorization", "Bearer "+auth)
-		}
-		res, err := c.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		var m map[string]any
-		json.NewDecoder(res.Body).Decode(&m)
-		if res.StatusCode != 200 {
-			t.Fatalf("%s: %d %v", path, res.StatusCode, m)
-		}
-		return m
-	}
-	u, _ := url.Parse(off.URI)
-	res, err := c.Get(u.Query().Get("credential_offer_uri"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var offer map[string]any
-	json.NewDecoder(res.Body).Decode(&offer)
-	res.Body.Close()
-	code0 := offer["grants"].(map[string]any)["urn:ietf:params:oauth:grant-type:pre-authorized_code"].(map[string]any)["pre-authorized_code"].(string)
-	tok := post("/token", "application/x-www-form-urlencoded", "", url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:pre-authorized_code"}, "pre-authorized_code": {code0}, "tx_code": {off.TxCode}}.Encode())["access_token"].(string)
-	nonce := post("/nonce", "", "", "")["c_nonce"].(string)
-	holder, _ := keys.Generate(jose.EdDSA, nil)
-	payload, _ := json.Marshal(map[string]any{"aud": base, "iat": time.Now().Unix(), "nonce": nonce})
-	proof, _ := holder.JoseSigner().Sign(map[string]any{"typ": "openid4vci-proof+jwt", "jwk": holder.PublicJWK().Map()}, payload)
-	body, _ := json.Marshal(map[string]any{"credential_configuration_id": "humanitarian-registration.v1", "proofs": map[string]any{"jwt": []string{proof}}})
-	cred := post("/credential", "application/json", tok, string(body))
-	if creds, _ := cred["credentials"].([]any); len(creds) != 1 {
-		t.Fatalf("credential response %v", cred)
-	}
+	holder := walletRun(t, base, off.URI, off.TxCode)
 	cancel()
 	select {
 	case code := <-done:
@@ -157,6 +109,72 @@ func TestIssuerServeFlow(t *testing.T) {
 	}
 }
 
+// waitReady polls /readyz for up to two seconds.
+func waitReady(base string) bool {
+	c := &http.Client{Timeout: 5 * time.Second}
+	for i := 0; i < 100; i++ {
+		if res, err := c.Get(base + "/readyz"); err == nil {
+			res.Body.Close()
+			if res.StatusCode == 200 {
+				return true
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return false
+}
+
+// walletRun takes the offer at offerURI through token, nonce and
+// credential, and returns the holder key the credential is bound to.
+func walletRun(t *testing.T, base, offerURI, txCode string) *keys.PrivateKey {
+	t.Helper()
+	c := &http.Client{Timeout: 5 * time.Second}
+	post := func(path, ctype, auth string, body string) map[string]any {
+		req, _ := http.NewRequest("POST", base+path, strings.NewReader(body))
+		if ctype != "" {
+			req.Header.Set("Content-Type", ctype)
+		}
+		if auth != "" {
+			req.Header.Set("Authorization", "Bearer "+auth)
+		}
+		res, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var m map[string]any
+		json.NewDecoder(res.Body).Decode(&m)
+		if res.StatusCode != 200 {
+			t.Fatalf("%s: %d %v", path, res.StatusCode, m)
+		}
+		return m
+	}
+	u, _ := url.Parse(offerURI)
+	res, err := c.Get(u.Query().Get("credential_offer_uri"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var offer map[string]any
+	json.NewDecoder(res.Body).Decode(&offer)
+	res.Body.Close()
+	code0 := offer["grants"].(map[string]any)["urn:ietf:params:oauth:grant-type:pre-authorized_code"].(map[string]any)["pre-authorized_code"].(string)
+	form := url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:pre-authorized_code"}, "pre-authorized_code": {code0}}
+	if txCode != "" {
+		form.Set("tx_code", txCode)
+	}
+	tok := post("/token", "application/x-www-form-urlencoded", "", form.Encode())["access_token"].(string)
+	nonce := post("/nonce", "", "", "")["c_nonce"].(string)
+	holder, _ := keys.Generate(jose.EdDSA, nil)
+	payload, _ := json.Marshal(map[string]any{"aud": base, "iat": time.Now().Unix(), "nonce": nonce})
+	proof, _ := holder.JoseSigner().Sign(map[string]any{"typ": "openid4vci-proof+jwt", "jwk": holder.PublicJWK().Map()}, payload)
+	body, _ := json.Marshal(map[string]any{"credential_configuration_id": "humanitarian-registration.v1", "proofs": map[string]any{"jwt": []string{proof}}})
+	cred := post("/credential", "application/json", tok, string(body))
+	if creds, _ := cred["credentials"].([]any); len(creds) != 1 {
+		t.Fatalf("credential response %v", cred)
+	}
+	return holder
+}
+
 // issuerLogBuffer lets the server goroutine log while the test reads at the end.
 type issuerLogBuffer struct {
 	mu sync.Mutex
@@ -167,4 +185,186 @@ func (s *issuerLogBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.Write(p)
+}
+
+// serveInProcess runs 'cairn issuer serve' until the returned stop is
+// called; stop fails the test unless serve exits 0.
+func serveInProcess(t *testing.T, dir, addr string, extra ...string) (logs *issuerLogBuffer, stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	logs = &issuerLogBuffer{b: &bytes.Buffer{}}
+	go func() {
+		done <- run(ctx, append([]string{"issuer", "serve", "--dir", dir, "--addr", addr}, extra...), &env{stdin: strings.NewReader(""), stdout: io.Discard, stderr: logs, getenv: func(string) string { return "" }, now: time.Now})
+	}()
+	stopped := false
+	stop = func() {
+		t.Helper()
+		if stopped {
+			return
+		}
+		stopped = true
+		cancel()
+		select {
+		case code := <-done:
+			if code != 0 {
+				t.Fatalf("serve exited %d: %s", code, logs.String())
+			}
+		case <-time.After(15 * time.Second):
+			t.Fatal("serve did not shut down")
+		}
+	}
+	t.Cleanup(stop)
+	if !waitReady("http://" + addr) {
+		t.Fatalf("server not ready: %s", logs.String())
+	}
+	return logs, stop
+}
+
+func (s *issuerLogBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestIssuerAdminSocket: while serve runs, offer, list, suspend, revoke
+// work on the same directory through the admin socket, with the exit
+// codes of the direct path; shutdown removes the socket and the store is
+// free again.
+func TestIssuerAdminSocket(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "ngo")
+	addr := freeAddr(t)
+	base := "http://" + addr
+	const vct = "urn:cairn:vct:humanitarian-registration:1"
+	if code, _, stderr := issuerCLI(t, "issuer", "init", "--dir", dir, "--name", "en=Relief", "--url", base, "--dev", "--type", vct); code != 0 {
+		t.Fatalf("init: %d %s", code, stderr)
+	}
+	tmp := t.TempDir()
+	claims, bad := filepath.Join(tmp, "c.json"), filepath.Join(tmp, "bad.json")
+	os.WriteFile(claims, []byte(`{"given_name":"Amina","registration_id":"REG-1","registration_date":"2025-03-02","registration_place":{"country":"LB"}}`), 0o600)
+	os.WriteFile(bad, []byte(`{"given_name":"Amina","birthdate":"12/04/1991","registration_date":"2025-03-02","registration_place":{"country":"LB"}}`), 0o600)
+	sock := filepath.Join(dir, "admin.sock")
+
+	logs, stop := serveInProcess(t, dir, addr)
+	if fi, err := os.Lstat(sock); err != nil || fi.Mode().Type() != os.ModeSocket || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("admin socket: %v %v", fi, err)
+	}
+	code, stdout, stderr := issuerCLI(t, "issuer", "offer", "--dir", dir, "--type", vct, "--claims", claims, "--tx-code", "--json", "--reference", "Q-17")
+	if code != 0 {
+		t.Fatalf("offer while serve runs: %d %s", code, stderr)
+	}
+	var off map[string]string
+	if err := json.Unmarshal([]byte(stdout), &off); err != nil || len(off["tx_code"]) != 6 {
+		t.Fatalf("offer output %q %v", stdout, err)
+	}
+	holder := walletRun(t, base, off["uri"], off["tx_code"])
+
+	// Refusals keep their exit codes across the socket.
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"offer", "--dir", dir, "--type", vct, "--claims", bad}, ExitInvalid, "/birthdate"},
+		{[]string{"offer", "--dir", dir, "--type", "urn:cairn:vct:language-skills:1", "--claims", claims}, ExitUsage, "not offered"},
+		{[]string{"revoke", "--dir", dir, "no-such-credential"}, ExitUsage, "no credential"},
+	} {
+		code, _, stderr := issuerCLI(t, append([]string{"issuer"}, tc.args...)...)
+		if code != tc.code || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%v: exit %d %q, want %d %q", tc.args, code, stderr, tc.code, tc.want)
+		}
+		if strings.Contains(stderr, "12/04/1991") {
+			t.Error("a claim value reached stderr")
+		}
+	}
+
+	list := func() []map[string]any {
+		t.Helper()
+		code, stdout, stderr := issuerCLI(t, "issuer", "list", "--dir", dir, "--json")
+		var recs []map[string]any
+		if code != 0 || json.Unmarshal([]byte(stdout), &recs) != nil {
+			t.Fatalf("list: %d %s %s", code, stdout, stderr)
+		}
+		if strings.Contains(stdout, "notification_id") {
+			t.Error("list --json shows the wallet's notification id")
+		}
+		return recs
+	}
+	recs := list()
+	if len(recs) != 1 || recs[0]["holder_thumbprint"] != holder.PublicJWK().Thumbprint() || recs[0]["state"] != "valid" {
+		t.Fatalf("records while serving: %v", recs)
+	}
+	id := recs[0]["credential_id"].(string)
+	for _, step := range []struct {
+		verb, state string
+		code        int
+	}{{"suspend", "suspended", 0}, {"reinstate", "valid", 0}, {"revoke", "revoked", 0}, {"reinstate", "revoked", ExitFailure}} {
+		code, _, stderr := issuerCLI(t, "issuer", step.verb, "--dir", dir, id)
+		if code != step.code {
+			t.Fatalf("%s while serving: %d %s", step.verb, code, stderr)
+		}
+		if got := list()[0]["state"]; got != step.state {
+			t.Fatalf("after %s: state %v, want %s", step.verb, got, step.state)
+		}
+	}
+	// The running server's status list says revoked too.
+	res, err := http.Get(base + "/status/" + recs[0]["status_list"].(string))
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("status list: %v", err)
+	}
+	res.Body.Close()
+
+	stop()
+	if _, err := os.Lstat(sock); !os.IsNotExist(err) {
+		t.Errorf("admin socket left after shutdown: %v", err)
+	}
+	log := logs.String()
+	if !strings.Contains(log, `"route":"admin_offer"`) || !strings.Contains(log, `"route":"admin_records"`) {
+		t.Errorf("admin requests not in the log:\n%s", log)
+	}
+	for _, v := range []string{"Amina", "REG-1", "12/04/1991", "Q-17"} {
+		if strings.Contains(log, v) {
+			t.Errorf("%q reached the server log", v)
+		}
+	}
+	// Direct again: the store was released.
+	if recs := list(); len(recs) != 1 || recs[0]["state"] != "revoked" {
+		t.Errorf("records after shutdown: %v", recs)
+	}
+}
+
+// TestIssuerServeStaleSocket: a socket left by a crashed server neither
+// blocks operator commands nor the next serve.
+func TestIssuerServeStaleSocket(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "ngo")
+	addr := freeAddr(t)
+	if code, _, stderr := issuerCLI(t, "issuer", "init", "--dir", dir, "--name", "en=Relief", "--url", "http://"+addr, "--dev", "--type", "urn:cairn:vct:humanitarian-registration:1"); code != 0 {
+		t.Fatalf("init: %d %s", code, stderr)
+	}
+	sock := filepath.Join(dir, "admin.sock")
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln.(*net.UnixListener).SetUnlinkOnClose(false)
+	ln.Close()
+	os.Chmod(sock, 0o600)
+	if code, stdout, stderr := issuerCLI(t, "issuer", "list", "--dir", dir, "--json"); code != 0 || strings.TrimSpace(stdout) != "[]" {
+		t.Fatalf("list beside a stale socket: %d %s %s", code, stdout, stderr)
+	}
+	_, stop := serveInProcess(t, dir, addr)
+	if code, _, stderr := issuerCLI(t, "issuer", "list", "--dir", dir); code != 0 {
+		t.Fatalf("list through the replaced socket: %d %s", code, stderr)
+	}
+	stop()
+	// A socket other users may write to is refused, not used.
+	ln, err = net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	os.Chmod(sock, 0o666)
+	if code, _, stderr := issuerCLI(t, "issuer", "list", "--dir", dir); code != ExitFailure || !strings.Contains(stderr, "not private") {
+		t.Errorf("list through a world-writable socket: %d %s", code, stderr)
+	}
 }

@@ -537,3 +537,21 @@ func TestAdminHandlerRefusals(t *testing.T) {
 		}
 	}
 }
+
+// TestCredentialIDNoLeadingDash: ids are command-line arguments; one
+// starting with "-" would read as a flag, so it is drawn again.
+func TestCredentialIDNoLeadingDash(t *testing.T) {
+	f := newFixture(t)
+	dash := bytes.Repeat([]byte{0xf8}, 16) // base64url "-…"
+	f.svc.cfg.Rand = io.MultiReader(bytes.NewReader(dash), bytes.NewReader(make([]byte, 16)))
+	id, err := f.svc.credentialID()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id != jose.B64.EncodeToString(make([]byte, 16)) {
+		t.Errorf("id %q, want the second draw", id)
+	}
+	if first := jose.B64.EncodeToString(dash); !strings.HasPrefix(first, "-") {
+		t.Fatalf("test input %q does not start with a dash", first)
+	}
+}

@@ -615,7 +615,7 @@ func (s *Service) sign(o *StoredOffer, t *schemas.Type, hk *holderKey, list stri
 	if err != nil {
 		return "", nil, fmt.Errorf("issuer: sign credential: %w", err)
 	}
-	id, err := s.random(16)
+	id, err := s.credentialID()
 	if err != nil {
 		return "", nil, err
 	}

@@ -252,6 +252,18 @@ func (s *Service) random(n int) (string, error) {
 	return jose.B64.EncodeToString(b), nil
 }
 
+// credentialID is 16 random bytes, base64url, never starting with "-":
+// operators pass it as a command-line argument, where a leading dash reads
+// as a flag.
+func (s *Service) credentialID() (string, error) {
+	for {
+		id, err := s.random(16)
+		if err != nil || !strings.HasPrefix(id, "-") {
+			return id, err
+		}
+	}
+}
+
 // digits returns n uniformly random decimal digits.
 func (s *Service) digits(n int) (string, error) {
 	out := make([]byte, 0, n)

@@ -487,9 +487,9 @@ func (o *issuerOfferOptions) run(ctx context.Context, e *env) error {
 func newIssuerStatusCmd(e *env, verb, short, state string) *cobra.Command {
 	var dir string
 	c := &cobra.Command{
-		Use:     verb + " --dir DIR CREDENTIAL-ID",
+		Use:     verb + " --dir DIR [--] CREDENTIAL-ID",
 		Short:   short,
-		Long:    short + ". The credential's entry in this issuer's status list changes; verifiers see it at their next status list fetch. CREDENTIAL-ID is from 'cairn issuer list'.",
+		Long:    short + ". The credential's entry in this issuer's status list changes; verifiers see it at their next status list fetch. CREDENTIAL-ID is from 'cairn issuer list' (put -- before one that starts with a dash). While 'cairn issuer serve' runs on DIR, the change goes through its admin socket.",
 		Example: fmt.Sprintf("  cairn issuer %s --dir ngo 3q2-7Xv9kQy0aV1b2c3d4e", verb),
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/cairn-id/cairn/internal/jose"
 	"github.com/cairn-id/cairn/internal/keys"
+	trustpkg "github.com/cairn-id/cairn/internal/trust"
 )
 
 func issuerCLI(t *testing.T, args ...string) (int, string, string) {
@@ -366,5 +367,79 @@ func TestIssuerServeStaleSocket(t *testing.T) {
 	os.Chmod(sock, 0o666)
 	if code, _, stderr := issuerCLI(t, "issuer", "list", "--dir", dir); code != ExitFailure || !strings.Contains(stderr, "not private") {
 		t.Errorf("list through a world-writable socket: %d %s", code, stderr)
+	}
+}
+
+// writeRegistry signs a registry that authorizes issuerDID for vct with
+// the given caps, and writes it with the board's pinned public key.
+func writeRegistry(t *testing.T, dir, issuerDID, vct string, maxStrength, maxValidity, maxVerification int) (snapshot, pin string) {
+	t.Helper()
+	board, err := keys.Generate(jose.ES256, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Now().Add(-time.Hour).UTC().Truncate(time.Second)
+	reg := &trustpkg.Registry{ID: "urn:test:registry", Name: "Test Board", Authority: board.DIDJWK(), Version: 1, IssuedAt: at, Expires: at.Add(48 * time.Hour),
+		Entities: []trustpkg.Entity{{
+			DID: issuerDID, Role: trustpkg.RoleIssuer, Status: trustpkg.StatusActive, Names: map[string]string{"en": "Relief"},
+			StatusHistory: []trustpkg.StatusChange{{Status: trustpkg.StatusActive, At: at}}, ValidFrom: at,
+			IssuerAuthorizations: []trustpkg.IssuerAuthorization{{VCT: vct, MaxStrength: maxStrength, MaxValidity: maxValidity, MaxVerification: maxVerification, From: at}},
+		}}}
+	compact, err := trustpkg.SignSnapshot(reg, board.JoseSigner().WithKeyID(board.DIDJWK()+"#0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	snapshot, pin = filepath.Join(dir, "registry.jwt"), filepath.Join(dir, "board.pub.jwk")
+	pub, _ := json.Marshal(board.PublicJWK().Map())
+	if err := os.WriteFile(snapshot, []byte(compact), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(pin, pub, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return snapshot, pin
+}
+
+// TestIssuerServeRegistry: a server started with --registry refuses, for
+// a client that brought no registry, offers the registry does not allow;
+// the refusals keep exit 8 across the admin socket.
+func TestIssuerServeRegistry(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "ngo")
+	addr := freeAddr(t)
+	code, stdout, stderr := issuerCLI(t, "issuer", "init", "--dir", dir, "--name", "en=Relief", "--url", "http://"+addr, "--dev",
+		"--type", "urn:cairn:vct:humanitarian-registration:1", "--type", "urn:cairn:vct:language-skills:1")
+	if code != 0 {
+		t.Fatalf("init: %d %s", code, stderr)
+	}
+	tmp := t.TempDir()
+	snapshot, pin := writeRegistry(t, tmp, strings.TrimSpace(stdout), "urn:cairn:vct:humanitarian-registration:1", 2, 1, 2)
+	claims, lang := filepath.Join(tmp, "c.json"), filepath.Join(tmp, "l.json")
+	os.WriteFile(claims, []byte(`{"registration_id":"REG-1","registration_date":"2025-03-02","registration_place":{"country":"LB"}}`), 0o600)
+	os.WriteFile(lang, []byte(`{"languages":[{"language":"ar","overall":"C1"}],"assessed_on":"2026-11-20"}`), 0o600)
+
+	_, stop := serveInProcess(t, dir, addr, "--registry", snapshot, "--registry-key", pin)
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"evidence above the cap", []string{"--type", "urn:cairn:vct:humanitarian-registration:1", "--claims", claims}, ExitNotAuthorized, "evidence validity above the registry cap"},
+		{"type not authorized", []string{"--type", "urn:cairn:vct:language-skills:1", "--claims", lang}, ExitNotAuthorized, "does not authorize this issuer for urn:cairn:vct:language-skills:1"},
+	} {
+		code, _, stderr := issuerCLI(t, append([]string{"issuer", "offer", "--dir", dir}, tc.args...)...)
+		if code != tc.code || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%s: exit %d %q, want %d %q", tc.name, code, stderr, tc.code, tc.want)
+		}
+	}
+	stop()
+	// Without the server (and without --registry) the store takes them.
+	if code, _, stderr := issuerCLI(t, "issuer", "offer", "--dir", dir, "--type", "urn:cairn:vct:language-skills:1", "--claims", lang); code != 0 {
+		t.Errorf("offer without registry: %d %s", code, stderr)
+	}
+	// A registry that does not verify stops serve from starting.
+	other, _ := writeRegistry(t, t.TempDir(), "did:example:x", "urn:cairn:vct:language-skills:1", 1, 1, 1)
+	if code, _, stderr := issuerCLI(t, "issuer", "serve", "--dir", dir, "--addr", addr, "--registry", other, "--registry-key", pin); code != ExitUntrusted {
+		t.Errorf("serve with a registry of another board: %d %s", code, stderr)
 	}
 }

@@ -5,6 +5,9 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -17,6 +20,9 @@ import (
 	"github.com/cairn-id/cairn/internal/jose"
 	"github.com/cairn-id/cairn/internal/keys"
 	"github.com/cairn-id/cairn/internal/sdjwtvc"
+	"github.com/cairn-id/cairn/internal/statuslist"
+	"github.com/cairn-id/cairn/internal/trust"
+	"github.com/cairn-id/cairn/internal/vccheck"
 	"github.com/cairn-id/cairn/issuer"
 	"github.com/cairn-id/cairn/schemas"
 )
@@ -128,6 +134,37 @@ func TestOID4VCIPreAuthorizedFlow(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv.Config.Handler = svc.Handler()
+	// The registry a verifier trusts: it authorizes this issuer for the type.
+	at := time.Now().Add(-time.Hour).UTC()
+	reg := &trust.Registry{ID: "urn:test:registry", Name: "Test Board", Authority: "did:example:board", Version: 1, IssuedAt: at, Expires: at.Add(48 * time.Hour),
+		Entities: []trust.Entity{{
+			DID: svc.DID(), Role: trust.RoleIssuer, Status: trust.StatusActive, Names: map[string]string{"en": "Relief NGO"},
+			StatusHistory: []trust.StatusChange{{Status: trust.StatusActive, At: at}}, ValidFrom: at,
+			IssuerAuthorizations: []trust.IssuerAuthorization{{VCT: oid4vciVCT, MaxStrength: 4, MaxValidity: 4, MaxVerification: 4, From: at}},
+		}}}
+	// vccheck as 'cairn credential verify --registry' runs it, with the
+	// status list fetched from the running issuer.
+	verify := func(cred string) error {
+		_, err := vccheck.Verify(context.Background(), cred, vccheck.Options{
+			Registry: reg,
+			FetchStatusList: func(ctx context.Context, uri string) (string, error) {
+				req, err := http.NewRequestWithContext(ctx, http.MethodGet, uri, nil)
+				if err != nil {
+					return "", err
+				}
+				res, err := srv.Client().Do(req)
+				if err != nil {
+					return "", err
+				}
+				defer res.Body.Close()
+				b, err := io.ReadAll(io.LimitReader(res.Body, statuslist.MaxTokenLen))
+				return strings.TrimSpace(string(b)), err
+			},
+			Credential: sdjwtvc.VerifyOptions{Trust: sdjwtvc.Trust{Resolver: offlineResolver{}}, Now: time.Now},
+		})
+		return err
+	}
+	received := map[string]string{} // holder thumbprint -> credential
 	claims := map[string]any{
 		"given_name": "Amina", "family_name": "Haddad", "registration_id": "REG-1",
 		"registration_date": "2025-03-02", "registration_place": map[string]any{"country": "LB"},
@@ -181,6 +218,10 @@ func TestOID4VCIPreAuthorizedFlow(t *testing.T) {
 			if !res.HolderJWK.Equal(holder) || res.Claims["sub"] != did.FromJWK(holder) || res.Claims["given_name"] != "Amina" {
 				t.Errorf("cnf %v sub %v given_name %v", res.HolderJWK, res.Claims["sub"], res.Claims["given_name"])
 			}
+			if err := verify(r.Credential); err != nil {
+				t.Fatalf("credential does not pass the registry and status checks: %v", err)
+			}
+			received[holder.Thumbprint()] = r.Credential
 		})
 	}
 	recs, err := svc.Records(context.Background())
@@ -191,6 +232,30 @@ func TestOID4VCIPreAuthorizedFlow(t *testing.T) {
 		if rec.Notification != "credential_accepted" {
 			t.Errorf("record %s: notification %q", rec.CredentialID, rec.Notification)
 		}
+	}
+	// The issuer suspends one credential and revokes the other: verifiers
+	// see it at their next status list fetch.
+	ctx := context.Background()
+	for i, step := range []struct {
+		change func(context.Context, string) error
+		want   error
+	}{{svc.Suspend, vccheck.ErrSuspended}, {svc.Revoke, vccheck.ErrRevoked}} {
+		cred, ok := received[recs[i].HolderThumbprint]
+		if !ok {
+			t.Fatalf("no received credential for record %s", recs[i].CredentialID)
+		}
+		if err := step.change(ctx, recs[i].CredentialID); err != nil {
+			t.Fatal(err)
+		}
+		if err := verify(cred); !errors.Is(err, step.want) {
+			t.Errorf("record %s: verify %v, want %v", recs[i].CredentialID, err, step.want)
+		}
+	}
+	if err := svc.Reinstate(ctx, recs[0].CredentialID); err != nil {
+		t.Fatal(err)
+	}
+	if err := verify(received[recs[0].HolderThumbprint]); err != nil {
+		t.Errorf("reinstated credential: %v", err)
 	}
 }
 

@@ -3,6 +3,9 @@ package issuer
 import (
 	"context"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 )
 
@@ -40,6 +43,39 @@ func FuzzPresentPaths(f *testing.F) {
 		for _, p := range presentPaths(m, []string{path}) {
 			if p != path {
 				t.Fatalf("returned %q for %q", p, path)
+			}
+		}
+	})
+}
+
+// FuzzAdminOffer: arbitrary admin offer bodies never panic or cause an
+// internal error, and every refusal is a {code, message} object.
+func FuzzAdminOffer(f *testing.F) {
+	fx := newFixture(f)
+	h := fx.svc.AdminHandler()
+	good, _ := json.Marshal(adminOfferRequest{VCT: testVCT, Claims: testClaims(), TxCode: true, TTL: "1h"})
+	f.Add(string(good))
+	f.Add(`{"vct":"` + testVCT + `","claims":{"iss":"x"}}`)
+	f.Add(`{"vct":"` + testVCT + `","claims":{},"evidence":{"strength":9}}`)
+	f.Add(`{"claims":null,"ttl":"-1h"}`)
+	f.Add(`[]`)
+	f.Fuzz(func(t *testing.T, body string) {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest("POST", "/admin/offers", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		h.ServeHTTP(rec, req)
+		switch {
+		case rec.Code == http.StatusCreated:
+			var o adminOffer
+			if json.Unmarshal(rec.Body.Bytes(), &o) != nil || o.ID == "" || o.URI == "" {
+				t.Fatalf("created without an offer: %s", rec.Body)
+			}
+		case rec.Code >= 500:
+			t.Fatalf("status %d for %q: %s", rec.Code, body, rec.Body)
+		default:
+			var eb adminErrorBody
+			if json.Unmarshal(rec.Body.Bytes(), &eb) != nil || eb.Code == "" || eb.Message == "" {
+				t.Fatalf("refusal %d without code and message: %s", rec.Code, rec.Body)
 			}
 		}
 	})

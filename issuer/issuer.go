@@ -23,6 +23,14 @@
 // issuer/storetest), so several instances can share one store; codes,
 // transaction codes, access tokens and nonces are stored only as keyed
 // hashes.
+//
+// An issuer directory (DirConfig, OpenDir) holds the key, the hash key,
+// the configuration and the bbolt store, which one process at a time can
+// open. Operators therefore go through Admin: OpenAdmin talks to a running
+// server over its Unix domain socket (ListenAdmin, AdminHandler: a JSON
+// API reachable only through that 0600 socket in the 0700 directory,
+// never on the public listener), or opens the store when no server runs.
+// Errors keep their types across the socket.
 package issuer
 
 import (

@@ -55,7 +55,7 @@ otherwise they open the store (a single bbolt file) directly.`,
 		newIssuerStatusCmd(e, "revoke", "Revoke a credential for good", issuer.StateRevoked),
 		newIssuerStatusCmd(e, "suspend", "Suspend a credential (reinstate undoes it)", issuer.StateSuspended),
 		newIssuerStatusCmd(e, "reinstate", "Make a suspended credential valid again", issuer.StateValid),
-		newIssuerListCmd(e))
+		newIssuerListCmd(e), newIssuerOfferBatchCmd(e))
 	return c
 }
 

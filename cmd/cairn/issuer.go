@@ -181,21 +181,6 @@ func writeNew(path string, b []byte) error {
 	return f.Close()
 }
 
-// openIssuer opens an issuer directory's service over its store (the
-// store is locked while open: close releases it). Operator commands use
-// openAdmin, which also works while 'serve' runs.
-func openIssuer(e *env, dir string, logger *slog.Logger) (svc *issuer.Service, cfg *issuerConfig, closeFn func(), err error) {
-	cfg, err = issuer.ReadDirConfig(dir)
-	if err != nil {
-		return nil, nil, nil, issuerDirError(err)
-	}
-	svc, err = issuer.OpenDir(dir, issuer.WithClock(e.now), issuer.WithLogger(logger))
-	if err != nil {
-		return nil, nil, nil, issuerDirError(err)
-	}
-	return svc, cfg, func() { svc.Close() }, nil
-}
-
 // openAdmin opens dir for an operator command: through the admin socket
 // of a running 'serve', or the store directly. reg, when set, refuses
 // offers the trust registry does not allow.

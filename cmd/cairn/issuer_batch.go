@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"time"
@@ -103,12 +102,14 @@ func (o *issuerOfferBatchOptions) run(ctx context.Context, e *env) error {
 	if len(rows) == 0 {
 		return usageError(fmt.Errorf("%s: no rows", o.csv))
 	}
-	svc, _, closeStore, err := openIssuer(e, o.dir, slog.New(slog.DiscardHandler))
+	// Through the admin socket when 'cairn issuer serve' runs, so a drive
+	// can be prepared while the desk keeps issuing.
+	adm, err := openAdmin(ctx, e, o.dir, nil)
 	if err != nil {
 		return err
 	}
-	defer closeStore()
-	sum, err := batch.Run(ctx, rows, batch.FromIssuer(svc), batch.Options{
+	defer adm.Close()
+	sum, err := batch.Run(ctx, rows, batch.FromIssuer(adm), batch.Options{
 		OutDir: o.out, Catalogue: cat, Progress: e.stderr, ProgressTerminal: writerIsTerminal(e.stderr),
 		Now: e.now, TTL: o.ttl, Lang: o.lang, Title: o.title,
 	})

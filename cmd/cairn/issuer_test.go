@@ -110,10 +110,10 @@ func TestIssuerServeFlow(t *testing.T) {
 	}
 }
 
-// waitReady polls /readyz for up to two seconds.
+// waitReady polls /readyz for up to ten seconds (CI machines are small and shared).
 func waitReady(base string) bool {
 	c := &http.Client{Timeout: 5 * time.Second}
-	for i := 0; i < 100; i++ {
+	for i := 0; i < 500; i++ {
 		if res, err := c.Get(base + "/readyz"); err == nil {
 			res.Body.Close()
 			if res.StatusCode == 200 {
@@ -442,4 +442,34 @@ func TestIssuerServeRegistry(t *testing.T) {
 	if code, _, stderr := issuerCLI(t, "issuer", "serve", "--dir", dir, "--addr", addr, "--registry", other, "--registry-key", pin); code != ExitUntrusted {
 		t.Errorf("serve with a registry of another board: %d %s", code, stderr)
 	}
+}
+
+// TestIssuerOfferBatchWhileServing: a registration drive is prepared while
+// the desk's server keeps running; the offers go through the admin socket
+// and show up in the server's store.
+func TestIssuerOfferBatchWhileServing(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "ngo")
+	addr := freeAddr(t)
+	const vct = "urn:cairn:vct:humanitarian-registration:1"
+	if code, _, stderr := issuerCLI(t, "issuer", "init", "--dir", dir, "--name", "en=Relief", "--url", "http://"+addr, "--dev", "--type", vct); code != 0 {
+		t.Fatalf("init: %d %s", code, stderr)
+	}
+	tmp := t.TempDir()
+	csv := filepath.Join(tmp, "drive.csv")
+	os.WriteFile(csv, []byte("reference,registration_id,registration_date,registration_place.country\nQ-1,REG-1,2025-03-02,LB\nQ-2,REG-2,2025-03-02,LB\nQ-3,REG-3,not-a-date,LB\n"), 0o600)
+	_, stop := serveInProcess(t, dir, addr)
+	out := filepath.Join(tmp, "out")
+	code, stdout, stderr := issuerCLI(t, "issuer", "offer-batch", "--dir", dir, "--csv", csv, "--out", out, "--type", vct)
+	if code != ExitInvalid || !strings.Contains(stdout, "2 offers for 3 rows") || !strings.Contains(stderr, "line 4 (Q-3)") {
+		t.Fatalf("offer-batch while serving: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if strings.Contains(stderr, "not-a-date") {
+		t.Error("a claim value reached the refusal message")
+	}
+	for _, png := range []string{"Q-1-2.png", "Q-2-3.png"} {
+		if _, err := os.Stat(filepath.Join(out, png)); err != nil {
+			t.Errorf("missing %s: %v", png, err)
+		}
+	}
+	stop()
 }

@@ -10,9 +10,9 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
+	"github.com/cairn-id/cairn/internal/metrics"
 	"github.com/cairn-id/cairn/internal/sdjwtvc"
 	"github.com/cairn-id/cairn/internal/statuslist"
 	"github.com/cairn-id/cairn/schemas"
@@ -54,7 +54,7 @@ func (s *Service) Handler() http.Handler {
 				sw.status = http.StatusOK
 			}
 			d := time.Since(start)
-			s.metrics.observe(name, sw.status, d)
+			s.metrics.ObserveRequest(name, sw.status, d)
 			s.log.Info("request", "method", r.Method, "route", name, "status", sw.status, "duration_ms", float64(d.Microseconds())/1000)
 		})
 	}
@@ -69,7 +69,7 @@ func (s *Service) Handler() http.Handler {
 	route("GET /status/{list}", "status_list", s.serveStatusList)
 	route("GET /healthz", "healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 	route("GET /readyz", "readyz", s.serveReady)
-	route("GET /metrics", "metrics", s.metrics.serve)
+	route("GET /metrics", "metrics", s.metrics.ServeHTTP)
 	route("/", "unmatched", func(w http.ResponseWriter, r *http.Request) {
 		oauthError(w, http.StatusNotFound, "not_found", "no such endpoint")
 	})
@@ -122,7 +122,7 @@ func tokenError(w http.ResponseWriter, desc string) {
 
 // internal logs the cause and answers with a generic message.
 func (s *Service) internal(w http.ResponseWriter, route string, err error) {
-	s.metrics.count("store_errors")
+	s.metrics.Inc("store_errors")
 	s.log.Error("internal error", "route", route, "err", err)
 	oauthError(w, http.StatusInternalServerError, "server_error", "internal error")
 }
@@ -130,7 +130,7 @@ func (s *Service) internal(w http.ResponseWriter, route string, err error) {
 // fail logs the cause of a client error (never a claim value: causes
 // come from this package and name fields, not values) and answers code.
 func (s *Service) fail(w http.ResponseWriter, route string, status int, code, desc string, cause error) {
-	s.metrics.outcome(route, code)
+	s.metrics.Inc("outcomes", route, code)
 	if cause != nil {
 		s.log.Info("request refused", "route", route, "error", code, "cause", cause.Error())
 	}
@@ -230,7 +230,7 @@ func (s *Service) serveJWTVCIssuer(w http.ResponseWriter, r *http.Request) {
 
 func (s *Service) serveReady(w http.ResponseWriter, r *http.Request) {
 	if _, err := s.cfg.Store.StatusList(r.Context(), "0"); err != nil && !errors.Is(err, ErrNotFound) {
-		s.metrics.count("store_errors")
+		s.metrics.Inc("store_errors")
 		s.log.Error("readiness check failed", "err", err)
 		oauthError(w, http.StatusServiceUnavailable, "not_ready", "store not ready")
 		return
@@ -330,7 +330,7 @@ func (s *Service) serveToken(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, "token", http.StatusBadRequest, "invalid_request", "this offer has no transaction code", err)
 		return
 	case errors.Is(err, ErrTxCode):
-		s.metrics.count("tx_code_failures")
+		s.metrics.Inc("tx_code_failures")
 		s.fail(w, "token", http.StatusBadRequest, "invalid_grant", "wrong transaction code", err)
 		return
 	case errors.Is(err, ErrNotFound), errors.Is(err, ErrExpired), errors.Is(err, ErrUsed), errors.Is(err, ErrLocked):
@@ -344,7 +344,7 @@ func (s *Service) serveToken(w http.ResponseWriter, r *http.Request) {
 	if o.ExpiresAt.Before(exp) {
 		exp = o.ExpiresAt
 	}
-	s.metrics.outcome("token", "ok")
+	s.metrics.Inc("outcomes", "token", "ok")
 	writeJSON(w, http.StatusOK, map[string]any{
 		"access_token": raw,
 		"token_type":   "Bearer",
@@ -408,7 +408,7 @@ func (s *Service) serveCredential(w http.ResponseWriter, r *http.Request) {
 	const route = "credential"
 	tok, ok := bearer(r)
 	if !ok {
-		s.metrics.outcome(route, "invalid_token")
+		s.metrics.Inc("outcomes", route, "invalid_token")
 		tokenError(w, "a Bearer access token is required")
 		return
 	}
@@ -422,7 +422,7 @@ func (s *Service) serveCredential(w http.ResponseWriter, r *http.Request) {
 	_, offer, err := s.cfg.Store.PeekToken(r.Context(), tokenHash, now)
 	switch {
 	case errors.Is(err, ErrNotFound), errors.Is(err, ErrExpired), errors.Is(err, ErrUsed):
-		s.metrics.outcome(route, "invalid_token")
+		s.metrics.Inc("outcomes", route, "invalid_token")
 		s.log.Info("request refused", "route", route, "error", "invalid_token", "cause", err.Error())
 		tokenError(w, "the access token is invalid, expired or already used")
 		return
@@ -480,14 +480,14 @@ func (s *Service) serveCredential(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, route, http.StatusBadRequest, "invalid_nonce", "the c_nonce is unknown, expired or already used; get a new one", err)
 		return
 	case errors.Is(err, ErrNotFound), errors.Is(err, ErrExpired), errors.Is(err, ErrUsed):
-		s.metrics.outcome(route, "invalid_token")
+		s.metrics.Inc("outcomes", route, "invalid_token")
 		tokenError(w, "the access token is invalid, expired or already used")
 		return
 	case err != nil:
 		s.internal(w, route, err)
 		return
 	}
-	s.metrics.outcome(route, "issued")
+	s.metrics.Inc("outcomes", route, "issued")
 	s.log.Info("credential issued", "credential_id", rec.CredentialID, "vct", rec.VCT, "status_list", rec.StatusList)
 	writeJSON(w, http.StatusOK, map[string]any{
 		"credentials":     []map[string]string{{"credential": credential}},
@@ -507,7 +507,7 @@ func (s *Service) serveNotification(w http.ResponseWriter, r *http.Request) {
 	const route = "notification"
 	tok, ok := bearer(r)
 	if !ok {
-		s.metrics.outcome(route, "invalid_token")
+		s.metrics.Inc("outcomes", route, "invalid_token")
 		tokenError(w, "a Bearer access token is required")
 		return
 	}
@@ -523,7 +523,7 @@ func (s *Service) serveNotification(w http.ResponseWriter, r *http.Request) {
 	err := s.cfg.Store.Notify(r.Context(), s.hash("access_token", tok), req.NotificationID, req.Event, s.cfg.Now())
 	switch {
 	case errors.Is(err, ErrBadToken):
-		s.metrics.outcome(route, "invalid_token")
+		s.metrics.Inc("outcomes", route, "invalid_token")
 		tokenError(w, "the access token is invalid or expired")
 		return
 	case errors.Is(err, ErrNotFound):
@@ -533,7 +533,7 @@ func (s *Service) serveNotification(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, route, err)
 		return
 	}
-	s.metrics.outcome(route, req.Event)
+	s.metrics.Inc("outcomes", route, req.Event)
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -626,74 +626,15 @@ func (s *Service) sign(o *StoredOffer, t *schemas.Type, hk *holderKey, list stri
 	return cred, &Record{CredentialID: id, ExpiresAt: now.Add(ttl), HolderThumbprint: hk.JWK.Thumbprint(), NotificationID: nid}, nil
 }
 
-// metrics keeps Prometheus counters in memory; routes and outcome codes
-// are fixed sets, so label cardinality stays bounded.
-type metrics struct {
-	mu       sync.Mutex
-	requests map[[2]string]uint64 // route, status
-	latSum   map[string]float64
-	latCount map[string]uint64
-	outcomes map[[2]string]uint64 // route, code
-	counters map[string]uint64
-}
-
-func newMetrics() *metrics {
-	return &metrics{requests: map[[2]string]uint64{}, latSum: map[string]float64{}, latCount: map[string]uint64{}, outcomes: map[[2]string]uint64{}, counters: map[string]uint64{}}
-}
-
-func (m *metrics) observe(route string, status int, d time.Duration) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.requests[[2]string{route, strconv.Itoa(status)}]++
-	m.latSum[route] += d.Seconds()
-	m.latCount[route]++
-}
-
-func (m *metrics) outcome(route, code string) {
-	m.mu.Lock()
-	m.outcomes[[2]string{route, code}]++
-	m.mu.Unlock()
-}
-
-func (m *metrics) count(name string) {
-	m.mu.Lock()
-	m.counters[name]++
-	m.mu.Unlock()
-}
-
-func sortedKeys[K comparable, V any](m map[K]V, less func(a, b K) bool) []K {
-	keys := make([]K, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool { return less(keys[i], keys[j]) })
-	return keys
-}
-
-func pairLess(a, b [2]string) bool { return a[0] < b[0] || a[0] == b[0] && a[1] < b[1] }
-
-func (m *metrics) serve(w http.ResponseWriter, _ *http.Request) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	var b strings.Builder
-	b.WriteString("# HELP cairn_issuer_http_requests_total HTTP requests by route and status code.\n# TYPE cairn_issuer_http_requests_total counter\n")
-	for _, k := range sortedKeys(m.requests, pairLess) {
-		fmt.Fprintf(&b, "cairn_issuer_http_requests_total{route=%q,code=%q} %d\n", k[0], k[1], m.requests[k])
-	}
-	b.WriteString("# HELP cairn_issuer_http_request_duration_seconds Request latency by route.\n# TYPE cairn_issuer_http_request_duration_seconds summary\n")
-	for _, k := range sortedKeys(m.latSum, func(a, b string) bool { return a < b }) {
-		fmt.Fprintf(&b, "cairn_issuer_http_request_duration_seconds_sum{route=%q} %g\n", k, m.latSum[k])
-		fmt.Fprintf(&b, "cairn_issuer_http_request_duration_seconds_count{route=%q} %d\n", k, m.latCount[k])
-	}
-	b.WriteString("# HELP cairn_issuer_outcomes_total Protocol outcomes by endpoint and OAuth error code (or ok/issued/event).\n# TYPE cairn_issuer_outcomes_total counter\n")
-	for _, k := range sortedKeys(m.outcomes, pairLess) {
-		fmt.Fprintf(&b, "cairn_issuer_outcomes_total{endpoint=%q,code=%q} %d\n", k[0], k[1], m.outcomes[k])
-	}
-	for _, name := range []string{"offers_created", "tx_code_failures", "store_errors"} {
-		fmt.Fprintf(&b, "# HELP cairn_issuer_%s_total Count of %s.\n# TYPE cairn_issuer_%s_total counter\ncairn_issuer_%s_total %d\n", name, strings.ReplaceAll(name, "_", " "), name, name, m.counters[name])
-	}
-	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-	w.Write([]byte(b.String()))
+// newMetrics declares the issuer's counters; routes and outcome codes are
+// fixed sets, so label cardinality stays bounded.
+func newMetrics() *metrics.Set {
+	return metrics.New("cairn_issuer",
+		metrics.Counter{Name: "outcomes", Help: "Protocol outcomes by endpoint and OAuth error code (or ok/issued/event).", Labels: []string{"endpoint", "code"}},
+		metrics.Counter{Name: "offers_created", Help: "Count of offers created."},
+		metrics.Counter{Name: "tx_code_failures", Help: "Count of wrong transaction codes."},
+		metrics.Counter{Name: "store_errors", Help: "Count of store errors."},
+	)
 }
 
 // presentPaths keeps the JSON Pointers (with "*" for every array element)

@@ -52,6 +52,7 @@ import (
 
 	"github.com/cairn-id/cairn/internal/jose"
 	"github.com/cairn-id/cairn/internal/keys"
+	"github.com/cairn-id/cairn/internal/metrics"
 	"github.com/cairn-id/cairn/internal/trust"
 	"github.com/cairn-id/cairn/schemas"
 )
@@ -139,7 +140,7 @@ type Service struct {
 	types   map[string]*schemas.Type // by configuration id
 	byVCT   map[string]string        // vct -> configuration id
 	log     *slog.Logger
-	metrics *metrics
+	metrics *metrics.Set
 }
 
 // ConfigurationID is the credential_configuration_id of a type:
@@ -408,7 +409,7 @@ func (s *Service) CreateOffer(ctx context.Context, r OfferRequest) (*Offer, erro
 	if err := s.cfg.Store.PutOffer(ctx, o); err != nil {
 		return nil, fmt.Errorf("issuer: store offer: %w", err)
 	}
-	s.metrics.count("offers_created")
+	s.metrics.Inc("offers_created")
 	offerURL := s.base + "/offers/" + id
 	return &Offer{
 		ID: id, OfferURL: offerURL, TxCode: tx, ExpiresAt: o.ExpiresAt,

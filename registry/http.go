@@ -6,13 +6,12 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/cairn-id/cairn/internal/jose"
+	"github.com/cairn-id/cairn/internal/metrics"
 	"github.com/cairn-id/cairn/internal/trust"
 )
 
@@ -45,7 +44,7 @@ type Handler struct {
 	now     func() time.Time
 	log     *slog.Logger
 	mux     *http.ServeMux
-	metrics *metrics
+	metrics *metrics.Set
 
 	mu      sync.Mutex
 	cached  *trust.Registry
@@ -73,7 +72,7 @@ func NewHandler(store Store, opts HandlerOptions) *Handler {
 	h.route("POST /trqp/recognition", "trqp_recognition", h.recognition)
 	h.route("GET /healthz", "healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 	h.route("GET /readyz", "readyz", h.readyz)
-	h.route("GET /metrics", "metrics", h.metrics.serve)
+	h.route("GET /metrics", "metrics", h.metrics.ServeHTTP)
 	h.route("/", "unmatched", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such endpoint")
 	})
@@ -112,7 +111,7 @@ func (h *Handler) route(pattern, name string, fn http.HandlerFunc) {
 			sw.status = http.StatusOK
 		}
 		d := time.Since(start)
-		h.metrics.observe(name, sw.status, d)
+		h.metrics.ObserveRequest(name, sw.status, d)
 		h.log.Info("request", "method", r.Method, "route", name, "status", sw.status, "duration_ms", float64(d.Microseconds())/1000)
 	})
 }
@@ -136,7 +135,7 @@ func writeError(w http.ResponseWriter, status int, code, msg string) {
 
 // internal logs the cause and answers with a generic message.
 func (h *Handler) internal(w http.ResponseWriter, route string, err error) {
-	h.metrics.storeError()
+	h.metrics.Inc("store_errors")
 	h.log.Error("internal error", "route", route, "err", err)
 	writeError(w, http.StatusInternalServerError, "internal", "internal error")
 }
@@ -215,7 +214,7 @@ func (h *Handler) readyz(w http.ResponseWriter, r *http.Request) {
 	if _, err := h.store.Get(r.Context()); err != nil {
 		if !errors.Is(err, ErrNotInitialized) {
 			h.log.Error("readiness check failed", "err", err)
-			h.metrics.storeError()
+			h.metrics.Inc("store_errors")
 		}
 		writeError(w, http.StatusServiceUnavailable, "not_ready", "store not ready or registry not initialized")
 		return
@@ -338,7 +337,7 @@ func (h *Handler) authorization(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "invalid_request", err.Error())
 		return
 	}
-	h.metrics.decision("authorization", d.Reason)
+	h.metrics.Inc("decisions", "authorization", d.Reason)
 	ext := &cairnExt{Reason: d.Reason, CurrentStatus: d.CurrentStatus, OutsidePurpose: d.OutsidePurpose, RegistryVersion: reg.Version}
 	if a := d.Authorization; a != nil && d.Authorized {
 		ext.MaxStrength, ext.MaxValidity, ext.MaxVerification, ext.Jurisdiction = &a.MaxStrength, &a.MaxValidity, &a.MaxVerification, a.Jurisdiction
@@ -400,7 +399,7 @@ func (h *Handler) recognition(w http.ResponseWriter, r *http.Request) {
 	if reason == trust.ReasonAuthorized {
 		reason = "recognized"
 	}
-	h.metrics.decision("recognition", reason)
+	h.metrics.Inc("decisions", "recognition", reason)
 	recognized := reason == "recognized"
 	ext := &cairnExt{Reason: reason, RegistryVersion: reg.Version}
 	if e != nil {
@@ -409,70 +408,11 @@ func (h *Handler) recognition(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, h.answer(q, at, &trqpAnswer{Recognized: &recognized, Message: reason, Ext: map[string]*cairnExt{"id.cairn": ext}}))
 }
 
-// metrics keeps Prometheus counters in memory; a handful of routes and
+// newMetrics declares the registry's counters; a handful of routes and
 // reason codes keep the label sets small and bounded.
-type metrics struct {
-	mu        sync.Mutex
-	requests  map[[2]string]uint64 // route, code
-	latSum    map[string]float64
-	latCount  map[string]uint64
-	decisions map[[2]string]uint64 // endpoint, reason
-	storeErrs uint64
-}
-
-func newMetrics() *metrics {
-	return &metrics{requests: map[[2]string]uint64{}, latSum: map[string]float64{}, latCount: map[string]uint64{}, decisions: map[[2]string]uint64{}}
-}
-
-func (m *metrics) observe(route string, status int, d time.Duration) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.requests[[2]string{route, strconv.Itoa(status)}]++
-	m.latSum[route] += d.Seconds()
-	m.latCount[route]++
-}
-
-func (m *metrics) decision(endpoint, reason string) {
-	m.mu.Lock()
-	m.decisions[[2]string{endpoint, reason}]++
-	m.mu.Unlock()
-}
-
-func (m *metrics) storeError() {
-	m.mu.Lock()
-	m.storeErrs++
-	m.mu.Unlock()
-}
-
-func sortedKeys[K comparable, V any](m map[K]V, less func(a, b K) bool) []K {
-	keys := make([]K, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool { return less(keys[i], keys[j]) })
-	return keys
-}
-
-func pairLess(a, b [2]string) bool { return a[0] < b[0] || a[0] == b[0] && a[1] < b[1] }
-
-func (m *metrics) serve(w http.ResponseWriter, _ *http.Request) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	var b strings.Builder
-	b.WriteString("# HELP cairn_registry_http_requests_total HTTP requests by route and status code.\n# TYPE cairn_registry_http_requests_total counter\n")
-	for _, k := range sortedKeys(m.requests, pairLess) {
-		fmt.Fprintf(&b, "cairn_registry_http_requests_total{route=%q,code=%q} %d\n", k[0], k[1], m.requests[k])
-	}
-	b.WriteString("# HELP cairn_registry_http_request_duration_seconds Request latency by route.\n# TYPE cairn_registry_http_request_duration_seconds summary\n")
-	for _, k := range sortedKeys(m.latSum, func(a, b string) bool { return a < b }) {
-		fmt.Fprintf(&b, "cairn_registry_http_request_duration_seconds_sum{route=%q} %g\n", k, m.latSum[k])
-		fmt.Fprintf(&b, "cairn_registry_http_request_duration_seconds_count{route=%q} %d\n", k, m.latCount[k])
-	}
-	b.WriteString("# HELP cairn_registry_decisions_total TRQP answers by endpoint and reason code.\n# TYPE cairn_registry_decisions_total counter\n")
-	for _, k := range sortedKeys(m.decisions, pairLess) {
-		fmt.Fprintf(&b, "cairn_registry_decisions_total{endpoint=%q,reason=%q} %d\n", k[0], k[1], m.decisions[k])
-	}
-	fmt.Fprintf(&b, "# HELP cairn_registry_store_errors_total Store errors seen while serving.\n# TYPE cairn_registry_store_errors_total counter\ncairn_registry_store_errors_total %d\n", m.storeErrs)
-	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-	w.Write([]byte(b.String()))
+func newMetrics() *metrics.Set {
+	return metrics.New("cairn_registry",
+		metrics.Counter{Name: "decisions", Help: "TRQP answers by endpoint and reason code.", Labels: []string{"endpoint", "reason"}},
+		metrics.Counter{Name: "store_errors", Help: "Store errors seen while serving."},
+	)
 }

@@ -4,13 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/cairn-id/cairn/internal/bounded"
 	"github.com/cairn-id/cairn/internal/jose"
 	"github.com/cairn-id/cairn/internal/keys"
 	"github.com/cairn-id/cairn/internal/trust"
@@ -43,7 +42,7 @@ type DirConfig struct {
 
 // ReadDirConfig reads dir/issuer.json.
 func ReadDirConfig(dir string) (*DirConfig, error) {
-	b, err := readBounded(filepath.Join(dir, DirConfigFile), MaxDirConfigLen)
+	b, err := bounded.ReadFile(filepath.Join(dir, DirConfigFile), MaxDirConfigLen)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrNotIssuerDir, err)
 	}
@@ -52,22 +51,6 @@ func ReadDirConfig(dir string) (*DirConfig, error) {
 		return nil, fmt.Errorf("issuer: %s: %w", DirConfigFile, err)
 	}
 	return cfg, nil
-}
-
-func readBounded(path string, max int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, max+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(b)) > max {
-		return nil, fmt.Errorf("%s is larger than %d bytes", path, max)
-	}
-	return b, nil
 }
 
 // AdminOption configures OpenDir and OpenAdmin.
@@ -141,7 +124,7 @@ func openDir(dir string, o *adminOptions) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("issuer: %w", err)
 	}
-	hkText, err := readBounded(filepath.Join(dir, DirHashKeyFile), maxHashKeyFile)
+	hkText, err := bounded.ReadFile(filepath.Join(dir, DirHashKeyFile), maxHashKeyFile)
 	if err != nil {
 		return nil, fmt.Errorf("issuer: %w", err)
 	}

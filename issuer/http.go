@@ -47,15 +47,15 @@ func (s *Service) Handler() http.Handler {
 	route := func(pattern, name string, fn http.HandlerFunc) {
 		mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now() // latency on the real clock
-			sw := &statusWriter{ResponseWriter: w}
+			sw := &metrics.Recorder{ResponseWriter: w}
 			sw.Header().Set("Cache-Control", "no-store")
 			fn(sw, r)
-			if sw.status == 0 {
-				sw.status = http.StatusOK
+			if sw.Status == 0 {
+				sw.Status = http.StatusOK
 			}
 			d := time.Since(start)
-			s.metrics.ObserveRequest(name, sw.status, d)
-			s.log.Info("request", "method", r.Method, "route", name, "status", sw.status, "duration_ms", float64(d.Microseconds())/1000)
+			s.metrics.ObserveRequest(name, sw.Status, d)
+			s.log.Info("request", "method", r.Method, "route", name, "status", sw.Status, "duration_ms", float64(d.Microseconds())/1000)
 		})
 	}
 	route("GET /.well-known/openid-credential-issuer", "issuer_metadata", s.serveIssuerMetadata)
@@ -74,25 +74,6 @@ func (s *Service) Handler() http.Handler {
 		oauthError(w, http.StatusNotFound, "not_found", "no such endpoint")
 	})
 	return mux
-}
-
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (s *statusWriter) WriteHeader(code int) {
-	if s.status == 0 {
-		s.status = code
-	}
-	s.ResponseWriter.WriteHeader(code)
-}
-
-func (s *statusWriter) Write(b []byte) (int, error) {
-	if s.status == 0 {
-		s.status = http.StatusOK
-	}
-	return s.ResponseWriter.Write(b)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -82,37 +82,18 @@ func NewHandler(store Store, opts HandlerOptions) *Handler {
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
 
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (s *statusWriter) WriteHeader(code int) {
-	if s.status == 0 {
-		s.status = code
-	}
-	s.ResponseWriter.WriteHeader(code)
-}
-
-func (s *statusWriter) Write(b []byte) (int, error) {
-	if s.status == 0 {
-		s.status = http.StatusOK
-	}
-	return s.ResponseWriter.Write(b)
-}
-
 func (h *Handler) route(pattern, name string, fn http.HandlerFunc) {
 	h.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now() // latency is measured on the real clock
-		sw := &statusWriter{ResponseWriter: w}
+		sw := &metrics.Recorder{ResponseWriter: w}
 		sw.Header().Set("Cache-Control", "no-store")
 		fn(sw, r)
-		if sw.status == 0 {
-			sw.status = http.StatusOK
+		if sw.Status == 0 {
+			sw.Status = http.StatusOK
 		}
 		d := time.Since(start)
-		h.metrics.ObserveRequest(name, sw.status, d)
-		h.log.Info("request", "method", r.Method, "route", name, "status", sw.status, "duration_ms", float64(d.Microseconds())/1000)
+		h.metrics.ObserveRequest(name, sw.Status, d)
+		h.log.Info("request", "method", r.Method, "route", name, "status", sw.Status, "duration_ms", float64(d.Microseconds())/1000)
 	})
 }
 

@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/cairn-id/cairn/internal/bounded"
 	"github.com/cairn-id/cairn/internal/did"
 	"github.com/cairn-id/cairn/internal/httpx"
 	"github.com/cairn-id/cairn/internal/jose"
@@ -673,7 +674,7 @@ func loadRegistryFile(ctx context.Context, path string, keyFiles []string, now t
 		}
 		pinned = append(pinned, k)
 	}
-	b, err := readBoundedFile(path, trustpkg.MaxBundleLen)
+	b, err := bounded.ReadFile(path, trustpkg.MaxBundleLen)
 	if err != nil {
 		return nil, nil, usageError(fmt.Errorf("--registry: %w", err))
 	}

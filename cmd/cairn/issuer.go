@@ -19,6 +19,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/cairn-id/cairn/internal/bounded"
 	"github.com/cairn-id/cairn/internal/jose"
 	"github.com/cairn-id/cairn/internal/keys"
 	"github.com/cairn-id/cairn/internal/qr"
@@ -201,22 +202,6 @@ func issuerDirError(err error) error {
 		return usageError(err)
 	}
 	return err
-}
-
-func readBounded(path string, max int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, max+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(b)) > max {
-		return nil, fmt.Errorf("%s is larger than %d bytes", path, max)
-	}
-	return b, nil
 }
 
 type issuerServeOptions struct {
@@ -409,7 +394,7 @@ registry file does not verify.`,
 }
 
 func (o *issuerOfferOptions) run(ctx context.Context, e *env) error {
-	b, err := readBounded(o.claims, schemas.MaxClaimsSize)
+	b, err := bounded.ReadFile(o.claims, schemas.MaxClaimsSize)
 	if err != nil {
 		return usageError(err)
 	}

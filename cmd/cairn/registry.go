@@ -17,6 +17,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/cairn-id/cairn/internal/bounded"
 	"github.com/cairn-id/cairn/internal/did"
 	"github.com/cairn-id/cairn/internal/jose"
 	"github.com/cairn-id/cairn/internal/keys"
@@ -692,7 +693,7 @@ func (o *registryBundleOptions) run(cmd *cobra.Command, e *env) error {
 			return usageError(fmt.Errorf("--status-list %q: use URI=FILE", sl))
 		}
 		uri, file := sl[:i], sl[i+1:]
-		b, err := readBoundedFile(file, jose.MaxCompactLen+2)
+		b, err := bounded.ReadFile(file, jose.MaxCompactLen+2)
 		if err != nil {
 			return usageError(err)
 		}
@@ -740,20 +741,4 @@ func (o *registryBundleOptions) run(cmd *cobra.Command, e *env) error {
 	fmt.Fprintf(e.stderr, "bundle %s: registry version %d (expires %s), %d status list(s)\n",
 		o.out, bundle.Registry.Version, bundle.Registry.Expires.Format(time.RFC3339), len(bundle.StatusListURIs()))
 	return nil
-}
-
-func readBoundedFile(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("%s is larger than %d bytes", path, limit)
-	}
-	return b, nil
 }

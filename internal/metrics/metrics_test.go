@@ -45,3 +45,21 @@ func TestUndeclaredCounterPanics(t *testing.T) {
 	}()
 	New("x").Inc("nope")
 }
+
+func TestRecorder(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		h    func(w *Recorder)
+		want int
+	}{
+		{"implicit 200", func(w *Recorder) { w.Write([]byte("x")) }, 200},
+		{"explicit", func(w *Recorder) { w.WriteHeader(404); w.WriteHeader(500) }, 404},
+		{"nothing written", func(w *Recorder) {}, 0},
+	} {
+		r := &Recorder{ResponseWriter: httptest.NewRecorder()}
+		tc.h(r)
+		if r.Status != tc.want {
+			t.Errorf("%s: status %d, want %d", tc.name, r.Status, tc.want)
+		}
+	}
+}

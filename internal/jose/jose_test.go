@@ -68,9 +68,12 @@ func TestVerifyRejects(t *testing.T) {
 	}
 	parts := strings.Split(good, ".")
 	hdr := func(h string) string { return B64.EncodeToString([]byte(h)) + "." + parts[1] + "." + parts[2] }
+	// Change one signature character to another valid base64url one, so
+	// the signature decodes but no longer matches.
 	flipped := []byte(parts[2])
-	flipped[5] ^= 1
-	if flipped[5] == '.' {
+	if flipped[5] == 'A' {
+		flipped[5] = 'B'
+	} else {
 		flipped[5] = 'A'
 	}
 	cases := []struct {

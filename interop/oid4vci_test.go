@@ -136,7 +136,11 @@ func TestOID4VCIPreAuthorizedFlow(t *testing.T) {
 	srv.Config.Handler = svc.Handler()
 	// The registry a verifier trusts: it authorizes this issuer for the type.
 	at := time.Now().Add(-time.Hour).UTC()
-	reg := &trust.Registry{ID: "urn:test:registry", Name: "Test Board", Authority: "did:example:board", Version: 1, IssuedAt: at, Expires: at.Add(48 * time.Hour),
+	board, err := keys.Generate(jose.ES256, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := &trust.Registry{ID: "urn:test:registry", Name: "Test Board", Authority: board.DIDJWK(), Version: 1, IssuedAt: at, Expires: at.Add(48 * time.Hour),
 		Entities: []trust.Entity{{
 			DID: svc.DID(), Role: trust.RoleIssuer, Status: trust.StatusActive, Names: map[string]string{"en": "Relief NGO"},
 			StatusHistory: []trust.StatusChange{{Status: trust.StatusActive, At: at}}, ValidFrom: at,
@@ -164,6 +168,7 @@ func TestOID4VCIPreAuthorizedFlow(t *testing.T) {
 		})
 		return err
 	}
+	cliVerify := cairnVerifyCLI(t, reg, board)
 	received := map[string]string{} // holder thumbprint -> credential
 	claims := map[string]any{
 		"given_name": "Amina", "family_name": "Haddad", "registration_id": "REG-1",
@@ -221,6 +226,9 @@ func TestOID4VCIPreAuthorizedFlow(t *testing.T) {
 			if err := verify(r.Credential); err != nil {
 				t.Fatalf("credential does not pass the registry and status checks: %v", err)
 			}
+			if code, out := cliVerify(r.Credential); code != 0 || !strings.Contains(out, `"valid": true`) {
+				t.Fatalf("cairn credential verify --registry: exit %d\n%s", code, out)
+			}
 			received[holder.Thumbprint()] = r.Credential
 		})
 	}
@@ -239,7 +247,8 @@ func TestOID4VCIPreAuthorizedFlow(t *testing.T) {
 	for i, step := range []struct {
 		change func(context.Context, string) error
 		want   error
-	}{{svc.Suspend, vccheck.ErrSuspended}, {svc.Revoke, vccheck.ErrRevoked}} {
+		exit   int
+	}{{svc.Suspend, vccheck.ErrSuspended, 7}, {svc.Revoke, vccheck.ErrRevoked, 6}} {
 		cred, ok := received[recs[i].HolderThumbprint]
 		if !ok {
 			t.Fatalf("no received credential for record %s", recs[i].CredentialID)
@@ -250,12 +259,60 @@ func TestOID4VCIPreAuthorizedFlow(t *testing.T) {
 		if err := verify(cred); !errors.Is(err, step.want) {
 			t.Errorf("record %s: verify %v, want %v", recs[i].CredentialID, err, step.want)
 		}
+		if code, out := cliVerify(cred); code != step.exit {
+			t.Errorf("record %s: cairn credential verify exit %d, want %d\n%s", recs[i].CredentialID, code, step.exit, out)
+		}
 	}
 	if err := svc.Reinstate(ctx, recs[0].CredentialID); err != nil {
 		t.Fatal(err)
 	}
 	if err := verify(received[recs[0].HolderThumbprint]); err != nil {
 		t.Errorf("reinstated credential: %v", err)
+	}
+}
+
+// cairnVerifyCLI builds the cairn binary and returns a function that runs
+// 'cairn credential verify --registry' on a credential as a verifier
+// would: the registry snapshot signed by board and pinned by its public
+// key, the status list fetched from the (loopback, hence dev-only) issuer.
+func cairnVerifyCLI(t *testing.T, reg *trust.Registry, board *keys.PrivateKey) func(cred string) (int, string) {
+	t.Helper()
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "cairn")
+	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/cairn").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	snap, err := trust.SignSnapshot(reg, board.JoseSigner().WithKeyID(board.DIDJWK()+"#0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pin, err := json.Marshal(board.PublicJWK())
+	if err != nil {
+		t.Fatal(err)
+	}
+	snapFile, pinFile := filepath.Join(dir, "registry.jwt"), filepath.Join(dir, "board.pin.jwk")
+	if err := os.WriteFile(snapFile, []byte(snap), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(pinFile, pin, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return func(cred string) (int, string) {
+		f := filepath.Join(dir, "cred.txt")
+		if err := os.WriteFile(f, []byte(cred), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(bin, "credential", "verify", "--registry", snapFile, "--registry-key", pinFile,
+			"--no-kb", "--dev-allow-private-network", "--json", f)
+		out, err := cmd.CombinedOutput()
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return ee.ExitCode(), string(out)
+		}
+		if err != nil {
+			t.Fatalf("run cairn: %v", err)
+		}
+		return 0, string(out)
 	}
 }
 

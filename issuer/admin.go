@@ -110,6 +110,8 @@ func adminSentinel(code string) (error, int) {
 		return ErrInvalidOffer, http.StatusBadRequest
 	case "not_authorized":
 		return ErrNotAuthorized, http.StatusForbidden
+	case "registry_expired":
+		return errRegistryExpired, http.StatusServiceUnavailable
 	case "not_found":
 		return ErrNotFound, http.StatusNotFound
 	case "revoked":
@@ -135,6 +137,8 @@ func encodeAdminError(err error) (int, adminErrorBody) {
 		code = "unknown_type"
 	case errors.Is(err, ErrInvalidOffer):
 		code = "invalid_offer"
+	case errors.Is(err, ErrRegistryExpired): // before ErrNotAuthorized, which it also matches
+		code = "registry_expired"
 	case errors.Is(err, ErrNotAuthorized):
 		code = "not_authorized"
 	case errors.Is(err, ErrNotFound):
@@ -199,7 +203,7 @@ type adminStatus struct {
 // and for evidence_above_cap, "fields" and "source". Codes: invalid_claims
 // (422), evidence_above_cap, not_authorized (403), unknown_type,
 // invalid_offer, bad_request (400), not_found (404), revoked (409),
-// too_large (413), internal (500). Requests are logged without bodies.
+// too_large (413), registry_expired (503), internal (500). Requests are logged without bodies.
 func (s *Service) AdminHandler() http.Handler {
 	mux := http.NewServeMux()
 	route := func(pattern, name string, fn func(r *http.Request) (int, any, error)) {

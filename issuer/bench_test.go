@@ -55,7 +55,7 @@ func BenchmarkIssueLibrary(b *testing.B) {
 			b.Fatal(err)
 		}
 		nonce := f.svc.hash("c_nonce", codes[i])
-		if err := f.store.PutNonce(ctx, nonce, now.Add(time.Minute)); err != nil {
+		if err := f.store.PutNonce(ctx, nonce, now.Add(time.Minute), 0); err != nil {
 			b.Fatal(err)
 		}
 		if _, err := f.store.Issue(ctx, IssueRequest{TokenHash: tok, NonceHash: nonce, Now: now, Rand: rand.Reader, StatusListSize: 1 << 16,

@@ -24,6 +24,7 @@ var (
 	bucketLists   = []byte("lists")
 	bucketMeta    = []byte("meta")
 	keyCurrent    = []byte("current_list")
+	keyNonceCount = []byte("nonce_count") // entries in bucketNonces, so the cap costs no scan
 	allBuckets    = [][]byte{bucketOffers, bucketCodes, bucketTokens, bucketNonces, bucketRecords, bucketLists, bucketMeta}
 )
 
@@ -51,7 +52,9 @@ func OpenBolt(path string) (*BoltStore, error) {
 				return err
 			}
 		}
-		return nil
+		// Recount once at open: a file written before the counter
+		// existed, or by a crash between versions, gets a true count.
+		return setNonceCount(tx, tx.Bucket(bucketNonces).Stats().KeyN)
 	})
 	if err != nil {
 		db.Close()
@@ -230,14 +233,63 @@ func peek(tx *bolt.Tx, tokenHash string, now time.Time, tok *AccessToken, o *Sto
 }
 
 // PutNonce implements Store.
-func (s *BoltStore) PutNonce(ctx context.Context, nonceHash string, expires time.Time) error {
+func (s *BoltStore) PutNonce(ctx context.Context, nonceHash string, expires time.Time, max int) error {
 	return s.update(ctx, func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketNonces)
 		if b.Get([]byte(nonceHash)) != nil {
 			return ErrExists
 		}
-		return b.Put([]byte(nonceHash), []byte(strconv.FormatInt(expires.UnixNano(), 10)))
+		n, err := nonceCount(tx)
+		if err != nil {
+			return err
+		}
+		if max > 0 && n >= max {
+			return fmt.Errorf("%w (%d stored)", ErrTooManyNonces, n)
+		}
+		if err := b.Put([]byte(nonceHash), []byte(strconv.FormatInt(expires.UnixNano(), 10))); err != nil {
+			return err
+		}
+		return setNonceCount(tx, n+1)
 	})
+}
+
+// NonceCount implements Store.
+func (s *BoltStore) NonceCount(ctx context.Context) (int, error) {
+	var n int
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		var err error
+		n, err = nonceCount(tx)
+		return err
+	})
+	return n, err
+}
+
+func nonceCount(tx *bolt.Tx) (int, error) {
+	v := tx.Bucket(bucketMeta).Get(keyNonceCount)
+	if v == nil {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(string(v))
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("issuer: stored nonce counter is corrupt")
+	}
+	return n, nil
+}
+
+func setNonceCount(tx *bolt.Tx, n int) error {
+	if n < 0 {
+		n = 0
+	}
+	return tx.Bucket(bucketMeta).Put(keyNonceCount, []byte(strconv.Itoa(n)))
+}
+
+// addNonceCount adds d to the nonce counter.
+func addNonceCount(tx *bolt.Tx, d int) error {
+	n, err := nonceCount(tx)
+	if err != nil {
+		return err
+	}
+	return setNonceCount(tx, n+d)
 }
 
 func nonceExpiry(v []byte) (time.Time, error) {
@@ -303,7 +355,10 @@ func (s *BoltStore) Issue(ctx context.Context, r IssueRequest) (*Record, error) 
 		if err := tx.Bucket(bucketCodes).Delete([]byte(o.CodeHash)); err != nil {
 			return err
 		}
-		return nonces.Delete([]byte(r.NonceHash))
+		if err := nonces.Delete([]byte(r.NonceHash)); err != nil {
+			return err
+		}
+		return addNonceCount(tx, -1)
 	})
 	if err != nil {
 		return nil, err
@@ -471,6 +526,15 @@ func (s *BoltStore) StatusList(ctx context.Context, id string) (*StatusList, err
 	return &l, nil
 }
 
+// StatusListRevision implements Store. It decodes only the revision.
+func (s *BoltStore) StatusListRevision(ctx context.Context, id string) (uint64, error) {
+	var l struct {
+		Revision uint64 `json:"revision"`
+	}
+	err := s.view(ctx, func(tx *bolt.Tx) error { return getJSON(tx.Bucket(bucketLists), []byte(id), &l) })
+	return l.Revision, err
+}
+
 // Records implements Store.
 func (s *BoltStore) Records(ctx context.Context) ([]Record, error) {
 	var out []Record
@@ -546,6 +610,9 @@ func (s *BoltStore) Sweep(ctx context.Context, now time.Time) (SweepStats, error
 				return err
 			}
 			st.Nonces++
+		}
+		if err := addNonceCount(tx, -st.Nonces); err != nil {
+			return err
 		}
 		deadKeys = deadKeys[:0]
 		tokens := tx.Bucket(bucketTokens)

@@ -2,6 +2,7 @@ package issuer
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -42,6 +43,11 @@ const PreAuthorizedGrant = "urn:ietf:params:oauth:grant-type:pre-authorized_code
 //	POST /notification                            Notification Endpoint
 //	GET  /status/{list}                           Status List Token
 //	GET  /healthz, /readyz, /metrics
+//
+// The offer, token and nonce endpoints are rate-limited per client
+// address (RateLimit; 429 with Retry-After), and the nonce endpoint
+// answers 503 while the store holds MaxLiveNonces nonces. Status List
+// Tokens are signed once per list revision and served from memory.
 func (s *Service) Handler() http.Handler {
 	mux := http.NewServeMux()
 	route := func(pattern, name string, fn http.HandlerFunc) {
@@ -237,6 +243,9 @@ func (s *Service) offerJSON(o *StoredOffer) map[string]any {
 }
 
 func (s *Service) serveOffer(w http.ResponseWriter, r *http.Request) {
+	if !s.limit(w, r, "offer", s.offerLimit) {
+		return
+	}
 	id := r.PathValue("id")
 	if len(id) > maxSecretLen {
 		s.fail(w, "offer", http.StatusNotFound, "not_found", "no such offer", nil)
@@ -267,6 +276,9 @@ func mediaType(r *http.Request) string {
 }
 
 func (s *Service) serveToken(w http.ResponseWriter, r *http.Request) {
+	if !s.limit(w, r, "token", s.tokenLimit) {
+		return
+	}
 	if mediaType(r) != "application/x-www-form-urlencoded" {
 		s.fail(w, "token", http.StatusBadRequest, "invalid_request", "send application/x-www-form-urlencoded", nil)
 		return
@@ -334,12 +346,25 @@ func (s *Service) serveToken(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Service) serveNonce(w http.ResponseWriter, r *http.Request) {
+	if !s.limit(w, r, "nonce", s.nonceLimit) {
+		return
+	}
 	raw, err := s.random(32)
 	if err != nil {
 		s.internal(w, "nonce", err)
 		return
 	}
-	if err := s.cfg.Store.PutNonce(r.Context(), s.hash("c_nonce", raw), s.cfg.Now().Add(s.cfg.NonceTTL)); err != nil {
+	err = s.cfg.Store.PutNonce(r.Context(), s.hash("c_nonce", raw), s.cfg.Now().Add(s.cfg.NonceTTL), s.cfg.MaxLiveNonces)
+	if errors.Is(err, ErrTooManyNonces) {
+		// Many clients at once, or a flood from many addresses: refuse
+		// rather than fill the disk; the sweep frees places each minute.
+		s.metrics.Inc("nonces_refused")
+		s.log.Warn("nonce refused: store at its cap of live nonces", "max", s.cfg.MaxLiveNonces)
+		w.Header().Set("Retry-After", "60")
+		oauthError(w, http.StatusServiceUnavailable, "temporarily_unavailable", "too many requests in progress; retry in a minute")
+		return
+	}
+	if err != nil {
 		s.internal(w, "nonce", err)
 		return
 	}
@@ -523,9 +548,14 @@ func (s *Service) StatusListURI(list string) string { return s.base + "/status/"
 
 // StatusListToken signs the current state of a status list (§5.1).
 func (s *Service) StatusListToken(l *StatusList) (string, error) {
+	e, err := s.signStatusList(l, s.cfg.Now())
+	return e.token, err
+}
+
+func (s *Service) signStatusList(l *StatusList, now time.Time) (cachedStatusList, error) {
 	lst, err := statuslist.New(2, l.Size)
 	if err != nil {
-		return "", err
+		return cachedStatusList{}, err
 	}
 	for i, b := range l.Bits {
 		if b == 0 {
@@ -534,16 +564,43 @@ func (s *Service) StatusListToken(l *StatusList) (string, error) {
 		for j := 0; j < 4; j++ {
 			if v := (b >> (2 * j)) & 0x3; v != 0 && i*4+j < l.Size {
 				if err := lst.Set(i*4+j, v); err != nil {
-					return "", err
+					return cachedStatusList{}, err
 				}
 			}
 		}
 	}
-	now := s.cfg.Now()
-	return lst.SignToken(s.signer, statuslist.TokenOptions{
+	tok, err := lst.SignToken(s.signer, statuslist.TokenOptions{
 		Subject: s.StatusListURI(l.ID), Issuer: s.did, IssuedAt: now,
-		ExpiresIn: 24 * time.Hour, TTL: 5 * time.Minute,
+		ExpiresIn: StatusListTokenLifetime, TTL: StatusListTokenTTL,
 	})
+	if err != nil {
+		return cachedStatusList{}, err
+	}
+	return cachedStatusList{revision: l.Revision, token: tok, iat: now, exp: now.Add(StatusListTokenLifetime)}, nil
+}
+
+// statusListToken returns the signed token of list id: the cached one
+// when the store's revision is the cached one's, else a new signature.
+func (s *Service) statusListToken(ctx context.Context, id string, now time.Time) (cachedStatusList, error) {
+	rev, err := s.cfg.Store.StatusListRevision(ctx, id)
+	if err != nil {
+		return cachedStatusList{}, err
+	}
+	if e, ok := s.statusCache.get(id, rev, now); ok {
+		s.metrics.Inc("status_list_cache", "hit")
+		return e, nil
+	}
+	s.metrics.Inc("status_list_cache", "miss")
+	l, err := s.cfg.Store.StatusList(ctx, id)
+	if err != nil {
+		return cachedStatusList{}, err
+	}
+	e, err := s.signStatusList(l, now)
+	if err != nil {
+		return cachedStatusList{}, err
+	}
+	s.statusCache.put(id, e)
+	return e, nil
 }
 
 func (s *Service) serveStatusList(w http.ResponseWriter, r *http.Request) {
@@ -552,7 +609,8 @@ func (s *Service) serveStatusList(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, "status_list", http.StatusNotFound, "not_found", "no such status list", nil)
 		return
 	}
-	l, err := s.cfg.Store.StatusList(r.Context(), id)
+	now := s.cfg.Now()
+	e, err := s.statusListToken(r.Context(), id, now)
 	if errors.Is(err, ErrNotFound) {
 		s.fail(w, "status_list", http.StatusNotFound, "not_found", "no such status list", nil)
 		return
@@ -561,14 +619,14 @@ func (s *Service) serveStatusList(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, "status_list", err)
 		return
 	}
-	tok, err := s.StatusListToken(l)
-	if err != nil {
-		s.internal(w, "status_list", err)
-		return
+	// A cache may keep the token for its ttl, never past its exp.
+	maxAge := StatusListTokenTTL
+	if left := e.exp.Sub(now); left < maxAge {
+		maxAge = max(left, 0)
 	}
 	w.Header().Set("Content-Type", "application/"+statuslist.TokenType)
-	w.Header().Set("Cache-Control", "max-age=300")
-	w.Write([]byte(tok))
+	w.Header().Set("Cache-Control", fmt.Sprintf("public, max-age=%d", int(maxAge.Seconds())))
+	w.Write([]byte(e.token))
 }
 
 // sign builds and signs the credential for an offer.
@@ -615,6 +673,10 @@ func newMetrics() *metrics.Set {
 		metrics.Counter{Name: "offers_created", Help: "Count of offers created."},
 		metrics.Counter{Name: "tx_code_failures", Help: "Count of wrong transaction codes."},
 		metrics.Counter{Name: "store_errors", Help: "Count of store errors."},
+		metrics.Counter{Name: "rate_limited", Help: "Requests refused with 429 by the per-address rate limit, by endpoint.", Labels: []string{"endpoint"}},
+		metrics.Counter{Name: "nonces_refused", Help: "Nonce requests refused because the store holds its maximum of live nonces."},
+		metrics.Counter{Name: "status_list_cache", Help: "Status List Token requests served from the signed-token cache (hit) or signed anew (miss).", Labels: []string{"result"}},
+		metrics.Counter{Name: "registry_reloads", Help: "Trust registry reloads by result (loaded, unchanged, refused).", Labels: []string{"result"}},
 	)
 }
 

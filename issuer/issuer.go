@@ -44,10 +44,12 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
 	"slices"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/cairn-id/cairn/internal/jose"
@@ -81,7 +83,17 @@ var (
 	ErrUnknownType      = errors.New("issuer: credential type not offered by this issuer")
 	ErrNotAuthorized    = errors.New("issuer: the registry does not authorize this issuer for this type")
 	ErrEvidenceAboveCap = errors.New("issuer: evidence score above the allowed cap")
+	// ErrRegistryExpired: the trust registry snapshot in use has expired,
+	// so every offer is refused (fail closed) until a fresh one is loaded.
+	// Errors that carry it also match ErrNotAuthorized.
+	ErrRegistryExpired = errors.New("issuer: the trust registry snapshot has expired")
+	// ErrRegistryReload: a reloaded snapshot was refused (rollback to an
+	// older version, or another registry); the previous one stays.
+	ErrRegistryReload = errors.New("issuer: registry reload refused")
 )
+
+// errRegistryExpired matches both ErrNotAuthorized and ErrRegistryExpired.
+var errRegistryExpired = fmt.Errorf("%w: %w", ErrNotAuthorized, ErrRegistryExpired)
 
 // ValidationError lists the claims (JSON Pointers) that fail the type's
 // schema; it never carries claim values.
@@ -118,8 +130,25 @@ type Config struct {
 	HashKey []byte
 	Store   Store
 	// Registry, when set, is a verified registry snapshot: offers need an
-	// authorization for the type and evidence above its caps is refused.
+	// authorization for the type and evidence above its caps is refused;
+	// once it expires every offer is refused (ErrRegistryExpired).
+	// SetRegistry and ReloadRegistry replace it while the Service runs.
 	Registry *trust.Registry
+
+	// NonceLimit, TokenLimit and OfferLimit limit each client address
+	// on POST /nonce, POST /token and GET /offers/{id} (defaults:
+	// DefaultNonceTokenPerMinute/Burst, DefaultOfferPerMinute/Burst).
+	NonceLimit, TokenLimit, OfferLimit RateLimit
+	// MaxTrackedClients bounds the addresses each limiter remembers
+	// (DefaultMaxTrackedClients).
+	MaxTrackedClients int
+	// TrustedProxies are the CIDRs (or addresses) of reverse proxies:
+	// only when the direct peer is one is X-Forwarded-For read for the
+	// client address.
+	TrustedProxies []string
+	// MaxLiveNonces caps the stored nonces (DefaultMaxLiveNonces); over
+	// it the nonce endpoint answers 503.
+	MaxLiveNonces int
 
 	Now    func() time.Time
 	Rand   io.Reader
@@ -132,7 +161,13 @@ type Config struct {
 // Service is an issuer. It is safe for concurrent use; all state is in
 // the Store.
 type Service struct {
-	cfg     Config
+	cfg      Config
+	registry atomic.Pointer[trust.Registry]
+	proxies  []netip.Prefix
+	// limiters of the public unauthenticated endpoints (nil: no limit)
+	nonceLimit, tokenLimit, offerLimit *limiter
+	statusCache                        *statusCache
+
 	base    string
 	did     string
 	kid     string
@@ -220,7 +255,24 @@ func New(cfg Config) (*Service, error) {
 	if cfg.TxCodeLength < 4 || cfg.TxCodeLength > 12 {
 		return nil, fmt.Errorf("%w: transaction code length must be 4 to 12 digits", ErrInvalidConfig)
 	}
-	s := &Service{cfg: cfg, base: base, did: cfg.Key.DIDJWK(), types: map[string]*schemas.Type{}, byVCT: map[string]string{}, log: cfg.Logger, metrics: newMetrics()}
+	if cfg.MaxTrackedClients <= 0 {
+		cfg.MaxTrackedClients = DefaultMaxTrackedClients
+	}
+	if cfg.MaxLiveNonces <= 0 {
+		cfg.MaxLiveNonces = DefaultMaxLiveNonces
+	}
+	proxies, err := ParseTrustedProxies(cfg.TrustedProxies)
+	if err != nil {
+		return nil, err
+	}
+	s := &Service{cfg: cfg, base: base, did: cfg.Key.DIDJWK(), types: map[string]*schemas.Type{}, byVCT: map[string]string{}, log: cfg.Logger, metrics: newMetrics(),
+		proxies:     proxies,
+		nonceLimit:  newLimiter(cfg.NonceLimit.orDefault(DefaultNonceTokenPerMinute, DefaultNonceTokenBurst), cfg.MaxTrackedClients),
+		tokenLimit:  newLimiter(cfg.TokenLimit.orDefault(DefaultNonceTokenPerMinute, DefaultNonceTokenBurst), cfg.MaxTrackedClients),
+		offerLimit:  newLimiter(cfg.OfferLimit.orDefault(DefaultOfferPerMinute, DefaultOfferBurst), cfg.MaxTrackedClients),
+		statusCache: newStatusCache(),
+	}
+	s.registry.Store(cfg.Registry)
 	s.kid = s.did + "#0"
 	s.signer = cfg.Key.JoseSigner().WithKeyID(s.kid)
 	for _, vct := range cfg.Types {
@@ -351,7 +403,7 @@ func (s *Service) CreateOffer(ctx context.Context, r OfferRequest) (*Offer, erro
 	if r.Evidence != nil {
 		ev = *r.Evidence
 	}
-	if err := checkEvidence(t, ev, s.cfg.Registry, s.did, now); err != nil {
+	if err := checkEvidence(t, ev, s.registry.Load(), s.did, now); err != nil {
 		return nil, err
 	}
 	claims := make(map[string]any, len(r.Claims)+1)
@@ -449,6 +501,10 @@ func checkEvidence(t *schemas.Type, e schemas.Evidence, reg *trust.Registry, iss
 	}
 	if reg == nil {
 		return nil
+	}
+	if !now.Before(reg.Expires) {
+		return fmt.Errorf("%w: registry %s version %d expired at %s; offers are refused until a fresh snapshot is loaded",
+			errRegistryExpired, reg.ID, reg.Version, reg.Expires.UTC().Format(time.RFC3339))
 	}
 	d, err := reg.IssuerAuthorized(issuerDID, t.VCT, now)
 	if err != nil {

@@ -21,6 +21,8 @@ var (
 	ErrTxUnwanted = errors.New("issuer: no transaction code expected")
 	ErrExists     = errors.New("issuer: already exists")
 	ErrListFull   = errors.New("issuer: every status list is full")
+	// ErrTooManyNonces: the store holds its maximum of live nonces.
+	ErrTooManyNonces = errors.New("issuer: too many live nonces")
 )
 
 // Offer states kept in the store.
@@ -136,8 +138,13 @@ type Store interface {
 	// PeekToken returns an access token and its offer without changing
 	// anything (ErrNotFound, ErrExpired, ErrUsed).
 	PeekToken(ctx context.Context, tokenHash string, now time.Time) (*AccessToken, *StoredOffer, error)
-	// PutNonce stores a c_nonce hash until expires.
-	PutNonce(ctx context.Context, nonceHash string, expires time.Time) error
+	// PutNonce stores a c_nonce hash until expires, unless max > 0 and
+	// max nonces are already stored (ErrTooManyNonces): the cap keeps a
+	// flood of nonce requests from filling the disk before Sweep.
+	PutNonce(ctx context.Context, nonceHash string, expires time.Time, max int) error
+	// NonceCount is the number of stored nonces (expired ones included
+	// until swept).
+	NonceCount(ctx context.Context) (int, error)
 	// Issue does what IssueRequest says, all or nothing. The nonce is
 	// checked first (ErrNotFound/ErrExpired wrapped with ErrNonce), then
 	// the token.
@@ -150,6 +157,10 @@ type Store interface {
 	SetStatus(ctx context.Context, credentialID, state string, now time.Time) (*Record, error)
 	// StatusList returns a list by id (ErrNotFound).
 	StatusList(ctx context.Context, id string) (*StatusList, error)
+	// StatusListRevision returns a list's Revision (ErrNotFound), which
+	// grows with every issuance and status change on the list: caches of
+	// the signed list are keyed by it.
+	StatusListRevision(ctx context.Context, id string) (uint64, error)
 	// Records returns every issuance record, sorted by IssuedAt then id.
 	Records(ctx context.Context) ([]Record, error)
 	// Sweep deletes expired offers (with their claims), nonces and tokens.

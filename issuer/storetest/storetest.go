@@ -153,10 +153,10 @@ func StoreConformance(t *testing.T, newStore func(t *testing.T) issuer.Store) {
 		if _, err := redeem(s, "code-o1", "", "tok", t0); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.PutNonce(ctx, "n1", t0.Add(time.Minute)); err != nil {
+		if err := s.PutNonce(ctx, "n1", t0.Add(time.Minute), 0); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.PutNonce(ctx, "n1", t0.Add(time.Minute)); !errors.Is(err, issuer.ErrExists) {
+		if err := s.PutNonce(ctx, "n1", t0.Add(time.Minute), 0); !errors.Is(err, issuer.ErrExists) {
 			t.Errorf("duplicate nonce: %v", err)
 		}
 		if _, err := s.Issue(ctx, issueReq("tok", "n-unknown", t0, 16)); !errors.Is(err, issuer.ErrNonce) || !errors.Is(err, issuer.ErrNotFound) {
@@ -180,7 +180,7 @@ func StoreConformance(t *testing.T, newStore func(t *testing.T) issuer.Store) {
 		if _, err := s.GetOffer(ctx, "o1", t0); !errors.Is(err, issuer.ErrNotFound) {
 			t.Errorf("offer (with claims) still stored after issuance: %v", err)
 		}
-		if err := s.PutNonce(ctx, "n2", t0.Add(time.Minute)); err != nil {
+		if err := s.PutNonce(ctx, "n2", t0.Add(time.Minute), 0); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := s.Issue(ctx, issueReq("tok", "n2", t0, 16)); !errors.Is(err, issuer.ErrUsed) {
@@ -224,7 +224,7 @@ func StoreConformance(t *testing.T, newStore func(t *testing.T) issuer.Store) {
 			if _, err := redeem(s, "code-"+id, "", "tok"+id, t0); err != nil {
 				t.Fatal(err)
 			}
-			if err := s.PutNonce(ctx, "n"+id, t0.Add(time.Minute)); err != nil {
+			if err := s.PutNonce(ctx, "n"+id, t0.Add(time.Minute), 0); err != nil {
 				t.Fatal(err)
 			}
 			rec, err := s.Issue(ctx, issueReq("tok"+id, "n"+id, t0, 4))
@@ -277,10 +277,10 @@ func StoreConformance(t *testing.T, newStore func(t *testing.T) issuer.Store) {
 				t.Fatal(err)
 			}
 		}
-		if err := s.PutNonce(ctx, "n-short", t0.Add(time.Minute)); err != nil {
+		if err := s.PutNonce(ctx, "n-short", t0.Add(time.Minute), 0); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.PutNonce(ctx, "n-long", t0.Add(time.Hour)); err != nil {
+		if err := s.PutNonce(ctx, "n-long", t0.Add(time.Hour), 0); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := redeem(s, "code-long", "", "tok", t0); err != nil { // token valid 10 minutes
@@ -298,6 +298,79 @@ func StoreConformance(t *testing.T, newStore func(t *testing.T) issuer.Store) {
 		}
 		if _, err := s.GetOffer(ctx, "long", t0); err != nil {
 			t.Errorf("live offer swept: %v", err)
+		}
+	})
+
+	t.Run("nonce cap refuses beyond max and frees on sweep", func(t *testing.T) {
+		s := newStore(t)
+		defer s.Close()
+		const max = 3
+		for i := 0; i < max; i++ {
+			if err := s.PutNonce(ctx, fmt.Sprintf("cap%d", i), t0.Add(time.Duration(i+1)*time.Minute), max); err != nil {
+				t.Fatalf("nonce %d under the cap: %v", i, err)
+			}
+		}
+		if err := s.PutNonce(ctx, "over", t0.Add(time.Hour), max); !errors.Is(err, issuer.ErrTooManyNonces) {
+			t.Fatalf("nonce over the cap: got %v, want ErrTooManyNonces", err)
+		}
+		if n, err := s.NonceCount(ctx); err != nil || n != max {
+			t.Fatalf("NonceCount = %d, %v; want %d (the refused one not stored)", n, err, max)
+		}
+		// cap0 and cap1 expire by t0+2m; the sweep frees their places.
+		if st, err := s.Sweep(ctx, t0.Add(2*time.Minute)); err != nil || st.Nonces != 2 {
+			t.Fatalf("Sweep = %+v, %v; want 2 nonces", st, err)
+		}
+		if n, err := s.NonceCount(ctx); err != nil || n != 1 {
+			t.Fatalf("NonceCount after sweep = %d, %v; want 1", n, err)
+		}
+		for _, id := range []string{"again1", "again2"} {
+			if err := s.PutNonce(ctx, id, t0.Add(time.Hour), max); err != nil {
+				t.Fatalf("nonce after sweep: %v", err)
+			}
+		}
+		if err := s.PutNonce(ctx, "again3", t0.Add(time.Hour), max); !errors.Is(err, issuer.ErrTooManyNonces) {
+			t.Fatalf("cap not enforced after sweep: %v", err)
+		}
+		if err := s.PutNonce(ctx, "unbounded", t0.Add(time.Hour), 0); err != nil {
+			t.Fatalf("max 0 means no cap: %v", err)
+		}
+	})
+
+	t.Run("status list revision grows on issuance and status change", func(t *testing.T) {
+		s := newStore(t)
+		defer s.Close()
+		if err := s.PutOffer(ctx, offer("r1", false)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := redeem(s, "code-r1", "", "tok-r1", t0); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.PutNonce(ctx, "n-r1", t0.Add(time.Minute), 0); err != nil {
+			t.Fatal(err)
+		}
+		rec, err := s.Issue(ctx, issueReq("tok-r1", "n-r1", t0, 64))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, err := s.NonceCount(ctx); err != nil || n != 0 {
+			t.Errorf("NonceCount after the nonce was consumed = %d, %v; want 0", n, err)
+		}
+		l1, err := s.StatusList(ctx, rec.StatusList)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l1.Revision == 0 {
+			t.Errorf("revision 0 after an issuance")
+		}
+		if _, err := s.SetStatus(ctx, rec.CredentialID, issuer.StateRevoked, t0); err != nil {
+			t.Fatal(err)
+		}
+		l2, err := s.StatusList(ctx, rec.StatusList)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l2.Revision <= l1.Revision {
+			t.Errorf("revision %d after a revoke, was %d: caches would serve the old list", l2.Revision, l1.Revision)
 		}
 	})
 
@@ -330,7 +403,7 @@ func StoreConformance(t *testing.T, newStore func(t *testing.T) issuer.Store) {
 			}
 		}
 		for i := 0; i < n; i++ {
-			if err := s.PutNonce(ctx, fmt.Sprintf("n%d", i), t0.Add(time.Minute)); err != nil {
+			if err := s.PutNonce(ctx, fmt.Sprintf("n%d", i), t0.Add(time.Minute), 0); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -1,5 +1,6 @@
 // Package sdjwt implements Selective Disclosure for JWTs, RFC 9901, in the
-// compact serialization: issuance with a disclosure frame (§4: object
+// compact serialization and the JWS JSON serialization (§8, flattened and
+// general): issuance with a disclosure frame (§4: object
 // properties, array elements, recursive disclosures, decoy digests,
 // _sd_alg sha-256), parsing (§4.1, §5), holder presentation (§5.2, §7.2
 // selection with ancestors), Key Binding JWTs (§4.3) and the full
@@ -25,6 +26,7 @@ type Limits struct {
 	MaxDisclosures   int // default 512
 	MaxDisclosureLen int // one encoded disclosure, default 16 KiB
 	MaxDepth         int // JSON nesting of the processed payload, default 32
+	MaxSignatures    int // signatures of a general JSON serialization, default 8
 }
 
 // Disclosure is one decoded disclosure (§4.2).
@@ -48,6 +50,24 @@ type SDJWT struct {
 	Payload     map[string]any // the issuer-signed payload, with _sd etc.
 	Disclosures []*Disclosure  // in serialization order
 	KBJWT       string         // "" when there is none
+
+	// Unprotected is the unprotected header of the issuer JWS in the JWS
+	// JSON serialization (§8; the first signature's in the general form),
+	// without disclosures and kb_jwt. It is not integrity protected and is
+	// not covered by sd_hash. Nil for a compact SD-JWT; MarshalJSONSerialization
+	// writes whatever the caller puts here (typically kid).
+	Unprotected map[string]any
+	// MoreSignatures are the second and later signatures of a general JWS
+	// JSON serialization (§8.3), in order. IssuerJWT is always the first.
+	MoreSignatures []JSONSignature
+}
+
+// JSONSignature is one further signature of a general JWS JSON
+// serialization (RFC 7515 §7.2.1) over the same payload.
+type JSONSignature struct {
+	Protected string         // base64url protected header, as serialized
+	Header    map[string]any // unprotected header; never disclosures or kb_jwt
+	Signature string         // base64url signature
 }
 
 // IssueOptions control Issue.

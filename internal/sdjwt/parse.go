@@ -15,6 +15,7 @@ const (
 	DefaultMaxDisclosures   = 512
 	DefaultMaxDisclosureLen = 16 << 10
 	DefaultMaxDepth         = 32
+	DefaultMaxSignatures    = 8
 )
 
 // HashAlg is the only _sd_alg this package issues and accepts (§4.1.1).
@@ -32,6 +33,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxDepth <= 0 {
 		l.MaxDepth = DefaultMaxDepth
+	}
+	if l.MaxSignatures <= 0 {
+		l.MaxSignatures = DefaultMaxSignatures
 	}
 	return l
 }

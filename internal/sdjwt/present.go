@@ -30,7 +30,7 @@ func (t *SDJWT) Select(paths []string) (*SDJWT, error) {
 		}
 		want = append(want, segs)
 	}
-	out := &SDJWT{IssuerJWT: t.IssuerJWT, Header: t.Header, Payload: t.Payload}
+	out := &SDJWT{IssuerJWT: t.IssuerJWT, Header: t.Header, Payload: t.Payload, Unprotected: t.Unprotected, MoreSignatures: t.MoreSignatures}
 	for _, d := range t.Disclosures {
 		dsegs, err := parsePointer(d.Path)
 		if err != nil {

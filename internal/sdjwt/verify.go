@@ -27,41 +27,68 @@ const KBTyp = "kb+jwt"
 // exp/nbf/iat, and key binding when opts.RequireKeyBinding is set. Every
 // error wraps one of the package's sentinels.
 func Verify(serialized string, opts VerifyOptions) (*Verified, error) {
-	if opts.IssuerKey == nil || opts.Now == nil {
-		return nil, errors.New("sdjwt: VerifyOptions needs IssuerKey and Now")
-	}
-	if opts.RequireKeyBinding && (opts.Nonce == "" || opts.Audience == "") {
-		// An empty expected nonce would accept a KB-JWT with an empty
-		// nonce: replay protection must never be switched off by omission.
-		return nil, errors.New("sdjwt: key binding needs a non-empty expected Nonce and Audience")
+	if err := checkVerifyOptions(opts); err != nil {
+		return nil, err
 	}
 	lim := opts.Limits.withDefaults()
 	t, jws, kbJWS, err := parse(serialized, lim)
 	if err != nil {
 		return nil, err
 	}
-	// Key binding policy first: it needs no crypto and tells the caller
-	// exactly what is wrong with the presentation's shape.
-	if opts.RequireKeyBinding && t.KBJWT == "" {
-		return nil, ErrKeyBindingRequired
-	}
-	if !opts.RequireKeyBinding && t.KBJWT != "" {
-		return nil, ErrKeyBindingUnexpected
-	}
-
-	// §7.1 step 2: the issuer-signed JWT.
-	if opts.IssuerTyp != "" && !strings.EqualFold(t.Header.Typ, opts.IssuerTyp) {
-		return nil, fmt.Errorf("%w: issuer JWT typ %q, want %q", ErrType, t.Header.Typ, opts.IssuerTyp)
-	}
-	pub, err := opts.IssuerKey(t.Header, t.Payload)
-	if err != nil {
+	if err := keyBindingPolicy(t, opts); err != nil {
 		return nil, err
 	}
-	if err := jws.Verify(pub, opts.Algs); err != nil {
-		return nil, fmt.Errorf("%w: %w", verifyErr(err, ErrSignature), err)
+	if err := verifyIssuerSignature(jws, t.Header, t.Payload, opts); err != nil {
+		return nil, err
 	}
+	return verifyDisclosed(t, t.Header, kbJWS, serialized[:len(serialized)-len(t.KBJWT)], opts, lim)
+}
 
-	// §7.1 steps 3–5.
+func checkVerifyOptions(opts VerifyOptions) error {
+	if opts.IssuerKey == nil || opts.Now == nil {
+		return errors.New("sdjwt: VerifyOptions needs IssuerKey and Now")
+	}
+	if opts.RequireKeyBinding && (opts.Nonce == "" || opts.Audience == "") {
+		// An empty expected nonce would accept a KB-JWT with an empty
+		// nonce: replay protection must never be switched off by omission.
+		return errors.New("sdjwt: key binding needs a non-empty expected Nonce and Audience")
+	}
+	return nil
+}
+
+// keyBindingPolicy runs first: it needs no crypto and tells the caller
+// exactly what is wrong with the presentation's shape.
+func keyBindingPolicy(t *SDJWT, opts VerifyOptions) error {
+	if opts.RequireKeyBinding && t.KBJWT == "" {
+		return ErrKeyBindingRequired
+	}
+	if !opts.RequireKeyBinding && t.KBJWT != "" {
+		return ErrKeyBindingUnexpected
+	}
+	return nil
+}
+
+// verifyIssuerSignature is §7.1 step 2 for one issuer JWS: typ, the key
+// IssuerKey chooses from keyHeader, the algorithm allow-list and the
+// signature.
+func verifyIssuerSignature(jws *jose.JWS, keyHeader jose.Header, payload map[string]any, opts VerifyOptions) error {
+	if opts.IssuerTyp != "" && !strings.EqualFold(jws.Header.Typ, opts.IssuerTyp) {
+		return fmt.Errorf("%w: issuer JWT typ %q, want %q", ErrType, jws.Header.Typ, opts.IssuerTyp)
+	}
+	pub, err := opts.IssuerKey(keyHeader, payload)
+	if err != nil {
+		return err
+	}
+	if err := jws.Verify(pub, opts.Algs); err != nil {
+		return fmt.Errorf("%w: %w", verifyErr(err, ErrSignature), err)
+	}
+	return nil
+}
+
+// verifyDisclosed runs §7.1 steps 3–5 and §7.3 once the issuer signature
+// has been checked. withoutKB is the compact SD-JWT the KB-JWT's sd_hash
+// must cover.
+func verifyDisclosed(t *SDJWT, header jose.Header, kbJWS *jose.JWS, withoutKB string, opts VerifyOptions, lim Limits) (*Verified, error) {
 	claims, err := process(t.Payload, t.Disclosures, lim)
 	if err != nil {
 		return nil, err
@@ -75,7 +102,7 @@ func Verify(serialized string, opts VerifyOptions) (*Verified, error) {
 		return nil, err
 	}
 
-	v := &Verified{Header: t.Header, Claims: claims, Disclosures: t.Disclosures}
+	v := &Verified{Header: header, Claims: claims, Disclosures: t.Disclosures}
 	holder, holderPub, holderErr := holderKey(claims)
 	if holderErr == nil {
 		v.HolderKey = holder
@@ -87,7 +114,7 @@ func Verify(serialized string, opts VerifyOptions) (*Verified, error) {
 	if holderErr != nil {
 		return nil, holderErr
 	}
-	kb, err := verifyKB(kbJWS, serialized[:len(serialized)-len(t.KBJWT)], holderPub, opts, now, skew)
+	kb, err := verifyKB(kbJWS, withoutKB, holderPub, opts, now, skew)
 	if err != nil {
 		return nil, err
 	}

@@ -20,7 +20,7 @@ import (
 	"github.com/cairn-id/cairn/internal/jose"
 )
 
-// Limits bound what Parse and Verify accept. Zero fields take the defaults.
+// Limits bound what Parse, ParseJSON, Verify and VerifyJSON accept. Zero fields take the defaults.
 type Limits struct {
 	MaxTokenLen      int // whole serialization, default 256 KiB
 	MaxDisclosures   int // default 512

@@ -146,3 +146,49 @@ func FuzzDecodeJSON(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseJSON: ParseJSON never panics, its errors carry a code, and what
+// it accepts re-serializes to an object that parses to the same token.
+func FuzzParseJSON(f *testing.F) {
+	for _, name := range []string{"sec8_2_json_flattened_issuance.json", "sec8_2_json_flattened_presentation_kb.json", "sec8_3_json_general_presentation_kb.json"} {
+		var v struct {
+			JWSJSON json.RawMessage `json:"jws_json"`
+		}
+		b, err := os.ReadFile(filepath.Join(rfcDir, name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		if err := json.Unmarshal(b, &v); err != nil {
+			f.Fatal(err)
+		}
+		f.Add([]byte(v.JWSJSON))
+	}
+	f.Add([]byte(`{}`))
+	f.Add([]byte(`{"payload":"e30","protected":"eyJhbGciOiJFUzI1NiJ9","signature":"AA"}`))
+	f.Add([]byte(`{"payload":"e30","signatures":[{"protected":"eyJhbGciOiJFUzI1NiJ9","signature":"AA","header":{"kid":"a"}}]}`))
+	f.Add([]byte(`{"payload":"e30","protected":"eyJhbGciOiJFUzI1NiJ9","signature":"AA","header":{"disclosures":["WyJhIiwiYiJd"],"kb_jwt":"a.b.c"}}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		lim := Limits{MaxTokenLen: 1 << 14, MaxDisclosures: 16, MaxSignatures: 4}
+		tok, err := ParseJSON(b, lim)
+		if err != nil {
+			if Code(err) == "" {
+				t.Fatalf("error without a code: %v", err)
+			}
+			return
+		}
+		if len(tok.Disclosures) > 16 || len(tok.MoreSignatures) > 3 {
+			t.Fatalf("%d disclosures, %d signatures past the limits", len(tok.Disclosures), 1+len(tok.MoreSignatures))
+		}
+		out, err := tok.MarshalJSONSerialization(len(tok.MoreSignatures) > 0)
+		if err != nil {
+			t.Fatalf("accepted token does not serialize: %v", err)
+		}
+		back, err := ParseJSON(out, Limits{})
+		if err != nil {
+			t.Fatalf("re-serialized token does not parse: %v\n%s", err, out)
+		}
+		if back.String() != tok.String() || !reflect.DeepEqual(back.Unprotected, tok.Unprotected) || !reflect.DeepEqual(back.MoreSignatures, tok.MoreSignatures) {
+			t.Fatalf("round trip changed the token:\n in: %s\nout: %s", b, out)
+		}
+	})
+}

@@ -364,3 +364,109 @@ func withKidKeys(o VerifyOptions, m map[string]crypto.PublicKey) VerifyOptions {
 	o.IssuerKey = keysByKid(m)
 	return o
 }
+
+// TestJSONRoundTrip: compact → JSON → compact keeps the exact bytes and the
+// claims, in both JSON forms, and a holder can Select and bind an SD-JWT
+// that arrived as JSON; its sd_hash is the compact form's (§8.1), so the
+// presentation verifies in either serialization.
+func TestJSONRoundTrip(t *testing.T) {
+	f := newFixture(t, jose.ES256, jose.EdDSA)
+	second := newKey(t, jose.ES384)
+	noKB := f.opts()
+	noKB.RequireKeyBinding = false
+	compactClaims, err := Verify(f.issued.String(), noKB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, general := range []bool{false, true} {
+		t.Run(fmt.Sprintf("general=%v", general), func(t *testing.T) {
+			src := f.issued
+			if general {
+				if src, err = src.AddSignature(second, map[string]any{"typ": "example+sd-jwt"}, map[string]any{"kid": "second"}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			b, err := src.MarshalJSONSerialization(general)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tok, err := ParseJSON(b, Limits{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tok.String() != f.issued.String() {
+				t.Fatal("JSON form does not give back the compact bytes")
+			}
+			if !reflect.DeepEqual(tok.MoreSignatures, src.MoreSignatures) {
+				t.Errorf("signatures: got %+v, want %+v", tok.MoreSignatures, src.MoreSignatures)
+			}
+			v, err := VerifyJSON(b, noKB)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(v.Claims, compactClaims.Claims) {
+				t.Errorf("claims differ between compact and JSON")
+			}
+
+			pres, err := tok.Select(fixtureSelect)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if pres, err = pres.WithKeyBinding(f.holder, f.kb()); err != nil {
+				t.Fatal(err)
+			}
+			pb, err := pres.MarshalJSONSerialization(general)
+			if err != nil {
+				t.Fatal(err)
+			}
+			vj, err := VerifyJSON(pb, f.opts())
+			if err != nil {
+				t.Fatalf("VerifyJSON(presentation): %v", err)
+			}
+			vc, err := Verify(pres.String(), f.opts())
+			if err != nil {
+				t.Fatalf("Verify(compact of the JSON presentation): %v", err)
+			}
+			if !reflect.DeepEqual(vj.Claims, vc.Claims) || vj.KeyBinding.SDHash != vc.KeyBinding.SDHash {
+				t.Errorf("JSON and compact presentations verify differently")
+			}
+			if len(vj.Disclosures) != 4 {
+				t.Errorf("%d disclosures presented, want 4", len(vj.Disclosures))
+			}
+			if general {
+				// Only the second key trusted: accepted by its signature.
+				o := f.opts()
+				o.IssuerKey = keysByKid(map[string]crypto.PublicKey{"second": second.Public()})
+				v2, err := VerifyJSON(pb, o)
+				if err != nil {
+					t.Fatalf("second signature: %v", err)
+				}
+				if v2.Header.Alg != jose.ES384 {
+					t.Errorf("Verified.Header is %s, want the accepted signature's ES384", v2.Header.Alg)
+				}
+			}
+		})
+	}
+}
+
+func TestMarshalJSONSerializationRefuses(t *testing.T) {
+	f := newFixture(t, jose.ES256, jose.ES256)
+	two, err := f.issued.AddSignature(newKey(t, jose.ES256), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := two.MarshalJSONSerialization(false); !errors.Is(err, ErrMalformed) {
+		t.Errorf("two signatures flattened: got %v", err)
+	}
+	bad := *f.issued
+	bad.Unprotected = map[string]any{"disclosures": []string{}}
+	if _, err := bad.MarshalJSONSerialization(false); !errors.Is(err, ErrMalformed) {
+		t.Errorf("disclosures in Unprotected: got %v", err)
+	}
+	if _, err := f.issued.AddSignature(newKey(t, jose.ES256), nil, map[string]any{"kb_jwt": "x"}); !errors.Is(err, ErrMalformed) {
+		t.Errorf("kb_jwt in a second signature: got %v", err)
+	}
+	if _, err := f.issued.AddSignature(newKey(t, jose.ES256), map[string]any{"typ": "a"}, map[string]any{"typ": "b"}); !errors.Is(err, ErrMalformed) {
+		t.Errorf("typ both protected and unprotected: got %v", err)
+	}
+}

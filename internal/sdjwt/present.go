@@ -13,7 +13,8 @@ import (
 // JSON Pointers into the claims as Process returns them; a "*" segment
 // matches every array element. The disclosures of a path's ancestors are
 // included, and a path to an object or array reveals its whole subtree. A
-// path that names no claim is an ErrPath.
+// path that names no claim is an ErrPath. The issuer signatures (all of
+// them, for a general JSON serialization) and Unprotected are kept.
 func (t *SDJWT) Select(paths []string) (*SDJWT, error) {
 	full, err := t.Process()
 	if err != nil {
@@ -84,7 +85,10 @@ func pathExists(v any, segs []string) bool {
 
 // WithKeyBinding returns a copy of t ending in a Key Binding JWT (§4.3)
 // signed by holder: header typ kb+jwt, claims iat, aud, nonce and sd_hash
-// over the SD-JWT without its KB-JWT. An existing KB-JWT is replaced.
+// over the SD-JWT without its KB-JWT. An existing KB-JWT is replaced. For
+// an SD-JWT that came from or goes to the JWS JSON serialization, that is
+// the compact equivalent of §8.1 built from the first signature, which
+// String returns.
 func (t *SDJWT) WithKeyBinding(holder *jose.Signer, kb KBOptions) (*SDJWT, error) {
 	if holder == nil {
 		return nil, errors.New("sdjwt: WithKeyBinding needs a holder signer")

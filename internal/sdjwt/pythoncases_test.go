@@ -8,6 +8,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"testing"
 	"time"
@@ -140,8 +141,22 @@ func TestSDJWTPythonCases(t *testing.T) {
 		name := filepath.Base(filepath.Dir(file))
 		t.Run(name, func(t *testing.T) {
 			spec := readYAML(t, file)
-			if f, _ := spec.get("serialization_format").(string); f == "json" {
-				t.Skip("JSON serialization (RFC 9901 §8) not implemented yet: this package does the compact form only")
+			// serialization_format json: flattened with one issuer key,
+			// general with several (settings_override.key_settings).
+			jsonForm, _ := spec.get("serialization_format").(string)
+			issuerSigner, issuerKeys := issuerSigner, []pyKey{{signer: issuerSigner}}
+			if ov, ok := spec.get("settings_override").(yMap); ok {
+				if ks, ok := ov.get("key_settings").(yMap); ok {
+					issuerKeys = pyKeys(t, ks.get("issuer_keys").([]any))
+					issuerSigner = issuerKeys[0].signer
+					if _, hk := signerFromYAMLJWK(t, ks.get("holder_key")); !reflect.DeepEqual(hk, holderJWK) {
+						t.Fatal("settings_override changes the holder key; the harness does not expect that")
+					}
+				}
+			}
+			general := len(issuerKeys) > 1
+			if general && jsonForm != "json" {
+				t.Fatal("several issuer keys need the JSON serialization")
 			}
 			var disclosable []string
 			claims := plainYAML(spec.get("user_claims"), "", &disclosable).(map[string]any)
@@ -170,6 +185,35 @@ func TestSDJWTPythonCases(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			if general {
+				// Every key signs; kid travels in the unprotected header,
+				// as in the upstream output and RFC 9901 §8.3.
+				issued.Unprotected = map[string]any{"kid": issuerKeys[0].kid}
+				for _, k := range issuerKeys[1:] {
+					if issued, err = issued.AddSignature(k.signer, header, map[string]any{"kid": k.kid}); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			// verify runs Verify, or VerifyJSON on the JSON form; the JSON
+			// form must carry the compact form's exact bytes.
+			verify := func(tok *SDJWT, opts VerifyOptions) (*Verified, error) {
+				if jsonForm != "json" {
+					return Verify(tok.String(), opts)
+				}
+				b, err := tok.MarshalJSONSerialization(general)
+				if err != nil {
+					t.Fatal(err)
+				}
+				back, err := ParseJSON(b, Limits{})
+				if err != nil {
+					t.Fatalf("ParseJSON: %v", err)
+				}
+				if back.String() != tok.String() || len(back.MoreSignatures) != len(issuerKeys)-1 {
+					t.Fatalf("JSON form does not carry the token: %d extra signatures", len(back.MoreSignatures))
+				}
+				return VerifyJSON(b, opts)
+			}
 			t.Logf("%d disclosable", len(disclosable))
 			if len(issued.Disclosures) != len(disclosable) {
 				t.Errorf("%d disclosures for %d disclosable paths", len(issued.Disclosures), len(disclosable))
@@ -193,9 +237,20 @@ func TestSDJWTPythonCases(t *testing.T) {
 				Audience:          verifierID,
 				Now:               func() time.Time { return now },
 			}
-			got, err := Verify(pres.String(), opts)
+			got, err := verify(pres, opts)
 			if err != nil {
 				t.Fatalf("Verify: %v", err)
+			}
+			if general {
+				// Each issuer key alone is enough (VerifyJSON's policy),
+				// chosen by the kid of its signature.
+				for _, k := range issuerKeys {
+					o := opts
+					o.IssuerKey = keysByKid(map[string]crypto.PublicKey{k.kid: k.signer.Public()})
+					if _, err := verify(pres, o); err != nil {
+						t.Errorf("trusting only %s: %v", k.kid, err)
+					}
+				}
 			}
 			want := plainYAML(spec.get("expect_verified_user_claims"), "", nil).(map[string]any)
 			want["iss"] = issuerID
@@ -212,7 +267,7 @@ func TestSDJWTPythonCases(t *testing.T) {
 
 			// Disclose-all: the issuance verifies to the untagged input.
 			opts.RequireKeyBinding = false
-			all, err := Verify(issued.String(), opts)
+			all, err := verify(issued, opts)
 			if err != nil {
 				t.Fatalf("Verify(issuance): %v", err)
 			}
@@ -220,6 +275,26 @@ func TestSDJWTPythonCases(t *testing.T) {
 			sameJSON(t, all.Claims, inJSON)
 		})
 	}
+}
+
+// pyKey is one issuer key of settings_override.key_settings.
+type pyKey struct {
+	signer *jose.Signer
+	kid    string
+}
+
+func pyKeys(t *testing.T, keys []any) []pyKey {
+	t.Helper()
+	out := make([]pyKey, 0, len(keys))
+	for _, k := range keys {
+		s, _ := signerFromYAMLJWK(t, k)
+		kid, _ := plainYAML(k, "", nil).(map[string]any)["kid"].(string)
+		if kid == "" {
+			t.Fatal("issuer key without a string kid")
+		}
+		out = append(out, pyKey{signer: s, kid: kid})
+	}
+	return out
 }
 
 func mustJSON(t *testing.T, v any) string {

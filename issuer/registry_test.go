@@ -82,7 +82,9 @@ func TestReloadRegistry(t *testing.T) {
 		{"truncated file keeps the previous", func() string { return file[:len(file)/2] }, trust.ErrSnapshotMalformed, 3},
 		{"rollback keeps the previous", func() string { return auth.snapshot(t, "urn:test", 2, f.svc.DID(), t0, 48*time.Hour) }, trust.ErrSnapshotRollback, 3},
 		{"another registry keeps the previous", func() string { return auth.snapshot(t, "urn:other", 4, f.svc.DID(), t0, 48*time.Hour) }, ErrRegistryReload, 3},
-		{"expired file keeps the previous", func() string { return auth.snapshot(t, "urn:test", 5, f.svc.DID(), t0.Add(-72*time.Hour), 48*time.Hour) }, trust.ErrSnapshotExpired, 3},
+		{"expired file keeps the previous", func() string {
+			return auth.snapshot(t, "urn:test", 5, f.svc.DID(), t0.Add(-72*time.Hour), 48*time.Hour)
+		}, trust.ErrSnapshotExpired, 3},
 		{"then a good newer one", func() string { return auth.snapshot(t, "urn:test", 6, f.svc.DID(), t0, 2*time.Hour) }, nil, 6},
 	}
 	for _, st := range steps {

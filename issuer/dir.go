@@ -57,6 +57,7 @@ func ReadDirConfig(dir string) (*DirConfig, error) {
 type AdminOption func(*adminOptions)
 
 type adminOptions struct {
+	proxies   []string
 	now       func() time.Time
 	logger    *slog.Logger
 	registry  *trust.Registry
@@ -77,6 +78,12 @@ func WithLogger(l *slog.Logger) AdminOption { return func(o *adminOptions) { o.l
 // before the request is sent, and the server applies its own registry, if
 // it was started with one, as well.
 func WithRegistry(r *trust.Registry) AdminOption { return func(o *adminOptions) { o.registry = r } }
+
+// WithTrustedProxies sets Config.TrustedProxies of a Service opened on
+// the directory.
+func WithTrustedProxies(cidrs []string) AdminOption {
+	return func(o *adminOptions) { o.proxies = cidrs }
+}
 
 // WithCatalogue sets the type catalogue (schemas.Load() by default).
 func WithCatalogue(c *schemas.Catalogue) AdminOption {
@@ -137,7 +144,7 @@ func openDir(dir string, o *adminOptions) (*Service, error) {
 		return nil, fmt.Errorf("%w (is 'cairn issuer serve' running on this directory without its admin socket?)", err)
 	}
 	svc, err := New(Config{URL: cfg.URL, Dev: cfg.Dev, Names: cfg.Names, Types: cfg.Types, Catalogue: o.catalogue,
-		Key: k, HashKey: hk, Store: st, Registry: o.registry, Now: o.now, Logger: o.logger})
+		Key: k, HashKey: hk, Store: st, Registry: o.registry, Now: o.now, Logger: o.logger, TrustedProxies: o.proxies})
 	if err != nil {
 		st.Close()
 		return nil, err

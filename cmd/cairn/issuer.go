@@ -11,9 +11,11 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -205,10 +207,12 @@ func issuerDirError(err error) error {
 }
 
 type issuerServeOptions struct {
-	dir      string
-	addr     string
-	registry string
-	regKeys  []string
+	dir             string
+	addr            string
+	registry        string
+	regKeys         []string
+	registryRefresh time.Duration
+	trustedProxies  []string
 }
 
 func newIssuerServeCmd(e *env) *cobra.Command {
@@ -233,15 +237,27 @@ removed on shutdown, and a socket left by a crash is replaced.
 With --registry (a signed snapshot or an offline bundle, checked against
 the authority keys given with --registry-key) every offer must be for a
 type the registry authorizes this issuer for, with evidence within its
-caps (exit 8 for 'offer' otherwise). The registry is read once, at start.`,
+caps (exit 8 for 'offer' otherwise). The file is read again, and verified
+again, on SIGHUP and every --registry-refresh: a newer version replaces
+the one in use; one that does not verify, is expired, or is older than
+the one in use (a rollback) is refused with a warning in the log and the
+previous one stays. Once the snapshot in use expires, every offer is
+refused until a fresh one is loaded.
+
+/offers/{id}, /token and /nonce are rate-limited per client address (429
+with Retry-After). Behind a reverse proxy, name it with --trusted-proxy:
+only then is its X-Forwarded-For believed.`,
 		Example: `  cairn issuer serve --dir ngo --addr 127.0.0.1:8081
-  cairn issuer serve --dir ngo --registry registry.jws --registry-key authority.pub.jwk`,
+  cairn issuer serve --dir ngo --registry registry.jws --registry-key authority.pub.jwk --registry-refresh 5m
+  cairn issuer serve --dir ngo --trusted-proxy 10.0.0.0/8`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd.Context(), e) },
 	}
 	c.Flags().StringVar(&o.dir, "dir", "", "issuer directory")
 	c.Flags().StringVar(&o.addr, "addr", "127.0.0.1:8081", "listen address")
 	addRegistryFlags(c, &o.registry, &o.regKeys)
+	c.Flags().DurationVar(&o.registryRefresh, "registry-refresh", 10*time.Minute, "how often to re-read --registry (0: only on SIGHUP)")
+	c.Flags().StringArrayVar(&o.trustedProxies, "trusted-proxy", nil, "CIDR or address of a reverse proxy whose X-Forwarded-For is believed (repeatable)")
 	_ = c.MarkFlagRequired("dir")
 	return c
 }
@@ -283,7 +299,13 @@ func (o *issuerServeOptions) run(ctx context.Context, e *env) error {
 	if _, err := issuer.ReadDirConfig(o.dir); err != nil {
 		return issuerDirError(err)
 	}
-	opts := []issuer.AdminOption{issuer.WithClock(e.now), issuer.WithLogger(log)}
+	if o.registryRefresh < 0 {
+		return usageError(errors.New("--registry-refresh must not be negative"))
+	}
+	if _, err := issuer.ParseTrustedProxies(o.trustedProxies); err != nil {
+		return usageError(fmt.Errorf("--trusted-proxy: %w", err))
+	}
+	opts := []issuer.AdminOption{issuer.WithClock(e.now), issuer.WithLogger(log), issuer.WithTrustedProxies(o.trustedProxies)}
 	if reg != nil {
 		opts = append(opts, issuer.WithRegistry(reg))
 	}
@@ -325,8 +347,37 @@ func (o *issuerServeOptions) run(ctx context.Context, e *env) error {
 	}
 	tick := time.NewTicker(time.Minute)
 	defer tick.Stop()
+	// Registry reloads: on SIGHUP and every --registry-refresh.
+	var hup chan os.Signal
+	var refresh <-chan time.Time
+	if reg != nil {
+		hup = make(chan os.Signal, 1)
+		signal.Notify(hup, syscall.SIGHUP)
+		defer signal.Stop(hup)
+		if o.registryRefresh > 0 {
+			rt := time.NewTicker(o.registryRefresh)
+			defer rt.Stop()
+			refresh = rt.C
+		}
+	}
+	reload := func(why string) {
+		log.Info("reloading the trust registry", "trigger", why, "file", o.registry)
+		load := func(ctx context.Context, now time.Time) (*trustpkg.Registry, error) {
+			r, _, err := loadRegistryFile(ctx, o.registry, o.regKeys, now)
+			return r, err
+		}
+		cur, _ := svc.ReloadRegistry(ctx, load) // a refusal is logged by the service
+		if cur != nil && !e.now().Before(cur.Expires) {
+			log.Error("the trust registry snapshot in use has expired: every offer is refused until a fresh one is loaded",
+				"registry", cur.ID, "version", cur.Version, "expired", cur.Expires.UTC().Format(time.RFC3339))
+		}
+	}
 	for {
 		select {
+		case <-hup:
+			reload("SIGHUP")
+		case <-refresh:
+			reload("refresh")
 		case err := <-errc:
 			return errors.Join(err, shutdown())
 		case <-tick.C:
@@ -418,6 +469,8 @@ func (o *issuerOfferOptions) run(ctx context.Context, e *env) error {
 		return withExit(ExitInvalid, fmt.Errorf("claims do not match %s at: %s", ve.VCT, strings.Join(ve.Paths, ", ")))
 	case errors.Is(err, issuer.ErrUnknownType), errors.Is(err, issuer.ErrInvalidOffer):
 		return usageError(err)
+	case errors.Is(err, issuer.ErrRegistryExpired):
+		return withExit(ExitNotAuthorized, fmt.Errorf("offer refused: %w (replace the registry file and send SIGHUP to 'cairn issuer serve', or wait for its next refresh)", err))
 	case errors.Is(err, issuer.ErrNotAuthorized):
 		return withExit(ExitNotAuthorized, fmt.Errorf("offer refused: the trust registry does not authorize this issuer for %s: %w", o.vct, err))
 	case errors.Is(err, issuer.ErrEvidenceAboveCap):
@@ -514,6 +567,10 @@ notification. Records hold no claim values.`,
 			if err != nil {
 				return err
 			}
+			if len(recs) == 0 {
+				// stdout stays machine-readable: nothing, or [] with --json.
+				fmt.Fprintln(e.stderr, "no credentials issued yet")
+			}
 			if asJSON {
 				if recs == nil {
 					recs = []issuer.Record{}
@@ -524,6 +581,9 @@ notification. Records hold no claim values.`,
 				enc := json.NewEncoder(e.stdout)
 				enc.SetIndent("", "  ")
 				return enc.Encode(recs)
+			}
+			if len(recs) == 0 {
+				return nil
 			}
 			sort.SliceStable(recs, func(i, j int) bool { return recs[i].IssuedAt.Before(recs[j].IssuedAt) })
 			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)

@@ -192,11 +192,17 @@ func (s *issuerLogBuffer) Write(p []byte) (int, error) {
 // called; stop fails the test unless serve exits 0.
 func serveInProcess(t *testing.T, dir, addr string, extra ...string) (logs *issuerLogBuffer, stop func()) {
 	t.Helper()
+	return serveInProcessAt(t, dir, addr, time.Now, extra...)
+}
+
+// serveInProcessAt is serveInProcess with the server's clock.
+func serveInProcessAt(t *testing.T, dir, addr string, now func() time.Time, extra ...string) (logs *issuerLogBuffer, stop func()) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	logs = &issuerLogBuffer{b: &bytes.Buffer{}}
 	go func() {
-		done <- run(ctx, append([]string{"issuer", "serve", "--dir", dir, "--addr", addr}, extra...), &env{stdin: strings.NewReader(""), stdout: io.Discard, stderr: logs, getenv: func(string) string { return "" }, now: time.Now})
+		done <- run(ctx, append([]string{"issuer", "serve", "--dir", dir, "--addr", addr}, extra...), &env{stdin: strings.NewReader(""), stdout: io.Discard, stderr: logs, getenv: func(string) string { return "" }, now: now})
 	}()
 	stopped := false
 	stop = func() {
@@ -472,4 +478,109 @@ func TestIssuerOfferBatchWhileServing(t *testing.T) {
 		}
 	}
 	stop()
+}
+
+// TestIssuerServeRegistryReload: serve re-reads --registry every
+// --registry-refresh; a newer snapshot is used at once, a rollback or a
+// snapshot of another board is refused with a warning and the previous
+// one kept, and once the snapshot in use expires (on the server's clock)
+// offers are refused.
+func TestIssuerServeRegistryReload(t *testing.T) {
+	const hum, lang = "urn:cairn:vct:humanitarian-registration:1", "urn:cairn:vct:language-skills:1"
+	dir := filepath.Join(t.TempDir(), "ngo")
+	addr := freeAddr(t)
+	code, stdout, stderr := issuerCLI(t, "issuer", "init", "--dir", dir, "--name", "en=Relief", "--url", "http://"+addr, "--dev", "--type", hum, "--type", lang)
+	if code != 0 {
+		t.Fatalf("init: %d %s", code, stderr)
+	}
+	issuerDID := strings.TrimSpace(stdout)
+	tmp := t.TempDir()
+	board, other := newBoard(t), newBoard(t)
+	snapshot, pin := filepath.Join(tmp, "registry.jwt"), filepath.Join(tmp, "board.pub.jwk")
+	pub, _ := json.Marshal(board.PublicJWK().Map())
+	if err := os.WriteFile(pin, pub, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Now().Add(-time.Hour).UTC().Truncate(time.Second)
+	publish := func(signer *keys.PrivateKey, version uint64, vcts ...string) {
+		t.Helper()
+		reg := &trustpkg.Registry{ID: "urn:test:registry", Name: "Test Board", Authority: signer.DIDJWK(), Version: version, IssuedAt: at, Expires: at.Add(48 * time.Hour),
+			Entities: []trustpkg.Entity{{DID: issuerDID, Role: trustpkg.RoleIssuer, Status: trustpkg.StatusActive, Names: map[string]string{"en": "Relief"},
+				StatusHistory: []trustpkg.StatusChange{{Status: trustpkg.StatusActive, At: at}}, ValidFrom: at}}}
+		for _, v := range vcts {
+			reg.Entities[0].IssuerAuthorizations = append(reg.Entities[0].IssuerAuthorizations, trustpkg.IssuerAuthorization{VCT: v, MaxStrength: 4, MaxValidity: 4, MaxVerification: 4, From: at})
+		}
+		compact, err := trustpkg.SignSnapshot(reg, signer.JoseSigner().WithKeyID(signer.DIDJWK()+"#0"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// rename: the server never reads a half-written file
+		if err := os.WriteFile(snapshot+".tmp", []byte(compact), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(snapshot+".tmp", snapshot); err != nil {
+			t.Fatal(err)
+		}
+	}
+	langClaims := filepath.Join(tmp, "l.json")
+	os.WriteFile(langClaims, []byte(`{"languages":[{"language":"ar","overall":"C1"}],"assessed_on":"2026-11-20"}`), 0o600)
+	offerLang := func() (int, string) {
+		code, _, stderr := issuerCLI(t, "issuer", "offer", "--dir", dir, "--type", lang, "--claims", langClaims)
+		return code, stderr
+	}
+	// eventually polls until cond holds (the refresh runs every 50 ms).
+	eventually := func(what string, cond func() bool) {
+		t.Helper()
+		for i := 0; i < 200; i++ {
+			if cond() {
+				return
+			}
+			time.Sleep(25 * time.Millisecond)
+		}
+		t.Fatalf("timed out waiting for: %s", what)
+	}
+	var clockMu sync.Mutex
+	offset := time.Duration(0)
+	now := func() time.Time { clockMu.Lock(); defer clockMu.Unlock(); return time.Now().Add(offset) }
+
+	publish(board, 1, hum)
+	logs, _ := serveInProcessAt(t, dir, addr, now, "--registry", snapshot, "--registry-key", pin, "--registry-refresh", "50ms")
+	if code, stderr := offerLang(); code != ExitNotAuthorized {
+		t.Fatalf("v1 does not authorize %s: exit %d %s", lang, code, stderr)
+	}
+	publish(board, 2, hum, lang)
+	eventually("v2 in use", func() bool { c, _ := offerLang(); return c == 0 })
+
+	publish(board, 1, hum) // rollback
+	eventually("rollback refused", func() bool { return strings.Contains(logs.String(), "older than the one already held") })
+	if code, stderr := offerLang(); code != 0 {
+		t.Errorf("after a rollback attempt v2 should stay: exit %d %s", code, stderr)
+	}
+	publish(other, 5, hum) // not signed by the pinned board
+	eventually("bad signature refused", func() bool { return strings.Contains(logs.String(), "not from a pinned registry key") })
+	if code, stderr := offerLang(); code != 0 {
+		t.Errorf("after a foreign snapshot v2 should stay: exit %d %s", code, stderr)
+	}
+	if !strings.Contains(logs.String(), `"level":"WARN","msg":"registry reload refused; keeping the snapshot in use"`) {
+		t.Errorf("no warning logged:\n%s", logs.String())
+	}
+
+	// The server's clock passes v2's expiry: offers fail closed.
+	clockMu.Lock()
+	offset = 48 * time.Hour
+	clockMu.Unlock()
+	code, stderr = offerLang()
+	if code != ExitNotAuthorized || !strings.Contains(stderr, "expired") {
+		t.Errorf("offer under an expired registry: exit %d %s", code, stderr)
+	}
+	eventually("expiry logged", func() bool { return strings.Contains(logs.String(), "snapshot in use has expired") })
+}
+
+func newBoard(t *testing.T) *keys.PrivateKey {
+	t.Helper()
+	k, err := keys.Generate(jose.ES256, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
 }

@@ -80,3 +80,34 @@ func FuzzAdminOffer(f *testing.F) {
 		}
 	})
 }
+
+// FuzzClientAddr: any X-Forwarded-For never panics, and the address it
+// yields is the peer, or one named in the header while the peer is a
+// trusted proxy.
+func FuzzClientAddr(f *testing.F) {
+	proxies, err := ParseTrustedProxies([]string{"10.0.0.0/8", "::1"})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add("10.1.2.3:80", "198.51.100.1")
+	f.Add("10.1.2.3:80", "6.6.6.6, 198.51.100.1, 10.9.9.9")
+	f.Add("203.0.113.5:1", "198.51.100.1")
+	f.Add("[::1]:443", "2001:db8::1, garbage")
+	f.Add("nonsense", ",,,")
+	f.Fuzz(func(t *testing.T, remote, xff string) {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.RemoteAddr = remote
+		r.Header.Set("X-Forwarded-For", xff)
+		a, ok := clientAddr(r, proxies)
+		if !ok {
+			return
+		}
+		peer, _ := clientAddr(r, nil)
+		if a != peer && (!trusted(peer, proxies) || strings.TrimSpace(xff) == "") {
+			t.Fatalf("client %v from untrusted peer %v (header %q)", a, peer, xff)
+		}
+		if a.Is4In6() {
+			t.Fatalf("client %v not unmapped: IPv4 clients would get two buckets", a)
+		}
+	})
+}

@@ -24,6 +24,17 @@
 // transaction codes, access tokens and nonces are stored only as keyed
 // hashes.
 //
+// The public endpoints that need no credential (offer fetch, token,
+// nonce) are rate-limited per client address in memory (RateLimit,
+// Config.TrustedProxies for X-Forwarded-For; 429 "slow_down" with
+// Retry-After), and the store refuses nonces beyond Config.MaxLiveNonces
+// (503) so a flood cannot fill the disk. Status List Tokens are signed
+// once per list revision and cached in memory; the revision is read from
+// the store on every request, so an instance never serves a list staler
+// than the store. The trust registry snapshot can be replaced while
+// running (ReloadRegistry: no rollback, no unverified snapshot); an
+// expired one refuses every offer (ErrRegistryExpired).
+//
 // An issuer directory (DirConfig, OpenDir) holds the key, the hash key,
 // the configuration and the bbolt store, which one process at a time can
 // open. Operators therefore go through Admin: OpenAdmin talks to a running

@@ -9,9 +9,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/cairn-id/cairn/internal/jose"
 	"github.com/cairn-id/cairn/internal/keys"
+	"github.com/cairn-id/cairn/internal/trust"
 	"github.com/cairn-id/cairn/issuer"
 	"github.com/cairn-id/cairn/schemas"
 )
@@ -87,4 +89,41 @@ func ExampleOpenAdmin() {
 	// Output:
 	// direct: true
 	// refused at /birthdate /registration_date /registration_place
+}
+
+// A server reloads its registry file; an older version than the one in
+// use (a rollback) is refused and the one in use stays.
+func ExampleService_ReloadRegistry() {
+	dir, _ := os.MkdirTemp("", "issuer-example")
+	defer os.RemoveAll(dir)
+	store, _ := issuer.OpenBolt(filepath.Join(dir, "issuer.db"))
+	defer store.Close()
+	cat, _ := schemas.Load()
+	key, _ := keys.Generate(jose.ES256, nil)
+	hashKey := make([]byte, 32)
+	rand.Read(hashKey)
+	svc, err := issuer.New(issuer.Config{
+		URL: "https://issuer.relief.example", Names: map[string]string{"en": "Relief NGO"},
+		Types: []string{"urn:cairn:vct:humanitarian-registration:1"}, Catalogue: cat,
+		Key: key, HashKey: hashKey, Store: store,
+		TrustedProxies: []string{"10.0.0.0/8"}, // the desk's reverse proxy
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	// A real loader reads and verifies the snapshot file
+	// (trust.VerifySnapshot); this one hands out fixed versions.
+	version := uint64(2)
+	load := func(ctx context.Context, now time.Time) (*trust.Registry, error) {
+		return &trust.Registry{ID: "urn:board", Authority: "did:example:board", Version: version, IssuedAt: now, Expires: now.Add(24 * time.Hour)}, nil
+	}
+	r, err := svc.ReloadRegistry(context.Background(), load)
+	fmt.Println(r.Version, err)
+	version = 1
+	r, err = svc.ReloadRegistry(context.Background(), load)
+	fmt.Println(r.Version, errors.Is(err, trust.ErrSnapshotRollback))
+	// Output:
+	// 2 <nil>
+	// 2 true
 }

@@ -57,11 +57,12 @@ func ReadDirConfig(dir string) (*DirConfig, error) {
 type AdminOption func(*adminOptions)
 
 type adminOptions struct {
-	proxies   []string
-	now       func() time.Time
-	logger    *slog.Logger
-	registry  *trust.Registry
-	catalogue *schemas.Catalogue
+	proxies    []string
+	clientRate RateLimit
+	now        func() time.Time
+	logger     *slog.Logger
+	registry   *trust.Registry
+	catalogue  *schemas.Catalogue
 }
 
 // WithClock sets the clock (time.Now by default).
@@ -83,6 +84,12 @@ func WithRegistry(r *trust.Registry) AdminOption { return func(o *adminOptions) 
 // the directory.
 func WithTrustedProxies(cidrs []string) AdminOption {
 	return func(o *adminOptions) { o.proxies = cidrs }
+}
+
+// WithClientRate sets the per-client-address limit of the token and nonce
+// endpoints; offer fetches get twice the rate and burst.
+func WithClientRate(r RateLimit) AdminOption {
+	return func(o *adminOptions) { o.clientRate = r }
 }
 
 // WithCatalogue sets the type catalogue (schemas.Load() by default).
@@ -144,10 +151,20 @@ func openDir(dir string, o *adminOptions) (*Service, error) {
 		return nil, fmt.Errorf("%w (is 'cairn issuer serve' running on this directory without its admin socket?)", err)
 	}
 	svc, err := New(Config{URL: cfg.URL, Dev: cfg.Dev, Names: cfg.Names, Types: cfg.Types, Catalogue: o.catalogue,
-		Key: k, HashKey: hk, Store: st, Registry: o.registry, Now: o.now, Logger: o.logger, TrustedProxies: o.proxies})
+		Key: k, HashKey: hk, Store: st, Registry: o.registry, Now: o.now, Logger: o.logger, TrustedProxies: o.proxies,
+		NonceLimit: o.clientRate, TokenLimit: o.clientRate, OfferLimit: doubled(o.clientRate)})
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
 	return svc, nil
+}
+
+// doubled is the offer-fetch limit derived from the token/nonce one: a
+// wallet may fetch an offer again after a failed attempt.
+func doubled(r RateLimit) RateLimit {
+	if r.Off || r.PerMinute <= 0 {
+		return r
+	}
+	return RateLimit{PerMinute: 2 * r.PerMinute, Burst: 2 * r.Burst}
 }

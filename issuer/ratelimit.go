@@ -30,13 +30,15 @@ import (
 // would tell it the request itself was wrong and not to retry.
 
 // Rate limit defaults, for a registration desk: a wallet needs one offer
-// fetch, one token and one or two nonces per credential. Many phones at a
-// desk may share one NAT address, hence the bursts.
+// fetch, one token and one or two nonces per credential. In a camp or a
+// distribution site hundreds of phones may share one NAT address, so the
+// limits are generous: they exist to stop a flood, and the cap on live
+// nonces (MaxLiveNonces) is what protects the disk.
 const (
-	DefaultNonceTokenPerMinute = 30
-	DefaultNonceTokenBurst     = 10
-	DefaultOfferPerMinute      = 60
-	DefaultOfferBurst          = 20
+	DefaultNonceTokenPerMinute = 120
+	DefaultNonceTokenBurst     = 40
+	DefaultOfferPerMinute      = 240
+	DefaultOfferBurst          = 60
 	DefaultMaxTrackedClients   = 10000
 	DefaultMaxLiveNonces       = 100000
 	maxForwardedHops           = 16

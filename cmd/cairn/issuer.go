@@ -213,6 +213,8 @@ type issuerServeOptions struct {
 	regKeys         []string
 	registryRefresh time.Duration
 	trustedProxies  []string
+	clientRate      float64
+	clientBurst     int
 }
 
 func newIssuerServeCmd(e *env) *cobra.Command {
@@ -245,8 +247,9 @@ previous one stays. Once the snapshot in use expires, every offer is
 refused until a fresh one is loaded.
 
 /offers/{id}, /token and /nonce are rate-limited per client address (429
-with Retry-After). Behind a reverse proxy, name it with --trusted-proxy:
-only then is its X-Forwarded-For believed.`,
+with Retry-After). Where many phones share one address (camp Wi-Fi behind
+one NAT), raise --client-rate. Behind a reverse proxy, name it with
+--trusted-proxy: only then is its X-Forwarded-For believed.`,
 		Example: `  cairn issuer serve --dir ngo --addr 127.0.0.1:8081
   cairn issuer serve --dir ngo --registry registry.jws --registry-key authority.pub.jwk --registry-refresh 5m
   cairn issuer serve --dir ngo --trusted-proxy 10.0.0.0/8`,
@@ -258,6 +261,8 @@ only then is its X-Forwarded-For believed.`,
 	addRegistryFlags(c, &o.registry, &o.regKeys)
 	c.Flags().DurationVar(&o.registryRefresh, "registry-refresh", 10*time.Minute, "how often to re-read --registry (0: only on SIGHUP)")
 	c.Flags().StringArrayVar(&o.trustedProxies, "trusted-proxy", nil, "CIDR or address of a reverse proxy whose X-Forwarded-For is believed (repeatable)")
+	c.Flags().Float64Var(&o.clientRate, "client-rate", issuer.DefaultNonceTokenPerMinute, "token and nonce requests per minute per client address (offer fetches: twice); 0 turns the limit off")
+	c.Flags().IntVar(&o.clientBurst, "client-burst", issuer.DefaultNonceTokenBurst, "requests a client address may make at once before --client-rate applies")
 	_ = c.MarkFlagRequired("dir")
 	return c
 }
@@ -305,7 +310,11 @@ func (o *issuerServeOptions) run(ctx context.Context, e *env) error {
 	if _, err := issuer.ParseTrustedProxies(o.trustedProxies); err != nil {
 		return usageError(fmt.Errorf("--trusted-proxy: %w", err))
 	}
-	opts := []issuer.AdminOption{issuer.WithClock(e.now), issuer.WithLogger(log), issuer.WithTrustedProxies(o.trustedProxies)}
+	if o.clientRate < 0 || o.clientBurst < 1 {
+		return usageError(errors.New("--client-rate must not be negative and --client-burst must be at least 1"))
+	}
+	rate := issuer.RateLimit{PerMinute: o.clientRate, Burst: o.clientBurst, Off: o.clientRate == 0}
+	opts := []issuer.AdminOption{issuer.WithClock(e.now), issuer.WithLogger(log), issuer.WithTrustedProxies(o.trustedProxies), issuer.WithClientRate(rate)}
 	if reg != nil {
 		opts = append(opts, issuer.WithRegistry(reg))
 	}

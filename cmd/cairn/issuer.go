@@ -404,7 +404,7 @@ func (o *issuerServeOptions) run(ctx context.Context, e *env) error {
 
 type issuerOfferOptions struct {
 	dir, vct, claims, png, reference string
-	txCode, asJSON                   bool
+	txCode, asJSON, noPNG            bool
 	ttl                              time.Duration
 	registry                         string
 	regKeys                          []string
@@ -413,12 +413,15 @@ type issuerOfferOptions struct {
 func newIssuerOfferCmd(e *env) *cobra.Command {
 	o := &issuerOfferOptions{}
 	c := &cobra.Command{
-		Use:   "offer --dir DIR --type VCT --claims FILE.json [--tx-code] [--png FILE]",
+		Use:   "offer --dir DIR --type VCT --claims FILE.json [--tx-code] [--png FILE | --no-png]",
 		Short: "Create a credential offer: URI on stdout, transaction code and QR on stderr",
 		Long: `Validate the claims in FILE.json against the credential type, store the
 offer and print its openid-credential-offer:// URI on stdout. The QR code
 and, with --tx-code, the transaction code to tell the holder go to
-stderr (the code is never stored in clear). Evidence scores are the type's
+stderr (the code is never stored in clear), and the QR is written as a
+PNG (offer-<id>.png in the current directory unless --png names another
+file; mode 0600, since it is a secret until the holder uses it; --no-png
+skips it). Evidence scores are the type's
 defaults. The claims are deleted once the credential is issued or the
 offer expires.
 
@@ -442,11 +445,13 @@ registry file does not verify.`,
 	c.Flags().StringVar(&o.vct, "type", "", "credential type (vct)")
 	c.Flags().StringVar(&o.claims, "claims", "", "JSON file with the claims")
 	c.Flags().BoolVar(&o.txCode, "tx-code", false, "require a numeric transaction code")
-	c.Flags().StringVar(&o.png, "png", "", "also write the QR code as a PNG file")
+	c.Flags().StringVar(&o.png, "png", "", "write the QR code PNG to this file (default offer-<id>.png)")
+	c.Flags().BoolVar(&o.noPNG, "no-png", false, "do not write a PNG")
 	c.Flags().StringVar(&o.reference, "reference", "", "your label for the person (queue ticket); kept with the offer only")
 	c.Flags().DurationVar(&o.ttl, "ttl", 0, "how long the offer stays valid (default 24h, at most 720h)")
 	c.Flags().BoolVar(&o.asJSON, "json", false, `print {"id", "uri", "offer_url", "tx_code", "expires_at"} on stdout`)
 	addRegistryFlags(c, &o.registry, &o.regKeys)
+	c.MarkFlagsMutuallyExclusive("png", "no-png")
 	for _, f := range []string{"dir", "type", "claims"} {
 		_ = c.MarkFlagRequired(f)
 	}
@@ -487,13 +492,18 @@ func (o *issuerOfferOptions) run(ctx context.Context, e *env) error {
 	case err != nil:
 		return err
 	}
-	if o.png != "" {
+	pngPath := ""
+	if !o.noPNG {
+		pngPath = o.png
+		if pngPath == "" {
+			pngPath = "offer-" + off.ID + ".png"
+		}
 		img, err := qr.Encode(off.URI, qr.LevelMedium)
 		if err != nil {
 			return err
 		}
-		if err := writeNew(o.png, img); err != nil {
-			return err
+		if err := writeNew(pngPath, img); err != nil {
+			return fmt.Errorf("offer %s was created, but its PNG was not written: %w", off.ID, err)
 		}
 	}
 	if o.asJSON {
@@ -513,6 +523,9 @@ func (o *issuerOfferOptions) run(ctx context.Context, e *env) error {
 		fmt.Fprintf(e.stderr, "transaction code (tell the holder, do not show with the QR): %s\n", off.TxCode)
 	}
 	fmt.Fprintf(e.stderr, "offer %s valid until %s\n", off.ID, off.ExpiresAt.UTC().Format(time.RFC3339))
+	if pngPath != "" {
+		fmt.Fprintf(e.stderr, "QR code written to %s\n", pngPath)
+	}
 	return nil
 }
 

@@ -18,6 +18,7 @@ import (
 
 	"github.com/cairn-id/cairn/internal/jose"
 	"github.com/cairn-id/cairn/internal/keys"
+	"github.com/cairn-id/cairn/internal/qr"
 	trustpkg "github.com/cairn-id/cairn/internal/trust"
 )
 
@@ -48,7 +49,8 @@ func TestIssuerServeFlow(t *testing.T) {
 	}
 	claims := filepath.Join(t.TempDir(), "c.json")
 	os.WriteFile(claims, []byte(`{"registration_id":"REG-1","registration_date":"2025-03-02","registration_place":{"country":"LB"}}`), 0o600)
-	code, stdout, stderr := issuerCLI(t, "issuer", "offer", "--dir", dir, "--type", "urn:cairn:vct:humanitarian-registration:1", "--claims", claims, "--tx-code", "--json")
+	pngPath := filepath.Join(t.TempDir(), "offer.png")
+	code, stdout, stderr := issuerCLI(t, "issuer", "offer", "--png", pngPath, "--dir", dir, "--type", "urn:cairn:vct:humanitarian-registration:1", "--claims", claims, "--tx-code", "--json")
 	if code != 0 {
 		t.Fatalf("offer: %d %s", code, stderr)
 	}
@@ -58,6 +60,14 @@ func TestIssuerServeFlow(t *testing.T) {
 		t.Fatal(err)
 	}
 	off.URI, off.TxCode = raw["uri"], raw["tx_code"]
+	if png, err := os.ReadFile(pngPath); err != nil {
+		t.Fatalf("offer PNG: %v", err)
+	} else if got, err := qr.Decode(png); err != nil || got != off.URI {
+		t.Fatalf("offer PNG decodes to %q (%v), want the offer URI", got, err)
+	}
+	if fi, err := os.Stat(pngPath); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("offer PNG mode: %v %v", fi.Mode(), err)
+	}
 
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
@@ -256,7 +266,7 @@ func TestIssuerAdminSocket(t *testing.T) {
 	if fi, err := os.Lstat(sock); err != nil || fi.Mode().Type() != os.ModeSocket || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("admin socket: %v %v", fi, err)
 	}
-	code, stdout, stderr := issuerCLI(t, "issuer", "offer", "--dir", dir, "--type", vct, "--claims", claims, "--tx-code", "--json", "--reference", "Q-17")
+	code, stdout, stderr := issuerCLI(t, "issuer", "offer", "--no-png", "--dir", dir, "--type", vct, "--claims", claims, "--tx-code", "--json", "--reference", "Q-17")
 	if code != 0 {
 		t.Fatalf("offer while serve runs: %d %s", code, stderr)
 	}
@@ -433,14 +443,14 @@ func TestIssuerServeRegistry(t *testing.T) {
 		{"evidence above the cap", []string{"--type", "urn:cairn:vct:humanitarian-registration:1", "--claims", claims}, ExitNotAuthorized, "evidence validity above the registry cap"},
 		{"type not authorized", []string{"--type", "urn:cairn:vct:language-skills:1", "--claims", lang}, ExitNotAuthorized, "does not authorize this issuer for urn:cairn:vct:language-skills:1"},
 	} {
-		code, _, stderr := issuerCLI(t, append([]string{"issuer", "offer", "--dir", dir}, tc.args...)...)
+		code, _, stderr := issuerCLI(t, append([]string{"issuer", "offer", "--no-png", "--dir", dir}, tc.args...)...)
 		if code != tc.code || !strings.Contains(stderr, tc.want) {
 			t.Errorf("%s: exit %d %q, want %d %q", tc.name, code, stderr, tc.code, tc.want)
 		}
 	}
 	stop()
 	// Without the server (and without --registry) the store takes them.
-	if code, _, stderr := issuerCLI(t, "issuer", "offer", "--dir", dir, "--type", "urn:cairn:vct:language-skills:1", "--claims", lang); code != 0 {
+	if code, _, stderr := issuerCLI(t, "issuer", "offer", "--no-png", "--dir", dir, "--type", "urn:cairn:vct:language-skills:1", "--claims", lang); code != 0 {
 		t.Errorf("offer without registry: %d %s", code, stderr)
 	}
 	// A registry that does not verify stops serve from starting.
@@ -525,7 +535,7 @@ func TestIssuerServeRegistryReload(t *testing.T) {
 	langClaims := filepath.Join(tmp, "l.json")
 	os.WriteFile(langClaims, []byte(`{"languages":[{"language":"ar","overall":"C1"}],"assessed_on":"2026-11-20"}`), 0o600)
 	offerLang := func() (int, string) {
-		code, _, stderr := issuerCLI(t, "issuer", "offer", "--dir", dir, "--type", lang, "--claims", langClaims)
+		code, _, stderr := issuerCLI(t, "issuer", "offer", "--no-png", "--dir", dir, "--type", lang, "--claims", langClaims)
 		return code, stderr
 	}
 	// eventually polls until cond holds (the refresh runs every 50 ms).

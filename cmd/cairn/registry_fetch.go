@@ -1,0 +1,94 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cairn-id/cairn/internal/httpx"
+	"github.com/cairn-id/cairn/internal/jose"
+	"github.com/cairn-id/cairn/internal/keys"
+	trustpkg "github.com/cairn-id/cairn/internal/trust"
+)
+
+type registryFetchOptions struct {
+	url        string
+	regKeys    []string
+	cache      string
+	devNetwork bool
+	asJSON     bool
+}
+
+// newRegistryFetchCmd is the verifier's side of the registry: fetch the
+// signed snapshot, verify it against pinned keys and keep it in a cache file
+// that never goes back to an older version.
+func newRegistryFetchCmd(e *env) *cobra.Command {
+	o := &registryFetchOptions{}
+	c := &cobra.Command{
+		Use:   "fetch --url URL --registry-key FILE... --cache FILE",
+		Short: "Fetch a registry snapshot, verify it and keep it in a local cache (for verifiers)",
+		Long: `For a verifier desk: download the registry's signed snapshot from URL (as
+served by 'cairn registry serve' at /registry/snapshot), verify it against
+the authority keys you pinned (--registry-key), and store it in --cache.
+The cache never goes back: a snapshot older than the cached one, or the
+same version with other content, is refused (exit 4) and the cache kept.
+Use the cache file with 'cairn credential verify --registry'.
+
+Exit codes: 0 stored (or already current), 1 network or file error,
+2 usage, 4 the snapshot does not verify, is expired, or is a rollback.`,
+		Example: `  cairn registry fetch --url https://registry.example/registry/snapshot \
+    --registry-key board.pin.jwk --cache registry.jwt
+  cairn credential verify --registry registry.jwt --registry-key board.pin.jwk \
+    --nonce n-1 --aud https://desk.example presentation.txt`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if len(o.regKeys) == 0 {
+				return usageError(errors.New("give at least one --registry-key (the authority's public JWK you pinned)"))
+			}
+			var pinned []*jose.JWK
+			for _, f := range o.regKeys {
+				k, err := keys.LoadPublicJWK(f)
+				if err != nil {
+					return usageError(fmt.Errorf("--registry-key %s: %w", f, err))
+				}
+				pinned = append(pinned, k)
+			}
+			client := &trustpkg.Client{
+				Pinned:     pinned,
+				HTTPClient: httpx.NewClient(httpx.Options{AllowPrivate: o.devNetwork, Timeout: 15 * time.Second}),
+				CachePath:  o.cache,
+				Now:        e.now,
+			}
+			reg, err := client.Refresh(cmd.Context(), o.url)
+			switch {
+			case errors.Is(err, trustpkg.ErrSnapshotRollback), errors.Is(err, trustpkg.ErrSnapshotSignature),
+				errors.Is(err, trustpkg.ErrSnapshotExpired), errors.Is(err, trustpkg.ErrSnapshotMalformed):
+				return withExit(ExitUntrusted, err)
+			case err != nil:
+				return withExit(ExitFailure, err)
+			}
+			age := e.now().Sub(reg.IssuedAt).Round(time.Second)
+			if o.asJSON {
+				return writeJSON(cmd.OutOrStdout(), map[string]any{
+					"id": reg.ID, "name": reg.Name, "version": reg.Version, "issued_at": reg.IssuedAt.UTC().Format(time.RFC3339),
+					"expires": reg.Expires.UTC().Format(time.RFC3339), "age_seconds": int64(age / time.Second), "cache": o.cache,
+				})
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s version %d, issued %s (%s old), expires %s; cached in %s\n",
+				reg.Name, reg.Version, reg.IssuedAt.UTC().Format(time.RFC3339), age, reg.Expires.UTC().Format(time.RFC3339), o.cache)
+			return nil
+		},
+	}
+	f := c.Flags()
+	f.StringVar(&o.url, "url", "", "snapshot URL (…/registry/snapshot)")
+	f.StringArrayVar(&o.regKeys, "registry-key", nil, "pinned authority public JWK file (repeatable)")
+	f.StringVar(&o.cache, "cache", "", "cache file (created or updated atomically)")
+	f.BoolVar(&o.devNetwork, "dev-allow-private-network", false, "DEVELOPMENT ONLY: allow loopback/private addresses and http")
+	f.BoolVar(&o.asJSON, "json", false, "print the snapshot's metadata as JSON")
+	for _, n := range []string{"url", "cache"} {
+		_ = c.MarkFlagRequired(n)
+	}
+	return c
+}

@@ -20,7 +20,7 @@ type osvEntry struct {
 	ID        string    `json:"id"`
 	Modified  time.Time `json:"modified"`
 	Published time.Time `json:"published"`
-	Affected []struct {
+	Affected  []struct {
 		Package struct {
 			Name string `json:"name"`
 		} `json:"package"`

@@ -82,7 +82,8 @@ type Type struct {
 	MaxTTL time.Duration
 
 	schema       *jsonschema.Schema
-	schemaDoc    any // raw schema, for path checks
+	schemaDoc    any            // raw schema, for path checks
+	docs         map[string]any // raw schema documents by $id, for ClaimFields
 	metadataJSON []byte
 	claimIndex   map[string]*ClaimMetadata // by claimKey(path)
 	disclosable  []string
@@ -229,6 +230,7 @@ func loadType(fsys fs.FS, dir string, comp *jsonschema.Compiler, docs map[string
 	}
 	docs[id] = doc
 	t.schemaDoc = doc
+	t.docs = docs
 	if t.schema, err = comp.Compile(id); err != nil {
 		return nil, fmt.Errorf("schema.json: %w", err)
 	}

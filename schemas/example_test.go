@@ -75,3 +75,22 @@ func ExampleType_DisclosablePaths() {
 	// [/family_name /given_name /languages /languages/* /assessed_on /assessment_method]
 	// never always
 }
+
+func ExampleType_ClaimFields() {
+	cat, _ := schemas.Load()
+	t, _ := cat.Lookup("urn:cairn:vct:humanitarian-registration:1")
+	for _, f := range t.ClaimFields("en")[:3] {
+		fmt.Printf("%s %s required=%v %q\n", f.Pointer, f.Kind, f.Required, f.Label)
+		for _, m := range f.Fields {
+			fmt.Printf("  %s %s %q (%d choices)\n", m.Pointer, m.Kind, m.Label, len(m.Enum))
+		}
+	}
+	// Output:
+	// /registration_id string required=true "Registration number"
+	// /registration_date date required=true "Date of registration"
+	// /registration_place object required=true "Place of registration"
+	//   /registration_place/country string "Country" (249 choices)
+	//   /registration_place/region string "Region" (0 choices)
+	//   /registration_place/locality string "Town or city" (0 choices)
+	//   /registration_place/site string "Site or camp" (0 choices)
+}

@@ -11,7 +11,7 @@ FUZZTIME ?= 10s
 VULNDB_VERSION ?= v0.0.0-20261105234957-e22db6528018
 GOVULNCHECK    ?= golang.org/x/vuln/cmd/govulncheck@v1.9.0
 
-.PHONY: build test test-go interop-deps bench fuzz lint vulncheck demo clean
+.PHONY: build test test-go interop-deps bench fuzz lint vulncheck demo docs clean
 
 build:
 	$(GO) build -o bin/cairn ./cmd/cairn
@@ -53,6 +53,10 @@ vulncheck:
 ## demo: the end-to-end flow on this machine: keys, issue, present, verify.
 demo: build
 	./examples/quickstart.sh
+
+## docs: regenerate docs/cli.md from the command tree (a test fails when it is stale).
+docs:
+	$(GO) test ./cmd/cairn -run TestCLIReferenceUpToDate -update
 
 clean:
 	rm -rf bin

@@ -405,6 +405,8 @@ func (o *issuerServeOptions) run(ctx context.Context, e *env) error {
 type issuerOfferOptions struct {
 	dir, vct, claims, png, reference string
 	txCode, asJSON, noPNG            bool
+	prompt                           bool   // ask for the claims (issuer_prompt.go)
+	lang                             string // of the labels --prompt shows
 	ttl                              time.Duration
 	registry                         string
 	regKeys                          []string
@@ -413,7 +415,7 @@ type issuerOfferOptions struct {
 func newIssuerOfferCmd(e *env) *cobra.Command {
 	o := &issuerOfferOptions{}
 	c := &cobra.Command{
-		Use:   "offer --dir DIR --type VCT --claims FILE.json [--tx-code] [--png FILE | --no-png]",
+		Use:   "offer --dir DIR --type VCT (--claims FILE.json | --prompt [--lang LANG]) [--tx-code] [--png FILE | --no-png]",
 		Short: "Create a credential offer: URI on stdout, transaction code and QR on stderr",
 		Long: `Validate the claims in FILE.json against the credential type, store the
 offer and print its openid-credential-offer:// URI on stdout. The QR code
@@ -432,12 +434,44 @@ With --registry (snapshot or bundle, verified with --registry-key) the
 offer is refused unless the registry authorizes this issuer for the type
 with caps that the evidence scores stay within.
 
-Exit codes: 2 for an unknown type or unreadable file, 3 when the claims
-do not match the type (the failing claim paths are listed, not values),
-8 when the registry (or the type) does not allow the offer, 4 when the
-registry file does not verify.`,
+With --prompt, instead of a file, each claim of the type is asked for on
+stderr (required ones first, marked *; Enter skips an optional one),
+with its label in --lang (en, fr, ar, uk), and the answers are read line
+by line from stdin: dates as YYYY-MM-DD, yes/no (oui/non, نعم/لا, так/ні),
+lists separated by ';', choices by number or value, the members of a
+nested claim one by one. The answers are then checked against the type;
+the ones that do not fit are asked again (their claim paths are shown,
+not the values). A summary follows, and the offer is created only once
+the operator answers y. Nothing typed is written to a file or a log.
+
+Exit codes: 2 for an unknown type or unreadable file (and for --prompt
+when the input ends before the confirmation), 3 when the claims do not
+match the type (the failing claim paths are listed, not values), 8 when
+the registry (or the type) does not allow the offer, 4 when the registry
+file does not verify; 1 when the offer is not confirmed at the prompt.`,
 		Example: `  cairn issuer offer --dir ngo --type urn:cairn:vct:humanitarian-registration:1 --claims amina.json --tx-code
-  cairn issuer offer --dir ngo --type urn:cairn:vct:language-skills:1 --claims c.json --png offer.png --reference Q-17 --json`,
+  cairn issuer offer --dir ngo --type urn:cairn:vct:language-skills:1 --claims c.json --png offer.png --reference Q-17 --json
+  cairn issuer offer --dir ngo --type urn:cairn:vct:humanitarian-registration:1 --prompt --tx-code --reference Q-18
+
+  A --prompt session (answers after the colons):
+    Humanitarian registration (urn:cairn:vct:humanitarian-registration:1)
+    Fields marked * are required; press Enter to skip the others.
+    Registration number * : REG-2025-0042
+    Date of registration * [YYYY-MM-DD]: 2025-03-02
+    Place of registration › Country [code such as AD, AE, AF]: LB
+    Place of registration › Region : Bekaa
+    Place of registration › Town or city : 
+    Place of registration › Site or camp : 
+    Family name : Haddad
+    Given name : Amina
+    Date of birth [YYYY-MM-DD]: 1991-04-12
+    Household size [whole number]: 4
+    Case or group number : 
+    
+    The credential will say:
+      Registration number: REG-2025-0042
+      …
+    Create the offer? [y/N]: y`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd.Context(), e) },
 	}
@@ -450,22 +484,34 @@ registry file does not verify.`,
 	c.Flags().StringVar(&o.reference, "reference", "", "your label for the person (queue ticket); kept with the offer only")
 	c.Flags().DurationVar(&o.ttl, "ttl", 0, "how long the offer stays valid (default 24h, at most 720h)")
 	c.Flags().BoolVar(&o.asJSON, "json", false, `print {"id", "uri", "offer_url", "tx_code", "expires_at"} on stdout`)
+	c.Flags().BoolVar(&o.prompt, "prompt", false, "ask for each claim on stderr and read the answers from stdin, instead of --claims")
+	c.Flags().StringVar(&o.lang, "lang", "en", "language of the claim labels with --prompt (en, fr, ar, uk)")
 	addRegistryFlags(c, &o.registry, &o.regKeys)
 	c.MarkFlagsMutuallyExclusive("png", "no-png")
-	for _, f := range []string{"dir", "type", "claims"} {
+	c.MarkFlagsMutuallyExclusive("claims", "prompt")
+	c.MarkFlagsOneRequired("claims", "prompt")
+	for _, f := range []string{"dir", "type"} {
 		_ = c.MarkFlagRequired(f)
 	}
 	return c
 }
 
 func (o *issuerOfferOptions) run(ctx context.Context, e *env) error {
-	b, err := bounded.ReadFile(o.claims, schemas.MaxClaimsSize)
-	if err != nil {
-		return usageError(err)
-	}
 	var claims map[string]any
-	if err := json.Unmarshal(b, &claims); err != nil {
-		return usageError(fmt.Errorf("%s: not a JSON object: %w", o.claims, err))
+	if o.prompt {
+		c, err := o.promptClaims(ctx, e)
+		if err != nil {
+			return err
+		}
+		claims = c
+	} else {
+		b, err := bounded.ReadFile(o.claims, schemas.MaxClaimsSize)
+		if err != nil {
+			return usageError(err)
+		}
+		if err := json.Unmarshal(b, &claims); err != nil {
+			return usageError(fmt.Errorf("%s: not a JSON object: %w", o.claims, err))
+		}
 	}
 	reg, err := issuerRegistry(ctx, e, o.registry, o.regKeys)
 	if err != nil {

@@ -1,0 +1,637 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/text/language"
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/cairn-id/cairn/issuer"
+	"github.com/cairn-id/cairn/schemas"
+)
+
+// 'cairn issuer offer --prompt': the claims of one offer are typed at an
+// issuing desk, one question per claim, instead of prepared as a JSON
+// file. Questions and the summary go to stderr; answers are read line by
+// line from stdin. Answers live only in memory: they are never written to
+// a file or a log, and nothing is stored before the operator confirms.
+
+// Limits of the prompt.
+const (
+	// maxPromptLine bounds one answer (a longer line is refused, not cut).
+	maxPromptLine = 4096
+	// maxListedChoices: enums up to this size are listed as numbered
+	// choices; longer ones (country codes) are typed by value.
+	maxListedChoices = 12
+	// maxFixRounds bounds the validate-and-ask-again rounds.
+	maxFixRounds = 20
+)
+
+// Errors ending a prompt without an offer.
+var (
+	errPromptEnded    = errors.New("input ended before the offer was confirmed: nothing was stored")
+	errPromptDeclined = errors.New("offer not confirmed: nothing was stored")
+)
+
+// promptClaims checks everything that does not depend on the claims
+// (issuer directory, type, registry), asks for the claims, validates
+// them, shows a summary and returns them once the operator confirms.
+func (o *issuerOfferOptions) promptClaims(ctx context.Context, e *env) (map[string]any, error) {
+	if _, err := language.Parse(o.lang); err != nil || len(o.lang) > 35 {
+		return nil, usageError(fmt.Errorf("--lang %q: not a language tag (en, fr, ar, uk)", o.lang))
+	}
+	if f, ok := e.stderr.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+			return nil, usageError(errors.New("--prompt shows the answers on stderr, which is a file here: run it on a terminal"))
+		}
+	}
+	cfg, err := issuer.ReadDirConfig(o.dir)
+	if err != nil {
+		return nil, issuerDirError(err)
+	}
+	if !slices.Contains(cfg.Types, o.vct) {
+		return nil, usageError(fmt.Errorf("%w: %q", issuer.ErrUnknownType, o.vct))
+	}
+	cat, err := schemas.Load()
+	if err != nil {
+		return nil, err
+	}
+	typ, err := cat.Lookup(o.vct)
+	if err != nil {
+		return nil, usageError(err)
+	}
+	if _, err := issuerRegistry(ctx, e, o.registry, o.regKeys); err != nil {
+		return nil, err
+	}
+	p := &claimPrompt{in: newLineReader(e.stdin), out: e.stderr, typ: typ, fields: typ.ClaimFields(o.lang), claims: map[string]any{}}
+	for _, f := range p.fields {
+		if err := checkPromptable(f); err != nil {
+			return nil, err
+		}
+	}
+	fmt.Fprintf(p.out, "%s (%s)\nFields marked * are required; press Enter to skip the others.\n", typ.DisplayName(o.lang), typ.VCT)
+	for _, f := range p.fields {
+		if err := p.askInto(f, "", p.claims, f.Required); err != nil {
+			return nil, err
+		}
+	}
+	if err := p.fixUntilValid(); err != nil {
+		return nil, err
+	}
+	fmt.Fprintln(p.out, "\nThe credential will say:")
+	p.summary(p.fields, "", p.claims)
+	ok, err := p.confirm("Create the offer? [y/N]: ")
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, withExit(ExitFailure, errPromptDeclined)
+	}
+	return p.claims, nil
+}
+
+// checkPromptable refuses a type with a claim the prompt cannot read (no
+// catalogue type has one; a future type must not be half asked).
+func checkPromptable(f schemas.Field) error {
+	if f.Kind == schemas.KindUnsupported || len(f.Path) == 0 {
+		return fmt.Errorf("claim %s cannot be typed at the prompt: use --claims", f.Pointer)
+	}
+	for _, m := range f.Fields {
+		if err := checkPromptable(m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// lineReader reads bounded lines.
+type lineReader struct{ r *bufio.Reader }
+
+func newLineReader(r io.Reader) *lineReader {
+	return &lineReader{r: bufio.NewReaderSize(r, maxPromptLine)}
+}
+
+// next returns the next line without its end and surrounding spaces;
+// tooLong when it exceeded maxPromptLine (its text is dropped). A last
+// line without a newline counts; then io.EOF.
+func (l *lineReader) next() (line string, tooLong bool, err error) {
+	var b []byte
+	for {
+		chunk, err := l.r.ReadSlice('\n')
+		if len(b)+len(chunk) <= maxPromptLine+2 { // + "\r\n"
+			b = append(b, chunk...)
+		} else {
+			tooLong = true
+		}
+		if errors.Is(err, bufio.ErrBufferFull) {
+			continue
+		}
+		if err != nil && (!errors.Is(err, io.EOF) || (len(b) == 0 && !tooLong)) {
+			return "", false, err
+		}
+		break
+	}
+	if tooLong {
+		return "", true, nil
+	}
+	return strings.TrimSpace(strings.TrimRight(string(b), "\r\n")), false, nil
+}
+
+// claimPrompt is one prompt session.
+type claimPrompt struct {
+	in     *lineReader
+	out    io.Writer
+	typ    *schemas.Type
+	fields []schemas.Field
+	claims map[string]any
+}
+
+// read asks question and returns the answer; any read failure (end of
+// input included) ends the session.
+func (p *claimPrompt) read(question string) (string, error) {
+	for {
+		fmt.Fprint(p.out, question)
+		line, tooLong, err := p.in.next()
+		if err != nil {
+			fmt.Fprintln(p.out)
+			if errors.Is(err, io.EOF) {
+				return "", withExit(ExitUsage, errPromptEnded)
+			}
+			return "", withExit(ExitUsage, fmt.Errorf("%w: %w", errPromptEnded, err))
+		}
+		if tooLong {
+			fmt.Fprintf(p.out, "  too long (at most %d bytes)\n", maxPromptLine)
+			continue
+		}
+		return line, nil
+	}
+}
+
+func (p *claimPrompt) confirm(question string) (bool, error) {
+	line, err := p.read(question)
+	if err != nil {
+		return false, err
+	}
+	yes, err := parseYesNo(line)
+	return err == nil && yes, nil
+}
+
+// memberName is the last claim name of a field's path.
+func memberName(f schemas.Field) string {
+	s, _ := f.Path[len(f.Path)-1].(string)
+	return s
+}
+
+// askInto asks for f, with its label after prefix, and sets (or, on an
+// empty answer, removes) its member of obj. mandatory: an empty answer is
+// refused.
+func (p *claimPrompt) askInto(f schemas.Field, prefix string, obj map[string]any, mandatory bool) error {
+	name, label := memberName(f), prefix+f.Label
+	switch f.Kind {
+	case schemas.KindObject:
+		sub, _ := obj[name].(map[string]any)
+		if sub == nil {
+			sub = map[string]any{}
+		}
+		for _, m := range f.Fields {
+			if err := p.askInto(m, label+" › ", sub, mandatory && m.Required); err != nil {
+				return err
+			}
+		}
+		setOrDelete(obj, name, sub, len(sub) > 0)
+		return nil
+	case schemas.KindObjectArray:
+		var entries []any
+		for i := 0; f.MaxItems == 0 || i < f.MaxItems; i++ {
+			entryLabel := fmt.Sprintf("%s #%d", label, i+1)
+			if !mandatory || i > 0 {
+				add, err := p.confirm(fmt.Sprintf("Add %s? [y/N]: ", entryLabel))
+				if err != nil {
+					return err
+				}
+				if !add {
+					break
+				}
+			}
+			entry := map[string]any{}
+			for _, m := range f.Fields {
+				if err := p.askInto(m, entryLabel+" › ", entry, m.Required); err != nil {
+					return err
+				}
+			}
+			entries = append(entries, entry)
+		}
+		setOrDelete(obj, name, entries, len(entries) > 0)
+		return nil
+	}
+	v, ok, err := p.askValue(f, label, mandatory)
+	if err != nil {
+		return err
+	}
+	setOrDelete(obj, name, v, ok)
+	return nil
+}
+
+func setOrDelete(obj map[string]any, name string, v any, set bool) {
+	if set {
+		obj[name] = v
+	} else {
+		delete(obj, name)
+	}
+}
+
+// askValue asks for a scalar or a list of strings until the answer reads
+// as the field's kind; ok is false for a skipped optional field.
+func (p *claimPrompt) askValue(f schemas.Field, label string, mandatory bool) (v any, ok bool, err error) {
+	listed := len(f.Enum) > 0 && len(f.Enum) <= maxListedChoices
+	if listed {
+		fmt.Fprintf(p.out, "%s:\n", label)
+		if f.Kind == schemas.KindInteger || f.Kind == schemas.KindNumber {
+			// numbered choices would be mistaken for the values themselves
+			fmt.Fprintf(p.out, "  one of: %s\n", strings.Join(f.Enum, ", "))
+		} else {
+			for i, c := range f.Enum {
+				fmt.Fprintf(p.out, "  %d) %s\n", i+1, c)
+			}
+		}
+	}
+	mark := ""
+	if mandatory {
+		mark = " *"
+	}
+	hint := kindHint(f)
+	if hint != "" {
+		hint = " " + hint
+	}
+	question := fmt.Sprintf("%s%s%s: ", label, mark, hint)
+	if listed {
+		question = fmt.Sprintf("  choice%s%s: ", mark, hint)
+	}
+	for {
+		line, err := p.read(question)
+		if err != nil {
+			return nil, false, err
+		}
+		if line == "" {
+			if mandatory {
+				fmt.Fprintln(p.out, "  required: please answer")
+				continue
+			}
+			return nil, false, nil
+		}
+		v, err := parseAnswer(f, line)
+		if err != nil {
+			fmt.Fprintf(p.out, "  %v\n", err) // messages never repeat the answer
+			continue
+		}
+		if list, isList := v.([]any); isList && len(list) == 0 {
+			if mandatory {
+				fmt.Fprintln(p.out, "  required: please answer")
+				continue
+			}
+			return nil, false, nil
+		}
+		return v, true, nil
+	}
+}
+
+// kindHint says how to type a field.
+func kindHint(f schemas.Field) string {
+	switch {
+	case f.Kind == schemas.KindStringArray && len(f.Enum) > maxListedChoices:
+		return fmt.Sprintf("[codes such as %s, separated by ;]", strings.Join(f.Enum[:min(3, len(f.Enum))], ", "))
+	case f.Kind == schemas.KindStringArray:
+		return "[several: separate with ;]"
+	case len(f.Enum) > maxListedChoices:
+		return fmt.Sprintf("[code such as %s]", strings.Join(f.Enum[:3], ", "))
+	case len(f.Enum) > 0 && f.Kind == schemas.KindString:
+		return fmt.Sprintf("[1-%d or the value]", len(f.Enum))
+	case len(f.Enum) > 0:
+		return "[the value]"
+	}
+	switch f.Kind {
+	case schemas.KindDate:
+		return "[YYYY-MM-DD]"
+	case schemas.KindInteger:
+		return "[whole number]"
+	case schemas.KindNumber:
+		return "[number]"
+	case schemas.KindBoolean:
+		return "[yes/no]"
+	}
+	return ""
+}
+
+// Answer errors; none contains the answer.
+var (
+	errNotDate    = errors.New("not a date: type YYYY-MM-DD, e.g. 2025-03-02")
+	errNotInteger = errors.New("not a whole number")
+	errNotNumber  = errors.New("not a number")
+	errNotYesNo   = errors.New("answer yes or no (oui/non, نعم/لا, так/ні)")
+	errNotChoice  = errors.New("not one of the choices")
+	errNotForm    = errors.New("not in the expected form")
+	errTooMany    = errors.New("too many entries")
+)
+
+// parseAnswer reads a non-empty line as a value of f's kind.
+func parseAnswer(f schemas.Field, line string) (any, error) {
+	switch f.Kind {
+	case schemas.KindStringArray:
+		var out []any
+		for _, part := range strings.Split(line, ";") {
+			part = strings.TrimSpace(part)
+			if part == "" {
+				continue
+			}
+			v, err := parseString(f, part, len(f.Enum) <= maxListedChoices)
+			if err != nil {
+				return nil, fmt.Errorf("entry %d: %w", len(out)+1, err)
+			}
+			out = append(out, v)
+		}
+		if f.MaxItems > 0 && len(out) > f.MaxItems {
+			return nil, fmt.Errorf("%w: at most %d", errTooMany, f.MaxItems)
+		}
+		return out, nil
+	case schemas.KindInteger:
+		n, err := strconv.ParseInt(line, 10, 64)
+		if err != nil {
+			return nil, errNotInteger
+		}
+		if len(f.Enum) > 0 && !slices.Contains(f.Enum, strconv.FormatInt(n, 10)) {
+			return nil, errNotChoice
+		}
+		return n, nil
+	case schemas.KindNumber:
+		x, err := strconv.ParseFloat(strings.ReplaceAll(line, ",", "."), 64)
+		if err != nil || math.IsNaN(x) || math.IsInf(x, 0) {
+			return nil, errNotNumber
+		}
+		return x, nil
+	case schemas.KindBoolean:
+		return parseYesNo(line)
+	}
+	return parseString(f, line, len(f.Enum) <= maxListedChoices)
+}
+
+// parseString reads a string or date answer; numbered: a number picks a
+// listed choice.
+func parseString(f schemas.Field, s string, numbered bool) (any, error) {
+	s = norm.NFC.String(s)
+	if len(f.Enum) > 0 {
+		if n, err := strconv.Atoi(s); numbered && err == nil && n >= 1 && n <= len(f.Enum) && !slices.Contains(f.Enum, s) {
+			return f.Enum[n-1], nil
+		}
+		for _, c := range f.Enum {
+			if strings.EqualFold(c, s) {
+				return c, nil
+			}
+		}
+		return nil, errNotChoice
+	}
+	if f.Kind == schemas.KindDate {
+		if _, err := time.Parse(time.DateOnly, s); err != nil || len(s) != len(time.DateOnly) {
+			return nil, errNotDate
+		}
+		return s, nil
+	}
+	// The schema's patterns are simple enough for RE2; one that is not is
+	// left to the validation after the last question.
+	if f.Pattern != "" {
+		if re, err := regexp.Compile(f.Pattern); err == nil && !re.MatchString(s) {
+			return nil, errNotForm
+		}
+	}
+	return s, nil
+}
+
+// parseYesNo reads yes/no in the catalogue's languages.
+func parseYesNo(s string) (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "y", "yes", "o", "oui", "نعم", "т", "так", "true":
+		return true, nil
+	case "n", "no", "non", "لا", "н", "ні", "false":
+		return false, nil
+	}
+	return false, errNotYesNo
+}
+
+// fixUntilValid validates the claims and asks again for the fields that
+// fail, until they pass.
+func (p *claimPrompt) fixUntilValid() error {
+	for round := 0; ; round++ {
+		err := p.typ.Validate(p.claims)
+		var ve *schemas.ValidationError
+		if err == nil {
+			return nil
+		}
+		if !errors.As(err, &ve) {
+			return withExit(ExitInvalid, err)
+		}
+		paths := make([]string, len(ve.Problems))
+		for i, pr := range ve.Problems {
+			paths[i] = pr.Pointer
+			if paths[i] == "" {
+				paths[i] = "/"
+			}
+		}
+		if round == maxFixRounds {
+			return withExit(ExitInvalid, fmt.Errorf("claims still do not match %s at: %s", p.typ.VCT, strings.Join(paths, ", ")))
+		}
+		fmt.Fprintln(p.out, "\nThese answers do not fit the credential type:")
+		for i, pr := range ve.Problems {
+			fmt.Fprintf(p.out, "  %s (%s): %s\n", p.labelOf(pr.Pointer), paths[i], pr.Message)
+		}
+		fmt.Fprintln(p.out, "Please answer them again.")
+		done := map[string]bool{}
+		for _, pr := range ve.Problems {
+			if done[pr.Pointer] {
+				continue
+			}
+			done[pr.Pointer] = true
+			if err := p.fix(pr.Pointer); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// pointerTokens splits an RFC 6901 pointer.
+func pointerTokens(ptr string) []string {
+	if ptr == "" {
+		return nil
+	}
+	toks := strings.Split(strings.TrimPrefix(ptr, "/"), "/")
+	for i, t := range toks {
+		toks[i] = strings.NewReplacer("~1", "/", "~0", "~").Replace(t)
+	}
+	return toks
+}
+
+func fieldNamed(fs []schemas.Field, name string) *schemas.Field {
+	for i := range fs {
+		if memberName(fs[i]) == name {
+			return &fs[i]
+		}
+	}
+	return nil
+}
+
+// labelOf renders a failing pointer with the labels of its fields.
+func (p *claimPrompt) labelOf(ptr string) string {
+	fields, label := p.fields, ""
+	toks := pointerTokens(ptr)
+	if len(toks) == 0 {
+		return "(all claims)"
+	}
+	for i := 0; i < len(toks); i++ {
+		f := fieldNamed(fields, toks[i])
+		if f == nil {
+			return label + toks[i]
+		}
+		label += f.Label
+		if f.Kind == schemas.KindObjectArray && i+1 < len(toks) {
+			if n, err := strconv.Atoi(toks[i+1]); err == nil {
+				label += fmt.Sprintf(" #%d", n+1)
+				i++
+			}
+		}
+		if f.Kind == schemas.KindStringArray && i+1 < len(toks) {
+			if n, err := strconv.Atoi(toks[i+1]); err == nil {
+				return fmt.Sprintf("%s, entry %d", label, n+1)
+			}
+		}
+		fields = f.Fields
+		if i+1 < len(toks) {
+			label += " › "
+		}
+	}
+	return label
+}
+
+// fix asks again for what the failing pointer ptr designates: a value (a
+// list of strings as a whole), the empty members of an object or array
+// entry (or all of them when none is empty), or a whole list of entries.
+func (p *claimPrompt) fix(ptr string) error {
+	fields, obj, prefix := p.fields, p.claims, ""
+	toks := pointerTokens(ptr)
+	for i := 0; i < len(toks); i++ {
+		f := fieldNamed(fields, toks[i])
+		if f == nil {
+			return withExit(ExitInvalid, fmt.Errorf("claims do not match %s at %s, which cannot be asked again", p.typ.VCT, ptr))
+		}
+		last := i == len(toks)-1
+		switch f.Kind {
+		case schemas.KindObject:
+			sub, _ := obj[toks[i]].(map[string]any)
+			if sub == nil {
+				sub = map[string]any{}
+				obj[toks[i]] = sub
+			}
+			if last {
+				err := p.fixMembers(f.Fields, prefix+f.Label+" › ", sub)
+				setOrDelete(obj, toks[i], sub, len(sub) > 0)
+				return err
+			}
+			fields, obj, prefix = f.Fields, sub, prefix+f.Label+" › "
+		case schemas.KindObjectArray:
+			entries, _ := obj[toks[i]].([]any)
+			n := -1
+			if !last {
+				n, _ = strconv.Atoi(toks[i+1])
+			}
+			entry, _ := elementAt(entries, n).(map[string]any)
+			if entry == nil {
+				return p.askInto(*f, prefix, obj, true)
+			}
+			entryPrefix := fmt.Sprintf("%s%s #%d › ", prefix, f.Label, n+1)
+			if i+1 == len(toks)-1 {
+				return p.fixMembers(f.Fields, entryPrefix, entry)
+			}
+			fields, obj, prefix = f.Fields, entry, entryPrefix
+			i++
+		default:
+			return p.askInto(*f, prefix, obj, f.Required)
+		}
+	}
+	return p.fixMembers(fields, prefix, obj)
+}
+
+func elementAt(list []any, i int) any {
+	if i < 0 || i >= len(list) {
+		return nil
+	}
+	return list[i]
+}
+
+// fixMembers asks again for the members of obj that are not set, or for
+// every member when all are.
+func (p *claimPrompt) fixMembers(fields []schemas.Field, prefix string, obj map[string]any) error {
+	var empty []schemas.Field
+	for _, f := range fields {
+		if _, set := obj[memberName(f)]; !set {
+			empty = append(empty, f)
+		}
+	}
+	if len(empty) == 0 {
+		empty = fields
+	}
+	for _, f := range empty {
+		if err := p.askInto(f, prefix, obj, f.Required); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// summary lists the set claims in field order, one per line.
+func (p *claimPrompt) summary(fields []schemas.Field, prefix string, obj map[string]any) {
+	for _, f := range fields {
+		v, set := obj[memberName(f)]
+		if !set {
+			continue
+		}
+		label := prefix + f.Label
+		switch f.Kind {
+		case schemas.KindObject:
+			sub, _ := v.(map[string]any)
+			p.summary(f.Fields, label+" › ", sub)
+		case schemas.KindObjectArray:
+			entries, _ := v.([]any)
+			for i, e := range entries {
+				sub, _ := e.(map[string]any)
+				p.summary(f.Fields, fmt.Sprintf("%s #%d › ", label, i+1), sub)
+			}
+		default:
+			fmt.Fprintf(p.out, "  %s: %s\n", label, summaryValue(v))
+		}
+	}
+}
+
+func summaryValue(v any) string {
+	switch x := v.(type) {
+	case bool:
+		if x {
+			return "yes"
+		}
+		return "no"
+	case []any:
+		parts := make([]string, len(x))
+		for i, e := range x {
+			parts[i] = summaryValue(e)
+		}
+		return strings.Join(parts, "; ")
+	}
+	return fmt.Sprint(v)
+}

@@ -142,10 +142,11 @@ func (l *lineReader) next() (line string, tooLong bool, err error) {
 		}
 		break
 	}
-	if tooLong {
+	line = strings.TrimSuffix(strings.TrimSuffix(string(b), "\n"), "\r")
+	if tooLong || len(line) > maxPromptLine {
 		return "", true, nil
 	}
-	return strings.TrimSpace(strings.TrimRight(string(b), "\r\n")), false, nil
+	return strings.TrimSpace(line), false, nil
 }
 
 // claimPrompt is one prompt session.

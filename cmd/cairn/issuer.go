@@ -456,18 +456,18 @@ file does not verify; 1 when the offer is not confirmed at the prompt.`,
   A --prompt session (answers after the colons):
     Humanitarian registration (urn:cairn:vct:humanitarian-registration:1)
     Fields marked * are required; press Enter to skip the others.
-    Registration number * : REG-2025-0042
+    Registration number *: REG-2025-0042
     Date of registration * [YYYY-MM-DD]: 2025-03-02
     Place of registration › Country [code such as AD, AE, AF]: LB
-    Place of registration › Region : Bekaa
-    Place of registration › Town or city : 
-    Place of registration › Site or camp : 
-    Family name : Haddad
-    Given name : Amina
+    Place of registration › Region: Bekaa
+    Place of registration › Town or city:
+    Place of registration › Site or camp:
+    Family name: Haddad
+    Given names: Amina
     Date of birth [YYYY-MM-DD]: 1991-04-12
-    Household size [whole number]: 4
-    Case or group number : 
-    
+    People in the household [whole number]: 4
+    Case or group number:
+
     The credential will say:
       Registration number: REG-2025-0042
       …

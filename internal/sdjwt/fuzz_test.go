@@ -124,29 +124,6 @@ func FuzzVerify(f *testing.F) {
 	})
 }
 
-// FuzzDecodeJSON checks the strict decoder against encoding/json: what it
-// accepts, encoding/json accepts with the same value.
-func FuzzDecodeJSON(f *testing.F) {
-	for _, s := range []string{`{"a":[1,-2.5e3,"x\u00e9\ud83d\ude00",true,false,null]}`, `"\ud800x"`, `[]`, `{"a":1,"a":2}`, `0.1e+5`, `"\u0041\n"`} {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, b []byte) {
-		got, err := decodeJSON(b)
-		if err != nil {
-			return
-		}
-		dec := json.NewDecoder(bytes.NewReader(b))
-		dec.UseNumber()
-		var want any
-		if err := dec.Decode(&want); err != nil {
-			t.Fatalf("decodeJSON accepted %q, encoding/json: %v", b, err)
-		}
-		if !reflect.DeepEqual(got, want) {
-			t.Fatalf("decodeJSON(%q) = %#v, encoding/json %#v", b, got, want)
-		}
-	})
-}
-
 // FuzzParseJSON: ParseJSON never panics, its errors carry a code, and what
 // it accepts re-serializes to an object that parses to the same token.
 func FuzzParseJSON(f *testing.F) {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/cairn-id/cairn/internal/jose"
+	"github.com/cairn-id/cairn/internal/jsonx"
 )
 
 // The unprotected header parameters RFC 9901 §8.1 defines.
@@ -47,7 +48,7 @@ func parseJSON(b []byte, lim Limits) (*SDJWT, []jsonSig, *jose.JWS, error) {
 	if len(b) > lim.MaxTokenLen {
 		return nil, nil, nil, fmt.Errorf("%w: serialization is %d bytes, limit %d", ErrTooLarge, len(b), lim.MaxTokenLen)
 	}
-	v, err := decodeJSON(b)
+	v, err := jsonx.Decode(b)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/cairn-id/cairn/internal/jose"
+	"github.com/cairn-id/cairn/internal/jsonx"
 )
 
 // Default limits (see Limits).
@@ -116,7 +117,7 @@ func decodeDisclosure(enc string, lim Limits) (*Disclosure, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
-	v, err := decodeJSON(raw)
+	v, err := jsonx.Decode(raw)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
@@ -140,7 +141,7 @@ func decodeDisclosure(enc string, lim Limits) (*Disclosure, error) {
 }
 
 func decodeObject(b []byte) (map[string]any, error) {
-	v, err := decodeJSON(b)
+	v, err := jsonx.Decode(b)
 	if err != nil {
 		return nil, err
 	}

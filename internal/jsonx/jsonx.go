@@ -1,4 +1,9 @@
-package sdjwt
+// Package jsonx is a small strict JSON decoder (RFC 8259) for the hot
+// verification paths: it decodes into map[string]any, []any, string,
+// json.Number, bool or nil without reflection, refuses duplicate object
+// member names and invalid UTF-8, and bounds nesting. internal/jose decodes
+// JOSE headers with it and internal/sdjwt payloads and disclosures.
+package jsonx
 
 import (
 	"encoding/json"
@@ -8,19 +13,17 @@ import (
 	"unicode/utf8"
 )
 
-// maxJSONNesting bounds recursion in the decoder; Limits.MaxDepth, checked
-// during processing, is the policy limit and is much lower.
+// maxJSONNesting bounds recursion in the decoder; callers apply their own,
+// lower, policy limits (sdjwt's Limits.MaxDepth) after decoding.
 const maxJSONNesting = 256
 
-var errJSON = errors.New("invalid JSON")
-
-// decodeJSON decodes exactly one JSON value (RFC 8259) into map[string]any,
+// Decode decodes exactly one JSON value (RFC 8259) into map[string]any,
 // []any, string, json.Number, bool or nil. It is a small strict decoder
 // used instead of encoding/json on the verification path, where decoding
 // into interfaces with reflection cost as much as a signature check. It
 // refuses duplicate object member names (RFC 8259 §4 leaves them
 // unpredictable; for claims that is a security risk) and invalid UTF-8.
-func decodeJSON(b []byte) (any, error) {
+func Decode(b []byte) (any, error) {
 	d := jsonDecoder{b: b}
 	v, err := d.value(0)
 	if err != nil {

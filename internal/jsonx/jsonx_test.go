@@ -1,0 +1,69 @@
+package jsonx
+
+import (
+	"bytes"
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestDecode(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want any
+	}{
+		{`{"a":[1,-2.5e3,"x\u00e9",true,false,null]}`, map[string]any{"a": []any{json.Number("1"), json.Number("-2.5e3"), "xé", true, false, nil}}},
+		{` "\ud83d\ude00" `, "😀"},
+		{`[]`, []any{}},
+		{`{}`, map[string]any{}},
+		{`123456789012345678901234567890`, json.Number("123456789012345678901234567890")},
+	} {
+		got, err := Decode([]byte(tc.in))
+		if err != nil || !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("Decode(%s) = %#v, %v; want %#v", tc.in, got, err, tc.want)
+		}
+	}
+}
+
+func TestDecodeRejects(t *testing.T) {
+	for _, in := range []string{
+		`{"a":1,"a":2}`,          // duplicate member
+		`{"a":1} x`,              // trailing data
+		`{"a":}`,                 // missing value
+		`[1,]`,                   // trailing comma
+		`"\x"`,                   // bad escape
+		"\"\xff\"",               // invalid UTF-8
+		`01`,                     // leading zero
+		`{'a':1}`,                // single quotes
+		``,                       // empty
+		strings.Repeat("[", 300), // nesting beyond the bound
+	} {
+		if v, err := Decode([]byte(in)); err == nil {
+			t.Errorf("Decode(%q) accepted: %#v", in, v)
+		}
+	}
+}
+
+// FuzzDecode checks the strict decoder against encoding/json: what it
+// accepts, encoding/json accepts with the same value.
+func FuzzDecode(f *testing.F) {
+	for _, s := range []string{`{"a":[1,-2.5e3,"x\u00e9\ud83d\ude00",true,false,null]}`, `"\ud800x"`, `[]`, `{"a":1,"a":2}`, `0.1e+5`, `"\u0041\n"`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		got, err := Decode(b)
+		if err != nil {
+			return
+		}
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.UseNumber()
+		var want any
+		if err := dec.Decode(&want); err != nil {
+			t.Fatalf("Decode accepted %q, encoding/json: %v", b, err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("Decode(%q) = %#v, encoding/json %#v", b, got, want)
+		}
+	})
+}

@@ -47,20 +47,20 @@ func (s *Service) verifyProof(ctx context.Context, compact string, now time.Time
 		return nil, fmt.Errorf("%w: typ %q, want %s", ErrInvalidProof, j.Header.Typ, ProofTyp)
 	}
 	for _, p := range []string{"x5c", "trust_chain", "key_attestation"} {
-		if _, ok := j.Header.Raw[p]; ok {
+		if _, ok := j.Header.Params[p]; ok {
 			return nil, fmt.Errorf("%w: header %s not supported", ErrInvalidProof, p)
 		}
 	}
-	rawJWK, hasJWK := j.Header.Raw["jwk"]
+	jwkParam, hasJWK := j.Header.Params["jwk"]
 	hasKid := j.Header.Kid != ""
 	if hasJWK == hasKid {
 		return nil, fmt.Errorf("%w: exactly one of jwk and kid is required", ErrInvalidProof)
 	}
 	hk := &holderKey{}
 	if hasJWK {
-		var m map[string]any
-		if err := json.Unmarshal(rawJWK, &m); err != nil {
-			return nil, fmt.Errorf("%w: jwk: %w", ErrInvalidProof, err)
+		m, ok := jwkParam.(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("%w: jwk must be a JSON object", ErrInvalidProof)
 		}
 		if _, priv := m["d"]; priv {
 			return nil, fmt.Errorf("%w: jwk contains private key material", ErrInvalidProof)

@@ -333,7 +333,7 @@ func runCredentialInspect(cmd *cobra.Command, e *env, o *credentialInspectOption
 	if err != nil {
 		return withExit(ExitInvalid, err)
 	}
-	out := inspectOutput{Header: t.Header.Raw, Payload: t.Payload}
+	out := inspectOutput{Header: t.Header.Params, Payload: t.Payload}
 	if _, perr := t.Process(); perr != nil {
 		out.Problem = perr.Error()
 	}
@@ -344,7 +344,7 @@ func runCredentialInspect(cmd *cobra.Command, e *env, o *credentialInspectOption
 		if j, err := jose.Parse(t.KBJWT); err == nil {
 			var p any
 			_ = json.Unmarshal(j.Payload, &p)
-			out.KeyBinding = &inspectKB{Header: j.Header.Raw, Payload: p}
+			out.KeyBinding = &inspectKB{Header: j.Header.Params, Payload: p}
 		} else {
 			out.Problem = "key binding JWT: " + err.Error()
 		}
@@ -355,7 +355,7 @@ func runCredentialInspect(cmd *cobra.Command, e *env, o *credentialInspectOption
 	}
 	fmt.Fprintln(w, "NOT VERIFIED — decoded only; use 'cairn credential verify' to check it.")
 	fmt.Fprintln(w, "\nHeader:")
-	writeIndented(w, t.Header.Raw)
+	writeIndented(w, t.Header.Params)
 	fmt.Fprintln(w, "\nPayload (as signed; _sd holds digests of the disclosable claims):")
 	writeIndented(w, t.Payload)
 	fmt.Fprintf(w, "\nDisclosures (%d):\n", len(t.Disclosures))

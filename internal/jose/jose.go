@@ -25,6 +25,8 @@ import (
 	"io"
 	"math/big"
 	"strings"
+
+	"github.com/cairn-id/cairn/internal/jsonx"
 )
 
 // Alg is a JWS algorithm name (RFC 7518 §3.1, RFC 8037 §3.1).
@@ -209,13 +211,14 @@ func derToRaw(der []byte, size int) ([]byte, error) {
 	return out, nil
 }
 
-// Header is the decoded protected header of a JWS. Raw keeps every
-// parameter for callers that need more (jwk, x5c, …).
+// Header is the decoded protected header of a JWS. Params keeps every
+// parameter, decoded (objects as map[string]any, numbers as json.Number),
+// for callers that need more (jwk, x5c, …).
 type Header struct {
-	Alg Alg
-	Typ string
-	Kid string
-	Raw map[string]json.RawMessage
+	Alg    Alg
+	Typ    string
+	Kid    string
+	Params map[string]any
 }
 
 // JWS is a parsed, not yet verified, compact JWS.
@@ -267,32 +270,40 @@ func ParseLimited(compact string, maxLen int) (*JWS, error) {
 	if err != nil {
 		return nil, fmt.Errorf("signature: %w", err)
 	}
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(hb, &raw); err != nil || raw == nil {
+	// jsonx, not encoding/json: this runs twice per presentation on the
+	// verify path, and it also refuses duplicate parameter names.
+	v, err := jsonx.Decode(hb)
+	params, ok := v.(map[string]any)
+	if err != nil || !ok {
 		return nil, fmt.Errorf("%w: header is not a JSON object", ErrMalformed)
 	}
-	h := Header{Raw: raw}
-	if err := stringParam(raw, "alg", (*string)(&h.Alg)); err != nil || h.Alg == "" {
+	h := Header{Params: params}
+	var alg string
+	if alg, ok = stringParam(params, "alg"); !ok || alg == "" {
 		return nil, fmt.Errorf("%w: header needs a string alg", ErrMalformed)
 	}
-	if err := stringParam(raw, "typ", &h.Typ); err != nil {
+	h.Alg = Alg(alg)
+	if h.Typ, ok = stringParam(params, "typ"); !ok {
 		return nil, fmt.Errorf("%w: typ must be a string", ErrMalformed)
 	}
-	if err := stringParam(raw, "kid", &h.Kid); err != nil {
+	if h.Kid, ok = stringParam(params, "kid"); !ok {
 		return nil, fmt.Errorf("%w: kid must be a string", ErrMalformed)
 	}
-	if _, ok := raw["crit"]; ok {
+	if _, ok := params["crit"]; ok {
 		return nil, ErrCritUnsupported
 	}
 	return &JWS{Header: h, Payload: payload, signingInput: compact[:d2], signature: sig}, nil
 }
 
-func stringParam(raw map[string]json.RawMessage, name string, dst *string) error {
-	v, ok := raw[name]
-	if !ok {
-		return nil
+// stringParam returns a string header parameter; ok is false when it is
+// present but not a string (absent is "", true).
+func stringParam(params map[string]any, name string) (string, bool) {
+	v, present := params[name]
+	if !present {
+		return "", true
 	}
-	return json.Unmarshal(v, dst)
+	str, ok := v.(string)
+	return str, ok
 }
 
 // Verify checks the signature with pub. The header alg must be in allowed

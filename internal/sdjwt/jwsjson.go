@@ -1,7 +1,6 @@
 package sdjwt
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -200,12 +199,12 @@ func joinHeaders(protected jose.Header, unprotected map[string]any) (jose.Header
 		return protected, nil
 	}
 	h := protected
-	h.Raw = make(map[string]json.RawMessage, len(protected.Raw)+len(unprotected))
-	for k, v := range protected.Raw {
-		h.Raw[k] = v
+	h.Params = make(map[string]any, len(protected.Params)+len(unprotected))
+	for k, v := range protected.Params {
+		h.Params[k] = v
 	}
 	for k, v := range unprotected {
-		if _, dup := protected.Raw[k]; dup {
+		if _, dup := protected.Params[k]; dup {
 			return jose.Header{}, fmt.Errorf("header parameter %q is both protected and unprotected", k)
 		}
 		switch k {
@@ -220,13 +219,9 @@ func joinHeaders(protected jose.Header, unprotected map[string]any) (jose.Header
 			}
 			h.Kid = kid
 		}
-		// An unprotected typ stays in Raw only: IssuerTyp is checked
+		// An unprotected typ stays in Params only: IssuerTyp is checked
 		// against the protected typ, which cannot be swapped.
-		b, err := marshalJSON(v)
-		if err != nil {
-			return jose.Header{}, err
-		}
-		h.Raw[k] = b
+		h.Params[k] = v
 	}
 	return h, nil
 }

@@ -11,7 +11,7 @@ FUZZTIME ?= 10s
 VULNDB_VERSION ?= v0.0.0-20261105234957-e22db6528018
 GOVULNCHECK    ?= golang.org/x/vuln/cmd/govulncheck@v1.9.0
 
-.PHONY: build test test-go interop-deps bench fuzz lint vulncheck demo docs clean
+.PHONY: build test test-go interop-deps bench bench-smoke fuzz lint vulncheck demo docs clean
 
 build:
 	$(GO) build -o bin/cairn ./cmd/cairn
@@ -30,6 +30,10 @@ interop-deps:
 ## bench: benchmarks with allocation counts, several runs for benchstat.
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem -count=5 ./internal/sdjwt ./internal/statuslist
+
+## bench-smoke: every benchmark once, so none rots unnoticed (CI runs it).
+bench-smoke:
+	$(GO) test -run='^$$' -bench=. -benchtime=1x $(PKGS)
 
 ## fuzz: a short pass over every fuzz target (FUZZTIME each).
 fuzz:

@@ -562,7 +562,7 @@ func (o *issuerOfferOptions) run(ctx context.Context, e *env) error {
 	} else {
 		fmt.Fprintln(e.stdout, off.URI)
 	}
-	if err := qr.Terminal(e.stderr, off.URI); err != nil {
+	if err := drawOfferQR(e, off.URI, pngPath); err != nil {
 		return err
 	}
 	if off.TxCode != "" {
@@ -667,4 +667,23 @@ notification. Records hold no claim values.`,
 	c.Flags().BoolVar(&asJSON, "json", false, "print the records as JSON")
 	_ = c.MarkFlagRequired("dir")
 	return c
+}
+
+// drawOfferQR shows the offer's QR code on stderr when it is a terminal
+// (without colours when NO_COLOR is set); into a file or a pipe it writes
+// only the URI line, since block characters are useless in a log.
+func drawOfferQR(e *env, uri, pngPath string) error {
+	if !writerIsTerminal(e.stderr) {
+		where := ""
+		if pngPath != "" {
+			where = " (QR code in " + pngPath + ")"
+		}
+		_, err := fmt.Fprintf(e.stderr, "offer URI%s: %s\n", where, uri)
+		return err
+	}
+	opts := qr.TerminalOptions{}
+	if e.getenv != nil && e.getenv("NO_COLOR") != "" {
+		opts.Plain, opts.Invert = true, true
+	}
+	return qr.TerminalWith(e.stderr, uri, opts)
 }

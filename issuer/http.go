@@ -107,6 +107,16 @@ func tokenError(w http.ResponseWriter, desc string) {
 	oauthError(w, http.StatusUnauthorized, "invalid_token", desc)
 }
 
+// failToken is fail for a refused access token: counted, its cause (when
+// given) logged, answered as RFC 6750 invalid_token.
+func (s *Service) failToken(w http.ResponseWriter, route, desc string, cause error) {
+	s.metrics.Inc("outcomes", route, "invalid_token")
+	if cause != nil {
+		s.log.Info("request refused", "route", route, "error", "invalid_token", "cause", cause.Error())
+	}
+	tokenError(w, desc)
+}
+
 // internal logs the cause and answers with a generic message.
 func (s *Service) internal(w http.ResponseWriter, route string, err error) {
 	s.metrics.Inc("store_errors")
@@ -414,8 +424,7 @@ func (s *Service) serveCredential(w http.ResponseWriter, r *http.Request) {
 	const route = "credential"
 	tok, ok := bearer(r)
 	if !ok {
-		s.metrics.Inc("outcomes", route, "invalid_token")
-		tokenError(w, "a Bearer access token is required")
+		s.failToken(w, route, "a Bearer access token is required", nil)
 		return
 	}
 	var req credentialRequest
@@ -428,9 +437,7 @@ func (s *Service) serveCredential(w http.ResponseWriter, r *http.Request) {
 	_, offer, err := s.cfg.Store.PeekToken(r.Context(), tokenHash, now)
 	switch {
 	case errors.Is(err, ErrNotFound), errors.Is(err, ErrExpired), errors.Is(err, ErrUsed):
-		s.metrics.Inc("outcomes", route, "invalid_token")
-		s.log.Info("request refused", "route", route, "error", "invalid_token", "cause", err.Error())
-		tokenError(w, "the access token is invalid, expired or already used")
+		s.failToken(w, route, "the access token is invalid, expired or already used", err)
 		return
 	case err != nil:
 		s.internal(w, route, err)
@@ -486,8 +493,7 @@ func (s *Service) serveCredential(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, route, http.StatusBadRequest, "invalid_nonce", "the c_nonce is unknown, expired or already used; get a new one", err)
 		return
 	case errors.Is(err, ErrNotFound), errors.Is(err, ErrExpired), errors.Is(err, ErrUsed):
-		s.metrics.Inc("outcomes", route, "invalid_token")
-		tokenError(w, "the access token is invalid, expired or already used")
+		s.failToken(w, route, "the access token is invalid, expired or already used", nil)
 		return
 	case err != nil:
 		s.internal(w, route, err)
@@ -513,8 +519,7 @@ func (s *Service) serveNotification(w http.ResponseWriter, r *http.Request) {
 	const route = "notification"
 	tok, ok := bearer(r)
 	if !ok {
-		s.metrics.Inc("outcomes", route, "invalid_token")
-		tokenError(w, "a Bearer access token is required")
+		s.failToken(w, route, "a Bearer access token is required", nil)
 		return
 	}
 	var req notificationRequest
@@ -529,8 +534,7 @@ func (s *Service) serveNotification(w http.ResponseWriter, r *http.Request) {
 	err := s.cfg.Store.Notify(r.Context(), s.hash("access_token", tok), req.NotificationID, req.Event, s.cfg.Now())
 	switch {
 	case errors.Is(err, ErrBadToken):
-		s.metrics.Inc("outcomes", route, "invalid_token")
-		tokenError(w, "the access token is invalid or expired")
+		s.failToken(w, route, "the access token is invalid or expired", nil)
 		return
 	case errors.Is(err, ErrNotFound):
 		s.fail(w, route, http.StatusBadRequest, "invalid_notification_id", "unknown notification_id for this access token", err)

@@ -317,13 +317,28 @@ func toInt64(v any) (int64, bool) {
 }
 
 // issuerKey finds the key that must have signed the credential and whether
-// it is trusted. A DID in iss is resolved (a header kid must be a DID URL
-// of that same DID); an https iss needs a pinned key.
+// it is trusted (see Trust.IssuerKey).
 func issuerKey(ctx context.Context, tr Trust, h jose.Header, payload map[string]any) (crypto.PublicKey, bool, error) {
 	iss, _ := payload["iss"].(string)
 	if iss == "" {
 		return nil, false, fmt.Errorf("%w: iss", ErrMissingClaim)
 	}
+	jwk, trusted, err := tr.IssuerKey(ctx, iss, h)
+	if err != nil {
+		return nil, false, err
+	}
+	pub, err := jwk.PublicKey()
+	if err != nil {
+		return nil, false, fmt.Errorf("%w: %v", ErrIssuerKey, err)
+	}
+	return pub, trusted, nil
+}
+
+// IssuerKey finds the key of issuer iss that must have signed a JWS with
+// header h (a credential, or a status list token of that issuer), and
+// whether that key is trusted. A DID in iss is resolved (a header kid must
+// be a DID URL of that same DID); an https iss needs a pinned key.
+func (tr Trust) IssuerKey(ctx context.Context, iss string, h jose.Header) (*jose.JWK, bool, error) {
 	if strings.HasPrefix(iss, "did:") {
 		ref := iss
 		if h.Kid != "" {
@@ -339,10 +354,6 @@ func issuerKey(ctx context.Context, tr Trust, h jose.Header, payload map[string]
 		if err != nil {
 			return nil, false, fmt.Errorf("%w: %v", ErrIssuerKey, err)
 		}
-		pub, err := jwk.PublicKey()
-		if err != nil {
-			return nil, false, fmt.Errorf("%w: %v", ErrIssuerKey, err)
-		}
 		trusted := false
 		for _, d := range tr.TrustedDIDs {
 			if d == iss {
@@ -354,7 +365,7 @@ func issuerKey(ctx context.Context, tr Trust, h jose.Header, payload map[string]
 				trusted = true
 			}
 		}
-		return pub, trusted, nil
+		return jwk, trusted, nil
 	}
 	// Not a DID: only pinned keys can vouch for it.
 	var candidates []*jose.JWK
@@ -375,9 +386,5 @@ func issuerKey(ctx context.Context, tr Trust, h jose.Header, payload map[string]
 	if len(candidates) > 1 {
 		return nil, false, fmt.Errorf("%w: several pinned keys fit and the credential names no kid", ErrIssuerKey)
 	}
-	pub, err := candidates[0].PublicKey()
-	if err != nil {
-		return nil, false, fmt.Errorf("%w: %v", ErrIssuerKey, err)
-	}
-	return pub, true, nil
+	return candidates[0], true, nil
 }

@@ -14,7 +14,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/cairn-id/cairn/internal/jose"
@@ -149,8 +148,13 @@ func lookupStatus(ctx context.Context, ref statuslist.Reference, res *sdjwtvc.Re
 	if err != nil {
 		return 0, "", fmt.Errorf("%w: fetch %s: %v", ErrStatusUnavailable, ref.URI, err)
 	}
-	// The list must be signed by the credential's issuer.
-	key, err := issuerKey(ctx, res.Issuer, tok, copts.Trust)
+	// The list must be signed by the credential's issuer: its key is found
+	// the way the credential's was.
+	j, err := jose.ParseLimited(tok, statuslist.MaxTokenLen)
+	if err != nil {
+		return 0, "", fmt.Errorf("%w: %v", ErrStatusUnavailable, err)
+	}
+	key, _, err := copts.Trust.IssuerKey(ctx, res.Issuer, j.Header)
 	if err != nil {
 		return 0, "", fmt.Errorf("%w: %v", ErrStatusUnavailable, err)
 	}
@@ -168,36 +172,4 @@ func lookupStatus(ctx context.Context, ref statuslist.Reference, res *sdjwtvc.Re
 		return 0, "", fmt.Errorf("%w: %v", ErrStatusUnavailable, err)
 	}
 	return s, ref.URI, nil
-}
-
-// issuerKey finds the key that must have signed a status list token of
-// issuer: the DID URL in its kid when it belongs to issuer, else issuer's
-// single key; for a non-DID issuer, the one pinned key.
-func issuerKey(ctx context.Context, issuer, token string, tr sdjwtvc.Trust) (*jose.JWK, error) {
-	j, err := jose.ParseLimited(token, statuslist.MaxTokenLen)
-	if err != nil {
-		return nil, err
-	}
-	if strings.HasPrefix(issuer, "did:") {
-		ref := issuer
-		if kid := j.Header.Kid; kid != "" {
-			if kid != issuer && !strings.HasPrefix(kid, issuer+"#") {
-				return nil, fmt.Errorf("status list signed by %s, not by the credential's issuer", kid)
-			}
-			ref = kid
-		}
-		if tr.Resolver == nil {
-			return nil, errors.New("no DID resolver")
-		}
-		return tr.Resolver.ResolveKey(ctx, ref)
-	}
-	if len(tr.PinnedKeys) == 1 {
-		return tr.PinnedKeys[0], nil
-	}
-	for _, k := range tr.PinnedKeys {
-		if j.Header.Kid != "" && (k.Kid == j.Header.Kid || k.Thumbprint() == j.Header.Kid) {
-			return k, nil
-		}
-	}
-	return nil, fmt.Errorf("no pinned key for the status list of %s", issuer)
 }

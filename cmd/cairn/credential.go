@@ -503,14 +503,11 @@ func runCredentialVerify(cmd *cobra.Command, e *env, o *credentialVerifyOptions,
 		}
 		now = func() time.Time { return at }
 	}
-	trust := sdjwtvc.Trust{TrustedDIDs: o.trustDIDs, Resolver: &did.Resolver{}}
-	for _, p := range o.issuerJWKs {
-		k, err := keys.LoadPublicJWK(p)
-		if err != nil {
-			return usageError(fmt.Errorf("--issuer-jwk %s: %w", p, err))
-		}
-		trust.PinnedKeys = append(trust.PinnedKeys, k)
+	pinned, err := loadPublicJWKs("--issuer-jwk", o.issuerJWKs)
+	if err != nil {
+		return err
 	}
+	trust := sdjwtvc.Trust{TrustedDIDs: o.trustDIDs, Resolver: &did.Resolver{}, PinnedKeys: pinned}
 	in, err := readInput(e, args)
 	if err != nil {
 		return err
@@ -666,13 +663,9 @@ func loadRegistryFile(ctx context.Context, path string, keyFiles []string, now t
 	if len(keyFiles) == 0 {
 		return nil, nil, usageError(errors.New("--registry needs at least one --registry-key (the authority's public JWK you pinned)"))
 	}
-	var pinned []*jose.JWK
-	for _, f := range keyFiles {
-		k, err := keys.LoadPublicJWK(f)
-		if err != nil {
-			return nil, nil, usageError(fmt.Errorf("--registry-key %s: %w", f, err))
-		}
-		pinned = append(pinned, k)
+	pinned, err := loadPublicJWKs("--registry-key", keyFiles)
+	if err != nil {
+		return nil, nil, err
 	}
 	b, err := bounded.ReadFile(path, trustpkg.MaxBundleLen)
 	if err != nil {
@@ -718,4 +711,18 @@ func statusListFetcher(devNetwork bool) func(ctx context.Context, uri string) (s
 		}
 		return strings.TrimSpace(string(b)), nil
 	}
+}
+
+// loadPublicJWKs reads the public JWK files given with flag; a file that
+// does not hold one is a usage error naming the flag and the file.
+func loadPublicJWKs(flag string, files []string) ([]*jose.JWK, error) {
+	var out []*jose.JWK
+	for _, f := range files {
+		k, err := keys.LoadPublicJWK(f)
+		if err != nil {
+			return nil, usageError(fmt.Errorf("%s %s: %w", flag, f, err))
+		}
+		out = append(out, k)
+	}
+	return out, nil
 }

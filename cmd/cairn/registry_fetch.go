@@ -8,8 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cairn-id/cairn/internal/httpx"
-	"github.com/cairn-id/cairn/internal/jose"
-	"github.com/cairn-id/cairn/internal/keys"
 	trustpkg "github.com/cairn-id/cairn/internal/trust"
 )
 
@@ -47,13 +45,9 @@ Exit codes: 0 stored (or already current), 1 network or file error,
 			if len(o.regKeys) == 0 {
 				return usageError(errors.New("give at least one --registry-key (the authority's public JWK you pinned)"))
 			}
-			var pinned []*jose.JWK
-			for _, f := range o.regKeys {
-				k, err := keys.LoadPublicJWK(f)
-				if err != nil {
-					return usageError(fmt.Errorf("--registry-key %s: %w", f, err))
-				}
-				pinned = append(pinned, k)
+			pinned, err := loadPublicJWKs("--registry-key", o.regKeys)
+			if err != nil {
+				return err
 			}
 			client := &trustpkg.Client{
 				Pinned:     pinned,

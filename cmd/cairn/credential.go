@@ -380,16 +380,6 @@ func orUnknown(p string) string {
 	return p
 }
 
-func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return withExit(ExitFailure, err)
-	}
-	return nil
-}
-
 func writeIndented(w io.Writer, v any) {
 	b, _ := json.MarshalIndent(v, "  ", "  ")
 	fmt.Fprintf(w, "  %s\n", b)

@@ -551,10 +551,7 @@ func (o *issuerOfferOptions) run(ctx context.Context, e *env) error {
 		}
 	}
 	if o.asJSON {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(map[string]any{"id": off.ID, "uri": off.URI, "offer_url": off.OfferURL, "tx_code": off.TxCode, "expires_at": off.ExpiresAt.UTC().Format(time.RFC3339)}); err != nil {
+		if err := writeJSON(e.stdout, map[string]any{"id": off.ID, "uri": off.URI, "offer_url": off.OfferURL, "tx_code": off.TxCode, "expires_at": off.ExpiresAt.UTC().Format(time.RFC3339)}); err != nil {
 			return err
 		}
 	} else {
@@ -644,9 +641,7 @@ notification. Records hold no claim values.`,
 				for i := range recs {
 					recs[i].NotificationID = "" // a bearer-bound secret of the wallet
 				}
-				enc := json.NewEncoder(e.stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(recs)
+				return writeJSON(e.stdout, recs)
 			}
 			if len(recs) == 0 {
 				return nil

@@ -2,10 +2,8 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"time"
@@ -138,22 +136,8 @@ func (o *issuerOfferBatchOptions) report(e *env, sum *batch.Summary) error {
 		fmt.Fprintf(e.stderr, "line %d (%s): %s\n", r.Line, r.Reference, r.Reason)
 	}
 	if o.asJSON {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
-		return enc.Encode(sum)
+		return writeJSON(e.stdout, sum)
 	}
 	_, err := fmt.Fprintf(e.stdout, "%d offers for %d rows; print %s\n", sum.Offered, sum.Rows, filepath.Join(o.out, batch.SheetFile))
 	return err
-}
-
-// writerIsTerminal reports whether w is a character device (a terminal), where
-// a progress bar can be redrawn in place.
-func writerIsTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }

@@ -84,7 +84,7 @@ func (o *keysGenerateOptions) run(w io.Writer) error {
 		return withExit(ExitFailure, err)
 	}
 	if o.asJSON {
-		return writeKeysJSON(w, map[string]any{"did": k.DIDJWK(), "alg": k.Alg(), "jwk": k.PublicJWK(), "file": o.out})
+		return writeJSON(w, map[string]any{"did": k.DIDJWK(), "alg": k.Alg(), "jwk": k.PublicJWK(), "file": o.out})
 	}
 	_, err = fmt.Fprintln(w, k.DIDJWK())
 	return err
@@ -132,7 +132,7 @@ func (o *keysShowOptions) run(w io.Writer, path string) error {
 	}
 	didJWK := did.FromJWK(pub)
 	if o.asJSON {
-		return writeKeysJSON(w, map[string]any{
+		return writeJSON(w, map[string]any{
 			"did": didJWK, "did_key": didKey, "alg": alg, "thumbprint": pub.Thumbprint(),
 			"private": private, "jwk": pub, "file": path,
 		})
@@ -171,13 +171,4 @@ func loadAnyKey(path string) (pub *jose.JWK, private bool, err error) {
 		return nil, false, usageError(err)
 	}
 	return k.PublicJWK(), true, nil
-}
-
-func writeKeysJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(v); err != nil {
-		return withExit(ExitFailure, err)
-	}
-	return nil
 }

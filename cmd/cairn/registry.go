@@ -112,16 +112,6 @@ func parseRegistryTime(flag, v string) (time.Time, error) {
 	return time.Time{}, usageError(fmt.Errorf("--%s %q: use a date (2026-05-01) or RFC 3339 time", flag, v))
 }
 
-func registryWriteJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return withExit(ExitFailure, err)
-	}
-	return nil
-}
-
 // ---- init ----
 
 type registryInitOptions struct {
@@ -484,7 +474,7 @@ func newRegistryShowCmd(e *env) *cobra.Command {
 				return registryErr(err)
 			}
 			if o.asJSON {
-				return registryWriteJSON(e.stdout, st)
+				return writeJSON(e.stdout, st)
 			}
 			return printRegistry(e.stdout, st, o.lang)
 		},

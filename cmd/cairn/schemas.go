@@ -1,8 +1,6 @@
 package main
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -79,7 +77,7 @@ func (o *schemasListOptions) run(w io.Writer) error {
 			}
 			out = append(out, s)
 		}
-		return schemasWriteJSON(w, out)
+		return writeJSON(w, out)
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "VCT\tNAME\tMAX TTL\tDEFAULT EVIDENCE")
@@ -240,14 +238,4 @@ func schemasEvidenceLong(e schemas.Evidence) string {
 		return "none"
 	}
 	return strings.Join(parts, ", ")
-}
-
-// schemasWriteJSON writes v indented, with a final newline.
-func schemasWriteJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(v); err != nil {
-		return withExit(ExitFailure, errors.Join(errors.New("writing JSON"), err))
-	}
-	return nil
 }

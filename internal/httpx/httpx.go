@@ -27,6 +27,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/cairn-id/cairn/internal/bounded"
 )
 
 // Defaults applied by NewClient when an Options field is zero.
@@ -270,12 +272,9 @@ func ReadLimited(r io.Reader, max int64) ([]byte, error) {
 	if max < 0 {
 		max = 0
 	}
-	b, err := io.ReadAll(io.LimitReader(r, max+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(b)) > max {
+	b, err := bounded.ReadAll(r, max)
+	if errors.Is(err, bounded.ErrTooLarge) {
 		return nil, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, max)
 	}
-	return b, nil
+	return b, err
 }

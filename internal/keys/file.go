@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 
+	"github.com/cairn-id/cairn/internal/bounded"
 	"github.com/cairn-id/cairn/internal/jose"
 )
 
@@ -114,12 +115,9 @@ func LoadPublicJWK(path string) (*jose.JWK, error) {
 }
 
 func readBounded(r io.Reader, max int64) ([]byte, error) {
-	b, err := io.ReadAll(io.LimitReader(r, max+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(b)) > max {
+	b, err := bounded.ReadAll(r, max)
+	if errors.Is(err, bounded.ErrTooLarge) {
 		return nil, fmt.Errorf("%w: file larger than %d bytes", ErrInvalidKey, max)
 	}
-	return b, nil
+	return b, err
 }

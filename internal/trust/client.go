@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cairn-id/cairn/internal/bounded"
 	"github.com/cairn-id/cairn/internal/jose"
 )
 
@@ -64,12 +65,12 @@ func (c *Client) Refresh(ctx context.Context, url string) (*Registry, error) {
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("trust: fetch snapshot: HTTP %d", resp.StatusCode)
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxSnapshotLen+1))
+	body, err := bounded.ReadAll(resp.Body, MaxSnapshotLen)
+	if errors.Is(err, bounded.ErrTooLarge) {
+		return nil, fmt.Errorf("%w: larger than %d bytes", ErrSnapshotMalformed, MaxSnapshotLen)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("trust: read snapshot: %w", err)
-	}
-	if len(body) > MaxSnapshotLen {
-		return nil, fmt.Errorf("%w: larger than %d bytes", ErrSnapshotMalformed, MaxSnapshotLen)
 	}
 	compact := strings.TrimSpace(string(body))
 	return c.Accept(compact)

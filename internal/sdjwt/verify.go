@@ -134,8 +134,10 @@ func verifyErr(err, sig error) error {
 	return ErrMalformed
 }
 
-// numericDate reads a JWT NumericDate (RFC 7519 §2) claim.
-func numericDate(claims map[string]any, name string) (time.Time, bool, error) {
+// NumericDate reads a JWT NumericDate (RFC 7519 §2) claim from decoded
+// claims (numbers as json.Number, as Verify and Process return them);
+// present is false when the claim is absent.
+func NumericDate(claims map[string]any, name string) (time.Time, bool, error) {
 	v, ok := claims[name]
 	if !ok {
 		return time.Time{}, false, nil
@@ -153,17 +155,17 @@ func numericDate(claims map[string]any, name string) (time.Time, bool, error) {
 }
 
 func checkTimes(claims map[string]any, now time.Time, skew time.Duration) error {
-	if exp, ok, err := numericDate(claims, "exp"); err != nil {
+	if exp, ok, err := NumericDate(claims, "exp"); err != nil {
 		return err
 	} else if ok && !now.Before(exp.Add(skew)) {
 		return fmt.Errorf("%w: exp %s", ErrExpired, exp.UTC().Format(time.RFC3339))
 	}
-	if nbf, ok, err := numericDate(claims, "nbf"); err != nil {
+	if nbf, ok, err := NumericDate(claims, "nbf"); err != nil {
 		return err
 	} else if ok && now.Add(skew).Before(nbf) {
 		return fmt.Errorf("%w: nbf %s", ErrNotYetValid, nbf.UTC().Format(time.RFC3339))
 	}
-	if iat, ok, err := numericDate(claims, "iat"); err != nil {
+	if iat, ok, err := NumericDate(claims, "iat"); err != nil {
 		return err
 	} else if ok && now.Add(skew).Before(iat) {
 		return fmt.Errorf("%w: iat %s is in the future", ErrNotYetValid, iat.UTC().Format(time.RFC3339))
@@ -229,7 +231,7 @@ func verifyKB(jws *jose.JWS, withoutKB string, pub crypto.PublicKey, opts Verify
 	if kb.Audience, ok = claims["aud"].(string); !ok || kb.Audience != opts.Audience {
 		return nil, fmt.Errorf("%w: got %v, want the single string %q", ErrAudience, claims["aud"], opts.Audience)
 	}
-	iat, present, err := numericDate(claims, "iat")
+	iat, present, err := NumericDate(claims, "iat")
 	if err != nil || !present {
 		return nil, fmt.Errorf("%w: iat missing or not a number", ErrKBTime)
 	}

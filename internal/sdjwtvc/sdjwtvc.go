@@ -278,42 +278,18 @@ func resultFrom(v *sdjwt.Verified) (*Result, error) {
 }
 
 func numericDate(claims map[string]any, name string, required bool) (time.Time, error) {
-	raw, ok := claims[name]
-	if !ok {
-		if required {
-			return time.Time{}, fmt.Errorf("%w: %s", ErrMissingClaim, name)
-		}
+	t, present, err := sdjwt.NumericDate(claims, name)
+	switch {
+	case err != nil:
+		return time.Time{}, fmt.Errorf("%w: %s must be a NumericDate", ErrMissingClaim, name)
+	case !present && required:
+		return time.Time{}, fmt.Errorf("%w: %s", ErrMissingClaim, name)
+	case !present:
 		return time.Time{}, nil
 	}
-	secs, ok := toInt64(raw)
-	if !ok {
-		return time.Time{}, fmt.Errorf("%w: %s must be a NumericDate", ErrMissingClaim, name)
-	}
-	return time.Unix(secs, 0).UTC(), nil
-}
-
-func toInt64(v any) (int64, bool) {
-	switch n := v.(type) {
-	case float64:
-		// RFC 7519 allows fractional NumericDates; whole seconds suffice here.
-		return int64(n), true
-	case int64:
-		return n, true
-	case int:
-		return int64(n), true
-	case interface{ Int64() (int64, error) }:
-		i, err := n.Int64()
-		if err != nil {
-			if f, ok := n.(interface{ Float64() (float64, error) }); ok {
-				if ff, err := f.Float64(); err == nil {
-					return int64(ff), true
-				}
-			}
-			return 0, false
-		}
-		return i, true
-	}
-	return 0, false
+	// Whole seconds, as issued: registry questions compare iat with
+	// second-precision authorization times.
+	return t.Truncate(time.Second).UTC(), nil
 }
 
 // issuerKey finds the key that must have signed the credential and whether

@@ -68,11 +68,14 @@ func Verify(ctx context.Context, serialized string, o Options) (*Outcome, error)
 	copts := o.Credential
 	out := &Outcome{}
 	if reg != nil {
+		// A copy, so the caller's slice is never appended to.
+		trusted := append([]string(nil), copts.Trust.TrustedDIDs...)
 		for _, e := range reg.Entities {
 			if e.Role == "issuer" && !e.Compromised() {
-				copts.Trust.TrustedDIDs = append(append([]string(nil), copts.Trust.TrustedDIDs...), e.DID)
+				trusted = append(trusted, e.DID)
 			}
 		}
+		copts.Trust.TrustedDIDs = trusted
 		prev := copts.Trust.Authorize
 		copts.Trust.Authorize = func(ctx context.Context, r *sdjwtvc.Result) error {
 			if prev != nil {

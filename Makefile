@@ -10,8 +10,13 @@ FUZZTIME ?= 10s
 # CI has); bump the pseudo-version to refresh it.
 VULNDB_VERSION ?= v0.0.0-20261105234957-e22db6528018
 GOVULNCHECK    ?= golang.org/x/vuln/cmd/govulncheck@v1.9.0
+STATICCHECK    ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: build test test-go interop-deps bench bench-smoke fuzz lint vulncheck demo docs clean
+# Packages with concurrency (servers, stores, caches): CI runs them under -race.
+RACE_DIRS ?= issuer registry internal/trust internal/server internal/store wallet verifier
+RACE_PKGS ?= $(foreach d,$(RACE_DIRS),$(if $(wildcard $(d)),./$(d)/...))
+
+.PHONY: build test test-go test-race interop-deps bench bench-smoke fuzz lint staticcheck vulncheck demo docs clean
 
 build:
 	$(GO) build -o bin/cairn ./cmd/cairn
@@ -22,6 +27,10 @@ test: interop-deps
 
 test-go:
 	$(GO) test $(PKGS)
+
+## test-race: the packages with concurrency under the race detector.
+test-race:
+	$(GO) test -race -count=1 $(RACE_PKGS)
 
 interop-deps:
 	cd interop/sdjwtjs && npm ci --no-audit --no-fund --loglevel=error
@@ -45,6 +54,10 @@ fuzz:
 lint:
 	@test -z "$$(gofmt -l .)" || (gofmt -l . && echo 'gofmt needed' && exit 1)
 	$(GO) vet $(PKGS)
+
+## staticcheck: pinned staticcheck; any finding fails.
+staticcheck:
+	$(GO) run $(STATICCHECK) $(PKGS)
 
 ## vulncheck: govulncheck against an offline database built from golang.org/x/vulndb.
 vulncheck:

@@ -101,23 +101,24 @@ type adminErrorBody struct {
 	Source  string   `json:"source,omitempty"`
 }
 
-// adminSentinel maps the codes that stand for a sentinel error.
-func adminSentinel(code string) (error, int) {
+// adminSentinel maps the codes that stand for a sentinel error to that
+// error and its HTTP status (0 when the code stands for none).
+func adminSentinel(code string) (int, error) {
 	switch code {
 	case "unknown_type":
-		return ErrUnknownType, http.StatusBadRequest
+		return http.StatusBadRequest, ErrUnknownType
 	case "invalid_offer":
-		return ErrInvalidOffer, http.StatusBadRequest
+		return http.StatusBadRequest, ErrInvalidOffer
 	case "not_authorized":
-		return ErrNotAuthorized, http.StatusForbidden
+		return http.StatusForbidden, ErrNotAuthorized
 	case "registry_expired":
-		return errRegistryExpired, http.StatusServiceUnavailable
+		return http.StatusServiceUnavailable, errRegistryExpired
 	case "not_found":
-		return ErrNotFound, http.StatusNotFound
+		return http.StatusNotFound, ErrNotFound
 	case "revoked":
-		return ErrRevoked, http.StatusConflict
+		return http.StatusConflict, ErrRevoked
 	}
-	return nil, 0
+	return 0, nil
 }
 
 // encodeAdminError is the status and body of a Service error. Messages of
@@ -146,7 +147,7 @@ func encodeAdminError(err error) (int, adminErrorBody) {
 	case errors.Is(err, ErrRevoked):
 		code = "revoked"
 	}
-	if _, status := adminSentinel(code); status != 0 {
+	if status, _ := adminSentinel(code); status != 0 {
 		return status, adminErrorBody{Code: code, Message: err.Error()}
 	}
 	return http.StatusInternalServerError, adminErrorBody{Code: "internal", Message: "internal error (see the server log)"}
@@ -160,7 +161,7 @@ func decodeAdminError(b adminErrorBody) error {
 	case "evidence_above_cap":
 		return &EvidenceError{Fields: b.Fields, Source: b.Source}
 	}
-	s, _ := adminSentinel(b.Code)
+	_, s := adminSentinel(b.Code)
 	return &AdminError{Code: b.Code, Message: b.Message, err: s}
 }
 

@@ -11,12 +11,11 @@ const barWidth = 30
 // progress draws "[#####.....] 120/500" on a terminal, redrawn in place,
 // or one line per tenth of the work elsewhere (logs, CI).
 type progress struct {
-	w       io.Writer
-	tty     bool
-	total   int
-	decile  int
-	drawn   bool
-	lastLen int
+	w      io.Writer
+	tty    bool
+	total  int
+	decile int
+	drawn  bool
 }
 
 func newProgress(w io.Writer, tty bool, total int) *progress {

@@ -1,0 +1,91 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+
+	"github.com/cairn-id/cairn/internal/jsonx"
+)
+
+// DecodeJSON reads r's body, at most max bytes, into v, strictly:
+//
+//   - the media type must be exactly application/json (parameters such as
+//     charset are allowed; application/json-patch+json and a missing
+//     Content-Type are not): else 415 unsupported_media_type;
+//   - a body larger than max: 413 too_large;
+//   - the body must be exactly one JSON value (RFC 8259) with no trailing
+//     data, valid UTF-8, and no object with two members whose names are
+//     equal, or equal ignoring case (encoding/json matches names without
+//     regard to case, so those would silently merge): else 400
+//     invalid_request.
+//
+// Failures are *Error values ready for WriteError; the decoder's detail is
+// their Cause, so it is logged and not sent.
+func DecodeJSON(w http.ResponseWriter, r *http.Request, max int64, v any) error {
+	if err := checkMediaType(r.Header.Get("Content-Type")); err != nil {
+		return err
+	}
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, max))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return &Error{Status: http.StatusRequestEntityTooLarge, Code: CodeTooLarge, Message: fmt.Sprintf("body larger than %d bytes", max)}
+		}
+		return &Error{Status: http.StatusBadRequest, Code: CodeInvalidRequest, Message: "could not read the body", Cause: err}
+	}
+	return DecodeJSONBytes(b, v)
+}
+
+// DecodeJSONBytes is DecodeJSON's decoding step on a body already read.
+func DecodeJSONBytes(b []byte, v any) error {
+	tree, err := jsonx.Decode(b)
+	if err == nil {
+		err = foldedDuplicates(tree)
+	}
+	if err == nil {
+		err = json.Unmarshal(b, v)
+	}
+	if err != nil {
+		return &Error{Status: http.StatusBadRequest, Code: CodeInvalidRequest, Message: "the body is not valid JSON of the expected shape", Cause: err}
+	}
+	return nil
+}
+
+func checkMediaType(ct string) error {
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil || !strings.EqualFold(mt, "application/json") {
+		return &Error{Status: http.StatusUnsupportedMediaType, Code: CodeMediaType, Message: "send application/json"}
+	}
+	return nil
+}
+
+// foldedDuplicates refuses objects with two member names equal under
+// case folding (jsonx already refuses exact duplicates).
+func foldedDuplicates(v any) error {
+	switch v := v.(type) {
+	case map[string]any:
+		seen := make(map[string]struct{}, len(v))
+		for k, c := range v {
+			f := strings.ToLower(k)
+			if _, dup := seen[f]; dup {
+				return errors.New("invalid JSON: member names equal ignoring case")
+			}
+			seen[f] = struct{}{}
+			if err := foldedDuplicates(c); err != nil {
+				return err
+			}
+		}
+	case []any:
+		for _, c := range v {
+			if err := foldedDuplicates(c); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,42 @@
+package server
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Check is one readiness check: Fn returns nil when the dependency it
+// names (a store, a loaded registry) can serve.
+type Check struct {
+	Name string
+	Fn   func(ctx context.Context) error
+}
+
+// HandleHealth registers GET /healthz (route "healthz": 200 "ok" while
+// the process runs) and GET /readyz (route "readyz": 200 "ready" when
+// every check passes, in order; else 503 {code: not_ready} naming the
+// first failing check, whose error is logged, not sent).
+func (rt *Router) HandleHealth(checks ...Check) {
+	rt.HandleFunc("healthz", "/healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("ok\n"))
+	}, NoStore())
+	rt.HandleFunc("readyz", "/readyz", func(w http.ResponseWriter, r *http.Request) {
+		for _, c := range checks {
+			if err := c.Fn(r.Context()); err != nil {
+				Logger(r.Context()).Warn("readiness check failed", "check", c.Name, "err", err.Error())
+				WriteJSON(w, http.StatusServiceUnavailable, ErrorBody{Code: CodeNotReady, Message: "not ready: " + c.Name})
+				return
+			}
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("ready\n"))
+	}, NoStore())
+}
+
+// HandleMetrics registers GET /metrics (route "metrics") serving g.
+func (rt *Router) HandleMetrics(g prometheus.Gatherer) {
+	rt.Handle("metrics", "/metrics", MetricsHandler(g), NoStore())
+}

@@ -1,0 +1,403 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+)
+
+// syncBuffer is a log sink safe for the server's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func newTestRouter(t *testing.T, reg *prometheus.Registry) *Router {
+	t.Helper()
+	cfg := RouterConfig{Namespace: "cairn_test"}
+	if reg != nil {
+		cfg.Metrics = reg
+	}
+	rt, err := NewRouter(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rt
+}
+
+func body(t *testing.T, w *httptest.ResponseRecorder) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(w.Body.Bytes(), &m); err != nil {
+		t.Fatalf("not JSON: %q", w.Body)
+	}
+	return m
+}
+
+func serve(h http.Handler, method, path string, hdr map[string]string, reqBody string) *httptest.ResponseRecorder {
+	r := httptest.NewRequest(method, path, strings.NewReader(reqBody))
+	for k, v := range hdr {
+		r.Header.Set(k, v)
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	return w
+}
+
+// scrape fetches /metrics through h and parses it with the text parser.
+func scrape(t *testing.T, h http.Handler) map[string]*dto.MetricFamily {
+	t.Helper()
+	w := serve(h, "GET", "/metrics", nil, "")
+	if w.Code != 200 {
+		t.Fatalf("/metrics: %d", w.Code)
+	}
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := p.TextToMetricFamilies(w.Body)
+	if err != nil {
+		t.Fatalf("parse /metrics: %v", err)
+	}
+	return fams
+}
+
+// metricWith returns the metric of fam whose labels are exactly want.
+func metricWith(fam *dto.MetricFamily, want map[string]string) *dto.Metric {
+	if fam == nil {
+		return nil
+	}
+	for _, m := range fam.GetMetric() {
+		got := map[string]string{}
+		for _, l := range m.GetLabel() {
+			got[l.GetName()] = l.GetValue()
+		}
+		if len(got) != len(want) {
+			continue
+		}
+		match := true
+		for k, v := range want {
+			if got[k] != v {
+				match = false
+			}
+		}
+		if match {
+			return m
+		}
+	}
+	return nil
+}
+
+func TestRouterPanicRecovery(t *testing.T) {
+	logs := &syncBuffer{}
+	rt, err := NewRouter(RouterConfig{Logger: slog.New(slog.NewJSONHandler(logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt.HandleFunc("boom", "/boom", func(w http.ResponseWriter, r *http.Request) { panic("kaput") })
+	rt.HandleFunc("fine", "/fine", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("fine")) })
+	srv := httptest.NewServer(rt)
+	defer srv.Close()
+	resp, err := srv.Client().Get(srv.URL + "/boom")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b ErrorBody
+	json.NewDecoder(resp.Body).Decode(&b)
+	resp.Body.Close()
+	if resp.StatusCode != 500 || b.Code != CodeInternal || b.Message == "" || strings.Contains(b.Message, "kaput") {
+		t.Fatalf("panic answered %d %+v", resp.StatusCode, b)
+	}
+	resp, err = srv.Client().Get(srv.URL + "/fine")
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("the next request after a panic: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	if l := logs.String(); !strings.Contains(l, `"panic":"kaput"`) || !strings.Contains(l, "router_test.go") {
+		t.Errorf("panic and stack not logged: %s", l)
+	}
+}
+
+func TestRouterMetrics(t *testing.T) {
+	reg := NewRegistry()
+	rt := newTestRouter(t, reg)
+	rt.HandleFunc("thing", "/things/{id}", func(w http.ResponseWriter, r *http.Request) {
+		if r.PathValue("id") == "missing" {
+			WriteError(w, r, Errorf(http.StatusNotFound, "unknown_thing", "no such thing"))
+			return
+		}
+		w.Write([]byte("thing"))
+	})
+	rt.HandleMetrics(reg)
+	for _, p := range []string{"/things/a", "/things/b", "/things/missing", "/nowhere"} {
+		serve(rt, "GET", p, nil, "")
+	}
+	fams := scrape(t, rt)
+	reqs, lat := fams["cairn_test_http_requests_total"], fams["cairn_test_http_request_duration_seconds"]
+	for _, tc := range []struct {
+		route, code string
+		n           float64
+	}{
+		{"thing", "200", 2},
+		{"thing", "404", 1},
+		{RouteUnmatched, "404", 1},
+	} {
+		labels := map[string]string{"route": tc.route, "code": tc.code}
+		if m := metricWith(reqs, labels); m == nil || m.GetCounter().GetValue() != tc.n {
+			t.Errorf("requests %v = %v, want %v", labels, m, tc.n)
+		}
+		if m := metricWith(lat, labels); m == nil || float64(m.GetHistogram().GetSampleCount()) != tc.n {
+			t.Errorf("latency histogram %v = %v, want %v samples", labels, m, tc.n)
+		}
+	}
+	if fams["go_goroutines"] == nil || fams["process_start_time_seconds"] == nil {
+		t.Error("Go runtime or process collector missing")
+	}
+	// A second router of the same service on the registry shares its metrics.
+	if _, err := NewRouter(RouterConfig{Namespace: "cairn_test", Metrics: reg}); err != nil {
+		t.Errorf("second router on one registry: %v", err)
+	}
+	if _, err := NewRouter(RouterConfig{Metrics: reg}); !errors.Is(err, ErrInvalidConfig) {
+		t.Errorf("metrics without a namespace: %v", err)
+	}
+}
+
+func TestRouterRequestIDInLogs(t *testing.T) {
+	logs := &syncBuffer{}
+	rt, _ := NewRouter(RouterConfig{Logger: slog.New(slog.NewJSONHandler(logs, nil)), Rand: strings.NewReader(strings.Repeat("\x01", 64))})
+	rt.HandleFunc("hello", "/hello", func(w http.ResponseWriter, r *http.Request) {
+		Logger(r.Context()).Info("handler line")
+		w.Write([]byte(RequestID(r.Context())))
+	})
+	const generated = "010101010101010101010101"
+	for _, tc := range []struct {
+		name, incoming, want string
+	}{
+		{"incoming accepted", "abc-123.X_y:z", "abc-123.X_y:z"},
+		{"generated", "", generated},
+		{"unsafe incoming replaced", "a b\n\"}", generated},
+		{"too long incoming replaced", strings.Repeat("a", 65), generated},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := len(logs.String())
+			w := serve(rt, "GET", "/hello", map[string]string{RequestIDHeader: tc.incoming}, "")
+			if w.Header().Get(RequestIDHeader) != tc.want || w.Body.String() != tc.want {
+				t.Fatalf("request id %q (context %q), want %q", w.Header().Get(RequestIDHeader), w.Body, tc.want)
+			}
+			lines := strings.Split(strings.TrimSpace(logs.String()[before:]), "\n")
+			if len(lines) != 2 {
+				t.Fatalf("want the handler's line and the request line, got %q", lines)
+			}
+			for _, l := range lines {
+				var m map[string]any
+				if err := json.Unmarshal([]byte(l), &m); err != nil || m["request_id"] != tc.want {
+					t.Errorf("log line without request_id %q: %s", tc.want, l)
+				}
+			}
+		})
+	}
+	if Logger(context.Background()) == nil || RequestID(context.Background()) != "" {
+		t.Error("helpers outside a router")
+	}
+}
+
+func TestRouterMethodsAndNotFound(t *testing.T) {
+	rt := newTestRouter(t, nil)
+	ok := func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(r.Method)) }
+	rt.HandleFunc("query", "/q", ok, Methods("POST"), NoStore())
+	rt.HandleFunc("doc", "/doc", ok)
+	rt.HandleFunc("doc_put", "/doc", ok, Methods("PUT"))
+	tests := []struct {
+		method, path string
+		status       int
+		allow, code  string
+	}{
+		{"POST", "/q", 200, "", ""},
+		{"GET", "/q", 405, "POST", CodeMethodNotAllowed},
+		{"GET", "/doc", 200, "", ""},
+		{"HEAD", "/doc", 200, "", ""},
+		{"PUT", "/doc", 200, "", ""},
+		{"DELETE", "/doc", 405, "GET, HEAD, PUT", CodeMethodNotAllowed},
+		{"GET", "/nope", 404, "", CodeNotFound},
+	}
+	for _, tc := range tests {
+		w := serve(rt, tc.method, tc.path, nil, "")
+		if w.Code != tc.status || w.Header().Get("Allow") != tc.allow {
+			t.Errorf("%s %s: %d Allow %q, want %d %q", tc.method, tc.path, w.Code, w.Header().Get("Allow"), tc.status, tc.allow)
+		}
+		if tc.code != "" {
+			if b := body(t, w); b["code"] != tc.code || b["message"] == "" {
+				t.Errorf("%s %s: body %s", tc.method, tc.path, w.Body)
+			}
+		}
+	}
+	if w := serve(rt, "POST", "/q", nil, ""); w.Header().Get("Cache-Control") != "no-store" {
+		t.Error("NoStore route without Cache-Control: no-store")
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("a method registered twice did not panic")
+		}
+	}()
+	rt.HandleFunc("again", "/q", ok, Methods("POST"))
+}
+
+func TestWriteError(t *testing.T) {
+	logs := &syncBuffer{}
+	rt, _ := NewRouter(RouterConfig{Logger: slog.New(slog.NewJSONHandler(logs, nil))})
+	rt.HandleFunc("typed", "/typed", func(w http.ResponseWriter, r *http.Request) {
+		WriteError(w, r, fmt.Errorf("wrapped: %w", &Error{Status: 409, Code: "conflict", Message: "try again", Cause: errors.New("secret cause 1")}))
+	})
+	rt.HandleFunc("plain", "/plain", func(w http.ResponseWriter, r *http.Request) {
+		WriteError(w, r, errors.New("secret cause 2"))
+	})
+	for _, tc := range []struct {
+		path   string
+		status int
+		code   string
+		cause  string
+	}{
+		{"/typed", 409, "conflict", "secret cause 1"},
+		{"/plain", 500, CodeInternal, "secret cause 2"},
+	} {
+		w := serve(rt, "GET", tc.path, nil, "")
+		if b := body(t, w); w.Code != tc.status || b["code"] != tc.code || strings.Contains(w.Body.String(), tc.cause) {
+			t.Errorf("%s: %d %s", tc.path, w.Code, w.Body)
+		}
+		if !strings.Contains(logs.String(), tc.cause) {
+			t.Errorf("%s: cause not logged", tc.path)
+		}
+	}
+}
+
+func TestDecodeJSON(t *testing.T) {
+	type query struct {
+		A string `json:"a"`
+		N int    `json:"n"`
+	}
+	const max = 64
+	tests := []struct {
+		name, ctype, body string
+		status            int
+		code              string
+	}{
+		{"ok", "application/json", `{"a":"x","n":1}`, 200, ""},
+		{"ok with charset", "application/json; charset=utf-8", `{"a":"x"}`, 200, ""},
+		{"case-insensitive type", "Application/JSON", `{"a":"x"}`, 200, ""},
+		{"json-patch refused", "application/json-patch+json", `{"a":"x"}`, 415, CodeMediaType},
+		{"prefix refused", "application/jsonx", `{"a":"x"}`, 415, CodeMediaType},
+		{"form refused", "application/x-www-form-urlencoded", `a=x`, 415, CodeMediaType},
+		{"missing type refused", "", `{"a":"x"}`, 415, CodeMediaType},
+		{"too large", "application/json", `{"a":"` + strings.Repeat("x", max) + `"}`, 413, CodeTooLarge},
+		{"duplicate member", "application/json", `{"a":"x","a":"y"}`, 400, CodeInvalidRequest},
+		{"duplicate member ignoring case", "application/json", `{"a":"x","A":"y"}`, 400, CodeInvalidRequest},
+		{"nested duplicate", "application/json", `{"a":"x","o":[{"k":1,"k":2}]}`, 400, CodeInvalidRequest},
+		{"trailing data", "application/json", `{"a":"x"} {}`, 400, CodeInvalidRequest},
+		{"trailing garbage", "application/json", `{"a":"x"}x`, 400, CodeInvalidRequest},
+		{"not JSON", "application/json", `{"a":`, 400, CodeInvalidRequest},
+		{"wrong type", "application/json", `{"n":"1"}`, 400, CodeInvalidRequest},
+		{"invalid UTF-8", "application/json", "{\"a\":\"\xff\"}", 400, CodeInvalidRequest},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			rt := newTestRouter(t, nil)
+			rt.HandleFunc("q", "/q", func(w http.ResponseWriter, r *http.Request) {
+				var q query
+				if err := DecodeJSON(w, r, max, &q); err != nil {
+					WriteError(w, r, err)
+					return
+				}
+				WriteJSON(w, 200, q)
+			}, Methods("POST"))
+			w := serve(rt, "POST", "/q", map[string]string{"Content-Type": tc.ctype}, tc.body)
+			if w.Code != tc.status {
+				t.Fatalf("%d %s, want %d", w.Code, w.Body, tc.status)
+			}
+			if tc.code != "" && body(t, w)["code"] != tc.code {
+				t.Fatalf("code %s, want %s", w.Body, tc.code)
+			}
+		})
+	}
+}
+
+func TestHealthReadyMetricsRoutes(t *testing.T) {
+	reg := NewRegistry()
+	rt := newTestRouter(t, reg)
+	var storeErr error
+	rt.HandleHealth(
+		Check{Name: "always", Fn: func(context.Context) error { return nil }},
+		Check{Name: "store", Fn: func(context.Context) error { return storeErr }},
+	)
+	rt.HandleMetrics(reg)
+	if w := serve(rt, "GET", "/healthz", nil, ""); w.Code != 200 || w.Body.String() != "ok\n" {
+		t.Errorf("healthz %d %q", w.Code, w.Body)
+	}
+	if w := serve(rt, "GET", "/readyz", nil, ""); w.Code != 200 {
+		t.Errorf("readyz %d %q", w.Code, w.Body)
+	}
+	storeErr = errors.New("disk on fire")
+	w := serve(rt, "GET", "/readyz", nil, "")
+	if b := body(t, w); w.Code != 503 || b["code"] != CodeNotReady || !strings.Contains(b["message"].(string), "store") || strings.Contains(w.Body.String(), "fire") {
+		t.Errorf("failing readyz %d %s", w.Code, w.Body)
+	}
+	fams := scrape(t, rt)
+	if m := metricWith(fams["cairn_test_http_requests_total"], map[string]string{"route": "readyz", "code": "503"}); m == nil || m.GetCounter().GetValue() != 1 {
+		t.Errorf("readyz 503 not counted: %v", m)
+	}
+	// The metrics handler mounts on its own listener just as well.
+	if fams := scrape(t, MetricsHandler(reg)); fams["cairn_test_http_requests_total"] == nil {
+		t.Error("standalone metrics handler lacks the router's metrics")
+	}
+}
+
+func TestNewCounters(t *testing.T) {
+	reg := NewRegistry()
+	vec, err := NewCounterVec(reg, "cairn_test_decisions_total", "Decisions.", "reason")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := NewCounter(reg, "cairn_test_store_errors_total", "Store errors.")
+	if err != nil {
+		t.Fatal(err)
+	}
+	vec.WithLabelValues("ok").Add(2)
+	again, err := NewCounterVec(reg, "cairn_test_decisions_total", "Decisions.", "reason")
+	if err != nil || again != vec {
+		t.Fatalf("same counter twice: %v", err)
+	}
+	if _, err := NewCounter(reg, "cairn_test_decisions_total", "Decisions."); err == nil {
+		t.Error("a clashing metric name was accepted")
+	}
+	rt := newTestRouter(t, nil)
+	rt.HandleMetrics(reg)
+	fams := scrape(t, rt)
+	if m := metricWith(fams["cairn_test_decisions_total"], map[string]string{"reason": "ok"}); m == nil || m.GetCounter().GetValue() != 2 {
+		t.Errorf("decisions: %v", m)
+	}
+	if m := metricWith(fams["cairn_test_store_errors_total"], map[string]string{}); m == nil || m.GetCounter().GetValue() != 0 {
+		t.Errorf("store errors not exposed at 0: %v", m)
+	}
+	_ = c
+}

@@ -6,10 +6,8 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"fmt"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/cairn-id/cairn/internal/jose"
@@ -41,25 +39,4 @@ func ExampleService() {
 	d, _ := reg.IssuerAuthorized("did:example:ngo", "urn:example:identity", now.Add(time.Minute))
 	fmt.Println(version, d.Authorized, d.Reason)
 	// Output: 1 true authorized
-}
-
-func ExampleNewHandler() {
-	dir, _ := os.MkdirTemp("", "registry-example")
-	defer os.RemoveAll(dir)
-	store := registry.BoltFile{Path: filepath.Join(dir, "registry.db")}
-	now := time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)
-	svc := &registry.Service{Store: store, Now: func() time.Time { return now }}
-	ctx := context.Background()
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	st, _ := svc.Init(ctx, "urn:example:board", "Pilot Board", key)
-	svc.AddEntity(ctx, registry.NewEntity{DID: "did:example:desk", Role: trust.RoleVerifier, Names: map[string]string{"en": "Desk"}})
-	svc.AuthorizeVerifier(ctx, "did:example:desk", trust.VerifierAuthorization{Purpose: "intake", Claims: []string{"given_name"}})
-	svc.Publish(ctx, key, time.Hour)
-
-	h := registry.NewHandler(store, registry.HandlerOptions{Now: func() time.Time { return now }})
-	body := `{"entity_id":"did:example:desk","authority_id":"` + st.Authority.DID + `","action":"request","resource":"intake","context":{"claims":["given_name","birthdate"]}}`
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest("POST", "/trqp/authorization", strings.NewReader(body)))
-	fmt.Println(rec.Code, strings.Contains(rec.Body.String(), `"outside_purpose":["/birthdate"]`))
-	// Output: 200 true
 }

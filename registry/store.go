@@ -2,10 +2,8 @@
 // registry (DESIGN.md §4): the working state of a registry kept in a Store
 // (bbolt by default, DESIGN.md §6), a Service that admits, authorizes,
 // suspends, reinstates and revokes entities and publishes signed snapshots
-// (the format lives in internal/trust), and an HTTP handler serving the
-// latest snapshot, entity look-ups and TRQP v2-shaped authorization and
-// recognition queries, with health, readiness and Prometheus metrics
-// (DESIGN.md §7).
+// (the format lives in internal/trust). Its HTTP API (the latest
+// snapshot, entity look-ups, TRQP v2-shaped queries) is registry/api.
 package registry
 
 import (

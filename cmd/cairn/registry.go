@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,7 +8,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"sort"
 	"strings"
@@ -21,8 +19,10 @@ import (
 	"github.com/cairn-id/cairn/internal/did"
 	"github.com/cairn-id/cairn/internal/jose"
 	"github.com/cairn-id/cairn/internal/keys"
+	"github.com/cairn-id/cairn/internal/server"
 	"github.com/cairn-id/cairn/internal/trust"
 	"github.com/cairn-id/cairn/registry"
+	"github.com/cairn-id/cairn/registry/api"
 )
 
 const defaultRegistryDB = "cairn-registry.db"
@@ -614,34 +614,22 @@ func (o *registryServeOptions) run(cmd *cobra.Command, e *env) error {
 	}
 	// The server opens the file per request, so the authority can keep
 	// publishing with the CLI while it runs.
-	s := registry.BoltFile{Path: path}
 	logger := slog.New(slog.NewJSONHandler(e.stderr, nil))
-	h := registry.NewHandler(s, registry.HandlerOptions{Now: registryNow(e), Logger: logger})
-	ln, err := net.Listen("tcp", o.addr)
+	h, err := api.New(registry.BoltFile{Path: path}, api.Options{Now: registryNow(e), Logger: logger, Metrics: server.NewRegistry()})
 	if err != nil {
-		return usageError(fmt.Errorf("listen on %s: %w", o.addr, err))
+		return err
 	}
-	srv := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       10 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       60 * time.Second,
-		MaxHeaderBytes:    16 << 10,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	err = server.Run(cmd.Context(), server.Config{
+		Listeners: []server.Listener{{Name: "registry", Addr: o.addr, Handler: h, Timeouts: server.Timeouts{Read: 10 * time.Second}}},
+		Logger:    logger,
+		Listening: func(a []net.Addr) { fmt.Fprintf(e.stderr, "registry listening on http://%s\n", a[0]) },
+	})
+	var le *server.ListenError
+	if errors.As(err, &le) {
+		return usageError(err)
 	}
-	fmt.Fprintf(e.stderr, "registry listening on http://%s\n", ln.Addr())
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
+	if err != nil {
 		return withExit(ExitFailure, err)
-	case <-cmd.Context().Done():
-	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return withExit(ExitFailure, fmt.Errorf("shutdown: %w", err))
 	}
 	fmt.Fprintln(e.stderr, "registry stopped")
 	return nil

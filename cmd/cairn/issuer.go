@@ -9,13 +9,10 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"sort"
 	"strings"
-	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -25,6 +22,7 @@ import (
 	"github.com/cairn-id/cairn/internal/jose"
 	"github.com/cairn-id/cairn/internal/keys"
 	"github.com/cairn-id/cairn/internal/qr"
+	"github.com/cairn-id/cairn/internal/server"
 	trustpkg "github.com/cairn-id/cairn/internal/trust"
 	"github.com/cairn-id/cairn/issuer"
 	"github.com/cairn-id/cairn/schemas"
@@ -327,48 +325,15 @@ func (o *issuerServeOptions) run(ctx context.Context, e *env) error {
 	if reg != nil {
 		log.Info("trust registry loaded", "registry", reg.ID, "version", reg.Version)
 	}
-	ln, err := net.Listen("tcp", o.addr)
-	if err != nil {
-		return err
-	}
 	adminLn, err := issuer.ListenAdmin(o.dir)
 	if err != nil {
-		ln.Close()
 		return err
 	}
-	errLog := slog.NewLogLogger(log.Handler(), slog.LevelWarn)
-	srv := &http.Server{Handler: svc.Handler(), ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 15 * time.Second,
-		WriteTimeout: 30 * time.Second, IdleTimeout: 60 * time.Second, MaxHeaderBytes: 16 << 10, ErrorLog: errLog}
-	adminSrv := &http.Server{Handler: svc.AdminHandler(), ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
-		WriteTimeout: 2 * time.Minute, IdleTimeout: 60 * time.Second, MaxHeaderBytes: 16 << 10, ErrorLog: errLog}
-	log.Info("issuer listening", "addr", ln.Addr().String(), "url", svc.URL(), "did", svc.DID(), "admin_socket", adminLn.Addr().String())
-	errc := make(chan error, 2)
-	go func() { errc <- srv.Serve(ln) }()
-	go func() { errc <- adminSrv.Serve(adminLn) }()
-	// shutdown stops both servers; closing the admin listener removes
-	// the socket.
-	shutdown := func() error {
-		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		return errors.Join(srv.Shutdown(sctx), adminSrv.Shutdown(sctx))
-	}
-	tick := time.NewTicker(time.Minute)
-	defer tick.Stop()
-	// Registry reloads: on SIGHUP and every --registry-refresh.
-	var hup chan os.Signal
-	var refresh <-chan time.Time
-	if reg != nil {
-		hup = make(chan os.Signal, 1)
-		signal.Notify(hup, syscall.SIGHUP)
-		defer signal.Stop(hup)
-		if o.registryRefresh > 0 {
-			rt := time.NewTicker(o.registryRefresh)
-			defer rt.Stop()
-			refresh = rt.C
+	reload := func(ctx context.Context, why server.Trigger) error {
+		if why == server.TriggerTick {
+			why = "refresh"
 		}
-	}
-	reload := func(why string) {
-		log.Info("reloading the trust registry", "trigger", why, "file", o.registry)
+		log.Info("reloading the trust registry", "trigger", string(why), "file", o.registry)
 		load := func(ctx context.Context, now time.Time) (*trustpkg.Registry, error) {
 			r, _, err := loadRegistryFile(ctx, o.registry, o.regKeys, now)
 			return r, err
@@ -378,26 +343,36 @@ func (o *issuerServeOptions) run(ctx context.Context, e *env) error {
 			log.Error("the trust registry snapshot in use has expired: every offer is refused until a fresh one is loaded",
 				"registry", cur.ID, "version", cur.Version, "expired", cur.Expires.UTC().Format(time.RFC3339))
 		}
+		return nil
 	}
-	for {
-		select {
-		case <-hup:
-			reload("SIGHUP")
-		case <-refresh:
-			reload("refresh")
-		case err := <-errc:
-			return errors.Join(err, shutdown())
-		case <-tick.C:
-			if st, err := svc.Sweep(ctx); err != nil {
-				log.Error("sweep failed", "err", err)
-			} else if st.Offers+st.Nonces+st.Tokens > 0 {
-				log.Info("swept expired state", "offers", st.Offers, "nonces", st.Nonces, "tokens", st.Tokens)
-			}
-		case <-ctx.Done():
-			log.Info("shutting down")
-			return shutdown()
+	sweep := func(ctx context.Context, _ server.Trigger) error {
+		if st, err := svc.Sweep(ctx); err != nil {
+			log.Error("sweep failed", "err", err)
+		} else if st.Offers+st.Nonces+st.Tokens > 0 {
+			log.Info("swept expired state", "offers", st.Offers, "nonces", st.Nonces, "tokens", st.Tokens)
 		}
+		return nil
 	}
+	hooks := []server.Hook{{Name: "sweep", Every: time.Minute, Fn: sweep}}
+	if reg != nil { // registry reloads: on SIGHUP and every --registry-refresh
+		hooks = append(hooks, server.Hook{Name: "registry", OnHangup: true, Every: o.registryRefresh, Fn: reload})
+	}
+	// Run closes the admin listener on shutdown, which removes the socket.
+	err = server.Run(ctx, server.Config{
+		Listeners: []server.Listener{
+			{Name: "public", Addr: o.addr, Handler: svc.Handler()},
+			{Name: "admin", Listener: adminLn, Handler: svc.AdminHandler(), Timeouts: server.Timeouts{Read: 30 * time.Second, Write: 2 * time.Minute}},
+		},
+		Hooks:  hooks,
+		Logger: log,
+		Listening: func(a []net.Addr) {
+			log.Info("issuer listening", "addr", a[0].String(), "url", svc.URL(), "did", svc.DID(), "admin_socket", a[1].String())
+		},
+	})
+	if le := (*server.ListenError)(nil); errors.As(err, &le) {
+		return le.Err
+	}
+	return err
 }
 
 type issuerOfferOptions struct {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"os"
@@ -16,6 +17,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/cairn-id/cairn/internal/fsx"
 	"github.com/spf13/cobra"
 
 	"github.com/cairn-id/cairn/internal/bounded"
@@ -168,18 +170,11 @@ func (o *issuerInitOptions) run(e *env) error {
 
 // writeNew writes a 0600 file that must not exist yet.
 func writeNew(path string, b []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		if errors.Is(err, os.ErrExist) {
-			return fmt.Errorf("%s: %w", path, keys.ErrExists)
-		}
-		return err
+	err := fsx.WriteNew(path, b, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("%s: %w", path, keys.ErrExists)
 	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return err
 }
 
 // openAdmin opens dir for an operator command: through the admin socket

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cairn-id/cairn/internal/fsx"
 	"github.com/spf13/cobra"
 
 	"github.com/cairn-id/cairn/internal/bounded"
@@ -219,15 +220,7 @@ func writeNewFile(path string, data []byte, perm os.FileMode) error {
 		}
 		return usageError(fmt.Errorf("%s exists with other content; refusing to overwrite", path))
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
-	if err != nil {
-		return withExit(ExitFailure, err)
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return withExit(ExitFailure, err)
-	}
-	return withExit(ExitFailure, f.Close())
+	return withExit(ExitFailure, fsx.WriteNew(path, data, perm))
 }
 
 // loadRegistryKey loads the authority key for publishing.

@@ -6,57 +6,26 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"runtime"
 
 	"github.com/cairn-id/cairn/internal/bounded"
+	"github.com/cairn-id/cairn/internal/fsx"
 	"github.com/cairn-id/cairn/internal/jose"
 )
 
 // Save writes k to path as a private JWK with mode 0600. It never replaces
-// an existing file (ErrExists): the key is written to a new temporary file
-// in the same directory (O_CREATE|O_EXCL, 0600), synced, and hard-linked to
-// path, which fails rather than clobbers; the directory is then synced.
-// A crash leaves either no file at path or the complete key.
+// an existing file (ErrExists); see fsx.WriteNew: a crash leaves either no
+// file at path or the complete key.
 func Save(path string, k *PrivateKey) error {
 	b, err := MarshalPrivateJWK(k)
 	if err != nil {
 		return err
 	}
-	if _, err := os.Lstat(path); err == nil {
-		return fmt.Errorf("%w: %s (refusing to overwrite a key)", ErrExists, path)
-	}
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, ".cairn-key-*.tmp") // O_RDWR|O_CREATE|O_EXCL, 0600
-	if err != nil {
-		return fmt.Errorf("keys: create temporary key file: %w", err)
-	}
-	tmpName := tmp.Name()
-	defer os.Remove(tmpName) // after the link the key lives on under path
-	if err := tmp.Chmod(0o600); err != nil && runtime.GOOS != "windows" {
-		tmp.Close()
-		return fmt.Errorf("keys: chmod temporary key file: %w", err)
-	}
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return fmt.Errorf("keys: write key: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("keys: sync key: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("keys: close key: %w", err)
-	}
-	if err := os.Link(tmpName, path); err != nil {
+	if err := fsx.WriteNew(path, b, 0o600); err != nil {
 		if errors.Is(err, fs.ErrExist) {
 			return fmt.Errorf("%w: %s (refusing to overwrite a key)", ErrExists, path)
 		}
-		return fmt.Errorf("keys: publish key file: %w", err)
-	}
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync() // best effort: not every platform can sync a directory
-		d.Close()
+		return fmt.Errorf("keys: save key: %w", err)
 	}
 	return nil
 }

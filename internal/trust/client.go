@@ -1,19 +1,17 @@
 package trust
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/cairn-id/cairn/internal/bounded"
+	"github.com/cairn-id/cairn/internal/fsx"
 	"github.com/cairn-id/cairn/internal/jose"
 )
 
@@ -101,8 +99,8 @@ func (c *Client) Accept(compact string) (*Registry, error) {
 			}
 		}
 	}
-	if err := writeFileAtomic(c.CachePath, []byte(compact+"\n"), 0o644); err != nil {
-		return nil, err
+	if err := fsx.WriteAtomic(c.CachePath, []byte(compact+"\n"), 0o644); err != nil {
+		return nil, fmt.Errorf("trust: write cache: %w", err)
 	}
 	return r, nil
 }
@@ -127,44 +125,4 @@ func (c *Client) Current() (*Registry, time.Duration, error) {
 		return nil, 0, err
 	}
 	return r, now.Sub(r.IssuedAt), nil
-}
-
-// writeFileAtomic writes data to a temporary file next to path, syncs it,
-// renames it over path and syncs the directory, so a crash leaves either
-// the old or the new content, never a torn file.
-func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("trust: write cache: %w", err)
-	}
-	tmp := f.Name()
-	ok := false
-	defer func() {
-		if !ok {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if _, err := io.Copy(f, bytes.NewReader(data)); err != nil {
-		return fmt.Errorf("trust: write cache: %w", err)
-	}
-	if err := f.Chmod(perm); err != nil {
-		return fmt.Errorf("trust: write cache: %w", err)
-	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("trust: write cache: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("trust: write cache: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("trust: write cache: %w", err)
-	}
-	ok = true
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync()
-		d.Close()
-	}
-	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cairn-id/cairn/internal/fsx"
 	"github.com/cairn-id/cairn/internal/qr"
 	"github.com/cairn-id/cairn/schemas"
 )
@@ -318,16 +319,8 @@ func prepareOutDir(dir string) error {
 // writeNew writes a file that must not exist yet, readable by the owner
 // only.
 func writeNew(path string, data []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
+	if err := fsx.WriteNew(path, data, 0o600); err != nil {
 		return fmt.Errorf("batch: %w", err)
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return fmt.Errorf("batch: writing %s: %w", filepath.Base(path), err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("batch: writing %s: %w", filepath.Base(path), err)
 	}
 	return nil
 }

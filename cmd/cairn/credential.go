@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"sort"
 	"strings"
@@ -517,7 +516,7 @@ func runCredentialVerify(cmd *cobra.Command, e *env, o *credentialVerifyOptions,
 		return usageError(errors.New("--registry-key needs --registry"))
 	}
 	if !o.offline {
-		vo.FetchStatusList = statusListFetcher(o.devNetwork)
+		vo.FetchStatusList = statuslist.NewFetcher(httpx.Options{AllowPrivate: o.devNetwork}).Fetch
 	}
 	oc, verr := vccheck.Verify(cmd.Context(), in, vo)
 	res := oc.Result
@@ -675,32 +674,6 @@ func loadRegistryFile(ctx context.Context, path string, keyFiles []string, now t
 		return nil, nil, withExit(ExitUntrusted, fmt.Errorf("registry snapshot %s: %w", path, err))
 	}
 	return reg, nil, nil
-}
-
-// statusListFetcher fetches Status List Tokens through the SSRF-guarded
-// client, bounded in time and size.
-func statusListFetcher(devNetwork bool) func(ctx context.Context, uri string) (string, error) {
-	client := httpx.NewClient(httpx.Options{AllowPrivate: devNetwork, Timeout: 10 * time.Second})
-	return func(ctx context.Context, uri string) (string, error) {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, uri, nil)
-		if err != nil {
-			return "", err
-		}
-		req.Header.Set("Accept", "application/statuslist+jwt")
-		resp, err := client.Do(req)
-		if err != nil {
-			return "", err
-		}
-		defer resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return "", fmt.Errorf("%s answered %s", uri, resp.Status)
-		}
-		b, err := httpx.ReadLimited(resp.Body, statuslist.MaxTokenLen)
-		if err != nil {
-			return "", err
-		}
-		return strings.TrimSpace(string(b)), nil
-	}
 }
 
 // loadPublicJWKs reads the public JWK files given with flag; a file that

@@ -152,31 +152,22 @@ func (r *Resolver) resolveWeb(ctx context.Context, did string) (*Document, error
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrResolution, err)
-	}
-	req.Header.Set("Accept", "application/did+json, application/did+ld+json;q=0.9, application/json;q=0.8")
-	resp, err := client.Do(req)
-	if err != nil {
-		if errors.Is(err, httpx.ErrForbiddenTarget) {
-			return nil, fmt.Errorf("resolve %s: %w", did, err)
-		}
-		return nil, fmt.Errorf("%w: %s: %w", ErrResolution, did, err)
-	}
-	defer resp.Body.Close()
+	// */* at the lowest weight: the content type is judged below, more
+	// tolerantly than an Accept list can say (any +json, text/plain).
+	body, ct, err := httpx.GetBounded(ctx, client, u.String(), "application/did+json, application/did+ld+json;q=0.9, application/json;q=0.8, */*;q=0.1", maxBytes)
+	var se *httpx.StatusError
 	switch {
-	case resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusGone:
-		return nil, fmt.Errorf("%w: %s (HTTP %d from %s)", ErrNotFound, did, resp.StatusCode, u)
-	case resp.StatusCode != http.StatusOK:
-		return nil, fmt.Errorf("%w: %s: HTTP %d from %s", ErrResolution, did, resp.StatusCode, u)
-	}
-	if ct := resp.Header.Get("Content-Type"); !acceptableContentType(ct) {
-		return nil, fmt.Errorf("%w: %s: content type %q is not JSON", ErrResolution, did, strings.TrimSpace(ct))
-	}
-	body, err := httpx.ReadLimited(resp.Body, maxBytes)
-	if err != nil {
+	case errors.As(err, &se) && (se.Code == http.StatusNotFound || se.Code == http.StatusGone):
+		return nil, fmt.Errorf("%w: %s (HTTP %d from %s)", ErrNotFound, did, se.Code, u)
+	case errors.As(err, &se):
+		return nil, fmt.Errorf("%w: %s: HTTP %d from %s", ErrResolution, did, se.Code, u)
+	case errors.Is(err, httpx.ErrForbiddenTarget):
+		return nil, fmt.Errorf("resolve %s: %w", did, err)
+	case err != nil:
 		return nil, fmt.Errorf("%w: %s: %w", ErrResolution, did, err)
+	}
+	if !acceptableContentType(ct) {
+		return nil, fmt.Errorf("%w: %s: content type %q is not JSON", ErrResolution, did, strings.TrimSpace(ct))
 	}
 	return ParseDocument(did, body)
 }

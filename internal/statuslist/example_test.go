@@ -2,12 +2,15 @@ package statuslist_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	mrand "math/rand/v2"
+	"net/http"
+	"net/http/httptest"
 	"time"
 
 	"github.com/cairn-id/cairn/internal/jose"
@@ -94,4 +97,18 @@ func ExampleReference_Claim() {
 	b, _ := json.Marshal(statuslist.Reference{Index: 42, URI: "https://issuer.example/statuslists/1"}.Claim())
 	fmt.Println(string(b))
 	// Output: {"status_list":{"idx":42,"uri":"https://issuer.example/statuslists/1"}}
+}
+
+func ExampleFetcher() {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", statuslist.MediaType)
+		fmt.Fprintln(w, "eyJhbGciOiJFUzI1NiJ9.e30.c2ln")
+	}))
+	defer srv.Close()
+	// statuslist.NewFetcher(httpx.Options{}) is what verifiers use; it
+	// refuses this loopback test server, so the test's client stands in.
+	f := &statuslist.Fetcher{Client: srv.Client()}
+	tok, err := f.Fetch(context.Background(), srv.URL+"/statuslists/1")
+	fmt.Println(tok, err)
+	// Output: eyJhbGciOiJFUzI1NiJ9.e30.c2ln <nil>
 }

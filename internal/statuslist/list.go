@@ -12,10 +12,12 @@
 //   - random, unique index allocation for issuers, so that the order of
 //     indices reveals neither issuance order nor links between
 //     credentials (the draft's privacy considerations on correlation),
-//     and never twice (its implementation note on double allocation).
+//     and never twice (its implementation note on double allocation);
+//   - fetching a Status List Token by its URI (§8.1) through the guarded
+//     client of internal/httpx (Fetcher), and reading a status from tokens
+//     held offline (OfflineStatus), e.g. an offline bundle's.
 //
-// The CWT/COSE forms (§4.3, §5.2, §6.3) are out of scope. Fetching lists
-// over HTTP (§8) is the caller's business: this package takes strings.
+// The CWT/COSE forms (§4.3, §5.2, §6.3) are out of scope.
 //
 // Every input is bounded: lists hold at most MaxEntries entries, and
 // decompression stops as soon as the configured cap is exceeded, so a

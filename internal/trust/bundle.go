@@ -203,6 +203,13 @@ func (b *Bundle) Status(ref statuslist.Reference) (uint8, error) {
 	return tok.List.Get(ref.Index)
 }
 
+// Token returns the verified bundled Status List Token for uri; with it a
+// Bundle is a statuslist.Offline.
+func (b *Bundle) Token(uri string) (*statuslist.Token, bool) {
+	tok, ok := b.lists[uri]
+	return tok, ok
+}
+
 // StatusListURIs lists the URIs of the bundled status lists, sorted.
 func (b *Bundle) StatusListURIs() []string {
 	out := make([]string, 0, len(b.lists))

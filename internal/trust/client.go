@@ -10,8 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cairn-id/cairn/internal/bounded"
 	"github.com/cairn-id/cairn/internal/fsx"
+	"github.com/cairn-id/cairn/internal/httpx"
 	"github.com/cairn-id/cairn/internal/jose"
 )
 
@@ -50,25 +50,17 @@ func (c *Client) Refresh(ctx context.Context, url string) (*Registry, error) {
 		ctx, cancel = context.WithTimeout(ctx, fetchTimeout)
 		defer cancel()
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return nil, fmt.Errorf("trust: snapshot request: %w", err)
-	}
-	req.Header.Set("Accept", "application/jwt")
-	resp, err := c.HTTPClient.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("trust: fetch snapshot: %w", err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("trust: fetch snapshot: HTTP %d", resp.StatusCode)
-	}
-	body, err := bounded.ReadAll(resp.Body, MaxSnapshotLen)
-	if errors.Is(err, bounded.ErrTooLarge) {
+	body, _, err := httpx.GetBounded(ctx, c.HTTPClient, url, "application/jwt", MaxSnapshotLen)
+	var se *httpx.StatusError
+	switch {
+	case errors.As(err, &se):
+		return nil, fmt.Errorf("trust: fetch snapshot: HTTP %d", se.Code)
+	case errors.Is(err, httpx.ErrTooLarge):
 		return nil, fmt.Errorf("%w: larger than %d bytes", ErrSnapshotMalformed, MaxSnapshotLen)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("trust: read snapshot: %w", err)
+	case errors.Is(err, httpx.ErrMediaType):
+		return nil, fmt.Errorf("%w: %w", ErrSnapshotMalformed, err)
+	case err != nil:
+		return nil, fmt.Errorf("trust: fetch snapshot: %w", err)
 	}
 	compact := strings.TrimSpace(string(body))
 	return c.Accept(compact)

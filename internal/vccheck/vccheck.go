@@ -134,14 +134,12 @@ func Verify(ctx context.Context, serialized string, o Options) (*Outcome, error)
 
 func lookupStatus(ctx context.Context, ref statuslist.Reference, res *sdjwtvc.Result, o Options, copts sdjwtvc.VerifyOptions) (uint8, string, error) {
 	if o.Bundle != nil {
-		for _, u := range o.Bundle.StatusListURIs() {
-			if u == ref.URI {
-				s, err := o.Bundle.Status(ref)
-				if err != nil {
-					return 0, "", fmt.Errorf("%w: %v", ErrStatusUnavailable, err)
-				}
-				return s, "bundle", nil
-			}
+		s, held, err := statuslist.OfflineStatus(o.Bundle, ref)
+		if err != nil {
+			return 0, "", fmt.Errorf("%w: %v", ErrStatusUnavailable, err)
+		}
+		if held {
+			return s, "bundle", nil
 		}
 	}
 	if o.FetchStatusList == nil {

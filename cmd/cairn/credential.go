@@ -558,35 +558,27 @@ func runCredentialVerify(cmd *cobra.Command, e *env, o *credentialVerifyOptions,
 	return nil
 }
 
+// verifyExit is the process exit code of each verification code; a code
+// not listed (every format or signature failure) exits ExitInvalid.
+var verifyExit = map[vccheck.Code]int{
+	vccheck.CodeValid:         ExitOK,
+	vccheck.CodeUntrusted:     ExitUntrusted,
+	vccheck.CodeExpired:       ExitExpired,
+	vccheck.CodeNotYetValid:   ExitExpired,
+	vccheck.CodeRevoked:       ExitRevoked,
+	vccheck.CodeSuspended:     ExitSuspended,
+	vccheck.CodeNotAuthorized: ExitNotAuthorized,
+}
+
 // classifyVerifyError maps a verification error to its JSON code and the
 // process exit code.
 func classifyVerifyError(err error) (string, int) {
-	switch {
-	case err == nil:
-		return "", ExitOK
-	case errors.Is(err, vccheck.ErrRevoked):
-		return "revoked", ExitRevoked
-	case errors.Is(err, vccheck.ErrSuspended):
-		return "suspended", ExitSuspended
-	case errors.Is(err, vccheck.ErrNotAuthorized):
-		return "issuer_not_authorized", ExitNotAuthorized
-	case errors.Is(err, vccheck.ErrStatusUnavailable):
-		return "status_unavailable", ExitInvalid
-	case errors.Is(err, sdjwtvc.ErrUntrustedIssuer):
-		return "untrusted_issuer", ExitUntrusted
-	case errors.Is(err, sdjwt.ErrExpired):
-		return "expired", ExitExpired
-	case errors.Is(err, sdjwt.ErrNotYetValid):
-		return "not_yet_valid", ExitExpired
-	case errors.Is(err, sdjwtvc.ErrIssuerKey):
-		return "issuer_key_unresolved", ExitInvalid
-	case errors.Is(err, sdjwtvc.ErrMissingClaim):
-		return "missing_claim", ExitInvalid
+	code := vccheck.Classify(err)
+	exit, ok := verifyExit[code]
+	if !ok {
+		exit = ExitInvalid
 	}
-	if c := sdjwt.Code(err); c != "" {
-		return c, ExitInvalid
-	}
-	return "invalid", ExitInvalid
+	return string(code), exit
 }
 
 func printVerifyHuman(w io.Writer, out verifyOutput) {

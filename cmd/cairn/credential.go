@@ -14,7 +14,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/cairn-id/cairn/internal/bounded"
 	"github.com/cairn-id/cairn/internal/did"
 	"github.com/cairn-id/cairn/internal/httpx"
 	"github.com/cairn-id/cairn/internal/jose"
@@ -648,24 +647,17 @@ func loadRegistryFile(ctx context.Context, path string, keyFiles []string, now t
 	if err != nil {
 		return nil, nil, err
 	}
-	b, err := bounded.ReadFile(path, trustpkg.MaxBundleLen)
-	if err != nil {
+	src := trustpkg.FileSource(path, trustpkg.SourceOptions{
+		Pinned: pinned, Now: func() time.Time { return now }, Resolve: (&did.Resolver{}).ResolveKey,
+	})
+	l, err := src.Load(ctx)
+	switch {
+	case errors.Is(err, trustpkg.ErrSourceUnreadable):
 		return nil, nil, usageError(fmt.Errorf("--registry: %w", err))
+	case err != nil:
+		return nil, nil, withExit(ExitUntrusted, err)
 	}
-	text := strings.TrimSpace(string(b))
-	if strings.HasPrefix(text, "{") {
-		r := &did.Resolver{}
-		bun, err := trustpkg.LoadBundle(ctx, []byte(text), pinned, now, trustpkg.BundleOptions{Resolve: r.ResolveKey})
-		if err != nil {
-			return nil, nil, withExit(ExitUntrusted, fmt.Errorf("registry bundle %s: %w", path, err))
-		}
-		return bun.Registry, bun, nil
-	}
-	reg, err := trustpkg.VerifySnapshot(text, pinned, now)
-	if err != nil {
-		return nil, nil, withExit(ExitUntrusted, fmt.Errorf("registry snapshot %s: %w", path, err))
-	}
-	return reg, nil, nil
+	return l.Registry, l.Bundle, nil
 }
 
 // loadPublicJWKs reads the public JWK files given with flag; a file that

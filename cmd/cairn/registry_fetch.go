@@ -49,13 +49,10 @@ Exit codes: 0 stored (or already current), 1 network or file error,
 			if err != nil {
 				return err
 			}
-			client := &trustpkg.Client{
-				Pinned:     pinned,
-				HTTPClient: httpx.NewClient(httpx.Options{AllowPrivate: o.devNetwork, Timeout: 15 * time.Second}),
-				CachePath:  o.cache,
-				Now:        e.now,
-			}
-			reg, err := client.Refresh(cmd.Context(), o.url)
+			src := trustpkg.HTTPSource(o.url, o.cache,
+				httpx.NewClient(httpx.Options{AllowPrivate: o.devNetwork, Timeout: 15 * time.Second}),
+				trustpkg.SourceOptions{Pinned: pinned, Now: e.now})
+			l, err := src.Load(cmd.Context())
 			switch {
 			case errors.Is(err, trustpkg.ErrSnapshotRollback), errors.Is(err, trustpkg.ErrSnapshotSignature),
 				errors.Is(err, trustpkg.ErrSnapshotExpired), errors.Is(err, trustpkg.ErrSnapshotMalformed):
@@ -63,7 +60,7 @@ Exit codes: 0 stored (or already current), 1 network or file error,
 			case err != nil:
 				return withExit(ExitFailure, err)
 			}
-			age := e.now().Sub(reg.IssuedAt).Round(time.Second)
+			reg, age := l.Registry, l.Age.Round(time.Second)
 			if o.asJSON {
 				return writeJSON(cmd.OutOrStdout(), map[string]any{
 					"id": reg.ID, "name": reg.Name, "version": reg.Version, "issued_at": reg.IssuedAt.UTC().Format(time.RFC3339),

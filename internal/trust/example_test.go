@@ -1,9 +1,12 @@
 package trust_test
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"time"
 
+	"github.com/cairn-id/cairn/internal/httpx"
 	"github.com/cairn-id/cairn/internal/trust"
 )
 
@@ -47,4 +50,23 @@ func ExampleCapEvidence() {
 	auth := trust.IssuerAuthorization{VCT: "urn:cairn:identity", MaxStrength: 2, MaxValidity: 3}
 	fmt.Println(trust.CapEvidence(auth, 4, 2, 3))
 	// Output: 2 2 0
+}
+
+func ExampleFileSource() {
+	// A verifier desk's registry file: a snapshot or an offline bundle.
+	// (This one does not exist, so the source says it could not read it.)
+	src := trust.FileSource("/nonexistent/registry.jwt", trust.SourceOptions{
+		Pinned: nil, // the authority keys pinned at setup
+	})
+	_, err := src.Load(context.Background())
+	fmt.Println(errors.Is(err, trust.ErrSourceUnreadable))
+	// Output: true
+}
+
+func ExampleHTTPSource() {
+	// The snapshot an authority serves, kept in a cache that never goes
+	// back to an older version.
+	src := trust.HTTPSource("https://registry.example/registry/snapshot", "/var/lib/cairn/registry.jwt",
+		httpx.NewClient(httpx.Options{}), trust.SourceOptions{Pinned: nil})
+	_ = src // src.Load(ctx) fetches; src.Cached(ctx) answers offline.
 }

@@ -240,42 +240,19 @@ func runCredentialPresent(cmd *cobra.Command, e *env, o *credentialPresentOption
 	if err != nil {
 		return usageError(fmt.Errorf("holder key: %w", err))
 	}
-	t, err := sdjwt.Parse(in, sdjwt.Limits{})
-	if err != nil {
-		return withExit(ExitInvalid, err)
-	}
-	if t.KBJWT != "" {
-		return usageError(errors.New("input is already a presentation (it ends with a key binding JWT); give the credential as issued"))
-	}
-	if _, err := t.Process(); err != nil {
-		return withExit(ExitInvalid, err)
-	}
-	cnf, err := holderKeyOf(t.Payload)
-	if err != nil {
-		return withExit(ExitInvalid, err)
-	}
-	if !cnf.Equal(key.PublicJWK()) {
+	p, err := sdjwtvc.Present(in, key.JoseSigner(), sdjwtvc.PresentOptions{Paths: o.disclose, Audience: o.aud, Nonce: o.nonce, Now: e.now})
+	switch {
+	case errors.Is(err, sdjwtvc.ErrHolderMismatch):
 		return usageError(errors.New("--holder-key is not the key this credential is bound to (cnf.jwk)"))
-	}
-	sel, err := t.Select(o.disclose)
-	if err != nil {
+	case errors.Is(err, sdjwtvc.ErrAlreadyPresented), errors.Is(err, sdjwt.ErrPath):
 		return usageError(err)
-	}
-	p, err := sel.WithKeyBinding(key.JoseSigner(), sdjwt.KBOptions{Audience: o.aud, Nonce: o.nonce, IssuedAt: e.now()})
-	if err != nil {
+	case errors.Is(err, sdjwtvc.ErrKeyBindingSign):
 		return withExit(ExitFailure, err)
+	case err != nil:
+		return withExit(ExitInvalid, err)
 	}
-	fmt.Fprintln(cmd.OutOrStdout(), p.String())
+	fmt.Fprintln(cmd.OutOrStdout(), p)
 	return nil
-}
-
-func holderKeyOf(payload map[string]any) (*jose.JWK, error) {
-	cnf, _ := payload["cnf"].(map[string]any)
-	jwk, _ := cnf["jwk"].(map[string]any)
-	if jwk == nil {
-		return nil, errors.New("the credential has no cnf.jwk: it is not bound to a holder key and cannot be presented with key binding")
-	}
-	return jose.JWKFromMap(jwk)
 }
 
 // ---- inspect ----

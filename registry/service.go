@@ -128,7 +128,7 @@ func (s *Service) update(ctx context.Context, change func(st *State) error) (*St
 // NewEntity is what AddEntity needs to admit an entity.
 type NewEntity struct {
 	DID   string
-	Role  string
+	Role  trust.Role
 	Names map[string]string
 	// ValidFrom defaults to now; a zero ValidUntil is open-ended.
 	ValidFrom, ValidUntil time.Time
@@ -172,7 +172,7 @@ func (s *Service) AddEntity(ctx context.Context, in NewEntity) (*trust.Entity, e
 	return &e, nil
 }
 
-func entityFor(st *State, entityDID, role string) (*trust.Entity, error) {
+func entityFor(st *State, entityDID string, role trust.Role) (*trust.Entity, error) {
 	e := st.Registry.Entity(entityDID)
 	if e == nil {
 		return nil, fmt.Errorf("%w: %s", ErrUnknownEntity, entityDID)
@@ -246,7 +246,7 @@ func (s *Service) AuthorizeVerifier(ctx context.Context, entityDID string, a tru
 	return err
 }
 
-func (s *Service) changeStatus(ctx context.Context, entityDID, to, reason string, compromised bool, allowedFrom ...string) error {
+func (s *Service) changeStatus(ctx context.Context, entityDID string, to trust.EntityStatus, reason string, compromised bool, allowedFrom ...trust.EntityStatus) error {
 	if len(reason) > trust.MaxStringLen {
 		return badInput("reason longer than %d bytes", trust.MaxStringLen)
 	}

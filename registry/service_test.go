@@ -154,11 +154,11 @@ func TestServiceRefusesBadInput(t *testing.T) {
 	cases := map[string]func() error{
 		"second init": func() error { _, err := f.svc.Init(ctx, "", "Other", f.key); return err },
 		"not a DID": func() error {
-			_, err := f.svc.AddEntity(ctx, registry.NewEntity{DID: "ngo", Role: "issuer", Names: map[string]string{"en": "x"}})
+			_, err := f.svc.AddEntity(ctx, registry.NewEntity{DID: "ngo", Role: trust.RoleIssuer, Names: map[string]string{"en": "x"}})
 			return err
 		},
 		"DID URL": func() error {
-			_, err := f.svc.AddEntity(ctx, registry.NewEntity{DID: "did:example:x#0", Role: "issuer", Names: map[string]string{"en": "x"}})
+			_, err := f.svc.AddEntity(ctx, registry.NewEntity{DID: "did:example:x#0", Role: trust.RoleIssuer, Names: map[string]string{"en": "x"}})
 			return err
 		},
 		"bad role": func() error {
@@ -166,15 +166,15 @@ func TestServiceRefusesBadInput(t *testing.T) {
 			return err
 		},
 		"no names": func() error {
-			_, err := f.svc.AddEntity(ctx, registry.NewEntity{DID: "did:example:x", Role: "issuer"})
+			_, err := f.svc.AddEntity(ctx, registry.NewEntity{DID: "did:example:x", Role: trust.RoleIssuer})
 			return err
 		},
 		"empty name": func() error {
-			_, err := f.svc.AddEntity(ctx, registry.NewEntity{DID: "did:example:x", Role: "issuer", Names: map[string]string{"en": " "}})
+			_, err := f.svc.AddEntity(ctx, registry.NewEntity{DID: "did:example:x", Role: trust.RoleIssuer, Names: map[string]string{"en": " "}})
 			return err
 		},
 		"duplicate": func() error {
-			_, err := f.svc.AddEntity(ctx, registry.NewEntity{DID: ngoDID, Role: "issuer", Names: map[string]string{"en": "x"}})
+			_, err := f.svc.AddEntity(ctx, registry.NewEntity{DID: ngoDID, Role: trust.RoleIssuer, Names: map[string]string{"en": "x"}})
 			return err
 		},
 		"unknown entity": func() error {
@@ -244,7 +244,7 @@ func TestServiceRefusesBadInput(t *testing.T) {
 func TestServiceNotInitialized(t *testing.T) {
 	svc := &registry.Service{Store: newBolt(t), Now: (&clock{t0}).now}
 	defer svc.Store.Close()
-	if _, err := svc.AddEntity(context.Background(), registry.NewEntity{DID: ngoDID, Role: "issuer", Names: map[string]string{"en": "x"}}); !errors.Is(err, registry.ErrNotInitialized) {
+	if _, err := svc.AddEntity(context.Background(), registry.NewEntity{DID: ngoDID, Role: trust.RoleIssuer, Names: map[string]string{"en": "x"}}); !errors.Is(err, registry.ErrNotInitialized) {
 		t.Fatalf("AddEntity before Init: %v", err)
 	}
 	if _, err := svc.Init(context.Background(), "", "", newKey(t)); !errors.Is(err, registry.ErrInvalidInput) {

@@ -445,12 +445,12 @@ type verifyOutput struct {
 
 // registryInfo tells how fresh the trust decision's inputs were.
 type registryInfo struct {
-	ID             string `json:"id"`
-	Version        uint64 `json:"version"`
-	IssuedAt       string `json:"issued_at"`
-	AgeSeconds     int64  `json:"age_seconds"`
-	IssuerStatus   string `json:"issuer_status_now,omitempty"`
-	DecisionReason string `json:"decision_reason,omitempty"`
+	ID             string                `json:"id"`
+	Version        uint64                `json:"version"`
+	IssuedAt       string                `json:"issued_at"`
+	AgeSeconds     int64                 `json:"age_seconds"`
+	IssuerStatus   trustpkg.EntityStatus `json:"issuer_status_now,omitempty"`
+	DecisionReason string                `json:"decision_reason,omitempty"`
 }
 
 func runCredentialVerify(cmd *cobra.Command, e *env, o *credentialVerifyOptions, args []string) error {

@@ -296,7 +296,7 @@ func (o *registryAddOptions) run(cmd *cobra.Command, e *env) error {
 		return err
 	}
 	defer s.Close()
-	ent, err := registryService(e, s).AddEntity(cmd.Context(), registry.NewEntity{DID: o.did, Role: o.role, Names: names, ValidFrom: from, ValidUntil: until})
+	ent, err := registryService(e, s).AddEntity(cmd.Context(), registry.NewEntity{DID: o.did, Role: trust.Role(o.role), Names: names, ValidFrom: from, ValidUntil: until})
 	if err != nil {
 		return registryErr(err)
 	}

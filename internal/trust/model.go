@@ -17,17 +17,26 @@ import (
 	"time"
 )
 
+// Role is what a registered entity does in the ecosystem; its JSON form is
+// the plain string ("issuer", "verifier").
+type Role string
+
 // Roles an entity may hold.
 const (
-	RoleIssuer   = "issuer"
-	RoleVerifier = "verifier"
+	RoleIssuer   Role = "issuer"
+	RoleVerifier Role = "verifier"
 )
+
+// EntityStatus is a registered entity's standing; its JSON form is the
+// plain string ("active", …). It is not a credential's status (those live
+// in Token Status Lists, internal/statuslist).
+type EntityStatus string
 
 // Statuses an entity may be in.
 const (
-	StatusActive    = "active"
-	StatusSuspended = "suspended"
-	StatusRevoked   = "revoked"
+	StatusActive    EntityStatus = "active"
+	StatusSuspended EntityStatus = "suspended"
+	StatusRevoked   EntityStatus = "revoked"
 )
 
 // Bounds that keep a registry a reasonable document to hold in memory.
@@ -48,10 +57,10 @@ var ErrInvalidRegistry = errors.New("trust: invalid registry")
 // only meaningful on a revocation: it says the entity's key must not be
 // trusted for anything, whenever it was used.
 type StatusChange struct {
-	Status      string    `json:"status"`
-	At          time.Time `json:"at"`
-	Reason      string    `json:"reason,omitempty"`
-	Compromised bool      `json:"compromised,omitempty"`
+	Status      EntityStatus `json:"status"`
+	At          time.Time    `json:"at"`
+	Reason      string       `json:"reason,omitempty"`
+	Compromised bool         `json:"compromised,omitempty"`
 }
 
 // IssuerAuthorization lets an issuer issue one credential type. The Max*
@@ -88,8 +97,8 @@ type VerifierAuthorization struct {
 type Entity struct {
 	DID                    string                  `json:"did"`
 	Names                  map[string]string       `json:"names"`
-	Role                   string                  `json:"role"`
-	Status                 string                  `json:"status"`
+	Role                   Role                    `json:"role"`
+	Status                 EntityStatus            `json:"status"`
 	StatusHistory          []StatusChange          `json:"status_history,omitempty"`
 	ValidFrom              time.Time               `json:"valid_from"`
 	ValidUntil             time.Time               `json:"valid_until,omitzero"`
@@ -162,14 +171,14 @@ func (e *Entity) Compromised() bool {
 // StatusAt returns the entity's status at t according to its history, or
 // "" when it was not yet registered at t. An entity without history is
 // taken to have had its current status since ValidFrom.
-func (e *Entity) StatusAt(t time.Time) string {
+func (e *Entity) StatusAt(t time.Time) EntityStatus {
 	if len(e.StatusHistory) == 0 {
 		if t.Before(e.ValidFrom) {
 			return ""
 		}
 		return e.Status
 	}
-	status := ""
+	var status EntityStatus
 	for _, c := range e.StatusHistory {
 		if c.At.After(t) {
 			break
@@ -215,9 +224,9 @@ func claimCovered(registered, requested string) bool {
 	return requested == registered || strings.HasPrefix(requested, registered+"/")
 }
 
-func validRole(r string) bool { return r == RoleIssuer || r == RoleVerifier }
+func validRole(r Role) bool { return r == RoleIssuer || r == RoleVerifier }
 
-func validStatus(s string) bool {
+func validStatus(s EntityStatus) bool {
 	return s == StatusActive || s == StatusSuspended || s == StatusRevoked
 }
 

@@ -39,14 +39,14 @@ type Decision struct {
 	// OutsidePurpose lists the requested claims (normalized) that the
 	// purpose does not cover.
 	OutsidePurpose []string
-	CurrentStatus  string
+	CurrentStatus  EntityStatus
 }
 
 // checkEntityAt applies the rules shared by both questions: the entity
 // exists, has the role, has no compromised revocation, was inside its
 // validity window and active at at. It returns a partial decision and
 // whether the checks passed.
-func (r *Registry) checkEntityAt(did, role string, at time.Time) (Decision, bool) {
+func (r *Registry) checkEntityAt(did string, role Role, at time.Time) (Decision, bool) {
 	e := r.Entity(did)
 	if e == nil {
 		return Decision{Reason: ReasonUnknownEntity}, false

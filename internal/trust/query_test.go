@@ -69,7 +69,8 @@ func TestIssuerAuthorized(t *testing.T) {
 		name, did, vct string
 		at             time.Time
 		ok             bool
-		reason, now    string
+		reason         string
+		now            EntityStatus
 	}{
 		{"active issuer", "did:example:ngo", vctID, at(3), true, ReasonAuthorized, StatusActive},
 		{"other vct", "did:example:ngo", vctOth, at(3), false, ReasonNoAuthorization, StatusActive},

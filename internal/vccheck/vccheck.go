@@ -71,7 +71,7 @@ func Verify(ctx context.Context, serialized string, o Options) (*Outcome, error)
 		// A copy, so the caller's slice is never appended to.
 		trusted := append([]string(nil), copts.Trust.TrustedDIDs...)
 		for _, e := range reg.Entities {
-			if e.Role == "issuer" && !e.Compromised() {
+			if e.Role == trust.RoleIssuer && !e.Compromised() {
 				trusted = append(trusted, e.DID)
 			}
 		}

@@ -50,16 +50,16 @@ func newWorld(t *testing.T) *world {
 	w := &world{authority: gen(t), ngo: gen(t), clinic: gen(t), thief: gen(t), holder: gen(t)}
 	entity := func(k *keys.PrivateKey, name string) trust.Entity {
 		return trust.Entity{
-			DID: k.DIDJWK(), Names: map[string]string{"en": name}, Role: "issuer", Status: "active",
-			StatusHistory: []trust.StatusChange{{Status: "active", At: tAdmit}}, ValidFrom: tAdmit,
+			DID: k.DIDJWK(), Names: map[string]string{"en": name}, Role: trust.RoleIssuer, Status: trust.StatusActive,
+			StatusHistory: []trust.StatusChange{{Status: trust.StatusActive, At: tAdmit}}, ValidFrom: tAdmit,
 			IssuerAuthorizations: []trust.IssuerAuthorization{{VCT: vctReg, MaxStrength: 2, MaxValidity: 2, From: tAdmit}},
 		}
 	}
 	ngo, clinic, thief := entity(w.ngo, "NGO"), entity(w.clinic, "Clinic"), entity(w.thief, "Stolen")
 	clinic.Status = "suspended"
-	clinic.StatusHistory = append(clinic.StatusHistory, trust.StatusChange{Status: "suspended", At: tSuspend})
+	clinic.StatusHistory = append(clinic.StatusHistory, trust.StatusChange{Status: trust.StatusSuspended, At: tSuspend})
 	thief.Status = "revoked"
-	thief.StatusHistory = append(thief.StatusHistory, trust.StatusChange{Status: "revoked", At: tSuspend, Compromised: true})
+	thief.StatusHistory = append(thief.StatusHistory, trust.StatusChange{Status: trust.StatusRevoked, At: tSuspend, Compromised: true})
 	w.reg = &trust.Registry{
 		ID: "pilot", Name: "Pilot", Authority: w.authority.DIDJWK(), Version: 3,
 		IssuedAt: tAdmit, Expires: tNow.Add(30 * 24 * time.Hour),
@@ -190,7 +190,7 @@ func TestDecisionExplains(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if out.Decision == nil || !out.Decision.Authorized || out.Decision.CurrentStatus != "suspended" {
+	if out.Decision == nil || !out.Decision.Authorized || out.Decision.CurrentStatus != trust.StatusSuspended {
 		t.Fatalf("decision %+v: want authorized at iat and current status suspended", out.Decision)
 	}
 	if !strings.Contains(out.Decision.Entity.Name("en"), "Clinic") {

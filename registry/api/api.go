@@ -326,7 +326,7 @@ func (h *Handler) authorization(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.decisions.WithLabelValues("authorization", d.Reason).Inc()
-	ext := &cairnExt{Reason: d.Reason, CurrentStatus: d.CurrentStatus, OutsidePurpose: d.OutsidePurpose, RegistryVersion: reg.Version}
+	ext := &cairnExt{Reason: d.Reason, CurrentStatus: string(d.CurrentStatus), OutsidePurpose: d.OutsidePurpose, RegistryVersion: reg.Version}
 	if a := d.Authorization; a != nil && d.Authorized {
 		ext.MaxStrength, ext.MaxValidity, ext.MaxVerification, ext.Jurisdiction = &a.MaxStrength, &a.MaxValidity, &a.MaxVerification, a.Jurisdiction
 	}
@@ -351,8 +351,8 @@ func (h *Handler) recognition(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if q.Action != trust.RoleIssuer && q.Action != trust.RoleVerifier {
-		server.WriteError(w, r, errUnsupportedAct(trust.RoleIssuer, trust.RoleVerifier))
+	if a := trust.Role(q.Action); a != trust.RoleIssuer && a != trust.RoleVerifier {
+		server.WriteError(w, r, errUnsupportedAct(string(trust.RoleIssuer), string(trust.RoleVerifier)))
 		return
 	}
 	reason := trust.ReasonAuthorized
@@ -362,7 +362,7 @@ func (h *Handler) recognition(w http.ResponseWriter, r *http.Request) {
 		reason = "unknown_resource"
 	case e == nil:
 		reason = trust.ReasonUnknownEntity
-	case e.Role != q.Action:
+	case e.Role != trust.Role(q.Action):
 		reason = trust.ReasonWrongRole
 	case e.Compromised():
 		reason = trust.ReasonCompromised
@@ -387,7 +387,7 @@ func (h *Handler) recognition(w http.ResponseWriter, r *http.Request) {
 	recognized := reason == "recognized"
 	ext := &cairnExt{Reason: reason, RegistryVersion: reg.Version}
 	if e != nil {
-		ext.CurrentStatus = e.Status
+		ext.CurrentStatus = string(e.Status)
 	}
 	server.WriteJSON(w, http.StatusOK, h.answer(q, at, &trqpAnswer{Recognized: &recognized, Message: reason, Ext: map[string]*cairnExt{"id.cairn": ext}}))
 }

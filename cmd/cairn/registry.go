@@ -565,7 +565,7 @@ func (o *registryPublishOptions) run(cmd *cobra.Command, e *env) error {
 	case "-":
 		fmt.Fprintln(e.stdout, compact)
 	default:
-		if err := os.WriteFile(o.out, []byte(compact+"\n"), 0o644); err != nil {
+		if err := fsx.WriteAtomic(o.out, []byte(compact+"\n"), 0o644); err != nil {
 			return withExit(ExitFailure, fmt.Errorf("version %d is published and stored, but writing %s failed: %w", v, o.out, err))
 		}
 	}
@@ -707,7 +707,7 @@ func (o *registryBundleOptions) run(cmd *cobra.Command, e *env) error {
 		_, err = e.stdout.Write(append(b, '\n'))
 		return withExit(ExitFailure, err)
 	}
-	if err := os.WriteFile(o.out, append(b, '\n'), 0o644); err != nil {
+	if err := fsx.WriteAtomic(o.out, append(b, '\n'), 0o644); err != nil {
 		return withExit(ExitFailure, err)
 	}
 	fmt.Fprintf(e.stderr, "bundle %s: registry version %d (expires %s), %d status list(s)\n",

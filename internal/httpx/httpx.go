@@ -1,7 +1,8 @@
 // Package httpx owns Cairn's guarded outbound HTTP client: every fetch of a
 // document named by someone else (did:web documents, issuer metadata, status
 // lists, request objects) goes through NewClient so it is time-bounded,
-// size-bounded (ReadLimited), https-only and refused when it would reach a
+// size-bounded (ReadLimited; GetBounded also checks status and media
+// type), https-only and refused when it would reach a
 // loopback, private, link-local or otherwise internal address (DESIGN.md §7,
 // the SSRF rule; OpenID4VCI 1.0 §13 and OpenID4VP 1.0 §14 security
 // considerations on fetching by reference).

@@ -23,7 +23,8 @@ const DefaultFetchTimeout = 10 * time.Second
 // token: the caller knows whose key must have signed it (VerifyToken).
 type Fetcher struct {
 	// Client makes the requests; NewFetcher sets the SSRF-guarded client
-	// of internal/httpx. Its Timeout bounds each fetch.
+	// of internal/httpx. Its Timeout bounds each fetch; without one (and
+	// without a deadline on the context) DefaultFetchTimeout does.
 	Client *http.Client
 	// MaxLen caps a token's size; zero means MaxTokenLen.
 	MaxLen int64
@@ -45,6 +46,12 @@ func (f *Fetcher) Fetch(ctx context.Context, uri string) (string, error) {
 	max := f.MaxLen
 	if max <= 0 {
 		max = MaxTokenLen
+	}
+	if _, ok := ctx.Deadline(); !ok && f.Client != nil && f.Client.Timeout <= 0 {
+		// Never unbounded, whatever client was injected.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, DefaultFetchTimeout)
+		defer cancel()
 	}
 	b, _, err := httpx.GetBounded(ctx, f.Client, uri, MediaType, max)
 	if err != nil {

@@ -2,8 +2,9 @@
 // (DESIGN.md §4): the registry model, the pure questions asked of a
 // snapshot ("was issuer X authorized for vct Y at time T?", "may verifier Z
 // ask for these claims?"), evidence caps (DESIGN.md §3), verification of
-// signed snapshots, a client that caches the latest snapshot on disk and
-// refuses rollbacks, and offline bundles of a snapshot plus Token Status
+// signed snapshots, the sources a verifier's registry comes from (Source: a
+// snapshot file, an offline bundle, or HTTP with an on-disk cache that
+// refuses rollbacks), and offline bundles of a snapshot plus Token Status
 // List tokens (draft-ietf-oauth-status-list §5.1) for proximity checks
 // (DESIGN.md §1 flow 3). It has no HTTP server code and no database: the
 // authority's side lives in registry/.

@@ -7,10 +7,12 @@
 // and an optional maximum lifetime.
 //
 // The catalogue is embedded in the binary (directory catalogue/) and checked
-// once by Load: every schema compiles, every claim path in a metadata
-// document exists in the type's schema, every claim has an English label
-// and the never-selectively-disclosable claims of SD-JWT VC (iss, nbf, exp,
-// cnf, vct, vct#integrity, status) are never marked "always". Those
+// once by Load: every file parses, every claim path in a metadata document
+// exists in the type's schema, every claim has an English label and the
+// never-selectively-disclosable claims of SD-JWT VC (iss, nbf, exp, cnf,
+// vct, vct#integrity, status) are never marked "always". Each type's
+// schema is compiled on its first use (Catalogue.Compile does all of them
+// at once), so commands that never validate do not pay for it. Those
 // registered claims are added by the credential layer; the schemas accept
 // them but never require them.
 //

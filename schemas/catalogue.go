@@ -90,6 +90,8 @@ type Type struct {
 	compileErr   error
 	compiler     *lockedCompiler
 	schemaID     string
+	fieldsOnce   sync.Once
+	fields       []Field        // ClaimFields for typing (inputFieldTree)
 	schemaDoc    any            // raw schema, for path checks
 	docs         map[string]any // raw schema documents by $id, for ClaimFields
 	metadataJSON []byte

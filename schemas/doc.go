@@ -23,6 +23,12 @@
 //	labels.json            claim labels in en, fr, ar, uk (shared by types)
 //	types/<name>/<major>/  type.json (policy), schema.json, metadata.json
 //
+// The package also owns the one typing of operator text into claim values
+// (Field.ParseText, Type.ParseClaimInput, Type.ClaimsFromText): by each
+// claim's description (ClaimFields: kind, allowed values, pattern, entry
+// bound), with per-claim messages that never repeat the text. The issuer's
+// prompt and its CSV registration drives both use it.
+//
 // A vct is urn:cairn:vct:<name>:<major>. A breaking change to a type gets a
 // new major directory; the old one stays so old credentials still validate.
 package schemas

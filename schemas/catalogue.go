@@ -482,7 +482,7 @@ func claimKey(p []any) string {
 		b.WriteByte('/')
 		switch v := e.(type) {
 		case string:
-			b.WriteString(strings.NewReplacer("~", "~0", "/", "~1").Replace(v))
+			b.WriteString(pointerEscaper.Replace(v))
 		case int:
 			b.WriteString(strconv.Itoa(v))
 		default:

@@ -277,7 +277,7 @@ func pointerTokens(ptr string) []string {
 	}
 	toks := strings.Split(strings.TrimPrefix(ptr, "/"), "/")
 	for i, tok := range toks {
-		toks[i] = strings.NewReplacer("~1", "/", "~0", "~").Replace(tok)
+		toks[i] = pointerUnescaper.Replace(tok)
 	}
 	return toks
 }

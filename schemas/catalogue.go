@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -81,7 +82,16 @@ type Type struct {
 	// type; zero means the type sets no limit.
 	MaxTTL time.Duration
 
-	schema       *jsonschema.Schema
+	// The schema is compiled on first use (compile), not by Load: most
+	// commands never validate, and compiling the catalogue costs more
+	// than everything else Load does.
+	compileOnce  sync.Once
+	compiled     *jsonschema.Schema
+	compileErr   error
+	compiler     *lockedCompiler
+	schemaID     string
+	fieldsOnce   sync.Once
+	fields       []Field        // ClaimFields for typing (inputFieldTree)
 	schemaDoc    any            // raw schema, for path checks
 	docs         map[string]any // raw schema documents by $id, for ClaimFields
 	metadataJSON []byte
@@ -90,11 +100,65 @@ type Type struct {
 }
 
 // Catalogue is the loaded, checked set of credential types. It is immutable
-// and safe for concurrent use.
+// (but for each type's schema, compiled once on first use) and safe for
+// concurrent use.
 type Catalogue struct {
 	types []*Type
 	byVCT map[string]*Type
 	docs  map[string]any // raw schema documents by $id
+}
+
+// lockedCompiler is the catalogue's one schema compiler, shared by its
+// types (they $ref the common and evidence schemas); the compiler is not
+// safe for concurrent use, hence the lock.
+type lockedCompiler struct {
+	mu   sync.Mutex
+	comp *jsonschema.Compiler
+}
+
+// compile returns the type's compiled schema, compiling it (and checking
+// the type's default evidence against it) on the first call. A schema
+// that does not compile is a build defect: every call then returns an
+// error wrapping ErrCatalogue.
+func (t *Type) compile() (*jsonschema.Schema, error) {
+	t.compileOnce.Do(func() {
+		t.compiler.mu.Lock()
+		sch, err := t.compiler.comp.Compile(t.schemaID)
+		t.compiler.mu.Unlock()
+		if err != nil {
+			t.compileErr = fmt.Errorf("%w: %s: schema.json: %v", ErrCatalogue, t.VCT, err)
+			return
+		}
+		t.compiled = sch
+		// The defaults must themselves be acceptable evidence for this type.
+		if err := t.validateWith(sch, map[string]any{"evidence": t.DefaultEvidence}); err != nil {
+			var ve *ValidationError
+			if !errors.As(err, &ve) {
+				t.compileErr = fmt.Errorf("%w: %s: type.json: default_evidence: %w", ErrCatalogue, t.VCT, err)
+				return
+			}
+			for _, p := range ve.Problems {
+				if strings.HasPrefix(p.Pointer, "/evidence") {
+					t.compileErr = fmt.Errorf("%w: %s: type.json: default_evidence: %s %s", ErrCatalogue, t.VCT, p.Pointer, p.Message)
+					return
+				}
+			}
+		}
+	})
+	return t.compiled, t.compileErr
+}
+
+// Compile compiles the schema of every type now rather than on first use
+// and returns the first failure (wrapping ErrCatalogue). A service that
+// wants a broken catalogue to stop it at start-up, not at its first
+// request, calls it after Load; tests of the embedded catalogue do.
+func (c *Catalogue) Compile() error {
+	for _, t := range c.types {
+		if _, err := t.compile(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // typePolicy is the content of a type.json file.
@@ -133,8 +197,10 @@ func parseDays(s string) (time.Duration, error) {
 	return time.Duration(days) * 24 * time.Hour, nil
 }
 
-// Load reads and checks the embedded catalogue. It compiles every schema
-// once; call it once at start-up and share the result.
+// Load reads and checks the embedded catalogue: every file parses, claim
+// paths exist in their schemas, labels and policies are complete. It does
+// not compile the schemas: each is compiled on its type's first Validate
+// (Compile does them all at once). Call it once and share the result.
 func Load() (*Catalogue, error) {
 	return loadFS(catalogueFS, "catalogue")
 }
@@ -176,9 +242,10 @@ func loadFS(fsys fs.FS, root string) (*Catalogue, error) {
 		return nil, fail("no types")
 	}
 	c := &Catalogue{byVCT: map[string]*Type{}, docs: docs}
+	lc := &lockedCompiler{comp: comp}
 	for _, pf := range policyFiles {
 		dir := path.Dir(pf)
-		t, err := loadType(fsys, dir, comp, docs, labels)
+		t, err := loadType(fsys, dir, lc, docs, labels)
 		if err != nil {
 			return nil, fail("%s: %v", dir, err)
 		}
@@ -192,7 +259,7 @@ func loadFS(fsys fs.FS, root string) (*Catalogue, error) {
 	return c, nil
 }
 
-func loadType(fsys fs.FS, dir string, comp *jsonschema.Compiler, docs map[string]any, labels map[string][]ClaimDisplay) (*Type, error) {
+func loadType(fsys fs.FS, dir string, lc *lockedCompiler, docs map[string]any, labels map[string][]ClaimDisplay) (*Type, error) {
 	var pol typePolicy
 	if err := readStrict(fsys, path.Join(dir, "type.json"), &pol); err != nil {
 		return nil, fmt.Errorf("type.json: %w", err)
@@ -225,15 +292,13 @@ func loadType(fsys fs.FS, dir string, comp *jsonschema.Compiler, docs map[string
 	if want := "urn:cairn:schema:" + pol.Name + ":" + strconv.Itoa(pol.Version); id != want {
 		return nil, fmt.Errorf("schema.json: $id must be %s", want)
 	}
-	if err := comp.AddResource(id, doc); err != nil {
+	if err := lc.comp.AddResource(id, doc); err != nil {
 		return nil, fmt.Errorf("schema.json: %w", err)
 	}
 	docs[id] = doc
 	t.schemaDoc = doc
 	t.docs = docs
-	if t.schema, err = comp.Compile(id); err != nil {
-		return nil, fmt.Errorf("schema.json: %w", err)
-	}
+	t.compiler, t.schemaID = lc, id
 
 	var md TypeMetadata
 	if err := readStrict(fsys, path.Join(dir, "metadata.json"), &md); err != nil {
@@ -244,19 +309,6 @@ func loadType(fsys fs.FS, dir string, comp *jsonschema.Compiler, docs map[string
 	}
 	if err := t.resolveMetadata(md, doc, docs, labels); err != nil {
 		return nil, fmt.Errorf("metadata.json: %w", err)
-	}
-	// The defaults must themselves be acceptable evidence for this type.
-	if err := t.Validate(map[string]any{"evidence": t.DefaultEvidence}); err != nil {
-		var ve *ValidationError
-		if errors.As(err, &ve) {
-			for _, p := range ve.Problems {
-				if strings.HasPrefix(p.Pointer, "/evidence") {
-					return nil, fmt.Errorf("type.json: default_evidence: %s %s", p.Pointer, p.Message)
-				}
-			}
-		} else {
-			return nil, fmt.Errorf("type.json: default_evidence: %w", err)
-		}
 	}
 	if err := checkCaps(pol.DefaultEvidence, pol.MaxEvidence); err != nil {
 		return nil, fmt.Errorf("type.json: %w", err)
@@ -430,7 +482,7 @@ func claimKey(p []any) string {
 		b.WriteByte('/')
 		switch v := e.(type) {
 		case string:
-			b.WriteString(strings.NewReplacer("~", "~0", "/", "~1").Replace(v))
+			b.WriteString(pointerEscaper.Replace(v))
 		case int:
 			b.WriteString(strconv.Itoa(v))
 		default:

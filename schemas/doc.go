@@ -7,10 +7,12 @@
 // and an optional maximum lifetime.
 //
 // The catalogue is embedded in the binary (directory catalogue/) and checked
-// once by Load: every schema compiles, every claim path in a metadata
-// document exists in the type's schema, every claim has an English label
-// and the never-selectively-disclosable claims of SD-JWT VC (iss, nbf, exp,
-// cnf, vct, vct#integrity, status) are never marked "always". Those
+// once by Load: every file parses, every claim path in a metadata document
+// exists in the type's schema, every claim has an English label and the
+// never-selectively-disclosable claims of SD-JWT VC (iss, nbf, exp, cnf,
+// vct, vct#integrity, status) are never marked "always". Each type's
+// schema is compiled on its first use (Catalogue.Compile does all of them
+// at once), so commands that never validate do not pay for it. Those
 // registered claims are added by the credential layer; the schemas accept
 // them but never require them.
 //
@@ -20,6 +22,12 @@
 //	evidence.schema.json   the shared evidence claim every type $refs
 //	labels.json            claim labels in en, fr, ar, uk (shared by types)
 //	types/<name>/<major>/  type.json (policy), schema.json, metadata.json
+//
+// The package also owns the one typing of operator text into claim values
+// (Field.ParseText, Type.ParseClaimInput, Type.ClaimsFromText): by each
+// claim's description (ClaimFields: kind, allowed values, pattern, entry
+// bound), with per-claim messages that never repeat the text. The issuer's
+// prompt and its CSV registration drives both use it.
 //
 // A vct is urn:cairn:vct:<name>:<major>. A breaking change to a type gets a
 // new major directory; the old one stays so old credentials still validate.

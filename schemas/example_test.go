@@ -94,3 +94,36 @@ func ExampleType_ClaimFields() {
 	//   /registration_place/locality string "Town or city" (0 choices)
 	//   /registration_place/site string "Site or camp" (0 choices)
 }
+
+// Operator text becomes claim values by the claim's description: the same
+// at a prompt and in a CSV cell. Errors name the claim and the rule, never
+// the text.
+func ExampleType_ParseClaimInput() {
+	cat, err := schemas.Load()
+	if err != nil {
+		panic(err)
+	}
+	t, _ := cat.Lookup("urn:cairn:vct:identity-attestation:1")
+	v, _ := t.ParseClaimInput("/nationalities", "ua; pl", schemas.InputOptions{})
+	fmt.Printf("%#v\n", v)
+	v, _ = t.ParseClaimInput("/sex", "2", schemas.InputOptions{})
+	fmt.Printf("%#v\n", v)
+	_, err = t.ParseClaimInput("/sex", "female", schemas.InputOptions{})
+	fmt.Println(err, errors.Is(err, schemas.ErrNotWholeNumber))
+	_, err = t.ParseClaimInput("/birthdate", "31/01/1985", schemas.InputOptions{})
+	fmt.Println(err)
+
+	claims, err := t.ClaimsFromText([]schemas.ClaimText{
+		{Path: []any{"family_name"}, Text: "Kovalenko"},
+		{Path: []any{"given_name"}, Text: "Olena"},
+		{Path: []any{"birthdate"}, Text: "1987-02-28"},
+		{Path: []any{"birthdate_precision"}, Text: "Day"},
+	}, schemas.InputOptions{})
+	fmt.Println(claims, err)
+	// Output:
+	// []interface {}{"UA", "PL"}
+	// 2
+	// /sex must be a whole number true
+	// /birthdate must be a date YYYY-MM-DD
+	// map[birthdate:1987-02-28 birthdate_precision:day family_name:Kovalenko given_name:Olena] <nil>
+}

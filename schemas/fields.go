@@ -46,6 +46,9 @@ type Field struct {
 	// Pattern is the schema's regular expression (ECMA-262) for the value
 	// or, for KindStringArray, each element; "" when none.
 	Pattern string
+	// Elem is the kind of each element of a KindStringArray: KindString
+	// or KindDate ("" for other kinds).
+	Elem FieldKind
 	// MaxItems bounds the entries of an array (0: no bound in the schema).
 	MaxItems int
 	// Fields are the members of a KindObject, or of each element of a
@@ -202,7 +205,7 @@ func (b *fieldBuilder) describe(nodes []scoped, path []any) Field {
 		elem := b.describe(items, append(append([]any(nil), path...), nil))
 		switch elem.Kind {
 		case KindString, KindDate:
-			f.Kind, f.Enum, f.Pattern = KindStringArray, elem.Enum, elem.Pattern
+			f.Kind, f.Elem, f.Enum, f.Pattern = KindStringArray, elem.Kind, elem.Enum, elem.Pattern
 		case KindObject:
 			f.Kind, f.Fields = KindObjectArray, elem.Fields
 		default:

@@ -5,6 +5,13 @@ import (
 	"strings"
 )
 
+// RFC 6901 token escaping, built once (a Replacer is safe for concurrent
+// use; building one per claim path was most of Load's allocations).
+var (
+	pointerEscaper   = strings.NewReplacer("~", "~0", "/", "~1")
+	pointerUnescaper = strings.NewReplacer("~1", "/", "~0", "~")
+)
+
 // This file reads the raw schema documents (not the compiled form) to check
 // that metadata claim paths exist. It understands the subset of JSON Schema
 // the catalogue uses to describe structure: properties, items, $ref (to a
@@ -58,7 +65,7 @@ func deref(ref, base string, docs map[string]any) (any, string, bool) {
 	}
 	cur := doc
 	for _, tok := range strings.Split(frag[1:], "/") {
-		tok = strings.NewReplacer("~1", "/", "~0", "~").Replace(tok)
+		tok = pointerUnescaper.Replace(tok)
 		m, ok := cur.(map[string]any)
 		if !ok {
 			return nil, "", false

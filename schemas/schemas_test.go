@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -550,32 +551,58 @@ func TestLoadRejectsBrokenCatalogue(t *testing.T) {
 		name   string
 		break_ func(fstest.MapFS)
 		want   string
+		// lazy: caught when the schema is compiled (first Validate, or
+		// Compile), not by Load.
+		lazy bool
 	}{
-		{"unchanged", func(fstest.MapFS) {}, ""},
-		{"path not in schema", edit("metadata.json", `["sex"]`, `["gender"]`), "not in the schema"},
-		{"nested path not in schema", edit("metadata.json", `["place_of_birth", "region"]`, `["place_of_birth", "county"]`), "not in the schema"},
-		{"bad sd value", edit("metadata.json", `"sd": "always"`, `"sd": "sometimes"`), "sd"},
-		{"evidence made disclosable", edit("metadata.json", `{"path": ["sex"], "sd": "always"}`, `{"path": ["sex"], "sd": "always"}, {"path": ["evidence"], "sd": "always"}`), "evidence"},
-		{"registered claim described", edit("metadata.json", `{"path": ["sex"], "sd": "always"}`, `{"path": ["sex"], "sd": "always"}, {"path": ["iss"], "sd": "always"}`), "credential layer"},
-		{"duplicate claim", edit("metadata.json", `{"path": ["sex"], "sd": "always"}`, `{"path": ["sex"], "sd": "always"}, {"path": ["sex"], "sd": "never"}`), "twice"},
-		{"wrong vct", edit("metadata.json", `"urn:cairn:vct:identity-attestation:1"`, `"urn:cairn:vct:identity:1"`), "vct"},
-		{"unknown metadata member", edit("metadata.json", `"claims": [`, `"schema_uri": "x", "claims": [`), "unknown field"},
-		{"no English", edit("metadata.json", `"locale": "en"`, `"locale": "de"`), "English"},
-		{"default above cap", edit("type.json", `"version": 1,`, `"version": 1, "max_evidence": {"strength": 2, "validity": 4},`), "exceeds"},
-		{"default out of range", edit("type.json", `"strength": 3`, `"strength": 7`), "default_evidence"},
-		{"bad ttl", edit("type.json", `"P1825D"`, `"5y"`), "max_ttl"},
-		{"version mismatch", edit("type.json", `"version": 1`, `"version": 2`), "directory"},
-		{"schema not 2020-12", edit("schema.json", `draft/2020-12`, `draft-07`), "$schema"},
-		{"schema does not compile", edit("schema.json", `"minItems": 1`, `"minItems": "one"`), "schema.json"},
+		{"unchanged", func(fstest.MapFS) {}, "", false},
+		{"path not in schema", edit("metadata.json", `["sex"]`, `["gender"]`), "not in the schema", false},
+		{"nested path not in schema", edit("metadata.json", `["place_of_birth", "region"]`, `["place_of_birth", "county"]`), "not in the schema", false},
+		{"bad sd value", edit("metadata.json", `"sd": "always"`, `"sd": "sometimes"`), "sd", false},
+		{"evidence made disclosable", edit("metadata.json", `{"path": ["sex"], "sd": "always"}`, `{"path": ["sex"], "sd": "always"}, {"path": ["evidence"], "sd": "always"}`), "evidence", false},
+		{"registered claim described", edit("metadata.json", `{"path": ["sex"], "sd": "always"}`, `{"path": ["sex"], "sd": "always"}, {"path": ["iss"], "sd": "always"}`), "credential layer", false},
+		{"duplicate claim", edit("metadata.json", `{"path": ["sex"], "sd": "always"}`, `{"path": ["sex"], "sd": "always"}, {"path": ["sex"], "sd": "never"}`), "twice", false},
+		{"wrong vct", edit("metadata.json", `"urn:cairn:vct:identity-attestation:1"`, `"urn:cairn:vct:identity:1"`), "vct", false},
+		{"unknown metadata member", edit("metadata.json", `"claims": [`, `"schema_uri": "x", "claims": [`), "unknown field", false},
+		{"no English", edit("metadata.json", `"locale": "en"`, `"locale": "de"`), "English", false},
+		{"default above cap", edit("type.json", `"version": 1,`, `"version": 1, "max_evidence": {"strength": 2, "validity": 4},`), "exceeds", false},
+		{"default out of range", edit("type.json", `"strength": 3`, `"strength": 7`), "default_evidence", true},
+		{"bad ttl", edit("type.json", `"P1825D"`, `"5y"`), "max_ttl", false},
+		{"version mismatch", edit("type.json", `"version": 1`, `"version": 2`), "directory", false},
+		{"schema not 2020-12", edit("schema.json", `draft/2020-12`, `draft-07`), "$schema", false},
+		{"schema does not compile", edit("schema.json", `"minItems": 1`, `"minItems": "one"`), "schema.json", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			m := catalogueCopy(t)
 			tt.break_(m)
-			_, err := loadFS(m, "catalogue")
-			if tt.want == "" {
+			c, err := loadFS(m, "catalogue")
+			if tt.want == "" || tt.lazy {
 				if err != nil {
+					t.Fatalf("Load: %v", err)
+				}
+				if err := c.Compile(); tt.want == "" && err != nil {
 					t.Fatalf("unbroken copy: %v", err)
+				}
+				if tt.want == "" {
+					return
+				}
+				broken, _ := c.Lookup("urn:cairn:vct:identity-attestation:1")
+				// Loudly, on every use: Compile, then each Validate.
+				for i := range 2 {
+					if i == 0 {
+						err = c.Compile()
+					} else {
+						err = broken.Validate(map[string]any{"given_name": "A"})
+					}
+					if !errors.Is(err, ErrCatalogue) || !strings.Contains(err.Error(), tt.want) {
+						t.Errorf("use %d: err = %v, want ErrCatalogue mentioning %q", i, err, tt.want)
+					}
+				}
+				// The other types are not affected.
+				other, _ := c.Lookup("urn:cairn:vct:community-vouching:1")
+				if err := other.Validate(map[string]any{}); errors.Is(err, ErrCatalogue) {
+					t.Errorf("another type: %v", err)
 				}
 				return
 			}
@@ -657,11 +684,65 @@ func BenchmarkValidate(b *testing.B) {
 	}
 }
 
+// Concurrent first uses of one type (and of several types sharing the
+// catalogue's compiler) compile once and agree; run with -race.
+func TestConcurrentFirstValidate(t *testing.T) {
+	c := mustLoad(t)
+	types := c.Types()
+	var valid map[string]any
+	readJSON(t, filepath.Join("testdata", "valid", "identity-attestation.json"), &valid)
+	id, _ := c.Lookup("urn:cairn:vct:identity-attestation:1")
+	var wg sync.WaitGroup
+	errs := make([]error, 4*len(types))
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if i%2 == 0 {
+				errs[i] = id.Validate(valid)
+				return
+			}
+			if err := types[i%len(types)].Validate(map[string]any{}); errors.Is(err, ErrCatalogue) {
+				errs[i] = err
+			}
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("goroutine %d: %v", i, err)
+		}
+	}
+}
+
+// BenchmarkLoadCompile is Load followed by compiling every schema: what
+// Load alone cost before schemas were compiled on first use.
+func BenchmarkLoadCompile(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		c, err := Load()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := c.Compile(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 func BenchmarkLoad(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := Load(); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// Load no longer compiles the schemas: the embedded catalogue must still
+// compile as a whole (every type, default evidence included).
+func TestEmbeddedCatalogueCompiles(t *testing.T) {
+	if err := mustLoad(t).Compile(); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -49,8 +49,18 @@ func (e *ValidationError) Unwrap() error { return ErrInvalidClaims }
 // (as issued, every selectively disclosable claim included) against the
 // type's schema. The registered JWT claims (iss, iat, exp, cnf, vct,
 // status, …) may be present or absent. It returns a *ValidationError
-// listing each failing claim, or an error wrapping ErrClaimsTooLarge.
+// listing each failing claim, or an error wrapping ErrClaimsTooLarge, or
+// (when the type's schema does not compile: a build defect) one wrapping
+// ErrCatalogue. The first call compiles the type's schema.
 func (t *Type) Validate(claims map[string]any) error {
+	sch, err := t.compile()
+	if err != nil {
+		return err
+	}
+	return t.validateWith(sch, claims)
+}
+
+func (t *Type) validateWith(sch *jsonschema.Schema, claims map[string]any) error {
 	if claims == nil {
 		claims = map[string]any{}
 	}
@@ -67,7 +77,7 @@ func (t *Type) Validate(claims map[string]any) error {
 	if err != nil {
 		return &ValidationError{VCT: t.VCT, Problems: []Problem{{Message: "is not representable as JSON"}}}
 	}
-	err = t.schema.Validate(inst)
+	err = sch.Validate(inst)
 	if err == nil {
 		return nil
 	}
@@ -151,7 +161,7 @@ func pointer(tokens []string) string {
 	var b strings.Builder
 	for _, t := range tokens {
 		b.WriteByte('/')
-		b.WriteString(strings.NewReplacer("~", "~0", "/", "~1").Replace(t))
+		b.WriteString(pointerEscaper.Replace(t))
 	}
 	return b.String()
 }

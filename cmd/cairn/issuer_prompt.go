@@ -6,16 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"golang.org/x/text/language"
-	"golang.org/x/text/unicode/norm"
 
 	"github.com/cairn-id/cairn/issuer"
 	"github.com/cairn-id/cairn/schemas"
@@ -32,8 +28,9 @@ const (
 	// maxPromptLine bounds one answer (a longer line is refused, not cut).
 	maxPromptLine = 4096
 	// maxListedChoices: enums up to this size are listed as numbered
-	// choices; longer ones (country codes) are typed by value.
-	maxListedChoices = 12
+	// choices (and a number picks one); longer ones (country codes) are
+	// typed by value.
+	maxListedChoices = schemas.MaxNumberedChoices
 	// maxFixRounds bounds the validate-and-ask-again rounds.
 	maxFixRounds = 20
 )
@@ -184,7 +181,7 @@ func (p *claimPrompt) confirm(question string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	yes, err := parseYesNo(line)
+	yes, err := schemas.ParseYesNo(line)
 	return err == nil && yes, nil
 }
 
@@ -291,17 +288,17 @@ func (p *claimPrompt) askValue(f schemas.Field, label string, mandatory bool) (v
 			}
 			return nil, false, nil
 		}
-		v, err := parseAnswer(f, line)
-		if err != nil {
-			fmt.Fprintf(p.out, "  %v\n", err) // messages never repeat the answer
-			continue
-		}
-		if list, isList := v.([]any); isList && len(list) == 0 {
+		v, err := f.ParseText(line, schemas.InputOptions{NumberedChoices: true})
+		if errors.Is(err, schemas.ErrNoValue) { // a list without entries: ";;"
 			if mandatory {
 				fmt.Fprintln(p.out, "  required: please answer")
 				continue
 			}
 			return nil, false, nil
+		}
+		if err != nil {
+			fmt.Fprintf(p.out, "  %s\n", answerProblem(err)) // messages never repeat the answer
+			continue
 		}
 		return v, true, nil
 	}
@@ -334,98 +331,17 @@ func kindHint(f schemas.Field) string {
 	return ""
 }
 
-// Answer errors; none contains the answer.
-var (
-	errNotDate    = errors.New("not a date: type YYYY-MM-DD, e.g. 2025-03-02")
-	errNotInteger = errors.New("not a whole number")
-	errNotNumber  = errors.New("not a number")
-	errNotYesNo   = errors.New("answer yes or no (oui/non, نعم/لا, так/ні)")
-	errNotChoice  = errors.New("not one of the choices")
-	errNotForm    = errors.New("not in the expected form")
-	errTooMany    = errors.New("too many entries")
-)
-
-// parseAnswer reads a non-empty line as a value of f's kind.
-func parseAnswer(f schemas.Field, line string) (any, error) {
-	switch f.Kind {
-	case schemas.KindStringArray:
-		var out []any
-		for _, part := range strings.Split(line, ";") {
-			part = strings.TrimSpace(part)
-			if part == "" {
-				continue
-			}
-			v, err := parseString(f, part, len(f.Enum) <= maxListedChoices)
-			if err != nil {
-				return nil, fmt.Errorf("entry %d: %w", len(out)+1, err)
-			}
-			out = append(out, v)
-		}
-		if f.MaxItems > 0 && len(out) > f.MaxItems {
-			return nil, fmt.Errorf("%w: at most %d", errTooMany, f.MaxItems)
-		}
-		return out, nil
-	case schemas.KindInteger:
-		n, err := strconv.ParseInt(line, 10, 64)
-		if err != nil {
-			return nil, errNotInteger
-		}
-		if len(f.Enum) > 0 && !slices.Contains(f.Enum, strconv.FormatInt(n, 10)) {
-			return nil, errNotChoice
-		}
-		return n, nil
-	case schemas.KindNumber:
-		x, err := strconv.ParseFloat(strings.ReplaceAll(line, ",", "."), 64)
-		if err != nil || math.IsNaN(x) || math.IsInf(x, 0) {
-			return nil, errNotNumber
-		}
-		return x, nil
-	case schemas.KindBoolean:
-		return parseYesNo(line)
+// answerProblem says why an answer was refused, without the claim's
+// pointer (the question names the claim) and without the answer.
+func answerProblem(err error) string {
+	var ie *schemas.InputError
+	if !errors.As(err, &ie) {
+		return "cannot be read"
 	}
-	return parseString(f, line, len(f.Enum) <= maxListedChoices)
-}
-
-// parseString reads a string or date answer; numbered: a number picks a
-// listed choice.
-func parseString(f schemas.Field, s string, numbered bool) (any, error) {
-	s = norm.NFC.String(s)
-	if len(f.Enum) > 0 {
-		if n, err := strconv.Atoi(s); numbered && err == nil && n >= 1 && n <= len(f.Enum) && !slices.Contains(f.Enum, s) {
-			return f.Enum[n-1], nil
-		}
-		for _, c := range f.Enum {
-			if strings.EqualFold(c, s) {
-				return c, nil
-			}
-		}
-		return nil, errNotChoice
+	if ie.Entry > 0 {
+		return fmt.Sprintf("entry %d: %s", ie.Entry, ie.Message)
 	}
-	if f.Kind == schemas.KindDate {
-		if _, err := time.Parse(time.DateOnly, s); err != nil || len(s) != len(time.DateOnly) {
-			return nil, errNotDate
-		}
-		return s, nil
-	}
-	// The schema's patterns are simple enough for RE2; one that is not is
-	// left to the validation after the last question.
-	if f.Pattern != "" {
-		if re, err := regexp.Compile(f.Pattern); err == nil && !re.MatchString(s) {
-			return nil, errNotForm
-		}
-	}
-	return s, nil
-}
-
-// parseYesNo reads yes/no in the catalogue's languages.
-func parseYesNo(s string) (bool, error) {
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "y", "yes", "o", "oui", "نعم", "т", "так", "true":
-		return true, nil
-	case "n", "no", "non", "لا", "н", "ні", "false":
-		return false, nil
-	}
-	return false, errNotYesNo
+	return ie.Message
 }
 
 // fixUntilValid validates the claims and asks again for the fields that

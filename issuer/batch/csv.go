@@ -349,8 +349,8 @@ func (h *header) readRow(row *Row, rec []string, cat *schemas.Catalogue, o ReadO
 	}
 	row.TxCode = o.TxCode
 	if h.txCode >= 0 && cells[h.txCode] != "" {
-		b, ok := parseBool(cells[h.txCode])
-		if !ok {
+		b, err := schemas.ParseYesNo(cells[h.txCode])
+		if err != nil {
 			row.Refusal = "tx_code must be yes or no"
 			return
 		}
@@ -379,14 +379,4 @@ func (h *header) name(i int) string {
 		}
 	}
 	return strconv.Itoa(i + 1)
-}
-
-func parseBool(s string) (bool, bool) {
-	switch strings.ToLower(s) {
-	case "yes", "y", "true", "1":
-		return true, true
-	case "no", "n", "false", "0":
-		return false, true
-	}
-	return false, false
 }

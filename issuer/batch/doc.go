@@ -20,8 +20,9 @@
 //   - vct (optional when a default type is given, e.g. --type): the
 //     credential type, urn:cairn:vct:<name>:<major>. An empty cell takes
 //     the default.
-//   - tx_code (optional): yes or no (also true/false, 1/0): whether the
-//     holder must type a transaction code. An empty cell takes the default.
+//   - tx_code (optional): yes or no (also true/false, 1/0, and as
+//     schemas.ParseYesNo reads them in fr, ar, uk): whether the holder
+//     must type a transaction code. An empty cell takes the default.
 //   - every other column is a claim. Its name is a JSON Pointer (RFC 6901,
 //     starting with "/", e.g. /address/locality) or a dotted name
 //     (given_name, address.locality, nationalities.0). A path segment made
@@ -29,12 +30,18 @@
 //
 // Cells are trimmed of surrounding spaces. An empty cell means the claim is
 // absent (array elements are compacted: nationalities.0 empty and
-// nationalities.1 = SO gives ["SO"]). Values are typed by the type's
-// schema: a cell whose claim must be an integer, a number or a boolean is
-// parsed as one (booleans: true/false, yes/no); a cell whose claim must be
-// an array (a column named nationalities, not nationalities.0) is split on
-// ";" into elements, each typed in turn; dates and everything else stay
-// strings (dates as YYYY-MM-DD). The evidence claim and the registered JWT
+// nationalities.1 = SO gives ["SO"]). Values are typed by the claim's
+// description in the type, as at the issuer's prompt
+// (schemas.Type.ClaimsFromText): integers and numbers are parsed as such,
+// booleans are yes/no (true/false, 1/0, oui/non, …), dates must be
+// YYYY-MM-DD, allowed values are matched case-insensitively and written
+// in their schema spelling, patterns are checked; a cell whose claim is a
+// list of strings (a column named nationalities, not nationalities.0) is
+// split on ";" into entries, each typed in turn. A cell that does not read
+// as its claim, or a column that is no claim of the type, refuses the row
+// with the claim's pointer and the rule ("/sex must be a whole number");
+// a row whose cells all read is then validated against the schema. The
+// evidence claim and the registered JWT
 // claims (iss, exp, cnf, status, …) are set by the issuer and may not be
 // columns. Rows whose cells are all empty are skipped.
 //

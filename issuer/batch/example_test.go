@@ -48,5 +48,5 @@ func Example() {
 	}
 	// Output:
 	// 1 offered: Q-001-2.png
-	// line 3 (Q-002): claims: /birthdate is not a valid date
+	// line 3 (Q-002): claims: /birthdate must be a date YYYY-MM-DD
 }

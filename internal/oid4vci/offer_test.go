@@ -39,7 +39,9 @@ func TestParseOffer(t *testing.T) {
 		{"no tx_code", pre(`{"pre-authorized_code":"c"}`), Options{}, nil, func(o *CredentialOffer) bool { return o.PreAuthorized().TxCode == nil }},
 		{"text input mode", pre(`{"pre-authorized_code":"c","tx_code":{"input_mode":"text"}}`), Options{}, nil, nil},
 		{"authorization_code grant only", `{"credential_issuer":"https://i.example","credential_configuration_ids":["a"],"grants":{"authorization_code":{"issuer_state":"s"}}}`, Options{}, nil,
-			func(o *CredentialOffer) bool { return o.PreAuthorized() == nil && o.Grants.AuthorizationCode.IssuerState == "s" }},
+			func(o *CredentialOffer) bool {
+				return o.PreAuthorized() == nil && o.Grants.AuthorizationCode.IssuerState == "s"
+			}},
 		{"http issuer in dev", `{"credential_issuer":"http://127.0.0.1:8080","credential_configuration_ids":["a"]}`, Options{AllowHTTP: true}, nil, nil},
 
 		{"http issuer", `{"credential_issuer":"http://i.example","credential_configuration_ids":["a"]}`, Options{}, ErrInvalidOffer, nil},

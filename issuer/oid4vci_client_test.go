@@ -1,0 +1,165 @@
+package issuer_test
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cairn-id/cairn/internal/did"
+	"github.com/cairn-id/cairn/internal/jose"
+	"github.com/cairn-id/cairn/internal/keys"
+	"github.com/cairn-id/cairn/internal/oid4vci"
+	"github.com/cairn-id/cairn/internal/sdjwtvc"
+	"github.com/cairn-id/cairn/issuer"
+	"github.com/cairn-id/cairn/schemas"
+)
+
+const registrationVCT = "urn:cairn:vct:humanitarian-registration:1"
+
+// realIssuer runs the real issuer Service behind an httptest TLS server.
+func realIssuer(t *testing.T, now time.Time) (*issuer.Service, *httptest.Server) {
+	t.Helper()
+	cat, err := schemas.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := issuer.OpenBolt(filepath.Join(t.TempDir(), "issuer.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	key, err := keys.Generate(jose.ES256, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hashKey := make([]byte, 32)
+	rand.Read(hashKey)
+	srv := httptest.NewUnstartedServer(nil)
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	svc, err := issuer.New(issuer.Config{
+		URL: srv.URL, Dev: true, Names: map[string]string{"en": "Relief NGO"},
+		Types: []string{registrationVCT}, Catalogue: cat, Key: key, HashKey: hashKey, Store: store,
+		Now: func() time.Time { return now }, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Config.Handler = svc.Handler()
+	return svc, srv
+}
+
+type offlineDIDs struct{}
+
+func (offlineDIDs) ResolveKey(ctx context.Context, u string) (*jose.JWK, error) {
+	var r did.Resolver
+	return r.ResolveKey(ctx, u)
+}
+
+// TestOID4VCIClientAgainstIssuer: the wallet-side oid4vci.Client receives
+// a credential from the real issuer, with and without a transaction code,
+// and the credential is bound to the holder key it proved.
+func TestOID4VCIClientAgainstIssuer(t *testing.T) {
+	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	for _, tx := range []bool{false, true} {
+		name := map[bool]string{false: "without tx_code", true: "with tx_code"}[tx]
+		t.Run(name, func(t *testing.T) {
+			svc, srv := realIssuer(t, now)
+			o, err := svc.CreateOffer(context.Background(), issuer.OfferRequest{VCT: registrationVCT, TxCode: tx, Reference: "Q-17",
+				Claims: map[string]any{"family_name": "Haddad", "given_name": "Amina", "birthdate": "1991-04-12",
+					"registration_id": "REG-2025-0043117", "registration_date": "2025-03-02",
+					"registration_place": map[string]any{"country": "LB", "locality": "Zahlé"}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := oid4vci.NewClient(oid4vci.ClientOptions{HTTPClient: srv.Client(), Now: func() time.Time { return now }})
+			holder, err := keys.Generate(jose.ES256, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := context.Background()
+			if tx {
+				// Without the code the client stops before the token request.
+				_, err := c.RunPreAuthorized(ctx, oid4vci.PreAuthorizedRequest{OfferURI: o.URI, Holder: holder.JoseSigner()})
+				if !errors.Is(err, oid4vci.ErrTxCodeRequired) {
+					t.Fatalf("no tx_code: %v", err)
+				}
+			}
+			is, err := c.RunPreAuthorized(ctx, oid4vci.PreAuthorizedRequest{OfferURI: o.URI, TxCode: o.TxCode, Holder: holder.JoseSigner()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if is.ConfigurationID != "humanitarian-registration.v1" || len(is.Credentials) != 1 || is.NotificationID == "" || is.Metadata.CredentialIssuer != svc.URL() {
+				t.Fatalf("issuance %+v", is)
+			}
+			res, err := sdjwtvc.Verify(ctx, is.Credentials[0], sdjwtvc.VerifyOptions{
+				Trust: sdjwtvc.Trust{TrustedDIDs: []string{svc.DID()}, Resolver: offlineDIDs{}}, Now: func() time.Time { return now },
+			})
+			if err != nil {
+				t.Fatalf("credential does not verify: %v", err)
+			}
+			if !res.HolderJWK.Equal(holder.PublicJWK()) || res.VCT != registrationVCT || res.Claims["given_name"] != "Amina" {
+				t.Fatalf("credential bound to %v, vct %s, claims %v", res.HolderJWK, res.VCT, res.Claims["given_name"])
+			}
+			if err := c.Notify(ctx, is, oid4vci.EventCredentialAccepted, ""); err != nil {
+				t.Fatalf("notify: %v", err)
+			}
+			// The offer is used up: a second run fails at the offer fetch,
+			// with the issuer's own error code.
+			_, err = c.RunPreAuthorized(ctx, oid4vci.PreAuthorizedRequest{OfferURI: o.URI, TxCode: o.TxCode, Holder: holder.JoseSigner()})
+			var se *oid4vci.StepError
+			if !errors.As(err, &se) || se.Step != oid4vci.StepOffer || se.Status != 404 || se.Code != "not_found" {
+				t.Fatalf("second run: %v", err)
+			}
+		})
+	}
+}
+
+// TestOID4VCIClientIssuerErrors: the issuer's refusals reach the client as
+// typed errors carrying the OAuth error code.
+func TestOID4VCIClientIssuerErrors(t *testing.T) {
+	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	svc, srv := realIssuer(t, now)
+	o, err := svc.CreateOffer(context.Background(), issuer.OfferRequest{VCT: registrationVCT, TxCode: true,
+		Claims: map[string]any{"registration_id": "REG-1", "registration_date": "2025-03-02", "registration_place": map[string]any{"country": "LB"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	holder, _ := keys.Generate(jose.ES256, nil)
+	ctx := context.Background()
+	wrong := strings.Repeat("0", len(o.TxCode))
+	if wrong == o.TxCode {
+		wrong = strings.Repeat("1", len(o.TxCode))
+	}
+	c := oid4vci.NewClient(oid4vci.ClientOptions{HTTPClient: srv.Client(), Now: func() time.Time { return now }})
+	_, err = c.RunPreAuthorized(ctx, oid4vci.PreAuthorizedRequest{OfferURI: o.URI, TxCode: wrong, Holder: holder.JoseSigner()})
+	if oid4vci.ErrorCode(err) != oid4vci.ErrorInvalidGrant {
+		t.Fatalf("wrong tx_code: %v", err)
+	}
+	// A proof from a clock ten minutes slow is refused as invalid_proof.
+	slow := oid4vci.NewClient(oid4vci.ClientOptions{HTTPClient: srv.Client(), Now: func() time.Time { return now.Add(-10 * time.Minute) }})
+	_, err = slow.RunPreAuthorized(ctx, oid4vci.PreAuthorizedRequest{OfferURI: o.URI, TxCode: o.TxCode, Holder: holder.JoseSigner()})
+	var se *oid4vci.StepError
+	if !errors.As(err, &se) || se.Step != oid4vci.StepCredential || se.Code != oid4vci.ErrorInvalidProof {
+		t.Fatalf("stale proof: %v", err)
+	}
+	// A client that identifies itself puts iss in its proof; this issuer
+	// grants anonymous access, so such a proof is refused (Appendix F.1).
+	o2, err := svc.CreateOffer(ctx, issuer.OfferRequest{VCT: registrationVCT,
+		Claims: map[string]any{"registration_id": "REG-2", "registration_date": "2025-03-02", "registration_place": map[string]any{"country": "LB"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	named := oid4vci.NewClient(oid4vci.ClientOptions{HTTPClient: srv.Client(), Now: func() time.Time { return now }, ClientID: "wallet-1"})
+	_, err = named.RunPreAuthorized(ctx, oid4vci.PreAuthorizedRequest{OfferURI: o2.URI, Holder: holder.JoseSigner()})
+	if !errors.As(err, &se) || se.Step != oid4vci.StepCredential || se.Code != oid4vci.ErrorInvalidProof {
+		t.Fatalf("proof with iss: %v", err)
+	}
+}

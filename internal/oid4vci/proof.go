@@ -200,6 +200,9 @@ func CheckProof(ctx context.Context, compact string, p CheckParams) (*CheckedPro
 		}
 		out.KeyID = j.Header.Kid
 	}
+	if out.JWK.Use != "" && out.JWK.Use != "sig" {
+		return nil, fmt.Errorf("%w: jwk use %q is not sig", ErrInvalidProof, out.JWK.Use)
+	}
 	if out.JWK.Alg != "" && out.JWK.Alg != string(j.Header.Alg) {
 		return nil, fmt.Errorf("%w: jwk is for %s, header alg is %s", ErrInvalidProof, out.JWK.Alg, j.Header.Alg)
 	}

@@ -154,6 +154,7 @@ func TestCheckProofRejects(t *testing.T) {
 		{"alg outside the narrowed list", signProof(t, ed, map[string]any{"typ": ProofTyp, "jwk": ed.PublicJWK().Map()}, claims()),
 			withParams(func(p *CheckParams) { p.Algs = []jose.Alg{jose.ES256} }), ErrInvalidProof},
 		{"jwk alg member disagrees", mut(func(h map[string]any) { h["jwk"].(map[string]any)["alg"] = "ES384" }, nil), checkParams(), ErrInvalidProof},
+		{"jwk for encryption", mut(func(h map[string]any) { h["jwk"].(map[string]any)["use"] = "enc" }, nil), checkParams(), ErrInvalidProof},
 		{"both jwk and kid", mut(func(h map[string]any) { h["kid"] = k.DIDJWK() + "#0" }, nil), checkParams(), ErrInvalidProof},
 		{"neither jwk nor kid", mut(func(h map[string]any) { delete(h, "jwk") }, nil), checkParams(), ErrInvalidProof},
 		{"empty kid", mut(func(h map[string]any) { delete(h, "jwk"); h["kid"] = "" }, nil), checkParams(), ErrInvalidProof},
@@ -258,8 +259,25 @@ func TestProofErrorCode(t *testing.T) {
 	}
 }
 
+// BenchmarkCheckProof measures CheckProof against the bare signature
+// check (jose.Parse and Verify with the known key) as the baseline: the
+// difference is what the F.1/F.4 checks and the key resolution cost.
 func BenchmarkCheckProof(b *testing.B) {
 	k := genKey(b, jose.ES256)
+	base, err := NewProof(k.JoseSigner(), ProofParams{Audience: testAud, Nonce: "n", IssuedAt: testNow})
+	if err != nil {
+		b.Fatal(err)
+	}
+	pub := k.Public()
+	b.Run("baseline-jose-verify", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			j, err := jose.Parse(base)
+			if err != nil || j.Verify(pub, DefaultProofAlgs) != nil {
+				b.Fatal("baseline failed")
+			}
+		}
+	})
 	for _, kind := range []string{"jwk", "kid"} {
 		kid := ""
 		if kind == "kid" {

@@ -3,11 +3,13 @@ package issuer_test
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
 	"net/http/httptest"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -161,5 +163,56 @@ func TestOID4VCIClientIssuerErrors(t *testing.T) {
 	_, err = named.RunPreAuthorized(ctx, oid4vci.PreAuthorizedRequest{OfferURI: o2.URI, Holder: holder.JoseSigner()})
 	if !errors.As(err, &se) || se.Step != oid4vci.StepCredential || se.Code != oid4vci.ErrorInvalidProof {
 		t.Fatalf("proof with iss: %v", err)
+	}
+}
+
+// TestIssuerDocumentsFitOID4VCITypes: what the issuer publishes today
+// (metadata, AS metadata, an offer) decodes into the oid4vci types and
+// encodes back to the same JSON, so the issuer can switch its ad-hoc maps
+// to those types without changing a byte of meaning. The one difference:
+// the AS metadata's empty response_types_supported is omitted (allowed
+// for a pre-authorized-only server, OpenID4VCI 1.0 §12.2.4).
+func TestIssuerDocumentsFitOID4VCITypes(t *testing.T) {
+	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	svc, srv := realIssuer(t, now)
+	o, err := svc.CreateOffer(context.Background(), issuer.OfferRequest{VCT: registrationVCT, TxCode: true,
+		Claims: map[string]any{"registration_id": "REG-1", "registration_date": "2025-03-02", "registration_place": map[string]any{"country": "LB"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	issuerURL, _ := oid4vci.IssuerMetadataURL(svc.URL())
+	asURL, _ := oid4vci.AuthServerMetadataURL(svc.URL())
+	for _, c := range []struct {
+		url  string
+		v    any
+		drop string
+	}{
+		{issuerURL, &oid4vci.IssuerMetadata{}, ""},
+		{asURL, &oid4vci.AuthServerMetadata{}, "response_types_supported"},
+		{o.OfferURL, &oid4vci.CredentialOffer{}, ""},
+	} {
+		res, err := srv.Client().Get(c.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != 200 {
+			t.Fatalf("%s: %d %s", c.url, res.StatusCode, raw)
+		}
+		var want map[string]any
+		if err := json.Unmarshal(raw, &want); err != nil {
+			t.Fatal(err)
+		}
+		delete(want, c.drop)
+		if err := json.Unmarshal(raw, c.v); err != nil {
+			t.Fatalf("%s: %v", c.url, err)
+		}
+		back, _ := json.Marshal(c.v)
+		var got map[string]any
+		json.Unmarshal(back, &got)
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s does not round-trip through %T:\n got %s\nwant %s", c.url, c.v, back, raw)
+		}
 	}
 }

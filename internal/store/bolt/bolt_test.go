@@ -96,6 +96,7 @@ func TestUpdateRollsBack(t *testing.T) {
 	db, _ := open(t, bolt.Options{})
 	boom := errors.New("boom")
 	cancelled, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	for _, tc := range []struct {
 		name string
 		ctx  context.Context
@@ -126,6 +127,7 @@ func TestUpdateRollsBack(t *testing.T) {
 	}
 	// A context cancelled while fn runs rolls back too.
 	ctx, cancel2 := context.WithCancel(context.Background())
+	defer cancel2()
 	err := db.Update(ctx, func(tx *bolt.Tx) error { cancel2(); return tx.Bucket(bucket).Put([]byte("k"), []byte("1")) })
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("cancel during fn: %v", err)

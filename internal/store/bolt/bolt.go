@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
@@ -43,10 +44,6 @@ var (
 const (
 	DefaultLockTimeout = time.Second
 	DefaultMaxValue    = 4 << 20
-	// DefaultBatchDelay is how long Batch waits for other writers to
-	// join a commit. bbolt's own default (10ms) would add that much to a
-	// lone writer; a millisecond still gathers concurrent requests.
-	DefaultBatchDelay = time.Millisecond
 )
 
 // Options configures Open. The zero value opens read-write with the
@@ -61,8 +58,6 @@ type Options struct {
 	Buckets [][]byte
 	// MaxValue bounds a value written with PutJSON (DefaultMaxValue).
 	MaxValue int
-	// BatchDelay is bbolt's MaxBatchDelay (DefaultBatchDelay).
-	BatchDelay time.Duration
 	// Prepare runs in the opening transaction after the buckets exist
 	// (read-write opens only), e.g. to recount a counter.
 	Prepare func(tx *Tx) error
@@ -72,6 +67,15 @@ type Options struct {
 type DB struct {
 	db       *bbolt.DB
 	maxValue int
+
+	batchMu  sync.Mutex
+	pending  []*batchCall // Batch calls waiting for the next commit
+	flushing bool         // a goroutine is committing batches
+}
+
+type batchCall struct {
+	fn  func(tx *Tx) error
+	err chan error
 }
 
 // Open opens (creating if needed, mode 0600) the bbolt file at path.
@@ -86,10 +90,6 @@ func Open(path string, o Options) (*DB, error) {
 	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: timeout, ReadOnly: o.ReadOnly})
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
-	}
-	db.MaxBatchDelay = DefaultBatchDelay
-	if o.BatchDelay > 0 {
-		db.MaxBatchDelay = o.BatchDelay
 	}
 	d := &DB{db: db, maxValue: o.MaxValue}
 	if d.maxValue <= 0 {
@@ -140,17 +140,70 @@ func (d *DB) View(ctx context.Context, fn func(tx *Tx) error) error {
 	return d.db.View(fn)
 }
 
-// Batch is Update for concurrent writers: calls from several goroutines
-// within Options.BatchDelay share one transaction and one fsync. fn may
-// run more than once (when a batch is retried without a failing member),
-// so it must assign its results afresh on every call and have no effect
-// outside the transaction. A fn that returns an error is rerun alone and
-// its error returned; the others commit.
+// Batch is Update for concurrent writers, committed as a group: the calls
+// that arrive while a commit is being written share the next transaction
+// and its one fsync. A lone writer waits for nothing (unlike bbolt's own
+// DB.Batch, which holds every batch for MaxBatchDelay). fn may run more
+// than once (a group is retried without a member whose fn failed), so it
+// must assign its results afresh on every call and have no effect outside
+// the transaction. A fn that returns an error is rerun alone and its
+// error returned; the others commit.
 func (d *DB) Batch(ctx context.Context, fn func(tx *Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return d.db.Batch(withContext(ctx, fn))
+	c := &batchCall{fn: withContext(ctx, fn), err: make(chan error, 1)}
+	d.batchMu.Lock()
+	d.pending = append(d.pending, c)
+	if !d.flushing {
+		d.flushing = true
+		go d.flush()
+	}
+	d.batchMu.Unlock()
+	return <-c.err
+}
+
+// flush commits the pending calls, group by group, until none are left.
+func (d *DB) flush() {
+	for {
+		d.batchMu.Lock()
+		calls := d.pending
+		d.pending = nil
+		if len(calls) == 0 {
+			d.flushing = false
+			d.batchMu.Unlock()
+			return
+		}
+		d.batchMu.Unlock()
+		d.commitGroup(calls)
+	}
+}
+
+// commitGroup runs calls in one transaction. When one fn fails, the
+// transaction is rolled back, that call is run alone (its own result is
+// reported) and the group is retried without it.
+func (d *DB) commitGroup(calls []*batchCall) {
+	for len(calls) > 0 {
+		failed := -1
+		err := d.db.Update(func(tx *Tx) error {
+			for i, c := range calls {
+				if err := c.fn(tx); err != nil {
+					failed = i
+					return err
+				}
+			}
+			return nil
+		})
+		if failed < 0 {
+			for _, c := range calls {
+				c.err <- err
+			}
+			return
+		}
+		c := calls[failed]
+		c.err <- d.db.Update(c.fn)
+		calls = append(calls[:failed:failed], calls[failed+1:]...)
+	}
 }
 
 func withContext(ctx context.Context, fn func(tx *Tx) error) func(tx *Tx) error {

@@ -293,7 +293,7 @@ func (s *Service) IssueCredential(ctx context.Context, r CredentialRequest) (*Is
 		return nil, err
 	}
 	ctx = context.WithoutCancel(ctx)
-	cred, rec, err := s.sign(o, t, &holderKey{JWK: r.HolderJWK, DID: r.HolderDID}, credID, res.StatusList, res.StatusIndex, now)
+	cred, rec, err := s.sign(o, t, r.HolderJWK, r.HolderDID, credID, res.StatusList, res.StatusIndex, now)
 	if err == nil {
 		err = s.commitIssuance(ctx, res, rec, now)
 		if err == nil {
@@ -373,7 +373,8 @@ func (s *Service) allocate(tx Tx) (string, int, error) {
 		}
 		l, err := tx.StatusList(cur)
 		if err != nil {
-			return "", 0, err
+			// %v: a missing list is corruption, not a missing token
+			return "", 0, fmt.Errorf("issuer: current status list %s: %v", cur, err)
 		}
 		a := statuslist.NewAllocator(l.Size, s.cfg.Rand)
 		if err := a.UnmarshalBinary(l.Allocator); err != nil {
@@ -487,7 +488,7 @@ func (s *Service) releaseReservation(ctx context.Context, res *Reservation) erro
 // sign builds and signs the credential for an offer, with the reserved
 // status entry, and returns its record (CredentialID, ExpiresAt,
 // HolderThumbprint and NotificationID set).
-func (s *Service) sign(o *StoredOffer, t *schemas.Type, hk *holderKey, credID, list string, idx int, now time.Time) (string, *Record, error) {
+func (s *Service) sign(o *StoredOffer, t *schemas.Type, holderJWK *jose.JWK, holderDID, credID, list string, idx int, now time.Time) (string, *Record, error) {
 	claims := make(map[string]any, len(o.Claims)+2)
 	for k, v := range o.Claims {
 		claims[k] = v
@@ -497,13 +498,13 @@ func (s *Service) sign(o *StoredOffer, t *schemas.Type, hk *holderKey, credID, l
 		return "", nil, err
 	}
 	claims["evidence"] = ev
-	claims["sub"] = hk.DID
+	claims["sub"] = holderDID
 	ttl := s.cfg.CredentialTTL
 	if t.MaxTTL > 0 && t.MaxTTL < ttl {
 		ttl = t.MaxTTL
 	}
 	cred, err := sdjwtvc.Issue(sdjwtvc.Credential{
-		VCT: o.VCT, Issuer: s.did, IssuedAt: now, ExpiresAt: now.Add(ttl), HolderJWK: hk.JWK,
+		VCT: o.VCT, Issuer: s.did, IssuedAt: now, ExpiresAt: now.Add(ttl), HolderJWK: holderJWK,
 		Status:      statuslist.Reference{Index: idx, URI: s.StatusListURI(list)}.Claim(),
 		Claims:      claims,
 		Disclosable: presentPaths(claims, t.DisclosablePaths()),
@@ -515,7 +516,7 @@ func (s *Service) sign(o *StoredOffer, t *schemas.Type, hk *holderKey, credID, l
 	if err != nil {
 		return "", nil, err
 	}
-	return cred, &Record{CredentialID: credID, ExpiresAt: now.Add(ttl), HolderThumbprint: hk.JWK.Thumbprint(), NotificationID: nid}, nil
+	return cred, &Record{CredentialID: credID, ExpiresAt: now.Add(ttl), HolderThumbprint: holderJWK.Thumbprint(), NotificationID: nid}, nil
 }
 
 // Notify records a wallet event (OpenID4VCI §11) on the credential issued

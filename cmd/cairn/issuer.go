@@ -262,7 +262,7 @@ func (o *issuerServeOptions) run(ctx context.Context, e *env) error {
 	if err != nil {
 		return err
 	}
-	if _, err := issuer.ReadDirConfig(o.dir); err != nil {
+	if _, err := issuerdir.ReadConfig(o.dir); err != nil {
 		return issuerDirError(err)
 	}
 	if o.registryRefresh < 0 {
@@ -284,7 +284,7 @@ func (o *issuerServeOptions) run(ctx context.Context, e *env) error {
 		return issuerDirError(err)
 	}
 	defer svc.Close()
-	if cfg, _ := issuer.ReadDirConfig(o.dir); cfg != nil && cfg.Dev {
+	if cfg, _ := issuerdir.ReadConfig(o.dir); cfg != nil && cfg.Dev {
 		log.Warn("dev mode: http:// and loopback URLs allowed; never use this for real issuance")
 	}
 	if reg != nil {

@@ -28,7 +28,7 @@
 // The public endpoints that need no credential (offer fetch, token,
 // nonce) are rate-limited per client address in memory (RateLimit,
 // Config.TrustedProxies for X-Forwarded-For; 429 "slow_down" with
-// Retry-After), and the store refuses nonces beyond Config.MaxLiveNonces
+// Retry-After), and the Service refuses nonces beyond Config.MaxLiveNonces
 // (503) so a flood cannot fill the disk. Status List Tokens are signed
 // once per list revision and cached in memory; the revision is read from
 // the store on every request, so an instance never serves a list staler

@@ -111,23 +111,6 @@ func (s *Store) Batch(ctx context.Context, fn func(tx issuer.Tx) error) error {
 	return s.db.Batch(ctx, func(tx *bolt.Tx) error { return fn(&txn{tx: tx, max: MaxStoredValue}) })
 }
 
-// Dump returns every bucket's contents, for tests that check a failed
-// request changed nothing.
-func (s *Store) Dump(ctx context.Context) (map[string]map[string]string, error) {
-	out := map[string]map[string]string{}
-	err := s.db.View(ctx, func(tx *bolt.Tx) error {
-		return tx.ForEach(func(name []byte, b *bolt.Bucket) error {
-			m := map[string]string{}
-			out[string(name)] = m
-			return b.ForEach(func(k, v []byte) error {
-				m[string(k)] = string(v)
-				return nil
-			})
-		})
-	})
-	return out, err
-}
-
 // txn is an issuer.Tx over a bbolt transaction.
 type txn struct {
 	tx  *bolt.Tx

@@ -160,7 +160,27 @@ func (d *DB) Batch(ctx context.Context, fn func(tx *Tx) error) error {
 		go d.flush()
 	}
 	d.batchMu.Unlock()
-	return <-c.err
+	err := <-c.err
+	if p, ok := err.(panicked); ok {
+		panic(p.reason) // in the caller's goroutine, as Update would
+	}
+	return err
+}
+
+// panicked carries a panic of a Batch callback from the committing
+// goroutine to its caller.
+type panicked struct{ reason any }
+
+func (p panicked) Error() string { return fmt.Sprint("store: batch callback panicked: ", p.reason) }
+
+// call runs fn, turning a panic into a panicked error.
+func call(fn func(tx *Tx) error, tx *Tx) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = panicked{r}
+		}
+	}()
+	return fn(tx)
 }
 
 // flush commits the pending calls, group by group, until none are left.
@@ -187,7 +207,7 @@ func (d *DB) commitGroup(calls []*batchCall) {
 		failed := -1
 		err := d.db.Update(func(tx *Tx) error {
 			for i, c := range calls {
-				if err := c.fn(tx); err != nil {
+				if err := call(c.fn, tx); err != nil {
 					failed = i
 					return err
 				}
@@ -201,7 +221,7 @@ func (d *DB) commitGroup(calls []*batchCall) {
 			return
 		}
 		c := calls[failed]
-		c.err <- d.db.Update(c.fn)
+		c.err <- d.db.Update(func(tx *Tx) error { return call(c.fn, tx) })
 		calls = append(calls[:failed:failed], calls[failed+1:]...)
 	}
 }

@@ -161,3 +161,18 @@ func TestBatchCommitsEveryWriter(t *testing.T) {
 		return nil
 	})
 }
+
+func TestBatchPanicReachesTheCaller(t *testing.T) {
+	db, _ := open(t, bolt.Options{})
+	defer func() {
+		if r := recover(); r != "boom" {
+			t.Errorf("recovered %v, want the callback's panic", r)
+		}
+		// The store still commits afterwards.
+		if err := db.Batch(context.Background(), func(tx *bolt.Tx) error { return tx.Bucket(bucket).Put([]byte("k"), []byte("v")) }); err != nil {
+			t.Errorf("Batch after a panic: %v", err)
+		}
+	}()
+	db.Batch(context.Background(), func(tx *bolt.Tx) error { panic("boom") })
+	t.Error("Batch returned after its callback panicked")
+}

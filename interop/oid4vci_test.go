@@ -24,6 +24,7 @@ import (
 	"github.com/cairn-id/cairn/internal/trust"
 	"github.com/cairn-id/cairn/internal/vccheck"
 	"github.com/cairn-id/cairn/issuer"
+	"github.com/cairn-id/cairn/issuer/boltstore"
 	"github.com/cairn-id/cairn/schemas"
 )
 
@@ -110,7 +111,7 @@ func TestOID4VCIPreAuthorizedFlow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store, err := issuer.OpenBolt(filepath.Join(t.TempDir(), "issuer.db"))
+	store, err := boltstore.Open(filepath.Join(t.TempDir(), "issuer.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

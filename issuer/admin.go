@@ -375,17 +375,17 @@ var errNoServer = errors.New("issuer: no server on the admin socket")
 
 // OpenAdmin opens the issuer directory dir for an operator: when a server
 // answers on dir/admin.sock, a client of it; otherwise the Service over
-// the store (OpenDir). A socket that is not private to this user is
+// the store (OpenDir with open). A socket that is not private to this user is
 // refused (ErrAdminSocketUnsafe) rather than used or bypassed; a stale one
 // (nobody answers) is ignored.
-func OpenAdmin(ctx context.Context, dir string, opts ...AdminOption) (Admin, error) {
+func OpenAdmin(ctx context.Context, dir string, open StoreOpener, opts ...AdminOption) (Admin, error) {
 	o, err := collectOptions(opts)
 	if err != nil {
 		return nil, err
 	}
 	c, err := dialAdmin(ctx, dir, o)
 	if errors.Is(err, errNoServer) {
-		return openDir(dir, o)
+		return openDir(dir, open, o)
 	}
 	if err != nil {
 		return nil, err

@@ -81,7 +81,7 @@ func startAdmin(tb testing.TB, f *fixture) *adminServer {
 
 func openClient(tb testing.TB, dir string, opts ...AdminOption) *adminClient {
 	tb.Helper()
-	adm, err := OpenAdmin(context.Background(), dir, opts...)
+	adm, err := OpenAdmin(context.Background(), dir, memOpen, opts...)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -363,7 +363,7 @@ func newIssuerDir(tb testing.TB) string {
 func TestOpenAdminDirect(t *testing.T) {
 	ctx := context.Background()
 	dir := newIssuerDir(t)
-	adm, err := OpenAdmin(ctx, dir)
+	adm, err := OpenAdmin(ctx, dir, memOpen)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -389,7 +389,7 @@ func TestOpenAdminDirect(t *testing.T) {
 	if _, err := os.Lstat(path); err != nil {
 		t.Fatal("stale socket not left behind")
 	}
-	adm, err = OpenAdmin(ctx, dir)
+	adm, err = OpenAdmin(ctx, dir, memOpen)
 	if err != nil {
 		t.Fatalf("stale socket: %v", err)
 	}
@@ -448,7 +448,7 @@ func TestAdminSocketPermissions(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { os.Chmod(a.dir, 0o700) })
-			adm, err := OpenAdmin(ctx, a.dir)
+			adm, err := OpenAdmin(ctx, a.dir, memOpen)
 			if tc.wantRefuse {
 				if !errors.Is(err, ErrAdminSocketUnsafe) {
 					t.Fatalf("got %T %v, want ErrAdminSocketUnsafe", adm, err)

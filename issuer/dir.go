@@ -22,7 +22,7 @@ const (
 	DirConfigFile   = "issuer.json" // DirConfig
 	DirKeyFile      = "issuer.jwk"  // signing key, 0600
 	DirHashKeyFile  = "hash.key"    // base64url HashKey, 0600; never in the store
-	DirStoreFile    = "issuer.db"   // the BoltStore
+	DirStoreFile    = "issuer.db"   // the store (issuer/boltstore)
 	AdminSocketFile = "admin.sock"  // the admin socket while 'serve' runs
 	MaxDirConfigLen = 64 << 10
 	maxHashKeyFile  = 1 << 10
@@ -118,18 +118,27 @@ func collectOptions(opts []AdminOption) (*adminOptions, error) {
 	return o, nil
 }
 
+// StoreOpener opens the store file of an issuer directory (dir/DirStoreFile).
+// Package issuer/issuerdir passes the bbolt one (issuer/boltstore); this
+// package imports no store.
+type StoreOpener func(path string) (Store, error)
+
 // OpenDir opens the issuer directory dir (key, hash key, configuration)
-// and its store. Only one process at a time can hold the store: while
-// 'serve' runs, use OpenAdmin. Close the Service to release the store.
-func OpenDir(dir string, opts ...AdminOption) (*Service, error) {
+// and its store with open. Only one process at a time can hold a bbolt
+// store: while 'serve' runs, use OpenAdmin. Close the Service to release
+// the store. Package issuer/issuerdir wraps it with the bbolt store.
+func OpenDir(dir string, open StoreOpener, opts ...AdminOption) (*Service, error) {
 	o, err := collectOptions(opts)
 	if err != nil {
 		return nil, err
 	}
-	return openDir(dir, o)
+	return openDir(dir, open, o)
 }
 
-func openDir(dir string, o *adminOptions) (*Service, error) {
+func openDir(dir string, open StoreOpener, o *adminOptions) (*Service, error) {
+	if open == nil {
+		return nil, fmt.Errorf("%w: no store opener", ErrInvalidConfig)
+	}
 	cfg, err := ReadDirConfig(dir)
 	if err != nil {
 		return nil, err
@@ -146,7 +155,7 @@ func openDir(dir string, o *adminOptions) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("issuer: %s: %w", DirHashKeyFile, err)
 	}
-	st, err := OpenBolt(filepath.Join(dir, DirStoreFile))
+	st, err := open(filepath.Join(dir, DirStoreFile))
 	if err != nil {
 		return nil, fmt.Errorf("%w (is 'cairn issuer serve' running on this directory without its admin socket?)", err)
 	}

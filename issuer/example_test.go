@@ -3,7 +3,6 @@ package issuer_test
 import (
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -15,6 +14,7 @@ import (
 	"github.com/cairn-id/cairn/internal/keys"
 	"github.com/cairn-id/cairn/internal/trust"
 	"github.com/cairn-id/cairn/issuer"
+	"github.com/cairn-id/cairn/issuer/boltstore"
 	"github.com/cairn-id/cairn/schemas"
 )
 
@@ -23,7 +23,7 @@ import (
 func ExampleService_CreateOffer() {
 	dir, _ := os.MkdirTemp("", "issuer-example")
 	defer os.RemoveAll(dir)
-	store, _ := issuer.OpenBolt(filepath.Join(dir, "issuer.db"))
+	store, _ := boltstore.Open(filepath.Join(dir, "issuer.db"))
 	defer store.Close()
 	cat, _ := schemas.Load()
 	key, _ := keys.Generate(jose.ES256, nil)
@@ -55,48 +55,12 @@ func ExampleService_CreateOffer() {
 	// 6
 }
 
-// An operator command opens the issuer directory with OpenAdmin: through
-// the admin socket while 'cairn issuer serve' runs on it, else directly
-// over the store. The calls and their errors are the same either way.
-func ExampleOpenAdmin() {
-	dir, _ := os.MkdirTemp("", "issuer-dir") // 0700
-	defer os.RemoveAll(dir)
-	key, _ := keys.Generate(jose.ES256, nil)
-	keys.Save(filepath.Join(dir, issuer.DirKeyFile), key)
-	hashKey := make([]byte, 32)
-	rand.Read(hashKey)
-	os.WriteFile(filepath.Join(dir, issuer.DirHashKeyFile), []byte(jose.B64.EncodeToString(hashKey)), 0o600)
-	cfg, _ := json.Marshal(issuer.DirConfig{URL: "https://issuer.relief.example", Names: map[string]string{"en": "Relief NGO"},
-		Types: []string{"urn:cairn:vct:humanitarian-registration:1"}, DID: key.DIDJWK()})
-	os.WriteFile(filepath.Join(dir, issuer.DirConfigFile), cfg, 0o600)
-
-	adm, err := issuer.OpenAdmin(context.Background(), dir)
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	defer adm.Close()
-	_, direct := adm.(*issuer.Service)
-	fmt.Println("direct:", direct)
-	_, err = adm.CreateOffer(context.Background(), issuer.OfferRequest{
-		VCT:    "urn:cairn:vct:humanitarian-registration:1",
-		Claims: map[string]any{"registration_id": "REG-1", "birthdate": "12/04/1991"},
-	})
-	var ve *issuer.ValidationError
-	if errors.As(err, &ve) {
-		fmt.Println("refused at", strings.Join(ve.Paths, " "))
-	}
-	// Output:
-	// direct: true
-	// refused at /birthdate /registration_date /registration_place
-}
-
 // A server reloads its registry file; an older version than the one in
 // use (a rollback) is refused and the one in use stays.
 func ExampleService_ReloadRegistry() {
 	dir, _ := os.MkdirTemp("", "issuer-example")
 	defer os.RemoveAll(dir)
-	store, _ := issuer.OpenBolt(filepath.Join(dir, "issuer.db"))
+	store, _ := boltstore.Open(filepath.Join(dir, "issuer.db"))
 	defer store.Close()
 	cat, _ := schemas.Load()
 	key, _ := keys.Generate(jose.ES256, nil)

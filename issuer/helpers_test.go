@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"sync"
@@ -41,7 +40,7 @@ func (c *clock) Advance(d time.Duration) {
 
 type fixture struct {
 	svc   *Service
-	store *BoltStore
+	store *memStore
 	srv   *httptest.Server
 	clk   *clock
 	key   *keys.PrivateKey
@@ -61,10 +60,7 @@ func newFixture(tb testing.TB, mut ...func(*Config)) *fixture {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	st, err := OpenBolt(filepath.Join(tb.TempDir(), "issuer.db"))
-	if err != nil {
-		tb.Fatal(err)
-	}
+	st := newMemStore()
 	tb.Cleanup(func() { st.Close() })
 	key, err := keys.Generate(jose.ES256, nil)
 	if err != nil {

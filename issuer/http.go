@@ -16,7 +16,6 @@ import (
 	"github.com/cairn-id/cairn/internal/metrics"
 	"github.com/cairn-id/cairn/internal/sdjwtvc"
 	"github.com/cairn-id/cairn/internal/statuslist"
-	"github.com/cairn-id/cairn/schemas"
 )
 
 // Request body bounds.
@@ -226,7 +225,7 @@ func (s *Service) serveJWTVCIssuer(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Service) serveReady(w http.ResponseWriter, r *http.Request) {
-	if _, err := s.cfg.Store.StatusList(r.Context(), "0"); err != nil && !errors.Is(err, ErrNotFound) {
+	if err := s.Ready(r.Context()); err != nil {
 		s.metrics.Inc("store_errors")
 		s.log.Error("readiness check failed", "err", err)
 		oauthError(w, http.StatusServiceUnavailable, "not_ready", "store not ready")
@@ -261,7 +260,7 @@ func (s *Service) serveOffer(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, "offer", http.StatusNotFound, "not_found", "no such offer", nil)
 		return
 	}
-	o, err := s.cfg.Store.GetOffer(r.Context(), id, s.cfg.Now())
+	o, err := s.GetOffer(r.Context(), id)
 	switch {
 	case errors.Is(err, ErrNotFound), errors.Is(err, ErrExpired):
 		s.fail(w, "offer", http.StatusNotFound, "not_found", "no such offer, or it expired", err)
@@ -314,17 +313,7 @@ func (s *Service) serveToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := s.cfg.Now()
-	raw, err := s.random(32)
-	if err != nil {
-		s.internal(w, "token", err)
-		return
-	}
-	req := RedeemRequest{CodeHash: s.hash("code", code), MaxAttempts: s.cfg.MaxTxAttempts, Now: now,
-		Token: AccessToken{Hash: s.hash("access_token", raw), ExpiresAt: now.Add(s.cfg.TokenTTL)}}
-	if tx != "" {
-		req.TxCodeHash = s.hash("tx_code", code+"\x00"+tx)
-	}
-	o, err := s.cfg.Store.Redeem(r.Context(), req)
+	g, err := s.RedeemCode(r.Context(), code, tx)
 	switch {
 	case errors.Is(err, ErrTxRequired):
 		s.fail(w, "token", http.StatusBadRequest, "invalid_request", "this offer requires a transaction code (tx_code)", err)
@@ -343,15 +332,11 @@ func (s *Service) serveToken(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, "token", err)
 		return
 	}
-	exp := req.Token.ExpiresAt
-	if o.ExpiresAt.Before(exp) {
-		exp = o.ExpiresAt
-	}
 	s.metrics.Inc("outcomes", "token", "ok")
 	writeJSON(w, http.StatusOK, map[string]any{
-		"access_token": raw,
+		"access_token": g.AccessToken,
 		"token_type":   "Bearer",
-		"expires_in":   int(exp.Sub(now).Seconds()),
+		"expires_in":   int(g.ExpiresAt.Sub(now).Seconds()),
 	})
 }
 
@@ -359,12 +344,7 @@ func (s *Service) serveNonce(w http.ResponseWriter, r *http.Request) {
 	if !s.limit(w, r, "nonce", s.nonceLimit) {
 		return
 	}
-	raw, err := s.random(32)
-	if err != nil {
-		s.internal(w, "nonce", err)
-		return
-	}
-	err = s.cfg.Store.PutNonce(r.Context(), s.hash("c_nonce", raw), s.cfg.Now().Add(s.cfg.NonceTTL), s.cfg.MaxLiveNonces)
+	raw, err := s.NewNonce(r.Context())
 	if errors.Is(err, ErrTooManyNonces) {
 		// Many clients at once, or a flood from many addresses: refuse
 		// rather than fill the disk; the sweep frees places each minute.
@@ -433,8 +413,7 @@ func (s *Service) serveCredential(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := s.cfg.Now()
-	tokenHash := s.hash("access_token", tok)
-	_, offer, err := s.cfg.Store.PeekToken(r.Context(), tokenHash, now)
+	offer, err := s.CheckAccessToken(r.Context(), tok)
 	switch {
 	case errors.Is(err, ErrNotFound), errors.Is(err, ErrExpired), errors.Is(err, ErrUsed):
 		s.failToken(w, route, "the access token is invalid, expired or already used", err)
@@ -455,8 +434,7 @@ func (s *Service) serveCredential(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, route, http.StatusBadRequest, "invalid_credential_request", "credential_configuration_id is required (no credential identifiers are issued)", nil)
 		return
 	}
-	t, known := s.types[req.CredentialConfigurationID]
-	if !known {
+	if _, known := s.types[req.CredentialConfigurationID]; !known {
 		s.fail(w, route, http.StatusBadRequest, "unknown_credential_configuration", "unknown credential_configuration_id", nil)
 		return
 	}
@@ -478,16 +456,8 @@ func (s *Service) serveCredential(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, route, http.StatusBadRequest, "invalid_proof", "the key proof is invalid", err)
 		return
 	}
-	var credential string
-	rec, err := s.cfg.Store.Issue(r.Context(), IssueRequest{
-		TokenHash: tokenHash, NonceHash: s.hash("c_nonce", hk.Nonce), Now: now, Rand: s.cfg.Rand, StatusListSize: s.cfg.StatusListSize,
-		Sign: func(o *StoredOffer, list string, idx int) (*Record, error) {
-			var rec *Record
-			var err error
-			credential, rec, err = s.sign(o, t, hk, list, idx, now)
-			return rec, err
-		},
-	})
+	issued, err := s.IssueCredential(r.Context(), CredentialRequest{AccessToken: tok, ConfigurationID: req.CredentialConfigurationID,
+		HolderJWK: hk.JWK, HolderDID: hk.DID, Nonce: hk.Nonce})
 	switch {
 	case errors.Is(err, ErrNonce):
 		s.fail(w, route, http.StatusBadRequest, "invalid_nonce", "the c_nonce is unknown, expired or already used; get a new one", err)
@@ -499,6 +469,7 @@ func (s *Service) serveCredential(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, route, err)
 		return
 	}
+	credential, rec := issued.Credential, issued.Record
 	s.metrics.Inc("outcomes", route, "issued")
 	s.log.Info("credential issued", "credential_id", rec.CredentialID, "vct", rec.VCT, "status_list", rec.StatusList)
 	writeJSON(w, http.StatusOK, map[string]any{
@@ -531,7 +502,7 @@ func (s *Service) serveNotification(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, route, http.StatusBadRequest, "invalid_notification_request", "notification_id and a known event are required", nil)
 		return
 	}
-	err := s.cfg.Store.Notify(r.Context(), s.hash("access_token", tok), req.NotificationID, req.Event, s.cfg.Now())
+	err := s.Notify(r.Context(), tok, req.NotificationID, req.Event)
 	switch {
 	case errors.Is(err, ErrBadToken):
 		s.failToken(w, route, "the access token is invalid or expired", nil)
@@ -586,7 +557,7 @@ func (s *Service) signStatusList(l *StatusList, now time.Time) (cachedStatusList
 // statusListToken returns the signed token of list id: the cached one
 // when the store's revision is the cached one's, else a new signature.
 func (s *Service) statusListToken(ctx context.Context, id string, now time.Time) (cachedStatusList, error) {
-	rev, err := s.cfg.Store.StatusListRevision(ctx, id)
+	rev, err := s.StatusListRevision(ctx, id)
 	if err != nil {
 		return cachedStatusList{}, err
 	}
@@ -595,7 +566,7 @@ func (s *Service) statusListToken(ctx context.Context, id string, now time.Time)
 		return e, nil
 	}
 	s.metrics.Inc("status_list_cache", "miss")
-	l, err := s.cfg.Store.StatusList(ctx, id)
+	l, err := s.StatusList(ctx, id)
 	if err != nil {
 		return cachedStatusList{}, err
 	}
@@ -631,42 +602,6 @@ func (s *Service) serveStatusList(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/"+statuslist.TokenType)
 	w.Header().Set("Cache-Control", fmt.Sprintf("public, max-age=%d", int(maxAge.Seconds())))
 	w.Write([]byte(e.token))
-}
-
-// sign builds and signs the credential for an offer.
-func (s *Service) sign(o *StoredOffer, t *schemas.Type, hk *holderKey, list string, idx int, now time.Time) (string, *Record, error) {
-	claims := make(map[string]any, len(o.Claims)+2)
-	for k, v := range o.Claims {
-		claims[k] = v
-	}
-	ev, err := evidenceClaim(o.Evidence)
-	if err != nil {
-		return "", nil, err
-	}
-	claims["evidence"] = ev
-	claims["sub"] = hk.DID
-	ttl := s.cfg.CredentialTTL
-	if t.MaxTTL > 0 && t.MaxTTL < ttl {
-		ttl = t.MaxTTL
-	}
-	cred, err := sdjwtvc.Issue(sdjwtvc.Credential{
-		VCT: o.VCT, Issuer: s.did, IssuedAt: now, ExpiresAt: now.Add(ttl), HolderJWK: hk.JWK,
-		Status:      statuslist.Reference{Index: idx, URI: s.StatusListURI(list)}.Claim(),
-		Claims:      claims,
-		Disclosable: presentPaths(claims, t.DisclosablePaths()),
-	}, sdjwtvc.IssueOptions{Signer: s.signer, Rand: s.cfg.Rand})
-	if err != nil {
-		return "", nil, fmt.Errorf("issuer: sign credential: %w", err)
-	}
-	id, err := s.credentialID()
-	if err != nil {
-		return "", nil, err
-	}
-	nid, err := s.random(16)
-	if err != nil {
-		return "", nil, err
-	}
-	return cred, &Record{CredentialID: id, ExpiresAt: now.Add(ttl), HolderThumbprint: hk.JWK.Thumbprint(), NotificationID: nid}, nil
 }
 
 // newMetrics declares the issuer's counters; routes and outcome codes are

@@ -19,15 +19,16 @@
 // Claims are validated against the catalogue type (package schemas) before
 // an offer is made, and kept only until the credential is issued or the
 // offer expires. Issuance records keep no claim values. Every piece of state
-// lives in a Store (bbolt here; the conformance suite is in
-// issuer/storetest), so several instances can share one store; codes,
+// lives in a Store, which only persists (issuer/boltstore is the bbolt one;
+// the conformance suite is in issuer/storetest): the rules are this
+// package's (core.go), so several instances can share one store; codes,
 // transaction codes, access tokens and nonces are stored only as keyed
 // hashes.
 //
 // The public endpoints that need no credential (offer fetch, token,
 // nonce) are rate-limited per client address in memory (RateLimit,
 // Config.TrustedProxies for X-Forwarded-For; 429 "slow_down" with
-// Retry-After), and the store refuses nonces beyond Config.MaxLiveNonces
+// Retry-After), and the Service refuses nonces beyond Config.MaxLiveNonces
 // (503) so a flood cannot fill the disk. Status List Tokens are signed
 // once per list revision and cached in memory; the revision is read from
 // the store on every request, so an instance never serves a list staler
@@ -35,9 +36,9 @@
 // running (ReloadRegistry: no rollback, no unverified snapshot); an
 // expired one refuses every offer (ErrRegistryExpired).
 //
-// An issuer directory (DirConfig, OpenDir) holds the key, the hash key,
-// the configuration and the bbolt store, which one process at a time can
-// open. Operators therefore go through Admin: OpenAdmin talks to a running
+// An issuer directory (DirConfig; created and opened by package
+// issuer/issuerdir) holds the key, the hash key, the configuration and the
+// bbolt store, which one process at a time can open. Operators therefore go through Admin: OpenAdmin talks to a running
 // server over its Unix domain socket (ListenAdmin, AdminHandler: a JSON
 // API reachable only through that 0600 socket in the 0700 directory,
 // never on the public listener), or opens the store when no server runs.
@@ -469,7 +470,7 @@ func (s *Service) CreateOffer(ctx context.Context, r OfferRequest) (*Offer, erro
 		}
 		o.TxCodeHash, o.TxCodeLength = s.hash("tx_code", code+"\x00"+tx), len(tx)
 	}
-	if err := s.cfg.Store.PutOffer(ctx, o); err != nil {
+	if err := s.putOffer(ctx, o); err != nil {
 		return nil, fmt.Errorf("issuer: store offer: %w", err)
 	}
 	s.metrics.Inc("offers_created")
@@ -569,21 +570,10 @@ func (s *Service) Reinstate(ctx context.Context, credentialID string) error {
 }
 
 func (s *Service) setStatus(ctx context.Context, id, state string) error {
-	_, err := s.cfg.Store.SetStatus(ctx, id, state, s.cfg.Now())
+	_, err := s.changeStatus(ctx, id, state)
 	if err != nil {
 		return fmt.Errorf("issuer: set %s to %s: %w", id, state, err)
 	}
 	s.log.Info("credential status changed", "credential_id", id, "state", state)
 	return nil
-}
-
-// Records returns every issuance record (no claim values).
-func (s *Service) Records(ctx context.Context) ([]Record, error) {
-	return s.cfg.Store.Records(ctx)
-}
-
-// Sweep deletes expired offers (and their claims), nonces and tokens. A
-// server calls it periodically.
-func (s *Service) Sweep(ctx context.Context) (SweepStats, error) {
-	return s.cfg.Store.Sweep(ctx, s.cfg.Now())
 }

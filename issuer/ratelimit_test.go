@@ -240,7 +240,7 @@ func TestNonceCap(t *testing.T) {
 		t.Fatalf("over the cap: %d %s %q", r.status, r.raw, r.header.Get("Retry-After"))
 	}
 	sameStore(t, before, f.snapshot(t))
-	if n, err := f.store.NonceCount(context.Background()); err != nil || n != 2 {
+	if n, err := f.svc.NonceCount(context.Background()); err != nil || n != 2 {
 		t.Errorf("NonceCount = %d, %v", n, err)
 	}
 	m := do(t, f.srv.Client(), "GET", f.srv.URL+"/metrics", "", "", nil)

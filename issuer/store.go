@@ -3,7 +3,6 @@ package issuer
 import (
 	"context"
 	"errors"
-	"io"
 	"time"
 
 	"github.com/cairn-id/cairn/schemas"
@@ -41,7 +40,7 @@ const (
 
 // StoredOffer is an offer as the store keeps it. Claims live here only
 // until the credential is issued or the offer expires (data minimisation):
-// Issue and Sweep delete the whole entry. Codes are kept as keyed hashes.
+// IssueCredential and Sweep delete the whole entry. Codes are kept as keyed hashes.
 type StoredOffer struct {
 	ID              string           `json:"id"`
 	ConfigurationID string           `json:"configuration_id"`
@@ -84,7 +83,8 @@ type Record struct {
 }
 
 // StatusList is one status list of this issuer: 2 bits per entry (valid,
-// revoked, suspended), with its allocator state.
+// revoked, suspended), with its allocator state. Stores keep Bits and
+// Allocator as raw bytes beside the rest.
 type StatusList struct {
 	ID        string `json:"id"`
 	Size      int    `json:"size"`
@@ -93,83 +93,133 @@ type StatusList struct {
 	Revision  uint64 `json:"revision"`
 }
 
-// RedeemRequest asks the store to redeem a pre-authorized code.
-type RedeemRequest struct {
-	CodeHash    string
-	TxCodeHash  string // "" when the client sent none
-	MaxAttempts int
-	Now         time.Time
-	Token       AccessToken // stored on success; OfferID is filled in
+// Reservation states.
+const (
+	ReservationPending = "pending" // index reserved, credential being signed
+	ReservationFailed  = "failed"  // signing failed; the index stays unused
+)
+
+// Reservation is phase one of an issuance (IssueCredential): the nonce
+// and the access token are consumed and a status index is reserved for
+// CredentialID, before the credential is signed outside any transaction.
+// Phase three replaces it by the Record; a failed signature marks it
+// failed and gives the token back. The index of a reservation is never
+// handed out again: a failed one burns it, with its list entry untouched
+// (VALID, and no credential refers to it). Sweep deletes reservations
+// once ExpiresAt (the token's expiry) has passed.
+type Reservation struct {
+	CredentialID string    `json:"credential_id"`
+	OfferID      string    `json:"offer_id"`
+	TokenHash    string    `json:"token_hash"`
+	VCT          string    `json:"vct"`
+	StatusList   string    `json:"status_list"`
+	StatusIndex  int       `json:"status_index"`
+	State        string    `json:"state"`
+	CreatedAt    time.Time `json:"created_at"`
+	ExpiresAt    time.Time `json:"expires_at"`
 }
 
-// IssueRequest asks the store to issue one credential atomically: consume
-// the nonce, use the access token, allocate a random status index, record
-// the issuance and delete the offer with its claims.
-type IssueRequest struct {
-	TokenHash      string
-	NonceHash      string
-	Now            time.Time
-	Rand           io.Reader // for the status index
-	StatusListSize int       // size of a new list when none has room
-	// Sign builds the credential from the offer and the allocated status
-	// reference. It runs inside the transaction: its failure rolls
-	// everything back. It returns the record to store (CredentialID,
-	// ExpiresAt, HolderThumbprint, NotificationID set).
-	Sign func(o *StoredOffer, list string, index int) (*Record, error)
-}
-
-// Store keeps all of an issuer's state. Every method is one transaction;
-// single-use values are consumed atomically, so several service instances
-// may share one store.
+// Store persists an issuer's state; the Service decides (every rule on
+// offers, codes, tokens, nonces, status lists and credential states is in
+// package issuer, not in a Store). A Store runs transactions over typed
+// records; single-use values are consumed by reading and deleting them in
+// one Update, so several service instances may share one store. The
+// conformance suite is issuer/storetest.
 type Store interface {
-	// PutOffer stores a new offer and indexes its code hash (ErrExists
-	// when the id or code hash is taken).
-	PutOffer(ctx context.Context, o *StoredOffer) error
-	// GetOffer returns an offer by id (ErrNotFound; ErrExpired once
-	// past ExpiresAt, without deleting it).
-	GetOffer(ctx context.Context, id string, now time.Time) (*StoredOffer, error)
-	// Redeem checks the code and transaction code and, on success, marks
-	// the offer redeemed and stores the access token. A wrong transaction
-	// code increments the offer's attempt counter (locking it at
-	// MaxAttempts) and returns ErrTxCode or ErrLocked; every other failure
-	// (ErrNotFound, ErrExpired, ErrUsed, ErrLocked, ErrTxRequired,
-	// ErrTxUnwanted) changes nothing.
-	Redeem(ctx context.Context, r RedeemRequest) (*StoredOffer, error)
-	// PeekToken returns an access token and its offer without changing
-	// anything (ErrNotFound, ErrExpired, ErrUsed).
-	PeekToken(ctx context.Context, tokenHash string, now time.Time) (*AccessToken, *StoredOffer, error)
-	// PutNonce stores a c_nonce hash until expires, unless max > 0 and
-	// max nonces are already stored (ErrTooManyNonces): the cap keeps a
-	// flood of nonce requests from filling the disk before Sweep.
-	PutNonce(ctx context.Context, nonceHash string, expires time.Time, max int) error
-	// NonceCount is the number of stored nonces (expired ones included
-	// until swept).
-	NonceCount(ctx context.Context) (int, error)
-	// Issue does what IssueRequest says, all or nothing. The nonce is
-	// checked first (ErrNotFound/ErrExpired wrapped with ErrNonce), then
-	// the token.
-	Issue(ctx context.Context, r IssueRequest) (*Record, error)
-	// Notify records a wallet event on the credential issued with the
-	// token (ErrBadToken wrapping ErrNotFound or ErrExpired for a bad
-	// token; ErrNotFound when the token did not issue notificationID).
-	Notify(ctx context.Context, tokenHash, notificationID, event string, now time.Time) error
-	// SetStatus sets a credential's state and its status list entry.
-	SetStatus(ctx context.Context, credentialID, state string, now time.Time) (*Record, error)
-	// StatusList returns a list by id (ErrNotFound).
-	StatusList(ctx context.Context, id string) (*StatusList, error)
-	// StatusListRevision returns a list's Revision (ErrNotFound), which
-	// grows with every issuance and status change on the list: caches of
-	// the signed list are keyed by it.
-	StatusListRevision(ctx context.Context, id string) (uint64, error)
-	// Records returns every issuance record, sorted by IssuedAt then id.
-	Records(ctx context.Context) ([]Record, error)
-	// Sweep deletes expired offers (with their claims), nonces and tokens.
-	Sweep(ctx context.Context, now time.Time) (SweepStats, error)
+	// View runs fn in a read-only transaction.
+	View(ctx context.Context, fn func(tx Tx) error) error
+	// Update runs fn in a read-write transaction that commits when fn
+	// returns nil and changes nothing when it returns an error. Updates
+	// are serializable: what fn read is unchanged when its writes
+	// commit, so a read-check-write in one Update has exactly one
+	// winner among concurrent ones.
+	Update(ctx context.Context, fn func(tx Tx) error) error
+	// Batch is Update whose commit may be shared with concurrent Batch
+	// calls (one durable write for several). fn may run more than once,
+	// so it must set its results afresh on each call.
+	Batch(ctx context.Context, fn func(tx Tx) error) error
 	Close() error
 }
 
-// ErrNonce marks nonce failures of Store.Issue; ErrBadToken marks an
-// unknown or expired access token in Store.Notify.
+// Tx reads and writes one transaction's view of a Store. Getters return
+// ErrNotFound for a missing key; the returned values are copies the
+// caller may keep. Writes in a View transaction fail. ForEach callbacks
+// must not write: collect, then write after the loop.
+type Tx interface {
+	// Offer returns an offer by id.
+	Offer(id string) (*StoredOffer, error)
+	// PutOffer stores o under o.ID, replacing any stored one.
+	PutOffer(o *StoredOffer) error
+	// DeleteOffer deletes an offer (nothing when absent).
+	DeleteOffer(id string) error
+	// ForEachOffer calls fn with every stored offer.
+	ForEachOffer(fn func(o *StoredOffer) error) error
+
+	// OfferByCode returns the id of the offer whose code hashes to
+	// codeHash.
+	OfferByCode(codeHash string) (string, error)
+	// PutCode indexes codeHash to offerID.
+	PutCode(codeHash, offerID string) error
+	// DeleteCode removes a code hash (nothing when absent).
+	DeleteCode(codeHash string) error
+
+	// Token returns an access token by hash.
+	Token(hash string) (*AccessToken, error)
+	// PutToken stores t under t.Hash, replacing any stored one.
+	PutToken(t *AccessToken) error
+	// DeleteToken deletes a token (nothing when absent).
+	DeleteToken(hash string) error
+	// ForEachToken calls fn with every stored token.
+	ForEachToken(fn func(t *AccessToken) error) error
+
+	// Nonce returns the expiry of a stored nonce hash.
+	Nonce(hash string) (time.Time, error)
+	// PutNonce stores a nonce hash until expires, replacing any.
+	PutNonce(hash string, expires time.Time) error
+	// DeleteNonce deletes a nonce hash (ErrNotFound when absent, so a
+	// nonce is consumed once).
+	DeleteNonce(hash string) error
+	// NonceCount is the number of stored nonces (expired ones included
+	// until deleted), without a scan.
+	NonceCount() (int, error)
+	// ForEachNonce calls fn with every stored nonce.
+	ForEachNonce(fn func(hash string, expires time.Time) error) error
+
+	// Record returns an issuance record by credential id.
+	Record(credentialID string) (*Record, error)
+	// PutRecord stores r under r.CredentialID, replacing any stored one.
+	PutRecord(r *Record) error
+	// ForEachRecord calls fn with every record, in no particular order.
+	ForEachRecord(fn func(r *Record) error) error
+
+	// Reservation returns an issuance reservation by credential id.
+	Reservation(credentialID string) (*Reservation, error)
+	// PutReservation stores r under r.CredentialID.
+	PutReservation(r *Reservation) error
+	// DeleteReservation deletes a reservation (nothing when absent).
+	DeleteReservation(credentialID string) error
+	// ForEachReservation calls fn with every reservation.
+	ForEachReservation(fn func(r *Reservation) error) error
+
+	// StatusList returns a whole list (Bits and Allocator included).
+	StatusList(id string) (*StatusList, error)
+	// StatusListRevision returns a list's Revision alone.
+	StatusListRevision(id string) (uint64, error)
+	// PutStatusList stores a whole list.
+	PutStatusList(l *StatusList) error
+	// PutStatusListBits replaces a list's Bits and Revision.
+	PutStatusListBits(id string, bits []byte, revision uint64) error
+	// PutStatusListAllocator replaces a list's Allocator and Revision.
+	PutStatusListAllocator(id string, allocator []byte, revision uint64) error
+	// CurrentStatusList is the id of the list new credentials draw from
+	// ("" and no error before the first).
+	CurrentStatusList() (string, error)
+	// SetCurrentStatusList records the current list.
+	SetCurrentStatusList(id string) error
+}
+
+// ErrNonce marks nonce failures of IssueCredential; ErrBadToken marks an
+// unknown or expired access token in Notify.
 var (
 	ErrNonce    = errors.New("issuer: nonce")
 	ErrBadToken = errors.New("issuer: access token")
@@ -177,5 +227,5 @@ var (
 
 // SweepStats counts what a Sweep deleted.
 type SweepStats struct {
-	Offers, Nonces, Tokens int
+	Offers, Nonces, Tokens, Reservations int
 }

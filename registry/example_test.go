@@ -13,12 +13,13 @@ import (
 	"github.com/cairn-id/cairn/internal/jose"
 	"github.com/cairn-id/cairn/internal/trust"
 	"github.com/cairn-id/cairn/registry"
+	"github.com/cairn-id/cairn/registry/boltstore"
 )
 
 func ExampleService() {
 	dir, _ := os.MkdirTemp("", "registry-example")
 	defer os.RemoveAll(dir)
-	store, _ := registry.OpenBolt(filepath.Join(dir, "registry.db"))
+	store, _ := boltstore.Open(filepath.Join(dir, "registry.db"))
 	defer store.Close()
 	now := time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)
 	svc := &registry.Service{Store: store, Now: func() time.Time { return now }}

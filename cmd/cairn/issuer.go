@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,8 +9,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"net"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -21,12 +18,12 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cairn-id/cairn/internal/bounded"
-	"github.com/cairn-id/cairn/internal/jose"
 	"github.com/cairn-id/cairn/internal/keys"
 	"github.com/cairn-id/cairn/internal/qr"
 	"github.com/cairn-id/cairn/internal/server"
 	trustpkg "github.com/cairn-id/cairn/internal/trust"
 	"github.com/cairn-id/cairn/issuer"
+	"github.com/cairn-id/cairn/issuer/issuerdir"
 	"github.com/cairn-id/cairn/schemas"
 )
 
@@ -115,48 +112,21 @@ func (o *issuerInitOptions) run(e *env) error {
 	if names["en"] == "" {
 		return usageError(errors.New("--name en=… is required"))
 	}
-	base, err := issuer.CheckURL(o.url, o.dev)
-	if err != nil {
-		return usageError(err)
-	}
-	cat, err := schemas.Load()
-	if err != nil {
-		return err
-	}
-	for _, t := range o.types {
-		if _, err := cat.Lookup(t); err != nil {
-			return usageError(fmt.Errorf("--type: %w (see 'cairn schemas list')", err))
-		}
-	}
 	alg, err := parseAlg(o.alg)
 	if err != nil {
 		return usageError(err)
 	}
-	if _, err := os.Stat(filepath.Join(o.dir, issuerConfigFile)); err == nil {
-		return fmt.Errorf("%s already holds an issuer: %w", o.dir, keys.ErrExists)
-	}
-	if err := os.MkdirAll(o.dir, 0o700); err != nil {
+	cfg, err := issuerdir.Init(o.dir, issuerdir.InitRequest{URL: o.url, Dev: o.dev, Names: names, Types: o.types, Alg: alg})
+	var bad *issuerdir.InitError
+	switch {
+	case errors.As(err, &bad) && bad.Field == "types":
+		return usageError(fmt.Errorf("--type: %w (see 'cairn schemas list')", bad.Err))
+	case errors.As(err, &bad):
+		return usageError(bad.Err)
+	case err != nil:
 		return err
 	}
-	k, err := keys.Generate(alg, nil)
-	if err != nil {
-		return err
-	}
-	if err := keys.Save(filepath.Join(o.dir, issuerKeyFile), k); err != nil {
-		return err
-	}
-	hk := make([]byte, 32)
-	if _, err := rand.Read(hk); err != nil {
-		return err
-	}
-	if err := writeNew(filepath.Join(o.dir, issuerHashKey), []byte(jose.B64.EncodeToString(hk)+"\n")); err != nil {
-		return err
-	}
-	cfg := issuerConfig{URL: base, Names: names, Types: o.types, Dev: o.dev, DID: k.DIDJWK()}
 	b, _ := json.MarshalIndent(cfg, "", "  ")
-	if err := writeNew(filepath.Join(o.dir, issuerConfigFile), append(b, '\n')); err != nil {
-		return err
-	}
 	if o.dev {
 		fmt.Fprintln(e.stderr, "warning: dev mode: http:// and loopback URLs allowed; never use this for real issuance")
 	}
@@ -185,7 +155,7 @@ func openAdmin(ctx context.Context, e *env, dir string, reg *trustpkg.Registry) 
 	if reg != nil {
 		opts = append(opts, issuer.WithRegistry(reg))
 	}
-	adm, err := issuer.OpenAdmin(ctx, dir, opts...)
+	adm, err := issuerdir.OpenAdmin(ctx, dir, opts...)
 	if err != nil {
 		return nil, issuerDirError(err)
 	}
@@ -292,7 +262,7 @@ func (o *issuerServeOptions) run(ctx context.Context, e *env) error {
 	if err != nil {
 		return err
 	}
-	if _, err := issuer.ReadDirConfig(o.dir); err != nil {
+	if _, err := issuerdir.ReadConfig(o.dir); err != nil {
 		return issuerDirError(err)
 	}
 	if o.registryRefresh < 0 {
@@ -309,12 +279,12 @@ func (o *issuerServeOptions) run(ctx context.Context, e *env) error {
 	if reg != nil {
 		opts = append(opts, issuer.WithRegistry(reg))
 	}
-	svc, err := issuer.OpenDir(o.dir, opts...)
+	svc, err := issuerdir.Open(o.dir, opts...)
 	if err != nil {
 		return issuerDirError(err)
 	}
 	defer svc.Close()
-	if cfg, _ := issuer.ReadDirConfig(o.dir); cfg != nil && cfg.Dev {
+	if cfg, _ := issuerdir.ReadConfig(o.dir); cfg != nil && cfg.Dev {
 		log.Warn("dev mode: http:// and loopback URLs allowed; never use this for real issuance")
 	}
 	if reg != nil {

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/text/language"
 
 	"github.com/cairn-id/cairn/issuer"
+	"github.com/cairn-id/cairn/issuer/issuerdir"
 	"github.com/cairn-id/cairn/schemas"
 )
 
@@ -53,7 +54,7 @@ func (o *issuerOfferOptions) promptClaims(ctx context.Context, e *env) (map[stri
 			return nil, usageError(errors.New("--prompt shows the answers on stderr, which is a file here: run it on a terminal"))
 		}
 	}
-	cfg, err := issuer.ReadDirConfig(o.dir)
+	cfg, err := issuerdir.ReadConfig(o.dir)
 	if err != nil {
 		return nil, issuerDirError(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/cairn-id/cairn/issuer"
+	"github.com/cairn-id/cairn/issuer/boltstore"
 )
 
 const (
@@ -44,12 +45,13 @@ func promptIssuer(t *testing.T) string {
 // storedClaims reads the claims of offer id from the store.
 func storedClaims(t *testing.T, dir, id string) map[string]any {
 	t.Helper()
-	st, err := issuer.OpenBolt(filepath.Join(dir, issuer.DirStoreFile))
+	st, err := boltstore.Open(filepath.Join(dir, issuer.DirStoreFile))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	o, err := st.GetOffer(context.Background(), id, time.Now())
+	var o *issuer.StoredOffer
+	err = st.View(context.Background(), func(tx issuer.Tx) (err error) { o, err = tx.Offer(id); return err })
 	if err != nil {
 		t.Fatal(err)
 	}

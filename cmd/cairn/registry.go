@@ -24,6 +24,7 @@ import (
 	"github.com/cairn-id/cairn/internal/trust"
 	"github.com/cairn-id/cairn/registry"
 	"github.com/cairn-id/cairn/registry/api"
+	"github.com/cairn-id/cairn/registry/boltstore"
 )
 
 const defaultRegistryDB = "cairn-registry.db"
@@ -62,7 +63,7 @@ func registryNow(e *env) func() time.Time {
 
 // openRegistryDB opens the database; unless create is set the file must
 // already exist, so a typo in --db never creates an empty registry.
-func openRegistryDB(cmd *cobra.Command, create bool) (*registry.BoltStore, error) {
+func openRegistryDB(cmd *cobra.Command, create bool) (*boltstore.Store, error) {
 	path, _ := cmd.Flags().GetString("db")
 	if path == "" {
 		return nil, usageError(errors.New("--db must name a file"))
@@ -72,7 +73,7 @@ func openRegistryDB(cmd *cobra.Command, create bool) (*registry.BoltStore, error
 			return nil, usageError(fmt.Errorf("no registry database at %s; create one with 'cairn registry init'", path))
 		}
 	}
-	s, err := registry.OpenBolt(path)
+	s, err := boltstore.Open(path)
 	if err != nil {
 		return nil, withExit(ExitFailure, err)
 	}
@@ -608,7 +609,7 @@ func (o *registryServeOptions) run(cmd *cobra.Command, e *env) error {
 	// The server opens the file per request, so the authority can keep
 	// publishing with the CLI while it runs.
 	logger := slog.New(slog.NewJSONHandler(e.stderr, nil))
-	h, err := api.New(registry.BoltFile{Path: path}, api.Options{Now: registryNow(e), Logger: logger, Metrics: server.NewRegistry()})
+	h, err := api.New(boltstore.File{Path: path}, api.Options{Now: registryNow(e), Logger: logger, Metrics: server.NewRegistry()})
 	if err != nil {
 		return err
 	}

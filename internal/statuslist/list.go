@@ -98,6 +98,20 @@ func New(bits Bits, size int) (*List, error) {
 	return &List{bits: bits, size: size, data: make([]byte, n)}, nil
 }
 
+// FromBytes returns a list of size entries over a copy of data, the
+// uncompressed byte array of a list of that size (as Bytes returns it).
+func FromBytes(bits Bits, size int, data []byte) (*List, error) {
+	l, err := New(bits, size)
+	if err != nil {
+		return nil, err
+	}
+	if len(data) != len(l.data) {
+		return nil, fmt.Errorf("%w: %d bytes for %d entries of %d bits, want %d", ErrMalformed, len(data), size, bits, len(l.data))
+	}
+	copy(l.data, data)
+	return l, nil
+}
+
 // Len is the number of entries. For a decoded list it is the byte length
 // times 8/bits: the draft pads the last byte and does not transmit the
 // issuer's intended size.

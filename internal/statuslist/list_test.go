@@ -223,3 +223,40 @@ func BenchmarkDecodeZlibBomb(b *testing.B) {
 		}
 	}
 }
+
+func TestFromBytes(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		bits Bits
+		size int
+		data []byte
+		err  error
+	}{
+		{"2-bit list", 2, 8, []byte{0x00, 0x24}, nil},
+		{"short", 2, 8, []byte{0x00}, ErrMalformed},
+		{"long", 2, 8, []byte{0, 0, 0}, ErrMalformed},
+		{"bad bits", 3, 8, []byte{0, 0, 0}, ErrInvalidBits},
+		{"bad size", 2, 0, nil, ErrInvalidSize},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l, err := FromBytes(tc.bits, tc.size, tc.data)
+			if !errors.Is(err, tc.err) || (tc.err == nil && err != nil) {
+				t.Fatalf("FromBytes: %v, want %v", err, tc.err)
+			}
+			if tc.err != nil {
+				return
+			}
+			for idx, want := range map[int]uint8{4: 0, 5: 1, 6: 2} { // 0x24 = 00 10 01 00, LSB first
+				if got, _ := l.Get(idx); got != want {
+					t.Errorf("entry %d = %d, want %d", idx, got, want)
+				}
+			}
+			if err := l.Set(0, 1); err != nil {
+				t.Fatal(err)
+			}
+			if tc.data[0] != 0 {
+				t.Error("Set wrote through to the caller's slice")
+			}
+		})
+	}
+}

@@ -7,7 +7,7 @@ import (
 )
 
 // IssuerOffers is what a batch needs of the issuer: an *issuer.Service, or
-// an issuer.Admin from issuer.OpenAdmin (which also works while the
+// an issuer.Admin from issuerdir.OpenAdmin (which also works while the
 // issuer's server runs).
 type IssuerOffers interface {
 	CreateOffer(ctx context.Context, r issuer.OfferRequest) (*issuer.Offer, error)

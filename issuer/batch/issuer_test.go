@@ -16,13 +16,14 @@ import (
 	"github.com/cairn-id/cairn/internal/keys"
 	"github.com/cairn-id/cairn/internal/qr"
 	"github.com/cairn-id/cairn/issuer"
+	"github.com/cairn-id/cairn/issuer/boltstore"
 )
 
 // TestRunWithIssuer runs a small drive against the real issuer service
 // over a temporary bbolt store.
 func TestRunWithIssuer(t *testing.T) {
 	cat := catalogue(t)
-	st, err := issuer.OpenBolt(filepath.Join(t.TempDir(), "issuer.db"))
+	st, err := boltstore.Open(filepath.Join(t.TempDir(), "issuer.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

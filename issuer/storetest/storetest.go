@@ -1,5 +1,10 @@
 // Package storetest holds the conformance suite every issuer.Store
-// implementation must pass (DESIGN.md §6: one suite, two stores).
+// implementation must pass (DESIGN.md §6: one suite, two stores). It
+// checks the persistence contract (typed records, ErrNotFound, atomic
+// Update and Batch, the nonce counter, status lists) and runs the
+// issuer's rules (package issuer's Service) over the store: single use of
+// codes, tokens and nonces under concurrency, transaction-code lockout,
+// the nonce cap, status changes, Sweep.
 package storetest
 
 import (
@@ -7,388 +12,578 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"net/http/httptest"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"encoding/json"
+
+	"github.com/cairn-id/cairn/internal/jose"
+	"github.com/cairn-id/cairn/internal/keys"
 	"github.com/cairn-id/cairn/issuer"
 	"github.com/cairn-id/cairn/schemas"
 )
 
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
-func offer(id string, tx bool) *issuer.StoredOffer {
-	o := &issuer.StoredOffer{
+const vct = "urn:cairn:vct:humanitarian-registration:1"
+const configID = "humanitarian-registration.v1"
+
+func offer(id string) *issuer.StoredOffer {
+	return &issuer.StoredOffer{
 		ID: id, ConfigurationID: "t.v1", VCT: "urn:t:1", CodeHash: "code-" + id,
 		Claims: map[string]any{"given_name": "Amina"}, Evidence: schemas.Evidence{Strength: 2, Validity: 2},
 		Reference: "ticket 7", State: issuer.OfferPending, CreatedAt: t0, ExpiresAt: t0.Add(time.Hour),
 	}
-	if tx {
-		o.TxCodeHash, o.TxCodeLength = "tx-"+id, 6
-	}
-	return o
-}
-
-func redeem(s issuer.Store, code, tx, tok string, now time.Time) (*issuer.StoredOffer, error) {
-	return s.Redeem(context.Background(), issuer.RedeemRequest{CodeHash: code, TxCodeHash: tx, MaxAttempts: 3, Now: now,
-		Token: issuer.AccessToken{Hash: tok, ExpiresAt: now.Add(10 * time.Minute)}})
-}
-
-var credSeq atomic.Int64
-
-func issueReq(tok, nonce string, now time.Time, size int) issuer.IssueRequest {
-	return issuer.IssueRequest{TokenHash: tok, NonceHash: nonce, Now: now, Rand: rand.Reader, StatusListSize: size,
-		Sign: func(o *issuer.StoredOffer, list string, idx int) (*issuer.Record, error) {
-			return &issuer.Record{CredentialID: fmt.Sprintf("cred-%d", credSeq.Add(1)), ExpiresAt: now.Add(time.Hour), HolderThumbprint: "thumb", NotificationID: "notif-" + o.ID}, nil
-		}}
 }
 
 // StoreConformance runs the suite. newStore must return an empty store
 // that the suite may close.
 func StoreConformance(t *testing.T, newStore func(t *testing.T) issuer.Store) {
-	ctx := context.Background()
+	t.Run("persistence", func(t *testing.T) { persistence(t, newStore) })
+	t.Run("rules", func(t *testing.T) { rules(t, newStore) })
+}
 
-	t.Run("offer put get expiry", func(t *testing.T) {
-		s := newStore(t)
-		defer s.Close()
-		if _, err := s.GetOffer(ctx, "nope", t0); !errors.Is(err, issuer.ErrNotFound) {
-			t.Errorf("GetOffer missing: %v", err)
-		}
-		o := offer("o1", false)
-		if err := s.PutOffer(ctx, o); err != nil {
+func persistence(t *testing.T, newStore func(t *testing.T) issuer.Store) {
+	ctx := context.Background()
+	update := func(t *testing.T, s issuer.Store, fn func(tx issuer.Tx) error) {
+		t.Helper()
+		if err := s.Update(ctx, fn); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.PutOffer(ctx, o); !errors.Is(err, issuer.ErrExists) {
-			t.Errorf("second PutOffer: %v, want ErrExists", err)
-		}
-		dup := offer("o2", false)
-		dup.CodeHash = o.CodeHash
-		if err := s.PutOffer(ctx, dup); !errors.Is(err, issuer.ErrExists) {
-			t.Errorf("PutOffer with a taken code hash: %v, want ErrExists", err)
-		}
-		got, err := s.GetOffer(ctx, "o1", t0)
-		if err != nil || got.Claims["given_name"] != "Amina" || got.Reference != "ticket 7" || got.State != issuer.OfferPending {
-			t.Errorf("GetOffer: %+v, %v", got, err)
-		}
-		if _, err := s.GetOffer(ctx, "o1", o.ExpiresAt); !errors.Is(err, issuer.ErrExpired) {
-			t.Errorf("GetOffer at expiry: %v, want ErrExpired", err)
+	}
+
+	t.Run("missing keys are ErrNotFound", func(t *testing.T) {
+		s := newStore(t)
+		defer s.Close()
+		err := s.View(ctx, func(tx issuer.Tx) error {
+			for name, get := range map[string]func() error{
+				"Offer":              func() error { _, err := tx.Offer("x"); return err },
+				"OfferByCode":        func() error { _, err := tx.OfferByCode("x"); return err },
+				"Token":              func() error { _, err := tx.Token("x"); return err },
+				"Nonce":              func() error { _, err := tx.Nonce("x"); return err },
+				"Record":             func() error { _, err := tx.Record("x"); return err },
+				"Reservation":        func() error { _, err := tx.Reservation("x"); return err },
+				"StatusList":         func() error { _, err := tx.StatusList("x"); return err },
+				"StatusListRevision": func() error { _, err := tx.StatusListRevision("x"); return err },
+			} {
+				if err := get(); !errors.Is(err, issuer.ErrNotFound) {
+					t.Errorf("%s of a missing key: %v, want ErrNotFound", name, err)
+				}
+			}
+			if cur, err := tx.CurrentStatusList(); cur != "" || err != nil {
+				t.Errorf("CurrentStatusList of an empty store: %q %v", cur, err)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
 	})
 
-	t.Run("redeem once", func(t *testing.T) {
+	t.Run("typed records round trip and delete", func(t *testing.T) {
 		s := newStore(t)
 		defer s.Close()
-		if err := s.PutOffer(ctx, offer("o1", false)); err != nil {
-			t.Fatal(err)
+		o := offer("o1")
+		tok := &issuer.AccessToken{Hash: "tok", OfferID: "o1", ExpiresAt: t0.Add(time.Minute)}
+		rec := &issuer.Record{CredentialID: "c1", VCT: "urn:t:1", StatusList: "1", StatusIndex: 3, IssuedAt: t0, State: issuer.StateValid}
+		res := &issuer.Reservation{CredentialID: "c2", OfferID: "o1", TokenHash: "tok", StatusList: "1", StatusIndex: 4, State: issuer.ReservationPending, ExpiresAt: t0}
+		update(t, s, func(tx issuer.Tx) error {
+			return errors.Join(tx.PutOffer(o), tx.PutCode(o.CodeHash, o.ID), tx.PutToken(tok), tx.PutRecord(rec),
+				tx.PutReservation(res), tx.PutNonce("n1", t0.Add(time.Minute)))
+		})
+		s.View(ctx, func(tx issuer.Tx) error {
+			if got, err := tx.Offer("o1"); err != nil || got.Claims["given_name"] != "Amina" || got.Reference != "ticket 7" || !got.ExpiresAt.Equal(o.ExpiresAt) {
+				t.Errorf("Offer: %+v %v", got, err)
+			}
+			if id, err := tx.OfferByCode(o.CodeHash); id != "o1" || err != nil {
+				t.Errorf("OfferByCode: %q %v", id, err)
+			}
+			if got, err := tx.Token("tok"); err != nil || got.OfferID != "o1" || !got.ExpiresAt.Equal(tok.ExpiresAt) {
+				t.Errorf("Token: %+v %v", got, err)
+			}
+			if got, err := tx.Record("c1"); err != nil || got.StatusIndex != 3 || got.State != issuer.StateValid {
+				t.Errorf("Record: %+v %v", got, err)
+			}
+			if got, err := tx.Reservation("c2"); err != nil || got.StatusIndex != 4 || got.TokenHash != "tok" {
+				t.Errorf("Reservation: %+v %v", got, err)
+			}
+			if exp, err := tx.Nonce("n1"); err != nil || !exp.Equal(t0.Add(time.Minute)) {
+				t.Errorf("Nonce: %v %v", exp, err)
+			}
+			n := map[string]int{}
+			tx.ForEachOffer(func(*issuer.StoredOffer) error { n["offers"]++; return nil })
+			tx.ForEachToken(func(*issuer.AccessToken) error { n["tokens"]++; return nil })
+			tx.ForEachRecord(func(*issuer.Record) error { n["records"]++; return nil })
+			tx.ForEachReservation(func(*issuer.Reservation) error { n["reservations"]++; return nil })
+			tx.ForEachNonce(func(string, time.Time) error { n["nonces"]++; return nil })
+			for k, v := range n {
+				if v != 1 {
+					t.Errorf("ForEach over %s saw %d, want 1", k, v)
+				}
+			}
+			return nil
+		})
+		update(t, s, func(tx issuer.Tx) error {
+			return errors.Join(tx.DeleteOffer("o1"), tx.DeleteCode(o.CodeHash), tx.DeleteToken("tok"),
+				tx.DeleteReservation("c2"), tx.DeleteNonce("n1"), tx.DeleteOffer("never-stored"))
+		})
+		s.View(ctx, func(tx issuer.Tx) error {
+			for name, err := range map[string]error{
+				"offer": second(tx.Offer("o1")), "code": second(tx.OfferByCode(o.CodeHash)), "token": second(tx.Token("tok")),
+				"reservation": second(tx.Reservation("c2")), "nonce": second(tx.Nonce("n1")),
+			} {
+				if !errors.Is(err, issuer.ErrNotFound) {
+					t.Errorf("%s after delete: %v", name, err)
+				}
+			}
+			return nil
+		})
+	})
+
+	t.Run("a failed transaction changes nothing", func(t *testing.T) {
+		s := newStore(t)
+		defer s.Close()
+		boom := errors.New("boom")
+		for name, run := range map[string]func(context.Context, func(issuer.Tx) error) error{"Update": s.Update, "Batch": s.Batch} {
+			err := run(ctx, func(tx issuer.Tx) error {
+				if err := errors.Join(tx.PutOffer(offer("o1")), tx.PutNonce("n", t0)); err != nil {
+					return err
+				}
+				return boom
+			})
+			if !errors.Is(err, boom) {
+				t.Errorf("%s: %v, want the callback's error", name, err)
+			}
+			s.View(ctx, func(tx issuer.Tx) error {
+				if _, err := tx.Offer("o1"); !errors.Is(err, issuer.ErrNotFound) {
+					t.Errorf("%s: offer of a failed transaction stored: %v", name, err)
+				}
+				if n, _ := tx.NonceCount(); n != 0 {
+					t.Errorf("%s: nonce count %d after a failed transaction", name, n)
+				}
+				return nil
+			})
 		}
-		if _, err := redeem(s, "code-nope", "", "tok0", t0); !errors.Is(err, issuer.ErrNotFound) {
+	})
+
+	t.Run("nonce counter and single deletion", func(t *testing.T) {
+		s := newStore(t)
+		defer s.Close()
+		update(t, s, func(tx issuer.Tx) error {
+			return errors.Join(tx.PutNonce("a", t0), tx.PutNonce("b", t0), tx.PutNonce("a", t0.Add(time.Hour)))
+		})
+		count := func() int {
+			var n int
+			s.View(ctx, func(tx issuer.Tx) (err error) { n, err = tx.NonceCount(); return err })
+			return n
+		}
+		if n := count(); n != 2 {
+			t.Errorf("NonceCount %d after two nonces (one replaced), want 2", n)
+		}
+		update(t, s, func(tx issuer.Tx) error { return tx.DeleteNonce("a") })
+		err := s.Update(ctx, func(tx issuer.Tx) error { return tx.DeleteNonce("a") })
+		if !errors.Is(err, issuer.ErrNotFound) {
+			t.Errorf("second DeleteNonce: %v, want ErrNotFound", err)
+		}
+		if n := count(); n != 1 {
+			t.Errorf("NonceCount %d, want 1", n)
+		}
+	})
+
+	t.Run("status lists keep bits allocator and revision", func(t *testing.T) {
+		s := newStore(t)
+		defer s.Close()
+		l := &issuer.StatusList{ID: "1", Size: 16, Bits: make([]byte, 4), Allocator: []byte{1, 2, 3}}
+		update(t, s, func(tx issuer.Tx) error { return errors.Join(tx.PutStatusList(l), tx.SetCurrentStatusList("1")) })
+		update(t, s, func(tx issuer.Tx) error {
+			return errors.Join(tx.PutStatusListBits("1", []byte{0, 9, 0, 0}, 1), tx.PutStatusListAllocator("1", []byte{4, 5}, 2))
+		})
+		err := s.Update(ctx, func(tx issuer.Tx) error { return tx.PutStatusListBits("nope", []byte{1}, 1) })
+		if !errors.Is(err, issuer.ErrNotFound) {
+			t.Errorf("bits of a missing list: %v", err)
+		}
+		s.View(ctx, func(tx issuer.Tx) error {
+			got, err := tx.StatusList("1")
+			if err != nil || got.Size != 16 || got.Revision != 2 || string(got.Bits) != "\x00\x09\x00\x00" || string(got.Allocator) != "\x04\x05" {
+				t.Errorf("StatusList: %+v %v", got, err)
+			}
+			if rev, err := tx.StatusListRevision("1"); rev != 2 || err != nil {
+				t.Errorf("StatusListRevision: %d %v", rev, err)
+			}
+			if cur, err := tx.CurrentStatusList(); cur != "1" || err != nil {
+				t.Errorf("CurrentStatusList: %q %v", cur, err)
+			}
+			return nil
+		})
+	})
+
+	t.Run("concurrent read-check-delete has one winner", func(t *testing.T) {
+		s := newStore(t)
+		defer s.Close()
+		update(t, s, func(tx issuer.Tx) error { return tx.PutNonce("once", t0) })
+		var wins atomic.Int32
+		var wg sync.WaitGroup
+		for i := 0; i < 16; i++ {
+			wg.Add(1)
+			go func(batch bool) {
+				defer wg.Done()
+				run := s.Update
+				if batch {
+					run = s.Batch
+				}
+				err := run(ctx, func(tx issuer.Tx) error {
+					if _, err := tx.Nonce("once"); err != nil {
+						return err
+					}
+					return tx.DeleteNonce("once")
+				})
+				if err == nil {
+					wins.Add(1)
+				}
+			}(i%2 == 0)
+		}
+		wg.Wait()
+		if wins.Load() != 1 {
+			t.Errorf("%d transactions consumed one nonce, want 1", wins.Load())
+		}
+	})
+}
+
+func second[T any](_ T, err error) error { return err }
+
+// harness is a Service over a store under test, on a settable clock.
+type harness struct {
+	svc *issuer.Service
+	now atomic.Pointer[time.Time]
+	st  issuer.Store
+}
+
+func newHarness(t *testing.T, st issuer.Store, mut func(*issuer.Config)) *harness {
+	t.Helper()
+	cat, err := schemas.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := keys.Generate(jose.ES256, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hk := make([]byte, 32)
+	rand.Read(hk)
+	h := &harness{st: st}
+	h.set(t0)
+	cfg := issuer.Config{URL: "http://127.0.0.1:1", Dev: true, Names: map[string]string{"en": "NGO"}, Types: []string{vct},
+		Catalogue: cat, Key: key, HashKey: hk, Store: st, Now: func() time.Time { return *h.now.Load() }, StatusListSize: 64}
+	if mut != nil {
+		mut(&cfg)
+	}
+	if h.svc, err = issuer.New(cfg); err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+func (h *harness) set(t time.Time) { h.now.Store(&t) }
+
+// offer creates an offer and returns it with its pre-authorized code,
+// read from the offer endpoint.
+func (h *harness) offer(t *testing.T, tx bool, ttl time.Duration) (*issuer.Offer, string) {
+	t.Helper()
+	o, err := h.svc.CreateOffer(context.Background(), issuer.OfferRequest{VCT: vct, TxCode: tx, TTL: ttl, Claims: map[string]any{
+		"family_name": "Haddad", "given_name": "Amina", "registration_id": "REG-1", "registration_date": "2025-03-02",
+		"registration_place": map[string]any{"country": "LB"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	h.svc.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/offers/"+o.ID, nil))
+	var body struct {
+		Grants map[string]struct {
+			Code string `json:"pre-authorized_code"`
+		} `json:"grants"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
+		t.Fatalf("offer: %d %s", rec.Code, rec.Body)
+	}
+	return o, body.Grants[issuer.PreAuthorizedGrant].Code
+}
+
+var holder = sync.OnceValue(func() *keys.PrivateKey { k, _ := keys.Generate(jose.ES256, nil); return k })
+
+func (h *harness) issue(tok, nonce string) (*issuer.IssuedCredential, error) {
+	return h.svc.IssueCredential(context.Background(), issuer.CredentialRequest{AccessToken: tok, ConfigurationID: configID,
+		HolderJWK: holder().PublicJWK(), HolderDID: holder().DIDJWK(), Nonce: nonce})
+}
+
+// issued runs the whole flow for a new offer.
+func (h *harness) issued(t *testing.T) (*issuer.IssuedCredential, string) {
+	t.Helper()
+	ctx := context.Background()
+	_, code := h.offer(t, false, 0)
+	g, err := h.svc.RedeemCode(ctx, code, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := h.svc.NewNonce(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := h.issue(g.AccessToken, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, g.AccessToken
+}
+
+func rules(t *testing.T, newStore func(t *testing.T) issuer.Store) {
+	ctx := context.Background()
+
+	t.Run("redeem once", func(t *testing.T) {
+		h := newHarness(t, newStore(t), nil)
+		defer h.st.Close()
+		_, code := h.offer(t, false, 0)
+		if _, err := h.svc.RedeemCode(ctx, "nope", ""); !errors.Is(err, issuer.ErrNotFound) {
 			t.Errorf("unknown code: %v", err)
 		}
-		if _, err := redeem(s, "code-o1", "tx", "tok0", t0); !errors.Is(err, issuer.ErrTxUnwanted) {
+		if _, err := h.svc.RedeemCode(ctx, code, "123456"); !errors.Is(err, issuer.ErrTxUnwanted) {
 			t.Errorf("unexpected tx code: %v", err)
 		}
-		if _, err := redeem(s, "code-o1", "", "tok1", t0.Add(time.Hour)); !errors.Is(err, issuer.ErrExpired) {
-			t.Errorf("expired code: %v", err)
+		g, err := h.svc.RedeemCode(ctx, code, "")
+		if err != nil || g.Offer.State != issuer.OfferRedeemed {
+			t.Fatalf("redeem: %+v %v", g, err)
 		}
-		o, err := redeem(s, "code-o1", "", "tok1", t0)
-		if err != nil || o.State != issuer.OfferRedeemed {
-			t.Fatalf("redeem: %+v %v", o, err)
-		}
-		if _, err := redeem(s, "code-o1", "", "tok2", t0); !errors.Is(err, issuer.ErrUsed) {
+		if _, err := h.svc.RedeemCode(ctx, code, ""); !errors.Is(err, issuer.ErrUsed) {
 			t.Errorf("second redeem: %v, want ErrUsed", err)
 		}
-		tok, o, err := s.PeekToken(ctx, "tok1", t0)
-		if err != nil || tok.OfferID != "o1" || o.ID != "o1" {
-			t.Errorf("PeekToken: %+v %+v %v", tok, o, err)
+		if o, err := h.svc.CheckAccessToken(ctx, g.AccessToken); err != nil || o.ID != g.Offer.ID {
+			t.Errorf("CheckAccessToken: %+v %v", o, err)
 		}
-		if _, _, err := s.PeekToken(ctx, "tok2", t0); !errors.Is(err, issuer.ErrNotFound) {
-			t.Errorf("PeekToken of refused token: %v", err)
+		h.set(t0.Add(issuer.DefaultTokenTTL))
+		if _, err := h.svc.CheckAccessToken(ctx, g.AccessToken); !errors.Is(err, issuer.ErrExpired) {
+			t.Errorf("expired token: %v", err)
 		}
-		if _, _, err := s.PeekToken(ctx, "tok1", t0.Add(10*time.Minute)); !errors.Is(err, issuer.ErrExpired) {
-			t.Errorf("PeekToken expired: %v", err)
+		h.set(t0.Add(issuer.DefaultOfferTTL))
+		_, code2 := h.offer(t, false, time.Minute)
+		h.set(t0.Add(issuer.DefaultOfferTTL + time.Minute))
+		if _, err := h.svc.RedeemCode(ctx, code2, ""); !errors.Is(err, issuer.ErrExpired) {
+			t.Errorf("expired code: %v", err)
 		}
 	})
 
 	t.Run("transaction code attempts and lockout", func(t *testing.T) {
-		s := newStore(t)
-		defer s.Close()
-		if err := s.PutOffer(ctx, offer("o1", true)); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := redeem(s, "code-o1", "", "t", t0); !errors.Is(err, issuer.ErrTxRequired) {
+		h := newHarness(t, newStore(t), func(c *issuer.Config) { c.MaxTxAttempts = 3 })
+		defer h.st.Close()
+		o, code := h.offer(t, true, 0)
+		if _, err := h.svc.RedeemCode(ctx, code, ""); !errors.Is(err, issuer.ErrTxRequired) {
 			t.Errorf("missing tx: %v", err)
 		}
+		wrong := "000000"
+		if wrong == o.TxCode {
+			wrong = "111111"
+		}
 		for i := 1; i <= 2; i++ {
-			if _, err := redeem(s, "code-o1", "wrong", "t", t0); !errors.Is(err, issuer.ErrTxCode) || errors.Is(err, issuer.ErrLocked) {
+			if _, err := h.svc.RedeemCode(ctx, code, wrong); !errors.Is(err, issuer.ErrTxCode) || errors.Is(err, issuer.ErrLocked) {
 				t.Errorf("wrong tx %d: %v", i, err)
 			}
-			if o, _ := s.GetOffer(ctx, "o1", t0); o == nil || o.TxAttempts != i {
-				t.Errorf("attempts after %d wrong codes: %+v", i, o)
+			if got, _ := h.svc.GetOffer(ctx, o.ID); got == nil || got.TxAttempts != i {
+				t.Errorf("attempts after %d wrong codes: %+v", i, got)
 			}
 		}
-		if _, err := redeem(s, "code-o1", "wrong", "t", t0); !errors.Is(err, issuer.ErrLocked) {
+		if _, err := h.svc.RedeemCode(ctx, code, wrong); !errors.Is(err, issuer.ErrLocked) {
 			t.Errorf("third wrong tx: %v, want ErrLocked", err)
 		}
-		if _, err := redeem(s, "code-o1", "tx-o1", "t", t0); !errors.Is(err, issuer.ErrLocked) {
+		if _, err := h.svc.RedeemCode(ctx, code, o.TxCode); !errors.Is(err, issuer.ErrLocked) {
 			t.Errorf("right tx after lockout: %v, want ErrLocked", err)
 		}
-		if o, _ := s.GetOffer(ctx, "o1", t0); o == nil || o.State != issuer.OfferLocked || o.TxAttempts != 3 {
-			t.Errorf("locked offer: %+v", o)
+		if got, _ := h.svc.GetOffer(ctx, o.ID); got == nil || got.State != issuer.OfferLocked || got.TxAttempts != 3 {
+			t.Errorf("locked offer: %+v", got)
 		}
-		if err := s.PutOffer(ctx, offer("o2", true)); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := redeem(s, "code-o2", "tx-o2", "t2", t0); err != nil {
+		o2, code2 := h.offer(t, true, 0)
+		if _, err := h.svc.RedeemCode(ctx, code2, o2.TxCode); err != nil {
 			t.Errorf("right tx: %v", err)
 		}
 	})
 
 	t.Run("issue consumes nonce token and claims", func(t *testing.T) {
-		s := newStore(t)
-		defer s.Close()
-		if err := s.PutOffer(ctx, offer("o1", false)); err != nil {
+		h := newHarness(t, newStore(t), nil)
+		defer h.st.Close()
+		o, code := h.offer(t, false, 0)
+		g, err := h.svc.RedeemCode(ctx, code, "")
+		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := redeem(s, "code-o1", "", "tok", t0); err != nil {
-			t.Fatal(err)
-		}
-		if err := s.PutNonce(ctx, "n1", t0.Add(time.Minute), 0); err != nil {
-			t.Fatal(err)
-		}
-		if err := s.PutNonce(ctx, "n1", t0.Add(time.Minute), 0); !errors.Is(err, issuer.ErrExists) {
-			t.Errorf("duplicate nonce: %v", err)
-		}
-		if _, err := s.Issue(ctx, issueReq("tok", "n-unknown", t0, 16)); !errors.Is(err, issuer.ErrNonce) || !errors.Is(err, issuer.ErrNotFound) {
+		if _, err := h.issue(g.AccessToken, "unknown"); !errors.Is(err, issuer.ErrNonce) || !errors.Is(err, issuer.ErrNotFound) {
 			t.Errorf("unknown nonce: %v", err)
 		}
-		if _, err := s.Issue(ctx, issueReq("tok", "n1", t0.Add(time.Minute), 16)); !errors.Is(err, issuer.ErrNonce) || !errors.Is(err, issuer.ErrExpired) {
+		n1, _ := h.svc.NewNonce(ctx)
+		h.set(t0.Add(issuer.DefaultNonceTTL))
+		if _, err := h.issue(g.AccessToken, n1); !errors.Is(err, issuer.ErrNonce) || !errors.Is(err, issuer.ErrExpired) {
 			t.Errorf("expired nonce: %v", err)
 		}
-		failing := issueReq("tok", "n1", t0, 16)
-		failing.Sign = func(*issuer.StoredOffer, string, int) (*issuer.Record, error) { return nil, errors.New("boom") }
-		if _, err := s.Issue(ctx, failing); err == nil {
-			t.Error("Issue with failing Sign succeeded")
-		}
-		rec, err := s.Issue(ctx, issueReq("tok", "n1", t0, 16))
+		h.set(t0)
+		c, err := h.issue(g.AccessToken, n1)
 		if err != nil {
-			t.Fatalf("Issue after a failed Sign (must have rolled back): %v", err)
-		}
-		if rec.State != issuer.StateValid || rec.VCT != "urn:t:1" || rec.StatusList == "" || rec.StatusIndex < 0 || rec.StatusIndex >= 16 || !rec.IssuedAt.Equal(t0) {
-			t.Errorf("record: %+v", rec)
-		}
-		if _, err := s.GetOffer(ctx, "o1", t0); !errors.Is(err, issuer.ErrNotFound) {
-			t.Errorf("offer (with claims) still stored after issuance: %v", err)
-		}
-		if err := s.PutNonce(ctx, "n2", t0.Add(time.Minute), 0); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.Issue(ctx, issueReq("tok", "n2", t0, 16)); !errors.Is(err, issuer.ErrUsed) {
-			t.Errorf("second Issue with the same token: %v, want ErrUsed", err)
+		rec := c.Record
+		if rec.State != issuer.StateValid || rec.VCT != vct || rec.StatusList == "" || rec.StatusIndex < 0 || rec.StatusIndex >= 64 || !rec.IssuedAt.Equal(t0) {
+			t.Errorf("record: %+v", rec)
 		}
-		if _, err := s.Issue(ctx, issueReq("tok", "n1", t0, 16)); !errors.Is(err, issuer.ErrNonce) {
+		if _, err := h.svc.GetOffer(ctx, o.ID); !errors.Is(err, issuer.ErrNotFound) {
+			t.Errorf("offer (with claims) still stored after issuance: %v", err)
+		}
+		n2, _ := h.svc.NewNonce(ctx)
+		if _, err := h.issue(g.AccessToken, n2); !errors.Is(err, issuer.ErrUsed) {
+			t.Errorf("second issue with the same token: %v, want ErrUsed", err)
+		}
+		if _, err := h.issue(g.AccessToken, n1); !errors.Is(err, issuer.ErrNonce) {
 			t.Errorf("reused nonce: %v, want ErrNonce", err)
 		}
-		recs, err := s.Records(ctx)
-		if err != nil || len(recs) != 1 || recs[0].CredentialID != rec.CredentialID {
+		if recs, err := h.svc.Records(ctx); err != nil || len(recs) != 1 || recs[0].CredentialID != rec.CredentialID {
 			t.Errorf("Records: %+v %v", recs, err)
 		}
-		// Notification with the used token.
-		if err := s.Notify(ctx, "tok", "wrong", "credential_accepted", t0); !errors.Is(err, issuer.ErrNotFound) || errors.Is(err, issuer.ErrBadToken) {
+		if err := h.svc.Notify(ctx, g.AccessToken, "wrong", "credential_accepted"); !errors.Is(err, issuer.ErrNotFound) || errors.Is(err, issuer.ErrBadToken) {
 			t.Errorf("Notify wrong id: %v", err)
 		}
-		if err := s.Notify(ctx, "tok-unknown", rec.NotificationID, "credential_accepted", t0); !errors.Is(err, issuer.ErrBadToken) {
+		if err := h.svc.Notify(ctx, "unknown", rec.NotificationID, "credential_accepted"); !errors.Is(err, issuer.ErrBadToken) {
 			t.Errorf("Notify unknown token: %v", err)
 		}
-		if err := s.Notify(ctx, "tok", rec.NotificationID, "credential_accepted", t0.Add(time.Hour)); !errors.Is(err, issuer.ErrBadToken) || !errors.Is(err, issuer.ErrExpired) {
-			t.Errorf("Notify expired token: %v", err)
-		}
-		if err := s.Notify(ctx, "tok", rec.NotificationID, "credential_accepted", t0); err != nil {
+		if err := h.svc.Notify(ctx, g.AccessToken, rec.NotificationID, "credential_accepted"); err != nil {
 			t.Errorf("Notify: %v", err)
 		}
-		if recs, _ := s.Records(ctx); len(recs) != 1 || recs[0].Notification != "credential_accepted" {
+		if recs, _ := h.svc.Records(ctx); len(recs) != 1 || recs[0].Notification != "credential_accepted" {
 			t.Errorf("notification not recorded: %+v", recs)
+		}
+		h.set(t0.Add(issuer.DefaultTokenTTL))
+		if err := h.svc.Notify(ctx, g.AccessToken, rec.NotificationID, "credential_accepted"); !errors.Is(err, issuer.ErrBadToken) || !errors.Is(err, issuer.ErrExpired) {
+			t.Errorf("Notify expired token: %v", err)
 		}
 	})
 
-	t.Run("status changes and lists", func(t *testing.T) {
-		s := newStore(t)
-		defer s.Close()
-		var recs []*issuer.Record
-		// 6 credentials on lists of 4 entries: a second list is started.
-		for i := 0; i < 6; i++ {
-			id := fmt.Sprintf("o%d", i)
-			if err := s.PutOffer(ctx, offer(id, false)); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := redeem(s, "code-"+id, "", "tok"+id, t0); err != nil {
-				t.Fatal(err)
-			}
-			if err := s.PutNonce(ctx, "n"+id, t0.Add(time.Minute), 0); err != nil {
-				t.Fatal(err)
-			}
-			rec, err := s.Issue(ctx, issueReq("tok"+id, "n"+id, t0, 4))
-			if err != nil {
-				t.Fatal(err)
-			}
-			recs = append(recs, rec)
-		}
+	t.Run("status changes lists and revisions", func(t *testing.T) {
+		h := newHarness(t, newStore(t), func(c *issuer.Config) { c.StatusListSize = 4 })
+		defer h.st.Close()
 		seen := map[string]bool{}
-		for _, r := range recs {
-			k := fmt.Sprintf("%s/%d", r.StatusList, r.StatusIndex)
+		var recs []*issuer.Record
+		for i := 0; i < 6; i++ { // lists of 4 entries: a second list is started
+			c, _ := h.issued(t)
+			k := fmt.Sprintf("%s/%d", c.Record.StatusList, c.Record.StatusIndex)
 			if seen[k] {
 				t.Errorf("status index %s given twice", k)
 			}
 			seen[k] = true
+			recs = append(recs, c.Record)
 		}
-		if _, err := s.StatusList(ctx, "2"); err != nil {
+		if _, err := h.svc.StatusList(ctx, "2"); err != nil {
 			t.Errorf("second list not created: %v", err)
 		}
 		r := recs[0]
+		rev, err := h.svc.StatusListRevision(ctx, r.StatusList)
+		if err != nil || rev == 0 {
+			t.Errorf("revision %d %v after issuance", rev, err)
+		}
 		for _, step := range []struct {
-			state string
-			want  byte
-			err   error
-		}{{issuer.StateSuspended, 2, nil}, {issuer.StateValid, 0, nil}, {issuer.StateRevoked, 1, nil}, {issuer.StateValid, 1, issuer.ErrRevoked}, {issuer.StateSuspended, 1, issuer.ErrRevoked}} {
-			_, err := s.SetStatus(ctx, r.CredentialID, step.state, t0)
+			do   func(context.Context, string) error
+			want byte
+			err  error
+		}{{h.svc.Suspend, 2, nil}, {h.svc.Reinstate, 0, nil}, {h.svc.Revoke, 1, nil}, {h.svc.Reinstate, 1, issuer.ErrRevoked}, {h.svc.Suspend, 1, issuer.ErrRevoked}} {
+			err := step.do(ctx, r.CredentialID)
 			if !errors.Is(err, step.err) || (step.err == nil && err != nil) {
-				t.Errorf("SetStatus %s: %v, want %v", step.state, err, step.err)
+				t.Errorf("status change: %v, want %v", err, step.err)
 			}
-			l, err := s.StatusList(ctx, r.StatusList)
+			l, err := h.svc.StatusList(ctx, r.StatusList)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if got := (l.Bits[r.StatusIndex/4] >> (2 * (r.StatusIndex % 4))) & 3; got != step.want {
-				t.Errorf("after %s: entry %d, want %d", step.state, got, step.want)
+				t.Errorf("entry %d, want %d", got, step.want)
 			}
+			if step.err == nil && l.Revision <= rev {
+				t.Errorf("revision %d after a status change, was %d: caches would serve the old list", l.Revision, rev)
+			}
+			rev = l.Revision
 		}
-		if _, err := s.SetStatus(ctx, "nope", issuer.StateRevoked, t0); !errors.Is(err, issuer.ErrNotFound) {
-			t.Errorf("SetStatus unknown: %v", err)
+		if err := h.svc.Revoke(ctx, "nope"); !errors.Is(err, issuer.ErrNotFound) {
+			t.Errorf("revoke unknown: %v", err)
 		}
 	})
 
 	t.Run("sweep deletes expired offers nonces tokens", func(t *testing.T) {
-		s := newStore(t)
-		defer s.Close()
-		short := offer("short", false)
-		short.ExpiresAt = t0.Add(time.Minute)
-		for _, o := range []*issuer.StoredOffer{short, offer("long", false)} {
-			if err := s.PutOffer(ctx, o); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if err := s.PutNonce(ctx, "n-short", t0.Add(time.Minute), 0); err != nil {
+		h := newHarness(t, newStore(t), nil)
+		defer h.st.Close()
+		short, shortCode := h.offer(t, false, time.Minute)
+		long, longCode := h.offer(t, false, time.Hour)
+		if _, err := h.svc.NewNonce(ctx); err != nil { // expires at t0+5m
 			t.Fatal(err)
 		}
-		if err := s.PutNonce(ctx, "n-long", t0.Add(time.Hour), 0); err != nil {
+		if _, err := h.svc.RedeemCode(ctx, longCode, ""); err != nil { // token valid 10 minutes
 			t.Fatal(err)
 		}
-		if _, err := redeem(s, "code-long", "", "tok", t0); err != nil { // token valid 10 minutes
+		h.set(t0.Add(30 * time.Minute))
+		if _, err := h.svc.NewNonce(ctx); err != nil {
 			t.Fatal(err)
 		}
-		st, err := s.Sweep(ctx, t0.Add(30*time.Minute))
+		st, err := h.svc.Sweep(ctx)
 		if err != nil || st.Offers != 1 || st.Nonces != 1 || st.Tokens != 1 {
 			t.Errorf("Sweep: %+v %v", st, err)
 		}
-		if _, err := s.GetOffer(ctx, "short", t0); !errors.Is(err, issuer.ErrNotFound) {
+		h.set(t0)
+		if _, err := h.svc.GetOffer(ctx, short.ID); !errors.Is(err, issuer.ErrNotFound) {
 			t.Errorf("expired offer survived the sweep: %v", err)
 		}
-		if _, err := redeem(s, "code-short", "", "tok9", t0); !errors.Is(err, issuer.ErrNotFound) {
+		if _, err := h.svc.RedeemCode(ctx, shortCode, ""); !errors.Is(err, issuer.ErrNotFound) {
 			t.Errorf("code of a swept offer still redeemable: %v", err)
 		}
-		if _, err := s.GetOffer(ctx, "long", t0); err != nil {
+		if _, err := h.svc.GetOffer(ctx, long.ID); err != nil {
 			t.Errorf("live offer swept: %v", err)
+		}
+		if n, err := h.svc.NonceCount(ctx); err != nil || n != 1 {
+			t.Errorf("NonceCount after sweep = %d, %v; want 1", n, err)
 		}
 	})
 
 	t.Run("nonce cap refuses beyond max and frees on sweep", func(t *testing.T) {
-		s := newStore(t)
-		defer s.Close()
 		const max = 3
+		h := newHarness(t, newStore(t), func(c *issuer.Config) { c.MaxLiveNonces = max })
+		defer h.st.Close()
 		for i := 0; i < max; i++ {
-			if err := s.PutNonce(ctx, fmt.Sprintf("cap%d", i), t0.Add(time.Duration(i+1)*time.Minute), max); err != nil {
+			if _, err := h.svc.NewNonce(ctx); err != nil {
 				t.Fatalf("nonce %d under the cap: %v", i, err)
 			}
 		}
-		if err := s.PutNonce(ctx, "over", t0.Add(time.Hour), max); !errors.Is(err, issuer.ErrTooManyNonces) {
+		if _, err := h.svc.NewNonce(ctx); !errors.Is(err, issuer.ErrTooManyNonces) {
 			t.Fatalf("nonce over the cap: got %v, want ErrTooManyNonces", err)
 		}
-		if n, err := s.NonceCount(ctx); err != nil || n != max {
+		if n, err := h.svc.NonceCount(ctx); err != nil || n != max {
 			t.Fatalf("NonceCount = %d, %v; want %d (the refused one not stored)", n, err, max)
 		}
-		// cap0 and cap1 expire by t0+2m; the sweep frees their places.
-		if st, err := s.Sweep(ctx, t0.Add(2*time.Minute)); err != nil || st.Nonces != 2 {
-			t.Fatalf("Sweep = %+v, %v; want 2 nonces", st, err)
+		h.set(t0.Add(issuer.DefaultNonceTTL))
+		if st, err := h.svc.Sweep(ctx); err != nil || st.Nonces != max {
+			t.Fatalf("Sweep = %+v, %v; want %d nonces", st, err, max)
 		}
-		if n, err := s.NonceCount(ctx); err != nil || n != 1 {
-			t.Fatalf("NonceCount after sweep = %d, %v; want 1", n, err)
-		}
-		for _, id := range []string{"again1", "again2"} {
-			if err := s.PutNonce(ctx, id, t0.Add(time.Hour), max); err != nil {
-				t.Fatalf("nonce after sweep: %v", err)
-			}
-		}
-		if err := s.PutNonce(ctx, "again3", t0.Add(time.Hour), max); !errors.Is(err, issuer.ErrTooManyNonces) {
-			t.Fatalf("cap not enforced after sweep: %v", err)
-		}
-		if err := s.PutNonce(ctx, "unbounded", t0.Add(time.Hour), 0); err != nil {
-			t.Fatalf("max 0 means no cap: %v", err)
-		}
-	})
-
-	t.Run("status list revision grows on issuance and status change", func(t *testing.T) {
-		s := newStore(t)
-		defer s.Close()
-		if err := s.PutOffer(ctx, offer("r1", false)); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := redeem(s, "code-r1", "", "tok-r1", t0); err != nil {
-			t.Fatal(err)
-		}
-		if err := s.PutNonce(ctx, "n-r1", t0.Add(time.Minute), 0); err != nil {
-			t.Fatal(err)
-		}
-		rec, err := s.Issue(ctx, issueReq("tok-r1", "n-r1", t0, 64))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if n, err := s.NonceCount(ctx); err != nil || n != 0 {
-			t.Errorf("NonceCount after the nonce was consumed = %d, %v; want 0", n, err)
-		}
-		l1, err := s.StatusList(ctx, rec.StatusList)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if l1.Revision == 0 {
-			t.Errorf("revision 0 after an issuance")
-		}
-		if _, err := s.SetStatus(ctx, rec.CredentialID, issuer.StateRevoked, t0); err != nil {
-			t.Fatal(err)
-		}
-		l2, err := s.StatusList(ctx, rec.StatusList)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if l2.Revision <= l1.Revision {
-			t.Errorf("revision %d after a revoke, was %d: caches would serve the old list", l2.Revision, l1.Revision)
+		if _, err := h.svc.NewNonce(ctx); err != nil {
+			t.Fatalf("nonce after sweep: %v", err)
 		}
 	})
 
 	t.Run("concurrent redeem and issue are single-use", func(t *testing.T) {
-		s := newStore(t)
-		defer s.Close()
-		if err := s.PutOffer(ctx, offer("o1", false)); err != nil {
-			t.Fatal(err)
-		}
+		h := newHarness(t, newStore(t), nil)
+		defer h.st.Close()
+		_, code := h.offer(t, false, 0)
 		const n = 8
 		var wg sync.WaitGroup
 		var wins atomic.Int32
+		toks := make([]string, n)
 		for i := 0; i < n; i++ {
 			wg.Add(1)
 			go func(i int) {
 				defer wg.Done()
-				if _, err := redeem(s, "code-o1", "", fmt.Sprintf("tok%d", i), t0); err == nil {
+				if g, err := h.svc.RedeemCode(ctx, code, ""); err == nil {
 					wins.Add(1)
+					toks[i] = g.AccessToken
 				}
 			}(i)
 		}
@@ -397,13 +592,15 @@ func StoreConformance(t *testing.T, newStore func(t *testing.T) issuer.Store) {
 			t.Fatalf("%d concurrent redeems succeeded, want 1", wins.Load())
 		}
 		var tok string
-		for i := 0; i < n; i++ {
-			if _, _, err := s.PeekToken(ctx, fmt.Sprintf("tok%d", i), t0); err == nil {
-				tok = fmt.Sprintf("tok%d", i)
+		for _, t := range toks {
+			if t != "" {
+				tok = t
 			}
 		}
-		for i := 0; i < n; i++ {
-			if err := s.PutNonce(ctx, fmt.Sprintf("n%d", i), t0.Add(time.Minute), 0); err != nil {
+		nonces := make([]string, n)
+		for i := range nonces {
+			var err error
+			if nonces[i], err = h.svc.NewNonce(ctx); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -412,7 +609,7 @@ func StoreConformance(t *testing.T, newStore func(t *testing.T) issuer.Store) {
 			wg.Add(1)
 			go func(i int) {
 				defer wg.Done()
-				if _, err := s.Issue(ctx, issueReq(tok, fmt.Sprintf("n%d", i), t0, 64)); err == nil {
+				if _, err := h.issue(tok, nonces[i]); err == nil {
 					wins.Add(1)
 				}
 			}(i)
@@ -420,6 +617,9 @@ func StoreConformance(t *testing.T, newStore func(t *testing.T) issuer.Store) {
 		wg.Wait()
 		if wins.Load() != 1 {
 			t.Errorf("%d concurrent issues with one token succeeded, want 1", wins.Load())
+		}
+		if recs, _ := h.svc.Records(ctx); len(recs) != 1 {
+			t.Errorf("%d records, want 1", len(recs))
 		}
 	})
 }

@@ -1,0 +1,693 @@
+package issuer
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/cairn-id/cairn/internal/jose"
+	"github.com/cairn-id/cairn/internal/sdjwtvc"
+	"github.com/cairn-id/cairn/internal/statuslist"
+	"github.com/cairn-id/cairn/schemas"
+)
+
+// The issuer's rules over the Store: offer states, transaction-code
+// attempts, single use of codes, tokens and nonces, the nonce cap, status
+// index allocation, status list bits and credential state transitions.
+// The HTTP handlers (http.go) and the admin API call these methods; a
+// Store only persists.
+
+// ErrRevoked: a revoked credential cannot be suspended or reinstated.
+var ErrRevoked = errors.New("issuer: credential is revoked for good")
+
+// statusListBits is the entry width of the issuer's lists: valid,
+// revoked, suspended.
+const statusListBits = 2
+
+var stateStatus = map[string]uint8{
+	StateValid:     statuslist.StatusValid,
+	StateRevoked:   statuslist.StatusInvalid,
+	StateSuspended: statuslist.StatusSuspended,
+}
+
+// putOffer stores a new offer and indexes its code hash (ErrExists when
+// the id or the code hash is taken).
+func (s *Service) putOffer(ctx context.Context, o *StoredOffer) error {
+	if o.ID == "" || o.CodeHash == "" {
+		return errors.New("issuer: offer needs an id and a code hash")
+	}
+	return s.cfg.Store.Update(ctx, func(tx Tx) error {
+		if _, err := tx.Offer(o.ID); !errors.Is(err, ErrNotFound) {
+			return orExists(err)
+		}
+		if _, err := tx.OfferByCode(o.CodeHash); !errors.Is(err, ErrNotFound) {
+			return orExists(err)
+		}
+		if err := tx.PutOffer(o); err != nil {
+			return err
+		}
+		return tx.PutCode(o.CodeHash, o.ID)
+	})
+}
+
+// orExists is ErrExists for a lookup that found something, else its error.
+func orExists(err error) error {
+	if err == nil {
+		return ErrExists
+	}
+	return err
+}
+
+// GetOffer returns a stored offer by id: ErrNotFound, or ErrExpired once
+// past its expiry (the offer is left for Sweep). Callers check State.
+func (s *Service) GetOffer(ctx context.Context, id string) (*StoredOffer, error) {
+	var o *StoredOffer
+	err := s.cfg.Store.View(ctx, func(tx Tx) (err error) {
+		o, err = tx.Offer(id)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if !s.cfg.Now().Before(o.ExpiresAt) {
+		return nil, ErrExpired
+	}
+	return o, nil
+}
+
+// TokenGrant is a redeemed pre-authorized code.
+type TokenGrant struct {
+	AccessToken string
+	// ExpiresAt is the token's expiry, or the offer's if that is sooner.
+	ExpiresAt time.Time
+	Offer     *StoredOffer
+}
+
+// RedeemCode redeems a pre-authorized code (OpenID4VCI §6.1) with the
+// transaction code the client sent ("" for none) and returns a new access
+// token. A wrong transaction code counts against the offer (ErrTxCode; at
+// MaxTxAttempts the offer locks and the error also matches ErrLocked);
+// every other refusal (ErrNotFound, ErrExpired, ErrUsed, ErrLocked,
+// ErrTxRequired, ErrTxUnwanted) changes nothing. Of concurrent redeems of
+// one code exactly one succeeds.
+func (s *Service) RedeemCode(ctx context.Context, code, txCode string) (*TokenGrant, error) {
+	now := s.cfg.Now()
+	raw, err := s.random(32)
+	if err != nil {
+		return nil, err
+	}
+	codeHash, txHash := s.hash("code", code), ""
+	if txCode != "" {
+		txHash = s.hash("tx_code", code+"\x00"+txCode)
+	}
+	tok := AccessToken{Hash: s.hash("access_token", raw), ExpiresAt: now.Add(s.cfg.TokenTTL)}
+	var out *StoredOffer
+	var txErr error // a wrong code commits the counter, then reports
+	err = s.cfg.Store.Batch(ctx, func(tx Tx) error {
+		out, txErr = nil, nil
+		id, err := tx.OfferByCode(codeHash)
+		if err != nil {
+			return err
+		}
+		o, err := tx.Offer(id)
+		if err != nil {
+			return err
+		}
+		if !now.Before(o.ExpiresAt) {
+			return ErrExpired
+		}
+		switch o.State {
+		case OfferPending:
+		case OfferLocked:
+			return ErrLocked
+		default:
+			return ErrUsed
+		}
+		switch {
+		case o.TxCodeHash == "" && txHash != "":
+			return ErrTxUnwanted
+		case o.TxCodeHash != "" && txHash == "":
+			return ErrTxRequired
+		case o.TxCodeHash != "" && subtle.ConstantTimeCompare([]byte(o.TxCodeHash), []byte(txHash)) != 1:
+			o.TxAttempts++
+			txErr = ErrTxCode
+			if s.cfg.MaxTxAttempts > 0 && o.TxAttempts >= s.cfg.MaxTxAttempts {
+				o.State = OfferLocked
+				txErr = fmt.Errorf("%w (%w)", ErrTxCode, ErrLocked)
+			}
+			return tx.PutOffer(o)
+		}
+		o.State = OfferRedeemed
+		if err := tx.PutOffer(o); err != nil {
+			return err
+		}
+		if _, err := tx.Token(tok.Hash); !errors.Is(err, ErrNotFound) {
+			return fmt.Errorf("issuer: access token hash taken: %w", orExists(err))
+		}
+		t := tok
+		t.OfferID = o.ID
+		if err := tx.PutToken(&t); err != nil {
+			return err
+		}
+		out = o
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if txErr != nil {
+		return nil, txErr
+	}
+	exp := tok.ExpiresAt
+	if out.ExpiresAt.Before(exp) {
+		exp = out.ExpiresAt
+	}
+	return &TokenGrant{AccessToken: raw, ExpiresAt: exp, Offer: out}, nil
+}
+
+// NewNonce stores and returns a fresh c_nonce (OpenID4VCI §7), unless
+// MaxLiveNonces are stored (ErrTooManyNonces): the cap keeps a flood of
+// nonce requests from filling the disk before Sweep.
+func (s *Service) NewNonce(ctx context.Context) (string, error) {
+	raw, err := s.random(32)
+	if err != nil {
+		return "", err
+	}
+	hash, expires := s.hash("c_nonce", raw), s.cfg.Now().Add(s.cfg.NonceTTL)
+	err = s.cfg.Store.Batch(ctx, func(tx Tx) error {
+		n, err := tx.NonceCount()
+		if err != nil {
+			return err
+		}
+		if s.cfg.MaxLiveNonces > 0 && n >= s.cfg.MaxLiveNonces {
+			return fmt.Errorf("%w (%d stored)", ErrTooManyNonces, n)
+		}
+		if _, err := tx.Nonce(hash); !errors.Is(err, ErrNotFound) {
+			return orExists(err)
+		}
+		return tx.PutNonce(hash, expires)
+	})
+	if err != nil {
+		return "", err
+	}
+	return raw, nil
+}
+
+// NonceCount is the number of stored nonces (expired ones until swept).
+func (s *Service) NonceCount(ctx context.Context) (n int, err error) {
+	err = s.cfg.Store.View(ctx, func(tx Tx) error { n, err = tx.NonceCount(); return err })
+	return n, err
+}
+
+// peekToken checks an unused access token and its redeemed offer
+// (ErrNotFound, ErrExpired, ErrUsed).
+func peekToken(tx Tx, tokenHash string, now time.Time) (*AccessToken, *StoredOffer, error) {
+	tok, err := tx.Token(tokenHash)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !now.Before(tok.ExpiresAt) {
+		return nil, nil, ErrExpired
+	}
+	if tok.CredentialID != "" {
+		return nil, nil, ErrUsed
+	}
+	o, err := tx.Offer(tok.OfferID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !now.Before(o.ExpiresAt) {
+		return nil, nil, ErrExpired
+	}
+	if o.State != OfferRedeemed {
+		return nil, nil, ErrUsed
+	}
+	return tok, o, nil
+}
+
+// CheckAccessToken returns the offer an unused access token was granted
+// for, changing nothing (ErrNotFound, ErrExpired, ErrUsed).
+func (s *Service) CheckAccessToken(ctx context.Context, accessToken string) (*StoredOffer, error) {
+	var o *StoredOffer
+	err := s.cfg.Store.View(ctx, func(tx Tx) (err error) {
+		_, o, err = peekToken(tx, s.hash("access_token", accessToken), s.cfg.Now())
+		return err
+	})
+	return o, err
+}
+
+// CredentialRequest is a credential request whose key proof the caller
+// has verified (OpenID4VCI §8, Appendix F.1).
+type CredentialRequest struct {
+	AccessToken     string
+	ConfigurationID string
+	// HolderJWK is the proof's key (the credential's cnf.jwk), HolderDID
+	// its DID (the credential's sub), Nonce the proof's c_nonce.
+	HolderJWK *jose.JWK
+	HolderDID string
+	Nonce     string
+}
+
+// IssuedCredential is a signed credential and its issuance record.
+type IssuedCredential struct {
+	Credential string
+	Record     *Record
+}
+
+// IssueCredential issues one credential in three steps, so that no store
+// transaction stays open while signing:
+//
+//  1. one transaction consumes the nonce (ErrNonce wrapping ErrNotFound
+//     or ErrExpired), uses the access token (ErrNotFound, ErrExpired,
+//     ErrUsed) and reserves a random unused status index (a Reservation);
+//  2. the credential is signed outside any transaction;
+//  3. one transaction replaces the reservation by the Record and deletes
+//     the offer with its claims.
+//
+// When signing or step 3 fails, the reservation is marked failed (its
+// index is never handed out again; its list entry stays untouched), no
+// Record exists, the access token is given back so the wallet may retry
+// with a new nonce, and the nonce stays consumed. Steps 2 and 3 run even
+// if ctx is cancelled after step 1, so an issuance is never left half
+// done by a client going away. Of concurrent calls with one token or one
+// nonce at most one succeeds.
+func (s *Service) IssueCredential(ctx context.Context, r CredentialRequest) (*IssuedCredential, error) {
+	t, ok := s.types[r.ConfigurationID]
+	if !ok {
+		return nil, fmt.Errorf("%w: configuration %q", ErrUnknownType, r.ConfigurationID)
+	}
+	if r.HolderJWK == nil {
+		return nil, errors.New("issuer: credential request without a holder key")
+	}
+	now := s.cfg.Now()
+	credID, err := s.credentialID()
+	if err != nil {
+		return nil, err
+	}
+	res, o, err := s.reserve(ctx, s.hash("access_token", r.AccessToken), s.hash("c_nonce", r.Nonce), credID, r.ConfigurationID, now)
+	if err != nil {
+		return nil, err
+	}
+	ctx = context.WithoutCancel(ctx)
+	cred, rec, err := s.sign(o, t, r.HolderJWK, r.HolderDID, credID, res.StatusList, res.StatusIndex, now)
+	if err == nil {
+		err = s.commitIssuance(ctx, res, rec, now)
+		if err == nil {
+			return &IssuedCredential{Credential: cred, Record: rec}, nil
+		}
+	}
+	if relErr := s.releaseReservation(ctx, res); relErr != nil {
+		return nil, fmt.Errorf("%w (and releasing the reservation: %w)", err, relErr)
+	}
+	return nil, err
+}
+
+// reserve is step 1 of IssueCredential.
+func (s *Service) reserve(ctx context.Context, tokenHash, nonceHash, credID, configID string, now time.Time) (*Reservation, *StoredOffer, error) {
+	var res *Reservation
+	var offer *StoredOffer
+	err := s.cfg.Store.Batch(ctx, func(tx Tx) error {
+		res, offer = nil, nil
+		exp, err := tx.Nonce(nonceHash)
+		if err != nil {
+			return fmt.Errorf("%w: %w", ErrNonce, err)
+		}
+		if !now.Before(exp) {
+			return fmt.Errorf("%w: %w", ErrNonce, ErrExpired)
+		}
+		tok, o, err := peekToken(tx, tokenHash, now)
+		if err != nil {
+			return err
+		}
+		if o.ConfigurationID != configID {
+			return fmt.Errorf("%w: the access token was granted for %s", ErrUnknownType, o.ConfigurationID)
+		}
+		list, idx, err := s.allocate(tx)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Reservation(credID); !errors.Is(err, ErrNotFound) {
+			return fmt.Errorf("issuer: credential id taken: %w", orExists(err))
+		}
+		if _, err := tx.Record(credID); !errors.Is(err, ErrNotFound) {
+			return fmt.Errorf("issuer: credential id taken: %w", orExists(err))
+		}
+		if err := tx.DeleteNonce(nonceHash); err != nil {
+			return err
+		}
+		tok.CredentialID = credID
+		if err := tx.PutToken(tok); err != nil {
+			return err
+		}
+		r := &Reservation{CredentialID: credID, OfferID: o.ID, TokenHash: tokenHash, VCT: o.VCT,
+			StatusList: list, StatusIndex: idx, State: ReservationPending, CreatedAt: now, ExpiresAt: tok.ExpiresAt}
+		if err := tx.PutReservation(r); err != nil {
+			return err
+		}
+		res, offer = r, o
+		return nil
+	})
+	return res, offer, err
+}
+
+// allocate draws a random unused index of the current list, starting a
+// new list when it is full, and records the allocator's new state.
+func (s *Service) allocate(tx Tx) (string, int, error) {
+	size := s.cfg.StatusListSize
+	if size <= 0 || size > statuslist.MaxEntries {
+		return "", 0, fmt.Errorf("issuer: status list size %d out of range", size)
+	}
+	cur, err := tx.CurrentStatusList()
+	if err != nil {
+		return "", 0, err
+	}
+	for tries := 0; tries < 2; tries++ {
+		if cur == "" {
+			if cur, err = newStatusList(tx, "1", size); err != nil {
+				return "", 0, err
+			}
+		}
+		l, err := tx.StatusList(cur)
+		if err != nil {
+			// %v: a missing list is corruption, not a missing token
+			return "", 0, fmt.Errorf("issuer: current status list %s: %v", cur, err)
+		}
+		a := statuslist.NewAllocator(l.Size, s.cfg.Rand)
+		if err := a.UnmarshalBinary(l.Allocator); err != nil {
+			return "", 0, fmt.Errorf("issuer: status list %s: %w", cur, err)
+		}
+		idx, err := a.Allocate()
+		if errors.Is(err, statuslist.ErrListFull) {
+			n, err := strconv.Atoi(cur)
+			if err != nil {
+				return "", 0, fmt.Errorf("issuer: stored list id %q: %w", cur, err)
+			}
+			if cur, err = newStatusList(tx, strconv.Itoa(n+1), size); err != nil {
+				return "", 0, err
+			}
+			continue
+		}
+		if err != nil {
+			return "", 0, err
+		}
+		state, err := a.MarshalBinary()
+		if err != nil {
+			return "", 0, err
+		}
+		if err := tx.PutStatusListAllocator(cur, state, l.Revision+1); err != nil {
+			return "", 0, err
+		}
+		return cur, idx, nil
+	}
+	return "", 0, ErrListFull
+}
+
+// newStatusList stores an empty list id of size entries and makes it the
+// current one.
+func newStatusList(tx Tx, id string, size int) (string, error) {
+	l, err := statuslist.New(statusListBits, size)
+	if err != nil {
+		return "", err
+	}
+	alloc, err := statuslist.NewAllocator(size, nil).MarshalBinary()
+	if err != nil {
+		return "", err
+	}
+	if err := tx.PutStatusList(&StatusList{ID: id, Size: size, Bits: l.Bytes(), Allocator: alloc}); err != nil {
+		return "", err
+	}
+	return id, tx.SetCurrentStatusList(id)
+}
+
+// commitIssuance is step 3 of IssueCredential.
+func (s *Service) commitIssuance(ctx context.Context, res *Reservation, rec *Record, now time.Time) error {
+	rec.VCT, rec.StatusList, rec.StatusIndex = res.VCT, res.StatusList, res.StatusIndex
+	rec.IssuedAt, rec.UpdatedAt, rec.State = now, now, StateValid
+	return s.cfg.Store.Batch(ctx, func(tx Tx) error {
+		cur, err := tx.Reservation(res.CredentialID)
+		if err != nil {
+			return fmt.Errorf("issuer: reservation of %s: %w", res.CredentialID, err)
+		}
+		if cur.State != ReservationPending {
+			return fmt.Errorf("issuer: reservation of %s is %s", res.CredentialID, cur.State)
+		}
+		if err := tx.PutRecord(rec); err != nil {
+			return err
+		}
+		if err := tx.DeleteReservation(res.CredentialID); err != nil {
+			return err
+		}
+		o, err := tx.Offer(res.OfferID)
+		if errors.Is(err, ErrNotFound) {
+			return nil // swept meanwhile
+		}
+		if err != nil {
+			return err
+		}
+		if err := tx.DeleteOffer(o.ID); err != nil {
+			return err
+		}
+		return tx.DeleteCode(o.CodeHash)
+	})
+}
+
+// releaseReservation marks a reservation failed and gives its access
+// token back (the nonce stays consumed).
+func (s *Service) releaseReservation(ctx context.Context, res *Reservation) error {
+	return s.cfg.Store.Update(ctx, func(tx Tx) error {
+		cur, err := tx.Reservation(res.CredentialID)
+		if err != nil {
+			return err
+		}
+		if cur.State != ReservationPending {
+			return nil
+		}
+		cur.State = ReservationFailed
+		if err := tx.PutReservation(cur); err != nil {
+			return err
+		}
+		tok, err := tx.Token(res.TokenHash)
+		if errors.Is(err, ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if tok.CredentialID != res.CredentialID {
+			return nil
+		}
+		tok.CredentialID = ""
+		return tx.PutToken(tok)
+	})
+}
+
+// sign builds and signs the credential for an offer, with the reserved
+// status entry, and returns its record (CredentialID, ExpiresAt,
+// HolderThumbprint and NotificationID set).
+func (s *Service) sign(o *StoredOffer, t *schemas.Type, holderJWK *jose.JWK, holderDID, credID, list string, idx int, now time.Time) (string, *Record, error) {
+	claims := make(map[string]any, len(o.Claims)+2)
+	for k, v := range o.Claims {
+		claims[k] = v
+	}
+	ev, err := evidenceClaim(o.Evidence)
+	if err != nil {
+		return "", nil, err
+	}
+	claims["evidence"] = ev
+	claims["sub"] = holderDID
+	ttl := s.cfg.CredentialTTL
+	if t.MaxTTL > 0 && t.MaxTTL < ttl {
+		ttl = t.MaxTTL
+	}
+	cred, err := sdjwtvc.Issue(sdjwtvc.Credential{
+		VCT: o.VCT, Issuer: s.did, IssuedAt: now, ExpiresAt: now.Add(ttl), HolderJWK: holderJWK,
+		Status:      statuslist.Reference{Index: idx, URI: s.StatusListURI(list)}.Claim(),
+		Claims:      claims,
+		Disclosable: presentPaths(claims, t.DisclosablePaths()),
+	}, sdjwtvc.IssueOptions{Signer: s.signer, Rand: s.cfg.Rand})
+	if err != nil {
+		return "", nil, fmt.Errorf("issuer: sign credential: %w", err)
+	}
+	nid, err := s.random(16)
+	if err != nil {
+		return "", nil, err
+	}
+	return cred, &Record{CredentialID: credID, ExpiresAt: now.Add(ttl), HolderThumbprint: holderJWK.Thumbprint(), NotificationID: nid}, nil
+}
+
+// Notify records a wallet event (OpenID4VCI §11) on the credential issued
+// with the access token: ErrBadToken wrapping ErrNotFound or ErrExpired
+// for a bad token, ErrNotFound when the token did not issue
+// notificationID.
+func (s *Service) Notify(ctx context.Context, accessToken, notificationID, event string) error {
+	now := s.cfg.Now()
+	hash := s.hash("access_token", accessToken)
+	return s.cfg.Store.Update(ctx, func(tx Tx) error {
+		tok, err := tx.Token(hash)
+		if err != nil {
+			return fmt.Errorf("%w: %w", ErrBadToken, err)
+		}
+		if !now.Before(tok.ExpiresAt) {
+			return fmt.Errorf("%w: %w", ErrBadToken, ErrExpired)
+		}
+		if tok.CredentialID == "" {
+			return ErrNotFound
+		}
+		rec, err := tx.Record(tok.CredentialID)
+		if err != nil {
+			return err
+		}
+		if rec.NotificationID == "" || subtle.ConstantTimeCompare([]byte(rec.NotificationID), []byte(notificationID)) != 1 {
+			return ErrNotFound
+		}
+		rec.Notification, rec.UpdatedAt = event, now
+		return tx.PutRecord(rec)
+	})
+}
+
+// changeStatus sets a credential's state and its status list entry; a
+// revoked credential stays revoked (ErrRevoked).
+func (s *Service) changeStatus(ctx context.Context, credentialID, state string) (*Record, error) {
+	status, ok := stateStatus[state]
+	if !ok {
+		return nil, fmt.Errorf("issuer: unknown state %q", state)
+	}
+	now := s.cfg.Now()
+	var out *Record
+	err := s.cfg.Store.Update(ctx, func(tx Tx) error {
+		rec, err := tx.Record(credentialID)
+		if err != nil {
+			return err
+		}
+		if rec.State == StateRevoked && state != StateRevoked {
+			return ErrRevoked
+		}
+		l, err := tx.StatusList(rec.StatusList)
+		if err != nil {
+			return err
+		}
+		lst, err := statuslist.FromBytes(statusListBits, l.Size, l.Bits)
+		if err != nil {
+			return fmt.Errorf("issuer: status list %s: %w", l.ID, err)
+		}
+		if err := lst.Set(rec.StatusIndex, status); err != nil {
+			return err
+		}
+		if err := tx.PutStatusListBits(l.ID, lst.Bytes(), l.Revision+1); err != nil {
+			return err
+		}
+		rec.State, rec.UpdatedAt = state, now
+		out = rec
+		return tx.PutRecord(rec)
+	})
+	return out, err
+}
+
+// StatusList returns a status list by id (ErrNotFound).
+func (s *Service) StatusList(ctx context.Context, id string) (l *StatusList, err error) {
+	err = s.cfg.Store.View(ctx, func(tx Tx) error { l, err = tx.StatusList(id); return err })
+	return l, err
+}
+
+// StatusListRevision returns a list's revision (ErrNotFound), which grows
+// with every issuance and status change on the list: caches of the
+// signed list are keyed by it.
+func (s *Service) StatusListRevision(ctx context.Context, id string) (rev uint64, err error) {
+	err = s.cfg.Store.View(ctx, func(tx Tx) error { rev, err = tx.StatusListRevision(id); return err })
+	return rev, err
+}
+
+// Ready reports whether the store answers a read.
+func (s *Service) Ready(ctx context.Context) error {
+	return s.cfg.Store.View(ctx, func(tx Tx) error {
+		_, err := tx.CurrentStatusList()
+		return err
+	})
+}
+
+// Records returns every issuance record (no claim values), sorted by
+// IssuedAt then credential id.
+func (s *Service) Records(ctx context.Context) ([]Record, error) {
+	var out []Record
+	err := s.cfg.Store.View(ctx, func(tx Tx) error {
+		return tx.ForEachRecord(func(r *Record) error { out = append(out, *r); return nil })
+	})
+	if err != nil {
+		return nil, err
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].IssuedAt.Equal(out[j].IssuedAt) {
+			return out[i].IssuedAt.Before(out[j].IssuedAt)
+		}
+		return out[i].CredentialID < out[j].CredentialID
+	})
+	return out, nil
+}
+
+// Sweep deletes expired offers (and their claims), nonces, tokens and
+// reservations. A server calls it periodically.
+func (s *Service) Sweep(ctx context.Context) (SweepStats, error) {
+	now := s.cfg.Now()
+	var st SweepStats
+	err := s.cfg.Store.Update(ctx, func(tx Tx) error {
+		st = SweepStats{}
+		var offers []*StoredOffer
+		var nonces, tokens, reservations []string
+		err := errors.Join(
+			tx.ForEachOffer(func(o *StoredOffer) error {
+				if !now.Before(o.ExpiresAt) {
+					offers = append(offers, o)
+				}
+				return nil
+			}),
+			tx.ForEachNonce(func(h string, exp time.Time) error {
+				if !now.Before(exp) {
+					nonces = append(nonces, h)
+				}
+				return nil
+			}),
+			tx.ForEachToken(func(t *AccessToken) error {
+				if !now.Before(t.ExpiresAt) {
+					tokens = append(tokens, t.Hash)
+				}
+				return nil
+			}),
+			tx.ForEachReservation(func(r *Reservation) error {
+				if !now.Before(r.ExpiresAt) {
+					reservations = append(reservations, r.CredentialID)
+				}
+				return nil
+			}),
+		)
+		if err != nil {
+			return err
+		}
+		for _, o := range offers {
+			if err := errors.Join(tx.DeleteOffer(o.ID), tx.DeleteCode(o.CodeHash)); err != nil {
+				return err
+			}
+		}
+		for _, h := range nonces {
+			if err := tx.DeleteNonce(h); err != nil {
+				return err
+			}
+		}
+		for _, h := range tokens {
+			if err := tx.DeleteToken(h); err != nil {
+				return err
+			}
+		}
+		for _, id := range reservations {
+			if err := tx.DeleteReservation(id); err != nil {
+				return err
+			}
+		}
+		st = SweepStats{Offers: len(offers), Nonces: len(nonces), Tokens: len(tokens), Reservations: len(reservations)}
+		return nil
+	})
+	return st, err
+}

@@ -1,0 +1,143 @@
+// Package issuerdir composes an issuer directory (DESIGN.md §5, §7): it
+// creates one (Init: the 0700 directory, the signing key, the hash key and
+// issuer.json, every file 0600) and opens one with its bbolt store
+// (issuer/boltstore): Open for a Service, OpenAdmin for an operator, which
+// talks to a running server over its admin socket instead when one
+// answers. The file layout (issuer.DirConfigFile and the rest) and the
+// admin socket protocol are package issuer's; this package only chooses
+// the store, which package issuer cannot import (issuer/boltstore imports
+// issuer).
+package issuerdir
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/cairn-id/cairn/internal/fsx"
+	"github.com/cairn-id/cairn/internal/jose"
+	"github.com/cairn-id/cairn/internal/keys"
+	"github.com/cairn-id/cairn/issuer"
+	"github.com/cairn-id/cairn/issuer/boltstore"
+	"github.com/cairn-id/cairn/schemas"
+)
+
+// openBolt is the issuer.StoreOpener of a directory's bbolt file.
+func openBolt(path string) (issuer.Store, error) { return boltstore.Open(path) }
+
+// Open opens the issuer directory dir and its bbolt store (see
+// issuer.OpenDir). Close the Service to release the store.
+func Open(dir string, opts ...issuer.AdminOption) (*issuer.Service, error) {
+	return issuer.OpenDir(dir, openBolt, opts...)
+}
+
+// OpenAdmin opens dir for an operator: the client of the server on its
+// admin socket when one answers, else the Service over the bbolt store
+// (see issuer.OpenAdmin).
+func OpenAdmin(ctx context.Context, dir string, opts ...issuer.AdminOption) (issuer.Admin, error) {
+	return issuer.OpenAdmin(ctx, dir, openBolt, opts...)
+}
+
+// ReadConfig reads dir's issuer.json (issuer.ErrNotIssuerDir when there
+// is none).
+func ReadConfig(dir string) (*issuer.DirConfig, error) { return issuer.ReadDirConfig(dir) }
+
+// InitRequest describes a new issuer directory.
+type InitRequest struct {
+	URL   string
+	Dev   bool
+	Names map[string]string // display name per locale; "en" required
+	Types []string          // vcts, each in Catalogue
+	Alg   jose.Alg          // signing algorithm (keys.DefaultAlg when empty)
+	// Catalogue checks Types (schemas.Load() when nil).
+	Catalogue *schemas.Catalogue
+	// Rand is the source of the keys (crypto/rand when nil).
+	Rand io.Reader
+}
+
+// InitError is a refused InitRequest field ("url", "names" or "types").
+// Init's other refusal is a directory that already holds an issuer, or a
+// file it would overwrite (keys.ErrExists).
+type InitError struct {
+	Field string
+	Err   error
+}
+
+func (e *InitError) Error() string { return fmt.Sprintf("issuerdir: %s: %v", e.Field, e.Err) }
+
+// Unwrap returns the cause.
+func (e *InitError) Unwrap() error { return e.Err }
+
+// Init creates the issuer directory dir (0700; created if missing) with a
+// new signing key, a new hash key and issuer.json, and returns the
+// configuration written. It refuses a directory that already holds an
+// issuer (ErrExists) and never overwrites a file.
+func Init(dir string, r InitRequest) (*issuer.DirConfig, error) {
+	if r.Names["en"] == "" {
+		return nil, &InitError{Field: "names", Err: errors.New("an English name (en) is required")}
+	}
+	base, err := issuer.CheckURL(r.URL, r.Dev)
+	if err != nil {
+		return nil, &InitError{Field: "url", Err: err}
+	}
+	cat := r.Catalogue
+	if cat == nil {
+		if cat, err = schemas.Load(); err != nil {
+			return nil, err
+		}
+	}
+	for _, t := range r.Types {
+		if _, err := cat.Lookup(t); err != nil {
+			return nil, &InitError{Field: "types", Err: err}
+		}
+	}
+	alg := r.Alg
+	if alg == "" {
+		alg = keys.DefaultAlg
+	}
+	rnd := r.Rand
+	if rnd == nil {
+		rnd = rand.Reader
+	}
+	if _, err := os.Stat(filepath.Join(dir, issuer.DirConfigFile)); err == nil {
+		return nil, fmt.Errorf("%s already holds an issuer: %w", dir, keys.ErrExists)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	k, err := keys.Generate(alg, rnd)
+	if err != nil {
+		return nil, err
+	}
+	if err := keys.Save(filepath.Join(dir, issuer.DirKeyFile), k); err != nil {
+		return nil, err
+	}
+	hk := make([]byte, issuer.MinHashKeyLen)
+	if _, err := io.ReadFull(rnd, hk); err != nil {
+		return nil, err
+	}
+	if err := writeNew(filepath.Join(dir, issuer.DirHashKeyFile), []byte(jose.B64.EncodeToString(hk)+"\n")); err != nil {
+		return nil, err
+	}
+	cfg := &issuer.DirConfig{URL: base, Names: r.Names, Types: r.Types, Dev: r.Dev, DID: k.DIDJWK()}
+	b, _ := json.MarshalIndent(cfg, "", "  ")
+	if err := writeNew(filepath.Join(dir, issuer.DirConfigFile), append(b, '\n')); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// writeNew writes a 0600 file that must not exist yet.
+func writeNew(path string, b []byte) error {
+	err := fsx.WriteNew(path, b, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("%s: %w", path, keys.ErrExists)
+	}
+	return err
+}

@@ -20,6 +20,7 @@ import (
 	"github.com/cairn-id/cairn/internal/oid4vci"
 	"github.com/cairn-id/cairn/internal/sdjwtvc"
 	"github.com/cairn-id/cairn/issuer"
+	"github.com/cairn-id/cairn/issuer/boltstore"
 	"github.com/cairn-id/cairn/schemas"
 )
 
@@ -32,7 +33,7 @@ func realIssuer(t *testing.T, now time.Time) (*issuer.Service, *httptest.Server)
 	if err != nil {
 		t.Fatal(err)
 	}
-	store, err := issuer.OpenBolt(filepath.Join(t.TempDir(), "issuer.db"))
+	store, err := boltstore.Open(filepath.Join(t.TempDir(), "issuer.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,6 +28,10 @@ var (
 	ErrRevoked           = errors.New("vccheck: credential revoked")
 	ErrSuspended         = errors.New("vccheck: credential suspended")
 	ErrStatusUnavailable = errors.New("vccheck: credential status could not be checked")
+	// ErrNeedsNetwork reports a DID (did:web) whose key only the network
+	// could give while verification is offline; it comes wrapped in
+	// sdjwtvc.ErrIssuerKey.
+	ErrNeedsNetwork = errors.New("vccheck: DID cannot be resolved offline")
 )
 
 // Options say what to trust and where statuses come from.
@@ -43,6 +47,9 @@ type Options struct {
 	// lacks it; nil means offline: a credential with a status reference
 	// that cannot be checked fails with ErrStatusUnavailable.
 	FetchStatusList func(ctx context.Context, uri string) (string, error)
+	// Offline forbids every network contact: no status list is fetched
+	// (FetchStatusList is ignored) and no DID is resolved over the network.
+	Offline bool
 	// Credential are the sdjwtvc options; their Trust is extended with the
 	// registry's issuers.
 	Credential sdjwtvc.VerifyOptions
@@ -67,36 +74,54 @@ func Verify(ctx context.Context, serialized string, o Options) (*Outcome, error)
 	}
 	copts := o.Credential
 	out := &Outcome{}
+	// A copy, so the caller's slice is never appended to.
+	trusted := append([]string(nil), copts.Trust.TrustedDIDs...)
 	if reg != nil {
-		// A copy, so the caller's slice is never appended to.
-		trusted := append([]string(nil), copts.Trust.TrustedDIDs...)
 		for _, e := range reg.Entities {
 			if e.Role == trust.RoleIssuer && !e.Compromised() {
 				trusted = append(trusted, e.DID)
 			}
 		}
-		copts.Trust.TrustedDIDs = trusted
-		prev := copts.Trust.Authorize
-		copts.Trust.Authorize = func(ctx context.Context, r *sdjwtvc.Result) error {
-			if prev != nil {
-				if err := prev(ctx, r); err != nil {
-					return err
-				}
+	}
+	copts.Trust.TrustedDIDs = trusted
+	var g *guard
+	if copts.Trust.Resolver != nil {
+		g = &guard{next: copts.Trust.Resolver, trusted: make(map[string]bool, len(trusted)), pinned: copts.Trust.PinnedKeys, offline: o.Offline}
+		for _, d := range trusted {
+			g.trusted[d] = true
+		}
+		copts.Trust.Resolver = g
+	}
+	prev := copts.Trust.Authorize
+	copts.Trust.Authorize = func(ctx context.Context, r *sdjwtvc.Result) error {
+		if err := checkHolder(r); err != nil {
+			return err
+		}
+		if prev != nil {
+			if err := prev(ctx, r); err != nil {
+				return err
 			}
-			d, err := reg.IssuerAuthorized(r.Issuer, r.VCT, r.IssuedAt)
-			if err != nil {
-				return fmt.Errorf("%w: %v", ErrNotAuthorized, err)
-			}
-			out.Decision = &d
-			if !d.Authorized {
-				return fmt.Errorf("%w: %s", ErrNotAuthorized, d.Reason)
-			}
+		}
+		if reg == nil {
 			return nil
 		}
+		d, err := reg.IssuerAuthorized(r.Issuer, r.VCT, r.IssuedAt)
+		if err != nil {
+			return fmt.Errorf("%w: %v", ErrNotAuthorized, err)
+		}
+		out.Decision = &d
+		if !d.Authorized {
+			return fmt.Errorf("%w: %s", ErrNotAuthorized, d.Reason)
+		}
+		return nil
 	}
 	res, err := sdjwtvc.Verify(ctx, serialized, copts)
 	out.Result = res
 	if err != nil {
+		if g != nil && g.refused != nil && errors.Is(err, sdjwtvc.ErrIssuerKey) && !errors.Is(err, g.refused) {
+			// sdjwtvc flattened the guard's refusal into ErrIssuerKey.
+			err = g.refused
+		}
 		return out, err
 	}
 	if res.Status == nil {
@@ -142,7 +167,7 @@ func lookupStatus(ctx context.Context, ref statuslist.Reference, res *sdjwtvc.Re
 			return s, "bundle", nil
 		}
 	}
-	if o.FetchStatusList == nil {
+	if o.FetchStatusList == nil || o.Offline {
 		return 0, "", fmt.Errorf("%w: %s is not in the bundle and fetching is off", ErrStatusUnavailable, ref.URI)
 	}
 	tok, err := o.FetchStatusList(ctx, ref.URI)

@@ -388,13 +388,20 @@ disclosure (RFC 9901 §7.1), validity dates, and — unless --no-kb — the key
 binding JWT against your nonce and audience. The issuer must be trusted:
 either its key is pinned with --issuer-jwk or its DID is named with
 --trust-did. An issuer that is neither is untrusted (exit 4), never valid.
+Trust is decided before anything is fetched: the DID document of a did:web
+issuer is fetched only when that DID is trusted (--trust-did or the
+registry), never for an untrusted issuer. A pinned --issuer-jwk whose kid
+is the issuer's DID URL (did:web:…#key) is used without fetching.
 
 With --registry (a signed snapshot or an offline bundle from 'cairn registry
 publish' or 'cairn registry bundle', checked against the authority keys
 given with --registry-key) the registry decides: the issuer must be
 registered and must have been authorized for the credential's type when it
 was issued. A credential with a status reference is checked against its
-status list, from the bundle or fetched (unless --offline).
+status list, from the bundle or fetched (unless --offline). --offline
+means no network at all: status lists come only from the bundle, and a
+did:web issuer, whose key only the network could give (the registry does
+not carry issuer keys), is reported as unresolvable (exit 3).
 
 Exit codes: 0 valid, 2 usage, 3 invalid (or status unavailable), 4 untrusted
 issuer, 5 expired or not yet valid, 6 revoked, 7 suspended, 8 issuer not
@@ -425,7 +432,7 @@ authorized for this type at issuance.`,
 	f.DurationVar(&o.kbMaxAge, "kb-max-age", 5*time.Minute, "oldest key binding JWT accepted")
 	f.StringVar(&o.registry, "registry", "", "trust registry snapshot or offline bundle file")
 	f.StringArrayVar(&o.regKeys, "registry-key", nil, "pinned registry authority public JWK file (repeatable; required with --registry)")
-	f.BoolVar(&o.offline, "offline", false, "never fetch status lists; use only the bundle")
+	f.BoolVar(&o.offline, "offline", false, "no network at all: status lists only from the bundle, no did:web resolved")
 	f.BoolVar(&o.devNetwork, "dev-allow-private-network", false, "DEVELOPMENT ONLY: allow fetching status lists from loopback/private addresses over http")
 	return c
 }
@@ -484,13 +491,14 @@ func runCredentialVerify(cmd *cobra.Command, e *env, o *credentialVerifyOptions,
 	var reg *trustpkg.Registry
 	if o.registry != "" {
 		var err error
-		if reg, vo.Bundle, err = loadRegistryFile(cmd.Context(), o.registry, o.regKeys, now()); err != nil {
+		if reg, vo.Bundle, err = loadVerifierRegistry(cmd.Context(), o.registry, o.regKeys, now(), o.offline); err != nil {
 			return err
 		}
 		vo.Registry = reg
 	} else if len(o.regKeys) > 0 {
 		return usageError(errors.New("--registry-key needs --registry"))
 	}
+	vo.Offline = o.offline
 	if !o.offline {
 		vo.FetchStatusList = statuslist.NewFetcher(httpx.Options{AllowPrivate: o.devNetwork}).Fetch
 	}
@@ -617,6 +625,13 @@ func toUnix(v any) (int64, bool) {
 // loadRegistryFile reads a snapshot (compact JWS) or an offline bundle
 // (JSON) and verifies it against the pinned authority keys.
 func loadRegistryFile(ctx context.Context, path string, keyFiles []string, now time.Time) (*trustpkg.Registry, *trustpkg.Bundle, error) {
+	return loadVerifierRegistry(ctx, path, keyFiles, now, false)
+}
+
+// loadVerifierRegistry is loadRegistryFile for 'credential verify':
+// offline, the keys of a bundle's status list issuers are resolved
+// without network.
+func loadVerifierRegistry(ctx context.Context, path string, keyFiles []string, now time.Time, offline bool) (*trustpkg.Registry, *trustpkg.Bundle, error) {
 	if len(keyFiles) == 0 {
 		return nil, nil, usageError(errors.New("--registry needs at least one --registry-key (the authority's public JWK you pinned)"))
 	}
@@ -624,8 +639,12 @@ func loadRegistryFile(ctx context.Context, path string, keyFiles []string, now t
 	if err != nil {
 		return nil, nil, err
 	}
+	var resolver sdjwtvc.DIDKeyResolver = &did.Resolver{}
+	if offline {
+		resolver = vccheck.OfflineResolver(resolver)
+	}
 	src := trustpkg.FileSource(path, trustpkg.SourceOptions{
-		Pinned: pinned, Now: func() time.Time { return now }, Resolve: (&did.Resolver{}).ResolveKey,
+		Pinned: pinned, Now: func() time.Time { return now }, Resolve: resolver.ResolveKey,
 	})
 	l, err := src.Load(ctx)
 	switch {

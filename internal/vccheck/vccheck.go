@@ -7,7 +7,10 @@
 //
 // It owns the mapping of those outcomes to distinct errors, so a CLI and a
 // caseworker console report the same thing: invalid, untrusted, not
-// authorized, revoked, suspended.
+// authorized, revoked, suspended. It also owns when the network may be
+// used: trust is decided before a DID is resolved, so an untrusted
+// did:web issuer never makes the verifier contact its host, and Offline
+// means no network contact at all.
 package vccheck
 
 import (

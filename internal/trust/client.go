@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cairn-id/cairn/internal/bounded"
 	"github.com/cairn-id/cairn/internal/fsx"
 	"github.com/cairn-id/cairn/internal/httpx"
 	"github.com/cairn-id/cairn/internal/jose"
@@ -18,17 +19,27 @@ import (
 // ErrNoCache reports that the client has no cached snapshot yet.
 var ErrNoCache = errors.New("trust: no cached snapshot; refresh first")
 
+// ErrCacheUnverifiable reports a cache file that exists but does not hold
+// a snapshot the pinned keys verify (damaged, empty, or written under a
+// key that is no longer pinned). The rollback check cannot be made
+// against it, so nothing is accepted until the cache is removed
+// deliberately: the check fails closed.
+var ErrCacheUnverifiable = errors.New("trust: cached snapshot does not verify")
+
 // fetchTimeout bounds a snapshot fetch when the HTTP client sets none.
 const fetchTimeout = 30 * time.Second
 
 // Client keeps the latest verified snapshot of a registry in a file so a
 // verifier can answer from it offline. It refuses snapshots older than the
-// one it holds.
+// one it holds, and, with Marks, older than any the verifier accepted.
 type Client struct {
 	Pinned     []*jose.JWK
 	HTTPClient *http.Client
 	CachePath  string
 	Now        func() time.Time
+	// Marks, when set, are checked and advanced with every snapshot
+	// accepted (see SourceOptions.Marks).
+	Marks *Marks
 }
 
 func (c *Client) now() time.Time {
@@ -73,22 +84,31 @@ func (c *Client) Accept(compact string) (*Registry, error) {
 	if err != nil {
 		return nil, err
 	}
-	cached, err := os.ReadFile(c.CachePath)
+	cached, err := bounded.ReadFile(c.CachePath, MaxSnapshotLen+2)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 	case err != nil:
-		return nil, fmt.Errorf("trust: read cache: %w", err)
+		return nil, fmt.Errorf("%w: %s: %w", ErrCacheUnverifiable, c.CachePath, err)
 	default:
 		// The cached snapshot may have expired since; only its version
-		// matters here, but it must still be one we verified.
-		old, err := verifySnapshotSignature(strings.TrimSpace(string(cached)), c.Pinned)
-		if err == nil {
-			if r.Version < old.Version {
-				return nil, fmt.Errorf("%w: got version %d, hold %d", ErrSnapshotRollback, r.Version, old.Version)
-			}
-			if r.Version == old.Version && strings.TrimSpace(string(cached)) != compact {
-				return nil, fmt.Errorf("%w: version %d republished with other content", ErrSnapshotRollback, r.Version)
-			}
+		// matters here, but it must still be one we verified. One that
+		// does not verify (garbage, empty, another key) says nothing about
+		// which versions are older: refuse rather than accept anything.
+		held := strings.TrimSpace(string(cached))
+		old, err := verifySnapshotSignature(held, c.Pinned)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s: %v", ErrCacheUnverifiable, c.CachePath, err)
+		}
+		if r.Version < old.Version {
+			return nil, fmt.Errorf("%w: got version %d, hold %d", ErrSnapshotRollback, r.Version, old.Version)
+		}
+		if r.Version == old.Version && held != compact {
+			return nil, fmt.Errorf("%w: version %d republished with other content", ErrSnapshotRollback, r.Version)
+		}
+	}
+	if c.Marks != nil {
+		if err := c.Marks.Advance(r, compact); err != nil {
+			return nil, err
 		}
 	}
 	if err := fsx.WriteAtomic(c.CachePath, []byte(compact+"\n"), 0o644); err != nil {

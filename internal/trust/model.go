@@ -4,7 +4,10 @@
 // ask for these claims?"), evidence caps (DESIGN.md §3), verification of
 // signed snapshots, the sources a verifier's registry comes from (Source: a
 // snapshot file, an offline bundle, or HTTP with an on-disk cache that
-// refuses rollbacks), and offline bundles of a snapshot plus Token Status
+// refuses rollbacks and fails closed when it does not verify), a
+// verifier's per-registry high-water marks (Marks: the newest version and
+// digest accepted, so an older or equivocating snapshot is refused
+// whichever way it arrives), and offline bundles of a snapshot plus Token Status
 // List tokens (draft-ietf-oauth-status-list §5.1) for proximity checks
 // (DESIGN.md §1 flow 3). It has no HTTP server code and no database: the
 // authority's side lives in registry/.

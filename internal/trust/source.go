@@ -29,6 +29,12 @@ type SourceOptions struct {
 	Resolve KeyResolver
 	// MaxDecompressed caps each bundled status list (statuslist.Decode).
 	MaxDecompressed int
+	// Marks, when set, are the verifier's high-water marks: a snapshot or
+	// bundle older than the one already accepted for its registry, or
+	// another snapshot of the same version, is refused
+	// (ErrSnapshotRollback), and every accepted one advances the mark.
+	// An unreadable marks file refuses everything (ErrMarksUnreadable).
+	Marks *Marks
 }
 
 // Source is where a verifier's registry comes from: a snapshot file, an
@@ -83,6 +89,10 @@ func HTTPSource(url, cachePath string, client *http.Client, o SourceOptions) *So
 	return &Source{kind: sourceHTTP, url: url, path: cachePath, client: client, o: o}
 }
 
+// CachePath is the file an HTTP source caches into, or a file source's
+// file.
+func (s *Source) CachePath() string { return s.path }
+
 func (s *Source) now() time.Time {
 	if s.o.Now != nil {
 		return s.o.Now()
@@ -123,7 +133,7 @@ func (s *Source) Cached(ctx context.Context) (*Loaded, error) {
 }
 
 func (s *Source) cacheClient() *Client {
-	return &Client{Pinned: s.o.Pinned, HTTPClient: s.client, CachePath: s.path, Now: s.o.Now}
+	return &Client{Pinned: s.o.Pinned, HTTPClient: s.client, CachePath: s.path, Now: s.o.Now, Marks: s.o.Marks}
 }
 
 // sourceError keeps the cause's message and adds a sentinel to match.
@@ -144,11 +154,25 @@ func (s *Source) loadFile(ctx context.Context) (*Loaded, error) {
 		if err != nil {
 			return nil, fmt.Errorf("registry bundle %s: %w", s.path, err)
 		}
+		if err := s.advance(bun.Registry, bun.Snapshot); err != nil {
+			return nil, fmt.Errorf("registry bundle %s: %w", s.path, err)
+		}
 		return &Loaded{Registry: bun.Registry, Age: bun.SnapshotAge, Bundle: bun}, nil
 	}
 	r, err := VerifySnapshot(text, s.o.Pinned, now)
 	if err != nil {
 		return nil, fmt.Errorf("registry snapshot %s: %w", s.path, err)
 	}
+	if err := s.advance(r, text); err != nil {
+		return nil, fmt.Errorf("registry snapshot %s: %w", s.path, err)
+	}
 	return &Loaded{Registry: r, Age: now.Sub(r.IssuedAt)}, nil
+}
+
+// advance moves the high-water mark, if the source keeps one.
+func (s *Source) advance(r *Registry, compact string) error {
+	if s.o.Marks == nil {
+		return nil
+	}
+	return s.o.Marks.Advance(r, compact)
 }

@@ -376,6 +376,7 @@ type credentialVerifyOptions struct {
 	regKeys    []string
 	offline    bool
 	devNetwork bool
+	trustState string
 }
 
 func newCredentialVerifyCmd(e *env) *cobra.Command {
@@ -403,9 +404,12 @@ means no network at all: status lists come only from the bundle, and a
 did:web issuer, whose key only the network could give (the registry does
 not carry issuer keys), is reported as unresolvable (exit 3).
 
-Exit codes: 0 valid, 2 usage, 3 invalid (or status unavailable), 4 untrusted
-issuer, 5 expired or not yet valid, 6 revoked, 7 suspended, 8 issuer not
-authorized for this type at issuance.`,
+` + trustStateDoc + `
+
+Exit codes: 0 valid, 1 a marks file that must be reset, 2 usage, 3 invalid
+(or status unavailable), 4 untrusted issuer (or a registry that does not
+verify or is older than one already accepted), 5 expired or not yet valid,
+6 revoked, 7 suspended, 8 issuer not authorized for this type at issuance.`,
 		Example: `  # A presentation made for nonce n-123 and this desk
   cairn credential verify --trust-did did:jwk:eyJr... --nonce n-123 \
     --aud https://desk.example presentation.txt
@@ -434,6 +438,7 @@ authorized for this type at issuance.`,
 	f.StringArrayVar(&o.regKeys, "registry-key", nil, "pinned registry authority public JWK file (repeatable; required with --registry)")
 	f.BoolVar(&o.offline, "offline", false, "no network at all: status lists only from the bundle, no did:web resolved")
 	f.BoolVar(&o.devNetwork, "dev-allow-private-network", false, "DEVELOPMENT ONLY: allow fetching status lists from loopback/private addresses over http")
+	f.StringVar(&o.trustState, "trust-state", "", trustStateHelp+"; used with --registry")
 	return c
 }
 
@@ -491,7 +496,14 @@ func runCredentialVerify(cmd *cobra.Command, e *env, o *credentialVerifyOptions,
 	var reg *trustpkg.Registry
 	if o.registry != "" {
 		var err error
-		if reg, vo.Bundle, err = loadVerifierRegistry(cmd.Context(), o.registry, o.regKeys, now(), o.offline); err != nil {
+		if len(o.regKeys) == 0 {
+			return usageError(errors.New("--registry needs at least one --registry-key (the authority's public JWK you pinned)"))
+		}
+		marks, err := openTrustState(e, o.trustState)
+		if err != nil {
+			return err
+		}
+		if reg, vo.Bundle, err = loadVerifierRegistry(cmd.Context(), o.registry, o.regKeys, now(), o.offline, marks); err != nil {
 			return err
 		}
 		vo.Registry = reg
@@ -625,13 +637,14 @@ func toUnix(v any) (int64, bool) {
 // loadRegistryFile reads a snapshot (compact JWS) or an offline bundle
 // (JSON) and verifies it against the pinned authority keys.
 func loadRegistryFile(ctx context.Context, path string, keyFiles []string, now time.Time) (*trustpkg.Registry, *trustpkg.Bundle, error) {
-	return loadVerifierRegistry(ctx, path, keyFiles, now, false)
+	return loadVerifierRegistry(ctx, path, keyFiles, now, false, nil)
 }
 
 // loadVerifierRegistry is loadRegistryFile for 'credential verify':
 // offline, the keys of a bundle's status list issuers are resolved
-// without network.
-func loadVerifierRegistry(ctx context.Context, path string, keyFiles []string, now time.Time, offline bool) (*trustpkg.Registry, *trustpkg.Bundle, error) {
+// without network, and with marks the snapshot must not be older than
+// (or equivocate with) one already accepted, and advances the mark.
+func loadVerifierRegistry(ctx context.Context, path string, keyFiles []string, now time.Time, offline bool, marks *trustpkg.Marks) (*trustpkg.Registry, *trustpkg.Bundle, error) {
 	if len(keyFiles) == 0 {
 		return nil, nil, usageError(errors.New("--registry needs at least one --registry-key (the authority's public JWK you pinned)"))
 	}
@@ -644,9 +657,12 @@ func loadVerifierRegistry(ctx context.Context, path string, keyFiles []string, n
 		resolver = vccheck.OfflineResolver(resolver)
 	}
 	src := trustpkg.FileSource(path, trustpkg.SourceOptions{
-		Pinned: pinned, Now: func() time.Time { return now }, Resolve: resolver.ResolveKey,
+		Pinned: pinned, Now: func() time.Time { return now }, Resolve: resolver.ResolveKey, Marks: marks,
 	})
 	l, err := src.Load(ctx)
+	if serr, ok := trustStateErr(err, marks, ""); ok {
+		return nil, nil, serr
+	}
 	switch {
 	case errors.Is(err, trustpkg.ErrSourceUnreadable):
 		return nil, nil, usageError(fmt.Errorf("--registry: %w", err))

@@ -49,7 +49,7 @@ and can serve them over HTTP with TRQP v2-shaped queries.`,
 		newRegistryInitCmd(e), newRegistryAddCmd(e), newRegistryAuthorizeCmd(e),
 		newRegistryStatusCmd(e, "suspend"), newRegistryStatusCmd(e, "reinstate"), newRegistryStatusCmd(e, "revoke"),
 		newRegistryShowCmd(e), newRegistryPublishCmd(e), newRegistryServeCmd(e), newRegistryBundleCmd(e),
-		newRegistryFetchCmd(e),
+		newRegistryFetchCmd(e), newRegistryForgetCmd(e),
 	)
 	return c
 }

@@ -17,6 +17,7 @@ type registryFetchOptions struct {
 	cache      string
 	devNetwork bool
 	asJSON     bool
+	trustState string
 }
 
 // newRegistryFetchCmd is the verifier's side of the registry: fetch the
@@ -32,10 +33,16 @@ served by 'cairn registry serve' at /registry/snapshot), verify it against
 the authority keys you pinned (--registry-key), and store it in --cache.
 The cache never goes back: a snapshot older than the cached one, or the
 same version with other content, is refused (exit 4) and the cache kept.
+A cache that does not verify (damaged, empty, or written under a key you
+no longer pin) is never taken as "no cache": the fetch refuses (exit 1)
+until you reset it with 'cairn registry forget --cache FILE'.
 Use the cache file with 'cairn credential verify --registry'.
 
-Exit codes: 0 stored (or already current), 1 network or file error,
-2 usage, 4 the snapshot does not verify, is expired, or is a rollback.`,
+` + trustStateDoc + `
+
+Exit codes: 0 stored (or already current), 1 network or file error (or a
+cache or marks file that must be reset), 2 usage, 4 the snapshot does not
+verify, is expired, or is a rollback.`,
 		Example: `  cairn registry fetch --url https://registry.example/registry/snapshot \
     --registry-key board.pin.jwk --cache registry.jwt
   cairn credential verify --registry registry.jwt --registry-key board.pin.jwk \
@@ -49,10 +56,17 @@ Exit codes: 0 stored (or already current), 1 network or file error,
 			if err != nil {
 				return err
 			}
+			marks, err := openTrustState(e, o.trustState)
+			if err != nil {
+				return err
+			}
 			src := trustpkg.HTTPSource(o.url, o.cache,
 				httpx.NewClient(httpx.Options{AllowPrivate: o.devNetwork, Timeout: 15 * time.Second}),
-				trustpkg.SourceOptions{Pinned: pinned, Now: e.now})
+				trustpkg.SourceOptions{Pinned: pinned, Now: e.now, Marks: marks})
 			l, err := src.Load(cmd.Context())
+			if serr, ok := trustStateErr(err, marks, o.cache); ok {
+				return serr
+			}
 			switch {
 			case errors.Is(err, trustpkg.ErrSnapshotRollback), errors.Is(err, trustpkg.ErrSnapshotSignature),
 				errors.Is(err, trustpkg.ErrSnapshotExpired), errors.Is(err, trustpkg.ErrSnapshotMalformed):
@@ -78,6 +92,7 @@ Exit codes: 0 stored (or already current), 1 network or file error,
 	f.StringVar(&o.cache, "cache", "", "cache file (created or updated atomically)")
 	f.BoolVar(&o.devNetwork, "dev-allow-private-network", false, "DEVELOPMENT ONLY: allow loopback/private addresses and http")
 	f.BoolVar(&o.asJSON, "json", false, "print the snapshot's metadata as JSON")
+	f.StringVar(&o.trustState, "trust-state", "", trustStateHelp)
 	for _, n := range []string{"url", "cache"} {
 		_ = c.MarkFlagRequired(n)
 	}

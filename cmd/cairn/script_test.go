@@ -38,7 +38,11 @@ func TestScripts(t *testing.T) {
 		Dir: filepath.Join("testdata", "script"),
 		Setup: func(e *testscript.Env) error {
 			e.Setenv("CAIRN_TEST_NOW", "2026-11-26T12:00:00Z")
-			return nil
+			// A home of the script's own, where the verifier keeps its
+			// registry high-water marks (~/.cache/cairn/trust-state.json).
+			home := filepath.Join(e.WorkDir, "home")
+			e.Setenv("HOME", home)
+			return os.MkdirAll(home, 0o700)
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			// envfile VAR FILE sets VAR to the trimmed contents of FILE, so a

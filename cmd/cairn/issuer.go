@@ -27,16 +27,6 @@ import (
 	"github.com/cairn-id/cairn/schemas"
 )
 
-// Files of an issuer directory (owned by package issuer).
-const (
-	issuerConfigFile = issuer.DirConfigFile
-	issuerKeyFile    = issuer.DirKeyFile
-	issuerHashKey    = issuer.DirHashKeyFile // keys the hashes of codes and tokens; never in the store
-)
-
-// issuerConfig is issuer.json.
-type issuerConfig = issuer.DirConfig
-
 func newIssuerCmd(e *env) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "issuer",

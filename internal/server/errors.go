@@ -64,14 +64,19 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 // errors.As) gives the status, code and message; any other error is a
 // 500 internal_error with a generic message. The cause is logged on the
 // request's logger (Logger): at error level for 5xx, at info level
-// otherwise; it is never sent.
+// otherwise; it is never sent. A 429 or 503 without a cause is not
+// logged here: the router counts refusals and logs them at most once
+// per client per interval.
 func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	var e *Error
 	if !errors.As(err, &e) || e.Status < 400 || e.Status > 599 {
 		e = &Error{Status: http.StatusInternalServerError, Code: CodeInternal, Message: "internal error", Cause: err}
 	}
 	log := Logger(r.Context())
-	if e.Status >= 500 {
+	// A refusal without a cause is left to the router, which counts it
+	// and logs it at most once per client per interval.
+	refusal := e.Cause == nil && (e.Status == http.StatusTooManyRequests || e.Status == http.StatusServiceUnavailable)
+	if e.Status >= 500 && !refusal {
 		log.Error("request failed", "status", e.Status, "code", e.Code, "err", errString(e.Cause))
 	} else if e.Cause != nil {
 		log.Info("request refused", "status", e.Status, "code", e.Code, "err", e.Cause.Error())

@@ -61,6 +61,7 @@ func MetricsHandler(g prometheus.Gatherer) http.Handler {
 type httpMetrics struct {
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
+	refused  *prometheus.CounterVec
 }
 
 func newHTTPMetrics(reg prometheus.Registerer, namespace string) (*httpMetrics, error) {
@@ -82,7 +83,21 @@ func newHTTPMetrics(reg prometheus.Registerer, namespace string) (*httpMetrics, 
 	if err != nil {
 		return nil, err
 	}
-	return &httpMetrics{requests: req, latency: lat}, nil
+	ref, err := register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: namespace + "_http_refused_total",
+		Help: "Requests refused with 429 (rate limited) or 503 (unavailable), by route name and status code; each is counted, few are logged.",
+	}, []string{"route", "code"}))
+	if err != nil {
+		return nil, err
+	}
+	return &httpMetrics{requests: req, latency: lat, refused: ref}, nil
+}
+
+func (m *httpMetrics) refuse(route string, status int) {
+	if m == nil {
+		return
+	}
+	m.refused.WithLabelValues(route, strconv.Itoa(status)).Inc()
 }
 
 func (m *httpMetrics) observe(route string, status int, seconds float64) {

@@ -107,11 +107,24 @@ func (l *Limiter) Allow(r *http.Request) (ok bool, retryAfter time.Duration) {
 	if l == nil {
 		return true, 0
 	}
-	a, found := ClientAddr(r, l.proxies)
+	k, found := l.Key(r)
 	if !found {
 		return true, 0
 	}
-	return l.AllowKey(LimitKey(a), l.now())
+	return l.AllowKey(k, l.now())
+}
+
+// Key is the bucket r's client falls in (see ClientAddr and LimitKey),
+// false when r has no usable address. A nil limiter keys on nothing.
+func (l *Limiter) Key(r *http.Request) (netip.Prefix, bool) {
+	if l == nil {
+		return netip.Prefix{}, false
+	}
+	a, found := ClientAddr(r, l.proxies)
+	if !found {
+		return netip.Prefix{}, false
+	}
+	return LimitKey(a), true
 }
 
 // AllowKey takes one token from key's bucket at now.

@@ -34,6 +34,15 @@ type RouterConfig struct {
 	Logger *slog.Logger
 	// Rand generates request ids; nil means crypto/rand.
 	Rand io.Reader
+	// Now is the clock of the refusal log's intervals; nil means
+	// time.Now. (Latencies are always measured on the real clock.)
+	Now func() time.Time
+	// RefusalLogEvery is the refusal log's interval: at most one line
+	// per client per interval for 429 and 503 answers (0:
+	// DefaultRefusalLogEvery). RefusalLogClients bounds how many clients
+	// it remembers (0: DefaultRefusalLogClients).
+	RefusalLogEvery   time.Duration
+	RefusalLogClients int
 }
 
 // Router is a ServeMux whose routes have fixed names and allowed methods,
@@ -41,11 +50,12 @@ type RouterConfig struct {
 // metrics, panic recovery. Requests no route matches get 404
 // {code: not_found} under the route name "unmatched".
 type Router struct {
-	mux     *http.ServeMux
-	log     *slog.Logger
-	rand    io.Reader
-	metrics *httpMetrics
-	paths   map[string]*pathRoutes
+	mux      *http.ServeMux
+	log      *slog.Logger
+	rand     io.Reader
+	metrics  *httpMetrics
+	refusals *refusalLog
+	paths    map[string]*pathRoutes
 }
 
 type pathRoutes struct {
@@ -57,6 +67,7 @@ type route struct {
 	name    string
 	h       http.Handler
 	noStore bool
+	quiet   bool
 	limiter *Limiter
 	refuse  Refuse
 }
@@ -64,7 +75,8 @@ type route struct {
 // NewRouter returns an empty router. It fails only when its metrics
 // cannot be registered (a Namespace missing, or a clash on Metrics).
 func NewRouter(cfg RouterConfig) (*Router, error) {
-	rt := &Router{mux: http.NewServeMux(), log: cfg.Logger, rand: cfg.Rand, paths: map[string]*pathRoutes{}}
+	rt := &Router{mux: http.NewServeMux(), log: cfg.Logger, rand: cfg.Rand, paths: map[string]*pathRoutes{},
+		refusals: newRefusalLog(cfg.RefusalLogEvery, cfg.RefusalLogClients, cfg.Now)}
 	if rt.log == nil {
 		rt.log = slog.New(slog.DiscardHandler)
 	}
@@ -90,6 +102,7 @@ type RouteOption func(*routeOptions)
 type routeOptions struct {
 	methods []string
 	noStore bool
+	quiet   bool
 	limiter *Limiter
 	refuse  Refuse
 }
@@ -102,6 +115,12 @@ func Methods(m ...string) RouteOption {
 
 // NoStore sets Cache-Control: no-store on every answer of the route.
 func NoStore() RouteOption { return func(o *routeOptions) { o.noStore = true } }
+
+// Quiet logs the route's successful answers (status below 400) at debug
+// level instead of info: for hot public routes whose every success
+// would otherwise cost a log line. Errors and refusals are logged as on
+// any route.
+func Quiet() RouteOption { return func(o *routeOptions) { o.quiet = true } }
 
 // RateLimited applies l to the route: a refused request gets Retry-After
 // and, from refuse (nil: 429 {code: rate_limited, message}), its answer.
@@ -129,7 +148,7 @@ func (rt *Router) Handle(name, path string, h http.Handler, opts ...RouteOption)
 		rt.paths[path] = p
 		rt.mux.Handle(path, p.dispatch())
 	}
-	rh := &route{name: name, h: h, noStore: o.noStore, limiter: o.limiter, refuse: o.refuse}
+	rh := &route{name: name, h: h, noStore: o.noStore, quiet: o.quiet, limiter: o.limiter, refuse: o.refuse}
 	if rh.refuse == nil {
 		rh.refuse = refuseDefault
 	}
@@ -171,6 +190,9 @@ func (p *pathRoutes) dispatch() http.Handler {
 			return
 		}
 		setRoute(r.Context(), rh.name)
+		if ri, ok := r.Context().Value(ctxKey{}).(*reqInfo); ok {
+			ri.quiet, ri.limiter = rh.quiet, rh.limiter
+		}
 		if rh.noStore {
 			w.Header().Set("Cache-Control", "no-store")
 		}
@@ -190,9 +212,11 @@ func (p *pathRoutes) dispatch() http.Handler {
 type ctxKey struct{}
 
 type reqInfo struct {
-	id    string
-	log   *slog.Logger
-	route string
+	id      string
+	log     *slog.Logger
+	route   string
+	quiet   bool
+	limiter *Limiter // the route's, which keys its client
 }
 
 func setRoute(ctx context.Context, name string) {
@@ -301,7 +325,16 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		d := time.Since(start)
 		rt.metrics.observe(ri.route, status, d.Seconds())
-		ri.log.Info("request", "method", r.Method, "route", ri.route, "status", status, "duration_ms", float64(d.Microseconds())/1000)
+		switch {
+		case status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable:
+			rt.refused(r, ri, status) // counted; at most one line per client per interval
+		default:
+			level := slog.LevelInfo
+			if ri.quiet && status < 400 {
+				level = slog.LevelDebug
+			}
+			ri.log.Log(r.Context(), level, "request", "method", r.Method, "route", ri.route, "status", status, "duration_ms", float64(d.Microseconds())/1000)
+		}
 		if p == http.ErrAbortHandler {
 			panic(p)
 		}

@@ -1,0 +1,218 @@
+package server
+
+import (
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+)
+
+// counter is the value of a counter with exactly the labels want (-1:
+// none).
+func counter(fams map[string]*dto.MetricFamily, name string, want map[string]string) float64 {
+	m := metricWith(fams[name], want)
+	if m == nil {
+		return -1
+	}
+	return m.GetCounter().GetValue()
+}
+
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *testClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *testClock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// logLines parses JSON log lines written since offset.
+func logLines(t *testing.T, logs *syncBuffer, offset int) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for _, l := range strings.Split(strings.TrimSpace(logs.String()[offset:]), "\n") {
+		if l == "" {
+			continue
+		}
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("log line not JSON: %s", l)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+func withMsg(lines []map[string]any, msg string) []map[string]any {
+	var out []map[string]any
+	for _, l := range lines {
+		if l["msg"] == msg {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// TestRefusalLogAggregates: N refusals from one client within one
+// interval write one log line (it has a request id), the counter counts
+// all N; the next interval's line says how many were refused since; a
+// second client has a line of its own; the flush reports what is left
+// when a client stops; 503s without a cause are aggregated the same way
+// (no "request failed" line each).
+func TestRefusalLogAggregates(t *testing.T) {
+	const n = 50
+	clk := &testClock{t: time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)}
+	logs := &syncBuffer{}
+	reg := prometheus.NewRegistry()
+	rt, err := NewRouter(RouterConfig{Namespace: "cairn_test", Metrics: reg, Logger: slog.New(slog.NewJSONHandler(logs, nil)), Now: clk.now, RefusalLogEvery: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One request per day: after the first, every request is refused.
+	l := NewLimiter(RateLimit{PerMinute: 1.0 / (24 * 60), Burst: 1}, 100, WithLimiterClock(clk.now))
+	rt.HandleFunc("snapshot", "/snapshot", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) }, RateLimited(l, nil))
+	rt.HandleFunc("down", "/down", func(w http.ResponseWriter, r *http.Request) {
+		WriteError(w, r, &Error{Status: http.StatusServiceUnavailable, Code: "not_published", Message: "not yet"})
+	})
+	rt.HandleMetrics(reg)
+	from := func(addr, path string) int {
+		r := httptest.NewRequest("GET", path, nil)
+		r.RemoteAddr = addr
+		w := httptest.NewRecorder()
+		rt.ServeHTTP(w, r)
+		return w.Code
+	}
+	const a, b = "198.51.100.7:4000", "203.0.113.9:5000"
+
+	if code := from(a, "/snapshot"); code != 200 {
+		t.Fatalf("first request: %d", code)
+	}
+	start := len(logs.String())
+	for i := 0; i < n; i++ {
+		if code := from(a, "/snapshot"); code != 429 {
+			t.Fatalf("request %d: %d, want 429", i, code)
+		}
+		clk.advance(time.Second / 2) // all within one interval (25 s)
+	}
+	lines := logLines(t, logs, start)
+	if len(lines) != 1 {
+		t.Fatalf("%d refusals wrote %d log lines, want 1:\n%s", n, len(lines), logs.String()[start:])
+	}
+	if l := lines[0]; l["msg"] != "requests refused" || l["client"] != "198.51.100.7/32" || l["refused"] != float64(1) || l["route"] != "snapshot" || l["request_id"] == "" || l["request_id"] == nil {
+		t.Errorf("refusal line: %v", l)
+	}
+	if got := counter(scrape(t, rt), "cairn_test_http_refused_total", map[string]string{"route": "snapshot", "code": "429"}); got != n {
+		t.Errorf("refused counter %v, want %d", got, n)
+	}
+
+	// Another client gets a line of its own at once.
+	before := len(logs.String())
+	from(b, "/snapshot") // its first request is allowed
+	from(b, "/snapshot")
+	if got := withMsg(logLines(t, logs, before), "requests refused"); len(got) != 1 || got[0]["client"] != "203.0.113.9/32" {
+		t.Errorf("second client: %v", got)
+	}
+
+	// Next interval: one line reporting everything since the last one.
+	clk.advance(time.Minute)
+	before = len(logs.String())
+	from(a, "/snapshot")
+	got := withMsg(logLines(t, logs, before), "requests refused")
+	if len(got) != 1 || got[0]["refused"] != float64(n) {
+		t.Fatalf("next interval's line: %v, want refused %d", got, n)
+	}
+
+	// A client that stops: its rest is written by the flush, once the
+	// interval has passed, with the id of its last refused request.
+	for i := 0; i < 3; i++ {
+		from(a, "/snapshot")
+	}
+	before = len(logs.String())
+	rt.FlushRefusalLog()
+	if got := logLines(t, logs, before); len(got) != 0 {
+		t.Errorf("flush within the interval wrote %v", got)
+	}
+	clk.advance(time.Minute)
+	rt.FlushRefusalLog()
+	got = logLines(t, logs, before)
+	if len(got) != 1 || got[0]["refused"] != float64(3) || got[0]["client"] != "198.51.100.7/32" || got[0]["request_id"] == nil {
+		t.Errorf("flush: %v", got)
+	}
+
+	// 503 refusals: no error line each, the same aggregation.
+	before = len(logs.String())
+	for i := 0; i < n; i++ {
+		if code := from(b, "/down"); code != 503 {
+			t.Fatalf("/down: %d", code)
+		}
+	}
+	if got := logLines(t, logs, before); len(got) != 1 || got[0]["status"] != float64(503) {
+		t.Errorf("%d 503s wrote %v, want one line", n, got)
+	}
+	if got := counter(scrape(t, rt), "cairn_test_http_refused_total", map[string]string{"route": "down", "code": "503"}); got != n {
+		t.Errorf("503 counter %v, want %d", got, n)
+	}
+}
+
+// TestRefusalLogBounded: the refusal log remembers at most its maximum
+// of clients; a client forgotten with unreported refusals gets its line
+// then.
+func TestRefusalLogBounded(t *testing.T) {
+	clk := &testClock{t: time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)}
+	rl := newRefusalLog(time.Minute, 2, clk.now)
+	for _, k := range []string{"a", "a", "a", "b"} {
+		rl.note(k, "id-"+k, "r", 429)
+	}
+	due, _, evicted := rl.note("c", "id-c", "r", 429)
+	if !due || len(evicted) != 1 || evicted[0].key != "a" || evicted[0].count != 2 || evicted[0].id != "id-a" {
+		t.Fatalf("eviction: due %v, %+v", due, evicted)
+	}
+	if rl.order.Len() != 2 || len(rl.byKey) != 2 {
+		t.Errorf("remembers %d clients, want 2", rl.order.Len())
+	}
+}
+
+// TestQuietRoute: a quiet route's successes are logged at debug level
+// (not at info), its errors at info, each with the request id.
+func TestQuietRoute(t *testing.T) {
+	logs := &syncBuffer{}
+	rt, _ := NewRouter(RouterConfig{Logger: slog.New(slog.NewJSONHandler(logs, nil))})
+	rt.HandleFunc("hot", "/hot", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("fail") != "" {
+			WriteError(w, r, Errorf(404, "unknown_entity", "no such entity"))
+			return
+		}
+		w.Write([]byte("ok"))
+	}, Quiet())
+	serve(rt, "GET", "/hot", nil, "")
+	if s := logs.String(); s != "" {
+		t.Errorf("quiet success logged at info: %s", s)
+	}
+	serve(rt, "GET", "/hot?fail=1", nil, "")
+	got := logLines(t, logs, 0)
+	if len(got) != 1 || got[0]["status"] != float64(404) || got[0]["request_id"] == nil {
+		t.Errorf("quiet route's error: %v", got)
+	}
+	debug := &syncBuffer{}
+	rt2, _ := NewRouter(RouterConfig{Logger: slog.New(slog.NewJSONHandler(debug, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	rt2.HandleFunc("hot", "/hot", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) }, Quiet())
+	serve(rt2, "GET", "/hot", nil, "")
+	if got := logLines(t, debug, 0); len(got) != 1 || got[0]["level"] != "DEBUG" || got[0]["request_id"] == nil {
+		t.Errorf("quiet success at debug: %v", got)
+	}
+}

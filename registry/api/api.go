@@ -5,6 +5,14 @@
 // action, resource, context), with /healthz, /readyz and /metrics
 // (DESIGN.md §7). It reads the registry's Store and never writes to it;
 // publishing stays with registry.Service.
+//
+// With Options.Watch the handler serves the published snapshot, and the
+// entity and TRQP answers computed from it, from memory: a read never
+// opens the store, so no flood of readers can hold a file lock the
+// authority needs to publish. It reloads when the watched signature
+// changes (checked, without the store, on each request and by
+// ReloadHook), or when asked (Reload, SIGHUP). The public routes are
+// rate-limited per client (Options.ClientRate).
 package api
 
 import (
@@ -14,7 +22,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -56,7 +66,34 @@ type Options struct {
 	// MetricsElsewhere leaves /metrics off this handler: the caller serves
 	// server.MetricsHandler(Metrics) on another listener.
 	MetricsElsewhere bool
+	// Watch, when set, makes the handler serve from memory (see the
+	// package doc): it returns a signature of the store that changes
+	// whenever a snapshot may have been published (FileSignature for a
+	// database file), and must not open the store. Load the first
+	// snapshot with Reload. Without Watch the store is read on every
+	// request, which suits only stores whose readers never block a
+	// writer.
+	Watch func() (string, error)
+	// ClientRate limits the requests of each client (its address, or its
+	// IPv6 /64) to the public routes (snapshot, entities, TRQP) together.
+	// Zero fields take DefaultClientPerMinute and DefaultClientBurst; Off
+	// turns the limit off. TrustedProxies name the reverse proxies whose
+	// X-Forwarded-For is believed.
+	ClientRate     server.RateLimit
+	TrustedProxies []netip.Prefix
+	// QuietSuccess logs the public routes' successful answers at debug
+	// level (server.Quiet): under load only errors and refusals remain.
+	QuietSuccess bool
 }
+
+// Default per-client limit of the public routes: generous, since an
+// office behind one NAT shares one address.
+const (
+	DefaultClientPerMinute = 1200
+	DefaultClientBurst     = 200
+	// MaxClients is how many clients the limiter remembers.
+	MaxClients = 10000
+)
 
 // Handler serves a registry over HTTP from its Store.
 type Handler struct {
@@ -69,6 +106,21 @@ type Handler struct {
 	mu      sync.Mutex
 	cached  *trust.Registry
 	cachedV uint64
+
+	// Memory mode (Options.Watch).
+	watch    func() (string, error)
+	log      *slog.Logger
+	current  atomic.Pointer[loaded]
+	reloadMu sync.Mutex // one reload at a time
+	sig      atomic.Pointer[string]
+}
+
+// loaded is a snapshot held in memory: reg is nil when it had expired
+// when it was loaded.
+type loaded struct {
+	version uint64
+	compact string
+	reg     *trust.Registry
 }
 
 // New returns the registry's HTTP API:
@@ -81,9 +133,12 @@ type Handler struct {
 //
 // It fails only if its metrics clash with others on opts.Metrics.
 func New(store registry.Store, opts Options) (*Handler, error) {
-	h := &Handler{store: store, now: opts.Now}
+	h := &Handler{store: store, now: opts.Now, watch: opts.Watch, log: opts.Logger}
 	if h.now == nil {
 		h.now = time.Now
+	}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
 	}
 	reg := opts.Metrics
 	if reg == nil {
@@ -99,11 +154,22 @@ func New(store registry.Store, opts Options) (*Handler, error) {
 	if h.Router, err = server.NewRouter(server.RouterConfig{Namespace: MetricsNamespace, Metrics: reg, Logger: opts.Logger}); err != nil {
 		return nil, err
 	}
-	h.HandleFunc("snapshot", "/registry/snapshot", h.snapshot, server.NoStore())
-	h.HandleFunc("entity", "/registry/entities/{did}", h.entity, server.NoStore())
-	h.HandleFunc("trqp_authorization", "/trqp/authorization", h.authorization, server.Methods(http.MethodPost), server.NoStore())
-	h.HandleFunc("trqp_recognition", "/trqp/recognition", h.recognition, server.Methods(http.MethodPost), server.NoStore())
-	h.HandleHealth(server.Check{Name: "store", Fn: h.ready})
+	rate := opts.ClientRate.OrDefault(DefaultClientPerMinute, DefaultClientBurst)
+	limiter := server.NewLimiter(rate, MaxClients, server.WithTrustedProxies(opts.TrustedProxies), server.WithLimiterClock(h.now))
+	public := []server.RouteOption{server.NoStore(), server.RateLimited(limiter, nil)}
+	if opts.QuietSuccess {
+		public = append(public, server.Quiet())
+	}
+	post := append([]server.RouteOption{server.Methods(http.MethodPost)}, public...)
+	h.HandleFunc("snapshot", "/registry/snapshot", h.snapshot, public...)
+	h.HandleFunc("entity", "/registry/entities/{did}", h.entity, public...)
+	h.HandleFunc("trqp_authorization", "/trqp/authorization", h.authorization, post...)
+	h.HandleFunc("trqp_recognition", "/trqp/recognition", h.recognition, post...)
+	if h.watch != nil {
+		h.HandleHealth(server.Check{Name: "snapshot", Fn: h.loadedReady})
+	} else {
+		h.HandleHealth(server.Check{Name: "store", Fn: h.ready})
+	}
 	if !opts.MetricsElsewhere {
 		h.HandleMetrics(reg)
 	}
@@ -133,6 +199,18 @@ func (h *Handler) internal(w http.ResponseWriter, r *http.Request, err error) {
 // published returns the latest snapshot, verified against the
 // authority's key, decoded once per version.
 func (h *Handler) published(w http.ResponseWriter, r *http.Request) (*trust.Registry, bool) {
+	if h.watch != nil {
+		l := h.inMemory(r.Context())
+		switch {
+		case l == nil:
+			server.WriteError(w, r, errNotPublished)
+			return nil, false
+		case l.reg == nil || !h.now().Before(l.reg.Expires):
+			server.WriteError(w, r, errExpired)
+			return nil, false
+		}
+		return l.reg, true
+	}
 	v, compact, err := h.store.Latest(r.Context())
 	if errors.Is(err, registry.ErrNoSnapshot) {
 		server.WriteError(w, r, errNotPublished)
@@ -174,7 +252,17 @@ func (h *Handler) published(w http.ResponseWriter, r *http.Request) (*trust.Regi
 }
 
 func (h *Handler) snapshot(w http.ResponseWriter, r *http.Request) {
-	_, compact, err := h.store.Latest(r.Context())
+	var compact string
+	var err error
+	if h.watch != nil {
+		if l := h.inMemory(r.Context()); l != nil {
+			compact = l.compact
+		} else {
+			err = registry.ErrNoSnapshot
+		}
+	} else {
+		_, compact, err = h.store.Latest(r.Context())
+	}
 	if errors.Is(err, registry.ErrNoSnapshot) {
 		server.WriteError(w, r, &server.Error{Status: http.StatusNotFound, Code: errNotPublished.Code, Message: errNotPublished.Message})
 		return

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net"
+	"net/http"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -168,6 +169,7 @@ type issuerServeOptions struct {
 	trustedProxies  []string
 	clientRate      float64
 	clientBurst     int
+	metrics         metricsFlags
 }
 
 func newIssuerServeCmd(e *env) *cobra.Command {
@@ -176,8 +178,8 @@ func newIssuerServeCmd(e *env) *cobra.Command {
 		Use:   "serve --dir DIR [--addr 127.0.0.1:8081] [--registry FILE --registry-key FILE...]",
 		Short: "Serve the OpenID4VCI endpoints, status lists, health and metrics",
 		Long: `Serve the issuer over HTTP: metadata under /.well-known/, /offers/{id},
-/token, /nonce, /credential, /notification, /status/{list}, /healthz,
-/readyz and /metrics. Put a TLS-terminating proxy in front: the public URL
+/token, /nonce, /credential, /notification, /status/{list}, /healthz
+and /readyz. Put a TLS-terminating proxy in front: the public URL
 is the one given to 'init'. Logs are JSON lines unless stderr is a
 terminal. Expired offers (with their claims), nonces and tokens are swept
 every minute. SIGINT/SIGTERM shut down gracefully.
@@ -202,8 +204,12 @@ refused until a fresh one is loaded.
 /offers/{id}, /token and /nonce are rate-limited per client address (429
 with Retry-After). Where many phones share one address (camp Wi-Fi behind
 one NAT), raise --client-rate. Behind a reverse proxy, name it with
---trusted-proxy: only then is its X-Forwarded-For believed.`,
-		Example: `  cairn issuer serve --dir ngo --addr 127.0.0.1:8081
+--trusted-proxy: only then is its X-Forwarded-For believed.
+
+/metrics (Prometheus) is not served unless asked for: on a separate
+listener with --metrics-addr (keep it on loopback or a private network),
+and/or behind a bearer token with --metrics-token-file.`,
+		Example: `  cairn issuer serve --dir ngo --addr 127.0.0.1:8081 --metrics-addr 127.0.0.1:9465
   cairn issuer serve --dir ngo --registry registry.jws --registry-key authority.pub.jwk --registry-refresh 5m
   cairn issuer serve --dir ngo --trusted-proxy 10.0.0.0/8`,
 		Args: cobra.NoArgs,
@@ -216,8 +222,29 @@ one NAT), raise --client-rate. Behind a reverse proxy, name it with
 	c.Flags().StringArrayVar(&o.trustedProxies, "trusted-proxy", nil, "CIDR or address of a reverse proxy whose X-Forwarded-For is believed (repeatable)")
 	c.Flags().Float64Var(&o.clientRate, "client-rate", issuer.DefaultNonceTokenPerMinute, "token and nonce requests per minute per client address (offer fetches: twice); 0 turns the limit off")
 	c.Flags().IntVar(&o.clientBurst, "client-burst", issuer.DefaultNonceTokenBurst, "requests a client address may make at once before --client-rate applies")
+	addMetricsFlags(c, &o.metrics)
 	_ = c.MarkFlagRequired("dir")
 	return c
+}
+
+// withoutMetrics serves h except for /metrics, which metrics answers
+// (nil: h's own 404 for an unknown path). The issuer's handler mounts
+// /metrics itself (TODO: drop this wrapper once issuer/ is on
+// internal/server with MetricsElsewhere); an outer ServeMux matches
+// paths exactly as the inner one does, so no spelling of the path
+// reaches the inner /metrics.
+func withoutMetrics(h, metrics http.Handler) http.Handler {
+	if metrics == nil {
+		metrics = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			r2 := r.Clone(r.Context())
+			r2.URL.Path, r2.URL.RawPath = "/metrics/", "" // no such route: h answers its own 404
+			h.ServeHTTP(w, r2)
+		})
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", metrics)
+	mux.Handle("/", h)
+	return mux
 }
 
 // addRegistryFlags adds --registry and --registry-key.
@@ -264,6 +291,13 @@ func (o *issuerServeOptions) run(ctx context.Context, e *env) error {
 	if o.clientRate < 0 || o.clientBurst < 1 {
 		return usageError(errors.New("--client-rate must not be negative and --client-burst must be at least 1"))
 	}
+	// The issuer's handler serves /metrics itself; it is taken off the
+	// public listener and served where --metrics-addr/--metrics-token-file say.
+	var metricsLn *server.Listener
+	var metricsOnPublic http.Handler
+	if _, err := o.metrics.token(); err != nil {
+		return err
+	}
 	rate := issuer.RateLimit{PerMinute: o.clientRate, Burst: o.clientBurst, Off: o.clientRate == 0}
 	opts := []issuer.AdminOption{issuer.WithClock(e.now), issuer.WithLogger(log), issuer.WithTrustedProxies(o.trustedProxies), issuer.WithClientRate(rate)}
 	if reg != nil {
@@ -274,6 +308,9 @@ func (o *issuerServeOptions) run(ctx context.Context, e *env) error {
 		return issuerDirError(err)
 	}
 	defer svc.Close()
+	if metricsLn, metricsOnPublic, err = o.metrics.setup(svc.Handler()); err != nil {
+		return err
+	}
 	if cfg, _ := issuerdir.ReadConfig(o.dir); cfg != nil && cfg.Dev {
 		log.Warn("dev mode: http:// and loopback URLs allowed; never use this for real issuance")
 	}
@@ -313,15 +350,22 @@ func (o *issuerServeOptions) run(ctx context.Context, e *env) error {
 		hooks = append(hooks, server.Hook{Name: "registry", OnHangup: true, Every: o.registryRefresh, Fn: reload})
 	}
 	// Run closes the admin listener on shutdown, which removes the socket.
+	listeners := []server.Listener{
+		{Name: "public", Addr: o.addr, Handler: withoutMetrics(svc.Handler(), metricsOnPublic)},
+		{Name: "admin", Listener: adminLn, Handler: svc.AdminHandler(), Timeouts: server.Timeouts{Read: 30 * time.Second, Write: 2 * time.Minute}},
+	}
+	if metricsLn != nil {
+		listeners = append(listeners, *metricsLn)
+	}
 	err = server.Run(ctx, server.Config{
-		Listeners: []server.Listener{
-			{Name: "public", Addr: o.addr, Handler: svc.Handler()},
-			{Name: "admin", Listener: adminLn, Handler: svc.AdminHandler(), Timeouts: server.Timeouts{Read: 30 * time.Second, Write: 2 * time.Minute}},
-		},
-		Hooks:  hooks,
-		Logger: log,
+		Listeners: listeners,
+		Hooks:     hooks,
+		Logger:    log,
 		Listening: func(a []net.Addr) {
 			log.Info("issuer listening", "addr", a[0].String(), "url", svc.URL(), "did", svc.DID(), "admin_socket", a[1].String())
+			if len(a) > 2 {
+				log.Info("metrics listening", "url", "http://"+a[2].String()+"/metrics")
+			}
 		},
 	})
 	if le := (*server.ListenError)(nil); errors.As(err, &le) {

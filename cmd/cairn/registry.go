@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/cairn-id/cairn/internal/fsx"
 	"github.com/spf13/cobra"
+	bolterrors "go.etcd.io/bbolt/errors"
 
 	"github.com/cairn-id/cairn/internal/bounded"
 	"github.com/cairn-id/cairn/internal/did"
@@ -73,11 +75,34 @@ func openRegistryDB(cmd *cobra.Command, create bool) (*boltstore.Store, error) {
 			return nil, usageError(fmt.Errorf("no registry database at %s; create one with 'cairn registry init'", path))
 		}
 	}
-	s, err := boltstore.Open(path)
+	s, err := openBoltWaiting(cmd.Context(), path)
 	if err != nil {
 		return nil, withExit(ExitFailure, err)
 	}
 	return s, nil
+}
+
+// registryOpenWait is how long a command waits for the database file
+// while another process holds it: 'registry serve' holds it for
+// milliseconds when it reloads a new snapshot, but a writer that gave up
+// after boltstore.Open's one second could miss a publication.
+const registryOpenWait = 10 * time.Second
+
+// openBoltWaiting retries boltstore.Open (which itself waits a
+// second for the file's lock) until registryOpenWait has passed.
+func openBoltWaiting(ctx context.Context, path string) (*boltstore.Store, error) {
+	deadline := time.Now().Add(registryOpenWait)
+	for pause := 10 * time.Millisecond; ; pause = min(2*pause, 250*time.Millisecond) {
+		s, err := boltstore.Open(path)
+		if err == nil || !errors.Is(err, bolterrors.ErrTimeout) || time.Now().Add(pause).After(deadline) {
+			return s, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("%w (%w)", err, ctx.Err())
+		case <-time.After(pause):
+		}
+	}
 }
 
 // registryErr maps service errors to exit codes: the operator's mistakes
@@ -577,7 +602,12 @@ func (o *registryPublishOptions) run(cmd *cobra.Command, e *env) error {
 // ---- serve ----
 
 type registryServeOptions struct {
-	addr string
+	addr           string
+	refresh        time.Duration
+	trustedProxies []string
+	clientRate     float64
+	clientBurst    int
+	metrics        metricsFlags
 }
 
 func newRegistryServeCmd(e *env) *cobra.Command {
@@ -590,14 +620,37 @@ func newRegistryServeCmd(e *env) *cobra.Command {
   GET  /registry/entities/{did}    one entity of the latest snapshot
   POST /trqp/authorization         TRQP v2 authorization query (action "issue" or "request")
   POST /trqp/recognition           TRQP v2 recognition query (action "issuer" or "verifier")
-  GET  /healthz, /readyz, /metrics
-Logs are JSON lines on stderr. Put a TLS-terminating proxy in front of it.`,
+  GET  /healthz, /readyz
+Logs are JSON lines on stderr. Put a TLS-terminating proxy in front of it.
+
+The latest snapshot is served from memory: requests never open the
+database, so the authority can publish with the CLI while the server is
+busy. The server notices a publication by the file's size and time
+(checked on requests and every --refresh) and reloads; SIGHUP reloads
+at once. /readyz fails until a snapshot is loaded.
+
+The snapshot, entity and TRQP routes are rate-limited per client address
+(429 with Retry-After). Where many clients share one address (an office
+behind one NAT), raise --client-rate. Behind a reverse proxy, name it
+with --trusted-proxy: only then is its X-Forwarded-For believed.
+Refused requests are counted in the metrics and logged at most once per
+client a minute; successful requests are logged at debug level only.
+
+/metrics (Prometheus) is not served unless asked for: on a separate
+listener with --metrics-addr (keep it on loopback or a private network),
+and/or behind a bearer token with --metrics-token-file.`,
 		Example: `  cairn registry serve
-  cairn registry --db board.db serve --addr 0.0.0.0:8090`,
+  cairn registry --db board.db serve --addr 0.0.0.0:8090 --metrics-addr 127.0.0.1:9464
+  cairn registry serve --trusted-proxy 10.0.0.0/8 --client-rate 6000`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd, e) },
 	}
 	c.Flags().StringVar(&o.addr, "addr", "127.0.0.1:8090", "listen address")
+	c.Flags().DurationVar(&o.refresh, "refresh", 2*time.Second, "how often to check the database file for a new publication (0: only on requests and SIGHUP)")
+	c.Flags().StringArrayVar(&o.trustedProxies, "trusted-proxy", nil, "CIDR or address of a reverse proxy whose X-Forwarded-For is believed (repeatable)")
+	c.Flags().Float64Var(&o.clientRate, "client-rate", api.DefaultClientPerMinute, "snapshot, entity and TRQP requests per minute per client address; 0 turns the limit off")
+	c.Flags().IntVar(&o.clientBurst, "client-burst", api.DefaultClientBurst, "requests a client address may make at once before --client-rate applies")
+	addMetricsFlags(c, &o.metrics)
 	return c
 }
 
@@ -606,17 +659,55 @@ func (o *registryServeOptions) run(cmd *cobra.Command, e *env) error {
 	if _, err := os.Stat(path); err != nil {
 		return usageError(fmt.Errorf("no registry database at %s; create one with 'cairn registry init'", path))
 	}
-	// The server opens the file per request, so the authority can keep
-	// publishing with the CLI while it runs.
-	logger := slog.New(slog.NewJSONHandler(e.stderr, nil))
-	h, err := api.New(boltstore.File{Path: path}, api.Options{Now: registryNow(e), Logger: logger, Metrics: server.NewRegistry()})
+	if o.refresh < 0 {
+		return usageError(errors.New("--refresh must not be negative"))
+	}
+	proxies, err := server.ParseTrustedProxies(o.trustedProxies)
+	if err != nil {
+		return usageError(fmt.Errorf("--trusted-proxy: %w", err))
+	}
+	if o.clientRate < 0 || o.clientBurst < 1 {
+		return usageError(errors.New("--client-rate must not be negative and --client-burst must be at least 1"))
+	}
+	metrics := server.NewRegistry()
+	metricsLn, metricsOnMain, err := o.metrics.setup(server.MetricsHandler(metrics))
 	if err != nil {
 		return err
 	}
+	// The snapshot is served from memory; the file is opened (read-only,
+	// briefly) only to reload after a publication.
+	logger := slog.New(slog.NewJSONHandler(e.stderr, nil))
+	h, err := api.New(boltstore.File{Path: path}, api.Options{
+		Now: registryNow(e), Logger: logger, Metrics: metrics, MetricsElsewhere: true,
+		Watch:      api.FileSignature(path, nil),
+		ClientRate: server.RateLimit{PerMinute: o.clientRate, Burst: o.clientBurst, Off: o.clientRate == 0}, TrustedProxies: proxies,
+		QuietSuccess: true,
+	})
+	if err != nil {
+		return err
+	}
+	if metricsOnMain != nil {
+		h.Handle("metrics", "/metrics", metricsOnMain, server.NoStore())
+	}
+	if _, err := h.Reload(cmd.Context()); errors.Is(err, registry.ErrNoSnapshot) {
+		logger.Warn("nothing published yet: not ready until the authority publishes")
+	} else if err != nil {
+		logger.Error("loading the latest snapshot failed; retrying on requests and every --refresh", "err", err.Error())
+	}
+	listeners := []server.Listener{{Name: "registry", Addr: o.addr, Handler: h, Timeouts: server.Timeouts{Read: 10 * time.Second}}}
+	if metricsLn != nil {
+		listeners = append(listeners, *metricsLn)
+	}
 	err = server.Run(cmd.Context(), server.Config{
-		Listeners: []server.Listener{{Name: "registry", Addr: o.addr, Handler: h, Timeouts: server.Timeouts{Read: 10 * time.Second}}},
+		Listeners: listeners,
+		Hooks:     []server.Hook{h.ReloadHook(o.refresh), h.RefusalLogHook()},
 		Logger:    logger,
-		Listening: func(a []net.Addr) { fmt.Fprintf(e.stderr, "registry listening on http://%s\n", a[0]) },
+		Listening: func(a []net.Addr) {
+			fmt.Fprintf(e.stderr, "registry listening on http://%s\n", a[0])
+			if len(a) > 1 {
+				fmt.Fprintf(e.stderr, "metrics on http://%s/metrics\n", a[1])
+			}
+		},
 	})
 	var le *server.ListenError
 	if errors.As(err, &le) {

@@ -1,10 +1,12 @@
 package server
 
 import (
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -55,6 +57,39 @@ func NewCounter(reg prometheus.Registerer, name, help string) (prometheus.Counte
 // it on a Router with HandleMetrics, or on a separate listener of Run.
 func MetricsHandler(g prometheus.Gatherer) http.Handler {
 	return promhttp.HandlerFor(g, promhttp.HandlerOpts{})
+}
+
+// CodeUnauthorized answers a request without the bearer token
+// RequireBearer wants.
+const CodeUnauthorized = "unauthorized"
+
+// RequireBearer serves h only to requests carrying "Authorization:
+// Bearer <token>" (RFC 6750 §2.1; compared in constant time); others get
+// 401 {code: unauthorized} with WWW-Authenticate: Bearer. For /metrics
+// where it must be reachable beyond the host.
+func RequireBearer(token string, h http.Handler) http.Handler {
+	want := []byte("Bearer " + token)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got := r.Header.Get("Authorization")
+		if token == "" || len(got) != len(want) || !strings.EqualFold(got[:7], "Bearer ") ||
+			subtle.ConstantTimeCompare([]byte(got[7:]), want[7:]) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="metrics"`)
+			WriteError(w, r, &Error{Status: http.StatusUnauthorized, Code: CodeUnauthorized, Message: "a bearer token is required"})
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// MetricsOnly is the handler of a separate metrics listener: GET
+// /metrics serves h, every other path is 404 {code: not_found}.
+func MetricsOnly(h http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", h)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		WriteError(w, r, &Error{Status: http.StatusNotFound, Code: CodeNotFound, Message: "no such endpoint"})
+	})
+	return mux
 }
 
 // httpMetrics are a router's request counter and latency histogram.

@@ -216,3 +216,40 @@ func TestQuietRoute(t *testing.T) {
 		t.Errorf("quiet success at debug: %v", got)
 	}
 }
+
+// TestRequireBearerAndMetricsOnly: /metrics behind a token answers only
+// with the exact token; the metrics-only handler serves nothing else.
+func TestRequireBearerAndMetricsOnly(t *testing.T) {
+	reg := NewRegistry()
+	h := MetricsOnly(RequireBearer("s3cret-token-0123456789", MetricsHandler(reg)))
+	for _, tc := range []struct {
+		path, auth string
+		want       int
+	}{
+		{"/metrics", "Bearer s3cret-token-0123456789", 200},
+		{"/metrics", "bearer s3cret-token-0123456789", 200},
+		{"/metrics", "", 401},
+		{"/metrics", "Bearer s3cret-token-012345678", 401},
+		{"/metrics", "Bearer s3cret-token-0123456780", 401},
+		{"/metrics", "Basic czNjcmV0LXRva2VuLTAxMjM0NTY3ODk=", 401},
+		{"/healthz", "Bearer s3cret-token-0123456789", 404},
+	} {
+		r := httptest.NewRequest("GET", tc.path, nil)
+		if tc.auth != "" {
+			r.Header.Set("Authorization", tc.auth)
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != tc.want {
+			t.Errorf("%s %q: %d, want %d", tc.path, tc.auth, w.Code, tc.want)
+		}
+		if tc.want == 401 && w.Header().Get("WWW-Authenticate") == "" {
+			t.Errorf("401 without WWW-Authenticate")
+		}
+	}
+	w := httptest.NewRecorder()
+	RequireBearer("", MetricsHandler(reg)).ServeHTTP(w, httptest.NewRequest("GET", "/metrics", nil))
+	if w.Code != 401 {
+		t.Errorf("empty token allowed: %d", w.Code)
+	}
+}

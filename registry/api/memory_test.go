@@ -113,7 +113,7 @@ func TestMemoryModeReadsNeverTouchTheStore(t *testing.T) {
 	}
 	sig.bump()
 	_, body = f.do(t, "GET", "/registry/entities/"+ngoDID, "")
-	if m := decode(t, body); m["registry_version"] != float64(2) || m["entity"].(map[string]any)["status"] != trust.StatusSuspended {
+	if m := decode(t, body); m["registry_version"] != float64(2) || m["entity"].(map[string]any)["status"] != string(trust.StatusSuspended) {
 		t.Fatalf("after the signature changed: %s", body)
 	}
 	if h.Version() != 2 {

@@ -113,6 +113,10 @@ type Handler struct {
 	current  atomic.Pointer[loaded]
 	reloadMu sync.Mutex // one reload at a time
 	sig      atomic.Pointer[string]
+	// The last failed reload: its signature and when to try again.
+	failMu    sync.Mutex
+	failedSig string
+	retryAt   time.Time
 }
 
 // loaded is a snapshot held in memory: reg is nil when it had expired

@@ -37,6 +37,9 @@ func (h *Handler) check(ctx context.Context, force bool) (bool, error) {
 	if last := h.sig.Load(); !force && last != nil && *last == sig {
 		return false, nil
 	}
+	if !force && h.backingOff(sig) {
+		return false, nil
+	}
 	if !force {
 		if !h.reloadMu.TryLock() {
 			return false, nil // another request is reloading
@@ -49,6 +52,7 @@ func (h *Handler) check(ctx context.Context, force bool) (bool, error) {
 		return false, nil // reloaded meanwhile
 	}
 	if err := h.load(ctx); err != nil {
+		h.failed(sig)
 		if !errors.Is(err, registry.ErrNoSnapshot) {
 			// At most one reload runs at a time, each bounded by the
 			// store's open timeout, so this line cannot flood the log.
@@ -59,6 +63,27 @@ func (h *Handler) check(ctx context.Context, force bool) (bool, error) {
 	}
 	h.sig.Store(&sig)
 	return true, nil
+}
+
+// retryPause is how long a failed reload (nothing published, the file
+// held by a writer, a snapshot that does not verify) is not retried
+// while the signature stays what it was: without it every request would
+// open the store. It is measured on the real clock: it paces file
+// opens, it decides nothing.
+const retryPause = time.Second
+
+// backingOff reports whether the last reload failed at this very
+// signature less than retryPause ago.
+func (h *Handler) backingOff(sig string) bool {
+	h.failMu.Lock()
+	defer h.failMu.Unlock()
+	return sig == h.failedSig && time.Now().Before(h.retryAt)
+}
+
+func (h *Handler) failed(sig string) {
+	h.failMu.Lock()
+	defer h.failMu.Unlock()
+	h.failedSig, h.retryAt = sig, time.Now().Add(retryPause)
 }
 
 // load reads the latest snapshot from the store, verifies it against

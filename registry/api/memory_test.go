@@ -277,3 +277,28 @@ func TestFileSignature(t *testing.T) {
 		t.Error("missing file: no error")
 	}
 }
+
+// TestMemoryModeFailedReloadBacksOff: while nothing is published (or a
+// reload fails), requests do not each open the store again: a failed
+// reload is retried only once the signature changes (or after a pause).
+func TestMemoryModeFailedReloadBacksOff(t *testing.T) {
+	f, cs, sig, h := memoryFixture(t, false, api.Options{})
+	if _, err := h.Reload(context.Background()); !errors.Is(err, registry.ErrNoSnapshot) {
+		t.Fatalf("reload: %v", err)
+	}
+	reads := cs.reads.Load()
+	for i := 0; i < 20; i++ {
+		f.do(t, "GET", "/registry/snapshot", "")
+		f.do(t, "GET", "/readyz", "")
+	}
+	if got := cs.reads.Load() - reads; got != 0 {
+		t.Fatalf("40 requests with nothing published read the store %d times", got)
+	}
+	if _, _, err := f.svc.Publish(context.Background(), f.key, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	sig.bump()
+	if resp, _ := f.do(t, "GET", "/registry/snapshot", ""); resp.StatusCode != 200 {
+		t.Fatalf("after a publication: %d", resp.StatusCode)
+	}
+}

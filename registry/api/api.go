@@ -133,8 +133,12 @@ type loaded struct {
 //	GET  /registry/entities/{did}  one entity of the latest snapshot
 //	POST /trqp/authorization       TRQP v2 authorization query
 //	POST /trqp/recognition         TRQP v2 recognition query
-//	GET  /healthz, /readyz, /metrics
+//	GET  /healthz, /readyz, /metrics (unless MetricsElsewhere)
 //
+// The first four are rate-limited per client (opts.ClientRate). With
+// opts.Watch they answer from memory (call Reload first, and run
+// ReloadHook), and /readyz fails while no snapshot is loaded; without
+// it they read the store on every request and /readyz checks the store.
 // It fails only if its metrics clash with others on opts.Metrics.
 func New(store registry.Store, opts Options) (*Handler, error) {
 	h := &Handler{store: store, now: opts.Now, watch: opts.Watch, log: opts.Logger}

@@ -22,7 +22,9 @@ var errNotLoaded = errors.New("registry/api: no published snapshot loaded")
 // reloading it if the watched signature has changed. Only one request
 // reloads at a time; the others go on with what is held.
 func (h *Handler) inMemory(ctx context.Context) *loaded {
-	h.check(ctx, false)
+	// A reload serves every request after this one: a client that
+	// hangs up does not abort it.
+	h.check(context.WithoutCancel(ctx), false)
 	return h.current.Load()
 }
 

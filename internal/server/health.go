@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"net/http"
+	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -17,20 +18,35 @@ type Check struct {
 // HandleHealth registers GET /healthz (route "healthz": 200 "ok" while
 // the process runs) and GET /readyz (route "readyz": 200 "ready" when
 // every check passes, in order; else 503 {code: not_ready} naming the
-// first failing check, whose error is logged, not sent).
+// first failing check, whose error is logged when it starts failing,
+// not on every probe, and never sent).
 func (rt *Router) HandleHealth(checks ...Check) {
 	rt.HandleFunc("healthz", "/healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
 	}, NoStore())
+	// A failing check is logged when it starts failing (or fails
+	// otherwise), not on every probe: /readyz is unauthenticated.
+	var mu sync.Mutex
+	lastFailure := ""
 	rt.HandleFunc("readyz", "/readyz", func(w http.ResponseWriter, r *http.Request) {
 		for _, c := range checks {
 			if err := c.Fn(r.Context()); err != nil {
-				Logger(r.Context()).Warn("readiness check failed", "check", c.Name, "err", err.Error())
+				failure := c.Name + ": " + err.Error()
+				mu.Lock()
+				changed := failure != lastFailure
+				lastFailure = failure
+				mu.Unlock()
+				if changed {
+					Logger(r.Context()).Warn("readiness check failed", "check", c.Name, "err", err.Error())
+				}
 				WriteJSON(w, http.StatusServiceUnavailable, ErrorBody{Code: CodeNotReady, Message: "not ready: " + c.Name})
 				return
 			}
 		}
+		mu.Lock()
+		lastFailure = ""
+		mu.Unlock()
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ready\n"))
 	}, NoStore())

@@ -1,7 +1,9 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -251,5 +253,35 @@ func TestRequireBearerAndMetricsOnly(t *testing.T) {
 	RequireBearer("", MetricsHandler(reg)).ServeHTTP(w, httptest.NewRequest("GET", "/metrics", nil))
 	if w.Code != 401 {
 		t.Errorf("empty token allowed: %d", w.Code)
+	}
+}
+
+// TestReadyzFailureLoggedOnce: a failing readiness check is logged when
+// it starts failing, not on every probe; again after it recovered and
+// fails anew.
+func TestReadyzFailureLoggedOnce(t *testing.T) {
+	logs := &syncBuffer{}
+	rt, _ := NewRouter(RouterConfig{Logger: slog.New(slog.NewJSONHandler(logs, nil))})
+	var mu sync.Mutex
+	var fail error
+	rt.HandleHealth(Check{Name: "snapshot", Fn: func(context.Context) error { mu.Lock(); defer mu.Unlock(); return fail }})
+	set := func(err error) { mu.Lock(); fail = err; mu.Unlock() }
+	count := func() int { return len(withMsg(logLines(t, logs, 0), "readiness check failed")) }
+	set(errors.New("nothing loaded"))
+	for i := 0; i < 20; i++ {
+		if w := serve(rt, "GET", "/readyz", nil, ""); w.Code != 503 {
+			t.Fatalf("readyz %d", w.Code)
+		}
+	}
+	if n := count(); n != 1 {
+		t.Fatalf("20 failing probes wrote %d lines, want 1", n)
+	}
+	set(nil)
+	serve(rt, "GET", "/readyz", nil, "")
+	set(errors.New("nothing loaded"))
+	serve(rt, "GET", "/readyz", nil, "")
+	serve(rt, "GET", "/readyz", nil, "")
+	if n := count(); n != 2 {
+		t.Errorf("after recovering and failing again: %d lines, want 2", n)
 	}
 }

@@ -142,3 +142,31 @@ func TestRegistryPublishWaitsForTheLock(t *testing.T) {
 		t.Fatalf("publish while the database was held: exit %d %s", res.code, res.stderr)
 	}
 }
+
+// TestRegistryServeClientRate: --client-rate and --client-burst limit
+// the public routes per client address; bad values are usage errors.
+func TestRegistryServeClientRate(t *testing.T) {
+	r := newRegistryCLI(t)
+	r.ok("init", "--name", "Board", "--key", r.path("authority.jwk"))
+	r.ok("publish", "--key", r.path("authority.jwk"))
+	base, _, stop := startRegistryServe(t, r, "--client-rate", "1", "--client-burst", "2")
+	for i, want := range []int{200, 200, 429} {
+		if code, _ := get(t, base+"/registry/snapshot", ""); code != want {
+			t.Errorf("request %d: %d, want %d", i+1, code, want)
+		}
+	}
+	if code, _ := get(t, base+"/healthz", ""); code != 200 {
+		t.Errorf("healthz limited: %d", code)
+	}
+	stop()
+	for _, args := range [][]string{
+		{"--client-rate", "-1"},
+		{"--client-burst", "0"},
+		{"--trusted-proxy", "not-an-address"},
+		{"--refresh", "-1s"},
+	} {
+		if res := r.run(append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...); res.code != ExitUsage {
+			t.Errorf("%v: exit %d %s", args, res.code, res.stderr)
+		}
+	}
+}

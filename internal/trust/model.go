@@ -67,17 +67,44 @@ type StatusChange struct {
 	Compromised bool         `json:"compromised,omitempty"`
 }
 
+// MaxAuthorizationIDLen bounds an authorization's ID.
+const MaxAuthorizationIDLen = 64
+
+// AuthorizationEnd records that the authority ended an authorization
+// (withdrew it, or replaced it by an amendment): At is when the authority
+// decided it, Reason why. The end takes effect at the authorization's
+// Until, so readers that know only from/until see the same window.
+type AuthorizationEnd struct {
+	At     time.Time `json:"at"`
+	Reason string    `json:"reason,omitempty"`
+}
+
 // IssuerAuthorization lets an issuer issue one credential type. The Max*
 // fields cap the GPG 45-style scores the issuer may claim (1–4; 0 means the
 // issuer may not claim that score at all). A zero Until is open-ended.
+//
+// ID names the authorization within its entity ("a1", "a2", …) so it can
+// be amended or ended; Replaces names the authorization an amendment took
+// over from; Ended is set once the authority ended it. Authorizations are
+// never deleted once they took effect, so questions about the past keep
+// their answers. ID, Replaces and Ended are optional (snapshots written
+// before they existed have none) and additive: a reader that ignores them
+// sees the same windows.
+//
+// When several authorizations for the same vct cover a time, the one that
+// started most recently answers for that time (on equal starts, the one
+// listed last): see IssuerAuthorized.
 type IssuerAuthorization struct {
-	VCT             string    `json:"vct"`
-	MaxStrength     int       `json:"max_strength"`
-	MaxValidity     int       `json:"max_validity"`
-	MaxVerification int       `json:"max_verification,omitempty"`
-	Jurisdiction    string    `json:"jurisdiction,omitempty"`
-	From            time.Time `json:"from"`
-	Until           time.Time `json:"until,omitzero"`
+	ID              string            `json:"id,omitempty"`
+	Replaces        string            `json:"replaces,omitempty"`
+	Ended           *AuthorizationEnd `json:"ended,omitempty"`
+	VCT             string            `json:"vct"`
+	MaxStrength     int               `json:"max_strength"`
+	MaxValidity     int               `json:"max_validity"`
+	MaxVerification int               `json:"max_verification,omitempty"`
+	Jurisdiction    string            `json:"jurisdiction,omitempty"`
+	From            time.Time         `json:"from"`
+	Until           time.Time         `json:"until,omitzero"`
 }
 
 // VerifierAuthorization lets a verifier request Claims for Purpose.
@@ -87,12 +114,16 @@ type IssuerAuthorization struct {
 // "/address/locality". A registered pointer covers itself and everything
 // beneath it, so "/address" covers "/address/locality". Bare claim names
 // ("family_name") are accepted on input and mean "/family_name"; see
-// NormalizeClaim.
+// NormalizeClaim. ID, Replaces and Ended work as for IssuerAuthorization,
+// and so does the rule for overlapping authorizations of one purpose.
 type VerifierAuthorization struct {
-	Purpose string    `json:"purpose"`
-	Claims  []string  `json:"claims"`
-	From    time.Time `json:"from"`
-	Until   time.Time `json:"until,omitzero"`
+	ID       string            `json:"id,omitempty"`
+	Replaces string            `json:"replaces,omitempty"`
+	Ended    *AuthorizationEnd `json:"ended,omitempty"`
+	Purpose  string            `json:"purpose"`
+	Claims   []string          `json:"claims"`
+	From     time.Time         `json:"from"`
+	Until    time.Time         `json:"until,omitzero"`
 }
 
 // Entity is one registered issuer or verifier. Status is the current
@@ -311,14 +342,36 @@ func (e *Entity) Validate() error {
 		e.Role == RoleVerifier && len(e.IssuerAuthorizations) > 0 {
 		return invalid("entity %s: authorization does not fit role %s", e.DID, e.Role)
 	}
+	ids := map[string]bool{}
+	checkRecord := func(id, replaces string, ended *AuthorizationEnd, until time.Time) error {
+		if len(id) > MaxAuthorizationIDLen || len(replaces) > MaxAuthorizationIDLen {
+			return invalid("entity %s: authorization id longer than %d bytes", e.DID, MaxAuthorizationIDLen)
+		}
+		if id != "" {
+			if ids[id] {
+				return invalid("entity %s: authorization id %q used twice", e.DID, id)
+			}
+			ids[id] = true
+		}
+		if ended != nil && (until.IsZero() || len(ended.Reason) > MaxStringLen) {
+			return invalid("entity %s: authorization %q ended without an end time, or with an oversize reason", e.DID, id)
+		}
+		return nil
+	}
 	for _, a := range e.IssuerAuthorizations {
 		if err := a.Validate(); err != nil {
 			return fmt.Errorf("entity %s: %w", e.DID, err)
+		}
+		if err := checkRecord(a.ID, a.Replaces, a.Ended, a.Until); err != nil {
+			return err
 		}
 	}
 	for _, a := range e.VerifierAuthorizations {
 		if err := a.Validate(); err != nil {
 			return fmt.Errorf("entity %s: %w", e.DID, err)
+		}
+		if err := checkRecord(a.ID, a.Replaces, a.Ended, a.Until); err != nil {
+			return err
 		}
 	}
 	return nil

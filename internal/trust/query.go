@@ -80,6 +80,12 @@ func (r *Registry) checkEntityAt(did string, role Role, at time.Time) (Decision,
 // inside its validity window at at, hold an authorization for vct valid
 // at at, and never have been revoked as compromised. A suspension or an
 // ordinary revocation after at does not erase the authority it had.
+//
+// When several authorizations for vct cover at (an amendment ends the old
+// entry where the new one starts, so only entries added on purpose, e.g.
+// for another jurisdiction, overlap), the most recently started one
+// answers, and its caps apply; on equal starts, the one listed last (added
+// last) answers. Entries are never merged.
 func (r *Registry) IssuerAuthorized(did, vct string, at time.Time) (Decision, error) {
 	if did == "" || vct == "" || at.IsZero() {
 		return Decision{}, errors.Join(ErrBadQuery, errors.New("trust: issuer question needs did, vct and time"))
@@ -89,17 +95,23 @@ func (r *Registry) IssuerAuthorized(did, vct string, at time.Time) (Decision, er
 		return d, nil
 	}
 	d.Reason = ReasonNoAuthorization
-	for i := range d.Entity.IssuerAuthorizations {
-		a := &d.Entity.IssuerAuthorizations[i]
+	auths := d.Entity.IssuerAuthorizations
+	best := -1
+	for i := range auths {
+		a := &auths[i]
 		if a.VCT != vct {
 			continue
 		}
-		d.Authorization = a
-		if within(at, a.From, a.Until) {
-			d.Authorized, d.Reason = true, ReasonAuthorized
-			return d, nil
+		if best < 0 {
+			// Until one covers at, explain with the last entry for vct.
+			d.Authorization, d.Reason = a, ReasonAuthorizationTime
 		}
-		d.Reason = ReasonAuthorizationTime
+		if within(at, a.From, a.Until) && (best < 0 || !a.From.Before(auths[best].From)) {
+			best = i
+		}
+	}
+	if best >= 0 {
+		d.Authorization, d.Authorized, d.Reason = &auths[best], true, ReasonAuthorized
 	}
 	return d, nil
 }
@@ -107,7 +119,9 @@ func (r *Registry) IssuerAuthorized(did, vct string, at time.Time) (Decision, er
 // VerifierMayRequest answers "may verifier did request claims for
 // purpose at at?". Every requested claim (a name or JSON pointer) must be
 // covered by the purpose's registered claims; the ones that are not are
-// listed in OutsidePurpose.
+// listed in OutsidePurpose. Overlapping authorizations for purpose are
+// resolved as in IssuerAuthorized: the most recently started one covering
+// at decides alone (claims are never the union of several entries).
 func (r *Registry) VerifierMayRequest(did, purpose string, claims []string, at time.Time) (Decision, error) {
 	if did == "" || purpose == "" || at.IsZero() || len(claims) > MaxClaims {
 		return Decision{}, errors.Join(ErrBadQuery, errors.New("trust: verifier question needs did, purpose, time and at most MaxClaims claims"))
@@ -125,17 +139,23 @@ func (r *Registry) VerifierMayRequest(did, purpose string, claims []string, at t
 		return d, nil
 	}
 	d.Reason = ReasonNoAuthorization
-	for i := range d.Entity.VerifierAuthorizations {
-		a := &d.Entity.VerifierAuthorizations[i]
+	auths := d.Entity.VerifierAuthorizations
+	best := -1
+	for i := range auths {
+		a := &auths[i]
 		if a.Purpose != purpose {
 			continue
 		}
-		d.VerifierAuthorization = a
-		if !within(at, a.From, a.Until) {
-			d.Reason = ReasonAuthorizationTime
-			continue
+		if best < 0 {
+			d.VerifierAuthorization, d.Reason = a, ReasonAuthorizationTime
 		}
-		d.OutsidePurpose = nil
+		if within(at, a.From, a.Until) && (best < 0 || !a.From.Before(auths[best].From)) {
+			best = i
+		}
+	}
+	if best >= 0 {
+		a := &auths[best]
+		d.VerifierAuthorization = a
 		for _, c := range requested {
 			covered := false
 			for _, reg := range a.Claims {

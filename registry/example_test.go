@@ -27,8 +27,8 @@ func ExampleService() {
 
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	st, _ := svc.Init(ctx, "urn:example:board", "Pilot Board", key)
-	svc.AddEntity(ctx, registry.NewEntity{DID: "did:example:ngo", Role: trust.RoleIssuer, Names: map[string]string{"en": "Helping Hands"}})
-	svc.AuthorizeIssuer(ctx, "did:example:ngo", trust.IssuerAuthorization{VCT: "urn:example:identity", MaxStrength: 2, MaxValidity: 2})
+	svc.AddEntity(ctx, registry.NewEntity{DID: "did:web:ngo.example", Role: trust.RoleIssuer, Names: map[string]string{"en": "Helping Hands"}})
+	svc.AuthorizeIssuer(ctx, "did:web:ngo.example", trust.IssuerAuthorization{VCT: "urn:example:identity", MaxStrength: 2, MaxValidity: 2})
 	version, compact, _ := svc.Publish(ctx, key, 30*24*time.Hour)
 
 	// A verifier pins the authority key and checks the snapshot.
@@ -37,7 +37,7 @@ func ExampleService() {
 		fmt.Println(err)
 		return
 	}
-	d, _ := reg.IssuerAuthorized("did:example:ngo", "urn:example:identity", now.Add(time.Minute))
+	d, _ := reg.IssuerAuthorized("did:web:ngo.example", "urn:example:identity", now.Add(time.Minute))
 	fmt.Println(version, d.Authorized, d.Reason)
 	// Output: 1 true authorized
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -23,6 +24,12 @@ var (
 	ErrEntityExists       = errors.New("registry: entity already registered")
 	ErrStatusTransition   = errors.New("registry: status change not allowed")
 	ErrWrongKey           = errors.New("registry: key is not the registry authority's key")
+	// ErrAuthorizationExists: an entity already holds an authorization
+	// for the same type and jurisdiction (or purpose) over an overlapping
+	// time; amend or end that one instead.
+	ErrAuthorizationExists = errors.New("registry: authorization already exists")
+	// ErrUnknownAuthorization: the entity has no authorization with that id.
+	ErrUnknownAuthorization = errors.New("registry: no such authorization")
 )
 
 // Service applies an authority's decisions to the registry kept in Store.
@@ -135,15 +142,24 @@ type NewEntity struct {
 }
 
 // AddEntity admits an entity as active from now.
+// The DID must use a method Cairn resolves (did.SupportedMethods), or no
+// verifier could check what the entity signs, and the names must include
+// an English one (trust.CheckDisplayNames, the rule issuers follow too).
 func (s *Service) AddEntity(ctx context.Context, in NewEntity) (*trust.Entity, error) {
 	if _, _, err := did.ParseDIDURL(in.DID); err != nil || strings.Contains(in.DID, "#") {
 		return nil, badInput("%q is not a DID", in.DID)
+	}
+	if err := did.CheckSupported(in.DID); err != nil {
+		return nil, badInput("%v", err)
 	}
 	if in.Role != trust.RoleIssuer && in.Role != trust.RoleVerifier {
 		return nil, badInput("role must be %q or %q", trust.RoleIssuer, trust.RoleVerifier)
 	}
 	if len(in.Names) == 0 {
 		return nil, badInput("an entity needs a display name in at least one language")
+	}
+	if err := trust.CheckDisplayNames(in.Names); err != nil {
+		return nil, badInput("%v", err)
 	}
 	now := s.now()
 	from := in.ValidFrom
@@ -186,64 +202,364 @@ func entityFor(st *State, entityDID string, role trust.Role) (*trust.Entity, err
 	return e, nil
 }
 
-// AuthorizeIssuer lets an issuer issue a.VCT within caps. a.From defaults
-// to now. Scores must be 1–4 for strength and validity, 0–4 for
-// verification (0: the issuer may not claim it).
+// AuthorizeIssuer is GrantIssuer without the recorded authorization.
 func (s *Service) AuthorizeIssuer(ctx context.Context, entityDID string, a trust.IssuerAuthorization) error {
+	_, err := s.GrantIssuer(ctx, entityDID, a)
+	return err
+}
+
+// GrantIssuer lets an issuer issue a.VCT within caps and returns the
+// authorization as recorded, with its ID. a.From defaults to now. Scores
+// must be 1–4 for strength and validity, 0–4 for verification (0: the
+// issuer may not claim it). An authorization for the same vct and
+// jurisdiction whose time overlaps is refused (ErrAuthorizationExists):
+// amend or end it instead.
+func (s *Service) GrantIssuer(ctx context.Context, entityDID string, a trust.IssuerAuthorization) (trust.IssuerAuthorization, error) {
 	if a.VCT == "" {
-		return badInput("an issuer authorization needs a vct")
+		return a, badInput("an issuer authorization needs a vct")
 	}
-	if a.MaxStrength < 1 || a.MaxStrength > 4 || a.MaxValidity < 1 || a.MaxValidity > 4 || a.MaxVerification < 0 || a.MaxVerification > 4 {
-		return badInput("max strength and validity must be 1–4, max verification 0–4")
+	if err := checkCaps(a); err != nil {
+		return a, err
 	}
 	if a.From.IsZero() {
 		a.From = s.now()
 	}
 	a.From, a.Until = utc(a.From), utc(a.Until)
+	a.ID, a.Replaces, a.Ended = "", "", nil
 	_, err := s.update(ctx, func(st *State) error {
 		e, err := entityFor(st, entityDID, trust.RoleIssuer)
 		if err != nil {
 			return err
 		}
+		ensureIDs(e)
+		if err := overlapsIssuer(e, a, ""); err != nil {
+			return err
+		}
+		a.ID = nextID(e)
 		e.IssuerAuthorizations = append(e.IssuerAuthorizations, a)
 		return nil
 	})
+	return a, err
+}
+
+func checkCaps(a trust.IssuerAuthorization) error {
+	if a.MaxStrength < 1 || a.MaxStrength > 4 || a.MaxValidity < 1 || a.MaxValidity > 4 || a.MaxVerification < 0 || a.MaxVerification > 4 {
+		return badInput("max strength and validity must be 1–4, max verification 0–4")
+	}
+	return nil
+}
+
+// AuthorizeVerifier is GrantVerifier without the recorded authorization.
+func (s *Service) AuthorizeVerifier(ctx context.Context, entityDID string, a trust.VerifierAuthorization) error {
+	_, err := s.GrantVerifier(ctx, entityDID, a)
 	return err
 }
 
-// AuthorizeVerifier lets a verifier request claims for a purpose. Claims
-// are names or JSON pointers (see trust.NormalizeClaim); they are stored
-// normalized, sorted and without duplicates.
-func (s *Service) AuthorizeVerifier(ctx context.Context, entityDID string, a trust.VerifierAuthorization) error {
+// GrantVerifier lets a verifier request claims for a purpose and returns
+// the authorization as recorded, with its ID. Claims are names or JSON
+// pointers (see trust.NormalizeClaim); they are stored normalized, sorted
+// and without duplicates. An authorization for the same purpose whose
+// time overlaps is refused (ErrAuthorizationExists).
+func (s *Service) GrantVerifier(ctx context.Context, entityDID string, a trust.VerifierAuthorization) (trust.VerifierAuthorization, error) {
 	if a.Purpose == "" {
-		return badInput("a verifier authorization needs a purpose")
+		return a, badInput("a verifier authorization needs a purpose")
 	}
-	if len(a.Claims) == 0 {
-		return badInput("a verifier authorization needs at least one claim")
+	claims, err := normalizeClaims(a.Claims)
+	if err != nil {
+		return a, err
 	}
-	claims := make([]string, 0, len(a.Claims))
-	for _, c := range a.Claims {
-		n, err := trust.NormalizeClaim(strings.TrimSpace(c))
-		if err != nil {
-			return badInput("%v", err)
-		}
-		claims = append(claims, n)
-	}
-	slices.Sort(claims)
-	a.Claims = slices.Compact(claims)
+	a.Claims = claims
 	if a.From.IsZero() {
 		a.From = s.now()
 	}
 	a.From, a.Until = utc(a.From), utc(a.Until)
-	_, err := s.update(ctx, func(st *State) error {
+	a.ID, a.Replaces, a.Ended = "", "", nil
+	_, err = s.update(ctx, func(st *State) error {
 		e, err := entityFor(st, entityDID, trust.RoleVerifier)
 		if err != nil {
 			return err
 		}
+		ensureIDs(e)
+		if err := overlapsVerifier(e, a, ""); err != nil {
+			return err
+		}
+		a.ID = nextID(e)
 		e.VerifierAuthorizations = append(e.VerifierAuthorizations, a)
 		return nil
 	})
-	return err
+	return a, err
+}
+
+func normalizeClaims(in []string) ([]string, error) {
+	if len(in) == 0 {
+		return nil, badInput("a verifier authorization needs at least one claim")
+	}
+	claims := make([]string, 0, len(in))
+	for _, c := range in {
+		n, err := trust.NormalizeClaim(strings.TrimSpace(c))
+		if err != nil {
+			return nil, badInput("%v", err)
+		}
+		claims = append(claims, n)
+	}
+	slices.Sort(claims)
+	return slices.Compact(claims), nil
+}
+
+// Amendment is a change to one authorization. Nil fields keep their
+// value. Caps and Jurisdiction apply to issuer authorizations, Claims to
+// verifier authorizations.
+type Amendment struct {
+	// At is when the change takes effect (default now): the old entry
+	// ends at At and the amended one starts at At.
+	At     time.Time
+	Reason string
+
+	MaxStrength, MaxValidity, MaxVerification *int
+	Jurisdiction                              *string
+	Claims                                    []string
+	// Until replaces the end of the amended entry; a zero time makes it
+	// open-ended.
+	Until *time.Time
+}
+
+func (ch Amendment) issuerOnly() bool {
+	return ch.MaxStrength != nil || ch.MaxValidity != nil || ch.MaxVerification != nil || ch.Jurisdiction != nil
+}
+
+// AmendAuthorization changes authorization id of entityDID from ch.At on:
+// the entry is ended at ch.At and a copy with the changes, naming it in
+// Replaces, starts at ch.At, so credentials issued (and requests made)
+// before ch.At are still judged by the old entry. An entry that has not
+// started by ch.At is replaced whole (it covered no time). It returns the
+// new entry's ID.
+func (s *Service) AmendAuthorization(ctx context.Context, entityDID, id string, ch Amendment) (string, error) {
+	if len(ch.Reason) > trust.MaxStringLen {
+		return "", badInput("reason longer than %d bytes", trust.MaxStringLen)
+	}
+	var newID string
+	_, err := s.update(ctx, func(st *State) error {
+		e, err := entityFor(st, entityDID, "")
+		if err != nil {
+			return err
+		}
+		ensureIDs(e)
+		at, now := ch.At, s.now()
+		if at.IsZero() {
+			at = now
+		}
+		at = at.UTC()
+		if i := slices.IndexFunc(e.IssuerAuthorizations, func(a trust.IssuerAuthorization) bool { return a.ID == id }); i >= 0 {
+			if ch.Claims != nil {
+				return badInput("--claims applies to verifier authorizations; %s is an issuer authorization", id)
+			}
+			old := e.IssuerAuthorizations[i]
+			if err := endable(id, old.From, old.Until, old.Ended, at); err != nil {
+				return err
+			}
+			next := old
+			next.ID, next.Replaces, next.Ended, next.From = nextID(e), id, nil, maxTime(at, old.From)
+			setInt(&next.MaxStrength, ch.MaxStrength)
+			setInt(&next.MaxValidity, ch.MaxValidity)
+			setInt(&next.MaxVerification, ch.MaxVerification)
+			if ch.Jurisdiction != nil {
+				next.Jurisdiction = *ch.Jurisdiction
+			}
+			if ch.Until != nil {
+				next.Until = utc(*ch.Until)
+			}
+			if err := checkCaps(next); err != nil {
+				return err
+			}
+			if !next.Until.IsZero() && !next.Until.After(next.From) {
+				return badInput("the amended authorization would end (%s) before it starts (%s)", next.Until.Format(time.RFC3339), next.From.Format(time.RFC3339))
+			}
+			if err := overlapsIssuer(e, next, id); err != nil {
+				return err
+			}
+			e.IssuerAuthorizations = endAt(e.IssuerAuthorizations, i, at, now, ch.Reason, func(a *trust.IssuerAuthorization) (*time.Time, **trust.AuthorizationEnd) {
+				return &a.Until, &a.Ended
+			}, func(a trust.IssuerAuthorization) time.Time { return a.From })
+			e.IssuerAuthorizations = append(e.IssuerAuthorizations, next)
+			newID = next.ID
+			return nil
+		}
+		if i := slices.IndexFunc(e.VerifierAuthorizations, func(a trust.VerifierAuthorization) bool { return a.ID == id }); i >= 0 {
+			if ch.issuerOnly() {
+				return badInput("caps and jurisdiction apply to issuer authorizations; %s is a verifier authorization", id)
+			}
+			old := e.VerifierAuthorizations[i]
+			if err := endable(id, old.From, old.Until, old.Ended, at); err != nil {
+				return err
+			}
+			next := old
+			next.ID, next.Replaces, next.Ended, next.From = nextID(e), id, nil, maxTime(at, old.From)
+			next.Claims = slices.Clone(old.Claims)
+			if ch.Claims != nil {
+				if next.Claims, err = normalizeClaims(ch.Claims); err != nil {
+					return err
+				}
+			}
+			if ch.Until != nil {
+				next.Until = utc(*ch.Until)
+			}
+			if !next.Until.IsZero() && !next.Until.After(next.From) {
+				return badInput("the amended authorization would end (%s) before it starts (%s)", next.Until.Format(time.RFC3339), next.From.Format(time.RFC3339))
+			}
+			if err := overlapsVerifier(e, next, id); err != nil {
+				return err
+			}
+			e.VerifierAuthorizations = endAt(e.VerifierAuthorizations, i, at, now, ch.Reason, func(a *trust.VerifierAuthorization) (*time.Time, **trust.AuthorizationEnd) {
+				return &a.Until, &a.Ended
+			}, func(a trust.VerifierAuthorization) time.Time { return a.From })
+			e.VerifierAuthorizations = append(e.VerifierAuthorizations, next)
+			newID = next.ID
+			return nil
+		}
+		return fmt.Errorf("%w: %s has no authorization %q", ErrUnknownAuthorization, entityDID, id)
+	})
+	return newID, err
+}
+
+// EndAuthorization ends authorization id of entityDID at at (default now;
+// a time in the past is allowed, for an authority that learns late):
+// credentials issued from at on are no longer covered by it, those issued
+// before still are. The entry stays in the registry with its end and
+// reason. An entry that has not started by at covered no time and is
+// removed; withdrawn reports that.
+func (s *Service) EndAuthorization(ctx context.Context, entityDID, id string, at time.Time, reason string) (withdrawn bool, err error) {
+	if len(reason) > trust.MaxStringLen {
+		return false, badInput("reason longer than %d bytes", trust.MaxStringLen)
+	}
+	_, err = s.update(ctx, func(st *State) error {
+		e, err := entityFor(st, entityDID, "")
+		if err != nil {
+			return err
+		}
+		ensureIDs(e)
+		now := s.now()
+		if at.IsZero() {
+			at = now
+		}
+		at = at.UTC()
+		if i := slices.IndexFunc(e.IssuerAuthorizations, func(a trust.IssuerAuthorization) bool { return a.ID == id }); i >= 0 {
+			a := e.IssuerAuthorizations[i]
+			if err := endable(id, a.From, a.Until, a.Ended, at); err != nil {
+				return err
+			}
+			withdrawn = !at.After(a.From)
+			e.IssuerAuthorizations = endAt(e.IssuerAuthorizations, i, at, now, reason, func(a *trust.IssuerAuthorization) (*time.Time, **trust.AuthorizationEnd) {
+				return &a.Until, &a.Ended
+			}, func(a trust.IssuerAuthorization) time.Time { return a.From })
+			return nil
+		}
+		if i := slices.IndexFunc(e.VerifierAuthorizations, func(a trust.VerifierAuthorization) bool { return a.ID == id }); i >= 0 {
+			a := e.VerifierAuthorizations[i]
+			if err := endable(id, a.From, a.Until, a.Ended, at); err != nil {
+				return err
+			}
+			withdrawn = !at.After(a.From)
+			e.VerifierAuthorizations = endAt(e.VerifierAuthorizations, i, at, now, reason, func(a *trust.VerifierAuthorization) (*time.Time, **trust.AuthorizationEnd) {
+				return &a.Until, &a.Ended
+			}, func(a trust.VerifierAuthorization) time.Time { return a.From })
+			return nil
+		}
+		return fmt.Errorf("%w: %s has no authorization %q", ErrUnknownAuthorization, entityDID, id)
+	})
+	return withdrawn, err
+}
+
+// endable refuses to end an entry that already ended, or ends by at.
+func endable(id string, from, until time.Time, ended *trust.AuthorizationEnd, at time.Time) error {
+	if ended != nil {
+		return badInput("authorization %s was already ended at %s", id, until.Format(time.RFC3339))
+	}
+	if !until.IsZero() && !at.Before(until) {
+		return badInput("authorization %s already ends at %s, not after %s", id, until.Format(time.RFC3339), at.Format(time.RFC3339))
+	}
+	return nil
+}
+
+// endAt ends entry i at at (recorded now, with reason), or removes it when
+// it has not started by at.
+func endAt[A any](list []A, i int, at, now time.Time, reason string, fields func(*A) (*time.Time, **trust.AuthorizationEnd), from func(A) time.Time) []A {
+	if !at.After(from(list[i])) {
+		return slices.Delete(list, i, i+1)
+	}
+	until, ended := fields(&list[i])
+	*until, *ended = at, &trust.AuthorizationEnd{At: now, Reason: reason}
+	return list
+}
+
+func setInt(dst *int, v *int) {
+	if v != nil {
+		*dst = *v
+	}
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+// overlaps reports whether [f1,u1) and [f2,u2) share a time (zero until:
+// open-ended).
+func overlaps(f1, u1, f2, u2 time.Time) bool {
+	return (u2.IsZero() || f1.Before(u2)) && (u1.IsZero() || f2.Before(u1))
+}
+
+func overlapsIssuer(e *trust.Entity, a trust.IssuerAuthorization, except string) error {
+	for _, o := range e.IssuerAuthorizations {
+		if o.ID != except && o.VCT == a.VCT && o.Jurisdiction == a.Jurisdiction && overlaps(o.From, o.Until, a.From, a.Until) {
+			return fmt.Errorf("%w: %s already holds authorization %s for %s (jurisdiction %q) from %s; amend or end it instead",
+				ErrAuthorizationExists, e.DID, o.ID, o.VCT, o.Jurisdiction, o.From.Format(time.RFC3339))
+		}
+	}
+	return nil
+}
+
+func overlapsVerifier(e *trust.Entity, a trust.VerifierAuthorization, except string) error {
+	for _, o := range e.VerifierAuthorizations {
+		if o.ID != except && o.Purpose == a.Purpose && overlaps(o.From, o.Until, a.From, a.Until) {
+			return fmt.Errorf("%w: %s already holds authorization %s for purpose %q from %s; amend or end it instead",
+				ErrAuthorizationExists, e.DID, o.ID, o.Purpose, o.From.Format(time.RFC3339))
+		}
+	}
+	return nil
+}
+
+// ensureIDs names the authorizations recorded before IDs existed: "a<n>",
+// by position, after the highest number already in use.
+func ensureIDs(e *trust.Entity) {
+	for i := range e.IssuerAuthorizations {
+		if e.IssuerAuthorizations[i].ID == "" {
+			e.IssuerAuthorizations[i].ID = nextID(e)
+		}
+	}
+	for i := range e.VerifierAuthorizations {
+		if e.VerifierAuthorizations[i].ID == "" {
+			e.VerifierAuthorizations[i].ID = nextID(e)
+		}
+	}
+}
+
+// nextID is "a" and one more than the highest "a<n>" of the entity.
+func nextID(e *trust.Entity) string {
+	n := 0
+	see := func(id string) {
+		if v, err := strconv.Atoi(strings.TrimPrefix(id, "a")); err == nil && strings.HasPrefix(id, "a") && v > n {
+			n = v
+		}
+	}
+	for _, a := range e.IssuerAuthorizations {
+		see(a.ID)
+	}
+	for _, a := range e.VerifierAuthorizations {
+		see(a.ID)
+	}
+	return "a" + strconv.Itoa(n+1)
 }
 
 func (s *Service) changeStatus(ctx context.Context, entityDID string, to trust.EntityStatus, reason string, compromised bool, allowedFrom ...trust.EntityStatus) error {

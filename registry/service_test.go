@@ -39,8 +39,8 @@ type fixture struct {
 }
 
 const (
-	ngoDID  = "did:example:ngo"
-	deskDID = "did:example:desk"
+	ngoDID  = "did:web:ngo.example"
+	deskDID = "did:web:desk.example"
 	vct     = "https://cairn.example/vct/identity-attestation"
 )
 
@@ -158,19 +158,19 @@ func TestServiceRefusesBadInput(t *testing.T) {
 			return err
 		},
 		"DID URL": func() error {
-			_, err := f.svc.AddEntity(ctx, registry.NewEntity{DID: "did:example:x#0", Role: trust.RoleIssuer, Names: map[string]string{"en": "x"}})
+			_, err := f.svc.AddEntity(ctx, registry.NewEntity{DID: "did:web:x.example#0", Role: trust.RoleIssuer, Names: map[string]string{"en": "x"}})
 			return err
 		},
 		"bad role": func() error {
-			_, err := f.svc.AddEntity(ctx, registry.NewEntity{DID: "did:example:x", Role: "admin", Names: map[string]string{"en": "x"}})
+			_, err := f.svc.AddEntity(ctx, registry.NewEntity{DID: "did:web:x.example", Role: "admin", Names: map[string]string{"en": "x"}})
 			return err
 		},
 		"no names": func() error {
-			_, err := f.svc.AddEntity(ctx, registry.NewEntity{DID: "did:example:x", Role: trust.RoleIssuer})
+			_, err := f.svc.AddEntity(ctx, registry.NewEntity{DID: "did:web:x.example", Role: trust.RoleIssuer})
 			return err
 		},
 		"empty name": func() error {
-			_, err := f.svc.AddEntity(ctx, registry.NewEntity{DID: "did:example:x", Role: trust.RoleIssuer, Names: map[string]string{"en": " "}})
+			_, err := f.svc.AddEntity(ctx, registry.NewEntity{DID: "did:web:x.example", Role: trust.RoleIssuer, Names: map[string]string{"en": " "}})
 			return err
 		},
 		"duplicate": func() error {

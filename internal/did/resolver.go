@@ -171,3 +171,33 @@ func (r *Resolver) resolveWeb(ctx context.Context, did string) (*Document, error
 	}
 	return ParseDocument(did, body)
 }
+
+// SupportedMethods are the DID methods a Resolver resolves, as the prefix
+// an operator types.
+var SupportedMethods = []string{"did:jwk", "did:key", "did:web"}
+
+// CheckSupported reports whether did is a DID (no fragment) that a Resolver
+// can resolve: its method is one of SupportedMethods and, for did:jwk and
+// did:key, the key it carries decodes; a did:web must name a valid host.
+// Nothing is fetched. The error wraps ErrUnsupportedMethod (and lists the
+// supported methods) or ErrInvalidDID.
+func CheckSupported(did string) error {
+	d, frag, err := ParseDIDURL(did)
+	if err != nil {
+		return err
+	}
+	if frag != "" {
+		return fmt.Errorf("%w: %q is a DID URL; give the DID without #%s", ErrInvalidDID, did, frag)
+	}
+	switch Method(d) {
+	case "jwk":
+		_, err = resolveJWK(d)
+	case "key":
+		_, err = resolveKey(d)
+	case "web":
+		_, err = WebURL(d)
+	default:
+		return fmt.Errorf("%w: did:%s cannot be resolved by Cairn; use one of %s", ErrUnsupportedMethod, Method(d), strings.Join(SupportedMethods, ", "))
+	}
+	return err
+}

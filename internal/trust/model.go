@@ -413,3 +413,29 @@ func (a *VerifierAuthorization) Validate() error {
 	}
 	return nil
 }
+
+// ErrNoEnglishName reports display names without an English one.
+var ErrNoEnglishName = errors.New("trust: an English display name (en=…) is required")
+
+// CheckDisplayNames is the one rule for the display names an operator
+// gives an issuer or a registered entity: at least an English name (the
+// fallback every reader can show), every language tag and name non-blank
+// and within the model's bounds. Snapshots are not held to it (older ones
+// may lack English); new entries are.
+func CheckDisplayNames(names map[string]string) error {
+	if len(names) > MaxNames {
+		return fmt.Errorf("trust: more than %d display names", MaxNames)
+	}
+	for l, n := range names {
+		l, n = strings.TrimSpace(l), strings.TrimSpace(n)
+		if l == "" || len(l) > 35 || n == "" || len(n) > MaxStringLen {
+			return fmt.Errorf("trust: display name for language %q: language tag and name must be non-empty (tag at most 35 bytes, name at most %d)", l, MaxStringLen)
+		}
+	}
+	for l, n := range names {
+		if strings.EqualFold(strings.TrimSpace(l), "en") && strings.TrimSpace(n) != "" {
+			return nil
+		}
+	}
+	return ErrNoEnglishName
+}

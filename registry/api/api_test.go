@@ -32,8 +32,8 @@ import (
 var t0 = time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)
 
 const (
-	ngoDID  = "did:example:ngo"
-	deskDID = "did:example:desk"
+	ngoDID  = "did:web:ngo.example"
+	deskDID = "did:web:desk.example"
 	vct     = "https://cairn.example/vct/identity-attestation"
 )
 

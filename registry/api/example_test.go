@@ -22,12 +22,12 @@ func ExampleNew() {
 	ctx := context.Background()
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	st, _ := svc.Init(ctx, "urn:example:board", "Pilot Board", key)
-	svc.AddEntity(ctx, registry.NewEntity{DID: "did:example:desk", Role: trust.RoleVerifier, Names: map[string]string{"en": "Desk"}})
-	svc.AuthorizeVerifier(ctx, "did:example:desk", trust.VerifierAuthorization{Purpose: "intake", Claims: []string{"given_name"}})
+	svc.AddEntity(ctx, registry.NewEntity{DID: "did:web:desk.example", Role: trust.RoleVerifier, Names: map[string]string{"en": "Desk"}})
+	svc.AuthorizeVerifier(ctx, "did:web:desk.example", trust.VerifierAuthorization{Purpose: "intake", Claims: []string{"given_name"}})
 	svc.Publish(ctx, key, time.Hour)
 
 	h, _ := api.New(store, api.Options{Now: func() time.Time { return now }})
-	body := `{"entity_id":"did:example:desk","authority_id":"` + st.Authority.DID + `","action":"request","resource":"intake","context":{"claims":["given_name","birthdate"]}}`
+	body := `{"entity_id":"did:web:desk.example","authority_id":"` + st.Authority.DID + `","action":"request","resource":"intake","context":{"claims":["given_name","birthdate"]}}`
 	req := httptest.NewRequest("POST", "/trqp/authorization", strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	rec := httptest.NewRecorder()

@@ -99,6 +99,12 @@ type adminErrorBody struct {
 	Paths   []string `json:"paths,omitempty"`
 	Fields  []string `json:"fields,omitempty"`
 	Source  string   `json:"source,omitempty"`
+	// Asked, Caps, Issuer and AuthorizationID carry an EvidenceError's
+	// values (VCT above too).
+	Asked           []int  `json:"asked,omitempty"`
+	Caps            []int  `json:"caps,omitempty"`
+	Issuer          string `json:"issuer,omitempty"`
+	AuthorizationID string `json:"authorization_id,omitempty"`
 }
 
 // adminSentinel maps the codes that stand for a sentinel error to that
@@ -130,7 +136,8 @@ func encodeAdminError(err error) (int, adminErrorBody) {
 	}
 	var ee *EvidenceError
 	if errors.As(err, &ee) {
-		return http.StatusForbidden, adminErrorBody{Code: "evidence_above_cap", Message: ee.Error(), Fields: ee.Fields, Source: ee.Source}
+		return http.StatusForbidden, adminErrorBody{Code: "evidence_above_cap", Message: ee.Error(), Fields: ee.Fields, Source: ee.Source,
+			VCT: ee.VCT, Asked: ee.Asked, Caps: ee.Caps, Issuer: ee.Issuer, AuthorizationID: ee.AuthorizationID}
 	}
 	var code string
 	switch {
@@ -159,7 +166,7 @@ func decodeAdminError(b adminErrorBody) error {
 	case "invalid_claims":
 		return &ValidationError{VCT: b.VCT, Paths: b.Paths, cause: schemas.ErrInvalidClaims}
 	case "evidence_above_cap":
-		return &EvidenceError{Fields: b.Fields, Source: b.Source}
+		return &EvidenceError{Fields: b.Fields, Source: b.Source, Asked: b.Asked, Caps: b.Caps, VCT: b.VCT, Issuer: b.Issuer, AuthorizationID: b.AuthorizationID}
 	}
 	_, s := adminSentinel(b.Code)
 	return &AdminError{Code: b.Code, Message: b.Message, err: s}

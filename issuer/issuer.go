@@ -491,14 +491,42 @@ func evidenceClaim(e schemas.Evidence) (map[string]any, error) {
 	return m, err
 }
 
-// EvidenceError names the scores above their cap.
+// EvidenceError names the scores above their cap. Asked and Caps, when
+// set, hold the value asked for and the cap of each of Fields (same
+// order); VCT, Issuer and AuthorizationID name the registry authorization
+// to amend (Source "registry").
 type EvidenceError struct {
 	Fields []string
 	Source string // "type" or "registry"
+
+	Asked, Caps                  []int
+	VCT, Issuer, AuthorizationID string
 }
 
 func (e *EvidenceError) Error() string {
-	return fmt.Sprintf("issuer: evidence %s above the %s cap", strings.Join(e.Fields, ", "), e.Source)
+	msg := fmt.Sprintf("issuer: evidence %s above the %s cap", strings.Join(e.Fields, ", "), e.Source)
+	if len(e.Asked) != len(e.Fields) || len(e.Caps) != len(e.Fields) {
+		return msg
+	}
+	var scores, flags []string
+	for i, f := range e.Fields {
+		scores = append(scores, fmt.Sprintf("%s asked %d, cap %d", f, e.Asked[i], e.Caps[i]))
+		if (f == "strength" || f == "validity" || f == "verification") && e.Asked[i] <= 4 {
+			flags = append(flags, fmt.Sprintf(" --max-%s %d", f, e.Asked[i]))
+		}
+	}
+	msg += " (" + strings.Join(scores, "; ") + ")"
+	switch {
+	case e.Source == "type":
+		msg += "; the credential type allows no more: offer lower evidence"
+	case len(flags) > 0:
+		cmd := fmt.Sprintf("cairn registry amend --did %s --id %s", e.Issuer, e.AuthorizationID)
+		if e.AuthorizationID == "" {
+			cmd = fmt.Sprintf("cairn registry amend --did %s --id ID", e.Issuer)
+		}
+		msg += fmt.Sprintf("; offer lower evidence, or ask the registry authority to raise the cap for %s with '%s%s' then 'cairn registry publish', and load the new snapshot here", e.VCT, cmd, strings.Join(flags, ""))
+	}
+	return msg
 }
 
 // Unwrap makes errors.Is(err, ErrEvidenceAboveCap) match.
@@ -509,7 +537,9 @@ func (e *EvidenceError) Unwrap() error { return ErrEvidenceAboveCap }
 // authorization's caps.
 func checkEvidence(t *schemas.Type, e schemas.Evidence, reg *trust.Registry, issuerDID string, now time.Time) error {
 	if c := t.CapEvidence(e); c != e {
-		return &EvidenceError{Fields: above(e, c), Source: "type"}
+		f := above(e, c)
+		asked, caps := scoresOf(f, e, t.MaxEvidence)
+		return &EvidenceError{Fields: f, Source: "type", Asked: asked, Caps: caps, VCT: t.VCT}
 	}
 	if reg == nil {
 		return nil
@@ -528,9 +558,34 @@ func checkEvidence(t *schemas.Type, e schemas.Evidence, reg *trust.Registry, iss
 	c := e
 	c.Strength, c.Validity, c.Verification = trust.CapEvidence(*d.Authorization, e.Strength, e.Validity, e.Verification)
 	if c != e {
-		return &EvidenceError{Fields: above(e, c), Source: "registry"}
+		a := d.Authorization
+		f := above(e, c)
+		asked, caps := scoresOf(f, e, schemas.Evidence{Strength: a.MaxStrength, Validity: a.MaxValidity, Verification: a.MaxVerification})
+		return &EvidenceError{Fields: f, Source: "registry", Asked: asked, Caps: caps, VCT: t.VCT, Issuer: issuerDID, AuthorizationID: a.ID}
 	}
 	return nil
+}
+
+// scoresOf returns, for each named score, the value asked and its cap.
+func scoresOf(fields []string, asked, caps schemas.Evidence) ([]int, []int) {
+	pick := func(e schemas.Evidence, f string) int {
+		switch f {
+		case "strength":
+			return e.Strength
+		case "validity":
+			return e.Validity
+		case "verification":
+			return e.Verification
+		case "identity_fraud":
+			return e.IdentityFraud
+		}
+		return 0
+	}
+	var a, c []int
+	for _, f := range fields {
+		a, c = append(a, pick(asked, f)), append(c, pick(caps, f))
+	}
+	return a, c
 }
 
 func above(e, c schemas.Evidence) []string {

@@ -100,8 +100,8 @@ func (o *issuerInitOptions) run(e *env) error {
 		}
 		names[lang] = name
 	}
-	if names["en"] == "" {
-		return usageError(errors.New("--name en=… is required"))
+	if err := trustpkg.CheckDisplayNames(names); err != nil {
+		return usageError(fmt.Errorf("--name: %w", err))
 	}
 	alg, err := parseAlg(o.alg)
 	if err != nil {

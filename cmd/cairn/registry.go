@@ -27,6 +27,7 @@ import (
 	"github.com/cairn-id/cairn/registry"
 	"github.com/cairn-id/cairn/registry/api"
 	"github.com/cairn-id/cairn/registry/boltstore"
+	"github.com/cairn-id/cairn/schemas"
 )
 
 const defaultRegistryDB = "cairn-registry.db"
@@ -42,13 +43,14 @@ database (--db), publishes signed snapshots that verifiers pin and cache,
 and can serve them over HTTP with TRQP v2-shaped queries.`,
 		Example: `  cairn registry init --name "Pilot Board" --key authority.jwk
   cairn registry add --did did:jwk:… --role issuer --name en=Helping\ Hands,fr=Mains\ Secourables
-  cairn registry authorize --did did:jwk:… --vct https://cairn.example/vct/identity --max-strength 2 --max-validity 2
+  cairn registry authorize --did did:jwk:… --vct humanitarian-registration
+  cairn registry amend --did did:jwk:… --id a1 --max-verification 1 --reason "no document check"
   cairn registry publish --key authority.jwk --out registry.jwt
   cairn registry serve --addr 127.0.0.1:8090`,
 	}
 	c.PersistentFlags().String("db", defaultRegistryDB, "registry database file (bbolt)")
 	c.AddCommand(
-		newRegistryInitCmd(e), newRegistryAddCmd(e), newRegistryAuthorizeCmd(e),
+		newRegistryInitCmd(e), newRegistryAddCmd(e), newRegistryAuthorizeCmd(e), newRegistryAmendCmd(e), newRegistryDeauthorizeCmd(e),
 		newRegistryStatusCmd(e, "suspend"), newRegistryStatusCmd(e, "reinstate"), newRegistryStatusCmd(e, "revoke"),
 		newRegistryShowCmd(e), newRegistryPublishCmd(e), newRegistryServeCmd(e), newRegistryBundleCmd(e),
 		newRegistryFetchCmd(e), newRegistryForgetCmd(e),
@@ -117,6 +119,10 @@ func registryErr(err error) error {
 		return usageError(err)
 	case errors.Is(err, registry.ErrNotInitialized):
 		return usageError(fmt.Errorf("%w; run 'cairn registry init' first", err))
+	case errors.Is(err, registry.ErrAuthorizationExists):
+		return usageError(fmt.Errorf("%w (change it with 'cairn registry amend --did DID --id ID …', end it with 'cairn registry deauthorize --did DID --id ID')", err))
+	case errors.Is(err, registry.ErrUnknownAuthorization):
+		return usageError(fmt.Errorf("%w (the ids are listed by 'cairn registry show')", err))
 	}
 	return withExit(ExitFailure, err)
 }
@@ -335,29 +341,43 @@ func (o *registryAddOptions) run(cmd *cobra.Command, e *env) error {
 type registryAuthorizeOptions struct {
 	did, vct, jurisdiction, purpose, claims, from, until string
 	maxStrength, maxValidity, maxVerification            int
+	allowUnknown                                         bool
 }
 
 func newRegistryAuthorizeCmd(e *env) *cobra.Command {
 	o := &registryAuthorizeOptions{}
 	c := &cobra.Command{
-		Use:   "authorize --did DID (--vct VCT --max-strength N --max-validity N | --purpose P --claims A,B)",
+		Use:   "authorize --did DID (--vct TYPE [--max-strength N --max-validity N --max-verification N] | --purpose P --claims A,B)",
 		Short: "Authorize an issuer for a credential type, or a verifier for a purpose",
-		Long: `Issuers get a credential type (vct) with caps on the GPG 45-style evidence
+		Long: `Issuers get a credential type with caps on the GPG 45-style evidence
 scores they may claim (strength and validity 1–4, verification 0–4 where 0
-means none), and optionally a jurisdiction. Verifiers get a purpose and the
-claims they may request for it: claim names or JSON pointers ("/address"
-covers "/address/locality").`,
-		Example: `  cairn registry authorize --did did:jwk:eyJ… --vct https://cairn.example/vct/identity-attestation --max-strength 2 --max-validity 2 --jurisdiction GR
+means none), and optionally a jurisdiction. The type is a catalogue type,
+by its short name (humanitarian-registration) or full vct; caps not given
+default to the type's default evidence, so the issuer can issue what the
+type normally claims. A type outside the catalogue is refused unless
+--allow-unknown-type (then --max-strength and --max-validity are needed).
+
+Verifiers get a purpose and the claims they may request for it: claim names
+or JSON pointers ("/address" covers "/address/locality").
+
+Each authorization gets an id (a1, a2, … per entity, shown by 'show').
+Authorizing the same type and jurisdiction (or purpose) again while the
+first one holds is refused: change it with 'amend', end it with
+'deauthorize'.`,
+		Example: `  cairn registry authorize --did did:jwk:eyJ… --vct humanitarian-registration --jurisdiction GR
+  cairn registry authorize --did did:jwk:eyJ… --vct urn:cairn:vct:identity-attestation:1 --max-strength 2 --max-validity 2 --max-verification 0
+  cairn registry authorize --did did:jwk:eyJ… --vct https://other.example/vct/permit --allow-unknown-type --max-strength 1 --max-validity 1
   cairn registry authorize --did did:web:desk.example --purpose shelter-intake --claims given_name,family_name,/address/locality`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd, e) },
 	}
 	f := c.Flags()
 	f.StringVar(&o.did, "did", "", "the entity's DID")
-	f.StringVar(&o.vct, "vct", "", "credential type an issuer may issue")
-	f.IntVar(&o.maxStrength, "max-strength", 0, "cap on evidence strength (1–4)")
-	f.IntVar(&o.maxValidity, "max-validity", 0, "cap on evidence validity (1–4)")
-	f.IntVar(&o.maxVerification, "max-verification", 0, "cap on verification score (0–4, 0: may not claim)")
+	f.StringVar(&o.vct, "vct", "", "credential type an issuer may issue: short name or vct (see 'cairn schemas list')")
+	f.IntVar(&o.maxStrength, "max-strength", 0, "cap on evidence strength (1–4; default: the type's default evidence)")
+	f.IntVar(&o.maxValidity, "max-validity", 0, "cap on evidence validity (1–4; default: the type's default evidence)")
+	f.IntVar(&o.maxVerification, "max-verification", 0, "cap on verification score (0–4, 0: may not claim; default: the type's default evidence)")
+	f.BoolVar(&o.allowUnknown, "allow-unknown-type", false, "accept a --vct that is not in the catalogue (caps must then be given)")
 	f.StringVar(&o.jurisdiction, "jurisdiction", "", "where the authorization holds (e.g. an ISO 3166 code)")
 	f.StringVar(&o.purpose, "purpose", "", "purpose a verifier may request claims for")
 	f.StringVar(&o.claims, "claims", "", "claims the purpose covers, comma-separated")
@@ -365,6 +385,43 @@ covers "/address/locality").`,
 	f.StringVar(&o.until, "until", "", "end (default open-ended)")
 	_ = c.MarkFlagRequired("did")
 	return c
+}
+
+// issuerCaps resolves --vct against the catalogue and fills the caps not
+// given from the type's default evidence. It warns (on w) about a type
+// outside the catalogue and about caps below the default evidence.
+func (o *registryAuthorizeOptions) issuerCaps(cmd *cobra.Command, w io.Writer) (string, error) {
+	changed := cmd.Flags().Changed
+	cat, err := schemas.Load()
+	if err != nil {
+		return "", withExit(ExitFailure, err)
+	}
+	t, err := cat.Resolve(o.vct)
+	if err != nil {
+		if !o.allowUnknown {
+			return "", usageError(fmt.Errorf("--vct %q is not in the catalogue (see 'cairn schemas list'); check the spelling, or give --allow-unknown-type for a type from another catalogue", o.vct))
+		}
+		if !changed("max-strength") || !changed("max-validity") {
+			return "", usageError(fmt.Errorf("--vct %q is not in the catalogue, so it has no default evidence: give --max-strength and --max-validity", o.vct))
+		}
+		fmt.Fprintf(w, "warning: --vct %q is not in the catalogue; authorized as given (--allow-unknown-type)\n", o.vct)
+		return o.vct, nil
+	}
+	def := t.DefaultEvidence
+	for _, c := range []struct {
+		flag string
+		v    *int
+		def  int
+	}{{"max-strength", &o.maxStrength, def.Strength}, {"max-validity", &o.maxValidity, def.Validity}, {"max-verification", &o.maxVerification, def.Verification}} {
+		if !changed(c.flag) {
+			*c.v = c.def
+		}
+	}
+	if o.maxStrength < def.Strength || o.maxValidity < def.Validity || o.maxVerification < def.Verification {
+		fmt.Fprintf(w, "warning: these caps (strength %d, validity %d, verification %d) are below the default evidence of %s (strength %d, validity %d, verification %d): its offers must claim less, or they are refused\n",
+			o.maxStrength, o.maxValidity, o.maxVerification, t.Name, def.Strength, def.Validity, def.Verification)
+	}
+	return t.VCT, nil
 }
 
 func (o *registryAuthorizeOptions) run(cmd *cobra.Command, e *env) error {
@@ -379,11 +436,17 @@ func (o *registryAuthorizeOptions) run(cmd *cobra.Command, e *env) error {
 	if (o.vct == "") == (o.purpose == "") {
 		return usageError(errors.New("give either --vct (issuer) or --purpose (verifier)"))
 	}
-	if o.purpose != "" && (o.maxStrength != 0 || o.maxValidity != 0 || o.maxVerification != 0 || o.jurisdiction != "") {
-		return usageError(errors.New("--max-* and --jurisdiction apply to issuers (--vct), not to --purpose"))
+	if o.purpose != "" && (o.maxStrength != 0 || o.maxValidity != 0 || o.maxVerification != 0 || o.jurisdiction != "" || o.allowUnknown) {
+		return usageError(errors.New("--max-*, --jurisdiction and --allow-unknown-type apply to issuers (--vct), not to --purpose"))
 	}
 	if o.vct != "" && o.claims != "" {
 		return usageError(errors.New("--claims applies to verifiers (--purpose), not to --vct"))
+	}
+	vct := ""
+	if o.vct != "" {
+		if vct, err = o.issuerCaps(cmd, e.stderr); err != nil {
+			return err
+		}
 	}
 	s, err := openRegistryDB(cmd, false)
 	if err != nil {
@@ -391,25 +454,184 @@ func (o *registryAuthorizeOptions) run(cmd *cobra.Command, e *env) error {
 	}
 	defer s.Close()
 	svc := registryService(e, s)
-	if o.vct != "" {
-		err = svc.AuthorizeIssuer(cmd.Context(), o.did, trust.IssuerAuthorization{
-			VCT: o.vct, MaxStrength: o.maxStrength, MaxValidity: o.maxValidity, MaxVerification: o.maxVerification,
+	var id string
+	if vct != "" {
+		var a trust.IssuerAuthorization
+		a, err = svc.GrantIssuer(cmd.Context(), o.did, trust.IssuerAuthorization{
+			VCT: vct, MaxStrength: o.maxStrength, MaxValidity: o.maxValidity, MaxVerification: o.maxVerification,
 			Jurisdiction: o.jurisdiction, From: from, Until: until,
 		})
+		id = a.ID
 	} else {
-		var claims []string
-		for _, c := range strings.Split(o.claims, ",") {
-			if c = strings.TrimSpace(c); c != "" {
-				claims = append(claims, c)
-			}
-		}
-		err = svc.AuthorizeVerifier(cmd.Context(), o.did, trust.VerifierAuthorization{Purpose: o.purpose, Claims: claims, From: from, Until: until})
+		var a trust.VerifierAuthorization
+		a, err = svc.GrantVerifier(cmd.Context(), o.did, trust.VerifierAuthorization{Purpose: o.purpose, Claims: splitClaims(o.claims), From: from, Until: until})
+		id = a.ID
 	}
 	if err != nil {
 		return registryErr(err)
 	}
-	fmt.Fprintln(e.stderr, "authorization recorded; publish to make it visible")
+	if vct != "" {
+		fmt.Fprintf(e.stderr, "authorization %s recorded: may issue %s (strength ≤%d, validity ≤%d, verification ≤%d); publish to make it visible\n",
+			id, vct, o.maxStrength, o.maxValidity, o.maxVerification)
+	} else {
+		fmt.Fprintf(e.stderr, "authorization %s recorded; publish to make it visible\n", id)
+	}
 	return nil
+}
+
+func splitClaims(s string) []string {
+	var claims []string
+	for _, c := range strings.Split(s, ",") {
+		if c = strings.TrimSpace(c); c != "" {
+			claims = append(claims, c)
+		}
+	}
+	return claims
+}
+
+// ---- amend / deauthorize ----
+
+type registryAmendOptions struct {
+	did, id, jurisdiction, claims, until, at, reason string
+	maxStrength, maxValidity, maxVerification        int
+}
+
+func newRegistryAmendCmd(e *env) *cobra.Command {
+	o := &registryAmendOptions{}
+	c := &cobra.Command{
+		Use:   "amend --did DID --id ID [--max-strength N] [--max-validity N] [--max-verification N] [--jurisdiction J] [--claims A,B] [--until T] [--at T] [--reason TEXT]",
+		Short: "Change an authorization from a time on (the old terms stay on record for the past)",
+		Long: `Change authorization ID (see 'show') of an entity: the old entry ends at
+--at (default now) and a new entry with the changes, which names the old one
+("replaces a1"), starts at --at. Credentials issued before --at are still
+judged by the old terms. Only the flags given change: caps and
+--jurisdiction for issuers, --claims for verifiers, --until for both
+(--until open makes it open-ended). The type or purpose itself is not
+amended: deauthorize and authorize again.`,
+		Example: `  cairn registry show
+  cairn registry amend --did did:jwk:eyJ… --id a1 --max-verification 2 --reason "verification cap forgotten"
+  cairn registry amend --did did:web:desk.example --id a2 --claims given_name,family_name,birthdate --at 2026-06-01`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd, e) },
+	}
+	f := c.Flags()
+	f.StringVar(&o.did, "did", "", "the entity's DID")
+	f.StringVar(&o.id, "id", "", "the authorization's id (a1, a2, …; see 'cairn registry show')")
+	f.IntVar(&o.maxStrength, "max-strength", 0, "new cap on evidence strength (1–4)")
+	f.IntVar(&o.maxValidity, "max-validity", 0, "new cap on evidence validity (1–4)")
+	f.IntVar(&o.maxVerification, "max-verification", 0, "new cap on verification score (0–4)")
+	f.StringVar(&o.jurisdiction, "jurisdiction", "", "new jurisdiction")
+	f.StringVar(&o.claims, "claims", "", "new claims of a verifier's purpose, comma-separated")
+	f.StringVar(&o.until, "until", "", "new end (a date, an RFC 3339 time, or open)")
+	f.StringVar(&o.at, "at", "", "when the change takes effect (default now)")
+	f.StringVar(&o.reason, "reason", "", "why (kept with the ended entry, published)")
+	_ = c.MarkFlagRequired("did")
+	_ = c.MarkFlagRequired("id")
+	return c
+}
+
+func (o *registryAmendOptions) run(cmd *cobra.Command, e *env) error {
+	changed := cmd.Flags().Changed
+	ch := registry.Amendment{Reason: o.reason}
+	var err error
+	if ch.At, err = parseRegistryTime("at", o.at); err != nil {
+		return err
+	}
+	for _, c := range []struct {
+		flag string
+		v    int
+		dst  **int
+	}{{"max-strength", o.maxStrength, &ch.MaxStrength}, {"max-validity", o.maxValidity, &ch.MaxValidity}, {"max-verification", o.maxVerification, &ch.MaxVerification}} {
+		if changed(c.flag) {
+			*c.dst = &c.v
+		}
+	}
+	if changed("jurisdiction") {
+		ch.Jurisdiction = &o.jurisdiction
+	}
+	if changed("claims") {
+		if ch.Claims = splitClaims(o.claims); ch.Claims == nil {
+			return usageError(errors.New("--claims must name at least one claim"))
+		}
+	}
+	if changed("until") {
+		var u time.Time
+		if o.until != "open" {
+			if u, err = parseRegistryTime("until", o.until); err != nil {
+				return err
+			}
+		}
+		ch.Until = &u
+	}
+	if ch.MaxStrength == nil && ch.MaxValidity == nil && ch.MaxVerification == nil && ch.Jurisdiction == nil && ch.Claims == nil && ch.Until == nil {
+		return usageError(errors.New("nothing to amend: give --max-*, --jurisdiction, --claims or --until"))
+	}
+	s, err := openRegistryDB(cmd, false)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	newID, err := registryService(e, s).AmendAuthorization(cmd.Context(), o.did, o.id, ch)
+	if err != nil {
+		return registryErr(err)
+	}
+	fmt.Fprintf(e.stderr, "authorization %s replaces %s from %s; publish to make it visible\n", newID, o.id, fmtAt(ch.At, registryNow(e)))
+	return nil
+}
+
+func fmtAt(at time.Time, now func() time.Time) string {
+	if at.IsZero() {
+		return "now (" + now().UTC().Truncate(time.Second).Format(time.RFC3339) + ")"
+	}
+	return at.UTC().Format(time.RFC3339)
+}
+
+type registryDeauthorizeOptions struct {
+	did, id, at, reason string
+}
+
+func newRegistryDeauthorizeCmd(e *env) *cobra.Command {
+	o := &registryDeauthorizeOptions{}
+	c := &cobra.Command{
+		Use:   "deauthorize --did DID --id ID [--at T] [--reason TEXT]",
+		Short: "End an authorization (kept on record: what was issued before stays covered)",
+		Long: `End authorization ID (see 'show') of an entity at --at (default now; a past
+time is allowed, for an authority that learns late). Credentials issued
+before --at stay covered by it; from --at on they are not. The entry stays
+in the registry with its end and reason. An authorization that has not
+started by --at covered no time and is withdrawn (removed).`,
+		Example: `  cairn registry deauthorize --did did:jwk:eyJ… --id a2 --reason "programme closed"
+  cairn registry deauthorize --did did:web:desk.example --id a1 --at 2026-06-01T00:00:00Z`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			at, err := parseRegistryTime("at", o.at)
+			if err != nil {
+				return err
+			}
+			s, err := openRegistryDB(cmd, false)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			withdrawn, err := registryService(e, s).EndAuthorization(cmd.Context(), o.did, o.id, at, o.reason)
+			if err != nil {
+				return registryErr(err)
+			}
+			if withdrawn {
+				fmt.Fprintf(e.stderr, "authorization %s had not started; withdrawn. publish to make it visible\n", o.id)
+			} else {
+				fmt.Fprintf(e.stderr, "authorization %s ends at %s; publish to make it visible\n", o.id, fmtAt(at, registryNow(e)))
+			}
+			return nil
+		},
+	}
+	c.Flags().StringVar(&o.did, "did", "", "the entity's DID")
+	c.Flags().StringVar(&o.id, "id", "", "the authorization's id (a1, a2, …; see 'cairn registry show')")
+	c.Flags().StringVar(&o.at, "at", "", "when the end takes effect (default now)")
+	c.Flags().StringVar(&o.reason, "reason", "", "why (kept in the registry, published)")
+	_ = c.MarkFlagRequired("did")
+	_ = c.MarkFlagRequired("id")
+	return c
 }
 
 // ---- suspend / reinstate / revoke ----
@@ -511,6 +733,28 @@ func fmtWindow(from, until time.Time) string {
 	return from.Format(time.RFC3339) + " – " + u
 }
 
+func authID(id string) string {
+	if id == "" {
+		return ""
+	}
+	return id + ": "
+}
+
+// authHistory says what an authorization replaced and when it was ended.
+func authHistory(replaces string, ended *trust.AuthorizationEnd, until time.Time) string {
+	var b strings.Builder
+	if replaces != "" {
+		b.WriteString(", replaces " + replaces)
+	}
+	if ended != nil {
+		fmt.Fprintf(&b, ", ended %s (recorded %s)", until.Format(time.RFC3339), ended.At.Format(time.RFC3339))
+		if ended.Reason != "" {
+			b.WriteString(" – " + ended.Reason)
+		}
+	}
+	return b.String()
+}
+
 func printRegistry(w io.Writer, st *registry.State, lang string) error {
 	r := &st.Registry
 	fmt.Fprintf(w, "registry:  %s (%s)\nauthority: %s\npublished: version %d\nentities:  %d\n", r.Name, r.ID, r.Authority, r.Version, len(r.Entities))
@@ -531,14 +775,14 @@ func printRegistry(w io.Writer, st *registry.State, lang string) error {
 			fmt.Fprintf(w, "  %s  %s%s\n", c.At.Format(time.RFC3339), c.Status, extra)
 		}
 		for _, a := range e.IssuerAuthorizations {
-			fmt.Fprintf(w, "  may issue %s (strength ≤%d, validity ≤%d, verification ≤%d", a.VCT, a.MaxStrength, a.MaxValidity, a.MaxVerification)
+			fmt.Fprintf(w, "  %smay issue %s (strength ≤%d, validity ≤%d, verification ≤%d", authID(a.ID), a.VCT, a.MaxStrength, a.MaxValidity, a.MaxVerification)
 			if a.Jurisdiction != "" {
 				fmt.Fprintf(w, ", %s", a.Jurisdiction)
 			}
-			fmt.Fprintf(w, ") %s\n", fmtWindow(a.From, a.Until))
+			fmt.Fprintf(w, ") %s%s\n", fmtWindow(a.From, a.Until), authHistory(a.Replaces, a.Ended, a.Until))
 		}
 		for _, a := range e.VerifierAuthorizations {
-			fmt.Fprintf(w, "  may request for %q: %s %s\n", a.Purpose, strings.Join(a.Claims, ", "), fmtWindow(a.From, a.Until))
+			fmt.Fprintf(w, "  %smay request for %q: %s %s%s\n", authID(a.ID), a.Purpose, strings.Join(a.Claims, ", "), fmtWindow(a.From, a.Until), authHistory(a.Replaces, a.Ended, a.Until))
 		}
 	}
 	return nil

@@ -29,7 +29,7 @@ const hrVCT = "urn:cairn:vct:humanitarian-registration:1"
 // returns the NGO's DID.
 func (r *registryCLI) walkthroughIssuer(authorize ...string) string {
 	r.t.Helper()
-	r.ok("init", "--name", "Lesvos Pilot Board", "--key", r.path("board.jwk"), "--pin-out", r.path("board.pin.jwk"))
+	r.ok("init", "--name", "Lesvos Pilot Board", "--key", r.path("board.jwk"), "--pin-out", r.path("authority.pub.jwk"))
 	res := r.cairn("issuer", "init", "--dir", r.path("ngo"), "--name", "en=Helping Hands", "--url", "https://ngo.example", "--type", hrVCT)
 	if res.code != ExitOK {
 		r.t.Fatalf("issuer init: %d %s", res.code, res.stderr)
@@ -48,7 +48,7 @@ func (r *registryCLI) walkthroughIssuer(authorize ...string) string {
 func (r *registryCLI) offer() cliResult {
 	r.t.Helper()
 	return r.cairn("issuer", "offer", "--dir", r.path("ngo"), "--type", hrVCT, "--claims", r.path("amina.json"),
-		"--registry", r.path("registry.jwt"), "--registry-key", r.path("board.pin.jwk"), "--no-png")
+		"--registry", r.path("registry.jwt"), "--registry-key", r.path("authority.pub.jwk"), "--no-png")
 }
 
 // TestRegistryCLIDefaultCapsLetIssue: an NGO authorized with the defaults

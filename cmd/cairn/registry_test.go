@@ -112,7 +112,7 @@ func TestRegistryCLIWalkthrough(t *testing.T) {
 
 	ngo := newIssuerKey(t, r.dir)
 	ngoDID := ngo.DIDJWK()
-	vct := "https://cairn.example/vct/identity-attestation"
+	vct := "urn:cairn:vct:identity-attestation:1"
 	r.ok("add", "--did", ngoDID, "--role", "issuer", "--name", "en=Helping Hands,fr=Mains Secourables")
 	r.ok("authorize", "--did", ngoDID, "--vct", vct, "--max-strength", "2", "--max-validity", "3", "--jurisdiction", "GR")
 	r.ok("add", "--did", "did:web:desk.example", "--role", "verifier", "--name", "en=Intake desk")
@@ -213,12 +213,12 @@ func TestRegistryCLIUsageErrors(t *testing.T) {
 		code int
 	}{
 		{"unknown subcommand", []string{"frobnicate"}, ExitUsage},
-		{"add bad role", []string{"add", "--did", "did:example:x", "--role", "admin", "--name", "en=X"}, ExitUsage},
-		{"add bad names", []string{"add", "--did", "did:example:x", "--role", "issuer", "--name", "Helping Hands"}, ExitUsage},
+		{"add bad role", []string{"add", "--did", "did:web:x.example", "--role", "admin", "--name", "en=X"}, ExitUsage},
+		{"add bad names", []string{"add", "--did", "did:web:x.example", "--role", "issuer", "--name", "Helping Hands"}, ExitUsage},
 		{"add not a DID", []string{"add", "--did", "ngo", "--role", "issuer", "--name", "en=X"}, ExitUsage},
-		{"add bad date", []string{"add", "--did", "did:example:x", "--role", "issuer", "--name", "en=X", "--valid-until", "soon"}, ExitUsage},
-		{"add missing flag", []string{"add", "--did", "did:example:x"}, ExitUsage},
-		{"authorize unknown", []string{"authorize", "--did", "did:example:none", "--vct", "v", "--max-strength", "1", "--max-validity", "1"}, ExitUsage},
+		{"add bad date", []string{"add", "--did", "did:web:x.example", "--role", "issuer", "--name", "en=X", "--valid-until", "soon"}, ExitUsage},
+		{"add missing flag", []string{"add", "--did", "did:web:x.example"}, ExitUsage},
+		{"authorize unknown", []string{"authorize", "--did", "did:web:none.example", "--vct", "humanitarian-registration", "--max-strength", "1", "--max-validity", "1"}, ExitUsage},
 		{"authorize both", []string{"authorize", "--did", "did:example:x", "--vct", "v", "--purpose", "p"}, ExitUsage},
 		{"authorize neither", []string{"authorize", "--did", "did:example:x"}, ExitUsage},
 		{"suspend unknown", []string{"suspend", "--did", "did:example:none"}, ExitUsage},
@@ -253,7 +253,7 @@ func TestRegistryCLIUsageErrors(t *testing.T) {
 func TestRegistryCLIServe(t *testing.T) {
 	r := newRegistryCLI(t)
 	r.ok("init", "--name", "Board", "--key", r.path("authority.jwk"))
-	r.ok("add", "--did", "did:example:ngo", "--role", "issuer", "--name", "en=NGO")
+	r.ok("add", "--did", "did:web:ngo.example", "--role", "issuer", "--name", "en=NGO")
 	r.ok("publish", "--key", r.path("authority.jwk"))
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -277,11 +277,11 @@ func TestRegistryCLIServe(t *testing.T) {
 	}
 	c := &trust.Client{Pinned: r.pinned(), HTTPClient: &http.Client{Timeout: 5 * time.Second}, CachePath: r.path("cache.jwt"), Now: func() time.Time { return now }}
 	reg, err := c.Refresh(ctx, base+"/registry/snapshot")
-	if err != nil || reg.Entity("did:example:ngo") == nil {
+	if err != nil || reg.Entity("did:web:ngo.example") == nil {
 		t.Fatalf("refresh from served registry: %v", err)
 	}
 	// Publishing while the server runs works, and the server hands out the new version.
-	r.ok("suspend", "--did", "did:example:ngo")
+	r.ok("suspend", "--did", "did:web:ngo.example")
 	r.ok("publish", "--key", r.path("authority.jwk"))
 	if reg, err := c.Refresh(ctx, base+"/registry/snapshot"); err != nil || reg.Version != 2 {
 		t.Fatalf("refresh after publishing while serving: %v", err)

@@ -43,19 +43,21 @@ func walkthroughBlocks(doc string) (run []string, skipped int) {
 // walkthroughScript makes one shell script of the blocks. What a reader
 // does in another terminal is done in the background: a line that starts
 // "cairn registry serve" is started with & and waited for, and stopped
-// when the script ends. The page's port 8090 becomes addr. A reader takes
-// minutes between steps; the script's clock (CAIRN_TEST_NOW, read by the
-// test harness only) moves one minute from one block to the next, from
-// start.
+// when the script ends; it runs on the real clock. The page's port 8090
+// becomes addr. A reader takes a while between steps; the script's clock
+// (CAIRN_TEST_NOW, read by the test harness only) moves one second from one
+// block to the next, from start, so every step happens in a second of its
+// own. The server answers on the real clock, so the script's clock must
+// stay in the past of it: start at least len(blocks) seconds ago.
 func walkthroughScript(blocks []string, addr string, start time.Time) string {
 	var b strings.Builder
 	b.WriteString("set -eux\nSERVE_PID=\ntrap 'if [ -n \"$SERVE_PID\" ]; then kill $SERVE_PID; fi' EXIT\n")
 	for i, block := range blocks {
-		fmt.Fprintf(&b, "export CAIRN_TEST_NOW=%s\n", start.Add(time.Duration(i)*time.Minute).UTC().Format(time.RFC3339))
+		fmt.Fprintf(&b, "export CAIRN_TEST_NOW=%s\n", start.Add(time.Duration(i)*time.Second).UTC().Format(time.RFC3339))
 		block = strings.ReplaceAll(block, "127.0.0.1:8090", addr)
 		for _, l := range strings.Split(block, "\n") {
 			if strings.HasPrefix(l, "cairn registry serve") {
-				b.WriteString(l + " 2>serve.log &\nSERVE_PID=$!\n")
+				b.WriteString("env -u CAIRN_TEST_NOW " + l + " 2>serve.log &\nSERVE_PID=$!\n")
 				b.WriteString("n=0; until curl -sf http://" + addr + "/healthz >/dev/null; do n=$((n+1)); if [ $n -gt 200 ]; then cat serve.log; exit 1; fi; sleep 0.05; done\n")
 				continue
 			}
@@ -73,8 +75,8 @@ func TestWalkthroughBlocks(t *testing.T) {
 		t.Fatalf("blocks %q, %d skipped", run, skipped)
 	}
 	s := walkthroughScript([]string{"cairn registry serve --addr 127.0.0.1:8090\ncurl http://127.0.0.1:8090/x", "cairn registry show"}, "127.0.0.1:5555", time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))
-	if !strings.Contains(s, "cairn registry serve --addr 127.0.0.1:5555 2>serve.log &\nSERVE_PID=$!") || strings.Contains(s, "8090") ||
-		!strings.Contains(s, "export CAIRN_TEST_NOW=2026-11-26T12:01:00Z\ncairn registry show") {
+	if !strings.Contains(s, "env -u CAIRN_TEST_NOW cairn registry serve --addr 127.0.0.1:5555 2>serve.log &\nSERVE_PID=$!") || strings.Contains(s, "8090") ||
+		!strings.Contains(s, "export CAIRN_TEST_NOW=2026-11-26T12:00:01Z\ncairn registry show") {
 		t.Fatalf("script:\n%s", s)
 	}
 }
@@ -100,7 +102,8 @@ func TestRegistryWalkthroughRuns(t *testing.T) {
 	if len(blocks) < 10 || skipped > 3 {
 		t.Fatalf("%d blocks to run, %d skipped: is the page or the parser broken?", len(blocks), skipped)
 	}
-	script := walkthroughScript(blocks, freeAddr(t), time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))
+	start := time.Now().Truncate(time.Second).Add(-time.Duration(len(blocks)+1) * time.Second)
+	script := walkthroughScript(blocks, freeAddr(t), start)
 	// What the page says each step prints.
 	checks := []string{
 		`stdout 'openid-credential-offer://'`,
@@ -108,8 +111,8 @@ func TestRegistryWalkthroughRuns(t *testing.T) {
 		`stdout '"authorized":true'`,
 		`stdout 'claims_outside_purpose'`,
 		`stdout '"recognized":true'`,
-		`stderr 'authorization a2 replaces a1 from now \(2026-11-26T12:\d\d:00Z\)'`,
-		`stdout 'a1: may issue .* – 2026-11-26T12:\d\d:00Z, ended 2026-11-26T12:\d\d:00Z \(recorded .*\) – document checks audited'`,
+		`stderr 'authorization a2 replaces a1 from now \(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\)'`,
+		`stdout 'a1: may issue .* – \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ, ended \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \(recorded .*\) – document checks audited'`,
 		`stdout 'replaces a1'`,
 		`stderr 'authorization a1 ends at now'`,
 		`stdout 'a2: may issue urn:cairn:vct:humanitarian-registration:1 \(strength ≤2, validity ≤3, verification ≤2, GR\)'`,
@@ -121,5 +124,10 @@ func TestRegistryWalkthroughRuns(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "walkthrough.txtar"), []byte(ar), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	testscript.Run(t, testscript.Params{Dir: dir})
+	testscript.Run(t, testscript.Params{Dir: dir, Setup: func(e *testscript.Env) error {
+		// The page's ~/.cache/cairn (trust marks) lives in the test's directory.
+		e.Setenv("HOME", e.WorkDir)
+		e.Setenv("XDG_CACHE_HOME", filepath.Join(e.WorkDir, ".cache"))
+		return nil
+	}})
 }

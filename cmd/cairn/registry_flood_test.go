@@ -85,14 +85,14 @@ func TestRegistryPublishUnderReadFlood(t *testing.T) {
 	)
 	r := newRegistryCLI(t)
 	r.ok("init", "--name", "Board", "--key", r.path("authority.jwk"))
-	r.ok("add", "--did", "did:example:ngo", "--role", "issuer", "--name", "en=NGO")
+	r.ok("add", "--did", "did:web:ngo.example", "--role", "issuer", "--name", "en=NGO")
 	r.ok("publish", "--key", r.path("authority.jwk"))
 	base, _, _ := startRegistryServe(t, r, "--client-rate", "0", "--refresh", "200ms")
 
 	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: readers}}
 	defer client.CloseIdleConnections()
 	version := func() (uint64, bool) {
-		resp, err := client.Get(base + "/registry/entities/did:example:ngo")
+		resp, err := client.Get(base + "/registry/entities/did:web:ngo.example")
 		if err != nil {
 			return 0, false
 		}
@@ -121,7 +121,7 @@ func TestRegistryPublishUnderReadFlood(t *testing.T) {
 				}
 				path := "/registry/snapshot"
 				if n%2 == 1 {
-					path = "/registry/entities/did:example:ngo"
+					path = "/registry/entities/did:web:ngo.example"
 				}
 				resp, err := client.Get(base + path)
 				if err != nil {

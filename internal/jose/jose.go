@@ -329,32 +329,96 @@ func (j *JWS) Verify(pub crypto.PublicKey, allowed []Alg) error {
 	if keyAlg != j.Header.Alg {
 		return fmt.Errorf("%w: header says %s, key needs %s", ErrAlgKeyMismatch, j.Header.Alg, keyAlg)
 	}
-	return verifyRaw(keyAlg, pub, []byte(j.signingInput), j.signature)
+	return verifyRaw(keyAlg, pub, j.signingInput, j.signature)
 }
 
-// VerifyRaw checks a JWS signature over input; exported for benchmarks and
-// for the JSON serialization, which signs the same input.
-func verifyRaw(alg Alg, pub crypto.PublicKey, input, sig []byte) error {
+// verifyRaw checks a JWS signature over input (the signing input, a
+// string so that no copy of it is made for hashing).
+func verifyRaw(alg Alg, pub crypto.PublicKey, input string, sig []byte) error {
 	switch alg {
 	case EdDSA:
-		if !ed25519.Verify(pub.(ed25519.PublicKey), input, sig) {
+		if !ed25519.Verify(pub.(ed25519.PublicKey), []byte(input), sig) {
 			return ErrBadSignature
 		}
 		return nil
 	case ES256, ES384:
-		h, size := hashFor(alg)
+		size := 32
+		if alg == ES384 {
+			size = 48
+		}
 		if len(sig) != 2*size {
 			return fmt.Errorf("%w: ECDSA signature has %d bytes, want %d", ErrBadSignature, len(sig), 2*size)
 		}
-		h.Write(input)
-		r := new(big.Int).SetBytes(sig[:size])
-		s := new(big.Int).SetBytes(sig[size:])
-		if !ecdsa.Verify(pub.(*ecdsa.PublicKey), h.Sum(nil), r, s) {
+		digest, n := hashString(alg, input)
+		// ecdsa.VerifyASN1 over the DER form of R||S: the same check as
+		// ecdsa.Verify, without two big.Int conversions and a re-encoding.
+		var der [2*(2+1+48) + 2]byte
+		if !ecdsa.VerifyASN1(pub.(*ecdsa.PublicKey), digest[:n], rawToDER(der[:0], sig[:size], sig[size:])) {
 			return ErrBadSignature
 		}
 		return nil
 	}
 	return ErrAlgNotAllowed
+}
+
+// rawToDER appends the ASN.1 SEQUENCE{INTEGER r, INTEGER s} of the
+// big-endian unsigned r and s (each at most 48 bytes, so every length fits
+// the short form).
+func rawToDER(dst, r, s []byte) []byte {
+	r, s = trimZeros(r), trimZeros(s)
+	n := derIntLen(r) + derIntLen(s)
+	dst = append(dst, 0x30, byte(n))
+	dst = appendDERInt(dst, r)
+	return appendDERInt(dst, s)
+}
+
+func trimZeros(b []byte) []byte {
+	for len(b) > 1 && b[0] == 0 {
+		b = b[1:]
+	}
+	return b
+}
+
+func derIntLen(b []byte) int {
+	if b[0]&0x80 != 0 {
+		return 2 + 1 + len(b)
+	}
+	return 2 + len(b)
+}
+
+func appendDERInt(dst, b []byte) []byte {
+	if b[0]&0x80 != 0 {
+		dst = append(dst, 0x02, byte(len(b)+1), 0)
+	} else {
+		dst = append(dst, 0x02, byte(len(b)))
+	}
+	return append(dst, b...)
+}
+
+// hashString returns the SHA-256 (ES256) or SHA-384 (ES384) digest of s
+// and its length, hashing s through a stack buffer instead of converting it
+// to a []byte (a signing input is a few kilobytes).
+func hashString(alg Alg, s string) ([48]byte, int) {
+	var sum [48]byte
+	var buf [512]byte
+	if alg == ES384 {
+		h := sha512.New384()
+		for len(s) > 0 {
+			n := copy(buf[:], s)
+			h.Write(buf[:n])
+			s = s[n:]
+		}
+		h.Sum(sum[:0])
+		return sum, sha512.Size384
+	}
+	h := sha256.New()
+	for len(s) > 0 {
+		n := copy(buf[:], s)
+		h.Write(buf[:n])
+		s = s[n:]
+	}
+	h.Sum(sum[:0])
+	return sum, sha256.Size
 }
 
 // ParseAndVerify parses compact, checks typ (when wantTyp is not empty,

@@ -24,7 +24,9 @@ const maxJSONNesting = 256
 // refuses duplicate object member names (RFC 8259 §4 leaves them
 // unpredictable; for claims that is a security risk) and invalid UTF-8.
 func Decode(b []byte) (any, error) {
-	d := jsonDecoder{b: b}
+	// One string copy of the input: unescaped strings, member names and
+	// numbers are substrings of it instead of one allocation each.
+	d := jsonDecoder{b: b, s: string(b)}
 	v, err := d.value(0)
 	if err != nil {
 		return nil, err
@@ -38,7 +40,11 @@ func Decode(b []byte) (any, error) {
 
 type jsonDecoder struct {
 	b []byte
+	s string // string(b)
 	p int
+	// stack holds the elements of the arrays being decoded, so that each
+	// array is allocated once, at its final length.
+	stack []any
 }
 
 func (d *jsonDecoder) ws() {
@@ -142,18 +148,18 @@ func (d *jsonDecoder) object(depth int) (any, error) {
 
 func (d *jsonDecoder) array(depth int) (any, error) {
 	d.p++ // [
-	a := make([]any, 0, 4)
 	d.ws()
 	if d.p < len(d.b) && d.b[d.p] == ']' {
 		d.p++
-		return a, nil
+		return make([]any, 0), nil
 	}
+	mark := len(d.stack)
 	for {
 		v, err := d.value(depth)
 		if err != nil {
 			return nil, err
 		}
-		a = append(a, v)
+		d.stack = append(d.stack, v)
 		d.ws()
 		if d.p >= len(d.b) {
 			return nil, d.fail("unexpected end")
@@ -163,6 +169,10 @@ func (d *jsonDecoder) array(depth int) (any, error) {
 			d.p++
 		case ']':
 			d.p++
+			a := make([]any, len(d.stack)-mark)
+			copy(a, d.stack[mark:])
+			clear(d.stack[mark:])
+			d.stack = d.stack[:mark]
 			return a, nil
 		default:
 			return nil, d.fail("expected ',' or ']'")
@@ -203,7 +213,7 @@ func (d *jsonDecoder) number() (any, error) {
 			return nil, d.fail("bad exponent")
 		}
 	}
-	return json.Number(d.b[start:d.p]), nil
+	return json.Number(d.s[start:d.p]), nil
 }
 
 func (d *jsonDecoder) str() (string, error) {
@@ -213,7 +223,7 @@ func (d *jsonDecoder) str() (string, error) {
 	for d.p < len(d.b) {
 		c := d.b[d.p]
 		if c == '"' {
-			s := string(d.b[start:d.p])
+			s := d.s[start:d.p]
 			d.p++
 			return s, nil
 		}

@@ -152,9 +152,29 @@ func decodeObject(b []byte) (map[string]any, error) {
 	return m, nil
 }
 
+// digestOf is base64url(SHA-256(s)) (§4.2.3).
 func digestOf(s string) string {
-	sum := sha256.Sum256([]byte(s))
-	return jose.B64.EncodeToString(sum[:])
+	var enc [digestLen]byte
+	return string(encodedDigest(&enc, s))
+}
+
+// digestLen is the length of a base64url SHA-256 digest.
+const digestLen = 43
+
+// encodedDigest writes base64url(SHA-256(s)) into enc and returns it. s is
+// hashed through a stack buffer: a presented SD-JWT is kilobytes long and
+// converting it to a []byte would copy it.
+func encodedDigest(enc *[digestLen]byte, s string) []byte {
+	h := sha256.New()
+	var buf [512]byte
+	for len(s) > 0 {
+		n := copy(buf[:], s)
+		h.Write(buf[:n])
+		s = s[n:]
+	}
+	var sum [sha256.Size]byte
+	jose.B64.Encode(enc[:], h.Sum(sum[:0]))
+	return enc[:]
 }
 
 // String returns the compact serialization <JWT>~<D1>~…~<Dn>~[<KB-JWT>].

@@ -56,7 +56,12 @@ func process(payload map[string]any, discs []*Disclosure, lim Limits) (map[strin
 }
 
 func (p *processor) pointer(last string) string {
+	n := 1 + len(last)
+	for _, s := range p.segs {
+		n += 1 + len(s)
+	}
 	var sb strings.Builder
+	sb.Grow(n) // escapes (rare) may still grow it
 	for _, s := range p.segs {
 		sb.WriteByte('/')
 		sb.WriteString(escapePointer(s))

@@ -222,7 +222,8 @@ func verifyKB(jws *jose.JWS, withoutKB string, pub crypto.PublicKey, opts Verify
 	if kb.SDHash, ok = claims["sd_hash"].(string); !ok {
 		return nil, fmt.Errorf("%w: sd_hash missing or not a string", ErrSDHash)
 	}
-	if kb.SDHash != SDHash(withoutKB) {
+	var enc [digestLen]byte
+	if kb.SDHash != string(encodedDigest(&enc, withoutKB)) {
 		return nil, fmt.Errorf("%w: KB-JWT does not cover the presented SD-JWT", ErrSDHash)
 	}
 	if kb.Nonce, ok = claims["nonce"].(string); !ok || kb.Nonce != opts.Nonce {

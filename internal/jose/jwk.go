@@ -124,19 +124,18 @@ func (k *JWK) PublicKey() (crypto.PublicKey, error) {
 		if curve == nil {
 			return nil, fmt.Errorf("%w: EC curve %q", ErrUnsupportedKey, k.Crv)
 		}
-		x, err := DecodeSegment(k.X)
-		if err != nil || len(x) != size {
+		// Build the uncompressed point (decoding x and y straight into it)
+		// and let ecdsa parsing check it is on the curve.
+		var buf [1 + 2*48]byte
+		point := append(buf[:0], 4)
+		point, err := AppendDecodeSegment(point, k.X)
+		if err != nil || len(point) != 1+size {
 			return nil, fmt.Errorf("%w: x coordinate", ErrBadJWK)
 		}
-		y, err := DecodeSegment(k.Y)
-		if err != nil || len(y) != size {
+		point, err = AppendDecodeSegment(point, k.Y)
+		if err != nil || len(point) != 1+2*size {
 			return nil, fmt.Errorf("%w: y coordinate", ErrBadJWK)
 		}
-		// Build the uncompressed point and let ecdh/ecdsa parsing check it is on the curve.
-		point := make([]byte, 1+2*size)
-		point[0] = 4
-		copy(point[1:], x)
-		copy(point[1+size:], y)
 		pub, err := ecdsa.ParseUncompressedPublicKey(curve, point)
 		if err != nil {
 			return nil, fmt.Errorf("%w: point not on curve", ErrBadJWK)

@@ -6,6 +6,7 @@ import (
 	"crypto/sha512"
 	"encoding/asn1"
 	"math/big"
+	"math/rand/v2"
 	"strings"
 	"testing"
 )
@@ -53,6 +54,39 @@ func TestHashString(t *testing.T) {
 		d, l = hashString(ES384, s)
 		if w := sha512.Sum384([]byte(s)); !bytes.Equal(d[:l], w[:]) {
 			t.Fatalf("SHA-384 of %d bytes differs", n)
+		}
+	}
+}
+
+// appendB64URL must accept exactly what DecodeSegment accepts, with the
+// same result.
+func TestAppendDecodeSegment(t *testing.T) {
+	cases := []string{"", "A", "AA", "AB", "AAA", "AAB", "AAAA", "_-_-", "YQ", "YR", "YWI", "YWJ", "YWJj",
+		"YQ==", "YW+j", "YW/j", "YW j", "YW\nJj", "YW\rJj", "YW\tJj", "Y=", "é", "YWJjZA", "YWJjZB"}
+	rng := rand.New(rand.NewPCG(1, 2))
+	const chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_+/= \n."
+	for range 20000 {
+		b := make([]byte, rng.IntN(12))
+		for i := range b {
+			b[i] = chars[rng.IntN(len(chars))]
+		}
+		cases = append(cases, string(b))
+	}
+	for _, s := range cases {
+		want, wantErr := DecodeSegment(s)
+		got, err := AppendDecodeSegment([]byte("x"), s)
+		fast, ok := appendB64URL(nil, s)
+		if (err != nil) != (wantErr != nil) || ok != (wantErr == nil) {
+			t.Fatalf("%q: err %v, fast ok %v, DecodeSegment err %v", s, err, ok, wantErr)
+		}
+		if err != nil {
+			if err.Error() != wantErr.Error() {
+				t.Fatalf("%q: error %q, want %q", s, err, wantErr)
+			}
+			continue
+		}
+		if !bytes.Equal(got, append([]byte("x"), want...)) || !bytes.Equal(fast, want) {
+			t.Fatalf("%q: got %x / %x, want %x", s, got, fast, want)
 		}
 	}
 }

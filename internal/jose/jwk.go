@@ -8,6 +8,8 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+
+	"github.com/cairn-id/cairn/internal/jsonx"
 )
 
 // JWK is a public JSON Web Key of one of the kinds Cairn accepts:
@@ -34,11 +36,59 @@ func ParseJWK(b []byte) (*JWK, error) {
 	if len(b) > MaxJWKLen {
 		return nil, fmt.Errorf("%w: larger than %d bytes", ErrBadJWK, MaxJWKLen)
 	}
+	if k, ok := parseKeyOnlyJWK(b); ok {
+		return k, nil
+	}
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(b, &raw); err != nil || raw == nil {
 		return nil, fmt.Errorf("%w: not a JSON object", ErrBadJWK)
 	}
 	return jwkFromRaw(raw)
+}
+
+// parseKeyOnlyJWK is ParseJWK's fast path for the common JWK (a did:jwk, a
+// cnf.jwk): a strict JSON object (jsonx, which accepts a subset of what
+// encoding/json accepts and decodes strings alike) whose members are all
+// string-valued known members. It returns the same JWK as the general path
+// would; ok is false for anything else (extra or private members,
+// non-string values, invalid keys), which the general path then handles and
+// reports exactly as before.
+func parseKeyOnlyJWK(b []byte) (*JWK, bool) {
+	v, err := jsonx.Decode(b)
+	m, isObj := v.(map[string]any)
+	if err != nil || !isObj {
+		return nil, false
+	}
+	k := &JWK{}
+	for name, v := range m {
+		s, isStr := v.(string)
+		if !isStr {
+			return nil, false
+		}
+		switch name {
+		case "kty":
+			k.Kty = s
+		case "crv":
+			k.Crv = s
+		case "x":
+			k.X = s
+		case "y":
+			k.Y = s
+		case "kid":
+			k.Kid = s
+		case "alg":
+			k.Alg = s
+		case "use":
+			k.Use = s
+		default:
+			return nil, false
+		}
+	}
+	if _, err := k.PublicKey(); err != nil {
+		return nil, false
+	}
+	k.Extra = map[string]json.RawMessage{}
+	return k, true
 }
 
 // JWKFromMap converts a decoded JSON object (as found in cnf.jwk) to a JWK.

@@ -5,8 +5,10 @@ import (
 	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/asn1"
+	"encoding/json"
 	"math/big"
 	"math/rand/v2"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -89,4 +91,68 @@ func TestAppendDecodeSegment(t *testing.T) {
 			t.Fatalf("%q: got %x / %x, want %x", s, got, fast, want)
 		}
 	}
+}
+
+// parseJWKGeneral is ParseJWK without its fast path.
+func parseJWKGeneral(b []byte) (*JWK, error) {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil || raw == nil {
+		return nil, ErrBadJWK
+	}
+	return jwkFromRaw(raw)
+}
+
+// The fast path of ParseJWK must return exactly what the general path
+// returns whenever it accepts an input.
+func TestParseKeyOnlyJWKAgrees(t *testing.T) {
+	const x, y = "b28d4MwZMjw8-00CG4xfnn9SLMVMM19SlqZpVb_uNtQ", "Xv5zWwuoaTgdS6hV43yI6gBwTnjukmFQQnJ_kCxzqk8"
+	ec := `"kty":"EC","crv":"P-256","x":"` + x + `","y":"` + y + `"`
+	cases := []struct {
+		in   string
+		fast bool
+	}{
+		{`{` + ec + `}`, true},
+		{` {` + ec + `,"kid":"k-1","alg":"ES256","use":"sig"} `, true},
+		{`{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}`, true},
+		{`{` + ec + `,"kid":"\u00e9\ud800"}`, true},
+		{`{` + ec + `,"d":"AAAA"}`, false},
+		{`{` + ec + `,"ext":true}`, false},
+		{`{` + ec + `,"kid":null}`, false},
+		{`{` + ec + `,"kid":1}`, false},
+		{`{` + ec + `,"kty":"EC"}`, false},
+		{`{"kty":"EC","crv":"P-256","x":"` + x + `"}`, false},
+		{`{"kty":"EC","crv":"P-256","x":"` + y + `","y":"` + x + `"}`, false},
+		{`[` + ec + `]`, false},
+		{`null`, false},
+		{`{` + ec + `} x`, false},
+	}
+	for _, tc := range cases {
+		fast, ok := parseKeyOnlyJWK([]byte(tc.in))
+		if ok != tc.fast {
+			t.Fatalf("%s: fast path ok = %v, want %v", tc.in, ok, tc.fast)
+		}
+		general, err := parseJWKGeneral([]byte(tc.in))
+		if ok && (err != nil || !reflect.DeepEqual(fast, general)) {
+			t.Fatalf("%s: fast path %+v, general path %+v, %v", tc.in, fast, general, err)
+		}
+		viaAPI, apiErr := ParseJWK([]byte(tc.in))
+		if (apiErr == nil) != (err == nil) || (err == nil && !reflect.DeepEqual(viaAPI, general)) {
+			t.Fatalf("%s: ParseJWK %+v, %v; general path %+v, %v", tc.in, viaAPI, apiErr, general, err)
+		}
+	}
+}
+
+func FuzzParseKeyOnlyJWKAgrees(f *testing.F) {
+	f.Add([]byte(`{"kty":"EC","crv":"P-256","x":"b28d4MwZMjw8-00CG4xfnn9SLMVMM19SlqZpVb_uNtQ","y":"Xv5zWwuoaTgdS6hV43yI6gBwTnjukmFQQnJ_kCxzqk8","kid":"a\u00e9"}`))
+	f.Add([]byte(`{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo","use":"sig"}`))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		fast, ok := parseKeyOnlyJWK(in)
+		if !ok {
+			return
+		}
+		general, err := parseJWKGeneral(in)
+		if err != nil || !reflect.DeepEqual(fast, general) {
+			t.Fatalf("%q: fast path %+v, general path %+v, %v", in, fast, general, err)
+		}
+	})
 }

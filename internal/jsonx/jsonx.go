@@ -126,10 +126,13 @@ func (d *jsonDecoder) object(depth int) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		if _, dup := m[k]; dup {
+		// One map operation, not a lookup and an insert: a duplicate name
+		// leaves the length unchanged.
+		n := len(m)
+		m[k] = v
+		if len(m) == n {
 			return nil, d.fail("duplicate member name")
 		}
-		m[k] = v
 		d.ws()
 		if d.p >= len(d.b) {
 			return nil, d.fail("unexpected end")

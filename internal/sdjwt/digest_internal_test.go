@@ -17,3 +17,38 @@ func TestDigestOf(t *testing.T) {
 		}
 	}
 }
+
+// Process (whose SDJWT the caller keeps) never returns a container of the
+// payload, and Verify never lets Claims share a container with a
+// disclosure's Value.
+func TestProcessedContainersAreOwn(t *testing.T) {
+	f := newFixture(t, jose.ES256, jose.ES256)
+	tok, err := Parse(f.present(t, fixtureSelect), Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	claims, err := tok.Process()
+	if err != nil {
+		t.Fatal(err)
+	}
+	claims["cnf"].(map[string]any)["jwk"].(map[string]any)["x"] = "changed"
+	if tok.Payload["cnf"].(map[string]any)["jwk"].(map[string]any)["x"] == "changed" {
+		t.Fatal("Process shares cnf.jwk with the payload")
+	}
+	issued, err := Issue(map[string]any{"obj": map[string]any{"a": "b"}}, IssueOptions{
+		Signer: f.issuer, Header: map[string]any{"typ": "example+sd-jwt"}, Disclosable: []string{"/obj"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := f.opts()
+	opts.RequireKeyBinding = false
+	v, err := Verify(issued.String(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.Claims["obj"].(map[string]any)["a"] = "changed"
+	if v.Disclosures[0].Value.(map[string]any)["a"] == "changed" {
+		t.Fatal("Claims share a container with a disclosure value")
+	}
+}

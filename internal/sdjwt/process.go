@@ -10,7 +10,11 @@ import (
 // payload: it replaces digests with the disclosed claims, drops undisclosed
 // array elements and reserved members, and enforces that every digest
 // appears once, every disclosure is used once, and no claim name collides.
-// It never mutates its input: every container in the output is new.
+// It never mutates its input. Every container in the output is new, except
+// that with share set (Verify, whose payload nobody else holds) a subtree
+// of the payload that needs no processing at all (no _sd, no "...", as
+// cnf usually is) is used as it is. Disclosure values are always copied, so
+// Claims and Disclosure.Value never share a container.
 type processor struct {
 	discs    []*Disclosure
 	byDigest map[string]int
@@ -18,10 +22,14 @@ type processor struct {
 	seen     map[string]struct{}
 	maxDepth int
 	segs     []string // JSON Pointer segments (unescaped) of the current position
+	share    bool     // see above
+	inDisc   int      // > 0 while processing a disclosure's value
 }
 
 // process returns the processed payload and sets Path on every disclosure.
-func process(payload map[string]any, discs []*Disclosure, lim Limits) (map[string]any, error) {
+// share lets the result share unprocessed subtrees with payload (see
+// processor).
+func process(payload map[string]any, discs []*Disclosure, lim Limits, share bool) (map[string]any, error) {
 	lim = lim.withDefaults()
 	if alg, ok := payload["_sd_alg"]; ok {
 		if s, isStr := alg.(string); !isStr || s != HashAlg {
@@ -35,6 +43,7 @@ func process(payload map[string]any, discs []*Disclosure, lim Limits) (map[strin
 		seen:     make(map[string]struct{}, len(discs)+8),
 		maxDepth: lim.MaxDepth,
 		segs:     make([]string, 0, 8),
+		share:    share,
 	}
 	for i, d := range discs {
 		if _, dup := p.byDigest[d.Digest]; dup {
@@ -93,7 +102,45 @@ func (p *processor) claimDigest(d string) (int, error) {
 	return i, nil
 }
 
+// discValue processes the value of a disclosure (never shared).
+func (p *processor) discValue(v any, seg string, depth int) (any, error) {
+	p.inDisc++
+	out, err := p.value(v, seg, depth)
+	p.inDisc--
+	return out, err
+}
+
+// plain reports whether v, a value at depth, needs no processing: no _sd
+// or "..." member anywhere and no nesting beyond the limit (anything else
+// goes through object and array, which report it).
+func (p *processor) plain(v any, depth int) bool {
+	switch c := v.(type) {
+	case map[string]any:
+		if depth > p.maxDepth {
+			return false
+		}
+		for k, el := range c {
+			if k == "_sd" || k == "..." || !p.plain(el, depth+1) {
+				return false
+			}
+		}
+	case []any:
+		if depth > p.maxDepth {
+			return false
+		}
+		for _, el := range c {
+			if !p.plain(el, depth+1) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 func (p *processor) value(v any, seg string, depth int) (any, error) {
+	if p.share && p.inDisc == 0 && p.plain(v, depth+1) {
+		return v, nil
+	}
 	switch c := v.(type) {
 	case map[string]any:
 		p.segs = append(p.segs, seg)
@@ -158,7 +205,7 @@ func (p *processor) object(in map[string]any, depth int) (map[string]any, error)
 			return nil, fmt.Errorf("%w: %q", ErrClaimCollision, d.Name)
 		}
 		d.Path = p.pointer(d.Name)
-		pv, err := p.value(d.Value, d.Name, depth)
+		pv, err := p.discValue(d.Value, d.Name, depth)
 		if err != nil {
 			return nil, err
 		}
@@ -195,7 +242,7 @@ func (p *processor) array(in []any, depth int) ([]any, error) {
 				}
 				idx := strconv.Itoa(len(out))
 				d.Path = p.pointer(idx)
-				pv, err := p.value(d.Value, idx, depth)
+				pv, err := p.discValue(d.Value, idx, depth)
 				if err != nil {
 					return nil, err
 				}
@@ -216,5 +263,5 @@ func (p *processor) array(in []any, depth int) ([]any, error) {
 // signature check: it returns the claims the disclosures reveal and sets
 // each Disclosure.Path. It applies the same structural checks as Verify.
 func (t *SDJWT) Process() (map[string]any, error) {
-	return process(t.Payload, t.Disclosures, Limits{})
+	return process(t.Payload, t.Disclosures, Limits{}, false)
 }

@@ -89,7 +89,8 @@ func verifyIssuerSignature(jws *jose.JWS, keyHeader jose.Header, payload map[str
 // has been checked. withoutKB is the compact SD-JWT the KB-JWT's sd_hash
 // must cover.
 func verifyDisclosed(t *SDJWT, header jose.Header, kbJWS *jose.JWS, withoutKB string, opts VerifyOptions, lim Limits) (*Verified, error) {
-	claims, err := process(t.Payload, t.Disclosures, lim)
+	// share: t and its payload are this verification's own.
+	claims, err := process(t.Payload, t.Disclosures, lim, true)
 	if err != nil {
 		return nil, err
 	}

@@ -38,6 +38,87 @@ func Decode(b []byte) (any, error) {
 	return v, nil
 }
 
+// Elem is one element of an array decoded by DecodeArray: a string in Str
+// (IsStr set), not boxed in an interface, or any other value in Val.
+type Elem struct {
+	Str   string
+	Val   any
+	IsStr bool
+}
+
+// Value returns the element as Decode would have returned it.
+func (e Elem) Value() any {
+	if e.IsStr {
+		return e.Str
+	}
+	return e.Val
+}
+
+// DecodeArray decodes b exactly as Decode does (same acceptance, same
+// errors), for callers that expect a short array: when b is an array, its
+// first len(dst) elements are stored in dst and n is its length (later
+// elements are decoded and counted, not stored); when it is another JSON
+// value, n is -1. Unlike Decode it allocates no []any for the array and no
+// interface for its string elements.
+func DecodeArray(b []byte, dst []Elem) (n int, err error) {
+	d := jsonDecoder{b: b, s: string(b)}
+	d.ws()
+	if d.p >= len(d.b) || d.b[d.p] != '[' {
+		if _, err := d.value(0); err != nil {
+			return 0, err
+		}
+		n = -1
+	} else if n, err = d.topArray(dst); err != nil {
+		return 0, err
+	}
+	d.ws()
+	if d.p != len(d.b) {
+		return 0, errors.New("invalid JSON: trailing data")
+	}
+	return n, nil
+}
+
+// topArray is array(1) for DecodeArray.
+func (d *jsonDecoder) topArray(dst []Elem) (int, error) {
+	d.p++ // [
+	d.ws()
+	if d.p < len(d.b) && d.b[d.p] == ']' {
+		d.p++
+		return 0, nil
+	}
+	n := 0
+	for {
+		var e Elem
+		var err error
+		if d.ws(); d.p < len(d.b) && d.b[d.p] == '"' {
+			e.Str, err = d.str()
+			e.IsStr = true
+		} else {
+			e.Val, err = d.value(1)
+		}
+		if err != nil {
+			return 0, err
+		}
+		if n < len(dst) {
+			dst[n] = e
+		}
+		n++
+		d.ws()
+		if d.p >= len(d.b) {
+			return 0, d.fail("unexpected end")
+		}
+		switch d.b[d.p] {
+		case ',':
+			d.p++
+		case ']':
+			d.p++
+			return n, nil
+		default:
+			return 0, d.fail("expected ',' or ']'")
+		}
+	}
+}
+
 type jsonDecoder struct {
 	b []byte
 	s string // string(b)

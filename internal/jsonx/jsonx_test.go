@@ -67,3 +67,50 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// checkDecodeArray compares DecodeArray with Decode on b: the same error
+// text, and the same elements.
+func checkDecodeArray(t *testing.T, b []byte) {
+	t.Helper()
+	want, wantErr := Decode(b)
+	var dst [3]Elem
+	n, err := DecodeArray(b, dst[:])
+	if (err == nil) != (wantErr == nil) || (err != nil && err.Error() != wantErr.Error()) {
+		t.Fatalf("DecodeArray(%q) error %v, Decode %v", b, err, wantErr)
+	}
+	if err != nil {
+		return
+	}
+	arr, isArr := want.([]any)
+	if !isArr {
+		if n != -1 {
+			t.Fatalf("DecodeArray(%q) n = %d for a non-array", b, n)
+		}
+		return
+	}
+	if n != len(arr) {
+		t.Fatalf("DecodeArray(%q) n = %d, want %d", b, n, len(arr))
+	}
+	for i := range min(n, len(dst)) {
+		if _, isStr := arr[i].(string); isStr != dst[i].IsStr || !reflect.DeepEqual(dst[i].Value(), arr[i]) {
+			t.Fatalf("DecodeArray(%q)[%d] = %#v, want %#v", b, i, dst[i], arr[i])
+		}
+	}
+}
+
+func TestDecodeArray(t *testing.T) {
+	for _, in := range []string{
+		`["salt","name",{"a":[1,"x"]}]`, ` [ "s" , 1 ] `, `[]`, `["a","b","c","d"]`, `[1,2,3,4,5]`,
+		`{"a":1}`, `"x"`, `12`, `null`, ``, ` `, `[`, `["a",]`, `["a" "b"]`, `["a"] x`, `["\x"]`,
+		"[\"\xff\"]", `[{"a":1,"a":2}]`, `[[[]]]`, strings.Repeat("[", 300), `["\ud83d\ude00",true]`,
+	} {
+		checkDecodeArray(t, []byte(in))
+	}
+}
+
+func FuzzDecodeArray(f *testing.F) {
+	for _, s := range []string{`["salt","name",{"a":[1,"x"]}]`, `["s",1]`, `[]`, `{"a":1}`, `["a",]`, `[1,2,3,4]`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(checkDecodeArray)
+}

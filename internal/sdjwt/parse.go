@@ -137,26 +137,27 @@ func decodeDisclosureInto(d *Disclosure, enc string, lim Limits, buf []byte) ([]
 	if err != nil {
 		return buf, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
-	v, err := jsonx.Decode(raw)
+	var arr [3]jsonx.Elem
+	n, err := jsonx.DecodeArray(raw, arr[:])
 	if err != nil {
 		return raw, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
-	arr, ok := v.([]any)
-	if !ok || (len(arr) != 2 && len(arr) != 3) {
+	if n != 2 && n != 3 {
 		return raw, fmt.Errorf("%w: disclosure is not a JSON array of 2 or 3 elements", ErrMalformed)
 	}
 	*d = Disclosure{Encoded: enc, Digest: digestOf(enc)}
-	if d.Salt, ok = arr[0].(string); !ok {
+	if !arr[0].IsStr {
 		return raw, fmt.Errorf("%w: disclosure salt is not a string", ErrMalformed)
 	}
-	if len(arr) == 2 {
-		d.IsArray, d.Value = true, arr[1]
+	d.Salt = arr[0].Str
+	if n == 2 {
+		d.IsArray, d.Value = true, arr[1].Value()
 		return raw, nil
 	}
-	if d.Name, ok = arr[1].(string); !ok {
+	if !arr[1].IsStr {
 		return raw, fmt.Errorf("%w: disclosure claim name is not a string", ErrMalformed)
 	}
-	d.Value = arr[2]
+	d.Name, d.Value = arr[1].Str, arr[2].Value()
 	return raw, nil
 }
 

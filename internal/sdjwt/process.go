@@ -16,10 +16,12 @@ import (
 // cnf usually is) is used as it is. Disclosure values are always copied, so
 // Claims and Disclosure.Value never share a container.
 type processor struct {
-	discs    []*Disclosure
+	discs []*Disclosure
+	// byDigest maps every disclosure's digest to its index and every decoy
+	// (or undisclosed) digest seen so far to -1; with used, it detects a
+	// digest that appears twice in one map operation per digest.
 	byDigest map[string]int
 	used     []bool
-	seen     map[string]struct{}
 	maxDepth int
 	segs     []string // JSON Pointer segments (unescaped) of the current position
 	share    bool     // see above
@@ -38,18 +40,18 @@ func process(payload map[string]any, discs []*Disclosure, lim Limits, share bool
 	}
 	p := &processor{
 		discs:    discs,
-		byDigest: make(map[string]int, len(discs)),
+		byDigest: make(map[string]int, 2*len(discs)+8),
 		used:     make([]bool, len(discs)),
-		seen:     make(map[string]struct{}, len(discs)+8),
 		maxDepth: lim.MaxDepth,
 		segs:     make([]string, 0, 8),
 		share:    share,
 	}
 	for i, d := range discs {
-		if _, dup := p.byDigest[d.Digest]; dup {
+		n := len(p.byDigest)
+		p.byDigest[d.Digest] = i
+		if len(p.byDigest) == n {
 			return nil, fmt.Errorf("%w: %s", ErrDuplicateDisclosure, d.Digest)
 		}
-		p.byDigest[d.Digest] = i
 	}
 	out, err := p.object(payload, 1)
 	if err != nil {
@@ -90,13 +92,13 @@ func escapePointer(s string) string {
 // claimDigest records a digest found in the payload or a disclosure and
 // returns the disclosure it names, or -1 for a decoy.
 func (p *processor) claimDigest(d string) (int, error) {
-	if _, dup := p.seen[d]; dup {
-		return -1, fmt.Errorf("%w: %s", ErrDuplicateDigest, d)
-	}
-	p.seen[d] = struct{}{}
 	i, ok := p.byDigest[d]
-	if !ok {
+	switch {
+	case !ok:
+		p.byDigest[d] = -1
 		return -1, nil
+	case i < 0 || p.used[i]:
+		return -1, fmt.Errorf("%w: %s", ErrDuplicateDigest, d)
 	}
 	p.used[i] = true
 	return i, nil

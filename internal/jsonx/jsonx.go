@@ -119,6 +119,115 @@ func (d *jsonDecoder) topArray(dst []Elem) (int, error) {
 	}
 }
 
+// Field is a member value found by DecodeFields.
+type Field struct {
+	Elem
+	Present bool
+}
+
+// DecodeFields decodes b exactly as Decode does (same acceptance, same
+// errors), for callers that read a few members of an object: when b is an
+// object, the value of the member names[i] is stored in dst[i] (Present
+// set); isObject is false when b is another JSON value. Unlike Decode it
+// builds no map for the object and boxes none of its string members.
+func DecodeFields(b []byte, names []string, dst []Field) (isObject bool, err error) {
+	d := jsonDecoder{b: b, s: string(b)}
+	d.ws()
+	if d.p >= len(d.b) || d.b[d.p] != '{' {
+		if _, err := d.value(0); err != nil {
+			return false, err
+		}
+	} else if err := d.topObject(names, dst); err != nil {
+		return false, err
+	} else {
+		isObject = true
+	}
+	d.ws()
+	if d.p != len(d.b) {
+		return false, errors.New("invalid JSON: trailing data")
+	}
+	return isObject, nil
+}
+
+// topObject is object(1) for DecodeFields. Member names are kept in a small
+// array for the duplicate check, or in a set once there are many.
+func (d *jsonDecoder) topObject(names []string, dst []Field) error {
+	d.p++ // {
+	d.ws()
+	if d.p < len(d.b) && d.b[d.p] == '}' {
+		d.p++
+		return nil
+	}
+	var few [16]string
+	seen := few[:0]
+	var many map[string]struct{}
+	for {
+		d.ws()
+		if d.p >= len(d.b) || d.b[d.p] != '"' {
+			return d.fail("expected member name")
+		}
+		k, err := d.str()
+		if err != nil {
+			return err
+		}
+		d.ws()
+		if d.p >= len(d.b) || d.b[d.p] != ':' {
+			return d.fail("expected ':'")
+		}
+		d.p++
+		var e Elem
+		if d.ws(); d.p < len(d.b) && d.b[d.p] == '"' {
+			e.Str, err = d.str()
+			e.IsStr = true
+		} else {
+			e.Val, err = d.value(1)
+		}
+		if err != nil {
+			return err
+		}
+		dup := false
+		if many != nil {
+			n := len(many)
+			many[k] = struct{}{}
+			dup = len(many) == n
+		} else {
+			for _, s := range seen {
+				if s == k {
+					dup = true
+					break
+				}
+			}
+			if seen = append(seen, k); len(seen) == len(few) {
+				many = make(map[string]struct{}, 2*len(few))
+				for _, s := range seen {
+					many[s] = struct{}{}
+				}
+			}
+		}
+		if dup {
+			return d.fail("duplicate member name")
+		}
+		for i, name := range names {
+			if name == k && i < len(dst) {
+				dst[i] = Field{Elem: e, Present: true}
+			}
+		}
+		d.ws()
+		if d.p >= len(d.b) {
+			return d.fail("unexpected end")
+		}
+		switch d.b[d.p] {
+		case ',':
+			d.p++
+		case '}':
+			d.p++
+			return nil
+		default:
+			return d.fail("expected ',' or '}'")
+		}
+	}
+}
+
 type jsonDecoder struct {
 	b []byte
 	s string // string(b)

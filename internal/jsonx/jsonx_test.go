@@ -114,3 +114,54 @@ func FuzzDecodeArray(f *testing.F) {
 	}
 	f.Fuzz(checkDecodeArray)
 }
+
+var fieldNames = []string{"sd_hash", "nonce", "aud", "iat"}
+
+// checkDecodeFields compares DecodeFields with Decode on b: the same error
+// text, and the same member values.
+func checkDecodeFields(t *testing.T, b []byte) {
+	t.Helper()
+	want, wantErr := Decode(b)
+	var dst [4]Field
+	isObj, err := DecodeFields(b, fieldNames, dst[:])
+	if (err == nil) != (wantErr == nil) || (err != nil && err.Error() != wantErr.Error()) {
+		t.Fatalf("DecodeFields(%q) error %v, Decode %v", b, err, wantErr)
+	}
+	if err != nil {
+		return
+	}
+	m, wantObj := want.(map[string]any)
+	if isObj != wantObj {
+		t.Fatalf("DecodeFields(%q) isObject = %v", b, isObj)
+	}
+	for i, name := range fieldNames {
+		v, present := m[name]
+		_, isStr := v.(string)
+		if dst[i].Present != present || dst[i].IsStr != isStr || !reflect.DeepEqual(dst[i].Value(), v) {
+			t.Fatalf("DecodeFields(%q)[%s] = %#v, want %#v", b, name, dst[i], v)
+		}
+	}
+}
+
+func TestDecodeFields(t *testing.T) {
+	many := make([]string, 40)
+	for i := range many {
+		many[i] = `"m` + strings.Repeat("x", i) + `":1`
+	}
+	for _, in := range []string{
+		`{"sd_hash":"h","nonce":"n","aud":"a","iat":1750000000}`, `{"aud":["a","b"],"nonce":1,"x":{"iat":2}}`,
+		`{}`, `[]`, `"x"`, `null`, ``, `{`, `{"a":1,"a":2}`, `{"nonce":"a","nonce":"b"}`, `{"a":1} x`, `{"a":}`,
+		`{"a":1,}`, `{"a" 1}`, `{1:2}`, "{\"a\":\"\xff\"}", `{"a":{"b":1,"b":2}}`,
+		`{` + strings.Join(many, ",") + `}`, `{` + strings.Join(many, ",") + `,"mxxx":2}`,
+		`{` + strings.Join(many[:15], ",") + `,"m":2}`, `{` + strings.Join(many[:16], ",") + `,"m":2}`,
+	} {
+		checkDecodeFields(t, []byte(in))
+	}
+}
+
+func FuzzDecodeFields(f *testing.F) {
+	for _, s := range []string{`{"sd_hash":"h","nonce":"n","aud":"a","iat":1750000000}`, `{"a":1,"a":2}`, `[1]`, `{"nonce":{"x":[1,"y"]}}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(checkDecodeFields)
+}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cairn-id/cairn/internal/jose"
+	"github.com/cairn-id/cairn/internal/jsonx"
 )
 
 // Defaults for VerifyOptions.
@@ -140,7 +141,13 @@ func verifyErr(err, sig error) error {
 // present is false when the claim is absent.
 func NumericDate(claims map[string]any, name string) (time.Time, bool, error) {
 	v, ok := claims[name]
-	if !ok {
+	return numericDate(v, ok, name)
+}
+
+// numericDate is NumericDate of the value v of claim name (present says
+// whether there is one).
+func numericDate(v any, present bool, name string) (time.Time, bool, error) {
+	if !present {
 		return time.Time{}, false, nil
 	}
 	n, ok := v.(json.Number)
@@ -189,7 +196,11 @@ func holderKey(claims map[string]any) (*jose.JWK, crypto.PublicKey, error) {
 	}
 	// Build the JWK directly: JWKFromMap would re-marshal the object.
 	k := &jose.JWK{}
-	for name, dst := range map[string]*string{"kty": &k.Kty, "crv": &k.Crv, "x": &k.X, "y": &k.Y} {
+	for _, f := range [...]struct {
+		name string
+		dst  *string
+	}{{"kty", &k.Kty}, {"crv", &k.Crv}, {"x", &k.X}, {"y", &k.Y}} {
+		name, dst := f.name, f.dst
 		if v, present := m[name]; present {
 			s, isStr := v.(string)
 			if !isStr {
@@ -205,6 +216,9 @@ func holderKey(claims map[string]any) (*jose.JWK, crypto.PublicKey, error) {
 	return k, pub, nil
 }
 
+// kbClaims are the KB-JWT claims verifyKB reads, in this order.
+var kbClaims = [...]string{"sd_hash", "nonce", "aud", "iat"}
+
 // verifyKB checks a KB-JWT (§7.3 steps 5–6): typ, signature by the holder
 // key, sd_hash over the presented SD-JWT, nonce, aud and iat.
 func verifyKB(jws *jose.JWS, withoutKB string, pub crypto.PublicKey, opts VerifyOptions, now time.Time, skew time.Duration) (*KeyBinding, error) {
@@ -214,26 +228,32 @@ func verifyKB(jws *jose.JWS, withoutKB string, pub crypto.PublicKey, opts Verify
 	if err := jws.Verify(pub, opts.Algs); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrKeyBinding, err)
 	}
-	claims, err := decodeObject(jws.Payload)
+	// The four claims read here, without building a map of the payload.
+	var c [len(kbClaims)]jsonx.Field
+	isObject, err := jsonx.DecodeFields(jws.Payload, kbClaims[:], c[:])
+	if err == nil && !isObject {
+		err = errors.New("not a JSON object")
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: payload: %v", ErrKeyBinding, err)
 	}
+	sdHash, nonce, aud, iatClaim := c[0], c[1], c[2], c[3]
 	kb := &KeyBinding{}
-	var ok bool
-	if kb.SDHash, ok = claims["sd_hash"].(string); !ok {
+	if !sdHash.IsStr {
 		return nil, fmt.Errorf("%w: sd_hash missing or not a string", ErrSDHash)
 	}
+	kb.SDHash = sdHash.Str
 	var enc [digestLen]byte
 	if kb.SDHash != string(encodedDigest(&enc, withoutKB)) {
 		return nil, fmt.Errorf("%w: KB-JWT does not cover the presented SD-JWT", ErrSDHash)
 	}
-	if kb.Nonce, ok = claims["nonce"].(string); !ok || kb.Nonce != opts.Nonce {
-		return nil, fmt.Errorf("%w: got %v", ErrNonce, claims["nonce"])
+	if kb.Nonce = nonce.Str; !nonce.IsStr || kb.Nonce != opts.Nonce {
+		return nil, fmt.Errorf("%w: got %v", ErrNonce, nonce.Value())
 	}
-	if kb.Audience, ok = claims["aud"].(string); !ok || kb.Audience != opts.Audience {
-		return nil, fmt.Errorf("%w: got %v, want the single string %q", ErrAudience, claims["aud"], opts.Audience)
+	if kb.Audience = aud.Str; !aud.IsStr || kb.Audience != opts.Audience {
+		return nil, fmt.Errorf("%w: got %v, want the single string %q", ErrAudience, aud.Value(), opts.Audience)
 	}
-	iat, present, err := NumericDate(claims, "iat")
+	iat, present, err := numericDate(iatClaim.Value(), iatClaim.Present, "iat")
 	if err != nil || !present {
 		return nil, fmt.Errorf("%w: iat missing or not a number", ErrKBTime)
 	}

@@ -162,7 +162,12 @@ func (p *processor) object(in map[string]any, depth int) (map[string]any, error)
 	if depth > p.maxDepth {
 		return nil, fmt.Errorf("%w: nesting deeper than %d", ErrTooLarge, p.maxDepth)
 	}
-	out := make(map[string]any, len(in))
+	sdv, hasSD := in["_sd"]
+	size := len(in)
+	if sd, isArr := sdv.([]any); isArr {
+		size += min(len(sd), len(p.discs)) - 1 // room for what _sd may disclose
+	}
+	out := make(map[string]any, size)
 	for k, v := range in {
 		switch k {
 		case "_sd":
@@ -176,8 +181,7 @@ func (p *processor) object(in map[string]any, depth int) (map[string]any, error)
 		}
 		out[k] = pv
 	}
-	sdv, ok := in["_sd"]
-	if !ok {
+	if !hasSD {
 		return out, nil
 	}
 	digests, ok := sdv.([]any)

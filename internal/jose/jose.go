@@ -376,6 +376,20 @@ func stringParam(params map[string]any, name string) (string, bool) {
 // Verify checks the signature with pub. The header alg must be in allowed
 // (DefaultAlgs when empty) and must be the algorithm of pub's key type.
 func (j *JWS) Verify(pub crypto.PublicKey, allowed []Alg) error {
+	_, err := j.verify(pub, allowed, false)
+	return err
+}
+
+// VerifySHA256 is Verify that, for an ES256 JWS, also returns the SHA-256
+// state after the signing input, for a caller that hashes a text beginning
+// with it (SD-JWT's sd_hash covers the issuer JWT): writing the rest and
+// summing gives the hash of the whole without hashing the signing input
+// twice. h is nil for other algorithms and on error.
+func (j *JWS) VerifySHA256(pub crypto.PublicKey, allowed []Alg) (h hash.Hash, err error) {
+	return j.verify(pub, allowed, true)
+}
+
+func (j *JWS) verify(pub crypto.PublicKey, allowed []Alg, keepSHA256 bool) (hash.Hash, error) {
 	if len(allowed) == 0 {
 		allowed = DefaultAlgs
 	}
@@ -387,16 +401,33 @@ func (j *JWS) Verify(pub crypto.PublicKey, allowed []Alg) error {
 		}
 	}
 	if !ok {
-		return fmt.Errorf("%w: %q", ErrAlgNotAllowed, j.Header.Alg)
+		return nil, fmt.Errorf("%w: %q", ErrAlgNotAllowed, j.Header.Alg)
 	}
 	keyAlg, err := AlgForPublicKey(pub)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if keyAlg != j.Header.Alg {
-		return fmt.Errorf("%w: header says %s, key needs %s", ErrAlgKeyMismatch, j.Header.Alg, keyAlg)
+		return nil, fmt.Errorf("%w: header says %s, key needs %s", ErrAlgKeyMismatch, j.Header.Alg, keyAlg)
 	}
-	return verifyRaw(keyAlg, pub, j.signingInput, j.signature)
+	if !keepSHA256 || keyAlg != ES256 {
+		return nil, verifyRaw(keyAlg, pub, j.signingInput, j.signature)
+	}
+	if err := checkECDSALen(j.signature, 32); err != nil {
+		return nil, err
+	}
+	h := sha256.New()
+	var buf [512]byte
+	for s := j.signingInput; len(s) > 0; {
+		n := copy(buf[:], s)
+		h.Write(buf[:n])
+		s = s[n:]
+	}
+	var digest [sha256.Size]byte
+	if err := verifyECDSA(pub, h.Sum(digest[:0]), j.signature); err != nil {
+		return nil, err
+	}
+	return h, nil
 }
 
 // verifyRaw checks a JWS signature over input (the signing input, a
@@ -413,19 +444,33 @@ func verifyRaw(alg Alg, pub crypto.PublicKey, input string, sig []byte) error {
 		if alg == ES384 {
 			size = 48
 		}
-		if len(sig) != 2*size {
-			return fmt.Errorf("%w: ECDSA signature has %d bytes, want %d", ErrBadSignature, len(sig), 2*size)
+		if err := checkECDSALen(sig, size); err != nil {
+			return err
 		}
 		digest, n := hashString(alg, input)
-		// ecdsa.VerifyASN1 over the DER form of R||S: the same check as
-		// ecdsa.Verify, without two big.Int conversions and a re-encoding.
-		var der [2*(2+1+48) + 2]byte
-		if !ecdsa.VerifyASN1(pub.(*ecdsa.PublicKey), digest[:n], rawToDER(der[:0], sig[:size], sig[size:])) {
-			return ErrBadSignature
-		}
-		return nil
+		return verifyECDSA(pub, digest[:n], sig)
 	}
 	return ErrAlgNotAllowed
+}
+
+func checkECDSALen(sig []byte, size int) error {
+	if len(sig) != 2*size {
+		return fmt.Errorf("%w: ECDSA signature has %d bytes, want %d", ErrBadSignature, len(sig), 2*size)
+	}
+	return nil
+}
+
+// verifyECDSA checks the R||S signature sig (of a length checked by
+// checkECDSALen) of digest with ecdsa.VerifyASN1 over its DER form: the
+// same check as ecdsa.Verify, without two big.Int conversions and a
+// re-encoding.
+func verifyECDSA(pub crypto.PublicKey, digest, sig []byte) error {
+	var der [2*(2+1+48) + 2]byte
+	size := len(sig) / 2
+	if !ecdsa.VerifyASN1(pub.(*ecdsa.PublicKey), digest, rawToDER(der[:0], sig[:size], sig[size:])) {
+		return ErrBadSignature
+	}
+	return nil
 }
 
 // rawToDER appends the ASN.1 SEQUENCE{INTEGER r, INTEGER s} of the

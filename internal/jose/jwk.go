@@ -2,6 +2,7 @@ package jose
 
 import (
 	"crypto"
+	"crypto/ecdh"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
@@ -84,7 +85,7 @@ func parseKeyOnlyJWK(b []byte) (*JWK, bool) {
 			return nil, false
 		}
 	}
-	if _, err := k.PublicKey(); err != nil {
+	if err := k.validate(); err != nil {
 		return nil, false
 	}
 	k.Extra = map[string]json.RawMessage{}
@@ -116,7 +117,7 @@ func jwkFromRaw(raw map[string]json.RawMessage) (*JWK, error) {
 			return nil, fmt.Errorf("%w: %s must be a string", ErrBadJWK, name)
 		}
 	}
-	if _, err := k.PublicKey(); err != nil {
+	if err := k.validate(); err != nil {
 		return nil, err
 	}
 	return k, nil
@@ -165,27 +166,61 @@ func curveFor(crv string) (elliptic.Curve, int) {
 	return nil, 0
 }
 
+// validate returns the error PublicKey would return, without building the
+// key: an EC point is checked with crypto/ecdh, which accepts exactly the
+// uncompressed points ecdsa.ParseUncompressedPublicKey accepts (on the
+// curve, not the point at infinity) at a fraction of the allocations.
+func (k *JWK) validate() error {
+	if k.Kty != "EC" {
+		_, err := k.PublicKey()
+		return err
+	}
+	point, err := k.uncompressedPoint(make([]byte, 0, 1+2*48))
+	if err != nil {
+		return err
+	}
+	c := ecdh.P256()
+	if k.Crv == "P-384" {
+		c = ecdh.P384()
+	}
+	if _, err := c.NewPublicKey(point); err != nil {
+		return fmt.Errorf("%w: point not on curve", ErrBadJWK)
+	}
+	return nil
+}
+
+// uncompressedPoint appends to dst the uncompressed point of an EC key,
+// decoding x and y straight into it.
+func (k *JWK) uncompressedPoint(dst []byte) ([]byte, error) {
+	_, size := curveFor(k.Crv)
+	if size == 0 {
+		return nil, fmt.Errorf("%w: EC curve %q", ErrUnsupportedKey, k.Crv)
+	}
+	point := append(dst, 4)
+	point, err := AppendDecodeSegment(point, k.X)
+	if err != nil || len(point) != len(dst)+1+size {
+		return nil, fmt.Errorf("%w: x coordinate", ErrBadJWK)
+	}
+	point, err = AppendDecodeSegment(point, k.Y)
+	if err != nil || len(point) != len(dst)+1+2*size {
+		return nil, fmt.Errorf("%w: y coordinate", ErrBadJWK)
+	}
+	return point, nil
+}
+
 // PublicKey returns the Go public key: *ecdsa.PublicKey or ed25519.PublicKey.
 // Coordinates must have the curve's exact length and lie on the curve.
 func (k *JWK) PublicKey() (crypto.PublicKey, error) {
 	switch k.Kty {
 	case "EC":
-		curve, size := curveFor(k.Crv)
-		if curve == nil {
-			return nil, fmt.Errorf("%w: EC curve %q", ErrUnsupportedKey, k.Crv)
-		}
-		// Build the uncompressed point (decoding x and y straight into it)
-		// and let ecdsa parsing check it is on the curve.
+		// Build the uncompressed point and let ecdsa parsing check it is
+		// on the curve.
 		var buf [1 + 2*48]byte
-		point := append(buf[:0], 4)
-		point, err := AppendDecodeSegment(point, k.X)
-		if err != nil || len(point) != 1+size {
-			return nil, fmt.Errorf("%w: x coordinate", ErrBadJWK)
+		point, err := k.uncompressedPoint(buf[:0])
+		if err != nil {
+			return nil, err
 		}
-		point, err = AppendDecodeSegment(point, k.Y)
-		if err != nil || len(point) != 1+2*size {
-			return nil, fmt.Errorf("%w: y coordinate", ErrBadJWK)
-		}
+		curve, _ := curveFor(k.Crv)
 		pub, err := ecdsa.ParseUncompressedPublicKey(curve, point)
 		if err != nil {
 			return nil, fmt.Errorf("%w: point not on curve", ErrBadJWK)

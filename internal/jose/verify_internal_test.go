@@ -2,6 +2,9 @@ package jose
 
 import (
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	crand "crypto/rand"
 	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/asn1"
@@ -154,5 +157,59 @@ func FuzzParseKeyOnlyJWKAgrees(f *testing.F) {
 		if err != nil || !reflect.DeepEqual(fast, general) {
 			t.Fatalf("%q: fast path %+v, general path %+v, %v", in, fast, general, err)
 		}
+	})
+}
+
+// checkValidate compares JWK.validate with JWK.PublicKey: the same error
+// (or none) for every key.
+func checkValidate(t *testing.T, k *JWK) {
+	t.Helper()
+	_, want := k.PublicKey()
+	got := k.validate()
+	if (got == nil) != (want == nil) || (got != nil && got.Error() != want.Error()) {
+		t.Fatalf("%+v: validate() = %v, PublicKey() error %v", k, got, want)
+	}
+}
+
+func TestValidateAgreesWithPublicKey(t *testing.T) {
+	const x, y = "b28d4MwZMjw8-00CG4xfnn9SLMVMM19SlqZpVb_uNtQ", "Xv5zWwuoaTgdS6hV43yI6gBwTnjukmFQQnJ_kCxzqk8"
+	p := func(n int, b byte) string { return B64.EncodeToString(bytes.Repeat([]byte{b}, n)) }
+	for _, k := range []*JWK{
+		{Kty: "EC", Crv: "P-256", X: x, Y: y},
+		{Kty: "EC", Crv: "P-256", X: x, Y: x},               // off the curve
+		{Kty: "EC", Crv: "P-256", X: p(32, 0), Y: p(32, 0)}, // the point at infinity in affine zeros
+		{Kty: "EC", Crv: "P-256", X: p(32, 0xff), Y: y},     // coordinate above the field prime
+		{Kty: "EC", Crv: "P-256", X: x, Y: p(31, 1)},        // short
+		{Kty: "EC", Crv: "P-256", X: x + "A", Y: y},         // bad base64 length
+		{Kty: "EC", Crv: "P-384", X: p(48, 1), Y: p(48, 2)}, // off the curve
+		{Kty: "EC", Crv: "P-521", X: x, Y: y},
+		{Kty: "EC", Crv: "P-256", X: x},
+		{Kty: "OKP", Crv: "Ed25519", X: "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"},
+		{Kty: "OKP", Crv: "X25519", X: "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"},
+		{Kty: "RSA"},
+	} {
+		checkValidate(t, k)
+	}
+	for _, crv := range []elliptic.Curve{elliptic.P256(), elliptic.P384()} {
+		key, err := ecdsa.GenerateKey(crv, crand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		j, err := NewJWK(key.Public())
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkValidate(t, j)
+		if err := j.validate(); err != nil {
+			t.Fatalf("generated %s key refused: %v", j.Crv, err)
+		}
+	}
+}
+
+func FuzzValidateAgreesWithPublicKey(f *testing.F) {
+	f.Add("P-256", "b28d4MwZMjw8-00CG4xfnn9SLMVMM19SlqZpVb_uNtQ", "Xv5zWwuoaTgdS6hV43yI6gBwTnjukmFQQnJ_kCxzqk8")
+	f.Add("P-384", "AAAA", "")
+	f.Fuzz(func(t *testing.T, crv, x, y string) {
+		checkValidate(t, &JWK{Kty: "EC", Crv: crv, X: x, Y: y})
 	})
 }

@@ -112,6 +112,20 @@ func appendB64URL(dst []byte, s string) ([]byte, bool) {
 		return dst, false
 	}
 	dst = slices.Grow(dst, len(s)*3/4)
+	for len(s) >= 8 { // 8 characters, 48 bits, 6 bytes at a time
+		var v uint64
+		var or byte
+		for i := range 8 {
+			c := b64url[s[i]]
+			or |= c
+			v = v<<6 | uint64(c)
+		}
+		if or == 0xff {
+			return dst, false
+		}
+		dst = append(dst, byte(v>>40), byte(v>>32), byte(v>>24), byte(v>>16), byte(v>>8), byte(v))
+		s = s[8:]
+	}
 	for len(s) >= 4 {
 		a, b, c, d := b64url[s[0]], b64url[s[1]], b64url[s[2]], b64url[s[3]]
 		if a|b|c|d == 0xff {

@@ -69,9 +69,9 @@ func TestAppendDecodeSegment(t *testing.T) {
 	cases := []string{"", "A", "AA", "AB", "AAA", "AAB", "AAAA", "_-_-", "YQ", "YR", "YWI", "YWJ", "YWJj",
 		"YQ==", "YW+j", "YW/j", "YW j", "YW\nJj", "YW\rJj", "YW\tJj", "Y=", "é", "YWJjZA", "YWJjZB"}
 	rng := rand.New(rand.NewPCG(1, 2))
-	const chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_+/= \n."
+	const chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_+/= \n."
 	for range 20000 {
-		b := make([]byte, rng.IntN(12))
+		b := make([]byte, rng.IntN(40))
 		for i := range b {
 			b[i] = chars[rng.IntN(len(chars))]
 		}
@@ -211,5 +211,18 @@ func FuzzValidateAgreesWithPublicKey(f *testing.F) {
 	f.Add("P-384", "AAAA", "")
 	f.Fuzz(func(t *testing.T, crv, x, y string) {
 		checkValidate(t, &JWK{Kty: "EC", Crv: crv, X: x, Y: y})
+	})
+}
+
+func FuzzAppendDecodeSegment(f *testing.F) {
+	for _, s := range []string{"", "YWJjZGVmZ2hpams", "YWJjZGVmZ2hpamt", "YW+j", "eyJhbGciOiJFUzI1NiJ9"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want, wantErr := DecodeSegment(s)
+		got, ok := appendB64URL(nil, s)
+		if ok != (wantErr == nil) || (ok && !bytes.Equal(got, want)) {
+			t.Fatalf("%q: fast %x %v, DecodeSegment %x %v", s, got, ok, want, wantErr)
+		}
 	})
 }

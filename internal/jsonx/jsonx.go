@@ -6,6 +6,7 @@
 package jsonx
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"strconv"
@@ -412,7 +413,12 @@ func (d *jsonDecoder) number() (any, error) {
 func (d *jsonDecoder) str() (string, error) {
 	d.p++ // opening quote
 	start := d.p
-	// Fast path: no escapes, all ASCII.
+	// Fast path: no escapes, all ASCII. Eight bytes at a time while none
+	// of them is special (a quote, a backslash, a control character or
+	// non-ASCII), then byte by byte.
+	for d.p+8 <= len(d.b) && !hasSpecialByte(binary.LittleEndian.Uint64(d.b[d.p:])) {
+		d.p += 8
+	}
 	for d.p < len(d.b) {
 		c := d.b[d.p]
 		if c == '"' {
@@ -496,6 +502,16 @@ func (d *jsonDecoder) str() (string, error) {
 		}
 	}
 	return "", d.fail("unterminated string")
+}
+
+// hasSpecialByte reports whether one of the eight bytes of w is '"', '\\',
+// below 0x20 or at least 0x80 (exact as a yes/no answer; see "Determine if
+// a word has a byte less than n" in Bit Twiddling Hacks).
+func hasSpecialByte(w uint64) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	zeroByte := func(x uint64) uint64 { return (x - ones) & ^x & highs }
+	below20 := (w - ones*0x20) & ^w & highs
+	return (below20 | w&highs | zeroByte(w^(ones*'"')) | zeroByte(w^(ones*'\\'))) != 0
 }
 
 func (d *jsonDecoder) hex4() (rune, bool) {

@@ -2,7 +2,9 @@ package jsonx
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
+	"math/rand/v2"
 	"reflect"
 	"strings"
 	"testing"
@@ -164,4 +166,44 @@ func FuzzDecodeFields(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(checkDecodeFields)
+}
+
+func TestHasSpecialByte(t *testing.T) {
+	special := func(c byte) bool { return c == '"' || c == '\\' || c < 0x20 || c >= 0x80 }
+	var w [8]byte
+	for i := range w {
+		w[i] = 'a'
+	}
+	for pos := range 8 {
+		for c := range 256 {
+			v := w
+			v[pos] = byte(c)
+			if got := hasSpecialByte(binary.LittleEndian.Uint64(v[:])); got != special(byte(c)) {
+				t.Fatalf("byte %#x at %d: hasSpecialByte = %v", c, pos, got)
+			}
+		}
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	edges := []byte{0, 1, 0x1f, 0x20, 0x21, '"', '"' - 1, '"' + 1, '\\', '\\' - 1, '\\' + 1, 0x7f, 0x80, 0x81, 0xfe, 0xff, 'a'}
+	for range 1 << 20 {
+		var v [8]byte
+		any := false
+		for i := range v {
+			if rng.IntN(2) == 0 {
+				v[i] = edges[rng.IntN(len(edges))]
+			} else {
+				v[i] = byte(rng.IntN(256))
+			}
+			any = any || special(v[i])
+		}
+		if got := hasSpecialByte(binary.LittleEndian.Uint64(v[:])); got != any {
+			t.Fatalf("% x: hasSpecialByte = %v, want %v", v, got, any)
+		}
+	}
+	for _, s := range []string{"abcdefgh", "\x1f\x7f\x20~~~~~", "ab\x80cdefg", "\xff\xff\xff\xff\xff\xff\xff\xff", "       \""} {
+		want := strings.IndexFunc(s, func(r rune) bool { return r > 0x7f || special(byte(r)) }) >= 0
+		if got := hasSpecialByte(binary.LittleEndian.Uint64([]byte(s))); got != want {
+			t.Fatalf("%q: hasSpecialByte = %v, want %v", s, got, want)
+		}
+	}
 }

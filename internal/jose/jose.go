@@ -18,6 +18,7 @@ import (
 	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -113,17 +114,16 @@ func appendB64URL(dst []byte, s string) ([]byte, bool) {
 	}
 	dst = slices.Grow(dst, len(s)*3/4)
 	for len(s) >= 8 { // 8 characters, 48 bits, 6 bytes at a time
-		var v uint64
-		var or byte
-		for i := range 8 {
-			c := b64url[s[i]]
-			or |= c
-			v = v<<6 | uint64(c)
-		}
-		if or == 0xff {
+		_ = s[7]
+		c0, c1, c2, c3 := b64url[s[0]], b64url[s[1]], b64url[s[2]], b64url[s[3]]
+		c4, c5, c6, c7 := b64url[s[4]], b64url[s[5]], b64url[s[6]], b64url[s[7]]
+		if c0|c1|c2|c3|c4|c5|c6|c7 == 0xff {
 			return dst, false
 		}
-		dst = append(dst, byte(v>>40), byte(v>>32), byte(v>>24), byte(v>>16), byte(v>>8), byte(v))
+		v := uint64(c0)<<58 | uint64(c1)<<52 | uint64(c2)<<46 | uint64(c3)<<40 |
+			uint64(c4)<<34 | uint64(c5)<<28 | uint64(c6)<<22 | uint64(c7)<<16
+		dst = binary.BigEndian.AppendUint64(dst, v) // the last two bytes are dropped
+		dst = dst[:len(dst)-2]
 		s = s[8:]
 	}
 	for len(s) >= 4 {

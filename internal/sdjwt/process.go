@@ -112,17 +112,26 @@ func (p *processor) discValue(v any, seg string, depth int) (any, error) {
 	return out, err
 }
 
+// plainBudget bounds the values plain looks at for one candidate subtree,
+// so that looking for shareable subtrees stays linear in the payload size
+// (a subtree it gives up on is copied, as Process always does).
+const plainBudget = 64
+
 // plain reports whether v, a value at depth, needs no processing: no _sd
 // or "..." member anywhere and no nesting beyond the limit (anything else
-// goes through object and array, which report it).
-func (p *processor) plain(v any, depth int) bool {
+// goes through object and array, which report it). It gives up (false)
+// once *budget values have been looked at.
+func (p *processor) plain(v any, depth int, budget *int) bool {
+	if *budget--; *budget < 0 {
+		return false
+	}
 	switch c := v.(type) {
 	case map[string]any:
 		if depth > p.maxDepth {
 			return false
 		}
 		for k, el := range c {
-			if k == "_sd" || k == "..." || !p.plain(el, depth+1) {
+			if k == "_sd" || k == "..." || !p.plain(el, depth+1, budget) {
 				return false
 			}
 		}
@@ -131,7 +140,7 @@ func (p *processor) plain(v any, depth int) bool {
 			return false
 		}
 		for _, el := range c {
-			if !p.plain(el, depth+1) {
+			if !p.plain(el, depth+1, budget) {
 				return false
 			}
 		}
@@ -140,8 +149,11 @@ func (p *processor) plain(v any, depth int) bool {
 }
 
 func (p *processor) value(v any, seg string, depth int) (any, error) {
-	if p.share && p.inDisc == 0 && p.plain(v, depth+1) {
-		return v, nil
+	switch v.(type) {
+	case map[string]any, []any:
+		if budget := plainBudget; p.share && p.inDisc == 0 && p.plain(v, depth+1, &budget) {
+			return v, nil
+		}
 	}
 	switch c := v.(type) {
 	case map[string]any:

@@ -112,7 +112,8 @@ func appendB64URL(dst []byte, s string) ([]byte, bool) {
 	if len(s)%4 == 1 {
 		return dst, false
 	}
-	dst = slices.Grow(dst, len(s)*3/4)
+	// +2: room for the 8-byte stores of the first loop.
+	dst = slices.Grow(dst, len(s)*3/4+2)
 	for len(s) >= 8 { // 8 characters, 48 bits, 6 bytes at a time
 		_ = s[7]
 		c0, c1, c2, c3 := b64url[s[0]], b64url[s[1]], b64url[s[2]], b64url[s[3]]
@@ -335,7 +336,7 @@ func ParseLimited(compact string, maxLen int) (*JWS, error) {
 	}
 	// One buffer for the three decoded parts; each keeps its own capacity
 	// so that appending to Payload cannot overwrite the signature.
-	buf := make([]byte, 0, len(compact)*3/4)
+	buf := make([]byte, 0, len(compact)*3/4+2)
 	buf, err := AppendDecodeSegment(buf, compact[:d1])
 	if err != nil {
 		return nil, fmt.Errorf("header: %w", err)

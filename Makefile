@@ -38,7 +38,7 @@ interop-deps:
 
 ## bench: benchmarks with allocation counts, several runs for benchstat.
 bench:
-	$(GO) test -run='^$$' -bench=. -benchmem -count=5 ./internal/sdjwt ./internal/statuslist
+	$(GO) test -run='^$$' -bench=. -benchmem -count=5 ./internal/sdjwt ./internal/sdjwtvc ./internal/statuslist
 
 ## bench-smoke: every benchmark once, so none rots unnoticed (CI runs it).
 bench-smoke:

@@ -18,12 +18,14 @@ import (
 	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"hash"
 	"io"
 	"math/big"
+	"slices"
 	"strings"
 
 	"github.com/cairn-id/cairn/internal/jsonx"
@@ -74,6 +76,80 @@ func DecodeSegment(s string) ([]byte, error) {
 		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
 	return b, nil
+}
+
+// AppendDecodeSegment appends the decoding of s, as DecodeSegment decodes
+// it, to dst, without DecodeSegment's allocation; its errors are
+// DecodeSegment's.
+func AppendDecodeSegment(dst []byte, s string) ([]byte, error) {
+	if out, ok := appendB64URL(dst, s); ok {
+		return out, nil
+	}
+	// Refused by the fast decoder: DecodeSegment gives the error (both
+	// accept exactly the same strings; TestAppendDecodeSegment checks it).
+	b, err := DecodeSegment(s)
+	if err != nil {
+		return dst, err
+	}
+	return append(dst, b...), nil
+}
+
+// b64url maps a base64url character to its 6-bit value, other bytes to 0xff.
+var b64url = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xff
+	}
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	for i := range len(alphabet) {
+		t[alphabet[i]] = byte(i)
+	}
+	return t
+}()
+
+// appendB64URL decodes unpadded, canonical base64url (the unused low bits
+// of the last character must be zero); ok is false for anything else.
+func appendB64URL(dst []byte, s string) ([]byte, bool) {
+	if len(s)%4 == 1 {
+		return dst, false
+	}
+	// +2: room for the 8-byte stores of the first loop.
+	dst = slices.Grow(dst, len(s)*3/4+2)
+	for len(s) >= 8 { // 8 characters, 48 bits, 6 bytes at a time
+		_ = s[7]
+		c0, c1, c2, c3 := b64url[s[0]], b64url[s[1]], b64url[s[2]], b64url[s[3]]
+		c4, c5, c6, c7 := b64url[s[4]], b64url[s[5]], b64url[s[6]], b64url[s[7]]
+		if c0|c1|c2|c3|c4|c5|c6|c7 == 0xff {
+			return dst, false
+		}
+		v := uint64(c0)<<58 | uint64(c1)<<52 | uint64(c2)<<46 | uint64(c3)<<40 |
+			uint64(c4)<<34 | uint64(c5)<<28 | uint64(c6)<<22 | uint64(c7)<<16
+		dst = binary.BigEndian.AppendUint64(dst, v) // the last two bytes are dropped
+		dst = dst[:len(dst)-2]
+		s = s[8:]
+	}
+	for len(s) >= 4 {
+		a, b, c, d := b64url[s[0]], b64url[s[1]], b64url[s[2]], b64url[s[3]]
+		if a|b|c|d == 0xff {
+			return dst, false
+		}
+		dst = append(dst, a<<2|b>>4, b<<4|c>>2, c<<6|d)
+		s = s[4:]
+	}
+	switch len(s) {
+	case 2:
+		a, b := b64url[s[0]], b64url[s[1]]
+		if a|b == 0xff || b&0x0f != 0 {
+			return dst, false
+		}
+		dst = append(dst, a<<2|b>>4)
+	case 3:
+		a, b, c := b64url[s[0]], b64url[s[1]], b64url[s[2]]
+		if a|b|c == 0xff || c&0x03 != 0 {
+			return dst, false
+		}
+		dst = append(dst, a<<2|b>>4, b<<4|c>>2)
+	}
+	return dst, true
 }
 
 // AlgForPublicKey returns the one algorithm Cairn uses with a public key.
@@ -258,18 +334,24 @@ func ParseLimited(compact string, maxLen int) (*JWS, error) {
 	if strings.IndexByte(compact[d2+1:], '.') >= 0 {
 		return nil, fmt.Errorf("%w: expected three dot-separated parts", ErrMalformed)
 	}
-	hb, err := DecodeSegment(compact[:d1])
+	// One buffer for the three decoded parts; each keeps its own capacity
+	// so that appending to Payload cannot overwrite the signature.
+	buf := make([]byte, 0, len(compact)*3/4+2)
+	buf, err := AppendDecodeSegment(buf, compact[:d1])
 	if err != nil {
 		return nil, fmt.Errorf("header: %w", err)
 	}
-	payload, err := DecodeSegment(compact[d1+1 : d2])
+	hb := buf[:len(buf):len(buf)]
+	buf, err = AppendDecodeSegment(buf, compact[d1+1:d2])
 	if err != nil {
 		return nil, fmt.Errorf("payload: %w", err)
 	}
-	sig, err := DecodeSegment(compact[d2+1:])
+	payload := buf[len(hb):len(buf):len(buf)]
+	buf, err = AppendDecodeSegment(buf, compact[d2+1:])
 	if err != nil {
 		return nil, fmt.Errorf("signature: %w", err)
 	}
+	sig := buf[len(hb)+len(payload):]
 	// jsonx, not encoding/json: this runs twice per presentation on the
 	// verify path, and it also refuses duplicate parameter names.
 	v, err := jsonx.Decode(hb)
@@ -309,6 +391,20 @@ func stringParam(params map[string]any, name string) (string, bool) {
 // Verify checks the signature with pub. The header alg must be in allowed
 // (DefaultAlgs when empty) and must be the algorithm of pub's key type.
 func (j *JWS) Verify(pub crypto.PublicKey, allowed []Alg) error {
+	_, err := j.verify(pub, allowed, false)
+	return err
+}
+
+// VerifySHA256 is Verify that, for an ES256 JWS, also returns the SHA-256
+// state after the signing input, for a caller that hashes a text beginning
+// with it (SD-JWT's sd_hash covers the issuer JWT): writing the rest and
+// summing gives the hash of the whole without hashing the signing input
+// twice. h is nil for other algorithms and on error.
+func (j *JWS) VerifySHA256(pub crypto.PublicKey, allowed []Alg) (h hash.Hash, err error) {
+	return j.verify(pub, allowed, true)
+}
+
+func (j *JWS) verify(pub crypto.PublicKey, allowed []Alg, keepSHA256 bool) (hash.Hash, error) {
 	if len(allowed) == 0 {
 		allowed = DefaultAlgs
 	}
@@ -320,41 +416,136 @@ func (j *JWS) Verify(pub crypto.PublicKey, allowed []Alg) error {
 		}
 	}
 	if !ok {
-		return fmt.Errorf("%w: %q", ErrAlgNotAllowed, j.Header.Alg)
+		return nil, fmt.Errorf("%w: %q", ErrAlgNotAllowed, j.Header.Alg)
 	}
 	keyAlg, err := AlgForPublicKey(pub)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if keyAlg != j.Header.Alg {
-		return fmt.Errorf("%w: header says %s, key needs %s", ErrAlgKeyMismatch, j.Header.Alg, keyAlg)
+		return nil, fmt.Errorf("%w: header says %s, key needs %s", ErrAlgKeyMismatch, j.Header.Alg, keyAlg)
 	}
-	return verifyRaw(keyAlg, pub, []byte(j.signingInput), j.signature)
+	if !keepSHA256 || keyAlg != ES256 {
+		return nil, verifyRaw(keyAlg, pub, j.signingInput, j.signature)
+	}
+	if err := checkECDSALen(j.signature, 32); err != nil {
+		return nil, err
+	}
+	h := sha256.New()
+	var buf [512]byte
+	for s := j.signingInput; len(s) > 0; {
+		n := copy(buf[:], s)
+		h.Write(buf[:n])
+		s = s[n:]
+	}
+	var digest [sha256.Size]byte
+	if err := verifyECDSA(pub, h.Sum(digest[:0]), j.signature); err != nil {
+		return nil, err
+	}
+	return h, nil
 }
 
-// VerifyRaw checks a JWS signature over input; exported for benchmarks and
-// for the JSON serialization, which signs the same input.
-func verifyRaw(alg Alg, pub crypto.PublicKey, input, sig []byte) error {
+// verifyRaw checks a JWS signature over input (the signing input, a
+// string so that no copy of it is made for hashing).
+func verifyRaw(alg Alg, pub crypto.PublicKey, input string, sig []byte) error {
 	switch alg {
 	case EdDSA:
-		if !ed25519.Verify(pub.(ed25519.PublicKey), input, sig) {
+		if !ed25519.Verify(pub.(ed25519.PublicKey), []byte(input), sig) {
 			return ErrBadSignature
 		}
 		return nil
 	case ES256, ES384:
-		h, size := hashFor(alg)
-		if len(sig) != 2*size {
-			return fmt.Errorf("%w: ECDSA signature has %d bytes, want %d", ErrBadSignature, len(sig), 2*size)
+		size := 32
+		if alg == ES384 {
+			size = 48
 		}
-		h.Write(input)
-		r := new(big.Int).SetBytes(sig[:size])
-		s := new(big.Int).SetBytes(sig[size:])
-		if !ecdsa.Verify(pub.(*ecdsa.PublicKey), h.Sum(nil), r, s) {
-			return ErrBadSignature
+		if err := checkECDSALen(sig, size); err != nil {
+			return err
 		}
-		return nil
+		digest, n := hashString(alg, input)
+		return verifyECDSA(pub, digest[:n], sig)
 	}
 	return ErrAlgNotAllowed
+}
+
+func checkECDSALen(sig []byte, size int) error {
+	if len(sig) != 2*size {
+		return fmt.Errorf("%w: ECDSA signature has %d bytes, want %d", ErrBadSignature, len(sig), 2*size)
+	}
+	return nil
+}
+
+// verifyECDSA checks the R||S signature sig (of a length checked by
+// checkECDSALen) of digest with ecdsa.VerifyASN1 over its DER form: the
+// same check as ecdsa.Verify, without two big.Int conversions and a
+// re-encoding.
+func verifyECDSA(pub crypto.PublicKey, digest, sig []byte) error {
+	var der [2*(2+1+48) + 2]byte
+	size := len(sig) / 2
+	if !ecdsa.VerifyASN1(pub.(*ecdsa.PublicKey), digest, rawToDER(der[:0], sig[:size], sig[size:])) {
+		return ErrBadSignature
+	}
+	return nil
+}
+
+// rawToDER appends the ASN.1 SEQUENCE{INTEGER r, INTEGER s} of the
+// big-endian unsigned r and s (each at most 48 bytes, so every length fits
+// the short form).
+func rawToDER(dst, r, s []byte) []byte {
+	r, s = trimZeros(r), trimZeros(s)
+	n := derIntLen(r) + derIntLen(s)
+	dst = append(dst, 0x30, byte(n))
+	dst = appendDERInt(dst, r)
+	return appendDERInt(dst, s)
+}
+
+func trimZeros(b []byte) []byte {
+	for len(b) > 1 && b[0] == 0 {
+		b = b[1:]
+	}
+	return b
+}
+
+func derIntLen(b []byte) int {
+	if b[0]&0x80 != 0 {
+		return 2 + 1 + len(b)
+	}
+	return 2 + len(b)
+}
+
+func appendDERInt(dst, b []byte) []byte {
+	if b[0]&0x80 != 0 {
+		dst = append(dst, 0x02, byte(len(b)+1), 0)
+	} else {
+		dst = append(dst, 0x02, byte(len(b)))
+	}
+	return append(dst, b...)
+}
+
+// hashString returns the SHA-256 (ES256) or SHA-384 (ES384) digest of s
+// and its length, hashing s through a stack buffer instead of converting it
+// to a []byte (a signing input is a few kilobytes).
+func hashString(alg Alg, s string) ([48]byte, int) {
+	var sum [48]byte
+	var buf [512]byte
+	if alg == ES384 {
+		h := sha512.New384()
+		for len(s) > 0 {
+			n := copy(buf[:], s)
+			h.Write(buf[:n])
+			s = s[n:]
+		}
+		h.Sum(sum[:0])
+		return sum, sha512.Size384
+	}
+	h := sha256.New()
+	for len(s) > 0 {
+		n := copy(buf[:], s)
+		h.Write(buf[:n])
+		s = s[n:]
+	}
+	h.Sum(sum[:0])
+	return sum, sha256.Size
 }
 
 // ParseAndVerify parses compact, checks typ (when wantTyp is not empty,

@@ -2,12 +2,15 @@ package jose
 
 import (
 	"crypto"
+	"crypto/ecdh"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+
+	"github.com/cairn-id/cairn/internal/jsonx"
 )
 
 // JWK is a public JSON Web Key of one of the kinds Cairn accepts:
@@ -34,11 +37,59 @@ func ParseJWK(b []byte) (*JWK, error) {
 	if len(b) > MaxJWKLen {
 		return nil, fmt.Errorf("%w: larger than %d bytes", ErrBadJWK, MaxJWKLen)
 	}
+	if k, ok := parseKeyOnlyJWK(b); ok {
+		return k, nil
+	}
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(b, &raw); err != nil || raw == nil {
 		return nil, fmt.Errorf("%w: not a JSON object", ErrBadJWK)
 	}
 	return jwkFromRaw(raw)
+}
+
+// parseKeyOnlyJWK is ParseJWK's fast path for the common JWK (a did:jwk, a
+// cnf.jwk): a strict JSON object (jsonx, which accepts a subset of what
+// encoding/json accepts and decodes strings alike) whose members are all
+// string-valued known members. It returns the same JWK as the general path
+// would; ok is false for anything else (extra or private members,
+// non-string values, invalid keys), which the general path then handles and
+// reports exactly as before.
+func parseKeyOnlyJWK(b []byte) (*JWK, bool) {
+	v, err := jsonx.Decode(b)
+	m, isObj := v.(map[string]any)
+	if err != nil || !isObj {
+		return nil, false
+	}
+	k := &JWK{}
+	for name, v := range m {
+		s, isStr := v.(string)
+		if !isStr {
+			return nil, false
+		}
+		switch name {
+		case "kty":
+			k.Kty = s
+		case "crv":
+			k.Crv = s
+		case "x":
+			k.X = s
+		case "y":
+			k.Y = s
+		case "kid":
+			k.Kid = s
+		case "alg":
+			k.Alg = s
+		case "use":
+			k.Use = s
+		default:
+			return nil, false
+		}
+	}
+	if err := k.validate(); err != nil {
+		return nil, false
+	}
+	k.Extra = map[string]json.RawMessage{}
+	return k, true
 }
 
 // JWKFromMap converts a decoded JSON object (as found in cnf.jwk) to a JWK.
@@ -66,7 +117,7 @@ func jwkFromRaw(raw map[string]json.RawMessage) (*JWK, error) {
 			return nil, fmt.Errorf("%w: %s must be a string", ErrBadJWK, name)
 		}
 	}
-	if _, err := k.PublicKey(); err != nil {
+	if err := k.validate(); err != nil {
 		return nil, err
 	}
 	return k, nil
@@ -115,28 +166,61 @@ func curveFor(crv string) (elliptic.Curve, int) {
 	return nil, 0
 }
 
+// validate returns the error PublicKey would return, without building the
+// key: an EC point is checked with crypto/ecdh, which accepts exactly the
+// uncompressed points ecdsa.ParseUncompressedPublicKey accepts (on the
+// curve, not the point at infinity) at a fraction of the allocations.
+func (k *JWK) validate() error {
+	if k.Kty != "EC" {
+		_, err := k.PublicKey()
+		return err
+	}
+	point, err := k.uncompressedPoint(make([]byte, 0, 1+2*48))
+	if err != nil {
+		return err
+	}
+	c := ecdh.P256()
+	if k.Crv == "P-384" {
+		c = ecdh.P384()
+	}
+	if _, err := c.NewPublicKey(point); err != nil {
+		return fmt.Errorf("%w: point not on curve", ErrBadJWK)
+	}
+	return nil
+}
+
+// uncompressedPoint appends to dst the uncompressed point of an EC key,
+// decoding x and y straight into it.
+func (k *JWK) uncompressedPoint(dst []byte) ([]byte, error) {
+	_, size := curveFor(k.Crv)
+	if size == 0 {
+		return nil, fmt.Errorf("%w: EC curve %q", ErrUnsupportedKey, k.Crv)
+	}
+	point := append(dst, 4)
+	point, err := AppendDecodeSegment(point, k.X)
+	if err != nil || len(point) != len(dst)+1+size {
+		return nil, fmt.Errorf("%w: x coordinate", ErrBadJWK)
+	}
+	point, err = AppendDecodeSegment(point, k.Y)
+	if err != nil || len(point) != len(dst)+1+2*size {
+		return nil, fmt.Errorf("%w: y coordinate", ErrBadJWK)
+	}
+	return point, nil
+}
+
 // PublicKey returns the Go public key: *ecdsa.PublicKey or ed25519.PublicKey.
 // Coordinates must have the curve's exact length and lie on the curve.
 func (k *JWK) PublicKey() (crypto.PublicKey, error) {
 	switch k.Kty {
 	case "EC":
-		curve, size := curveFor(k.Crv)
-		if curve == nil {
-			return nil, fmt.Errorf("%w: EC curve %q", ErrUnsupportedKey, k.Crv)
+		// Build the uncompressed point and let ecdsa parsing check it is
+		// on the curve.
+		var buf [1 + 2*48]byte
+		point, err := k.uncompressedPoint(buf[:0])
+		if err != nil {
+			return nil, err
 		}
-		x, err := DecodeSegment(k.X)
-		if err != nil || len(x) != size {
-			return nil, fmt.Errorf("%w: x coordinate", ErrBadJWK)
-		}
-		y, err := DecodeSegment(k.Y)
-		if err != nil || len(y) != size {
-			return nil, fmt.Errorf("%w: y coordinate", ErrBadJWK)
-		}
-		// Build the uncompressed point and let ecdh/ecdsa parsing check it is on the curve.
-		point := make([]byte, 1+2*size)
-		point[0] = 4
-		copy(point[1:], x)
-		copy(point[1+size:], y)
+		curve, _ := curveFor(k.Crv)
 		pub, err := ecdsa.ParseUncompressedPublicKey(curve, point)
 		if err != nil {
 			return nil, fmt.Errorf("%w: point not on curve", ErrBadJWK)

@@ -6,6 +6,7 @@
 package jsonx
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"strconv"
@@ -24,7 +25,9 @@ const maxJSONNesting = 256
 // refuses duplicate object member names (RFC 8259 §4 leaves them
 // unpredictable; for claims that is a security risk) and invalid UTF-8.
 func Decode(b []byte) (any, error) {
-	d := jsonDecoder{b: b}
+	// One string copy of the input: unescaped strings, member names and
+	// numbers are substrings of it instead of one allocation each.
+	d := jsonDecoder{b: b, s: string(b)}
 	v, err := d.value(0)
 	if err != nil {
 		return nil, err
@@ -36,9 +39,203 @@ func Decode(b []byte) (any, error) {
 	return v, nil
 }
 
+// Elem is one element of an array decoded by DecodeArray: a string in Str
+// (IsStr set), not boxed in an interface, or any other value in Val.
+type Elem struct {
+	Str   string
+	Val   any
+	IsStr bool
+}
+
+// Value returns the element as Decode would have returned it.
+func (e Elem) Value() any {
+	if e.IsStr {
+		return e.Str
+	}
+	return e.Val
+}
+
+// DecodeArray decodes b exactly as Decode does (same acceptance, same
+// errors), for callers that expect a short array: when b is an array, its
+// first len(dst) elements are stored in dst and n is its length (later
+// elements are decoded and counted, not stored); when it is another JSON
+// value, n is -1. Unlike Decode it allocates no []any for the array and no
+// interface for its string elements.
+func DecodeArray(b []byte, dst []Elem) (n int, err error) {
+	d := jsonDecoder{b: b, s: string(b)}
+	d.ws()
+	if d.p >= len(d.b) || d.b[d.p] != '[' {
+		if _, err := d.value(0); err != nil {
+			return 0, err
+		}
+		n = -1
+	} else if n, err = d.topArray(dst); err != nil {
+		return 0, err
+	}
+	d.ws()
+	if d.p != len(d.b) {
+		return 0, errors.New("invalid JSON: trailing data")
+	}
+	return n, nil
+}
+
+// topArray is array(1) for DecodeArray.
+func (d *jsonDecoder) topArray(dst []Elem) (int, error) {
+	d.p++ // [
+	d.ws()
+	if d.p < len(d.b) && d.b[d.p] == ']' {
+		d.p++
+		return 0, nil
+	}
+	n := 0
+	for {
+		var e Elem
+		var err error
+		if d.ws(); d.p < len(d.b) && d.b[d.p] == '"' {
+			e.Str, err = d.str()
+			e.IsStr = true
+		} else {
+			e.Val, err = d.value(1)
+		}
+		if err != nil {
+			return 0, err
+		}
+		if n < len(dst) {
+			dst[n] = e
+		}
+		n++
+		d.ws()
+		if d.p >= len(d.b) {
+			return 0, d.fail("unexpected end")
+		}
+		switch d.b[d.p] {
+		case ',':
+			d.p++
+		case ']':
+			d.p++
+			return n, nil
+		default:
+			return 0, d.fail("expected ',' or ']'")
+		}
+	}
+}
+
+// Field is a member value found by DecodeFields.
+type Field struct {
+	Elem
+	Present bool
+}
+
+// DecodeFields decodes b exactly as Decode does (same acceptance, same
+// errors), for callers that read a few members of an object: when b is an
+// object, the value of the member names[i] is stored in dst[i] (Present
+// set); isObject is false when b is another JSON value. Unlike Decode it
+// builds no map for the object and boxes none of its string members.
+func DecodeFields(b []byte, names []string, dst []Field) (isObject bool, err error) {
+	d := jsonDecoder{b: b, s: string(b)}
+	d.ws()
+	if d.p >= len(d.b) || d.b[d.p] != '{' {
+		if _, err := d.value(0); err != nil {
+			return false, err
+		}
+	} else if err := d.topObject(names, dst); err != nil {
+		return false, err
+	} else {
+		isObject = true
+	}
+	d.ws()
+	if d.p != len(d.b) {
+		return false, errors.New("invalid JSON: trailing data")
+	}
+	return isObject, nil
+}
+
+// topObject is object(1) for DecodeFields. Member names are kept in a small
+// array for the duplicate check, or in a set once there are many.
+func (d *jsonDecoder) topObject(names []string, dst []Field) error {
+	d.p++ // {
+	d.ws()
+	if d.p < len(d.b) && d.b[d.p] == '}' {
+		d.p++
+		return nil
+	}
+	var few [16]string
+	seen := few[:0]
+	var many map[string]struct{}
+	for {
+		d.ws()
+		if d.p >= len(d.b) || d.b[d.p] != '"' {
+			return d.fail("expected member name")
+		}
+		k, err := d.str()
+		if err != nil {
+			return err
+		}
+		d.ws()
+		if d.p >= len(d.b) || d.b[d.p] != ':' {
+			return d.fail("expected ':'")
+		}
+		d.p++
+		var e Elem
+		if d.ws(); d.p < len(d.b) && d.b[d.p] == '"' {
+			e.Str, err = d.str()
+			e.IsStr = true
+		} else {
+			e.Val, err = d.value(1)
+		}
+		if err != nil {
+			return err
+		}
+		dup := false
+		if many != nil {
+			n := len(many)
+			many[k] = struct{}{}
+			dup = len(many) == n
+		} else {
+			for _, s := range seen {
+				if s == k {
+					dup = true
+					break
+				}
+			}
+			if seen = append(seen, k); len(seen) == len(few) {
+				many = make(map[string]struct{}, 2*len(few))
+				for _, s := range seen {
+					many[s] = struct{}{}
+				}
+			}
+		}
+		if dup {
+			return d.fail("duplicate member name")
+		}
+		for i, name := range names {
+			if name == k && i < len(dst) {
+				dst[i] = Field{Elem: e, Present: true}
+			}
+		}
+		d.ws()
+		if d.p >= len(d.b) {
+			return d.fail("unexpected end")
+		}
+		switch d.b[d.p] {
+		case ',':
+			d.p++
+		case '}':
+			d.p++
+			return nil
+		default:
+			return d.fail("expected ',' or '}'")
+		}
+	}
+}
+
 type jsonDecoder struct {
 	b []byte
+	s string // string(b)
 	p int
+	// stack holds the elements of the arrays being decoded, so that each
+	// array is allocated once, at its final length.
+	stack []any
 }
 
 func (d *jsonDecoder) ws() {
@@ -120,10 +317,13 @@ func (d *jsonDecoder) object(depth int) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		if _, dup := m[k]; dup {
+		// One map operation, not a lookup and an insert: a duplicate name
+		// leaves the length unchanged.
+		n := len(m)
+		m[k] = v
+		if len(m) == n {
 			return nil, d.fail("duplicate member name")
 		}
-		m[k] = v
 		d.ws()
 		if d.p >= len(d.b) {
 			return nil, d.fail("unexpected end")
@@ -142,18 +342,18 @@ func (d *jsonDecoder) object(depth int) (any, error) {
 
 func (d *jsonDecoder) array(depth int) (any, error) {
 	d.p++ // [
-	a := make([]any, 0, 4)
 	d.ws()
 	if d.p < len(d.b) && d.b[d.p] == ']' {
 		d.p++
-		return a, nil
+		return make([]any, 0), nil
 	}
+	mark := len(d.stack)
 	for {
 		v, err := d.value(depth)
 		if err != nil {
 			return nil, err
 		}
-		a = append(a, v)
+		d.stack = append(d.stack, v)
 		d.ws()
 		if d.p >= len(d.b) {
 			return nil, d.fail("unexpected end")
@@ -163,6 +363,10 @@ func (d *jsonDecoder) array(depth int) (any, error) {
 			d.p++
 		case ']':
 			d.p++
+			a := make([]any, len(d.stack)-mark)
+			copy(a, d.stack[mark:])
+			clear(d.stack[mark:])
+			d.stack = d.stack[:mark]
 			return a, nil
 		default:
 			return nil, d.fail("expected ',' or ']'")
@@ -203,17 +407,22 @@ func (d *jsonDecoder) number() (any, error) {
 			return nil, d.fail("bad exponent")
 		}
 	}
-	return json.Number(d.b[start:d.p]), nil
+	return json.Number(d.s[start:d.p]), nil
 }
 
 func (d *jsonDecoder) str() (string, error) {
 	d.p++ // opening quote
 	start := d.p
-	// Fast path: no escapes, all ASCII.
+	// Fast path: no escapes, all ASCII. Eight bytes at a time while none
+	// of them is special (a quote, a backslash, a control character or
+	// non-ASCII), then byte by byte.
+	for d.p+8 <= len(d.b) && !hasSpecialByte(binary.LittleEndian.Uint64(d.b[d.p:])) {
+		d.p += 8
+	}
 	for d.p < len(d.b) {
 		c := d.b[d.p]
 		if c == '"' {
-			s := string(d.b[start:d.p])
+			s := d.s[start:d.p]
 			d.p++
 			return s, nil
 		}
@@ -293,6 +502,16 @@ func (d *jsonDecoder) str() (string, error) {
 		}
 	}
 	return "", d.fail("unterminated string")
+}
+
+// hasSpecialByte reports whether one of the eight bytes of w is '"', '\\',
+// below 0x20 or at least 0x80 (exact as a yes/no answer; see "Determine if
+// a word has a byte less than n" in Bit Twiddling Hacks).
+func hasSpecialByte(w uint64) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	zeroByte := func(x uint64) uint64 { return (x - ones) & ^x & highs }
+	below20 := (w - ones*0x20) & ^w & highs
+	return (below20 | w&highs | zeroByte(w^(ones*'"')) | zeroByte(w^(ones*'\\'))) != 0
 }
 
 func (d *jsonDecoder) hex4() (rune, bool) {

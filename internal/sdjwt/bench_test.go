@@ -89,7 +89,7 @@ func BenchmarkRawES256Verify(b *testing.B) {
 // BenchmarkVerifyVsTwoRawES256 states the budget as one number: it
 // alternates full verifications with pairs of raw ES256 verifications in
 // the same loop, so load on a shared machine hits both sides alike, and
-// reports their time ratio as "ratio" (the goal is ≤ 1.3).
+// reports their time ratio as "ratio" (the goal is ≤ 1.3; internal/sdjwtvc holds the issue-7 goal of ≤ 1.15 at the SD-JWT VC layer).
 func BenchmarkVerifyVsTwoRawES256(b *testing.B) {
 	f := newFixture(b, jose.ES256, jose.ES256)
 	pres := f.present(b, fixtureSelect)

@@ -258,7 +258,7 @@ func VerifyJSON(b []byte, opts VerifyOptions) (*Verified, error) {
 	var first error
 	var accepted *jose.JWS
 	for _, s := range sigs {
-		err := verifyIssuerSignature(s.jws, s.keyHeader, t.Payload, opts)
+		_, err := verifyIssuerSignature(s.jws, s.keyHeader, t.Payload, opts, false)
 		if err == nil {
 			accepted = s.jws
 			break
@@ -273,7 +273,7 @@ func VerifyJSON(b []byte, opts VerifyOptions) (*Verified, error) {
 		}
 		return nil, first
 	}
-	return verifyDisclosed(t, accepted.Header, kbJWS, t.compactWithoutKB(), opts, lim)
+	return verifyDisclosed(t, accepted.Header, kbJWS, t.compactWithoutKB(), sdHashPrefix{}, opts, lim)
 }
 
 // compactWithoutKB is "<JWT>~D1~…~Dn~", the input of sd_hash (§4.3.1, §8.1).

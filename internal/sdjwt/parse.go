@@ -79,12 +79,22 @@ func parse(serialized string, lim Limits) (*SDJWT, *jose.JWS, *jose.JWS, error) 
 			return nil, nil, nil, fmt.Errorf("%w: %d disclosures, limit %d", ErrTooLarge, n, lim.MaxDisclosures)
 		}
 		t.Disclosures = make([]*Disclosure, 0, n)
-		for _, enc := range strings.Split(middle, "~") {
-			d, err := decodeDisclosure(enc, lim)
-			if err != nil {
+		// The disclosures and their structs are allocated together, and
+		// each is base64-decoded into one reused buffer (jsonx copies what
+		// it keeps).
+		structs := make([]Disclosure, n)
+		var scratch []byte
+		for rest := middle; ; {
+			enc, more, found := strings.Cut(rest, "~")
+			d := &structs[len(t.Disclosures)]
+			if scratch, err = decodeDisclosureInto(d, enc, lim, scratch[:0]); err != nil {
 				return nil, nil, nil, fmt.Errorf("disclosure %d: %w", len(t.Disclosures)+1, err)
 			}
 			t.Disclosures = append(t.Disclosures, d)
+			if !found {
+				break
+			}
+			rest = more
 		}
 	}
 
@@ -104,40 +114,51 @@ func joseToSentinel(err error) error {
 	return ErrMalformed
 }
 
-// decodeDisclosure decodes one encoded disclosure (§4.2) and computes its
-// digest over the exact encoded bytes (§4.2.3).
+// decodeDisclosure decodes one encoded disclosure (§4.2).
 func decodeDisclosure(enc string, lim Limits) (*Disclosure, error) {
+	d := &Disclosure{}
+	if _, err := decodeDisclosureInto(d, enc, lim, nil); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// decodeDisclosureInto decodes one encoded disclosure (§4.2) into d and
+// computes its digest over the exact encoded bytes (§4.2.3). buf is scratch
+// space for the decoded JSON; it is returned for reuse.
+func decodeDisclosureInto(d *Disclosure, enc string, lim Limits, buf []byte) ([]byte, error) {
 	if enc == "" {
-		return nil, fmt.Errorf("%w: empty disclosure", ErrMalformed)
+		return buf, fmt.Errorf("%w: empty disclosure", ErrMalformed)
 	}
 	if len(enc) > lim.MaxDisclosureLen {
-		return nil, fmt.Errorf("%w: disclosure is %d bytes, limit %d", ErrTooLarge, len(enc), lim.MaxDisclosureLen)
+		return buf, fmt.Errorf("%w: disclosure is %d bytes, limit %d", ErrTooLarge, len(enc), lim.MaxDisclosureLen)
 	}
-	raw, err := jose.DecodeSegment(enc)
+	raw, err := jose.AppendDecodeSegment(buf, enc)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+		return buf, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
-	v, err := jsonx.Decode(raw)
+	var arr [3]jsonx.Elem
+	n, err := jsonx.DecodeArray(raw, arr[:])
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+		return raw, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
-	arr, ok := v.([]any)
-	if !ok || (len(arr) != 2 && len(arr) != 3) {
-		return nil, fmt.Errorf("%w: disclosure is not a JSON array of 2 or 3 elements", ErrMalformed)
+	if n != 2 && n != 3 {
+		return raw, fmt.Errorf("%w: disclosure is not a JSON array of 2 or 3 elements", ErrMalformed)
 	}
-	d := &Disclosure{Encoded: enc, Digest: digestOf(enc)}
-	if d.Salt, ok = arr[0].(string); !ok {
-		return nil, fmt.Errorf("%w: disclosure salt is not a string", ErrMalformed)
+	*d = Disclosure{Encoded: enc, Digest: digestOf(enc)}
+	if !arr[0].IsStr {
+		return raw, fmt.Errorf("%w: disclosure salt is not a string", ErrMalformed)
 	}
-	if len(arr) == 2 {
-		d.IsArray, d.Value = true, arr[1]
-		return d, nil
+	d.Salt = arr[0].Str
+	if n == 2 {
+		d.IsArray, d.Value = true, arr[1].Value()
+		return raw, nil
 	}
-	if d.Name, ok = arr[1].(string); !ok {
-		return nil, fmt.Errorf("%w: disclosure claim name is not a string", ErrMalformed)
+	if !arr[1].IsStr {
+		return raw, fmt.Errorf("%w: disclosure claim name is not a string", ErrMalformed)
 	}
-	d.Value = arr[2]
-	return d, nil
+	d.Name, d.Value = arr[1].Str, arr[2].Value()
+	return raw, nil
 }
 
 func decodeObject(b []byte) (map[string]any, error) {
@@ -152,9 +173,29 @@ func decodeObject(b []byte) (map[string]any, error) {
 	return m, nil
 }
 
+// digestOf is base64url(SHA-256(s)) (§4.2.3).
 func digestOf(s string) string {
-	sum := sha256.Sum256([]byte(s))
-	return jose.B64.EncodeToString(sum[:])
+	var enc [digestLen]byte
+	return string(encodedDigest(&enc, s))
+}
+
+// digestLen is the length of a base64url SHA-256 digest.
+const digestLen = 43
+
+// encodedDigest writes base64url(SHA-256(s)) into enc and returns it. s is
+// hashed through a stack buffer: a presented SD-JWT is kilobytes long and
+// converting it to a []byte would copy it.
+func encodedDigest(enc *[digestLen]byte, s string) []byte {
+	h := sha256.New()
+	var buf [512]byte
+	for len(s) > 0 {
+		n := copy(buf[:], s)
+		h.Write(buf[:n])
+		s = s[n:]
+	}
+	var sum [sha256.Size]byte
+	jose.B64.Encode(enc[:], h.Sum(sum[:0]))
+	return enc[:]
 }
 
 // String returns the compact serialization <JWT>~<D1>~…~<Dn>~[<KB-JWT>].

@@ -10,18 +10,28 @@ import (
 // payload: it replaces digests with the disclosed claims, drops undisclosed
 // array elements and reserved members, and enforces that every digest
 // appears once, every disclosure is used once, and no claim name collides.
-// It never mutates its input: every container in the output is new.
+// It never mutates its input. Every container in the output is new, except
+// that with share set (Verify, whose payload nobody else holds) a subtree
+// of the payload that needs no processing at all (no _sd, no "...", as
+// cnf usually is) is used as it is. Disclosure values are always copied, so
+// Claims and Disclosure.Value never share a container.
 type processor struct {
-	discs    []*Disclosure
+	discs []*Disclosure
+	// byDigest maps every disclosure's digest to its index and every decoy
+	// (or undisclosed) digest seen so far to -1; with used, it detects a
+	// digest that appears twice in one map operation per digest.
 	byDigest map[string]int
 	used     []bool
-	seen     map[string]struct{}
 	maxDepth int
 	segs     []string // JSON Pointer segments (unescaped) of the current position
+	share    bool     // see above
+	inDisc   int      // > 0 while processing a disclosure's value
 }
 
 // process returns the processed payload and sets Path on every disclosure.
-func process(payload map[string]any, discs []*Disclosure, lim Limits) (map[string]any, error) {
+// share lets the result share unprocessed subtrees with payload (see
+// processor).
+func process(payload map[string]any, discs []*Disclosure, lim Limits, share bool) (map[string]any, error) {
 	lim = lim.withDefaults()
 	if alg, ok := payload["_sd_alg"]; ok {
 		if s, isStr := alg.(string); !isStr || s != HashAlg {
@@ -30,17 +40,18 @@ func process(payload map[string]any, discs []*Disclosure, lim Limits) (map[strin
 	}
 	p := &processor{
 		discs:    discs,
-		byDigest: make(map[string]int, len(discs)),
+		byDigest: make(map[string]int, 2*len(discs)+8),
 		used:     make([]bool, len(discs)),
-		seen:     make(map[string]struct{}, len(discs)+8),
 		maxDepth: lim.MaxDepth,
 		segs:     make([]string, 0, 8),
+		share:    share,
 	}
 	for i, d := range discs {
-		if _, dup := p.byDigest[d.Digest]; dup {
+		n := len(p.byDigest)
+		p.byDigest[d.Digest] = i
+		if len(p.byDigest) == n {
 			return nil, fmt.Errorf("%w: %s", ErrDuplicateDisclosure, d.Digest)
 		}
-		p.byDigest[d.Digest] = i
 	}
 	out, err := p.object(payload, 1)
 	if err != nil {
@@ -56,7 +67,12 @@ func process(payload map[string]any, discs []*Disclosure, lim Limits) (map[strin
 }
 
 func (p *processor) pointer(last string) string {
+	n := 1 + len(last)
+	for _, s := range p.segs {
+		n += 1 + len(s)
+	}
 	var sb strings.Builder
+	sb.Grow(n) // escapes (rare) may still grow it
 	for _, s := range p.segs {
 		sb.WriteByte('/')
 		sb.WriteString(escapePointer(s))
@@ -76,19 +92,69 @@ func escapePointer(s string) string {
 // claimDigest records a digest found in the payload or a disclosure and
 // returns the disclosure it names, or -1 for a decoy.
 func (p *processor) claimDigest(d string) (int, error) {
-	if _, dup := p.seen[d]; dup {
-		return -1, fmt.Errorf("%w: %s", ErrDuplicateDigest, d)
-	}
-	p.seen[d] = struct{}{}
 	i, ok := p.byDigest[d]
-	if !ok {
+	switch {
+	case !ok:
+		p.byDigest[d] = -1
 		return -1, nil
+	case i < 0 || p.used[i]:
+		return -1, fmt.Errorf("%w: %s", ErrDuplicateDigest, d)
 	}
 	p.used[i] = true
 	return i, nil
 }
 
+// discValue processes the value of a disclosure (never shared).
+func (p *processor) discValue(v any, seg string, depth int) (any, error) {
+	p.inDisc++
+	out, err := p.value(v, seg, depth)
+	p.inDisc--
+	return out, err
+}
+
+// plainBudget bounds the values plain looks at for one candidate subtree,
+// so that looking for shareable subtrees stays linear in the payload size
+// (a subtree it gives up on is copied, as Process always does).
+const plainBudget = 64
+
+// plain reports whether v, a value at depth, needs no processing: no _sd
+// or "..." member anywhere and no nesting beyond the limit (anything else
+// goes through object and array, which report it). It gives up (false)
+// once *budget values have been looked at.
+func (p *processor) plain(v any, depth int, budget *int) bool {
+	if *budget--; *budget < 0 {
+		return false
+	}
+	switch c := v.(type) {
+	case map[string]any:
+		if depth > p.maxDepth {
+			return false
+		}
+		for k, el := range c {
+			if k == "_sd" || k == "..." || !p.plain(el, depth+1, budget) {
+				return false
+			}
+		}
+	case []any:
+		if depth > p.maxDepth {
+			return false
+		}
+		for _, el := range c {
+			if !p.plain(el, depth+1, budget) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 func (p *processor) value(v any, seg string, depth int) (any, error) {
+	switch v.(type) {
+	case map[string]any, []any:
+		if budget := plainBudget; p.share && p.inDisc == 0 && p.plain(v, depth+1, &budget) {
+			return v, nil
+		}
+	}
 	switch c := v.(type) {
 	case map[string]any:
 		p.segs = append(p.segs, seg)
@@ -108,7 +174,12 @@ func (p *processor) object(in map[string]any, depth int) (map[string]any, error)
 	if depth > p.maxDepth {
 		return nil, fmt.Errorf("%w: nesting deeper than %d", ErrTooLarge, p.maxDepth)
 	}
-	out := make(map[string]any, len(in))
+	sdv, hasSD := in["_sd"]
+	size := len(in)
+	if sd, isArr := sdv.([]any); isArr {
+		size += min(len(sd), len(p.discs)) - 1 // room for what _sd may disclose
+	}
+	out := make(map[string]any, size)
 	for k, v := range in {
 		switch k {
 		case "_sd":
@@ -122,8 +193,7 @@ func (p *processor) object(in map[string]any, depth int) (map[string]any, error)
 		}
 		out[k] = pv
 	}
-	sdv, ok := in["_sd"]
-	if !ok {
+	if !hasSD {
 		return out, nil
 	}
 	digests, ok := sdv.([]any)
@@ -153,7 +223,7 @@ func (p *processor) object(in map[string]any, depth int) (map[string]any, error)
 			return nil, fmt.Errorf("%w: %q", ErrClaimCollision, d.Name)
 		}
 		d.Path = p.pointer(d.Name)
-		pv, err := p.value(d.Value, d.Name, depth)
+		pv, err := p.discValue(d.Value, d.Name, depth)
 		if err != nil {
 			return nil, err
 		}
@@ -190,7 +260,7 @@ func (p *processor) array(in []any, depth int) ([]any, error) {
 				}
 				idx := strconv.Itoa(len(out))
 				d.Path = p.pointer(idx)
-				pv, err := p.value(d.Value, idx, depth)
+				pv, err := p.discValue(d.Value, idx, depth)
 				if err != nil {
 					return nil, err
 				}
@@ -211,5 +281,5 @@ func (p *processor) array(in []any, depth int) ([]any, error) {
 // signature check: it returns the claims the disclosures reveal and sets
 // each Disclosure.Path. It applies the same structural checks as Verify.
 func (t *SDJWT) Process() (map[string]any, error) {
-	return process(t.Payload, t.Disclosures, Limits{})
+	return process(t.Payload, t.Disclosures, Limits{}, false)
 }

@@ -2,14 +2,17 @@ package sdjwt
 
 import (
 	"crypto"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"math"
 	"strings"
 	"time"
 
 	"github.com/cairn-id/cairn/internal/jose"
+	"github.com/cairn-id/cairn/internal/jsonx"
 )
 
 // Defaults for VerifyOptions.
@@ -38,10 +41,18 @@ func Verify(serialized string, opts VerifyOptions) (*Verified, error) {
 	if err := keyBindingPolicy(t, opts); err != nil {
 		return nil, err
 	}
-	if err := verifyIssuerSignature(jws, t.Header, t.Payload, opts); err != nil {
+	// With key binding, the SHA-256 state after the issuer JWT's signing
+	// input is kept: sd_hash covers a text that begins with it.
+	h, err := verifyIssuerSignature(jws, t.Header, t.Payload, opts, opts.RequireKeyBinding)
+	if err != nil {
 		return nil, err
 	}
-	return verifyDisclosed(t, t.Header, kbJWS, serialized[:len(serialized)-len(t.KBJWT)], opts, lim)
+	withoutKB := serialized[:len(serialized)-len(t.KBJWT)]
+	prefix := sdHashPrefix{h: h, n: len(jws.SigningInput())}
+	if !strings.HasPrefix(withoutKB, jws.SigningInput()) {
+		prefix = sdHashPrefix{}
+	}
+	return verifyDisclosed(t, t.Header, kbJWS, withoutKB, prefix, opts, lim)
 }
 
 func checkVerifyOptions(opts VerifyOptions) error {
@@ -70,26 +81,54 @@ func keyBindingPolicy(t *SDJWT, opts VerifyOptions) error {
 
 // verifyIssuerSignature is §7.1 step 2 for one issuer JWS: typ, the key
 // IssuerKey chooses from keyHeader, the algorithm allow-list and the
-// signature.
-func verifyIssuerSignature(jws *jose.JWS, keyHeader jose.Header, payload map[string]any, opts VerifyOptions) error {
+// signature. With keepSHA256 it returns, for an ES256 JWS, the SHA-256
+// state after the signing input (see jose.JWS.VerifySHA256).
+func verifyIssuerSignature(jws *jose.JWS, keyHeader jose.Header, payload map[string]any, opts VerifyOptions, keepSHA256 bool) (hash.Hash, error) {
 	if opts.IssuerTyp != "" && !strings.EqualFold(jws.Header.Typ, opts.IssuerTyp) {
-		return fmt.Errorf("%w: issuer JWT typ %q, want %q", ErrType, jws.Header.Typ, opts.IssuerTyp)
+		return nil, fmt.Errorf("%w: issuer JWT typ %q, want %q", ErrType, jws.Header.Typ, opts.IssuerTyp)
 	}
 	pub, err := opts.IssuerKey(keyHeader, payload)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if err := jws.Verify(pub, opts.Algs); err != nil {
-		return fmt.Errorf("%w: %w", verifyErr(err, ErrSignature), err)
+	var h hash.Hash
+	if keepSHA256 {
+		h, err = jws.VerifySHA256(pub, opts.Algs)
+	} else {
+		err = jws.Verify(pub, opts.Algs)
 	}
-	return nil
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", verifyErr(err, ErrSignature), err)
+	}
+	return h, nil
+}
+
+// sdHashPrefix is the SHA-256 state h after the first n bytes of the text
+// sd_hash covers, when the issuer signature check computed it (an ES256
+// compact SD-JWT); h is nil otherwise.
+type sdHashPrefix struct {
+	h hash.Hash
+	n int
+}
+
+// sdHashOf writes base64url(SHA-256(withoutKB)) into enc, continuing from
+// prefix when it has a state.
+func sdHashOf(enc *[digestLen]byte, withoutKB string, prefix sdHashPrefix) []byte {
+	if prefix.h == nil {
+		return encodedDigest(enc, withoutKB)
+	}
+	prefix.h.Write([]byte(withoutKB[prefix.n:]))
+	var sum [sha256.Size]byte
+	jose.B64.Encode(enc[:], prefix.h.Sum(sum[:0]))
+	return enc[:]
 }
 
 // verifyDisclosed runs §7.1 steps 3–5 and §7.3 once the issuer signature
 // has been checked. withoutKB is the compact SD-JWT the KB-JWT's sd_hash
 // must cover.
-func verifyDisclosed(t *SDJWT, header jose.Header, kbJWS *jose.JWS, withoutKB string, opts VerifyOptions, lim Limits) (*Verified, error) {
-	claims, err := process(t.Payload, t.Disclosures, lim)
+func verifyDisclosed(t *SDJWT, header jose.Header, kbJWS *jose.JWS, withoutKB string, prefix sdHashPrefix, opts VerifyOptions, lim Limits) (*Verified, error) {
+	// share: t and its payload are this verification's own.
+	claims, err := process(t.Payload, t.Disclosures, lim, true)
 	if err != nil {
 		return nil, err
 	}
@@ -114,7 +153,7 @@ func verifyDisclosed(t *SDJWT, header jose.Header, kbJWS *jose.JWS, withoutKB st
 	if holderErr != nil {
 		return nil, holderErr
 	}
-	kb, err := verifyKB(kbJWS, withoutKB, holderPub, opts, now, skew)
+	kb, err := verifyKB(kbJWS, withoutKB, prefix, holderPub, opts, now, skew)
 	if err != nil {
 		return nil, err
 	}
@@ -139,7 +178,13 @@ func verifyErr(err, sig error) error {
 // present is false when the claim is absent.
 func NumericDate(claims map[string]any, name string) (time.Time, bool, error) {
 	v, ok := claims[name]
-	if !ok {
+	return numericDate(v, ok, name)
+}
+
+// numericDate is NumericDate of the value v of claim name (present says
+// whether there is one).
+func numericDate(v any, present bool, name string) (time.Time, bool, error) {
+	if !present {
 		return time.Time{}, false, nil
 	}
 	n, ok := v.(json.Number)
@@ -188,7 +233,11 @@ func holderKey(claims map[string]any) (*jose.JWK, crypto.PublicKey, error) {
 	}
 	// Build the JWK directly: JWKFromMap would re-marshal the object.
 	k := &jose.JWK{}
-	for name, dst := range map[string]*string{"kty": &k.Kty, "crv": &k.Crv, "x": &k.X, "y": &k.Y} {
+	for _, f := range [...]struct {
+		name string
+		dst  *string
+	}{{"kty", &k.Kty}, {"crv", &k.Crv}, {"x", &k.X}, {"y", &k.Y}} {
+		name, dst := f.name, f.dst
 		if v, present := m[name]; present {
 			s, isStr := v.(string)
 			if !isStr {
@@ -204,34 +253,44 @@ func holderKey(claims map[string]any) (*jose.JWK, crypto.PublicKey, error) {
 	return k, pub, nil
 }
 
+// kbClaims are the KB-JWT claims verifyKB reads, in this order.
+var kbClaims = [...]string{"sd_hash", "nonce", "aud", "iat"}
+
 // verifyKB checks a KB-JWT (§7.3 steps 5–6): typ, signature by the holder
 // key, sd_hash over the presented SD-JWT, nonce, aud and iat.
-func verifyKB(jws *jose.JWS, withoutKB string, pub crypto.PublicKey, opts VerifyOptions, now time.Time, skew time.Duration) (*KeyBinding, error) {
+func verifyKB(jws *jose.JWS, withoutKB string, prefix sdHashPrefix, pub crypto.PublicKey, opts VerifyOptions, now time.Time, skew time.Duration) (*KeyBinding, error) {
 	if jws.Header.Typ != KBTyp {
 		return nil, fmt.Errorf("%w: %w: typ %q, want %q", ErrKeyBindingType, ErrKeyBinding, jws.Header.Typ, KBTyp)
 	}
 	if err := jws.Verify(pub, opts.Algs); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrKeyBinding, err)
 	}
-	claims, err := decodeObject(jws.Payload)
+	// The four claims read here, without building a map of the payload.
+	var c [len(kbClaims)]jsonx.Field
+	isObject, err := jsonx.DecodeFields(jws.Payload, kbClaims[:], c[:])
+	if err == nil && !isObject {
+		err = errors.New("not a JSON object")
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: payload: %v", ErrKeyBinding, err)
 	}
+	sdHash, nonce, aud, iatClaim := c[0], c[1], c[2], c[3]
 	kb := &KeyBinding{}
-	var ok bool
-	if kb.SDHash, ok = claims["sd_hash"].(string); !ok {
+	if !sdHash.IsStr {
 		return nil, fmt.Errorf("%w: sd_hash missing or not a string", ErrSDHash)
 	}
-	if kb.SDHash != SDHash(withoutKB) {
+	kb.SDHash = sdHash.Str
+	var enc [digestLen]byte
+	if kb.SDHash != string(sdHashOf(&enc, withoutKB, prefix)) {
 		return nil, fmt.Errorf("%w: KB-JWT does not cover the presented SD-JWT", ErrSDHash)
 	}
-	if kb.Nonce, ok = claims["nonce"].(string); !ok || kb.Nonce != opts.Nonce {
-		return nil, fmt.Errorf("%w: got %v", ErrNonce, claims["nonce"])
+	if kb.Nonce = nonce.Str; !nonce.IsStr || kb.Nonce != opts.Nonce {
+		return nil, fmt.Errorf("%w: got %v", ErrNonce, nonce.Value())
 	}
-	if kb.Audience, ok = claims["aud"].(string); !ok || kb.Audience != opts.Audience {
-		return nil, fmt.Errorf("%w: got %v, want the single string %q", ErrAudience, claims["aud"], opts.Audience)
+	if kb.Audience = aud.Str; !aud.IsStr || kb.Audience != opts.Audience {
+		return nil, fmt.Errorf("%w: got %v, want the single string %q", ErrAudience, aud.Value(), opts.Audience)
 	}
-	iat, present, err := NumericDate(claims, "iat")
+	iat, present, err := numericDate(iatClaim.Value(), iatClaim.Present, "iat")
 	if err != nil || !present {
 		return nil, fmt.Errorf("%w: iat missing or not a number", ErrKBTime)
 	}

@@ -191,22 +191,13 @@ func Verify(ctx context.Context, serialized string, o VerifyOptions) (*Result, e
 	if o.Now == nil {
 		return nil, fmt.Errorf("%w: Now is required", ErrInvalidInput)
 	}
-	var trusted bool
-	var keyErr error
 	typ := Typ
 	if o.AcceptLegacyTyp {
 		typ = ""
 	}
+	k := &issuerKeyCall{ctx: ctx, trust: o.Trust, acceptLegacyTyp: o.AcceptLegacyTyp}
 	v, err := sdjwt.Verify(serialized, sdjwt.VerifyOptions{
-		IssuerKey: func(h jose.Header, payload map[string]any) (crypto.PublicKey, error) {
-			if o.AcceptLegacyTyp && !strings.EqualFold(h.Typ, Typ) && !strings.EqualFold(h.Typ, LegacyTyp) {
-				return nil, fmt.Errorf("%w: typ %q", sdjwt.ErrType, h.Typ)
-			}
-			pub, t, err := issuerKey(ctx, o.Trust, h, payload)
-			trusted = t
-			keyErr = err
-			return pub, err
-		},
+		IssuerKey:         k.key,
 		Algs:              o.Algs,
 		IssuerTyp:         typ,
 		RequireKeyBinding: o.RequireKeyBinding,
@@ -218,8 +209,8 @@ func Verify(ctx context.Context, serialized string, o VerifyOptions) (*Result, e
 		Limits:            o.Limits,
 	})
 	if err != nil {
-		if keyErr != nil {
-			return nil, keyErr
+		if k.err != nil {
+			return nil, k.err
 		}
 		return nil, err
 	}
@@ -236,8 +227,8 @@ func Verify(ctx context.Context, serialized string, o VerifyOptions) (*Result, e
 	if err != nil {
 		return nil, err
 	}
-	r.Trusted = trusted
-	if !trusted {
+	r.Trusted = k.trusted
+	if !k.trusted {
 		return r, fmt.Errorf("%w: %s", ErrUntrustedIssuer, r.Issuer)
 	}
 	if o.Trust.Authorize != nil {
@@ -246,6 +237,25 @@ func Verify(ctx context.Context, serialized string, o VerifyOptions) (*Result, e
 		}
 	}
 	return r, nil
+}
+
+// issuerKeyCall is Verify's sdjwt.VerifyOptions.IssuerKey: it resolves
+// the issuer key and remembers whether it is trusted and why it failed.
+type issuerKeyCall struct {
+	ctx             context.Context
+	trust           Trust
+	acceptLegacyTyp bool
+	trusted         bool
+	err             error
+}
+
+func (k *issuerKeyCall) key(h jose.Header, payload map[string]any) (crypto.PublicKey, error) {
+	if k.acceptLegacyTyp && !strings.EqualFold(h.Typ, Typ) && !strings.EqualFold(h.Typ, LegacyTyp) {
+		return nil, fmt.Errorf("%w: typ %q", sdjwt.ErrType, h.Typ)
+	}
+	pub, trusted, err := issuerKey(k.ctx, k.trust, h, payload)
+	k.trusted, k.err = trusted, err
+	return pub, err
 }
 
 func resultFrom(v *sdjwt.Verified) (*Result, error) {

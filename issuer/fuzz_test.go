@@ -20,7 +20,7 @@ func FuzzVerifyProof(f *testing.F) {
 	f.Add("e30.e30.")
 	f.Add("")
 	f.Fuzz(func(t *testing.T, compact string) {
-		hk, err := fx.svc.verifyProof(context.Background(), compact, fx.clk.Now())
+		hk, err := fx.svc.VerifyProof(context.Background(), compact, fx.clk.Now())
 		if err != nil {
 			return
 		}

@@ -174,4 +174,3 @@ func TestHandlerPanic(t *testing.T) {
 		t.Errorf("the panicked request counted %v times as status_list 500", v)
 	}
 }
-

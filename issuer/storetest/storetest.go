@@ -17,7 +17,6 @@ import (
 	"testing"
 	"time"
 
-
 	"github.com/cairn-id/cairn/internal/jose"
 	"github.com/cairn-id/cairn/internal/keys"
 	"github.com/cairn-id/cairn/issuer"

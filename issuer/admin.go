@@ -201,7 +201,7 @@ type AdminStatusResponse struct {
 	State        string `json:"state"`
 }
 
-// ListenAdmin creates dir/admin.sock, 0600, for AdminHandler. dir must be
+// ListenAdmin creates dir/admin.sock, 0600, for issuer/api NewAdmin. dir must be
 // owned by this user with no group or other permission (0700), so nobody
 // else can reach the socket in the moment between its creation and its
 // chmod. A socket left by a server that crashed (nobody answers on it) is

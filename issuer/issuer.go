@@ -25,11 +25,10 @@
 // transaction codes, access tokens and nonces are stored only as keyed
 // hashes.
 //
-// The public endpoints that need no credential (offer fetch, token,
-// nonce) are rate-limited per client address in memory (RateLimit,
-// Config.TrustedProxies for X-Forwarded-For; 429 "slow_down" with
-// Retry-After), and the Service refuses nonces beyond Config.MaxLiveNonces
-// (503) so a flood cannot fill the disk. Status List Tokens are signed
+// The HTTP endpoints are package issuer/api's (on internal/server; it
+// also rate-limits the unauthenticated ones per client address); the
+// Service refuses nonces beyond Config.MaxLiveNonces (ErrTooManyNonces)
+// so a flood cannot fill the disk. Status List Tokens are signed
 // once per list revision and cached in memory; the revision is read from
 // the store on every request, so an instance never serves a list staler
 // than the store. The trust registry snapshot can be replaced while
@@ -39,8 +38,8 @@
 // An issuer directory (DirConfig; created and opened by package
 // issuer/issuerdir) holds the key, the hash key, the configuration and the
 // bbolt store, which one process at a time can open. Operators therefore go through Admin: OpenAdmin talks to a running
-// server over its Unix domain socket (ListenAdmin, AdminHandler: a JSON
-// API reachable only through that 0600 socket in the 0700 directory,
+// server over its Unix domain socket (ListenAdmin; issuer/api NewAdmin: a
+// JSON API reachable only through that 0600 socket in the 0700 directory,
 // never on the public listener), or opens the store when no server runs.
 // Errors keep their types across the socket.
 package issuer

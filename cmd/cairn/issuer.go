@@ -266,7 +266,8 @@ func (o *issuerServeOptions) run(ctx context.Context, e *env) error {
 	if o.registryRefresh < 0 {
 		return usageError(errors.New("--registry-refresh must not be negative"))
 	}
-	if _, err := server.ParseTrustedProxies(o.trustedProxies); err != nil {
+	proxies, err := server.ParseTrustedProxies(o.trustedProxies)
+	if err != nil {
 		return usageError(fmt.Errorf("--trusted-proxy: %w", err))
 	}
 	if o.clientRate < 0 || o.clientBurst < 1 {
@@ -295,7 +296,7 @@ func (o *issuerServeOptions) run(ctx context.Context, e *env) error {
 		return issuerDirError(err)
 	}
 	defer svc.Close()
-	apiOpts := api.Options{Now: e.now, Logger: log, Metrics: metrics, MetricsElsewhere: true, TrustedProxies: o.trustedProxies}
+	apiOpts := api.Options{Now: e.now, Logger: log, Metrics: metrics, MetricsElsewhere: true, TrustedProxies: proxies}
 	apiOpts.ClientRate(server.RateLimit{PerMinute: o.clientRate, Burst: o.clientBurst, Off: o.clientRate == 0})
 	public, err := api.New(svc, apiOpts)
 	if err != nil {
@@ -314,7 +315,7 @@ func (o *issuerServeOptions) run(ctx context.Context, e *env) error {
 	if err != nil {
 		return err
 	}
-	hooks := []server.Hook{api.SweepHook(svc, log)}
+	hooks := []server.Hook{api.SweepHook(svc, log), public.RefusalLogHook()}
 	if reg != nil { // registry reloads: on SIGHUP and every --registry-refresh
 		hooks = append(hooks, api.RegistryHook(svc, log, o.registry, o.registryRefresh, func(ctx context.Context, now time.Time) (*trustpkg.Registry, error) {
 			r, _, err := loadRegistryFile(ctx, o.registry, o.regKeys, now)

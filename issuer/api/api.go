@@ -26,6 +26,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -79,10 +80,10 @@ type Options struct {
 	// MaxTrackedClients bounds the addresses each limiter remembers
 	// (DefaultMaxTrackedClients).
 	MaxTrackedClients int
-	// TrustedProxies are the CIDRs (or addresses) of reverse proxies:
+	// TrustedProxies are the reverse proxies (server.ParseTrustedProxies):
 	// only when the direct peer is one is X-Forwarded-For read for the
 	// client address.
-	TrustedProxies []string
+	TrustedProxies []netip.Prefix
 }
 
 // ClientRate sets the token and nonce limits to r and the offer-fetch
@@ -117,13 +118,11 @@ type Handler struct {
 //
 // Every answer carries Cache-Control: no-store except the metadata and
 // status lists, which may be cached. It also makes the Service count its
-// domain events on the handler's metrics. It fails on an invalid
-// TrustedProxies entry or a metrics clash.
+// domain events on the handler's metrics. It fails only on a metrics
+// clash. Run its RefusalLogHook beside it (server.Run) so aggregated
+// refusal lines are written.
 func New(svc *issuer.Service, opts Options) (*Handler, error) {
-	proxies, err := server.ParseTrustedProxies(opts.TrustedProxies)
-	if err != nil {
-		return nil, err
-	}
+	proxies := opts.TrustedProxies
 	reg := opts.Metrics
 	if reg == nil {
 		reg = server.NewRegistry()

@@ -7,6 +7,7 @@ import (
 	"github.com/cairn-id/cairn/issuer"
 	"io"
 	"net/http"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -35,7 +36,7 @@ func postNonce(t *testing.T, f *fixture, xff string) response {
 func TestHTTPRateLimit(t *testing.T) {
 	f := newFixture(t, func(c *fixtureConfig) {
 		c.API.NonceLimit = server.RateLimit{PerMinute: 6, Burst: 2} // one every 10 s
-		c.API.TrustedProxies = []string{"127.0.0.1/32"}
+		c.API.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
 	})
 	// Behind the (trusted) test client, each X-Forwarded-For is a client.
 	for i := 0; i < 2; i++ {

@@ -24,6 +24,7 @@ import (
 	"github.com/cairn-id/cairn/internal/trust"
 	"github.com/cairn-id/cairn/internal/vccheck"
 	"github.com/cairn-id/cairn/issuer"
+	issuerapi "github.com/cairn-id/cairn/issuer/api"
 	"github.com/cairn-id/cairn/issuer/boltstore"
 	"github.com/cairn-id/cairn/schemas"
 )
@@ -134,7 +135,11 @@ func TestOID4VCIPreAuthorizedFlow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv.Config.Handler = svc.Handler()
+	h, err := issuerapi.New(svc, issuerapi.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Config.Handler = h
 	// The registry a verifier trusts: it authorizes this issuer for the type.
 	at := time.Now().Add(-time.Hour).UTC()
 	board, err := keys.Generate(jose.ES256, nil)

@@ -81,7 +81,7 @@ var (
 // failures and evidence refusals come back as *ValidationError and
 // *EvidenceError instead.
 type AdminError struct {
-	Code    string // stable: see Service.AdminHandler
+	Code    string // stable: see issuer/api NewAdmin
 	Message string
 	err     error
 }
@@ -91,8 +91,8 @@ func (e *AdminError) Error() string { return e.Message }
 // Unwrap returns the sentinel of Code (nil for codes without one).
 func (e *AdminError) Unwrap() error { return e.err }
 
-// adminErrorBody is the wire form of every admin error.
-type adminErrorBody struct {
+// AdminErrorBody is the wire form of every admin error.
+type AdminErrorBody struct {
 	Code    string   `json:"code"`
 	Message string   `json:"message"`
 	VCT     string   `json:"vct,omitempty"`
@@ -127,16 +127,17 @@ func adminSentinel(code string) (int, error) {
 	return 0, nil
 }
 
-// encodeAdminError is the status and body of a Service error. Messages of
-// this package's errors name claims and fields, never values.
-func encodeAdminError(err error) (int, adminErrorBody) {
+// EncodeAdminError is the status and body of a Service error on the admin
+// API (issuer/api serves it). Messages of this package's errors name
+// claims and fields, never values.
+func EncodeAdminError(err error) (int, AdminErrorBody) {
 	var ve *ValidationError
 	if errors.As(err, &ve) {
-		return http.StatusUnprocessableEntity, adminErrorBody{Code: "invalid_claims", Message: ve.Error(), VCT: ve.VCT, Paths: ve.Paths}
+		return http.StatusUnprocessableEntity, AdminErrorBody{Code: "invalid_claims", Message: ve.Error(), VCT: ve.VCT, Paths: ve.Paths}
 	}
 	var ee *EvidenceError
 	if errors.As(err, &ee) {
-		return http.StatusForbidden, adminErrorBody{Code: "evidence_above_cap", Message: ee.Error(), Fields: ee.Fields, Source: ee.Source,
+		return http.StatusForbidden, AdminErrorBody{Code: "evidence_above_cap", Message: ee.Error(), Fields: ee.Fields, Source: ee.Source,
 			VCT: ee.VCT, Asked: ee.Asked, Caps: ee.Caps, Issuer: ee.Issuer, AuthorizationID: ee.AuthorizationID}
 	}
 	var code string
@@ -155,13 +156,13 @@ func encodeAdminError(err error) (int, adminErrorBody) {
 		code = "revoked"
 	}
 	if status, _ := adminSentinel(code); status != 0 {
-		return status, adminErrorBody{Code: code, Message: err.Error()}
+		return status, AdminErrorBody{Code: code, Message: err.Error()}
 	}
-	return http.StatusInternalServerError, adminErrorBody{Code: "internal", Message: "internal error (see the server log)"}
+	return http.StatusInternalServerError, AdminErrorBody{Code: "internal", Message: "internal error (see the server log)"}
 }
 
 // decodeAdminError rebuilds the typed error of an answer.
-func decodeAdminError(b adminErrorBody) error {
+func decodeAdminError(b AdminErrorBody) error {
 	switch b.Code {
 	case "invalid_claims":
 		return &ValidationError{VCT: b.VCT, Paths: b.Paths, cause: schemas.ErrInvalidClaims}
@@ -175,8 +176,8 @@ func decodeAdminError(b adminErrorBody) error {
 // Close closes the Store.
 func (s *Service) Close() error { return s.cfg.Store.Close() }
 
-// adminOfferRequest is the body of POST /admin/offers.
-type adminOfferRequest struct {
+// AdminOfferRequest is the body of POST /admin/offers.
+type AdminOfferRequest struct {
 	VCT       string            `json:"vct"`
 	Claims    map[string]any    `json:"claims"`
 	TxCode    bool              `json:"tx_code,omitempty"`
@@ -185,8 +186,8 @@ type adminOfferRequest struct {
 	TTL       string            `json:"ttl,omitempty"` // Go duration, e.g. "72h"
 }
 
-// adminOffer is the answer of POST /admin/offers.
-type adminOffer struct {
+// AdminOfferResponse is the answer of POST /admin/offers.
+type AdminOfferResponse struct {
 	ID        string    `json:"id"`
 	URI       string    `json:"uri"`
 	OfferURL  string    `json:"offer_url"`
@@ -194,129 +195,13 @@ type adminOffer struct {
 	ExpiresAt time.Time `json:"expires_at"`
 }
 
-type adminStatus struct {
+// AdminStatusResponse is the answer of POST /admin/credentials/{id}/{action}.
+type AdminStatusResponse struct {
 	CredentialID string `json:"credential_id"`
 	State        string `json:"state"`
 }
 
-// AdminHandler returns the admin API, for the admin socket only (see
-// ListenAdmin); never mount it on a public listener:
-//
-//	POST /admin/offers                                  create an offer (201)
-//	POST /admin/credentials/{id}/revoke|suspend|reinstate
-//	GET  /admin/records                                 issuance records
-//
-// Bodies are JSON, at most MaxAdminBody bytes. Errors are
-// {"code", "message"} with, for code invalid_claims, "vct" and "paths",
-// and for evidence_above_cap, "fields" and "source". Codes: invalid_claims
-// (422), evidence_above_cap, not_authorized (403), unknown_type,
-// invalid_offer, bad_request (400), not_found (404), revoked (409),
-// too_large (413), registry_expired (503), internal (500). Requests are logged without bodies.
-func (s *Service) AdminHandler() http.Handler {
-	mux := http.NewServeMux()
-	route := func(pattern, name string, fn func(r *http.Request) (int, any, error)) {
-		mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
-			r.Body = http.MaxBytesReader(w, r.Body, MaxAdminBody)
-			w.Header().Set("Cache-Control", "no-store")
-			status, v, err := fn(r)
-			var code string
-			if err != nil {
-				var body adminErrorBody
-				var bad *adminBadRequest
-				if errors.As(err, &bad) {
-					status, body = bad.status, adminErrorBody{Code: bad.code, Message: bad.msg}
-				} else {
-					status, body = encodeAdminError(err)
-				}
-				if status == http.StatusInternalServerError {
-					s.log.Error("admin request failed", "route", name, "err", err)
-				}
-				code, v = body.Code, body
-			}
-			s.log.Info("admin request", "method", r.Method, "route", name, "status", status, "code", code)
-			writeJSON(w, status, v)
-		})
-	}
-	route("POST /admin/offers", "admin_offer", func(r *http.Request) (int, any, error) {
-		var req adminOfferRequest
-		if status, err := decodeBody(nopWriter{}, r, MaxAdminBody, &req); err != nil {
-			code := "bad_request"
-			if status == http.StatusRequestEntityTooLarge {
-				code = "too_large"
-			}
-			return 0, nil, &adminBadRequest{status: status, code: code, msg: err.Error()}
-		}
-		var ttl time.Duration
-		if req.TTL != "" {
-			d, err := time.ParseDuration(req.TTL)
-			if err != nil {
-				return 0, nil, &adminBadRequest{status: http.StatusBadRequest, code: "bad_request", msg: "ttl is not a duration"}
-			}
-			ttl = d
-		}
-		o, err := s.CreateOffer(r.Context(), OfferRequest{VCT: req.VCT, Claims: req.Claims, TxCode: req.TxCode,
-			Evidence: req.Evidence, Reference: req.Reference, TTL: ttl})
-		if err != nil {
-			return 0, nil, err
-		}
-		return http.StatusCreated, adminOffer{ID: o.ID, URI: o.URI, OfferURL: o.OfferURL, TxCode: o.TxCode, ExpiresAt: o.ExpiresAt}, nil
-	})
-	route("POST /admin/credentials/{id}/{action}", "admin_status", func(r *http.Request) (int, any, error) {
-		id := r.PathValue("id")
-		if id == "" || len(id) > maxAdminIDLen {
-			return 0, nil, fmt.Errorf("credential id: %w", ErrNotFound)
-		}
-		var err error
-		var state string
-		switch r.PathValue("action") {
-		case "revoke":
-			err, state = s.Revoke(r.Context(), id), StateRevoked
-		case "suspend":
-			err, state = s.Suspend(r.Context(), id), StateSuspended
-		case "reinstate":
-			err, state = s.Reinstate(r.Context(), id), StateValid
-		default:
-			return 0, nil, &adminBadRequest{status: http.StatusNotFound, code: "no_such_endpoint", msg: "no such admin endpoint"}
-		}
-		if err != nil {
-			return 0, nil, err
-		}
-		return http.StatusOK, adminStatus{CredentialID: id, State: state}, nil
-	})
-	route("GET /admin/records", "admin_records", func(r *http.Request) (int, any, error) {
-		recs, err := s.Records(r.Context())
-		if err != nil {
-			return 0, nil, err
-		}
-		if recs == nil {
-			recs = []Record{}
-		}
-		return http.StatusOK, recs, nil
-	})
-	route("/", "admin_unmatched", func(r *http.Request) (int, any, error) {
-		return 0, nil, &adminBadRequest{status: http.StatusNotFound, code: "no_such_endpoint", msg: "no such admin endpoint"}
-	})
-	return mux
-}
-
-// adminBadRequest is a refusal of the admin API itself (not of the
-// Service).
-type adminBadRequest struct {
-	status    int
-	code, msg string
-}
-
-func (e *adminBadRequest) Error() string { return e.msg }
-
-// nopWriter satisfies http.MaxBytesReader in decodeBody: the admin route
-// already bounded the body, and the answer is written by the route.
-type nopWriter struct{}
-
-func (nopWriter) Header() http.Header         { return http.Header{} }
-func (nopWriter) Write(b []byte) (int, error) { return len(b), nil }
-func (nopWriter) WriteHeader(int)             {}
-
-// ListenAdmin creates dir/admin.sock, 0600, for AdminHandler. dir must be
+// ListenAdmin creates dir/admin.sock, 0600, for issuer/api NewAdmin. dir must be
 // owned by this user with no group or other permission (0700), so nobody
 // else can reach the socket in the moment between its creation and its
 // chmod. A socket left by a server that crashed (nobody answers on it) is
@@ -482,7 +367,7 @@ func (c *adminClient) do(ctx context.Context, method, path string, in, out any, 
 		return fmt.Errorf("%w: answer larger than %d bytes", ErrAdminUnavailable, maxResp)
 	}
 	if res.StatusCode >= 300 {
-		var eb adminErrorBody
+		var eb AdminErrorBody
 		if err := json.Unmarshal(b, &eb); err != nil || eb.Code == "" {
 			return fmt.Errorf("%w: answered %s", ErrAdminUnavailable, res.Status)
 		}
@@ -510,11 +395,11 @@ func (c *adminClient) CreateOffer(ctx context.Context, r OfferRequest) (*Offer, 
 			return nil, err
 		}
 	}
-	req := adminOfferRequest{VCT: r.VCT, Claims: r.Claims, TxCode: r.TxCode, Evidence: r.Evidence, Reference: r.Reference}
+	req := AdminOfferRequest{VCT: r.VCT, Claims: r.Claims, TxCode: r.TxCode, Evidence: r.Evidence, Reference: r.Reference}
 	if r.TTL != 0 {
 		req.TTL = r.TTL.String()
 	}
-	var out adminOffer
+	var out AdminOfferResponse
 	if err := c.do(ctx, http.MethodPost, "/admin/offers", req, &out, maxAdminResponse); err != nil {
 		return nil, err
 	}
@@ -522,7 +407,7 @@ func (c *adminClient) CreateOffer(ctx context.Context, r OfferRequest) (*Offer, 
 }
 
 func (c *adminClient) setStatus(ctx context.Context, id, action string) error {
-	var out adminStatus
+	var out AdminStatusResponse
 	return c.do(ctx, http.MethodPost, "/admin/credentials/"+url.PathEscape(id)+"/"+action, nil, &out, maxAdminResponse)
 }
 

@@ -18,7 +18,7 @@ import (
 // The issuer's rules over the Store: offer states, transaction-code
 // attempts, single use of codes, tokens and nonces, the nonce cap, status
 // index allocation, status list bits and credential state transitions.
-// The HTTP handlers (http.go) and the admin API call these methods; a
+// The HTTP handlers and the admin API (issuer/api) call these methods; a
 // Store only persists.
 
 // ErrRevoked: a revoked credential cannot be suspended or reinstated.

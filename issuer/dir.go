@@ -57,12 +57,10 @@ func ReadDirConfig(dir string) (*DirConfig, error) {
 type AdminOption func(*adminOptions)
 
 type adminOptions struct {
-	proxies    []string
-	clientRate RateLimit
-	now        func() time.Time
-	logger     *slog.Logger
-	registry   *trust.Registry
-	catalogue  *schemas.Catalogue
+	now       func() time.Time
+	logger    *slog.Logger
+	registry  *trust.Registry
+	catalogue *schemas.Catalogue
 }
 
 // WithClock sets the clock (time.Now by default).
@@ -79,18 +77,6 @@ func WithLogger(l *slog.Logger) AdminOption { return func(o *adminOptions) { o.l
 // before the request is sent, and the server applies its own registry, if
 // it was started with one, as well.
 func WithRegistry(r *trust.Registry) AdminOption { return func(o *adminOptions) { o.registry = r } }
-
-// WithTrustedProxies sets Config.TrustedProxies of a Service opened on
-// the directory.
-func WithTrustedProxies(cidrs []string) AdminOption {
-	return func(o *adminOptions) { o.proxies = cidrs }
-}
-
-// WithClientRate sets the per-client-address limit of the token and nonce
-// endpoints; offer fetches get twice the rate and burst.
-func WithClientRate(r RateLimit) AdminOption {
-	return func(o *adminOptions) { o.clientRate = r }
-}
 
 // WithCatalogue sets the type catalogue (schemas.Load() by default).
 func WithCatalogue(c *schemas.Catalogue) AdminOption {
@@ -160,20 +146,10 @@ func openDir(dir string, open StoreOpener, o *adminOptions) (*Service, error) {
 		return nil, fmt.Errorf("%w (is 'cairn issuer serve' running on this directory without its admin socket?)", err)
 	}
 	svc, err := New(Config{URL: cfg.URL, Dev: cfg.Dev, Names: cfg.Names, Types: cfg.Types, Catalogue: o.catalogue,
-		Key: k, HashKey: hk, Store: st, Registry: o.registry, Now: o.now, Logger: o.logger, TrustedProxies: o.proxies,
-		NonceLimit: o.clientRate, TokenLimit: o.clientRate, OfferLimit: doubled(o.clientRate)})
+		Key: k, HashKey: hk, Store: st, Registry: o.registry, Now: o.now, Logger: o.logger})
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
 	return svc, nil
-}
-
-// doubled is the offer-fetch limit derived from the token/nonce one: a
-// wallet may fetch an offer again after a failed attempt.
-func doubled(r RateLimit) RateLimit {
-	if r.Off || r.PerMinute <= 0 {
-		return r
-	}
-	return RateLimit{PerMinute: 2 * r.PerMinute, Burst: 2 * r.Burst}
 }

@@ -70,7 +70,6 @@ func ExampleService_ReloadRegistry() {
 		URL: "https://issuer.relief.example", Names: map[string]string{"en": "Relief NGO"},
 		Types: []string{"urn:cairn:vct:humanitarian-registration:1"}, Catalogue: cat,
 		Key: key, HashKey: hashKey, Store: store,
-		TrustedProxies: []string{"10.0.0.0/8"}, // the desk's reverse proxy
 	})
 	if err != nil {
 		fmt.Println(err)

@@ -25,11 +25,10 @@
 // transaction codes, access tokens and nonces are stored only as keyed
 // hashes.
 //
-// The public endpoints that need no credential (offer fetch, token,
-// nonce) are rate-limited per client address in memory (RateLimit,
-// Config.TrustedProxies for X-Forwarded-For; 429 "slow_down" with
-// Retry-After), and the Service refuses nonces beyond Config.MaxLiveNonces
-// (503) so a flood cannot fill the disk. Status List Tokens are signed
+// The HTTP endpoints are package issuer/api's (on internal/server; it
+// also rate-limits the unauthenticated ones per client address); the
+// Service refuses nonces beyond Config.MaxLiveNonces (ErrTooManyNonces)
+// so a flood cannot fill the disk. Status List Tokens are signed
 // once per list revision and cached in memory; the revision is read from
 // the store on every request, so an instance never serves a list staler
 // than the store. The trust registry snapshot can be replaced while
@@ -39,8 +38,8 @@
 // An issuer directory (DirConfig; created and opened by package
 // issuer/issuerdir) holds the key, the hash key, the configuration and the
 // bbolt store, which one process at a time can open. Operators therefore go through Admin: OpenAdmin talks to a running
-// server over its Unix domain socket (ListenAdmin, AdminHandler: a JSON
-// API reachable only through that 0600 socket in the 0700 directory,
+// server over its Unix domain socket (ListenAdmin; issuer/api NewAdmin: a
+// JSON API reachable only through that 0600 socket in the 0700 directory,
 // never on the public listener), or opens the store when no server runs.
 // Errors keep their types across the socket.
 package issuer
@@ -56,7 +55,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/netip"
 	"net/url"
 	"slices"
 	"sort"
@@ -66,7 +64,7 @@ import (
 
 	"github.com/cairn-id/cairn/internal/jose"
 	"github.com/cairn-id/cairn/internal/keys"
-	"github.com/cairn-id/cairn/internal/metrics"
+	"github.com/cairn-id/cairn/internal/oid4vci"
 	"github.com/cairn-id/cairn/internal/trust"
 	"github.com/cairn-id/cairn/schemas"
 )
@@ -147,17 +145,6 @@ type Config struct {
 	// SetRegistry and ReloadRegistry replace it while the Service runs.
 	Registry *trust.Registry
 
-	// NonceLimit, TokenLimit and OfferLimit limit each client address
-	// on POST /nonce, POST /token and GET /offers/{id} (defaults:
-	// DefaultNonceTokenPerMinute/Burst, DefaultOfferPerMinute/Burst).
-	NonceLimit, TokenLimit, OfferLimit RateLimit
-	// MaxTrackedClients bounds the addresses each limiter remembers
-	// (DefaultMaxTrackedClients).
-	MaxTrackedClients int
-	// TrustedProxies are the CIDRs (or addresses) of reverse proxies:
-	// only when the direct peer is one is X-Forwarded-For read for the
-	// client address.
-	TrustedProxies []string
 	// MaxLiveNonces caps the stored nonces (DefaultMaxLiveNonces); over
 	// it the nonce endpoint answers 503.
 	MaxLiveNonces int
@@ -173,21 +160,18 @@ type Config struct {
 // Service is an issuer. It is safe for concurrent use; all state is in
 // the Store.
 type Service struct {
-	cfg      Config
-	registry atomic.Pointer[trust.Registry]
-	proxies  []netip.Prefix
-	// limiters of the public unauthenticated endpoints (nil: no limit)
-	nonceLimit, tokenLimit, offerLimit *limiter
-	statusCache                        *statusCache
+	cfg         Config
+	registry    atomic.Pointer[trust.Registry]
+	ctr         atomic.Pointer[countersBox]
+	statusCache *statusCache
 
-	base    string
-	did     string
-	kid     string
-	signer  *jose.Signer
-	types   map[string]*schemas.Type // by configuration id
-	byVCT   map[string]string        // vct -> configuration id
-	log     *slog.Logger
-	metrics *metrics.Set
+	base   string
+	did    string
+	kid    string
+	signer *jose.Signer
+	types  map[string]*schemas.Type // by configuration id
+	byVCT  map[string]string        // vct -> configuration id
+	log    *slog.Logger
 }
 
 // ConfigurationID is the credential_configuration_id of a type:
@@ -267,21 +251,10 @@ func New(cfg Config) (*Service, error) {
 	if cfg.TxCodeLength < 4 || cfg.TxCodeLength > 12 {
 		return nil, fmt.Errorf("%w: transaction code length must be 4 to 12 digits", ErrInvalidConfig)
 	}
-	if cfg.MaxTrackedClients <= 0 {
-		cfg.MaxTrackedClients = DefaultMaxTrackedClients
-	}
 	if cfg.MaxLiveNonces <= 0 {
 		cfg.MaxLiveNonces = DefaultMaxLiveNonces
 	}
-	proxies, err := ParseTrustedProxies(cfg.TrustedProxies)
-	if err != nil {
-		return nil, err
-	}
-	s := &Service{cfg: cfg, base: base, did: cfg.Key.DIDJWK(), types: map[string]*schemas.Type{}, byVCT: map[string]string{}, log: cfg.Logger, metrics: newMetrics(),
-		proxies:     proxies,
-		nonceLimit:  newLimiter(cfg.NonceLimit.orDefault(DefaultNonceTokenPerMinute, DefaultNonceTokenBurst), cfg.MaxTrackedClients),
-		tokenLimit:  newLimiter(cfg.TokenLimit.orDefault(DefaultNonceTokenPerMinute, DefaultNonceTokenBurst), cfg.MaxTrackedClients),
-		offerLimit:  newLimiter(cfg.OfferLimit.orDefault(DefaultOfferPerMinute, DefaultOfferBurst), cfg.MaxTrackedClients),
+	s := &Service{cfg: cfg, base: base, did: cfg.Key.DIDJWK(), types: map[string]*schemas.Type{}, byVCT: map[string]string{}, log: cfg.Logger,
 		statusCache: newStatusCache(),
 	}
 	s.registry.Store(cfg.Registry)
@@ -473,12 +446,13 @@ func (s *Service) CreateOffer(ctx context.Context, r OfferRequest) (*Offer, erro
 	if err := s.putOffer(ctx, o); err != nil {
 		return nil, fmt.Errorf("issuer: store offer: %w", err)
 	}
-	s.metrics.Inc("offers_created")
-	offerURL := s.base + "/offers/" + id
-	return &Offer{
-		ID: id, OfferURL: offerURL, TxCode: tx, ExpiresAt: o.ExpiresAt,
-		URI: "openid-credential-offer://?credential_offer_uri=" + url.QueryEscape(offerURL),
-	}, nil
+	s.counters().OfferCreated()
+	offerURL := s.OfferURL(id)
+	uri, err := oid4vci.BuildOfferURIByReference(offerURL, oid4vci.Options{AllowHTTP: s.cfg.Dev})
+	if err != nil {
+		return nil, fmt.Errorf("issuer: offer URI: %w", err)
+	}
+	return &Offer{ID: id, OfferURL: offerURL, TxCode: tx, ExpiresAt: o.ExpiresAt, URI: uri}, nil
 }
 
 func evidenceClaim(e schemas.Evidence) (map[string]any, error) {

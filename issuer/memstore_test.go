@@ -74,19 +74,6 @@ func (m *memStore) Close() error {
 	return nil
 }
 
-func (m *memStore) dump() (map[string]map[string]string, error) {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	out := map[string]map[string]string{}
-	for b, kv := range m.state {
-		out[b] = map[string]string{}
-		for k, v := range kv {
-			out[b][k] = string(v)
-		}
-	}
-	return out, nil
-}
-
 type memTx struct {
 	st       memState
 	writable bool
@@ -229,17 +216,3 @@ func (t *memTx) CurrentStatusList() (string, error) {
 	return *id, nil
 }
 func (t *memTx) SetCurrentStatusList(id string) error { return t.put("meta", "current_list", id) }
-
-// memFiles are the memStores of memOpen by path: reopening a path finds
-// what an earlier Service stored there.
-var memFiles sync.Map
-
-// memOpen is a StoreOpener over memStores.
-func memOpen(path string) (Store, error) {
-	v, _ := memFiles.LoadOrStore(path, newMemStore())
-	m := v.(*memStore)
-	m.mu.Lock()
-	m.closed = false
-	m.mu.Unlock()
-	return m, nil
-}

@@ -22,20 +22,20 @@ var (
 	ErrMissingNonce = errors.New("issuer: key proof has no nonce")
 )
 
-// holderKey is what a verified proof yields.
-type holderKey struct {
+// HolderKey is what a verified key proof yields.
+type HolderKey struct {
 	JWK   *jose.JWK
 	DID   string // did:jwk of JWK, or the DID the kid named
 	Nonce string
 }
 
-// verifyProof checks a jwt key proof with oid4vci.CheckProof: typ, alg
+// VerifyProof checks a jwt key proof with oid4vci.CheckProof: typ, alg
 // allow-list, exactly one of jwk (public only) or kid (a did:jwk/did:key
 // URL), the signature with that key, aud = this issuer, iat within the
 // window, no iss (access is anonymous: the token endpoint takes no
 // client authentication) and a nonce. The nonce itself is checked against
 // the store by the caller, atomically with issuance.
-func (s *Service) verifyProof(ctx context.Context, compact string, now time.Time) (*holderKey, error) {
+func (s *Service) VerifyProof(ctx context.Context, compact string, now time.Time) (*HolderKey, error) {
 	p, err := oid4vci.CheckProof(ctx, compact, oid4vci.CheckParams{
 		Audiences: []string{s.base}, Now: now, MaxAge: s.cfg.ProofMaxAge, Skew: DefaultProofSkew,
 		Algs: proofAlgs, RequireNonce: true, Anonymous: true,
@@ -46,5 +46,5 @@ func (s *Service) verifyProof(ctx context.Context, compact string, now time.Time
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidProof, err)
 	}
-	return &holderKey{JWK: p.JWK, DID: p.DID, Nonce: p.Nonce}, nil
+	return &HolderKey{JWK: p.JWK, DID: p.DID, Nonce: p.Nonce}, nil
 }

@@ -46,12 +46,12 @@ func (s *Service) ReloadRegistry(ctx context.Context, load RegistryLoader) (*tru
 		case next.Version < cur.Version:
 			err = fmt.Errorf("%w: %w: version %d, in use %d", ErrRegistryReload, trust.ErrSnapshotRollback, next.Version, cur.Version)
 		case next.Version == cur.Version:
-			s.metrics.Inc("registry_reloads", "unchanged")
+			s.counters().RegistryReload(ReloadUnchanged)
 			return cur, nil
 		}
 	}
 	if err != nil {
-		s.metrics.Inc("registry_reloads", "refused")
+		s.counters().RegistryReload(ReloadRefused)
 		args := []any{"err", err}
 		if cur != nil {
 			args = append(args, "registry", cur.ID, "version", cur.Version, "expires", cur.Expires.UTC().Format(time.RFC3339))
@@ -60,7 +60,7 @@ func (s *Service) ReloadRegistry(ctx context.Context, load RegistryLoader) (*tru
 		return cur, err
 	}
 	s.registry.Store(next)
-	s.metrics.Inc("registry_reloads", "loaded")
+	s.counters().RegistryReload(ReloadLoaded)
 	s.log.Info("trust registry loaded", "registry", next.ID, "version", next.Version, "expires", next.Expires.UTC().Format(time.RFC3339))
 	return next, nil
 }

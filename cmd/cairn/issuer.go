@@ -9,7 +9,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"net"
-	"net/http"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -24,6 +23,7 @@ import (
 	"github.com/cairn-id/cairn/internal/server"
 	trustpkg "github.com/cairn-id/cairn/internal/trust"
 	"github.com/cairn-id/cairn/issuer"
+	"github.com/cairn-id/cairn/issuer/api"
 	"github.com/cairn-id/cairn/issuer/issuerdir"
 	"github.com/cairn-id/cairn/schemas"
 )
@@ -220,31 +220,11 @@ and/or behind a bearer token with --metrics-token-file.`,
 	addRegistryFlags(c, &o.registry, &o.regKeys)
 	c.Flags().DurationVar(&o.registryRefresh, "registry-refresh", 10*time.Minute, "how often to re-read --registry (0: only on SIGHUP)")
 	c.Flags().StringArrayVar(&o.trustedProxies, "trusted-proxy", nil, "CIDR or address of a reverse proxy whose X-Forwarded-For is believed (repeatable)")
-	c.Flags().Float64Var(&o.clientRate, "client-rate", issuer.DefaultNonceTokenPerMinute, "token and nonce requests per minute per client address (offer fetches: twice); 0 turns the limit off")
-	c.Flags().IntVar(&o.clientBurst, "client-burst", issuer.DefaultNonceTokenBurst, "requests a client address may make at once before --client-rate applies")
+	c.Flags().Float64Var(&o.clientRate, "client-rate", api.DefaultNonceTokenPerMinute, "token and nonce requests per minute per client address (offer fetches: twice); 0 turns the limit off")
+	c.Flags().IntVar(&o.clientBurst, "client-burst", api.DefaultNonceTokenBurst, "requests a client address may make at once before --client-rate applies")
 	addMetricsFlags(c, &o.metrics)
 	_ = c.MarkFlagRequired("dir")
 	return c
-}
-
-// withoutMetrics serves h except for /metrics, which metrics answers
-// (nil: h's own 404 for an unknown path). The issuer's handler mounts
-// /metrics itself (TODO: drop this wrapper once issuer/ is on
-// internal/server with MetricsElsewhere); an outer ServeMux matches
-// paths exactly as the inner one does, so no spelling of the path
-// reaches the inner /metrics.
-func withoutMetrics(h, metrics http.Handler) http.Handler {
-	if metrics == nil {
-		metrics = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			r2 := r.Clone(r.Context())
-			r2.URL.Path, r2.URL.RawPath = "/metrics/", "" // no such route: h answers its own 404
-			h.ServeHTTP(w, r2)
-		})
-	}
-	mux := http.NewServeMux()
-	mux.Handle("/metrics", metrics)
-	mux.Handle("/", h)
-	return mux
 }
 
 // addRegistryFlags adds --registry and --registry-key.
@@ -279,27 +259,35 @@ func (o *issuerServeOptions) run(ctx context.Context, e *env) error {
 	if err != nil {
 		return err
 	}
-	if _, err := issuerdir.ReadConfig(o.dir); err != nil {
+	cfg, err := issuerdir.ReadConfig(o.dir)
+	if err != nil {
 		return issuerDirError(err)
 	}
 	if o.registryRefresh < 0 {
 		return usageError(errors.New("--registry-refresh must not be negative"))
 	}
-	if _, err := issuer.ParseTrustedProxies(o.trustedProxies); err != nil {
+	proxies, err := server.ParseTrustedProxies(o.trustedProxies)
+	if err != nil {
 		return usageError(fmt.Errorf("--trusted-proxy: %w", err))
 	}
 	if o.clientRate < 0 || o.clientBurst < 1 {
 		return usageError(errors.New("--client-rate must not be negative and --client-burst must be at least 1"))
 	}
-	// The issuer's handler serves /metrics itself; it is taken off the
-	// public listener and served where --metrics-addr/--metrics-token-file say.
-	var metricsLn *server.Listener
-	var metricsOnPublic http.Handler
-	if _, err := o.metrics.token(); err != nil {
+	// /metrics is off the public listener unless --metrics-token-file
+	// alone asks for it there, behind the token.
+	metrics := server.NewRegistry()
+	metricsLn, metricsOnPublic, err := o.metrics.setup(server.MetricsHandler(metrics))
+	if err != nil {
 		return err
 	}
-	rate := issuer.RateLimit{PerMinute: o.clientRate, Burst: o.clientBurst, Off: o.clientRate == 0}
-	opts := []issuer.AdminOption{issuer.WithClock(e.now), issuer.WithLogger(log), issuer.WithTrustedProxies(o.trustedProxies), issuer.WithClientRate(rate)}
+	cat, err := schemas.Load()
+	if err == nil {
+		err = cat.Compile() // a broken catalogue stops start-up, not the first offer
+	}
+	if err != nil {
+		return err
+	}
+	opts := []issuer.AdminOption{issuer.WithClock(e.now), issuer.WithLogger(log), issuer.WithCatalogue(cat)}
 	if reg != nil {
 		opts = append(opts, issuer.WithRegistry(reg))
 	}
@@ -308,10 +296,16 @@ func (o *issuerServeOptions) run(ctx context.Context, e *env) error {
 		return issuerDirError(err)
 	}
 	defer svc.Close()
-	if metricsLn, metricsOnPublic, err = o.metrics.setup(svc.Handler()); err != nil {
+	apiOpts := api.Options{Now: e.now, Logger: log, Metrics: metrics, MetricsElsewhere: true, TrustedProxies: proxies}
+	apiOpts.ClientRate(server.RateLimit{PerMinute: o.clientRate, Burst: o.clientBurst, Off: o.clientRate == 0})
+	public, err := api.New(svc, apiOpts)
+	if err != nil {
 		return err
 	}
-	if cfg, _ := issuerdir.ReadConfig(o.dir); cfg != nil && cfg.Dev {
+	if metricsOnPublic != nil {
+		public.Handle("metrics", "/metrics", metricsOnPublic, server.NoStore())
+	}
+	if cfg.Dev {
 		log.Warn("dev mode: http:// and loopback URLs allowed; never use this for real issuance")
 	}
 	if reg != nil {
@@ -321,38 +315,17 @@ func (o *issuerServeOptions) run(ctx context.Context, e *env) error {
 	if err != nil {
 		return err
 	}
-	reload := func(ctx context.Context, why server.Trigger) error {
-		if why == server.TriggerTick {
-			why = "refresh"
-		}
-		log.Info("reloading the trust registry", "trigger", string(why), "file", o.registry)
-		load := func(ctx context.Context, now time.Time) (*trustpkg.Registry, error) {
+	hooks := []server.Hook{api.SweepHook(svc, log), public.RefusalLogHook()}
+	if reg != nil { // registry reloads: on SIGHUP and every --registry-refresh
+		hooks = append(hooks, api.RegistryHook(svc, log, o.registry, o.registryRefresh, func(ctx context.Context, now time.Time) (*trustpkg.Registry, error) {
 			r, _, err := loadRegistryFile(ctx, o.registry, o.regKeys, now)
 			return r, err
-		}
-		cur, _ := svc.ReloadRegistry(ctx, load) // a refusal is logged by the service
-		if cur != nil && !e.now().Before(cur.Expires) {
-			log.Error("the trust registry snapshot in use has expired: every offer is refused until a fresh one is loaded",
-				"registry", cur.ID, "version", cur.Version, "expired", cur.Expires.UTC().Format(time.RFC3339))
-		}
-		return nil
-	}
-	sweep := func(ctx context.Context, _ server.Trigger) error {
-		if st, err := svc.Sweep(ctx); err != nil {
-			log.Error("sweep failed", "err", err)
-		} else if st.Offers+st.Nonces+st.Tokens > 0 {
-			log.Info("swept expired state", "offers", st.Offers, "nonces", st.Nonces, "tokens", st.Tokens)
-		}
-		return nil
-	}
-	hooks := []server.Hook{{Name: "sweep", Every: time.Minute, Fn: sweep}}
-	if reg != nil { // registry reloads: on SIGHUP and every --registry-refresh
-		hooks = append(hooks, server.Hook{Name: "registry", OnHangup: true, Every: o.registryRefresh, Fn: reload})
+		}))
 	}
 	// Run closes the admin listener on shutdown, which removes the socket.
 	listeners := []server.Listener{
-		{Name: "public", Addr: o.addr, Handler: withoutMetrics(svc.Handler(), metricsOnPublic)},
-		{Name: "admin", Listener: adminLn, Handler: svc.AdminHandler(), Timeouts: server.Timeouts{Read: 30 * time.Second, Write: 2 * time.Minute}},
+		{Name: "public", Addr: o.addr, Handler: public},
+		{Name: "admin", Listener: adminLn, Handler: api.NewAdmin(svc, log), Timeouts: server.Timeouts{Read: 30 * time.Second, Write: 2 * time.Minute}},
 	}
 	if metricsLn != nil {
 		listeners = append(listeners, *metricsLn)

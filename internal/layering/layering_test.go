@@ -77,8 +77,8 @@ func TestCheck(t *testing.T) {
 		{"clean", clean, nil, false},
 		{"internal imports a role", with(pkg(mod+"/internal/trust", []string{mod + "/registry"})),
 			[]Violation{{RuleInternalNoRoles, mod + "/internal/trust", mod + "/registry"}}, false},
-		{"internal depends on a role subpackage through another package", with(pkg(mod+"/internal/metrics", []string{mod + "/internal/x"}, mod+"/verifier/oid4vp")),
-			[]Violation{{RuleInternalNoRoles, mod + "/internal/metrics", mod + "/verifier/oid4vp"}}, false},
+		{"internal depends on a role subpackage through another package", with(pkg(mod+"/internal/store", []string{mod + "/internal/x"}, mod+"/verifier/oid4vp")),
+			[]Violation{{RuleInternalNoRoles, mod + "/internal/store", mod + "/verifier/oid4vp"}}, false},
 		{"internal imports the stack", with(pkg(mod+"/internal/a/b", []string{mod + "/stack"})),
 			[]Violation{{RuleInternalNoRoles, mod + "/internal/a/b", mod + "/stack"}}, false},
 		{"wallet imports the server", with(pkg(mod+"/wallet", []string{mod + "/internal/server/mux"})),
@@ -94,6 +94,11 @@ func TestCheck(t *testing.T) {
 			[]Violation{{RuleRoleCoreNoAPI, mod + "/issuer", mod + "/issuer/api"}}, false},
 		{"registry imports an api package", with(pkg(mod+"/registry", []string{mod + "/api/v1"})),
 			[]Violation{{RuleRoleCoreNoAPI, mod + "/registry", mod + "/api/v1"}}, false},
+		{"issuer depends on the server kit", with(pkg(mod+"/issuer", []string{mod + "/internal/jose"}, mod+"/internal/server")),
+			[]Violation{{RuleRoleCoreNoAPI, mod + "/issuer", mod + "/internal/server"}}, false},
+		{"registry imports a server subpackage", with(pkg(mod+"/registry", []string{mod + "/internal/server/mux"})),
+			[]Violation{{RuleRoleCoreNoAPI, mod + "/registry", mod + "/internal/server/mux"}}, false},
+		{"issuer's api and boltstore may use the server kit", with(pkg(mod+"/issuer/api", []string{mod + "/internal/server", mod + "/issuer"})), nil, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -12,13 +12,10 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"net/http/httptest"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"encoding/json"
 
 	"github.com/cairn-id/cairn/internal/jose"
 	"github.com/cairn-id/cairn/internal/keys"
@@ -289,7 +286,7 @@ func newHarness(t *testing.T, st issuer.Store, mut func(*issuer.Config)) *harnes
 func (h *harness) set(t time.Time) { h.now.Store(&t) }
 
 // offer creates an offer and returns it with its pre-authorized code,
-// read from the offer endpoint.
+// as the offer endpoint shows it.
 func (h *harness) offer(t *testing.T, tx bool, ttl time.Duration) (*issuer.Offer, string) {
 	t.Helper()
 	o, err := h.svc.CreateOffer(context.Background(), issuer.OfferRequest{VCT: vct, TxCode: tx, TTL: ttl, Claims: map[string]any{
@@ -298,17 +295,11 @@ func (h *harness) offer(t *testing.T, tx bool, ttl time.Duration) (*issuer.Offer
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec := httptest.NewRecorder()
-	h.svc.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/offers/"+o.ID, nil))
-	var body struct {
-		Grants map[string]struct {
-			Code string `json:"pre-authorized_code"`
-		} `json:"grants"`
+	stored, err := h.svc.GetOffer(context.Background(), o.ID)
+	if err != nil {
+		t.Fatalf("offer: %v", err)
 	}
-	if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
-		t.Fatalf("offer: %d %s", rec.Code, rec.Body)
-	}
-	return o, body.Grants[issuer.PreAuthorizedGrant].Code
+	return o, h.svc.CredentialOffer(stored).Grants.PreAuthorizedCode.PreAuthorizedCode
 }
 
 var holder = sync.OnceValue(func() *keys.PrivateKey { k, _ := keys.Generate(jose.ES256, nil); return k })

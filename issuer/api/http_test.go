@@ -1,10 +1,11 @@
-package issuer
+package api
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/cairn-id/cairn/issuer"
 	"net/url"
 	"strings"
 	"testing"
@@ -36,14 +37,14 @@ func TestIssuanceFlow(t *testing.T) {
 			f := newFixture(t)
 			w := newWallet(t, f)
 			o := f.offer(t, tx)
-			if tx != (len(o.TxCode) == DefaultTxCodeLength) {
+			if tx != (len(o.TxCode) == issuer.DefaultTxCodeLength) {
 				t.Fatalf("tx code %q", o.TxCode)
 			}
 			if !strings.HasPrefix(o.URI, "openid-credential-offer://?credential_offer_uri="+url.QueryEscape(f.srv.URL+"/offers/")) {
 				t.Errorf("offer URI %s", o.URI)
 			}
 			_, r := w.fetchOffer(o)
-			g := r.body["grants"].(map[string]any)[PreAuthorizedGrant].(map[string]any)
+			g := r.body["grants"].(map[string]any)[issuer.PreAuthorizedGrant].(map[string]any)
 			if _, has := g["tx_code"]; has != tx {
 				t.Errorf("offer tx_code present=%v, want %v", has, tx)
 			}
@@ -104,7 +105,7 @@ func TestIssuanceFlow(t *testing.T) {
 				t.Fatal(err)
 			}
 			checkStatus(statuslist.StatusInvalid)
-			if err := f.svc.Reinstate(context.Background(), recs[0].CredentialID); !errors.Is(err, ErrRevoked) {
+			if err := f.svc.Reinstate(context.Background(), recs[0].CredentialID); !errors.Is(err, issuer.ErrRevoked) {
 				t.Errorf("reinstate revoked: %v", err)
 			}
 			// Notification with the access token that obtained the credential.
@@ -180,7 +181,7 @@ func TestMetadata(t *testing.T) {
 			t.Errorf("%s: %d", p, r.status)
 		}
 	}
-	if m := do(t, c, "GET", f.srv.URL+"/metrics", "", "", nil); !strings.Contains(m.raw, `cairn_issuer_http_requests_total{route="issuer_metadata",code="200"} 1`) {
+	if m := do(t, c, "GET", f.srv.URL+"/metrics", "", "", nil); metric(parseMetrics(t, m.raw), "cairn_issuer_http_requests_total", map[string]string{"route": "issuer_metadata", "code": "200"}) != 1 {
 		t.Errorf("metrics:\n%s", m.raw)
 	}
 }
@@ -191,7 +192,7 @@ func TestNegative(t *testing.T) {
 	type env struct {
 		f     *fixture
 		w     *wallet
-		o     *Offer
+		o     *issuer.Offer
 		code  string
 		token string // redeemed access token
 		nonce string
@@ -223,7 +224,7 @@ func TestNegative(t *testing.T) {
 	}{
 		{"reused pre-authorized code", func(t *testing.T) *env { return redeemed(t) },
 			func(e *env) response { return e.w.token(e.code, "") }, 400, "invalid_grant", ""},
-		{"expired pre-authorized code", func(t *testing.T) *env { e := setup(t, false); e.f.clk.Advance(DefaultOfferTTL); return e },
+		{"expired pre-authorized code", func(t *testing.T) *env { e := setup(t, false); e.f.clk.Advance(issuer.DefaultOfferTTL); return e },
 			func(e *env) response { return e.w.token(e.code, "") }, 400, "invalid_grant", ""},
 		{"unknown pre-authorized code", func(t *testing.T) *env { return setup(t, false) },
 			func(e *env) response { return e.w.token("made-up", "") }, 400, "invalid_grant", ""},
@@ -258,7 +259,7 @@ func TestNegative(t *testing.T) {
 			}
 			return e
 		}, func(e *env) response { return e.w.credential(e.token, testConfigID, e.w.proof(e.nonce, nil)) }, 400, "invalid_nonce", ""},
-		{"expired nonce", func(t *testing.T) *env { e := redeemed(t); e.f.clk.Advance(DefaultNonceTTL); return e },
+		{"expired nonce", func(t *testing.T) *env { e := redeemed(t); e.f.clk.Advance(issuer.DefaultNonceTTL); return e },
 			func(e *env) response { return e.w.credential(e.token, testConfigID, e.w.proof(e.nonce, nil)) }, 400, "invalid_nonce", ""},
 		{"proof with wrong typ", redeemed,
 			func(e *env) response {
@@ -271,7 +272,7 @@ func TestNegative(t *testing.T) {
 		{"proof with stale iat", redeemed,
 			func(e *env) response {
 				return e.w.credential(e.token, testConfigID, e.w.proof(e.nonce, func(h, c map[string]any) {
-					c["iat"] = e.f.clk.Now().Add(-DefaultProofMaxAge - time.Second).Unix()
+					c["iat"] = e.f.clk.Now().Add(-issuer.DefaultProofMaxAge - time.Second).Unix()
 				}))
 			}, 400, "invalid_proof", ""},
 		{"proof with future iat", redeemed,
@@ -297,7 +298,7 @@ func TestNegative(t *testing.T) {
 			func(e *env) response { return e.w.credential(e.token, "language-skills.v1", e.w.proof(e.nonce, nil)) }, 400, "unknown_credential_configuration", ""},
 		{"unknown access token", redeemed,
 			func(e *env) response { return e.w.credential("forged", testConfigID, e.w.proof(e.nonce, nil)) }, 401, "invalid_token", ""},
-		{"expired access token", func(t *testing.T) *env { e := redeemed(t); e.f.clk.Advance(DefaultTokenTTL); return e },
+		{"expired access token", func(t *testing.T) *env { e := redeemed(t); e.f.clk.Advance(issuer.DefaultTokenTTL); return e },
 			func(e *env) response { return e.w.credential(e.token, testConfigID, e.w.proof(e.w.nonce(), nil)) }, 401, "invalid_token", "nonce"},
 		{"oversized credential request", redeemed,
 			func(e *env) response {
@@ -325,7 +326,7 @@ func TestNegative(t *testing.T) {
 				sameStore(t, before, after)
 			case "tx_attempts":
 				o, err := e.f.svc.GetOffer(context.Background(), e.o.ID)
-				if err != nil || o.TxAttempts != 1 || o.State != OfferPending {
+				if err != nil || o.TxAttempts != 1 || o.State != issuer.OfferPending {
 					t.Errorf("offer after a wrong code: %+v %v", o, err)
 				}
 				delete(before, "offers")
@@ -347,14 +348,14 @@ func TestTxCodeLockout(t *testing.T) {
 	w := newWallet(t, f)
 	o := f.offer(t, true)
 	code, _ := w.fetchOffer(o)
-	for i := 1; i <= DefaultMaxTxAttempts; i++ {
+	for i := 1; i <= issuer.DefaultMaxTxAttempts; i++ {
 		if r := w.token(code, wrongTx(o.TxCode)); r.body["error"] != "invalid_grant" {
 			t.Fatalf("attempt %d: %s", i, r.raw)
 		}
 	}
 	before := f.snapshot(t)
 	if r := w.token(code, o.TxCode); r.status != 400 || r.body["error"] != "invalid_grant" {
-		t.Fatalf("right code after %d wrong ones: %d %s", DefaultMaxTxAttempts, r.status, r.raw)
+		t.Fatalf("right code after %d wrong ones: %d %s", issuer.DefaultMaxTxAttempts, r.status, r.raw)
 	}
 	sameStore(t, before, f.snapshot(t))
 	if _, r := w.fetchOffer(o); r.status != 404 {
@@ -399,8 +400,8 @@ func TestCreateOfferRefusals(t *testing.T) {
 	bad["birthdate"] = "12/04/1991"
 	delete(bad, "registration_id")
 	before := f.snapshot(t)
-	_, err := f.svc.CreateOffer(ctx, OfferRequest{VCT: testVCT, Claims: bad})
-	var ve *ValidationError
+	_, err := f.svc.CreateOffer(ctx, issuer.OfferRequest{VCT: testVCT, Claims: bad})
+	var ve *issuer.ValidationError
 	if !errors.As(err, &ve) || !errors.Is(err, schemas.ErrInvalidClaims) {
 		t.Fatalf("invalid claims: %v", err)
 	}
@@ -409,16 +410,16 @@ func TestCreateOfferRefusals(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name string
-		r    OfferRequest
+		r    issuer.OfferRequest
 		want error
 	}{
-		{"unknown type", OfferRequest{VCT: "urn:cairn:vct:passport:1", Claims: testClaims()}, ErrUnknownType},
-		{"reserved claim", OfferRequest{VCT: testVCT, Claims: map[string]any{"iss": "x", "registration_id": "1"}}, ErrInvalidOffer},
-		{"evidence in claims", OfferRequest{VCT: testVCT, Claims: map[string]any{"evidence": map[string]any{}}}, ErrInvalidOffer},
-		{"ttl too long", OfferRequest{VCT: testVCT, Claims: testClaims(), TTL: MaxOfferTTL + time.Second}, ErrInvalidOffer},
-		{"reference too long", OfferRequest{VCT: testVCT, Claims: testClaims(), Reference: strings.Repeat("x", MaxReferenceLen+1)}, ErrInvalidOffer},
-		{"evidence above type cap", OfferRequest{VCT: "urn:cairn:vct:community-vouching:1", Claims: testClaims(), Evidence: &schemas.Evidence{Strength: 2, Validity: 1}}, ErrEvidenceAboveCap},
-		{"evidence outside the shared ranges", OfferRequest{VCT: testVCT, Claims: testClaims(), Evidence: &schemas.Evidence{Strength: 5, Validity: 1}}, schemas.ErrInvalidClaims},
+		{"unknown type", issuer.OfferRequest{VCT: "urn:cairn:vct:passport:1", Claims: testClaims()}, issuer.ErrUnknownType},
+		{"reserved claim", issuer.OfferRequest{VCT: testVCT, Claims: map[string]any{"iss": "x", "registration_id": "1"}}, issuer.ErrInvalidOffer},
+		{"evidence in claims", issuer.OfferRequest{VCT: testVCT, Claims: map[string]any{"evidence": map[string]any{}}}, issuer.ErrInvalidOffer},
+		{"ttl too long", issuer.OfferRequest{VCT: testVCT, Claims: testClaims(), TTL: issuer.MaxOfferTTL + time.Second}, issuer.ErrInvalidOffer},
+		{"reference too long", issuer.OfferRequest{VCT: testVCT, Claims: testClaims(), Reference: strings.Repeat("x", issuer.MaxReferenceLen+1)}, issuer.ErrInvalidOffer},
+		{"evidence above type cap", issuer.OfferRequest{VCT: "urn:cairn:vct:community-vouching:1", Claims: testClaims(), Evidence: &schemas.Evidence{Strength: 2, Validity: 1}}, issuer.ErrEvidenceAboveCap},
+		{"evidence outside the shared ranges", issuer.OfferRequest{VCT: testVCT, Claims: testClaims(), Evidence: &schemas.Evidence{Strength: 5, Validity: 1}}, schemas.ErrInvalidClaims},
 	} {
 		if _, err := f.svc.CreateOffer(ctx, tc.r); !errors.Is(err, tc.want) {
 			t.Errorf("%s: %v, want %v", tc.name, err, tc.want)
@@ -429,7 +430,7 @@ func TestCreateOfferRefusals(t *testing.T) {
 
 func TestSweepDeletesExpiredClaims(t *testing.T) {
 	f := newFixture(t)
-	o, err := f.svc.CreateOffer(context.Background(), OfferRequest{VCT: testVCT, Claims: testClaims(), TTL: time.Minute})
+	o, err := f.svc.CreateOffer(context.Background(), issuer.OfferRequest{VCT: testVCT, Claims: testClaims(), TTL: time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -447,7 +448,7 @@ func TestSweepDeletesExpiredClaims(t *testing.T) {
 func TestRegistryCaps(t *testing.T) {
 	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	var issuerDID string
-	f := newFixture(t, func(c *Config) {
+	f := newFixture(t, func(c *fixtureConfig) {
 		issuerDID = c.Key.DIDJWK()
 		c.Registry = &trust.Registry{ID: "urn:test", Name: "Test", Authority: "did:example:board", Version: 1, IssuedAt: at, Expires: at.AddDate(2, 0, 0),
 			Entities: []trust.Entity{{
@@ -458,16 +459,16 @@ func TestRegistryCaps(t *testing.T) {
 	})
 	ctx := context.Background()
 	before := f.snapshot(t)
-	_, err := f.svc.CreateOffer(ctx, OfferRequest{VCT: testVCT, Claims: testClaims()}) // default validity 2 > cap 1
-	var ee *EvidenceError
+	_, err := f.svc.CreateOffer(ctx, issuer.OfferRequest{VCT: testVCT, Claims: testClaims()}) // default validity 2 > cap 1
+	var ee *issuer.EvidenceError
 	if !errors.As(err, &ee) || ee.Source != "registry" || fmt.Sprint(ee.Fields) != "[validity]" {
 		t.Fatalf("default evidence above registry cap: %v", err)
 	}
-	if _, err := f.svc.CreateOffer(ctx, OfferRequest{VCT: "urn:cairn:vct:language-skills:1", Claims: map[string]any{}}); !errors.Is(err, ErrNotAuthorized) {
+	if _, err := f.svc.CreateOffer(ctx, issuer.OfferRequest{VCT: "urn:cairn:vct:language-skills:1", Claims: map[string]any{}}); !errors.Is(err, issuer.ErrNotAuthorized) {
 		t.Errorf("type without authorization: %v", err)
 	}
 	sameStore(t, before, f.snapshot(t))
-	if _, err := f.svc.CreateOffer(ctx, OfferRequest{VCT: testVCT, Claims: testClaims(), Evidence: &schemas.Evidence{Strength: 2, Validity: 1, Verification: 2, Method: "in_person"}}); err != nil {
+	if _, err := f.svc.CreateOffer(ctx, issuer.OfferRequest{VCT: testVCT, Claims: testClaims(), Evidence: &schemas.Evidence{Strength: 2, Validity: 1, Verification: 2, Method: "in_person"}}); err != nil {
 		t.Errorf("evidence within the caps: %v", err)
 	}
 }

@@ -1,7 +1,8 @@
-package issuer
+package api
 
 import (
 	"context"
+	"github.com/cairn-id/cairn/issuer"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -15,14 +16,14 @@ import (
 // serves a cached signed token.
 func TestStatusListCacheAcrossInstances(t *testing.T) {
 	ctx := context.Background()
-	var cfg Config
-	a := newFixture(t, func(c *Config) { cfg = *c })
-	b, err := New(cfg)
+	var cfg issuer.Config
+	a := newFixture(t, func(c *fixtureConfig) { cfg = c.Config })
+	b, err := issuer.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	hb := b.Handler()
-	issue := func() Record {
+	hb := newHandler(t, b, fixtureConfig{Config: cfg})
+	issue := func() issuer.Record {
 		t.Helper()
 		w := newWallet(t, a)
 		if r := w.run(a.offer(t, false)); r.status != 200 {
@@ -52,12 +53,12 @@ func TestStatusListCacheAcrossInstances(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if tok.TTL != StatusListTokenTTL || !tok.ExpiresAt.Equal(tok.IssuedAt.Add(StatusListTokenLifetime)) {
+		if tok.TTL != issuer.StatusListTokenTTL || !tok.ExpiresAt.Equal(tok.IssuedAt.Add(issuer.StatusListTokenLifetime)) {
 			t.Errorf("ttl %v exp-iat %v", tok.TTL, tok.ExpiresAt.Sub(tok.IssuedAt))
 		}
 		return fetched{rec.Body.String(), tok}
 	}
-	status := func(f fetched, r Record) uint8 {
+	status := func(f fetched, r issuer.Record) uint8 {
 		t.Helper()
 		v, err := f.tok.List.Get(r.StatusIndex)
 		if err != nil {
@@ -115,10 +116,10 @@ func TestStatusListCacheAcrossInstances(t *testing.T) {
 	}
 
 	// An old token is signed anew even without a change, so exp stays far.
-	a.clk.Advance(StatusListResignAfter)
+	a.clk.Advance(issuer.StatusListResignAfter)
 	resigned := fetchB(r1.StatusList)
 	if resigned.raw == afterIssue.raw || !resigned.tok.IssuedAt.After(afterIssue.tok.IssuedAt) {
-		t.Errorf("token not re-signed after %v: iat %v then %v", StatusListResignAfter, afterIssue.tok.IssuedAt, resigned.tok.IssuedAt)
+		t.Errorf("token not re-signed after %v: iat %v then %v", issuer.StatusListResignAfter, afterIssue.tok.IssuedAt, resigned.tok.IssuedAt)
 	}
 
 	m := httptest.NewRecorder()

@@ -1,10 +1,11 @@
-package issuer
+package api
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/cairn-id/cairn/issuer"
 	"io"
 	"log/slog"
 	"net"
@@ -44,7 +45,7 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// adminServer is a fixture's Service behind an admin socket in its own
+// adminServer is a fixture's issuer.Service behind an admin socket in its own
 // issuer directory (issuer.json only: the client needs no keys).
 type adminServer struct {
 	dir      string
@@ -55,8 +56,8 @@ type adminServer struct {
 
 func writeDirConfig(tb testing.TB, dir string, f *fixture) {
 	tb.Helper()
-	b, _ := json.Marshal(DirConfig{URL: f.svc.URL(), Names: map[string]string{"en": "Relief NGO"}, Types: f.svc.cfg.Types, Dev: true, DID: f.svc.DID()})
-	if err := os.WriteFile(filepath.Join(dir, DirConfigFile), b, 0o600); err != nil {
+	b, _ := json.Marshal(issuer.DirConfig{URL: f.svc.URL(), Names: map[string]string{"en": "Relief NGO"}, Types: testTypes, Dev: true, DID: f.svc.DID()})
+	if err := os.WriteFile(filepath.Join(dir, issuer.DirConfigFile), b, 0o600); err != nil {
 		tb.Fatal(err)
 	}
 }
@@ -65,11 +66,11 @@ func startAdmin(tb testing.TB, f *fixture) *adminServer {
 	tb.Helper()
 	a := &adminServer{dir: privateDir(tb), done: make(chan error, 1)}
 	writeDirConfig(tb, a.dir, f)
-	ln, err := ListenAdmin(a.dir)
+	ln, err := issuer.ListenAdmin(a.dir)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	h := f.svc.AdminHandler()
+	h := NewAdmin(f.svc, f.cfg.Logger)
 	a.srv = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		a.requests.Add(1)
 		h.ServeHTTP(w, r)
@@ -79,23 +80,23 @@ func startAdmin(tb testing.TB, f *fixture) *adminServer {
 	return a
 }
 
-func openClient(tb testing.TB, dir string, opts ...AdminOption) *adminClient {
+func openClient(tb testing.TB, dir string, opts ...issuer.AdminOption) issuer.Admin {
 	tb.Helper()
-	adm, err := OpenAdmin(context.Background(), dir, memOpen, opts...)
+	adm, err := issuer.OpenAdmin(context.Background(), dir, memOpen, opts...)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { adm.Close() })
-	c, ok := adm.(*adminClient)
-	if !ok {
-		tb.Fatalf("OpenAdmin with a live socket returned %T, want the socket client", adm)
+	c := adm
+	if _, direct := adm.(*issuer.Service); direct {
+		tb.Fatalf("issuer.OpenAdmin with a live socket returned %T, want the socket client", adm)
 	}
 	return c
 }
 
-func issueOne(tb testing.TB, f *fixture, adm Admin) (cred string, rec Record) {
+func issueOne(tb testing.TB, f *fixture, adm issuer.Admin) (cred string, rec issuer.Record) {
 	tb.Helper()
-	o, err := adm.CreateOffer(context.Background(), OfferRequest{VCT: testVCT, Claims: testClaims(), TxCode: true, Reference: "Q-1"})
+	o, err := adm.CreateOffer(context.Background(), issuer.OfferRequest{VCT: testVCT, Claims: testClaims(), TxCode: true, Reference: "Q-1"})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -111,11 +112,11 @@ func issueOne(tb testing.TB, f *fixture, adm Admin) (cred string, rec Record) {
 	return cred, recs[len(recs)-1]
 }
 
-// TestAdminErrorsKeepTheirType: every refusal of the Service comes back
+// TestAdminErrorsKeepTheirType: every refusal of the issuer.Service comes back
 // through the socket as the same kind of error with the same message.
 func TestAdminErrorsKeepTheirType(t *testing.T) {
 	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	f := newFixture(t, func(c *Config) {
+	f := newFixture(t, func(c *fixtureConfig) {
 		c.Registry = &trust.Registry{ID: "urn:test", Name: "Test", Authority: "did:example:board", Version: 1, IssuedAt: at, Expires: at.AddDate(2, 0, 0),
 			Entities: []trust.Entity{{
 				DID: c.Key.DIDJWK(), Role: trust.RoleIssuer, Status: trust.StatusActive, Names: map[string]string{"en": "NGO"},
@@ -139,39 +140,39 @@ func TestAdminErrorsKeepTheirType(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name     string
-		call     func(Admin) error
+		call     func(issuer.Admin) error
 		sentinel error
 	}{
-		{"unknown type", func(a Admin) error {
-			_, err := a.CreateOffer(ctx, OfferRequest{VCT: "urn:cairn:vct:passport:9", Claims: testClaims()})
+		{"unknown type", func(a issuer.Admin) error {
+			_, err := a.CreateOffer(ctx, issuer.OfferRequest{VCT: "urn:cairn:vct:passport:9", Claims: testClaims()})
 			return err
-		}, ErrUnknownType},
-		{"registered claim", func(a Admin) error {
-			_, err := a.CreateOffer(ctx, OfferRequest{VCT: testVCT, Claims: withIss, Evidence: within})
+		}, issuer.ErrUnknownType},
+		{"registered claim", func(a issuer.Admin) error {
+			_, err := a.CreateOffer(ctx, issuer.OfferRequest{VCT: testVCT, Claims: withIss, Evidence: within})
 			return err
-		}, ErrInvalidOffer},
-		{"ttl too long", func(a Admin) error {
-			_, err := a.CreateOffer(ctx, OfferRequest{VCT: testVCT, Claims: testClaims(), Evidence: within, TTL: MaxOfferTTL + time.Hour})
+		}, issuer.ErrInvalidOffer},
+		{"ttl too long", func(a issuer.Admin) error {
+			_, err := a.CreateOffer(ctx, issuer.OfferRequest{VCT: testVCT, Claims: testClaims(), Evidence: within, TTL: issuer.MaxOfferTTL + time.Hour})
 			return err
-		}, ErrInvalidOffer},
-		{"claims invalid", func(a Admin) error {
-			_, err := a.CreateOffer(ctx, OfferRequest{VCT: testVCT, Claims: bad, Evidence: within})
+		}, issuer.ErrInvalidOffer},
+		{"claims invalid", func(a issuer.Admin) error {
+			_, err := a.CreateOffer(ctx, issuer.OfferRequest{VCT: testVCT, Claims: bad, Evidence: within})
 			return err
 		}, schemas.ErrInvalidClaims},
-		{"evidence above the registry cap", func(a Admin) error {
-			_, err := a.CreateOffer(ctx, OfferRequest{VCT: testVCT, Claims: testClaims()})
+		{"evidence above the registry cap", func(a issuer.Admin) error {
+			_, err := a.CreateOffer(ctx, issuer.OfferRequest{VCT: testVCT, Claims: testClaims()})
 			return err
-		}, ErrEvidenceAboveCap},
-		{"evidence above the type cap", func(a Admin) error {
-			_, err := a.CreateOffer(ctx, OfferRequest{VCT: testVCT, Claims: testClaims(), Evidence: &schemas.Evidence{Strength: 9, Validity: 1}})
+		}, issuer.ErrEvidenceAboveCap},
+		{"evidence above the type cap", func(a issuer.Admin) error {
+			_, err := a.CreateOffer(ctx, issuer.OfferRequest{VCT: testVCT, Claims: testClaims(), Evidence: &schemas.Evidence{Strength: 9, Validity: 1}})
 			return err
-		}, ErrEvidenceAboveCap},
-		{"type not authorized", func(a Admin) error {
-			_, err := a.CreateOffer(ctx, OfferRequest{VCT: "urn:cairn:vct:language-skills:1", Claims: map[string]any{}})
+		}, issuer.ErrEvidenceAboveCap},
+		{"type not authorized", func(a issuer.Admin) error {
+			_, err := a.CreateOffer(ctx, issuer.OfferRequest{VCT: "urn:cairn:vct:language-skills:1", Claims: map[string]any{}})
 			return err
-		}, ErrNotAuthorized},
-		{"unknown credential", func(a Admin) error { return a.Suspend(ctx, "no-such-credential") }, ErrNotFound},
-		{"revoked stays revoked", func(a Admin) error { return a.Reinstate(ctx, rec.CredentialID) }, ErrRevoked},
+		}, issuer.ErrNotAuthorized},
+		{"unknown credential", func(a issuer.Admin) error { return a.Suspend(ctx, "no-such-credential") }, issuer.ErrNotFound},
+		{"revoked stays revoked", func(a issuer.Admin) error { return a.Reinstate(ctx, rec.CredentialID) }, issuer.ErrRevoked},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			local, remote := tc.call(f.svc), tc.call(c)
@@ -184,11 +185,11 @@ func TestAdminErrorsKeepTheirType(t *testing.T) {
 			if local.Error() != remote.Error() {
 				t.Errorf("message changed across the socket:\nlocal  %s\nremote %s", local, remote)
 			}
-			var lv, rv *ValidationError
+			var lv, rv *issuer.ValidationError
 			if errors.As(local, &lv) != errors.As(remote, &rv) || lv != nil && (lv.VCT != rv.VCT || !reflect.DeepEqual(lv.Paths, rv.Paths)) {
 				t.Errorf("validation error %+v became %+v", lv, rv)
 			}
-			var le, re *EvidenceError
+			var le, re *issuer.EvidenceError
 			if errors.As(local, &le) != errors.As(remote, &re) || le != nil && !reflect.DeepEqual(le, re) {
 				t.Errorf("evidence error %+v became %+v", le, re)
 			}
@@ -198,11 +199,11 @@ func TestAdminErrorsKeepTheirType(t *testing.T) {
 
 // fixtureAdmin offers with given evidence (within a registry's caps).
 type fixtureAdmin struct {
-	*Service
+	*issuer.Service
 	ev *schemas.Evidence
 }
 
-func (a fixtureAdmin) CreateOffer(ctx context.Context, r OfferRequest) (*Offer, error) {
+func (a fixtureAdmin) CreateOffer(ctx context.Context, r issuer.OfferRequest) (*issuer.Offer, error) {
 	r.Evidence = a.ev
 	return a.Service.CreateOffer(ctx, r)
 }
@@ -215,7 +216,7 @@ func TestAdminSocketEndToEnd(t *testing.T) {
 	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	var logs syncBuffer
 	var reg *trust.Registry
-	f := newFixture(t, func(c *Config) {
+	f := newFixture(t, func(c *fixtureConfig) {
 		c.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
 		reg = &trust.Registry{ID: "urn:test", Name: "Test", Authority: "did:example:board", Version: 1, IssuedAt: at, Expires: at.AddDate(2, 0, 0),
 			Entities: []trust.Entity{{
@@ -228,7 +229,7 @@ func TestAdminSocketEndToEnd(t *testing.T) {
 	c := openClient(t, a.dir)
 	ctx := context.Background()
 	cred, rec := issueOne(t, f, c)
-	if rec.State != StateValid || rec.VCT != testVCT {
+	if rec.State != issuer.StateValid || rec.VCT != testVCT {
 		t.Fatalf("record %+v", rec)
 	}
 	client := f.srv.Client()
@@ -275,7 +276,7 @@ func TestAdminSocketEndToEnd(t *testing.T) {
 		t.Errorf("%d status list fetches, want 4", fetches)
 	}
 	recs, err := c.Records(ctx)
-	if err != nil || len(recs) != 1 || recs[0].State != StateRevoked || recs[0].CredentialID != rec.CredentialID {
+	if err != nil || len(recs) != 1 || recs[0].State != issuer.StateRevoked || recs[0].CredentialID != rec.CredentialID {
 		t.Fatalf("records through the socket: %+v %v", recs, err)
 	}
 	local, _ := f.svc.Records(ctx)
@@ -311,21 +312,21 @@ func TestAdminClientRegistryPrecheck(t *testing.T) {
 		Entities: []trust.Entity{{DID: f.svc.DID(), Role: trust.RoleIssuer, Status: trust.StatusActive, ValidFrom: at,
 			StatusHistory:        []trust.StatusChange{{Status: trust.StatusActive, At: at}},
 			IssuerAuthorizations: []trust.IssuerAuthorization{{VCT: testVCT, MaxStrength: 1, MaxValidity: 1, From: at}}}}}
-	c := openClient(t, a.dir, WithRegistry(reg), WithClock(f.clk.Now))
+	c := openClient(t, a.dir, issuer.WithRegistry(reg), issuer.WithClock(f.clk.Now))
 	ctx := context.Background()
 	before := a.requests.Load()
-	_, err := c.CreateOffer(ctx, OfferRequest{VCT: testVCT, Claims: testClaims()})
-	var ee *EvidenceError
+	_, err := c.CreateOffer(ctx, issuer.OfferRequest{VCT: testVCT, Claims: testClaims()})
+	var ee *issuer.EvidenceError
 	if !errors.As(err, &ee) || ee.Source != "registry" {
 		t.Fatalf("evidence above the registry cap: %v", err)
 	}
-	if _, err := c.CreateOffer(ctx, OfferRequest{VCT: "urn:cairn:vct:language-skills:1", Claims: map[string]any{}}); !errors.Is(err, ErrNotAuthorized) {
+	if _, err := c.CreateOffer(ctx, issuer.OfferRequest{VCT: "urn:cairn:vct:language-skills:1", Claims: map[string]any{}}); !errors.Is(err, issuer.ErrNotAuthorized) {
 		t.Fatalf("type without authorization: %v", err)
 	}
 	if n := a.requests.Load() - before; n != 0 {
 		t.Errorf("%d refused offers were sent to the server", n)
 	}
-	if _, err := c.CreateOffer(ctx, OfferRequest{VCT: testVCT, Claims: testClaims(), Evidence: &schemas.Evidence{Strength: 1, Validity: 1}}); err != nil {
+	if _, err := c.CreateOffer(ctx, issuer.OfferRequest{VCT: testVCT, Claims: testClaims(), Evidence: &schemas.Evidence{Strength: 1, Validity: 1}}); err != nil {
 		t.Errorf("offer within the caps: %v", err)
 	}
 }
@@ -348,29 +349,29 @@ func newIssuerDir(tb testing.TB) string {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if err := keys.Save(filepath.Join(dir, DirKeyFile), k); err != nil {
+	if err := keys.Save(filepath.Join(dir, issuer.DirKeyFile), k); err != nil {
 		tb.Fatal(err)
 	}
-	os.WriteFile(filepath.Join(dir, DirHashKeyFile), []byte(jose.B64.EncodeToString(bytes.Repeat([]byte{7}, 32))+"\n"), 0o600)
-	b, _ := json.Marshal(DirConfig{URL: "http://127.0.0.1:8081", Dev: true, Names: map[string]string{"en": "NGO"}, Types: []string{testVCT}, DID: k.DIDJWK()})
-	os.WriteFile(filepath.Join(dir, DirConfigFile), b, 0o600)
+	os.WriteFile(filepath.Join(dir, issuer.DirHashKeyFile), []byte(jose.B64.EncodeToString(bytes.Repeat([]byte{7}, 32))+"\n"), 0o600)
+	b, _ := json.Marshal(issuer.DirConfig{URL: "http://127.0.0.1:8081", Dev: true, Names: map[string]string{"en": "NGO"}, Types: []string{testVCT}, DID: k.DIDJWK()})
+	os.WriteFile(filepath.Join(dir, issuer.DirConfigFile), b, 0o600)
 	return dir
 }
 
-// TestOpenAdminDirect: without a server, OpenAdmin opens the store; a
+// TestOpenAdminDirect: without a server, issuer.OpenAdmin opens the store; a
 // stale socket left by a crash is ignored by clients and replaced by the
 // next server.
 func TestOpenAdminDirect(t *testing.T) {
 	ctx := context.Background()
 	dir := newIssuerDir(t)
-	adm, err := OpenAdmin(ctx, dir, memOpen)
+	adm, err := issuer.OpenAdmin(ctx, dir, memOpen)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := adm.(*Service); !ok {
-		t.Fatalf("no server: got %T, want *Service", adm)
+	if _, ok := adm.(*issuer.Service); !ok {
+		t.Fatalf("no server: got %T, want *issuer.Service", adm)
 	}
-	if _, err := adm.CreateOffer(ctx, OfferRequest{VCT: testVCT, Claims: testClaims()}); err != nil {
+	if _, err := adm.CreateOffer(ctx, issuer.OfferRequest{VCT: testVCT, Claims: testClaims()}); err != nil {
 		t.Fatal(err)
 	}
 	if err := adm.Close(); err != nil {
@@ -378,7 +379,7 @@ func TestOpenAdminDirect(t *testing.T) {
 	}
 
 	// A crashed server's socket: the file stays, nobody listens.
-	path := filepath.Join(dir, AdminSocketFile)
+	path := filepath.Join(dir, issuer.AdminSocketFile)
 	ln, err := net.Listen("unix", path)
 	if err != nil {
 		t.Fatal(err)
@@ -389,20 +390,20 @@ func TestOpenAdminDirect(t *testing.T) {
 	if _, err := os.Lstat(path); err != nil {
 		t.Fatal("stale socket not left behind")
 	}
-	adm, err = OpenAdmin(ctx, dir, memOpen)
+	adm, err = issuer.OpenAdmin(ctx, dir, memOpen)
 	if err != nil {
 		t.Fatalf("stale socket: %v", err)
 	}
-	if _, ok := adm.(*Service); !ok {
-		t.Fatalf("stale socket: got %T, want *Service", adm)
+	if _, ok := adm.(*issuer.Service); !ok {
+		t.Fatalf("stale socket: got %T, want *issuer.Service", adm)
 	}
 	adm.Close()
 
-	ln, err = ListenAdmin(dir)
+	ln, err = issuer.ListenAdmin(dir)
 	if err != nil {
 		t.Fatalf("stale socket not replaced: %v", err)
 	}
-	if _, err := ListenAdmin(dir); !errors.Is(err, ErrAdminInUse) {
+	if _, err := issuer.ListenAdmin(dir); !errors.Is(err, issuer.ErrAdminInUse) {
 		t.Errorf("second server on a live socket: %v", err)
 	}
 	if fi, err := os.Lstat(path); err != nil || fi.Mode().Perm() != 0o600 {
@@ -415,7 +416,7 @@ func TestOpenAdminDirect(t *testing.T) {
 
 	// Something else at the socket's path is never removed.
 	os.WriteFile(path, []byte("x"), 0o600)
-	if _, err := ListenAdmin(dir); err == nil {
+	if _, err := issuer.ListenAdmin(dir); err == nil {
 		t.Error("a regular file at the socket path was replaced")
 	}
 	if b, _ := os.ReadFile(path); string(b) != "x" {
@@ -441,17 +442,17 @@ func TestAdminSocketPermissions(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t)
 			a := startAdmin(t, f)
-			if err := os.Chmod(filepath.Join(a.dir, AdminSocketFile), tc.sock); err != nil {
+			if err := os.Chmod(filepath.Join(a.dir, issuer.AdminSocketFile), tc.sock); err != nil {
 				t.Fatal(err)
 			}
 			if err := os.Chmod(a.dir, tc.dir); err != nil {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { os.Chmod(a.dir, 0o700) })
-			adm, err := OpenAdmin(ctx, a.dir, memOpen)
+			adm, err := issuer.OpenAdmin(ctx, a.dir, memOpen)
 			if tc.wantRefuse {
-				if !errors.Is(err, ErrAdminSocketUnsafe) {
-					t.Fatalf("got %T %v, want ErrAdminSocketUnsafe", adm, err)
+				if !errors.Is(err, issuer.ErrAdminSocketUnsafe) {
+					t.Fatalf("got %T %v, want issuer.ErrAdminSocketUnsafe", adm, err)
 				}
 				if n := a.requests.Load(); n != 0 {
 					t.Errorf("%d requests reached an unsafe socket", n)
@@ -469,20 +470,20 @@ func TestAdminSocketPermissions(t *testing.T) {
 	}
 	dir := t.TempDir()
 	os.Chmod(dir, 0o750)
-	if _, err := ListenAdmin(dir); !errors.Is(err, ErrAdminSocketUnsafe) {
+	if _, err := issuer.ListenAdmin(dir); !errors.Is(err, issuer.ErrAdminSocketUnsafe) {
 		t.Errorf("server in a group-readable directory: %v", err)
 	}
-	if _, err := os.Lstat(filepath.Join(dir, AdminSocketFile)); !os.IsNotExist(err) {
+	if _, err := os.Lstat(filepath.Join(dir, issuer.AdminSocketFile)); !os.IsNotExist(err) {
 		t.Error("socket created in a group-readable directory")
 	}
 }
 
 // rawAdmin sends one request over the socket without the client.
-func rawAdmin(t *testing.T, dir, method, path, ctype string, body io.Reader) (int, adminErrorBody) {
+func rawAdmin(t *testing.T, dir, method, path, ctype string, body io.Reader) (int, issuer.AdminErrorBody) {
 	t.Helper()
 	c := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 		var d net.Dialer
-		return d.DialContext(ctx, "unix", filepath.Join(dir, AdminSocketFile))
+		return d.DialContext(ctx, "unix", filepath.Join(dir, issuer.AdminSocketFile))
 	}}}
 	req, _ := http.NewRequest(method, "http://admin"+path, body)
 	if ctype != "" {
@@ -493,7 +494,7 @@ func rawAdmin(t *testing.T, dir, method, path, ctype string, body io.Reader) (in
 		t.Fatal(err)
 	}
 	defer res.Body.Close()
-	var eb adminErrorBody
+	var eb issuer.AdminErrorBody
 	b, _ := io.ReadAll(res.Body)
 	json.Unmarshal(b, &eb)
 	return res.StatusCode, eb
@@ -505,7 +506,7 @@ func TestAdminHandlerRefusals(t *testing.T) {
 	f := newFixture(t)
 	a := startAdmin(t, f)
 	before := f.snapshot(t)
-	huge := `{"vct":"` + testVCT + `","claims":{"given_name":"` + strings.Repeat("a", MaxAdminBody) + `"}}`
+	huge := `{"vct":"` + testVCT + `","claims":{"given_name":"` + strings.Repeat("a", issuer.MaxAdminBody) + `"}}`
 	for _, tc := range []struct {
 		name, method, path, ctype, body string
 		status                          int
@@ -535,23 +536,5 @@ func TestAdminHandlerRefusals(t *testing.T) {
 				t.Errorf("public listener answered %s %s with %d", m, p, r.status)
 			}
 		}
-	}
-}
-
-// TestCredentialIDNoLeadingDash: ids are command-line arguments; one
-// starting with "-" would read as a flag, so it is drawn again.
-func TestCredentialIDNoLeadingDash(t *testing.T) {
-	f := newFixture(t)
-	dash := bytes.Repeat([]byte{0xf8}, 16) // base64url "-…"
-	f.svc.cfg.Rand = io.MultiReader(bytes.NewReader(dash), bytes.NewReader(make([]byte, 16)))
-	id, err := f.svc.credentialID()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if id != jose.B64.EncodeToString(make([]byte, 16)) {
-		t.Errorf("id %q, want the second draw", id)
-	}
-	if first := jose.B64.EncodeToString(dash); !strings.HasPrefix(first, "-") {
-		t.Fatalf("test input %q does not start with a dash", first)
 	}
 }

@@ -1,9 +1,11 @@
-package issuer_test
+package api_test
 
 import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"github.com/cairn-id/cairn/internal/server"
+	"github.com/cairn-id/cairn/issuer/api"
 	"io"
 	"log/slog"
 	"net/http"
@@ -30,6 +32,7 @@ const benchVCT = "urn:cairn:vct:humanitarian-registration:1"
 type benchIssuer struct {
 	svc *issuer.Service
 	srv *httptest.Server
+	h   *api.Handler
 }
 
 func newBenchIssuer(b *testing.B) *benchIssuer {
@@ -54,11 +57,14 @@ func newBenchIssuer(b *testing.B) *benchIssuer {
 	b.Cleanup(bi.srv.Close)
 	cfg := issuer.Config{URL: bi.srv.URL, Dev: true, Names: map[string]string{"en": "Relief NGO"}, Types: []string{benchVCT},
 		Catalogue: cat, Key: key, HashKey: hk, Store: st, StatusListSize: 1 << 16, Logger: slog.New(slog.DiscardHandler)}
-	cfg.NonceLimit.Off, cfg.TokenLimit.Off, cfg.OfferLimit.Off = true, true, true
 	if bi.svc, err = issuer.New(cfg); err != nil {
 		b.Fatal(err)
 	}
-	bi.srv.Config.Handler = bi.svc.Handler()
+	off := server.RateLimit{Off: true}
+	if bi.h, err = api.New(bi.svc, api.Options{NonceLimit: off, TokenLimit: off, OfferLimit: off}); err != nil {
+		b.Fatal(err)
+	}
+	bi.srv.Config.Handler = bi.h
 	return bi
 }
 
@@ -66,7 +72,7 @@ func newBenchIssuer(b *testing.B) *benchIssuer {
 // from the offer endpoint.
 func (bi *benchIssuer) codes(b *testing.B, n int) []string {
 	b.Helper()
-	h := bi.svc.Handler()
+	h := bi.h
 	out := make([]string, n)
 	for i := range out {
 		o, err := bi.svc.CreateOffer(context.Background(), issuer.OfferRequest{VCT: benchVCT, Claims: map[string]any{

@@ -1,10 +1,11 @@
-package issuer_test
+package api_test
 
 import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"github.com/cairn-id/cairn/issuer/api"
 	"io"
 	"log/slog"
 	"net/http/httptest"
@@ -55,7 +56,11 @@ func realIssuer(t *testing.T, now time.Time) (*issuer.Service, *httptest.Server)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv.Config.Handler = svc.Handler()
+	h, err := api.New(svc, api.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Config.Handler = h
 	return svc, srv
 }
 

@@ -1,9 +1,10 @@
-package issuer
+package api
 
 import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"github.com/cairn-id/cairn/issuer"
 	"io"
 	"log/slog"
 	"net/http"
@@ -39,12 +40,25 @@ func (c *clock) Advance(d time.Duration) {
 }
 
 type fixture struct {
-	svc   *Service
+	svc   *issuer.Service
+	h     *Handler
+	cfg   fixtureConfig
 	store *memStore
 	srv   *httptest.Server
 	clk   *clock
 	key   *keys.PrivateKey
 }
+
+// fixtureConfig is what a test may change before the fixture starts: the
+// Service's Config and the handler's Options (whose Now and, when unset,
+// Logger are the Service's).
+type fixtureConfig struct {
+	issuer.Config
+	API Options
+}
+
+// testTypes are the vcts of the fixture's issuer.
+var testTypes = []string{testVCT, "urn:cairn:vct:language-skills:1", "urn:cairn:vct:community-vouching:1"}
 
 func testClaims() map[string]any {
 	return map[string]any{
@@ -54,7 +68,7 @@ func testClaims() map[string]any {
 	}
 }
 
-func newFixture(tb testing.TB, mut ...func(*Config)) *fixture {
+func newFixture(tb testing.TB, mut ...func(*fixtureConfig)) *fixture {
 	tb.Helper()
 	cat, err := catalogue()
 	if err != nil {
@@ -73,25 +87,42 @@ func newFixture(tb testing.TB, mut ...func(*Config)) *fixture {
 	tb.Cleanup(f.srv.Close)
 	hk := make([]byte, 32)
 	rand.Read(hk)
-	cfg := Config{
+	cfg := fixtureConfig{Config: issuer.Config{
 		URL: f.srv.URL, Dev: true, Names: map[string]string{"en": "Relief NGO", "fr": "ONG de secours"},
-		Types: []string{testVCT, "urn:cairn:vct:language-skills:1", "urn:cairn:vct:community-vouching:1"}, Catalogue: cat, Key: key, HashKey: hk, Store: st, Now: clk.Now,
+		Types: testTypes, Catalogue: cat, Key: key, HashKey: hk, Store: st, Now: clk.Now,
 		StatusListSize: 1024, Logger: slog.New(slog.NewTextHandler(tbWriter{tb}, &slog.HandlerOptions{Level: slog.LevelWarn})),
-	}
+	}}
 	for _, m := range mut {
 		m(&cfg)
 	}
-	f.svc, err = New(cfg)
+	f.cfg = cfg
+	f.svc, err = issuer.New(cfg.Config)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	f.srv.Config.Handler = f.svc.Handler()
+	f.h = newHandler(tb, f.svc, cfg)
+	f.srv.Config.Handler = f.h
 	return f
 }
 
-func (f *fixture) offer(tb testing.TB, tx bool) *Offer {
+// newHandler is the public API of svc with the fixture's options.
+func newHandler(tb testing.TB, svc *issuer.Service, cfg fixtureConfig) *Handler {
 	tb.Helper()
-	o, err := f.svc.CreateOffer(context.Background(), OfferRequest{VCT: testVCT, Claims: testClaims(), TxCode: tx, Reference: "Q-17"})
+	opts := cfg.API
+	opts.Now = cfg.Now
+	if opts.Logger == nil {
+		opts.Logger = cfg.Logger
+	}
+	h, err := New(svc, opts)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return h
+}
+
+func (f *fixture) offer(tb testing.TB, tx bool) *issuer.Offer {
+	tb.Helper()
+	o, err := f.svc.CreateOffer(context.Background(), issuer.OfferRequest{VCT: testVCT, Claims: testClaims(), TxCode: tx, Reference: "Q-17"})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -165,7 +196,7 @@ func newWallet(tb testing.TB, f *fixture) *wallet {
 	return &wallet{tb: tb, c: f.srv.Client(), f: f, key: k}
 }
 
-func (w *wallet) fetchOffer(o *Offer) (code string, r response) {
+func (w *wallet) fetchOffer(o *issuer.Offer) (code string, r response) {
 	u, err := url.Parse(o.URI)
 	if err != nil {
 		w.tb.Fatal(err)
@@ -174,12 +205,12 @@ func (w *wallet) fetchOffer(o *Offer) (code string, r response) {
 	if r.status != 200 {
 		return "", r
 	}
-	g := r.body["grants"].(map[string]any)[PreAuthorizedGrant].(map[string]any)
+	g := r.body["grants"].(map[string]any)[issuer.PreAuthorizedGrant].(map[string]any)
 	return g["pre-authorized_code"].(string), r
 }
 
 func (w *wallet) token(code, tx string) response {
-	form := url.Values{"grant_type": {PreAuthorizedGrant}, "pre-authorized_code": {code}}
+	form := url.Values{"grant_type": {issuer.PreAuthorizedGrant}, "pre-authorized_code": {code}}
 	if tx != "" {
 		form.Set("tx_code", tx)
 	}
@@ -196,7 +227,7 @@ func (w *wallet) nonce() string {
 
 // proof builds a key proof; mutate edits header and claims before signing.
 func (w *wallet) proof(nonce string, mutate func(h, c map[string]any)) string {
-	h := map[string]any{"typ": ProofTyp, "jwk": w.key.PublicJWK().Map()}
+	h := map[string]any{"typ": issuer.ProofTyp, "jwk": w.key.PublicJWK().Map()}
 	c := map[string]any{"aud": w.f.svc.URL(), "iat": w.f.clk.Now().Unix(), "nonce": nonce}
 	if mutate != nil {
 		mutate(h, c)
@@ -217,7 +248,7 @@ func (w *wallet) credential(token, configID string, proofs ...string) response {
 const testConfigID = "humanitarian-registration.v1"
 
 // run does the whole flow and returns the credential response.
-func (w *wallet) run(o *Offer) response {
+func (w *wallet) run(o *issuer.Offer) response {
 	code, r := w.fetchOffer(o)
 	if r.status != 200 {
 		w.tb.Fatalf("offer: %d %s", r.status, r.raw)

@@ -346,4 +346,3 @@ func CheckKBAudience(aud, clientID string) error {
 
 // IsAccessDenied reports whether r is the holder's refusal.
 func (r *Response) IsAccessDenied() bool { return r.Error == ErrorAccessDenied }
-

@@ -145,7 +145,7 @@ func TestDCQLExamplesEvaluate(t *testing.T) {
 		if got := pointers(qr.Matches[0]); !slices.Equal(got, want) {
 			t.Fatalf("disclose %v, want %v", got, want)
 		}
-		if !reflect.DeepEqual(r.Answer, []string{"my_credential"}) || len(qr.Rejected) != 1 || !strings.Contains(qr.Rejected[0].Reason, "company_rewards") {
+		if !reflect.DeepEqual(r.Answer, []string{"my_credential"}) || len(qr.Rejected) != 0 {
 			t.Fatalf("%+v", r)
 		}
 	})

@@ -129,7 +129,8 @@ type QueryResult struct {
 	Multiple bool
 	// Matches are the candidates that satisfy the query, in input order.
 	Matches []Match
-	// Rejected says why each other candidate does not.
+	// Rejected says why each other candidate of a requested format and
+	// type does not (candidates of other types are not listed).
 	Rejected []Rejection
 	// Reason summarises why there is no match ("" when Satisfied).
 	Reason string
@@ -263,6 +264,9 @@ func (e Evaluator) evalQuery(cq *CredentialQuery, creds []Credential) QueryResul
 		return qr
 	}
 	for i, c := range creds {
+		if c == nil || c.Format() != cq.Format || !slices.Contains(cq.Meta.VCTValues, c.VCT()) {
+			continue // not of a requested type: not worth a reason
+		}
 		m, reason := e.matchCredential(cq, c)
 		if reason != "" {
 			qr.Rejected = append(qr.Rejected, Rejection{Index: i, Reason: reason})
@@ -271,20 +275,18 @@ func (e Evaluator) evalQuery(cq *CredentialQuery, creds []Credential) QueryResul
 		m.Index = i
 		qr.Matches = append(qr.Matches, *m)
 	}
-	if !qr.Satisfied() {
-		// Say why the credentials of the right type fail; only when none
-		// has the right type, say that.
-		var near []string
+	switch {
+	case qr.Satisfied():
+	case len(qr.Rejected) > 0:
+		var reasons []string
 		for _, rj := range qr.Rejected {
-			if c := creds[rj.Index]; c != nil && c.Format() == cq.Format && slices.Contains(cq.Meta.VCTValues, c.VCT()) && !slices.Contains(near, rj.Reason) {
-				near = append(near, rj.Reason)
+			if !slices.Contains(reasons, rj.Reason) {
+				reasons = append(reasons, rj.Reason)
 			}
 		}
-		if len(near) > 0 {
-			qr.Reason = joinReasons(near)
-		} else {
-			qr.Reason = fmt.Sprintf("no credential of type %q", cq.Meta.VCTValues)
-		}
+		qr.Reason = joinReasons(reasons)
+	default:
+		qr.Reason = fmt.Sprintf("no credential of type %q", cq.Meta.VCTValues)
 	}
 	return qr
 }

@@ -1,6 +1,7 @@
 package oid4vp
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -29,9 +30,12 @@ const (
 	RequestObjectTyp = "oauth-authz-req+jwt"
 	// SelfIssuedAudience is the aud of a request object when the wallet
 	// has no issuer identifier of its own (§5.8, static discovery).
-	SelfIssuedAudience   = "https://self-issued.me/v2"
-	RequestURIMethodGet  = "get"
-	RequestURIMethodPost = "post"
+	SelfIssuedAudience = "https://self-issued.me/v2"
+	// RequestObjectMediaType is the Content-Type of a request_uri
+	// response (RFC 9101 §10.2).
+	RequestObjectMediaType = "application/oauth-authz-req+jwt"
+	RequestURIMethodGet    = "get"
+	RequestURIMethodPost   = "post"
 )
 
 // Client identifier prefixes (§5.9.3).
@@ -342,6 +346,12 @@ func ParseRequestURI(s string, o Options) (*RequestURI, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cid.Prefix != PrefixDecentralizedIdentifier && cid.Prefix != PrefixRedirectURI {
+		if cid.Prefix == "" {
+			return nil, fmt.Errorf("%w: client_id %q has no client id prefix and pre-registered clients are not supported", ErrUnsupported, ru.ClientID)
+		}
+		return nil, fmt.Errorf("%w: client id prefix %q", ErrUnsupported, cid.Prefix)
+	}
 	_, hasURI := one["request_uri"]
 	_, hasReq := one["request"]
 	if hasURI && hasReq {
@@ -562,7 +572,9 @@ func SignRequestObject(s *jose.Signer, req *AuthorizationRequest, o SignOptions)
 		return "", fmt.Errorf("oid4vp: encode request: %w", err)
 	}
 	var payload map[string]any
-	if err := json.Unmarshal(b, &payload); err != nil {
+	jd := json.NewDecoder(bytes.NewReader(b))
+	jd.UseNumber() // integer values in dcql_query stay exact
+	if err := jd.Decode(&payload); err != nil {
 		return "", fmt.Errorf("oid4vp: encode request: %w", err)
 	}
 	t := now()

@@ -257,6 +257,8 @@ func TestRequestURI(t *testing.T) {
 		"unsigned without Dev":  {unsigned, Options{}, ErrInvalidClient},
 		"redirect_uri by ref":   {"openid4vp://?client_id=" + url.QueryEscape("redirect_uri:https://v.example/r") + "&request_uri=https%3A%2F%2Fv.example%2Fr", Options{Dev: true}, ErrInvalidClient},
 		"bad DID":               {"openid4vp://?client_id=decentralized_identifier%3Anot-a-did&request_uri=https%3A%2F%2Fv.example%2Fr", Options{}, ErrInvalidClient},
+		"x509 prefix":           {"openid4vp://?client_id=x509_san_dns%3Av.example&request_uri=https%3A%2F%2Fv.example%2Fr", Options{}, ErrUnsupported},
+		"pre-registered":        {"openid4vp://?client_id=verifier-1&request_uri=https%3A%2F%2Fv.example%2Fr", Options{}, ErrUnsupported},
 		"bad escape":            {"openid4vp://?client_id=%zz", Options{}, ErrInvalidRequest},
 		"semicolon":             {"openid4vp://?client_id=" + cid + ";request_uri=https%3A%2F%2Fv.example%2Fr", Options{}, ErrInvalidRequest},
 		"too large":             {"openid4vp://?client_id=" + strings.Repeat("a", MaxRequestURILen), Options{}, ErrTooLarge},
@@ -305,5 +307,23 @@ func TestRequestURIPost(t *testing.T) {
 		if _, err := ParseRequestURIPost([]byte(bad)); !errors.Is(err, ErrInvalidRequest) {
 			t.Errorf("%q: %v", bad, err)
 		}
+	}
+}
+
+// TestSignKeepsLargeIntegers: integer values in dcql_query are not
+// rounded through float64 when the request object is signed.
+func TestSignKeepsLargeIntegers(t *testing.T) {
+	v := newVerifier(t, ResponseModeDirectPost)
+	q, err := ParseQuery([]byte(`{"credentials":[{"id":"p","format":"dc+sd-jwt","meta":{"vct_values":["v"]},"claims":[{"path":["n"],"values":[9007199254740993]}]}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.req.DCQLQuery = q
+	got, err := VerifyRequestObject(context.Background(), v.sign(t, nil, nil), v.opts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := got.DCQLQuery.Credentials[0].Claims[0].Values[0]; n != json.Number("9007199254740993") {
+		t.Fatalf("value %v", n)
 	}
 }

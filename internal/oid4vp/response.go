@@ -1,6 +1,7 @@
 package oid4vp
 
 import (
+	"bytes"
 	"crypto/ecdh"
 	"encoding/json"
 	"fmt"
@@ -346,3 +347,37 @@ func CheckKBAudience(aud, clientID string) error {
 
 // IsAccessDenied reports whether r is the holder's refusal.
 func (r *Response) IsAccessDenied() bool { return r.Error == ErrorAccessDenied }
+
+// MaxDirectPostResultLen bounds the verifier's answer to a direct_post.
+const MaxDirectPostResultLen = 8 << 10
+
+// ParseDirectPostResult reads the verifier's HTTP 200 answer to a
+// direct_post or direct_post.jwt (§8.2): an empty body or a JSON object
+// with an optional redirect_uri, which the wallet then follows. The
+// redirect_uri must be https (http too with o.Dev); other members are
+// ignored.
+func ParseDirectPostResult(body []byte, o Options) (redirectURI string, err error) {
+	if len(body) > MaxDirectPostResultLen {
+		return "", fmt.Errorf("%w: direct_post result", ErrTooLarge)
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return "", nil
+	}
+	tree, err := jsonx.Decode(body)
+	m, ok := tree.(map[string]any)
+	if err != nil || !ok {
+		return "", fmt.Errorf("%w: the direct_post result is not a JSON object", ErrInvalidResponse)
+	}
+	v, present := m["redirect_uri"]
+	if !present {
+		return "", nil
+	}
+	s, ok := v.(string)
+	if !ok {
+		return "", fmt.Errorf("%w: redirect_uri must be a string", ErrInvalidResponse)
+	}
+	if err := checkURL(s, o); err != nil {
+		return "", fmt.Errorf("%w: redirect_uri: %v", ErrInvalidResponse, err)
+	}
+	return s, nil
+}

@@ -232,3 +232,16 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatalf("disclosed %v", presented["my_credential"][0].Disclosable())
 	}
 }
+
+func TestParseDirectPostResult(t *testing.T) {
+	for body, want := range map[string]string{"": "", "{}": "", `{"redirect_uri":"https://v.example/done?x=1"}`: "https://v.example/done?x=1"} {
+		if got, err := ParseDirectPostResult([]byte(body), Options{}); err != nil || got != want {
+			t.Errorf("%q: %q %v", body, got, err)
+		}
+	}
+	for _, bad := range []string{`[]`, `{"redirect_uri":1}`, `{"redirect_uri":"http://v.example/"}`, `{"redirect_uri":"javascript:alert(1)"}`, `{"a":1,"a":2}`} {
+		if _, err := ParseDirectPostResult([]byte(bad), Options{}); !errors.Is(err, ErrInvalidResponse) {
+			t.Errorf("%s: %v", bad, err)
+		}
+	}
+}

@@ -31,6 +31,10 @@ var (
 	ErrRevoked           = errors.New("vccheck: credential revoked")
 	ErrSuspended         = errors.New("vccheck: credential suspended")
 	ErrStatusUnavailable = errors.New("vccheck: credential status could not be checked")
+	// ErrIssuerCompromised reports an issuer the registry revoked as
+	// compromised; it comes with sdjwtvc.ErrUntrustedIssuer, and
+	// Outcome.Compromise says since when.
+	ErrIssuerCompromised = errors.New("vccheck: the issuer's key was reported compromised")
 	// ErrNeedsNetwork reports a DID (did:web) whose key only the network
 	// could give while verification is offline; it comes wrapped in
 	// sdjwtvc.ErrIssuerKey.
@@ -67,6 +71,17 @@ type Outcome struct {
 	Status string
 	// StatusFrom says where the status came from: "bundle" or the URI.
 	StatusFrom string
+	// StatusURI is the status list the credential points at, when it
+	// carries a status reference; StatusListIssuedAt is when the list
+	// that was read (or the bundled copy that was not usable) was issued,
+	// zero when none was held.
+	StatusURI          string
+	StatusListIssuedAt time.Time
+	// Compromise is the registry's revocation of the issuer as
+	// compromised, when that is why it is not trusted.
+	Compromise *trust.StatusChange
+	// Registry is the registry consulted, if any.
+	Registry *trust.Registry
 }
 
 // Verify runs the whole pipeline.
@@ -76,7 +91,7 @@ func Verify(ctx context.Context, serialized string, o Options) (*Outcome, error)
 		reg = o.Bundle.Registry
 	}
 	copts := o.Credential
-	out := &Outcome{}
+	out := &Outcome{Registry: reg}
 	// A copy, so the caller's slice is never appended to.
 	trusted := append([]string(nil), copts.Trust.TrustedDIDs...)
 	if reg != nil {
@@ -125,6 +140,18 @@ func Verify(ctx context.Context, serialized string, o Options) (*Outcome, error)
 			// sdjwtvc flattened the guard's refusal into ErrIssuerKey.
 			err = g.refused
 		}
+		if errors.Is(err, sdjwtvc.ErrUntrustedIssuer) && reg != nil {
+			iss := ""
+			if res != nil {
+				iss = res.Issuer
+			} else if g != nil {
+				iss = g.refusedDID
+			}
+			if c := compromise(reg, iss); c != nil {
+				out.Compromise = c
+				err = fmt.Errorf("%w on %s (%s): %w", ErrIssuerCompromised, c.At.UTC().Format("2006-01-02"), orNone(c.Reason), err)
+			}
+		}
 		return out, err
 	}
 	if res.Status == nil {
@@ -137,7 +164,8 @@ func Verify(ctx context.Context, serialized string, o Options) (*Outcome, error)
 	if err != nil {
 		return out, fmt.Errorf("%w: %v", ErrStatusUnavailable, err)
 	}
-	status, from, err := lookupStatus(ctx, ref, res, o, copts)
+	out.StatusURI = ref.URI
+	status, from, err := lookupStatus(ctx, ref, res, o, copts, out)
 	if err != nil {
 		return out, err
 	}
@@ -160,8 +188,11 @@ func Verify(ctx context.Context, serialized string, o Options) (*Outcome, error)
 	return out, nil
 }
 
-func lookupStatus(ctx context.Context, ref statuslist.Reference, res *sdjwtvc.Result, o Options, copts sdjwtvc.VerifyOptions) (uint8, string, error) {
+func lookupStatus(ctx context.Context, ref statuslist.Reference, res *sdjwtvc.Result, o Options, copts sdjwtvc.VerifyOptions, out *Outcome) (uint8, string, error) {
 	if o.Bundle != nil {
+		if t, ok := o.Bundle.StatusListIssuedAt(ref.URI); ok {
+			out.StatusListIssuedAt = t
+		}
 		s, held, err := statuslist.OfflineStatus(o.Bundle, ref)
 		if err != nil {
 			return 0, "", fmt.Errorf("%w: %v", ErrStatusUnavailable, err)
@@ -196,9 +227,33 @@ func lookupStatus(ctx context.Context, ref statuslist.Reference, res *sdjwtvc.Re
 	if err != nil {
 		return 0, "", fmt.Errorf("%w: %v", ErrStatusUnavailable, err)
 	}
+	out.StatusListIssuedAt = t.IssuedAt
 	s, err := t.List.Get(ref.Index)
 	if err != nil {
 		return 0, "", fmt.Errorf("%w: %v", ErrStatusUnavailable, err)
 	}
 	return s, ref.URI, nil
+}
+
+// compromise returns the revocation that marked the issuer entity did
+// as compromised, or nil.
+func compromise(reg *trust.Registry, did string) *trust.StatusChange {
+	e := reg.Entity(did)
+	if e == nil || e.Role != trust.RoleIssuer {
+		return nil
+	}
+	for i := range e.StatusHistory {
+		c := e.StatusHistory[i]
+		if c.Status == trust.StatusRevoked && c.Compromised {
+			return &c
+		}
+	}
+	return nil
+}
+
+func orNone(reason string) string {
+	if reason == "" {
+		return "no reason given"
+	}
+	return reason
 }

@@ -69,7 +69,7 @@ type Bundle struct {
 	// Stale is how long past its expiry the snapshot was accepted under
 	// BundleOptions.AcceptStale; zero when it had not expired.
 	Stale time.Duration
-	lists       map[string]*statuslist.Token
+	lists map[string]*statuslist.Token
 }
 
 // MakeBundle assembles a bundle file. It does not verify its parts: the

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/cairn-id/cairn/internal/jose"
+	"github.com/cairn-id/cairn/internal/sdjwt"
 	"github.com/cairn-id/cairn/internal/sdjwtvc"
 	"github.com/cairn-id/cairn/internal/statuslist"
 	"github.com/cairn-id/cairn/internal/trust"
@@ -82,6 +83,13 @@ type Outcome struct {
 	Compromise *trust.StatusChange
 	// Registry is the registry consulted, if any.
 	Registry *trust.Registry
+	// Undisclosed counts, by JSON Pointer of each object and array of the
+	// credential, the digests no presented disclosure answers (withheld or
+	// decoys); set when the credential verified far enough to be read.
+	Undisclosed map[string]int
+	// PresentedNonce and PresentedAudience are what the key binding JWT
+	// carried, set on a nonce or audience mismatch.
+	PresentedNonce, PresentedAudience string
 }
 
 // Verify runs the whole pipeline.
@@ -135,6 +143,12 @@ func Verify(ctx context.Context, serialized string, o Options) (*Outcome, error)
 	}
 	res, err := sdjwtvc.Verify(ctx, serialized, copts)
 	out.Result = res
+	if res != nil {
+		out.Undisclosed = undisclosed(serialized)
+	}
+	if errors.Is(err, sdjwt.ErrNonce) || errors.Is(err, sdjwt.ErrAudience) {
+		out.PresentedNonce, out.PresentedAudience = presentedKB(serialized)
+	}
 	if err != nil {
 		if g != nil && g.refused != nil && errors.Is(err, sdjwtvc.ErrIssuerKey) && !errors.Is(err, g.refused) {
 			// sdjwtvc flattened the guard's refusal into ErrIssuerKey.

@@ -616,7 +616,7 @@ func runCredentialVerify(cmd *cobra.Command, e *env, o *credentialVerifyOptions,
 		out.Registry = &registryInfo{ID: reg.ID, Name: reg.Name, Version: reg.Version, IssuedAt: reg.IssuedAt.UTC().Format(time.RFC3339),
 			ExpiresAt: isoTime(reg.Expires), AgeSeconds: int64(now().Sub(reg.IssuedAt) / time.Second)}
 		if stale > 0 {
-			out.Registry.AcceptedStale, out.Registry.StaleSeconds, out.Registry.AcceptStale = true, int64(stale/time.Second), o.acceptStale.String()
+			out.Registry.AcceptedStale, out.Registry.StaleSeconds, out.Registry.AcceptStale = true, int64(stale/time.Second), shortDuration(o.acceptStale)
 		}
 		if e := reg.Entity(out.Issuer); e != nil {
 			out.IssuerName = e.Name("en")
@@ -640,6 +640,19 @@ func runCredentialVerify(cmd *cobra.Command, e *env, o *credentialVerifyOptions,
 		return reportedExit(exit, verr)
 	}
 	return nil
+}
+
+// shortDuration writes a duration as given on a command line: 72h, not
+// 72h0m0s.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 func isoTime(t time.Time) string {
@@ -703,7 +716,9 @@ func printVerifyHuman(w io.Writer, out verifyOutput, rep *vccheck.Report, p veri
 			fmt.Fprintf(w, "  expected %s; the presentation carries %s\n", rep.Expected, rep.Presented)
 		}
 		fmt.Fprintf(w, "  what to do: %s\n", rep.Advice)
-		fmt.Fprintf(w, "  detail: %s\n", out.Error)
+		if vccheck.Code(out.Code) != vccheck.CodeStatusUnavailable { // its message has the cause
+			fmt.Fprintf(w, "  detail: %s\n", out.Error)
+		}
 		if out.Issuer != "" {
 			fmt.Fprintf(w, "  issuer: %s\n  type:   %s\n", p.party(out.IssuerName, out.Issuer), out.VCT)
 		}
@@ -766,7 +781,7 @@ func printVerifyCommon(w io.Writer, out verifyOutput, rep *vccheck.Report, p ver
 		}
 		fmt.Fprintf(w, "  registry %s v%d, issued %s (%s old)\n", name, r.Version, out.Registry.IssuedAt, (time.Duration(out.Registry.AgeSeconds) * time.Second).String())
 		if r.StaleBy > 0 {
-			fmt.Fprintf(w, "  registry snapshot expired %s ago, accepted under --accept-stale %s: refresh it ('cairn registry fetch' or a new bundle)\n", trustpkg.RoughAge(r.StaleBy), p.acceptStale)
+			fmt.Fprintf(w, "  registry snapshot expired %s ago, accepted under --accept-stale %s: refresh it ('cairn registry fetch' or a new bundle)\n", trustpkg.RoughAge(r.StaleBy), shortDuration(p.acceptStale))
 		}
 	}
 	for _, d := range []struct{ label, claim string }{{"issued", "iat"}, {"expires", "exp"}, {"valid from", "nbf"}} {
@@ -801,6 +816,9 @@ func evidenceText(ev *vccheck.Evidence) string {
 	if ev.Capped == nil {
 		s += " (as claimed; no registry caps)"
 	}
+	if ev.Method != "" {
+		s += "; method " + ev.Method
+	}
 	return s
 }
 
@@ -817,8 +835,15 @@ func printVerifyLabelled(w io.Writer, out verifyOutput, rep *vccheck.Report, p v
 	fmt.Fprintf(w, "  issuer:  %s\n", issuer)
 	fmt.Fprintf(w, "  type:    %s\n", out.VCT)
 	printVerifyCommon(w, out, rep, p)
-	fmt.Fprintf(w, "  claims (%d):\n", len(rep.Claims))
+	n := len(rep.Claims)
+	if rep.Evidence != nil {
+		n--
+	}
+	fmt.Fprintf(w, "  claims (%d):\n", n)
 	for _, c := range rep.Claims {
+		if c.Path == "/evidence" && rep.Evidence != nil {
+			continue // on the evidence line, with the registry's caps
+		}
 		v := c.Display
 		switch {
 		case c.NoneShown:
@@ -903,7 +928,7 @@ func loadVerifierRegistryStale(ctx context.Context, path string, keyFiles []stri
 	case errors.As(err, &expired):
 		hint := "refresh it: 'cairn registry fetch' from the authority's URL, or a new snapshot or bundle from the authority ('cairn registry publish' / 'cairn registry bundle')"
 		if acceptStale > 0 {
-			hint += fmt.Sprintf("; it is older than the --accept-stale %s grace", acceptStale)
+			hint += fmt.Sprintf("; it is older than the --accept-stale %s grace", shortDuration(acceptStale))
 		} else {
 			hint += "; an offline desk that cannot refresh may go on for a while with --accept-stale DURATION (e.g. --accept-stale 72h), which every result shows"
 		}

@@ -16,7 +16,7 @@ type ExpiredError struct {
 }
 
 func (e *ExpiredError) Error() string {
-	return fmt.Sprintf("%v: expired %s ago at %s (issued %s ago)", ErrSnapshotExpired,
+	return fmt.Sprintf("%v %s ago at %s (issued %s ago)", ErrSnapshotExpired,
 		RoughAge(e.Now.Sub(e.Expires)), e.Expires.UTC().Format(time.RFC3339), RoughAge(e.Now.Sub(e.IssuedAt)))
 }
 

@@ -828,11 +828,17 @@ func printVerifyLabelled(w io.Writer, out verifyOutput, rep *vccheck.Report, p v
 	} else {
 		fmt.Fprintln(w, "VALID")
 	}
-	issuer := p.party(rep.Issuer.Name, rep.Issuer.ID)
-	if rep.Issuer.StatusNow != "" {
-		issuer += fmt.Sprintf(" (registry: issuer is %s now)", rep.Issuer.StatusNow)
+	// The name first, as the person at the desk knows the issuer, its
+	// identifier under it.
+	if rep.Issuer.Name != "" {
+		line := rep.Issuer.Name
+		if rep.Issuer.StatusNow != "" {
+			line += fmt.Sprintf(" (registry: issuer is %s now)", rep.Issuer.StatusNow)
+		}
+		fmt.Fprintf(w, "  issuer:  %s\n           %s\n", line, p.id(rep.Issuer.ID))
+	} else {
+		fmt.Fprintf(w, "  issuer:  %s\n", p.id(rep.Issuer.ID))
 	}
-	fmt.Fprintf(w, "  issuer:  %s\n", issuer)
 	fmt.Fprintf(w, "  type:    %s\n", out.VCT)
 	printVerifyCommon(w, out, rep, p)
 	n := len(rep.Claims)

@@ -772,7 +772,15 @@ func (p verifyPrint) party(name, id string) string {
 // times, holder, evidence.
 func printVerifyCommon(w io.Writer, out verifyOutput, rep *vccheck.Report, p verifyPrint) {
 	if out.Status != "" {
-		fmt.Fprintf(w, "  status:  %s\n", out.Status)
+		st := out.Status
+		if c := rep.Status; c != nil && !c.ListIssuedAt.IsZero() {
+			from := "fetched"
+			if c.From == "bundle" {
+				from = "from the bundle"
+			}
+			st += fmt.Sprintf(" (status list %s, issued %s ago)", from, trustpkg.RoughAge(c.ListAge))
+		}
+		fmt.Fprintf(w, "  status:  %s\n", st)
 	}
 	if r := rep.Registry; r != nil {
 		name := r.ID

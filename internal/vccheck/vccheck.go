@@ -10,7 +10,11 @@
 // authorized, revoked, suspended. It also owns when the network may be
 // used: trust is decided before a DID is resolved, so an untrusted
 // did:web issuer never makes the verifier contact its host, and Offline
-// means no network contact at all.
+// means no network contact at all. NewReport turns an outcome into what
+// a desk shows (Report): one plain message with what to do, claims with
+// the catalogue's labels (schemas), withheld claims and elements, the
+// evidence as claimed and as capped by the registry (DESIGN.md §3), the
+// status check and the registry's freshness.
 package vccheck
 
 import (

@@ -23,6 +23,7 @@ import (
 	"github.com/cairn-id/cairn/internal/statuslist"
 	trustpkg "github.com/cairn-id/cairn/internal/trust"
 	"github.com/cairn-id/cairn/internal/vccheck"
+	"github.com/cairn-id/cairn/schemas"
 )
 
 // maxInputBytes bounds a credential or claims file read by the CLI.
@@ -82,6 +83,8 @@ type credentialIssueOptions struct {
 	ttl        time.Duration
 	decoys     int
 	legacyTyp  bool
+	statusURI  string
+	statusIdx  int
 }
 
 func newCredentialIssueCmd(e *env) *cobra.Command {
@@ -117,6 +120,8 @@ The credential is printed on standard output.`,
 	f.DurationVar(&o.ttl, "ttl", 365*24*time.Hour, "validity period (sets exp = iat + ttl); 0 for no expiry")
 	f.IntVar(&o.decoys, "decoys", 2, "minimum decoy digests per level, hiding how many claims exist")
 	f.BoolVar(&o.legacyTyp, "legacy-typ", false, "write typ vc+sd-jwt for verifiers that predate dc+sd-jwt")
+	f.StringVar(&o.statusURI, "status-list", "", "URI of the Token Status List that holds this credential's status (sets the status claim)")
+	f.IntVar(&o.statusIdx, "status-index", 0, "index of this credential in --status-list")
 	for _, n := range []string{"key", "vct", "claims"} {
 		_ = c.MarkFlagRequired(n)
 	}
@@ -162,6 +167,12 @@ func runCredentialIssue(cmd *cobra.Command, e *env, o *credentialIssueOptions) e
 	}
 	if o.ttl > 0 {
 		cred.ExpiresAt = now.Add(o.ttl)
+	}
+	if o.statusURI != "" {
+		if o.statusIdx < 0 {
+			return usageError(errors.New("--status-index must not be negative"))
+		}
+		cred.Status = map[string]any{"status_list": map[string]any{"idx": o.statusIdx, "uri": o.statusURI}}
 	}
 	s, err := sdjwtvc.Issue(cred, sdjwtvc.IssueOptions{Signer: key.JoseSigner().WithKeyID(issuer + "#0"), LegacyTyp: o.legacyTyp})
 	if err != nil {
@@ -363,20 +374,23 @@ func writeIndented(w io.Writer, v any) {
 // ---- verify ----
 
 type credentialVerifyOptions struct {
-	issuerJWKs []string
-	trustDIDs  []string
-	nonce      string
-	aud        string
-	noKB       bool
-	at         string
-	json       bool
-	legacyTyp  bool
-	kbMaxAge   time.Duration
-	registry   string
-	regKeys    []string
-	offline    bool
-	devNetwork bool
-	trustState string
+	issuerJWKs  []string
+	trustDIDs   []string
+	nonce       string
+	aud         string
+	noKB        bool
+	at          string
+	json        bool
+	legacyTyp   bool
+	kbMaxAge    time.Duration
+	registry    string
+	regKeys     []string
+	offline     bool
+	devNetwork  bool
+	trustState  string
+	lang        string
+	verbose     bool
+	acceptStale time.Duration
 }
 
 func newCredentialVerifyCmd(e *env) *cobra.Command {
@@ -406,10 +420,28 @@ not carry issuer keys), is reported as unresolvable (exit 3).
 
 ` + trustStateDoc + `
 
-Exit codes: 0 valid, 1 a marks file that must be reset, 2 usage, 3 invalid
-(or status unavailable), 4 untrusted issuer (or a registry that does not
-verify or is older than one already accepted), 5 expired or not yet valid,
-6 revoked, 7 suspended, 8 issuer not authorized for this type at issuance.`,
+The result is printed once, on standard output: a plain message and what
+to do, and for a nonce or audience mismatch the value this desk expected.
+With --lang, claims carry the catalogue's labels in that language,
+enumerated values their labels (sex 2 (Female)), the issuer's and the
+registry's names come before their identifiers (shortened unless
+--verbose), and the claims the type defines but the holder did not
+disclose are listed; arrays whose elements may have been withheld are
+marked everywhere. With a registry that caps the issuer's evidence, the
+evidence is shown as claimed and as capped. --json adds ISO 8601 times
+beside the epoch values.
+
+A registry snapshot past its expiry is refused, saying how old it is and
+how to refresh it. An offline desk that cannot refresh may accept it for
+a while with --accept-stale DURATION; every result then says that it was
+accepted stale, and by how much.
+
+Exit codes: 0 valid, 1 a marks file that must be reset, 2 usage, 3 invalid,
+4 untrusted issuer (or its key reported compromised, or a registry that
+does not verify, has expired or is older than one already accepted),
+5 expired or not yet valid, 6 revoked, 7 suspended, 8 issuer not
+authorized for this type at issuance, 9 could not check revocation (status
+list unreachable or unusable; the signature and issuer were checked).`,
 		Example: `  # A presentation made for nonce n-123 and this desk
   cairn credential verify --trust-did did:jwk:eyJr... --nonce n-123 \
     --aud https://desk.example presentation.txt
@@ -420,7 +452,11 @@ verify or is older than one already accepted), 5 expired or not yet valid,
 
   # Offline at a border post: registry and status lists from a bundle
   cairn credential verify --registry bundle.json --registry-key authority.pub.jwk \
-    --offline --nonce n-9 --aud https://post.example presentation.txt`,
+    --offline --nonce n-9 --aud https://post.example presentation.txt
+
+  # The same in French, the bundle's snapshot expired yesterday
+  cairn credential verify --registry bundle.json --registry-key authority.pub.jwk \
+    --offline --accept-stale 72h --lang fr --nonce n-9 --aud https://post.example presentation.txt`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return runCredentialVerify(cmd, e, o, args) },
 	}
@@ -439,6 +475,9 @@ verify or is older than one already accepted), 5 expired or not yet valid,
 	f.BoolVar(&o.offline, "offline", false, "no network at all: status lists only from the bundle, no did:web resolved")
 	f.BoolVar(&o.devNetwork, "dev-allow-private-network", false, "DEVELOPMENT ONLY: allow fetching status lists from loopback/private addresses over http")
 	f.StringVar(&o.trustState, "trust-state", "", trustStateHelp+"; used with --registry")
+	f.StringVar(&o.lang, "lang", "", "show claims with the catalogue's labels in this language (en, fr, ar, uk), enumerated values with their labels, names before identifiers")
+	f.BoolVar(&o.verbose, "verbose", false, "show identifiers (DIDs, registry ids) in full instead of a short form")
+	f.DurationVar(&o.acceptStale, "accept-stale", 0, "accept a registry snapshot that expired less than this long ago (an offline desk's explicit grace, e.g. 72h); every result says so")
 	return c
 }
 
@@ -447,20 +486,41 @@ type verifyOutput struct {
 	Issuer     string         `json:"issuer,omitempty"`
 	IssuerName string         `json:"issuer_name,omitempty"`
 	VCT        string         `json:"vct,omitempty"`
+	TypeName   string         `json:"type_name,omitempty"`
 	Status     string         `json:"status,omitempty"`
 	Registry   *registryInfo  `json:"registry,omitempty"`
 	Claims     map[string]any `json:"claims,omitempty"`
 	HolderJWK  map[string]any `json:"holder_jwk,omitempty"`
 	Code       string         `json:"code,omitempty"`
 	Error      string         `json:"error,omitempty"`
+	// What the report adds: the plain message and what to do, ISO 8601
+	// times beside the epoch values of claims, labelled and withheld
+	// claims, evidence as claimed and capped, the status check.
+	Message     string                 `json:"message,omitempty"`
+	Advice      string                 `json:"advice,omitempty"`
+	Expected    string                 `json:"expected,omitempty"`
+	Presented   string                 `json:"presented,omitempty"`
+	IssuedAt    string                 `json:"issued_at,omitempty"`
+	NotBefore   string                 `json:"not_before,omitempty"`
+	ExpiresAt   string                 `json:"expires_at,omitempty"`
+	Labelled    []vccheck.Claim        `json:"claims_labelled,omitempty"`
+	Withheld    []vccheck.Withheld     `json:"withheld,omitempty"`
+	Evidence    *vccheck.Evidence      `json:"evidence,omitempty"`
+	StatusCheck *vccheck.Status        `json:"status_check,omitempty"`
+	Compromised *trustpkg.StatusChange `json:"issuer_compromised,omitempty"`
 }
 
 // registryInfo tells how fresh the trust decision's inputs were.
 type registryInfo struct {
 	ID             string                `json:"id"`
+	Name           string                `json:"name,omitempty"`
 	Version        uint64                `json:"version"`
 	IssuedAt       string                `json:"issued_at"`
+	ExpiresAt      string                `json:"expires_at,omitempty"`
 	AgeSeconds     int64                 `json:"age_seconds"`
+	AcceptedStale  bool                  `json:"accepted_stale,omitempty"`
+	StaleSeconds   int64                 `json:"stale_seconds,omitempty"`
+	AcceptStale    string                `json:"accept_stale,omitempty"`
 	IssuerStatus   trustpkg.EntityStatus `json:"issuer_status_now,omitempty"`
 	DecisionReason string                `json:"decision_reason,omitempty"`
 }
@@ -471,6 +531,12 @@ func runCredentialVerify(cmd *cobra.Command, e *env, o *credentialVerifyOptions,
 	}
 	if !o.noKB && (o.nonce == "" || o.aud == "") {
 		return usageError(errors.New("give --nonce and --aud to check key binding, or --no-kb for a credential as issued"))
+	}
+	if o.acceptStale < 0 {
+		return usageError(errors.New("--accept-stale must not be negative"))
+	}
+	if o.acceptStale > 0 && o.registry == "" {
+		return usageError(errors.New("--accept-stale needs --registry"))
 	}
 	now := e.now
 	if o.at != "" {
@@ -494,6 +560,7 @@ func runCredentialVerify(cmd *cobra.Command, e *env, o *credentialVerifyOptions,
 		Now: now, KBMaxAge: o.kbMaxAge, AcceptLegacyTyp: o.legacyTyp,
 	}}
 	var reg *trustpkg.Registry
+	var stale time.Duration
 	if o.registry != "" {
 		var err error
 		if len(o.regKeys) == 0 {
@@ -503,9 +570,11 @@ func runCredentialVerify(cmd *cobra.Command, e *env, o *credentialVerifyOptions,
 		if err != nil {
 			return err
 		}
-		if reg, vo.Bundle, err = loadVerifierRegistry(cmd.Context(), o.registry, o.regKeys, now(), o.offline, marks); err != nil {
+		l, err := loadVerifierRegistryStale(cmd.Context(), o.registry, o.regKeys, now(), o.offline, marks, o.acceptStale)
+		if err != nil {
 			return err
 		}
+		reg, vo.Bundle, stale = l.Registry, l.Bundle, l.Stale
 		vo.Registry = reg
 	} else if len(o.regKeys) > 0 {
 		return usageError(errors.New("--registry-key needs --registry"))
@@ -517,7 +586,19 @@ func runCredentialVerify(cmd *cobra.Command, e *env, o *credentialVerifyOptions,
 	oc, verr := vccheck.Verify(cmd.Context(), in, vo)
 	res := oc.Result
 	code, exit := classifyVerifyError(verr)
-	out := verifyOutput{Valid: verr == nil, Code: code, Status: oc.Status}
+	lang := o.lang
+	if lang == "" {
+		lang = "en"
+	}
+	ropts := vccheck.ReportOptions{Lang: lang, Now: now(), Nonce: o.nonce, Audience: o.aud, Stale: stale, AcceptStale: o.acceptStale, WithheldClaims: o.lang != ""}
+	if cat, cerr := schemas.Load(); cerr == nil {
+		ropts.Catalogue = cat
+	}
+	rep := vccheck.NewReport(oc, verr, ropts)
+	out := verifyOutput{Valid: verr == nil, Code: code, Status: oc.Status,
+		Message: rep.Message, Advice: rep.Advice, Expected: rep.Expected, Presented: rep.Presented,
+		TypeName: rep.TypeName, Withheld: rep.Withheld, Evidence: rep.Evidence, StatusCheck: rep.Status,
+		Compromised: rep.Compromise, IssuedAt: isoTime(rep.IssuedAt), NotBefore: isoTime(rep.NotBefore), ExpiresAt: isoTime(rep.ExpiresAt)}
 	if verr != nil {
 		out.Error = verr.Error()
 	}
@@ -525,13 +606,18 @@ func runCredentialVerify(cmd *cobra.Command, e *env, o *credentialVerifyOptions,
 		out.Issuer, out.VCT = res.Issuer, res.VCT
 		if verr == nil {
 			out.Claims = res.Claims
+			out.Labelled = rep.Claims
 			if res.HolderJWK != nil {
 				out.HolderJWK = res.HolderJWK.Map()
 			}
 		}
 	}
 	if reg != nil {
-		out.Registry = &registryInfo{ID: reg.ID, Version: reg.Version, IssuedAt: reg.IssuedAt.UTC().Format(time.RFC3339), AgeSeconds: int64(now().Sub(reg.IssuedAt) / time.Second)}
+		out.Registry = &registryInfo{ID: reg.ID, Name: reg.Name, Version: reg.Version, IssuedAt: reg.IssuedAt.UTC().Format(time.RFC3339),
+			ExpiresAt: isoTime(reg.Expires), AgeSeconds: int64(now().Sub(reg.IssuedAt) / time.Second)}
+		if stale > 0 {
+			out.Registry.AcceptedStale, out.Registry.StaleSeconds, out.Registry.AcceptStale = true, int64(stale/time.Second), shortDuration(o.acceptStale)
+		}
 		if e := reg.Entity(out.Issuer); e != nil {
 			out.IssuerName = e.Name("en")
 			out.Registry.IssuerStatus = e.Status
@@ -546,24 +632,48 @@ func runCredentialVerify(cmd *cobra.Command, e *env, o *credentialVerifyOptions,
 			return err
 		}
 	} else {
-		printVerifyHuman(w, out)
+		printVerifyHuman(w, out, rep, verifyPrint{labels: o.lang != "", verbose: o.verbose, acceptStale: o.acceptStale})
 	}
 	if verr != nil {
-		return withExit(exit, verr)
+		// The result, with its message, is on standard output: the exit
+		// code carries the rest, nothing is repeated on standard error.
+		return reportedExit(exit, verr)
 	}
 	return nil
+}
+
+// shortDuration writes a duration as given on a command line: 72h, not
+// 72h0m0s.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
+
+func isoTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
 }
 
 // verifyExit is the process exit code of each verification code; a code
 // not listed (every format or signature failure) exits ExitInvalid.
 var verifyExit = map[vccheck.Code]int{
-	vccheck.CodeValid:         ExitOK,
-	vccheck.CodeUntrusted:     ExitUntrusted,
-	vccheck.CodeExpired:       ExitExpired,
-	vccheck.CodeNotYetValid:   ExitExpired,
-	vccheck.CodeRevoked:       ExitRevoked,
-	vccheck.CodeSuspended:     ExitSuspended,
-	vccheck.CodeNotAuthorized: ExitNotAuthorized,
+	vccheck.CodeValid:             ExitOK,
+	vccheck.CodeUntrusted:         ExitUntrusted,
+	vccheck.CodeIssuerCompromised: ExitUntrusted,
+	vccheck.CodeExpired:           ExitExpired,
+	vccheck.CodeNotYetValid:       ExitExpired,
+	vccheck.CodeRevoked:           ExitRevoked,
+	vccheck.CodeSuspended:         ExitSuspended,
+	vccheck.CodeNotAuthorized:     ExitNotAuthorized,
+	vccheck.CodeStatusUnavailable: ExitStatusUnknown,
 }
 
 // classifyVerifyError maps a verification error to its JSON code and the
@@ -577,24 +687,110 @@ func classifyVerifyError(err error) (string, int) {
 	return string(code), exit
 }
 
-func printVerifyHuman(w io.Writer, out verifyOutput) {
+// verifyPrint says how printVerifyHuman shows a result.
+type verifyPrint struct {
+	labels      bool // --lang given: catalogue labels and value labels
+	verbose     bool // full identifiers
+	acceptStale time.Duration
+}
+
+func (p verifyPrint) id(s string) string {
+	if p.verbose {
+		return s
+	}
+	return vccheck.ShortID(s)
+}
+
+// headline is the first word of a result that is not valid.
+func headline(code string) string {
+	if vccheck.Code(code) == vccheck.CodeStatusUnavailable {
+		return "NOT CHECKED"
+	}
+	return "INVALID"
+}
+
+func printVerifyHuman(w io.Writer, out verifyOutput, rep *vccheck.Report, p verifyPrint) {
 	if !out.Valid {
-		fmt.Fprintf(w, "INVALID (%s): %s\n", out.Code, out.Error)
+		fmt.Fprintf(w, "%s (%s): %s\n", headline(out.Code), out.Code, rep.Message)
+		if rep.Expected != "" {
+			fmt.Fprintf(w, "  expected %s; the presentation carries %s\n", rep.Expected, rep.Presented)
+		}
+		fmt.Fprintf(w, "  what to do: %s\n", rep.Advice)
+		if vccheck.Code(out.Code) != vccheck.CodeStatusUnavailable { // its message has the cause
+			fmt.Fprintf(w, "  detail: %s\n", out.Error)
+		}
 		if out.Issuer != "" {
-			fmt.Fprintf(w, "  issuer: %s\n  type:   %s\n", out.Issuer, out.VCT)
+			fmt.Fprintf(w, "  issuer: %s\n  type:   %s\n", p.party(out.IssuerName, out.Issuer), out.VCT)
 		}
 		return
 	}
-	fmt.Fprintf(w, "VALID\n  issuer:  %s\n", out.Issuer)
+	if p.labels {
+		printVerifyLabelled(w, out, rep, p)
+		return
+	}
+	fmt.Fprintf(w, "VALID\n  issuer:  %s\n", p.id(out.Issuer))
 	if out.IssuerName != "" {
 		fmt.Fprintf(w, "           %s (registry: issuer is %s now)\n", out.IssuerName, out.Registry.IssuerStatus)
 	}
 	fmt.Fprintf(w, "  type:    %s\n", out.VCT)
-	if out.Status != "" {
-		fmt.Fprintf(w, "  status:  %s\n", out.Status)
+	printVerifyCommon(w, out, rep, p)
+	registered := map[string]bool{"iss": true, "vct": true, "iat": true, "exp": true, "nbf": true, "cnf": true, "status": true}
+	names := make([]string, 0, len(out.Claims))
+	for k := range out.Claims {
+		if !registered[k] {
+			names = append(names, k)
+		}
 	}
-	if out.Registry != nil {
-		fmt.Fprintf(w, "  registry %s v%d, issued %s (%s old)\n", out.Registry.ID, out.Registry.Version, out.Registry.IssuedAt, (time.Duration(out.Registry.AgeSeconds) * time.Second).String())
+	sort.Strings(names)
+	more := map[string]vccheck.Claim{}
+	for _, c := range rep.Claims {
+		more[c.Path] = c
+	}
+	fmt.Fprintf(w, "  claims (%d):\n", len(names))
+	for _, k := range names {
+		b, _ := json.Marshal(out.Claims[k])
+		mark := ""
+		if c := more["/"+k]; c.NoneShown {
+			mark = "  (not disclosed)"
+		} else if c.MoreWithheld {
+			mark = "  (+ possibly more not disclosed)"
+		}
+		fmt.Fprintf(w, "    %s: %s%s\n", k, b, mark)
+	}
+	printWithheld(w, rep)
+}
+
+// party writes a name before its identifier.
+func (p verifyPrint) party(name, id string) string {
+	if name == "" {
+		return p.id(id)
+	}
+	return name + " (" + p.id(id) + ")"
+}
+
+// printVerifyCommon prints what both layouts share: status, registry,
+// times, holder, evidence.
+func printVerifyCommon(w io.Writer, out verifyOutput, rep *vccheck.Report, p verifyPrint) {
+	if out.Status != "" {
+		st := out.Status
+		if c := rep.Status; c != nil && !c.ListIssuedAt.IsZero() {
+			from := "fetched"
+			if c.From == "bundle" {
+				from = "from the bundle"
+			}
+			st += fmt.Sprintf(" (status list %s, issued %s ago)", from, trustpkg.RoughAge(c.ListAge))
+		}
+		fmt.Fprintf(w, "  status:  %s\n", st)
+	}
+	if r := rep.Registry; r != nil {
+		name := r.ID
+		if p.labels {
+			name = p.party(r.Name, r.ID)
+		}
+		fmt.Fprintf(w, "  registry %s v%d, issued %s (%s old)\n", name, r.Version, out.Registry.IssuedAt, (time.Duration(out.Registry.AgeSeconds) * time.Second).String())
+		if r.StaleBy > 0 {
+			fmt.Fprintf(w, "  registry snapshot expired %s ago, accepted under --accept-stale %s: refresh it ('cairn registry fetch' or a new bundle)\n", trustpkg.RoughAge(r.StaleBy), shortDuration(p.acceptStale))
+		}
 	}
 	for _, d := range []struct{ label, claim string }{{"issued", "iat"}, {"expires", "exp"}, {"valid from", "nbf"}} {
 		if secs, ok := toUnix(out.Claims[d.claim]); ok {
@@ -606,18 +802,83 @@ func printVerifyHuman(w io.Writer, out verifyOutput) {
 			fmt.Fprintf(w, "  holder:  key %s (RFC 7638 thumbprint)\n", k.Thumbprint())
 		}
 	}
-	registered := map[string]bool{"iss": true, "vct": true, "iat": true, "exp": true, "nbf": true, "cnf": true, "status": true}
-	names := make([]string, 0, len(out.Claims))
-	for k := range out.Claims {
-		if !registered[k] {
-			names = append(names, k)
+	if ev := rep.Evidence; ev != nil {
+		fmt.Fprintf(w, "  evidence: %s\n", evidenceText(ev))
+	}
+}
+
+// evidenceText shows each score as claimed and, when the registry caps it
+// lower, as capped: "strength 3 → 2 (registry cap)".
+func evidenceText(ev *vccheck.Evidence) string {
+	one := func(name string, claimed int, capped *int) string {
+		if capped != nil && *capped != claimed {
+			return fmt.Sprintf("%s %d → %d (registry cap)", name, claimed, *capped)
+		}
+		return fmt.Sprintf("%s %d", name, claimed)
+	}
+	var cs, cv, cver *int
+	if ev.Capped != nil {
+		cs, cv, cver = &ev.Capped.Strength, &ev.Capped.Validity, &ev.Capped.Verification
+	}
+	s := one("strength", ev.Claimed.Strength, cs) + ", " + one("validity", ev.Claimed.Validity, cv) + ", " + one("verification", ev.Claimed.Verification, cver)
+	if ev.Capped == nil {
+		s += " (as claimed; no registry caps)"
+	}
+	if ev.Method != "" {
+		s += "; method " + ev.Method
+	}
+	return s
+}
+
+func printVerifyLabelled(w io.Writer, out verifyOutput, rep *vccheck.Report, p verifyPrint) {
+	if rep.TypeName != "" {
+		fmt.Fprintf(w, "VALID — %s\n", rep.TypeName)
+	} else {
+		fmt.Fprintln(w, "VALID")
+	}
+	// The name first, as the person at the desk knows the issuer, its
+	// identifier under it.
+	if rep.Issuer.Name != "" {
+		line := rep.Issuer.Name
+		if rep.Issuer.StatusNow != "" {
+			line += fmt.Sprintf(" (registry: issuer is %s now)", rep.Issuer.StatusNow)
+		}
+		fmt.Fprintf(w, "  issuer:  %s\n           %s\n", line, p.id(rep.Issuer.ID))
+	} else {
+		fmt.Fprintf(w, "  issuer:  %s\n", p.id(rep.Issuer.ID))
+	}
+	fmt.Fprintf(w, "  type:    %s\n", out.VCT)
+	printVerifyCommon(w, out, rep, p)
+	n := len(rep.Claims)
+	if rep.Evidence != nil {
+		n--
+	}
+	fmt.Fprintf(w, "  claims (%d):\n", n)
+	for _, c := range rep.Claims {
+		if c.Path == "/evidence" && rep.Evidence != nil {
+			continue // on the evidence line, with the registry's caps
+		}
+		v := c.Display
+		switch {
+		case c.NoneShown:
+			v = rep.Phrase("not_disclosed")
+		case c.MoreWithheld:
+			v += " (" + rep.Phrase("more_withheld") + ")"
+		}
+		fmt.Fprintf(w, "    %s: %s\n", c.Label, v)
+	}
+	printWithheld(w, rep)
+}
+
+func printWithheld(w io.Writer, rep *vccheck.Report) {
+	var names []string
+	for _, h := range rep.Withheld {
+		if h.Kind == "claim" {
+			names = append(names, h.Label)
 		}
 	}
-	sort.Strings(names)
-	fmt.Fprintf(w, "  claims (%d):\n", len(names))
-	for _, k := range names {
-		b, _ := json.Marshal(out.Claims[k])
-		fmt.Fprintf(w, "    %s: %s\n", k, b)
+	if len(names) > 0 {
+		fmt.Fprintf(w, "  %s: %s\n", rep.Phrase("withheld_claims"), strings.Join(names, ", "))
 	}
 }
 
@@ -645,31 +906,51 @@ func loadRegistryFile(ctx context.Context, path string, keyFiles []string, now t
 // without network, and with marks the snapshot must not be older than
 // (or equivocate with) one already accepted, and advances the mark.
 func loadVerifierRegistry(ctx context.Context, path string, keyFiles []string, now time.Time, offline bool, marks *trustpkg.Marks) (*trustpkg.Registry, *trustpkg.Bundle, error) {
+	l, err := loadVerifierRegistryStale(ctx, path, keyFiles, now, offline, marks, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	return l.Registry, l.Bundle, nil
+}
+
+// loadVerifierRegistryStale is loadVerifierRegistry with an explicit
+// grace for an expired snapshot (--accept-stale); an expired snapshot
+// outside it is refused saying how old it is and how to refresh it.
+func loadVerifierRegistryStale(ctx context.Context, path string, keyFiles []string, now time.Time, offline bool, marks *trustpkg.Marks, acceptStale time.Duration) (*trustpkg.Loaded, error) {
 	if len(keyFiles) == 0 {
-		return nil, nil, usageError(errors.New("--registry needs at least one --registry-key (the authority's public JWK you pinned)"))
+		return nil, usageError(errors.New("--registry needs at least one --registry-key (the authority's public JWK you pinned)"))
 	}
 	pinned, err := loadPublicJWKs("--registry-key", keyFiles)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	var resolver sdjwtvc.DIDKeyResolver = &did.Resolver{}
 	if offline {
 		resolver = vccheck.OfflineResolver(resolver)
 	}
 	src := trustpkg.FileSource(path, trustpkg.SourceOptions{
-		Pinned: pinned, Now: func() time.Time { return now }, Resolve: resolver.ResolveKey, Marks: marks,
+		Pinned: pinned, Now: func() time.Time { return now }, Resolve: resolver.ResolveKey, Marks: marks, AcceptStale: acceptStale,
 	})
 	l, err := src.Load(ctx)
 	if serr, ok := trustStateErr(err, marks, ""); ok {
-		return nil, nil, serr
+		return nil, serr
 	}
+	var expired *trustpkg.ExpiredError
 	switch {
 	case errors.Is(err, trustpkg.ErrSourceUnreadable):
-		return nil, nil, usageError(fmt.Errorf("--registry: %w", err))
+		return nil, usageError(fmt.Errorf("--registry: %w", err))
+	case errors.As(err, &expired):
+		hint := "refresh it: 'cairn registry fetch' from the authority's URL, or a new snapshot or bundle from the authority ('cairn registry publish' / 'cairn registry bundle')"
+		if acceptStale > 0 {
+			hint += fmt.Sprintf("; it is older than the --accept-stale %s grace", shortDuration(acceptStale))
+		} else {
+			hint += "; an offline desk that cannot refresh may go on for a while with --accept-stale DURATION (e.g. --accept-stale 72h), which every result shows"
+		}
+		return nil, withExit(ExitUntrusted, fmt.Errorf("%w: %s", err, hint))
 	case err != nil:
-		return nil, nil, withExit(ExitUntrusted, err)
+		return nil, withExit(ExitUntrusted, err)
 	}
-	return l.Registry, l.Bundle, nil
+	return l, nil
 }
 
 // loadPublicJWKs reads the public JWK files given with flag; a file that

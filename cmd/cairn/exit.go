@@ -17,12 +17,19 @@ const (
 	ExitRevoked       = 6
 	ExitSuspended     = 7
 	ExitNotAuthorized = 8
+	// ExitStatusUnknown: the credential could not be checked for
+	// revocation (its status list unreachable or unusable); its signature
+	// and issuer were checked. Not the same as invalid (3).
+	ExitStatusUnknown = 9
 )
 
 // exitError carries an exit code with the error that caused it.
 type exitError struct {
 	code int
 	err  error
+	// reported: the command already printed the outcome (e.g. a
+	// verification result with its message), so run prints nothing more.
+	reported bool
 }
 
 func (e *exitError) Error() string { return e.err.Error() }
@@ -34,6 +41,15 @@ func withExit(code int, err error) error {
 		return nil
 	}
 	return &exitError{code: code, err: err}
+}
+
+// reportedExit tags err with an exit code, for an outcome the command has
+// already printed on standard output: it is not repeated on standard error.
+func reportedExit(code int, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &exitError{code: code, err: err, reported: true}
 }
 
 // usageError tags err as a usage error (exit 2).

@@ -22,7 +22,7 @@ func newKeysCmd(e *env) *cobra.Command {
 		Long: `Keys are private JWK files, written with mode 0600 and never overwritten.
 A key is identified by its did:jwk, the default DID for holders and issuers.`,
 	}
-	c.AddCommand(newKeysGenerateCmd(e), newKeysShowCmd(e))
+	c.AddCommand(newKeysGenerateCmd(e), newKeysShowCmd(e), newKeysPublicCmd(e))
 	return c
 }
 
@@ -171,4 +171,25 @@ func loadAnyKey(path string) (pub *jose.JWK, private bool, err error) {
 		return nil, false, usageError(err)
 	}
 	return k.PublicJWK(), true, nil
+}
+
+func newKeysPublicCmd(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "public FILE",
+		Short: "Print the public JWK of a key file, to pin with --issuer-jwk or --registry-key",
+		Long: `Print the public JWK of a key file (private or public) on standard output,
+as one JSON object and nothing else: the file a verifier pins with
+'cairn credential verify --issuer-jwk' or '--registry-key'. Private
+members are never printed.`,
+		Example: `  cairn keys public ngo.jwk > ngo.pub.jwk
+  cairn credential verify --issuer-jwk ngo.pub.jwk --no-kb cred.sdjwt`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			pub, _, err := loadAnyKey(args[0])
+			if err != nil {
+				return err
+			}
+			return writeJSON(cmd.OutOrStdout(), pub)
+		},
+	}
 }

@@ -6,6 +6,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -44,7 +45,8 @@ Exit codes:
   5  expired or not yet valid
   6  revoked
   7  suspended
-  8  issuer not authorized for this credential type`,
+  8  issuer not authorized for this credential type
+  9  could not check revocation (status list unreachable or unusable)`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
@@ -100,7 +102,10 @@ func run(ctx context.Context, args []string, e *env) int {
 	if err == nil {
 		return ExitOK
 	}
-	fmt.Fprintln(e.stderr, "cairn:", err)
+	var ee *exitError
+	if !errors.As(err, &ee) || !ee.reported {
+		fmt.Fprintln(e.stderr, "cairn:", err)
+	}
 	return exitCode(err)
 }
 

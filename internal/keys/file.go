@@ -1,6 +1,7 @@
 package keys
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -69,9 +70,17 @@ func LoadPublicJWK(path string) (*jose.JWK, error) {
 		return nil, fmt.Errorf("keys: %w", err)
 	}
 	defer f.Close()
-	b, err := readBounded(f, jose.MaxJWKLen)
+	// Room for the output of `cairn keys show --json`, which carries the
+	// JWK in its "jwk" member beside the DIDs.
+	b, err := readBounded(f, 2*jose.MaxJWKLen)
 	if err != nil {
 		return nil, fmt.Errorf("keys: %s: %w", path, err)
+	}
+	if jb, ok := showJWK(b); ok {
+		b = jb
+	}
+	if len(b) > jose.MaxJWKLen {
+		return nil, fmt.Errorf("keys: %s: %w: larger than %d bytes", path, ErrInvalidKey, jose.MaxJWKLen)
 	}
 	k, err := jose.ParseJWK(b)
 	if errors.Is(err, jose.ErrPrivateKeyInJWK) {
@@ -81,6 +90,21 @@ func LoadPublicJWK(path string) (*jose.JWK, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return k, nil
+}
+
+// showJWK returns the "jwk" member of a `cairn keys show --json` document
+// (an object with "jwk" and "thumbprint" members and no "kty"), so that
+// output can be given wherever a public JWK file is asked for.
+func showJWK(b []byte) ([]byte, bool) {
+	var doc struct {
+		Kty        *string         `json:"kty"`
+		JWK        json.RawMessage `json:"jwk"`
+		Thumbprint string          `json:"thumbprint"`
+	}
+	if json.Unmarshal(b, &doc) != nil || doc.Kty != nil || len(doc.JWK) == 0 || doc.Thumbprint == "" {
+		return nil, false
+	}
+	return doc.JWK, true
 }
 
 func readBounded(r io.Reader, max int64) ([]byte, error) {

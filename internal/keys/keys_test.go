@@ -339,6 +339,13 @@ func TestLoadPublicJWK(t *testing.T) {
 	if err != nil || !got.Equal(k.PublicJWK()) {
 		t.Errorf("public file: %v, %v", got, err)
 	}
+	// The output of `cairn keys show --json` is read for its "jwk".
+	showPath := filepath.Join(dir, "show.json")
+	sb, _ := json.Marshal(map[string]any{"did": "did:jwk:x", "alg": "EdDSA", "thumbprint": k.PublicJWK().Thumbprint(), "private": true, "jwk": k.PublicJWK(), "file": priv})
+	os.WriteFile(showPath, sb, 0o644)
+	if got, err := LoadPublicJWK(showPath); err != nil || !got.Equal(k.PublicJWK()) {
+		t.Errorf("keys show --json output: %v, %v", got, err)
+	}
 	// Load refuses the public file for lack of a private part.
 	os.Chmod(pubPath, 0o600)
 	if _, err := Load(pubPath); !errors.Is(err, ErrNotPrivate) {

@@ -42,6 +42,9 @@ type BundleOptions struct {
 	Resolve KeyResolver
 	// MaxDecompressed caps each decoded status list (see statuslist.Decode).
 	MaxDecompressed int
+	// AcceptStale accepts a snapshot that expired less than this long
+	// ago (Bundle.Stale says by how much); zero accepts none.
+	AcceptStale time.Duration
 }
 
 // bundleJSON is the file format of an offline bundle.
@@ -63,7 +66,10 @@ type Bundle struct {
 	// registry snapshot was. Verifiers show both.
 	Age         time.Duration
 	SnapshotAge time.Duration
-	lists       map[string]*statuslist.Token
+	// Stale is how long past its expiry the snapshot was accepted under
+	// BundleOptions.AcceptStale; zero when it had not expired.
+	Stale time.Duration
+	lists map[string]*statuslist.Token
 }
 
 // MakeBundle assembles a bundle file. It does not verify its parts: the
@@ -113,7 +119,7 @@ func LoadBundle(ctx context.Context, b []byte, pinned []*jose.JWK, now time.Time
 	if len(bj.StatusLists) > MaxBundleStatusLists {
 		return nil, fmt.Errorf("%w: more than %d status lists", ErrBundleMalformed, MaxBundleStatusLists)
 	}
-	reg, err := VerifySnapshot(bj.Snapshot, pinned, now)
+	reg, stale, err := verifySnapshotGrace(bj.Snapshot, pinned, now, opts.AcceptStale)
 	if err != nil {
 		return nil, err
 	}
@@ -123,7 +129,7 @@ func LoadBundle(ctx context.Context, b []byte, pinned []*jose.JWK, now time.Time
 	}
 	out := &Bundle{
 		Registry: reg, Snapshot: bj.Snapshot, Created: created,
-		Age: now.Sub(created), SnapshotAge: now.Sub(reg.IssuedAt),
+		Age: now.Sub(created), SnapshotAge: now.Sub(reg.IssuedAt), Stale: stale,
 		lists: make(map[string]*statuslist.Token, len(bj.StatusLists)),
 	}
 	uris := make([]string, 0, len(bj.StatusLists))

@@ -125,7 +125,7 @@ func checkSnapshotTimes(r *Registry, now time.Time) error {
 		return fmt.Errorf("%w: issued in the future (%s)", ErrSnapshotMalformed, r.IssuedAt.Format(time.RFC3339))
 	}
 	if !now.Before(r.Expires) {
-		return fmt.Errorf("%w: at %s", ErrSnapshotExpired, r.Expires.Format(time.RFC3339))
+		return &ExpiredError{IssuedAt: r.IssuedAt, Expires: r.Expires, Now: now}
 	}
 	return nil
 }

@@ -35,6 +35,11 @@ type SourceOptions struct {
 	// (ErrSnapshotRollback), and every accepted one advances the mark.
 	// An unreadable marks file refuses everything (ErrMarksUnreadable).
 	Marks *Marks
+	// AcceptStale lets a file source accept a snapshot (or a bundle's
+	// snapshot) that expired less than this long ago: an offline desk's
+	// explicit grace, reported in Loaded.Stale. Zero accepts none. HTTP
+	// sources ignore it: they can fetch a fresh one.
+	AcceptStale time.Duration
 }
 
 // Source is where a verifier's registry comes from: a snapshot file, an
@@ -66,6 +71,9 @@ type Loaded struct {
 	// Bundle is set when the source was an offline bundle: its status
 	// lists (a statuslist.Offline) and its own age.
 	Bundle *Bundle
+	// Stale is how long past its expiry the snapshot was accepted under
+	// SourceOptions.AcceptStale; zero when it had not expired.
+	Stale time.Duration
 }
 
 // FileSource reads path, which holds either a compact snapshot (as
@@ -150,23 +158,23 @@ func (s *Source) loadFile(ctx context.Context) (*Loaded, error) {
 	text := strings.TrimSpace(string(b))
 	now := s.now()
 	if s.kind == sourceBundle || strings.HasPrefix(text, "{") {
-		bun, err := LoadBundle(ctx, []byte(text), s.o.Pinned, now, BundleOptions{Resolve: s.o.Resolve, MaxDecompressed: s.o.MaxDecompressed})
+		bun, err := LoadBundle(ctx, []byte(text), s.o.Pinned, now, BundleOptions{Resolve: s.o.Resolve, MaxDecompressed: s.o.MaxDecompressed, AcceptStale: s.o.AcceptStale})
 		if err != nil {
 			return nil, fmt.Errorf("registry bundle %s: %w", s.path, err)
 		}
 		if err := s.advance(bun.Registry, bun.Snapshot); err != nil {
 			return nil, fmt.Errorf("registry bundle %s: %w", s.path, err)
 		}
-		return &Loaded{Registry: bun.Registry, Age: bun.SnapshotAge, Bundle: bun}, nil
+		return &Loaded{Registry: bun.Registry, Age: bun.SnapshotAge, Bundle: bun, Stale: bun.Stale}, nil
 	}
-	r, err := VerifySnapshot(text, s.o.Pinned, now)
+	r, stale, err := verifySnapshotGrace(text, s.o.Pinned, now, s.o.AcceptStale)
 	if err != nil {
 		return nil, fmt.Errorf("registry snapshot %s: %w", s.path, err)
 	}
 	if err := s.advance(r, text); err != nil {
 		return nil, fmt.Errorf("registry snapshot %s: %w", s.path, err)
 	}
-	return &Loaded{Registry: r, Age: now.Sub(r.IssuedAt)}, nil
+	return &Loaded{Registry: r, Age: now.Sub(r.IssuedAt), Stale: stale}, nil
 }
 
 // advance moves the high-water mark, if the source keeps one.

@@ -27,6 +27,9 @@ const (
 	CodeSuspended           Code = "suspended"
 	CodeNotAuthorized       Code = "issuer_not_authorized"
 	CodeStatusUnavailable   Code = "status_unavailable"
+	// CodeIssuerCompromised: the registry says the issuer's key was
+	// reported compromised; nothing it signed is trusted.
+	CodeIssuerCompromised Code = "issuer_key_compromised"
 )
 
 // classes are checked in order: an outcome of the pipeline wins over the
@@ -39,6 +42,7 @@ var classes = []struct {
 	{ErrSuspended, CodeSuspended},
 	{ErrNotAuthorized, CodeNotAuthorized},
 	{ErrStatusUnavailable, CodeStatusUnavailable},
+	{ErrIssuerCompromised, CodeIssuerCompromised},
 	{sdjwtvc.ErrUntrustedIssuer, CodeUntrusted},
 	{sdjwt.ErrExpired, CodeExpired},
 	{sdjwt.ErrNotYetValid, CodeNotYetValid},

@@ -20,6 +20,7 @@ func TestClassify(t *testing.T) {
 		{ErrNotAuthorized, CodeNotAuthorized},
 		{ErrStatusUnavailable, CodeStatusUnavailable},
 		{sdjwtvc.ErrUntrustedIssuer, CodeUntrusted},
+		{fmt.Errorf("%w: %w", ErrIssuerCompromised, sdjwtvc.ErrUntrustedIssuer), CodeIssuerCompromised},
 		{sdjwt.ErrExpired, CodeExpired},
 		{sdjwt.ErrNotYetValid, CodeNotYetValid},
 		{sdjwtvc.ErrIssuerKey, CodeIssuerKeyUnresolved},

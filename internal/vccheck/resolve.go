@@ -59,7 +59,8 @@ type guard struct {
 	offline bool
 	// refused is the last refusal, so Verify can report it as what it is
 	// (sdjwtvc wraps resolver errors as ErrIssuerKey, losing their type).
-	refused error
+	refused    error
+	refusedDID string
 }
 
 func (g *guard) ResolveKey(ctx context.Context, didURL string) (*jose.JWK, error) {
@@ -75,6 +76,7 @@ func (g *guard) ResolveKey(ctx context.Context, didURL string) (*jose.JWK, error
 	if err != nil {
 		return nil, err
 	}
+	g.refusedDID = d
 	switch {
 	case !g.trusted[d]:
 		g.refused = fmt.Errorf("%w: %s (not trusted, so not resolved: no network contact was made)", sdjwtvc.ErrUntrustedIssuer, d)

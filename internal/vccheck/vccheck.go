@@ -10,7 +10,11 @@
 // authorized, revoked, suspended. It also owns when the network may be
 // used: trust is decided before a DID is resolved, so an untrusted
 // did:web issuer never makes the verifier contact its host, and Offline
-// means no network contact at all.
+// means no network contact at all. NewReport turns an outcome into what
+// a desk shows (Report): one plain message with what to do, claims with
+// the catalogue's labels (schemas), withheld claims and elements, the
+// evidence as claimed and as capped by the registry (DESIGN.md §3), the
+// status check and the registry's freshness.
 package vccheck
 
 import (
@@ -20,6 +24,7 @@ import (
 	"time"
 
 	"github.com/cairn-id/cairn/internal/jose"
+	"github.com/cairn-id/cairn/internal/sdjwt"
 	"github.com/cairn-id/cairn/internal/sdjwtvc"
 	"github.com/cairn-id/cairn/internal/statuslist"
 	"github.com/cairn-id/cairn/internal/trust"
@@ -31,6 +36,10 @@ var (
 	ErrRevoked           = errors.New("vccheck: credential revoked")
 	ErrSuspended         = errors.New("vccheck: credential suspended")
 	ErrStatusUnavailable = errors.New("vccheck: credential status could not be checked")
+	// ErrIssuerCompromised reports an issuer the registry revoked as
+	// compromised; it comes with sdjwtvc.ErrUntrustedIssuer, and
+	// Outcome.Compromise says since when.
+	ErrIssuerCompromised = errors.New("vccheck: the issuer's key was reported compromised")
 	// ErrNeedsNetwork reports a DID (did:web) whose key only the network
 	// could give while verification is offline; it comes wrapped in
 	// sdjwtvc.ErrIssuerKey.
@@ -67,6 +76,24 @@ type Outcome struct {
 	Status string
 	// StatusFrom says where the status came from: "bundle" or the URI.
 	StatusFrom string
+	// StatusURI is the status list the credential points at, when it
+	// carries a status reference; StatusListIssuedAt is when the list
+	// that was read (or the bundled copy that was not usable) was issued,
+	// zero when none was held.
+	StatusURI          string
+	StatusListIssuedAt time.Time
+	// Compromise is the registry's revocation of the issuer as
+	// compromised, when that is why it is not trusted.
+	Compromise *trust.StatusChange
+	// Registry is the registry consulted, if any.
+	Registry *trust.Registry
+	// Undisclosed counts, by JSON Pointer of each object and array of the
+	// credential, the digests no presented disclosure answers (withheld or
+	// decoys); set when the credential verified far enough to be read.
+	Undisclosed map[string]int
+	// PresentedNonce and PresentedAudience are what the key binding JWT
+	// carried, set on a nonce or audience mismatch.
+	PresentedNonce, PresentedAudience string
 }
 
 // Verify runs the whole pipeline.
@@ -76,7 +103,7 @@ func Verify(ctx context.Context, serialized string, o Options) (*Outcome, error)
 		reg = o.Bundle.Registry
 	}
 	copts := o.Credential
-	out := &Outcome{}
+	out := &Outcome{Registry: reg}
 	// A copy, so the caller's slice is never appended to.
 	trusted := append([]string(nil), copts.Trust.TrustedDIDs...)
 	if reg != nil {
@@ -120,10 +147,28 @@ func Verify(ctx context.Context, serialized string, o Options) (*Outcome, error)
 	}
 	res, err := sdjwtvc.Verify(ctx, serialized, copts)
 	out.Result = res
+	if res != nil {
+		out.Undisclosed = undisclosed(serialized)
+	}
+	if errors.Is(err, sdjwt.ErrNonce) || errors.Is(err, sdjwt.ErrAudience) {
+		out.PresentedNonce, out.PresentedAudience = presentedKB(serialized)
+	}
 	if err != nil {
 		if g != nil && g.refused != nil && errors.Is(err, sdjwtvc.ErrIssuerKey) && !errors.Is(err, g.refused) {
 			// sdjwtvc flattened the guard's refusal into ErrIssuerKey.
 			err = g.refused
+		}
+		if errors.Is(err, sdjwtvc.ErrUntrustedIssuer) && reg != nil {
+			iss := ""
+			if res != nil {
+				iss = res.Issuer
+			} else if g != nil {
+				iss = g.refusedDID
+			}
+			if c := compromise(reg, iss); c != nil {
+				out.Compromise = c
+				err = fmt.Errorf("%w on %s (%s): %w", ErrIssuerCompromised, c.At.UTC().Format("2006-01-02"), orNone(c.Reason), err)
+			}
 		}
 		return out, err
 	}
@@ -137,7 +182,8 @@ func Verify(ctx context.Context, serialized string, o Options) (*Outcome, error)
 	if err != nil {
 		return out, fmt.Errorf("%w: %v", ErrStatusUnavailable, err)
 	}
-	status, from, err := lookupStatus(ctx, ref, res, o, copts)
+	out.StatusURI = ref.URI
+	status, from, err := lookupStatus(ctx, ref, res, o, copts, out)
 	if err != nil {
 		return out, err
 	}
@@ -160,8 +206,11 @@ func Verify(ctx context.Context, serialized string, o Options) (*Outcome, error)
 	return out, nil
 }
 
-func lookupStatus(ctx context.Context, ref statuslist.Reference, res *sdjwtvc.Result, o Options, copts sdjwtvc.VerifyOptions) (uint8, string, error) {
+func lookupStatus(ctx context.Context, ref statuslist.Reference, res *sdjwtvc.Result, o Options, copts sdjwtvc.VerifyOptions, out *Outcome) (uint8, string, error) {
 	if o.Bundle != nil {
+		if t, ok := o.Bundle.StatusListIssuedAt(ref.URI); ok {
+			out.StatusListIssuedAt = t
+		}
 		s, held, err := statuslist.OfflineStatus(o.Bundle, ref)
 		if err != nil {
 			return 0, "", fmt.Errorf("%w: %v", ErrStatusUnavailable, err)
@@ -196,9 +245,33 @@ func lookupStatus(ctx context.Context, ref statuslist.Reference, res *sdjwtvc.Re
 	if err != nil {
 		return 0, "", fmt.Errorf("%w: %v", ErrStatusUnavailable, err)
 	}
+	out.StatusListIssuedAt = t.IssuedAt
 	s, err := t.List.Get(ref.Index)
 	if err != nil {
 		return 0, "", fmt.Errorf("%w: %v", ErrStatusUnavailable, err)
 	}
 	return s, ref.URI, nil
+}
+
+// compromise returns the revocation that marked the issuer entity did
+// as compromised, or nil.
+func compromise(reg *trust.Registry, did string) *trust.StatusChange {
+	e := reg.Entity(did)
+	if e == nil || e.Role != trust.RoleIssuer {
+		return nil
+	}
+	for i := range e.StatusHistory {
+		c := e.StatusHistory[i]
+		if c.Status == trust.StatusRevoked && c.Compromised {
+			return &c
+		}
+	}
+	return nil
+}
+
+func orNone(reason string) string {
+	if reason == "" {
+		return "no reason given"
+	}
+	return reason
 }

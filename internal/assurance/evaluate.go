@@ -425,12 +425,21 @@ func match(slots []Slot, issuers []string, byIssuer map[string][]*cred) []*cred 
 	owner := make(map[string]int, len(issuers)) // issuer → slot
 	var try func(s int, seen map[string]bool) bool
 	try = func(s int, seen map[string]bool) bool {
+		// A free issuer first, so that slots keep the issuers they got
+		// unless moving one is the only way to fill another slot.
+		for _, iss := range issuers {
+			if _, taken := owner[iss]; !taken && !seen[iss] && can(s, iss) != nil {
+				seen[iss] = true
+				owner[iss] = s
+				return true
+			}
+		}
 		for _, iss := range issuers {
 			if seen[iss] || can(s, iss) == nil {
 				continue
 			}
 			seen[iss] = true
-			if o, taken := owner[iss]; !taken || try(o, seen) {
+			if try(owner[iss], seen) {
 				owner[iss] = s
 				return true
 			}

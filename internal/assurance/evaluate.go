@@ -360,7 +360,7 @@ func holderRefusal(cs []*cred) *Refusal {
 	}
 	if len(missing) > 0 {
 		return &Refusal{Code: RefusalHolderKeyAbsent, Credentials: missing,
-			Message: fmt.Sprintf("%s not bound to a holder key, so nothing shows the credentials belong to one person", plural(len(missing), "credential is", "credentials are"))}
+			Message: fmt.Sprintf("%s %s not bound to a holder key, so nothing shows the credentials belong to one person", plural(len(missing), "credential", "credentials"), strings.Join(missing, ", ") + plural(len(missing), " is", " are"))}
 	}
 	if len(keys) > 1 {
 		var all []string
@@ -368,7 +368,7 @@ func holderRefusal(cs []*cred) *Refusal {
 			all = append(all, c.ID)
 		}
 		return &Refusal{Code: RefusalHolderMismatch, Credentials: all,
-			Message: fmt.Sprintf("the credentials are bound to %d different holder keys; a person's wallet presents all its credentials with one key", len(keys))}
+			Message: fmt.Sprintf("the credentials are bound to %s different holder keys; a person's wallet presents all its credentials with one key", numberWord(len(keys)))}
 	}
 	return nil
 }
@@ -525,15 +525,29 @@ func evalProfile(p *Policy, pr *Profile, elig []*cred, f facts, disagreements []
 			Message: fmt.Sprintf("a verification (linking the person to the identity) scoring %d or more, have %d", pr.Verification, f.verification)})
 	}
 	if len(disagreements) > 0 {
-		var parts []string
-		for _, d := range disagreements {
-			parts = append(parts, fmt.Sprintf("%s (%s, %s)", d.Field, d.A, d.B))
-		}
 		r.Missing = append(r.Missing, Missing{Kind: MissingConsistency, Need: 0, Have: len(disagreements),
-			Message: "the credentials must agree on who they describe, and they disagree on " + strings.Join(parts, ", ")})
+			Message: "credentials that agree on who they describe (a caseworker must resolve it: " + describeDisagreements(disagreements) + ")"})
 	}
 	r.Met = len(r.Missing) == 0
 	return r, assigned
+}
+
+// describeDisagreements groups disagreements by field, e.g. "family_name
+// differs between clinic and vouch, and between vouch and school".
+func describeDisagreements(ds []Finding) string {
+	var fields []string
+	pairs := map[string][]string{}
+	for _, d := range ds {
+		if pairs[d.Field] == nil {
+			fields = append(fields, d.Field)
+		}
+		pairs[d.Field] = append(pairs[d.Field], "between "+d.A+" and "+d.B)
+	}
+	var parts []string
+	for _, f := range fields {
+		parts = append(parts, f+" differs "+strings.Join(pairs[f], ", and "))
+	}
+	return strings.Join(parts, "; ")
 }
 
 func countFilled(a []*cred) int {

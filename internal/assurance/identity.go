@@ -60,12 +60,11 @@ type Finding struct {
 	Message string `json:"message"`
 }
 
-var folder = cases.Fold()
-
 // normName folds a name for comparison: NFC, Unicode case folding, runs of
 // whitespace to one space, trimmed. Folding is applied after NFC and the
-// result is NFC again (folding can decompose).
-func normName(s string) string {
+// result is NFC again (folding can decompose). A Caser is not safe for
+// concurrent use: each evaluation has its own.
+func normName(folder cases.Caser, s string) string {
 	s = folder.String(norm.NFC.String(s))
 	return norm.NFC.String(strings.Join(strings.Fields(s), " "))
 }
@@ -81,16 +80,16 @@ type variantForm struct {
 	value, script, source string
 }
 
-func formsOf(id Identity, field string) nameForms {
+func formsOf(folder cases.Caser, id Identity, field string) nameForms {
 	pick := func(fam, giv string) string {
 		if field == FieldFamilyName {
 			return fam
 		}
 		return giv
 	}
-	f := nameForms{primary: normName(pick(id.FamilyName, id.GivenName))}
+	f := nameForms{primary: normName(folder, pick(id.FamilyName, id.GivenName))}
 	for _, v := range id.NameVariants {
-		if n := normName(pick(v.FamilyName, v.GivenName)); n != "" {
+		if n := normName(folder, pick(v.FamilyName, v.GivenName)); n != "" {
 			f.variants = append(f.variants, variantForm{n, v.Script, v.Source})
 		}
 	}
@@ -177,13 +176,29 @@ func parseBirthdate(s, precision string) (date, bool) {
 	return dt, true
 }
 
+// birth is a credential's birthdate, parsed once.
+type birth struct {
+	present, ok bool
+	date
+}
+
+func birthOf(id Identity) birth {
+	if id.Birthdate == "" {
+		return birth{}
+	}
+	d, ok := parseBirthdate(id.Birthdate, id.BirthdatePrecision)
+	return birth{true, ok, d}
+}
+
 func compareBirthdates(a, b Identity) (string, string) {
-	if a.Birthdate == "" || b.Birthdate == "" {
+	return compareBirths(birthOf(a), birthOf(b))
+}
+
+func compareBirths(da, db birth) (string, string) {
+	if !da.present || !db.present {
 		return "", ""
 	}
-	da, okA := parseBirthdate(a.Birthdate, a.BirthdatePrecision)
-	db, okB := parseBirthdate(b.Birthdate, b.BirthdatePrecision)
-	if !okA || !okB {
+	if !da.ok || !db.ok {
 		return Disagree, "cannot be compared: a birthdate is not a date (YYYY, YYYY-MM or YYYY-MM-DD)"
 	}
 	p := min(da.precision, db.precision)
@@ -202,13 +217,15 @@ func compareBirthdates(a, b Identity) (string, string) {
 
 type idForms struct {
 	family, given nameForms
+	birth         birth
 }
 
 // consistency compares every pair of the given credentials.
 func consistency(creds []*Credential) []Finding {
+	folder := cases.Fold()
 	forms := make([]idForms, len(creds))
 	for i, c := range creds {
-		forms[i] = idForms{formsOf(c.Identity, FieldFamilyName), formsOf(c.Identity, FieldGivenName)}
+		forms[i] = idForms{formsOf(folder, c.Identity, FieldFamilyName), formsOf(folder, c.Identity, FieldGivenName), birthOf(c.Identity)}
 	}
 	var out []Finding
 	for i := range creds {
@@ -223,7 +240,7 @@ func consistency(creds []*Credential) []Finding {
 			add(FieldFamilyName, o, m)
 			o, m = compareNames(forms[i].given, forms[j].given)
 			add(FieldGivenName, o, m)
-			o, m = compareBirthdates(a.Identity, b.Identity)
+			o, m = compareBirths(forms[i].birth, forms[j].birth)
 			add(FieldBirthdate, o, m)
 		}
 	}

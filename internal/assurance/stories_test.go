@@ -150,12 +150,6 @@ func TestAccretionStories(t *testing.T) {
 			},
 		},
 		{
-			name: "three weak attestations: none alone meets a profile", policy: "basic-services",
-			creds: func() []Credential { return threeWeak()[1:2] },
-			// one-registration needs one missing part, accreted more.
-			nearest: "one-registration", missing: []string{MissingEvidence},
-		},
-		{
 			name: "the same three from one issuer", policy: "basic-services",
 			creds:   func() []Credential { return sameIssuer(threeWeak()) },
 			nearest: "one-registration", missing: []string{MissingEvidence},
@@ -202,6 +196,9 @@ func TestAccretionStories(t *testing.T) {
 				}
 				if len(dis) != 3 || dis[0].Field != FieldFamilyName {
 					t.Errorf("findings %+v", r.Consistency)
+				}
+				if want := "family_name differs between clinic and vouch, and between vouch and school, and between vouch and reg"; !strings.Contains(r.Summary, want) {
+					t.Errorf("summary %q, want it to contain %q", r.Summary, want)
 				}
 				if strings.Contains(r.Summary, "Youssef") || strings.Contains(r.Summary, "Yusuf") {
 					t.Errorf("summary shows claim values: %q", r.Summary)
@@ -586,5 +583,24 @@ func TestCombine(t *testing.T) {
 	}
 	if _, err := Combine(nil, rev); err == nil {
 		t.Error("nil result accepted")
+	}
+}
+
+// TestEvaluateConcurrent: one policy evaluated from several goroutines
+// (run with -race).
+func TestEvaluateConcurrent(t *testing.T) {
+	p := mustLoad(t, "basic-services")
+	cs := benchCredentials(10)
+	done := make(chan error)
+	for range 4 {
+		go func() {
+			_, err := Evaluate(p, cs, evalTime)
+			done <- err
+		}()
+	}
+	for range 4 {
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
 	}
 }

@@ -360,7 +360,7 @@ func holderRefusal(cs []*cred) *Refusal {
 	}
 	if len(missing) > 0 {
 		return &Refusal{Code: RefusalHolderKeyAbsent, Credentials: missing,
-			Message: fmt.Sprintf("%s %s not bound to a holder key, so nothing shows the credentials belong to one person", plural(len(missing), "credential", "credentials"), strings.Join(missing, ", ") + plural(len(missing), " is", " are"))}
+			Message: fmt.Sprintf("%s %s not bound to a holder key, so nothing shows the credentials belong to one person", plural(len(missing), "credential", "credentials"), strings.Join(missing, ", ")+plural(len(missing), " is", " are"))}
 	}
 	if len(keys) > 1 {
 		var all []string

@@ -248,6 +248,10 @@ func Evaluate(p *Policy, creds []Credential, now time.Time) (*Result, error) {
 			return nil, inputErr("credential %q has no issuer", c.ID)
 		case c.IssuedAt.IsZero():
 			return nil, inputErr("credential %q has no iat", c.ID)
+		case len(c.Identity.NameVariants) > MaxNameVariants:
+			return nil, inputErr("credential %q has %d name variants, at most %d", c.ID, len(c.Identity.NameVariants), MaxNameVariants)
+		case !namesBounded(c.Identity):
+			return nil, inputErr("credential %q has a name longer than %d bytes", c.ID, MaxNameBytes)
 		}
 		ids[c.ID] = true
 	}
@@ -311,6 +315,19 @@ func Evaluate(p *Policy, creds []Credential, now time.Time) (*Result, error) {
 	res.Credentials = explainContributions(&p.Profiles[chosen], cs, assignments[chosen])
 	res.Summary = summary(p, res)
 	return res, nil
+}
+
+func namesBounded(id Identity) bool {
+	ok := func(s string) bool { return len(s) <= MaxNameBytes }
+	if !ok(id.FamilyName) || !ok(id.GivenName) || !ok(id.Birthdate) {
+		return false
+	}
+	for _, v := range id.NameVariants {
+		if !ok(v.FamilyName) || !ok(v.GivenName) {
+			return false
+		}
+	}
+	return true
 }
 
 func derive(c *Credential, i int, now time.Time) *cred {

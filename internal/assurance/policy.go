@@ -23,6 +23,10 @@ const (
 	MaxScore        = 4 // strength, validity, activity, verification
 	MaxFraudScore   = 3
 	MaxIssuersAsked = 10
+	// MaxNameVariants and MaxNameBytes bound the identity claims compared
+	// (the catalogue allows 20 variants and 150-character names).
+	MaxNameVariants = 20
+	MaxNameBytes    = 1024
 )
 
 // EIDAS is an eIDAS level of assurance given as advice. Third-party

@@ -2,6 +2,7 @@ package assurance
 
 import (
 	"encoding/json"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -491,6 +492,10 @@ func TestEvaluateInputErrors(t *testing.T) {
 	noIssuer.Issuer = ""
 	noIat := reg
 	noIat.IssuedAt = time.Time{}
+	manyVariants := reg
+	manyVariants.Identity.NameVariants = make([]NameVariant, MaxNameVariants+1)
+	longName := reg
+	longName.Identity.GivenName = strings.Repeat("a", MaxNameBytes+1)
 	tests := []struct {
 		name  string
 		p     *Policy
@@ -503,13 +508,16 @@ func TestEvaluateInputErrors(t *testing.T) {
 		{"no id", p, []Credential{{Issuer: "did:web:x", IssuedAt: evalTime}}, evalTime},
 		{"no issuer", p, []Credential{noIssuer}, evalTime},
 		{"no iat", p, []Credential{noIat}, evalTime},
+		{"too many name variants", p, []Credential{manyVariants}, evalTime},
+		{"name too long", p, []Credential{longName}, evalTime},
 		{"too many", p, benchCredentials(MaxCredentials + 1), evalTime},
 		{"invalid policy", &Policy{Name: "x", Version: 1}, nil, evalTime},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, err := Evaluate(tt.p, tt.creds, tt.now); err == nil {
-				t.Error("no error")
+			_, err := Evaluate(tt.p, tt.creds, tt.now)
+			if !errors.Is(err, ErrInput) && !errors.Is(err, ErrPolicy) {
+				t.Errorf("err = %v, want ErrInput or ErrPolicy", err)
 			}
 		})
 	}

@@ -1,9 +1,12 @@
 package wallet
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 )
@@ -56,40 +59,69 @@ func checkRecordID(id string) error {
 // ReceivedAt (zero means now) filled in. Its key index must be a holder
 // key's.
 func (s *Service) PutCredential(ctx context.Context, sess *Session, c Credential) (*Credential, error) {
-	var err error
-	if c.ID == "" {
-		if c.ID, err = s.newID(); err != nil {
-			return nil, err
-		}
-	} else if err := checkRecordID(c.ID); err != nil {
+	out, err := s.PutCredentials(ctx, sess, []Credential{c})
+	if err != nil {
 		return nil, err
 	}
-	if c.Group == "" {
-		if c.Group, err = s.newID(); err != nil {
-			return nil, err
-		}
-	} else if err := checkRecordID(c.Group); err != nil {
-		return nil, err
+	return &out[0], nil
+}
+
+// PutCredentials stores several credentials in one transaction (all or
+// none), e.g. the copies of a batch issuance, one per holder key: give
+// them one Group, or leave Group empty on all of them for a new shared
+// one. IDs and ReceivedAt are filled in as by PutCredential.
+func (s *Service) PutCredentials(ctx context.Context, sess *Session, cs []Credential) ([]Credential, error) {
+	if len(cs) == 0 || len(cs) > 10000 {
+		return nil, fmt.Errorf("%w: %d credentials", ErrInvalidRequest, len(cs))
 	}
-	if c.Compact == "" || len(c.Compact) > MaxCredentialLen {
-		return nil, fmt.Errorf("%w: a credential needs its compact form (at most %d bytes)", ErrInvalidRequest, MaxCredentialLen)
-	}
-	if c.ReceivedAt.IsZero() {
-		c.ReceivedAt = s.cfg.Now()
-	}
-	err = s.update(ctx, sess, func(tx Tx, l *liveSession) error {
-		if _, err := tx.Record(l.holderID, KindKey, keyRecordID(c.KeyIndex)); err != nil {
-			if errors.Is(err, ErrNotFound) {
-				return fmt.Errorf("%w: %d", ErrNoKey, c.KeyIndex)
+	out := slices.Clone(cs)
+	var shared string
+	for i := range out {
+		c := &out[i]
+		var err error
+		if c.ID == "" {
+			if c.ID, err = s.newID(); err != nil {
+				return nil, err
 			}
-			return err
+		} else if err := checkRecordID(c.ID); err != nil {
+			return nil, err
 		}
-		return s.putJSON(tx, l, KindCredential, c.ID, &c)
+		if c.Group == "" {
+			if shared == "" {
+				if shared, err = s.newID(); err != nil {
+					return nil, err
+				}
+			}
+			c.Group = shared
+		} else if err := checkRecordID(c.Group); err != nil {
+			return nil, err
+		}
+		if c.Compact == "" || len(c.Compact) > MaxCredentialLen {
+			return nil, fmt.Errorf("%w: a credential needs its compact form (at most %d bytes)", ErrInvalidRequest, MaxCredentialLen)
+		}
+		if c.ReceivedAt.IsZero() {
+			c.ReceivedAt = s.cfg.Now()
+		}
+	}
+	err := s.update(ctx, sess, func(tx Tx, l *liveSession) error {
+		for i := range out {
+			c := &out[i]
+			if _, err := tx.Record(l.holderID, KindKey, keyRecordID(c.KeyIndex)); err != nil {
+				if errors.Is(err, ErrNotFound) {
+					return fmt.Errorf("%w: %d", ErrNoKey, c.KeyIndex)
+				}
+				return err
+			}
+			if err := s.putCredential(tx, l, c); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &c, nil
+	return out, nil
 }
 
 // ListCredentials returns every credential of the holder, decrypted,
@@ -99,11 +131,11 @@ func (s *Service) ListCredentials(ctx context.Context, sess *Session) ([]Credent
 	err := s.view(ctx, sess, func(tx Tx, l *liveSession) error {
 		out = out[:0]
 		return tx.ForEachRecord(l.holderID, KindCredential, func(id string, b []byte) error {
-			var c Credential
-			if err := openJSON(l, KindCredential, id, b, &c); err != nil {
+			c, err := openCredential(l, id, b)
+			if err != nil {
 				return err
 			}
-			out = append(out, c)
+			out = append(out, *c)
 			return nil
 		})
 	})
@@ -124,15 +156,22 @@ func (s *Service) GetCredential(ctx context.Context, sess *Session, id string) (
 	if checkRecordID(id) != nil {
 		return nil, ErrNoCredential
 	}
-	var c Credential
-	err := s.view(ctx, sess, func(tx Tx, l *liveSession) error { return getJSON(tx, l, KindCredential, id, &c) })
+	var c *Credential
+	err := s.view(ctx, sess, func(tx Tx, l *liveSession) error {
+		b, err := tx.Record(l.holderID, KindCredential, id)
+		if err != nil {
+			return err
+		}
+		c, err = openCredential(l, id, b)
+		return err
+	})
 	if errors.Is(err, ErrNotFound) {
 		return nil, ErrNoCredential
 	}
 	if err != nil {
 		return nil, err
 	}
-	return &c, nil
+	return c, nil
 }
 
 // DeleteCredential deletes the credential id and every copy of its group
@@ -144,14 +183,18 @@ func (s *Service) DeleteCredential(ctx context.Context, sess *Session, id string
 	var n int
 	err := s.update(ctx, sess, func(tx Tx, l *liveSession) error {
 		n = 0
-		var c Credential
-		if err := getJSON(tx, l, KindCredential, id, &c); err != nil {
+		b, err := tx.Record(l.holderID, KindCredential, id)
+		if err != nil {
+			return err
+		}
+		c, err := openCredential(l, id, b)
+		if err != nil {
 			return err
 		}
 		var ids []string
-		err := tx.ForEachRecord(l.holderID, KindCredential, func(cid string, b []byte) error {
-			var o Credential
-			if err := openJSON(l, KindCredential, cid, b, &o); err != nil {
+		err = tx.ForEachRecord(l.holderID, KindCredential, func(cid string, b []byte) error {
+			o, err := openCredential(l, cid, b)
+			if err != nil {
 				return err
 			}
 			if o.Group == c.Group {
@@ -259,4 +302,42 @@ func (s *Service) SweepPending(ctx context.Context, sess *Session) (int, error) 
 		return nil
 	})
 	return n, err
+}
+
+// A credential record's plaintext is its JSON without Compact, a newline
+// (never inside compact JSON), then Compact: listing then decodes only
+// the small JSON part, not the long compact string.
+
+func (s *Service) putCredential(tx Tx, l *liveSession, c *Credential) error {
+	meta := *c
+	meta.Compact = ""
+	js, err := json.Marshal(&meta)
+	if err != nil {
+		return fmt.Errorf("wallet: encode credential: %w", err)
+	}
+	pt := append(append(js, '\n'), c.Compact...)
+	defer clear(pt)
+	nonce, err := s.random(24)
+	if err != nil {
+		return err
+	}
+	return tx.PutRecord(l.holderID, KindCredential, c.ID, seal(l.recKey, nonce, pt, recordAD(l.holderID, KindCredential, c.ID)))
+}
+
+func openCredential(l *liveSession, id string, sealed []byte) (*Credential, error) {
+	pt, err := open(l.recKey, sealed, recordAD(l.holderID, KindCredential, id))
+	if err != nil {
+		return nil, fmt.Errorf("%w: credential %s", ErrCorrupt, id)
+	}
+	i := bytes.IndexByte(pt, '\n')
+	if i < 0 {
+		return nil, fmt.Errorf("%w: credential %s: no separator", ErrCorrupt, id)
+	}
+	c := new(Credential)
+	if err := json.Unmarshal(pt[:i], c); err != nil {
+		return nil, fmt.Errorf("%w: credential %s: %v", ErrCorrupt, id, err)
+	}
+	c.Compact = string(pt[i+1:])
+	clear(pt)
+	return c, nil
 }

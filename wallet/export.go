@@ -208,11 +208,11 @@ func (s *Service) Export(ctx context.Context, sess *Session, passphrase string) 
 			return err
 		}
 		err = tx.ForEachRecord(l.holderID, KindCredential, func(id string, b []byte) error {
-			var c Credential
-			if err := openJSON(l, KindCredential, id, b, &c); err != nil {
+			c, err := openCredential(l, id, b)
+			if err != nil {
 				return err
 			}
-			p.Credentials = append(p.Credentials, c)
+			p.Credentials = append(p.Credentials, *c)
 			return nil
 		})
 		if err != nil {
@@ -362,7 +362,7 @@ func (s *Service) Import(ctx context.Context, sess *Session, file []byte, passph
 			return err
 		}
 		for i := range p.Credentials {
-			if err := s.putJSON(tx, l, KindCredential, p.Credentials[i].ID, &p.Credentials[i]); err != nil {
+			if err := s.putCredential(tx, l, &p.Credentials[i]); err != nil {
 				return err
 			}
 		}

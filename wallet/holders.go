@@ -213,7 +213,7 @@ func (s *Service) unlock(ctx context.Context, r LoginRequest) ([]byte, uint64, e
 		}
 		return tx.PutHolder(h)
 	})
-	if errors.Is(err, ErrNotFound) || (err == nil && r.HolderID == "") {
+	if errors.Is(err, ErrNotFound) {
 		return nil, 0, ErrUnlock
 	}
 	if err != nil {

@@ -410,6 +410,35 @@ func rules(t *testing.T, newStore func(t *testing.T) wallet.Store) {
 		}
 	})
 
+	t.Run("parallel wrong PINs are counted before the derivation", func(t *testing.T) {
+		f := newFixture(t, newStore, func(c *wallet.Config) {
+			c.HolderLockout = wallet.Lockout{Free: 3, Base: time.Hour, Max: time.Hour}
+		})
+		const n = 12
+		errs := make(chan error, n)
+		var wg sync.WaitGroup
+		for range n {
+			wg.Go(func() {
+				_, err := f.svc.Login(ctx, wallet.LoginRequest{HolderID: f.created.HolderID, PIN: "9999", DeviceSecret: Device(1)})
+				errs <- err
+			})
+		}
+		wg.Wait()
+		close(errs)
+		tried := 0
+		for err := range errs {
+			switch {
+			case errors.Is(err, wallet.ErrUnlock):
+				tried++
+			case !errors.Is(err, wallet.ErrLocked):
+				t.Errorf("parallel guess: %v", err)
+			}
+		}
+		if tried != 4 {
+			t.Errorf("%d of %d parallel guesses were tried, want 4 (3 free, the 4th locks)", tried, n)
+		}
+	})
+
 	t.Run("wrong PINs from one address lock the address out", func(t *testing.T) {
 		f := newFixture(t, newStore, func(c *wallet.Config) {
 			c.AddressLockout = wallet.Lockout{Free: 2, Base: time.Minute, Max: time.Hour}

@@ -33,7 +33,7 @@ var catalogue = sync.OnceValues(schemas.Load)
 
 type coreFixture struct {
 	svc    *Service
-	store  *memStore
+	store  *MemoryStore
 	holder *keys.PrivateKey
 }
 
@@ -43,7 +43,7 @@ func newCore(tb testing.TB) *coreFixture {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	st := newMemStore()
+	st := NewMemoryStore()
 	tb.Cleanup(func() { st.Close() })
 	key, err := keys.Generate(jose.ES256, nil)
 	if err != nil {

@@ -538,3 +538,7 @@ func TestAdminHandlerRefusals(t *testing.T) {
 		}
 	}
 }
+
+// memOpen is this package's StoreOpener: one set of in-memory store
+// files for all its tests, so reopening a directory finds its store.
+var memOpen = issuer.MemoryOpener()

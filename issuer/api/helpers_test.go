@@ -43,7 +43,7 @@ type fixture struct {
 	svc   *issuer.Service
 	h     *Handler
 	cfg   fixtureConfig
-	store *memStore
+	store *issuer.MemoryStore
 	srv   *httptest.Server
 	clk   *clock
 	key   *keys.PrivateKey
@@ -74,7 +74,7 @@ func newFixture(tb testing.TB, mut ...func(*fixtureConfig)) *fixture {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	st := newMemStore()
+	st := issuer.NewMemoryStore()
 	tb.Cleanup(func() { st.Close() })
 	key, err := keys.Generate(jose.ES256, nil)
 	if err != nil {
@@ -132,11 +132,7 @@ func (f *fixture) offer(tb testing.TB, tx bool) *issuer.Offer {
 // snapshot is the whole store, for "changed nothing" assertions.
 func (f *fixture) snapshot(tb testing.TB) map[string]map[string]string {
 	tb.Helper()
-	d, err := f.store.dump()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return d
+	return f.store.Dump()
 }
 
 func sameStore(tb testing.TB, before, after map[string]map[string]string) {

@@ -134,7 +134,7 @@ func TestMetricsTwoServicesOneRegistry(t *testing.T) {
 
 // panicStore panics in View while armed: a bug deep below a handler.
 type panicStore struct {
-	*memStore
+	*issuer.MemoryStore
 	armed atomic.Bool
 }
 
@@ -142,7 +142,7 @@ func (p *panicStore) View(ctx context.Context, fn func(issuer.Tx) error) error {
 	if p.armed.Load() {
 		panic("injected: store bug")
 	}
-	return p.memStore.View(ctx, fn)
+	return p.MemoryStore.View(ctx, fn)
 }
 
 // TestHandlerPanic: a panic in an issuer handler is a 500
@@ -152,7 +152,7 @@ func TestHandlerPanic(t *testing.T) {
 	var logs syncBuffer
 	var ps *panicStore
 	f := newFixture(t, func(c *fixtureConfig) {
-		ps = &panicStore{memStore: c.Store.(*memStore)}
+		ps = &panicStore{MemoryStore: c.Store.(*issuer.MemoryStore)}
 		c.Store = ps
 		c.API.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
 	})

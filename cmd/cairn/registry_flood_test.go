@@ -12,16 +12,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cairn-id/cairn/internal/testkit"
 	"github.com/cairn-id/cairn/registry/boltstore"
 )
 
 // startRegistryServe runs 'cairn registry serve' in process on a
 // loopback port until the test ends, and returns its base URL, the
 // logs and the addresses it printed.
-func startRegistryServe(t *testing.T, r *registryCLI, extra ...string) (base string, logs *syncBuffer, stop func()) {
+func startRegistryServe(t *testing.T, r *registryCLI, extra ...string) (base string, logs *testkit.SyncBuffer, stop func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	logs = &syncBuffer{}
+	logs = &testkit.SyncBuffer{}
 	now := r.now
 	e := &env{stdin: strings.NewReader(""), stdout: io.Discard, stderr: logs, getenv: func(string) string { return "" }, now: func() time.Time { return now }}
 	done := make(chan int, 1)
@@ -158,7 +159,7 @@ func TestRegistryPublishUnderReadFlood(t *testing.T) {
 			case <-time.After(time.Millisecond):
 			}
 		}
-		var errb syncBuffer
+		var errb testkit.SyncBuffer
 		now := r.now
 		e := &env{stdin: strings.NewReader(""), stdout: io.Discard, stderr: &errb, getenv: func(string) string { return "" }, now: func() time.Time { return now }}
 		results[i].code = run(context.Background(), []string{"registry", "--db", r.db, "publish", "--key", r.path("authority.jwk")}, e)

@@ -9,7 +9,9 @@
 //   - cmd/cairn is the only package of the module importing cobra;
 //   - the role core packages (issuer, registry) depend on no package of
 //     the module with an "api" path element, nor on internal/server: their
-//     HTTP lives in their api packages.
+//     HTTP lives in their api packages;
+//   - no package's build depends on internal/testkit: only _test.go
+//     files import it.
 //
 // The check itself runs as this package's test, so `go test ./...` fails
 // when a change breaks a rule.
@@ -50,6 +52,7 @@ const (
 	RuleWalletNoServer  = "the wallet core imports no HTTP server package"
 	RuleCobraOnlyInCmd  = "only cmd/cairn imports cobra"
 	RuleRoleCoreNoAPI   = "role core packages import no api package and no internal/server"
+	RuleTestkitInTests  = "only tests import internal/testkit"
 )
 
 // Result is the outcome of Check.
@@ -120,6 +123,9 @@ func Check(module string, pkgs []Package) Result {
 		}
 		if path != module+"/cmd/cairn" {
 			add(RuleCobraOnlyInCmd, path, p.Imports, isCobra)
+		}
+		if !under(path, "internal/testkit") {
+			add(RuleTestkitInTests, path, p.Deps, func(d string) bool { return under(d, "internal/testkit") })
 		}
 		if path == module+"/issuer" || path == module+"/registry" {
 			add(RuleRoleCoreNoAPI, path, p.Deps, func(d string) bool { return isAPI(d) || under(d, "internal/server") })

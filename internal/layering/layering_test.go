@@ -96,6 +96,8 @@ func TestCheck(t *testing.T) {
 			[]Violation{{RuleRoleCoreNoAPI, mod + "/registry", mod + "/api/v1"}}, false},
 		{"issuer depends on the server kit", with(pkg(mod+"/issuer", []string{mod + "/internal/jose"}, mod+"/internal/server")),
 			[]Violation{{RuleRoleCoreNoAPI, mod + "/issuer", mod + "/internal/server"}}, false},
+		{"a library depends on the test kit", with(pkg(mod+"/issuer/api", []string{mod + "/internal/x"}, mod+"/internal/testkit")),
+			[]Violation{{RuleTestkitInTests, mod + "/issuer/api", mod + "/internal/testkit"}}, false},
 		{"registry imports a server subpackage", with(pkg(mod+"/registry", []string{mod + "/internal/server/mux"})),
 			[]Violation{{RuleRoleCoreNoAPI, mod + "/registry", mod + "/internal/server/mux"}}, false},
 		{"issuer's api and boltstore may use the server kit", with(pkg(mod+"/issuer/api", []string{mod + "/internal/server", mod + "/issuer"})), nil, false},

@@ -14,6 +14,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
+
+	"github.com/cairn-id/cairn/internal/testkit"
 )
 
 // counter is the value of a counter with exactly the labels want (-1:
@@ -26,25 +28,8 @@ func counter(fams map[string]*dto.MetricFamily, name string, want map[string]str
 	return m.GetCounter().GetValue()
 }
 
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // logLines parses JSON log lines written since offset.
-func logLines(t *testing.T, logs *syncBuffer, offset int) []map[string]any {
+func logLines(t *testing.T, logs *testkit.SyncBuffer, offset int) []map[string]any {
 	t.Helper()
 	var out []map[string]any
 	for _, l := range strings.Split(strings.TrimSpace(logs.String()[offset:]), "\n") {
@@ -78,15 +63,15 @@ func withMsg(lines []map[string]any, msg string) []map[string]any {
 // (no "request failed" line each).
 func TestRefusalLogAggregates(t *testing.T) {
 	const n = 50
-	clk := &testClock{t: time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)}
-	logs := &syncBuffer{}
+	clk := testkit.NewClock(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))
+	logs := &testkit.SyncBuffer{}
 	reg := prometheus.NewRegistry()
-	rt, err := NewRouter(RouterConfig{Namespace: "cairn_test", Metrics: reg, Logger: slog.New(slog.NewJSONHandler(logs, nil)), Now: clk.now, RefusalLogEvery: time.Minute})
+	rt, err := NewRouter(RouterConfig{Namespace: "cairn_test", Metrics: reg, Logger: slog.New(slog.NewJSONHandler(logs, nil)), Now: clk.Now, RefusalLogEvery: time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}
 	// One request per day: after the first, every request is refused.
-	l := NewLimiter(RateLimit{PerMinute: 1.0 / (24 * 60), Burst: 1}, 100, WithLimiterClock(clk.now))
+	l := NewLimiter(RateLimit{PerMinute: 1.0 / (24 * 60), Burst: 1}, 100, WithLimiterClock(clk.Now))
 	rt.HandleFunc("snapshot", "/snapshot", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) }, RateLimited(l, nil))
 	rt.HandleFunc("down", "/down", func(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, &Error{Status: http.StatusServiceUnavailable, Code: "not_published", Message: "not yet"})
@@ -109,7 +94,7 @@ func TestRefusalLogAggregates(t *testing.T) {
 		if code := from(a, "/snapshot"); code != 429 {
 			t.Fatalf("request %d: %d, want 429", i, code)
 		}
-		clk.advance(time.Second / 2) // all within one interval (25 s)
+		clk.Advance(time.Second / 2) // all within one interval (25 s)
 	}
 	lines := logLines(t, logs, start)
 	if len(lines) != 1 {
@@ -131,7 +116,7 @@ func TestRefusalLogAggregates(t *testing.T) {
 	}
 
 	// Next interval: one line reporting everything since the last one.
-	clk.advance(time.Minute)
+	clk.Advance(time.Minute)
 	before = len(logs.String())
 	from(a, "/snapshot")
 	got := withMsg(logLines(t, logs, before), "requests refused")
@@ -149,7 +134,7 @@ func TestRefusalLogAggregates(t *testing.T) {
 	if got := logLines(t, logs, before); len(got) != 0 {
 		t.Errorf("flush within the interval wrote %v", got)
 	}
-	clk.advance(time.Minute)
+	clk.Advance(time.Minute)
 	rt.FlushRefusalLog()
 	got = logLines(t, logs, before)
 	if len(got) != 1 || got[0]["refused"] != float64(3) || got[0]["client"] != "198.51.100.7/32" || got[0]["request_id"] == nil {
@@ -175,8 +160,8 @@ func TestRefusalLogAggregates(t *testing.T) {
 // of clients; a client forgotten with unreported refusals gets its line
 // then.
 func TestRefusalLogBounded(t *testing.T) {
-	clk := &testClock{t: time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)}
-	rl := newRefusalLog(time.Minute, 2, clk.now)
+	clk := testkit.NewClock(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))
+	rl := newRefusalLog(time.Minute, 2, clk.Now)
 	for _, k := range []string{"a", "a", "a", "b"} {
 		rl.note(k, "id-"+k, "r", 429)
 	}
@@ -192,7 +177,7 @@ func TestRefusalLogBounded(t *testing.T) {
 // TestQuietRoute: a quiet route's successes are logged at debug level
 // (not at info), its errors at info, each with the request id.
 func TestQuietRoute(t *testing.T) {
-	logs := &syncBuffer{}
+	logs := &testkit.SyncBuffer{}
 	rt, _ := NewRouter(RouterConfig{Logger: slog.New(slog.NewJSONHandler(logs, nil))})
 	rt.HandleFunc("hot", "/hot", func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Query().Get("fail") != "" {
@@ -210,7 +195,7 @@ func TestQuietRoute(t *testing.T) {
 	if len(got) != 1 || got[0]["status"] != float64(404) || got[0]["request_id"] == nil {
 		t.Errorf("quiet route's error: %v", got)
 	}
-	debug := &syncBuffer{}
+	debug := &testkit.SyncBuffer{}
 	rt2, _ := NewRouter(RouterConfig{Logger: slog.New(slog.NewJSONHandler(debug, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	rt2.HandleFunc("hot", "/hot", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) }, Quiet())
 	serve(rt2, "GET", "/hot", nil, "")
@@ -260,7 +245,7 @@ func TestRequireBearerAndMetricsOnly(t *testing.T) {
 // it starts failing, not on every probe; again after it recovered and
 // fails anew.
 func TestReadyzFailureLoggedOnce(t *testing.T) {
-	logs := &syncBuffer{}
+	logs := &testkit.SyncBuffer{}
 	rt, _ := NewRouter(RouterConfig{Logger: slog.New(slog.NewJSONHandler(logs, nil))})
 	var mu sync.Mutex
 	var fail error

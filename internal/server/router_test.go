@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,32 +9,15 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+
+	"github.com/cairn-id/cairn/internal/testkit"
 )
-
-// syncBuffer is a log sink safe for the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func newTestRouter(t *testing.T, reg *prometheus.Registry) *Router {
 	t.Helper()
@@ -111,7 +93,7 @@ func metricWith(fam *dto.MetricFamily, want map[string]string) *dto.Metric {
 }
 
 func TestRouterPanicRecovery(t *testing.T) {
-	logs := &syncBuffer{}
+	logs := &testkit.SyncBuffer{}
 	rt, err := NewRouter(RouterConfig{Logger: slog.New(slog.NewJSONHandler(logs, nil))})
 	if err != nil {
 		t.Fatal(err)
@@ -185,7 +167,7 @@ func TestRouterMetrics(t *testing.T) {
 }
 
 func TestRouterRequestIDInLogs(t *testing.T) {
-	logs := &syncBuffer{}
+	logs := &testkit.SyncBuffer{}
 	rt, _ := NewRouter(RouterConfig{Logger: slog.New(slog.NewJSONHandler(logs, nil)), Rand: strings.NewReader(strings.Repeat("\x01", 64))})
 	rt.HandleFunc("hello", "/hello", func(w http.ResponseWriter, r *http.Request) {
 		Logger(r.Context()).Info("handler line")
@@ -265,7 +247,7 @@ func TestRouterMethodsAndNotFound(t *testing.T) {
 }
 
 func TestWriteError(t *testing.T) {
-	logs := &syncBuffer{}
+	logs := &testkit.SyncBuffer{}
 	rt, _ := NewRouter(RouterConfig{Logger: slog.New(slog.NewJSONHandler(logs, nil))})
 	rt.HandleFunc("typed", "/typed", func(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, fmt.Errorf("wrapped: %w", &Error{Status: 409, Code: "conflict", Message: "try again", Cause: errors.New("secret cause 1")}))

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/cairn-id/cairn/internal/testkit"
 )
 
 // started runs Run in a goroutine and returns the listeners' base URLs
@@ -120,7 +122,7 @@ func TestRunHooks(t *testing.T) {
 	sigs := make(chan os.Signal)
 	tick := make(chan time.Time)
 	ran := make(chan string, 10)
-	logs := &syncBuffer{}
+	logs := &testkit.SyncBuffer{}
 	urls, done := started(t, ctx, Config{
 		Listeners: []Listener{{Name: "public", Addr: "127.0.0.1:0", Handler: text("up")}},
 		Signals:   sigs,

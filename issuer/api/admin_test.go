@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/cairn-id/cairn/internal/testkit"
 	"github.com/cairn-id/cairn/issuer"
 	"io"
 	"log/slog"
@@ -14,7 +15,6 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -26,24 +26,6 @@ import (
 	"github.com/cairn-id/cairn/internal/vccheck"
 	"github.com/cairn-id/cairn/schemas"
 )
-
-// syncBuffer collects log lines written by server goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // adminServer is a fixture's issuer.Service behind an admin socket in its own
 // issuer directory (issuer.json only: the client needs no keys).
@@ -214,7 +196,7 @@ func (a fixtureAdmin) CreateOffer(ctx context.Context, r issuer.OfferRequest) (*
 // fails as suspended and as revoked. No claim value reaches the log.
 func TestAdminSocketEndToEnd(t *testing.T) {
 	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	var logs syncBuffer
+	var logs testkit.SyncBuffer
 	var reg *trust.Registry
 	f := newFixture(t, func(c *fixtureConfig) {
 		c.Logger = slog.New(slog.NewJSONHandler(&logs, nil))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"github.com/cairn-id/cairn/internal/testkit"
 	"github.com/cairn-id/cairn/issuer"
 	"io"
 	"log/slog"
@@ -26,26 +27,13 @@ const testVCT = "urn:cairn:vct:humanitarian-registration:1"
 
 var catalogue = sync.OnceValues(schemas.Load)
 
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 type fixture struct {
 	svc   *issuer.Service
 	h     *Handler
 	cfg   fixtureConfig
 	store *issuer.MemoryStore
 	srv   *httptest.Server
-	clk   *clock
+	clk   *testkit.Clock
 	key   *keys.PrivateKey
 }
 
@@ -80,7 +68,7 @@ func newFixture(tb testing.TB, mut ...func(*fixtureConfig)) *fixture {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	clk := &clock{t: time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)}
+	clk := testkit.NewClock(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))
 	f := &fixture{store: st, clk: clk, key: key}
 	f.srv = httptest.NewUnstartedServer(nil)
 	f.srv.Start()

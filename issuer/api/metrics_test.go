@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/cairn-id/cairn/internal/server"
+	"github.com/cairn-id/cairn/internal/testkit"
 	"github.com/cairn-id/cairn/issuer"
 	registryapi "github.com/cairn-id/cairn/registry/api"
 	"github.com/cairn-id/cairn/registry/boltstore"
@@ -62,7 +63,7 @@ func metric(fams map[string]*dto.MetricFamily, name string, labels map[string]st
 // Prometheus text parser; the request id of a request is in its log line.
 func TestMetricsTwoServicesOneRegistry(t *testing.T) {
 	reg := server.NewRegistry()
-	var logs syncBuffer
+	var logs testkit.SyncBuffer
 	log := slog.New(slog.NewJSONHandler(&logs, nil))
 	f := newFixture(t, func(c *fixtureConfig) { c.API.Metrics = reg; c.API.Logger = log })
 	rst, err := boltstore.Open(filepath.Join(t.TempDir(), "registry.db"))
@@ -149,7 +150,7 @@ func (p *panicStore) View(ctx context.Context, fn func(issuer.Tx) error) error {
 // {code, message} with the stack logged (not sent), and the next request
 // is served.
 func TestHandlerPanic(t *testing.T) {
-	var logs syncBuffer
+	var logs testkit.SyncBuffer
 	var ps *panicStore
 	f := newFixture(t, func(c *fixtureConfig) {
 		ps = &panicStore{MemoryStore: c.Store.(*issuer.MemoryStore)}

@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,6 +23,7 @@ import (
 
 	"github.com/cairn-id/cairn/internal/jose"
 	"github.com/cairn-id/cairn/internal/server"
+	"github.com/cairn-id/cairn/internal/testkit"
 	"github.com/cairn-id/cairn/internal/trust"
 	"github.com/cairn-id/cairn/registry"
 	"github.com/cairn-id/cairn/registry/api"
@@ -37,49 +37,15 @@ const (
 	vct     = "https://cairn.example/vct/identity-attestation"
 )
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 type fixture struct {
 	store   *memStore
 	svc     *registry.Service
-	clk     *clock
+	clk     *testkit.Clock
 	key     crypto.Signer
 	st      *registry.State
 	metrics *prometheus.Registry
 	srv     *httptest.Server
-	logs    *syncBuffer
+	logs    *testkit.SyncBuffer
 }
 
 // newFixture initializes a registry with the NGO issuer and the desk
@@ -90,8 +56,8 @@ func newFixture(t *testing.T, publish bool) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{store: newMemStore(), clk: &clock{t: t0}, key: key, logs: &syncBuffer{}, metrics: server.NewRegistry()}
-	f.svc = &registry.Service{Store: f.store, Now: f.clk.now}
+	f := &fixture{store: newMemStore(), clk: testkit.NewClock(t0), key: key, logs: &testkit.SyncBuffer{}, metrics: server.NewRegistry()}
+	f.svc = &registry.Service{Store: f.store, Now: f.clk.Now}
 	ctx := context.Background()
 	if f.st, err = f.svc.Init(ctx, "", "Pilot Board", f.key); err != nil {
 		t.Fatal(err)
@@ -113,7 +79,7 @@ func newFixture(t *testing.T, publish bool) *fixture {
 			t.Fatal(err)
 		}
 	}
-	h, err := api.New(f.store, api.Options{Now: f.clk.now, Logger: slog.New(slog.NewJSONHandler(f.logs, nil)), Metrics: f.metrics})
+	h, err := api.New(f.store, api.Options{Now: f.clk.Now, Logger: slog.New(slog.NewJSONHandler(f.logs, nil)), Metrics: f.metrics})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,12 +175,12 @@ func TestHTTPSnapshotAndEntity(t *testing.T) {
 	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/jwt" || resp.Header.Get("Cache-Control") != "no-store" {
 		t.Fatalf("snapshot: %d %s %q", resp.StatusCode, resp.Header.Get("Content-Type"), resp.Header.Get("Cache-Control"))
 	}
-	reg, err := trust.VerifySnapshot(string(body), f.pinned(), f.clk.now())
+	reg, err := trust.VerifySnapshot(string(body), f.pinned(), f.clk.Now())
 	if err != nil || reg.Version != 1 {
 		t.Fatalf("served snapshot does not verify: %v", err)
 	}
 	// A client can refresh from it.
-	c := &trust.Client{Pinned: f.pinned(), HTTPClient: f.srv.Client(), CachePath: t.TempDir() + "/cache.jwt", Now: f.clk.now}
+	c := &trust.Client{Pinned: f.pinned(), HTTPClient: f.srv.Client(), CachePath: t.TempDir() + "/cache.jwt", Now: f.clk.Now}
 	if _, err := c.Refresh(context.Background(), f.srv.URL+"/registry/snapshot"); err != nil {
 		t.Fatal(err)
 	}
@@ -421,7 +387,7 @@ func TestHTTPReadyzUninitialized(t *testing.T) {
 
 func TestHTTPExpiredSnapshot(t *testing.T) {
 	f := newFixture(t, true)
-	f.clk.advance(31 * 24 * time.Hour)
+	f.clk.Advance(31 * 24 * time.Hour)
 	resp, body := f.do(t, "POST", "/trqp/authorization", `{"entity_id":"`+ngoDID+`","authority_id":"`+f.st.Authority.DID+`","action":"issue","resource":"`+vct+`"}`)
 	if resp.StatusCode != 503 || decode(t, body)["code"] != "snapshot_expired" {
 		t.Fatalf("expired: %d %s", resp.StatusCode, body)

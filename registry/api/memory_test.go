@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/cairn-id/cairn/internal/server"
+	"github.com/cairn-id/cairn/internal/testkit"
 	"github.com/cairn-id/cairn/internal/trust"
 	"github.com/cairn-id/cairn/registry"
 	"github.com/cairn-id/cairn/registry/api"
@@ -59,7 +60,7 @@ func memoryFixture(t *testing.T, publish bool, opts api.Options) (*fixture, *cou
 	f := newFixture(t, publish)
 	cs := &countingStore{memStore: f.store}
 	sig := &signature{}
-	opts.Now, opts.Watch, opts.Metrics = f.clk.now, sig.watch, f.metrics
+	opts.Now, opts.Watch, opts.Metrics = f.clk.Now, sig.watch, f.metrics
 	opts.Logger = slog.New(slog.NewJSONHandler(f.logs, nil))
 	h, err := api.New(cs, opts)
 	if err != nil {
@@ -153,7 +154,7 @@ func TestMemoryModeNothingLoaded(t *testing.T) {
 	}
 	// Expired in memory: queries say so, the snapshot is still served.
 	f.store.fail(nil)
-	f.clk.advance(2 * time.Hour)
+	f.clk.Advance(2 * time.Hour)
 	q := `{"entity_id":"` + ngoDID + `","authority_id":"` + f.st.Authority.DID + `","action":"issue","resource":"` + vct + `"}`
 	if resp, body := f.do(t, "POST", "/trqp/authorization", q); resp.StatusCode != 503 || decode(t, body)["code"] != "snapshot_expired" {
 		t.Fatalf("expired: %d %s", resp.StatusCode, body)
@@ -241,8 +242,8 @@ func TestFileSignature(t *testing.T) {
 	if err := os.Chtimes(path, mod, mod); err != nil {
 		t.Fatal(err)
 	}
-	clk := &clock{t: mod.Add(time.Hour)}
-	watch := api.FileSignature(path, clk.now)
+	clk := testkit.NewClock(mod.Add(time.Hour))
+	watch := api.FileSignature(path, clk.Now)
 	a, err := watch()
 	if err != nil {
 		t.Fatal(err)
@@ -262,11 +263,11 @@ func TestFileSignature(t *testing.T) {
 		t.Fatal("a write went unnoticed")
 	}
 	// Fresh: the signature moves on every half second.
-	clk.t = mod2.Add(100 * time.Millisecond)
+	clk.Set(mod2.Add(100 * time.Millisecond))
 	c1, _ := watch()
-	clk.advance(600 * time.Millisecond)
+	clk.Advance(600 * time.Millisecond)
 	c2, _ := watch()
-	clk.advance(3 * time.Second)
+	clk.Advance(3 * time.Second)
 	c3, _ := watch()
 	c4, _ := watch()
 	if c1 == c2 || c2 == c3 || c3 != c4 {

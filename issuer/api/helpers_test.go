@@ -1,16 +1,17 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"github.com/cairn-id/cairn/internal/oid4vci"
 	"github.com/cairn-id/cairn/internal/testkit"
 	"github.com/cairn-id/cairn/issuer"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"reflect"
 	"strings"
 	"sync"
@@ -164,12 +165,17 @@ func do(tb testing.TB, c *http.Client, method, u, ctype, auth string, body io.Re
 	return r
 }
 
-// wallet is a minimal OpenID4VCI client for tests.
+// wallet is the test holder: internal/oid4vci's Client (the wallet side
+// of the flow, as a real wallet runs it) over a transport that records
+// the last response, so the tests assert on the server's status, body
+// and headers while the client builds every request.
 type wallet struct {
 	tb  testing.TB
-	c   *http.Client
+	c   *http.Client // raw HTTP, for requests the client does not send
 	f   *fixture
 	key *keys.PrivateKey
+	cl  *oid4vci.Client
+	rec *lastResponse
 }
 
 func newWallet(tb testing.TB, f *fixture) *wallet {
@@ -177,45 +183,99 @@ func newWallet(tb testing.TB, f *fixture) *wallet {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return &wallet{tb: tb, c: f.srv.Client(), f: f, key: k}
+	rec := &lastResponse{next: f.srv.Client().Transport}
+	cl := oid4vci.NewClient(oid4vci.ClientOptions{HTTPClient: &http.Client{Transport: rec}, Now: f.clk.Now, AllowHTTP: true})
+	return &wallet{tb: tb, c: f.srv.Client(), f: f, key: k, cl: cl, rec: rec}
 }
 
-func (w *wallet) fetchOffer(o *issuer.Offer) (code string, r response) {
-	u, err := url.Parse(o.URI)
+// lastResponse is a RoundTripper keeping a copy of the last response.
+type lastResponse struct {
+	next http.RoundTripper
+	mu   sync.Mutex
+	last response
+}
+
+func (l *lastResponse) RoundTrip(req *http.Request) (*http.Response, error) {
+	res, err := l.next.RoundTrip(req)
 	if err != nil {
-		w.tb.Fatal(err)
+		return nil, err
 	}
-	r = do(w.tb, w.c, "GET", u.Query().Get("credential_offer_uri"), "", "", nil)
-	if r.status != 200 {
+	b, err := io.ReadAll(res.Body)
+	res.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	res.Body = io.NopCloser(bytes.NewReader(b))
+	r := response{status: res.StatusCode, raw: string(b), header: res.Header.Clone()}
+	_ = json.Unmarshal(b, &r.body)
+	l.mu.Lock()
+	l.last = r
+	l.mu.Unlock()
+	return res, nil
+}
+
+// response returns the last response the client received.
+func (w *wallet) response() response {
+	w.rec.mu.Lock()
+	defer w.rec.mu.Unlock()
+	return w.rec.last
+}
+
+// fetchOffer resolves the offer by reference; code is its pre-authorized
+// code ("" when the fetch failed, r then being the server's answer).
+func (w *wallet) fetchOffer(o *issuer.Offer) (code string, r response) {
+	offer, err := w.cl.ResolveOffer(context.Background(), o.URI)
+	r = w.response()
+	if err != nil {
+		if r.status == 200 {
+			w.tb.Fatalf("offer: %v", err)
+		}
 		return "", r
 	}
-	g := r.body["grants"].(map[string]any)[issuer.PreAuthorizedGrant].(map[string]any)
-	return g["pre-authorized_code"].(string), r
+	return offer.PreAuthorized().PreAuthorizedCode, r
 }
 
+// token sends a Token Request; the response is the server's answer,
+// error or not.
 func (w *wallet) token(code, tx string) response {
-	form := url.Values{"grant_type": {issuer.PreAuthorizedGrant}, "pre-authorized_code": {code}}
-	if tx != "" {
-		form.Set("tx_code", tx)
+	_, err := w.cl.Token(context.Background(), w.f.srv.URL+"/token",
+		oid4vci.TokenRequest{GrantType: oid4vci.GrantPreAuthorizedCode, PreAuthorizedCode: code, TxCode: tx})
+	return w.checked("token", err)
+}
+
+// checked is the last response, after a step that failed without one
+// (a refused 200 answer) fails the test.
+func (w *wallet) checked(step string, err error) response {
+	r := w.response()
+	if err != nil && r.status == 200 {
+		w.tb.Fatalf("%s: %v", step, err)
 	}
-	return do(w.tb, w.c, "POST", w.f.srv.URL+"/token", "application/x-www-form-urlencoded", "", strings.NewReader(form.Encode()))
+	return r
 }
 
 func (w *wallet) nonce() string {
-	r := do(w.tb, w.c, "POST", w.f.srv.URL+"/nonce", "", "", nil)
-	if r.status != 200 {
-		w.tb.Fatalf("nonce: %d %s", r.status, r.raw)
+	n, err := w.cl.Nonce(context.Background(), w.f.srv.URL+"/nonce")
+	if err != nil {
+		w.tb.Fatalf("nonce: %v", err)
 	}
-	return r.body["c_nonce"].(string)
+	return n
 }
 
-// proof builds a key proof; mutate edits header and claims before signing.
+// proof is a key proof by oid4vci.NewProof. mutate edits header and
+// claims before signing: those proofs are hand-signed here, being the
+// malformed ones (wrong typ, kid, key, no nonce, …) the client refuses
+// to build.
 func (w *wallet) proof(nonce string, mutate func(h, c map[string]any)) string {
+	if mutate == nil {
+		p, err := oid4vci.NewProof(w.key.JoseSigner(), oid4vci.ProofParams{Audience: w.f.svc.URL(), Nonce: nonce, IssuedAt: w.f.clk.Now()})
+		if err != nil {
+			w.tb.Fatal(err)
+		}
+		return p
+	}
 	h := map[string]any{"typ": issuer.ProofTyp, "jwk": w.key.PublicJWK().Map()}
 	c := map[string]any{"aud": w.f.svc.URL(), "iat": w.f.clk.Now().Unix(), "nonce": nonce}
-	if mutate != nil {
-		mutate(h, c)
-	}
+	mutate(h, c)
 	payload, _ := json.Marshal(c)
 	jws, err := w.key.JoseSigner().Sign(h, payload)
 	if err != nil {
@@ -224,24 +284,21 @@ func (w *wallet) proof(nonce string, mutate func(h, c map[string]any)) string {
 	return jws
 }
 
+// credential sends a Credential Request with the jwt proofs.
 func (w *wallet) credential(token, configID string, proofs ...string) response {
-	body, _ := json.Marshal(map[string]any{"credential_configuration_id": configID, "proofs": map[string]any{"jwt": proofs}})
-	return do(w.tb, w.c, "POST", w.f.srv.URL+"/credential", "application/json", token, strings.NewReader(string(body)))
+	_, err := w.cl.Credential(context.Background(), w.f.srv.URL+"/credential", token,
+		oid4vci.CredentialRequest{CredentialConfigurationID: configID, Proofs: &oid4vci.Proofs{JWT: proofs}})
+	return w.checked("credential", err)
 }
 
 const testConfigID = "humanitarian-registration.v1"
 
-// run does the whole flow and returns the credential response.
+// run does the whole flow with the client's RunPreAuthorized and returns
+// the last response: the credential response when the flow got there.
 func (w *wallet) run(o *issuer.Offer) response {
-	code, r := w.fetchOffer(o)
-	if r.status != 200 {
-		w.tb.Fatalf("offer: %d %s", r.status, r.raw)
-	}
-	t := w.token(code, o.TxCode)
-	if t.status != 200 {
-		w.tb.Fatalf("token: %d %s", t.status, t.raw)
-	}
-	return w.credential(t.body["access_token"].(string), testConfigID, w.proof(w.nonce(), nil))
+	_, err := w.cl.RunPreAuthorized(context.Background(), oid4vci.PreAuthorizedRequest{
+		OfferURI: o.URI, TxCode: o.TxCode, ConfigurationID: testConfigID, Holder: w.key.JoseSigner()})
+	return w.checked("run", err)
 }
 
 // didResolver resolves did:jwk/did:key offline for sdjwtvc.Verify.

@@ -166,9 +166,7 @@ type issuerServeOptions struct {
 	registry        string
 	regKeys         []string
 	registryRefresh time.Duration
-	trustedProxies  []string
-	clientRate      float64
-	clientBurst     int
+	limits          clientLimitFlags
 	metrics         metricsFlags
 }
 
@@ -219,9 +217,8 @@ and/or behind a bearer token with --metrics-token-file.`,
 	c.Flags().StringVar(&o.addr, "addr", "127.0.0.1:8081", "listen address")
 	addRegistryFlags(c, &o.registry, &o.regKeys)
 	c.Flags().DurationVar(&o.registryRefresh, "registry-refresh", 10*time.Minute, "how often to re-read --registry (0: only on SIGHUP)")
-	c.Flags().StringArrayVar(&o.trustedProxies, "trusted-proxy", nil, "CIDR or address of a reverse proxy whose X-Forwarded-For is believed (repeatable)")
-	c.Flags().Float64Var(&o.clientRate, "client-rate", api.DefaultNonceTokenPerMinute, "token and nonce requests per minute per client address (offer fetches: twice); 0 turns the limit off")
-	c.Flags().IntVar(&o.clientBurst, "client-burst", api.DefaultNonceTokenBurst, "requests a client address may make at once before --client-rate applies")
+	addClientLimitFlags(c, &o.limits, "token and nonce requests per minute per client address (offer fetches: twice); 0 turns the limit off",
+		api.DefaultNonceTokenPerMinute, api.DefaultNonceTokenBurst)
 	addMetricsFlags(c, &o.metrics)
 	_ = c.MarkFlagRequired("dir")
 	return c
@@ -266,12 +263,9 @@ func (o *issuerServeOptions) run(ctx context.Context, e *env) error {
 	if o.registryRefresh < 0 {
 		return usageError(errors.New("--registry-refresh must not be negative"))
 	}
-	proxies, err := server.ParseTrustedProxies(o.trustedProxies)
+	proxies, limit, err := o.limits.parse()
 	if err != nil {
-		return usageError(fmt.Errorf("--trusted-proxy: %w", err))
-	}
-	if o.clientRate < 0 || o.clientBurst < 1 {
-		return usageError(errors.New("--client-rate must not be negative and --client-burst must be at least 1"))
+		return err
 	}
 	// /metrics is off the public listener unless --metrics-token-file
 	// alone asks for it there, behind the token.
@@ -297,7 +291,7 @@ func (o *issuerServeOptions) run(ctx context.Context, e *env) error {
 	}
 	defer svc.Close()
 	apiOpts := api.Options{Now: e.now, Logger: log, Metrics: metrics, MetricsElsewhere: true, TrustedProxies: proxies}
-	apiOpts.ClientRate(server.RateLimit{PerMinute: o.clientRate, Burst: o.clientBurst, Off: o.clientRate == 0})
+	apiOpts.ClientRate(limit)
 	public, err := api.New(svc, apiOpts)
 	if err != nil {
 		return err

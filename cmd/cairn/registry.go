@@ -846,12 +846,10 @@ func (o *registryPublishOptions) run(cmd *cobra.Command, e *env) error {
 // ---- serve ----
 
 type registryServeOptions struct {
-	addr           string
-	refresh        time.Duration
-	trustedProxies []string
-	clientRate     float64
-	clientBurst    int
-	metrics        metricsFlags
+	addr    string
+	refresh time.Duration
+	limits  clientLimitFlags
+	metrics metricsFlags
 }
 
 func newRegistryServeCmd(e *env) *cobra.Command {
@@ -891,9 +889,8 @@ and/or behind a bearer token with --metrics-token-file.`,
 	}
 	c.Flags().StringVar(&o.addr, "addr", "127.0.0.1:8090", "listen address")
 	c.Flags().DurationVar(&o.refresh, "refresh", 2*time.Second, "how often to check the database file for a new publication (0: only on requests and SIGHUP)")
-	c.Flags().StringArrayVar(&o.trustedProxies, "trusted-proxy", nil, "CIDR or address of a reverse proxy whose X-Forwarded-For is believed (repeatable)")
-	c.Flags().Float64Var(&o.clientRate, "client-rate", api.DefaultClientPerMinute, "snapshot, entity and TRQP requests per minute per client address; 0 turns the limit off")
-	c.Flags().IntVar(&o.clientBurst, "client-burst", api.DefaultClientBurst, "requests a client address may make at once before --client-rate applies")
+	addClientLimitFlags(c, &o.limits, "snapshot, entity and TRQP requests per minute per client address; 0 turns the limit off",
+		api.DefaultClientPerMinute, api.DefaultClientBurst)
 	addMetricsFlags(c, &o.metrics)
 	return c
 }
@@ -906,12 +903,9 @@ func (o *registryServeOptions) run(cmd *cobra.Command, e *env) error {
 	if o.refresh < 0 {
 		return usageError(errors.New("--refresh must not be negative"))
 	}
-	proxies, err := server.ParseTrustedProxies(o.trustedProxies)
+	proxies, limit, err := o.limits.parse()
 	if err != nil {
-		return usageError(fmt.Errorf("--trusted-proxy: %w", err))
-	}
-	if o.clientRate < 0 || o.clientBurst < 1 {
-		return usageError(errors.New("--client-rate must not be negative and --client-burst must be at least 1"))
+		return err
 	}
 	metrics := server.NewRegistry()
 	metricsLn, metricsOnMain, err := o.metrics.setup(server.MetricsHandler(metrics))
@@ -924,7 +918,7 @@ func (o *registryServeOptions) run(cmd *cobra.Command, e *env) error {
 	h, err := api.New(boltstore.File{Path: path}, api.Options{
 		Now: registryNow(e), Logger: logger, Metrics: metrics, MetricsElsewhere: true,
 		Watch:      api.FileSignature(path, nil),
-		ClientRate: server.RateLimit{PerMinute: o.clientRate, Burst: o.clientBurst, Off: o.clientRate == 0}, TrustedProxies: proxies,
+		ClientRate: limit, TrustedProxies: proxies,
 		QuietSuccess: true,
 	})
 	if err != nil {

@@ -370,6 +370,30 @@ func readBody(w http.ResponseWriter, r *http.Request, max int64) (int, []byte, e
 	return 0, b, nil
 }
 
+// bearerBody reads a request authenticated by a Bearer access token: the
+// token and the JSON body (at most limit bytes). When it returns !ok it
+// has answered: invalid_token without a token, else code (the
+// endpoint's request error) for a body of the wrong type or size.
+func (h *Handler) bearerBody(w http.ResponseWriter, r *http.Request, route string, limit int64, code string) (string, []byte, bool) {
+	tok, ok := bearer(r)
+	if !ok {
+		h.failToken(w, r, route, "a Bearer access token is required", nil)
+		return "", nil, false
+	}
+	status, body, err := readBody(w, r, limit)
+	if err != nil {
+		h.fail(w, r, route, status, code, err.Error(), err)
+		return "", nil, false
+	}
+	return tok, body, true
+}
+
+// tokenRefused reports whether err is the issuer's refusal of an access
+// token at the credential endpoint: unknown, expired or already used.
+func tokenRefused(err error) bool {
+	return errors.Is(err, issuer.ErrNotFound) || errors.Is(err, issuer.ErrExpired) || errors.Is(err, issuer.ErrUsed)
+}
+
 // isObject reports whether b is one JSON object, whatever its members.
 func isObject(b []byte) bool {
 	var m map[string]any
@@ -378,14 +402,8 @@ func isObject(b []byte) bool {
 
 func (h *Handler) credential(w http.ResponseWriter, r *http.Request) {
 	const route = "credential"
-	tok, ok := bearer(r)
+	tok, body, ok := h.bearerBody(w, r, route, MaxCredentialBody, oid4vci.ErrorInvalidCredentialRequest)
 	if !ok {
-		h.failToken(w, r, route, "a Bearer access token is required", nil)
-		return
-	}
-	status, body, err := readBody(w, r, MaxCredentialBody)
-	if err != nil {
-		h.fail(w, r, route, status, oid4vci.ErrorInvalidCredentialRequest, err.Error(), err)
 		return
 	}
 	// A body that is not a JSON object is refused before the token is
@@ -398,7 +416,7 @@ func (h *Handler) credential(w http.ResponseWriter, r *http.Request) {
 	now := h.svc.Now()
 	offer, err := h.svc.CheckAccessToken(r.Context(), tok)
 	switch {
-	case errors.Is(err, issuer.ErrNotFound), errors.Is(err, issuer.ErrExpired), errors.Is(err, issuer.ErrUsed):
+	case tokenRefused(err):
 		h.failToken(w, r, route, "the access token is invalid, expired or already used", err)
 		return
 	case err != nil:
@@ -441,7 +459,7 @@ func (h *Handler) credential(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, issuer.ErrNonce):
 		h.fail(w, r, route, http.StatusBadRequest, oid4vci.ErrorInvalidNonce, "the c_nonce is unknown, expired or already used; get a new one", err)
 		return
-	case errors.Is(err, issuer.ErrNotFound), errors.Is(err, issuer.ErrExpired), errors.Is(err, issuer.ErrUsed):
+	case tokenRefused(err):
 		h.failToken(w, r, route, "the access token is invalid, expired or already used", nil)
 		return
 	case err != nil:
@@ -459,14 +477,8 @@ func (h *Handler) credential(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) notification(w http.ResponseWriter, r *http.Request) {
 	const route = "notification"
-	tok, ok := bearer(r)
+	tok, body, ok := h.bearerBody(w, r, route, MaxNotificationBody, oid4vci.ErrorInvalidNotificationRequest)
 	if !ok {
-		h.failToken(w, r, route, "a Bearer access token is required", nil)
-		return
-	}
-	status, body, err := readBody(w, r, MaxNotificationBody)
-	if err != nil {
-		h.fail(w, r, route, status, oid4vci.ErrorInvalidNotificationRequest, err.Error(), err)
 		return
 	}
 	var req oid4vci.NotificationRequest
@@ -478,7 +490,7 @@ func (h *Handler) notification(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, route, http.StatusBadRequest, oid4vci.ErrorInvalidNotificationRequest, "notification_id and a known event are required", err)
 		return
 	}
-	err = h.svc.Notify(r.Context(), tok, req.NotificationID, req.Event)
+	err := h.svc.Notify(r.Context(), tok, req.NotificationID, req.Event)
 	switch {
 	case errors.Is(err, issuer.ErrBadToken):
 		h.failToken(w, r, route, "the access token is invalid or expired", nil)

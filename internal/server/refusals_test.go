@@ -21,7 +21,7 @@ import (
 // counter is the value of a counter with exactly the labels want (-1:
 // none).
 func counter(fams map[string]*dto.MetricFamily, name string, want map[string]string) float64 {
-	m := metricWith(fams[name], want)
+	m := testkit.MetricWith(fams[name], want)
 	if m == nil {
 		return -1
 	}

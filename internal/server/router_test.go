@@ -13,8 +13,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 
 	"github.com/cairn-id/cairn/internal/testkit"
 )
@@ -58,38 +56,7 @@ func scrape(t *testing.T, h http.Handler) map[string]*dto.MetricFamily {
 	if w.Code != 200 {
 		t.Fatalf("/metrics: %d", w.Code)
 	}
-	p := expfmt.NewTextParser(model.UTF8Validation)
-	fams, err := p.TextToMetricFamilies(w.Body)
-	if err != nil {
-		t.Fatalf("parse /metrics: %v", err)
-	}
-	return fams
-}
-
-// metricWith returns the metric of fam whose labels are exactly want.
-func metricWith(fam *dto.MetricFamily, want map[string]string) *dto.Metric {
-	if fam == nil {
-		return nil
-	}
-	for _, m := range fam.GetMetric() {
-		got := map[string]string{}
-		for _, l := range m.GetLabel() {
-			got[l.GetName()] = l.GetValue()
-		}
-		if len(got) != len(want) {
-			continue
-		}
-		match := true
-		for k, v := range want {
-			if got[k] != v {
-				match = false
-			}
-		}
-		if match {
-			return m
-		}
-	}
-	return nil
+	return testkit.ParseMetrics(t, w.Body.String())
 }
 
 func TestRouterPanicRecovery(t *testing.T) {
@@ -147,10 +114,10 @@ func TestRouterMetrics(t *testing.T) {
 		{RouteUnmatched, "404", 1},
 	} {
 		labels := map[string]string{"route": tc.route, "code": tc.code}
-		if m := metricWith(reqs, labels); m == nil || m.GetCounter().GetValue() != tc.n {
+		if m := testkit.MetricWith(reqs, labels); m == nil || m.GetCounter().GetValue() != tc.n {
 			t.Errorf("requests %v = %v, want %v", labels, m, tc.n)
 		}
-		if m := metricWith(lat, labels); m == nil || float64(m.GetHistogram().GetSampleCount()) != tc.n {
+		if m := testkit.MetricWith(lat, labels); m == nil || float64(m.GetHistogram().GetSampleCount()) != tc.n {
 			t.Errorf("latency histogram %v = %v, want %v samples", labels, m, tc.n)
 		}
 	}
@@ -345,7 +312,7 @@ func TestHealthReadyMetricsRoutes(t *testing.T) {
 		t.Errorf("failing readyz %d %s", w.Code, w.Body)
 	}
 	fams := scrape(t, rt)
-	if m := metricWith(fams["cairn_test_http_requests_total"], map[string]string{"route": "readyz", "code": "503"}); m == nil || m.GetCounter().GetValue() != 1 {
+	if m := testkit.MetricWith(fams["cairn_test_http_requests_total"], map[string]string{"route": "readyz", "code": "503"}); m == nil || m.GetCounter().GetValue() != 1 {
 		t.Errorf("readyz 503 not counted: %v", m)
 	}
 	// The metrics handler mounts on its own listener just as well.
@@ -375,10 +342,10 @@ func TestNewCounters(t *testing.T) {
 	rt := newTestRouter(t, nil)
 	rt.HandleMetrics(reg)
 	fams := scrape(t, rt)
-	if m := metricWith(fams["cairn_test_decisions_total"], map[string]string{"reason": "ok"}); m == nil || m.GetCounter().GetValue() != 2 {
+	if m := testkit.MetricWith(fams["cairn_test_decisions_total"], map[string]string{"reason": "ok"}); m == nil || m.GetCounter().GetValue() != 2 {
 		t.Errorf("decisions: %v", m)
 	}
-	if m := metricWith(fams["cairn_test_store_errors_total"], map[string]string{}); m == nil || m.GetCounter().GetValue() != 0 {
+	if m := testkit.MetricWith(fams["cairn_test_store_errors_total"], map[string]string{}); m == nil || m.GetCounter().GetValue() != 0 {
 		t.Errorf("store errors not exposed at 0: %v", m)
 	}
 	_ = c

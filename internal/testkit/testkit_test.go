@@ -38,3 +38,30 @@ func TestClock(t *testing.T) {
 		}
 	}
 }
+
+func TestMetricValue(t *testing.T) {
+	fams := ParseMetrics(t, `# TYPE req_total counter
+req_total{code="200",route="a"} 3
+req_total{code="500",route="a"} 1
+# TYPE lat_seconds histogram
+lat_seconds_bucket{route="a",le="+Inf"} 4
+lat_seconds_sum{route="a"} 0.5
+lat_seconds_count{route="a"} 4
+`)
+	for _, tc := range []struct {
+		name   string
+		labels map[string]string
+		want   float64
+	}{
+		{"req_total", map[string]string{"code": "200", "route": "a"}, 3},
+		{"req_total", map[string]string{"code": "500", "route": "a"}, 1},
+		{"req_total", map[string]string{"code": "200"}, -1},
+		{"req_total", map[string]string{"code": "200", "route": "a", "x": ""}, -1},
+		{"lat_seconds", map[string]string{"route": "a"}, 4},
+		{"missing", nil, -1},
+	} {
+		if got := MetricValue(fams, tc.name, tc.labels); got != tc.want {
+			t.Errorf("%s %v: %v, want %v", tc.name, tc.labels, got, tc.want)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/cairn-id/cairn/internal/testkit"
 	"github.com/cairn-id/cairn/issuer"
 	"net/url"
 	"strings"
@@ -181,7 +182,7 @@ func TestMetadata(t *testing.T) {
 			t.Errorf("%s: %d", p, r.status)
 		}
 	}
-	if m := do(t, c, "GET", f.srv.URL+"/metrics", "", "", nil); metric(parseMetrics(t, m.raw), "cairn_issuer_http_requests_total", map[string]string{"route": "issuer_metadata", "code": "200"}) != 1 {
+	if m := do(t, c, "GET", f.srv.URL+"/metrics", "", "", nil); testkit.MetricValue(testkit.ParseMetrics(t, m.raw), "cairn_issuer_http_requests_total", map[string]string{"route": "issuer_metadata", "code": "200"}) != 1 {
 		t.Errorf("metrics:\n%s", m.raw)
 	}
 }

@@ -11,51 +11,12 @@ import (
 	"sync/atomic"
 	"testing"
 
-	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
-
 	"github.com/cairn-id/cairn/internal/server"
 	"github.com/cairn-id/cairn/internal/testkit"
 	"github.com/cairn-id/cairn/issuer"
 	registryapi "github.com/cairn-id/cairn/registry/api"
 	"github.com/cairn-id/cairn/registry/boltstore"
 )
-
-// parseMetrics parses a /metrics body with the Prometheus text parser.
-func parseMetrics(t *testing.T, body string) map[string]*dto.MetricFamily {
-	t.Helper()
-	p := expfmt.NewTextParser(model.UTF8Validation)
-	fams, err := p.TextToMetricFamilies(strings.NewReader(body))
-	if err != nil {
-		t.Fatalf("parse /metrics: %v\n%s", err, body)
-	}
-	return fams
-}
-
-// metric returns the value of a counter, or the sample count of a
-// histogram, with exactly the given labels; -1 if there is none.
-func metric(fams map[string]*dto.MetricFamily, name string, labels map[string]string) float64 {
-	for _, m := range fams[name].GetMetric() {
-		if len(m.GetLabel()) != len(labels) {
-			continue
-		}
-		match := true
-		for _, l := range m.GetLabel() {
-			if v, ok := labels[l.GetName()]; !ok || v != l.GetValue() {
-				match = false
-			}
-		}
-		if !match {
-			continue
-		}
-		if h := m.GetHistogram(); h != nil {
-			return float64(h.GetSampleCount())
-		}
-		return m.GetCounter().GetValue()
-	}
-	return -1
-}
 
 // TestMetricsTwoServicesOneRegistry: the registry's and the issuer's
 // handlers run in one process on one Prometheus registry (as 'cairn up'
@@ -92,7 +53,7 @@ func TestMetricsTwoServicesOneRegistry(t *testing.T) {
 	if rec.Code != 200 {
 		t.Fatalf("/metrics: %d", rec.Code)
 	}
-	fams := parseMetrics(t, rec.Body.String())
+	fams := testkit.ParseMetrics(t, rec.Body.String())
 	for _, c := range []struct {
 		name   string
 		labels map[string]string
@@ -102,7 +63,7 @@ func TestMetricsTwoServicesOneRegistry(t *testing.T) {
 		{"cairn_registry_http_requests_total", map[string]string{"route": "snapshot", "code": "404"}},
 		{"cairn_registry_http_request_duration_seconds", map[string]string{"route": "snapshot", "code": "404"}},
 	} {
-		if v := metric(fams, c.name, c.labels); v != 1 {
+		if v := testkit.MetricValue(fams, c.name, c.labels); v != 1 {
 			t.Errorf("%s%v = %v, want 1", c.name, c.labels, v)
 		}
 	}
@@ -171,7 +132,7 @@ func TestHandlerPanic(t *testing.T) {
 		t.Fatalf("request after the panic: %d %s", res.status, res.raw)
 	}
 	m := do(t, f.srv.Client(), "GET", f.srv.URL+"/metrics", "", "", nil)
-	if v := metric(parseMetrics(t, m.raw), "cairn_issuer_http_requests_total", map[string]string{"route": "status_list", "code": "500"}); v != 1 {
+	if v := testkit.MetricValue(testkit.ParseMetrics(t, m.raw), "cairn_issuer_http_requests_total", map[string]string{"route": "status_list", "code": "500"}); v != 1 {
 		t.Errorf("the panicked request counted %v times as status_list 500", v)
 	}
 }

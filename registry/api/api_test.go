@@ -126,35 +126,6 @@ func decode(t *testing.T, b []byte) map[string]any {
 	return m
 }
 
-// metric returns the value of a counter, or the sample count of a
-// histogram, with exactly the given labels from a parsed /metrics; -1 if
-// there is none.
-func metric(fams map[string]*dto.MetricFamily, name string, labels map[string]string) float64 {
-	fam := fams[name]
-	if fam == nil {
-		return -1
-	}
-	for _, m := range fam.GetMetric() {
-		if len(m.GetLabel()) != len(labels) {
-			continue
-		}
-		match := true
-		for _, l := range m.GetLabel() {
-			if labels[l.GetName()] != l.GetValue() {
-				match = false
-			}
-		}
-		if !match {
-			continue
-		}
-		if h := m.GetHistogram(); h != nil {
-			return float64(h.GetSampleCount())
-		}
-		return m.GetCounter().GetValue()
-	}
-	return -1
-}
-
 func (f *fixture) scrape(t *testing.T) map[string]*dto.MetricFamily {
 	t.Helper()
 	resp, body := f.do(t, "GET", "/metrics", "")
@@ -337,7 +308,7 @@ func TestHTTPHealthMetricsLogs(t *testing.T) {
 		{"cairn_registry_decisions_total", map[string]string{"endpoint": "authorization", "reason": "claims_outside_purpose"}, 1},
 		{"cairn_registry_store_errors_total", map[string]string{}, 0},
 	} {
-		if got := metric(fams, tc.name, tc.labels); got != tc.want {
+		if got := testkit.MetricValue(fams, tc.name, tc.labels); got != tc.want {
 			t.Errorf("%s%v = %v, want %v", tc.name, tc.labels, got, tc.want)
 		}
 	}
@@ -365,7 +336,7 @@ func TestHTTPStoreFailure(t *testing.T) {
 	if m := decode(t, body); resp.StatusCode != 503 || m["code"] != "not_ready" {
 		t.Fatalf("readyz with a failing store: %d %s", resp.StatusCode, body)
 	}
-	if got := metric(f.scrape(t), "cairn_registry_store_errors_total", map[string]string{}); got != 2 {
+	if got := testkit.MetricValue(f.scrape(t), "cairn_registry_store_errors_total", map[string]string{}); got != 2 {
 		t.Errorf("store errors %v, want 2", got)
 	}
 	if !strings.Contains(f.logs.String(), errDisk.Error()) {

@@ -214,7 +214,7 @@ func TestPublicRoutesRateLimited(t *testing.T) {
 			t.Fatalf("healthz limited: %d", resp.StatusCode)
 		}
 	}
-	if got := metric(f.scrape(t), "cairn_registry_http_refused_total", map[string]string{"route": "snapshot", "code": "429"}); got != 1 {
+	if got := testkit.MetricValue(f.scrape(t), "cairn_registry_http_refused_total", map[string]string{"route": "snapshot", "code": "429"}); got != 1 {
 		t.Errorf("refused counter %v", got)
 	}
 	// Off: no limit.

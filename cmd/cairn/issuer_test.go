@@ -8,7 +8,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,7 +17,9 @@ import (
 
 	"github.com/cairn-id/cairn/internal/jose"
 	"github.com/cairn-id/cairn/internal/keys"
+	"github.com/cairn-id/cairn/internal/oid4vci"
 	"github.com/cairn-id/cairn/internal/qr"
+	"github.com/cairn-id/cairn/internal/testkit"
 	trustpkg "github.com/cairn-id/cairn/internal/trust"
 )
 
@@ -71,9 +72,9 @@ func TestIssuerServeFlow(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
-	var serveErr bytes.Buffer
+	serveErr := &testkit.SyncBuffer{}
 	go func() {
-		done <- run(ctx, []string{"issuer", "serve", "--dir", dir, "--addr", addr}, &env{stdin: strings.NewReader(""), stdout: io.Discard, stderr: &issuerLogBuffer{b: &serveErr}, getenv: func(string) string { return "" }, now: time.Now})
+		done <- run(ctx, []string{"issuer", "serve", "--dir", dir, "--addr", addr}, &env{stdin: strings.NewReader(""), stdout: io.Discard, stderr: serveErr, getenv: func(string) string { return "" }, now: time.Now})
 	}()
 	if !waitReady(base) {
 		cancel()
@@ -136,81 +137,39 @@ func waitReady(base string) bool {
 }
 
 // walletRun takes the offer at offerURI through token, nonce and
-// credential, and returns the holder key the credential is bound to.
+// credential with internal/oid4vci's Client (the wallet side of the
+// flow), and returns the holder key the credential is bound to.
 func walletRun(t *testing.T, base, offerURI, txCode string) *keys.PrivateKey {
 	t.Helper()
-	c := &http.Client{Timeout: 5 * time.Second}
-	post := func(path, ctype, auth string, body string) map[string]any {
-		req, _ := http.NewRequest("POST", base+path, strings.NewReader(body))
-		if ctype != "" {
-			req.Header.Set("Content-Type", ctype)
-		}
-		if auth != "" {
-			req.Header.Set("Authorization", "Bearer "+auth)
-		}
-		res, err := c.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		var m map[string]any
-		json.NewDecoder(res.Body).Decode(&m)
-		if res.StatusCode != 200 {
-			t.Fatalf("%s: %d %v", path, res.StatusCode, m)
-		}
-		return m
-	}
-	u, _ := url.Parse(offerURI)
-	res, err := c.Get(u.Query().Get("credential_offer_uri"))
+	holder, err := keys.Generate(jose.EdDSA, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var offer map[string]any
-	json.NewDecoder(res.Body).Decode(&offer)
-	res.Body.Close()
-	code0 := offer["grants"].(map[string]any)["urn:ietf:params:oauth:grant-type:pre-authorized_code"].(map[string]any)["pre-authorized_code"].(string)
-	form := url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:pre-authorized_code"}, "pre-authorized_code": {code0}}
-	if txCode != "" {
-		form.Set("tx_code", txCode)
+	c := oid4vci.NewClient(oid4vci.ClientOptions{HTTPClient: &http.Client{Timeout: 5 * time.Second}, AllowHTTP: true})
+	is, err := c.RunPreAuthorized(context.Background(), oid4vci.PreAuthorizedRequest{
+		OfferURI: offerURI, TxCode: txCode, ConfigurationID: "humanitarian-registration.v1", Holder: holder.JoseSigner()})
+	if err != nil {
+		t.Fatalf("wallet at %s: %v", base, err)
 	}
-	tok := post("/token", "application/x-www-form-urlencoded", "", form.Encode())["access_token"].(string)
-	nonce := post("/nonce", "", "", "")["c_nonce"].(string)
-	holder, _ := keys.Generate(jose.EdDSA, nil)
-	payload, _ := json.Marshal(map[string]any{"aud": base, "iat": time.Now().Unix(), "nonce": nonce})
-	proof, _ := holder.JoseSigner().Sign(map[string]any{"typ": "openid4vci-proof+jwt", "jwk": holder.PublicJWK().Map()}, payload)
-	body, _ := json.Marshal(map[string]any{"credential_configuration_id": "humanitarian-registration.v1", "proofs": map[string]any{"jwt": []string{proof}}})
-	cred := post("/credential", "application/json", tok, string(body))
-	if creds, _ := cred["credentials"].([]any); len(creds) != 1 {
-		t.Fatalf("credential response %v", cred)
+	if len(is.Credentials) != 1 {
+		t.Fatalf("credential response with %d credentials", len(is.Credentials))
 	}
 	return holder
 }
 
-// issuerLogBuffer lets the server goroutine log while the test reads at the end.
-type issuerLogBuffer struct {
-	mu sync.Mutex
-	b  *bytes.Buffer
-}
-
-func (s *issuerLogBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
 // serveInProcess runs 'cairn issuer serve' until the returned stop is
 // called; stop fails the test unless serve exits 0.
-func serveInProcess(t *testing.T, dir, addr string, extra ...string) (logs *issuerLogBuffer, stop func()) {
+func serveInProcess(t *testing.T, dir, addr string, extra ...string) (logs *testkit.SyncBuffer, stop func()) {
 	t.Helper()
 	return serveInProcessAt(t, dir, addr, time.Now, extra...)
 }
 
 // serveInProcessAt is serveInProcess with the server's clock.
-func serveInProcessAt(t *testing.T, dir, addr string, now func() time.Time, extra ...string) (logs *issuerLogBuffer, stop func()) {
+func serveInProcessAt(t *testing.T, dir, addr string, now func() time.Time, extra ...string) (logs *testkit.SyncBuffer, stop func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
-	logs = &issuerLogBuffer{b: &bytes.Buffer{}}
+	logs = &testkit.SyncBuffer{}
 	go func() {
 		done <- run(ctx, append([]string{"issuer", "serve", "--dir", dir, "--addr", addr}, extra...), &env{stdin: strings.NewReader(""), stdout: io.Discard, stderr: logs, getenv: func(string) string { return "" }, now: now})
 	}()
@@ -236,12 +195,6 @@ func serveInProcessAt(t *testing.T, dir, addr string, now func() time.Time, extr
 		t.Fatalf("server not ready: %s", logs.String())
 	}
 	return logs, stop
-}
-
-func (s *issuerLogBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // TestIssuerAdminSocket: while serve runs, offer, list, suspend, revoke

@@ -79,6 +79,20 @@ func DecodeArray(b []byte, dst []Elem) (n int, err error) {
 	return n, nil
 }
 
+// elem reads an element of DecodeArray or DecodeFields: a string as
+// Str (not boxed), anything else as Val.
+func (d *jsonDecoder) elem() (Elem, error) {
+	var e Elem
+	var err error
+	if d.ws(); d.p < len(d.b) && d.b[d.p] == '"' {
+		e.Str, err = d.str()
+		e.IsStr = true
+	} else {
+		e.Val, err = d.value(1)
+	}
+	return e, err
+}
+
 // topArray is array(1) for DecodeArray.
 func (d *jsonDecoder) topArray(dst []Elem) (int, error) {
 	d.p++ // [
@@ -89,14 +103,7 @@ func (d *jsonDecoder) topArray(dst []Elem) (int, error) {
 	}
 	n := 0
 	for {
-		var e Elem
-		var err error
-		if d.ws(); d.p < len(d.b) && d.b[d.p] == '"' {
-			e.Str, err = d.str()
-			e.IsStr = true
-		} else {
-			e.Val, err = d.value(1)
-		}
+		e, err := d.elem()
 		if err != nil {
 			return 0, err
 		}
@@ -176,13 +183,7 @@ func (d *jsonDecoder) topObject(names []string, dst []Field) error {
 			return d.fail("expected ':'")
 		}
 		d.p++
-		var e Elem
-		if d.ws(); d.p < len(d.b) && d.b[d.p] == '"' {
-			e.Str, err = d.str()
-			e.IsStr = true
-		} else {
-			e.Val, err = d.value(1)
-		}
+		e, err := d.elem()
 		if err != nil {
 			return err
 		}

@@ -36,7 +36,7 @@ func TestServiceAmendAndEnd(t *testing.T) {
 	if len(e.IssuerAuthorizations) != 1 || e.IssuerAuthorizations[0].ID != "a1" {
 		t.Fatalf("first authorization: %+v", e.IssuerAuthorizations)
 	}
-	granted0 := f.clk.t
+	granted0 := f.clk.Now()
 
 	// Authorizing the same type again for the same jurisdiction would make
 	// two entries: refused, naming the one to amend.
@@ -51,8 +51,8 @@ func TestServiceAmendAndEnd(t *testing.T) {
 	}
 
 	// A day later the board raises the verification cap of a1.
-	f.clk.advance(24 * time.Hour)
-	amendedAt := f.clk.t
+	f.clk.Advance(24 * time.Hour)
+	amendedAt := f.clk.Now()
 	a3, err := f.svc.AmendAuthorization(ctx, ngoDID, "a1", registry.Amendment{MaxVerification: ip(2), Reason: "verification cap forgotten"})
 	if err != nil || a3 != "a3" {
 		t.Fatalf("amend: %q %v", a3, err)
@@ -108,8 +108,8 @@ func TestServiceAmendAndEnd(t *testing.T) {
 	}
 
 	// Ended a week later: from then on nothing answers.
-	f.clk.advance(7 * 24 * time.Hour)
-	endedAt := f.clk.t
+	f.clk.Advance(7 * 24 * time.Hour)
+	endedAt := f.clk.Now()
 	if withdrawn, err := f.svc.EndAuthorization(ctx, ngoDID, "a3", time.Time{}, "programme closed"); err != nil || withdrawn {
 		t.Fatalf("end a3: %v %v", withdrawn, err)
 	}
@@ -129,7 +129,7 @@ func TestServiceAmendAndEnd(t *testing.T) {
 	if _, err := f.svc.EndAuthorization(ctx, ngoDID, "a2", granted0.Add(30*time.Minute), "learnt late"); err != nil {
 		t.Fatalf("end a2 in the past: %v", err)
 	}
-	if a2 := f.entity(t, ngoDID).IssuerAuthorizations[1]; !a2.Until.Equal(granted0.Add(30*time.Minute)) || a2.Ended == nil || !a2.Ended.At.Equal(f.clk.t) {
+	if a2 := f.entity(t, ngoDID).IssuerAuthorizations[1]; !a2.Until.Equal(granted0.Add(30*time.Minute)) || a2.Ended == nil || !a2.Ended.At.Equal(f.clk.Now()) {
 		t.Fatalf("a2 ended in the past: %+v", a2)
 	}
 
@@ -152,7 +152,7 @@ func TestServiceAmendAndEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	st, _ = f.svc.Show(ctx)
-	if d, _ := st.Registry.VerifierMayRequest(deskDID, "intake", []string{"birthdate"}, f.clk.t); !d.Authorized || d.VerifierAuthorization.Replaces != "a1" {
+	if d, _ := st.Registry.VerifierMayRequest(deskDID, "intake", []string{"birthdate"}, f.clk.Now()); !d.Authorized || d.VerifierAuthorization.Replaces != "a1" {
 		t.Fatalf("amended purpose: %+v", d)
 	}
 	if d, _ := st.Registry.VerifierMayRequest(deskDID, "intake", []string{"birthdate"}, granted0.Add(time.Hour)); d.Authorized {

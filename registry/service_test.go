@@ -12,16 +12,13 @@ import (
 	"time"
 
 	"github.com/cairn-id/cairn/internal/jose"
+	"github.com/cairn-id/cairn/internal/testkit"
 	"github.com/cairn-id/cairn/internal/trust"
 	"github.com/cairn-id/cairn/registry"
 )
 
 var t0 = time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)
 
-type clock struct{ t time.Time }
-
-func (c *clock) now() time.Time          { return c.t }
-func (c *clock) advance(d time.Duration) { c.t = c.t.Add(d) }
 func newKey(t testing.TB) crypto.Signer {
 	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -33,7 +30,7 @@ func newKey(t testing.TB) crypto.Signer {
 type fixture struct {
 	svc   *registry.Service
 	store registry.Store
-	clk   *clock
+	clk   *testkit.Clock
 	key   crypto.Signer
 	st    *registry.State
 }
@@ -46,9 +43,9 @@ const (
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	f := &fixture{store: newBolt(t), clk: &clock{t0}, key: newKey(t)}
+	f := &fixture{store: newBolt(t), clk: testkit.NewClock(t0), key: newKey(t)}
 	t.Cleanup(func() { f.store.Close() })
-	f.svc = &registry.Service{Store: f.store, Now: f.clk.now}
+	f.svc = &registry.Service{Store: f.store, Now: f.clk.Now}
 	st, err := f.svc.Init(context.Background(), "", "Pilot Board", f.key)
 	if err != nil {
 		t.Fatal(err)
@@ -90,13 +87,13 @@ func TestServiceLifecycle(t *testing.T) {
 		t.Fatalf("claims stored as %v", got)
 	}
 
-	f.clk.advance(time.Hour)
+	f.clk.Advance(time.Hour)
 	v, compact, err := f.svc.Publish(ctx, f.key, 24*time.Hour)
 	if err != nil || v != 1 {
 		t.Fatalf("publish: %d %v", v, err)
 	}
-	issued := f.clk.t.Add(time.Minute) // a credential issued after publishing
-	f.clk.advance(10 * 24 * time.Hour)
+	issued := f.clk.Now().Add(time.Minute) // a credential issued after publishing
+	f.clk.Advance(10 * 24 * time.Hour)
 	if err := f.svc.Suspend(ctx, ngoDID, "audit"); err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +101,7 @@ func TestServiceLifecycle(t *testing.T) {
 	if err != nil || v2 != 2 {
 		t.Fatalf("second publish: %d %v", v2, err)
 	}
-	reg, err := trust.VerifySnapshot(compact2, f.pinned(), f.clk.t)
+	reg, err := trust.VerifySnapshot(compact2, f.pinned(), f.clk.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,23 +109,23 @@ func TestServiceLifecycle(t *testing.T) {
 	if !d.Authorized || d.CurrentStatus != trust.StatusSuspended {
 		t.Fatalf("issued before suspension: %+v", d)
 	}
-	d, _ = reg.IssuerAuthorized(ngoDID, vct, f.clk.t.Add(time.Minute))
+	d, _ = reg.IssuerAuthorized(ngoDID, vct, f.clk.Now().Add(time.Minute))
 	if d.Authorized || d.Reason != trust.ReasonSuspendedAtTime {
 		t.Fatalf("issued after suspension: %+v", d)
 	}
 	// The first snapshot has expired by now but still verifies at its time.
-	if _, err := trust.VerifySnapshot(compact, f.pinned(), f.clk.t); !errors.Is(err, trust.ErrSnapshotExpired) {
+	if _, err := trust.VerifySnapshot(compact, f.pinned(), f.clk.Now()); !errors.Is(err, trust.ErrSnapshotExpired) {
 		t.Fatalf("old snapshot: %v", err)
 	}
 	if lv, lc, _ := f.store.Latest(ctx); lv != 2 || lc != compact2 {
 		t.Fatalf("latest = %d", lv)
 	}
 
-	f.clk.advance(time.Hour)
+	f.clk.Advance(time.Hour)
 	if err := f.svc.Reinstate(ctx, ngoDID, "audit passed"); err != nil {
 		t.Fatal(err)
 	}
-	f.clk.advance(time.Hour)
+	f.clk.Advance(time.Hour)
 	if err := f.svc.Revoke(ctx, ngoDID, "key leaked", true); err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +133,7 @@ func TestServiceLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	reg, _ = trust.VerifySnapshot(compact3, f.pinned(), f.clk.t)
+	reg, _ = trust.VerifySnapshot(compact3, f.pinned(), f.clk.Now())
 	if d, _ := reg.IssuerAuthorized(ngoDID, vct, issued); d.Authorized || d.Reason != trust.ReasonCompromised {
 		t.Fatalf("compromised revocation must taint the past: %+v", d)
 	}
@@ -242,7 +239,7 @@ func TestServiceRefusesBadInput(t *testing.T) {
 }
 
 func TestServiceNotInitialized(t *testing.T) {
-	svc := &registry.Service{Store: newBolt(t), Now: (&clock{t0}).now}
+	svc := &registry.Service{Store: newBolt(t), Now: testkit.NewClock(t0).Now}
 	defer svc.Store.Close()
 	if _, err := svc.AddEntity(context.Background(), registry.NewEntity{DID: ngoDID, Role: trust.RoleIssuer, Names: map[string]string{"en": "x"}}); !errors.Is(err, registry.ErrNotInitialized) {
 		t.Fatalf("AddEntity before Init: %v", err)
@@ -255,13 +252,13 @@ func TestServiceNotInitialized(t *testing.T) {
 func TestServiceTimesAreWholeSeconds(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	f.clk.t = t0.Add(700 * time.Millisecond)
+	f.clk.Set(t0.Add(700 * time.Millisecond))
 	f.admit(t)
 	if _, _, err := f.svc.Publish(ctx, f.key, time.Hour); err != nil {
 		t.Fatal(err)
 	}
 	_, compact, _ := f.store.Latest(ctx)
-	reg, err := trust.VerifySnapshot(compact, f.pinned(), f.clk.t)
+	reg, err := trust.VerifySnapshot(compact, f.pinned(), f.clk.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,9 +2,13 @@ package issuer
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"sort"
 	"strconv"
 	"time"
@@ -169,35 +173,53 @@ func (s *Service) RedeemCode(ctx context.Context, code, txCode string) (*TokenGr
 	return &TokenGrant{AccessToken: raw, ExpiresAt: exp, Offer: out}, nil
 }
 
-// NewNonce stores and returns a fresh c_nonce (OpenID4VCI §7), unless
-// MaxLiveNonces are stored (ErrTooManyNonces): the cap keeps a flood of
-// nonce requests from filling the disk before Sweep.
+// NewNonce returns a fresh c_nonce (OpenID4VCI §7) without touching the
+// store: a nonce is stateless, the MAC under a key derived from HashKey
+// of its expiry and 16 random bytes. An anonymous client asking for
+// nonces therefore costs the issuer no storage and cannot exhaust a
+// shared resource; single use is recorded only when a credential request
+// consumes the nonce (IssueCredential, inside the issuance transaction,
+// which needs a valid access token).
 func (s *Service) NewNonce(ctx context.Context) (string, error) {
-	raw, err := s.random(32)
-	if err != nil {
-		return "", err
+	var b [nonceLen]byte
+	b[0] = nonceVersion
+	binary.BigEndian.PutUint64(b[1:9], uint64(s.cfg.Now().Add(s.cfg.NonceTTL).Unix()))
+	if _, err := io.ReadFull(s.cfg.Rand, b[9:25]); err != nil {
+		return "", fmt.Errorf("issuer: randomness: %w", err)
 	}
-	hash, expires := s.hash("c_nonce", raw), s.cfg.Now().Add(s.cfg.NonceTTL)
-	err = s.cfg.Store.Batch(ctx, func(tx Tx) error {
-		n, err := tx.NonceCount()
-		if err != nil {
-			return err
-		}
-		if s.cfg.MaxLiveNonces > 0 && n >= s.cfg.MaxLiveNonces {
-			return fmt.Errorf("%w (%d stored)", ErrTooManyNonces, n)
-		}
-		if _, err := tx.Nonce(hash); !errors.Is(err, ErrNotFound) {
-			return orExists(err)
-		}
-		return tx.PutNonce(hash, expires)
-	})
-	if err != nil {
-		return "", err
-	}
-	return raw, nil
+	copy(b[25:], s.nonceMAC(b[:25]))
+	return jose.B64.EncodeToString(b[:]), nil
 }
 
-// NonceCount is the number of stored nonces (expired ones until swept).
+// Stateless nonce layout: version (1) || expiry, Unix seconds (8) ||
+// random (16) || HMAC-SHA-256 truncated to 16 bytes.
+const (
+	nonceVersion = 1
+	nonceLen     = 1 + 8 + 16 + 16
+)
+
+func (s *Service) nonceMAC(b []byte) []byte {
+	m := hmac.New(sha256.New, s.nonceKey)
+	m.Write(b)
+	return m.Sum(nil)[:16]
+}
+
+// checkNonce verifies a stateless nonce and returns its expiry: ErrNonce
+// wrapping ErrNotFound (not one of ours) or ErrExpired.
+func (s *Service) checkNonce(raw string, now time.Time) (time.Time, error) {
+	b, err := jose.B64.DecodeString(raw)
+	if err != nil || len(b) != nonceLen || b[0] != nonceVersion || !hmac.Equal(b[25:], s.nonceMAC(b[:25])) {
+		return time.Time{}, fmt.Errorf("%w: %w", ErrNonce, ErrNotFound)
+	}
+	exp := time.Unix(int64(binary.BigEndian.Uint64(b[1:9])), 0)
+	if !now.Before(exp) {
+		return time.Time{}, fmt.Errorf("%w: %w", ErrNonce, ErrExpired)
+	}
+	return exp, nil
+}
+
+// NonceCount is the number of stored used nonces (expired ones until
+// swept): one per credential request that consumed a nonce.
 func (s *Service) NonceCount(ctx context.Context) (n int, err error) {
 	err = s.cfg.Store.View(ctx, func(tx Tx) error { n, err = tx.NonceCount(); return err })
 	return n, err
@@ -261,8 +283,9 @@ type IssuedCredential struct {
 // IssueCredential issues one credential in three steps, so that no store
 // transaction stays open while signing:
 //
-//  1. one transaction consumes the nonce (ErrNonce wrapping ErrNotFound
-//     or ErrExpired), uses the access token (ErrNotFound, ErrExpired,
+//  1. the stateless nonce is checked (ErrNonce wrapping ErrNotFound or
+//     ErrExpired), then one transaction records it used (ErrNonce
+//     wrapping ErrUsed the second time), uses the access token (ErrNotFound, ErrExpired,
 //     ErrUsed) and reserves a random unused status index (a Reservation);
 //  2. the credential is signed outside any transaction;
 //  3. one transaction replaces the reservation by the Record and deletes
@@ -288,7 +311,11 @@ func (s *Service) IssueCredential(ctx context.Context, r CredentialRequest) (*Is
 	if err != nil {
 		return nil, err
 	}
-	res, o, err := s.reserve(ctx, s.hash("access_token", r.AccessToken), s.hash("c_nonce", r.Nonce), credID, r.ConfigurationID, now)
+	nonceExp, err := s.checkNonce(r.Nonce, now)
+	if err != nil {
+		return nil, err
+	}
+	res, o, err := s.reserve(ctx, s.hash("access_token", r.AccessToken), s.hash("c_nonce", r.Nonce), nonceExp, credID, r.ConfigurationID, now)
 	if err != nil {
 		return nil, err
 	}
@@ -307,17 +334,16 @@ func (s *Service) IssueCredential(ctx context.Context, r CredentialRequest) (*Is
 }
 
 // reserve is step 1 of IssueCredential.
-func (s *Service) reserve(ctx context.Context, tokenHash, nonceHash, credID, configID string, now time.Time) (*Reservation, *StoredOffer, error) {
+func (s *Service) reserve(ctx context.Context, tokenHash, nonceHash string, nonceExp time.Time, credID, configID string, now time.Time) (*Reservation, *StoredOffer, error) {
 	var res *Reservation
 	var offer *StoredOffer
 	err := s.cfg.Store.Batch(ctx, func(tx Tx) error {
 		res, offer = nil, nil
-		exp, err := tx.Nonce(nonceHash)
-		if err != nil {
-			return fmt.Errorf("%w: %w", ErrNonce, err)
-		}
-		if !now.Before(exp) {
-			return fmt.Errorf("%w: %w", ErrNonce, ErrExpired)
+		if _, err := tx.Nonce(nonceHash); !errors.Is(err, ErrNotFound) {
+			if err == nil {
+				return fmt.Errorf("%w: %w", ErrNonce, ErrUsed)
+			}
+			return err
 		}
 		tok, o, err := peekToken(tx, tokenHash, now)
 		if err != nil {
@@ -336,7 +362,7 @@ func (s *Service) reserve(ctx context.Context, tokenHash, nonceHash, credID, con
 		if _, err := tx.Record(credID); !errors.Is(err, ErrNotFound) {
 			return fmt.Errorf("issuer: credential id taken: %w", orExists(err))
 		}
-		if err := tx.DeleteNonce(nonceHash); err != nil {
+		if err := tx.PutNonce(nonceHash, nonceExp); err != nil { // used until it expires
 			return err
 		}
 		tok.CredentialID = credID

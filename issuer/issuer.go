@@ -26,9 +26,11 @@
 // hashes.
 //
 // The HTTP endpoints are package issuer/api's (on internal/server; it
-// also rate-limits the unauthenticated ones per client address); the
-// Service refuses nonces beyond Config.MaxLiveNonces (ErrTooManyNonces)
-// so a flood cannot fill the disk. Status List Tokens are signed
+// also rate-limits the unauthenticated ones per client address). Nonces
+// are stateless (a MAC of an expiry and random bytes under a key derived
+// from the hash key), so the open nonce endpoint stores nothing and a
+// flood cannot exhaust them; a nonce's single use is recorded when a
+// credential request consumes it. Status List Tokens are signed
 // once per list revision and cached in memory; the revision is read from
 // the store on every request, so an instance never serves a list staler
 // than the store. The trust registry snapshot can be replaced while
@@ -46,6 +48,7 @@ package issuer
 
 import (
 	"context"
+	"crypto/hkdf"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -145,8 +148,9 @@ type Config struct {
 	// SetRegistry and ReloadRegistry replace it while the Service runs.
 	Registry *trust.Registry
 
-	// MaxLiveNonces caps the stored nonces (DefaultMaxLiveNonces); over
-	// it the nonce endpoint answers 503.
+	// MaxLiveNonces is no longer used: nonces are stateless (NewNonce),
+	// so no flood of nonce requests takes store space. Kept so existing
+	// configurations compile.
 	MaxLiveNonces int
 
 	Now    func() time.Time
@@ -170,8 +174,11 @@ type Service struct {
 	kid    string
 	signer *jose.Signer
 	types  map[string]*schemas.Type // by configuration id
-	byVCT  map[string]string        // vct -> configuration id
-	log    *slog.Logger
+	// nonceKey MACs stateless nonces, claimsKey seals pending offers'
+	// claims; both derived from HashKey (HKDF, distinct labels).
+	nonceKey, claimsKey []byte
+	byVCT               map[string]string // vct -> configuration id
+	log                 *slog.Logger
 }
 
 // ConfigurationID is the credential_configuration_id of a type:
@@ -258,6 +265,12 @@ func New(cfg Config) (*Service, error) {
 		statusCache: newStatusCache(),
 	}
 	s.registry.Store(cfg.Registry)
+	if s.nonceKey, err = hkdf.Key(sha256.New, cfg.HashKey, nil, "cairn issuer c_nonce mac v1", 32); err != nil {
+		return nil, err
+	}
+	if s.claimsKey, err = hkdf.Key(sha256.New, cfg.HashKey, nil, "cairn issuer offer claims aes-256-gcm v1", 32); err != nil {
+		return nil, err
+	}
 	s.kid = s.did + "#0"
 	s.signer = cfg.Key.JoseSigner().WithKeyID(s.kid)
 	for _, vct := range cfg.Types {

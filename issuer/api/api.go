@@ -49,8 +49,8 @@ const (
 // Rate limit defaults, for a registration desk: a wallet needs one offer
 // fetch, one token and one or two nonces per credential. In a camp or a
 // distribution site hundreds of phones may share one NAT address, so the
-// limits are generous: they exist to stop a flood, and the cap on live
-// nonces (issuer.Config.MaxLiveNonces) is what protects the disk.
+// limits are generous: they exist to stop a flood. Nonces are stateless
+// (issuer.Service.NewNonce), so a flood of nonce requests takes no disk.
 const (
 	DefaultNonceTokenPerMinute = 120
 	DefaultNonceTokenBurst     = 40
@@ -326,16 +326,9 @@ func (h *Handler) token(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) nonce(w http.ResponseWriter, r *http.Request) {
+	// Stateless: answering costs no store access, so a flood from many
+	// addresses exhausts nothing the wallets need.
 	raw, err := h.svc.NewNonce(r.Context())
-	if errors.Is(err, issuer.ErrTooManyNonces) {
-		// Many clients at once, or a flood from many addresses: refuse
-		// rather than fill the disk; the sweep frees places each minute.
-		h.m.noncesRefused.Inc()
-		server.Logger(r.Context()).Warn("nonce refused: store at its cap of live nonces", "max", h.svc.MaxLiveNonces())
-		w.Header().Set("Retry-After", "60")
-		oauthError(w, http.StatusServiceUnavailable, oid4vci.ErrorTemporarilyUnavailable, "too many requests in progress; retry in a minute")
-		return
-	}
 	if err != nil {
 		h.internal(w, r, "nonce", err)
 		return

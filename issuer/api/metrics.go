@@ -44,7 +44,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	one(&m.txCodeFailures, "tx_code_failures", "Count of wrong transaction codes.")
 	one(&m.storeErrors, "store_errors", "Count of store errors.")
 	vec(&m.rateLimited, "rate_limited", "Requests refused with 429 by the per-address rate limit, by endpoint.", "endpoint")
-	one(&m.noncesRefused, "nonces_refused", "Nonce requests refused because the store holds its maximum of live nonces.")
+	one(&m.noncesRefused, "nonces_refused", "Nonce requests refused (always 0 since nonces are stateless; kept for dashboards).")
 	vec(&m.statusListCache, "status_list_cache", "Status List Token requests served from the signed-token cache (hit) or signed anew (miss).", "result")
 	vec(&m.registryReloads, "registry_reloads", "Trust registry reloads by result (loaded, unchanged, refused).", "result")
 	if err != nil {

@@ -1,10 +1,8 @@
 package api
 
 import (
-	"context"
 	"encoding/json"
 	"github.com/cairn-id/cairn/internal/server"
-	"github.com/cairn-id/cairn/issuer"
 	"io"
 	"net/http"
 	"net/netip"
@@ -102,37 +100,5 @@ func TestHTTPOfferAndTokenLimits(t *testing.T) {
 	}
 	if r := w.token("x", ""); r.status != http.StatusTooManyRequests {
 		t.Errorf("second token: %d %s", r.status, r.raw)
-	}
-}
-
-func TestNonceCap(t *testing.T) {
-	f := newFixture(t, func(c *fixtureConfig) {
-		c.MaxLiveNonces = 2
-		c.API.NonceLimit = server.RateLimit{Off: true}
-	})
-	for i := 0; i < 2; i++ {
-		if r := postNonce(t, f, ""); r.status != 200 {
-			t.Fatalf("nonce %d: %d", i, r.status)
-		}
-	}
-	before := f.snapshot(t)
-	r := postNonce(t, f, "")
-	if r.status != http.StatusServiceUnavailable || r.body["error"] != "temporarily_unavailable" || r.header.Get("Retry-After") == "" {
-		t.Fatalf("over the cap: %d %s %q", r.status, r.raw, r.header.Get("Retry-After"))
-	}
-	sameStore(t, before, f.snapshot(t))
-	if n, err := f.svc.NonceCount(context.Background()); err != nil || n != 2 {
-		t.Errorf("NonceCount = %d, %v", n, err)
-	}
-	m := do(t, f.srv.Client(), "GET", f.srv.URL+"/metrics", "", "", nil)
-	if !strings.Contains(m.raw, "cairn_issuer_nonces_refused_total 1") {
-		t.Errorf("nonces_refused metric:\n%s", m.raw)
-	}
-	f.clk.Advance(issuer.DefaultNonceTTL)
-	if _, err := f.svc.Sweep(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	if r := postNonce(t, f, ""); r.status != 200 {
-		t.Errorf("after the sweep: %d %s", r.status, r.raw)
 	}
 }

@@ -369,7 +369,11 @@ func (s *Service) reserve(ctx context.Context, tokenHash, nonceHash string, nonc
 		if err := tx.PutToken(tok); err != nil {
 			return err
 		}
-		r := &Reservation{CredentialID: credID, OfferID: o.ID, TokenHash: tokenHash, VCT: o.VCT,
+		refHash := o.ReferenceHash
+		if refHash == "" && o.Reference != "" { // stored by an earlier version
+			refHash = s.ReferenceHash(o.Reference)
+		}
+		r := &Reservation{CredentialID: credID, OfferID: o.ID, TokenHash: tokenHash, VCT: o.VCT, ReferenceHash: refHash,
 			StatusList: list, StatusIndex: idx, State: ReservationPending, CreatedAt: now, ExpiresAt: tok.ExpiresAt}
 		if err := tx.PutReservation(r); err != nil {
 			return err
@@ -453,6 +457,7 @@ func newStatusList(tx Tx, id string, size int) (string, error) {
 func (s *Service) commitIssuance(ctx context.Context, res *Reservation, rec *Record, now time.Time) error {
 	rec.VCT, rec.StatusList, rec.StatusIndex = res.VCT, res.StatusList, res.StatusIndex
 	rec.IssuedAt, rec.UpdatedAt, rec.State = now, now, StateValid
+	rec.ReferenceHash = res.ReferenceHash
 	return s.cfg.Store.Batch(ctx, func(tx Tx) error {
 		cur, err := tx.Reservation(res.CredentialID)
 		if err != nil {
@@ -515,8 +520,12 @@ func (s *Service) releaseReservation(ctx context.Context, res *Reservation) erro
 // status entry, and returns its record (CredentialID, ExpiresAt,
 // HolderThumbprint and NotificationID set).
 func (s *Service) sign(o *StoredOffer, t *schemas.Type, holderJWK *jose.JWK, holderDID, credID, list string, idx int, now time.Time) (string, *Record, error) {
-	claims := make(map[string]any, len(o.Claims)+2)
-	for k, v := range o.Claims {
+	content, _, err := s.OfferContent(o)
+	if err != nil {
+		return "", nil, err
+	}
+	claims := make(map[string]any, len(content)+2)
+	for k, v := range content {
 		claims[k] = v
 	}
 	ev, err := evidenceClaim(o.Evidence)

@@ -4,8 +4,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
+	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -27,6 +30,26 @@ const (
 	MaxDirConfigLen = 64 << 10
 	maxHashKeyFile  = 1 << 10
 )
+
+// checkSecretMode refuses a secret file of the directory (hash.key,
+// issuer.db) that group or others may read or write, as keys.Load does
+// for issuer.jwk; a missing store file is fine (it is created 0600).
+func checkSecretMode(path string) error {
+	fi, err := os.Lstat(path)
+	if errors.Is(err, fs.ErrNotExist) && filepath.Base(path) == DirStoreFile {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("issuer: %w", err)
+	}
+	if !fi.Mode().IsRegular() {
+		return fmt.Errorf("issuer: %s is not a regular file", path)
+	}
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 && runtime.GOOS != "windows" {
+		return fmt.Errorf("%w: %s has mode %04o; run: chmod 600 %s", keys.ErrInsecurePermissions, path, perm, path)
+	}
+	return nil
+}
 
 // ErrNotIssuerDir: the directory holds no issuer.json.
 var ErrNotIssuerDir = errors.New("issuer: not an issuer directory (run 'cairn issuer init')")
@@ -132,6 +155,11 @@ func openDir(dir string, open StoreOpener, o *adminOptions) (*Service, error) {
 	k, err := keys.Load(filepath.Join(dir, DirKeyFile))
 	if err != nil {
 		return nil, fmt.Errorf("issuer: %w", err)
+	}
+	for _, name := range []string{DirHashKeyFile, DirStoreFile} {
+		if err := checkSecretMode(filepath.Join(dir, name)); err != nil {
+			return nil, err
+		}
 	}
 	hkText, err := bounded.ReadFile(filepath.Join(dir, DirHashKeyFile), maxHashKeyFile)
 	if err != nil {

@@ -299,6 +299,10 @@ func (s *Service) hash(kind, v string) string {
 	return jose.B64.EncodeToString(m.Sum(nil))
 }
 
+// ReferenceHash is the keyed hash under which records keep an offer's
+// reference (the clear reference is never stored in a record).
+func (s *Service) ReferenceHash(ref string) string { return s.hash("reference", ref) }
+
 // preAuthCode derives an offer's pre-authorized code from its id, so the
 // code itself is never stored.
 func (s *Service) preAuthCode(offerID string) string { return s.hash("pre-authorized_code", offerID) }
@@ -346,9 +350,14 @@ type OfferRequest struct {
 	TxCode bool
 	// Evidence overrides the type's default evidence scores.
 	Evidence *schemas.Evidence
-	// Reference is the operator's label for the person (e.g. a queue
-	// ticket); stored with the offer only, never in records.
+	// Reference is the operator's label for the person (e.g. a case
+	// number): sealed with the offer's claims; the issuance record keeps
+	// only its keyed hash, so a credential can be found by reference
+	// (Service.Find) but the record does not say it.
 	Reference string
+	// Batch names the offer-batch drive making the offer (for
+	// cancelling a batch and resuming it); empty for single offers.
+	Batch string
 	// TTL is how long the offer stays redeemable (DefaultOfferTTL when
 	// zero, at most MaxOfferTTL).
 	TTL time.Duration
@@ -356,7 +365,12 @@ type OfferRequest struct {
 
 // Offer is a created offer.
 type Offer struct {
+	// ID redeems the offer: it is in URI and OfferURL only. Never print
+	// it, store it in a file or log it: use Handle.
 	ID string
+	// Handle is the offer's public name for lists, files and commands
+	// ('cairn issuer cancel HANDLE').
+	Handle string
 	// URI is openid-credential-offer://?credential_offer_uri=<escaped
 	// OfferURL>, the text of the QR code.
 	URI      string
@@ -444,10 +458,21 @@ func (s *Service) CreateOffer(ctx context.Context, r OfferRequest) (*Offer, erro
 	if err != nil {
 		return nil, err
 	}
+	handle, err := s.credentialID() // random, never starting with "-"
+	if err != nil {
+		return nil, err
+	}
+	sealed, err := s.seal(id, stored, r.Reference)
+	if err != nil {
+		return nil, fmt.Errorf("issuer: seal offer: %w", err)
+	}
 	code := s.preAuthCode(id)
 	o := &StoredOffer{
-		ID: id, ConfigurationID: cid, VCT: r.VCT, Claims: stored, Evidence: ev, Reference: r.Reference,
+		ID: id, Handle: handle, ConfigurationID: cid, VCT: r.VCT, Sealed: sealed, Evidence: ev, Batch: r.Batch,
 		CodeHash: s.hash("code", code), State: OfferPending, CreatedAt: now, ExpiresAt: now.Add(ttl),
+	}
+	if r.Reference != "" {
+		o.ReferenceHash = s.ReferenceHash(r.Reference)
 	}
 	var tx string
 	if r.TxCode {
@@ -465,7 +490,7 @@ func (s *Service) CreateOffer(ctx context.Context, r OfferRequest) (*Offer, erro
 	if err != nil {
 		return nil, fmt.Errorf("issuer: offer URI: %w", err)
 	}
-	return &Offer{ID: id, OfferURL: offerURL, TxCode: tx, ExpiresAt: o.ExpiresAt, URI: uri}, nil
+	return &Offer{ID: id, Handle: handle, OfferURL: offerURL, TxCode: tx, ExpiresAt: o.ExpiresAt, URI: uri}, nil
 }
 
 func evidenceClaim(e schemas.Evidence) (map[string]any, error) {

@@ -41,20 +41,36 @@ const (
 // StoredOffer is an offer as the store keeps it. Claims live here only
 // until the credential is issued or the offer expires (data minimisation):
 // IssueCredential and Sweep delete the whole entry. Codes are kept as keyed hashes.
+//
+// ID redeems the offer (it is in the QR code's URL and derives the
+// pre-authorized code): it is a bearer secret, shown only in the QR code.
+// Handle is the offer's public name for operators, files and summaries;
+// it does not lead to ID without the store.
+//
+// Claims and Reference are sealed (Service.OfferContent): offers created
+// since the sealing carry them only in Sealed; Claims and Reference are
+// read, in clear, only from offers stored by an earlier version.
 type StoredOffer struct {
 	ID              string           `json:"id"`
+	Handle          string           `json:"handle,omitempty"`
 	ConfigurationID string           `json:"configuration_id"`
 	VCT             string           `json:"vct"`
-	Claims          map[string]any   `json:"claims"`
+	Claims          map[string]any   `json:"claims,omitempty"`
+	Sealed          string           `json:"sealed,omitempty"`
 	Evidence        schemas.Evidence `json:"evidence"`
 	Reference       string           `json:"reference,omitempty"`
-	CodeHash        string           `json:"code_hash"`
-	TxCodeHash      string           `json:"tx_code_hash,omitempty"`
-	TxCodeLength    int              `json:"tx_code_length,omitempty"`
-	TxAttempts      int              `json:"tx_attempts"`
-	State           string           `json:"state"`
-	CreatedAt       time.Time        `json:"created_at"`
-	ExpiresAt       time.Time        `json:"expires_at"`
+	// ReferenceHash is the keyed hash of the reference (for finding the
+	// credential by reference once issued); Batch names the offer-batch
+	// drive that made it, if any.
+	ReferenceHash string    `json:"reference_hash,omitempty"`
+	Batch         string    `json:"batch,omitempty"`
+	CodeHash      string    `json:"code_hash"`
+	TxCodeHash    string    `json:"tx_code_hash,omitempty"`
+	TxCodeLength  int       `json:"tx_code_length,omitempty"`
+	TxAttempts    int       `json:"tx_attempts"`
+	State         string    `json:"state"`
+	CreatedAt     time.Time `json:"created_at"`
+	ExpiresAt     time.Time `json:"expires_at"`
 }
 
 // AccessToken is a stored access token (by keyed hash). It is single-use
@@ -67,7 +83,10 @@ type AccessToken struct {
 	CredentialID string    `json:"credential_id,omitempty"` // set once used
 }
 
-// Record is what stays after issuance: no claim values, no reference.
+// Record is what stays after issuance: no claim values; the offer's
+// reference, when one was given, only as its keyed hash (ReferenceHash),
+// so 'cairn issuer list --reference' finds it while the record itself
+// does not say it.
 type Record struct {
 	CredentialID     string    `json:"credential_id"`
 	VCT              string    `json:"vct"`
@@ -80,6 +99,7 @@ type Record struct {
 	NotificationID   string    `json:"notification_id,omitempty"`
 	Notification     string    `json:"notification,omitempty"` // last wallet event
 	UpdatedAt        time.Time `json:"updated_at"`
+	ReferenceHash    string    `json:"reference_hash,omitempty"`
 }
 
 // StatusList is one status list of this issuer: 2 bits per entry (valid,
@@ -108,15 +128,16 @@ const (
 // (VALID, and no credential refers to it). Sweep deletes reservations
 // once ExpiresAt (the token's expiry) has passed.
 type Reservation struct {
-	CredentialID string    `json:"credential_id"`
-	OfferID      string    `json:"offer_id"`
-	TokenHash    string    `json:"token_hash"`
-	VCT          string    `json:"vct"`
-	StatusList   string    `json:"status_list"`
-	StatusIndex  int       `json:"status_index"`
-	State        string    `json:"state"`
-	CreatedAt    time.Time `json:"created_at"`
-	ExpiresAt    time.Time `json:"expires_at"`
+	CredentialID  string    `json:"credential_id"`
+	OfferID       string    `json:"offer_id"`
+	TokenHash     string    `json:"token_hash"`
+	ReferenceHash string    `json:"reference_hash,omitempty"`
+	VCT           string    `json:"vct"`
+	StatusList    string    `json:"status_list"`
+	StatusIndex   int       `json:"status_index"`
+	State         string    `json:"state"`
+	CreatedAt     time.Time `json:"created_at"`
+	ExpiresAt     time.Time `json:"expires_at"`
 }
 
 // Store persists an issuer's state; the Service decides (every rule on

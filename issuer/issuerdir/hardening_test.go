@@ -1,0 +1,85 @@
+package issuerdir_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/cairn-id/cairn/internal/keys"
+	"github.com/cairn-id/cairn/issuer"
+	"github.com/cairn-id/cairn/issuer/issuerdir"
+)
+
+// TestOpenRefusesReadableSecrets: hash.key and issuer.db readable by
+// group or others are refused at load, naming the chmod (issue 9).
+func TestOpenRefusesReadableSecrets(t *testing.T) {
+	for _, name := range []string{issuer.DirHashKeyFile, issuer.DirStoreFile, issuer.DirKeyFile} {
+		for _, mode := range []os.FileMode{0o640, 0o604} {
+			t.Run(name+"/"+mode.String(), func(t *testing.T) {
+				dir := filepath.Join(t.TempDir(), "desk")
+				if _, err := issuerdir.Init(dir, request()); err != nil {
+					t.Fatal(err)
+				}
+				svc, err := issuerdir.Open(dir) // creates issuer.db
+				if err != nil {
+					t.Fatal(err)
+				}
+				svc.Close()
+				path := filepath.Join(dir, name)
+				if err := os.Chmod(path, mode); err != nil {
+					t.Fatal(err)
+				}
+				_, err = issuerdir.Open(dir)
+				if !errors.Is(err, keys.ErrInsecurePermissions) || !strings.Contains(err.Error(), "chmod 600 "+path) {
+					t.Fatalf("Open with %s at %v: %v, want ErrInsecurePermissions naming 'chmod 600 %s'", name, mode, err, path)
+				}
+			})
+		}
+	}
+}
+
+// TestOfferClaimsEncryptedAtRest: the bbolt file of a directory holding a
+// pending offer contains none of its claim values, nor its reference
+// (issue 9); the offer is still redeemable after a reopen.
+func TestOfferClaimsEncryptedAtRest(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "desk")
+	if _, err := issuerdir.Init(dir, request()); err != nil {
+		t.Fatal(err)
+	}
+	svc, err := issuerdir.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	claims := map[string]any{
+		"family_name": "Zzyzxquorran", "given_name": "Ophelindra", "birthdate": "1987-11-23",
+		"registration_id": "REG-7741-QXJ", "registration_date": "2025-03-02",
+		"registration_place": map[string]any{"country": "LB", "locality": "Qwertzville"},
+	}
+	o, err := svc.CreateOffer(ctx, issuer.OfferRequest{VCT: vct, Claims: claims, Reference: "CASE-55-OMEGA"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc.Close()
+	db, err := os.ReadFile(filepath.Join(dir, issuer.DirStoreFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []string{"Zzyzxquorran", "Ophelindra", "1987-11-23", "REG-7741-QXJ", "Qwertzville", "CASE-55-OMEGA"} {
+		if bytes.Contains(db, []byte(v)) {
+			t.Errorf("issuer.db holds %q in clear", v)
+		}
+	}
+	svc, err = issuerdir.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer svc.Close()
+	if _, err := svc.GetOffer(ctx, o.ID); err != nil {
+		t.Fatalf("offer after reopen: %v", err)
+	}
+}

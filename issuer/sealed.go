@@ -1,0 +1,85 @@
+package issuer
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/cairn-id/cairn/internal/jose"
+)
+
+// Pending offers' claims and reference are sealed at rest (issue 9):
+// AES-256-GCM under a key derived from the hash key (HKDF-SHA-256, label
+// "cairn issuer offer claims aes-256-gcm v1"), which is kept outside the
+// store, with the offer id as associated data so a sealed blob cannot be
+// moved to another offer. A stolen issuer.db without hash.key reveals no
+// claim value and no reference.
+
+// ErrSealed: an offer's sealed content does not open (another hash key,
+// or a damaged or moved entry).
+var ErrSealed = errors.New("issuer: sealed offer content does not open (wrong hash.key or damaged store)")
+
+// sealedContent is what StoredOffer.Sealed holds once opened.
+type sealedContent struct {
+	Claims    map[string]any `json:"claims"`
+	Reference string         `json:"reference,omitempty"`
+}
+
+func sealAAD(id string) []byte { return []byte("cairn offer v1\x00" + id) }
+
+func (s *Service) aead() (cipher.AEAD, error) {
+	b, err := aes.NewCipher(s.claimsKey)
+	if err != nil {
+		return nil, err
+	}
+	return cipher.NewGCM(b)
+}
+
+// seal encrypts an offer's claims and reference for o.Sealed.
+func (s *Service) seal(id string, claims map[string]any, reference string) (string, error) {
+	pt, err := json.Marshal(sealedContent{Claims: claims, Reference: reference})
+	if err != nil {
+		return "", err
+	}
+	a, err := s.aead()
+	if err != nil {
+		return "", err
+	}
+	nonce := make([]byte, a.NonceSize())
+	if _, err := io.ReadFull(s.cfg.Rand, nonce); err != nil {
+		return "", fmt.Errorf("issuer: randomness: %w", err)
+	}
+	return jose.B64.EncodeToString(a.Seal(nonce, nonce, pt, sealAAD(id))), nil
+}
+
+// OfferContent returns a stored offer's claims and reference: opened
+// from Sealed, or, for an offer stored before sealing existed, its clear
+// Claims and Reference.
+func (s *Service) OfferContent(o *StoredOffer) (map[string]any, string, error) {
+	if o.Sealed == "" {
+		return o.Claims, o.Reference, nil
+	}
+	b, err := jose.B64.DecodeString(o.Sealed)
+	if err != nil {
+		return nil, "", ErrSealed
+	}
+	a, err := s.aead()
+	if err != nil {
+		return nil, "", err
+	}
+	if len(b) < a.NonceSize() {
+		return nil, "", ErrSealed
+	}
+	pt, err := a.Open(nil, b[:a.NonceSize()], b[a.NonceSize():], sealAAD(o.ID))
+	if err != nil {
+		return nil, "", ErrSealed
+	}
+	var c sealedContent
+	if err := json.Unmarshal(pt, &c); err != nil {
+		return nil, "", fmt.Errorf("%w: %w", ErrSealed, err)
+	}
+	return c.Claims, c.Reference, nil
+}

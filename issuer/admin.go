@@ -42,6 +42,13 @@ type Admin interface {
 	Suspend(ctx context.Context, credentialID string) error
 	Reinstate(ctx context.Context, credentialID string) error
 	Records(ctx context.Context) ([]Record, error)
+	// Offer management (offers.go).
+	Offers(ctx context.Context, pendingOnly bool) ([]OfferInfo, error)
+	CancelOffer(ctx context.Context, handle string) error
+	CancelBatch(ctx context.Context, batch string) (int, error)
+	FindByReference(ctx context.Context, reference string) ([]Record, error)
+	RevokeReference(ctx context.Context, reference string) ([]string, error)
+	Offered(ctx context.Context, vct string, references []string) (map[string]bool, error)
 	Close() error
 }
 
@@ -183,12 +190,32 @@ type AdminOfferRequest struct {
 	TxCode    bool              `json:"tx_code,omitempty"`
 	Evidence  *schemas.Evidence `json:"evidence,omitempty"`
 	Reference string            `json:"reference,omitempty"`
+	Batch     string            `json:"batch,omitempty"`
 	TTL       string            `json:"ttl,omitempty"` // Go duration, e.g. "72h"
+}
+
+// AdminReferenceRequest is the body of POST /admin/references/find and
+// /admin/references/revoke (in a body, not a URL, so it stays out of
+// access logs).
+type AdminReferenceRequest struct {
+	Reference string `json:"reference"`
+}
+
+// AdminOfferedRequest is the body of POST /admin/offers/offered.
+type AdminOfferedRequest struct {
+	VCT        string   `json:"vct"`
+	References []string `json:"references"`
+}
+
+// AdminCancelResponse is the answer of the cancel routes.
+type AdminCancelResponse struct {
+	Cancelled int `json:"cancelled"`
 }
 
 // AdminOfferResponse is the answer of POST /admin/offers.
 type AdminOfferResponse struct {
 	ID        string    `json:"id"`
+	Handle    string    `json:"handle"`
 	URI       string    `json:"uri"`
 	OfferURL  string    `json:"offer_url"`
 	TxCode    string    `json:"tx_code,omitempty"`
@@ -395,7 +422,7 @@ func (c *adminClient) CreateOffer(ctx context.Context, r OfferRequest) (*Offer, 
 			return nil, err
 		}
 	}
-	req := AdminOfferRequest{VCT: r.VCT, Claims: r.Claims, TxCode: r.TxCode, Evidence: r.Evidence, Reference: r.Reference}
+	req := AdminOfferRequest{VCT: r.VCT, Claims: r.Claims, TxCode: r.TxCode, Evidence: r.Evidence, Reference: r.Reference, Batch: r.Batch}
 	if r.TTL != 0 {
 		req.TTL = r.TTL.String()
 	}
@@ -403,7 +430,7 @@ func (c *adminClient) CreateOffer(ctx context.Context, r OfferRequest) (*Offer, 
 	if err := c.do(ctx, http.MethodPost, "/admin/offers", req, &out, maxAdminResponse); err != nil {
 		return nil, err
 	}
-	return &Offer{ID: out.ID, URI: out.URI, OfferURL: out.OfferURL, TxCode: out.TxCode, ExpiresAt: out.ExpiresAt}, nil
+	return &Offer{ID: out.ID, Handle: out.Handle, URI: out.URI, OfferURL: out.OfferURL, TxCode: out.TxCode, ExpiresAt: out.ExpiresAt}, nil
 }
 
 func (c *adminClient) setStatus(ctx context.Context, id, action string) error {
@@ -426,6 +453,53 @@ func (c *adminClient) Reinstate(ctx context.Context, id string) error {
 func (c *adminClient) Records(ctx context.Context) ([]Record, error) {
 	var out []Record
 	if err := c.do(ctx, http.MethodGet, "/admin/records", nil, &out, MaxAdminRecordsResponse); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminClient) Offers(ctx context.Context, pendingOnly bool) ([]OfferInfo, error) {
+	path := "/admin/offers"
+	if pendingOnly {
+		path += "?pending=1"
+	}
+	var out []OfferInfo
+	if err := c.do(ctx, http.MethodGet, path, nil, &out, MaxAdminRecordsResponse); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminClient) CancelOffer(ctx context.Context, handle string) error {
+	var out AdminCancelResponse
+	return c.do(ctx, http.MethodPost, "/admin/offers/"+url.PathEscape(handle)+"/cancel", nil, &out, maxAdminResponse)
+}
+
+func (c *adminClient) CancelBatch(ctx context.Context, batch string) (int, error) {
+	var out AdminCancelResponse
+	err := c.do(ctx, http.MethodPost, "/admin/batches/"+url.PathEscape(batch)+"/cancel", nil, &out, maxAdminResponse)
+	return out.Cancelled, err
+}
+
+func (c *adminClient) FindByReference(ctx context.Context, reference string) ([]Record, error) {
+	var out []Record
+	if err := c.do(ctx, http.MethodPost, "/admin/references/find", AdminReferenceRequest{Reference: reference}, &out, MaxAdminRecordsResponse); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminClient) RevokeReference(ctx context.Context, reference string) ([]string, error) {
+	var out []string
+	if err := c.do(ctx, http.MethodPost, "/admin/references/revoke", AdminReferenceRequest{Reference: reference}, &out, MaxAdminRecordsResponse); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminClient) Offered(ctx context.Context, vct string, references []string) (map[string]bool, error) {
+	out := map[string]bool{}
+	if err := c.do(ctx, http.MethodPost, "/admin/offers/offered", AdminOfferedRequest{VCT: vct, References: references}, &out, MaxAdminRecordsResponse); err != nil {
 		return nil, err
 	}
 	return out, nil

@@ -373,7 +373,7 @@ func (s *Service) reserve(ctx context.Context, tokenHash, nonceHash string, nonc
 		if refHash == "" && o.Reference != "" { // stored by an earlier version
 			refHash = s.ReferenceHash(o.Reference)
 		}
-		r := &Reservation{CredentialID: credID, OfferID: o.ID, TokenHash: tokenHash, VCT: o.VCT, ReferenceHash: refHash,
+		r := &Reservation{CredentialID: credID, OfferID: o.ID, TokenHash: tokenHash, VCT: o.VCT, ReferenceHash: refHash, OfferHandle: o.Handle,
 			StatusList: list, StatusIndex: idx, State: ReservationPending, CreatedAt: now, ExpiresAt: tok.ExpiresAt}
 		if err := tx.PutReservation(r); err != nil {
 			return err
@@ -457,7 +457,7 @@ func newStatusList(tx Tx, id string, size int) (string, error) {
 func (s *Service) commitIssuance(ctx context.Context, res *Reservation, rec *Record, now time.Time) error {
 	rec.VCT, rec.StatusList, rec.StatusIndex = res.VCT, res.StatusList, res.StatusIndex
 	rec.IssuedAt, rec.UpdatedAt, rec.State = now, now, StateValid
-	rec.ReferenceHash = res.ReferenceHash
+	rec.ReferenceHash, rec.OfferHandle = res.ReferenceHash, res.OfferHandle
 	return s.cfg.Store.Batch(ctx, func(tx Tx) error {
 		cur, err := tx.Reservation(res.CredentialID)
 		if err != nil {

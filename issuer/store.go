@@ -100,6 +100,7 @@ type Record struct {
 	Notification     string    `json:"notification,omitempty"` // last wallet event
 	UpdatedAt        time.Time `json:"updated_at"`
 	ReferenceHash    string    `json:"reference_hash,omitempty"`
+	OfferHandle      string    `json:"offer_handle,omitempty"`
 }
 
 // StatusList is one status list of this issuer: 2 bits per entry (valid,
@@ -132,6 +133,7 @@ type Reservation struct {
 	OfferID       string    `json:"offer_id"`
 	TokenHash     string    `json:"token_hash"`
 	ReferenceHash string    `json:"reference_hash,omitempty"`
+	OfferHandle   string    `json:"offer_handle,omitempty"`
 	VCT           string    `json:"vct"`
 	StatusList    string    `json:"status_list"`
 	StatusIndex   int       `json:"status_index"`

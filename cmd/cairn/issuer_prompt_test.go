@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/cairn-id/cairn/issuer"
-	"github.com/cairn-id/cairn/issuer/boltstore"
+	"github.com/cairn-id/cairn/issuer/issuerdir"
 )
 
 const (
@@ -45,17 +45,20 @@ func promptIssuer(t *testing.T) string {
 // storedClaims reads the claims of offer id from the store.
 func storedClaims(t *testing.T, dir, id string) map[string]any {
 	t.Helper()
-	st, err := boltstore.Open(filepath.Join(dir, issuer.DirStoreFile))
+	svc, err := issuerdir.Open(dir) // claims are sealed at rest: open them with the directory's key
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
-	var o *issuer.StoredOffer
-	err = st.View(context.Background(), func(tx issuer.Tx) (err error) { o, err = tx.Offer(id); return err })
+	defer svc.Close()
+	o, err := svc.GetOffer(context.Background(), id)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return o.Claims
+	claims, _, err := svc.OfferContent(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return claims
 }
 
 // storeDigest fingerprints the store file ("" when there is none).

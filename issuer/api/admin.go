@@ -37,6 +37,11 @@ func NewAdmin(svc *issuer.Service, logger *slog.Logger) http.Handler {
 	mux.HandleFunc("POST /admin/offers", a.route("admin_offer", a.offer))
 	mux.HandleFunc("POST /admin/credentials/{id}/{action}", a.route("admin_status", a.status))
 	mux.HandleFunc("GET /admin/records", a.route("admin_records", a.records))
+	mux.HandleFunc("GET /admin/offers", a.route("admin_offers", a.offers))
+	mux.HandleFunc("POST /admin/offers/offered", a.route("admin_offered", a.offered))
+	mux.HandleFunc("POST /admin/offers/{handle}/cancel", a.route("admin_cancel", a.cancel))
+	mux.HandleFunc("POST /admin/batches/{batch}/cancel", a.route("admin_cancel_batch", a.cancelBatch))
+	mux.HandleFunc("POST /admin/references/{action}", a.route("admin_reference", a.reference))
 	mux.HandleFunc("/", a.route("admin_unmatched", func(*http.Request) (int, any, error) {
 		return 0, nil, &adminBadRequest{status: http.StatusNotFound, code: "no_such_endpoint", msg: "no such admin endpoint"}
 	}))
@@ -102,11 +107,11 @@ func (a *admin) offer(r *http.Request) (int, any, error) {
 		ttl = d
 	}
 	o, err := a.svc.CreateOffer(r.Context(), issuer.OfferRequest{VCT: req.VCT, Claims: req.Claims, TxCode: req.TxCode,
-		Evidence: req.Evidence, Reference: req.Reference, TTL: ttl})
+		Evidence: req.Evidence, Reference: req.Reference, Batch: req.Batch, TTL: ttl})
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusCreated, issuer.AdminOfferResponse{ID: o.ID, URI: o.URI, OfferURL: o.OfferURL, TxCode: o.TxCode, ExpiresAt: o.ExpiresAt}, nil
+	return http.StatusCreated, issuer.AdminOfferResponse{ID: o.ID, Handle: o.Handle, URI: o.URI, OfferURL: o.OfferURL, TxCode: o.TxCode, ExpiresAt: o.ExpiresAt}, nil
 }
 
 // maxAdminIDLen bounds a credential id in an admin path.
@@ -144,6 +149,82 @@ func (a *admin) records(r *http.Request) (int, any, error) {
 		recs = []issuer.Record{}
 	}
 	return http.StatusOK, recs, nil
+}
+
+func (a *admin) offers(r *http.Request) (int, any, error) {
+	out, err := a.svc.Offers(r.Context(), r.URL.Query().Get("pending") != "")
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, out, nil
+}
+
+func (a *admin) cancel(r *http.Request) (int, any, error) {
+	h := r.PathValue("handle")
+	if h == "" || len(h) > maxAdminIDLen {
+		return 0, nil, fmt.Errorf("offer handle: %w", issuer.ErrNotFound)
+	}
+	if err := a.svc.CancelOffer(r.Context(), h); err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, issuer.AdminCancelResponse{Cancelled: 1}, nil
+}
+
+func (a *admin) cancelBatch(r *http.Request) (int, any, error) {
+	b := r.PathValue("batch")
+	if b == "" || len(b) > maxAdminIDLen {
+		return 0, nil, fmt.Errorf("batch: %w", issuer.ErrNotFound)
+	}
+	n, err := a.svc.CancelBatch(r.Context(), b)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, issuer.AdminCancelResponse{Cancelled: n}, nil
+}
+
+// jsonBody decodes a strict JSON admin body into v.
+func jsonBody(r *http.Request, v any) error {
+	if mediaType(r) != "application/json" {
+		return &adminBadRequest{status: http.StatusBadRequest, code: "bad_request", msg: "send application/json"}
+	}
+	if err := decodeStrict(r, v); err != nil {
+		return &adminBadRequest{status: http.StatusBadRequest, code: "bad_request", msg: err.Error()}
+	}
+	return nil
+}
+
+func (a *admin) reference(r *http.Request) (int, any, error) {
+	var req issuer.AdminReferenceRequest
+	if err := jsonBody(r, &req); err != nil {
+		return 0, nil, err
+	}
+	switch r.PathValue("action") {
+	case "find":
+		recs, err := a.svc.FindByReference(r.Context(), req.Reference)
+		if err != nil {
+			return 0, nil, err
+		}
+		return http.StatusOK, recs, nil
+	case "revoke":
+		ids, err := a.svc.RevokeReference(r.Context(), req.Reference)
+		if err != nil {
+			return 0, nil, err
+		}
+		return http.StatusOK, ids, nil
+	}
+	return 0, nil, &adminBadRequest{status: http.StatusNotFound, code: "no_such_endpoint", msg: "no such admin endpoint"}
+}
+
+func (a *admin) offered(r *http.Request) (int, any, error) {
+	var req issuer.AdminOfferedRequest
+	if err := jsonBody(r, &req); err != nil {
+		return 0, nil, err
+	}
+	out, err := a.svc.Offered(r.Context(), req.VCT, req.References)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, out, nil
 }
 
 // decodeStrict reads one JSON object with only known members into v (the

@@ -37,8 +37,8 @@ key that hashes codes and tokens (hash.key, 0600), its configuration
 (issuer.json) and its store (issuer.db). 'serve' runs the OpenID4VCI 1.0
 endpoints; 'offer' creates credential offers shown as QR codes.
 
-While 'serve' runs, 'offer', 'revoke', 'suspend', 'reinstate' and 'list'
-on the same directory go through the server's admin socket (admin.sock,
+While 'serve' runs, 'offer', 'revoke', 'suspend', 'reinstate', 'list',
+'offers' and 'cancel' on the same directory go through the server's admin socket (admin.sock,
 0600 in the 0700 directory: only the user running 'serve' can use it);
 otherwise they open the store (a single bbolt file) directly.`,
 	}
@@ -46,7 +46,7 @@ otherwise they open the store (a single bbolt file) directly.`,
 		newIssuerStatusCmd(e, "revoke", "Revoke a credential for good", issuer.StateRevoked),
 		newIssuerStatusCmd(e, "suspend", "Suspend a credential (reinstate undoes it)", issuer.StateSuspended),
 		newIssuerStatusCmd(e, "reinstate", "Make a suspended credential valid again", issuer.StateValid),
-		newIssuerListCmd(e), newIssuerOfferBatchCmd(e))
+		newIssuerListCmd(e), newIssuerOfferBatchCmd(e), newIssuerOffersCmd(e), newIssuerCancelCmd(e))
 	return c
 }
 
@@ -492,7 +492,7 @@ func (o *issuerOfferOptions) run(ctx context.Context, e *env) error {
 		}
 	}
 	if o.asJSON {
-		if err := writeJSON(e.stdout, map[string]any{"id": off.ID, "uri": off.URI, "offer_url": off.OfferURL, "tx_code": off.TxCode, "expires_at": off.ExpiresAt.UTC().Format(time.RFC3339)}); err != nil {
+		if err := writeJSON(e.stdout, map[string]any{"id": off.ID, "handle": off.Handle, "uri": off.URI, "offer_url": off.OfferURL, "tx_code": off.TxCode, "expires_at": off.ExpiresAt.UTC().Format(time.RFC3339)}); err != nil {
 			return err
 		}
 	} else {
@@ -504,7 +504,7 @@ func (o *issuerOfferOptions) run(ctx context.Context, e *env) error {
 	if off.TxCode != "" {
 		fmt.Fprintf(e.stderr, "transaction code (tell the holder, do not show with the QR): %s\n", off.TxCode)
 	}
-	fmt.Fprintf(e.stderr, "offer %s valid until %s\n", off.ID, off.ExpiresAt.UTC().Format(time.RFC3339))
+	fmt.Fprintf(e.stderr, "offer %s valid until %s (cancel: cairn issuer cancel --dir %s %s)\n", off.Handle, off.ExpiresAt.UTC().Format(time.RFC3339), o.dir, off.Handle)
 	if pngPath != "" {
 		fmt.Fprintf(e.stderr, "QR code written to %s\n", pngPath)
 	}
@@ -512,20 +512,45 @@ func (o *issuerOfferOptions) run(ctx context.Context, e *env) error {
 }
 
 func newIssuerStatusCmd(e *env, verb, short, state string) *cobra.Command {
-	var dir string
+	var dir, reference string
+	use := verb + " --dir DIR [--] CREDENTIAL-ID"
+	args := cobra.ExactArgs(1)
+	if state == issuer.StateRevoked {
+		use += " | --reference REF"
+		args = cobra.MaximumNArgs(1)
+	}
 	c := &cobra.Command{
-		Use:     verb + " --dir DIR [--] CREDENTIAL-ID",
+		Use:     use,
 		Short:   short,
 		Long:    short + ". The credential's entry in this issuer's status list changes; verifiers see it at their next status list fetch. CREDENTIAL-ID is from 'cairn issuer list' (put -- before one that starts with a dash). While 'cairn issuer serve' runs on DIR, the change goes through its admin socket.",
 		Example: fmt.Sprintf("  cairn issuer %s --dir ngo 3q2-7Xv9kQy0aV1b2c3d4e", verb),
-		Args:    cobra.ExactArgs(1),
+		Args:    args,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
+			if (len(args) == 1) == (reference != "") {
+				return usageError(errors.New("give one CREDENTIAL-ID or --reference REF"))
+			}
 			adm, err := openAdmin(ctx, e, dir, nil)
 			if err != nil {
 				return err
 			}
 			defer adm.Close()
+			if reference != "" {
+				ids, err := adm.RevokeReference(ctx, reference)
+				if errors.Is(err, issuer.ErrNotFound) {
+					return usageError(fmt.Errorf("no credential issued with reference %q", reference))
+				}
+				if err != nil {
+					return err
+				}
+				for _, id := range ids {
+					fmt.Fprintf(e.stdout, "%s %s\n", id, state)
+				}
+				if len(ids) == 0 {
+					fmt.Fprintf(e.stderr, "every credential of reference %q was already revoked\n", reference)
+				}
+				return nil
+			}
 			switch state {
 			case issuer.StateRevoked:
 				err = adm.Revoke(ctx, args[0])
@@ -545,19 +570,25 @@ func newIssuerStatusCmd(e *env, verb, short, state string) *cobra.Command {
 		},
 	}
 	c.Flags().StringVar(&dir, "dir", "", "issuer directory")
+	if state == issuer.StateRevoked {
+		c.Flags().StringVar(&reference, "reference", "", "revoke every credential issued for offers made with this reference (case number)")
+	}
 	_ = c.MarkFlagRequired("dir")
 	return c
 }
 
 func newIssuerListCmd(e *env) *cobra.Command {
-	var dir string
+	var dir, reference string
 	var asJSON bool
 	c := &cobra.Command{
-		Use:   "list --dir DIR [--json]",
+		Use:   "list --dir DIR [--reference REF] [--json]",
 		Short: "List issued credentials (no claim values are kept)",
 		Long: `List the issuance records: credential id, type, state, status list entry,
 issue and expiry dates, holder key thumbprint and the wallet's last
-notification. Records hold no claim values.`,
+notification, and the handle of the offer it was issued for. Records hold
+no claim values; the reference given with the offer is kept only as a keyed
+hash, so --reference REF lists the credentials issued with it (and shows it)
+while the records themselves do not say it.`,
 		Example: `  cairn issuer list --dir ngo
   cairn issuer list --dir ngo --json`,
 		Args: cobra.NoArgs,
@@ -567,7 +598,12 @@ notification. Records hold no claim values.`,
 				return err
 			}
 			defer adm.Close()
-			recs, err := adm.Records(cmd.Context())
+			var recs []issuer.Record
+			if reference != "" {
+				recs, err = adm.FindByReference(cmd.Context(), reference)
+			} else {
+				recs, err = adm.Records(cmd.Context())
+			}
 			if err != nil {
 				return err
 			}
@@ -589,16 +625,24 @@ notification. Records hold no claim values.`,
 			}
 			sort.SliceStable(recs, func(i, j int) bool { return recs[i].IssuedAt.Before(recs[j].IssuedAt) })
 			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "CREDENTIAL\tTYPE\tSTATE\tSTATUS\tISSUED\tEXPIRES\tWALLET")
+			fmt.Fprintln(tw, "CREDENTIAL\tTYPE\tSTATE\tSTATUS\tISSUED\tEXPIRES\tWALLET\tOFFER\tREFERENCE")
 			for _, r := range recs {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s/%d\t%s\t%s\t%s\n", r.CredentialID, r.VCT, r.State, r.StatusList, r.StatusIndex,
-					r.IssuedAt.UTC().Format(time.RFC3339), r.ExpiresAt.UTC().Format(time.RFC3339), r.Notification)
+				ref := "-"
+				switch {
+				case reference != "":
+					ref = reference
+				case r.ReferenceHash != "":
+					ref = "(kept hashed)"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s/%d\t%s\t%s\t%s\t%s\t%s\n", r.CredentialID, r.VCT, r.State, r.StatusList, r.StatusIndex,
+					r.IssuedAt.UTC().Format(time.RFC3339), r.ExpiresAt.UTC().Format(time.RFC3339), r.Notification, dash(r.OfferHandle), ref)
 			}
 			return tw.Flush()
 		},
 	}
 	c.Flags().StringVar(&dir, "dir", "", "issuer directory")
 	c.Flags().BoolVar(&asJSON, "json", false, "print the records as JSON")
+	c.Flags().StringVar(&reference, "reference", "", "only the credentials issued with this reference (case number)")
 	_ = c.MarkFlagRequired("dir")
 	return c
 }

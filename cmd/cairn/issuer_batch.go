@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/cairn-id/cairn/issuer"
 	"github.com/cairn-id/cairn/issuer/batch"
 	"github.com/cairn-id/cairn/schemas"
 )
@@ -20,6 +22,7 @@ type issuerOfferBatchOptions struct {
 	out    string
 	vct    string
 	txCode bool
+	batch  string
 	ttl    time.Duration
 	lang   string
 	title  string
@@ -51,6 +54,12 @@ Values are typed by the credential type's schema (numbers, yes/no
 booleans, dates as YYYY-MM-DD); an empty cell leaves the claim out.
 At most 10,000 rows, 4 KiB per cell, 16 MiB per file.
 
+Every offer is marked with the drive's name (--batch, default the CSV
+file's name without extension): 'cairn issuer cancel --batch NAME' cancels
+them all. Running a drive again (after an interruption, with a new --out)
+skips the rows whose reference already has an offer or a credential of the
+same type, and says how many it skipped.
+
 A bad row never stops the others: it is reported with its line number and
 why (claim paths, never values).
 
@@ -77,6 +86,7 @@ directory is not empty; 1 the batch failed (storage, disk).`,
 	c.Flags().StringVar(&o.lang, "lang", "en", "language of credential type names on the sheet")
 	c.Flags().StringVar(&o.title, "title", "", "heading of the sheet (e.g. organisation and place)")
 	c.Flags().BoolVar(&o.asJSON, "json", false, "print the summary as JSON on stdout")
+	c.Flags().StringVar(&o.batch, "batch", "", "name of the drive on its offers (default: the CSV file name without extension)")
 	for _, f := range []string{"dir", "csv", "out"} {
 		_ = c.MarkFlagRequired(f)
 	}
@@ -107,8 +117,26 @@ func (o *issuerOfferBatchOptions) run(ctx context.Context, e *env) error {
 		return err
 	}
 	defer adm.Close()
+	name := o.batch
+	if name == "" {
+		name = strings.TrimSuffix(filepath.Base(o.csv), filepath.Ext(o.csv))
+	}
+	if names, _ := os.ReadDir(o.out); len(names) > 0 {
+		return usageError(fmt.Errorf("%w: %s (a previous batch is never overwritten)", batch.ErrOutDirInUse, o.out))
+	}
+	rows, skipped, err := skipOffered(ctx, adm, rows)
+	if err != nil {
+		return err
+	}
+	if skipped > 0 {
+		fmt.Fprintf(e.stderr, "skipped %d rows already offered (same reference and type): resuming the drive\n", skipped)
+	}
+	if len(rows) == 0 {
+		fmt.Fprintln(e.stderr, "every row was already offered; nothing to do")
+		return nil
+	}
 	sum, err := batch.Run(ctx, rows, batch.FromIssuer(adm), batch.Options{
-		OutDir: o.out, Catalogue: cat, Progress: e.stderr, ProgressTerminal: writerIsTerminal(e.stderr),
+		Batch: name, OutDir: o.out, Catalogue: cat, Progress: e.stderr, ProgressTerminal: writerIsTerminal(e.stderr),
 		Now: e.now, TTL: o.ttl, Lang: o.lang, Title: o.title,
 	})
 	if errors.Is(err, batch.ErrOutDirInUse) {
@@ -140,4 +168,32 @@ func (o *issuerOfferBatchOptions) report(e *env, sum *batch.Summary) error {
 	}
 	_, err := fmt.Fprintf(e.stdout, "%d offers for %d rows; print %s\n", sum.Offered, sum.Rows, filepath.Join(o.out, batch.SheetFile))
 	return err
+}
+
+// skipOffered drops the rows whose reference already has an offer or a
+// credential of the row's type (a drive run again after an interruption)
+// and returns how many it dropped.
+func skipOffered(ctx context.Context, adm issuer.Admin, rows []batch.Row) ([]batch.Row, int, error) {
+	byVCT := map[string][]string{}
+	for _, r := range rows {
+		if r.Refusal == "" && r.Reference != "" {
+			byVCT[r.VCT] = append(byVCT[r.VCT], r.Reference)
+		}
+	}
+	done := map[string]map[string]bool{}
+	for vct, refs := range byVCT {
+		m, err := adm.Offered(ctx, vct, refs)
+		if err != nil {
+			return nil, 0, err
+		}
+		done[vct] = m
+	}
+	out := rows[:0:0]
+	for _, r := range rows {
+		if r.Refusal == "" && done[r.VCT][r.Reference] {
+			continue
+		}
+		out = append(out, r)
+	}
+	return out, len(rows) - len(out), nil
 }

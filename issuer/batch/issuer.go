@@ -22,9 +22,9 @@ type issuerCreator struct{ s IssuerOffers }
 func FromIssuer(s IssuerOffers) OfferCreator { return issuerCreator{s} }
 
 func (c issuerCreator) CreateOffer(ctx context.Context, r Request) (*Result, error) {
-	off, err := c.s.CreateOffer(ctx, issuer.OfferRequest{VCT: r.VCT, Claims: r.Claims, TxCode: r.TxCode, Reference: r.Reference, TTL: r.TTL})
+	off, err := c.s.CreateOffer(ctx, issuer.OfferRequest{VCT: r.VCT, Claims: r.Claims, TxCode: r.TxCode, Reference: r.Reference, TTL: r.TTL, Batch: r.Batch})
 	if err != nil {
 		return nil, err
 	}
-	return &Result{ID: off.ID, URI: off.URI, OfferURL: off.OfferURL, TxCode: off.TxCode, ExpiresAt: off.ExpiresAt}, nil
+	return &Result{ID: off.ID, Handle: off.Handle, URI: off.URI, OfferURL: off.OfferURL, TxCode: off.TxCode, ExpiresAt: off.ExpiresAt}, nil
 }

@@ -77,8 +77,8 @@ func TestRunWithIssuer(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !strings.HasPrefix(uri, "openid-credential-offer://?credential_offer_uri=https%3A%2F%2Fissuer.ngo.example%2F") || !strings.Contains(uri, o.OfferID) {
-			t.Errorf("line %d: QR reads %q (offer %s)", o.Line, uri, o.OfferID)
+		if !strings.HasPrefix(uri, "openid-credential-offer://?credential_offer_uri=https%3A%2F%2Fissuer.ngo.example%2F") || o.OfferHandle == "" || strings.Contains(uri, o.OfferHandle) {
+			t.Errorf("line %d: QR reads %q (offer handle %q: want one, and not the id in the QR)", o.Line, uri, o.OfferHandle)
 		}
 		if o.TxCodeRequired != (o.Reference == "Q-1") {
 			t.Errorf("line %d: tx code required = %v", o.Line, o.TxCodeRequired)

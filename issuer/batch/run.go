@@ -28,11 +28,16 @@ type Request struct {
 	TxCode    bool
 	Reference string
 	TTL       time.Duration
+	// Batch names the drive (issuer.OfferRequest.Batch).
+	Batch string
 }
 
 // Result is a created offer; it mirrors issuer.Offer.
 type Result struct {
+	// ID redeems the offer: it is only in URI, never in a file.
 	ID string
+	// Handle is the offer's public name (summary, 'cairn issuer cancel').
+	Handle string
 	// URI is the text of the QR code (openid-credential-offer://…).
 	URI      string
 	OfferURL string
@@ -82,6 +87,9 @@ type Options struct {
 	Now func() time.Time
 	// TTL is how long offers stay redeemable (zero: the issuer's default).
 	TTL time.Duration
+	// Batch names the drive on every offer, so it can be cancelled as a
+	// whole ('cairn issuer cancel --batch') and resumed.
+	Batch string
 	// Lang is the language of type names on the sheet (default "en").
 	Lang string
 	// Title heads the sheet, e.g. the organisation and the drive.
@@ -113,7 +121,7 @@ type OfferRecord struct {
 	Line           int       `json:"line"`
 	Reference      string    `json:"reference"`
 	VCT            string    `json:"vct"`
-	OfferID        string    `json:"offer_id"`
+	OfferHandle    string    `json:"offer_handle"` // the public handle; the id that redeems is only in the QR code
 	File           string    `json:"file"`
 	TxCodeRequired bool      `json:"tx_code_required"`
 	ExpiresAt      time.Time `json:"expires_at"`
@@ -185,7 +193,7 @@ func Run(ctx context.Context, rows []Row, creator OfferCreator, o Options) (*Sum
 			defer wg.Done()
 			for i := range jobs {
 				out := &outs[i]
-				offerRow(ctx, out, creator, o.TTL)
+				offerRow(ctx, out, creator, o.TTL, o.Batch)
 				var err error
 				if out.png != nil {
 					out.file = pngName(out.row.Reference, out.row.Line)
@@ -232,7 +240,7 @@ feed:
 			sum.RefusedRows = append(sum.RefusedRows, Refusal{Line: out.row.Line, Reference: out.row.Reference, Reason: out.reason})
 		case out.file != "":
 			sum.Offers = append(sum.Offers, OfferRecord{
-				Line: out.row.Line, Reference: out.row.Reference, VCT: out.row.VCT, OfferID: out.result.ID,
+				Line: out.row.Line, Reference: out.row.Reference, VCT: out.row.VCT, OfferHandle: out.result.Handle,
 				File: out.file, TxCodeRequired: out.result.TxCode != "", ExpiresAt: out.result.ExpiresAt.UTC(),
 			})
 		}
@@ -266,10 +274,10 @@ feed:
 
 // offerRow asks for the row's offer and encodes its QR code, reading the
 // PNG back so a code that does not scan is never printed.
-func offerRow(ctx context.Context, out *outcome, creator OfferCreator, ttl time.Duration) {
+func offerRow(ctx context.Context, out *outcome, creator OfferCreator, ttl time.Duration, batchName string) {
 	out.done = true
 	r := out.row
-	res, err := creator.CreateOffer(ctx, Request{VCT: r.VCT, Claims: r.Claims, TxCode: r.TxCode, Reference: r.Reference, TTL: ttl})
+	res, err := creator.CreateOffer(ctx, Request{VCT: r.VCT, Claims: r.Claims, TxCode: r.TxCode, Reference: r.Reference, TTL: ttl, Batch: batchName})
 	if err != nil {
 		out.reason = "offer refused: " + err.Error()
 		return
@@ -284,7 +292,7 @@ func offerRow(ctx context.Context, out *outcome, creator OfferCreator, ttl time.
 		return
 	}
 	if back, err := qr.Decode(png); err != nil || back != res.URI {
-		out.reason = "QR code does not read back; offer " + res.ID + " was created but not printed"
+		out.reason = "QR code does not read back; offer " + res.Handle + " was created but not printed (cancel it: cairn issuer cancel " + res.Handle + ")"
 		return
 	}
 	out.result, out.png = res, png

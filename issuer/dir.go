@@ -171,7 +171,10 @@ func openDir(dir string, open StoreOpener, o *adminOptions) (*Service, error) {
 	}
 	st, err := open(filepath.Join(dir, DirStoreFile))
 	if err != nil {
-		return nil, fmt.Errorf("%w (is 'cairn issuer serve' running on this directory without its admin socket?)", err)
+		if errors.Is(err, ErrStoreLocked) {
+			return nil, lockedError(dir, err)
+		}
+		return nil, err
 	}
 	svc, err := New(Config{URL: cfg.URL, Dev: cfg.Dev, Names: cfg.Names, Types: cfg.Types, Catalogue: o.catalogue,
 		Key: k, HashKey: hk, Store: st, Registry: o.registry, Now: o.now, Logger: o.logger})

@@ -16,6 +16,8 @@ import (
 	"strconv"
 	"time"
 
+	bbolterrors "go.etcd.io/bbolt/errors"
+
 	"github.com/cairn-id/cairn/internal/store/bolt"
 	"github.com/cairn-id/cairn/issuer"
 )
@@ -61,6 +63,9 @@ func Open(path string) (*Store, error) {
 			return setNonceCount(tx, tx.Bucket(bucketNonces).Stats().KeyN)
 		},
 	})
+	if errors.Is(err, bbolterrors.ErrTimeout) {
+		return nil, fmt.Errorf("%w (%w)", issuer.ErrStoreLocked, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("issuer: %w", err)
 	}

@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -81,5 +84,37 @@ func TestOfferClaimsEncryptedAtRest(t *testing.T) {
 	defer svc.Close()
 	if _, err := svc.GetOffer(ctx, o.ID); err != nil {
 		t.Fatalf("offer after reopen: %v", err)
+	}
+}
+
+// TestSecondOpenNamesTheServe: while one process (a running serve, with
+// its admin socket) holds issuer.db, opening the directory again says the
+// store is locked by that serve and gives its pid, instead of the old
+// hint that serve was running without its socket (issue 9).
+func TestSecondOpenNamesTheServe(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "desk")
+	if _, err := issuerdir.Init(dir, request()); err != nil {
+		t.Fatal(err)
+	}
+	svc, err := issuerdir.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer svc.Close()
+	_, err = issuerdir.Open(dir)
+	if !errors.Is(err, issuer.ErrStoreLocked) || strings.Contains(err.Error(), "without its admin socket") {
+		t.Fatalf("second open without a socket: %v", err)
+	}
+	ln, err := issuer.ListenAdmin(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.NotFoundHandler()}
+	go srv.Serve(ln)
+	defer srv.Close()
+	_, err = issuerdir.Open(dir)
+	want := fmt.Sprintf("pid %d", os.Getpid())
+	if !errors.Is(err, issuer.ErrStoreLocked) || !strings.Contains(err.Error(), "cairn issuer serve") || (runtime.GOOS == "linux" && !strings.Contains(err.Error(), want)) {
+		t.Fatalf("second open while serve answers: %v, want ErrStoreLocked naming the serve and %s", err, want)
 	}
 }

@@ -120,9 +120,15 @@ func (r TokenRequest) Form() url.Values {
 // ParseTokenRequest reads a pre-authorized code Token Request from parsed
 // form values. Refusals are *ErrorResponse values with the code to answer:
 // unsupported_grant_type for another grant, invalid_request for a missing,
-// repeated or oversized parameter. Unknown parameters are ignored (§6.1).
+// empty, repeated or oversized parameter (grant_type included: RFC 6749
+// §5.2). Unknown parameters are ignored (§6.1).
 func ParseTokenRequest(form url.Values) (*TokenRequest, error) {
-	if gt := form["grant_type"]; len(gt) != 1 || gt[0] != GrantPreAuthorizedCode {
+	switch gt := form["grant_type"]; {
+	case len(gt) == 0 || (len(gt) == 1 && gt[0] == ""):
+		return nil, errorResponse(ErrorInvalidRequest, "grant_type is required")
+	case len(gt) > 1:
+		return nil, errorResponse(ErrorInvalidRequest, "grant_type is repeated")
+	case gt[0] != GrantPreAuthorizedCode:
 		return nil, errorResponse(ErrorUnsupportedGrantType, "only the pre-authorized code grant is supported")
 	}
 	for _, name := range []string{"pre-authorized_code", "tx_code", "client_id"} {

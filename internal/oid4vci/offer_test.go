@@ -254,8 +254,9 @@ func TestParseTokenRequest(t *testing.T) {
 		code string
 	}{
 		{"other grant", url.Values{"grant_type": {"authorization_code"}, "pre-authorized_code": {"c"}}, ErrorUnsupportedGrantType},
-		{"no grant", url.Values{"pre-authorized_code": {"c"}}, ErrorUnsupportedGrantType},
-		{"two grants", url.Values{"grant_type": {GrantPreAuthorizedCode, GrantPreAuthorizedCode}, "pre-authorized_code": {"c"}}, ErrorUnsupportedGrantType},
+		{"no grant", url.Values{"pre-authorized_code": {"c"}}, ErrorInvalidRequest},
+		{"empty grant", url.Values{"grant_type": {""}, "pre-authorized_code": {"c"}}, ErrorInvalidRequest},
+		{"two grants", url.Values{"grant_type": {GrantPreAuthorizedCode, GrantPreAuthorizedCode}, "pre-authorized_code": {"c"}}, ErrorInvalidRequest},
 		{"no code", url.Values{"grant_type": {GrantPreAuthorizedCode}}, ErrorInvalidRequest},
 		{"two codes", url.Values{"grant_type": {GrantPreAuthorizedCode}, "pre-authorized_code": {"c", "d"}}, ErrorInvalidRequest},
 		{"two tx codes", url.Values{"grant_type": {GrantPreAuthorizedCode}, "pre-authorized_code": {"c"}, "tx_code": {"1", "2"}}, ErrorInvalidRequest},

@@ -500,7 +500,7 @@ func TestAdminHandlerRefusals(t *testing.T) {
 		{"wrong media type", "POST", "/admin/offers", "text/plain", `{}`, 400, "bad_request"},
 		{"bad ttl", "POST", "/admin/offers", "application/json", `{"vct":"` + testVCT + `","claims":{},"ttl":"soon"}`, 400, "bad_request"},
 		{"unknown action", "POST", "/admin/credentials/x/delete", "", "", 404, "no_such_endpoint"},
-		{"unknown route", "GET", "/admin/offers", "", "", 404, "no_such_endpoint"},
+		{"unknown route", "GET", "/admin/nothing-here", "", "", 404, "no_such_endpoint"}, // GET /admin/offers lists offers since issue 8
 		{"overlong id", "POST", "/admin/credentials/" + strings.Repeat("x", maxAdminIDLen+1) + "/revoke", "", "", 404, "not_found"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

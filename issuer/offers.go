@@ -30,7 +30,7 @@ type OfferInfo struct {
 // swept.
 const OfferExpired = "expired"
 
-// Offers lists the stored offers, oldest first; pendingOnly keeps the
+// Offers lists the stored offers, oldest first (then by reference); pendingOnly keeps the
 // ones still redeemable (pending and not expired).
 func (s *Service) Offers(ctx context.Context, pendingOnly bool) ([]OfferInfo, error) {
 	now := s.cfg.Now()
@@ -57,7 +57,16 @@ func (s *Service) Offers(ctx context.Context, pendingOnly bool) ([]OfferInfo, er
 		out = append(out, OfferInfo{Handle: o.Handle, VCT: o.VCT, Reference: ref, Batch: o.Batch, State: state,
 			TxCode: o.TxCodeHash != "", CreatedAt: o.CreatedAt, ExpiresAt: o.ExpiresAt})
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].CreatedAt.Before(out[j].CreatedAt) })
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if !a.CreatedAt.Equal(b.CreatedAt) {
+			return a.CreatedAt.Before(b.CreatedAt)
+		}
+		if a.Reference != b.Reference {
+			return a.Reference < b.Reference
+		}
+		return a.Handle < b.Handle
+	})
 	return out, nil
 }
 

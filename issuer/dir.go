@@ -1,6 +1,7 @@
 package issuer
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -181,6 +182,13 @@ func openDir(dir string, open StoreOpener, o *adminOptions) (*Service, error) {
 	if err != nil {
 		st.Close()
 		return nil, err
+	}
+	// Offers stored in clear by an earlier version are sealed now.
+	if n, err := svc.SealClearOffers(context.Background()); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("issuer: sealing the offers stored in clear by an earlier version: %w", err)
+	} else if n > 0 {
+		svc.log.Info("offers stored in clear by an earlier version were sealed", "count", n)
 	}
 	return svc, nil
 }

@@ -1,6 +1,7 @@
 package issuer
 
 import (
+	"context"
 	"crypto/aes"
 	"crypto/cipher"
 	"encoding/json"
@@ -82,4 +83,58 @@ func (s *Service) OfferContent(o *StoredOffer) (map[string]any, string, error) {
 		return nil, "", fmt.Errorf("%w: %w", ErrSealed, err)
 	}
 	return c.Claims, c.Reference, nil
+}
+
+// SealClearOffers rewrites the offers an earlier version stored with
+// clear claims and reference: sealed, with a handle and the reference's
+// keyed hash. OpenDir runs it, so an old store opens and keeps working
+// (its pending offers stay redeemable) and holds no clear claim after
+// its first open. It returns how many offers it rewrote.
+func (s *Service) SealClearOffers(ctx context.Context) (int, error) {
+	var n int
+	err := s.cfg.Store.View(ctx, func(tx Tx) error { // no write (and no commit) when nothing is in clear
+		n = 0
+		return tx.ForEachOffer(func(o *StoredOffer) error {
+			if o.Sealed == "" {
+				n++
+			}
+			return nil
+		})
+	})
+	if err != nil || n == 0 {
+		return 0, err
+	}
+	err = s.cfg.Store.Update(ctx, func(tx Tx) error {
+		n = 0
+		var old []*StoredOffer
+		if err := tx.ForEachOffer(func(o *StoredOffer) error {
+			if o.Sealed == "" {
+				old = append(old, o)
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		for _, o := range old {
+			sealed, err := s.seal(o.ID, o.Claims, o.Reference)
+			if err != nil {
+				return err
+			}
+			if o.Handle == "" {
+				if o.Handle, err = s.credentialID(); err != nil {
+					return err
+				}
+			}
+			if o.Reference != "" && o.ReferenceHash == "" {
+				o.ReferenceHash = s.ReferenceHash(o.Reference)
+			}
+			o.Sealed, o.Claims, o.Reference = sealed, nil, ""
+			if err := tx.PutOffer(o); err != nil {
+				return err
+			}
+		}
+		n = len(old)
+		return nil
+	})
+	return n, err
 }

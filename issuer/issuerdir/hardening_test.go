@@ -11,9 +11,11 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cairn-id/cairn/internal/keys"
 	"github.com/cairn-id/cairn/issuer"
+	"github.com/cairn-id/cairn/issuer/boltstore"
 	"github.com/cairn-id/cairn/issuer/issuerdir"
 )
 
@@ -117,4 +119,45 @@ func TestSecondOpenNamesTheServe(t *testing.T) {
 	if !errors.Is(err, issuer.ErrStoreLocked) || !strings.Contains(err.Error(), "cairn issuer serve") || (runtime.GOOS == "linux" && !strings.Contains(err.Error(), want)) {
 		t.Fatalf("second open while serve answers: %v, want ErrStoreLocked naming the serve and %s", err, want)
 	}
+}
+
+// TestOldClearOffersSealedAtOpen: an offer stored in clear by an earlier
+// version (no handle, no sealed content) is sealed when the directory is
+// opened, gets a handle, and keeps its claims and reference.
+func TestOldClearOffersSealedAtOpen(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "desk")
+	if _, err := issuerdir.Init(dir, request()); err != nil {
+		t.Fatal(err)
+	}
+	st, err := boltstore.Open(filepath.Join(dir, issuer.DirStoreFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	old := &issuer.StoredOffer{ID: "old-offer-id", ConfigurationID: "humanitarian-registration.v1", VCT: vct,
+		Claims: map[string]any{"given_name": "Amina"}, Reference: "OLD-1", CodeHash: "h", State: issuer.OfferPending,
+		CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+	if err := st.Update(ctx, func(tx issuer.Tx) error { return tx.PutOffer(old) }); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+
+	svc, err := issuerdir.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, err := svc.Offers(ctx, true)
+	if err != nil || len(list) != 1 || list[0].Handle == "" || list[0].Reference != "OLD-1" {
+		t.Fatalf("old offer listed as %+v %v", list, err)
+	}
+	o, err := svc.GetOffer(ctx, old.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	claims, ref, err := svc.OfferContent(o)
+	if err != nil || claims["given_name"] != "Amina" || ref != "OLD-1" || o.Sealed == "" || o.Claims != nil || o.Reference != "" {
+		t.Fatalf("old offer after open: %+v claims %v ref %q err %v", o, claims, ref, err)
+	}
+	svc.Close()
 }

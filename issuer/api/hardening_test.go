@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/cairn-id/cairn/internal/server"
+	"github.com/cairn-id/cairn/internal/testkit"
 )
 
 // TestTokenGrantTypeMissing: a token request without grant_type (or with
@@ -76,7 +77,7 @@ func TestProofWithIssRefusedInAnonymousFlow(t *testing.T) {
 // one aggregated log line, not one per request (internal/server's refusal
 // log), and no nonce refusal is logged per request any more.
 func TestIssuerRefusalsAggregated(t *testing.T) {
-	var logs syncBuffer
+	var logs testkit.SyncBuffer
 	f := newFixture(t, func(c *fixtureConfig) {
 		c.API.NonceLimit = server.RateLimit{PerMinute: 1, Burst: 1}
 		c.API.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}

@@ -18,6 +18,11 @@ import (
 //	POST /admin/offers                                  create an offer (201)
 //	POST /admin/credentials/{id}/revoke|suspend|reinstate
 //	GET  /admin/records                                 issuance records
+//	GET  /admin/offers[?pending=1]                      stored offers (issuer.OfferInfo, by handle)
+//	POST /admin/offers/{handle}/cancel                  cancel one offer
+//	POST /admin/batches/{batch}/cancel                  cancel a drive's offers
+//	POST /admin/offers/offered {vct, references}        which references were offered
+//	POST /admin/references/find|revoke {reference}      records of / revoke by reference
 //
 // Bodies are JSON, at most issuer.MaxAdminBody bytes. Errors are
 // issuer.AdminErrorBody, {"code", "message"} with, for code

@@ -18,7 +18,9 @@
 //
 // Claims are validated against the catalogue type (package schemas) before
 // an offer is made, and kept only until the credential is issued or the
-// offer expires. Issuance records keep no claim values. Every piece of state
+// offer expires, sealed at rest (AES-256-GCM under a key derived from the
+// hash key, sealed.go). Operators name offers by a public handle, never by
+// the id that redeems them (offers.go). Issuance records keep no claim values. Every piece of state
 // lives in a Store, which only persists (issuer/boltstore is the bbolt one;
 // the conformance suite is in issuer/storetest): the rules are this
 // package's (core.go), so several instances can share one store; codes,

@@ -47,10 +47,24 @@ func checkSecretMode(path string) error {
 		return fmt.Errorf("issuer: %s is not a regular file", path)
 	}
 	if perm := fi.Mode().Perm(); perm&0o077 != 0 && runtime.GOOS != "windows" {
-		return fmt.Errorf("%w: %s has mode %04o; run: chmod 600 %s", keys.ErrInsecurePermissions, path, perm, path)
+		return &InsecureFileError{Path: path, Mode: perm}
 	}
 	return nil
 }
+
+// InsecureFileError: a secret file of the issuer directory is readable or
+// writable by group or others. It matches keys.ErrInsecurePermissions.
+type InsecureFileError struct {
+	Path string
+	Mode fs.FileMode
+}
+
+func (e *InsecureFileError) Error() string {
+	return fmt.Sprintf("issuer: secret file %s has mode %04o (group or others may read it); run: chmod 600 %s", e.Path, e.Mode, e.Path)
+}
+
+// Unwrap makes errors.Is(err, keys.ErrInsecurePermissions) match.
+func (e *InsecureFileError) Unwrap() error { return keys.ErrInsecurePermissions }
 
 // ErrNotIssuerDir: the directory holds no issuer.json.
 var ErrNotIssuerDir = errors.New("issuer: not an issuer directory (run 'cairn issuer init')")

@@ -607,7 +607,10 @@ while the records themselves do not say it.`,
 			if err != nil {
 				return err
 			}
-			if len(recs) == 0 {
+			switch {
+			case len(recs) == 0 && reference != "":
+				fmt.Fprintf(e.stderr, "no credentials issued with reference %q\n", reference)
+			case len(recs) == 0:
 				// stdout stays machine-readable: nothing, or [] with --json.
 				fmt.Fprintln(e.stderr, "no credentials issued yet")
 			}

@@ -85,7 +85,7 @@ through its admin socket.`,
   cairn issuer cancel --dir ngo --batch camp4`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if (len(args) == 1) == (batchName != "") {
+			if (len(args) == 1) == (batchName != "") || (len(args) == 1 && args[0] == "") {
 				return usageError(errors.New("give one offer HANDLE or --batch NAME"))
 			}
 			adm, err := openAdmin(cmd.Context(), e, dir, nil)

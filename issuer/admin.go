@@ -104,6 +104,8 @@ type AdminErrorBody struct {
 	Message string   `json:"message"`
 	VCT     string   `json:"vct,omitempty"`
 	Paths   []string `json:"paths,omitempty"`
+	// Problems: a ValidationError's per-claim reasons.
+	Problems []schemas.Problem `json:"problems,omitempty"`
 	Fields  []string `json:"fields,omitempty"`
 	Source  string   `json:"source,omitempty"`
 	// Asked, Caps, Issuer and AuthorizationID carry an EvidenceError's
@@ -140,7 +142,7 @@ func adminSentinel(code string) (int, error) {
 func EncodeAdminError(err error) (int, AdminErrorBody) {
 	var ve *ValidationError
 	if errors.As(err, &ve) {
-		return http.StatusUnprocessableEntity, AdminErrorBody{Code: "invalid_claims", Message: ve.Error(), VCT: ve.VCT, Paths: ve.Paths}
+		return http.StatusUnprocessableEntity, AdminErrorBody{Code: "invalid_claims", Message: ve.Error(), VCT: ve.VCT, Paths: ve.Paths, Problems: ve.Problems}
 	}
 	var ee *EvidenceError
 	if errors.As(err, &ee) {
@@ -172,7 +174,7 @@ func EncodeAdminError(err error) (int, AdminErrorBody) {
 func decodeAdminError(b AdminErrorBody) error {
 	switch b.Code {
 	case "invalid_claims":
-		return &ValidationError{VCT: b.VCT, Paths: b.Paths, cause: schemas.ErrInvalidClaims}
+		return &ValidationError{VCT: b.VCT, Paths: b.Paths, Problems: b.Problems, cause: schemas.ErrInvalidClaims}
 	case "evidence_above_cap":
 		return &EvidenceError{Fields: b.Fields, Source: b.Source, Asked: b.Asked, Caps: b.Caps, VCT: b.VCT, Issuer: b.Issuer, AuthorizationID: b.AuthorizationID}
 	}

@@ -111,15 +111,20 @@ var (
 var errRegistryExpired = fmt.Errorf("%w: %w", ErrNotAuthorized, ErrRegistryExpired)
 
 // ValidationError lists the claims (JSON Pointers) that fail the type's
-// schema; it never carries claim values.
+// schema and, in Problems, why each fails ("/household_size must be a
+// whole number"); it never carries claim values.
 type ValidationError struct {
-	VCT   string
-	Paths []string
-	cause error
+	VCT      string
+	Paths    []string
+	Problems []schemas.Problem
+	cause    error
 }
 
 func (e *ValidationError) Error() string {
-	return fmt.Sprintf("issuer: claims do not match %s at %s", e.VCT, strings.Join(e.Paths, ", "))
+	if len(e.Problems) == 0 {
+		return fmt.Sprintf("issuer: claims do not match %s at %s", e.VCT, strings.Join(e.Paths, ", "))
+	}
+	return "issuer: " + (&schemas.ValidationError{VCT: e.VCT, Problems: e.Problems}).Error()
 }
 
 // Unwrap returns the schemas error (errors.Is(err, schemas.ErrInvalidClaims)).
@@ -432,7 +437,7 @@ func (s *Service) CreateOffer(ctx context.Context, r OfferRequest) (*Offer, erro
 	if err := t.Validate(claims); err != nil {
 		var ve *schemas.ValidationError
 		if errors.As(err, &ve) {
-			out := &ValidationError{VCT: r.VCT, cause: err}
+			out := &ValidationError{VCT: r.VCT, Problems: ve.Problems, cause: err}
 			for _, p := range ve.Problems {
 				ptr := p.Pointer
 				if ptr == "" {

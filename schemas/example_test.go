@@ -45,7 +45,7 @@ func ExampleType_Validate() {
 		}
 	}
 	// Output:
-	// /birthdate is not a valid date
+	// /birthdate must be a date YYYY-MM-DD
 	// /evidence/strength must be at most 4
 	// /nationalities/1 is not one of the allowed values
 }

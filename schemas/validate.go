@@ -22,8 +22,8 @@ type ValidationError struct {
 
 // Problem is one failing claim.
 type Problem struct {
-	Pointer string // RFC 6901; "" is the whole claim set
-	Message string
+	Pointer string `json:"pointer"` // RFC 6901; "" is the whole claim set
+	Message string `json:"message"`
 }
 
 func (e *ValidationError) Error() string {
@@ -125,12 +125,19 @@ func collectProblems(e *jsonschema.ValidationError, add func(Problem)) {
 func message(k jsonschema.ErrorKind) string {
 	switch k := k.(type) {
 	case *kind.Type:
-		return fmt.Sprintf("must be of type %s, not %s", strings.Join(k.Want, " or "), k.Got)
+		want := make([]string, len(k.Want))
+		for i, w := range k.Want {
+			want[i] = typeWords(w)
+		}
+		return "must be " + strings.Join(want, " or ")
 	case *kind.Enum:
 		return "is not one of the allowed values"
 	case *kind.Const:
 		return "is not the allowed value"
 	case *kind.Format:
+		if k.Want == "date" {
+			return ErrNotDate.Error()
+		}
 		return "is not a valid " + k.Want
 	case *kind.FalseSchema:
 		return "is not a claim of this type"
@@ -151,9 +158,37 @@ func message(k jsonschema.ErrorKind) string {
 	case *kind.UniqueItems:
 		return "has duplicate entries"
 	case *kind.Pattern:
+		if k.Want == datePattern {
+			return ErrNotDate.Error()
+		}
 		return "is not in the expected form"
 	}
 	return "does not satisfy " + strings.Join(k.KeywordPath(), "/")
+}
+
+// datePattern is the pattern of the catalogue's dates (common.schema.json).
+const datePattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+
+// typeWords names a JSON type as the operator typing claims knows it (the
+// same words as the typing of operator text: "must be a whole number").
+func typeWords(jsonType string) string {
+	switch jsonType {
+	case "integer":
+		return "a whole number"
+	case "number":
+		return "a number"
+	case "boolean":
+		return "true or false"
+	case "string":
+		return "text"
+	case "array":
+		return "a list"
+	case "object":
+		return "a group of claims"
+	case "null":
+		return "null"
+	}
+	return jsonType
 }
 
 // pointer renders an instance location as an RFC 6901 JSON Pointer.

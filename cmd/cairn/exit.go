@@ -21,6 +21,8 @@ const (
 	// revocation (its status list unreachable or unusable); its signature
 	// and issuer were checked. Not the same as invalid (3).
 	ExitStatusUnknown = 9
+	// ExitNothingOffered: a batch created no offer (every row refused).
+	ExitNothingOffered = 10
 )
 
 // exitError carries an exit code with the error that caused it.

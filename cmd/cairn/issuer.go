@@ -107,6 +107,9 @@ func (o *issuerInitOptions) run(e *env) error {
 	if err != nil {
 		return usageError(err)
 	}
+	for i := range o.types {
+		resolveTypeRefs(&o.types[i])
+	}
 	cfg, err := issuerdir.Init(o.dir, issuerdir.InitRequest{URL: o.url, Dev: o.dev, Names: names, Types: o.types, Alg: alg})
 	var bad *issuerdir.InitError
 	switch {
@@ -436,6 +439,7 @@ file does not verify; 1 when the offer is not confirmed at the prompt.`,
 }
 
 func (o *issuerOfferOptions) run(ctx context.Context, e *env) error {
+	resolveTypeRefs(&o.vct)
 	var claims map[string]any
 	if o.prompt {
 		c, err := o.promptClaims(ctx, e)
@@ -465,7 +469,7 @@ func (o *issuerOfferOptions) run(ctx context.Context, e *env) error {
 	var ve *issuer.ValidationError
 	switch {
 	case errors.As(err, &ve):
-		return withExit(ExitInvalid, fmt.Errorf("claims do not match %s at: %s", ve.VCT, strings.Join(ve.Paths, ", ")))
+		return withExit(ExitInvalid, offerClaimsError(ve))
 	case errors.Is(err, issuer.ErrUnknownType), errors.Is(err, issuer.ErrInvalidOffer):
 		return usageError(err)
 	case errors.Is(err, issuer.ErrRegistryExpired):

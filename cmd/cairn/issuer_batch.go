@@ -64,8 +64,9 @@ A bad row never stops the others: it is reported with its line number and
 why (claim paths, never values).
 
 Exit codes: 0 every row offered; 3 some rows refused (the others were
-offered; see summary.json); 2 the CSV file cannot be used, or the output
-directory is not empty; 1 the batch failed (storage, disk).`,
+offered; see summary.json); 10 every row refused: no offer was created;
+2 the CSV file cannot be used, or the output directory is not empty;
+1 the batch failed (storage, disk).`,
 		Example: `  cairn issuer offer-batch --dir ngo --csv drive-2026-11-26.csv --out drive-2026-11-26
   cairn issuer offer-batch --dir ngo --csv camp4.csv --out camp4 \
       --type urn:cairn:vct:humanitarian-registration:1 --tx-code --ttl 72h
@@ -98,6 +99,7 @@ func (o *issuerOfferBatchOptions) run(ctx context.Context, e *env) error {
 	if err != nil {
 		return err
 	}
+	resolveTypeRefs(&o.vct)
 	f, err := os.Open(o.csv)
 	if err != nil {
 		return usageError(err)
@@ -150,6 +152,10 @@ func (o *issuerOfferBatchOptions) run(ctx context.Context, e *env) error {
 	if err != nil {
 		return err
 	}
+	if sum.Offered == 0 && sum.Refused > 0 {
+		return withExit(ExitNothingOffered, fmt.Errorf("no offer was created: all %d rows were refused (listed above and in %s); there is nothing to print",
+			sum.Rows, filepath.Join(o.out, batch.SummaryFile)))
+	}
 	if sum.Refused > 0 {
 		return withExit(ExitInvalid, fmt.Errorf("%d of %d rows refused (listed above and in %s); the other %d offers are ready",
 			sum.Refused, sum.Rows, filepath.Join(o.out, batch.SummaryFile), sum.Offered))
@@ -165,6 +171,9 @@ func (o *issuerOfferBatchOptions) report(e *env, sum *batch.Summary) error {
 	}
 	if o.asJSON {
 		return writeJSON(e.stdout, sum)
+	}
+	if sum.Offered == 0 {
+		return nil // the error says nothing was created
 	}
 	_, err := fmt.Fprintf(e.stdout, "%d offers for %d rows; print %s\n", sum.Offered, sum.Rows, filepath.Join(o.out, batch.SheetFile))
 	return err

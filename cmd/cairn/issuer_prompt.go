@@ -553,3 +553,22 @@ func summaryValue(v any) string {
 	}
 	return fmt.Sprint(v)
 }
+
+// offerClaimsError says why the claims of an offer were refused: each
+// failing claim and its reason (as the batch and the prompt say them),
+// never a value.
+func offerClaimsError(ve *issuer.ValidationError) error {
+	if len(ve.Problems) == 0 {
+		return fmt.Errorf("claims do not match %s at: %s", ve.VCT, strings.Join(ve.Paths, ", "))
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "claims do not match %s:", ve.VCT)
+	for _, p := range ve.Problems {
+		ptr := p.Pointer
+		if ptr == "" {
+			ptr = "(claims)"
+		}
+		fmt.Fprintf(&b, "\n  %s %s", ptr, p.Message)
+	}
+	return errors.New(b.String())
+}

@@ -46,7 +46,8 @@ Exit codes:
   6  revoked
   7  suspended
   8  issuer not authorized for this credential type
-  9  could not check revocation (status list unreachable or unusable)`,
+  9  could not check revocation (status list unreachable or unusable)
+  10 nothing was created (issuer offer-batch: every row refused)`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}

@@ -118,7 +118,7 @@ func (o *schemasShowOptions) run(w io.Writer, ref string) error {
 	if err != nil {
 		return withExit(ExitFailure, err)
 	}
-	t, err := schemasFindType(cat, ref)
+	t, err := cat.Resolve(ref)
 	if err != nil {
 		return withExit(ExitFailure, fmt.Errorf("%w (run \"cairn schemas list\" to see the known types)", err))
 	}
@@ -159,21 +159,22 @@ func (o *schemasShowOptions) run(w io.Writer, ref string) error {
 	return tw.Flush()
 }
 
-// schemasFindType accepts a full vct or a bare type name (newest major version).
-func schemasFindType(cat *schemas.Catalogue, ref string) (*schemas.Type, error) {
-	if strings.HasPrefix(ref, "urn:") {
-		return cat.Lookup(ref)
+// resolveTypeRefs replaces each type reference (full vct or short name,
+// schemas.Catalogue.Resolve) by its full vct; an unknown one is left as
+// it is, for the command's own "unknown type" message.
+func resolveTypeRefs(refs ...*string) {
+	cat, err := schemas.Load()
+	if err != nil {
+		return
 	}
-	var best *schemas.Type
-	for _, t := range cat.Types() {
-		if t.Name == ref && (best == nil || t.Version > best.Version) {
-			best = t
+	for _, r := range refs {
+		if *r == "" {
+			continue
+		}
+		if t, err := cat.Resolve(*r); err == nil {
+			*r = t.VCT
 		}
 	}
-	if best == nil {
-		return cat.Lookup(ref)
-	}
-	return best, nil
 }
 
 func schemasClaimPointer(p []any) string {

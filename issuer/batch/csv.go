@@ -42,7 +42,8 @@ var ErrUnusableCSV = errors.New("batch: unusable CSV")
 
 // ReadOptions are the defaults rows fall back on.
 type ReadOptions struct {
-	// DefaultVCT is the credential type of rows without a vct cell.
+	// DefaultVCT is the credential type of rows without a vct cell: its
+	// full vct or short name (schemas.Catalogue.Resolve), as in the column.
 	DefaultVCT string
 	// TxCode is whether rows without a tx_code cell ask for a transaction
 	// code.
@@ -96,9 +97,11 @@ func ReadCSV(r io.Reader, cat *schemas.Catalogue, o ReadOptions) ([]Row, error) 
 	}
 	data = bytes.TrimPrefix(data, []byte("\ufeff"))
 	if o.DefaultVCT != "" {
-		if _, err := cat.Lookup(o.DefaultVCT); err != nil {
+		t, err := cat.Resolve(o.DefaultVCT)
+		if err != nil {
 			return nil, fmt.Errorf("%w: default type: %w", ErrUnusableCSV, err)
 		}
+		o.DefaultVCT = t.VCT
 	}
 	cr := csv.NewReader(bufio.NewReader(bytes.NewReader(data)))
 	cr.FieldsPerRecord = -1
@@ -342,11 +345,12 @@ func (h *header) readRow(row *Row, rec []string, cat *schemas.Catalogue, o ReadO
 		row.Refusal = "vct is empty and no default type was given"
 		return
 	}
-	typ, err := cat.Lookup(row.VCT)
+	typ, err := cat.Resolve(row.VCT)
 	if err != nil {
 		row.Refusal = "unknown credential type in column \"vct\""
 		return
 	}
+	row.VCT = typ.VCT
 	row.TxCode = o.TxCode
 	if h.txCode >= 0 && cells[h.txCode] != "" {
 		b, err := schemas.ParseYesNo(cells[h.txCode])

@@ -106,8 +106,8 @@ type AdminErrorBody struct {
 	Paths   []string `json:"paths,omitempty"`
 	// Problems: a ValidationError's per-claim reasons.
 	Problems []schemas.Problem `json:"problems,omitempty"`
-	Fields  []string `json:"fields,omitempty"`
-	Source  string   `json:"source,omitempty"`
+	Fields   []string          `json:"fields,omitempty"`
+	Source   string            `json:"source,omitempty"`
 	// Asked, Caps, Issuer and AuthorizationID carry an EvidenceError's
 	// values (VCT above too).
 	Asked           []int  `json:"asked,omitempty"`

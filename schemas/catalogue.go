@@ -81,6 +81,11 @@ type Type struct {
 	// MaxTTL is the longest lifetime (exp - iat) of a credential of this
 	// type; zero means the type sets no limit.
 	MaxTTL time.Duration
+	// EvidencePresets are the named evidence an issuing desk chooses from
+	// per credential ("document-seen", "declared-only"), each within
+	// MaxEvidence; the default evidence is one of them. Types that define
+	// none have the single preset "default" (EvidencePresetNames).
+	EvidencePresets []EvidencePreset
 
 	// The schema is compiled on first use (compile), not by Load: most
 	// commands never validate, and compiling the catalogue costs more
@@ -168,6 +173,9 @@ type typePolicy struct {
 	DefaultEvidence Evidence `json:"default_evidence"`
 	MaxEvidence     Evidence `json:"max_evidence"`
 	MaxTTL          string   `json:"max_ttl"` // ISO 8601 days, "P90D"; empty: none
+	// EvidencePresets: the evidence an issuing desk may choose per
+	// credential (what was seen of the person); the default is one of them.
+	EvidencePresets []EvidencePreset `json:"evidence_presets"`
 }
 
 // validTypeName: lower-case ASCII words joined by single hyphens, as in a vct.
@@ -313,6 +321,10 @@ func loadType(fsys fs.FS, dir string, lc *lockedCompiler, docs map[string]any, l
 	if err := checkCaps(pol.DefaultEvidence, pol.MaxEvidence); err != nil {
 		return nil, fmt.Errorf("type.json: %w", err)
 	}
+	if err := checkPresets(pol); err != nil {
+		return nil, fmt.Errorf("type.json: %w", err)
+	}
+	t.EvidencePresets = pol.EvidencePresets
 	return t, nil
 }
 

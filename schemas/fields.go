@@ -2,6 +2,7 @@ package schemas
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 )
 
@@ -51,6 +52,12 @@ type Field struct {
 	Elem FieldKind
 	// MaxItems bounds the entries of an array (0: no bound in the schema).
 	MaxItems int
+	// Precision names the sibling claim that says how much of a
+	// KindDate is known ("birthdate_precision": day, month or year): the
+	// date may then be typed as YYYY or YYYY-MM (ParseText fills in the
+	// first day; DatePrecision says which precision was typed). "" when
+	// the date has no precision claim.
+	Precision string
 	// Fields are the members of a KindObject, or of each element of a
 	// KindObjectArray, in the same order as ClaimFields.
 	Fields []Field
@@ -114,6 +121,17 @@ func (b *fieldBuilder) members(nodes []scoped, prefix []any) []Field {
 		f := b.describe(expand(p.schema, b.t.docs, p.base, 0), path)
 		f.Required = required[name]
 		out = append(out, f)
+	}
+	for i := range out {
+		if out[i].Kind != KindDate {
+			continue
+		}
+		name, _ := out[i].Path[len(out[i].Path)-1].(string)
+		for _, f := range out {
+			if memberIs(f, name+"_precision") && f.Kind == KindString && slices.Contains(f.Enum, "year") && slices.Contains(f.Enum, "month") {
+				out[i].Precision = name + "_precision"
+			}
+		}
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Required != out[j].Required {
@@ -215,6 +233,11 @@ func (b *fieldBuilder) describe(nodes []scoped, path []any) Field {
 		f.Kind = KindUnsupported
 	}
 	return f
+}
+
+func memberIs(f Field, name string) bool {
+	s, _ := f.Path[len(f.Path)-1].(string)
+	return s == name
 }
 
 func enumText(enum []any) []string {

@@ -126,6 +126,12 @@ type ClaimText struct {
 func (t *Type) ClaimsFromText(texts []ClaimText, o InputOptions) (map[string]any, error) {
 	root := &textNode{}
 	var problems []Problem
+	typed := map[string]string{} // claim pointer → text, for precision claims
+	for _, ct := range texts {
+		if strings.TrimSpace(ct.Text) != "" {
+			typed[claimKey(ct.Path)] = strings.TrimSpace(ct.Text)
+		}
+	}
 	for _, ct := range texts {
 		if strings.TrimSpace(ct.Text) == "" {
 			continue
@@ -145,6 +151,15 @@ func (t *Type) ClaimsFromText(texts []ClaimText, o InputOptions) (map[string]any
 			return nil, err
 		}
 		root.insert(ct.Path, v)
+		if p := DatePrecision(ct.Text); f.Precision != "" && p != "" {
+			pp := append(append([]any(nil), ct.Path[:len(ct.Path)-1]...), f.Precision)
+			switch given, ok := typed[claimKey(pp)]; {
+			case !ok:
+				root.insert(pp, p)
+			case !strings.EqualFold(given, p):
+				problems = append(problems, Problem{Pointer: claimKey(pp), Message: "does not match the date typed (" + p + " only)"})
+			}
+		}
 	}
 	if len(problems) > 0 {
 		sort.SliceStable(problems, func(i, j int) bool { return problems[i].Pointer < problems[j].Pointer })
@@ -384,9 +399,19 @@ func parseString(f *Field, ptr, s string, o InputOptions) (any, *InputError) {
 				return c, nil
 			}
 		}
+		if isCountryEnum(f.Enum) {
+			if code, ok := countryByName(s); ok && slices.Contains(f.Enum, code) {
+				return code, nil
+			}
+		}
 		return nil, notAllowed(f, ptr)
 	}
 	if f.Kind == KindDate {
+		if f.Precision != "" {
+			if full, p := partialDate(s); p != "" {
+				return full, nil
+			}
+		}
 		if _, err := time.Parse(time.DateOnly, s); err != nil || len(s) != len(time.DateOnly) {
 			return nil, inputErr(ptr, ErrNotDate, "")
 		}
@@ -398,6 +423,31 @@ func parseString(f *Field, ptr, s string, o InputOptions) (any, *InputError) {
 		return nil, inputErr(ptr, ErrNotForm, "")
 	}
 	return s, nil
+}
+
+// partialDate reads a year-only ("1990") or year-month ("1990-05") date
+// as its first day and says which it was ("year", "month"); "" for any
+// other text.
+func partialDate(s string) (full, precision string) {
+	switch len(s) {
+	case 4:
+		if _, err := time.Parse("2006", s); err == nil {
+			return s + "-01-01", "year"
+		}
+	case 7:
+		if _, err := time.Parse("2006-01", s); err == nil {
+			return s + "-01", "month"
+		}
+	}
+	return "", ""
+}
+
+// DatePrecision says how much of a date typed for a Field with a
+// Precision claim is given: "year" for YYYY, "month" for YYYY-MM, "" for
+// a full date (or text that is not a date).
+func DatePrecision(text string) string {
+	_, p := partialDate(strings.TrimSpace(text))
+	return p
 }
 
 func notAllowed(f *Field, ptr string) *InputError {

@@ -11,7 +11,8 @@ import (
 // codes, birthdate precision, …) by claim name, then by the value's JSON
 // text without quotes, in every required locale. They live beside the
 // claim labels so a verifier or a wallet shows "2 (Female)", never a bare
-// code.
+// code. Country codes are labelled with their names (CLDR, countries.go),
+// but for QU and QS, which the file labels under "country".
 var (
 	valueLabelsOnce sync.Once
 	valueLabels     map[string]map[string][]ClaimDisplay
@@ -47,6 +48,15 @@ func (t *Type) ValueLabel(path []any, v any, lang string) (label string, ok bool
 		}
 	}
 	byValue := m[name]
+	if code, isStr := v.(string); isStr {
+		if f := t.fieldAtPath(path); f != nil && isCountryEnum(f.Enum) {
+			// Country codes: CLDR's names; QU, QS: the file's "country".
+			if n := CountryName(code, lang); n != "" {
+				return n, true
+			}
+			byValue = m["country"]
+		}
+	}
 	if byValue == nil {
 		return "", false
 	}

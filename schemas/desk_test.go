@@ -161,3 +161,31 @@ func TestValueLabelsSource(t *testing.T) {
 		t.Errorf("source label %q", got)
 	}
 }
+
+// TestClaimsFromJSON: a claims file goes through the same typing.
+func TestClaimsFromJSON(t *testing.T) {
+	id, _ := mustLoad(t).Resolve("identity-attestation")
+	got, err := id.ClaimsFromJSON(map[string]any{"family_name": "K", "given_name": "O", "birthdate": "1990-05",
+		"place_of_birth": map[string]any{"country": "Liban"}, "nationalities": []any{"Україна", "SY"}, "sex": "2", "extra": true}, InputOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{"family_name": "K", "given_name": "O", "birthdate": "1990-05-01", "birthdate_precision": "month",
+		"place_of_birth": map[string]any{"country": "LB"}, "nationalities": []any{"UA", "SY"}, "sex": int64(2), "extra": true}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %v\nwant %v", got, want)
+	}
+	_, err = id.ClaimsFromJSON(map[string]any{"sex": "two", "birthdate": "2/3/1990"}, InputOptions{})
+	var ve *ValidationError
+	if !errors.As(err, &ve) {
+		t.Fatalf("%v", err)
+	}
+	got2 := map[string]string{}
+	for _, p := range ve.Problems {
+		got2[p.Pointer] = p.Message
+	}
+	want2 := map[string]string{"/birthdate": "must be a date YYYY-MM-DD", "/sex": "must be a whole number", "/family_name": "is required", "/given_name": "is required"}
+	if !reflect.DeepEqual(got2, want2) {
+		t.Errorf("problems %v, want %v", got2, want2)
+	}
+}

@@ -58,6 +58,10 @@ type Field struct {
 	// first day; DatePrecision says which precision was typed). "" when
 	// the date has no precision claim.
 	Precision string
+	// Derived: the claim is set from another one as typed (the schema
+	// marks it readOnly, as the precision of a birthdate typed YYYY):
+	// forms and prompts do not ask for it, though a CSV column may give it.
+	Derived bool
 	// Fields are the members of a KindObject, or of each element of a
 	// KindObjectArray, in the same order as ClaimFields.
 	Fields []Field
@@ -188,6 +192,9 @@ func (b *fieldBuilder) describe(nodes []scoped, path []any) Field {
 		}
 		if f.MaxItems == 0 {
 			f.MaxItems = intOf(s.m["maxItems"])
+		}
+		if ro, _ := s.m["readOnly"].(bool); ro {
+			f.Derived = true
 		}
 	}
 	if typ == "" && len(enum) > 0 {

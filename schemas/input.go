@@ -488,3 +488,102 @@ func ParseYesNo(s string) (bool, error) {
 	}
 	return false, ErrNotYesNo
 }
+
+// ClaimsFromJSON reads claims prepared as JSON (an offer's claims file)
+// through the same typing as operator text: a string given for a number,
+// a yes/no, a date or an allowed value is read as ParseText reads it
+// (country names become codes, "1990" for a date with a precision claim
+// becomes 1990-01-01 with the precision set). Values of other shapes, and
+// claims the type does not describe, are kept as they are for Validate
+// to judge. It returns a new map, or a *ValidationError naming the
+// strings that do not read as their claims and, with them, what Validate
+// finds wrong with the rest (it does not validate claims that all read).
+func (t *Type) ClaimsFromJSON(claims map[string]any, o InputOptions) (map[string]any, error) {
+	var problems []Problem
+	out := t.jsonMembers(t.inputFieldTree(), claims, "", o, &problems)
+	if len(problems) > 0 {
+		// Name the other failing claims too, as one refusal.
+		var ve *ValidationError
+		if errors.As(t.Validate(out), &ve) {
+			for _, p := range ve.Problems {
+				if !slices.ContainsFunc(problems, func(q Problem) bool { return q.Pointer == p.Pointer }) {
+					problems = append(problems, p)
+				}
+			}
+		}
+		sort.SliceStable(problems, func(i, j int) bool { return problems[i].Pointer < problems[j].Pointer })
+		return nil, &ValidationError{VCT: t.VCT, Problems: problems}
+	}
+	return out, nil
+}
+
+func (t *Type) jsonMembers(fields []Field, obj map[string]any, prefix string, o InputOptions, problems *[]Problem) map[string]any {
+	out := make(map[string]any, len(obj))
+	for k, v := range obj {
+		out[k] = v
+	}
+	for i := range fields {
+		f := &fields[i]
+		name, _ := f.Path[len(f.Path)-1].(string)
+		v, ok := obj[name]
+		if !ok {
+			continue
+		}
+		ptr := prefix + "/" + pointerEscaper.Replace(name)
+		switch f.Kind {
+		case KindObject:
+			if m, ok := v.(map[string]any); ok {
+				out[name] = t.jsonMembers(f.Fields, m, ptr, o, problems)
+			}
+		case KindObjectArray:
+			if list, ok := v.([]any); ok {
+				typed := make([]any, len(list))
+				for j, e := range list {
+					typed[j] = e
+					if m, ok := e.(map[string]any); ok {
+						typed[j] = t.jsonMembers(f.Fields, m, ptr+"/"+strconv.Itoa(j), o, problems)
+					}
+				}
+				out[name] = typed
+			}
+		case KindStringArray:
+			list, ok := v.([]any)
+			if !ok {
+				continue
+			}
+			elem := Field{Kind: f.Elem, Enum: f.Enum, Pattern: f.Pattern}
+			typed := make([]any, len(list))
+			for j, e := range list {
+				typed[j] = e
+				if s, ok := e.(string); ok && strings.TrimSpace(s) != "" {
+					x, err := parseScalar(&elem, ptr+"/"+strconv.Itoa(j), strings.TrimSpace(s), o)
+					if err != nil {
+						*problems = append(*problems, Problem{Pointer: err.Pointer, Message: err.Message})
+						continue
+					}
+					typed[j] = x
+				}
+			}
+			out[name] = typed
+		case KindInteger, KindNumber, KindBoolean, KindDate, KindString:
+			s, ok := v.(string)
+			if !ok || strings.TrimSpace(s) == "" {
+				continue
+			}
+			x, err := parseScalar(f, ptr, strings.TrimSpace(s), o)
+			if err != nil {
+				*problems = append(*problems, Problem{Pointer: err.Pointer, Message: err.Message})
+				continue
+			}
+			out[name] = x
+			if p := DatePrecision(s); f.Precision != "" && p != "" {
+				if given, set := obj[f.Precision]; !set {
+					out[f.Precision] = p
+				} else if g, _ := given.(string); !strings.EqualFold(g, p) {
+					*problems = append(*problems, Problem{Pointer: prefix + "/" + f.Precision, Message: "does not match the date typed (" + p + " only)"})
+				}
+			}
+		}
+	}
+	return out
+}

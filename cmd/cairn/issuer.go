@@ -349,6 +349,7 @@ type issuerOfferOptions struct {
 	txCode, asJSON, noPNG            bool
 	prompt                           bool   // ask for the claims (issuer_prompt.go)
 	lang                             string // of the labels --prompt shows
+	evidence                         string // evidence preset of the type (issuer_prompt.go)
 	ttl                              time.Duration
 	registry                         string
 	regKeys                          []string
@@ -427,7 +428,8 @@ file does not verify; 1 when the offer is not confirmed at the prompt.`,
 	c.Flags().DurationVar(&o.ttl, "ttl", 0, "how long the offer stays valid (default 24h, at most 720h)")
 	c.Flags().BoolVar(&o.asJSON, "json", false, `print {"id", "uri", "offer_url", "tx_code", "expires_at"} on stdout`)
 	c.Flags().BoolVar(&o.prompt, "prompt", false, "ask for each claim on stderr and read the answers from stdin, instead of --claims")
-	c.Flags().StringVar(&o.lang, "lang", "en", "language of the claim labels with --prompt (en, fr, ar, uk)")
+	c.Flags().StringVar(&o.lang, "lang", "en", "language of the prompt and its claim labels with --prompt (en, fr, ar, uk)")
+	c.Flags().StringVar(&o.evidence, "evidence", "", "evidence preset of the type, e.g. declared-only when no document was seen (see 'cairn schemas show TYPE'; default: the type's default)")
 	addRegistryFlags(c, &o.registry, &o.regKeys)
 	c.MarkFlagsMutuallyExclusive("png", "no-png")
 	c.MarkFlagsMutuallyExclusive("claims", "prompt")
@@ -455,6 +457,13 @@ func (o *issuerOfferOptions) run(ctx context.Context, e *env) error {
 		if err := json.Unmarshal(b, &claims); err != nil {
 			return usageError(fmt.Errorf("%s: not a JSON object: %w", o.claims, err))
 		}
+		if claims, err = typeClaimsFile(o.vct, claims); err != nil {
+			return err
+		}
+	}
+	ev, err := offerEvidence(o.vct, o.evidence)
+	if err != nil {
+		return err
 	}
 	reg, err := issuerRegistry(ctx, e, o.registry, o.regKeys)
 	if err != nil {
@@ -465,7 +474,7 @@ func (o *issuerOfferOptions) run(ctx context.Context, e *env) error {
 		return err
 	}
 	defer adm.Close()
-	off, err := adm.CreateOffer(ctx, issuer.OfferRequest{VCT: o.vct, Claims: claims, TxCode: o.txCode, Reference: o.reference, TTL: o.ttl})
+	off, err := adm.CreateOffer(ctx, issuer.OfferRequest{VCT: o.vct, Claims: claims, TxCode: o.txCode, Reference: o.reference, TTL: o.ttl, Evidence: ev})
 	var ve *issuer.ValidationError
 	switch {
 	case errors.As(err, &ve):

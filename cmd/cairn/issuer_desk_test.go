@@ -36,7 +36,7 @@ func TestDeskShortTypeName(t *testing.T) {
 	if id, _ := jsonMap(t, stdout)["id"].(string); id == "" {
 		t.Fatalf("no offer id: %s", stdout)
 	}
-	code, _, stderr = promptCLI(t, lines("REG-1", "2025-03-02", "LB", "", "", "", "", "", "", "", "", "", "y"),
+	code, _, stderr = promptCLI(t, lines("REG-1", "2025-03-02", "LB", "", "", "", "", "", "", "", "", "y"),
 		"issuer", "offer", "--dir", dir, "--type", "humanitarian-registration", "--prompt", "--no-png")
 	if code != 0 {
 		t.Fatalf("offer --prompt --type short name: %d %s", code, stderr)

@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/text/language"
 
+	"github.com/cairn-id/cairn/internal/i18n"
 	"github.com/cairn-id/cairn/issuer"
 	"github.com/cairn-id/cairn/issuer/issuerdir"
 	"github.com/cairn-id/cairn/schemas"
@@ -58,6 +59,7 @@ func (o *issuerOfferOptions) promptClaims(ctx context.Context, e *env) (map[stri
 	if err != nil {
 		return nil, issuerDirError(err)
 	}
+	lang := i18n.Pick(o.lang)
 	if !slices.Contains(cfg.Types, o.vct) {
 		return nil, usageError(fmt.Errorf("%w: %q", issuer.ErrUnknownType, o.vct))
 	}
@@ -72,13 +74,18 @@ func (o *issuerOfferOptions) promptClaims(ctx context.Context, e *env) (map[stri
 	if _, err := issuerRegistry(ctx, e, o.registry, o.regKeys); err != nil {
 		return nil, err
 	}
-	p := &claimPrompt{in: newLineReader(e.stdin), out: e.stderr, typ: typ, fields: typ.ClaimFields(o.lang), claims: map[string]any{}}
+	ev, err := typ.EvidencePreset(o.evidence)
+	if err != nil {
+		return nil, usageError(fmt.Errorf("--evidence: %w", err))
+	}
+	p := &claimPrompt{in: newLineReader(e.stdin), out: e.stderr, typ: typ, fields: typ.ClaimFields(o.lang), claims: map[string]any{},
+		lang: lang, derived: map[string]bool{}}
 	for _, f := range p.fields {
 		if err := checkPromptable(f); err != nil {
 			return nil, err
 		}
 	}
-	fmt.Fprintf(p.out, "%s (%s)\nFields marked * are required; press Enter to skip the others.\n", typ.DisplayName(o.lang), typ.VCT)
+	fmt.Fprintf(p.out, "%s (%s)\n%s\n", typ.DisplayName(o.lang), typ.VCT, p.t("Fields marked * are required; press Enter to skip the others."))
 	for _, f := range p.fields {
 		if err := p.askInto(f, "", p.claims, f.Required); err != nil {
 			return nil, err
@@ -87,14 +94,15 @@ func (o *issuerOfferOptions) promptClaims(ctx context.Context, e *env) (map[stri
 	if err := p.fixUntilValid(); err != nil {
 		return nil, err
 	}
-	fmt.Fprintln(p.out, "\nThe credential will say:")
+	fmt.Fprintln(p.out, "\n"+p.t("The credential will say:"))
 	p.summary(p.fields, "", p.claims)
-	ok, err := p.confirm("Create the offer? [y/N]: ")
+	fmt.Fprintf(p.out, "  %s\n", p.t("Evidence: %s", presetText(o.evidence, ev)))
+	ok, err := p.confirm(p.t("Create the offer? [y/N]: "))
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
-		return nil, withExit(ExitFailure, errPromptDeclined)
+		return nil, withExit(ExitFailure, p.localized(errPromptDeclined))
 	}
 	return p.claims, nil
 }
@@ -154,6 +162,35 @@ type claimPrompt struct {
 	typ    *schemas.Type
 	fields []schemas.Field
 	claims map[string]any
+	// lang is the language of the prompt's own words (i18n.Pick).
+	lang string
+	// derived marks the claims (by label path) set from a date typed as
+	// YYYY or YYYY-MM: the precision is not asked again.
+	derived map[string]bool
+}
+
+// t is a message of the prompt in its language.
+func (p *claimPrompt) t(key string, args ...any) string { return i18n.T(p.lang, key, args...) }
+
+// localized is err (errors.Is still matches it) in the prompt's language.
+func (p *claimPrompt) localized(err error) error {
+	return &localizedError{msg: p.t(err.Error()), err: err}
+}
+
+type localizedError struct {
+	msg string
+	err error
+}
+
+func (e *localizedError) Error() string { return e.msg }
+func (e *localizedError) Unwrap() error { return e.err }
+
+// presetText describes the evidence chosen for the summary.
+func presetText(preset string, ev schemas.Evidence) string {
+	if preset == "" {
+		preset = schemas.DefaultPresetName
+	}
+	return preset + " (" + schemasEvidenceLong(ev) + ")"
 }
 
 // read asks question and returns the answer; any read failure (end of
@@ -165,12 +202,12 @@ func (p *claimPrompt) read(question string) (string, error) {
 		if err != nil {
 			fmt.Fprintln(p.out)
 			if errors.Is(err, io.EOF) {
-				return "", withExit(ExitUsage, errPromptEnded)
+				return "", withExit(ExitUsage, p.localized(errPromptEnded))
 			}
-			return "", withExit(ExitUsage, fmt.Errorf("%w: %w", errPromptEnded, err))
+			return "", withExit(ExitUsage, fmt.Errorf("%w: %w", p.localized(errPromptEnded), err))
 		}
 		if tooLong {
-			fmt.Fprintf(p.out, "  too long (at most %d bytes)\n", maxPromptLine)
+			fmt.Fprintf(p.out, "  %s\n", p.t("too long (at most %d bytes)", maxPromptLine))
 			continue
 		}
 		return line, nil
@@ -215,7 +252,7 @@ func (p *claimPrompt) askInto(f schemas.Field, prefix string, obj map[string]any
 		for i := 0; f.MaxItems == 0 || i < f.MaxItems; i++ {
 			entryLabel := fmt.Sprintf("%s #%d", label, i+1)
 			if !mandatory || i > 0 {
-				add, err := p.confirm(fmt.Sprintf("Add %s? [y/N]: ", entryLabel))
+				add, err := p.confirm(p.t("Add %s? [y/N]: ", entryLabel))
 				if err != nil {
 					return err
 				}
@@ -234,12 +271,32 @@ func (p *claimPrompt) askInto(f schemas.Field, prefix string, obj map[string]any
 		setOrDelete(obj, name, entries, len(entries) > 0)
 		return nil
 	}
-	v, ok, err := p.askValue(f, label, mandatory)
+	if f.Derived || p.derived[label] {
+		return nil // set from the claim it depends on (a date's precision)
+	}
+	v, typed, ok, err := p.askValue(f, label, mandatory)
 	if err != nil {
 		return err
 	}
 	setOrDelete(obj, name, v, ok)
+	if f.Precision != "" {
+		precisionLabel := prefix + p.labelOfMember(f.Precision)
+		precision := schemas.DatePrecision(typed)
+		switch {
+		case ok && precision != "":
+			obj[f.Precision] = precision
+			p.derived[precisionLabel] = true
+		case p.derived[precisionLabel]:
+			delete(obj, f.Precision)
+			p.derived[precisionLabel] = false
+		}
+	}
 	return nil
+}
+
+// labelOfMember is the label of a top-level or sibling claim by name.
+func (p *claimPrompt) labelOfMember(name string) string {
+	return p.typ.Label([]any{name}, p.lang)
 }
 
 func setOrDelete(obj map[string]any, name string, v any, set bool) {
@@ -252,13 +309,13 @@ func setOrDelete(obj map[string]any, name string, v any, set bool) {
 
 // askValue asks for a scalar or a list of strings until the answer reads
 // as the field's kind; ok is false for a skipped optional field.
-func (p *claimPrompt) askValue(f schemas.Field, label string, mandatory bool) (v any, ok bool, err error) {
+func (p *claimPrompt) askValue(f schemas.Field, label string, mandatory bool) (v any, typed string, ok bool, err error) {
 	listed := len(f.Enum) > 0 && len(f.Enum) <= maxListedChoices
 	if listed {
 		fmt.Fprintf(p.out, "%s:\n", label)
 		if f.Kind == schemas.KindInteger || f.Kind == schemas.KindNumber {
 			// numbered choices would be mistaken for the values themselves
-			fmt.Fprintf(p.out, "  one of: %s\n", strings.Join(f.Enum, ", "))
+			fmt.Fprintf(p.out, "  %s\n", p.t("one of: %s", strings.Join(f.Enum, ", ")))
 		} else {
 			for i, c := range f.Enum {
 				fmt.Fprintf(p.out, "  %d) %s\n", i+1, c)
@@ -269,80 +326,85 @@ func (p *claimPrompt) askValue(f schemas.Field, label string, mandatory bool) (v
 	if mandatory {
 		mark = " *"
 	}
-	hint := kindHint(f)
+	hint := kindHint(f, p.lang)
 	if hint != "" {
 		hint = " " + hint
 	}
 	question := fmt.Sprintf("%s%s%s: ", label, mark, hint)
 	if listed {
-		question = fmt.Sprintf("  choice%s%s: ", mark, hint)
+		question = fmt.Sprintf("  %s%s%s: ", p.t("choice"), mark, hint)
 	}
 	for {
 		line, err := p.read(question)
 		if err != nil {
-			return nil, false, err
+			return nil, "", false, err
 		}
 		if line == "" {
 			if mandatory {
-				fmt.Fprintln(p.out, "  required: please answer")
+				fmt.Fprintln(p.out, "  "+p.t("required: please answer"))
 				continue
 			}
-			return nil, false, nil
+			return nil, "", false, nil
 		}
 		v, err := f.ParseText(line, schemas.InputOptions{NumberedChoices: true})
 		if errors.Is(err, schemas.ErrNoValue) { // a list without entries: ";;"
 			if mandatory {
-				fmt.Fprintln(p.out, "  required: please answer")
+				fmt.Fprintln(p.out, "  "+p.t("required: please answer"))
 				continue
 			}
-			return nil, false, nil
+			return nil, "", false, nil
 		}
 		if err != nil {
-			fmt.Fprintf(p.out, "  %s\n", answerProblem(err)) // messages never repeat the answer
+			fmt.Fprintf(p.out, "  %s\n", answerProblem(err, p.lang)) // messages never repeat the answer
 			continue
 		}
-		return v, true, nil
+		return v, line, true, nil
 	}
 }
 
-// kindHint says how to type a field.
-func kindHint(f schemas.Field) string {
+// kindHint says how to type a field, in lang.
+func kindHint(f schemas.Field, lang string) string {
+	t := func(key string, args ...any) string { return i18n.T(lang, key, args...) }
 	switch {
 	case f.Kind == schemas.KindStringArray && len(f.Enum) > maxListedChoices:
-		return fmt.Sprintf("[codes such as %s, separated by ;]", strings.Join(f.Enum[:min(3, len(f.Enum))], ", "))
+		return t("[codes such as %s, separated by ;]", strings.Join(f.Enum[:min(3, len(f.Enum))], ", "))
 	case f.Kind == schemas.KindStringArray:
-		return "[several: separate with ;]"
+		return t("[several: separate with ;]")
 	case len(f.Enum) > maxListedChoices:
-		return fmt.Sprintf("[code such as %s]", strings.Join(f.Enum[:3], ", "))
+		return t("[code such as %s]", strings.Join(f.Enum[:3], ", "))
 	case len(f.Enum) > 0 && f.Kind == schemas.KindString:
-		return fmt.Sprintf("[1-%d or the value]", len(f.Enum))
+		return t("[1-%d or the value]", len(f.Enum))
 	case len(f.Enum) > 0:
-		return "[the value]"
+		return t("[the value]")
 	}
 	switch f.Kind {
 	case schemas.KindDate:
-		return "[YYYY-MM-DD]"
+		if f.Precision != "" {
+			return t("[YYYY-MM-DD, or YYYY-MM or YYYY if not known]")
+		}
+		return t("[YYYY-MM-DD]")
 	case schemas.KindInteger:
-		return "[whole number]"
+		return t("[whole number]")
 	case schemas.KindNumber:
-		return "[number]"
+		return t("[number]")
 	case schemas.KindBoolean:
-		return "[yes/no]"
+		return t("[yes/no]")
 	}
 	return ""
 }
 
 // answerProblem says why an answer was refused, without the claim's
 // pointer (the question names the claim) and without the answer.
-func answerProblem(err error) string {
+func answerProblem(err error, lang string) string {
 	var ie *schemas.InputError
 	if !errors.As(err, &ie) {
-		return "cannot be read"
+		return i18n.T(lang, "cannot be read")
 	}
+	msg := i18n.Problem(lang, ie.Message)
 	if ie.Entry > 0 {
-		return fmt.Sprintf("entry %d: %s", ie.Entry, ie.Message)
+		return i18n.T(lang, "entry %d: %s", ie.Entry, msg)
 	}
-	return ie.Message
+	return msg
 }
 
 // fixUntilValid validates the claims and asks again for the fields that
@@ -367,11 +429,11 @@ func (p *claimPrompt) fixUntilValid() error {
 		if round == maxFixRounds {
 			return withExit(ExitInvalid, fmt.Errorf("claims still do not match %s at: %s", p.typ.VCT, strings.Join(paths, ", ")))
 		}
-		fmt.Fprintln(p.out, "\nThese answers do not fit the credential type:")
+		fmt.Fprintln(p.out, "\n"+p.t("These answers do not fit the credential type:"))
 		for i, pr := range ve.Problems {
-			fmt.Fprintf(p.out, "  %s (%s): %s\n", p.labelOf(pr.Pointer), paths[i], pr.Message)
+			fmt.Fprintf(p.out, "  %s (%s): %s\n", p.labelOf(pr.Pointer), paths[i], i18n.Problem(p.lang, pr.Message))
 		}
-		fmt.Fprintln(p.out, "Please answer them again.")
+		fmt.Fprintln(p.out, p.t("Please answer them again."))
 		done := map[string]bool{}
 		for _, pr := range ve.Problems {
 			if done[pr.Pointer] {
@@ -411,7 +473,7 @@ func (p *claimPrompt) labelOf(ptr string) string {
 	fields, label := p.fields, ""
 	toks := pointerTokens(ptr)
 	if len(toks) == 0 {
-		return "(all claims)"
+		return p.t("(all claims)")
 	}
 	for i := 0; i < len(toks); i++ {
 		f := fieldNamed(fields, toks[i])
@@ -427,7 +489,7 @@ func (p *claimPrompt) labelOf(ptr string) string {
 		}
 		if f.Kind == schemas.KindStringArray && i+1 < len(toks) {
 			if n, err := strconv.Atoi(toks[i+1]); err == nil {
-				return fmt.Sprintf("%s, entry %d", label, n+1)
+				return p.t("%s, entry %d", label, n+1)
 			}
 		}
 		fields = f.Fields
@@ -532,26 +594,37 @@ func (p *claimPrompt) summary(fields []schemas.Field, prefix string, obj map[str
 				p.summary(f.Fields, fmt.Sprintf("%s #%d › ", label, i+1), sub)
 			}
 		default:
-			fmt.Fprintf(p.out, "  %s: %s\n", label, summaryValue(v))
+			fmt.Fprintf(p.out, "  %s: %s\n", label, p.summaryValue(f, v))
 		}
 	}
 }
 
-func summaryValue(v any) string {
+// summaryValue shows a value with its label where the catalogue has one
+// ("LB (Liban)", "2 (féminin)").
+func (p *claimPrompt) summaryValue(f schemas.Field, v any) string {
 	switch x := v.(type) {
 	case bool:
 		if x {
-			return "yes"
+			return p.t("yes")
 		}
-		return "no"
+		return p.t("no")
 	case []any:
 		parts := make([]string, len(x))
+		elemPath := append(append([]any(nil), f.Path...), nil)
 		for i, e := range x {
-			parts[i] = summaryValue(e)
+			parts[i] = p.valueWithLabel(elemPath, e)
 		}
 		return strings.Join(parts, "; ")
 	}
-	return fmt.Sprint(v)
+	return p.valueWithLabel(f.Path, v)
+}
+
+func (p *claimPrompt) valueWithLabel(path []any, v any) string {
+	s := fmt.Sprint(v)
+	if l, ok := p.typ.ValueLabel(path, v, p.lang); ok && l != s {
+		return s + " (" + l + ")"
+	}
+	return s
 }
 
 // offerClaimsError says why the claims of an offer were refused: each
@@ -571,4 +644,45 @@ func offerClaimsError(ve *issuer.ValidationError) error {
 		fmt.Fprintf(&b, "\n  %s %s", ptr, p.Message)
 	}
 	return errors.New(b.String())
+}
+
+// typeClaimsFile reads an offer's claims file through the typing of
+// operator text (schemas.Type.ClaimsFromJSON): country names, "4" for a
+// number, partial birthdates. An unknown type is left to the issuer.
+func typeClaimsFile(vct string, claims map[string]any) (map[string]any, error) {
+	cat, err := schemas.Load()
+	if err != nil {
+		return nil, err
+	}
+	typ, err := cat.Resolve(vct)
+	if err != nil {
+		return claims, nil
+	}
+	typed, err := typ.ClaimsFromJSON(claims, schemas.InputOptions{})
+	var ve *schemas.ValidationError
+	if errors.As(err, &ve) {
+		return nil, withExit(ExitInvalid, offerClaimsError(&issuer.ValidationError{VCT: ve.VCT, Problems: ve.Problems}))
+	}
+	return typed, err
+}
+
+// offerEvidence is the evidence of the preset named (nil: the issuer
+// uses the type's default).
+func offerEvidence(vct, preset string) (*schemas.Evidence, error) {
+	if preset == "" {
+		return nil, nil
+	}
+	cat, err := schemas.Load()
+	if err != nil {
+		return nil, err
+	}
+	typ, err := cat.Resolve(vct)
+	if err != nil {
+		return nil, usageError(err)
+	}
+	ev, err := typ.EvidencePreset(preset)
+	if err != nil {
+		return nil, usageError(fmt.Errorf("--evidence: %w", err))
+	}
+	return &ev, nil
 }

@@ -45,13 +45,17 @@ summary.json (counts and the refused rows; no claims, URIs or codes).
 
 CSV: UTF-8 (byte order mark allowed), header row, RFC 4180 quoting.
   reference   your label for the person (queue ticket, case number); required, unique
-  vct         credential type (optional with --type)
+  vct         credential type, full or short name (optional with --type)
   tx_code     yes/no: ask this person for a transaction code (default: --tx-code)
+  evidence    evidence preset of the type (default: the type's default), e.g.
+              declared-only when no document was seen ('cairn schemas show TYPE')
   other       claims, named as JSON Pointers (/address/locality) or dotted
               names (address.locality, nationalities.0); a column for an
               array claim (nationalities) takes ";"-separated values.
 Values are typed by the credential type's schema (numbers, yes/no
-booleans, dates as YYYY-MM-DD); an empty cell leaves the claim out.
+booleans, dates as YYYY-MM-DD, a birthdate also as YYYY or YYYY-MM,
+countries as codes or names in en/fr/ar/uk); an empty cell leaves the
+claim out.
 At most 10,000 rows, 4 KiB per cell, 16 MiB per file.
 
 Every offer is marked with the drive's name (--batch, default the CSV

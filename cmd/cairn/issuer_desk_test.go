@@ -1,12 +1,16 @@
 package main
 
 import (
+	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/cairn-id/cairn/issuer"
 	"github.com/cairn-id/cairn/issuer/batch"
+	"github.com/cairn-id/cairn/issuer/boltstore"
 )
 
 // Issue 8, issuer desk: each test fails on the main of before the fix.
@@ -90,5 +94,126 @@ func TestDeskBatchAllRefused(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(out, batch.SummaryFile)); err != nil {
 		t.Errorf("summary not written: %v", err)
+	}
+}
+
+// storedOffer reads offer id from the store.
+func storedOffer(t *testing.T, dir, id string) *issuer.StoredOffer {
+	t.Helper()
+	st, err := boltstore.Open(filepath.Join(dir, issuer.DirStoreFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var o *issuer.StoredOffer
+	if err := st.View(context.Background(), func(tx issuer.Tx) (err error) { o, err = tx.Offer(id); return err }); err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
+// TestDeskPromptLanguages: with --lang fr, ar or uk the prompt's own words
+// (instructions, kinds, refusals, confirmation) are in that language, not
+// only the labels.
+func TestDeskPromptLanguages(t *testing.T) {
+	dir := promptIssuer(t)
+	english := []string{"Fields marked", "required: please answer", "must be a date", "Create the offer?", "The credential will say", "whole number", "[YYYY-MM-DD]", "nothing was stored"}
+	for _, tc := range []struct {
+		lang string
+		want []string
+	}{
+		{"fr", []string{"Les champs marqués * sont obligatoires", "obligatoire : veuillez répondre", "doit être une date AAAA-MM-JJ", "Créer l'offre ? [o/N]", "L'attestation dira :", "[nombre entier]", "rien n'a été enregistré"}},
+		{"ar", []string{"الحقول المعلَّمة بـ * إلزامية", "إلزامي: يرجى الإجابة", "يجب أن يكون تاريخًا", "إنشاء العرض؟", "ستتضمن الوثيقة:", "[عدد صحيح]", "لم يُحفظ شيء"}},
+		{"uk", []string{"Поля з позначкою * обов'язкові", "обов'язково: дайте відповідь", "має бути датою", "Створити пропозицію? [т/Н]", "У посвідченні буде зазначено:", "[ціле число]", "нічого не збережено"}},
+	} {
+		t.Run(tc.lang, func(t *testing.T) {
+			code, _, stderr := promptCLI(t, lines("", "REG-1", "2/3/2025", "2025-03-02", "LB", "", "", "", "", "", "", "", "", "no"),
+				"issuer", "offer", "--dir", dir, "--type", vctHumanitarian, "--prompt", "--lang", tc.lang, "--no-png")
+			if code != ExitFailure {
+				t.Fatalf("exit %d\n%s", code, stderr)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(stderr, w) {
+					t.Errorf("no %q in:\n%s", w, stderr)
+				}
+			}
+			for _, en := range english {
+				if strings.Contains(stderr, en) {
+					t.Errorf("English %q with --lang %s:\n%s", en, tc.lang, stderr)
+				}
+			}
+		})
+	}
+}
+
+// TestDeskPartialBirthdate: "1990" and "1990-05" are taken at the prompt
+// and in a CSV row, stored as the first day with the precision claim.
+func TestDeskPartialBirthdate(t *testing.T) {
+	dir := promptIssuer(t)
+	code, stdout, stderr := promptCLI(t, lines("REG-1", "2025-03-02", "Liban", "", "", "", "Haddad", "Amina", "1990", "", "", "y"),
+		"issuer", "offer", "--dir", dir, "--type", "humanitarian-registration", "--prompt", "--no-png", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	got := storedClaims(t, dir, jsonMap(t, stdout)["id"].(string))
+	if got["birthdate"] != "1990-01-01" || got["birthdate_precision"] != "year" || got["registration_place"].(map[string]any)["country"] != "LB" {
+		t.Errorf("stored %v", got)
+	}
+	csv := writeDeskFile(t, "d.csv", "reference,family_name,given_name,birthdate\nA,Yusuf,Amina,1990-05\nB,Tesfaye,Dawit,1979\n")
+	out := filepath.Join(t.TempDir(), "out")
+	if code, _, stderr := batchCLI(t, "issuer", "offer-batch", "--dir", dir, "--csv", csv, "--out", out, "--type", "identity-attestation"); code != 0 {
+		t.Fatalf("offer-batch: %d %s", code, stderr)
+	}
+	sum := readSummary(t, out)
+	for i, want := range [][2]string{{"1990-05-01", "month"}, {"1979-01-01", "year"}} {
+		c := storedClaims(t, dir, sum.Offers[i].OfferID)
+		if c["birthdate"] != want[0] || c["birthdate_precision"] != want[1] {
+			t.Errorf("row %d stored %v", i, c)
+		}
+	}
+}
+
+func readSummary(t *testing.T, out string) batch.Summary {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(out, batch.SummaryFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum batch.Summary
+	if err := json.Unmarshal(b, &sum); err != nil {
+		t.Fatal(err)
+	}
+	return sum
+}
+
+// TestDeskEvidencePresets: a walk-in whose document was not seen gets the
+// declared-only evidence, at the prompt (--evidence) and per CSV row
+// (column evidence); an unknown preset is refused by name.
+func TestDeskEvidencePresets(t *testing.T) {
+	dir := promptIssuer(t)
+	code, stdout, stderr := promptCLI(t, lines("REG-1", "2025-03-02", "LB", "", "", "", "", "", "", "", "", "y"),
+		"issuer", "offer", "--dir", dir, "--type", "humanitarian-registration", "--prompt", "--evidence", "declared-only", "--no-png", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	if !strings.Contains(stderr, "Evidence: declared-only (strength 1, validity 1, verification 1, method self_declared)") {
+		t.Errorf("evidence not shown:\n%s", stderr)
+	}
+	if ev := storedOffer(t, dir, jsonMap(t, stdout)["id"].(string)).Evidence; ev.Verification != 1 || ev.Method != "self_declared" {
+		t.Errorf("stored evidence %+v", ev)
+	}
+	csv := writeDeskFile(t, "d.csv", "reference,evidence,registration_id,registration_date,registration_place.country\n"+
+		"A,declared-only,REG-1,2025-03-02,LB\nB,,REG-2,2025-03-02,LB\nC,anything,REG-3,2025-03-02,LB\n")
+	out := filepath.Join(t.TempDir(), "out")
+	code, _, stderr = batchCLI(t, "issuer", "offer-batch", "--dir", dir, "--csv", csv, "--out", out, "--type", "humanitarian-registration")
+	if code != ExitInvalid || !strings.Contains(stderr, "line 4 (C): unknown evidence preset") {
+		t.Fatalf("offer-batch: %d %s", code, stderr)
+	}
+	sum := readSummary(t, out)
+	if ev := storedOffer(t, dir, sum.Offers[0].OfferID).Evidence; ev.Verification != 1 {
+		t.Errorf("row A evidence %+v", ev)
+	}
+	if ev := storedOffer(t, dir, sum.Offers[1].OfferID).Evidence; ev.Verification != 2 {
+		t.Errorf("row B evidence %+v", ev)
 	}
 }

@@ -34,6 +34,9 @@ const (
 	ColReference = "reference"
 	ColVCT       = "vct"
 	ColTxCode    = "tx_code"
+	// ColEvidence names the row's evidence preset (schemas.Type.EvidencePreset,
+	// e.g. declared-only); an empty cell takes the type's default.
+	ColEvidence = "evidence"
 )
 
 // ErrUnusableCSV: the file as a whole cannot be used (no header, missing
@@ -57,7 +60,10 @@ type Row struct {
 	Reference string
 	VCT       string
 	TxCode    bool
-	Claims    map[string]any
+	// Evidence is the row's evidence preset's scores; nil: the type's
+	// default evidence.
+	Evidence *schemas.Evidence
+	Claims   map[string]any
 	// Refusal says why the row cannot be offered, naming columns and claim
 	// paths, never values.
 	Refusal string
@@ -171,6 +177,7 @@ type header struct {
 	reference int
 	vct       int
 	txCode    int
+	evidence  int
 	claims    []column
 }
 
@@ -178,7 +185,7 @@ func parseHeader(names []string) (*header, error) {
 	if len(names) > MaxColumns {
 		return nil, fmt.Errorf("%w: %d columns, limit %d", ErrUnusableCSV, len(names), MaxColumns)
 	}
-	h := &header{n: len(names), reference: -1, vct: -1, txCode: -1}
+	h := &header{n: len(names), reference: -1, vct: -1, txCode: -1, evidence: -1}
 	seen := map[string]bool{}
 	for i, raw := range names {
 		if !utf8.ValidString(raw) || len(raw) > 256 {
@@ -201,6 +208,9 @@ func parseHeader(names []string) (*header, error) {
 			continue
 		case ColTxCode:
 			h.txCode = i
+			continue
+		case ColEvidence:
+			h.evidence = i
 			continue
 		}
 		path, err := parseColumnName(name)
@@ -360,6 +370,14 @@ func (h *header) readRow(row *Row, rec []string, cat *schemas.Catalogue, o ReadO
 		}
 		row.TxCode = b
 	}
+	if h.evidence >= 0 && cells[h.evidence] != "" {
+		ev, err := typ.EvidencePreset(cells[h.evidence])
+		if err != nil {
+			row.Refusal = fmt.Sprintf("unknown evidence preset in column %q (%s has %s)", ColEvidence, typ.Name, strings.Join(typ.EvidencePresetNames(), ", "))
+			return
+		}
+		row.Evidence = &ev
+	}
 	claims, refusal := typeClaims(typ, h.claims, cells)
 	if refusal != "" {
 		row.Refusal = refusal
@@ -376,6 +394,8 @@ func (h *header) name(i int) string {
 		return ColVCT
 	case h.txCode:
 		return ColTxCode
+	case h.evidence:
+		return ColEvidence
 	}
 	for _, c := range h.claims {
 		if c.index == i {

@@ -18,11 +18,15 @@
 //     ticket or case number. It is printed on the sheet and names the PNG
 //     file; it is not a claim. References must be unique in a file.
 //   - vct (optional when a default type is given, e.g. --type): the
-//     credential type, urn:cairn:vct:<name>:<major>. An empty cell takes
-//     the default.
+//     credential type, urn:cairn:vct:<name>:<major> or its short name
+//     (humanitarian-registration). An empty cell takes the default.
 //   - tx_code (optional): yes or no (also true/false, 1/0, and as
 //     schemas.ParseYesNo reads them in fr, ar, uk): whether the holder
 //     must type a transaction code. An empty cell takes the default.
+//   - evidence (optional): the name of one of the type's evidence presets
+//     (schemas.Type.EvidencePresetNames, e.g. document-seen, declared-only
+//     for a walk-in whose document was not seen). An empty cell takes the
+//     type's default evidence. The registry's caps still apply.
 //   - every other column is a claim. Its name is a JSON Pointer (RFC 6901,
 //     starting with "/", e.g. /address/locality) or a dotted name
 //     (given_name, address.locality, nationalities.0). A path segment made
@@ -34,7 +38,8 @@
 // description in the type, as at the issuer's prompt
 // (schemas.Type.ClaimsFromText): integers and numbers are parsed as such,
 // booleans are yes/no (true/false, 1/0, oui/non, …), dates must be
-// YYYY-MM-DD, allowed values are matched case-insensitively and written
+// YYYY-MM-DD (a birthdate also YYYY or YYYY-MM, which sets its
+// precision), countries as codes or names in en/fr/ar/uk, allowed values are matched case-insensitively and written
 // in their schema spelling, patterns are checked; a cell whose claim is a
 // list of strings (a column named nationalities, not nationalities.0) is
 // split on ";" into entries, each typed in turn. A cell that does not read

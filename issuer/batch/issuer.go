@@ -17,12 +17,12 @@ type IssuerOffers interface {
 type issuerCreator struct{ s IssuerOffers }
 
 // FromIssuer returns an OfferCreator that makes offers with s (evidence:
-// the type's defaults). Its errors are the service's: a claims mismatch is
+// the row's preset, else the type's defaults). Its errors are the service's: a claims mismatch is
 // an *issuer.ValidationError naming claim paths only.
 func FromIssuer(s IssuerOffers) OfferCreator { return issuerCreator{s} }
 
 func (c issuerCreator) CreateOffer(ctx context.Context, r Request) (*Result, error) {
-	off, err := c.s.CreateOffer(ctx, issuer.OfferRequest{VCT: r.VCT, Claims: r.Claims, TxCode: r.TxCode, Reference: r.Reference, TTL: r.TTL, Batch: r.Batch})
+	off, err := c.s.CreateOffer(ctx, issuer.OfferRequest{VCT: r.VCT, Claims: r.Claims, TxCode: r.TxCode, Reference: r.Reference, TTL: r.TTL, Batch: r.Batch, Evidence: r.Evidence})
 	if err != nil {
 		return nil, err
 	}

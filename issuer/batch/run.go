@@ -30,6 +30,8 @@ type Request struct {
 	TTL       time.Duration
 	// Batch names the drive (issuer.OfferRequest.Batch).
 	Batch string
+	// Evidence: the row's preset; nil for the type's default.
+	Evidence *schemas.Evidence
 }
 
 // Result is a created offer; it mirrors issuer.Offer.
@@ -277,7 +279,7 @@ feed:
 func offerRow(ctx context.Context, out *outcome, creator OfferCreator, ttl time.Duration, batchName string) {
 	out.done = true
 	r := out.row
-	res, err := creator.CreateOffer(ctx, Request{VCT: r.VCT, Claims: r.Claims, TxCode: r.TxCode, Reference: r.Reference, TTL: ttl, Batch: batchName})
+	res, err := creator.CreateOffer(ctx, Request{VCT: r.VCT, Claims: r.Claims, TxCode: r.TxCode, Reference: r.Reference, TTL: ttl, Batch: batchName, Evidence: r.Evidence})
 	if err != nil {
 		out.reason = "offer refused: " + err.Error()
 		return

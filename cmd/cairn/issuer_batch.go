@@ -88,7 +88,7 @@ offered; see summary.json); 10 every row refused: no offer was created;
 	c.Flags().StringVar(&o.vct, "type", "", "credential type of rows without a vct cell")
 	c.Flags().BoolVar(&o.txCode, "tx-code", false, "require a transaction code for rows without a tx_code cell")
 	c.Flags().DurationVar(&o.ttl, "ttl", 0, "how long the offers stay valid (default 24h, at most 720h)")
-	c.Flags().StringVar(&o.lang, "lang", "en", "language of credential type names on the sheet")
+	c.Flags().StringVar(&o.lang, "lang", "en", "language of the sheet: its words, type names, direction and dates (en, fr, ar, uk)")
 	c.Flags().StringVar(&o.title, "title", "", "heading of the sheet (e.g. organisation and place)")
 	c.Flags().BoolVar(&o.asJSON, "json", false, "print the summary as JSON on stdout")
 	c.Flags().StringVar(&o.batch, "batch", "", "name of the drive on its offers (default: the CSV file name without extension)")
@@ -143,7 +143,7 @@ func (o *issuerOfferBatchOptions) run(ctx context.Context, e *env) error {
 	}
 	sum, err := batch.Run(ctx, rows, batch.FromIssuer(adm), batch.Options{
 		Batch: name, OutDir: o.out, Catalogue: cat, Progress: e.stderr, ProgressTerminal: writerIsTerminal(e.stderr),
-		Now: e.now, TTL: o.ttl, Lang: o.lang, Title: o.title,
+		Now: e.now, TTL: o.ttl, Lang: o.lang, Location: time.Local, Title: o.title,
 	})
 	if errors.Is(err, batch.ErrOutDirInUse) {
 		return usageError(err)

@@ -92,8 +92,12 @@ type Options struct {
 	// Batch names the drive on every offer, so it can be cancelled as a
 	// whole ('cairn issuer cancel --batch') and resumed.
 	Batch string
-	// Lang is the language of type names on the sheet (default "en").
+	// Lang is the language of the sheet: its words, type names, direction
+	// and dates (en, fr, ar, uk; default "en"; internal/i18n).
 	Lang string
+	// Location is the time zone of the dates on the sheet (default UTC);
+	// the CLI passes the desk's local zone.
+	Location *time.Location
 	// Title heads the sheet, e.g. the organisation and the drive.
 	Title string
 	// Workers is how many rows are offered and encoded at once (default:

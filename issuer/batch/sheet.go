@@ -5,8 +5,10 @@ import (
 	"encoding/base64"
 	"fmt"
 	"html/template"
+	"strings"
 	"time"
 
+	"github.com/cairn-id/cairn/internal/i18n"
 	"github.com/cairn-id/cairn/schemas"
 )
 
@@ -18,9 +20,14 @@ type sheetCard struct {
 	QR        template.URL // data:image/png;base64,…
 	TxCode    string
 	Expires   string
+	// QRAlt and Stub are the card's sentences with the reference in them
+	// (escaped, in a dir="auto" span for Stub).
+	QRAlt string
+	Stub  template.HTML
 }
 
 type sheetPage struct {
+	Lang, Dir string // HTML lang and dir
 	Title     string
 	Generated string
 	Offered   int
@@ -30,16 +37,22 @@ type sheetPage struct {
 }
 
 func sheetData(sum *Summary, outs []outcome, cat *schemas.Catalogue, o Options) sheetPage {
-	lang := o.Lang
-	if lang == "" {
-		lang = "en"
+	lang := i18n.Pick(o.Lang)
+	loc := o.Location
+	if loc == nil {
+		loc = time.UTC
 	}
 	title := o.Title
 	if title == "" {
-		title = "Credential offers"
+		title = i18n.T(lang, "Credential offers")
+	}
+	generated := sum.Finished.In(loc).Format("2006-01-02 15:04 MST")
+	if lang != "en" {
+		generated = i18n.DateTime(lang, sum.Finished.In(loc))
 	}
 	p := sheetPage{
-		Title: title, Generated: sum.Finished.Format("2006-01-02 15:04 MST"),
+		Lang: i18n.Lang(lang), Dir: i18n.Dir(lang),
+		Title: title, Generated: generated,
 		Offered: sum.Offered, Refused: sum.Refused, Refusals: sum.RefusedRows,
 	}
 	for i := range outs {
@@ -56,14 +69,33 @@ func sheetData(sum *Summary, outs []outcome, cat *schemas.Catalogue, o Options) 
 			// The data URL is built from our own PNG bytes: safe to mark.
 			QR:      template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(out.png)),
 			TxCode:  out.result.TxCode,
-			Expires: out.result.ExpiresAt.UTC().Format(time.DateTime) + " UTC",
+			Expires: expiry(lang, out.result.ExpiresAt.In(loc)),
+			QRAlt:   i18n.T(lang, "Credential offer QR code for %s", out.row.Reference),
+			Stub:    stubText(lang, out.row.Reference),
 		})
 	}
 	return p
 }
 
+// expiry is when a card expires: in English as before (2026-11-28
+// 12:00:00 UTC), else as the language writes a date and time.
+func expiry(lang string, t time.Time) string {
+	if lang == "en" {
+		return t.Format("2006-01-02 15:04:05 MST")
+	}
+	return i18n.DateTime(lang, t)
+}
+
+// stubText is the stub's sentence with the reference isolated for bidi.
+func stubText(lang, ref string) template.HTML {
+	before, after, _ := strings.Cut(i18n.T(lang, "Transaction code for %s — tell the person, do not hand over with the card:"), "%s")
+	return template.HTML(template.HTMLEscapeString(before) + `<span dir="auto">` + template.HTMLEscapeString(ref) + `</span>` + template.HTMLEscapeString(after))
+}
+
 func renderSheet(p sheetPage) ([]byte, error) {
-	t, err := template.New("sheet").Parse(sheetTemplate)
+	t, err := template.New("sheet").Funcs(template.FuncMap{
+		"t": func(key string, args ...any) string { return i18n.T(p.Lang, key, args...) },
+	}).Parse(sheetTemplate)
 	if err != nil {
 		return nil, fmt.Errorf("batch: sheet template: %w", err)
 	}
@@ -78,7 +110,7 @@ func renderSheet(p sheetPage) ([]byte, error) {
 // detachable stub for the transaction code: the code is told to the person
 // separately from the QR code, so a lost card alone cannot be redeemed.
 const sheetTemplate = `<!DOCTYPE html>
-<html lang="en">
+<html lang="{{.Lang}}" dir="{{.Dir}}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -97,7 +129,7 @@ header p { margin: 1mm 0; font-size: 10pt; }
 .qr { width: 55mm; height: 55mm; image-rendering: pixelated; }
 .expires { font-size: 9pt; }
 .stub { width: 100%; margin-top: 3mm; padding-top: 2mm; border-top: 1px dashed #000; font-size: 10pt; text-align: center; }
-.stub .code { font-size: 18pt; font-family: ui-monospace, monospace; letter-spacing: 2pt; }
+.stub .code { direction: ltr; unicode-bidi: isolate; font-size: 18pt; font-family: ui-monospace, monospace; letter-spacing: 2pt; }
 .refused { margin-top: 6mm; break-before: page; }
 .refused table { border-collapse: collapse; font-size: 9pt; }
 .refused td, .refused th { border: 1px solid #000; padding: 1mm 2mm; text-align: start; }
@@ -108,28 +140,28 @@ header p { margin: 1mm 0; font-size: 10pt; }
 <body>
 <header>
 <h1>{{.Title}}</h1>
-<p>{{.Offered}} offers, {{.Refused}} rows refused. Printed {{.Generated}}.</p>
-<p>Each person scans their card's code with the wallet app before it expires. Where a card has a stub, cut it off and tell the person the transaction code separately: never hand over the code and the stub together.</p>
-<p>These cards are secrets until used: keep the sheet out of sight and destroy unused cards.</p>
+<p>{{t "%d offers, %d rows refused. Printed %s." .Offered .Refused .Generated}}</p>
+<p>{{t "Each person scans their card's code with the wallet app before it expires. Where a card has a stub, cut it off and tell the person the transaction code separately: never hand over the code and the stub together."}}</p>
+<p>{{t "These cards are secrets until used: keep the sheet out of sight and destroy unused cards."}}</p>
 </header>
 <main class="cards">
 {{- range .Cards}}
 <article class="card" id="line-{{.Line}}">
 <div class="ref" dir="auto">{{.Reference}}</div>
 <div class="type" dir="auto">{{.TypeName}}</div>
-<img class="qr" src="{{.QR}}" alt="Credential offer QR code for {{.Reference}}">
-<div class="expires">Scan before {{.Expires}}</div>
+<img class="qr" src="{{.QR}}" alt="{{.QRAlt}}">
+<div class="expires">{{t "Scan before %s" .Expires}}</div>
 {{- if .TxCode}}
-<div class="stub">&#9986; Transaction code for <span dir="auto">{{.Reference}}</span> &mdash; tell the person, do not hand over with the card:<br><span class="code">{{.TxCode}}</span></div>
+<div class="stub">&#9986; {{.Stub}}<br><span class="code">{{.TxCode}}</span></div>
 {{- end}}
 </article>
 {{- end}}
 </main>
 {{- if .Refusals}}
 <section class="refused">
-<h2>Rows not offered</h2>
+<h2>{{t "Rows not offered"}}</h2>
 <table>
-<thead><tr><th>Line</th><th>Reference</th><th>Reason</th></tr></thead>
+<thead><tr><th>{{t "Line"}}</th><th>{{t "Reference"}}</th><th>{{t "Reason"}}</th></tr></thead>
 <tbody>
 {{- range .Refusals}}
 <tr><td>{{.Line}}</td><td dir="auto">{{.Reference}}</td><td>{{.Reason}}</td></tr>

@@ -217,3 +217,38 @@ func TestDeskEvidencePresets(t *testing.T) {
 		t.Errorf("row B evidence %+v", ev)
 	}
 }
+
+// TestDeskSchemasShowValues: schemas show lists each claim's format and
+// allowed values, with labels in --lang, and the type's evidence presets;
+// --values lists every allowed value of one claim.
+func TestDeskSchemasShowValues(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"show", "identity-attestation"}, []string{
+			"CLAIM", "FORMAT", "ALLOWED VALUES",
+			"/birthdate", "date YYYY-MM-DD, or YYYY-MM or YYYY (sets /birthdate_precision)",
+			"/sex", "whole number", "0 (Not known), 1 (Male), 2 (Female)",
+			"/birthdate_precision", "day (Exact date), month (Month and year only), year (Year only)",
+			"/nationalities", "ISO 3166-1 alpha-2 country code or the country's name in English, French, Arabic or Ukrainian (251 codes",
+			"/name_variants/*/script", "text in the form ^[A-Z][a-z]{3}$",
+			"Evidence presets:", "document-seen (default)", "declared-only: strength 1, validity 1, verification 1, method self_declared",
+		}},
+		{[]string{"show", "identity-attestation", "--lang", "fr"}, []string{"2 (Féminin)", "year (Année seulement)"}},
+		{[]string{"show", "identity-attestation", "--lang", "ar", "--values", "/nationalities"}, []string{"UA  أوكرانيا", "SY  سوريا", "QS  عديم الجنسية"}},
+	} {
+		code, out, stderr := runSchemasCLI(t, tc.args...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d %s", tc.args, code, stderr)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(out, w) {
+				t.Errorf("%v: no %q in:\n%s", tc.args, w, out)
+			}
+		}
+	}
+	if code, _, stderr := runSchemasCLI(t, "show", "identity-attestation", "--values", "/nope"); code != ExitUsage || !strings.Contains(stderr, "/nope") {
+		t.Errorf("--values of no claim: %d %s", code, stderr)
+	}
+}

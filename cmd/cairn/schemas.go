@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -90,6 +91,7 @@ func (o *schemasListOptions) run(w io.Writer) error {
 type schemasShowOptions struct {
 	lang   string
 	asJSON bool
+	values string // --values CLAIM
 }
 
 func newSchemasShowCmd(e *env) *cobra.Command {
@@ -99,9 +101,17 @@ func newSchemasShowCmd(e *env) *cobra.Command {
 		Short: "Show one credential type: claims, labels, sd policy, evidence, lifetime",
 		Long: `Show a credential type. VCT is its full identifier
 (urn:cairn:vct:<name>:<major>) or just its name for the newest version.
+The claims are listed with their labels, their selective disclosure
+policy, the format they are typed in (at the issuer's prompt, in a
+drive's CSV file) and their allowed values, labelled in --lang where the
+catalogue has labels; then the type's evidence presets (issuer offer
+--evidence, the CSV column evidence). Country claims take an ISO 3166-1
+alpha-2 code or the country's name in English, French, Arabic or
+Ukrainian; --values CLAIM lists every allowed value of one claim.
 With --json, print the SD-JWT VC type metadata document as served.`,
 		Example: `  cairn schemas show urn:cairn:vct:identity-attestation:1
   cairn schemas show community-vouching --lang ar
+  cairn schemas show identity-attestation --lang fr --values /nationalities
   cairn schemas show guardianship --json`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -110,6 +120,7 @@ With --json, print the SD-JWT VC type metadata document as served.`,
 	}
 	c.Flags().StringVar(&o.lang, "lang", "en", "language of labels (BCP 47 tag: en, fr, ar, uk, …)")
 	c.Flags().BoolVar(&o.asJSON, "json", false, "print the SD-JWT VC type metadata document")
+	c.Flags().StringVar(&o.values, "values", "", "list every allowed value of this claim (JSON Pointer, e.g. /nationalities) with its label")
 	return c
 }
 
@@ -121,6 +132,9 @@ func (o *schemasShowOptions) run(w io.Writer, ref string) error {
 	t, err := cat.Resolve(ref)
 	if err != nil {
 		return withExit(ExitFailure, fmt.Errorf("%w (run \"cairn schemas list\" to see the known types)", err))
+	}
+	if o.values != "" {
+		return o.listValues(w, t)
 	}
 	if o.asJSON {
 		b := t.MetadataJSON()
@@ -156,7 +170,143 @@ func (o *schemasShowOptions) run(w io.Writer, ref string) error {
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", schemasClaimPointer(cm.Path), t.Label(cm.Path, o.lang), t.SDPolicy(cm.Path), mandatory)
 	}
+	if err := tw.Flush(); err != nil {
+		return withExit(ExitFailure, err)
+	}
+	fmt.Fprintln(w)
+	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "CLAIM\tFORMAT\tALLOWED VALUES")
+	for _, f := range schemasLeafFields(t.ClaimFields(o.lang)) {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", f.Pointer, schemasFormat(f), schemasAllowed(t, f, o.lang))
+	}
+	if err := tw.Flush(); err != nil {
+		return withExit(ExitFailure, err)
+	}
+	fmt.Fprintln(w, "\nEvidence presets:")
+	for _, name := range t.EvidencePresetNames() {
+		ev, _ := t.EvidencePreset(name)
+		desc := ""
+		for _, p := range t.EvidencePresets {
+			if p.Name == name {
+				if p.Default {
+					name += " (default)"
+				}
+				desc = " — " + p.Description
+			}
+		}
+		fmt.Fprintf(w, "  %s: %s%s\n", name, schemasEvidenceLong(ev), desc)
+	}
+	return nil
+}
+
+// listValues prints every allowed value of one claim with its label.
+func (o *schemasShowOptions) listValues(w io.Writer, t *schemas.Type) error {
+	var f *schemas.Field
+	for _, lf := range schemasLeafFields(t.ClaimFields(o.lang)) {
+		if lf.Pointer == o.values || lf.Pointer == o.values+"/*" {
+			f = &lf
+			break
+		}
+	}
+	if f == nil {
+		return usageError(fmt.Errorf("--values %s: not a claim of %s (see 'cairn schemas show %s')", o.values, t.VCT, t.Name))
+	}
+	if len(f.Enum) == 0 {
+		_, err := fmt.Fprintf(w, "%s: %s, any value\n", f.Pointer, schemasFormat(*f))
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, v := range f.Enum {
+		l, _ := t.ValueLabel(schemasValuePath(*f), v, o.lang)
+		fmt.Fprintf(tw, "%s\t%s\n", v, l)
+	}
 	return tw.Flush()
+}
+
+// schemasLeafFields flattens fields to the claims typed as one value.
+func schemasLeafFields(fields []schemas.Field) []schemas.Field {
+	var out []schemas.Field
+	for _, f := range fields {
+		if f.Kind == schemas.KindObject || f.Kind == schemas.KindObjectArray {
+			out = append(out, schemasLeafFields(f.Fields)...)
+			continue
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+// schemasValuePath is the path ValueLabel takes for a field's values
+// (every element of a list).
+func schemasValuePath(f schemas.Field) []any {
+	if f.Kind == schemas.KindStringArray {
+		return append(append([]any(nil), f.Path...), nil)
+	}
+	return f.Path
+}
+
+// schemasIsCountry: the values are the catalogue's country codes.
+func schemasIsCountry(f schemas.Field) bool {
+	return len(f.Enum) > 200 && slices.Contains(f.Enum, "UA") && slices.Contains(f.Enum, "SY")
+}
+
+// schemasFormat says how a claim is typed.
+func schemasFormat(f schemas.Field) string {
+	kind := f.Kind
+	prefix := ""
+	if kind == schemas.KindStringArray {
+		kind, prefix = f.Elem, "list (; between entries) of "
+	}
+	var s string
+	switch kind {
+	case schemas.KindDate:
+		s = "date YYYY-MM-DD"
+		if f.Precision != "" {
+			s += ", or YYYY-MM or YYYY (sets /" + f.Precision + ")"
+		}
+	case schemas.KindInteger:
+		s = "whole number"
+	case schemas.KindNumber:
+		s = "number"
+	case schemas.KindBoolean:
+		s = "yes/no"
+	case schemas.KindString:
+		switch {
+		case schemasIsCountry(f):
+			s = "country"
+		case len(f.Enum) > 0:
+			s = "one of the values"
+		case f.Pattern != "":
+			s = "text in the form " + f.Pattern
+		default:
+			s = "text"
+		}
+	default:
+		s = string(kind)
+	}
+	if f.Derived {
+		s += "; set from the date as typed"
+	}
+	return prefix + s
+}
+
+// schemasAllowed lists the allowed values with their labels in lang.
+func schemasAllowed(t *schemas.Type, f schemas.Field, lang string) string {
+	switch {
+	case len(f.Enum) == 0:
+		return "-"
+	case schemasIsCountry(f):
+		return fmt.Sprintf("ISO 3166-1 alpha-2 country code or the country's name in English, French, Arabic or Ukrainian (%d codes; --values %s lists them)",
+			len(f.Enum), strings.TrimSuffix(f.Pointer, "/*"))
+	}
+	parts := make([]string, len(f.Enum))
+	for i, v := range f.Enum {
+		parts[i] = v
+		if l, ok := t.ValueLabel(schemasValuePath(f), v, lang); ok {
+			parts[i] += " (" + l + ")"
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 // resolveTypeRefs replaces each type reference (full vct or short name,

@@ -7,12 +7,15 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"github.com/cairn-id/cairn/schemas"
 )
 
 var update = flag.Bool("update", false, "rewrite docs/cli.md from the command tree")
@@ -375,4 +378,157 @@ func checkExampleCommand(e *env, args []string) error {
 		return fmt.Errorf("%s: %w", c.CommandPath(), err)
 	}
 	return nil
+}
+
+// deskSamples holds the sample files the issuing desk's examples use.
+const deskSamples = "../../examples/desk"
+
+// TestIssuerExamplesRun runs every example of 'issuer offer' and 'issuer
+// offer-batch' on the sample files in examples/desk, in a directory with
+// an issuer "ngo" offering every catalogue type: each must exit 0. A
+// --prompt example is answered with the session the help text shows, and
+// (in English) every question of that session must be asked as shown.
+// A CSV file the help text shows inline must be the sample file itself.
+func TestIssuerExamplesRun(t *testing.T) {
+	samples, err := filepath.Abs(deskSamples)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := clidocEnv(func(string) string { return "" }, time.Now())
+	root := newRootCmd(e)
+	ran := 0
+	for _, path := range [][]string{{"issuer", "offer"}, {"issuer", "offer-batch"}} {
+		c, _, err := root.Find(path)
+		if err != nil || c.Name() != path[len(path)-1] {
+			t.Fatalf("no command %v", path)
+		}
+		questions, answers := exampleSession(c.Example)
+		checkInlineSamples(t, c.Example, samples)
+		for _, cmdline := range exampleCommandLines(c.Example) {
+			ran++
+			name := strings.Join(cmdline, " ")
+			t.Run(name, func(t *testing.T) {
+				dir := t.TempDir()
+				copySamples(t, samples, dir)
+				t.Chdir(dir)
+				types := []string{"issuer", "init", "--dir", "ngo", "--name", "en=Relief", "--url", "http://127.0.0.1:1", "--dev"}
+				cat, err := loadCatalogueForTest()
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, ty := range cat {
+					types = append(types, "--type", ty)
+				}
+				if code, _, stderr := promptCLI(t, "", types...); code != 0 {
+					t.Fatalf("issuer init: %d %s", code, stderr)
+				}
+				stdin := ""
+				if slices.Contains(cmdline, "--prompt") {
+					stdin = strings.Join(answers, "\n") + "\n"
+				}
+				code, stdout, stderr := promptCLI(t, stdin, cmdline[1:]...)
+				if code != ExitOK {
+					t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
+				}
+				if slices.Contains(cmdline, "--prompt") && !slices.Contains(cmdline, "--lang") {
+					for _, q := range questions {
+						if !strings.Contains(stderr, q) {
+							t.Errorf("the session in the help asks %q; the prompt does not:\n%s", q, stderr)
+						}
+					}
+				}
+			})
+		}
+	}
+	if ran < 5 {
+		t.Errorf("only %d examples run", ran)
+	}
+}
+
+func loadCatalogueForTest() ([]string, error) {
+	cat, err := schemas.Load()
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, ty := range cat.Types() {
+		out = append(out, ty.VCT)
+	}
+	return out, nil
+}
+
+// exampleSession reads the --prompt session an Example shows: each
+// question up to its colon, and the answer after it ("" for none), from
+// the instructions line to the confirmation.
+func exampleSession(example string) (questions, answers []string) {
+	in := false
+	for _, l := range strings.Split(example, "\n") {
+		l = strings.TrimSpace(l)
+		switch {
+		case strings.HasPrefix(l, "Fields marked"):
+			in = true
+			continue
+		case strings.HasPrefix(l, "The credential will say"):
+			in = false
+			continue
+		case strings.HasPrefix(l, "Create the offer?"):
+			in = true
+		}
+		if !in || l == "" {
+			continue
+		}
+		i := strings.LastIndex(l, ":")
+		if i < 0 {
+			continue
+		}
+		questions = append(questions, l[:i+1])
+		answers = append(answers, strings.TrimSpace(l[i+1:]))
+	}
+	return questions, answers
+}
+
+// checkInlineSamples: a "# NAME.csv" block in an Example is the sample
+// file NAME.csv, line by line.
+func checkInlineSamples(t *testing.T, example, samples string) {
+	t.Helper()
+	lines := strings.Split(example, "\n")
+	for i, l := range lines {
+		l = strings.TrimSpace(l)
+		if !strings.HasPrefix(l, "# ") || !strings.Contains(l, ".csv") {
+			continue
+		}
+		name := strings.Fields(strings.TrimPrefix(l, "# "))[0]
+		var block []string
+		for _, b := range lines[i+1:] {
+			if strings.TrimSpace(b) == "" {
+				break
+			}
+			block = append(block, strings.TrimSpace(b))
+		}
+		file, err := os.ReadFile(filepath.Join(samples, name))
+		if err != nil {
+			t.Errorf("the help shows %s, which examples/desk lacks: %v", name, err)
+			continue
+		}
+		if got := strings.Split(strings.TrimSpace(string(file)), "\n"); !slices.Equal(got, block) {
+			t.Errorf("the help's %s differs from examples/desk/%s:\n%q\n%q", name, name, block, got)
+		}
+	}
+}
+
+func copySamples(t *testing.T, from, to string) {
+	t.Helper()
+	entries, err := os.ReadDir(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, en := range entries {
+		b, err := os.ReadFile(filepath.Join(from, en.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(to, en.Name()), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
 }

@@ -393,8 +393,9 @@ match the type (the failing claim paths are listed, not values), 8 when
 the registry (or the type) does not allow the offer, 4 when the registry
 file does not verify; 1 when the offer is not confirmed at the prompt.`,
 		Example: `  cairn issuer offer --dir ngo --type urn:cairn:vct:humanitarian-registration:1 --claims amina.json --tx-code
-  cairn issuer offer --dir ngo --type urn:cairn:vct:language-skills:1 --claims c.json --png offer.png --reference Q-17 --json
-  cairn issuer offer --dir ngo --type urn:cairn:vct:humanitarian-registration:1 --prompt --tx-code --reference Q-18
+  cairn issuer offer --dir ngo --type language-skills --claims c.json --png offer.png --reference Q-17 --json
+  cairn issuer offer --dir ngo --type humanitarian-registration --prompt --tx-code --reference Q-18
+  cairn issuer offer --dir ngo --type humanitarian-registration --prompt --lang fr --evidence declared-only --reference Q-19
 
   A --prompt session (answers after the colons):
     Humanitarian registration (urn:cairn:vct:humanitarian-registration:1)
@@ -407,7 +408,7 @@ file does not verify; 1 when the offer is not confirmed at the prompt.`,
     Place of registration › Site or camp:
     Family name: Haddad
     Given names: Amina
-    Date of birth [YYYY-MM-DD]: 1991-04-12
+    Date of birth [YYYY-MM-DD, or YYYY-MM or YYYY if not known]: 1991
     People in the household [whole number]: 4
     Case or group number:
 
@@ -419,7 +420,7 @@ file does not verify; 1 when the offer is not confirmed at the prompt.`,
 		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd.Context(), e) },
 	}
 	c.Flags().StringVar(&o.dir, "dir", "", "issuer directory")
-	c.Flags().StringVar(&o.vct, "type", "", "credential type (vct)")
+	c.Flags().StringVar(&o.vct, "type", "", "credential type (full vct or short name)")
 	c.Flags().StringVar(&o.claims, "claims", "", "JSON file with the claims")
 	c.Flags().BoolVar(&o.txCode, "tx-code", false, "require a numeric transaction code")
 	c.Flags().StringVar(&o.png, "png", "", "write the QR code PNG to this file (default offer-<id>.png)")

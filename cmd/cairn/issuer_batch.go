@@ -34,7 +34,7 @@ type issuerOfferBatchOptions struct {
 func newIssuerOfferBatchCmd(e *env) *cobra.Command {
 	o := &issuerOfferBatchOptions{}
 	c := &cobra.Command{
-		Use:   "offer-batch --dir ISSUER-DIR --csv FILE --out DIR [--type VCT] [--tx-code]",
+		Use:   "offer-batch --dir ISSUER-DIR --csv FILE --out DIR [--type TYPE] [--tx-code]",
 		Short: "Create the credential offers of a registration drive from a CSV file",
 		Long: `Read a CSV file with one row per person, validate every row against its
 credential type and create one offer per good row. The output directory
@@ -73,19 +73,20 @@ offered; see summary.json); 10 every row refused: no offer was created;
 1 the batch failed (storage, disk).`,
 		Example: `  cairn issuer offer-batch --dir ngo --csv drive-2026-11-26.csv --out drive-2026-11-26
   cairn issuer offer-batch --dir ngo --csv camp4.csv --out camp4 \
-      --type urn:cairn:vct:humanitarian-registration:1 --tx-code --ttl 72h
+      --type humanitarian-registration --tx-code --ttl 72h --lang ar
 
-  # drive.csv
-  reference,given_name,family_name,birthdate,nationalities,sex
-  Q-001,Amina,Yusuf,1990-04-02,ER;SO,2
-  Q-002,Олена,Коваленко,1985-01-31,UA,2`,
+  # drive-2026-11-26.csv (examples/desk has it and camp4.csv)
+  reference,vct,given_name,family_name,birthdate,nationalities,sex
+  Q-001,identity-attestation,Amina,Yusuf,1990-04-02,ER;SO,2
+  Q-002,identity-attestation,Олена,Коваленко,1985-01,UA,2
+  Q-003,identity-attestation,Dawit,Tesfaye,1979,Érythrée,1`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd.Context(), e) },
 	}
 	c.Flags().StringVar(&o.dir, "dir", "", "issuer directory")
 	c.Flags().StringVar(&o.csv, "csv", "", "CSV file of the drive")
 	c.Flags().StringVar(&o.out, "out", "", "output directory (must not exist or be empty)")
-	c.Flags().StringVar(&o.vct, "type", "", "credential type of rows without a vct cell")
+	c.Flags().StringVar(&o.vct, "type", "", "credential type of rows without a vct cell (full vct or short name)")
 	c.Flags().BoolVar(&o.txCode, "tx-code", false, "require a transaction code for rows without a tx_code cell")
 	c.Flags().DurationVar(&o.ttl, "ttl", 0, "how long the offers stay valid (default 24h, at most 720h)")
 	c.Flags().StringVar(&o.lang, "lang", "en", "language of the sheet: its words, type names, direction and dates (en, fr, ar, uk)")

@@ -315,10 +315,14 @@ func (p *claimPrompt) askValue(f schemas.Field, label string, mandatory bool) (v
 		fmt.Fprintf(p.out, "%s:\n", label)
 		if f.Kind == schemas.KindInteger || f.Kind == schemas.KindNumber {
 			// numbered choices would be mistaken for the values themselves
-			fmt.Fprintf(p.out, "  %s\n", p.t("one of: %s", strings.Join(f.Enum, ", ")))
+			vals := make([]string, len(f.Enum))
+			for i, c := range f.Enum {
+				vals[i] = p.valueWithLabel(f.Path, c)
+			}
+			fmt.Fprintf(p.out, "  %s\n", p.t("one of: %s", strings.Join(vals, ", ")))
 		} else {
 			for i, c := range f.Enum {
-				fmt.Fprintf(p.out, "  %d) %s\n", i+1, c)
+				fmt.Fprintf(p.out, "  %d) %s\n", i+1, p.valueWithLabel(f.Path, c))
 			}
 		}
 	}

@@ -86,7 +86,7 @@ func TestClaimFieldsOrderAndScope(t *testing.T) {
 	for _, f := range typ.ClaimFields("en") {
 		got = append(got, f.Pointer)
 	}
-	want := []string{"/registration_id", "/registration_date", "/registration_place", "/family_name", "/given_name", "/birthdate", "/birthdate_precision", "/household_size", "/case_id"}
+	want := []string{"/registration_id", "/registration_date", "/registration_place", "/family_name", "/given_name", "/birthdate", "/household_size", "/case_id", "/birthdate_precision"}
 	if !slices.Equal(got, want) {
 		t.Errorf("order %v, want %v", got, want)
 	}

@@ -11,8 +11,8 @@ import (
 // codes, birthdate precision, …) by claim name, then by the value's JSON
 // text without quotes, in every required locale. They live beside the
 // claim labels so a verifier or a wallet shows "2 (Female)", never a bare
-// code. Country codes are labelled with their names (CLDR, countries.go),
-// but for QU and QS, which the file labels under "country".
+// code. Country codes are not labelled here: AllowedValueLabel adds
+// their names.
 var (
 	valueLabelsOnce sync.Once
 	valueLabels     map[string]map[string][]ClaimDisplay
@@ -48,15 +48,6 @@ func (t *Type) ValueLabel(path []any, v any, lang string) (label string, ok bool
 		}
 	}
 	byValue := m[name]
-	if code, isStr := v.(string); isStr {
-		if f := t.fieldAtPath(path); f != nil && isCountryEnum(f.Enum) {
-			// Country codes: CLDR's names; QU, QS: the file's "country".
-			if n := CountryName(code, lang); n != "" {
-				return n, true
-			}
-			byValue = m["country"]
-		}
-	}
 	if byValue == nil {
 		return "", false
 	}
@@ -69,4 +60,19 @@ func (t *Type) ValueLabel(path []any, v any, lang string) (label string, ok bool
 		return ds[i].Label, true
 	}
 	return "", false
+}
+
+// AllowedValueLabel is ValueLabel, and for a country claim the country's
+// name in lang (CLDR, countries.go; QU and QS as the file labels them
+// under "country"): what a desk shows beside an allowed value.
+func (t *Type) AllowedValueLabel(path []any, v any, lang string) (label string, ok bool) {
+	if code, isStr := v.(string); isStr {
+		if f := t.fieldAtPath(path); f != nil && isCountryEnum(f.Enum) {
+			if n := CountryName(code, lang); n != "" {
+				return n, true
+			}
+			return t.ValueLabel([]any{"country"}, code, lang)
+		}
+	}
+	return t.ValueLabel(path, v, lang)
 }

@@ -625,7 +625,7 @@ func (p *claimPrompt) summaryValue(f schemas.Field, v any) string {
 
 func (p *claimPrompt) valueWithLabel(path []any, v any) string {
 	s := fmt.Sprint(v)
-	if l, ok := p.typ.ValueLabel(path, v, p.lang); ok && l != s {
+	if l, ok := p.typ.AllowedValueLabel(path, v, p.lang); ok && l != s {
 		return s + " (" + l + ")"
 	}
 	return s

@@ -217,7 +217,7 @@ func (o *schemasShowOptions) listValues(w io.Writer, t *schemas.Type) error {
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	for _, v := range f.Enum {
-		l, _ := t.ValueLabel(schemasValuePath(*f), v, o.lang)
+		l, _ := t.AllowedValueLabel(schemasValuePath(*f), v, o.lang)
 		fmt.Fprintf(tw, "%s\t%s\n", v, l)
 	}
 	return tw.Flush()
@@ -302,7 +302,7 @@ func schemasAllowed(t *schemas.Type, f schemas.Field, lang string) string {
 	parts := make([]string, len(f.Enum))
 	for i, v := range f.Enum {
 		parts[i] = v
-		if l, ok := t.ValueLabel(schemasValuePath(f), v, lang); ok {
+		if l, ok := t.AllowedValueLabel(schemasValuePath(f), v, lang); ok {
 			parts[i] += " (" + l + ")"
 		}
 	}

@@ -96,7 +96,7 @@ func (o *issuerOfferOptions) promptClaims(ctx context.Context, e *env) (map[stri
 	}
 	fmt.Fprintln(p.out, "\n"+p.t("The credential will say:"))
 	p.summary(p.fields, "", p.claims)
-	fmt.Fprintf(p.out, "  %s\n", p.t("Evidence: %s", presetText(o.evidence, ev)))
+	fmt.Fprintf(p.out, "  %s\n", p.t("Evidence: %s", presetText(lang, o.evidence, ev)))
 	ok, err := p.confirm(p.t("Create the offer? [y/N]: "))
 	if err != nil {
 		return nil, err
@@ -185,12 +185,26 @@ type localizedError struct {
 func (e *localizedError) Error() string { return e.msg }
 func (e *localizedError) Unwrap() error { return e.err }
 
-// presetText describes the evidence chosen for the summary.
-func presetText(preset string, ev schemas.Evidence) string {
+// presetText describes the evidence chosen for the summary, in lang
+// (preset names and method codes stay as typed on the command line).
+func presetText(lang, preset string, ev schemas.Evidence) string {
 	if preset == "" {
 		preset = schemas.DefaultPresetName
 	}
-	return preset + " (" + schemasEvidenceLong(ev) + ")"
+	var parts []string
+	add := func(name string, v int) {
+		if v != 0 {
+			parts = append(parts, i18n.T(lang, name)+" "+strconv.Itoa(v))
+		}
+	}
+	add("strength", ev.Strength)
+	add("validity", ev.Validity)
+	add("verification", ev.Verification)
+	add("identity fraud", ev.IdentityFraud)
+	if ev.Method != "" {
+		parts = append(parts, i18n.T(lang, "method")+" "+ev.Method)
+	}
+	return preset + " (" + strings.Join(parts, ", ") + ")"
 }
 
 // read asks question and returns the answer; any read failure (end of

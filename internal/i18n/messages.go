@@ -4,6 +4,12 @@ package i18n
 // Plain words for desks: short sentences, no jargon.
 var messages = map[string]map[string]string{
 	"fr": {
+		// evidence words (the prompt's summary)
+		"strength":       "force",
+		"validity":       "authenticité",
+		"verification":   "lien à la personne",
+		"identity fraud": "contrôle de fraude",
+		"method":         "méthode",
 		// issuing prompt
 		"Fields marked * are required; press Enter to skip the others.": "Les champs marqués * sont obligatoires ; appuyez sur Entrée pour passer les autres.",
 		"too long (at most %d bytes)":                                   "trop long (au plus %d octets)",
@@ -70,6 +76,12 @@ var messages = map[string]map[string]string{
 		"Reason":           "Motif",
 	},
 	"ar": {
+		// evidence words (the prompt's summary)
+		"strength":       "القوة",
+		"validity":       "الصحة",
+		"verification":   "التحقق من الشخص",
+		"identity fraud": "مكافحة الاحتيال",
+		"method":         "الطريقة",
 		"Fields marked * are required; press Enter to skip the others.": "الحقول المعلَّمة بـ * إلزامية؛ اضغط Enter لتخطّي الحقول الأخرى.",
 		"too long (at most %d bytes)":                                   "طويل جدًا (الحد الأقصى %d بايت)",
 		"Add %s? [y/N]: ":                                               "إضافة %s؟ [نعم/لا]: ",
@@ -133,6 +145,12 @@ var messages = map[string]map[string]string{
 		"Reason":           "السبب",
 	},
 	"uk": {
+		// evidence words (the prompt's summary)
+		"strength":       "надійність",
+		"validity":       "достовірність",
+		"verification":   "зв'язок з особою",
+		"identity fraud": "перевірка на шахрайство",
+		"method":         "спосіб",
 		"Fields marked * are required; press Enter to skip the others.": "Поля з позначкою * обов'язкові; натисніть Enter, щоб пропустити інші.",
 		"too long (at most %d bytes)":                                   "задовго (не більше %d байтів)",
 		"Add %s? [y/N]: ":                                               "Додати %s? [т/Н]: ",

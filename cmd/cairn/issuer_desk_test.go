@@ -11,6 +11,7 @@ import (
 	"github.com/cairn-id/cairn/issuer"
 	"github.com/cairn-id/cairn/issuer/batch"
 	"github.com/cairn-id/cairn/issuer/boltstore"
+	"github.com/cairn-id/cairn/issuer/issuerdir"
 )
 
 // Issue 8, issuer desk: each test fails on the main of before the fix.
@@ -97,19 +98,44 @@ func TestDeskBatchAllRefused(t *testing.T) {
 	}
 }
 
-// storedOffer reads offer id from the store.
-func storedOffer(t *testing.T, dir, id string) *issuer.StoredOffer {
+// deskOffer is a stored offer opened with the directory's key.
+type deskOffer struct {
+	claims   map[string]any
+	evidence map[string]any
+}
+
+// offersByReference reads every stored offer of dir, by its reference.
+func offersByReference(t *testing.T, dir string) map[string]deskOffer {
 	t.Helper()
 	st, err := boltstore.Open(filepath.Join(dir, issuer.DirStoreFile))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
-	var o *issuer.StoredOffer
-	if err := st.View(context.Background(), func(tx issuer.Tx) (err error) { o, err = tx.Offer(id); return err }); err != nil {
+	var all []*issuer.StoredOffer
+	err = st.View(context.Background(), func(tx issuer.Tx) error {
+		return tx.ForEachOffer(func(o *issuer.StoredOffer) error { all = append(all, o); return nil })
+	})
+	st.Close()
+	if err != nil {
 		t.Fatal(err)
 	}
-	return o
+	svc, err := issuerdir.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer svc.Close()
+	out := map[string]deskOffer{}
+	for _, o := range all {
+		claims, ref, err := svc.OfferContent(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := json.Marshal(o.Evidence)
+		var ev map[string]any
+		_ = json.Unmarshal(b, &ev)
+		out[ref] = deskOffer{claims: claims, evidence: ev}
+	}
+	return out
 }
 
 // TestDeskPromptLanguages: with --lang fr, ar or uk the prompt's own words
@@ -150,12 +176,12 @@ func TestDeskPromptLanguages(t *testing.T) {
 // and in a CSV row, stored as the first day with the precision claim.
 func TestDeskPartialBirthdate(t *testing.T) {
 	dir := promptIssuer(t)
-	code, stdout, stderr := promptCLI(t, lines("REG-1", "2025-03-02", "Liban", "", "", "", "Haddad", "Amina", "1990", "", "", "y"),
-		"issuer", "offer", "--dir", dir, "--type", "humanitarian-registration", "--prompt", "--no-png", "--json")
+	code, _, stderr := promptCLI(t, lines("REG-1", "2025-03-02", "Liban", "", "", "", "Haddad", "Amina", "1990", "", "", "y"),
+		"issuer", "offer", "--dir", dir, "--type", "humanitarian-registration", "--prompt", "--no-png", "--json", "--reference", "P-1")
 	if code != 0 {
 		t.Fatalf("exit %d\n%s", code, stderr)
 	}
-	got := storedClaims(t, dir, jsonMap(t, stdout)["id"].(string))
+	got := offersByReference(t, dir)["P-1"].claims
 	if got["birthdate"] != "1990-01-01" || got["birthdate_precision"] != "year" || got["registration_place"].(map[string]any)["country"] != "LB" {
 		t.Errorf("stored %v", got)
 	}
@@ -164,26 +190,13 @@ func TestDeskPartialBirthdate(t *testing.T) {
 	if code, _, stderr := batchCLI(t, "issuer", "offer-batch", "--dir", dir, "--csv", csv, "--out", out, "--type", "identity-attestation"); code != 0 {
 		t.Fatalf("offer-batch: %d %s", code, stderr)
 	}
-	sum := readSummary(t, out)
-	for i, want := range [][2]string{{"1990-05-01", "month"}, {"1979-01-01", "year"}} {
-		c := storedClaims(t, dir, sum.Offers[i].OfferID)
+	stored := offersByReference(t, dir)
+	for ref, want := range map[string][2]string{"A": {"1990-05-01", "month"}, "B": {"1979-01-01", "year"}} {
+		c := stored[ref].claims
 		if c["birthdate"] != want[0] || c["birthdate_precision"] != want[1] {
-			t.Errorf("row %d stored %v", i, c)
+			t.Errorf("row %s stored %v", ref, c)
 		}
 	}
-}
-
-func readSummary(t *testing.T, out string) batch.Summary {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(out, batch.SummaryFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var sum batch.Summary
-	if err := json.Unmarshal(b, &sum); err != nil {
-		t.Fatal(err)
-	}
-	return sum
 }
 
 // TestDeskEvidencePresets: a walk-in whose document was not seen gets the
@@ -191,16 +204,16 @@ func readSummary(t *testing.T, out string) batch.Summary {
 // (column evidence); an unknown preset is refused by name.
 func TestDeskEvidencePresets(t *testing.T) {
 	dir := promptIssuer(t)
-	code, stdout, stderr := promptCLI(t, lines("REG-1", "2025-03-02", "LB", "", "", "", "", "", "", "", "", "y"),
-		"issuer", "offer", "--dir", dir, "--type", "humanitarian-registration", "--prompt", "--evidence", "declared-only", "--no-png", "--json")
+	code, _, stderr := promptCLI(t, lines("REG-1", "2025-03-02", "LB", "", "", "", "", "", "", "", "", "y"),
+		"issuer", "offer", "--dir", dir, "--type", "humanitarian-registration", "--prompt", "--evidence", "declared-only", "--no-png", "--json", "--reference", "P-1")
 	if code != 0 {
 		t.Fatalf("exit %d\n%s", code, stderr)
 	}
 	if !strings.Contains(stderr, "Evidence: declared-only (strength 1, validity 1, verification 1, method self_declared)") {
 		t.Errorf("evidence not shown:\n%s", stderr)
 	}
-	if ev := storedOffer(t, dir, jsonMap(t, stdout)["id"].(string)).Evidence; ev.Verification != 1 || ev.Method != "self_declared" {
-		t.Errorf("stored evidence %+v", ev)
+	if ev := offersByReference(t, dir)["P-1"].evidence; ev["verification"] != 1.0 || ev["method"] != "self_declared" {
+		t.Errorf("stored evidence %v", ev)
 	}
 	csv := writeDeskFile(t, "d.csv", "reference,evidence,registration_id,registration_date,registration_place.country\n"+
 		"A,declared-only,REG-1,2025-03-02,LB\nB,,REG-2,2025-03-02,LB\nC,anything,REG-3,2025-03-02,LB\n")
@@ -209,12 +222,12 @@ func TestDeskEvidencePresets(t *testing.T) {
 	if code != ExitInvalid || !strings.Contains(stderr, "line 4 (C): unknown evidence preset") {
 		t.Fatalf("offer-batch: %d %s", code, stderr)
 	}
-	sum := readSummary(t, out)
-	if ev := storedOffer(t, dir, sum.Offers[0].OfferID).Evidence; ev.Verification != 1 {
-		t.Errorf("row A evidence %+v", ev)
+	stored := offersByReference(t, dir)
+	if ev := stored["A"].evidence; ev["verification"] != 1.0 {
+		t.Errorf("row A evidence %v", ev)
 	}
-	if ev := storedOffer(t, dir, sum.Offers[1].OfferID).Evidence; ev.Verification != 2 {
-		t.Errorf("row B evidence %+v", ev)
+	if ev := stored["B"].evidence; ev["verification"] != 2.0 {
+		t.Errorf("row B evidence %v", ev)
 	}
 }
 

@@ -81,7 +81,7 @@ for local tests only.`,
 	c.Flags().StringVar(&o.dir, "dir", "", "issuer directory to create")
 	c.Flags().StringSliceVar(&o.names, "name", nil, "display name per language, LANG=NAME (en required)")
 	c.Flags().StringVar(&o.url, "url", "", "public base URL of the issuer")
-	c.Flags().StringSliceVar(&o.types, "type", nil, "credential type (vct) to offer; repeatable")
+	c.Flags().StringSliceVar(&o.types, "type", nil, "credential type to offer (full vct or short name); repeatable")
 	c.Flags().BoolVar(&o.dev, "dev", false, "allow http:// and loopback URLs (local tests only)")
 	c.Flags().StringVar(&o.alg, "alg", string(keys.DefaultAlg), "signing algorithm: ES256, ES384 or EdDSA")
 	c.Flags().BoolVar(&o.asJSON, "json", false, "print the configuration as JSON")

@@ -123,6 +123,9 @@ type Config struct {
 	// ConcurrentUnlocks × KDF.MemoryKiB; others wait.
 	ConcurrentUnlocks int
 
+	// Flows is what receiving and presenting need (flows.go).
+	Flows FlowConfig
+
 	Now    func() time.Time
 	Rand   io.Reader
 	Logger *slog.Logger
@@ -213,6 +216,7 @@ func New(cfg Config) (*Service, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	cfg.Pepper = append([]byte(nil), cfg.Pepper...)
+	cfg.Flows = cfg.Flows.withDefaults()
 	return &Service{
 		cfg: cfg, log: cfg.Logger,
 		kdfSlots: make(chan struct{}, cfg.ConcurrentUnlocks),

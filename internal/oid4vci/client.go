@@ -301,6 +301,12 @@ type PreAuthorizedRequest struct {
 	// KeyID, when set, is the did:jwk or did:key URL of Holder's key, sent
 	// as kid instead of the key itself.
 	KeyID string
+	// More are further holder keys for batch issuance (§8.2 proofs,
+	// §12.2.4 batch_credential_issuance): with them the Credential
+	// Request carries one proof per key (Holder's first, all over the same
+	// c_nonce), which the issuer's batch_size must allow; the issuer
+	// answers with one credential per proof. Their kids are not sent.
+	More []*jose.Signer
 }
 
 // Issuance is the outcome of RunPreAuthorized.
@@ -388,11 +394,24 @@ func (c *Client) RunPreAuthorized(ctx context.Context, r PreAuthorizedRequest) (
 				return nil, err
 			}
 		}
+		if n := 1 + len(r.More); n > 1 && (md.BatchCredentialIssuance == nil || md.BatchCredentialIssuance.BatchSize < n) {
+			return nil, &StepError{Step: StepProof, Err: fmt.Errorf("%w: %d proofs and the issuer's batch_size is below that", ErrUnsupported, n)}
+		}
 		proof, err := NewProof(r.Holder, ProofParams{Audience: md.CredentialIssuer, Nonce: nonce, IssuedAt: c.now(), ClientID: c.clientID, KeyID: r.KeyID})
 		if err != nil {
 			return nil, &StepError{Step: StepProof, Err: err}
 		}
 		req.Proofs = &Proofs{JWT: []string{proof}}
+		for _, h := range r.More {
+			if h == nil || !slices.Contains(algs, string(h.Alg())) {
+				return nil, &StepError{Step: StepProof, Err: fmt.Errorf("%w: a further holder key is missing or signs an algorithm the issuer does not take", ErrUnsupported)}
+			}
+			p, err := NewProof(h, ProofParams{Audience: md.CredentialIssuer, Nonce: nonce, IssuedAt: c.now(), ClientID: c.clientID})
+			if err != nil {
+				return nil, &StepError{Step: StepProof, Err: err}
+			}
+			req.Proofs.JWT = append(req.Proofs.JWT, p)
+		}
 	}
 	cr, err := c.Credential(ctx, md.CredentialEndpoint, tok.AccessToken, req)
 	if err != nil {

@@ -1,0 +1,504 @@
+package wallet
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/cairn-id/cairn/internal/httpx"
+	"github.com/cairn-id/cairn/internal/oid4vp"
+	"github.com/cairn-id/cairn/internal/sdjwt"
+	"github.com/cairn-id/cairn/internal/sdjwtvc"
+	"github.com/cairn-id/cairn/internal/trust"
+)
+
+// RequestPreview is the consent view of a presentation request, in the
+// holder's language.
+type RequestPreview struct {
+	// ID answers the preview (Respond, RefuseRequest) until ExpiresAt.
+	ID        string `json:"id"`
+	ExpiresAt string `json:"expires_at"`
+	// VerifierID is the full client_id; VerifierDID the registry entity
+	// ("" for a dev-mode redirect_uri verifier).
+	VerifierID   string `json:"verifier_id"`
+	VerifierDID  string `json:"verifier_did,omitempty"`
+	VerifierName string `json:"verifier_name"`
+	Registered   bool   `json:"registered"`
+	// Purpose is the verifier's registered purpose that best covers the
+	// request (OpenID4VP carries none: the registry's purposes are
+	// compared with what is asked).
+	Purpose string `json:"purpose,omitempty"`
+	// Queries lists, per credential query to answer, the credential that
+	// answers it and exactly the claims that would leave.
+	Queries []QueryAnswer `json:"queries"`
+	// CanAnswer is false when the stored credentials do not satisfy the
+	// request; Missing then says what is lacking.
+	CanAnswer bool     `json:"can_answer"`
+	Missing   []string `json:"missing,omitempty"`
+	// OutsidePurpose names each requested claim beyond the verifier's
+	// registered purpose; Warnings are the sentences to show (over-asking,
+	// keys running low, linkable single copies, unregistered verifier).
+	OutsidePurpose []ClaimLabel `json:"outside_purpose,omitempty"`
+	Warnings       []string     `json:"warnings,omitempty"`
+	// KeyIndex is the holder key this verifier is shown; KeysLow: no
+	// unused key remains (offer a refresh: RefreshKeys, then re-issuance).
+	KeyIndex int  `json:"key_index"`
+	KeysLow  bool `json:"keys_low"`
+	// Encrypted: the response will be direct_post.jwt.
+	Encrypted bool `json:"encrypted"`
+}
+
+// QueryAnswer is one credential query and the stored credential chosen.
+type QueryAnswer struct {
+	QueryID      string       `json:"query_id"`
+	CredentialID string       `json:"credential_id"`
+	VCT          string       `json:"vct"`
+	TypeLabel    string       `json:"type_label"`
+	IssuerDID    string       `json:"issuer_did"`
+	IssuerName   string       `json:"issuer_name"`
+	Claims       []ClaimLabel `json:"claims"`
+}
+
+// Consent is the holder's answer to a request preview.
+type Consent struct {
+	// Only, when not nil, restricts the claims sent to these JSON
+	// Pointers (each must be one of the preview's claims); nil sends all
+	// the preview lists.
+	Only []string `json:"only,omitempty"`
+}
+
+// Presented is the outcome of Respond.
+type Presented struct {
+	VerifierID   string   `json:"verifier_id"`
+	VerifierName string   `json:"verifier_name"`
+	Claims       []string `json:"claims"`
+	// RedirectURI is where the verifier asks the holder's browser to go
+	// next ("" when none).
+	RedirectURI string `json:"redirect_uri,omitempty"`
+}
+
+type pendingReq struct {
+	ClientID     string                 `json:"client_id"`
+	VerifierDID  string                 `json:"verifier_did,omitempty"`
+	VerifierName string                 `json:"verifier_name"`
+	Purpose      string                 `json:"purpose,omitempty"`
+	Nonce        string                 `json:"nonce"`
+	State        string                 `json:"state,omitempty"`
+	ResponseMode string                 `json:"response_mode"`
+	ResponseURI  string                 `json:"response_uri"`
+	Metadata     *oid4vp.ClientMetadata `json:"client_metadata,omitempty"`
+	CanAnswer    bool                   `json:"can_answer"`
+	Plan         []plannedQuery         `json:"plan"`
+}
+
+type plannedQuery struct {
+	QueryID      string   `json:"q"`
+	CredentialID string   `json:"c"`
+	KeyIndex     int      `json:"k"`
+	VCT          string   `json:"vct"`
+	Pointers     []string `json:"p"`
+}
+
+// PreviewRequest reads the scanned text of an OpenID4VP 1.0 request
+// (openid4vp://…), fetches the request object (request_uri with GET, or
+// POST with a wallet_nonce when request_uri_method=post, §5.10) through
+// the guarded client, verifies it (typ, signature by the key of the
+// decentralized_identifier client id, resolved through the DID
+// resolver; the unsigned redirect_uri prefix only in Dev), checks the
+// verifier is registered and active, evaluates the DCQL query against the
+// stored copies bound to the key this verifier is given (KeyForVerifier;
+// a credential with a single copy answers with it, with a warning), and
+// returns the consent view. The request is kept sealed until answered.
+func (s *Service) PreviewRequest(ctx context.Context, sess *Session, requestText, lang string) (*RequestPreview, error) {
+	if _, err := s.live(sess); err != nil {
+		return nil, err
+	}
+	requestText = strings.TrimSpace(requestText)
+	if requestText == "" || len(requestText) > maxScanText {
+		return nil, fmt.Errorf("%w: empty or too long", ErrRequest)
+	}
+	vo := oid4vp.Options{Dev: s.cfg.Flows.Dev}
+	ru, err := oid4vp.ParseRequestURI(requestText, vo)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrRequest, err)
+	}
+	req, err := s.requestObject(ctx, ru)
+	if err != nil {
+		return nil, err
+	}
+	cid, err := oid4vp.ParseClientID(req.ClientID)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrRequest, err)
+	}
+	now := s.cfg.Now()
+	p := &RequestPreview{VerifierID: req.ClientID, Encrypted: req.ResponseMode == oid4vp.ResponseModeDirectPostJWT}
+	reg := s.registry()
+	var ent *trust.Entity
+	switch cid.Prefix {
+	case oid4vp.PrefixDecentralizedIdentifier:
+		p.VerifierDID = cid.Value
+		if reg != nil {
+			ent = reg.Entity(cid.Value)
+		}
+		if ent == nil || ent.Role != trust.RoleVerifier || ent.StatusAt(now) != trust.StatusActive {
+			return nil, fmt.Errorf("%w: %s", ErrVerifierUnknown, cid.Value)
+		}
+		p.Registered, p.VerifierName = true, ent.Name(lang)
+	case oid4vp.PrefixRedirectURI:
+		if !s.cfg.Flows.Dev {
+			return nil, fmt.Errorf("%w: redirect_uri client ids only in development", ErrRequest)
+		}
+		p.VerifierName = cid.Value
+		p.Warnings = append(p.Warnings, "This verifier is not registered (development mode): nothing tells who it is.")
+	default:
+		return nil, fmt.Errorf("%w: client id prefix %q", ErrRequest, cid.Prefix)
+	}
+	ka, err := s.KeyForVerifier(ctx, sess, req.ClientID)
+	if err != nil {
+		return nil, err
+	}
+	p.KeyIndex, p.KeysLow = ka.Index, ka.Low
+	if ka.Low {
+		p.Warnings = append(p.Warnings, "Your wallet has no unused key left: this verifier may be able to link you with another one. Refresh your keys and ask your issuers for new copies.")
+	}
+	all, err := s.ListCredentials(ctx, sess)
+	if err != nil {
+		return nil, err
+	}
+	cands := chooseCopies(all, ka.Index)
+	ocs := make([]oid4vp.Credential, 0, len(cands))
+	kept := make([]Credential, 0, len(cands))
+	for _, c := range cands {
+		t, err := sdjwt.Parse(c.Compact, sdjwt.Limits{})
+		if err != nil {
+			continue
+		}
+		oc, err := oid4vp.NewSDJWTCredential(t)
+		if err != nil {
+			continue
+		}
+		ocs = append(ocs, oc)
+		kept = append(kept, c)
+	}
+	res := oid4vp.Evaluate(req.DCQLQuery, ocs)
+	p.CanAnswer, p.Missing = res.Satisfiable, res.Missing
+	pr := &pendingReq{ClientID: req.ClientID, VerifierDID: p.VerifierDID, VerifierName: p.VerifierName, Nonce: req.Nonce, State: req.State,
+		ResponseMode: req.ResponseMode, ResponseURI: req.ResponseURI, Metadata: req.ClientMetadata, CanAnswer: res.Satisfiable}
+	var asked []string
+	linkable := false
+	if res.Satisfiable {
+		for _, qid := range res.Answer {
+			qr := res.Query(qid)
+			if qr == nil || len(qr.Matches) == 0 {
+				continue
+			}
+			m := qr.Matches[0]
+			c := kept[m.Index]
+			ptrs := m.Pointers()
+			qa := QueryAnswer{QueryID: qid, CredentialID: c.ID, VCT: c.VCT, TypeLabel: s.typeName(c.VCT, lang), IssuerDID: c.IssuerDID, IssuerName: s.issuerName(c.IssuerDID, lang)}
+			for _, ptr := range ptrs {
+				qa.Claims = append(qa.Claims, ClaimLabel{Path: ptr, Label: s.claimLabel(c.VCT, ptr, lang)})
+				if !slices.Contains(asked, ptr) {
+					asked = append(asked, ptr)
+				}
+			}
+			p.Queries = append(p.Queries, qa)
+			pr.Plan = append(pr.Plan, plannedQuery{QueryID: qid, CredentialID: c.ID, KeyIndex: c.KeyIndex, VCT: c.VCT, Pointers: ptrs})
+			if c.KeyIndex != ka.Index {
+				linkable = true
+			}
+		}
+	}
+	if linkable {
+		p.Warnings = append(p.Warnings, "Some of these credentials exist as a single copy: verifiers who see them can link your visits.")
+	}
+	if ent != nil && len(asked) > 0 {
+		purpose, outside := s.bestPurpose(reg, ent, asked, now)
+		p.Purpose, pr.Purpose = purpose, purpose
+		for _, c := range outside {
+			l := c
+			for _, q := range p.Queries {
+				for _, cl := range q.Claims {
+					if n, _ := trust.NormalizeClaim(cl.Path); n == c {
+						l = cl.Label
+					}
+				}
+			}
+			p.OutsidePurpose = append(p.OutsidePurpose, ClaimLabel{Path: c, Label: l})
+			if purpose == "" {
+				p.Warnings = append(p.Warnings, fmt.Sprintf("%s asks for %q, but it has no registered purpose covering it.", p.VerifierName, l))
+			} else {
+				p.Warnings = append(p.Warnings, fmt.Sprintf("%s asks for %q, beyond its registered purpose %q.", p.VerifierName, l, purpose))
+			}
+		}
+	}
+	id, exp, err := s.putPending(ctx, sess, &pending{Kind: pendingKindRequest, Request: pr})
+	if err != nil {
+		return nil, err
+	}
+	p.ID, p.ExpiresAt = id, exp.UTC().Format("2006-01-02T15:04:05Z")
+	return p, nil
+}
+
+// chooseCopies picks, per credential group, the copy bound to key index
+// k, else the group's copy with the lowest key index (a credential
+// issued without batch issuance has only one).
+func chooseCopies(all []Credential, k int) []Credential {
+	best := map[string]int{}
+	var order []string
+	for i, c := range all {
+		j, ok := best[c.Group]
+		if !ok {
+			best[c.Group] = i
+			order = append(order, c.Group)
+			continue
+		}
+		cur := all[j]
+		if cur.KeyIndex != k && (c.KeyIndex == k || c.KeyIndex < cur.KeyIndex) {
+			best[c.Group] = i
+		}
+	}
+	out := make([]Credential, 0, len(order))
+	for _, g := range order {
+		out = append(out, all[best[g]])
+	}
+	return out
+}
+
+// bestPurpose picks the verifier's registered purpose that leaves the
+// fewest asked claims outside, and returns those claims (normalized).
+func (s *Service) bestPurpose(reg *trust.Registry, ent *trust.Entity, asked []string, now time.Time) (string, []string) {
+	var purposes []string
+	for _, a := range ent.VerifierAuthorizations {
+		if !slices.Contains(purposes, a.Purpose) {
+			purposes = append(purposes, a.Purpose)
+		}
+	}
+	sort.Strings(purposes)
+	bestP, bestOut := "", asked
+	first := true
+	for _, pu := range purposes {
+		d, err := reg.VerifierMayRequest(ent.DID, pu, asked, now)
+		if err != nil || d.VerifierAuthorization == nil || (!d.Authorized && d.Reason != trust.ReasonClaimsOutsidePurpose) {
+			continue
+		}
+		if first || len(d.OutsidePurpose) < len(bestOut) {
+			bestP, bestOut, first = pu, d.OutsidePurpose, false
+		}
+	}
+	if first {
+		norm := make([]string, 0, len(asked))
+		for _, a := range asked {
+			if n, err := trust.NormalizeClaim(a); err == nil {
+				norm = append(norm, n)
+			}
+		}
+		return "", norm
+	}
+	return bestP, bestOut
+}
+
+func (s *Service) issuerName(issuerDID, lang string) string {
+	if reg := s.registry(); reg != nil {
+		if e := reg.Entity(issuerDID); e != nil {
+			if n := e.Name(lang); n != "" {
+				return n
+			}
+		}
+	}
+	return shortID(issuerDID)
+}
+
+func shortID(id string) string {
+	if len(id) <= 40 {
+		return id
+	}
+	return id[:16] + "…" + id[len(id)-8:]
+}
+
+// requestObject fetches (or takes) and verifies the request object.
+func (s *Service) requestObject(ctx context.Context, ru *oid4vp.RequestURI) (*oid4vp.AuthorizationRequest, error) {
+	vo := oid4vp.Options{Dev: s.cfg.Flows.Dev}
+	if ru.Params != nil {
+		// Unsigned (dev, redirect_uri prefix only: ParseRequestURI checks).
+		if err := ru.Params.Validate(vo); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrRequest, err)
+		}
+		return ru.Params, nil
+	}
+	compact, walletNonce := ru.Request, ""
+	if ru.RequestURI != "" {
+		var body io.Reader
+		method := http.MethodGet
+		if ru.RequestURIMethod == oid4vp.RequestURIMethodPost {
+			n, err := s.random(16)
+			if err != nil {
+				return nil, err
+			}
+			walletNonce = base64.RawURLEncoding.EncodeToString(n)
+			method = http.MethodPost
+			body = strings.NewReader((&oid4vp.RequestURIPost{WalletNonce: walletNonce}).Form().Encode())
+		}
+		hr, err := http.NewRequestWithContext(ctx, method, ru.RequestURI, body)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrRequest, err)
+		}
+		hr.Header.Set("Accept", oid4vp.RequestObjectMediaType)
+		if body != nil {
+			hr.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+		res, err := s.cfg.Flows.HTTPClient.Do(hr)
+		if err != nil {
+			return nil, fmt.Errorf("%w: request_uri: %w", ErrRequest, err)
+		}
+		defer res.Body.Close()
+		b, err := httpx.ReadLimited(res.Body, MaxRequestObjectLen)
+		if err != nil {
+			return nil, fmt.Errorf("%w: request_uri: %w", ErrRequest, err)
+		}
+		if res.StatusCode != http.StatusOK {
+			return nil, fmt.Errorf("%w: request_uri: HTTP %d", ErrRequest, res.StatusCode)
+		}
+		compact = string(bytes.TrimSpace(b))
+	}
+	req, err := oid4vp.VerifyRequestObject(ctx, compact, oid4vp.VerifyOptions{Options: vo, ClientID: ru.ClientID,
+		Resolver: s.cfg.Flows.Resolver, WalletNonce: walletNonce, Now: s.cfg.Now})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrRequest, err)
+	}
+	return req, nil
+}
+
+// Respond answers request preview previewID with the holder's consent:
+// one SD-JWT+KB presentation per query (only the consented claims; KB-JWT
+// aud the full client id, nonce the request's, sd_hash over the
+// presentation; signed by the copy's holder key), posted as vp_token with
+// direct_post, or direct_post.jwt encrypted to the verifier's key from
+// client_metadata (ECDH-ES). It returns the verifier's redirect_uri, if
+// any, and logs the presentation.
+func (s *Service) Respond(ctx context.Context, sess *Session, previewID string, c Consent) (*Presented, error) {
+	p, po, err := s.takePending(ctx, sess, previewID, pendingKindRequest)
+	if err != nil {
+		return nil, err
+	}
+	r := p.Request
+	if !r.CanAnswer {
+		return nil, ErrCannotAnswer
+	}
+	var all []string
+	for _, q := range r.Plan {
+		all = append(all, q.Pointers...)
+	}
+	for _, o := range c.Only {
+		if !slices.Contains(all, o) {
+			s.putBack(ctx, sess, po)
+			return nil, fmt.Errorf("%w: %q", ErrConsent, o)
+		}
+	}
+	out := &Presented{VerifierID: r.ClientID, VerifierName: r.VerifierName}
+	vp := oid4vp.VPToken{}
+	var types, ids []string
+	for _, q := range r.Plan {
+		ptrs := q.Pointers
+		if c.Only != nil {
+			ptrs = slices.DeleteFunc(slices.Clone(ptrs), func(x string) bool { return !slices.Contains(c.Only, x) })
+		}
+		cred, err := s.GetCredential(ctx, sess, q.CredentialID)
+		if err != nil {
+			return nil, err
+		}
+		k, err := s.HolderKey(ctx, sess, cred.KeyIndex)
+		if err != nil {
+			return nil, err
+		}
+		pres, err := sdjwtvc.Present(cred.Compact, k.JoseSigner(), sdjwtvc.PresentOptions{Paths: ptrs, Audience: oid4vp.KBAudience(r.ClientID), Nonce: r.Nonce, Now: s.cfg.Now})
+		if err != nil {
+			return nil, fmt.Errorf("wallet: present %s: %w", q.QueryID, err)
+		}
+		vp[q.QueryID] = append(vp[q.QueryID], pres)
+		out.Claims = append(out.Claims, ptrs...)
+		types = append(types, q.VCT)
+		ids = append(ids, q.CredentialID)
+	}
+	resp := &oid4vp.Response{VPToken: vp, State: r.State}
+	redirect, err := s.post(ctx, r, resp)
+	if err != nil {
+		return nil, err
+	}
+	out.RedirectURI = redirect
+	if _, err := s.AppendLog(ctx, sess, LogEntry{Event: EventPresentation, PartyName: r.VerifierName, PartyID: r.ClientID, Purpose: r.Purpose,
+		CredentialTypes: types, Claims: claimNames(out.Claims), CredentialIDs: ids}); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func claimNames(ptrs []string) []string {
+	out := make([]string, len(ptrs))
+	for i, p := range ptrs {
+		out[i] = strings.TrimPrefix(p, "/")
+	}
+	return out
+}
+
+// post delivers resp to the request's response_uri.
+func (s *Service) post(ctx context.Context, r *pendingReq, resp *oid4vp.Response) (string, error) {
+	var form url.Values
+	var err error
+	if r.ResponseMode == oid4vp.ResponseModeDirectPostJWT {
+		ar := &oid4vp.AuthorizationRequest{ClientID: r.ClientID, ResponseMode: r.ResponseMode, ClientMetadata: r.Metadata}
+		form, err = resp.EncryptedForm(ar, s.cfg.Rand)
+	} else {
+		form, err = resp.Form()
+	}
+	if err != nil {
+		return "", fmt.Errorf("wallet: response: %w", err)
+	}
+	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, r.ResponseURI, strings.NewReader(form.Encode()))
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", ErrDelivery, err)
+	}
+	hr.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	res, err := s.cfg.Flows.HTTPClient.Do(hr)
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", ErrDelivery, err)
+	}
+	defer res.Body.Close()
+	b, err := httpx.ReadLimited(res.Body, oid4vp.MaxDirectPostResultLen)
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", ErrDelivery, err)
+	}
+	if res.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("%w: HTTP %d", ErrDelivery, res.StatusCode)
+	}
+	redirect, err := oid4vp.ParseDirectPostResult(b, oid4vp.Options{Dev: s.cfg.Flows.Dev})
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", ErrDelivery, err)
+	}
+	return redirect, nil
+}
+
+// RefuseRequest answers request preview previewID with error=access_denied
+// (and the request's state, nothing else) and logs the refusal. The
+// refusal is logged even when the verifier cannot be reached.
+func (s *Service) RefuseRequest(ctx context.Context, sess *Session, previewID string) error {
+	p, _, err := s.takePending(ctx, sess, previewID, pendingKindRequest)
+	if err != nil {
+		return err
+	}
+	r := p.Request
+	_, perr := s.post(ctx, &pendingReq{ClientID: r.ClientID, ResponseMode: oid4vp.ResponseModeDirectPost, ResponseURI: r.ResponseURI}, oid4vp.ErrorResponse(r.State))
+	if _, err := s.AppendLog(ctx, sess, LogEntry{Event: EventRefusal, PartyName: r.VerifierName, PartyID: r.ClientID, Purpose: r.Purpose}); err != nil {
+		return errors.Join(err, perr)
+	}
+	return perr
+}

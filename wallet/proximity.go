@@ -29,6 +29,9 @@ type ProximityCode struct {
 	Text    string `json:"text"`
 	PNG     []byte `json:"png"`
 	Version int    `json:"version"`
+	// Level is the error correction level used: "M", or "L" when M would
+	// need a version above 25.
+	Level string `json:"level"`
 	// KeyIndex is the holder key the presentation is bound to.
 	KeyIndex int `json:"key_index"`
 }
@@ -82,8 +85,9 @@ func (s *Service) Proximity(ctx context.Context, sess *Session, challenge string
 	}
 	out := &ProximityCode{Text: text, KeyIndex: cred.KeyIndex}
 	level := qr.LevelMedium
+	out.Level = "M"
 	if out.Version, err = QRVersion(text, level); err != nil || out.Version > 25 {
-		level = qr.LevelLow
+		level, out.Level = qr.LevelLow, "L"
 		if out.Version, err = QRVersion(text, level); err != nil {
 			return nil, err
 		}

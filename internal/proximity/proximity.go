@@ -2,7 +2,8 @@
 // (docs/proximity.md): an SD-JWT+KB presentation (RFC 9901 §4.3) packed
 // small enough for a QR code a verifier's camera reads off a phone screen
 // with no network. The text is "CP1:" followed by the base45 (RFC 9285)
-// of the raw DEFLATE (RFC 1951) of a binary packing of the presentation:
+// of the raw DEFLATE (RFC 1951, with the preset Dictionary) of a binary
+// packing of the presentation:
 // every base64url segment of the compact serialization is decoded to its
 // bytes, so DEFLATE sees the JSON and the signatures rather than their
 // base64url. All characters are in the QR alphanumeric set (ISO/IEC
@@ -73,7 +74,7 @@ func Encode(presentation string) (string, error) {
 		}
 	}
 	var z bytes.Buffer
-	w, _ := flate.NewWriter(&z, flate.BestCompression)
+	w, _ := flate.NewWriterDict(&z, flate.BestCompression, []byte(Dictionary))
 	w.Write(raw.Bytes())
 	if err := w.Close(); err != nil {
 		return "", err
@@ -94,7 +95,7 @@ func Decode(text string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	raw, err := io.ReadAll(io.LimitReader(flate.NewReader(bytes.NewReader(z)), MaxPresentationLen+1))
+	raw, err := io.ReadAll(io.LimitReader(flate.NewReaderDict(bytes.NewReader(z), []byte(Dictionary)), MaxPresentationLen+1))
 	if err != nil {
 		return "", fmt.Errorf("%w: %v", ErrFormat, err)
 	}
@@ -145,6 +146,20 @@ func Decode(text string) (string, error) {
 	}
 	return out.String(), nil
 }
+
+// Dictionary is the DEFLATE preset dictionary of format 1 (RFC 1951
+// §2, as zlib's FDICT): the JSON that every Cairn SD-JWT VC, disclosure
+// and KB-JWT repeats, so even a small presentation compresses. It is part
+// of the format: changing it needs a new prefix.
+const Dictionary = `{"alg":"ES256","typ":"kb+jwt"}{"aud":"urn:cairn:proximity","iat":,"nonce":"","sd_hash":"` +
+	`["","given_name","family_name","birthdate","nationality","nationalities","address","country","locality","languages",` +
+	`"registration_id","registration_date","registration_place","document_number","expiry_date","level","language",` +
+	`"vouched_by","relationship","since",` +
+	`{"alg":"ES256","kid":"did:jwk:eyJjcnYiOiJQLTI1NiIsImt0eSI6IkVDIiwieCI6I#0","typ":"dc+sd-jwt"}` +
+	`{"_sd":["","_sd_alg":"sha-256","cnf":{"jwk":{"crv":"P-256","kty":"EC","x":"","y":""}},` +
+	`"evidence":{"method":"in_person","strength":2,"validity":2,"verification":2},"exp":1,"iat":1,` +
+	`"iss":"did:jwk:eyJjcnYiOiJQLTI1NiIsImt0eSI6IkVDIiwieCI6I","status":{"status_list":{"idx":,"uri":"https://` +
+	`/status/"}},"sub":"did:jwk:eyJjcnYiOiJQLTI1NiIsImt0eSI6IkVDIiwieCI6I","vct":"urn:cairn:vct:humanitarian-registration:1"}`
 
 // base45Alphabet is RFC 9285 §4.
 const base45Alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"

@@ -1,0 +1,486 @@
+package wallet_test
+
+import (
+	"context"
+	"crypto/ecdh"
+	"crypto/rand"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cairn-id/cairn/internal/did"
+	"github.com/cairn-id/cairn/internal/jose"
+	"github.com/cairn-id/cairn/internal/keys"
+	"github.com/cairn-id/cairn/internal/oid4vp"
+	"github.com/cairn-id/cairn/internal/proximity"
+	"github.com/cairn-id/cairn/internal/qr"
+	"github.com/cairn-id/cairn/internal/sdjwtvc"
+	"github.com/cairn-id/cairn/internal/trust"
+	"github.com/cairn-id/cairn/issuer"
+	issuerapi "github.com/cairn-id/cairn/issuer/api"
+	issuerbolt "github.com/cairn-id/cairn/issuer/boltstore"
+	"github.com/cairn-id/cairn/schemas"
+	"github.com/cairn-id/cairn/wallet"
+	"github.com/cairn-id/cairn/wallet/boltstore"
+)
+
+const regVCT = "urn:cairn:vct:humanitarian-registration:1"
+
+var loadCatalogue = sync.OnceValues(schemas.Load)
+
+func regClaims() map[string]any {
+	return map[string]any{
+		"family_name": "Haddad", "given_name": "Amina", "birthdate": "1991-04-12",
+		"registration_id": "REG-2025-0043117", "registration_date": "2025-03-02",
+		"registration_place": map[string]any{"country": "LB", "locality": "Zahlé"},
+	}
+}
+
+// world is the project's issuer, a registry, a wallet and a holder.
+type world struct {
+	iss     *issuer.Service
+	issSrv  *httptest.Server
+	reg     *trust.Registry
+	regMu   sync.Mutex
+	w       *wallet.Service
+	sess    *wallet.Session
+	start   time.Time
+	catalog *schemas.Catalogue
+}
+
+func (wd *world) registry() *trust.Registry { wd.regMu.Lock(); defer wd.regMu.Unlock(); return wd.reg }
+
+func newWorld(t *testing.T, registerIssuer bool) *world {
+	t.Helper()
+	cat, err := loadCatalogue()
+	if err != nil {
+		t.Fatal(err)
+	}
+	wd := &world{start: time.Now().Add(-time.Hour), catalog: cat}
+	ik, err := keys.Generate(jose.ES256, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wd.reg = &trust.Registry{Authority: "did:example:board"}
+	if registerIssuer {
+		wd.reg.Entities = append(wd.reg.Entities, trust.Entity{DID: ik.DIDJWK(), Role: trust.RoleIssuer, Status: trust.StatusActive,
+			Names: map[string]string{"en": "Relief NGO", "fr": "ONG de secours"}, ValidFrom: wd.start,
+			IssuerAuthorizations: []trust.IssuerAuthorization{{VCT: regVCT, MaxStrength: 4, MaxValidity: 4, MaxVerification: 4, From: wd.start}}})
+	}
+	st, err := issuerbolt.Open(filepath.Join(t.TempDir(), "issuer.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wd.issSrv = httptest.NewServer(nil)
+	t.Cleanup(wd.issSrv.Close)
+	hk := make([]byte, 32)
+	rand.Read(hk)
+	quiet := slog.New(slog.DiscardHandler)
+	wd.iss, err = issuer.New(issuer.Config{URL: wd.issSrv.URL, Dev: true, Names: map[string]string{"en": "Relief NGO (metadata)"},
+		Types: []string{regVCT}, Catalogue: cat, Key: ik, HashKey: hk, Store: st, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { wd.iss.Close() })
+	h, err := issuerapi.New(wd.iss, issuerapi.Options{Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wd.issSrv.Config.Handler = h
+
+	ws, err := boltstore.Open(filepath.Join(t.TempDir(), "wallet.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ws.Close() })
+	pepper := make([]byte, 32)
+	rand.Read(pepper)
+	wd.w, err = wallet.New(wallet.Config{Store: ws, Pepper: pepper, KDF: wallet.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1},
+		Flows: wallet.FlowConfig{Dev: true, Registry: wd.registry, Catalogue: cat}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(wd.w.Close)
+	device := make([]byte, 32)
+	rand.Read(device)
+	ctx := context.Background()
+	c, err := wd.w.CreateHolder(ctx, wallet.CreateRequest{PIN: "2468", DeviceSecret: device, Lang: "fr"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wd.sess, err = wd.w.Login(ctx, wallet.LoginRequest{HolderID: c.HolderID, PIN: "2468", DeviceSecret: device, ClientAddr: "192.0.2.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return wd
+}
+
+func (wd *world) offer(t *testing.T, tx bool) *issuer.Offer {
+	t.Helper()
+	o, err := wd.iss.CreateOffer(context.Background(), issuer.OfferRequest{VCT: regVCT, Claims: regClaims(), TxCode: tx})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
+func TestReceiveWithTxCode(t *testing.T) {
+	wd := newWorld(t, true)
+	ctx := context.Background()
+	o := wd.offer(t, true)
+	p, err := wd.w.PreviewOffer(ctx, wd.sess, o.URI, "fr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !p.Trusted || p.IssuerName != "ONG de secours" || p.TxCode == nil || p.TxCode.Length != len(o.TxCode) || p.Warning != "" {
+		t.Fatalf("preview: %+v", p)
+	}
+	if p.VCT != regVCT || len(p.Claims) == 0 || p.TypeLabel == "" || p.TypeLabel == regVCT {
+		t.Errorf("labels: type %q claims %v", p.TypeLabel, p.Claims)
+	}
+	// The project's issuer has no batch issuance (yet): one copy, linkable.
+	if p.Copies != 1 || !p.Linkable {
+		t.Errorf("copies %d linkable %v", p.Copies, p.Linkable)
+	}
+	if _, err := wd.w.AcceptOffer(ctx, wd.sess, p.ID, "", false); !errors.Is(err, wallet.ErrTxCode) {
+		t.Fatalf("no tx code: %v", err)
+	}
+	a, err := wd.w.AcceptOffer(ctx, wd.sess, p.ID, o.TxCode, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.IDs) != 1 || !a.Linkable || a.Note == "" || a.IssuerDID != wd.iss.DID() || a.Status != "valid" {
+		t.Errorf("accepted: %+v", a)
+	}
+	if _, err := wd.w.AcceptOffer(ctx, wd.sess, p.ID, o.TxCode, false); !errors.Is(err, wallet.ErrNoPreview) {
+		t.Errorf("second answer: %v", err)
+	}
+	list, _ := wd.w.ListCredentials(ctx, wd.sess)
+	if len(list) != 1 || list[0].KeyIndex != 0 || list[0].Status == nil {
+		t.Errorf("stored: %+v", list)
+	}
+	log, _ := wd.w.Log(ctx, wd.sess)
+	if len(log) != 1 || log[0].Event != wallet.EventOfferAccepted || log[0].PartyName != "ONG de secours" {
+		t.Errorf("log: %+v", log)
+	}
+}
+
+func TestReceiveUntrustedAndRefuse(t *testing.T) {
+	wd := newWorld(t, false)
+	ctx := context.Background()
+	p, err := wd.w.PreviewOffer(ctx, wd.sess, wd.offer(t, false).URI, "en")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Trusted || p.Warning == "" || !strings.Contains(p.Warning, "not a trusted issuer") {
+		t.Fatalf("preview: %+v", p)
+	}
+	if _, err := wd.w.AcceptOffer(ctx, wd.sess, p.ID, "", false); !errors.Is(err, wallet.ErrUntrustedIssuer) {
+		t.Fatalf("unconfirmed: %v", err)
+	}
+	a, err := wd.w.AcceptOffer(ctx, wd.sess, p.ID, "", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Trusted || len(a.IDs) != 1 {
+		t.Errorf("accepted: %+v", a)
+	}
+	p2, err := wd.w.PreviewOffer(ctx, wd.sess, wd.offer(t, false).URI, "en")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := wd.w.RefuseOffer(ctx, wd.sess, p2.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := wd.w.AcceptOffer(ctx, wd.sess, p2.ID, "", true); !errors.Is(err, wallet.ErrNoPreview) {
+		t.Errorf("after refusal: %v", err)
+	}
+	log, _ := wd.w.Log(ctx, wd.sess)
+	if len(log) != 2 || log[1].Event != wallet.EventOfferRefused {
+		t.Errorf("log: %+v", log)
+	}
+}
+
+// testVerifier is a verifier built from internal/oid4vp.
+type testVerifier struct {
+	t        *testing.T
+	srv      *httptest.Server
+	signer   *jose.Signer
+	clientID string
+	did      string
+	encKey   *ecdh.PrivateKey
+	mu       sync.Mutex
+	req      *oid4vp.AuthorizationRequest
+	got      []*oid4vp.Response
+	mode     string
+}
+
+func newVerifier(t *testing.T, wd *world, purpose string, registered []string) *testVerifier {
+	k, err := keys.Generate(jose.ES256, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := &testVerifier{t: t, did: k.DIDJWK()}
+	v.signer = k.JoseSigner().WithKeyID(v.did + "#0")
+	v.clientID = oid4vp.PrefixDecentralizedIdentifier + ":" + v.did
+	v.encKey, _ = ecdh.P256().GenerateKey(rand.Reader)
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /request", func(w http.ResponseWriter, r *http.Request) {
+		v.mu.Lock()
+		defer v.mu.Unlock()
+		tok, err := oid4vp.SignRequestObject(v.signer, v.req, oid4vp.SignOptions{Options: oid4vp.Options{Dev: true}})
+		if err != nil {
+			t.Error(err)
+			http.Error(w, "x", 500)
+			return
+		}
+		w.Header().Set("Content-Type", oid4vp.RequestObjectMediaType)
+		io.WriteString(w, tok)
+	})
+	mux.HandleFunc("POST /response", func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		v.mu.Lock()
+		defer v.mu.Unlock()
+		resp, err := oid4vp.ParseResponse(b, oid4vp.ResponseOptions{Mode: v.mode, Key: v.encKey})
+		if err != nil {
+			t.Errorf("verifier: %v", err)
+			http.Error(w, "bad", 400)
+			return
+		}
+		v.got = append(v.got, resp)
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"redirect_uri":"http://verifier.example/done"}`)
+	})
+	v.srv = httptest.NewServer(mux)
+	t.Cleanup(v.srv.Close)
+	wd.regMu.Lock()
+	wd.reg.Entities = append(wd.reg.Entities, trust.Entity{DID: v.did, Role: trust.RoleVerifier, Status: trust.StatusActive,
+		Names: map[string]string{"en": "Shelter desk", "fr": "Accueil du foyer"}, ValidFrom: wd.start,
+		VerifierAuthorizations: []trust.VerifierAuthorization{{Purpose: purpose, Claims: registered, From: wd.start}}})
+	wd.regMu.Unlock()
+	return v
+}
+
+func (v *testVerifier) request(t *testing.T, mode string, claims ...string) string {
+	var cq []string
+	for _, c := range claims {
+		cq = append(cq, `{"path":["`+c+`"]}`)
+	}
+	q, err := oid4vp.ParseQuery([]byte(`{"credentials":[{"id":"reg","format":"dc+sd-jwt","meta":{"vct_values":["` + regVCT + `"]},"claims":[` + strings.Join(cq, ",") + `]}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := make([]byte, 16)
+	rand.Read(n)
+	req := &oid4vp.AuthorizationRequest{ClientID: v.clientID, ResponseType: oid4vp.ResponseTypeVPToken, ResponseMode: mode,
+		ResponseURI: v.srv.URL + "/response", Nonce: jose.B64.EncodeToString(n), State: "st-1", DCQLQuery: q}
+	if mode == oid4vp.ResponseModeDirectPostJWT {
+		jwk, _ := jose.NewECDHJWK(v.encKey.PublicKey())
+		jwk.Kid = "enc-1"
+		req.ClientMetadata = &oid4vp.ClientMetadata{JWKS: &oid4vp.JWKS{Keys: []jose.JWK{*jwk}}, EncryptedResponseEncValuesSupported: []string{jose.A256GCM}}
+	}
+	v.mu.Lock()
+	v.req, v.mode = req, mode
+	v.mu.Unlock()
+	uri, err := oid4vp.BuildRequestURI(v.clientID, v.srv.URL+"/request", oid4vp.RequestURIMethodGet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return uri
+}
+
+// check verifies the last presentation as a verifier would.
+func (v *testVerifier) check(t *testing.T, issuerDID string) *sdjwtvc.Result {
+	t.Helper()
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	resp := v.got[len(v.got)-1]
+	pres := resp.VPToken["reg"]
+	if len(pres) != 1 {
+		t.Fatalf("vp_token: %v", resp.VPToken)
+	}
+	r, err := sdjwtvc.Verify(context.Background(), pres[0], sdjwtvc.VerifyOptions{Now: time.Now, RequireKeyBinding: true, Nonce: v.req.Nonce, Audience: v.clientID,
+		Trust: sdjwtvc.Trust{Resolver: &did.Resolver{}, TrustedDIDs: []string{issuerDID}}})
+	if err != nil {
+		t.Fatalf("verifier: %v", err)
+	}
+	return r
+}
+
+func (wd *world) receive(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
+	p, err := wd.w.PreviewOffer(ctx, wd.sess, wd.offer(t, false).URI, "en")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := wd.w.AcceptOffer(ctx, wd.sess, p.ID, "", false); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestEndToEnd: the project's issuer → wallet → a verifier built from
+// internal/oid4vp: a consent with a subset of claims over
+// direct_post.jwt, an over-asking verifier flagged, a refusal.
+func TestEndToEnd(t *testing.T) {
+	wd := newWorld(t, true)
+	ctx := context.Background()
+	wd.receive(t)
+	v := newVerifier(t, wd, "shelter-intake", []string{"/family_name", "/given_name"})
+
+	// Over-asking: birthdate is beyond the purpose.
+	p, err := wd.w.PreviewRequest(ctx, wd.sess, v.request(t, oid4vp.ResponseModeDirectPostJWT, "family_name", "given_name", "birthdate"), "fr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !p.CanAnswer || p.VerifierName != "Accueil du foyer" || p.Purpose != "shelter-intake" || !p.Encrypted || len(p.Queries) != 1 {
+		t.Fatalf("preview: %+v", p)
+	}
+	if len(p.OutsidePurpose) != 1 || p.OutsidePurpose[0].Path != "/birthdate" || !slices.ContainsFunc(p.Warnings, func(s string) bool { return strings.Contains(s, "shelter-intake") }) {
+		t.Errorf("over-asking not flagged: %+v %v", p.OutsidePurpose, p.Warnings)
+	}
+	if got := p.Queries[0].Claims; len(got) != 3 || got[0].Label == "/family_name" {
+		t.Errorf("claims (labelled in fr): %+v", got)
+	}
+	// Consent to a subset: no birthdate.
+	if _, err := wd.w.Respond(ctx, wd.sess, p.ID, wallet.Consent{Only: []string{"/registration_id"}}); !errors.Is(err, wallet.ErrConsent) {
+		t.Fatalf("consent beyond the request: %v", err)
+	}
+	out, err := wd.w.Respond(ctx, wd.sess, p.ID, wallet.Consent{Only: []string{"/family_name", "/given_name"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.RedirectURI != "http://verifier.example/done" {
+		t.Errorf("redirect %q", out.RedirectURI)
+	}
+	if !v.got[0].Encrypted {
+		t.Error("not direct_post.jwt")
+	}
+	r := v.check(t, wd.iss.DID())
+	if r.Claims["family_name"] != "Haddad" || r.Claims["given_name"] != "Amina" || r.Claims["birthdate"] != nil {
+		t.Errorf("verifier saw %v", r.Claims)
+	}
+
+	// A refusal: access_denied and the state, nothing else.
+	p2, err := wd.w.PreviewRequest(ctx, wd.sess, v.request(t, oid4vp.ResponseModeDirectPost, "family_name"), "en")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p2.OutsidePurpose) != 0 {
+		t.Errorf("inside purpose flagged: %v", p2.OutsidePurpose)
+	}
+	if err := wd.w.RefuseRequest(ctx, wd.sess, p2.ID); err != nil {
+		t.Fatal(err)
+	}
+	if last := v.got[len(v.got)-1]; !last.IsAccessDenied() || last.State != "st-1" || len(last.VPToken) != 0 {
+		t.Errorf("refusal: %+v", last)
+	}
+	log, _ := wd.w.Log(ctx, wd.sess)
+	if n := len(log); n != 3 || log[1].Event != wallet.EventPresentation || log[1].Purpose != "shelter-intake" ||
+		!slices.Equal(log[1].Claims, []string{"family_name", "given_name"}) || log[2].Event != wallet.EventRefusal {
+		t.Errorf("log: %+v", log)
+	}
+}
+
+func TestRequestRefusals(t *testing.T) {
+	wd := newWorld(t, true)
+	ctx := context.Background()
+	wd.receive(t)
+	v := newVerifier(t, wd, "p", []string{"/family_name"})
+	uri := v.request(t, oid4vp.ResponseModeDirectPost, "family_name")
+	// Unregistered verifier.
+	wd.regMu.Lock()
+	saved := wd.reg
+	wd.reg = &trust.Registry{Entities: saved.Entities[:1]}
+	wd.regMu.Unlock()
+	if _, err := wd.w.PreviewRequest(ctx, wd.sess, uri, "en"); !errors.Is(err, wallet.ErrVerifierUnknown) {
+		t.Errorf("unregistered: %v", err)
+	}
+	wd.regMu.Lock()
+	wd.reg = saved
+	wd.regMu.Unlock()
+	// A bad signature: another key signs under the verifier's kid.
+	other, _ := keys.Generate(jose.ES256, nil)
+	good := v.signer
+	v.signer = other.JoseSigner().WithKeyID(v.did + "#0")
+	if _, err := wd.w.PreviewRequest(ctx, wd.sess, uri, "en"); !errors.Is(err, wallet.ErrRequest) {
+		t.Errorf("bad signature: %v", err)
+	}
+	v.signer = good
+	// Garbage.
+	for _, s := range []string{"", "https://example.com", "openid4vp://?client_id=x"} {
+		if _, err := wd.w.PreviewRequest(ctx, wd.sess, s, "en"); !errors.Is(err, wallet.ErrRequest) {
+			t.Errorf("%q: %v", s, err)
+		}
+	}
+}
+
+// TestRequestURIPrivateRefused: without Dev, a request_uri on a loopback
+// address is refused by the guarded client.
+func TestRequestURIPrivateRefused(t *testing.T) {
+	ws, _ := boltstore.Open(filepath.Join(t.TempDir(), "w.db"))
+	defer ws.Close()
+	pepper := make([]byte, 32)
+	w, _ := wallet.New(wallet.Config{Store: ws, Pepper: pepper, KDF: wallet.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}})
+	device := make([]byte, 32)
+	ctx := context.Background()
+	c, _ := w.CreateHolder(ctx, wallet.CreateRequest{PIN: "2468", DeviceSecret: device})
+	sess, err := w.Login(ctx, wallet.LoginRequest{HolderID: c.HolderID, PIN: "2468", DeviceSecret: device})
+	if err != nil {
+		t.Fatal(err)
+	}
+	uri, _ := oid4vp.BuildRequestURI("decentralized_identifier:did:web:verifier.example", "https://127.0.0.1/request", oid4vp.RequestURIMethodGet)
+	if _, err := w.PreviewRequest(ctx, sess, uri, "en"); !errors.Is(err, wallet.ErrRequest) || !strings.Contains(err.Error(), "forbidden") {
+		t.Errorf("private request_uri: %v", err)
+	}
+	if _, err := w.PreviewOffer(ctx, sess, "openid-credential-offer://?credential_offer_uri=https%3A%2F%2F10.0.0.1%2Foffer", "en"); !errors.Is(err, wallet.ErrOffer) {
+		t.Errorf("private offer uri: %v", err)
+	}
+}
+
+// TestProximityQRVersion: 4 claims of a registration credential fit a
+// QR code of version ≤ 25, and the verifier's decoder gets back a
+// presentation bound to the challenge.
+func TestProximityQRVersion(t *testing.T) {
+	wd := newWorld(t, true)
+	ctx := context.Background()
+	wd.receive(t)
+	list, _ := wd.w.ListCredentials(ctx, wd.sess)
+	code, err := wd.w.Proximity(ctx, wd.sess, "K7Q2-91XA", wallet.ProximityRequest{CredentialID: list[0].ID,
+		Paths: []string{"/family_name", "/given_name", "/birthdate", "/registration_id"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("proximity: %d characters, QR version %d-%s, PNG %d bytes", len(code.Text), code.Version, code.Level, len(code.PNG))
+	if code.Version < 1 || code.Version > 25 {
+		t.Errorf("QR version %d", code.Version)
+	}
+	scanned, err := qr.Decode(code.PNG)
+	if err != nil || scanned != code.Text {
+		t.Fatalf("scan: %v", err)
+	}
+	pres, err := proximity.Decode(scanned)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := sdjwtvc.Verify(ctx, pres, sdjwtvc.VerifyOptions{Now: time.Now, RequireKeyBinding: true, Nonce: "K7Q2-91XA", Audience: proximity.Audience,
+		Trust: sdjwtvc.Trust{Resolver: &did.Resolver{}, TrustedDIDs: []string{wd.iss.DID()}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Claims["birthdate"] != "1991-04-12" || r.Claims["registration_place"] != nil {
+		t.Errorf("claims %v", r.Claims)
+	}
+	if _, err := sdjwtvc.Verify(ctx, pres, sdjwtvc.VerifyOptions{Now: time.Now, RequireKeyBinding: true, Nonce: "other", Audience: proximity.Audience,
+		Trust: sdjwtvc.Trust{Resolver: &did.Resolver{}, TrustedDIDs: []string{wd.iss.DID()}}}); err == nil {
+		t.Error("another challenge accepted")
+	}
+}

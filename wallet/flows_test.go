@@ -58,7 +58,7 @@ type world struct {
 
 func (wd *world) registry() *trust.Registry { wd.regMu.Lock(); defer wd.regMu.Unlock(); return wd.reg }
 
-func newWorld(t *testing.T, registerIssuer bool) *world {
+func newWorld(t testing.TB, registerIssuer bool) *world {
 	t.Helper()
 	cat, err := loadCatalogue()
 	if err != nil {
@@ -123,7 +123,7 @@ func newWorld(t *testing.T, registerIssuer bool) *world {
 	return wd
 }
 
-func (wd *world) offer(t *testing.T, tx bool) *issuer.Offer {
+func (wd *world) offer(t testing.TB, tx bool) *issuer.Offer {
 	t.Helper()
 	o, err := wd.iss.CreateOffer(context.Background(), issuer.OfferRequest{VCT: regVCT, Claims: regClaims(), TxCode: tx})
 	if err != nil {
@@ -315,7 +315,7 @@ func (v *testVerifier) check(t *testing.T, issuerDID string) *sdjwtvc.Result {
 	return r
 }
 
-func (wd *world) receive(t *testing.T) {
+func (wd *world) receive(t testing.TB) {
 	t.Helper()
 	ctx := context.Background()
 	p, err := wd.w.PreviewOffer(ctx, wd.sess, wd.offer(t, false).URI, "en")
@@ -483,4 +483,31 @@ func TestProximityQRVersion(t *testing.T) {
 		Trust: sdjwtvc.Trust{Resolver: &did.Resolver{}, TrustedDIDs: []string{wd.iss.DID()}}}); err == nil {
 		t.Error("another challenge accepted")
 	}
+}
+
+// BenchmarkProximity makes the offline presentation of 4 claims and
+// reports its size and QR version (and level: 0 for M, 1 for L).
+func BenchmarkProximity(b *testing.B) {
+	wd := newWorld(b, true)
+	ctx := context.Background()
+	wd.receive(b)
+	list, _ := wd.w.ListCredentials(ctx, wd.sess)
+	req := wallet.ProximityRequest{CredentialID: list[0].ID, Paths: []string{"/family_name", "/given_name", "/birthdate", "/registration_id"}}
+	var code *wallet.ProximityCode
+	b.ReportAllocs()
+	for b.Loop() {
+		var err error
+		if code, err = wd.w.Proximity(ctx, wd.sess, "K7Q2-91XA", req); err != nil {
+			b.Fatal(err)
+		}
+	}
+	pres, _ := proximity.Decode(code.Text)
+	b.ReportMetric(float64(len(pres)), "compact-chars")
+	b.ReportMetric(float64(len(code.Text)), "cp1-chars")
+	b.ReportMetric(float64(code.Version), "qr-version")
+	lv := 0.0
+	if code.Level == "L" {
+		lv = 1
+	}
+	b.ReportMetric(lv, "level-L")
 }

@@ -274,7 +274,13 @@ func (v *testVerifier) request(t *testing.T, mode string, claims ...string) stri
 	for _, c := range claims {
 		cq = append(cq, `{"path":["`+c+`"]}`)
 	}
-	q, err := oid4vp.ParseQuery([]byte(`{"credentials":[{"id":"reg","format":"dc+sd-jwt","meta":{"vct_values":["` + regVCT + `"]},"claims":[` + strings.Join(cq, ",") + `]}]}`))
+	return v.requestQuery(t, mode, []byte(`{"credentials":[{"id":"reg","format":"dc+sd-jwt","meta":{"vct_values":["`+regVCT+`"]},"claims":[`+strings.Join(cq, ",")+`]}]}`))
+}
+
+// requestQuery makes the verifier's next request ask dcql and returns the
+// openid4vp:// URI to scan.
+func (v *testVerifier) requestQuery(t *testing.T, mode string, dcql []byte) string {
+	q, err := oid4vp.ParseQuery(dcql)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
@@ -272,12 +273,18 @@ type CredentialRequest struct {
 	HolderJWK *jose.JWK
 	HolderDID string
 	Nonce     string
+	// More are the keys of the further proofs of a batch request (same
+	// c_nonce), one more copy each: at most BatchSize-1, no key twice.
+	More []BatchHolder
 }
 
 // IssuedCredential is a signed credential and its issuance record.
 type IssuedCredential struct {
 	Credential string
 	Record     *Record
+	// More are the further copies of a batch, in the order of
+	// CredentialRequest.More.
+	More []IssuedCredential
 }
 
 // IssueCredential issues one credential in three steps, so that no store
@@ -306,25 +313,54 @@ func (s *Service) IssueCredential(ctx context.Context, r CredentialRequest) (*Is
 	if r.HolderJWK == nil {
 		return nil, errors.New("issuer: credential request without a holder key")
 	}
+	holders := append([]BatchHolder{{JWK: r.HolderJWK, DID: r.HolderDID}}, r.More...)
+	if len(holders) > s.cfg.BatchSize {
+		return nil, fmt.Errorf("%w: %d proofs, batch size %d", ErrBatch, len(holders), s.cfg.BatchSize)
+	}
+	seen := map[string]bool{}
+	for _, h := range holders {
+		if h.JWK == nil {
+			return nil, errors.New("issuer: credential request without a holder key")
+		}
+		if tp := h.JWK.Thumbprint(); seen[tp] {
+			return nil, fmt.Errorf("%w: two proofs of one key", ErrBatch)
+		} else {
+			seen[tp] = true
+		}
+	}
 	now := s.cfg.Now()
-	credID, err := s.credentialID()
-	if err != nil {
-		return nil, err
+	ids := make([]string, len(holders))
+	for i := range ids {
+		var err error
+		if ids[i], err = s.credentialID(); err != nil {
+			return nil, err
+		}
 	}
 	nonceExp, err := s.checkNonce(r.Nonce, now)
 	if err != nil {
 		return nil, err
 	}
-	res, o, err := s.reserve(ctx, s.hash("access_token", r.AccessToken), s.hash("c_nonce", r.Nonce), nonceExp, credID, r.ConfigurationID, now)
+	res, o, err := s.reserve(ctx, s.hash("access_token", r.AccessToken), s.hash("c_nonce", r.Nonce), nonceExp, ids, r.ConfigurationID, now)
 	if err != nil {
 		return nil, err
 	}
 	ctx = context.WithoutCancel(ctx)
-	cred, rec, err := s.sign(o, t, r.HolderJWK, r.HolderDID, credID, res.StatusList, res.StatusIndex, now)
+	out := make([]IssuedCredential, len(holders))
+	recs := make([]*Record, len(holders))
+	for i, h := range holders {
+		if out[i].Credential, recs[i], err = s.sign(o, t, h.JWK, h.DID, ids[i], res[i].StatusList, res[i].StatusIndex, now); err != nil {
+			break
+		}
+		out[i].Record = recs[i]
+		if len(ids) > 1 {
+			recs[i].Copies = slices.Delete(slices.Clone(ids), i, i+1)
+		}
+	}
 	if err == nil {
-		err = s.commitIssuance(ctx, res, rec, now)
-		if err == nil {
-			return &IssuedCredential{Credential: cred, Record: rec}, nil
+		if err = s.commitIssuance(ctx, res, recs, now); err == nil {
+			first := out[0]
+			first.More = out[1:]
+			return &first, nil
 		}
 	}
 	if relErr := s.releaseReservation(ctx, res); relErr != nil {
@@ -333,9 +369,10 @@ func (s *Service) IssueCredential(ctx context.Context, r CredentialRequest) (*Is
 	return nil, err
 }
 
-// reserve is step 1 of IssueCredential.
-func (s *Service) reserve(ctx context.Context, tokenHash, nonceHash string, nonceExp time.Time, credID, configID string, now time.Time) (*Reservation, *StoredOffer, error) {
-	var res *Reservation
+// reserve is step 1 of IssueCredential: one reservation per credential
+// id (the copies of a batch), in one transaction.
+func (s *Service) reserve(ctx context.Context, tokenHash, nonceHash string, nonceExp time.Time, credIDs []string, configID string, now time.Time) ([]*Reservation, *StoredOffer, error) {
+	var res []*Reservation
 	var offer *StoredOffer
 	err := s.cfg.Store.Batch(ctx, func(tx Tx) error {
 		res, offer = nil, nil
@@ -352,33 +389,37 @@ func (s *Service) reserve(ctx context.Context, tokenHash, nonceHash string, nonc
 		if o.ConfigurationID != configID {
 			return fmt.Errorf("%w: the access token was granted for %s", ErrUnknownType, o.ConfigurationID)
 		}
-		list, idx, err := s.allocate(tx)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.Reservation(credID); !errors.Is(err, ErrNotFound) {
-			return fmt.Errorf("issuer: credential id taken: %w", orExists(err))
-		}
-		if _, err := tx.Record(credID); !errors.Is(err, ErrNotFound) {
-			return fmt.Errorf("issuer: credential id taken: %w", orExists(err))
-		}
-		if err := tx.PutNonce(nonceHash, nonceExp); err != nil { // used until it expires
-			return err
-		}
-		tok.CredentialID = credID
-		if err := tx.PutToken(tok); err != nil {
-			return err
-		}
 		refHash := o.ReferenceHash
 		if refHash == "" && o.Reference != "" { // stored by an earlier version
 			refHash = s.ReferenceHash(o.Reference)
 		}
-		r := &Reservation{CredentialID: credID, OfferID: o.ID, TokenHash: tokenHash, VCT: o.VCT, ReferenceHash: refHash, OfferHandle: o.Handle,
-			StatusList: list, StatusIndex: idx, State: ReservationPending, CreatedAt: now, ExpiresAt: tok.ExpiresAt}
-		if err := tx.PutReservation(r); err != nil {
+		var rs []*Reservation
+		for _, credID := range credIDs {
+			list, idx, err := s.allocate(tx)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.Reservation(credID); !errors.Is(err, ErrNotFound) {
+				return fmt.Errorf("issuer: credential id taken: %w", orExists(err))
+			}
+			if _, err := tx.Record(credID); !errors.Is(err, ErrNotFound) {
+				return fmt.Errorf("issuer: credential id taken: %w", orExists(err))
+			}
+			r := &Reservation{CredentialID: credID, OfferID: o.ID, TokenHash: tokenHash, VCT: o.VCT, ReferenceHash: refHash, OfferHandle: o.Handle,
+				StatusList: list, StatusIndex: idx, State: ReservationPending, CreatedAt: now, ExpiresAt: tok.ExpiresAt}
+			if err := tx.PutReservation(r); err != nil {
+				return err
+			}
+			rs = append(rs, r)
+		}
+		if err := tx.PutNonce(nonceHash, nonceExp); err != nil { // used until it expires
 			return err
 		}
-		res, offer = r, o
+		tok.CredentialID = credIDs[0]
+		if err := tx.PutToken(tok); err != nil {
+			return err
+		}
+		res, offer = rs, o
 		return nil
 	})
 	return res, offer, err
@@ -453,26 +494,30 @@ func newStatusList(tx Tx, id string, size int) (string, error) {
 	return id, tx.SetCurrentStatusList(id)
 }
 
-// commitIssuance is step 3 of IssueCredential.
-func (s *Service) commitIssuance(ctx context.Context, res *Reservation, rec *Record, now time.Time) error {
-	rec.VCT, rec.StatusList, rec.StatusIndex = res.VCT, res.StatusList, res.StatusIndex
-	rec.IssuedAt, rec.UpdatedAt, rec.State = now, now, StateValid
-	rec.ReferenceHash, rec.OfferHandle = res.ReferenceHash, res.OfferHandle
+// commitIssuance is step 3 of IssueCredential: recs[i] replaces res[i].
+func (s *Service) commitIssuance(ctx context.Context, res []*Reservation, recs []*Record, now time.Time) error {
+	for i, rec := range recs {
+		rec.VCT, rec.StatusList, rec.StatusIndex = res[i].VCT, res[i].StatusList, res[i].StatusIndex
+		rec.IssuedAt, rec.UpdatedAt, rec.State = now, now, StateValid
+		rec.ReferenceHash, rec.OfferHandle = res[i].ReferenceHash, res[i].OfferHandle
+	}
 	return s.cfg.Store.Batch(ctx, func(tx Tx) error {
-		cur, err := tx.Reservation(res.CredentialID)
-		if err != nil {
-			return fmt.Errorf("issuer: reservation of %s: %w", res.CredentialID, err)
+		for i, rec := range recs {
+			cur, err := tx.Reservation(res[i].CredentialID)
+			if err != nil {
+				return fmt.Errorf("issuer: reservation of %s: %w", res[i].CredentialID, err)
+			}
+			if cur.State != ReservationPending {
+				return fmt.Errorf("issuer: reservation of %s is %s", res[i].CredentialID, cur.State)
+			}
+			if err := tx.PutRecord(rec); err != nil {
+				return err
+			}
+			if err := tx.DeleteReservation(res[i].CredentialID); err != nil {
+				return err
+			}
 		}
-		if cur.State != ReservationPending {
-			return fmt.Errorf("issuer: reservation of %s is %s", res.CredentialID, cur.State)
-		}
-		if err := tx.PutRecord(rec); err != nil {
-			return err
-		}
-		if err := tx.DeleteReservation(res.CredentialID); err != nil {
-			return err
-		}
-		o, err := tx.Offer(res.OfferID)
+		o, err := tx.Offer(res[0].OfferID)
 		if errors.Is(err, ErrNotFound) {
 			return nil // swept meanwhile
 		}
@@ -488,18 +533,26 @@ func (s *Service) commitIssuance(ctx context.Context, res *Reservation, rec *Rec
 
 // releaseReservation marks a reservation failed and gives its access
 // token back (the nonce stays consumed).
-func (s *Service) releaseReservation(ctx context.Context, res *Reservation) error {
+func (s *Service) releaseReservation(ctx context.Context, rs []*Reservation) error {
+	res := rs[0]
 	return s.cfg.Store.Update(ctx, func(tx Tx) error {
-		cur, err := tx.Reservation(res.CredentialID)
-		if err != nil {
-			return err
+		pending := false
+		for _, r := range rs {
+			cur, err := tx.Reservation(r.CredentialID)
+			if err != nil {
+				return err
+			}
+			if cur.State != ReservationPending {
+				continue
+			}
+			pending = true
+			cur.State = ReservationFailed
+			if err := tx.PutReservation(cur); err != nil {
+				return err
+			}
 		}
-		if cur.State != ReservationPending {
+		if !pending {
 			return nil
-		}
-		cur.State = ReservationFailed
-		if err := tx.PutReservation(cur); err != nil {
-			return err
 		}
 		tok, err := tx.Token(res.TokenHash)
 		if errors.Is(err, ErrNotFound) {
@@ -598,26 +651,42 @@ func (s *Service) changeStatus(ctx context.Context, credentialID, state string) 
 		if err != nil {
 			return err
 		}
-		if rec.State == StateRevoked && state != StateRevoked {
-			return ErrRevoked
+		// Every copy of a batch issuance changes together.
+		recs := []*Record{rec}
+		for _, id := range rec.Copies {
+			c, err := tx.Record(id)
+			if err != nil {
+				return fmt.Errorf("issuer: copy %s of %s: %v", id, credentialID, err)
+			}
+			recs = append(recs, c)
 		}
-		l, err := tx.StatusList(rec.StatusList)
-		if err != nil {
-			return err
+		for _, r := range recs {
+			if r.State == StateRevoked && state != StateRevoked {
+				return ErrRevoked
+			}
 		}
-		lst, err := statuslist.FromBytes(statusListBits, l.Size, l.Bits)
-		if err != nil {
-			return fmt.Errorf("issuer: status list %s: %w", l.ID, err)
+		for _, r := range recs {
+			l, err := tx.StatusList(r.StatusList)
+			if err != nil {
+				return err
+			}
+			lst, err := statuslist.FromBytes(statusListBits, l.Size, l.Bits)
+			if err != nil {
+				return fmt.Errorf("issuer: status list %s: %w", l.ID, err)
+			}
+			if err := lst.Set(r.StatusIndex, status); err != nil {
+				return err
+			}
+			if err := tx.PutStatusListBits(l.ID, lst.Bytes(), l.Revision+1); err != nil {
+				return err
+			}
+			r.State, r.UpdatedAt = state, now
+			if err := tx.PutRecord(r); err != nil {
+				return err
+			}
 		}
-		if err := lst.Set(rec.StatusIndex, status); err != nil {
-			return err
-		}
-		if err := tx.PutStatusListBits(l.ID, lst.Bytes(), l.Revision+1); err != nil {
-			return err
-		}
-		rec.State, rec.UpdatedAt = state, now
 		out = rec
-		return tx.PutRecord(rec)
+		return nil
 	})
 	return out, err
 }

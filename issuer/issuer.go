@@ -159,6 +159,10 @@ type Config struct {
 	// so no flood of nonce requests takes store space. Kept so existing
 	// configurations compile.
 	MaxLiveNonces int
+	// BatchSize is the most key proofs one Credential Request may carry,
+	// one copy each (batch.go); 0 means DefaultBatchSize, 1 no batch
+	// issuance.
+	BatchSize int
 
 	Now    func() time.Time
 	Rand   io.Reader
@@ -267,6 +271,12 @@ func New(cfg Config) (*Service, error) {
 	}
 	if cfg.MaxLiveNonces <= 0 {
 		cfg.MaxLiveNonces = DefaultMaxLiveNonces
+	}
+	if cfg.BatchSize == 0 {
+		cfg.BatchSize = DefaultBatchSize
+	}
+	if cfg.BatchSize < 1 || cfg.BatchSize > MaxBatchSize {
+		return nil, fmt.Errorf("%w: batch size must be 1 to %d", ErrInvalidConfig, MaxBatchSize)
 	}
 	s := &Service{cfg: cfg, base: base, did: cfg.Key.DIDJWK(), types: map[string]*schemas.Type{}, byVCT: map[string]string{}, log: cfg.Logger,
 		statusCache: newStatusCache(),

@@ -61,8 +61,13 @@ func (s *Service) IssuerMetadata() oid4vci.IssuerMetadata {
 			CredentialMetadata:                   meta,
 		}
 	}
+	var batch *oid4vci.BatchCredentialIssuance
+	if s.cfg.BatchSize > 1 {
+		batch = &oid4vci.BatchCredentialIssuance{BatchSize: s.cfg.BatchSize}
+	}
 	return oid4vci.IssuerMetadata{
 		CredentialIssuer:                  s.base,
+		BatchCredentialIssuance:           batch,
 		AuthorizationServers:              []string{s.base},
 		CredentialEndpoint:                s.base + PathCredential,
 		NonceEndpoint:                     s.base + PathNonce,

@@ -101,6 +101,9 @@ type Record struct {
 	UpdatedAt        time.Time `json:"updated_at"`
 	ReferenceHash    string    `json:"reference_hash,omitempty"`
 	OfferHandle      string    `json:"offer_handle,omitempty"`
+	// Copies are the credential ids of the other copies of a batch
+	// issuance (batch.go); a status change applies to all of them.
+	Copies []string `json:"copies,omitempty"`
 }
 
 // StatusList is one status list of this issuer: 2 bits per entry (valid,

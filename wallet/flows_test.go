@@ -47,7 +47,6 @@ func regClaims() map[string]any {
 // world is the project's issuer, a registry, a wallet and a holder.
 type world struct {
 	iss     *issuer.Service
-	issSrv  *httptest.Server
 	reg     *trust.Registry
 	regMu   sync.Mutex
 	w       *wallet.Service
@@ -59,43 +58,19 @@ type world struct {
 func (wd *world) registry() *trust.Registry { wd.regMu.Lock(); defer wd.regMu.Unlock(); return wd.reg }
 
 func newWorld(t testing.TB, registerIssuer bool) *world {
+	return newWorldBatch(t, registerIssuer, 0)
+}
+
+// newWorldBatch: the project's issuer with batch size batch (0: its
+// default, 1: no batch issuance).
+func newWorldBatch(t testing.TB, registerIssuer bool, batch int) *world {
 	t.Helper()
 	cat, err := loadCatalogue()
 	if err != nil {
 		t.Fatal(err)
 	}
-	wd := &world{start: time.Now().Add(-time.Hour), catalog: cat}
-	ik, err := keys.Generate(jose.ES256, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	wd.reg = &trust.Registry{Authority: "did:example:board"}
-	if registerIssuer {
-		wd.reg.Entities = append(wd.reg.Entities, trust.Entity{DID: ik.DIDJWK(), Role: trust.RoleIssuer, Status: trust.StatusActive,
-			Names: map[string]string{"en": "Relief NGO", "fr": "ONG de secours"}, ValidFrom: wd.start,
-			IssuerAuthorizations: []trust.IssuerAuthorization{{VCT: regVCT, MaxStrength: 4, MaxValidity: 4, MaxVerification: 4, From: wd.start}}})
-	}
-	st, err := issuerbolt.Open(filepath.Join(t.TempDir(), "issuer.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	wd.issSrv = httptest.NewServer(nil)
-	t.Cleanup(wd.issSrv.Close)
-	hk := make([]byte, 32)
-	rand.Read(hk)
-	quiet := slog.New(slog.DiscardHandler)
-	wd.iss, err = issuer.New(issuer.Config{URL: wd.issSrv.URL, Dev: true, Names: map[string]string{"en": "Relief NGO (metadata)"},
-		Types: []string{regVCT}, Catalogue: cat, Key: ik, HashKey: hk, Store: st, Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { wd.iss.Close() })
-	h, err := issuerapi.New(wd.iss, issuerapi.Options{Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	wd.issSrv.Config.Handler = h
-
+	wd := &world{start: time.Now().Add(-time.Hour), catalog: cat, reg: &trust.Registry{Authority: "did:example:board"}}
+	wd.iss = wd.addIssuer(t, regVCT, map[string]string{"en": "Relief NGO", "fr": "ONG de secours"}, batch, registerIssuer)
 	ws, err := boltstore.Open(filepath.Join(t.TempDir(), "wallet.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -123,6 +98,44 @@ func newWorld(t testing.TB, registerIssuer bool) *world {
 	return wd
 }
 
+// addIssuer starts one more instance of the project's issuer, for vct,
+// registered (authorized for vct) when register is set.
+func (wd *world) addIssuer(t testing.TB, vct string, names map[string]string, batch int, register bool) *issuer.Service {
+	t.Helper()
+	ik, err := keys.Generate(jose.ES256, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if register {
+		wd.regMu.Lock()
+		wd.reg.Entities = append(wd.reg.Entities, trust.Entity{DID: ik.DIDJWK(), Role: trust.RoleIssuer, Status: trust.StatusActive,
+			Names: names, ValidFrom: wd.start,
+			IssuerAuthorizations: []trust.IssuerAuthorization{{VCT: vct, MaxStrength: 4, MaxValidity: 4, MaxVerification: 4, From: wd.start}}})
+		wd.regMu.Unlock()
+	}
+	st, err := issuerbolt.Open(filepath.Join(t.TempDir(), "issuer.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(nil)
+	t.Cleanup(srv.Close)
+	hk := make([]byte, 32)
+	rand.Read(hk)
+	quiet := slog.New(slog.DiscardHandler)
+	iss, err := issuer.New(issuer.Config{URL: srv.URL, Dev: true, Names: map[string]string{"en": names["en"] + " (metadata)"},
+		Types: []string{vct}, Catalogue: wd.catalog, Key: ik, HashKey: hk, Store: st, Logger: quiet, BatchSize: batch})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { iss.Close() })
+	h, err := issuerapi.New(iss, issuerapi.Options{Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Config.Handler = h
+	return iss
+}
+
 func (wd *world) offer(t testing.TB, tx bool) *issuer.Offer {
 	t.Helper()
 	o, err := wd.iss.CreateOffer(context.Background(), issuer.OfferRequest{VCT: regVCT, Claims: regClaims(), TxCode: tx})
@@ -146,8 +159,8 @@ func TestReceiveWithTxCode(t *testing.T) {
 	if p.VCT != regVCT || len(p.Claims) == 0 || p.TypeLabel == "" || p.TypeLabel == regVCT {
 		t.Errorf("labels: type %q claims %v", p.TypeLabel, p.Claims)
 	}
-	// The project's issuer has no batch issuance (yet): one copy, linkable.
-	if p.Copies != 1 || !p.Linkable {
+	// The project's issuer issues a batch: one copy per holder key.
+	if p.Copies != wallet.DefaultHolderKeys || p.Linkable {
 		t.Errorf("copies %d linkable %v", p.Copies, p.Linkable)
 	}
 	if _, err := wd.w.AcceptOffer(ctx, wd.sess, p.ID, "", false); !errors.Is(err, wallet.ErrTxCode) {
@@ -157,19 +170,45 @@ func TestReceiveWithTxCode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(a.IDs) != 1 || !a.Linkable || a.Note == "" || a.IssuerDID != wd.iss.DID() || a.Status != "valid" {
+	if len(a.IDs) != wallet.DefaultHolderKeys || !slices.Equal(a.KeyIndices, []int{0, 1, 2, 3, 4}) || a.Linkable || a.Note != "" || a.IssuerDID != wd.iss.DID() || a.Status != "valid" {
 		t.Errorf("accepted: %+v", a)
 	}
 	if _, err := wd.w.AcceptOffer(ctx, wd.sess, p.ID, o.TxCode, false); !errors.Is(err, wallet.ErrNoPreview) {
 		t.Errorf("second answer: %v", err)
 	}
 	list, _ := wd.w.ListCredentials(ctx, wd.sess)
-	if len(list) != 1 || list[0].KeyIndex != 0 || list[0].Status == nil {
-		t.Errorf("stored: %+v", list)
+	if len(list) != wallet.DefaultHolderKeys {
+		t.Fatalf("stored %d copies", len(list))
+	}
+	for _, c := range list {
+		if c.Group != a.Group || c.Status == nil || c.VCT != regVCT {
+			t.Errorf("stored: %+v", c)
+		}
 	}
 	log, _ := wd.w.Log(ctx, wd.sess)
 	if len(log) != 1 || log[0].Event != wallet.EventOfferAccepted || log[0].PartyName != "ONG de secours" {
 		t.Errorf("log: %+v", log)
+	}
+}
+
+// TestReceiveNoBatch: an issuer without batch issuance gives one copy,
+// bound to key 0, and the holder is told it is linkable.
+func TestReceiveNoBatch(t *testing.T) {
+	wd := newWorldBatch(t, true, 1)
+	ctx := context.Background()
+	p, err := wd.w.PreviewOffer(ctx, wd.sess, wd.offer(t, false).URI, "en")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Copies != 1 || !p.Linkable {
+		t.Errorf("preview copies %d linkable %v", p.Copies, p.Linkable)
+	}
+	a, err := wd.w.AcceptOffer(ctx, wd.sess, p.ID, "", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.IDs) != 1 || !slices.Equal(a.KeyIndices, []int{0}) || !a.Linkable || !strings.Contains(a.Note, "link") {
+		t.Errorf("accepted: %+v", a)
 	}
 }
 
@@ -190,7 +229,7 @@ func TestReceiveUntrustedAndRefuse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a.Trusted || len(a.IDs) != 1 {
+	if a.Trusted || len(a.IDs) != wallet.DefaultHolderKeys {
 		t.Errorf("accepted: %+v", a)
 	}
 	p2, err := wd.w.PreviewOffer(ctx, wd.sess, wd.offer(t, false).URI, "en")

@@ -401,7 +401,7 @@ func (h *Handler) credential(w http.ResponseWriter, r *http.Request) {
 	}
 	// A body that is not a JSON object is refused before the token is
 	// looked at; the request's other faults after it.
-	req, perr := oid4vci.ParseCredentialRequest(body, 1)
+	req, perr := oid4vci.ParseCredentialRequest(body, h.svc.BatchSize())
 	if perr != nil && !isObject(body) {
 		h.fail(w, r, route, http.StatusBadRequest, oid4vci.ErrorInvalidCredentialRequest, "body is not the expected JSON object", perr)
 		return
@@ -446,9 +446,26 @@ func (h *Handler) credential(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, route, http.StatusBadRequest, oid4vci.ErrorInvalidProof, "the key proof is invalid", err)
 		return
 	}
+	// A batch (batch_credential_issuance): one copy per further proof,
+	// every proof over the same c_nonce.
+	var more []issuer.BatchHolder
+	for _, p := range req.Proofs.JWT[1:] {
+		k, err := h.svc.VerifyProof(r.Context(), p, now)
+		if err == nil && k.Nonce != hk.Nonce {
+			err = errors.New("the proofs of a batch carry different nonces")
+		}
+		if err != nil {
+			h.fail(w, r, route, http.StatusBadRequest, oid4vci.ErrorInvalidProof, "a key proof of the batch is invalid", err)
+			return
+		}
+		more = append(more, issuer.BatchHolder{JWK: k.JWK, DID: k.DID})
+	}
 	issued, err := h.svc.IssueCredential(r.Context(), issuer.CredentialRequest{AccessToken: tok, ConfigurationID: req.CredentialConfigurationID,
-		HolderJWK: hk.JWK, HolderDID: hk.DID, Nonce: hk.Nonce})
+		HolderJWK: hk.JWK, HolderDID: hk.DID, Nonce: hk.Nonce, More: more})
 	switch {
+	case errors.Is(err, issuer.ErrBatch):
+		h.fail(w, r, route, http.StatusBadRequest, oid4vci.ErrorInvalidProof, "the proofs of a batch must be for different keys", err)
+		return
 	case errors.Is(err, issuer.ErrNonce):
 		h.fail(w, r, route, http.StatusBadRequest, oid4vci.ErrorInvalidNonce, "the c_nonce is unknown, expired or already used; get a new one", err)
 		return
@@ -461,11 +478,12 @@ func (h *Handler) credential(w http.ResponseWriter, r *http.Request) {
 	}
 	rec := issued.Record
 	h.m.outcomes.WithLabelValues(route, "issued").Inc()
-	server.Logger(r.Context()).Info("credential issued", "credential_id", rec.CredentialID, "vct", rec.VCT, "status_list", rec.StatusList)
-	server.WriteJSON(w, http.StatusOK, oid4vci.CredentialResponse{
-		Credentials:    []oid4vci.IssuedCredential{oid4vci.NewIssuedCredential(issued.Credential)},
-		NotificationID: rec.NotificationID,
-	})
+	server.Logger(r.Context()).Info("credential issued", "credential_id", rec.CredentialID, "vct", rec.VCT, "status_list", rec.StatusList, "copies", 1+len(issued.More))
+	creds := []oid4vci.IssuedCredential{oid4vci.NewIssuedCredential(issued.Credential)}
+	for _, c := range issued.More {
+		creds = append(creds, oid4vci.NewIssuedCredential(c.Credential))
+	}
+	server.WriteJSON(w, http.StatusOK, oid4vci.CredentialResponse{Credentials: creds, NotificationID: rec.NotificationID})
 }
 
 func (h *Handler) notification(w http.ResponseWriter, r *http.Request) {

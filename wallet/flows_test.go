@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -63,7 +64,7 @@ func newWorld(t testing.TB, registerIssuer bool) *world {
 
 // newWorldBatch: the project's issuer with batch size batch (0: its
 // default, 1: no batch issuance).
-func newWorldBatch(t testing.TB, registerIssuer bool, batch int) *world {
+func newWorldBatch(t testing.TB, registerIssuer bool, batch int, mut ...func(*wallet.FlowConfig)) *world {
 	t.Helper()
 	cat, err := loadCatalogue()
 	if err != nil {
@@ -78,8 +79,11 @@ func newWorldBatch(t testing.TB, registerIssuer bool, batch int) *world {
 	t.Cleanup(func() { ws.Close() })
 	pepper := make([]byte, 32)
 	rand.Read(pepper)
-	wd.w, err = wallet.New(wallet.Config{Store: ws, Pepper: pepper, KDF: wallet.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1},
-		Flows: wallet.FlowConfig{Dev: true, Registry: wd.registry, Catalogue: cat}})
+	flows := wallet.FlowConfig{Dev: true, Registry: wd.registry, Catalogue: cat}
+	for _, m := range mut {
+		m(&flows)
+	}
+	wd.w, err = wallet.New(wallet.Config{Store: ws, Pepper: pepper, KDF: wallet.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}, Flows: flows})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -260,6 +264,9 @@ type testVerifier struct {
 	req      *oid4vp.AuthorizationRequest
 	got      []*oid4vp.Response
 	mode     string
+	// walletNonces are the wallet_nonce values POSTed to /request.
+	walletNonces []string
+	noEcho       bool
 }
 
 func newVerifier(t *testing.T, wd *world, purpose string, registered []string) *testVerifier {
@@ -276,6 +283,30 @@ func newVerifier(t *testing.T, wd *world, purpose string, registered []string) *
 		v.mu.Lock()
 		defer v.mu.Unlock()
 		tok, err := oid4vp.SignRequestObject(v.signer, v.req, oid4vp.SignOptions{Options: oid4vp.Options{Dev: true}})
+		if err != nil {
+			t.Error(err)
+			http.Error(w, "x", 500)
+			return
+		}
+		w.Header().Set("Content-Type", oid4vp.RequestObjectMediaType)
+		io.WriteString(w, tok)
+	})
+	mux.HandleFunc("POST /request", func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		post, err := oid4vp.ParseRequestURIPost(b)
+		if err != nil || post.WalletNonce == "" {
+			t.Errorf("request_uri POST: %v", err)
+			http.Error(w, "bad", 400)
+			return
+		}
+		v.mu.Lock()
+		defer v.mu.Unlock()
+		req := *v.req
+		if !v.noEcho {
+			req.WalletNonce = post.WalletNonce
+		}
+		v.walletNonces = append(v.walletNonces, post.WalletNonce)
+		tok, err := oid4vp.SignRequestObject(v.signer, &req, oid4vp.SignOptions{Options: oid4vp.Options{Dev: true}})
 		if err != nil {
 			t.Error(err)
 			http.Error(w, "x", 500)
@@ -555,4 +586,92 @@ func BenchmarkProximity(b *testing.B) {
 		lv = 1
 	}
 	b.ReportMetric(lv, "level-L")
+}
+
+// TestRequestURIPost: with request_uri_method=post the wallet POSTs a
+// wallet_nonce and the signed request object must echo it.
+func TestRequestURIPost(t *testing.T) {
+	wd := newWorld(t, true)
+	ctx := context.Background()
+	wd.receive(t)
+	v := newVerifier(t, wd, "intake", []string{"/family_name"})
+	v.request(t, oid4vp.ResponseModeDirectPost, "family_name")
+	uri, err := oid4vp.BuildRequestURI(v.clientID, v.srv.URL+"/request", oid4vp.RequestURIMethodPost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := wd.w.PreviewRequest(ctx, wd.sess, uri, "en")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(v.walletNonces) != 1 || !p.CanAnswer {
+		t.Fatalf("wallet nonces %v, preview %+v", v.walletNonces, p)
+	}
+	if _, err := wd.w.Respond(ctx, wd.sess, p.ID, wallet.Consent{}); err != nil {
+		t.Fatal(err)
+	}
+	// A request object that does not echo the wallet's nonce is refused.
+	v.mu.Lock()
+	v.noEcho = true
+	v.mu.Unlock()
+	if _, err := wd.w.PreviewRequest(ctx, wd.sess, uri, "en"); !errors.Is(err, wallet.ErrRequest) {
+		t.Errorf("wallet_nonce not echoed: %v", err)
+	}
+}
+
+// TestDevRedirectURI: in development mode, an unsigned request with the
+// redirect_uri prefix is answered, flagged as unregistered.
+func TestDevRedirectURI(t *testing.T) {
+	wd := newWorld(t, true)
+	ctx := context.Background()
+	wd.receive(t)
+	v := newVerifier(t, wd, "intake", []string{"/family_name"})
+	v.request(t, oid4vp.ResponseModeDirectPost, "family_name")
+	resp := v.srv.URL + "/response"
+	clientID := oid4vp.PrefixRedirectURI + ":" + resp
+	q := `{"credentials":[{"id":"reg","format":"dc+sd-jwt","meta":{"vct_values":["` + regVCT + `"]},"claims":[{"path":["family_name"]}]}]}`
+	uri := "openid4vp://?" + url.Values{"client_id": {clientID}, "response_type": {"vp_token"}, "response_mode": {"direct_post"},
+		"response_uri": {resp}, "nonce": {"dev-nonce-1"}, "state": {"st-1"}, "dcql_query": {q}}.Encode()
+	p, err := wd.w.PreviewRequest(ctx, wd.sess, uri, "en")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Registered || len(p.Warnings) == 0 || !p.CanAnswer {
+		t.Fatalf("preview %+v", p)
+	}
+	if _, err := wd.w.Respond(ctx, wd.sess, p.ID, wallet.Consent{}); err != nil {
+		t.Fatal(err)
+	}
+	pres := v.got[len(v.got)-1].VPToken["reg"][0]
+	if _, err := sdjwtvc.Verify(ctx, pres, sdjwtvc.VerifyOptions{Now: time.Now, RequireKeyBinding: true, Nonce: "dev-nonce-1", Audience: clientID,
+		Trust: sdjwtvc.Trust{Resolver: &did.Resolver{}, TrustedDIDs: []string{wd.iss.DID()}}}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestPreviewLabelsFromMetadata: without the catalogue, the preview's
+// labels come from the issuer's metadata, in the holder's language.
+func TestPreviewLabelsFromMetadata(t *testing.T) {
+	wd := newWorldBatch(t, true, 0, func(f *wallet.FlowConfig) { f.Catalogue = nil })
+	cat, _ := loadCatalogue()
+	typ, _ := cat.Lookup(regVCT)
+	p, err := wd.w.PreviewOffer(context.Background(), wd.sess, wd.offer(t, false).URI, "uk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.TypeLabel != typ.DisplayName("uk") || p.TypeLabel == regVCT {
+		t.Errorf("type label %q, want %q", p.TypeLabel, typ.DisplayName("uk"))
+	}
+	found := false
+	for _, c := range p.Claims {
+		if c.Path == "/given_name" {
+			found = true
+			if want := typ.Label([]any{"given_name"}, "uk"); c.Label != want {
+				t.Errorf("given_name label %q, want %q", c.Label, want)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("claims %v", p.Claims)
+	}
 }

@@ -19,14 +19,15 @@ import (
 	"github.com/cairn-id/cairn/internal/sdjwt"
 	"github.com/cairn-id/cairn/internal/sdjwtvc"
 	"github.com/cairn-id/cairn/internal/trust"
+	"github.com/cairn-id/cairn/internal/vccheck"
 )
 
 // RequestPreview is the consent view of a presentation request, in the
 // holder's language.
 type RequestPreview struct {
 	// ID answers the preview (Respond, RefuseRequest) until ExpiresAt.
-	ID        string `json:"id"`
-	ExpiresAt string `json:"expires_at"`
+	ID        string    `json:"id"`
+	ExpiresAt time.Time `json:"expires_at"`
 	// VerifierID is the full client_id; VerifierDID the registry entity
 	// ("" for a dev-mode redirect_uri verifier).
 	VerifierID   string `json:"verifier_id"`
@@ -245,7 +246,7 @@ func (s *Service) PreviewRequest(ctx context.Context, sess *Session, requestText
 	if err != nil {
 		return nil, err
 	}
-	p.ID, p.ExpiresAt = id, exp.UTC().Format("2006-01-02T15:04:05Z")
+	p.ID, p.ExpiresAt = id, exp
 	return p, nil
 }
 
@@ -315,14 +316,7 @@ func (s *Service) issuerName(issuerDID, lang string) string {
 			}
 		}
 	}
-	return shortID(issuerDID)
-}
-
-func shortID(id string) string {
-	if len(id) <= 40 {
-		return id
-	}
-	return id[:16] + "…" + id[len(id)-8:]
+	return vccheck.ShortID(issuerDID)
 }
 
 // requestObject fetches (or takes) and verifies the request object.

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/cairn-id/cairn/internal/did"
 	"github.com/cairn-id/cairn/internal/httpx"
@@ -22,8 +23,8 @@ import (
 // in their language.
 type OfferPreview struct {
 	// ID answers the preview (AcceptOffer, RefuseOffer) until ExpiresAt.
-	ID        string `json:"id"`
-	ExpiresAt string `json:"expires_at"`
+	ID        string    `json:"id"`
+	ExpiresAt time.Time `json:"expires_at"`
 	// IssuerURL is the credential_issuer; IssuerDID the registry entity it
 	// was matched to ("" when none).
 	IssuerURL  string `json:"issuer_url"`
@@ -188,7 +189,7 @@ func (s *Service) PreviewOffer(ctx context.Context, sess *Session, offerText, la
 	if err != nil {
 		return nil, err
 	}
-	p.ID, p.ExpiresAt = id, exp.UTC().Format("2006-01-02T15:04:05Z")
+	p.ID, p.ExpiresAt = id, exp
 	return p, nil
 }
 

@@ -1,7 +1,6 @@
 package proximity
 
 import (
-	"bytes"
 	"errors"
 	"strings"
 	"testing"
@@ -71,6 +70,5 @@ func FuzzDecode(f *testing.F) {
 		if err != nil || p2 != p {
 			t.Fatalf("not stable: %q vs %q", p, p2)
 		}
-		_ = bytes.MinRead
 	})
 }

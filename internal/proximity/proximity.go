@@ -3,13 +3,13 @@
 // small enough for a QR code a verifier's camera reads off a phone screen
 // with no network. The text is "CP1:" followed by the base45 (RFC 9285)
 // of the raw DEFLATE (RFC 1951, with the preset Dictionary) of a binary
-// packing of the presentation:
-// every base64url segment of the compact serialization is decoded to its
-// bytes, so DEFLATE sees the JSON and the signatures rather than their
-// base64url. All characters are in the QR alphanumeric set (ISO/IEC
-// 18004 §7.4.4), which packs 5.5 bits per character. The Key Binding JWT
-// binds the presentation to the verifier's challenge: nonce = the
-// challenge, aud = Audience.
+// packing of the presentation: every base64url segment of the compact
+// serialization is decoded to its bytes, and every did:jwk in its JSON to
+// the JWK's JSON, so DEFLATE sees JSON and signatures rather than their
+// base64url. All characters are in the QR alphanumeric set (ISO/IEC 18004
+// §7.4.4), which packs 5.5 bits per character. The Key Binding JWT binds
+// the presentation to the verifier's challenge: nonce = the challenge,
+// aud = Audience.
 package proximity
 
 import (
@@ -41,35 +41,51 @@ const (
 	maxSegments        = 1024
 )
 
-// ErrFormat: the text is not a format 1 proximity presentation.
-var ErrFormat = errors.New("proximity: not a Cairn proximity presentation")
+// Errors. ErrFormat: the text (or, to Encode, the presentation) is not a
+// format 1 proximity presentation. ErrTooLarge: the presentation does not
+// fit a QR code (a version 40 code holds 4,296 characters).
+var (
+	ErrFormat   = errors.New("proximity: not a Cairn proximity presentation")
+	ErrTooLarge = errors.New("proximity: presentation too large for a QR code")
+)
 
 var b64 = base64.RawURLEncoding.Strict()
 
 // Encode packs a compact SD-JWT+KB presentation. Packing: the compact
 // form is split on '~' (the parts) and each part on '.' (its segments);
 // the byte stream is, per part, a uvarint segment count, then per
-// segment a uvarint length and the base64url-decoded bytes. An empty
-// trailing part (an SD-JWT without KB-JWT ends with '~') is kept.
+// segment a uvarint of length·2 + p and the base64url-decoded bytes, with
+// p = 1 when its did:jwk DIDs are packed (packDIDs). An empty trailing
+// part (an SD-JWT without KB-JWT ends with '~') is kept.
 func Encode(presentation string) (string, error) {
 	if len(presentation) > MaxPresentationLen {
 		return "", fmt.Errorf("%w: presentation too long", ErrFormat)
 	}
 	var raw bytes.Buffer
 	parts := strings.Split(presentation, "~")
+	if len(parts) < 2 || len(parts) > maxSegments {
+		return "", fmt.Errorf("%w: not an SD-JWT (%d parts)", ErrFormat, len(parts))
+	}
 	raw.Write(binary.AppendUvarint(nil, uint64(len(parts))))
 	for _, p := range parts {
 		segs := strings.Split(p, ".")
 		if p == "" {
 			segs = nil
 		}
+		if len(segs) > maxSegments {
+			return "", fmt.Errorf("%w: %d segments", ErrFormat, len(segs))
+		}
 		raw.Write(binary.AppendUvarint(nil, uint64(len(segs))))
 		for _, sgm := range segs {
 			b, err := b64.DecodeString(sgm)
-			if err != nil {
+			if err != nil || b64.EncodeToString(b) != sgm { // the decoder skips CR and LF
 				return "", fmt.Errorf("%w: a segment is not base64url", ErrFormat)
 			}
-			raw.Write(binary.AppendUvarint(nil, uint64(len(b))))
+			flag := uint64(0)
+			if t, ok := packDIDs(b); ok {
+				b, flag = t, 1
+			}
+			raw.Write(binary.AppendUvarint(nil, uint64(len(b))<<1|flag))
 			raw.Write(b)
 		}
 	}
@@ -79,7 +95,11 @@ func Encode(presentation string) (string, error) {
 	if err := w.Close(); err != nil {
 		return "", err
 	}
-	return Prefix + Base45(z.Bytes()), nil
+	text := Prefix + Base45(z.Bytes())
+	if len(text) > MaxTextLen {
+		return "", fmt.Errorf("%w: %d characters, more than a QR code holds", ErrTooLarge, len(text))
+	}
+	return text, nil
 }
 
 // Decode is the verifier's side: it unpacks text (as scanned, surrounding
@@ -127,13 +147,18 @@ func Decode(text string) (string, error) {
 			if j > 0 {
 				out.WriteByte('.')
 			}
-			l, err := next(uint64(r.Len()))
+			v, err := next(uint64(r.Len())<<1 | 1)
 			if err != nil {
 				return "", err
 			}
-			b := make([]byte, l)
+			b := make([]byte, v>>1)
 			if _, err := io.ReadFull(r, b); err != nil {
 				return "", ErrFormat
+			}
+			if v&1 == 1 {
+				if b, err = unpackDIDs(b); err != nil {
+					return "", err
+				}
 			}
 			out.WriteString(b64.EncodeToString(b))
 		}
@@ -155,11 +180,82 @@ const Dictionary = `{"alg":"ES256","typ":"kb+jwt"}{"aud":"urn:cairn:proximity","
 	`["","given_name","family_name","birthdate","nationality","nationalities","address","country","locality","languages",` +
 	`"registration_id","registration_date","registration_place","document_number","expiry_date","level","language",` +
 	`"vouched_by","relationship","since",` +
-	`{"alg":"ES256","kid":"did:jwk:eyJjcnYiOiJQLTI1NiIsImt0eSI6IkVDIiwieCI6I#0","typ":"dc+sd-jwt"}` +
+	`{"alg":"ES256","kid":"did:jwk:` + "\x00~" + `{"crv":"P-256","kty":"EC","x":"","y":""}#0","typ":"dc+sd-jwt"}` +
 	`{"_sd":["","_sd_alg":"sha-256","cnf":{"jwk":{"crv":"P-256","kty":"EC","x":"","y":""}},` +
 	`"evidence":{"method":"in_person","strength":2,"validity":2,"verification":2},"exp":1,"iat":1,` +
-	`"iss":"did:jwk:eyJjcnYiOiJQLTI1NiIsImt0eSI6IkVDIiwieCI6I","status":{"status_list":{"idx":,"uri":"https://` +
-	`/status/"}},"sub":"did:jwk:eyJjcnYiOiJQLTI1NiIsImt0eSI6IkVDIiwieCI6I","vct":"urn:cairn:vct:humanitarian-registration:1"}`
+	`"iss":"did:jwk:` + "\x00~" + `{"crv":"P-256","kty":"EC","x":"","y":""}","status":{"status_list":{"idx":,"uri":"https://` +
+	`/status/"}},"sub":"did:jwk:` + "\x00~" + `{"crv":"P-256","kty":"EC","x":"","y":""}","vct":"urn:cairn:vct:humanitarian-registration:1"}`
+
+// didJWK is the text packDIDs looks for, and didMark its packed form's
+// start: a NUL cannot occur in JSON text, so it marks a packed DID.
+const (
+	didJWK  = "did:jwk:"
+	didMark = didJWK + "\x00"
+)
+
+// packDIDs replaces, in a JSON segment, each did:jwk DID by its decoded
+// JWK JSON: "did:jwk:" NUL uvarint(length) bytes. A did:jwk repeats the
+// key of cnf.jwk (sub) or of the header (iss, kid) as base64url of
+// base64url text, which DEFLATE cannot match; decoded, it can. A
+// segment holding a NUL (a signature, or not JSON) is left alone
+// (ok=false), and so is a DID whose suffix is not canonical base64url.
+func packDIDs(b []byte) (out []byte, ok bool) {
+	if bytes.IndexByte(b, 0) >= 0 || !bytes.Contains(b, []byte(didJWK)) {
+		return nil, false
+	}
+	for {
+		i := bytes.Index(b, []byte(didJWK))
+		if i < 0 {
+			return append(out, b...), ok
+		}
+		out = append(out, b[:i+len(didJWK)]...)
+		b = b[i+len(didJWK):]
+		n := 0
+		for n < len(b) && isB64URL(b[n]) {
+			n++
+		}
+		dec, err := b64.DecodeString(string(b[:n]))
+		if n == 0 || err != nil || b64.EncodeToString(dec) != string(b[:n]) {
+			continue
+		}
+		out = append(out, 0)
+		out = binary.AppendUvarint(out, uint64(len(dec)))
+		out = append(out, dec...)
+		b, ok = b[n:], true
+	}
+}
+
+// unpackDIDs reverses packDIDs.
+func unpackDIDs(b []byte) ([]byte, error) {
+	var out []byte
+	for {
+		i := bytes.Index(b, []byte(didMark))
+		if i < 0 {
+			if bytes.IndexByte(b, 0) >= 0 {
+				return nil, fmt.Errorf("%w: stray NUL", ErrFormat)
+			}
+			return append(out, b...), nil
+		}
+		if bytes.IndexByte(b[:i], 0) >= 0 {
+			return nil, fmt.Errorf("%w: stray NUL", ErrFormat)
+		}
+		out = append(out, b[:i+len(didJWK)]...)
+		b = b[i+len(didMark):]
+		n, k := binary.Uvarint(b)
+		if k <= 0 || n > uint64(len(b)-k) {
+			return nil, fmt.Errorf("%w: packed DID", ErrFormat)
+		}
+		out = append(out, b64.EncodeToString(b[k:k+int(n)])...)
+		if len(out) > MaxPresentationLen {
+			return nil, fmt.Errorf("%w: too large", ErrFormat)
+		}
+		b = b[k+int(n):]
+	}
+}
+
+func isB64URL(c byte) bool {
+	return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_'
+}
 
 // base45Alphabet is RFC 9285 §4.
 const base45Alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"

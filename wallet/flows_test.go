@@ -536,8 +536,8 @@ func TestProximityQRVersion(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("proximity: %d characters, QR version %d-%s, PNG %d bytes", len(code.Text), code.Version, code.Level, len(code.PNG))
-	if code.Version < 1 || code.Version > 25 {
-		t.Errorf("QR version %d", code.Version)
+	if code.Version < 1 || code.Version > 25 || code.Level != "M" {
+		t.Errorf("QR version %d-%s, want ≤ 25 at level M", code.Version, code.Level)
 	}
 	scanned, err := qr.Decode(code.PNG)
 	if err != nil || scanned != code.Text {

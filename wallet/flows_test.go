@@ -157,7 +157,7 @@ func TestReceiveWithTxCode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !p.Trusted || p.IssuerName != "ONG de secours" || p.TxCode == nil || p.TxCode.Length != len(o.TxCode) || p.Warning != "" {
+	if !p.Trusted || p.IssuerName != "ONG de secours" || p.TxCode == nil || p.TxCode.Length != len(o.TxCode) || p.Warning != nil {
 		t.Fatalf("preview: %+v", p)
 	}
 	if p.VCT != regVCT || len(p.Claims) == 0 || p.TypeLabel == "" || p.TypeLabel == regVCT {
@@ -174,7 +174,7 @@ func TestReceiveWithTxCode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(a.IDs) != wallet.DefaultHolderKeys || !slices.Equal(a.KeyIndices, []int{0, 1, 2, 3, 4}) || a.Linkable || a.Note != "" || a.IssuerDID != wd.iss.DID() || a.Status != "valid" {
+	if len(a.IDs) != wallet.DefaultHolderKeys || !slices.Equal(a.KeyIndices, []int{0, 1, 2, 3, 4}) || a.Linkable || a.Note != nil || a.IssuerDID != wd.iss.DID() || a.Status != "valid" {
 		t.Errorf("accepted: %+v", a)
 	}
 	if _, err := wd.w.AcceptOffer(ctx, wd.sess, p.ID, o.TxCode, false); !errors.Is(err, wallet.ErrNoPreview) {
@@ -211,7 +211,7 @@ func TestReceiveNoBatch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(a.IDs) != 1 || !slices.Equal(a.KeyIndices, []int{0}) || !a.Linkable || !strings.Contains(a.Note, "link") {
+	if len(a.IDs) != 1 || !slices.Equal(a.KeyIndices, []int{0}) || !a.Linkable || a.Note == nil || a.Note.Code != wallet.NoticeSingleCopy || !strings.Contains(a.Note.Text, "link") {
 		t.Errorf("accepted: %+v", a)
 	}
 }
@@ -223,7 +223,7 @@ func TestReceiveUntrustedAndRefuse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Trusted || p.Warning == "" || !strings.Contains(p.Warning, "not a trusted issuer") {
+	if p.Trusted || p.Warning == nil || p.Warning.Code != wallet.NoticeUntrustedIssuer || !strings.Contains(p.Warning.Text, "not a trusted issuer") {
 		t.Fatalf("preview: %+v", p)
 	}
 	if _, err := wd.w.AcceptOffer(ctx, wd.sess, p.ID, "", false); !errors.Is(err, wallet.ErrUntrustedIssuer) {
@@ -420,7 +420,9 @@ func TestEndToEnd(t *testing.T) {
 	if !p.CanAnswer || p.VerifierName != "Accueil du foyer" || p.Purpose != "shelter-intake" || !p.Encrypted || len(p.Queries) != 1 {
 		t.Fatalf("preview: %+v", p)
 	}
-	if len(p.OutsidePurpose) != 1 || p.OutsidePurpose[0].Path != "/birthdate" || !slices.ContainsFunc(p.Warnings, func(s string) bool { return strings.Contains(s, "shelter-intake") }) {
+	if len(p.OutsidePurpose) != 1 || p.OutsidePurpose[0].Path != "/birthdate" || !slices.ContainsFunc(p.Warnings, func(n wallet.Notice) bool {
+		return n.Code == wallet.NoticeOutsidePurpose && n.Claim == "/birthdate" && strings.Contains(n.Text, "shelter-intake") && strings.Contains(n.Text, "Accueil du foyer")
+	}) {
 		t.Errorf("over-asking not flagged: %+v %v", p.OutsidePurpose, p.Warnings)
 	}
 	if got := p.Queries[0].Claims; len(got) != 3 || got[0].Label == "/family_name" {
@@ -636,7 +638,7 @@ func TestDevRedirectURI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Registered || len(p.Warnings) == 0 || !p.CanAnswer {
+	if p.Registered || len(p.Warnings) != 1 || p.Warnings[0].Code != wallet.NoticeUnregisteredVerifier || !p.CanAnswer {
 		t.Fatalf("preview %+v", p)
 	}
 	if _, err := wd.w.Respond(ctx, wd.sess, p.ID, wallet.Consent{}); err != nil {
@@ -673,5 +675,23 @@ func TestPreviewLabelsFromMetadata(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("claims %v", p.Claims)
+	}
+}
+
+// TestNoticesInTheHolderLanguage: the untrusted-issuer warning in each
+// language the holder may use (English for others).
+func TestNoticesInTheHolderLanguage(t *testing.T) {
+	wd := newWorld(t, false)
+	for _, tc := range []struct{ lang, phrase string }{
+		{"en", "not a trusted issuer"}, {"fr", "n’est pas un émetteur reconnu"}, {"fr-CA", "n’est pas un émetteur reconnu"},
+		{"ar", "ليس جهة إصدار موثوقة"}, {"uk", "не є довіреним видавцем"}, {"de", "not a trusted issuer"},
+	} {
+		p, err := wd.w.PreviewOffer(context.Background(), wd.sess, wd.offer(t, false).URI, tc.lang)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Warning == nil || !strings.Contains(p.Warning.Text, tc.phrase) || !strings.Contains(p.Warning.Text, p.TypeLabel) || strings.Contains(p.Warning.Text, "{") {
+			t.Errorf("%s: %+v", tc.lang, p.Warning)
+		}
 	}
 }

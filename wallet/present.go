@@ -46,10 +46,11 @@ type RequestPreview struct {
 	CanAnswer bool     `json:"can_answer"`
 	Missing   []string `json:"missing,omitempty"`
 	// OutsidePurpose names each requested claim beyond the verifier's
-	// registered purpose; Warnings are the sentences to show (over-asking,
-	// keys running low, linkable single copies, unregistered verifier).
+	// registered purpose; Warnings are the notices to show (over-asking,
+	// one per claim; keys running low; linkable single copies;
+	// unregistered verifier).
 	OutsidePurpose []ClaimLabel `json:"outside_purpose,omitempty"`
-	Warnings       []string     `json:"warnings,omitempty"`
+	Warnings       []Notice     `json:"warnings,omitempty"`
 	// KeyIndex is the holder key this verifier is shown; KeysLow: no
 	// unused key remains (offer a refresh: RefreshKeys, then re-issuance).
 	KeyIndex int  `json:"key_index"`
@@ -159,7 +160,7 @@ func (s *Service) PreviewRequest(ctx context.Context, sess *Session, requestText
 			return nil, fmt.Errorf("%w: redirect_uri client ids only in development", ErrRequest)
 		}
 		p.VerifierName = cid.Value
-		p.Warnings = append(p.Warnings, "This verifier is not registered (development mode): nothing tells who it is.")
+		p.Warnings = append(p.Warnings, notice(NoticeUnregisteredVerifier, lang))
 	default:
 		return nil, fmt.Errorf("%w: client id prefix %q", ErrRequest, cid.Prefix)
 	}
@@ -169,7 +170,7 @@ func (s *Service) PreviewRequest(ctx context.Context, sess *Session, requestText
 	}
 	p.KeyIndex, p.KeysLow = ka.Index, ka.Low
 	if ka.Low {
-		p.Warnings = append(p.Warnings, "Your wallet has no unused key left: this verifier may be able to link you with another one. Refresh your keys and ask your issuers for new copies.")
+		p.Warnings = append(p.Warnings, notice(NoticeKeysLow, lang))
 	}
 	all, err := s.ListCredentials(ctx, sess)
 	if err != nil {
@@ -220,7 +221,7 @@ func (s *Service) PreviewRequest(ctx context.Context, sess *Session, requestText
 		}
 	}
 	if linkable {
-		p.Warnings = append(p.Warnings, "Some of these credentials exist as a single copy: verifiers who see them can link your visits.")
+		p.Warnings = append(p.Warnings, notice(NoticeLinkable, lang))
 	}
 	if ent != nil && len(asked) > 0 {
 		purpose, outside := s.bestPurpose(reg, ent, asked, now)
@@ -235,11 +236,13 @@ func (s *Service) PreviewRequest(ctx context.Context, sess *Session, requestText
 				}
 			}
 			p.OutsidePurpose = append(p.OutsidePurpose, ClaimLabel{Path: c, Label: l})
+			key := NoticeOutsidePurpose
 			if purpose == "" {
-				p.Warnings = append(p.Warnings, fmt.Sprintf("%s asks for %q, but it has no registered purpose covering it.", p.VerifierName, l))
-			} else {
-				p.Warnings = append(p.Warnings, fmt.Sprintf("%s asks for %q, beyond its registered purpose %q.", p.VerifierName, l, purpose))
+				key += "/none"
 			}
+			n := notice(key, lang, "verifier", p.VerifierName, "claim", l, "purpose", purpose)
+			n.Claim = c
+			p.Warnings = append(p.Warnings, n)
 		}
 	}
 	id, exp, err := s.putPending(ctx, sess, &pending{Kind: pendingKindRequest, Request: pr})

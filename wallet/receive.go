@@ -43,9 +43,9 @@ type OfferPreview struct {
 	// VCT now; TrustReason is the registry's reason either way.
 	Trusted     bool   `json:"trusted"`
 	TrustReason string `json:"trust_reason"`
-	// Warning is the clear warning shown for an untrusted issuer:
-	// accepting then needs confirmUntrusted.
-	Warning string `json:"warning,omitempty"`
+	// Warning is the clear warning shown for an untrusted issuer
+	// (NoticeUntrustedIssuer): accepting then needs confirmUntrusted.
+	Warning *Notice `json:"warning,omitempty"`
 	// Copies is how many copies the wallet will ask for (one per holder
 	// key when the issuer supports batch issuance, else 1); Linkable is
 	// set when a single copy will be shown to every verifier.
@@ -64,9 +64,10 @@ type Accepted struct {
 	Trusted    bool     `json:"trusted"`
 	// Linkable: the issuer gave one copy (no batch issuance), bound to
 	// key 0, so every verifier that sees it sees the same signature,
-	// salts and status index: they can link it. Note says so in words.
-	Linkable bool   `json:"linkable"`
-	Note     string `json:"note,omitempty"`
+	// salts and status index: they can link it. Note says so
+	// (NoticeSingleCopy), in the language of the preview.
+	Linkable bool    `json:"linkable"`
+	Note     *Notice `json:"note,omitempty"`
 	// Status is the credential's status at issuance ("valid", or "" when
 	// it carries no status reference).
 	Status string `json:"status,omitempty"`
@@ -79,6 +80,7 @@ type pendingOffer struct {
 	IssuerDID  string                   `json:"issuer_did,omitempty"`
 	IssuerName string                   `json:"issuer_name"`
 	Trusted    bool                     `json:"trusted"`
+	Lang       string                   `json:"lang,omitempty"`
 }
 
 // PreviewOffer reads the scanned text of a credential offer
@@ -176,7 +178,8 @@ func (s *Service) PreviewOffer(ctx context.Context, sess *Session, offerText, la
 		}
 	}
 	if !p.Trusted {
-		p.Warning = fmt.Sprintf("%s is not a trusted issuer of %s (%s). A credential from it may be false or refused by verifiers. Accept only if you know and trust this issuer.", p.IssuerName, p.TypeLabel, p.TrustReason)
+		w := notice(NoticeUntrustedIssuer, lang, "issuer", p.IssuerName, "type", p.TypeLabel)
+		p.Warning = &w
 	}
 	n := s.cfg.HolderKeys
 	if b := md.BatchCredentialIssuance; b != nil && b.BatchSize >= n {
@@ -184,7 +187,7 @@ func (s *Service) PreviewOffer(ctx context.Context, sess *Session, offerText, la
 	} else {
 		p.Copies, p.Linkable = 1, true
 	}
-	po := &pendingOffer{Offer: offer, ConfigID: configID, VCT: conf.VCT, IssuerDID: p.IssuerDID, IssuerName: p.IssuerName, Trusted: p.Trusted}
+	po := &pendingOffer{Offer: offer, ConfigID: configID, VCT: conf.VCT, IssuerDID: p.IssuerDID, IssuerName: p.IssuerName, Trusted: p.Trusted, Lang: lang}
 	id, exp, err := s.putPending(ctx, sess, &pending{Kind: pendingKindOffer, Offer: po})
 	if err != nil {
 		return nil, err
@@ -341,7 +344,8 @@ func (s *Service) AcceptOffer(ctx context.Context, sess *Session, previewID, txC
 		out.IDs = append(out.IDs, c.ID)
 	}
 	if out.Linkable {
-		out.Note = "The issuer gave a single copy: every verifier you show it to sees the same credential and could link your visits. Ask the issuer for batch issuance to avoid this."
+		n := notice(NoticeSingleCopy, o.Lang)
+		out.Note = &n
 	}
 	note := ""
 	if !o.Trusted {

@@ -254,7 +254,7 @@ func TestReceiveUntrustedAndRefuse(t *testing.T) {
 
 // testVerifier is a verifier built from internal/oid4vp.
 type testVerifier struct {
-	t        *testing.T
+	t        testing.TB
 	srv      *httptest.Server
 	signer   *jose.Signer
 	clientID string
@@ -269,7 +269,7 @@ type testVerifier struct {
 	noEcho       bool
 }
 
-func newVerifier(t *testing.T, wd *world, purpose string, registered []string) *testVerifier {
+func newVerifier(t testing.TB, wd *world, purpose string, registered []string) *testVerifier {
 	k, err := keys.Generate(jose.ES256, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -339,7 +339,7 @@ func newVerifier(t *testing.T, wd *world, purpose string, registered []string) *
 	return v
 }
 
-func (v *testVerifier) request(t *testing.T, mode string, claims ...string) string {
+func (v *testVerifier) request(t testing.TB, mode string, claims ...string) string {
 	var cq []string
 	for _, c := range claims {
 		cq = append(cq, `{"path":["`+c+`"]}`)
@@ -349,7 +349,7 @@ func (v *testVerifier) request(t *testing.T, mode string, claims ...string) stri
 
 // requestQuery makes the verifier's next request ask dcql and returns the
 // openid4vp:// URI to scan.
-func (v *testVerifier) requestQuery(t *testing.T, mode string, dcql []byte) string {
+func (v *testVerifier) requestQuery(t testing.TB, mode string, dcql []byte) string {
 	q, err := oid4vp.ParseQuery(dcql)
 	if err != nil {
 		t.Fatal(err)

@@ -170,6 +170,11 @@ func TestReceiveWithTxCode(t *testing.T) {
 	if _, err := wd.w.AcceptOffer(ctx, wd.sess, p.ID, "", false); !errors.Is(err, wallet.ErrTxCode) {
 		t.Fatalf("no tx code: %v", err)
 	}
+	wrong := []byte(o.TxCode)
+	wrong[0] = '0' + (wrong[0]-'0'+1)%10
+	if _, err := wd.w.AcceptOffer(ctx, wd.sess, p.ID, string(wrong), false); !errors.Is(err, wallet.ErrTxCode) {
+		t.Fatalf("wrong tx code: %v", err)
+	}
 	a, err := wd.w.AcceptOffer(ctx, wd.sess, p.ID, o.TxCode, false)
 	if err != nil {
 		t.Fatal(err)

@@ -306,6 +306,9 @@ func (s *Service) AcceptOffer(ctx context.Context, sess *Session, previewID, txC
 	is, err := c.RunPreAuthorized(ctx, oid4vci.PreAuthorizedRequest{Offer: o.Offer, TxCode: txCode, ConfigurationID: o.ConfigID, Holder: signers[0], More: signers[1:]})
 	if err != nil {
 		if code := oid4vci.ErrorCode(err); code == "invalid_grant" && o.Offer.PreAuthorized().TxCode != nil {
+			// Most likely a mistyped code: the issuer counts the
+			// attempts, the holder may try again.
+			s.putBack(ctx, sess, po)
 			return nil, fmt.Errorf("%w: %w", ErrTxCode, err)
 		}
 		return nil, fmt.Errorf("%w: %w", ErrIssuance, err)

@@ -160,7 +160,7 @@ type Config struct {
 	// configurations compile.
 	MaxLiveNonces int
 	// BatchSize is the most key proofs one Credential Request may carry,
-	// one copy each (batch.go); 0 means DefaultBatchSize, 1 no batch
+	// one copy each (copies.go); 0 means DefaultBatchSize, 1 no batch
 	// issuance.
 	BatchSize int
 

@@ -102,7 +102,7 @@ type Record struct {
 	ReferenceHash    string    `json:"reference_hash,omitempty"`
 	OfferHandle      string    `json:"offer_handle,omitempty"`
 	// Copies are the credential ids of the other copies of a batch
-	// issuance (batch.go); a status change applies to all of them.
+	// issuance (copies.go); a status change applies to all of them.
 	Copies []string `json:"copies,omitempty"`
 }
 

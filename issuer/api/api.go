@@ -111,7 +111,7 @@ type Handler struct {
 //	GET  /offers/{id}                             Credential Offer (by reference)
 //	POST /token                                   Token Endpoint (pre-authorized code)
 //	POST /nonce                                   Nonce Endpoint
-//	POST /credential                              Credential Endpoint
+//	POST /credential                              Credential Endpoint (up to BatchSize proofs: one copy each)
 //	POST /notification                            Notification Endpoint
 //	GET  /status/{list}                           Status List Token
 //	GET  /healthz, /readyz, /metrics

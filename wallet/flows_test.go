@@ -272,6 +272,8 @@ type testVerifier struct {
 	// walletNonces are the wallet_nonce values POSTed to /request.
 	walletNonces []string
 	noEcho       bool
+	// tamper, when set, changes the request object GET /request serves.
+	tamper func(string) string
 }
 
 func newVerifier(t testing.TB, wd *world, purpose string, registered []string) *testVerifier {
@@ -292,6 +294,9 @@ func newVerifier(t testing.TB, wd *world, purpose string, registered []string) *
 			t.Error(err)
 			http.Error(w, "x", 500)
 			return
+		}
+		if v.tamper != nil {
+			tok = v.tamper(tok)
 		}
 		w.Header().Set("Content-Type", oid4vp.RequestObjectMediaType)
 		io.WriteString(w, tok)
@@ -498,6 +503,23 @@ func TestRequestRefusals(t *testing.T) {
 		t.Errorf("bad signature: %v", err)
 	}
 	v.signer = good
+	// The wrong typ, signed by the right key.
+	v.tamper = func(tok string) string {
+		parts := strings.Split(tok, ".")
+		payload, _ := jose.B64.DecodeString(parts[1])
+		jws, err := good.Sign(map[string]any{"typ": "JWT", "kid": v.did + "#0"}, payload)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return jws
+	}
+	if _, err := wd.w.PreviewRequest(ctx, wd.sess, uri, "en"); !errors.Is(err, wallet.ErrRequest) || !strings.Contains(err.Error(), "typ") {
+		t.Errorf("wrong typ: %v", err)
+	}
+	v.tamper = nil
+	if _, err := wd.w.PreviewRequest(ctx, wd.sess, uri, "en"); err != nil {
+		t.Errorf("the control request: %v", err)
+	}
 	// Garbage.
 	for _, s := range []string{"", "https://example.com", "openid4vp://?client_id=x"} {
 		if _, err := wd.w.PreviewRequest(ctx, wd.sess, s, "en"); !errors.Is(err, wallet.ErrRequest) {

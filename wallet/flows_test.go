@@ -414,12 +414,23 @@ func (wd *world) receive(t testing.TB) {
 }
 
 // TestEndToEnd: the project's issuer → wallet → a verifier built from
-// internal/oid4vp: a consent with a subset of claims over
-// direct_post.jwt, an over-asking verifier flagged, a refusal.
+// internal/oid4vp: a transaction code, a consent with a subset of claims
+// over direct_post.jwt, an over-asking verifier flagged, a refusal.
 func TestEndToEnd(t *testing.T) {
 	wd := newWorld(t, true)
 	ctx := context.Background()
-	wd.receive(t)
+	// Receiving with a transaction code.
+	o := wd.offer(t, true)
+	po, err := wd.w.PreviewOffer(ctx, wd.sess, o.URI, "fr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if po.TxCode == nil {
+		t.Fatal("no transaction code asked")
+	}
+	if _, err := wd.w.AcceptOffer(ctx, wd.sess, po.ID, o.TxCode, false); err != nil {
+		t.Fatal(err)
+	}
 	v := newVerifier(t, wd, "shelter-intake", []string{"/family_name", "/given_name"})
 
 	// Over-asking: birthdate is beyond the purpose.

@@ -733,3 +733,29 @@ func TestNoticesInTheHolderLanguage(t *testing.T) {
 		}
 	}
 }
+
+// TestReceiveAfterRefresh: after RefreshKeys, new credentials are bound
+// to the new key set.
+func TestReceiveAfterRefresh(t *testing.T) {
+	wd := newWorld(t, true)
+	ctx := context.Background()
+	fresh, err := wd.w.RefreshKeys(ctx, wd.sess)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := wd.w.PreviewOffer(ctx, wd.sess, wd.offer(t, false).URI, "en")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := wd.w.AcceptOffer(ctx, wd.sess, p.ID, "", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []int
+	for _, k := range fresh {
+		want = append(want, k.Index)
+	}
+	if !slices.Equal(a.KeyIndices, want) || p.Copies != len(want) {
+		t.Errorf("copies bound to %v (preview said %d), want the new keys %v", a.KeyIndices, p.Copies, want)
+	}
+}

@@ -261,8 +261,10 @@ func metadataPointer(path []any) string {
 // AcceptOffer runs the pre-authorized code flow for preview previewID
 // (OpenID4VCI 1.0 §3.5): token (with txCode when the offer asks for
 // one), nonce, and one credential request carrying one key proof per
-// holder key when the issuer's batch_size allows it, else one proof by
-// key 0 (the result then says the credential is linkable). Every copy is
+// key of the current key set (the newest Config.HolderKeys keys: after a
+// RefreshKeys, the new ones) when the issuer's batch_size allows it,
+// else one proof by the set's first key, key 0 until a refresh (the
+// result then says the credential is linkable). Every copy is
 // verified (signature, registry authority at iat, status, schema, cnf
 // equal to the key it was asked for) before all are stored with one
 // group id; the acceptance is logged. An issuer the registry does not
@@ -285,6 +287,11 @@ func (s *Service) AcceptOffer(ctx context.Context, sess *Session, previewID, txC
 	keys, err := s.HolderKeys(ctx, sess)
 	if err != nil {
 		return nil, err
+	}
+	// The current key set: the newest HolderKeys keys (all of them until
+	// a RefreshKeys).
+	if len(keys) > s.cfg.HolderKeys {
+		keys = keys[len(keys)-s.cfg.HolderKeys:]
 	}
 	c := s.vciClient()
 	md, err := c.IssuerMetadata(ctx, o.Offer.CredentialIssuer)

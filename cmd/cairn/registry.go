@@ -16,7 +16,6 @@ import (
 
 	"github.com/cairn-id/cairn/internal/fsx"
 	"github.com/spf13/cobra"
-	bolterrors "go.etcd.io/bbolt/errors"
 
 	"github.com/cairn-id/cairn/internal/bounded"
 	"github.com/cairn-id/cairn/internal/did"
@@ -84,27 +83,12 @@ func openRegistryDB(cmd *cobra.Command, create bool) (*boltstore.Store, error) {
 	return s, nil
 }
 
-// registryOpenWait is how long a command waits for the database file
-// while another process holds it: 'registry serve' holds it for
-// milliseconds when it reloads a new snapshot, but a writer that gave up
-// after boltstore.Open's one second could miss a publication.
-const registryOpenWait = 10 * time.Second
-
-// openBoltWaiting retries boltstore.Open (which itself waits a
-// second for the file's lock) until registryOpenWait has passed.
-func openBoltWaiting(ctx context.Context, path string) (*boltstore.Store, error) {
-	deadline := time.Now().Add(registryOpenWait)
-	for pause := 10 * time.Millisecond; ; pause = min(2*pause, 250*time.Millisecond) {
-		s, err := boltstore.Open(path)
-		if err == nil || !errors.Is(err, bolterrors.ErrTimeout) || time.Now().Add(pause).After(deadline) {
-			return s, err
-		}
-		select {
-		case <-ctx.Done():
-			return nil, fmt.Errorf("%w (%w)", err, ctx.Err())
-		case <-time.After(pause):
-		}
-	}
+// openBoltWaiting opens the registry's file, waiting as long as a File
+// call would for another process holding it: 'registry serve' holds it
+// for milliseconds when it reloads, and a publication must not give up
+// after bbolt's one second.
+func openBoltWaiting(_ context.Context, path string) (*boltstore.Store, error) {
+	return boltstore.OpenWithin(path, boltstore.DefaultFileWait)
 }
 
 // registryErr maps service errors to exit codes: the operator's mistakes

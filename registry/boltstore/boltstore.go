@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"time"
 
 	"github.com/cairn-id/cairn/internal/store/bolt"
 	"github.com/cairn-id/cairn/internal/trust"
@@ -35,8 +36,18 @@ var _ registry.Store = (*Store)(nil)
 
 // Open opens (creating if needed) the bbolt file at path. It waits at
 // most a second for another process holding the file.
-func Open(path string) (*Store, error) {
-	db, err := bolt.Open(path, bolt.Options{Buckets: [][]byte{bucketState, bucketSnapshots}, MaxValue: registry.MaxStateLen})
+func Open(path string) (*Store, error) { return OpenWithin(path, 0) }
+
+// DefaultFileWait is how long a File call waits for the file's lock.
+// 'registry serve' holds it for milliseconds per reload, but a burst of
+// readers and writers (or a loaded machine) can keep it busy for longer
+// than Open's one second, and a publication must not be lost to that.
+const DefaultFileWait = 10 * time.Second
+
+// OpenWithin is Open waiting up to wait for another process holding the
+// file (bbolt's default of one second when wait is zero).
+func OpenWithin(path string, wait time.Duration) (*Store, error) {
+	db, err := bolt.Open(path, bolt.Options{Buckets: [][]byte{bucketState, bucketSnapshots}, MaxValue: registry.MaxStateLen, LockTimeout: wait})
 	if err != nil {
 		return nil, fmt.Errorf("registry: %w", err)
 	}
@@ -206,6 +217,16 @@ func (s *Store) Snapshot(ctx context.Context, version uint64) (string, error) {
 // server asks the store once per request.
 type File struct {
 	Path string
+	// Wait bounds each call's wait for the file's lock (DefaultFileWait
+	// when zero).
+	Wait time.Duration
+}
+
+func (f File) wait() time.Duration {
+	if f.Wait > 0 {
+		return f.Wait
+	}
+	return DefaultFileWait
 }
 
 var _ registry.Store = File{}
@@ -215,7 +236,7 @@ func (f File) with(readOnly bool, fn func(s *Store) error) error {
 		if _, statErr := os.Stat(f.Path); errors.Is(statErr, fs.ErrNotExist) {
 			return fmt.Errorf("%w: no database at %s", registry.ErrNotInitialized, f.Path)
 		}
-		db, err := bolt.Open(f.Path, bolt.Options{ReadOnly: true})
+		db, err := bolt.Open(f.Path, bolt.Options{ReadOnly: true, LockTimeout: f.wait()})
 		if err != nil {
 			return fmt.Errorf("registry: %w", err)
 		}
@@ -223,7 +244,7 @@ func (f File) with(readOnly bool, fn func(s *Store) error) error {
 		db.Close()
 		return err
 	}
-	s, err := Open(f.Path)
+	s, err := OpenWithin(f.Path, f.wait())
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,283 @@
+package verifier
+
+import (
+	"errors"
+
+	"github.com/cairn-id/cairn/internal/oid4vp"
+	"github.com/cairn-id/cairn/internal/vccheck"
+)
+
+// Code is the stable snake_case name of a verification outcome or a
+// refusal. Codes never change meaning; new ones may be added. The codes of
+// internal/vccheck (and, through it, internal/sdjwt) are used as they are.
+type Code string
+
+// Codes of this package, beyond vccheck's.
+const (
+	CodeValid Code = "valid"
+	// Per credential.
+	CodeKBAudienceNoPrefix Code = "kb_audience_without_prefix"
+	CodeSchemaInvalid      Code = "schema_invalid"
+	CodeUnknownType        Code = "unknown_credential_type"
+	// Per presentation.
+	CodeQueryNotSatisfied Code = "query_not_satisfied"
+	CodeHolderMismatch    Code = "holder_mismatch"
+	CodeIdentityMismatch  Code = "identity_inconsistent"
+	CodeWalletDeclined    Code = "wallet_declined"
+	CodeInvalidResponse   Code = "invalid_response"
+	CodeStateMismatch     Code = "state_mismatch"
+	// Sessions.
+	CodeSessionNotFound Code = "session_not_found"
+	CodeSessionExpired  Code = "session_expired"
+	CodeRequestUsed     Code = "request_already_fetched"
+	CodeResponseReplay  Code = "response_replayed"
+	CodeResultPending   Code = "result_pending"
+	CodeUnknownPurpose  Code = "unknown_purpose"
+	CodeWalletNonce     Code = "invalid_wallet_nonce"
+	// Offline.
+	CodeBundleStale     Code = "bundle_stale"
+	CodeBundleInvalid   Code = "bundle_invalid"
+	CodeChallengeNeeded Code = "challenge_mismatch"
+	CodeNoQR            Code = "qr_unreadable"
+)
+
+// Outcomes: how a result reads at a glance.
+const (
+	OutcomeValid = "valid"
+	// OutcomeInvalid: something checked and failed (signature, trust,
+	// revocation, binding, the query).
+	OutcomeInvalid = "invalid"
+	// OutcomeUndetermined: a check could not be made (a status list
+	// unreachable): not valid, and not shown as invalid either.
+	OutcomeUndetermined = "undetermined"
+	// OutcomeReview: every credential verified but the core identity
+	// claims disagree; a caseworker must look.
+	OutcomeReview = "review"
+)
+
+// OutcomeOf is the outcome a code reads as.
+func OutcomeOf(c Code) string {
+	switch c {
+	case CodeValid, "":
+		return OutcomeValid
+	case Code(vccheck.CodeStatusUnavailable):
+		return OutcomeUndetermined
+	case CodeIdentityMismatch:
+		return OutcomeReview
+	}
+	return OutcomeInvalid
+}
+
+// codeOf classifies a credential verification error: vccheck's codes, with
+// a KB-JWT aud that is the client id without its prefix told apart.
+func codeOf(err error) Code {
+	if err == nil {
+		return CodeValid
+	}
+	if errors.Is(err, errKBAudienceNoPrefix) {
+		return CodeKBAudienceNoPrefix
+	}
+	if errors.Is(err, oid4vp.ErrResponseMismatch) {
+		return CodeQueryNotSatisfied
+	}
+	return Code(vccheck.Classify(err))
+}
+
+var errKBAudienceNoPrefix = errors.New("verifier: key binding aud is the verifier's DID without the decentralized_identifier: prefix")
+
+// Languages are the languages every message exists in.
+var Languages = []string{"en", "fr", "ar", "uk"}
+
+type msg struct{ en, fr, ar, uk string }
+
+// A damaged presentation: the format codes of internal/sdjwt share it.
+var malformed = msg{
+	"The presentation is damaged or not in the expected format. Ask the person to share it again.",
+	"La présentation est endommagée ou n'a pas le format attendu. Demandez à la personne de la partager à nouveau.",
+	"العرض تالف أو ليس بالصيغة المتوقعة. اطلب من الشخص مشاركته مرة أخرى.",
+	"Пред'явлення пошкоджене або має неочікуваний формат. Попросіть людину поділитися ним ще раз.",
+}
+
+var messages = map[Code]msg{
+	CodeValid: {"The credentials are genuine, their issuers are trusted for them, and none is revoked.",
+		"Les attestations sont authentiques, leurs émetteurs sont reconnus pour elles et aucune n'est révoquée.",
+		"الوثائق أصلية، والجهات المصدرة لها موثوقة لإصدارها، ولم يُلغَ أيٌّ منها.",
+		"Посвідчення справжні, їхні видавці уповноважені їх видавати, і жодне не відкликане."},
+	Code(vccheck.CodeInvalid): malformed,
+	Code(vccheck.CodeUntrusted): {"The issuer of a credential is not in the trust registry.",
+		"L'émetteur d'une attestation ne figure pas dans le registre de confiance.",
+		"الجهة المصدرة لإحدى الوثائق غير موجودة في سجل الثقة.",
+		"Видавця посвідчення немає в реєстрі довіри."},
+	Code(vccheck.CodeIssuerKeyUnresolved): {"The issuer's key could not be found, so the credential could not be checked.",
+		"La clé de l'émetteur est introuvable ; l'attestation n'a pas pu être vérifiée.",
+		"تعذّر العثور على مفتاح الجهة المصدرة، فلم يمكن التحقق من الوثيقة.",
+		"Не вдалося знайти ключ видавця, тому посвідчення не перевірено."},
+	Code(vccheck.CodeMissingClaim): {"A credential lacks information every credential must carry.",
+		"Une attestation ne contient pas une information obligatoire.",
+		"تفتقد إحدى الوثائق معلومة إلزامية.",
+		"У посвідченні бракує обов'язкових відомостей."},
+	Code(vccheck.CodeExpired): {"A credential has expired.",
+		"Une attestation a expiré.",
+		"انتهت صلاحية إحدى الوثائق.",
+		"Строк дії посвідчення минув."},
+	Code(vccheck.CodeNotYetValid): {"A credential is not valid yet.",
+		"Une attestation n'est pas encore valide.",
+		"إحدى الوثائق ليست سارية بعد.",
+		"Посвідчення ще не набуло чинності."},
+	Code(vccheck.CodeRevoked): {"A credential was revoked by its issuer.",
+		"Une attestation a été révoquée par son émetteur.",
+		"ألغت الجهة المصدرة إحدى الوثائق.",
+		"Видавець відкликав посвідчення."},
+	Code(vccheck.CodeSuspended): {"A credential is suspended by its issuer for now.",
+		"Une attestation est suspendue par son émetteur pour le moment.",
+		"أوقفت الجهة المصدرة إحدى الوثائق مؤقتًا.",
+		"Видавець тимчасово призупинив посвідчення."},
+	Code(vccheck.CodeNotAuthorized): {"The issuer was not authorized to issue this kind of credential when it issued it.",
+		"L'émetteur n'était pas autorisé à délivrer ce type d'attestation au moment de l'émission.",
+		"لم تكن الجهة المصدرة مخوّلة بإصدار هذا النوع من الوثائق وقت إصدارها.",
+		"Видавець не мав права видавати посвідчення цього типу на момент видачі."},
+	Code(vccheck.CodeStatusUnavailable): {"Whether a credential was revoked could not be checked right now (its status list was unreachable). This is not a refusal: try again later.",
+		"Impossible de vérifier pour l'instant si une attestation a été révoquée (liste de statut injoignable). Ce n'est pas un refus : réessayez plus tard.",
+		"تعذّر الآن التحقق مما إذا كانت إحدى الوثائق ملغاة (قائمة الحالة غير متاحة). هذا ليس رفضًا: حاول لاحقًا.",
+		"Наразі неможливо перевірити, чи посвідчення відкликане (список статусів недоступний). Це не відмова: спробуйте пізніше."},
+	"invalid_signature": {"A signature does not match: the credential may have been altered.",
+		"Une signature ne correspond pas : l'attestation a peut-être été modifiée.",
+		"أحد التواقيع غير مطابق: ربما عُدّلت الوثيقة.",
+		"Підпис не збігається: посвідчення могло бути змінене."},
+	"nonce_mismatch": {"The presentation was made for another request (wrong nonce); it may be a replay.",
+		"La présentation a été faite pour une autre demande (nonce incorrect) ; il peut s'agir d'une réutilisation.",
+		"أُعدّ العرض لطلب آخر (رمز غير صحيح)؛ قد يكون إعادة استخدام.",
+		"Пред'явлення зроблено для іншого запиту (хибний nonce); можливе повторне використання."},
+	"audience_mismatch": {"The presentation was made for another verifier.",
+		"La présentation était destinée à un autre vérificateur.",
+		"أُعدّ العرض لجهة تحقق أخرى.",
+		"Пред'явлення призначене іншому перевіряльнику."},
+	CodeKBAudienceNoPrefix: {"The wallet addressed the presentation to this verifier's DID without the required client id prefix; the wallet needs an update.",
+		"Le portefeuille a adressé la présentation au DID du vérificateur sans le préfixe d'identifiant client requis ; il doit être mis à jour.",
+		"وجّهت المحفظة العرض إلى المعرّف اللامركزي لجهة التحقق دون البادئة المطلوبة؛ يجب تحديث المحفظة.",
+		"Гаманець адресував пред'явлення DID перевіряльника без обов'язкового префікса ідентифікатора клієнта; гаманець потребує оновлення."},
+	"key_binding_missing": {"The presentation does not prove that the person holds the credential.",
+		"La présentation ne prouve pas que la personne détient l'attestation.",
+		"لا يثبت العرض أن الشخص يحوز الوثيقة.",
+		"Пред'явлення не доводить, що людина володіє посвідченням."},
+	"key_binding_invalid": {"The proof that the person holds the credential is not valid.",
+		"La preuve de détention de l'attestation n'est pas valide.",
+		"إثبات حيازة الوثيقة غير صالح.",
+		"Доказ володіння посвідченням недійсний."},
+	"key_binding_iat": {"The presentation was made too long ago or in the future; ask for a new one.",
+		"La présentation a été faite il y a trop longtemps ou dans le futur ; demandez-en une nouvelle.",
+		"أُعدّ العرض منذ وقت طويل أو بتاريخ مستقبلي؛ اطلب عرضًا جديدًا.",
+		"Пред'явлення зроблене надто давно або в майбутньому; попросіть нове."},
+	"sd_hash_mismatch": {"The proof of holding does not cover what was shown.",
+		"La preuve de détention ne couvre pas ce qui a été montré.",
+		"إثبات الحيازة لا يغطي ما عُرض.",
+		"Доказ володіння не охоплює показане."},
+	"holder_key_missing": {"The credential is not bound to a key of the person.",
+		"L'attestation n'est liée à aucune clé de la personne.",
+		"الوثيقة غير مرتبطة بمفتاح للشخص.",
+		"Посвідчення не прив'язане до ключа людини."},
+	CodeSchemaInvalid: {"A credential's information does not match its type.",
+		"Les informations d'une attestation ne correspondent pas à son type.",
+		"معلومات إحدى الوثائق لا تطابق نوعها.",
+		"Відомості посвідчення не відповідають його типу."},
+	CodeUnknownType: {"A credential is of a type this verifier does not know.",
+		"Une attestation est d'un type que ce vérificateur ne connaît pas.",
+		"إحدى الوثائق من نوع لا تعرفه جهة التحقق هذه.",
+		"Посвідчення має тип, невідомий цьому перевіряльнику."},
+	CodeQueryNotSatisfied: {"What was shared does not answer what was asked for this purpose.",
+		"Ce qui a été partagé ne répond pas à la demande pour cette finalité.",
+		"ما تمت مشاركته لا يلبي ما طُلب لهذا الغرض.",
+		"Надане не відповідає запиту для цієї мети."},
+	CodeHolderMismatch: {"The credentials shown belong to different holders; they are refused together.",
+		"Les attestations présentées appartiennent à des détenteurs différents ; elles sont refusées ensemble.",
+		"الوثائق المعروضة تعود إلى حائزين مختلفين؛ رُفضت جميعها.",
+		"Пред'явлені посвідчення належать різним власникам; їх відхилено разом."},
+	CodeIdentityMismatch: {"The credentials are genuine but their names or birth dates disagree; review them.",
+		"Les attestations sont authentiques mais leurs noms ou dates de naissance diffèrent ; examinez-les.",
+		"الوثائق أصلية لكن الأسماء أو تواريخ الميلاد فيها غير متطابقة؛ راجعها.",
+		"Посвідчення справжні, але імена чи дати народження розходяться; перегляньте їх."},
+	CodeWalletDeclined: {"The person declined to share.",
+		"La personne a refusé le partage.",
+		"رفض الشخص المشاركة.",
+		"Людина відмовилася ділитися."},
+	CodeInvalidResponse: {"The wallet's answer could not be read.",
+		"La réponse du portefeuille est illisible.",
+		"تعذّرت قراءة رد المحفظة.",
+		"Не вдалося прочитати відповідь гаманця."},
+	CodeStateMismatch: {"The wallet's answer belongs to another request.",
+		"La réponse du portefeuille correspond à une autre demande.",
+		"رد المحفظة يخص طلبًا آخر.",
+		"Відповідь гаманця стосується іншого запиту."},
+	CodeSessionNotFound: {"There is no such request.",
+		"Cette demande n'existe pas.",
+		"لا يوجد طلب كهذا.",
+		"Такого запиту немає."},
+	CodeSessionExpired: {"The request has expired; start a new one.",
+		"La demande a expiré ; créez-en une nouvelle.",
+		"انتهت صلاحية الطلب؛ أنشئ طلبًا جديدًا.",
+		"Строк запиту минув; створіть новий."},
+	CodeRequestUsed: {"This request was already opened by a wallet; start a new one.",
+		"Cette demande a déjà été ouverte par un portefeuille ; créez-en une nouvelle.",
+		"سبق أن فتحت محفظةٌ هذا الطلب؛ أنشئ طلبًا جديدًا.",
+		"Цей запит уже відкрив гаманець; створіть новий."},
+	CodeResponseReplay: {"This request was already answered; a second answer is refused.",
+		"Cette demande a déjà reçu une réponse ; une seconde est refusée.",
+		"سبق الرد على هذا الطلب؛ رُفض الرد الثاني.",
+		"На цей запит уже відповіли; другу відповідь відхилено."},
+	CodeResultPending: {"No answer yet.",
+		"Pas encore de réponse.",
+		"لا يوجد رد بعد.",
+		"Відповіді ще немає."},
+	CodeUnknownPurpose: {"This verifier has no such purpose.",
+		"Ce vérificateur n'a pas cette finalité.",
+		"لا يوجد لدى جهة التحقق هذه غرض كهذا.",
+		"Цей перевіряльник не має такої мети."},
+	CodeWalletNonce: {"The wallet's request for the request object was malformed.",
+		"La demande de l'objet de requête par le portefeuille est malformée.",
+		"طلب المحفظة لكائن الطلب غير سليم.",
+		"Запит гаманця на об'єкт запиту хибний."},
+	CodeBundleStale: {"The offline bundle is past its expiry; refresh it, or accept it knowingly.",
+		"Le paquet hors ligne a expiré ; mettez-le à jour, ou acceptez-le en connaissance de cause.",
+		"انتهت صلاحية الحزمة غير المتصلة؛ حدّثها أو اقبلها عن علم.",
+		"Строк офлайн-пакета минув; оновіть його або прийміть свідомо."},
+	CodeBundleInvalid: {"The offline bundle could not be verified.",
+		"Le paquet hors ligne n'a pas pu être vérifié.",
+		"تعذّر التحقق من الحزمة غير المتصلة.",
+		"Не вдалося перевірити офлайн-пакет."},
+	CodeChallengeNeeded: {"The presentation was not made for the challenge shown on this screen.",
+		"La présentation n'a pas été faite pour le code affiché sur cet écran.",
+		"لم يُعدّ العرض للرمز الظاهر على هذه الشاشة.",
+		"Пред'явлення зроблене не для коду, показаного на цьому екрані."},
+	CodeNoQR: {"No readable QR code was found in the image.",
+		"Aucun code QR lisible dans l'image.",
+		"لم يُعثر على رمز QR مقروء في الصورة.",
+		"На зображенні немає читабельного QR-коду."},
+}
+
+// Message is the plain-language message of c in lang (en, fr, ar, uk;
+// English for any other). Every code has one: a code this package does
+// not list (a format code of internal/sdjwt) gets the "damaged" message.
+func Message(c Code, lang string) string {
+	m, ok := messages[c]
+	if !ok {
+		m = malformed
+	}
+	switch lang {
+	case "fr":
+		return m.fr
+	case "ar":
+		return m.ar
+	case "uk":
+		return m.uk
+	}
+	return m.en
+}
+
+// Codes lists the codes that have a message of their own.
+func Codes() []Code {
+	out := make([]Code, 0, len(messages))
+	for c := range messages {
+		out = append(out, c)
+	}
+	return out
+}

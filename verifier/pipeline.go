@@ -1,0 +1,500 @@
+package verifier
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"time"
+
+	"golang.org/x/text/cases"
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/cairn-id/cairn/internal/jose"
+	"github.com/cairn-id/cairn/internal/oid4vp"
+	"github.com/cairn-id/cairn/internal/sdjwt"
+	"github.com/cairn-id/cairn/internal/sdjwtvc"
+	"github.com/cairn-id/cairn/internal/trust"
+	"github.com/cairn-id/cairn/internal/vccheck"
+	"github.com/cairn-id/cairn/schemas"
+)
+
+// Result is the outcome of one presentation: the overall code and
+// outcome, each credential's, the claims kept (only those the query asked
+// for), how many disclosed claims were dropped, identity findings, the
+// facts the assurance step used and its result, and the caseworker's
+// review beside it.
+type Result struct {
+	SessionID   string             `json:"session_id,omitempty"`
+	Purpose     string             `json:"purpose,omitempty"`
+	Outcome     string             `json:"outcome"`
+	Code        Code               `json:"code"`
+	Message     string             `json:"message,omitempty"`
+	VerifiedAt  time.Time          `json:"verified_at"`
+	HolderKey   string             `json:"holder_key,omitempty"` // RFC 7638 thumbprint
+	Credentials []CredentialResult `json:"credentials,omitempty"`
+	// DroppedClaims counts the selectively disclosed claims beyond the
+	// query: not kept.
+	DroppedClaims int       `json:"dropped_claims"`
+	Findings      []Finding `json:"identity_findings,omitempty"`
+	Facts         []Facts   `json:"facts,omitempty"`
+	// Assurance is the assurance engine's result (internal/assurance) for
+	// the purpose's policy; AssuranceNote says why there is none.
+	Assurance     json.RawMessage `json:"assurance,omitempty"`
+	AssuranceNote string          `json:"assurance_note,omitempty"`
+	// Offline proximity checks only.
+	BundleCreated    time.Time         `json:"bundle_created,omitzero"`
+	BundleAge        string            `json:"bundle_age,omitempty"`
+	StaleAccepted    bool              `json:"stale_accepted,omitempty"`
+	ChallengeChecked *bool             `json:"challenge_checked,omitempty"`
+	Review           *ReviewedDecision `json:"review,omitempty"`
+}
+
+// CredentialResult is one presented credential's outcome. Claims holds
+// only the claims the query asked for.
+type CredentialResult struct {
+	QueryID    string    `json:"query_id"`
+	Index      int       `json:"index"`
+	Code       Code      `json:"code"`
+	Outcome    string    `json:"outcome"`
+	Message    string    `json:"message,omitempty"`
+	Issuer     string    `json:"issuer,omitempty"`
+	IssuerName string    `json:"issuer_name,omitempty"`
+	VCT        string    `json:"vct,omitempty"`
+	TypeName   string    `json:"type_name,omitempty"`
+	IssuedAt   time.Time `json:"issued_at,omitzero"`
+	ExpiresAt  time.Time `json:"expires_at,omitzero"`
+	// IssuerStatusNow is the issuer's registry status now (it may have
+	// been suspended since it issued).
+	IssuerStatusNow string `json:"issuer_status_now,omitempty"`
+	Status          string `json:"status,omitempty"`
+	StatusFrom      string `json:"status_from,omitempty"`
+	// StatusFetchedAt is when the status list used was fetched (cached).
+	StatusFetchedAt time.Time      `json:"status_fetched_at,omitzero"`
+	Claims          map[string]any `json:"claims,omitempty"`
+	// Evidence is the evidence claim after the registry's and the type's
+	// caps; EvidenceDeclared what the issuer wrote, when a cap lowered it.
+	Evidence         *schemas.Evidence `json:"evidence,omitempty"`
+	EvidenceDeclared *schemas.Evidence `json:"evidence_declared,omitempty"`
+	SchemaProblems   []schemas.Problem `json:"schema_problems,omitempty"`
+}
+
+// Facts are one verified credential's facts for the assurance step
+// (DESIGN.md §3): who issued it, what type, when, the evidence it claims
+// with the caps of the registry authorization that covered its iat and of
+// its type, the holder key, and its core identity claims.
+type Facts struct {
+	ID            string                     `json:"id"`
+	Issuer        string                     `json:"issuer"`
+	IssuerName    string                     `json:"issuer_name,omitempty"`
+	VCT           string                     `json:"vct"`
+	IssuedAt      time.Time                  `json:"issued_at"`
+	HolderKey     string                     `json:"holder_key"`
+	Evidence      schemas.Evidence           `json:"evidence"`
+	Authorization *trust.IssuerAuthorization `json:"authorization,omitempty"`
+	TypeCaps      schemas.Evidence           `json:"type_caps"`
+	FamilyName    string                     `json:"family_name,omitempty"`
+	GivenName     string                     `json:"given_name,omitempty"`
+	Birthdate     string                     `json:"birthdate,omitempty"`
+	NameVariants  []map[string]any           `json:"name_variants,omitempty"`
+}
+
+// Finding is a disagreement of a core identity claim between two
+// credentials (no values: they would end up in logs).
+type Finding struct {
+	Field string `json:"field"`
+	A     string `json:"a"`
+	B     string `json:"b"`
+}
+
+// Localize fills the messages in lang.
+func (r *Result) Localize(lang string) {
+	r.Message = Message(r.Code, lang)
+	for i := range r.Credentials {
+		r.Credentials[i].Message = Message(r.Credentials[i].Code, lang)
+	}
+}
+
+// verifyOne runs the per-credential pipeline.
+func (s *Service) verifyOne(ctx context.Context, pres string, o vccheck.Options, cr *CredentialResult, reg *trust.Registry) (*sdjwtvc.Result, *trust.Decision) {
+	out, err := vccheck.Verify(ctx, pres, o)
+	if errors.Is(err, sdjwt.ErrAudience) && kbAudience(pres) == strings.TrimPrefix(o.Credential.Audience, oid4vp.PrefixDecentralizedIdentifier+":") {
+		err = errKBAudienceNoPrefix
+	}
+	if out != nil {
+		if r := out.Result; r != nil {
+			cr.Issuer, cr.VCT, cr.IssuedAt, cr.ExpiresAt = r.Issuer, r.VCT, r.IssuedAt, r.ExpiresAt
+		}
+		cr.Status, cr.StatusFrom = out.Status, out.StatusFrom
+		if strings.HasPrefix(out.StatusFrom, "http") {
+			cr.StatusFetchedAt, _ = s.status.fetchedAt(out.StatusFrom)
+		}
+	}
+	if reg != nil && cr.Issuer != "" {
+		if e := reg.Entity(cr.Issuer); e != nil {
+			cr.IssuerName = e.Name("en")
+			cr.IssuerStatusNow = string(e.StatusAt(s.cfg.Now()))
+		}
+	}
+	cr.Code = codeOf(err)
+	if err != nil {
+		s.cfg.Logger.Info("credential refused", "code", string(cr.Code), "cause", err.Error())
+		return nil, nil
+	}
+	r := out.Result
+	t, terr := s.cfg.Catalogue.Lookup(r.VCT)
+	if terr != nil {
+		cr.Code = CodeUnknownType
+		return nil, nil
+	}
+	cr.TypeName = t.DisplayName("en")
+	if probs := disclosedProblems(t, r.Claims); len(probs) > 0 {
+		cr.Code, cr.SchemaProblems = CodeSchemaInvalid, probs
+		return nil, nil
+	}
+	return r, out.Decision
+}
+
+// disclosedProblems validates the disclosed claims against the type's
+// schema; a required claim left undisclosed is no problem.
+func disclosedProblems(t *schemas.Type, claims map[string]any) []schemas.Problem {
+	err := t.Validate(claims)
+	if err == nil {
+		return nil
+	}
+	var ve *schemas.ValidationError
+	if !errors.As(err, &ve) {
+		return []schemas.Problem{{Message: "could not be validated"}}
+	}
+	var out []schemas.Problem
+	for _, p := range ve.Problems {
+		if p.Message != "is required" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// kbAudience reads, without verifying, the aud of a presentation's KB-JWT
+// (only to tell a missing client id prefix apart from another audience on
+// a presentation already refused).
+func kbAudience(pres string) string {
+	i := strings.LastIndexByte(pres, '~')
+	if i < 0 || i == len(pres)-1 {
+		return ""
+	}
+	j, err := jose.ParseLimited(pres[i+1:], 16<<10)
+	if err != nil {
+		return ""
+	}
+	var p struct {
+		Aud any `json:"aud"`
+	}
+	if json.Unmarshal(j.Payload, &p) != nil {
+		return ""
+	}
+	a, _ := p.Aud.(string)
+	return a
+}
+
+// evidenceOf reads the evidence claim and caps it with the authorization
+// that covered iat and the type.
+func evidenceOf(claims map[string]any, auth *trust.IssuerAuthorization, t *schemas.Type) (declared schemas.Evidence, capped schemas.Evidence, ok bool) {
+	raw, present := claims["evidence"]
+	if !present {
+		return declared, capped, false
+	}
+	b, err := json.Marshal(raw)
+	if err != nil || json.Unmarshal(b, &declared) != nil {
+		return declared, capped, false
+	}
+	capped = declared
+	if t != nil {
+		capped = t.CapEvidence(capped)
+	}
+	if auth != nil {
+		capped.Strength, capped.Validity, capped.Verification = trust.CapEvidence(*auth, capped.Strength, capped.Validity, capped.Verification)
+	}
+	return declared, capped, true
+}
+
+// verify runs the whole pipeline on a vp_token for a session.
+func (s *Service) verify(ctx context.Context, sess *Session, tok oid4vp.VPToken) *Result {
+	now := s.cfg.Now()
+	p := s.cfg.Purposes[sess.Purpose]
+	res := &Result{SessionID: sess.ID, Purpose: sess.Purpose, VerifiedAt: now.UTC()}
+	reg := s.Registry()
+	o := vccheck.Options{
+		Registry:        reg,
+		FetchStatusList: s.status.get,
+		Credential: sdjwtvc.VerifyOptions{
+			Trust:             sdjwtvc.Trust{Resolver: s.cfg.Resolver},
+			RequireKeyBinding: true,
+			Nonce:             sess.Nonce,
+			Audience:          s.clientID,
+			Now:               s.cfg.Now,
+			KBMaxAge:          s.cfg.KBMaxAge,
+			ClockSkew:         s.cfg.ClockSkew,
+		},
+	}
+	s.assemble(ctx, res, p, tok, o, reg)
+	return res
+}
+
+// assemble verifies every presentation of tok with o and decides the
+// whole: per-credential codes, one holder key, the query answered, core
+// identity consistency, then assurance.
+func (s *Service) assemble(ctx context.Context, res *Result, p *Purpose, tok oid4vp.VPToken, o vccheck.Options, reg *trust.Registry) {
+	presented := map[string][]oid4vp.Credential{}
+	type verified struct {
+		r   *sdjwtvc.Result
+		d   *trust.Decision
+		idx int // into res.Credentials
+	}
+	var all []verified
+	firstBad, undetermined := Code(""), false
+	for _, qid := range tok.IDs() {
+		for i, pres := range tok[qid] {
+			cr := CredentialResult{QueryID: qid, Index: i}
+			r, d := s.verifyOne(ctx, pres, o, &cr, reg)
+			cr.Outcome = OutcomeOf(cr.Code)
+			res.Credentials = append(res.Credentials, cr)
+			switch {
+			case r == nil && cr.Code == Code(vccheck.CodeStatusUnavailable):
+				undetermined = true
+			case r == nil && firstBad == "":
+				firstBad = cr.Code
+			}
+			if r == nil {
+				continue
+			}
+			all = append(all, verified{r: r, d: d, idx: len(res.Credentials) - 1})
+			c, err := oid4vp.VerifiedCredential(&sdjwt.Verified{Claims: r.Claims, Disclosures: r.Disclosures, HolderKey: r.HolderJWK, KeyBinding: r.KeyBinding})
+			if err != nil {
+				res.Credentials[len(res.Credentials)-1].Code = Code(vccheck.CodeInvalid)
+				res.Credentials[len(res.Credentials)-1].Outcome = OutcomeInvalid
+				if firstBad == "" {
+					firstBad = Code(vccheck.CodeInvalid)
+				}
+				continue
+			}
+			presented[qid] = append(presented[qid], c)
+		}
+	}
+	finish := func(c Code) {
+		res.Code, res.Outcome = c, OutcomeOf(c)
+		for i := range res.Credentials {
+			if res.Credentials[i].Code == CodeValid {
+				res.Credentials[i].Claims = nil
+			}
+		}
+	}
+	// One holder key across every credential, bad ones included: a
+	// presentation mixing holders is refused as a whole, with its own code.
+	holders := map[string]bool{}
+	for _, v := range all {
+		if v.r.HolderJWK != nil {
+			holders[v.r.HolderJWK.Thumbprint()] = true
+		}
+	}
+	if len(holders) > 1 {
+		for _, v := range all {
+			res.Credentials[v.idx].Code, res.Credentials[v.idx].Outcome = CodeHolderMismatch, OutcomeInvalid
+		}
+		finish(CodeHolderMismatch)
+		return
+	}
+	switch {
+	case firstBad != "":
+		finish(firstBad)
+		return
+	case undetermined:
+		finish(Code(vccheck.CodeStatusUnavailable))
+		return
+	case len(all) == 0:
+		finish(CodeQueryNotSatisfied)
+		return
+	}
+	for h := range holders {
+		res.HolderKey = h
+	}
+	check, err := oid4vp.CheckResponse(p.Query(), presented)
+	if err != nil {
+		s.cfg.Logger.Info("query not satisfied", "purpose", p.ID, "cause", err.Error())
+		finish(CodeQueryNotSatisfied)
+		return
+	}
+	res.DroppedClaims = len(check.Extra)
+	// Keep only the claims the query asked for, per presentation.
+	kept := map[string][]map[string]any{}
+	for _, a := range check.Answered {
+		for _, ap := range a.Presentations {
+			m := map[string]any{}
+			for _, c := range ap.Claims {
+				setPath(m, c.Path, c.Value)
+			}
+			kept[a.ID] = append(kept[a.ID], m)
+		}
+	}
+	for _, v := range all {
+		cr := &res.Credentials[v.idx]
+		if ks := kept[cr.QueryID]; cr.Index < len(ks) {
+			cr.Claims = ks[cr.Index]
+		}
+		t, _ := s.cfg.Catalogue.Lookup(v.r.VCT)
+		var auth *trust.IssuerAuthorization
+		if v.d != nil {
+			auth = v.d.Authorization
+		}
+		f := Facts{ID: cr.QueryID + "/" + itoa(cr.Index), Issuer: v.r.Issuer, IssuerName: cr.IssuerName, VCT: v.r.VCT, IssuedAt: v.r.IssuedAt, HolderKey: res.HolderKey, Authorization: auth}
+		if t != nil {
+			f.TypeCaps = t.MaxEvidence
+		}
+		if declared, capped, ok := evidenceOf(v.r.Claims, auth, t); ok {
+			f.Evidence = declared
+			cr.Evidence = &capped
+			if capped != declared {
+				cr.EvidenceDeclared = &declared
+			}
+		}
+		f.FamilyName, _ = cr.Claims["family_name"].(string)
+		f.GivenName, _ = cr.Claims["given_name"].(string)
+		f.Birthdate, _ = cr.Claims["birthdate"].(string)
+		if nv, ok := v.r.Claims["name_variants"].([]any); ok {
+			for _, x := range nv {
+				if m, ok := x.(map[string]any); ok {
+					f.NameVariants = append(f.NameVariants, m)
+				}
+			}
+		}
+		res.Facts = append(res.Facts, f)
+	}
+	res.Findings = consistency(res.Facts)
+	code := CodeValid
+	if len(res.Findings) > 0 {
+		code = CodeIdentityMismatch
+	}
+	res.Code, res.Outcome = code, OutcomeOf(code)
+	if s.cfg.Assess == nil {
+		res.AssuranceNote = "assurance not evaluated: no assurance engine configured"
+		return
+	}
+	a, err := s.cfg.Assess(p.Policy, res.Facts, s.cfg.Now())
+	if err != nil {
+		res.AssuranceNote = "assurance not evaluated: " + err.Error()
+		return
+	}
+	res.Assurance = a
+}
+
+func itoa(i int) string {
+	b, _ := json.Marshal(i)
+	return string(b)
+}
+
+// setPath puts v at the concrete path p inside m (object members only;
+// array elements become arrays grown as needed).
+func setPath(m map[string]any, p oid4vp.ClaimPath, v any) {
+	var cur any = m
+	for i, el := range p {
+		last := i == len(p)-1
+		switch k := el.(type) {
+		case string:
+			obj, ok := cur.(map[string]any)
+			if !ok {
+				return
+			}
+			if last {
+				obj[k] = v
+				return
+			}
+			next, ok := obj[k]
+			if !ok {
+				if _, isIdx := p[i+1].(int); isIdx {
+					next = []any{}
+				} else {
+					next = map[string]any{}
+				}
+				obj[k] = next
+			}
+			if arr, isArr := next.([]any); isArr {
+				if idx, isIdx := p[i+1].(int); isIdx && idx >= len(arr) && idx < 1024 {
+					arr = append(arr, make([]any, idx+1-len(arr))...)
+					obj[k] = arr
+					next = arr
+				}
+			}
+			cur = next
+		case int:
+			arr, ok := cur.([]any)
+			if !ok || k >= len(arr) {
+				return
+			}
+			if last {
+				arr[k] = v
+				return
+			}
+			if arr[k] == nil {
+				arr[k] = map[string]any{}
+			}
+			cur = arr[k]
+		default:
+			return
+		}
+	}
+}
+
+var fold = cases.Fold()
+
+func normName(s string) string {
+	return strings.Join(strings.Fields(fold.String(norm.NFC.String(s))), " ")
+}
+
+// consistency compares the core identity claims of the credentials that
+// disclosed them: names after Unicode normalisation and case folding (a
+// declared name variant of either side counts as agreement), birthdates as
+// written.
+func consistency(fs []Facts) []Finding {
+	var out []Finding
+	for i := 0; i < len(fs); i++ {
+		for j := i + 1; j < len(fs); j++ {
+			a, b := fs[i], fs[j]
+			for _, fld := range []string{"family_name", "given_name"} {
+				va, vb := nameField(a, fld), nameField(b, fld)
+				if va == "" || vb == "" || normName(va) == normName(vb) {
+					continue
+				}
+				if variantMatches(a, fld, vb) || variantMatches(b, fld, va) {
+					continue
+				}
+				out = append(out, Finding{Field: fld, A: a.ID, B: b.ID})
+			}
+			if a.Birthdate != "" && b.Birthdate != "" && !datesAgree(a.Birthdate, b.Birthdate) {
+				out = append(out, Finding{Field: "birthdate", A: a.ID, B: b.ID})
+			}
+		}
+	}
+	return out
+}
+
+func nameField(f Facts, fld string) string {
+	if fld == "family_name" {
+		return f.FamilyName
+	}
+	return f.GivenName
+}
+
+func variantMatches(f Facts, fld, other string) bool {
+	for _, v := range f.NameVariants {
+		if s, ok := v[fld].(string); ok && normName(s) == normName(other) {
+			return true
+		}
+	}
+	return false
+}
+
+// datesAgree compares YYYY[-MM[-DD]] dates to the coarser precision.
+func datesAgree(a, b string) bool {
+	n := min(len(a), len(b))
+	return a[:n] == b[:n]
+}

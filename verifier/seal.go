@@ -1,0 +1,111 @@
+package verifier
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"strings"
+
+	"github.com/cairn-id/cairn/internal/fsx"
+	"github.com/cairn-id/cairn/internal/jose"
+)
+
+// ResultKeyLen is the length of the results key (AES-256).
+const ResultKeyLen = 32
+
+// ErrSealed: a sealed value does not open with the service's key (another
+// key, or altered).
+var ErrSealed = errors.New("verifier: sealed value does not open with this key")
+
+// Sealer encrypts what the store keeps of results and session keys with
+// AES-256-GCM under a key the service holds outside the database, each
+// value bound to its session id and kind as additional data.
+type Sealer struct {
+	aead cipher.AEAD
+	rnd  io.Reader
+}
+
+// NewSealer returns a Sealer for a 32-byte key; rnd makes the GCM nonces
+// (crypto/rand when nil).
+func NewSealer(key []byte, rnd io.Reader) (*Sealer, error) {
+	if len(key) != ResultKeyLen {
+		return nil, fmt.Errorf("verifier: results key must be %d bytes, got %d", ResultKeyLen, len(key))
+	}
+	b, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, err
+	}
+	aead, err := cipher.NewGCM(b)
+	if err != nil {
+		return nil, err
+	}
+	if rnd == nil {
+		rnd = rand.Reader
+	}
+	return &Sealer{aead: aead, rnd: rnd}, nil
+}
+
+// Seal encrypts plaintext bound to ad.
+func (s *Sealer) Seal(plaintext []byte, ad string) ([]byte, error) {
+	n := make([]byte, s.aead.NonceSize(), s.aead.NonceSize()+len(plaintext)+s.aead.Overhead())
+	if _, err := io.ReadFull(s.rnd, n); err != nil {
+		return nil, err
+	}
+	return s.aead.Seal(n, n, plaintext, []byte(ad)), nil
+}
+
+// Open decrypts what Seal made with the same ad.
+func (s *Sealer) Open(sealed []byte, ad string) ([]byte, error) {
+	ns := s.aead.NonceSize()
+	if len(sealed) < ns+s.aead.Overhead() {
+		return nil, ErrSealed
+	}
+	p, err := s.aead.Open(nil, sealed[:ns], sealed[ns:], []byte(ad))
+	if err != nil {
+		return nil, ErrSealed
+	}
+	return p, nil
+}
+
+// GenerateResultKey writes a new random results key to path (0600, never
+// overwriting a file).
+func GenerateResultKey(path string, rnd io.Reader) error {
+	if rnd == nil {
+		rnd = rand.Reader
+	}
+	k := make([]byte, ResultKeyLen)
+	if _, err := io.ReadFull(rnd, k); err != nil {
+		return err
+	}
+	err := fsx.WriteNew(path, []byte(jose.B64.EncodeToString(k)+"\n"), 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("%s: %w", path, ErrExists)
+	}
+	return err
+}
+
+// LoadResultKey reads a results key file, refusing one that group or
+// others may read.
+func LoadResultKey(path string) ([]byte, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		return nil, fmt.Errorf("verifier: %s has mode %04o; the results key must be readable by its owner only (chmod 600)", path, fi.Mode().Perm())
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	k, err := jose.B64.DecodeString(strings.TrimSpace(string(b)))
+	if err != nil || len(k) != ResultKeyLen {
+		return nil, fmt.Errorf("verifier: %s does not hold a %d-byte base64url key", path, ResultKeyLen)
+	}
+	return k, nil
+}

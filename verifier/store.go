@@ -1,0 +1,102 @@
+package verifier
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Store errors; implementations wrap them so errors.Is matches.
+var (
+	ErrNotFound = errors.New("verifier: not found")
+	ErrExists   = errors.New("verifier: already exists")
+)
+
+// Session states.
+const (
+	SessionCreated  = "created"  // request object not yet fetched
+	SessionFetched  = "fetched"  // request object served (once)
+	SessionAnswered = "answered" // a response was accepted (once)
+)
+
+// Session is a presentation request as the store keeps it. The ephemeral
+// ECDH key is kept sealed (by the service's results key), never in the
+// clear.
+type Session struct {
+	ID           string    `json:"id"`
+	Purpose      string    `json:"purpose"`
+	Nonce        string    `json:"nonce"`
+	State        string    `json:"state"`
+	ResponseMode string    `json:"response_mode"`
+	SealedKey    []byte    `json:"sealed_key,omitempty"`
+	Status       string    `json:"status"`
+	CreatedAt    time.Time `json:"created_at"`
+	ExpiresAt    time.Time `json:"expires_at"`
+	// ResultExpiresAt is when the result (once there is one) is deleted:
+	// the purpose's retention after the session's creation.
+	ResultExpiresAt time.Time `json:"result_expires_at"`
+}
+
+// StoredResult is a result as kept: its outcome code in the clear (for
+// counting and sweeping, no claim values) and the full Result sealed.
+type StoredResult struct {
+	SessionID string    `json:"session_id"`
+	Purpose   string    `json:"purpose"`
+	Code      Code      `json:"code"`
+	CreatedAt time.Time `json:"created_at"`
+	ExpiresAt time.Time `json:"expires_at"`
+	Sealed    []byte    `json:"sealed"`
+}
+
+// Review is a caseworker's reviewed decision on a result, kept beside the
+// automated one and never replacing it (GDPR Art. 22). Its reason is
+// sealed with the result's key when stored.
+type Review struct {
+	SessionID    string    `json:"session_id"`
+	Decision     string    `json:"decision"` // "accept" or "reject"
+	SealedReason []byte    `json:"sealed_reason"`
+	Caseworker   string    `json:"caseworker"`
+	At           time.Time `json:"at"`
+}
+
+// Review decisions.
+const (
+	DecisionAccept = "accept"
+	DecisionReject = "reject"
+)
+
+// Store persists a verifier's sessions, results and reviews; the Service
+// decides (every rule is in this package, not in a Store). Single-use
+// values (a request_uri, a response) are consumed by a read-check-write in
+// one Update, so several service instances may share one store. The
+// conformance suite is verifier/storetest.
+type Store interface {
+	// View runs fn in a read-only transaction.
+	View(ctx context.Context, fn func(tx Tx) error) error
+	// Update runs fn in a serializable read-write transaction that commits
+	// when fn returns nil and changes nothing otherwise.
+	Update(ctx context.Context, fn func(tx Tx) error) error
+	Close() error
+}
+
+// Tx reads and writes one transaction's view of a Store. Getters return
+// ErrNotFound for a missing key and copies the caller may keep. ForEach
+// callbacks must not write.
+type Tx interface {
+	Session(id string) (*Session, error)
+	// PutSession creates or replaces a session.
+	PutSession(s *Session) error
+	DeleteSession(id string) error
+	ForEachSession(fn func(*Session) error) error
+
+	Result(sessionID string) (*StoredResult, error)
+	// PutResult stores a result; ErrExists when the session has one.
+	PutResult(r *StoredResult) error
+	DeleteResult(sessionID string) error
+	ForEachResult(fn func(*StoredResult) error) error
+
+	Review(sessionID string) (*Review, error)
+	// PutReview creates or replaces a review.
+	PutReview(r *Review) error
+	DeleteReview(sessionID string) error
+}

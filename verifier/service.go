@@ -794,3 +794,22 @@ func (s *Service) SessionState(ctx context.Context, id string) (string, error) {
 	})
 	return st, err
 }
+
+// Observe sets the function told the code of every stored result (the
+// API's metrics).
+func (s *Service) Observe(fn func(Code)) { s.cfg.Observe = fn }
+
+// CheckProximity is the package's CheckProximity with this service's
+// client id, catalogue and clock; a bundle past its registry's expiry is
+// used but reported as stale.
+func (s *Service) CheckProximity(ctx context.Context, text string, b *trust.Bundle, challenge string) *Result {
+	o := ProximityOptions{Bundle: b, Challenge: challenge, ClientID: s.clientID, Catalogue: s.cfg.Catalogue, Now: s.cfg.Now, KBMaxAge: s.cfg.KBMaxAge}
+	if b != nil && b.Registry != nil && !s.cfg.Now().Before(b.Registry.Expires) {
+		o.Stale = true
+	}
+	res := CheckProximity(ctx, text, o)
+	if s.cfg.Observe != nil {
+		s.cfg.Observe(res.Code)
+	}
+	return res
+}

@@ -1,0 +1,190 @@
+package verifier
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/cairn-id/cairn/internal/did"
+	"github.com/cairn-id/cairn/internal/jose"
+	"github.com/cairn-id/cairn/internal/oid4vp"
+	"github.com/cairn-id/cairn/internal/sdjwtvc"
+	"github.com/cairn-id/cairn/internal/trust"
+	"github.com/cairn-id/cairn/internal/vccheck"
+	"github.com/cairn-id/cairn/schemas"
+)
+
+// ProximityAudience is the KB-JWT aud of a proximity presentation made for
+// no verifier in particular (the screen showed only a challenge); a
+// presentation addressed to the verifier's client id is accepted too.
+const ProximityAudience = "urn:cairn:proximity"
+
+// MaxProximityLen bounds the text of a proximity QR.
+const MaxProximityLen = 8 << 10
+
+// ProximityOptions configure CheckProximity.
+type ProximityOptions struct {
+	// Bundle is the verified offline bundle: the registry and the status
+	// lists. Required.
+	Bundle *trust.Bundle
+	// Challenge is what the caseworker's screen showed, the KB-JWT nonce.
+	// Empty: the nonce is not checked (the result says so).
+	Challenge string
+	// ClientID is the verifier's full client id, accepted as aud besides
+	// ProximityAudience ("" accepts ProximityAudience only).
+	ClientID string
+	// Purpose, when set, is the purpose whose query the presentation must
+	// answer (under the credential query id of its first query).
+	Purpose *Purpose
+	// Resolver resolves issuer DIDs without network (wrapped by
+	// vccheck.OfflineResolver; nil: did:jwk and did:key only).
+	Resolver  sdjwtvc.DIDKeyResolver
+	Catalogue *schemas.Catalogue
+	Now       func() time.Time
+	// Stale: the bundle is past its expiry and the caller accepted that
+	// knowingly; the result says so.
+	Stale    bool
+	KBMaxAge time.Duration
+}
+
+// CheckProximity verifies an offline proximity presentation (DESIGN.md §1
+// flow 3): the text of the wallet's QR, one SD-JWT+KB presentation (several
+// may be separated by newlines), bound to the challenge, checked against
+// the bundle with no network at all: status lists only from the bundle,
+// no did:web resolved. The result carries the bundle's age.
+func CheckProximity(ctx context.Context, text string, o ProximityOptions) *Result {
+	now := time.Now
+	if o.Now != nil {
+		now = o.Now
+	}
+	res := &Result{VerifiedAt: now().UTC()}
+	if o.Bundle != nil {
+		res.BundleCreated = o.Bundle.Created
+		res.BundleAge = now().Sub(o.Bundle.Created).Round(time.Minute).String()
+	}
+	res.StaleAccepted = o.Stale
+	checked := o.Challenge != ""
+	res.ChallengeChecked = &checked
+	text = strings.TrimSpace(text)
+	if o.Bundle == nil || o.Bundle.Registry == nil {
+		res.Code, res.Outcome = CodeBundleInvalid, OutcomeInvalid
+		return res
+	}
+	if text == "" || len(text) > MaxProximityLen {
+		res.Code, res.Outcome = CodeNoQR, OutcomeInvalid
+		return res
+	}
+	pres := strings.Fields(text)
+	cat := o.Catalogue
+	if cat == nil {
+		var err error
+		if cat, err = schemas.Load(); err != nil {
+			res.Code, res.Outcome = CodeUnknownType, OutcomeInvalid
+			return res
+		}
+	}
+	var p *Purpose
+	if o.Purpose != nil {
+		p = o.Purpose
+	} else {
+		p = anyQuery(pres)
+	}
+	base := o.Resolver
+	if base == nil {
+		base = &did.Resolver{} // never asked for did:web: OfflineResolver refuses it first
+	}
+	svc := &Service{cfg: Config{Catalogue: cat, Now: now, Logger: slog.New(slog.DiscardHandler)}, status: newStatusCache(nil, time.Minute, now)}
+	// The challenge and aud of each presentation: one verification per
+	// accepted audience would double the work, so the aud is read first
+	// and must be one of the accepted ones.
+	tok := oid4vp.VPToken{}
+	qid := p.Query().Credentials[0].ID
+	tok[qid] = pres
+	nonce := o.Challenge
+	if nonce == "" {
+		nonce = kbField(pres[0], "nonce")
+	}
+	aud := kbAudience(pres[0])
+	if aud != ProximityAudience && (o.ClientID == "" || aud != o.ClientID) {
+		aud = ProximityAudience
+	}
+	vo := vccheck.Options{
+		Bundle:  o.Bundle,
+		Offline: true,
+		Credential: sdjwtvc.VerifyOptions{
+			Trust:             sdjwtvc.Trust{Resolver: vccheck.OfflineResolver(base)},
+			RequireKeyBinding: true,
+			Nonce:             nonce,
+			Audience:          aud,
+			Now:               now,
+			KBMaxAge:          o.KBMaxAge,
+			ClockSkew:         DefaultClockSkew,
+		},
+	}
+	if nonce == "" {
+		res.Code, res.Outcome = Code("key_binding_missing"), OutcomeInvalid
+		return res
+	}
+	svc.assemble(ctx, res, p, tok, vo, o.Bundle.Registry)
+	if o.Challenge != "" {
+		for i := range res.Credentials {
+			if res.Credentials[i].Code == "nonce_mismatch" {
+				res.Credentials[i].Code = CodeChallengeNeeded
+				if res.Code == "nonce_mismatch" {
+					res.Code = CodeChallengeNeeded
+				}
+			}
+		}
+	}
+	return res
+}
+
+// anyQuery is the purpose of a proximity check without one: one query
+// accepting the presented credentials' types with the core identity
+// claims optional.
+func anyQuery(pres []string) *Purpose {
+	q := &oid4vp.Query{Credentials: []oid4vp.CredentialQuery{{
+		ID: "proximity", Format: oid4vp.FormatSDJWTVC, Multiple: len(pres) > 1,
+		Meta: oid4vp.Meta{VCTValues: vctsOf(pres)},
+	}}}
+	return &Purpose{ID: "proximity", Names: map[string]string{"en": "Proximity check"}, query: q}
+}
+
+func vctsOf(pres []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, p := range pres {
+		v := jwtField(strings.SplitN(p, "~", 2)[0], "vct")
+		if v == "" {
+			v = "unknown"
+		}
+		if !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+func jwtField(compact, name string) string {
+	j, err := jose.ParseLimited(compact, MaxProximityLen)
+	if err != nil {
+		return ""
+	}
+	var m map[string]any
+	if json.Unmarshal(j.Payload, &m) != nil {
+		return ""
+	}
+	s, _ := m[name].(string)
+	return s
+}
+
+func kbField(pres, name string) string {
+	i := strings.LastIndexByte(pres, '~')
+	if i < 0 {
+		return ""
+	}
+	return jwtField(pres[i+1:], name)
+}

@@ -237,10 +237,10 @@ type wallet struct {
 	w     *world
 	creds []string
 	// tamper hooks
-	nonce, aud string                             // override the KB nonce / aud
-	holderOf   func(i int) *keys.PrivateKey       // the key presenting credential i
-	token      func(oid4vp.VPToken) oid4vp.VPToken // rewrite the vp_token
-	walletNonce string                            // POST to the request_uri with it
+	nonce, aud  string                              // override the KB nonce / aud
+	holderOf    func(i int) *keys.PrivateKey        // the key presenting credential i
+	token       func(oid4vp.VPToken) oid4vp.VPToken // rewrite the vp_token
+	walletNonce string                              // POST to the request_uri with it
 }
 
 func (wl *wallet) holder(i int) *keys.PrivateKey {

@@ -3,6 +3,8 @@ package verifier
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"time"
@@ -187,4 +189,56 @@ func kbField(pres, name string) string {
 		return ""
 	}
 	return jwtField(pres[i+1:], name)
+}
+
+// ErrBundleStale: an offline bundle whose registry snapshot is past its
+// expiry, refused unless the caller accepts it knowingly.
+var ErrBundleStale = errors.New("verifier: the offline bundle is past its expiry")
+
+// LoadOfflineBundle verifies an offline bundle at now with no network
+// (status list issuers resolved only from did:jwk and did:key). A bundle
+// whose snapshot has expired is ErrBundleStale, unless acceptStale: it is
+// then verified as of just before its expiry (signatures and everything
+// else still checked) and reported stale.
+func LoadOfflineBundle(ctx context.Context, raw []byte, pinned []*jose.JWK, now time.Time, acceptStale bool) (*trust.Bundle, bool, error) {
+	opts := trust.BundleOptions{Resolve: vccheck.OfflineResolver(&did.Resolver{}).ResolveKey}
+	b, err := trust.LoadBundle(ctx, raw, pinned, now, opts)
+	if err == nil || !errors.Is(err, trust.ErrSnapshotExpired) {
+		return b, false, err
+	}
+	exp, ok := bundleExpiry(raw)
+	if !ok {
+		return nil, false, err
+	}
+	if !acceptStale {
+		return nil, false, fmt.Errorf("%w (expired %s)", ErrBundleStale, exp.UTC().Format(time.RFC3339))
+	}
+	b, err = trust.LoadBundle(ctx, raw, pinned, exp.Add(-time.Second), opts)
+	if err != nil {
+		return nil, false, err
+	}
+	b.Age = now.Sub(b.Created)
+	return b, true, nil
+}
+
+// bundleExpiry reads, without verifying, the exp of a bundle's snapshot
+// (only to verify it again as of that time).
+func bundleExpiry(raw []byte) (time.Time, bool) {
+	var bj struct {
+		Snapshot string `json:"snapshot"`
+	}
+	if json.Unmarshal(raw, &bj) != nil {
+		return time.Time{}, false
+	}
+	j, err := jose.ParseLimited(bj.Snapshot, trust.MaxSnapshotLen)
+	if err != nil {
+		return time.Time{}, false
+	}
+	var p struct {
+		Exp int64 `json:"exp"`
+	}
+	if json.Unmarshal(j.Payload, &p) != nil || p.Exp == 0 {
+		return time.Time{}, false
+	}
+	return time.Unix(p.Exp, 0), true
 }

@@ -47,7 +47,11 @@ Exit codes:
   7  suspended
   8  issuer not authorized for this credential type
   9  could not check revocation (status list unreachable or unusable)
-  10 nothing was created (issuer offer-batch: every row refused)`,
+  10 nothing was created (issuer offer-batch: every row refused)
+  11 no result yet, or the session expired unanswered (verifier result)
+  12 presentation refused as a whole (different holders, query not
+     answered, declined) or its identity claims disagree (review)
+  13 offline bundle past its expiry (verifier check)`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
@@ -92,6 +96,7 @@ func commandSet(e *env) []*cobra.Command {
 		newSchemasCmd(e),
 		newIssuerCmd(e),
 		newRegistryCmd(e),
+		newVerifierCmd(e),
 	}
 }
 

@@ -337,3 +337,23 @@ func SweepHook(svc *verifier.Service, log *slog.Logger) server.Hook {
 func pngDataURL(b []byte) string {
 	return "data:image/png;base64," + base64.StdEncoding.EncodeToString(b)
 }
+
+// RegistryHook is the server.Run hook reloading the trust registry with
+// load on SIGHUP and every every (0: only on SIGHUP): a registry that loads
+// replaces the one in use; a refusal is logged and the previous one stays.
+func RegistryHook(svc *verifier.Service, log *slog.Logger, every time.Duration, load func(ctx context.Context) (*trust.Registry, error)) server.Hook {
+	return server.Hook{Name: "registry", OnHangup: true, Every: every, Fn: func(ctx context.Context, why server.Trigger) error {
+		r, err := load(ctx)
+		if err != nil {
+			log.Warn("trust registry not reloaded; the one in use stays", "err", err.Error())
+			return nil
+		}
+		if cur := svc.Registry(); cur != nil && r.Version < cur.Version {
+			log.Warn("trust registry older than the one in use refused", "version", r.Version, "in_use", cur.Version)
+			return nil
+		}
+		svc.SetRegistry(r)
+		log.Info("trust registry loaded", "registry", r.ID, "version", r.Version, "trigger", string(why))
+		return nil
+	}}
+}

@@ -12,6 +12,7 @@ import (
 	"github.com/cairn-id/cairn/internal/did"
 	"github.com/cairn-id/cairn/internal/jose"
 	"github.com/cairn-id/cairn/internal/oid4vp"
+	"github.com/cairn-id/cairn/internal/sdjwt"
 	"github.com/cairn-id/cairn/internal/sdjwtvc"
 	"github.com/cairn-id/cairn/internal/trust"
 	"github.com/cairn-id/cairn/internal/vccheck"
@@ -144,13 +145,42 @@ func CheckProximity(ctx context.Context, text string, o ProximityOptions) *Resul
 }
 
 // anyQuery is the purpose of a proximity check without one: one query
-// accepting the presented credentials' types with the core identity
-// claims optional.
+// accepting the presented credentials' types and asking for exactly the
+// top-level claims they all disclose (read here unverified, only to build
+// the query; the presentations are verified after): shown in person, what
+// the holder chose to show is kept.
 func anyQuery(pres []string) *Purpose {
-	q := &oid4vp.Query{Credentials: []oid4vp.CredentialQuery{{
-		ID: "proximity", Format: oid4vp.FormatSDJWTVC, Multiple: len(pres) > 1,
-		Meta: oid4vp.Meta{VCTValues: vctsOf(pres)},
-	}}}
+	cq := oid4vp.CredentialQuery{ID: "proximity", Format: oid4vp.FormatSDJWTVC, Multiple: len(pres) > 1, Meta: oid4vp.Meta{VCTValues: vctsOf(pres)}}
+	// Claims every presentation discloses (a claims query without
+	// claim_sets must be met by each).
+	count := map[string]int{}
+	var order []string
+	for _, p := range pres {
+		tok, err := sdjwt.Parse(p, sdjwt.Limits{})
+		if err != nil {
+			continue
+		}
+		c, err := oid4vp.NewSDJWTCredential(tok)
+		if err != nil {
+			continue
+		}
+		seen := map[string]bool{}
+		for _, sp := range c.SDPaths {
+			if name, ok := sp[0].(string); ok && !seen[name] {
+				seen[name] = true
+				if count[name] == 0 {
+					order = append(order, name)
+				}
+				count[name]++
+			}
+		}
+	}
+	for _, name := range order {
+		if count[name] == len(pres) && len(cq.Claims) < oid4vp.MaxClaimsPerQuery {
+			cq.Claims = append(cq.Claims, oid4vp.ClaimQuery{ID: fmt.Sprintf("c%d", len(cq.Claims)), Path: oid4vp.ClaimPath{name}})
+		}
+	}
+	q := &oid4vp.Query{Credentials: []oid4vp.CredentialQuery{cq}}
 	return &Purpose{ID: "proximity", Names: map[string]string{"en": "Proximity check"}, query: q}
 }
 

@@ -354,7 +354,7 @@ stdout (give it to 'cairn verifier result').`,
 				if err != nil {
 					return err
 				}
-				if err := os.WriteFile(png, img, 0o644); err != nil {
+				if err := os.WriteFile(png, img, 0o600); err != nil {
 					return err
 				}
 			}

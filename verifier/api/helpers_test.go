@@ -405,3 +405,8 @@ func (w *world) result(t testing.TB, id, query string) (int, *verifier.Result, [
 	}
 	return resp.StatusCode, &r, b
 }
+
+// newPublic is a second public handler on w's service (own metrics).
+func newPublic(w *world) (http.Handler, error) {
+	return api.New(w.svc, api.Options{Now: w.clk.Now, WalletLimit: server.RateLimit{Off: true}})
+}

@@ -1,0 +1,152 @@
+package verifier
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/cairn-id/cairn/internal/vccheck"
+)
+
+func TestMessagesInEveryLanguage(t *testing.T) {
+	all := append(Codes(), Code(vccheck.CodeInvalid), "some_sdjwt_code")
+	for _, c := range all {
+		seen := map[string]string{}
+		for _, l := range Languages {
+			m := Message(c, l)
+			if strings.TrimSpace(m) == "" {
+				t.Errorf("%s/%s: empty message", c, l)
+			}
+			if prev, dup := seen[m]; dup {
+				t.Errorf("%s: %s and %s share the message %q (untranslated?)", c, prev, l, m)
+			}
+			seen[m] = l
+		}
+		if Message(c, "de") != Message(c, "en") {
+			t.Errorf("%s: an unknown language does not fall back to English", c)
+		}
+	}
+}
+
+func TestOutcomes(t *testing.T) {
+	for c, want := range map[Code]string{
+		CodeValid: OutcomeValid, Code(vccheck.CodeStatusUnavailable): OutcomeUndetermined, CodeIdentityMismatch: OutcomeReview,
+		Code(vccheck.CodeRevoked): OutcomeInvalid, CodeHolderMismatch: OutcomeInvalid, "nonce_mismatch": OutcomeInvalid,
+	} {
+		if got := OutcomeOf(c); got != want {
+			t.Errorf("OutcomeOf(%s) = %s, want %s", c, got, want)
+		}
+	}
+}
+
+func TestDefaultPurposes(t *testing.T) {
+	ps, err := DefaultPurposes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"bank-account", "cash-assistance", "clinic-access", "school-enrolment"}
+	if got := ps.IDs(); strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("purposes %v, want %v", got, want)
+	}
+	for _, p := range ps {
+		for _, l := range Languages {
+			if p.Names[l] == "" {
+				t.Errorf("%s: no name in %s", p.ID, l)
+			}
+		}
+		if p.Policy == "" || p.Retention <= 0 || p.Query() == nil {
+			t.Errorf("%s: %+v", p.ID, p)
+		}
+	}
+	if got := ps["clinic-access"].Claims(); strings.Join(got, ",") != "/birthdate,/family_name,/given_name" {
+		t.Errorf("clinic-access claims %v", got)
+	}
+}
+
+func TestParsePurposeRefusals(t *testing.T) {
+	good := `{"id":"p","names":{"en":"P"},"assurance_policy":"x","retention":"1h","dcql_query":{"credentials":[{"id":"a","format":"dc+sd-jwt","meta":{"vct_values":["urn:x"]}}]}}`
+	if _, err := ParsePurpose([]byte(good)); err != nil {
+		t.Fatal(err)
+	}
+	for name, bad := range map[string]string{
+		"no en name":               strings.Replace(good, `"en":"P"`, `"fr":"P"`, 1),
+		"unknown language":         strings.Replace(good, `"en":"P"`, `"en":"P","de":"P"`, 1),
+		"bad id":                   strings.Replace(good, `"id":"p"`, `"id":"P Q"`, 1),
+		"no policy":                strings.Replace(good, `"assurance_policy":"x"`, `"assurance_policy":""`, 1),
+		"retention too long":       strings.Replace(good, `"1h"`, `"9000h"`, 1),
+		"retention not a duration": strings.Replace(good, `"1h"`, `"soon"`, 1),
+		"bad query":                strings.Replace(good, `"format":"dc+sd-jwt",`, ``, 1),
+		"unknown member":           strings.Replace(good, `"id":"p"`, `"id":"p","extra":1`, 1),
+	} {
+		if _, err := ParsePurpose([]byte(bad)); !errors.Is(err, ErrPurpose) {
+			t.Errorf("%s: got %v, want ErrPurpose", name, err)
+		}
+	}
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "mine.json"), []byte(good), 0o600)
+	ps, err := LoadPurposes(dir)
+	if err != nil || ps["p"] == nil || ps["clinic-access"] == nil {
+		t.Errorf("LoadPurposes: %v %v", ps.IDs(), err)
+	}
+}
+
+func TestSealer(t *testing.T) {
+	s, err := NewSealer(bytes.Repeat([]byte{1}, ResultKeyLen), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealed, _ := s.Seal([]byte("Haddad"), "result:a")
+	if bytes.Contains(sealed, []byte("Haddad")) {
+		t.Fatal("plaintext visible")
+	}
+	if p, err := s.Open(sealed, "result:a"); err != nil || string(p) != "Haddad" {
+		t.Fatalf("%q %v", p, err)
+	}
+	if _, err := s.Open(sealed, "result:b"); !errors.Is(err, ErrSealed) {
+		t.Errorf("other session's ad: %v", err)
+	}
+	other, _ := NewSealer(bytes.Repeat([]byte{2}, ResultKeyLen), nil)
+	if _, err := other.Open(sealed, "result:a"); !errors.Is(err, ErrSealed) {
+		t.Errorf("other key: %v", err)
+	}
+	path := filepath.Join(t.TempDir(), "results.key")
+	if err := GenerateResultKey(path, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := GenerateResultKey(path, nil); !errors.Is(err, ErrExists) {
+		t.Errorf("overwrote: %v", err)
+	}
+	if _, err := LoadResultKey(path); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(path, 0o644)
+	if _, err := LoadResultKey(path); err == nil {
+		t.Error("a world-readable results key was accepted")
+	}
+}
+
+func TestConsistency(t *testing.T) {
+	f := func(id, fam, giv, bd string, variants ...map[string]any) Facts {
+		return Facts{ID: id, FamilyName: fam, GivenName: giv, Birthdate: bd, NameVariants: variants}
+	}
+	for _, c := range []struct {
+		name string
+		fs   []Facts
+		want int
+	}{
+		{"same", []Facts{f("a", "Haddad", "Amina", "1990-04-02"), f("b", "HADDAD", "Amina", "1990-04-02")}, 0},
+		{"undisclosed is not compared", []Facts{f("a", "Haddad", "Amina", ""), f("b", "", "", "1991-01-01")}, 0},
+		{"coarser birthdate agrees", []Facts{f("a", "Haddad", "Amina", "1990"), f("b", "Haddad", "Amina", "1990-04-02")}, 0},
+		{"family name differs", []Facts{f("a", "Haddad", "Amina", ""), f("b", "Hadad", "Amina", "")}, 1},
+		{"declared variant", []Facts{f("a", "حداد", "أمينة", "", map[string]any{"family_name": "Haddad", "given_name": "Amina"}), f("b", "Haddad", "Amina", "")}, 0},
+		{"birthdate differs", []Facts{f("a", "", "", "1990-04-02"), f("b", "", "", "1990-05-02")}, 1},
+		{"NFC and NFD", []Facts{f("a", "Müller", "", ""), f("b", "Mu\u0308ller", "", "")}, 0},
+	} {
+		if got := consistency(c.fs); len(got) != c.want {
+			t.Errorf("%s: %d findings %v, want %d", c.name, len(got), got, c.want)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cairn-id/cairn/internal/did"
@@ -83,7 +84,7 @@ func CheckProximity(ctx context.Context, text string, o ProximityOptions) *Resul
 	cat := o.Catalogue
 	if cat == nil {
 		var err error
-		if cat, err = schemas.Load(); err != nil {
+		if cat, err = defaultCatalogue(); err != nil {
 			res.Code, res.Outcome = CodeUnknownType, OutcomeInvalid
 			return res
 		}
@@ -220,6 +221,9 @@ func kbField(pres, name string) string {
 	}
 	return jwtField(pres[i+1:], name)
 }
+
+// defaultCatalogue is the embedded catalogue, loaded once.
+var defaultCatalogue = sync.OnceValues(schemas.Load)
 
 // ErrBundleStale: an offline bundle whose registry snapshot is past its
 // expiry, refused unless the caller accepts it knowingly.

@@ -160,7 +160,7 @@ func New(cfg Config) (*Service, error) {
 		cfg.StatusTTL = DefaultStatusTTL
 	}
 	if cfg.Catalogue == nil {
-		c, err := schemas.Load()
+		c, err := defaultCatalogue()
 		if err != nil {
 			return nil, err
 		}
@@ -414,11 +414,12 @@ func (s *Service) RequestObject(ctx context.Context, id, walletNonce string) (st
 
 // Respond takes an authorization response POSTed to a session's
 // response_uri (direct_post or direct_post.jwt, as the session asked):
-// it is parsed (and decrypted) and its state checked before anything is
-// changed, then the session is marked answered in one transaction (so of
-// concurrent or repeated posts exactly one is accepted, the others get
-// CodeResponseReplay), then verified; the result is stored sealed and
-// returned. A garbled post changes nothing.
+// it is parsed (and decrypted) and its state checked, then verified; then,
+// in one transaction, the session is found unanswered and unexpired,
+// marked answered and its sealed result stored. Of concurrent or repeated
+// posts exactly one is accepted, the others get CodeResponseReplay; a
+// garbled post changes nothing. One durable write per presentation, shared
+// with concurrent ones (Store.Batch).
 func (s *Service) Respond(ctx context.Context, id string, body []byte) (*Result, error) {
 	now := s.cfg.Now()
 	var sess *Session
@@ -447,7 +448,23 @@ func (s *Service) Respond(ctx context.Context, id string, body []byte) (*Result,
 	if resp.State != sess.State {
 		return nil, refuse(CodeStateMismatch, nil)
 	}
-	err = s.cfg.Store.Update(ctx, func(tx Tx) error {
+	var res *Result
+	if resp.Error != "" {
+		res = &Result{SessionID: id, Purpose: sess.Purpose, Code: CodeWalletDeclined, VerifiedAt: now.UTC()}
+		res.Outcome = OutcomeOf(res.Code)
+	} else {
+		res = s.verify(ctx, sess, resp.VPToken)
+	}
+	b, err := json.Marshal(res)
+	if err != nil {
+		return nil, err
+	}
+	sealed, err := s.cfg.Sealer.Seal(b, "result:"+sess.ID)
+	if err != nil {
+		return nil, err
+	}
+	sr := &StoredResult{SessionID: sess.ID, Purpose: sess.Purpose, Code: res.Code, CreatedAt: res.VerifiedAt, ExpiresAt: sess.ResultExpiresAt, Sealed: sealed}
+	err = s.cfg.Store.Batch(ctx, func(tx Tx) error {
 		cur, err := s.getSession(tx, id)
 		if err != nil {
 			return err
@@ -459,44 +476,24 @@ func (s *Service) Respond(ctx context.Context, id string, body []byte) (*Result,
 			return err
 		}
 		cur.Status = SessionAnswered
-		sess = cur
-		return tx.PutSession(cur)
+		if err := tx.PutSession(cur); err != nil {
+			return err
+		}
+		err = tx.PutResult(sr)
+		if errors.Is(err, ErrExists) {
+			return refuse(CodeResponseReplay, err)
+		}
+		return err
 	})
 	if err != nil {
 		return nil, err
-	}
-	var res *Result
-	if resp.Error != "" {
-		res = &Result{SessionID: id, Purpose: sess.Purpose, Code: CodeWalletDeclined, VerifiedAt: now.UTC()}
-		res.Outcome = OutcomeOf(res.Code)
-	} else {
-		res = s.verify(ctx, sess, resp.VPToken)
-	}
-	if err := s.storeResult(ctx, sess, res); err != nil {
-		return nil, err
-	}
-	return res, nil
-}
-
-func (s *Service) storeResult(ctx context.Context, sess *Session, res *Result) error {
-	b, err := json.Marshal(res)
-	if err != nil {
-		return err
-	}
-	sealed, err := s.cfg.Sealer.Seal(b, "result:"+sess.ID)
-	if err != nil {
-		return err
-	}
-	sr := &StoredResult{SessionID: sess.ID, Purpose: sess.Purpose, Code: res.Code, CreatedAt: res.VerifiedAt, ExpiresAt: sess.ResultExpiresAt, Sealed: sealed}
-	if err := s.cfg.Store.Update(ctx, func(tx Tx) error { return tx.PutResult(sr) }); err != nil {
-		return err
 	}
 	if s.cfg.Observe != nil {
 		s.cfg.Observe(res.Code)
 	}
 	s.cfg.Logger.Info("presentation verified", "session", sess.ID, "purpose", sess.Purpose, "code", string(res.Code), "credentials", len(res.Credentials), "dropped_claims", res.DroppedClaims)
 	s.notify(sess.ID)
-	return nil
+	return res, nil
 }
 
 func (s *Service) notify(id string) {

@@ -76,6 +76,10 @@ type Store interface {
 	// Update runs fn in a serializable read-write transaction that commits
 	// when fn returns nil and changes nothing otherwise.
 	Update(ctx context.Context, fn func(tx Tx) error) error
+	// Batch is Update whose commit may be shared with concurrent Batch
+	// calls (one durable write for several). fn may run more than once,
+	// so it must set its results afresh on each call.
+	Batch(ctx context.Context, fn func(tx Tx) error) error
 	Close() error
 }
 

@@ -410,3 +410,5 @@ func (w *world) result(t testing.TB, id, query string) (int, *verifier.Result, [
 func newPublic(w *world) (http.Handler, error) {
 	return api.New(w.svc, api.Options{Now: w.clk.Now, WalletLimit: server.RateLimit{Off: true}})
 }
+
+var didResolver = &did.Resolver{}

@@ -51,6 +51,11 @@ func (s *Store) Update(ctx context.Context, fn func(tx verifier.Tx) error) error
 	return s.db.Update(ctx, func(tx *bolt.Tx) error { return fn(&txn{tx: tx}) })
 }
 
+// Batch implements verifier.Store with grouped commits.
+func (s *Store) Batch(ctx context.Context, fn func(tx verifier.Tx) error) error {
+	return s.db.Batch(ctx, func(tx *bolt.Tx) error { return fn(&txn{tx: tx}) })
+}
+
 type txn struct{ tx *bolt.Tx }
 
 func notFound(err error) error {

@@ -155,6 +155,40 @@ func persistence(t *testing.T, newStore func(t *testing.T) verifier.Store) {
 			return nil
 		})
 	})
+	t.Run("Batch commits, and a failed Batch changes nothing", func(t *testing.T) {
+		s := newStore(t)
+		defer s.Close()
+		var wg sync.WaitGroup
+		for i := range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				id := string(rune('a' + i))
+				err := s.Batch(ctx, func(tx verifier.Tx) error {
+					if err := tx.PutSession(session(id)); err != nil {
+						return err
+					}
+					if i%2 == 1 {
+						return errors.New("refused")
+					}
+					return nil
+				})
+				if (err == nil) != (i%2 == 0) {
+					t.Errorf("Batch %d: %v", i, err)
+				}
+			}()
+		}
+		wg.Wait()
+		_ = s.View(ctx, func(tx verifier.Tx) error {
+			for i := range 8 {
+				_, err := tx.Session(string(rune('a' + i)))
+				if (err == nil) != (i%2 == 0) {
+					t.Errorf("session %d after Batch: %v", i, err)
+				}
+			}
+			return nil
+		})
+	})
 	t.Run("writes in View fail", func(t *testing.T) {
 		s := newStore(t)
 		defer s.Close()

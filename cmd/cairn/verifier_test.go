@@ -18,6 +18,7 @@ import (
 	"github.com/cairn-id/cairn/internal/oid4vp"
 	"github.com/cairn-id/cairn/internal/qr"
 	"github.com/cairn-id/cairn/internal/sdjwtvc"
+	"github.com/cairn-id/cairn/internal/testkit"
 	"github.com/cairn-id/cairn/internal/trust"
 	"github.com/cairn-id/cairn/verifier"
 )
@@ -188,10 +189,10 @@ func TestVerifierServeRequestResult(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
-	var serveErr bytes.Buffer
+	serveErr := &testkit.SyncBuffer{}
 	go func() {
 		done <- run(ctx, []string{"verifier", "serve", "--dir", dir, "--addr", addr, "--registry", regFile, "--registry-key", w.authFile},
-			&env{stdin: strings.NewReader(""), stdout: io.Discard, stderr: &issuerLogBuffer{b: &serveErr}, getenv: func(string) string { return "" }, now: time.Now})
+			&env{stdin: strings.NewReader(""), stdout: io.Discard, stderr: serveErr, getenv: func(string) string { return "" }, now: time.Now})
 	}()
 	defer func() {
 		cancel()

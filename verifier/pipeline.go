@@ -96,7 +96,9 @@ type Facts struct {
 	FamilyName    string                     `json:"family_name,omitempty"`
 	GivenName     string                     `json:"given_name,omitempty"`
 	Birthdate     string                     `json:"birthdate,omitempty"`
-	NameVariants  []map[string]any           `json:"name_variants,omitempty"`
+	// BirthdatePrecision and NameVariants, when the query kept them.
+	BirthdatePrecision string           `json:"birthdate_precision,omitempty"`
+	NameVariants       []map[string]any `json:"name_variants,omitempty"`
 }
 
 // Finding is a disagreement of a core identity claim between two
@@ -360,7 +362,8 @@ func (s *Service) assemble(ctx context.Context, res *Result, p *Purpose, tok oid
 		f.FamilyName, _ = cr.Claims["family_name"].(string)
 		f.GivenName, _ = cr.Claims["given_name"].(string)
 		f.Birthdate, _ = cr.Claims["birthdate"].(string)
-		if nv, ok := v.r.Claims["name_variants"].([]any); ok {
+		f.BirthdatePrecision, _ = cr.Claims["birthdate_precision"].(string)
+		if nv, ok := cr.Claims["name_variants"].([]any); ok {
 			for _, x := range nv {
 				if m, ok := x.(map[string]any); ok {
 					f.NameVariants = append(f.NameVariants, m)
@@ -375,11 +378,11 @@ func (s *Service) assemble(ctx context.Context, res *Result, p *Purpose, tok oid
 		code = CodeIdentityMismatch
 	}
 	res.Code, res.Outcome = code, OutcomeOf(code)
-	if s.cfg.Assess == nil {
-		res.AssuranceNote = "assurance not evaluated: no assurance engine configured"
-		return
+	assess := s.cfg.Assess
+	if assess == nil {
+		assess = Assess(s.cfg.Catalogue)
 	}
-	a, err := s.cfg.Assess(p.Policy, res.Facts, s.cfg.Now())
+	a, err := assess(p.Policy, res.Facts, s.cfg.Now())
 	if err != nil {
 		res.AssuranceNote = "assurance not evaluated: " + err.Error()
 		return

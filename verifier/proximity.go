@@ -182,7 +182,7 @@ func anyQuery(pres []string) *Purpose {
 		}
 	}
 	q := &oid4vp.Query{Credentials: []oid4vp.CredentialQuery{cq}}
-	return &Purpose{ID: "proximity", Names: map[string]string{"en": "Proximity check"}, query: q}
+	return &Purpose{ID: "proximity", Names: map[string]string{"en": "Proximity check"}, Policy: "basic-services", query: q}
 }
 
 func vctsOf(pres []string) []string {

@@ -67,8 +67,8 @@ func CodeOfError(err error) Code {
 
 // Assessor evaluates the verified facts of a presentation against an
 // assurance policy (DESIGN.md §3; internal/assurance) and returns its
-// explainable result as JSON. A nil Assessor leaves assurance out of the
-// result, saying so.
+// explainable result as JSON. Config.Assess nil means Assess: the
+// embedded policies.
 type Assessor func(policy string, facts []Facts, now time.Time) (json.RawMessage, error)
 
 // Config configures a Service. Store, Signer, DID, BaseURL, Purposes,

@@ -494,6 +494,18 @@ func printResult(w io.Writer, r *verifier.Result) error {
 	if r.AssuranceNote != "" {
 		fmt.Fprintf(tw, "assurance:\t%s\n", r.AssuranceNote)
 	}
+	var a struct {
+		Policy  string `json:"policy"`
+		EIDAS   string `json:"eidas"`
+		Summary string `json:"summary"`
+	}
+	if len(r.Assurance) > 0 && json.Unmarshal(r.Assurance, &a) == nil {
+		fmt.Fprintf(tw, "assurance:\t%s (policy %s", a.Summary, a.Policy)
+		if a.EIDAS != "" {
+			fmt.Fprintf(tw, "; eIDAS advice: %s", a.EIDAS)
+		}
+		fmt.Fprintln(tw, ")")
+	}
 	if r.Review != nil {
 		fmt.Fprintf(tw, "review:\t%s by %s at %s: %s\n", r.Review.Decision, r.Review.Caseworker, r.Review.At.UTC().Format(time.RFC3339), r.Review.Reason)
 	}

@@ -253,7 +253,7 @@ func TestVerifierServeRequestResult(t *testing.T) {
 		t.Fatalf("post: %v %v", resp, err)
 	}
 	r = runCLIAt(t, time.Now(), "verifier", "result", "--dir", dir, req.SessionID, "--wait", "5s", "--lang", "fr")
-	if r.code != ExitOK || !strings.Contains(r.stdout, "VALID (valid)") || !strings.Contains(r.stdout, "Les attestations sont authentiques") || !strings.Contains(r.stdout, "Haddad") {
+	if r.code != ExitOK || !strings.Contains(r.stdout, "VALID (valid)") || !strings.Contains(r.stdout, "Les attestations sont authentiques") || !strings.Contains(r.stdout, "Haddad") || !strings.Contains(r.stdout, "policy basic-services") {
 		t.Errorf("result: %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	r = runCLIAt(t, time.Now(), "verifier", "result", "--dir", dir, req.SessionID, "--json")

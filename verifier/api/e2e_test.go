@@ -100,8 +100,15 @@ func TestEndToEnd(t *testing.T) {
 				if cr.Evidence == nil || cr.Evidence.Strength != 2 || cr.EvidenceDeclared == nil || cr.EvidenceDeclared.Strength != 3 {
 					t.Errorf("evidence not capped by the registry: %+v %+v", cr.Evidence, cr.EvidenceDeclared)
 				}
-				if res.AssuranceNote == "" && res.Assurance == nil {
-					t.Error("no assurance and no note")
+				var a struct {
+					Policy string `json:"policy"`
+					Met    *struct {
+						Name string `json:"name"`
+					} `json:"met"`
+					EIDAS string `json:"eidas"`
+				}
+				if err := json.Unmarshal(res.Assurance, &a); err != nil || a.Policy != "basic-services" || a.Met == nil || a.EIDAS != "low" {
+					t.Errorf("assurance %s (%v), note %q: want basic-services met, eIDAS low", res.Assurance, err, res.AssuranceNote)
 				}
 			}
 			if c.want == "status_unavailable" && res.Outcome != verifier.OutcomeUndetermined {

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync/atomic"
 	"text/tabwriter"
 	"time"
 
@@ -236,8 +237,11 @@ func (o *verifierServeOptions) run(ctx context.Context, e *env) error {
 			log.Warn("the registry does not authorize this verifier for a purpose; wallets will refuse its requests", "purpose", pc.Purpose, "reason", pc.Reason)
 		}
 	}
+	// The bundle is replaced by the registry hook while handlers read it.
+	var current atomic.Pointer[trustpkg.Bundle]
+	current.Store(bundle)
 	opts := api.Options{Now: e.now, Logger: log, Metrics: metrics, MetricsElsewhere: true, TrustedProxies: proxies,
-		Bundle: func() *trustpkg.Bundle { return bundle }}
+		Bundle: current.Load}
 	public, err := api.New(svc, opts)
 	if err != nil {
 		return err
@@ -266,7 +270,7 @@ func (o *verifierServeOptions) run(ctx context.Context, e *env) error {
 	hooks := []server.Hook{api.SweepHook(svc, log), public.RefusalLogHook(), api.RegistryHook(svc, log, o.registryRefresh, func(ctx context.Context) (*trustpkg.Registry, error) {
 		r, b, err := loadRegistryFile(ctx, o.registry, o.regKeys, e.now())
 		if err == nil && b != nil {
-			bundle = b
+			current.Store(b)
 		}
 		return r, err
 	})}

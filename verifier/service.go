@@ -797,16 +797,19 @@ func (s *Service) SessionState(ctx context.Context, id string) (string, error) {
 func (s *Service) Observe(fn func(Code)) { s.cfg.Observe = fn }
 
 // CheckProximity is the package's CheckProximity with this service's
-// client id, catalogue and clock; a bundle past its registry's expiry is
-// used but reported as stale.
-func (s *Service) CheckProximity(ctx context.Context, text string, b *trust.Bundle, challenge string) *Result {
+// client id, catalogue and clock. A bundle past its registry's expiry is
+// refused with CodeBundleStale unless acceptStale, and then reported stale.
+func (s *Service) CheckProximity(ctx context.Context, text string, b *trust.Bundle, challenge string, acceptStale bool) (*Result, error) {
 	o := ProximityOptions{Bundle: b, Challenge: challenge, ClientID: s.clientID, Catalogue: s.cfg.Catalogue, Now: s.cfg.Now, KBMaxAge: s.cfg.KBMaxAge}
 	if b != nil && b.Registry != nil && !s.cfg.Now().Before(b.Registry.Expires) {
+		if !acceptStale {
+			return nil, refuse(CodeBundleStale, fmt.Errorf("bundle expired %s", b.Registry.Expires.UTC().Format(time.RFC3339)))
+		}
 		o.Stale = true
 	}
 	res := CheckProximity(ctx, text, o)
 	if s.cfg.Observe != nil {
 		s.cfg.Observe(res.Code)
 	}
-	return res
+	return res, nil
 }

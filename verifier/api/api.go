@@ -175,7 +175,7 @@ func status(c verifier.Code) int {
 		return http.StatusNotFound
 	case verifier.CodeSessionExpired:
 		return http.StatusGone
-	case verifier.CodeRequestUsed, verifier.CodeResponseReplay:
+	case verifier.CodeRequestUsed, verifier.CodeResponseReplay, verifier.CodeBundleStale:
 		return http.StatusConflict
 	case verifier.CodeResultPending:
 		return http.StatusAccepted

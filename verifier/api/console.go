@@ -50,7 +50,7 @@ type Console struct {
 //	POST /console/sessions               create a session {purpose} → URI, QR PNG, id
 //	GET  /console/sessions/{id}/result   the result (?wait=30s long-polls, ?lang=fr)
 //	POST /console/sessions/{id}/review   record a reviewed decision
-//	POST /console/check                  offline check of a proximity QR image (image/png, ?challenge=)
+//	POST /console/check                  offline check of a proximity QR image (image/png, ?challenge=, ?accept_stale=1)
 //	GET  /healthz, /readyz
 //
 // Serve it on a listener only caseworkers reach (loopback, the admin
@@ -194,7 +194,11 @@ func (c *Console) check(w http.ResponseWriter, r *http.Request) {
 		c.h.fail(w, r, &verifier.Error{Code: verifier.CodeNoQR, Err: derr})
 		return
 	}
-	res := c.h.svc.CheckProximity(r.Context(), text, bundle(), r.URL.Query().Get("challenge"))
+	res, err := c.h.svc.CheckProximity(r.Context(), text, bundle(), r.URL.Query().Get("challenge"), r.URL.Query().Get("accept_stale") == "1")
+	if err != nil {
+		c.h.fail(w, r, err)
+		return
+	}
 	res.Localize(l)
 	server.WriteJSON(w, http.StatusOK, res)
 }

@@ -307,6 +307,26 @@ func TestOfflineImageCheck(t *testing.T) {
 			t.Errorf("challenge %s: %d %s", c.challenge, resp.StatusCode, b)
 		}
 	}
+	// Past the bundle's expiry: refused, unless accepted knowingly.
+	w.clk.Add(31 * 24 * time.Hour)
+	defer w.clk.Add(-31 * 24 * time.Hour)
+	for _, c := range []struct {
+		q          string
+		wantStatus int
+		wantCode   string
+	}{{"", http.StatusConflict, string(verifier.CodeBundleStale)}, {"&accept_stale=1", http.StatusOK, ""}} {
+		resp, err := http.Post(w.console.URL+"/console/check?challenge=K7P2"+c.q, "image/png", bytes.NewReader(png))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		var r verifier.Result
+		_ = json.Unmarshal(b, &r)
+		if resp.StatusCode != c.wantStatus || (c.wantCode != "" && errorCode(b).Error() != c.wantCode) || (c.wantCode == "" && !r.StaleAccepted) {
+			t.Errorf("stale%s: %d %s", c.q, resp.StatusCode, b)
+		}
+	}
 }
 
 // TestMetrics: verification outcomes by code.

@@ -160,7 +160,17 @@ func (s *Service) verifyOne(ctx context.Context, pres string, o vccheck.Options,
 // disclosedProblems validates the disclosed claims against the type's
 // schema; a required claim left undisclosed is no problem.
 func disclosedProblems(t *schemas.Type, claims map[string]any) []schemas.Problem {
-	err := t.Validate(claims)
+	// The registered claims were checked by the credential layer; the
+	// schemas accept them, so they are left out of the (costly) round trip.
+	user := make(map[string]any, len(claims))
+	for k, v := range claims {
+		switch k {
+		case "iss", "vct", "iat", "exp", "nbf", "cnf", "status", "sub", "vct#integrity":
+		default:
+			user[k] = v
+		}
+	}
+	err := t.Validate(user)
 	if err == nil {
 		return nil
 	}

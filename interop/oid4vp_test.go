@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -145,14 +144,6 @@ func TestOID4VPWalletAgainstVerifier(t *testing.T) {
 				Detail       any      `json:"detail"`
 			}
 			recv(&ask)
-			if strings.Contains(ask.Error, "different from did value in 'iss'") {
-				// Known: oid4vp.SignRequestObject sets iss = client_id
-				// (decentralized_identifier:did:…); this wallet requires
-				// iss to be the DID of the kid (or absent). With iss
-				// omitted both modes pass end to end. To be decided in
-				// internal/oid4vp (its tests pin iss = client_id).
-				t.Skip("interop finding: request object iss = prefixed client_id is refused by @openid4vc/openid4vp 0.4.6")
-			}
 			if ask.Error != "" {
 				t.Fatalf("wallet refused the request: %s %v", ask.Error, ask.Detail)
 			}

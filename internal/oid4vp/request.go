@@ -578,7 +578,9 @@ func SignRequestObject(s *jose.Signer, req *AuthorizationRequest, o SignOptions)
 		return "", fmt.Errorf("oid4vp: encode request: %w", err)
 	}
 	t := now()
-	payload["iss"] = req.ClientID
+	// No iss: the client id carries the prefix, which JWT-minded peers
+	// (e.g. @openid4vc/openid4vp) refuse as an issuer, and the wallet
+	// identifies the verifier by client_id anyway.
 	payload["aud"] = SelfIssuedAudience
 	payload["iat"] = t.Unix()
 	payload["exp"] = t.Add(ttl).Unix()
@@ -695,11 +697,8 @@ func checkRequestClaims(p map[string]any, o VerifyOptions) error {
 			return fmt.Errorf("%w: aud must be %q", ErrInvalidRequest, SelfIssuedAudience)
 		}
 	}
-	if iss, ok := p["iss"]; ok {
-		if s, isStr := iss.(string); !isStr || s != o.ClientID {
-			return fmt.Errorf("%w: iss must be the client_id", ErrInvalidRequest)
-		}
-	}
+	// iss, when present, is ignored: the verifier is identified by
+	// client_id and the key its prefix resolves to, never by iss.
 	now := time.Now
 	if o.Now != nil {
 		now = o.Now

@@ -104,7 +104,7 @@ func TestRequestObjectRoundTrip(t *testing.T) {
 		j, _ := jose.Parse(tok)
 		var p map[string]any
 		_ = json.Unmarshal(j.Payload, &p)
-		if j.Header.Typ != RequestObjectTyp || j.Header.Kid != v.signer.KeyID() || p["aud"] != SelfIssuedAudience || p["iss"] != v.clientID {
+		if j.Header.Typ != RequestObjectTyp || j.Header.Kid != v.signer.KeyID() || p["aud"] != SelfIssuedAudience || p["iss"] != nil {
 			t.Fatalf("header %+v payload %v", j.Header, p)
 		}
 		if enc, _ := got.ResponseEnc(); enc != jose.A256GCM {

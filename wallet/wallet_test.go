@@ -218,3 +218,49 @@ func TestExportHeader(t *testing.T) {
 		}
 	}
 }
+
+func TestKeyStatus(t *testing.T) {
+	svc, _ := newService(t, func(c *wallet.Config) { c.HolderKeys = 2 })
+	created, err := svc.CreateHolder(ctx, wallet.CreateRequest{PIN: "1234", DeviceSecret: storetest.Device(1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess, err := svc.Login(ctx, wallet.LoginRequest{HolderID: created.HolderID, PIN: "1234", DeviceSecret: storetest.Device(1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps := []struct {
+		verifier   string
+		wantUnused int
+		wantLow    bool
+	}{
+		{"", 2, false},
+		{"v1", 1, false},
+		{"v1", 1, false},
+		{"v2", 0, true},
+	}
+	for _, st := range steps {
+		if st.verifier != "" {
+			if _, err := svc.KeyForVerifier(ctx, sess, st.verifier); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ks, err := svc.KeyStatus(ctx, sess)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ks.Unused != st.wantUnused || ks.Low != st.wantLow || len(ks.Keys) != 2 {
+			t.Fatalf("after %q: %+v", st.verifier, ks)
+		}
+	}
+	ks, _ := svc.KeyStatus(ctx, sess)
+	if ks.Keys[0].Uses+ks.Keys[1].Uses != 3 {
+		t.Fatalf("uses: %+v", ks.Keys)
+	}
+	if _, err := svc.RefreshKeys(ctx, sess); err != nil {
+		t.Fatal(err)
+	}
+	if ks, _ := svc.KeyStatus(ctx, sess); ks.Unused != 2 || ks.Low || len(ks.Keys) != 4 {
+		t.Fatalf("after refresh: %+v", ks)
+	}
+}

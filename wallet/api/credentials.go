@@ -1,0 +1,249 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/cairn-id/cairn/internal/sdjwt"
+	"github.com/cairn-id/cairn/internal/server"
+	"github.com/cairn-id/cairn/wallet"
+)
+
+// CredentialView is a credential as the holder's app lists it: one entry
+// per credential (its copies, one per holder key, counted in Copies),
+// with the type's name in the holder's language, the issuer's name from
+// the registry and the validity judged now.
+type CredentialView struct {
+	ID       string `json:"id"`
+	Type     string `json:"type"`
+	TypeName string `json:"type_name"`
+	Issuer   Issuer `json:"issuer"`
+	// Validity: "valid", "expired" or "not_yet_valid".
+	Validity string `json:"validity"`
+	// Status: "not_checked" (the agent does not refresh status lists
+	// yet) or "none" (the credential has no status entry).
+	Status     string    `json:"status"`
+	IssuedAt   time.Time `json:"issued_at"`
+	ExpiresAt  time.Time `json:"expires_at,omitzero"`
+	ReceivedAt time.Time `json:"received_at"`
+	Copies     int       `json:"copies"`
+}
+
+// Issuer names a credential's issuer.
+type Issuer struct {
+	DID  string `json:"did"`
+	Name string `json:"name,omitempty"`
+	// Registered: the registry in use authorized the issuer for the
+	// credential's type when it issued it (false without a registry).
+	Registered bool `json:"registered"`
+}
+
+// Claim is one claim of a shown credential: its path, its label in the
+// holder's language and its value (sent only to the holder's app, never
+// logged).
+type Claim struct {
+	Path  string `json:"path"`
+	Label string `json:"label"`
+	Value any    `json:"value"`
+}
+
+// CredentialDetail answers GET /v1/credentials/{id}.
+type CredentialDetail struct {
+	CredentialView
+	Claims []Claim `json:"claims"`
+}
+
+// Credentials answers GET /v1/credentials.
+type Credentials struct {
+	Lang        string           `json:"lang"`
+	Credentials []CredentialView `json:"credentials"`
+}
+
+// Fact is one attested claim on the timeline.
+type Fact struct {
+	At           time.Time `json:"at"`
+	Path         string    `json:"path"`
+	Label        string    `json:"label"`
+	CredentialID string    `json:"credential_id"`
+	TypeName     string    `json:"type_name"`
+	Issuer       Issuer    `json:"issuer"`
+}
+
+// Timeline answers GET /v1/timeline: when each fact was attested, oldest
+// first.
+type Timeline struct {
+	Lang  string `json:"lang"`
+	Facts []Fact `json:"facts"`
+}
+
+func (h *Handler) view(c *wallet.Credential, lang string, now time.Time) CredentialView {
+	v := CredentialView{ID: c.ID, Type: c.VCT, TypeName: c.VCT, IssuedAt: c.IssuedAt.UTC(), ExpiresAt: c.ExpiresAt.UTC(),
+		ReceivedAt: c.ReceivedAt.UTC(), Copies: 1, Issuer: Issuer{DID: c.IssuerDID}, Validity: "valid", Status: "none"}
+	if t, err := h.cat.Lookup(c.VCT); err == nil {
+		v.TypeName = t.DisplayName(lang)
+	}
+	if reg := h.reg(); reg != nil {
+		if e := reg.Entity(c.IssuerDID); e != nil {
+			v.Issuer.Name = e.Name(lang)
+		}
+		if d, err := reg.IssuerAuthorized(c.IssuerDID, c.VCT, c.IssuedAt); err == nil && d.Authorized {
+			v.Issuer.Registered = true
+		}
+	}
+	switch {
+	case !c.ExpiresAt.IsZero() && !now.Before(c.ExpiresAt):
+		v.Validity = "expired"
+	case !c.IssuedAt.IsZero() && now.Before(c.IssuedAt.Add(-5*time.Minute)):
+		v.Validity = "not_yet_valid"
+	}
+	if c.Status != nil {
+		v.Status = "not_checked"
+	}
+	return v
+}
+
+// groups keeps one copy of each credential group (the first in list
+// order) and counts the copies.
+func groups(cs []wallet.Credential) ([]*wallet.Credential, map[string]int) {
+	count := map[string]int{}
+	var out []*wallet.Credential
+	for i := range cs {
+		if count[cs[i].Group] == 0 {
+			out = append(out, &cs[i])
+		}
+		count[cs[i].Group]++
+	}
+	return out, count
+}
+
+func (h *Handler) listCredentials(w http.ResponseWriter, r *http.Request, sess *wallet.Session) {
+	cs, err := h.svc.ListCredentials(r.Context(), sess)
+	if err != nil {
+		h.fail(w, r, sess, err)
+		return
+	}
+	lang, now := h.contentLang(r, sess), h.now()
+	gs, count := groups(cs)
+	out := Credentials{Lang: lang, Credentials: make([]CredentialView, 0, len(gs))}
+	for _, c := range gs {
+		v := h.view(c, lang, now)
+		v.Copies = count[c.Group]
+		out.Credentials = append(out.Credentials, v)
+	}
+	server.WriteJSON(w, http.StatusOK, out)
+}
+
+func (h *Handler) showCredential(w http.ResponseWriter, r *http.Request, sess *wallet.Session) {
+	c, err := h.svc.GetCredential(r.Context(), sess, r.PathValue("id"))
+	if err != nil {
+		h.fail(w, r, sess, err)
+		return
+	}
+	lang := h.contentLang(r, sess)
+	d := CredentialDetail{CredentialView: h.view(c, lang, h.now())}
+	cs, err := h.svc.ListCredentials(r.Context(), sess)
+	if err != nil {
+		h.fail(w, r, sess, err)
+		return
+	}
+	_, count := groups(cs)
+	d.Copies = count[c.Group]
+	if d.Claims, err = h.claims(c, lang); err != nil {
+		h.fail(w, r, sess, err)
+		return
+	}
+	server.WriteJSON(w, http.StatusOK, d)
+}
+
+func (h *Handler) deleteCredential(w http.ResponseWriter, r *http.Request, sess *wallet.Session) {
+	n, err := h.svc.DeleteCredential(r.Context(), sess, r.PathValue("id"))
+	if err != nil {
+		h.fail(w, r, sess, err)
+		return
+	}
+	server.WriteJSON(w, http.StatusOK, map[string]int{"deleted_copies": n})
+}
+
+func (h *Handler) timeline(w http.ResponseWriter, r *http.Request, sess *wallet.Session) {
+	cs, err := h.svc.ListCredentials(r.Context(), sess)
+	if err != nil {
+		h.fail(w, r, sess, err)
+		return
+	}
+	lang, now := h.contentLang(r, sess), h.now()
+	gs, _ := groups(cs)
+	out := Timeline{Lang: lang, Facts: []Fact{}}
+	for _, c := range gs {
+		v := h.view(c, lang, now)
+		claims, err := h.claims(c, lang)
+		if err != nil {
+			h.fail(w, r, sess, err)
+			return
+		}
+		for _, cl := range claims {
+			out.Facts = append(out.Facts, Fact{At: v.IssuedAt, Path: cl.Path, Label: cl.Label, CredentialID: c.ID, TypeName: v.TypeName, Issuer: v.Issuer})
+		}
+	}
+	sort.SliceStable(out.Facts, func(i, j int) bool {
+		a, b := out.Facts[i], out.Facts[j]
+		if !a.At.Equal(b.At) {
+			return a.At.Before(b.At)
+		}
+		if a.CredentialID != b.CredentialID {
+			return a.CredentialID < b.CredentialID
+		}
+		return a.Path < b.Path
+	})
+	server.WriteJSON(w, http.StatusOK, out)
+}
+
+// registered are the JWT and SD-JWT VC claims that are no fact about the
+// holder.
+var registered = []string{"iss", "iat", "nbf", "exp", "cnf", "vct", "vct#integrity", "status", "jti", "_sd_alg", "sub"}
+
+var errUnreadable = errors.New("api: stored credential does not parse")
+
+// claims returns the user claims of c (every disclosure included),
+// flattened to leaves, in path order, labelled in lang.
+func (h *Handler) claims(c *wallet.Credential, lang string) ([]Claim, error) {
+	t, err := sdjwt.Parse(c.Compact, sdjwt.Limits{})
+	if err != nil {
+		return nil, errors.Join(errUnreadable, err)
+	}
+	m, err := t.Process()
+	if err != nil {
+		return nil, errors.Join(errUnreadable, err)
+	}
+	typ, _ := h.cat.Lookup(c.VCT)
+	out := []Claim{}
+	var walk func(path []any, v any)
+	walk = func(path []any, v any) {
+		if o, ok := v.(map[string]any); ok && len(o) > 0 {
+			for k, cv := range o {
+				walk(append(slices.Clip(path), k), cv)
+			}
+			return
+		}
+		names := make([]string, len(path))
+		for i, p := range path {
+			names[i] = p.(string)
+		}
+		label := names[len(names)-1]
+		if typ != nil {
+			label = typ.Label(path, lang)
+		}
+		out = append(out, Claim{Path: strings.Join(names, "/"), Label: label, Value: v})
+	}
+	for k, v := range m {
+		if slices.Contains(registered, k) {
+			continue
+		}
+		walk([]any{k}, v)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out, nil
+}

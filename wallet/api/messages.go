@@ -1,0 +1,233 @@
+package api
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+
+	"golang.org/x/text/language"
+
+	"github.com/cairn-id/cairn/internal/server"
+)
+
+// Languages are the languages of the messages a holder sees, in
+// preference order of the fallback (English first).
+var Languages = []string{"en", "fr", "ar", "uk"}
+
+var langMatcher = language.NewMatcher([]language.Tag{language.English, language.French, language.Arabic, language.Ukrainian})
+
+// MatchLanguage picks one of Languages for an Accept-Language value or a
+// BCP 47 tag; ok is false when nothing in it matches (then "en").
+func MatchLanguage(accept string) (lang string, ok bool) {
+	accept = strings.TrimSpace(accept)
+	if accept == "" || len(accept) > 256 {
+		return "en", false
+	}
+	tags, _, err := language.ParseAcceptLanguage(accept)
+	if err != nil || len(tags) == 0 {
+		return "en", false
+	}
+	_, i, conf := langMatcher.Match(tags...)
+	if conf == language.No {
+		return "en", false
+	}
+	return Languages[i], true
+}
+
+// Error codes of the wallet API, beyond those of internal/server
+// (invalid_request, not_found, method_not_allowed, rate_limited,
+// too_large, unsupported_media_type, not_ready, internal_error).
+const (
+	CodeInvalidPIN         = "invalid_pin"
+	CodeUnlockFailed       = "unlock_failed"
+	CodeRecoveryCode       = "recovery_code_invalid"
+	CodeLocked             = "locked"
+	CodeUnauthorized       = "unauthorized"
+	CodeSessionExpired     = "session_expired"
+	CodeBusy               = "busy"
+	CodeCredentialNotFound = "credential_not_found"
+	CodeLogTampered        = "log_tampered"
+	CodeExportInvalid      = "export_invalid"
+	CodePassphrase         = "passphrase_wrong"
+	CodeNotEmpty           = "wallet_not_empty"
+	CodeInvalidLanguage    = "invalid_language"
+)
+
+// messages are what the holder's app may show for each code, in each of
+// Languages. Messages with %d take the seconds to wait.
+var messages = map[string]map[string]string{
+	server.CodeInvalidRequest: {
+		"en": "The request is not valid.",
+		"fr": "La demande n'est pas valide.",
+		"ar": "الطلب غير صالح.",
+		"uk": "Запит недійсний.",
+	},
+	server.CodeNotFound: {
+		"en": "Not found.",
+		"fr": "Introuvable.",
+		"ar": "غير موجود.",
+		"uk": "Не знайдено.",
+	},
+	server.CodeMethodNotAllowed: {
+		"en": "This action is not allowed here.",
+		"fr": "Cette action n'est pas permise ici.",
+		"ar": "هذا الإجراء غير مسموح به هنا.",
+		"uk": "Ця дія тут не дозволена.",
+	},
+	server.CodeRateLimited: {
+		"en": "Too many attempts from this network. Try again in %d seconds.",
+		"fr": "Trop de tentatives depuis ce réseau. Réessayez dans %d secondes.",
+		"ar": "محاولات كثيرة جدًا من هذه الشبكة. حاول مرة أخرى بعد %d ثانية.",
+		"uk": "Забагато спроб із цієї мережі. Спробуйте ще раз через %d с.",
+	},
+	server.CodeTooLarge: {
+		"en": "What was sent is too large.",
+		"fr": "Ce qui a été envoyé est trop volumineux.",
+		"ar": "ما تم إرساله كبير جدًا.",
+		"uk": "Надіслані дані завеликі.",
+	},
+	server.CodeMediaType: {
+		"en": "The request must be sent as JSON.",
+		"fr": "La demande doit être envoyée en JSON.",
+		"ar": "يجب إرسال الطلب بصيغة JSON.",
+		"uk": "Запит потрібно надіслати у форматі JSON.",
+	},
+	server.CodeNotReady: {
+		"en": "The wallet service is starting or unavailable. Try again later.",
+		"fr": "Le service du portefeuille démarre ou est indisponible. Réessayez plus tard.",
+		"ar": "خدمة المحفظة قيد التشغيل أو غير متاحة. حاول لاحقًا.",
+		"uk": "Сервіс гаманця запускається або недоступний. Спробуйте пізніше.",
+	},
+	server.CodeInternal: {
+		"en": "Something went wrong on the server. Your data is safe; try again later.",
+		"fr": "Une erreur est survenue sur le serveur. Vos données sont en sécurité ; réessayez plus tard.",
+		"ar": "حدث خطأ في الخادم. بياناتك آمنة؛ حاول لاحقًا.",
+		"uk": "На сервері сталася помилка. Ваші дані в безпеці; спробуйте пізніше.",
+	},
+	CodeInvalidPIN: {
+		"en": "A PIN has 4 to 8 digits.",
+		"fr": "Un code PIN comporte de 4 à 8 chiffres.",
+		"ar": "يتكون الرقم السري من 4 إلى 8 أرقام.",
+		"uk": "PIN-код має від 4 до 8 цифр.",
+	},
+	CodeUnlockFailed: {
+		"en": "The PIN is wrong, or this phone is not the one registered.",
+		"fr": "Le code PIN est incorrect, ou ce téléphone n'est pas celui enregistré.",
+		"ar": "الرقم السري خاطئ، أو أن هذا الهاتف ليس الهاتف المسجل.",
+		"uk": "Неправильний PIN-код, або цей телефон не зареєстровано.",
+	},
+	CodeRecoveryCode: {
+		"en": "The recovery code is wrong. Check each group of letters.",
+		"fr": "Le code de récupération est incorrect. Vérifiez chaque groupe de lettres.",
+		"ar": "رمز الاسترداد خاطئ. تحقق من كل مجموعة من الحروف.",
+		"uk": "Неправильний код відновлення. Перевірте кожну групу літер.",
+	},
+	CodeLocked: {
+		"en": "Too many wrong PINs. The wallet is locked; try again in %d seconds.",
+		"fr": "Trop de codes PIN incorrects. Le portefeuille est verrouillé ; réessayez dans %d secondes.",
+		"ar": "أرقام سرية خاطئة كثيرة جدًا. المحفظة مقفلة؛ حاول مرة أخرى بعد %d ثانية.",
+		"uk": "Забагато неправильних PIN-кодів. Гаманець заблоковано; спробуйте через %d с.",
+	},
+	CodeUnauthorized: {
+		"en": "Please unlock your wallet with your PIN.",
+		"fr": "Veuillez déverrouiller votre portefeuille avec votre code PIN.",
+		"ar": "يرجى فتح محفظتك باستخدام الرقم السري.",
+		"uk": "Розблокуйте гаманець своїм PIN-кодом.",
+	},
+	CodeSessionExpired: {
+		"en": "Your session has ended. Unlock your wallet again with your PIN.",
+		"fr": "Votre session est terminée. Déverrouillez à nouveau votre portefeuille avec votre code PIN.",
+		"ar": "انتهت جلستك. افتح محفظتك مرة أخرى باستخدام الرقم السري.",
+		"uk": "Сеанс завершено. Знову розблокуйте гаманець PIN-кодом.",
+	},
+	CodeBusy: {
+		"en": "The wallet service is busy. Try again in a minute.",
+		"fr": "Le service du portefeuille est occupé. Réessayez dans une minute.",
+		"ar": "خدمة المحفظة مشغولة. حاول مرة أخرى بعد دقيقة.",
+		"uk": "Сервіс гаманця зайнятий. Спробуйте за хвилину.",
+	},
+	CodeCredentialNotFound: {
+		"en": "This document is not in your wallet.",
+		"fr": "Ce document n'est pas dans votre portefeuille.",
+		"ar": "هذه الوثيقة ليست في محفظتك.",
+		"uk": "Цього документа немає у вашому гаманці.",
+	},
+	CodeLogTampered: {
+		"en": "Your history of shared information was changed by someone else. Contact support.",
+		"fr": "L'historique de vos partages a été modifié par quelqu'un d'autre. Contactez l'assistance.",
+		"ar": "تم تغيير سجل المعلومات التي شاركتها من قبل شخص آخر. اتصل بالدعم.",
+		"uk": "Історію поширених вами даних змінив хтось інший. Зверніться до підтримки.",
+	},
+	CodeExportInvalid: {
+		"en": "This file is not a wallet backup.",
+		"fr": "Ce fichier n'est pas une sauvegarde de portefeuille.",
+		"ar": "هذا الملف ليس نسخة احتياطية من المحفظة.",
+		"uk": "Цей файл не є резервною копією гаманця.",
+	},
+	CodePassphrase: {
+		"en": "The passphrase does not open this backup.",
+		"fr": "La phrase secrète n'ouvre pas cette sauvegarde.",
+		"ar": "عبارة المرور لا تفتح هذه النسخة الاحتياطية.",
+		"uk": "Парольна фраза не відкриває цю резервну копію.",
+	},
+	CodeNotEmpty: {
+		"en": "A backup can only be restored into an empty wallet.",
+		"fr": "Une sauvegarde ne peut être restaurée que dans un portefeuille vide.",
+		"ar": "لا يمكن استعادة النسخة الاحتياطية إلا في محفظة فارغة.",
+		"uk": "Резервну копію можна відновити лише в порожній гаманець.",
+	},
+	CodeInvalidLanguage: {
+		"en": "This language is not known.",
+		"fr": "Cette langue n'est pas connue.",
+		"ar": "هذه اللغة غير معروفة.",
+		"uk": "Ця мова невідома.",
+	},
+}
+
+// Message returns the message of code in lang (one of Languages), in
+// English when lang has none, and "" for an unknown code. retry fills the
+// messages that say how long to wait.
+func Message(code, lang string, retrySeconds int) string {
+	m, ok := messages[code]
+	if !ok {
+		return ""
+	}
+	s, ok := m[lang]
+	if !ok {
+		s = m["en"]
+	}
+	if strings.Contains(s, "%d") {
+		s = fmt.Sprintf(s, retrySeconds)
+	}
+	return s
+}
+
+// Codes lists every code with a message (for tests and the API document).
+func Codes() []string {
+	out := make([]string, 0, len(messages))
+	for c := range messages {
+		out = append(out, c)
+	}
+	return out
+}
+
+// statusOf is the HTTP status each of this package's codes is sent with.
+var statusOf = map[string]int{
+	CodeInvalidPIN:            http.StatusBadRequest,
+	CodeUnlockFailed:          http.StatusUnauthorized,
+	CodeRecoveryCode:          http.StatusUnauthorized,
+	CodeLocked:                http.StatusLocked,
+	server.CodeRateLimited:    http.StatusTooManyRequests,
+	CodeUnauthorized:          http.StatusUnauthorized,
+	CodeSessionExpired:        http.StatusUnauthorized,
+	CodeBusy:                  http.StatusServiceUnavailable,
+	CodeCredentialNotFound:    http.StatusNotFound,
+	server.CodeNotFound:       http.StatusNotFound,
+	CodeLogTampered:           http.StatusConflict,
+	CodeExportInvalid:         http.StatusBadRequest,
+	CodePassphrase:            http.StatusBadRequest,
+	CodeNotEmpty:              http.StatusConflict,
+	CodeInvalidLanguage:       http.StatusBadRequest,
+	server.CodeInvalidRequest: http.StatusBadRequest,
+	server.CodeInternal:       http.StatusInternalServerError,
+}

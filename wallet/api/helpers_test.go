@@ -10,7 +10,6 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,29 +17,12 @@ import (
 	"github.com/cairn-id/cairn/internal/keys"
 	"github.com/cairn-id/cairn/internal/sdjwt"
 	"github.com/cairn-id/cairn/internal/server"
+	"github.com/cairn-id/cairn/internal/testkit"
 	"github.com/cairn-id/cairn/wallet"
 	"github.com/cairn-id/cairn/wallet/api"
 	"github.com/cairn-id/cairn/wallet/boltstore"
 	"github.com/cairn-id/cairn/wallet/storetest"
 )
-
-// syncBuffer is a log sink safe for the handler's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 type agent struct {
 	t     *testing.T
@@ -48,7 +30,7 @@ type agent struct {
 	svc   *wallet.Service
 	st    *boltstore.Store
 	clock *storetest.Clock
-	logs  *syncBuffer
+	logs  *testkit.SyncBuffer
 	addr  string // RemoteAddr of the next requests
 }
 
@@ -59,7 +41,7 @@ func newAgent(t *testing.T, mod ...func(*wallet.Config, *api.Options)) *agent {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	logs := &syncBuffer{}
+	logs := &testkit.SyncBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	clock := storetest.NewClock(storetest.T0)
 	opts := api.Options{Now: clock.Now, Logger: log}

@@ -23,6 +23,15 @@ const (
 	ExitStatusUnknown = 9
 	// ExitNothingOffered: a batch created no offer (every row refused).
 	ExitNothingOffered = 10
+	// ExitLocked: the wallet agent locked the holder or the client
+	// address out after wrong PINs, or rate-limited it: wait, then retry.
+	ExitLocked = 20
+	// ExitNoSession: no wallet session (none kept, expired, logged out,
+	// or ended by a PIN change, a recovery or a wipe): log in again.
+	ExitNoSession = 21
+	// ExitWrongSecret: a wrong PIN, device secret, recovery code or
+	// export passphrase.
+	ExitWrongSecret = 22
 )
 
 // exitError carries an exit code with the error that caused it.

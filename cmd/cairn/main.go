@@ -51,7 +51,10 @@ Exit codes:
   11 no result yet, or the session expired unanswered (verifier result)
   12 presentation refused as a whole (different holders, query not
      answered, declined) or its identity claims disagree (review)
-  13 offline bundle past its expiry (verifier check)`,
+  13 offline bundle past its expiry (verifier check)
+  20 wallet: locked out or rate-limited (wait, then retry)
+  21 wallet: not logged in, or the session ended
+  22 wallet: wrong PIN, device secret, recovery code or passphrase`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
@@ -97,6 +100,7 @@ func commandSet(e *env) []*cobra.Command {
 		newIssuerCmd(e),
 		newRegistryCmd(e),
 		newVerifierCmd(e),
+		newWalletCmd(e),
 	}
 }
 

@@ -45,6 +45,8 @@ func TestScripts(t *testing.T) {
 			return os.MkdirAll(home, 0o700)
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"wallet-agent":         walletAgentCmd,
+			"wallet-recovery-code": walletRecoveryCodeCmd,
 			// envfile VAR FILE sets VAR to the trimmed contents of FILE, so a
 			// DID printed by one command can be passed to the next.
 			"envfile": func(ts *testscript.TestScript, neg bool, args []string) {

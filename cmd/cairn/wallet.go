@@ -1,0 +1,539 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cairn-id/cairn/internal/bounded"
+	"github.com/cairn-id/cairn/internal/fsx"
+	"github.com/cairn-id/cairn/wallet"
+	"github.com/cairn-id/cairn/wallet/client"
+)
+
+// walletFlags are the wallet client's persistent flags.
+type walletFlags struct {
+	agent, session string
+}
+
+func newWalletCmd(e *env) *cobra.Command {
+	f := &walletFlags{}
+	c := &cobra.Command{
+		Use:   "wallet",
+		Short: "Run the wallet agent (serve) and use it as a holder: holder, list, log, export, import",
+		Long: `'cairn wallet serve' runs the wallet agent, the backend of holders'
+phones. The other commands are a client of an agent, for scripts,
+examples and support staff: they keep one holder's session in a file
+(--session, default $XDG_CONFIG_HOME/cairn/wallet-session.json, mode
+0600) and the holder's device secret in a 0600 file next to it
+(wallet-session-device.json). Both files are secrets: whoever has them
+and the PIN can open the wallet.
+
+PINs (4 to 8 digits), recovery codes and passphrases are read from a file
+(--pin-file, --code-file, --passphrase-file: the first line) or asked
+for on the terminal; never from a flag, which other users could see in
+the process list.
+
+Exit codes beyond the common ones: 20 locked out or rate-limited (wait
+the time said, then retry), 21 not logged in or session ended (run
+'cairn wallet holder login'), 22 wrong PIN, device secret, recovery code
+or passphrase.`,
+		Example: `  cairn wallet --agent http://127.0.0.1:8082 holder create --pin-file pin.txt
+  cairn wallet holder login --pin-file pin.txt
+  cairn wallet list --lang fr
+  cairn wallet export --out backup.cwx --passphrase-file pass.txt`,
+	}
+	c.PersistentFlags().StringVar(&f.agent, "agent", "", "the wallet agent's URL (kept in the session file after 'holder create' or 'holder recover')")
+	c.PersistentFlags().StringVar(&f.session, "session", "", "session file (default $XDG_CONFIG_HOME/cairn/wallet-session.json); the device secret is kept next to it")
+	c.AddCommand(newWalletServeCmd(e), newWalletHolderCmd(e, f), newWalletListCmd(e, f), newWalletLogCmd(e, f),
+		newWalletExportCmd(e, f), newWalletImportCmd(e, f))
+	return c
+}
+
+// profile builds the client profile from the flags.
+func (f *walletFlags) profile(e *env, lang string) (*client.Profile, error) {
+	path := f.session
+	if path == "" {
+		p, err := client.DefaultSessionPath(e.getenv)
+		if err != nil {
+			return nil, usageError(err)
+		}
+		path = p
+	}
+	if f.agent != "" {
+		if err := client.CheckAgentURL(f.agent); err != nil {
+			return nil, usageError(fmt.Errorf("--agent: %w", err))
+		}
+	}
+	return &client.Profile{SessionPath: path, Agent: f.agent, Lang: lang}, nil
+}
+
+// walletExit maps the client's errors to exit codes.
+func walletExit(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, client.ErrLocked):
+		return withExit(ExitLocked, err)
+	case errors.Is(err, client.ErrNoSession), errors.Is(err, client.ErrNoProfile):
+		return withExit(ExitNoSession, err)
+	case errors.Is(err, client.ErrWrongSecret):
+		return withExit(ExitWrongSecret, err)
+	case errors.Is(err, client.ErrRefused):
+		return withExit(ExitUsage, err)
+	}
+	return withExit(ExitFailure, err)
+}
+
+// ---- secrets: from a file or the terminal ----
+
+// secretReader reads secrets from files or from the command's input.
+type secretReader struct {
+	e  *env
+	in *bufio.Reader
+}
+
+func newSecretReader(e *env) *secretReader { return &secretReader{e: e, in: bufio.NewReader(e.stdin)} }
+
+// read returns the first line of file, or asks prompt on the terminal
+// (the answer is not echoed when the input is a terminal).
+func (s *secretReader) read(file, prompt string) (string, error) {
+	if file != "" {
+		b, err := bounded.ReadFile(file, 4096)
+		if err != nil {
+			return "", usageError(err)
+		}
+		line, _, _ := strings.Cut(string(b), "\n")
+		return strings.TrimRight(line, "\r"), nil
+	}
+	fmt.Fprint(s.e.stderr, prompt+": ")
+	restore := noEcho(s.e.stdin)
+	line, err := s.in.ReadString('\n')
+	if restore != nil {
+		restore()
+		fmt.Fprintln(s.e.stderr)
+	}
+	if err != nil && !(errors.Is(err, io.EOF) && line != "") {
+		return "", usageError(fmt.Errorf("reading %s: %w", strings.ToLower(prompt), err))
+	}
+	return strings.TrimRight(line, "\r\n"), nil
+}
+
+// newPIN reads a new PIN: from file, or asked twice.
+func (s *secretReader) newPIN(file, what string) (string, error) {
+	pin, err := s.read(file, what)
+	if err != nil || file != "" {
+		return pin, err
+	}
+	again, err := s.read("", what+" again")
+	if err != nil {
+		return "", err
+	}
+	if again != pin {
+		return "", usageError(errors.New("the two PINs differ"))
+	}
+	return pin, nil
+}
+
+// ---- holder ----
+
+func newWalletHolderCmd(e *env, f *walletFlags) *cobra.Command {
+	c := &cobra.Command{
+		Use:   "holder",
+		Short: "Create, log in, log out, recover or wipe the holder kept in the session file",
+	}
+	c.AddCommand(newWalletHolderCreateCmd(e, f), newWalletHolderLoginCmd(e, f), newWalletHolderLogoutCmd(e, f),
+		newWalletHolderRecoverCmd(e, f), newWalletHolderWipeCmd(e, f))
+	return c
+}
+
+func newWalletHolderCreateCmd(e *env, f *walletFlags) *cobra.Command {
+	var pinFile, lang string
+	c := &cobra.Command{
+		Use:   "create [--pin-file F] [--lang L]",
+		Short: "Create a holder on the agent, log in, and print the recovery code once",
+		Long: `Create a holder on --agent with a PIN of 4 to 8 digits and a new random
+device secret (kept next to the session file, mode 0600), log in, and
+print the holder id and the recovery code. The recovery code is shown
+this once and kept nowhere: write it down and keep it apart from the
+phone; with it a lost phone's wallet can be recovered ('holder recover').
+Refuses to replace an existing session file.`,
+		Example: `  cairn wallet --agent http://127.0.0.1:8082 holder create --pin-file pin.txt --lang ar
+  cairn wallet --agent https://wallet.example --session alice.json holder create`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			p, err := f.profile(e, lang)
+			if err != nil {
+				return err
+			}
+			if p.Agent == "" {
+				return usageError(errors.New("give the agent's URL with --agent"))
+			}
+			pin, err := newSecretReader(e).newPIN(pinFile, "New PIN (4 to 8 digits)")
+			if err != nil {
+				return err
+			}
+			created, err := p.Create(cmd.Context(), pin, lang)
+			if err != nil {
+				return walletExit(err)
+			}
+			fmt.Fprintf(e.stdout, "holder: %s\nrecovery code: %s\n", created.HolderID, created.RecoveryCode)
+			fmt.Fprintln(e.stderr, "Write the recovery code down now: it is not shown again. Session kept in", p.SessionPath)
+			return nil
+		},
+	}
+	c.Flags().StringVar(&pinFile, "pin-file", "", "read the PIN from the first line of FILE (default: ask)")
+	c.Flags().StringVar(&lang, "lang", "", "the holder's language (BCP 47, e.g. ar, fr, uk): labels and messages")
+	return c
+}
+
+func newWalletHolderLoginCmd(e *env, f *walletFlags) *cobra.Command {
+	var pinFile string
+	c := &cobra.Command{
+		Use:   "login [--pin-file F]",
+		Short: "Log the holder in (a session of 15 minutes by default)",
+		Long: `Unlock the holder of the session file with the PIN and the kept device
+secret, and keep the new session's token in the session file. Wrong PINs
+lock the holder for longer each time (exit 10, with the time to wait).`,
+		Example: `  cairn wallet holder login --pin-file pin.txt
+  cairn wallet --session alice.json holder login`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			p, err := f.profile(e, "")
+			if err != nil {
+				return err
+			}
+			pin, err := newSecretReader(e).read(pinFile, "PIN")
+			if err != nil {
+				return err
+			}
+			s, err := p.Login(cmd.Context(), pin)
+			if err != nil {
+				return walletExit(err)
+			}
+			fmt.Fprintf(e.stdout, "logged in: holder %s until %s\n", s.HolderID, s.ExpiresAt.UTC().Format("2006-01-02 15:04:05Z"))
+			return nil
+		},
+	}
+	c.Flags().StringVar(&pinFile, "pin-file", "", "read the PIN from the first line of FILE (default: ask)")
+	return c
+}
+
+func newWalletHolderLogoutCmd(e *env, f *walletFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:     "logout",
+		Short:   "End the session (the holder and the device secret stay)",
+		Example: `  cairn wallet holder logout`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			p, err := f.profile(e, "")
+			if err != nil {
+				return err
+			}
+			if err := p.Logout(cmd.Context()); err != nil {
+				return walletExit(err)
+			}
+			fmt.Fprintln(e.stdout, "logged out")
+			return nil
+		},
+	}
+}
+
+func newWalletHolderRecoverCmd(e *env, f *walletFlags) *cobra.Command {
+	var codeFile, pinFile string
+	c := &cobra.Command{
+		Use:   "recover [--code-file F] [--pin-file F]",
+		Short: "Take a holder over with the recovery code: a new PIN and a new device secret",
+		Long: `For a lost or new phone: with the recovery code, set a new PIN and a new
+device secret (generated here and kept next to the session file), end
+every other session, and log in. Every credential stays. The recovery
+code stays valid.`,
+		Example: `  cairn wallet --agent http://127.0.0.1:8082 holder recover --code-file code.txt --pin-file pin.txt`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			p, err := f.profile(e, "")
+			if err != nil {
+				return err
+			}
+			sr := newSecretReader(e)
+			code, err := sr.read(codeFile, "Recovery code")
+			if err != nil {
+				return err
+			}
+			pin, err := sr.newPIN(pinFile, "New PIN (4 to 8 digits)")
+			if err != nil {
+				return err
+			}
+			s, err := p.Recover(cmd.Context(), code, pin)
+			if err != nil {
+				return walletExit(err)
+			}
+			fmt.Fprintf(e.stdout, "recovered: holder %s, logged in until %s\n", s.HolderID, s.ExpiresAt.UTC().Format("2006-01-02 15:04:05Z"))
+			return nil
+		},
+	}
+	c.Flags().StringVar(&codeFile, "code-file", "", "read the recovery code from the first line of FILE (default: ask)")
+	c.Flags().StringVar(&pinFile, "pin-file", "", "read the new PIN from the first line of FILE (default: ask)")
+	return c
+}
+
+func newWalletHolderWipeCmd(e *env, f *walletFlags) *cobra.Command {
+	var yes bool
+	c := &cobra.Command{
+		Use:   "wipe --yes",
+		Short: "Delete the holder and everything of theirs on the agent, then the local files",
+		Long: `Quick wipe: in one call the agent deletes the holder, both wrapped keys,
+every credential, key and log entry; nothing it kept can be opened
+afterwards, with any PIN or recovery code. Then the session and device
+files are removed. There is no undo: export first if the credentials are
+to be kept. Needs a session (log in first) and --yes.`,
+		Example: `  cairn wallet holder wipe --yes`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if !yes {
+				return usageError(errors.New("wiping cannot be undone: add --yes"))
+			}
+			p, err := f.profile(e, "")
+			if err != nil {
+				return err
+			}
+			if err := p.Wipe(cmd.Context()); err != nil {
+				return walletExit(err)
+			}
+			fmt.Fprintln(e.stdout, "wiped")
+			return nil
+		},
+	}
+	c.Flags().BoolVar(&yes, "yes", false, "confirm the wipe")
+	return c
+}
+
+// ---- list, log, export, import ----
+
+func newWalletListCmd(e *env, f *walletFlags) *cobra.Command {
+	var asJSON bool
+	var lang string
+	c := &cobra.Command{
+		Use:   "list [--json] [--lang L]",
+		Short: "List the holder's credentials: type, issuer, validity, status",
+		Long: `List the holder's credentials, one line each (its copies, one per holder
+key, counted), with the type's name in --lang (default: the holder's
+setting), the issuer's name when the agent has a registry, the validity
+and the status. Claim values are not shown. --json prints the agent's
+answer.`,
+		Example: `  cairn wallet list
+  cairn wallet list --lang uk
+  cairn wallet list --json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			p, err := f.profile(e, lang)
+			if err != nil {
+				return err
+			}
+			s, c, err := p.Open()
+			if err != nil {
+				return walletExit(err)
+			}
+			list, err := c.Credentials(cmd.Context(), s.Token, lang)
+			if err != nil {
+				return walletExit(err)
+			}
+			if asJSON {
+				return writeJSONOut(e.stdout, list)
+			}
+			if len(list.Credentials) == 0 {
+				fmt.Fprintln(e.stdout, "no credentials")
+				return nil
+			}
+			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tTYPE\tISSUER\tISSUED\tVALIDITY\tSTATUS\tCOPIES")
+			for _, v := range list.Credentials {
+				iss := v.Issuer.Name
+				if iss == "" {
+					iss = v.Issuer.DID
+				}
+				if !v.Issuer.Registered {
+					iss += " (not in registry)"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\n", v.ID, v.TypeName, iss, v.IssuedAt.Format("2006-01-02"), v.Validity, v.Status, v.Copies)
+			}
+			return tw.Flush()
+		},
+	}
+	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	c.Flags().StringVar(&lang, "lang", "", "language of the names (BCP 47; default: the holder's setting)")
+	return c
+}
+
+func writeJSONOut(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+func newWalletLogCmd(e *env, f *walletFlags) *cobra.Command {
+	var asJSON bool
+	c := &cobra.Command{
+		Use:   "log [--json]",
+		Short: "Show the consent log (offers accepted or refused, presentations) and check its chain",
+		Long: `Show the holder's consent log, oldest first, and whether its hash chain
+is intact (exit 3 when it was tampered with). --json prints the verified
+export (format cairn-consent-log-v1).`,
+		Example: `  cairn wallet log
+  cairn wallet log --json > consent-log.json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			p, err := f.profile(e, "")
+			if err != nil {
+				return err
+			}
+			s, c, err := p.Open()
+			if err != nil {
+				return walletExit(err)
+			}
+			ctx := cmd.Context()
+			if asJSON {
+				b, err := c.ExportLog(ctx, s.Token)
+				if err != nil {
+					if ae := (*client.APIError)(nil); errors.As(err, &ae) && ae.Code == "log_tampered" {
+						return withExit(ExitInvalid, err)
+					}
+					return walletExit(err)
+				}
+				_, err = e.stdout.Write(append(b, '\n'))
+				return err
+			}
+			v, err := c.VerifyLog(ctx, s.Token)
+			if err != nil {
+				return walletExit(err)
+			}
+			entries, err := c.Log(ctx, s.Token)
+			if err != nil {
+				return walletExit(err)
+			}
+			printLog(e.stdout, entries)
+			if !v.Intact {
+				return reportedExit(ExitInvalid, fmt.Errorf("the consent log was tampered with at entry %d: %s", v.BrokenAt, v.Reason))
+			}
+			fmt.Fprintf(e.stdout, "chain intact: %d entries\n", v.Entries)
+			return nil
+		},
+	}
+	c.Flags().BoolVar(&asJSON, "json", false, "print the verified JSON export")
+	return c
+}
+
+func printLog(w io.Writer, entries []wallet.LogEntry) {
+	if len(entries) == 0 {
+		fmt.Fprintln(w, "no entries")
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "#\tWHEN\tEVENT\tWITH\tCLAIMS")
+	for _, en := range entries {
+		with := en.PartyName
+		if with == "" {
+			with = en.PartyID
+		}
+		if en.Offline {
+			with += " (offline)"
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", en.Seq, en.At.UTC().Format("2006-01-02 15:04"), en.Event, with, strings.Join(en.Claims, ", "))
+	}
+	tw.Flush()
+}
+
+func newWalletExportCmd(e *env, f *walletFlags) *cobra.Command {
+	var out, passFile string
+	c := &cobra.Command{
+		Use:   "export --out FILE [--passphrase-file F]",
+		Short: "Export the whole wallet as one file encrypted with a passphrase",
+		Long: `Write the holder's whole wallet (keys, credentials, consent log,
+settings) to FILE (mode 0600, never overwritten), encrypted with a
+passphrase of at least 12 characters (docs/wallet-export.md). Import it
+into a fresh holder on this or another agent with 'cairn wallet import'.`,
+		Example: `  cairn wallet export --out backup.cwx --passphrase-file pass.txt`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if out == "" {
+				return usageError(errors.New("give --out FILE"))
+			}
+			if _, err := os.Lstat(out); err == nil {
+				return usageError(fmt.Errorf("%s exists: not overwritten", out))
+			}
+			p, err := f.profile(e, "")
+			if err != nil {
+				return err
+			}
+			s, c, err := p.Open()
+			if err != nil {
+				return walletExit(err)
+			}
+			pass, err := newSecretReader(e).read(passFile, "Passphrase (12 characters or more)")
+			if err != nil {
+				return err
+			}
+			b, err := c.Export(cmd.Context(), s.Token, pass)
+			if err != nil {
+				return walletExit(err)
+			}
+			if err := fsx.WriteNew(out, b, 0o600); err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "exported %d bytes to %s\n", len(b), out)
+			return nil
+		},
+	}
+	c.Flags().StringVar(&out, "out", "", "the export file to write")
+	c.Flags().StringVar(&passFile, "passphrase-file", "", "read the passphrase from the first line of FILE (default: ask)")
+	return c
+}
+
+func newWalletImportCmd(e *env, f *walletFlags) *cobra.Command {
+	var passFile string
+	c := &cobra.Command{
+		Use:   "import FILE [--passphrase-file F]",
+		Short: "Import an export file into the (fresh) holder",
+		Long: `Import an export file into the logged-in holder, which must have no
+credentials and no consent log entries yet (create one with 'holder
+create' first). The exported holder keys replace the fresh ones, so every
+credential stays usable.`,
+		Example: `  cairn wallet import backup.cwx --passphrase-file pass.txt`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			file, err := bounded.ReadFile(args[0], wallet.MaxExportLen)
+			if err != nil {
+				return usageError(err)
+			}
+			p, err := f.profile(e, "")
+			if err != nil {
+				return err
+			}
+			s, c, err := p.Open()
+			if err != nil {
+				return walletExit(err)
+			}
+			pass, err := newSecretReader(e).read(passFile, "Passphrase")
+			if err != nil {
+				return err
+			}
+			sum, err := c.Import(cmd.Context(), s.Token, file, pass)
+			if err != nil {
+				return walletExit(err)
+			}
+			fmt.Fprintf(e.stdout, "imported %d credential copies, %d keys, %d log entries (exported %s)\n",
+				sum.Credentials, sum.Keys, sum.LogEntries, sum.ExportedAt.Format("2006-01-02 15:04Z"))
+			return nil
+		},
+	}
+	c.Flags().StringVar(&passFile, "passphrase-file", "", "read the passphrase from the first line of FILE (default: ask)")
+	return c
+}

@@ -53,7 +53,7 @@ or passphrase.`,
 	c.PersistentFlags().StringVar(&f.agent, "agent", "", "the wallet agent's URL (kept in the session file after 'holder create' or 'holder recover')")
 	c.PersistentFlags().StringVar(&f.session, "session", "", "session file (default $XDG_CONFIG_HOME/cairn/wallet-session.json); the device secret is kept next to it")
 	c.AddCommand(newWalletServeCmd(e), newWalletHolderCmd(e, f), newWalletListCmd(e, f), newWalletLogCmd(e, f),
-		newWalletExportCmd(e, f), newWalletImportCmd(e, f))
+		newWalletExportCmd(e, f), newWalletImportCmd(e, f), newWalletShowCmd(e, f), newWalletKeysCmd(e, f))
 	return c
 }
 
@@ -148,6 +148,10 @@ func newWalletHolderCmd(e *env, f *walletFlags) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "holder",
 		Short: "Create, log in, log out, recover or wipe the holder kept in the session file",
+		Example: `  cairn wallet --agent http://127.0.0.1:8082 holder create --pin-file pin.txt
+  cairn wallet holder login --pin-file pin.txt
+  cairn wallet holder recover --code-file code.txt --pin-file newpin.txt
+  cairn wallet holder wipe --yes`,
 	}
 	c.AddCommand(newWalletHolderCreateCmd(e, f), newWalletHolderLoginCmd(e, f), newWalletHolderLogoutCmd(e, f),
 		newWalletHolderRecoverCmd(e, f), newWalletHolderWipeCmd(e, f))
@@ -535,5 +539,112 @@ credential stays usable.`,
 		},
 	}
 	c.Flags().StringVar(&passFile, "passphrase-file", "", "read the passphrase from the first line of FILE (default: ask)")
+	return c
+}
+
+func newWalletShowCmd(e *env, f *walletFlags) *cobra.Command {
+	var asJSON bool
+	var lang string
+	c := &cobra.Command{
+		Use:   "show ID [--json] [--lang L]",
+		Short: "Show one credential with its claims, labelled in the holder's language",
+		Long: `Show a credential (ID from 'cairn wallet list'): type, issuer, validity,
+status, and each claim with its label and value. The values are the
+holder's own data: show them only to the holder.`,
+		Example: `  cairn wallet show 0hye92yyGVTNpVx5Xu-Qcw
+  cairn wallet show 0hye92yyGVTNpVx5Xu-Qcw --lang ar --json`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			p, err := f.profile(e, lang)
+			if err != nil {
+				return err
+			}
+			s, c, err := p.Open()
+			if err != nil {
+				return walletExit(err)
+			}
+			d, err := c.Credential(cmd.Context(), s.Token, args[0], lang)
+			if err != nil {
+				return walletExit(err)
+			}
+			if asJSON {
+				return writeJSONOut(e.stdout, d)
+			}
+			fmt.Fprintf(e.stdout, "type:     %s\nissuer:   %s\nissued:   %s\nvalidity: %s\nstatus:   %s\n",
+				d.TypeName, nonEmptyStr(d.Issuer.Name, d.Issuer.DID), d.IssuedAt.Format("2006-01-02"), d.Validity, d.Status)
+			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+			for _, cl := range d.Claims {
+				v, _ := json.Marshal(cl.Value)
+				if s, ok := cl.Value.(string); ok {
+					v = []byte(s)
+				}
+				fmt.Fprintf(tw, "  %s\t%s\n", cl.Label, v)
+			}
+			return tw.Flush()
+		},
+	}
+	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	c.Flags().StringVar(&lang, "lang", "", "language of the labels (BCP 47; default: the holder's setting)")
+	return c
+}
+
+func nonEmptyStr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+func newWalletKeysCmd(e *env, f *walletFlags) *cobra.Command {
+	var refresh, asJSON bool
+	c := &cobra.Command{
+		Use:   "keys [--refresh] [--json]",
+		Short: "Show the holder keys (used or unused; low) or add a fresh set",
+		Long: `Each verifier is shown its own holder key while unused ones remain, so
+two verifiers cannot link the holder by the key. 'keys' shows, per key,
+how many verifiers were given it; when none is unused any more it says
+so. --refresh adds a fresh set (the credentials then need re-issuance to
+the new keys).`,
+		Example: `  cairn wallet keys
+  cairn wallet keys --refresh`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			p, err := f.profile(e, "")
+			if err != nil {
+				return err
+			}
+			s, c, err := p.Open()
+			if err != nil {
+				return walletExit(err)
+			}
+			if refresh {
+				r, err := c.RefreshKeys(cmd.Context(), s.Token)
+				if err != nil {
+					return walletExit(err)
+				}
+				fmt.Fprintf(e.stdout, "added %d keys\n", len(r.Keys))
+			}
+			ks, err := c.Keys(cmd.Context(), s.Token)
+			if err != nil {
+				return walletExit(err)
+			}
+			if asJSON {
+				return writeJSONOut(e.stdout, ks)
+			}
+			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "KEY\tVERIFIERS\tPRESENTATIONS")
+			for _, k := range ks.Keys {
+				fmt.Fprintf(tw, "%d\t%d\t%d\n", k.Index, k.Verifiers, k.Uses)
+			}
+			tw.Flush()
+			fmt.Fprintf(e.stdout, "unused keys: %d\n", ks.Unused)
+			if ks.Low {
+				fmt.Fprintln(e.stdout, "LOW: every key was shown to a verifier; run 'cairn wallet keys --refresh' and have the credentials issued again")
+			}
+			return nil
+		},
+	}
+	c.Flags().BoolVar(&refresh, "refresh", false, "add a fresh set of keys first")
+	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return c
 }

@@ -107,6 +107,11 @@ func (a *agent) do(method, path, token string, body any, hdr ...string) *resp {
 	}
 	rec := httptest.NewRecorder()
 	a.h.ServeHTTP(rec, req)
+	rs, err := loadResponseSchemas()
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	rs.check(a.t, method, path, rec.Code, rec.Header().Get("Content-Type"), rec.Body.Bytes())
 	return &resp{status: rec.Code, header: rec.Header(), body: rec.Body.Bytes()}
 }
 

@@ -147,13 +147,13 @@ func (s *secretReader) newPIN(file, what string) (string, error) {
 func newWalletHolderCmd(e *env, f *walletFlags) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "holder",
-		Short: "Create, log in, log out, recover or wipe the holder kept in the session file",
+		Short: "Create, log in, log out, change the PIN of, recover or wipe the holder kept in the session file",
 		Example: `  cairn wallet --agent http://127.0.0.1:8082 holder create --pin-file pin.txt
   cairn wallet holder login --pin-file pin.txt
   cairn wallet holder recover --code-file code.txt --pin-file newpin.txt
   cairn wallet holder wipe --yes`,
 	}
-	c.AddCommand(newWalletHolderCreateCmd(e, f), newWalletHolderLoginCmd(e, f), newWalletHolderLogoutCmd(e, f),
+	c.AddCommand(newWalletHolderCreateCmd(e, f), newWalletHolderLoginCmd(e, f), newWalletHolderLogoutCmd(e, f), newWalletHolderPINCmd(e, f),
 		newWalletHolderRecoverCmd(e, f), newWalletHolderWipeCmd(e, f))
 	return c
 }
@@ -227,6 +227,44 @@ lock the holder for longer each time (exit 10, with the time to wait).`,
 		},
 	}
 	c.Flags().StringVar(&pinFile, "pin-file", "", "read the PIN from the first line of FILE (default: ask)")
+	return c
+}
+
+func newWalletHolderPINCmd(e *env, f *walletFlags) *cobra.Command {
+	var pinFile, newPinFile string
+	c := &cobra.Command{
+		Use:   "pin [--pin-file F] [--new-pin-file F]",
+		Short: "Change the PIN (every other session of the holder ends)",
+		Long: `Change the holder's PIN: the current PIN (counted like a login: wrong
+ones lock) and a new one of 4 to 8 digits. The device secret stays; every
+credential stays readable; every other session ends, and this one is
+replaced.`,
+		Example: `  cairn wallet holder pin --pin-file old.txt --new-pin-file new.txt`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			p, err := f.profile(e, "")
+			if err != nil {
+				return err
+			}
+			sr := newSecretReader(e)
+			pin, err := sr.read(pinFile, "Current PIN")
+			if err != nil {
+				return err
+			}
+			newPIN, err := sr.newPIN(newPinFile, "New PIN (4 to 8 digits)")
+			if err != nil {
+				return err
+			}
+			s, err := p.ChangePIN(cmd.Context(), pin, newPIN)
+			if err != nil {
+				return walletExit(err)
+			}
+			fmt.Fprintf(e.stdout, "PIN changed: holder %s, logged in until %s\n", s.HolderID, s.ExpiresAt.UTC().Format("2006-01-02 15:04:05Z"))
+			return nil
+		},
+	}
+	c.Flags().StringVar(&pinFile, "pin-file", "", "read the current PIN from the first line of FILE (default: ask)")
+	c.Flags().StringVar(&newPinFile, "new-pin-file", "", "read the new PIN from the first line of FILE (default: ask twice)")
 	return c
 }
 

@@ -202,6 +202,24 @@ func (p *Profile) Login(ctx context.Context, pin string) (*Session, error) {
 	return p.save(s.Agent, sess)
 }
 
+// ChangePIN changes the PIN (the device secret stays), which ends every
+// session of the holder, and saves the new one.
+func (p *Profile) ChangePIN(ctx context.Context, pin, newPIN string) (*Session, error) {
+	s, _, err := p.Open()
+	if err != nil {
+		return nil, err
+	}
+	dev, err := p.device(s.HolderID)
+	if err != nil {
+		return nil, err
+	}
+	sess, err := p.Client(s).ChangePIN(ctx, s.Token, pin, dev, newPIN, nil)
+	if err != nil {
+		return nil, err
+	}
+	return p.save(s.Agent, sess)
+}
+
 // Logout ends the session and forgets its token (the holder stays).
 func (p *Profile) Logout(ctx context.Context) error {
 	s, err := p.Load()

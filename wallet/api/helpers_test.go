@@ -25,7 +25,7 @@ import (
 )
 
 type agent struct {
-	t     *testing.T
+	t     testing.TB
 	h     *api.Handler
 	svc   *wallet.Service
 	st    *boltstore.Store
@@ -34,7 +34,7 @@ type agent struct {
 	addr  string // RemoteAddr of the next requests
 }
 
-func newAgent(t *testing.T, mod ...func(*wallet.Config, *api.Options)) *agent {
+func newAgent(t testing.TB, mod ...func(*wallet.Config, *api.Options)) *agent {
 	t.Helper()
 	st, err := boltstore.Open(filepath.Join(t.TempDir(), "wallet.db"))
 	if err != nil {
@@ -64,14 +64,14 @@ type resp struct {
 	body   []byte
 }
 
-func (r *resp) json(t *testing.T, v any) {
+func (r *resp) json(t testing.TB, v any) {
 	t.Helper()
 	if err := json.Unmarshal(r.body, v); err != nil {
 		t.Fatalf("decode %s: %v", r.body, err)
 	}
 }
 
-func (r *resp) errBody(t *testing.T) server.ErrorBody {
+func (r *resp) errBody(t testing.TB) server.ErrorBody {
 	t.Helper()
 	var e server.ErrorBody
 	r.json(t, &e)

@@ -57,7 +57,7 @@ func pointerEscape(s string) string {
 // check validates body, the answer to method path with status, against
 // the document: the operation must list the status and, for a JSON
 // answer, its schema must accept the body.
-func (rs *responseSchemas) check(t *testing.T, method, path string, status int, contentType string, body []byte) {
+func (rs *responseSchemas) check(t testing.TB, method, path string, status int, contentType string, body []byte) {
 	t.Helper()
 	path, _, _ = strings.Cut(path, "?")
 	var tmpl string

@@ -121,6 +121,14 @@ func TestProfileRefusesLooseFiles(t *testing.T) {
 	if _, err := p.Create(ctx, "2468", ""); err == nil {
 		t.Fatal("a second create replaced the session file")
 	}
+	// a device file left alone (its session file lost) is not replaced either
+	orphan := &client.Profile{SessionPath: filepath.Join(t.TempDir(), "o.json"), Agent: srv.URL}
+	if err := os.WriteFile(client.DevicePath(orphan.SessionPath), []byte("{}"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := orphan.Create(ctx, "2468", ""); err == nil {
+		t.Fatal("create replaced a device file")
+	}
 	if err := os.Chmod(client.DevicePath(p.SessionPath), 0o644); err != nil {
 		t.Fatal(err)
 	}

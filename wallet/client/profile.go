@@ -156,8 +156,10 @@ func (p *Profile) Create(ctx context.Context, pin, lang string) (*api.Created, e
 	if p.Agent == "" {
 		return nil, errors.New("client: give the agent's URL (--agent)")
 	}
-	if _, err := os.Stat(p.SessionPath); err == nil {
-		return nil, fmt.Errorf("client: %s already exists: this machine keeps a holder (wipe it, or give another --session)", p.SessionPath)
+	for _, f := range []string{p.SessionPath, DevicePath(p.SessionPath)} {
+		if _, err := os.Lstat(f); err == nil {
+			return nil, fmt.Errorf("client: %s already exists: this machine keeps a holder (wipe it, or give another --session)", f)
+		}
 	}
 	dev, err := p.newDevice()
 	if err != nil {

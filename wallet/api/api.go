@@ -149,6 +149,13 @@ func New(svc *wallet.Service, opts Options) (*Handler, error) {
 	h.handle("log_export", http.MethodGet, "/v1/log/export", h.auth(h.exportLog))
 	h.handle("export", http.MethodPost, "/v1/export", h.auth(h.export))
 	h.handle("import", http.MethodPost, "/v1/import", h.auth(h.importWallet))
+	h.handle("offer_preview", http.MethodPost, "/v1/offers", h.auth(h.previewOffer))
+	h.handle("offer_accept", http.MethodPost, "/v1/offers/{id}/accept", h.auth(h.acceptOffer))
+	h.handle("offer_refuse", http.MethodPost, "/v1/offers/{id}/refuse", h.auth(h.refuseOffer))
+	h.handle("request_preview", http.MethodPost, "/v1/requests", h.auth(h.previewRequest))
+	h.handle("request_respond", http.MethodPost, "/v1/requests/{id}/respond", h.auth(h.respond))
+	h.handle("request_refuse", http.MethodPost, "/v1/requests/{id}/refuse", h.auth(h.refuseRequest))
+	h.handle("proximity", http.MethodPost, "/v1/proximity", h.auth(h.proximity))
 	h.handle("openapi", http.MethodGet, "/openapi.json", h.openAPI)
 
 	var checks []server.Check
@@ -301,6 +308,28 @@ func classify(err error, now time.Time) (status int, code string, retry time.Dur
 		code = CodePassphrase
 	case errors.Is(err, wallet.ErrNotEmpty):
 		code = CodeNotEmpty
+	case errors.Is(err, wallet.ErrOffer):
+		code = CodeOfferInvalid
+	case errors.Is(err, wallet.ErrTxCode):
+		code = CodeTxCode
+	case errors.Is(err, wallet.ErrUntrustedIssuer):
+		code = CodeIssuerUntrusted
+	case errors.Is(err, wallet.ErrIssuance):
+		code = CodeIssuance
+	case errors.Is(err, wallet.ErrCredentialInvalid):
+		code = CodeCredentialInvalid
+	case errors.Is(err, wallet.ErrRequest):
+		code = CodeRequestInvalid
+	case errors.Is(err, wallet.ErrVerifierUnknown):
+		code = CodeVerifierUnknown
+	case errors.Is(err, wallet.ErrCannotAnswer):
+		code = CodeCannotAnswer
+	case errors.Is(err, wallet.ErrConsent):
+		code = CodeConsent
+	case errors.Is(err, wallet.ErrDelivery):
+		code = CodeDelivery
+	case errors.Is(err, wallet.ErrNoPreview):
+		code = CodePreviewNotFound
 	case errors.Is(err, wallet.ErrInvalidRequest), errors.Is(err, wallet.ErrKDFParams):
 		code = server.CodeInvalidRequest
 	default:

@@ -537,3 +537,17 @@ func TestHealthAndMetrics(t *testing.T) {
 	})
 	down.want(down.do("GET", "/readyz", "", nil), 503, server.CodeNotReady)
 }
+
+// TestEveryCodeHasAStatus: classify never answers a code without its
+// status (statusOf covers every code with a message, bar the router's).
+func TestEveryCodeHasAStatus(t *testing.T) {
+	for _, code := range api.Codes() {
+		switch code {
+		case server.CodeMethodNotAllowed, server.CodeTooLarge, server.CodeMediaType, server.CodeNotReady:
+			continue // answered by internal/server with its own status
+		}
+		if api.StatusOf(code) < 400 {
+			t.Errorf("%s: status %d", code, api.StatusOf(code))
+		}
+	}
+}

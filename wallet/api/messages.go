@@ -51,6 +51,19 @@ const (
 	CodePassphrase         = "passphrase_wrong"
 	CodeNotEmpty           = "wallet_not_empty"
 	CodeInvalidLanguage    = "invalid_language"
+
+	// Receiving and presenting.
+	CodeOfferInvalid      = "offer_invalid"
+	CodeTxCode            = "tx_code_wrong"
+	CodeIssuerUntrusted   = "issuer_untrusted"
+	CodeIssuance          = "issuance_failed"
+	CodeCredentialInvalid = "credential_invalid"
+	CodeRequestInvalid    = "request_invalid"
+	CodeVerifierUnknown   = "verifier_unknown"
+	CodeCannotAnswer      = "cannot_answer"
+	CodeConsent           = "consent_invalid"
+	CodeDelivery          = "delivery_failed"
+	CodePreviewNotFound   = "preview_not_found"
 )
 
 // messages are what the holder's app may show for each code, in each of
@@ -184,6 +197,81 @@ var messages = map[string]map[string]string{
 	},
 }
 
+func init() {
+	for code, m := range flowMessages {
+		messages[code] = m
+	}
+}
+
+var flowMessages = map[string]map[string]string{
+	CodeOfferInvalid: {
+		"en": "This offer cannot be read or its issuer cannot be reached. Ask the issuer for a new one.",
+		"fr": "Cette offre est illisible ou son émetteur est injoignable. Demandez-en une nouvelle à l'émetteur.",
+		"ar": "لا يمكن قراءة هذا العرض أو الوصول إلى جهة الإصدار. اطلب عرضًا جديدًا من جهة الإصدار.",
+		"uk": "Цю пропозицію неможливо прочитати або її видавець недоступний. Попросіть у видавця нову.",
+	},
+	CodeTxCode: {
+		"en": "The transaction code is missing or wrong. Use the code the issuer gave you separately.",
+		"fr": "Le code de transaction est absent ou incorrect. Utilisez le code que l'émetteur vous a donné à part.",
+		"ar": "رمز المعاملة مفقود أو خاطئ. استخدم الرمز الذي أعطتك إياه جهة الإصدار بشكل منفصل.",
+		"uk": "Код транзакції відсутній або неправильний. Використайте код, який видавець дав окремо.",
+	},
+	CodeIssuerUntrusted: {
+		"en": "This issuer is not in the trust registry. Accept only if you know who they are.",
+		"fr": "Cet émetteur n'est pas dans le registre de confiance. N'acceptez que si vous savez qui il est.",
+		"ar": "جهة الإصدار هذه ليست في سجل الثقة. لا تقبل إلا إذا كنت تعرف من هي.",
+		"uk": "Цього видавця немає в реєстрі довіри. Приймайте, лише якщо знаєте, хто це.",
+	},
+	CodeIssuance: {
+		"en": "The issuer did not issue the document. Try again later or contact them.",
+		"fr": "L'émetteur n'a pas délivré le document. Réessayez plus tard ou contactez-le.",
+		"ar": "لم تُصدر جهة الإصدار الوثيقة. حاول لاحقًا أو اتصل بها.",
+		"uk": "Видавець не видав документ. Спробуйте пізніше або зверніться до нього.",
+	},
+	CodeCredentialInvalid: {
+		"en": "The document received did not pass the checks and was not kept.",
+		"fr": "Le document reçu n'a pas passé les vérifications et n'a pas été conservé.",
+		"ar": "لم تجتز الوثيقة المستلمة عمليات التحقق ولم يتم حفظها.",
+		"uk": "Отриманий документ не пройшов перевірку і не був збережений.",
+	},
+	CodeRequestInvalid: {
+		"en": "This request cannot be read or checked. Nothing was shared.",
+		"fr": "Cette demande est illisible ou invérifiable. Rien n'a été partagé.",
+		"ar": "لا يمكن قراءة هذا الطلب أو التحقق منه. لم تتم مشاركة أي شيء.",
+		"uk": "Цей запит неможливо прочитати або перевірити. Нічого не передано.",
+	},
+	CodeVerifierUnknown: {
+		"en": "Whoever asks is not a registered, active verifier. Nothing was shared.",
+		"fr": "Le demandeur n'est pas un vérificateur enregistré et actif. Rien n'a été partagé.",
+		"ar": "الجهة الطالبة ليست جهة تحقق مسجلة ونشطة. لم تتم مشاركة أي شيء.",
+		"uk": "Запитувач не є зареєстрованим активним перевіряльником. Нічого не передано.",
+	},
+	CodeCannotAnswer: {
+		"en": "Your wallet does not hold the documents this request asks for.",
+		"fr": "Votre portefeuille ne contient pas les documents demandés.",
+		"ar": "محفظتك لا تحتوي على الوثائق التي يطلبها هذا الطلب.",
+		"uk": "У вашому гаманці немає документів, яких вимагає цей запит.",
+	},
+	CodeConsent: {
+		"en": "You chose information the request does not ask for.",
+		"fr": "Vous avez choisi des informations que la demande ne réclame pas.",
+		"ar": "اخترت معلومات لا يطلبها هذا الطلب.",
+		"uk": "Ви обрали дані, яких запит не вимагає.",
+	},
+	CodeDelivery: {
+		"en": "The answer could not be delivered to the verifier. Try again.",
+		"fr": "La réponse n'a pas pu être remise au vérificateur. Réessayez.",
+		"ar": "تعذر إيصال الرد إلى جهة التحقق. حاول مرة أخرى.",
+		"uk": "Не вдалося доставити відповідь перевіряльнику. Спробуйте ще раз.",
+	},
+	CodePreviewNotFound: {
+		"en": "This offer or request has expired or was already answered. Scan it again.",
+		"fr": "Cette offre ou demande a expiré ou a déjà reçu une réponse. Scannez-la à nouveau.",
+		"ar": "انتهت صلاحية هذا العرض أو الطلب أو تم الرد عليه بالفعل. امسحه مرة أخرى.",
+		"uk": "Ця пропозиція чи запит застарілі або на них уже відповіли. Відскануйте ще раз.",
+	},
+}
+
 // Message returns the message of code in lang (one of Languages), in
 // English when lang has none, and "" for an unknown code. retry fills the
 // messages that say how long to wait.
@@ -230,4 +318,19 @@ var statusOf = map[string]int{
 	CodeInvalidLanguage:       http.StatusBadRequest,
 	server.CodeInvalidRequest: http.StatusBadRequest,
 	server.CodeInternal:       http.StatusInternalServerError,
+	CodeOfferInvalid:          http.StatusBadRequest,
+	CodeTxCode:                http.StatusBadRequest,
+	CodeIssuerUntrusted:       http.StatusConflict,
+	CodeIssuance:              http.StatusBadGateway,
+	CodeCredentialInvalid:     http.StatusBadGateway,
+	CodeRequestInvalid:        http.StatusBadRequest,
+	CodeVerifierUnknown:       http.StatusForbidden,
+	CodeCannotAnswer:          http.StatusConflict,
+	CodeConsent:               http.StatusBadRequest,
+	CodeDelivery:              http.StatusBadGateway,
+	CodePreviewNotFound:       http.StatusNotFound,
 }
+
+// StatusOf is the HTTP status code is answered with (0 for the codes
+// internal/server answers itself).
+func StatusOf(code string) int { return statusOf[code] }

@@ -27,7 +27,7 @@ func newWalletCmd(e *env) *cobra.Command {
 	f := &walletFlags{}
 	c := &cobra.Command{
 		Use:   "wallet",
-		Short: "Run the wallet agent (serve) and use it as a holder: holder, list, log, export, import",
+		Short: "Run the wallet agent (serve) and use it as a holder: holder, receive, list, present, proximity, log, export, import",
 		Long: `'cairn wallet serve' runs the wallet agent, the backend of holders'
 phones. The other commands are a client of an agent, for scripts,
 examples and support staff: they keep one holder's session in a file
@@ -47,13 +47,17 @@ the time said, then retry), 21 not logged in or session ended (run
 or passphrase.`,
 		Example: `  cairn wallet --agent http://127.0.0.1:8082 holder create --pin-file pin.txt
   cairn wallet holder login --pin-file pin.txt
+  cairn wallet receive "$OFFER" --tx-code-file code.txt
   cairn wallet list --lang fr
+  cairn wallet present "$REQUEST" --only given_name
+  cairn wallet proximity --challenge 7Q2K-91AB --png qr.png
   cairn wallet export --out backup.cwx --passphrase-file pass.txt`,
 	}
 	c.PersistentFlags().StringVar(&f.agent, "agent", "", "the wallet agent's URL (kept in the session file after 'holder create' or 'holder recover')")
 	c.PersistentFlags().StringVar(&f.session, "session", "", "session file (default $XDG_CONFIG_HOME/cairn/wallet-session.json); the device secret is kept next to it")
 	c.AddCommand(newWalletServeCmd(e), newWalletHolderCmd(e, f), newWalletListCmd(e, f), newWalletLogCmd(e, f),
-		newWalletExportCmd(e, f), newWalletImportCmd(e, f), newWalletShowCmd(e, f), newWalletKeysCmd(e, f))
+		newWalletExportCmd(e, f), newWalletImportCmd(e, f), newWalletShowCmd(e, f), newWalletKeysCmd(e, f),
+		newWalletReceiveCmd(e, f), newWalletPresentCmd(e, f), newWalletProximityCmd(e, f))
 	return c
 }
 

@@ -55,8 +55,11 @@ the store's backups: a copy of the store without it opens nothing
 unreadable.
 
 With --registry (a signed snapshot or offline bundle, checked against
---registry-key) credential lists name the issuers and say whether each
-was authorized for the type.
+--registry-key; read again on SIGHUP) issuers and verifiers are looked
+up: offers from issuers it does not know need the holder's confirmed
+warning, requests from verifiers it does not list are refused, and
+credential lists name the issuers. Without it every issuer is unknown
+and every verifier refused.
 
 Creating holders, logging in and changing PINs, and recovering are
 limited per client address (429 with Retry-After): --client-rate is the
@@ -64,8 +67,11 @@ logins a minute; creations get a third of it and recoveries a sixth.
 Wrong PINs also lock the holder (423) and the address, longer each time.
 Behind a reverse proxy, name it with --trusted-proxy.
 
---dev-allow-private-network lets outbound fetches reach loopback and
-private addresses over http: for local tests only.
+Offers, issuer metadata, request objects, status lists, did:web
+documents and response posts are fetched through one guarded client: no
+private or loopback targets and https only, unless
+--dev-allow-private-network (local tests only; it also accepts unsigned
+redirect_uri verifiers).
 
 /metrics is not served unless asked for (--metrics-addr,
 --metrics-token-file). --agent and --session do not apply to serve.`,
@@ -158,14 +164,15 @@ func (o *walletServeOptions) run(ctx context.Context, e *env) error {
 		return err
 	}
 	defer st.Close()
-	svc, err := wallet.New(wallet.Config{Store: st, Pepper: pepper, Now: e.now, Logger: log})
+	var current atomic.Pointer[trustpkg.Registry]
+	current.Store(reg)
+	svc, err := wallet.New(wallet.Config{Store: st, Pepper: pepper, Now: e.now, Logger: log,
+		Flows: wallet.FlowConfig{Dev: o.devPrivate, Registry: current.Load, Catalogue: cat}})
 	clear(pepper)
 	if err != nil {
 		return err
 	}
 	defer svc.Close()
-	var current atomic.Pointer[trustpkg.Registry]
-	current.Store(reg)
 	h, err := walletapi.New(svc, walletapi.Options{
 		Now: e.now, Logger: log, Metrics: metrics, MetricsElsewhere: true, TrustedProxies: proxies, Catalogue: cat,
 		LoginLimit: limit, CreateLimit: scaled(limit, 3), RecoverLimit: scaled(limit, 6),

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"os"
 	"path/filepath"
@@ -10,17 +11,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cairn-id/cairn/internal/qr"
 	"github.com/cairn-id/cairn/internal/testkit"
 )
 
 // walletServe runs 'cairn wallet serve' until the returned stop.
-func walletServe(t *testing.T, data, addr string) (*testkit.SyncBuffer, func()) {
+func walletServe(t *testing.T, data, addr string, extra ...string) (*testkit.SyncBuffer, func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	logs := &testkit.SyncBuffer{}
 	go func() {
-		done <- run(ctx, []string{"wallet", "serve", "--data", data, "--addr", addr}, &env{stdin: strings.NewReader(""), stdout: io.Discard, stderr: logs, getenv: func(string) string { return "" }, now: time.Now})
+		done <- run(ctx, append([]string{"wallet", "serve", "--data", data, "--addr", addr}, extra...), &env{stdin: strings.NewReader(""), stdout: io.Discard, stderr: logs, getenv: func(string) string { return "" }, now: time.Now})
 	}()
 	stopped := false
 	stop := func() {
@@ -48,8 +50,13 @@ func walletServe(t *testing.T, data, addr string) (*testkit.SyncBuffer, func()) 
 
 func walletCLI(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
+	return walletCLIIn(t, "", args...)
+}
+
+func walletCLIIn(t *testing.T, stdin string, args ...string) (int, string, string) {
+	t.Helper()
 	var stdout, stderr strings.Builder
-	code := run(context.Background(), args, &env{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr, getenv: func(string) string { return "" }, now: time.Now})
+	code := run(context.Background(), args, &env{stdin: strings.NewReader(stdin), stdout: &stdout, stderr: &stderr, getenv: func(string) string { return "" }, now: time.Now})
 	return code, stdout.String(), stderr.String()
 }
 
@@ -112,5 +119,87 @@ func TestWalletServe(t *testing.T) {
 	}
 	if strings.Contains(logs.String(), "initialized") {
 		t.Fatal("the second run initialized the directory again")
+	}
+}
+
+// TestWalletReceiveAndProximity: the project's issuer serves; the CLI
+// client, through 'cairn wallet serve', previews an offer from an issuer
+// no registry vouches for (the warning shown), refuses it, accepts the
+// next one, lists it, makes an offline presentation whose PNG decodes to
+// the printed text, and is refused a request from an unknown verifier.
+func TestWalletReceiveAndProximity(t *testing.T) {
+	work := t.TempDir()
+	ngo := filepath.Join(work, "ngo")
+	issAddr := freeAddr(t)
+	if code, _, stderr := issuerCLI(t, "issuer", "init", "--dir", ngo, "--name", "en=Relief", "--url", "http://"+issAddr, "--dev", "--type", "urn:cairn:vct:humanitarian-registration:1"); code != 0 {
+		t.Fatalf("init: %d %s", code, stderr)
+	}
+	serveInProcess(t, ngo, issAddr)
+	claims := filepath.Join(work, "c.json")
+	os.WriteFile(claims, []byte(`{"given_name":"Aminata","registration_id":"REG-77","registration_date":"2025-03-02","registration_place":{"country":"LB"}}`), 0o600)
+	offer := func() (uri, txFile string) {
+		t.Helper()
+		code, stdout, stderr := issuerCLI(t, "issuer", "offer", "--no-png", "--dir", ngo, "--type", "urn:cairn:vct:humanitarian-registration:1", "--claims", claims, "--tx-code", "--json")
+		if code != 0 {
+			t.Fatalf("offer: %d %s", code, stderr)
+		}
+		var o map[string]string
+		if err := json.Unmarshal([]byte(stdout), &o); err != nil {
+			t.Fatal(err)
+		}
+		txFile = filepath.Join(work, "tx-"+o["tx_code"])
+		os.WriteFile(txFile, []byte(o["tx_code"]+"\n"), 0o600)
+		return o["uri"], txFile
+	}
+
+	agentAddr := freeAddr(t)
+	logs, _ := walletServe(t, filepath.Join(work, "agent"), agentAddr, "--dev-allow-private-network")
+	pin := filepath.Join(work, "pin")
+	os.WriteFile(pin, []byte("2468\n"), 0o600)
+	session := filepath.Join(work, "s.json")
+	if code, _, stderr := walletCLI(t, "wallet", "--agent", "http://"+agentAddr, "--session", session, "holder", "create", "--pin-file", pin); code != 0 {
+		t.Fatalf("create: %d %s", code, stderr)
+	}
+
+	uri, tx := offer()
+	code, out, stderr := walletCLIIn(t, "n\n", "wallet", "--session", session, "receive", uri, "--tx-code-file", tx)
+	if code != 0 || !strings.Contains(out, "WARNING:") || !strings.Contains(out, "NOT in the trust registry") || !strings.Contains(out, "refused") {
+		t.Fatalf("receive, refused: %d\n%s\n%s", code, out, stderr)
+	}
+	uri, tx = offer()
+	code, out, stderr = walletCLI(t, "wallet", "--session", session, "receive", uri, "--tx-code-file", tx, "--yes")
+	if code != 0 || !strings.Contains(out, "received: urn:cairn:vct:humanitarian-registration:1") {
+		t.Fatalf("receive: %d\n%s\n%s", code, out, stderr)
+	}
+	if code, out, _ := walletCLI(t, "wallet", "--session", session, "list"); code != 0 || strings.Count(out, "\n") != 2 || !strings.Contains(out, "not in registry") {
+		t.Fatalf("list: %d\n%s", code, out)
+	}
+
+	png := filepath.Join(work, "qr.png")
+	code, out, stderr = walletCLI(t, "wallet", "--session", session, "proximity", "--challenge", "c-4711", "--png", png, "--claim", "given_name")
+	if code != 0 {
+		t.Fatalf("proximity: %d %s", code, stderr)
+	}
+	b, err := os.ReadFile(png)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := qr.Decode(b); err != nil || got != strings.TrimSpace(out) {
+		t.Fatalf("the PNG decodes to %q (%v), printed %q", got, err, out)
+	}
+
+	code, _, stderr = walletCLI(t, "wallet", "--session", session, "present", "openid4vp://?client_id=decentralized_identifier%3Adid%3Aweb%3Anobody.example&request_uri=http%3A%2F%2F127.0.0.1%3A1%2Fr", "--yes")
+	if code != ExitInvalid {
+		t.Fatalf("present to nobody: %d %s", code, stderr)
+	}
+
+	code, out, _ = walletCLI(t, "wallet", "--session", session, "log")
+	if code != 0 || !strings.Contains(out, "offer_refused") || !strings.Contains(out, "offer_accepted") || !strings.Contains(out, "(offline)") {
+		t.Fatalf("log: %d\n%s", code, out)
+	}
+	for _, secret := range []string{"Aminata", "REG-77", uri} {
+		if strings.Contains(logs.String(), secret) {
+			t.Fatalf("the agent's log holds %q", secret)
+		}
 	}
 }

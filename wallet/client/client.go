@@ -70,13 +70,15 @@ func (e *APIError) Is(target error) bool {
 	case ErrNoSession:
 		return e.Code == api.CodeUnauthorized || e.Code == api.CodeSessionExpired
 	case ErrWrongSecret:
-		return e.Code == api.CodeUnlockFailed || e.Code == api.CodeRecoveryCode || e.Code == api.CodePassphrase
+		if e.Code == api.CodeUnlockFailed || e.Code == api.CodeRecoveryCode || e.Code == api.CodePassphrase {
+			return true
+		}
 	case ErrAgent:
 		return e.Status >= 500 && e.Status != http.StatusServiceUnavailable || e.Status == 0
 	case ErrRefused:
 		return e.Status >= 400 && e.Status < 500
 	}
-	return false
+	return e.isFlow(target)
 }
 
 // Client calls one agent.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -252,5 +254,49 @@ func TestReceivePresentAndProximity(t *testing.T) {
 	var m map[string]any
 	if err := json.Unmarshal([]byte(strings.SplitN(logs, "\n", 2)[0]), &m); err != nil {
 		t.Fatalf("log: %v", err)
+	}
+}
+
+// TestFlowErrorsLogNoSecrets: a by-value offer whose issuer cannot be
+// reached is refused; the log keeps the cause without the offer's
+// pre-authorized code; a wrong challenge is not logged either.
+func TestFlowErrorsLogNoSecrets(t *testing.T) {
+	f := newFlowWorld(t)
+	_, s := f.holder("2468", storetest.Device(1))
+	offer := `{"credential_issuer":"http://127.0.0.1:1","credential_configuration_ids":["reg"],"grants":{"urn:ietf:params:oauth:grant-type:pre-authorized_code":{"pre-authorized_code":"PREAUTH-SECRET-8817"}}}`
+	text := "openid-credential-offer://?credential_offer=" + url.QueryEscape(offer)
+	f.want(f.do("POST", "/v1/offers", s.Token, api.OfferRequest{Offer: text}), 400, api.CodeOfferInvalid)
+	f.want(f.do("POST", "/v1/proximity", s.Token, api.ProximityRequest{Challenge: "not ok \x01 CHALLENGE-SECRET"}), 400, server.CodeInvalidRequest)
+	logs := f.logs.String()
+	if !strings.Contains(logs, "offer_invalid") {
+		t.Fatalf("the refusal was not logged:\n%s", logs)
+	}
+	for _, sec := range []string{"PREAUTH-SECRET-8817", url.QueryEscape("PREAUTH-SECRET-8817"), "CHALLENGE-SECRET", s.Token} {
+		if strings.Contains(logs, sec) {
+			t.Errorf("the log holds %q:\n%s", sec, logs)
+		}
+	}
+}
+
+func TestScrub(t *testing.T) {
+	offer := `{"credential_issuer":"https://ngo.example","grants":{"urn:ietf:params:oauth:grant-type:pre-authorized_code":{"pre-authorized_code":"PREAUTH-SECRET-8817"}}}`
+	text := "openid-credential-offer://?credential_offer=" + url.QueryEscape(offer)
+	cases := []struct {
+		name string
+		err  error
+	}{
+		{"the text", fmt.Errorf("%w: cannot read %s", wallet.ErrOffer, text)},
+		{"the decoded offer", fmt.Errorf("%w: bad offer %s", wallet.ErrOffer, offer)},
+		{"the code alone", fmt.Errorf("%w: issuer refused code PREAUTH-SECRET-8817", wallet.ErrOffer)},
+	}
+	for _, tc := range cases {
+		got := api.Scrub(tc.err, api.OfferSecrets(text)...)
+		if strings.Contains(got.Error(), "PREAUTH-SECRET-8817") || !errors.Is(got, wallet.ErrOffer) || !strings.Contains(got.Error(), "[redacted]") {
+			t.Errorf("%s: %v", tc.name, got)
+		}
+	}
+	plain := errors.New("nothing secret here")
+	if api.Scrub(plain, "abcd") != plain {
+		t.Error("an error without secrets was replaced")
 	}
 }

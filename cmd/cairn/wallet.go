@@ -209,7 +209,7 @@ func newWalletHolderLoginCmd(e *env, f *walletFlags) *cobra.Command {
 		Short: "Log the holder in (a session of 15 minutes by default)",
 		Long: `Unlock the holder of the session file with the PIN and the kept device
 secret, and keep the new session's token in the session file. Wrong PINs
-lock the holder for longer each time (exit 10, with the time to wait).`,
+lock the holder for longer each time (exit 20, with the time to wait).`,
 		Example: `  cairn wallet holder login --pin-file pin.txt
   cairn wallet --session alice.json holder login`,
 		Args: cobra.NoArgs,

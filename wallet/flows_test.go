@@ -759,3 +759,59 @@ func TestReceiveAfterRefresh(t *testing.T) {
 		t.Errorf("copies bound to %v (preview said %d), want the new keys %v", a.KeyIndices, p.Copies, want)
 	}
 }
+
+// TestInseparableClaimsShown: the issuer discloses registration_place only
+// as a whole (its members are "sd": "allowed", not "always"), so a request
+// for its country reveals the locality too: the preview lists both (and
+// checks both against the purpose), a consent keeping the country without
+// the locality is refused, and the verifier receives exactly what the
+// preview listed. (Found by the npm verifier interop test.)
+func TestInseparableClaimsShown(t *testing.T) {
+	wd := newWorld(t, true)
+	ctx := context.Background()
+	wd.receive(t)
+	v := newVerifier(t, wd, "intake", []string{"/family_name", "/registration_place/country"})
+	q := `{"credentials":[{"id":"reg","format":"dc+sd-jwt","meta":{"vct_values":["` + regVCT + `"]},"claims":[{"path":["family_name"]},{"path":["registration_place","country"]}]}]}`
+	p, err := wd.w.PreviewRequest(ctx, wd.sess, v.requestQuery(t, oid4vp.ResponseModeDirectPost, []byte(q)), "en")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var listed []string
+	for _, c := range p.Queries[0].Claims {
+		listed = append(listed, c.Path)
+	}
+	if want := []string{"/family_name", "/registration_place/country", "/registration_place/locality"}; !slices.Equal(listed, want) {
+		t.Fatalf("preview lists %v, want %v", listed, want)
+	}
+	if len(p.OutsidePurpose) != 1 || p.OutsidePurpose[0].Path != "/registration_place/locality" || p.OutsidePurpose[0].Label == "/registration_place/locality" {
+		t.Errorf("outside purpose %+v", p.OutsidePurpose)
+	}
+	if _, err := wd.w.Respond(ctx, wd.sess, p.ID, wallet.Consent{Only: []string{"/family_name", "/registration_place/country"}}); !errors.Is(err, wallet.ErrConsent) || !strings.Contains(err.Error(), "/registration_place/locality") {
+		t.Fatalf("consent without the inseparable locality: %v", err)
+	}
+	if len(v.got) != 0 {
+		t.Fatal("something was sent")
+	}
+	// The preview is still answerable; without the place nothing of it leaves.
+	if _, err := wd.w.Respond(ctx, wd.sess, p.ID, wallet.Consent{Only: []string{"/family_name"}}); err != nil {
+		t.Fatal(err)
+	}
+	if r := v.check(t, wd.iss.DID()); r.Claims["registration_place"] != nil || r.Claims["family_name"] != "Haddad" {
+		t.Errorf("verifier saw %v", r.Claims)
+	}
+	p, err = wd.w.PreviewRequest(ctx, wd.sess, v.requestQuery(t, oid4vp.ResponseModeDirectPost, []byte(q)), "en")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := wd.w.Respond(ctx, wd.sess, p.ID, wallet.Consent{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := v.check(t, wd.iss.DID())
+	if place, _ := r.Claims["registration_place"].(map[string]any); len(place) != 2 || place["country"] != "LB" || place["locality"] != "Zahlé" {
+		t.Errorf("verifier saw %v", r.Claims)
+	}
+	if !slices.Equal(out.Claims, listed) {
+		t.Errorf("presented %v, preview listed %v", out.Claims, listed)
+	}
+}

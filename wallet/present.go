@@ -206,6 +206,13 @@ func (s *Service) PreviewRequest(ctx context.Context, sess *Session, requestText
 			m := qr.Matches[0]
 			c := kept[m.Index]
 			ptrs := m.Pointers()
+			// What leaves is what the disclosures reveal: a member of an
+			// object disclosable only as a whole brings its siblings.
+			more, err := inseparable(c.Compact, ptrs)
+			if err != nil {
+				return nil, fmt.Errorf("wallet: credential %s: %w", c.ID, err)
+			}
+			ptrs = append(ptrs, more...)
 			qa := QueryAnswer{QueryID: qid, CredentialID: c.ID, VCT: c.VCT, TypeLabel: s.typeName(c.VCT, lang), IssuerDID: c.IssuerDID, IssuerName: s.issuerName(c.IssuerDID, lang)}
 			for _, ptr := range ptrs {
 				qa.Claims = append(qa.Claims, ClaimLabel{Path: ptr, Label: s.claimLabel(c.VCT, ptr, lang)})
@@ -412,6 +419,16 @@ func (s *Service) Respond(ctx context.Context, sess *Session, previewID string, 
 		cred, err := s.GetCredential(ctx, sess, q.CredentialID)
 		if err != nil {
 			return nil, err
+		}
+		// A claim the holder left out must not leave with a sibling the
+		// issuer made disclosable only together with it.
+		more, err := inseparable(cred.Compact, ptrs)
+		if err != nil {
+			return nil, fmt.Errorf("wallet: credential %s: %w", cred.ID, err)
+		}
+		if len(more) > 0 {
+			s.putBack(ctx, sess, po)
+			return nil, fmt.Errorf("%w: %q would leave too (the issuer made it disclosable only together with what was kept)", ErrConsent, more)
 		}
 		k, err := s.HolderKey(ctx, sess, cred.KeyIndex)
 		if err != nil {

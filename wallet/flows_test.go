@@ -815,3 +815,23 @@ func TestInseparableClaimsShown(t *testing.T) {
 		t.Errorf("presented %v, preview listed %v", out.Claims, listed)
 	}
 }
+
+// TestRefusalEncrypted: a refusal of a direct_post.jwt request is sent
+// encrypted, like an answer (OpenID4VP 1.0 §8.3.1), and still carries
+// access_denied and the state only.
+func TestRefusalEncrypted(t *testing.T) {
+	wd := newWorld(t, true)
+	ctx := context.Background()
+	wd.receive(t)
+	v := newVerifier(t, wd, "intake", []string{"/family_name"})
+	p, err := wd.w.PreviewRequest(ctx, wd.sess, v.request(t, oid4vp.ResponseModeDirectPostJWT, "family_name"), "en")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := wd.w.RefuseRequest(ctx, wd.sess, p.ID); err != nil {
+		t.Fatal(err)
+	}
+	if len(v.got) != 1 || !v.got[0].Encrypted || !v.got[0].IsAccessDenied() || v.got[0].State != "st-1" || len(v.got[0].VPToken) != 0 || v.got[0].ErrorDescription != "" {
+		t.Errorf("refusal as the verifier read it: %+v", v.got)
+	}
+}

@@ -510,7 +510,9 @@ func (s *Service) RefuseRequest(ctx context.Context, sess *Session, previewID st
 		return err
 	}
 	r := p.Request
-	_, perr := s.post(ctx, &pendingReq{ClientID: r.ClientID, ResponseMode: oid4vp.ResponseModeDirectPost, ResponseURI: r.ResponseURI}, oid4vp.ErrorResponse(r.State))
+	// With direct_post.jwt the refusal is encrypted like an answer would
+	// be (OpenID4VP 1.0 §8.3.1).
+	_, perr := s.post(ctx, &pendingReq{ClientID: r.ClientID, ResponseMode: r.ResponseMode, ResponseURI: r.ResponseURI, Metadata: r.Metadata}, oid4vp.ErrorResponse(r.State))
 	if _, err := s.AppendLog(ctx, sess, LogEntry{Event: EventRefusal, PartyName: r.VerifierName, PartyID: r.ClientID, Purpose: r.Purpose}); err != nil {
 		return errors.Join(err, perr)
 	}

@@ -190,15 +190,14 @@ func (r *Response) Form() (url.Values, error) {
 	return v, nil
 }
 
-// EncryptedForm is the direct_post.jwt body (§8.3): response=<JWE> whose
-// plaintext is the JSON object of the response parameters, encrypted with
-// ECDH-ES to req's client_metadata key (its kid in the header) with the
-// first supported enc the verifier lists. An error response is sent as
-// with direct_post (unencrypted). rnd may be nil.
+// EncryptedForm is the direct_post.jwt body (§8.3.1): response=<JWE>
+// whose plaintext is the JSON object of the response parameters (vp_token
+// and state, or error, error_description and state: an error response is
+// encrypted too; §8.3.1 allows the direct_post form only to a wallet
+// unable to encrypt), encrypted with ECDH-ES to req's client_metadata key
+// (its kid in the header) with the first supported enc the verifier
+// lists. rnd may be nil.
 func (r *Response) EncryptedForm(req *AuthorizationRequest, rnd io.Reader) (url.Values, error) {
-	if r.Error != "" {
-		return r.Form()
-	}
 	if err := r.check(); err != nil {
 		return nil, err
 	}
@@ -214,7 +213,15 @@ func (r *Response) EncryptedForm(req *AuthorizationRequest, rnd io.Reader) (url.
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidRequest, err)
 	}
-	payload := map[string]any{"vp_token": map[string][]string(r.VPToken)}
+	payload := map[string]any{}
+	if r.Error != "" {
+		payload["error"] = r.Error
+		if r.ErrorDescription != "" {
+			payload["error_description"] = r.ErrorDescription
+		}
+	} else {
+		payload["vp_token"] = map[string][]string(r.VPToken)
+	}
 	if r.State != "" {
 		payload["state"] = r.State
 	}
@@ -243,8 +250,9 @@ type ResponseOptions struct {
 // ParseResponse parses an authorization response body as POSTed to the
 // response_uri: parameters once each, either response (a JWE, only when
 // Mode is direct_post.jwt, decrypted with Key and its plaintext a JSON
-// object with vp_token and state) or vp_token (only when Mode is
-// direct_post), or error (in either mode). Errors match ErrInvalidResponse,
+// object with vp_token and state, or with error, error_description and
+// state) or vp_token (only when Mode is direct_post), or an unencrypted
+// error (in either mode: §8.3.1 lets a wallet unable to encrypt send it). Errors match ErrInvalidResponse,
 // ErrTooLarge or a jose JWE error.
 func ParseResponse(body []byte, o ResponseOptions) (*Response, error) {
 	if len(body) > MaxResponseLen {
@@ -314,8 +322,26 @@ func (r *Response) decrypt(jwe string, o ResponseOptions) error {
 		}
 		r.State = s
 	}
-	if _, ok := m["error"]; ok {
-		return fmt.Errorf("%w: an encrypted error response", ErrInvalidResponse)
+	r.Encrypted = true
+	if e, ok := m["error"]; ok {
+		// An encrypted error response (§8.3.1): error, error_description
+		// and state, checked as an unencrypted one.
+		if _, both := m["vp_token"]; both {
+			return fmt.Errorf("%w: both an error and a vp_token", ErrInvalidResponse)
+		}
+		code, isStr := e.(string)
+		if !isStr || code == "" {
+			return fmt.Errorf("%w: error must be a non-empty string", ErrInvalidResponse)
+		}
+		r.Error = code
+		if d, ok := m["error_description"]; ok {
+			desc, isStr := d.(string)
+			if !isStr {
+				return fmt.Errorf("%w: error_description must be a string", ErrInvalidResponse)
+			}
+			r.ErrorDescription = desc
+		}
+		return nil
 	}
 	vp, ok := m["vp_token"]
 	if !ok {
@@ -324,7 +350,6 @@ func (r *Response) decrypt(jwe string, o ResponseOptions) error {
 	if r.VPToken, err = vpTokenFromJSON(vp); err != nil {
 		return err
 	}
-	r.Encrypted = true
 	return nil
 }
 

@@ -113,6 +113,49 @@ func TestDirectPostJWT(t *testing.T) {
 	}
 }
 
+// TestDirectPostJWTError: with direct_post.jwt a refusal travels inside
+// the JWE too (OpenID4VP 1.0 §8.3.1; @openid4vc/openid4vp's wallet sends
+// it so), and the verifier reads it; malformed encrypted errors are
+// refused.
+func TestDirectPostJWTError(t *testing.T) {
+	v := newVerifier(t, ResponseModeDirectPostJWT)
+	f, err := ErrorResponse("st-1").EncryptedForm(v.req, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f) != 1 || f.Get("response") == "" {
+		t.Fatalf("form %v: the refusal is not encrypted", f)
+	}
+	got, err := ParseResponse([]byte(f.Encode()), ResponseOptions{Mode: ResponseModeDirectPostJWT, Key: v.encKey})
+	if err != nil || !got.IsAccessDenied() || !got.Encrypted || got.State != "st-1" || len(got.VPToken) != 0 {
+		t.Fatalf("%+v %v", got, err)
+	}
+	pub := v.encKey.PublicKey()
+	for name, plain := range map[string]string{
+		"described":          `{"error":"access_denied","error_description":"no","state":"s"}`,
+		"error and vp_token": `{"error":"access_denied","vp_token":{"pid":["a"]}}`,
+		"error not a string": `{"error":1}`,
+		"empty error":        `{"error":""}`,
+		"bad error code":     `{"error":"Access Denied"}`,
+		"bad description":    `{"error":"access_denied","error_description":3}`,
+	} {
+		jwe, err := jose.EncryptECDHES([]byte(plain), pub, jose.EncryptOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := ParseResponse([]byte("response="+jwe), ResponseOptions{Mode: ResponseModeDirectPostJWT, Key: v.encKey})
+		if name == "described" {
+			if err != nil || !got.IsAccessDenied() || got.ErrorDescription != "no" || got.State != "s" {
+				t.Errorf("%s: %+v %v", name, got, err)
+			}
+			continue
+		}
+		if !errors.Is(err, ErrInvalidResponse) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
 func TestKBAudience(t *testing.T) {
 	cid := "decentralized_identifier:did:web:verifier.example"
 	if KBAudience(cid) != cid || CheckKBAudience(cid, cid) != nil {

@@ -479,7 +479,8 @@ func TestOID4VPNpmVerifierToCairnWallet(t *testing.T) {
 			t.Fatal(err)
 		}
 		r := v.result(t, s.ID)
-		if !r.Refused || !r.OK || !r.StateOK || len(r.ExtraParams) != 0 || r.Presentations != nil {
+		// direct_post.jwt: the refusal is encrypted too (§8.3.1).
+		if !r.Refused || !r.OK || !r.StateOK || len(r.ExtraParams) != 0 || r.Presentations != nil || !r.Encrypted || r.JWE["alg"] != "ECDH-ES" {
 			t.Errorf("refusal as the verifier saw it: %+v", r)
 		}
 	})

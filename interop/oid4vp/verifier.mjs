@@ -247,12 +247,29 @@ async function checkPresentation(s, cq, pres) {
 async function handleResponse(s, form) {
   const res = { at: new Date().toISOString(), mode: s.mode }
   if (s.answers++ > 0) return { status: 400, body: { error: 'invalid_request', error_description: 'already answered' }, res: null }
-  if (form.error !== undefined) {
+  // The library has no error-response path (its response schema requires
+  // vp_token, encrypted or not): a refusal is read here, unencrypted or,
+  // with direct_post.jwt, inside the JWE (OpenID4VP 1.0 §8.3.1).
+  let refusal = form.error !== undefined ? form : null
+  if (!refusal && form.response && s.encPrivate) {
+    try {
+      const { plaintext, protectedHeader } = await compactDecrypt(form.response, s.encPrivate)
+      const p = JSON.parse(Buffer.from(plaintext).toString('utf8'))
+      if (p && typeof p === 'object' && 'error' in p) {
+        refusal = p
+        res.encrypted = true
+        res.jwe = { alg: protectedHeader.alg, enc: protectedHeader.enc, kid: protectedHeader.kid }
+        res.outer_params = Object.keys(form)
+      }
+    } catch { /* not decryptable here: the library reports it below */ }
+  }
+  if (refusal) {
     // A refusal (§8.5): the error and the state, nothing else.
     res.refused = true
-    res.error = form.error
-    res.state_ok = form.state === s.state
-    res.extra_params = Object.keys(form).filter((k) => !['error', 'error_description', 'state'].includes(k))
+    res.error = refusal.error
+    res.state_ok = refusal.state === s.state
+    res.extra_params = Object.keys(refusal).filter((k) => !['error', 'error_description', 'state'].includes(k))
+    if (res.outer_params) res.extra_params.push(...res.outer_params.filter((k) => k !== 'response'))
     res.ok = res.state_ok && res.extra_params.length === 0
     return { status: 200, body: {}, res }
   }

@@ -132,6 +132,21 @@ func TestOID4VPNpmHolderToCairnVerifier(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The same claims from an issuer the registry does not know, and an
+	// expired credential from the registered one.
+	stranger := gen()
+	untrusted, err := sdjwtvc.Issue(sdjwtvc.Credential{VCT: identityVCT, Issuer: stranger.DIDJWK(), IssuedAt: time.Now().Add(-time.Hour), ExpiresAt: time.Now().Add(365 * 24 * time.Hour),
+		HolderJWK: holder.PublicJWK(), Claims: map[string]any{"family_name": "Haddad", "given_name": "Amina", "birthdate": "1990-04-02"},
+		Disclosable: []string{"/family_name", "/given_name", "/birthdate"}}, sdjwtvc.IssueOptions{Signer: stranger.JoseSigner().WithKeyID(stranger.DIDJWK() + "#0")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	expired, err := sdjwtvc.Issue(sdjwtvc.Credential{VCT: identityVCT, Issuer: ngo.DIDJWK(), IssuedAt: time.Now().Add(-48 * time.Hour), ExpiresAt: time.Now().Add(-24 * time.Hour),
+		HolderJWK: holder.PublicJWK(), Claims: map[string]any{"family_name": "Haddad", "given_name": "Amina", "birthdate": "1990-04-02"},
+		Disclosable: []string{"/family_name", "/given_name", "/birthdate"}}, sdjwtvc.IssueOptions{Signer: ngo.JoseSigner().WithKeyID(ngo.DIDJWK() + "#0")})
+	if err != nil {
+		t.Fatal(err)
+	}
 	holderJWK, err := keys.MarshalPrivateJWK(holder)
 	if err != nil {
 		t.Fatal(err)
@@ -157,6 +172,8 @@ func TestOID4VPNpmHolderToCairnVerifier(t *testing.T) {
 		{name: "issuer signature", mode: oid4vp.ResponseModeDirectPostJWT, in: npmHolderInput{Tamper: "issuer_signature"}, wantCode: "invalid_signature"},
 		{name: "sd_hash", mode: oid4vp.ResponseModeDirectPostJWT, in: npmHolderInput{Tamper: "sd_hash"}, wantCode: "sd_hash_mismatch"},
 		{name: "vp_token answering another query", mode: oid4vp.ResponseModeDirectPostJWT, in: npmHolderInput{Tamper: "other_query_id"}, wantCode: verifier.CodeQueryNotSatisfied},
+		{name: "untrusted issuer", mode: oid4vp.ResponseModeDirectPostJWT, in: npmHolderInput{Credential: untrusted}, wantCode: "untrusted_issuer"},
+		{name: "expired credential", mode: oid4vp.ResponseModeDirectPostJWT, in: npmHolderInput{Credential: expired}, wantCode: "expired"},
 		{name: "replayed response", mode: oid4vp.ResponseModeDirectPostJWT, in: npmHolderInput{Replay: true}, wantCode: verifier.CodeValid, wantHTTP: string(verifier.CodeResponseReplay)},
 		{name: "request_uri fetched twice", mode: oid4vp.ResponseModeDirectPost, in: npmHolderInput{Refetch: true}, wantCode: verifier.CodeValid, wantHTTP: string(verifier.CodeRequestUsed)},
 	} {
@@ -167,7 +184,10 @@ func TestOID4VPNpmHolderToCairnVerifier(t *testing.T) {
 				t.Fatal(err)
 			}
 			in := tc.in
-			in.URI, in.Credential, in.HolderJWK = req.URI, cred, holderJWK
+			in.URI, in.HolderJWK = req.URI, holderJWK
+			if in.Credential == "" {
+				in.Credential = cred
+			}
 			out := runNPMHolder(t, node, in)
 			if out.Error != "" {
 				t.Fatalf("npm holder: %s %v", out.Error, out.Detail)

@@ -12,5 +12,11 @@
 // mutated presentations are refused by both. sd-jwt-js checks less than
 // RFC 9901 requires in places; the Node script adds those checks after the
 // library has accepted a token, and the tests never read a JS acceptance as
-// proof of validity. See README.md.
+// proof of validity.
+//
+// The OpenID4VP 1.0 tests run independent peers built on
+// @openid4vc/openid4vp 0.4.6 (oid4vp/): a verifier asking Cairn's wallet
+// (request objects by request_uri, direct_post and direct_post.jwt,
+// §5, §8.2, §8.3) and a holder answering Cairn's verifier, each checking
+// beyond what the library checks. See README.md.
 package interop

@@ -11,7 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
-const pw = "s3cr%40t-Pw"   // as written in a URL
+const pw = "s3cr%40t-Pw"      // as written in a URL
 const pwDecoded = "s3cr@t-Pw" // as the server sees it
 
 func TestRedact(t *testing.T) {

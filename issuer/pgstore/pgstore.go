@@ -203,7 +203,9 @@ func (t *txn) PutToken(tok *issuer.AccessToken) error {
 	return t.putDoc("INSERT INTO tokens (hash, data) VALUES ($1, $2) ON CONFLICT (hash) DO UPDATE SET data = excluded.data", "tokens", tok.Hash, tok)
 }
 
-func (t *txn) DeleteToken(hash string) error { return t.exec("DELETE FROM tokens WHERE hash = $1", hash) }
+func (t *txn) DeleteToken(hash string) error {
+	return t.exec("DELETE FROM tokens WHERE hash = $1", hash)
+}
 
 // ForEachToken implements issuer.Tx. A token that no longer decodes is
 // reported by its key with a zero expiry, so Sweep removes it (as

@@ -108,6 +108,16 @@ func WithClock(now func() time.Time) AdminOption { return func(o *adminOptions) 
 // (nothing is logged by default).
 func WithLogger(l *slog.Logger) AdminOption { return func(o *adminOptions) { o.logger = l } }
 
+// LoggerOf returns the logger opts set with WithLogger (nil when none),
+// for a store opened beside the Service.
+func LoggerOf(opts []AdminOption) *slog.Logger {
+	o := &adminOptions{}
+	for _, fn := range opts {
+		fn(o)
+	}
+	return o.logger
+}
+
 // WithRegistry refuses offers the verified registry snapshot does not
 // allow: types this issuer is not authorized for (ErrNotAuthorized) and
 // evidence above the authorization's caps (*EvidenceError, Source

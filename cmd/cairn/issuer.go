@@ -40,8 +40,20 @@ endpoints; 'offer' creates credential offers shown as QR codes.
 While 'serve' runs, 'offer', 'revoke', 'suspend', 'reinstate', 'list',
 'offers' and 'cancel' on the same directory go through the server's admin socket (admin.sock,
 0600 in the 0700 directory: only the user running 'serve' can use it);
-otherwise they open the store (a single bbolt file) directly.`,
+otherwise they open the store (a single bbolt file) directly.
+
+With a PostgreSQL store (--store postgres://USER@HOST/DB, or the whole URL
+with its password in $CAIRN_STORE or a 0600 file named by --store-file)
+the tables live in the database's cairn_issuer schema instead of issuer.db:
+several 'serve' instances share it, and the operator commands work on it
+directly from any machine holding a copy of the directory (no admin
+socket). The directory still holds the configuration and the keys.`,
 	}
+	sf := &storeFlags{}
+	addStoreFlags(c.PersistentFlags(), sf)
+	ie := *e
+	ie.store = sf
+	e = &ie
 	c.AddCommand(newIssuerInitCmd(e), newIssuerServeCmd(e), newIssuerOfferCmd(e),
 		newIssuerStatusCmd(e, "revoke", "Revoke a credential for good", issuer.StateRevoked),
 		newIssuerStatusCmd(e, "suspend", "Suspend a credential (reinstate undoes it)", issuer.StateSuspended),
@@ -149,7 +161,11 @@ func openAdmin(ctx context.Context, e *env, dir string, reg *trustpkg.Registry) 
 	if reg != nil {
 		opts = append(opts, issuer.WithRegistry(reg))
 	}
-	adm, err := issuerdir.OpenAdmin(ctx, dir, opts...)
+	storeURL, err := e.storeURL()
+	if err != nil {
+		return nil, err
+	}
+	adm, err := issuerdir.OpenAdminStore(ctx, dir, storeURL, opts...)
 	if err != nil {
 		return nil, issuerDirError(err)
 	}
@@ -263,6 +279,10 @@ func (o *issuerServeOptions) run(ctx context.Context, e *env) error {
 	if err != nil {
 		return issuerDirError(err)
 	}
+	storeURL, err := e.storeURL()
+	if err != nil {
+		return err
+	}
 	if o.registryRefresh < 0 {
 		return usageError(errors.New("--registry-refresh must not be negative"))
 	}
@@ -288,7 +308,7 @@ func (o *issuerServeOptions) run(ctx context.Context, e *env) error {
 	if reg != nil {
 		opts = append(opts, issuer.WithRegistry(reg))
 	}
-	svc, err := issuerdir.Open(o.dir, opts...)
+	svc, err := issuerdir.OpenStore(ctx, o.dir, storeURL, opts...)
 	if err != nil {
 		return issuerDirError(err)
 	}

@@ -25,6 +25,9 @@ type env struct {
 	stderr io.Writer
 	getenv func(string) string
 	now    func() time.Time
+	// store is the --store flags of the command group (issuer), nil
+	// where there are none.
+	store *storeFlags
 }
 
 func newRootCmd(e *env) *cobra.Command {

@@ -22,10 +22,12 @@ import (
 	"github.com/cairn-id/cairn/internal/jose"
 	"github.com/cairn-id/cairn/internal/keys"
 	"github.com/cairn-id/cairn/internal/server"
+	"github.com/cairn-id/cairn/internal/store/pg"
 	"github.com/cairn-id/cairn/internal/trust"
 	"github.com/cairn-id/cairn/registry"
 	"github.com/cairn-id/cairn/registry/api"
 	"github.com/cairn-id/cairn/registry/boltstore"
+	registrypg "github.com/cairn-id/cairn/registry/pgstore"
 	"github.com/cairn-id/cairn/schemas"
 )
 
@@ -48,6 +50,7 @@ and can serve them over HTTP with TRQP v2-shaped queries.`,
   cairn registry serve --addr 127.0.0.1:8090`,
 	}
 	c.PersistentFlags().String("db", defaultRegistryDB, "registry database file (bbolt)")
+	addStoreFlags(c.PersistentFlags(), &storeFlags{})
 	c.AddCommand(
 		newRegistryInitCmd(e), newRegistryAddCmd(e), newRegistryAuthorizeCmd(e), newRegistryAmendCmd(e), newRegistryDeauthorizeCmd(e),
 		newRegistryStatusCmd(e, "suspend"), newRegistryStatusCmd(e, "reinstate"), newRegistryStatusCmd(e, "revoke"),
@@ -64,9 +67,32 @@ func registryNow(e *env) func() time.Time {
 	return time.Now
 }
 
+// registryStoreURL is the PostgreSQL store of --store, --store-file or
+// CAIRN_STORE ("" for the bbolt file --db).
+func registryStoreURL(cmd *cobra.Command, e *env) (string, error) {
+	u, err := storeFlagsOf(cmd).resolve(e)
+	if err == nil && u != "" && cmd.Flags().Changed("db") {
+		err = usageError(errStoreAndDB)
+	}
+	return u, err
+}
+
 // openRegistryDB opens the database; unless create is set the file must
-// already exist, so a typo in --db never creates an empty registry.
-func openRegistryDB(cmd *cobra.Command, create bool) (*boltstore.Store, error) {
+// already exist, so a typo in --db never creates an empty registry. With
+// a PostgreSQL store it opens (and migrates) that instead: an operator
+// works on the registry from any machine with the store's URL.
+func openRegistryDB(cmd *cobra.Command, e *env, create bool) (registry.Store, error) {
+	u, err := registryStoreURL(cmd, e)
+	if err != nil {
+		return nil, err
+	}
+	if u != "" {
+		s, err := registrypg.Open(cmd.Context(), u, pg.Options{MaxConns: 2})
+		if err != nil {
+			return nil, withExit(ExitFailure, err)
+		}
+		return s, nil
+	}
 	path, _ := cmd.Flags().GetString("db")
 	if path == "" {
 		return nil, usageError(errors.New("--db must name a file"))
@@ -169,15 +195,19 @@ func (o *registryInitOptions) run(cmd *cobra.Command, e *env) error {
 	if o.pinOut == o.keyPath {
 		return usageError(errors.New("--pin-out must differ from --key"))
 	}
+	storeURL, err := registryStoreURL(cmd, e)
+	if err != nil {
+		return err
+	}
 	dbPath, _ := cmd.Flags().GetString("db")
-	if _, err := os.Stat(dbPath); err == nil {
+	if _, err := os.Stat(dbPath); err == nil && storeURL == "" {
 		return usageError(fmt.Errorf("%s already exists; a registry is initialized once", dbPath))
 	}
 	k, generated, err := loadOrGenerateKey(o.keyPath)
 	if err != nil {
 		return err
 	}
-	s, err := openRegistryDB(cmd, true)
+	s, err := openRegistryDB(cmd, e, true)
 	if err != nil {
 		return err
 	}
@@ -307,7 +337,7 @@ func (o *registryAddOptions) run(cmd *cobra.Command, e *env) error {
 	if err != nil {
 		return err
 	}
-	s, err := openRegistryDB(cmd, false)
+	s, err := openRegistryDB(cmd, e, false)
 	if err != nil {
 		return err
 	}
@@ -432,7 +462,7 @@ func (o *registryAuthorizeOptions) run(cmd *cobra.Command, e *env) error {
 			return err
 		}
 	}
-	s, err := openRegistryDB(cmd, false)
+	s, err := openRegistryDB(cmd, e, false)
 	if err != nil {
 		return err
 	}
@@ -550,7 +580,7 @@ func (o *registryAmendOptions) run(cmd *cobra.Command, e *env) error {
 	if ch.MaxStrength == nil && ch.MaxValidity == nil && ch.MaxVerification == nil && ch.Jurisdiction == nil && ch.Claims == nil && ch.Until == nil {
 		return usageError(errors.New("nothing to amend: give --max-*, --jurisdiction, --claims or --until"))
 	}
-	s, err := openRegistryDB(cmd, false)
+	s, err := openRegistryDB(cmd, e, false)
 	if err != nil {
 		return err
 	}
@@ -592,7 +622,7 @@ started by --at covered no time and is withdrawn (removed).`,
 			if err != nil {
 				return err
 			}
-			s, err := openRegistryDB(cmd, false)
+			s, err := openRegistryDB(cmd, e, false)
 			if err != nil {
 				return err
 			}
@@ -642,7 +672,7 @@ func newRegistryStatusCmd(e *env, verb string) *cobra.Command {
 		Example: example,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := openRegistryDB(cmd, false)
+			s, err := openRegistryDB(cmd, e, false)
 			if err != nil {
 				return err
 			}
@@ -689,7 +719,7 @@ func newRegistryShowCmd(e *env) *cobra.Command {
   cairn registry show --json | jq '.registry.entities[].did'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := openRegistryDB(cmd, false)
+			s, err := openRegistryDB(cmd, e, false)
 			if err != nil {
 				return err
 			}
@@ -805,7 +835,7 @@ func (o *registryPublishOptions) run(cmd *cobra.Command, e *env) error {
 	if err != nil {
 		return err
 	}
-	s, err := openRegistryDB(cmd, false)
+	s, err := openRegistryDB(cmd, e, false)
 	if err != nil {
 		return err
 	}
@@ -880,8 +910,12 @@ and/or behind a bearer token with --metrics-token-file.`,
 }
 
 func (o *registryServeOptions) run(cmd *cobra.Command, e *env) error {
+	storeURL, err := registryStoreURL(cmd, e)
+	if err != nil {
+		return err
+	}
 	path, _ := cmd.Flags().GetString("db")
-	if _, err := os.Stat(path); err != nil {
+	if _, err := os.Stat(path); err != nil && storeURL == "" {
 		return usageError(fmt.Errorf("no registry database at %s; create one with 'cairn registry init'", path))
 	}
 	if o.refresh < 0 {
@@ -899,9 +933,19 @@ func (o *registryServeOptions) run(cmd *cobra.Command, e *env) error {
 	// The snapshot is served from memory; the file is opened (read-only,
 	// briefly) only to reload after a publication.
 	logger := slog.New(slog.NewJSONHandler(e.stderr, nil))
-	h, err := api.New(boltstore.File{Path: path}, api.Options{
+	var store registry.Store = boltstore.File{Path: path}
+	watch := api.FileSignature(path, nil)
+	if storeURL != "" { // several instances may serve one PostgreSQL store
+		s, err := registrypg.Open(cmd.Context(), storeURL, pg.Options{Logger: logger})
+		if err != nil {
+			return withExit(ExitFailure, err)
+		}
+		defer s.Close()
+		store, watch = s, s.Watch(time.Second, nil)
+	}
+	h, err := api.New(store, api.Options{
 		Now: registryNow(e), Logger: logger, Metrics: metrics, MetricsElsewhere: true,
-		Watch:      api.FileSignature(path, nil),
+		Watch:      watch,
 		ClientRate: limit, TrustedProxies: proxies,
 		QuietSuccess: true,
 	})
@@ -988,7 +1032,7 @@ func (o *registryBundleOptions) run(cmd *cobra.Command, e *env) error {
 		}
 		lists[uri] = strings.TrimSpace(string(b))
 	}
-	s, err := openRegistryDB(cmd, false)
+	s, err := openRegistryDB(cmd, e, false)
 	if err != nil {
 		return err
 	}

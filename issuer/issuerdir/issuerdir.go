@@ -3,7 +3,8 @@
 // issuer.json, every file 0600) and opens one with its bbolt store
 // (issuer/boltstore): Open for a Service, OpenAdmin for an operator, which
 // talks to a running server over its admin socket instead when one
-// answers. The file layout (issuer.DirConfigFile and the rest) and the
+// answers; OpenStore and OpenAdminStore take a PostgreSQL store URL
+// instead (issuer/pgstore, issue 13). The file layout (issuer.DirConfigFile and the rest) and the
 // admin socket protocol are package issuer's; this package only chooses
 // the store, which package issuer cannot import (issuer/boltstore imports
 // issuer).
@@ -23,8 +24,10 @@ import (
 	"github.com/cairn-id/cairn/internal/fsx"
 	"github.com/cairn-id/cairn/internal/jose"
 	"github.com/cairn-id/cairn/internal/keys"
+	"github.com/cairn-id/cairn/internal/store/pg"
 	"github.com/cairn-id/cairn/issuer"
 	"github.com/cairn-id/cairn/issuer/boltstore"
+	"github.com/cairn-id/cairn/issuer/pgstore"
 	"github.com/cairn-id/cairn/schemas"
 )
 
@@ -42,6 +45,38 @@ func Open(dir string, opts ...issuer.AdminOption) (*issuer.Service, error) {
 // (see issuer.OpenAdmin).
 func OpenAdmin(ctx context.Context, dir string, opts ...issuer.AdminOption) (issuer.Admin, error) {
 	return issuer.OpenAdmin(ctx, dir, openBolt, opts...)
+}
+
+// OpenStore opens the issuer directory dir over the store at storeURL:
+// the directory's bbolt file when storeURL is "" (Open), else the
+// PostgreSQL database it names (issuer/pgstore), which several serving
+// instances and operators' commands share; the directory still holds the
+// configuration, the signing key and the hash key. Errors never show the
+// URL's password.
+func OpenStore(ctx context.Context, dir, storeURL string, opts ...issuer.AdminOption) (*issuer.Service, error) {
+	if storeURL == "" {
+		return Open(dir, opts...)
+	}
+	return issuer.OpenDir(dir, pgOpener(ctx, storeURL, opts), opts...)
+}
+
+// OpenAdminStore opens dir for an operator over the store at storeURL:
+// OpenAdmin when storeURL is "", else the Service directly over the
+// PostgreSQL store, from any machine with the directory's keys, with no
+// admin socket (the database arbitrates between instances).
+func OpenAdminStore(ctx context.Context, dir, storeURL string, opts ...issuer.AdminOption) (issuer.Admin, error) {
+	if storeURL == "" {
+		return OpenAdmin(ctx, dir, opts...)
+	}
+	return OpenStore(ctx, dir, storeURL, opts...)
+}
+
+// pgOpener is the issuer.StoreOpener of a PostgreSQL store (the bbolt
+// path it is given is not used).
+func pgOpener(ctx context.Context, storeURL string, opts []issuer.AdminOption) issuer.StoreOpener {
+	return func(string) (issuer.Store, error) {
+		return pgstore.Open(ctx, storeURL, pg.Options{Logger: issuer.LoggerOf(opts)})
+	}
 }
 
 // ReadConfig reads dir's issuer.json (issuer.ErrNotIssuerDir when there

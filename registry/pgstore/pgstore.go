@@ -17,6 +17,9 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"strconv"
+	"sync"
+	"time"
 
 	"github.com/cairn-id/cairn/internal/store/pg"
 	"github.com/cairn-id/cairn/internal/trust"
@@ -193,4 +196,40 @@ func (s *Store) Snapshot(ctx context.Context, version uint64) (string, error) {
 		return nil
 	})
 	return compact, err
+}
+
+// Watch returns a signature of the store for registry/api's
+// Options.Watch: the newest published version. It asks the database at
+// most once per every (a second when zero), so a flood of requests
+// costs the database nothing more; between asks it returns the last
+// answer. now is the clock (time.Now when nil).
+func (s *Store) Watch(every time.Duration, now func() time.Time) func() (string, error) {
+	if every <= 0 {
+		every = time.Second
+	}
+	if now == nil {
+		now = time.Now
+	}
+	var mu sync.Mutex
+	var last string
+	var asked time.Time
+	return func() (string, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		t := now()
+		if !asked.IsZero() && t.Sub(asked) < every && t.After(asked) {
+			return last, nil
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		var v int64
+		err := s.db.View(ctx, func(tx *pg.Tx) error {
+			return tx.Get("SELECT coalesce(max(version), 0) FROM snapshots", nil, &v)
+		})
+		if err != nil {
+			return "", fmt.Errorf("registry: %w", err)
+		}
+		last, asked = strconv.FormatInt(v, 10), t
+		return last, nil
+	}
 }

@@ -248,7 +248,6 @@ func copyIssuerDir(t *testing.T, from, to string) {
 	}
 }
 
-
 // TestIssuerTwoProcessesOnPostgres runs two 'cairn issuer serve'
 // processes on one PostgreSQL store, each on its own copy of the
 // directory, behind one public URL. An offer made on the first (through

@@ -95,3 +95,42 @@ func drop(t testing.TB, base, prefix string) {
 		}
 	}
 }
+
+// Dump returns every value of every table of schema as the server sends
+// it in binary form (bytea as its bytes, text and jsonb as their text),
+// concatenated: what a copy of the database would reveal, for tests that
+// search a store for what it must not hold.
+func Dump(t testing.TB, schema string) []byte {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, Base(t))
+	if err != nil {
+		t.Fatalf("pgtest: dump: connect: %v", err)
+	}
+	defer conn.Close(ctx)
+	rows, err := conn.Query(ctx, `SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name`, schema)
+	if err != nil {
+		t.Fatalf("pgtest: dump: %v", err)
+	}
+	tables, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil || len(tables) == 0 {
+		t.Fatalf("pgtest: dump: schema %s has no tables (%v)", schema, err)
+	}
+	var out []byte
+	for _, tbl := range tables {
+		rows, err := conn.Query(ctx, "SELECT * FROM "+pgx.Identifier{schema, tbl}.Sanitize(), pgx.QueryResultFormats{pgx.BinaryFormatCode})
+		if err != nil {
+			t.Fatalf("pgtest: dump %s: %v", tbl, err)
+		}
+		for rows.Next() {
+			for _, v := range rows.RawValues() {
+				out = append(append(out, v...), 0)
+			}
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatalf("pgtest: dump %s: %v", tbl, err)
+		}
+	}
+	return out
+}

@@ -1,0 +1,198 @@
+// Package pgstore is the verifier's PostgreSQL Store (issue 13: several
+// verifier instances on one database), on internal/store/pg. It keeps
+// what verifier/boltstore keeps, one table per bucket in the schema
+// <prefix>_verifier (migrations/): sessions (ephemeral key sealed),
+// results (outcome code in clear, the result sealed) and reviews (reason
+// sealed), as the same JSON documents. It decides nothing: the rules
+// (single use, expiry, retention) are package verifier's. Updates are
+// SERIALIZABLE and rerun on conflicts, so a request_uri is served and a
+// response accepted once across instances; Batch is Update. It runs the
+// conformance suite of verifier/storetest.
+package pgstore
+
+import (
+	"context"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/cairn-id/cairn/internal/store/pg"
+	"github.com/cairn-id/cairn/verifier"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Service is the schema suffix: tables live in <prefix>_verifier.
+const Service = "verifier"
+
+// MaxStoredValue bounds one stored document (a sealed result), as
+// verifier/boltstore does.
+const MaxStoredValue = 4 << 20
+
+// Store is the PostgreSQL verifier.Store.
+type Store struct{ db *pg.DB }
+
+var _ verifier.Store = (*Store)(nil)
+
+// Open connects to the database at url (postgres://…) and migrates the
+// verifier's schema. o tunes the pool and the retries; its Service and
+// Migrations are the verifier's.
+func Open(ctx context.Context, url string, o pg.Options) (*Store, error) {
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	o.Service, o.Migrations = Service, sub
+	db, err := pg.Open(ctx, url, o)
+	if err != nil {
+		return nil, fmt.Errorf("verifier: %w", err)
+	}
+	return &Store{db: db}, nil
+}
+
+// DB is the underlying database (for its schema name and tests).
+func (s *Store) DB() *pg.DB { return s.db }
+
+// Close closes the pool.
+func (s *Store) Close() error { s.db.Close(); return nil }
+
+// View implements verifier.Store: one consistent read-only snapshot.
+func (s *Store) View(ctx context.Context, fn func(tx verifier.Tx) error) error {
+	return s.db.View(ctx, func(tx *pg.Tx) error { return fn(&txn{tx}) })
+}
+
+// Update implements verifier.Store: SERIALIZABLE, fn rerun on a conflict.
+func (s *Store) Update(ctx context.Context, fn func(tx verifier.Tx) error) error {
+	return s.db.Update(ctx, func(tx *pg.Tx) error { return fn(&txn{tx}) })
+}
+
+// Batch implements verifier.Store as Update (PostgreSQL groups commits).
+func (s *Store) Batch(ctx context.Context, fn func(tx verifier.Tx) error) error {
+	return s.db.Batch(ctx, func(tx *pg.Tx) error { return fn(&txn{tx}) })
+}
+
+type txn struct{ t *pg.Tx }
+
+// A table of (key, JSON document).
+type table struct{ name, key string }
+
+var (
+	sessions = table{"sessions", "id"}
+	results  = table{"results", "session_id"}
+	reviews  = table{"reviews", "session_id"}
+)
+
+func wrap(err error, key string) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, pg.ErrNotFound):
+		return fmt.Errorf("%w: %s", verifier.ErrNotFound, key)
+	}
+	return fmt.Errorf("verifier: %w", err)
+}
+
+func get[T any](t *txn, tb table, key string) (*T, error) {
+	var raw []byte
+	if err := t.t.Get("SELECT data FROM "+tb.name+" WHERE "+tb.key+" = $1", []any{key}, &raw); err != nil {
+		return nil, wrap(err, key)
+	}
+	v := new(T)
+	if err := json.Unmarshal(raw, v); err != nil {
+		return nil, fmt.Errorf("verifier: stored value %s is corrupt: %w", key, err)
+	}
+	return v, nil
+}
+
+// put inserts (replace false: a unique-key conflict stays an error) or
+// upserts the document of key.
+func put(t *txn, tb table, key string, v any, replace bool) error {
+	if key == "" {
+		return errors.New("verifier: empty key")
+	}
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("verifier: %w", err)
+	}
+	if len(raw) > MaxStoredValue {
+		return fmt.Errorf("verifier: %s %s: %d bytes exceed %d", tb.name, key, len(raw), MaxStoredValue)
+	}
+	stmt := "INSERT INTO " + tb.name + " (" + tb.key + ", data) VALUES ($1, $2)"
+	if replace {
+		stmt += " ON CONFLICT (" + tb.key + ") DO UPDATE SET data = excluded.data"
+	}
+	_, err = t.t.Exec(stmt, key, raw)
+	return wrap(err, key)
+}
+
+// del deletes the row of key (ErrNotFound when there is none).
+func del(t *txn, tb table, key string) error {
+	n, err := t.t.Exec("DELETE FROM "+tb.name+" WHERE "+tb.key+" = $1", key)
+	if err != nil {
+		return wrap(err, key)
+	}
+	if n == 0 {
+		return fmt.Errorf("%w: %s", verifier.ErrNotFound, key)
+	}
+	return nil
+}
+
+func each[T any](t *txn, tb table, fn func(*T) error) error {
+	rows, err := pg.Collect(t.t, "SELECT "+tb.key+", data FROM "+tb.name+" ORDER BY "+tb.key, nil, func(row pgx.CollectableRow) ([2][]byte, error) {
+		var k string
+		var raw []byte
+		err := row.Scan(&k, &raw)
+		return [2][]byte{[]byte(k), raw}, err
+	})
+	if err != nil {
+		return wrap(err, tb.name)
+	}
+	for _, r := range rows {
+		v := new(T)
+		if err := json.Unmarshal(r[1], v); err != nil {
+			return fmt.Errorf("verifier: stored value %s is corrupt: %w", r[0], err)
+		}
+		if err := fn(v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (t *txn) Session(id string) (*verifier.Session, error) {
+	return get[verifier.Session](t, sessions, id)
+}
+func (t *txn) PutSession(s *verifier.Session) error { return put(t, sessions, s.ID, s, true) }
+func (t *txn) DeleteSession(id string) error        { return del(t, sessions, id) }
+func (t *txn) ForEachSession(fn func(*verifier.Session) error) error {
+	return each(t, sessions, fn)
+}
+
+func (t *txn) Result(id string) (*verifier.StoredResult, error) {
+	return get[verifier.StoredResult](t, results, id)
+}
+
+// PutResult implements verifier.Tx: ErrExists when the session has one.
+func (t *txn) PutResult(r *verifier.StoredResult) error {
+	if _, err := t.Result(r.SessionID); err == nil {
+		return fmt.Errorf("%w: result of %s", verifier.ErrExists, r.SessionID)
+	} else if !errors.Is(err, verifier.ErrNotFound) {
+		return err
+	}
+	return put(t, results, r.SessionID, r, false)
+}
+func (t *txn) DeleteResult(id string) error { return del(t, results, id) }
+func (t *txn) ForEachResult(fn func(*verifier.StoredResult) error) error {
+	return each(t, results, fn)
+}
+
+func (t *txn) Review(id string) (*verifier.Review, error) {
+	return get[verifier.Review](t, reviews, id)
+}
+func (t *txn) PutReview(r *verifier.Review) error { return put(t, reviews, r.SessionID, r, true) }
+func (t *txn) DeleteReview(id string) error       { return del(t, reviews, id) }

@@ -164,6 +164,7 @@ type verifierServeOptions struct {
 	regKeys, trustedProxies          []string
 	registryRefresh                  time.Duration
 	metrics                          metricsFlags
+	store                            storeFlags
 }
 
 func newVerifierServeCmd(e *env) *cobra.Command {
@@ -185,7 +186,14 @@ The registry (a signed snapshot or an offline bundle, checked against the
 authority keys) decides which issuers are trusted for what; it is read
 again on SIGHUP and every --registry-refresh. With a bundle, the console's
 offline image check uses it. Sessions expire after 10 minutes; results are
-sealed with DIR/results.key and deleted after their purpose's retention.`,
+sealed with DIR/results.key and deleted after their purpose's retention.
+
+With a PostgreSQL store (--store postgres://USER@HOST/DB, or the whole URL
+with its password in $CAIRN_STORE or a 0600 file named by --store-file)
+sessions, sealed results and reviews live in the database's
+cairn_verifier schema instead of DIR/verifier.db, and several instances
+(each with a copy of DIR) serve one verifier: a session created on one is
+answered on another.`,
 		Example: `  cairn verifier serve --dir desk --registry registry.jws --registry-key authority.pub.jwk
   cairn verifier serve --dir desk --registry bundle.json --registry-key authority.pub.jwk --console-addr 127.0.0.1:8093`,
 		Args: cobra.NoArgs,
@@ -198,6 +206,7 @@ sealed with DIR/results.key and deleted after their purpose's retention.`,
 	c.Flags().DurationVar(&o.registryRefresh, "registry-refresh", 10*time.Minute, "how often to re-read --registry (0: only on SIGHUP)")
 	c.Flags().StringArrayVar(&o.trustedProxies, "trusted-proxy", nil, "CIDR or address of a reverse proxy whose X-Forwarded-For is believed (repeatable)")
 	addMetricsFlags(c, &o.metrics)
+	addStoreFlags(c.Flags(), &o.store)
 	_ = c.MarkFlagRequired("dir")
 	_ = c.MarkFlagRequired("registry")
 	return c
@@ -208,6 +217,10 @@ func (o *verifierServeOptions) run(ctx context.Context, e *env) error {
 	cfg, err := verifierdir.ReadConfig(o.dir)
 	if err != nil {
 		return usageError(err)
+	}
+	storeURL, err := o.store.resolve(e)
+	if err != nil {
+		return err
 	}
 	reg, bundle, err := loadRegistryFile(ctx, o.registry, o.regKeys, e.now())
 	if err != nil {
@@ -227,7 +240,7 @@ func (o *verifierServeOptions) run(ctx context.Context, e *env) error {
 	}
 	fetcher := statuslist.NewFetcher(httpx.Options{AllowPrivate: cfg.Dev})
 	svc, _, err := verifierdir.Open(o.dir, verifierdir.Options{Registry: reg, Resolver: &did.Resolver{AllowPrivate: cfg.Dev},
-		FetchStatusList: fetcher.Fetch, Logger: log, Now: e.now})
+		FetchStatusList: fetcher.Fetch, Logger: log, Now: e.now, StoreURL: storeURL})
 	if err != nil {
 		return err
 	}

@@ -2,7 +2,8 @@
 // Init creates one (the 0700 directory, the signing key whose did:jwk is
 // the verifier's identity in the registry, the results key that seals
 // stored results, verifier.json, every file 0600); Open opens one with its
-// bbolt store (verifier/boltstore) as a verifier.Service; ListenAdmin and
+// bbolt store (verifier/boltstore), or a PostgreSQL one (verifier/pgstore),
+// as a verifier.Service; ListenAdmin and
 // DialAdmin are the Unix socket on which a running server answers the
 // console API for the CLI ('cairn verifier request', 'result'). The
 // results key lives beside the database, not in it: a copy of the
@@ -27,9 +28,11 @@ import (
 	"github.com/cairn-id/cairn/internal/jose"
 	"github.com/cairn-id/cairn/internal/keys"
 	"github.com/cairn-id/cairn/internal/sdjwtvc"
+	"github.com/cairn-id/cairn/internal/store/pg"
 	"github.com/cairn-id/cairn/internal/trust"
 	"github.com/cairn-id/cairn/verifier"
 	"github.com/cairn-id/cairn/verifier/boltstore"
+	"github.com/cairn-id/cairn/verifier/pgstore"
 )
 
 // Files of a verifier directory.
@@ -131,10 +134,15 @@ type Options struct {
 	Assess          verifier.Assessor
 	Logger          *slog.Logger
 	Now             func() time.Time
+	// StoreURL names a PostgreSQL store (verifier/pgstore, issue 13)
+	// that several serving instances share; "" keeps the directory's
+	// bbolt file. Errors never show its password.
+	StoreURL string
 }
 
-// Open opens dir as a Service over its bbolt store. Close the Service to
-// release the store.
+// Open opens dir as a Service over its bbolt store, or over the
+// PostgreSQL store o.StoreURL names. Close the Service to release the
+// store.
 func Open(dir string, o Options) (*verifier.Service, *Config, error) {
 	cfg, err := ReadConfig(dir)
 	if err != nil {
@@ -160,9 +168,19 @@ func Open(dir string, o Options) (*verifier.Service, *Config, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	st, err := boltstore.Open(filepath.Join(dir, DBFile))
-	if err != nil {
-		return nil, nil, err
+	var st verifier.Store
+	if o.StoreURL != "" {
+		pst, err := pgstore.Open(context.Background(), o.StoreURL, pg.Options{Logger: o.Logger})
+		if err != nil {
+			return nil, nil, err
+		}
+		st = pst
+	} else {
+		bst, err := boltstore.Open(filepath.Join(dir, DBFile))
+		if err != nil {
+			return nil, nil, err
+		}
+		st = bst
 	}
 	svc, err := verifier.New(verifier.Config{
 		Store: st, Signer: k.JoseSigner().WithKeyID(k.DIDJWK() + "#0"), DID: k.DIDJWK(), BaseURL: cfg.URL, Dev: cfg.Dev,

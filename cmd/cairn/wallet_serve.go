@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -13,11 +14,13 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cairn-id/cairn/internal/server"
+	"github.com/cairn-id/cairn/internal/store/pg"
 	trustpkg "github.com/cairn-id/cairn/internal/trust"
 	"github.com/cairn-id/cairn/schemas"
 	"github.com/cairn-id/cairn/wallet"
 	walletapi "github.com/cairn-id/cairn/wallet/api"
 	"github.com/cairn-id/cairn/wallet/boltstore"
+	walletpg "github.com/cairn-id/cairn/wallet/pgstore"
 )
 
 type walletServeOptions struct {
@@ -27,6 +30,7 @@ type walletServeOptions struct {
 	devPrivate bool
 	limits     clientLimitFlags
 	metrics    metricsFlags
+	store      storeFlags
 }
 
 // Files of the wallet agent's data directory.
@@ -73,6 +77,15 @@ private or loopback targets and https only, unless
 --dev-allow-private-network (local tests only; it also accepts unsigned
 redirect_uri verifiers).
 
+With a PostgreSQL store (--store postgres://USER@HOST/DB, or the whole URL
+with its password in $CAIRN_STORE or a 0600 file named by --store-file)
+holders and their sealed records live in the database's cairn_wallet
+schema instead of DIR/wallet.db, and several agents share it: give each
+the same DIR/pepper (an agent that would create a new pepper beside a
+store that already has holders refuses to start). A login's session
+stays in the memory of the agent that opened it: route a holder's
+requests to one agent (session affinity).
+
 /metrics is not served unless asked for (--metrics-addr,
 --metrics-token-file). --agent and --session do not apply to serve.`,
 		Example: `  cairn wallet serve --data /var/lib/cairn-wallet --addr 127.0.0.1:8082
@@ -87,6 +100,7 @@ redirect_uri verifiers).
 	c.Flags().BoolVar(&o.devPrivate, "dev-allow-private-network", false, "allow outbound fetches to loopback and private addresses over http (local tests only)")
 	addClientLimitFlags(c, &o.limits, "logins and PIN changes per minute per client address (creations: a third, recoveries: a sixth); 0 turns the limits off", walletapi.DefaultLoginPerMinute, walletapi.DefaultLoginBurst)
 	addMetricsFlags(c, &o.metrics)
+	addStoreFlags(c.Flags(), &o.store)
 	return c
 }
 
@@ -143,6 +157,10 @@ func (o *walletServeOptions) run(ctx context.Context, e *env) error {
 	if err != nil {
 		return err
 	}
+	storeURL, err := o.store.resolve(e)
+	if err != nil {
+		return err
+	}
 	metrics := server.NewRegistry()
 	metricsLn, metricsOnPublic, err := o.metrics.setup(server.MetricsHandler(metrics))
 	if err != nil {
@@ -159,7 +177,7 @@ func (o *walletServeOptions) run(ctx context.Context, e *env) error {
 	if created {
 		log.Info("wallet data directory initialized: keep the pepper file out of the store's backups", "dir", dir, "pepper", filepath.Join(dir, walletPepperFile))
 	}
-	st, err := boltstore.Open(filepath.Join(dir, walletStoreFile))
+	st, err := openWalletStore(ctx, dir, storeURL, created, log)
 	if err != nil {
 		return err
 	}
@@ -225,4 +243,38 @@ func (o *walletServeOptions) run(ctx context.Context, e *env) error {
 		return le.Err
 	}
 	return err
+}
+
+// errNewPepperOnSharedStore: a pepper created beside a PostgreSQL store
+// that already has holders, which it could never open.
+var errNewPepperOnSharedStore = errors.New("the PostgreSQL store already has holders but this data directory had no pepper: copy the pepper file of the other agents into it (a new pepper opens none of their holders)")
+
+// openWalletStore opens DIR/wallet.db, or the PostgreSQL store of
+// storeURL. A pepper just created (pepperCreated) beside a PostgreSQL
+// store that already has holders is removed again and refused.
+func openWalletStore(ctx context.Context, dir, storeURL string, pepperCreated bool, log *slog.Logger) (wallet.Store, error) {
+	if storeURL == "" {
+		st, err := boltstore.Open(filepath.Join(dir, walletStoreFile))
+		if err != nil {
+			return nil, err
+		}
+		return st, nil
+	}
+	st, err := walletpg.Open(ctx, storeURL, pg.Options{Logger: log})
+	if err != nil {
+		return nil, withExit(ExitFailure, err)
+	}
+	if pepperCreated {
+		var n int
+		err := st.View(ctx, func(tx wallet.Tx) (err error) { n, err = tx.HolderCount(); return err })
+		if err == nil && n > 0 {
+			os.Remove(filepath.Join(dir, walletPepperFile))
+			err = usageError(errNewPepperOnSharedStore)
+		}
+		if err != nil {
+			st.Close()
+			return nil, err
+		}
+	}
+	return st, nil
 }

@@ -6,13 +6,16 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cairn-id/cairn/internal/did"
 	"github.com/cairn-id/cairn/internal/jose"
 	"github.com/cairn-id/cairn/internal/oid4vp"
+	"github.com/cairn-id/cairn/internal/proximity"
 	"github.com/cairn-id/cairn/internal/sdjwt"
 	"github.com/cairn-id/cairn/internal/sdjwtvc"
 	"github.com/cairn-id/cairn/internal/trust"
@@ -20,13 +23,29 @@ import (
 	"github.com/cairn-id/cairn/schemas"
 )
 
-// ProximityAudience is the KB-JWT aud of a proximity presentation made for
-// no verifier in particular (the screen showed only a challenge); a
-// presentation addressed to the verifier's client id is accepted too.
-const ProximityAudience = "urn:cairn:proximity"
+// ProximityAudience is the KB-JWT aud of every proximity presentation
+// (proximity.Audience, docs/proximity.md): the screen shows only a
+// challenge, which is the KB-JWT nonce; no other aud is accepted.
+const ProximityAudience = proximity.Audience
 
 // MaxProximityLen bounds the text of a proximity QR.
 const MaxProximityLen = 8 << 10
+
+// offlineHTTP is the only HTTP client the offline path could reach (the
+// did:web branch of its resolver, which vccheck.OfflineResolver refuses
+// first): it sends nothing and counts the attempts, so a test can show
+// that a check made none.
+var (
+	offlineAttempts atomic.Int64
+	offlineHTTP     = &http.Client{Transport: refuseNetwork{}}
+)
+
+type refuseNetwork struct{}
+
+func (refuseNetwork) RoundTrip(r *http.Request) (*http.Response, error) {
+	offlineAttempts.Add(1)
+	return nil, fmt.Errorf("%w: %s", vccheck.ErrNeedsNetwork, r.URL.Host)
+}
 
 // ProximityOptions configure CheckProximity.
 type ProximityOptions struct {
@@ -36,9 +55,6 @@ type ProximityOptions struct {
 	// Challenge is what the caseworker's screen showed, the KB-JWT nonce.
 	// Empty: the nonce is not checked (the result says so).
 	Challenge string
-	// ClientID is the verifier's full client id, accepted as aud besides
-	// ProximityAudience ("" accepts ProximityAudience only).
-	ClientID string
 	// Purpose, when set, is the purpose whose query the presentation must
 	// answer (under the credential query id of its first query).
 	Purpose *Purpose
@@ -54,8 +70,10 @@ type ProximityOptions struct {
 }
 
 // CheckProximity verifies an offline proximity presentation (DESIGN.md §1
-// flow 3): the text of the wallet's QR, one SD-JWT+KB presentation (several
-// may be separated by newlines), bound to the challenge, checked against
+// flow 3): the text of the wallet's QR, the CP1 encoding of one SD-JWT+KB
+// presentation (internal/proximity, docs/proximity.md) or the raw compact
+// SD-JWT+KB (one a line; raw ones may also be separated by blanks), whose
+// KB-JWT has nonce = the challenge and aud = ProximityAudience, checked against
 // the bundle with no network at all: status lists only from the bundle,
 // no did:web resolved. The result carries the bundle's age.
 func CheckProximity(ctx context.Context, text string, o ProximityOptions) *Result {
@@ -80,7 +98,22 @@ func CheckProximity(ctx context.Context, text string, o ProximityOptions) *Resul
 		res.Code, res.Outcome = CodeNoQR, OutcomeInvalid
 		return res
 	}
-	pres := strings.Fields(text)
+	// One presentation per line; base45 has spaces, so a CP1 line is one
+	// presentation, and a raw line may hold several separated by blanks.
+	var pres []string
+	for line := range strings.Lines(text) {
+		line = strings.TrimSpace(line)
+		if !strings.HasPrefix(line, proximity.Prefix) {
+			pres = append(pres, strings.Fields(line)...)
+			continue
+		}
+		d, err := proximity.Decode(line)
+		if err != nil {
+			res.Code, res.Outcome = CodeNoQR, OutcomeInvalid
+			return res
+		}
+		pres = append(pres, d)
+	}
 	cat := o.Catalogue
 	if cat == nil {
 		var err error
@@ -97,22 +130,15 @@ func CheckProximity(ctx context.Context, text string, o ProximityOptions) *Resul
 	}
 	base := o.Resolver
 	if base == nil {
-		base = &did.Resolver{} // never asked for did:web: OfflineResolver refuses it first
+		base = &did.Resolver{HTTPClient: offlineHTTP} // never asked for did:web: OfflineResolver refuses it first
 	}
 	svc := &Service{cfg: Config{Catalogue: cat, Now: now, Logger: slog.New(slog.DiscardHandler)}, status: newStatusCache(nil, time.Minute, now)}
-	// The challenge and aud of each presentation: one verification per
-	// accepted audience would double the work, so the aud is read first
-	// and must be one of the accepted ones.
 	tok := oid4vp.VPToken{}
 	qid := p.Query().Credentials[0].ID
 	tok[qid] = pres
 	nonce := o.Challenge
 	if nonce == "" {
 		nonce = kbField(pres[0], "nonce")
-	}
-	aud := kbAudience(pres[0])
-	if aud != ProximityAudience && (o.ClientID == "" || aud != o.ClientID) {
-		aud = ProximityAudience
 	}
 	vo := vccheck.Options{
 		Bundle:  o.Bundle,
@@ -121,7 +147,7 @@ func CheckProximity(ctx context.Context, text string, o ProximityOptions) *Resul
 			Trust:             sdjwtvc.Trust{Resolver: vccheck.OfflineResolver(base)},
 			RequireKeyBinding: true,
 			Nonce:             nonce,
-			Audience:          aud,
+			Audience:          ProximityAudience,
 			Now:               now,
 			KBMaxAge:          o.KBMaxAge,
 			ClockSkew:         DefaultClockSkew,
@@ -235,7 +261,7 @@ var ErrBundleStale = errors.New("verifier: the offline bundle is past its expiry
 // then verified as of just before its expiry (signatures and everything
 // else still checked) and reported stale.
 func LoadOfflineBundle(ctx context.Context, raw []byte, pinned []*jose.JWK, now time.Time, acceptStale bool) (*trust.Bundle, bool, error) {
-	opts := trust.BundleOptions{Resolve: vccheck.OfflineResolver(&did.Resolver{}).ResolveKey}
+	opts := trust.BundleOptions{Resolve: vccheck.OfflineResolver(&did.Resolver{HTTPClient: offlineHTTP}).ResolveKey}
 	b, err := trust.LoadBundle(ctx, raw, pinned, now, opts)
 	if err == nil || !errors.Is(err, trust.ErrSnapshotExpired) {
 		return b, false, err

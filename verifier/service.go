@@ -800,7 +800,7 @@ func (s *Service) Observe(fn func(Code)) { s.cfg.Observe = fn }
 // client id, catalogue and clock. A bundle past its registry's expiry is
 // refused with CodeBundleStale unless acceptStale, and then reported stale.
 func (s *Service) CheckProximity(ctx context.Context, text string, b *trust.Bundle, challenge string, acceptStale bool) (*Result, error) {
-	o := ProximityOptions{Bundle: b, Challenge: challenge, ClientID: s.clientID, Catalogue: s.cfg.Catalogue, Now: s.cfg.Now, KBMaxAge: s.cfg.KBMaxAge}
+	o := ProximityOptions{Bundle: b, Challenge: challenge, Catalogue: s.cfg.Catalogue, Now: s.cfg.Now, KBMaxAge: s.cfg.KBMaxAge}
 	if b != nil && b.Registry != nil && !s.cfg.Now().Before(b.Registry.Expires) {
 		if !acceptStale {
 			return nil, refuse(CodeBundleStale, fmt.Errorf("bundle expired %s", b.Registry.Expires.UTC().Format(time.RFC3339)))

@@ -203,27 +203,35 @@ func (s *Service) PreviewRequest(ctx context.Context, sess *Session, requestText
 			if qr == nil || len(qr.Matches) == 0 {
 				continue
 			}
-			m := qr.Matches[0]
-			c := kept[m.Index]
-			ptrs := m.Pointers()
-			// What leaves is what the disclosures reveal: a member of an
-			// object disclosable only as a whole brings its siblings.
-			more, err := inseparable(c.Compact, ptrs)
-			if err != nil {
-				return nil, fmt.Errorf("wallet: credential %s: %w", c.ID, err)
+			// A query with multiple: true is answered by every matching
+			// credential (the verifier's purposes accrete them); any other
+			// by the first.
+			matches := qr.Matches[:1]
+			if qr.Multiple {
+				matches = qr.Matches
 			}
-			ptrs = append(ptrs, more...)
-			qa := QueryAnswer{QueryID: qid, CredentialID: c.ID, VCT: c.VCT, TypeLabel: s.typeName(c.VCT, lang), IssuerDID: c.IssuerDID, IssuerName: s.issuerName(c.IssuerDID, lang)}
-			for _, ptr := range ptrs {
-				qa.Claims = append(qa.Claims, ClaimLabel{Path: ptr, Label: s.claimLabel(c.VCT, ptr, lang)})
-				if !slices.Contains(asked, ptr) {
-					asked = append(asked, ptr)
+			for _, m := range matches {
+				c := kept[m.Index]
+				ptrs := m.Pointers()
+				// What leaves is what the disclosures reveal: a member of an
+				// object disclosable only as a whole brings its siblings.
+				more, err := inseparable(c.Compact, ptrs)
+				if err != nil {
+					return nil, fmt.Errorf("wallet: credential %s: %w", c.ID, err)
 				}
-			}
-			p.Queries = append(p.Queries, qa)
-			pr.Plan = append(pr.Plan, plannedQuery{QueryID: qid, CredentialID: c.ID, KeyIndex: c.KeyIndex, VCT: c.VCT, Pointers: ptrs})
-			if c.KeyIndex != ka.Index {
-				linkable = true
+				ptrs = append(ptrs, more...)
+				qa := QueryAnswer{QueryID: qid, CredentialID: c.ID, VCT: c.VCT, TypeLabel: s.typeName(c.VCT, lang), IssuerDID: c.IssuerDID, IssuerName: s.issuerName(c.IssuerDID, lang)}
+				for _, ptr := range ptrs {
+					qa.Claims = append(qa.Claims, ClaimLabel{Path: ptr, Label: s.claimLabel(c.VCT, ptr, lang)})
+					if !slices.Contains(asked, ptr) {
+						asked = append(asked, ptr)
+					}
+				}
+				p.Queries = append(p.Queries, qa)
+				pr.Plan = append(pr.Plan, plannedQuery{QueryID: qid, CredentialID: c.ID, KeyIndex: c.KeyIndex, VCT: c.VCT, Pointers: ptrs})
+				if c.KeyIndex != ka.Index {
+					linkable = true
+				}
 			}
 		}
 	}

@@ -7,9 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/text/cases"
-	"golang.org/x/text/unicode/norm"
-
+	"github.com/cairn-id/cairn/internal/assurance"
 	"github.com/cairn-id/cairn/internal/jose"
 	"github.com/cairn-id/cairn/internal/oid4vp"
 	"github.com/cairn-id/cairn/internal/sdjwt"
@@ -102,12 +100,9 @@ type Facts struct {
 }
 
 // Finding is a disagreement of a core identity claim between two
-// credentials (no values: they would end up in logs).
-type Finding struct {
-	Field string `json:"field"`
-	A     string `json:"a"`
-	B     string `json:"b"`
-}
+// credentials (internal/assurance's; no values: they would end up in
+// logs).
+type Finding = assurance.Finding
 
 // Localize fills the messages in lang.
 func (r *Result) Localize(lang string) {
@@ -382,7 +377,7 @@ func (s *Service) assemble(ctx context.Context, res *Result, p *Purpose, tok oid
 		}
 		res.Facts = append(res.Facts, f)
 	}
-	res.Findings = consistency(res.Facts)
+	res.Findings = identityFindings(res.Facts, s.cfg.Catalogue)
 	code := CodeValid
 	if len(res.Findings) > 0 {
 		code = CodeIdentityMismatch
@@ -457,57 +452,16 @@ func setPath(m map[string]any, p oid4vp.ClaimPath, v any) {
 	}
 }
 
-var fold = cases.Fold()
-
-func normName(s string) string {
-	return strings.Join(strings.Fields(fold.String(norm.NFC.String(s))), " ")
-}
-
-// consistency compares the core identity claims of the credentials that
-// disclosed them: names after Unicode normalisation and case folding (a
-// declared name variant of either side counts as agreement), birthdates as
-// written.
-func consistency(fs []Facts) []Finding {
+// identityFindings are the disagreements of core identity claims between
+// the verified credentials, from internal/assurance's consistency rules
+// (the one source of truth; its agreements through a variant or a
+// coarser precision are in the assurance result).
+func identityFindings(facts []Facts, cat *schemas.Catalogue) []Finding {
 	var out []Finding
-	for i := 0; i < len(fs); i++ {
-		for j := i + 1; j < len(fs); j++ {
-			a, b := fs[i], fs[j]
-			for _, fld := range []string{"family_name", "given_name"} {
-				va, vb := nameField(a, fld), nameField(b, fld)
-				if va == "" || vb == "" || normName(va) == normName(vb) {
-					continue
-				}
-				if variantMatches(a, fld, vb) || variantMatches(b, fld, va) {
-					continue
-				}
-				out = append(out, Finding{Field: fld, A: a.ID, B: b.ID})
-			}
-			if a.Birthdate != "" && b.Birthdate != "" && !datesAgree(a.Birthdate, b.Birthdate) {
-				out = append(out, Finding{Field: "birthdate", A: a.ID, B: b.ID})
-			}
+	for _, f := range assurance.Consistency(AssuranceCredentials(facts, cat)) {
+		if f.Outcome == assurance.Disagree {
+			out = append(out, f)
 		}
 	}
 	return out
-}
-
-func nameField(f Facts, fld string) string {
-	if fld == "family_name" {
-		return f.FamilyName
-	}
-	return f.GivenName
-}
-
-func variantMatches(f Facts, fld, other string) bool {
-	for _, v := range f.NameVariants {
-		if s, ok := v[fld].(string); ok && normName(s) == normName(other) {
-			return true
-		}
-	}
-	return false
-}
-
-// datesAgree compares YYYY[-MM[-DD]] dates to the coarser precision.
-func datesAgree(a, b string) bool {
-	n := min(len(a), len(b))
-	return a[:n] == b[:n]
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cairn-id/cairn/internal/assurance"
 	"github.com/cairn-id/cairn/internal/vccheck"
 )
 
@@ -128,10 +129,14 @@ func TestSealer(t *testing.T) {
 	}
 }
 
+// TestConsistency: the verifier's identity findings are
+// internal/assurance's disagreements (one source of truth): the last
+// cases are those the verifier's former rules judged otherwise.
 func TestConsistency(t *testing.T) {
 	f := func(id, fam, giv, bd string, variants ...map[string]any) Facts {
 		return Facts{ID: id, FamilyName: fam, GivenName: giv, Birthdate: bd, NameVariants: variants}
 	}
+	year := func(ff Facts) Facts { ff.BirthdatePrecision = "year"; return ff }
 	for _, c := range []struct {
 		name string
 		fs   []Facts
@@ -144,9 +149,18 @@ func TestConsistency(t *testing.T) {
 		{"declared variant", []Facts{f("a", "حداد", "أمينة", "", map[string]any{"family_name": "Haddad", "given_name": "Amina"}), f("b", "Haddad", "Amina", "")}, 0},
 		{"birthdate differs", []Facts{f("a", "", "", "1990-04-02"), f("b", "", "", "1990-05-02")}, 1},
 		{"NFC and NFD", []Facts{f("a", "Müller", "", ""), f("b", "Mu\u0308ller", "", "")}, 0},
+		{"variants both declare agree", []Facts{f("a", "حداد", "", "", map[string]any{"family_name": "Haddad", "script": "Latn"}), f("b", "Хаддад", "", "", map[string]any{"family_name": "Haddad", "script": "Latn"})}, 0},
+		{"birthdate precision narrows", []Facts{year(f("a", "", "", "1990-01-01")), f("b", "", "", "1990-06-15")}, 0},
+		{"a birthdate that is no date", []Facts{f("a", "", "", "1990-04-02"), f("b", "", "", "1990-04-0")}, 1},
 	} {
-		if got := consistency(c.fs); len(got) != c.want {
+		got := identityFindings(c.fs, nil)
+		if len(got) != c.want {
 			t.Errorf("%s: %d findings %v, want %d", c.name, len(got), got, c.want)
+		}
+		for _, fd := range got {
+			if fd.Outcome != assurance.Disagree || fd.Message == "" {
+				t.Errorf("%s: finding %+v", c.name, fd)
+			}
 		}
 	}
 }

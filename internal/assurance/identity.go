@@ -220,6 +220,21 @@ type idForms struct {
 	birth         birth
 }
 
+// Consistency compares the core identity claims (names after Unicode
+// normalisation and case folding, with declared variants; birthdates to
+// their precision) of every pair of creds, as Evaluate does for the
+// credentials that count (DESIGN.md §3). It lists agreements through a
+// variant or a coarser precision too; only Disagree blocks a profile. The
+// verifier refuses a presentation with a Disagree finding
+// (identity_inconsistent) from this function alone.
+func Consistency(creds []Credential) []Finding {
+	ps := make([]*Credential, len(creds))
+	for i := range creds {
+		ps[i] = &creds[i]
+	}
+	return consistency(ps)
+}
+
 // consistency compares every pair of the given credentials.
 func consistency(creds []*Credential) []Finding {
 	folder := cases.Fold()

@@ -60,6 +60,54 @@ func (t *Type) Validate(claims map[string]any) error {
 	return t.validateWith(sch, claims)
 }
 
+// ValidateDecoded is Validate for claims that a JSON decoder produced
+// (encoding/json or internal/jsonx: map[string]any, []any, string,
+// json.Number, float64, bool, nil), such as a verified SD-JWT's disclosed
+// claims: they are validated as they are, without Validate's JSON round
+// trip, when they hold no other Go type and are at most MaxClaimsDepth
+// deep; otherwise it is Validate. Their size is not measured: the caller
+// bounds it (a parsed presentation is bounded by its length).
+func (t *Type) ValidateDecoded(claims map[string]any) error {
+	sch, err := t.compile()
+	if err != nil {
+		return err
+	}
+	if !decoded(claims, 0) {
+		return t.validateWith(sch, claims)
+	}
+	return t.validateInstance(sch, claims)
+}
+
+// MaxClaimsDepth bounds the nesting ValidateDecoded accepts without a
+// round trip.
+const MaxClaimsDepth = 32
+
+// decoded reports whether v is in the JSON data model as a decoder
+// produces it.
+func decoded(v any, depth int) bool {
+	if depth > MaxClaimsDepth {
+		return false
+	}
+	switch x := v.(type) {
+	case map[string]any:
+		for _, e := range x {
+			if !decoded(e, depth+1) {
+				return false
+			}
+		}
+	case []any:
+		for _, e := range x {
+			if !decoded(e, depth+1) {
+				return false
+			}
+		}
+	case string, json.Number, float64, bool, nil:
+	default:
+		return false
+	}
+	return true
+}
+
 func (t *Type) validateWith(sch *jsonschema.Schema, claims map[string]any) error {
 	if claims == nil {
 		claims = map[string]any{}
@@ -77,7 +125,14 @@ func (t *Type) validateWith(sch *jsonschema.Schema, claims map[string]any) error
 	if err != nil {
 		return &ValidationError{VCT: t.VCT, Problems: []Problem{{Message: "is not representable as JSON"}}}
 	}
-	err = sch.Validate(inst)
+	return t.validateInstance(sch, inst)
+}
+
+func (t *Type) validateInstance(sch *jsonschema.Schema, inst any) error {
+	if m, ok := inst.(map[string]any); ok && m == nil {
+		inst = map[string]any{}
+	}
+	err := sch.Validate(inst)
 	if err == nil {
 		return nil
 	}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cairn-id/cairn/internal/assurance"
@@ -144,7 +146,7 @@ func (s *Service) verifyOne(ctx context.Context, pres string, o vccheck.Options,
 		cr.Code = CodeUnknownType
 		return nil, nil
 	}
-	cr.TypeName = t.DisplayName("en")
+	cr.TypeName = englishName(t)
 	if probs := disclosedProblems(t, r.Claims); len(probs) > 0 {
 		cr.Code, cr.SchemaProblems = CodeSchemaInvalid, probs
 		return nil, nil
@@ -152,11 +154,24 @@ func (s *Service) verifyOne(ctx context.Context, pres string, o vccheck.Options,
 	return r, out.Decision
 }
 
+// typeNames caches each catalogue type's English name (types are
+// immutable once loaded; choosing the locale parses language tags).
+var typeNames sync.Map // *schemas.Type -> string
+
+func englishName(t *schemas.Type) string {
+	if n, ok := typeNames.Load(t); ok {
+		return n.(string)
+	}
+	n := t.DisplayName("en")
+	typeNames.Store(t, n)
+	return n
+}
+
 // disclosedProblems validates the disclosed claims against the type's
 // schema; a required claim left undisclosed is no problem.
 func disclosedProblems(t *schemas.Type, claims map[string]any) []schemas.Problem {
 	// The registered claims were checked by the credential layer; the
-	// schemas accept them, so they are left out of the (costly) round trip.
+	// schemas accept them, so they are left out.
 	user := make(map[string]any, len(claims))
 	for k, v := range claims {
 		switch k {
@@ -165,7 +180,7 @@ func disclosedProblems(t *schemas.Type, claims map[string]any) []schemas.Problem
 			user[k] = v
 		}
 	}
-	err := t.Validate(user)
+	err := t.ValidateDecoded(user)
 	if err == nil {
 		return nil
 	}
@@ -211,9 +226,11 @@ func evidenceOf(claims map[string]any, auth *trust.IssuerAuthorization, t *schem
 	if !present {
 		return declared, capped, false
 	}
-	b, err := json.Marshal(raw)
-	if err != nil || json.Unmarshal(b, &declared) != nil {
-		return declared, capped, false
+	if declared, ok = evidenceFromDecoded(raw); !ok {
+		b, err := json.Marshal(raw)
+		if err != nil || json.Unmarshal(b, &declared) != nil {
+			return declared, capped, false
+		}
 	}
 	capped = declared
 	if t != nil {
@@ -225,6 +242,51 @@ func evidenceOf(claims map[string]any, auth *trust.IssuerAuthorization, t *schem
 	return declared, capped, true
 }
 
+// evidenceFromDecoded reads a decoded evidence object without a JSON
+// round trip: integer members as json.Number, string members as strings,
+// other members ignored (as json.Unmarshal into schemas.Evidence would);
+// anything else is !ok, and the caller takes the round trip.
+func evidenceFromDecoded(raw any) (schemas.Evidence, bool) {
+	var e schemas.Evidence
+	m, ok := raw.(map[string]any)
+	if !ok {
+		return e, false
+	}
+	ints := map[string]*int{"strength": &e.Strength, "validity": &e.Validity, "verification": &e.Verification, "identity_fraud": &e.IdentityFraud}
+	strs := map[string]*string{"known_since": &e.KnownSince, "method": &e.Method}
+	for k, v := range m {
+		if p, isInt := ints[k]; isInt {
+			n, isNum := v.(json.Number)
+			if !isNum {
+				return e, false
+			}
+			i, err := strconv.Atoi(string(n))
+			if err != nil {
+				return e, false
+			}
+			*p = i
+		} else if p, isStr := strs[k]; isStr {
+			s, isS := v.(string)
+			if !isS {
+				return e, false
+			}
+			*p = s
+		} else {
+			for name := range ints {
+				if strings.EqualFold(k, name) {
+					return e, false // json.Unmarshal matches case-insensitively
+				}
+			}
+			for name := range strs {
+				if strings.EqualFold(k, name) {
+					return e, false
+				}
+			}
+		}
+	}
+	return e, true
+}
+
 // verify runs the whole pipeline on a vp_token for a session.
 func (s *Service) verify(ctx context.Context, sess *Session, tok oid4vp.VPToken) *Result {
 	now := s.cfg.Now()
@@ -232,6 +294,7 @@ func (s *Service) verify(ctx context.Context, sess *Session, tok oid4vp.VPToken)
 	res := &Result{SessionID: sess.ID, Purpose: sess.Purpose, VerifiedAt: now.UTC()}
 	reg := s.Registry()
 	o := vccheck.Options{
+		SkipUndisclosed: true, // DroppedClaims says what was shown beyond the query
 		Registry:        reg,
 		FetchStatusList: s.status.get,
 		Credential: sdjwtvc.VerifyOptions{
@@ -395,10 +458,7 @@ func (s *Service) assemble(ctx context.Context, res *Result, p *Purpose, tok oid
 	res.Assurance = a
 }
 
-func itoa(i int) string {
-	b, _ := json.Marshal(i)
-	return string(b)
-}
+func itoa(i int) string { return strconv.Itoa(i) }
 
 // setPath puts v at the concrete path p inside m (object members only;
 // array elements become arrays grown as needed).

@@ -104,7 +104,11 @@ func CheckProximity(ctx context.Context, text string, o ProximityOptions) *Resul
 	for line := range strings.Lines(text) {
 		line = strings.TrimSpace(line)
 		if !strings.HasPrefix(line, proximity.Prefix) {
-			pres = append(pres, strings.Fields(line)...)
+			if mayHaveSpace(line) {
+				pres = append(pres, strings.Fields(line)...)
+			} else if line != "" {
+				pres = append(pres, line)
+			}
 			continue
 		}
 		d, err := proximity.Decode(line)
@@ -141,8 +145,9 @@ func CheckProximity(ctx context.Context, text string, o ProximityOptions) *Resul
 		nonce = kbField(pres[0], "nonce")
 	}
 	vo := vccheck.Options{
-		Bundle:  o.Bundle,
-		Offline: true,
+		SkipUndisclosed: true,
+		Bundle:          o.Bundle,
+		Offline:         true,
 		Credential: sdjwtvc.VerifyOptions{
 			Trust:             sdjwtvc.Trust{Resolver: vccheck.OfflineResolver(base)},
 			RequireKeyBinding: true,
@@ -169,6 +174,18 @@ func CheckProximity(ctx context.Context, text string, o ProximityOptions) *Resul
 		}
 	}
 	return res
+}
+
+// mayHaveSpace reports whether strings.Fields could split s: an ASCII
+// blank or any non-ASCII byte (Unicode spaces) in it.
+func mayHaveSpace(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == ' ', c >= '\t' && c <= '\r', c >= 0x80:
+			return true
+		}
+	}
+	return false
 }
 
 // anyQuery is the purpose of a proximity check without one: one query

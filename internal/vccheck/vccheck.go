@@ -65,6 +65,9 @@ type Options struct {
 	// Credential are the sdjwtvc options; their Trust is extended with the
 	// registry's issuers.
 	Credential sdjwtvc.VerifyOptions
+	// SkipUndisclosed leaves Outcome.Undisclosed nil (counting it parses
+	// the presentation a second time), for a caller that does not show it.
+	SkipUndisclosed bool
 }
 
 // Outcome is what a verification found, also on failure where known.
@@ -147,7 +150,7 @@ func Verify(ctx context.Context, serialized string, o Options) (*Outcome, error)
 	}
 	res, err := sdjwtvc.Verify(ctx, serialized, copts)
 	out.Result = res
-	if res != nil {
+	if res != nil && !o.SkipUndisclosed {
 		out.Undisclosed = undisclosed(serialized)
 	}
 	if errors.Is(err, sdjwt.ErrNonce) || errors.Is(err, sdjwt.ErrAudience) {

@@ -197,3 +197,21 @@ func TestDecisionExplains(t *testing.T) {
 		t.Fatalf("entity %+v", out.Decision.Entity)
 	}
 }
+
+// TestSkipUndisclosed: the count of undisclosed digests is made unless
+// the caller skips it; nothing else changes.
+func TestSkipUndisclosed(t *testing.T) {
+	w := newWorld(t)
+	cred := w.issue(t, w.ngo, vctReg, tAdmit.Add(time.Hour), -1)
+	for _, skip := range []bool{false, true} {
+		o := baseOptions()
+		o.Registry, o.SkipUndisclosed = w.reg, skip
+		out, err := Verify(context.Background(), cred, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if (out.Undisclosed == nil) != skip || out.Result == nil {
+			t.Errorf("skip %v: undisclosed %v", skip, out.Undisclosed)
+		}
+	}
+}

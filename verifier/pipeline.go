@@ -298,7 +298,7 @@ func (s *Service) verify(ctx context.Context, sess *Session, tok oid4vp.VPToken)
 		Registry:        reg,
 		FetchStatusList: s.status.get,
 		Credential: sdjwtvc.VerifyOptions{
-			Trust:             sdjwtvc.Trust{Resolver: s.cfg.Resolver},
+			Trust:             sdjwtvc.Trust{Resolver: withLocalKeyCache(s.cfg.Resolver)},
 			RequireKeyBinding: true,
 			Nonce:             sess.Nonce,
 			Audience:          s.clientID,

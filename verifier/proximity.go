@@ -149,7 +149,7 @@ func CheckProximity(ctx context.Context, text string, o ProximityOptions) *Resul
 		Bundle:          o.Bundle,
 		Offline:         true,
 		Credential: sdjwtvc.VerifyOptions{
-			Trust:             sdjwtvc.Trust{Resolver: vccheck.OfflineResolver(base)},
+			Trust:             sdjwtvc.Trust{Resolver: vccheck.OfflineResolver(withLocalKeyCache(base))},
 			RequireKeyBinding: true,
 			Nonce:             nonce,
 			Audience:          ProximityAudience,

@@ -149,3 +149,39 @@ func TestUnlinkability(t *testing.T) {
 		t.Error("the third verifier got a key another verifier has")
 	}
 }
+
+// TestMultipleAnswersAccrete: a query with multiple: true (as the
+// verifier's purposes write it) is answered by every matching credential,
+// all bound to one key; without it, by one.
+func TestMultipleAnswersAccrete(t *testing.T) {
+	wd := newWorld(t, true)
+	ctx := context.Background()
+	vouch := wd.addIssuer(t, vouchVCT, map[string]string{"en": "Community council"}, 0, true)
+	wd.receiveFrom(t, wd.iss, regVCT, regClaims())
+	wd.receiveFrom(t, vouch, vouchVCT, map[string]any{"family_name": "Haddad", "given_name": "Amina",
+		"voucher": map[string]any{"name": "Sheikh A.", "role": "Imam"}, "relationship": "religious_leader", "vouched_on": "2025-06-10"})
+	for _, c := range []struct {
+		multiple string
+		want     int
+	}{{`,"multiple":true`, 2}, {``, 1}} {
+		v := newVerifier(t, wd, "intake", []string{"/family_name", "/given_name"})
+		q := `{"credentials":[{"id":"identity","format":"dc+sd-jwt"` + c.multiple + `,"meta":{"vct_values":["` + regVCT + `","` + vouchVCT + `"]},"claims":[{"path":["family_name"]},{"path":["given_name"]}]}]}`
+		p, err := wd.w.PreviewRequest(ctx, wd.sess, v.requestQuery(t, oid4vp.ResponseModeDirectPost, []byte(q)), "en")
+		if err != nil || !p.CanAnswer {
+			t.Fatalf("preview: %v %+v", err, p)
+		}
+		if len(p.Queries) != c.want {
+			t.Errorf("multiple %q: %d answers in the preview, want %d", c.multiple, len(p.Queries), c.want)
+		}
+		if _, err := wd.w.Respond(ctx, wd.sess, p.ID, wallet.Consent{}); err != nil {
+			t.Fatal(err)
+		}
+		pres := v.got[len(v.got)-1].VPToken["identity"]
+		if len(pres) != c.want {
+			t.Fatalf("multiple %q: %d presentations, want %d", c.multiple, len(pres), c.want)
+		}
+		if c.want == 2 && see(t, pres[0]).cnf != see(t, pres[1]).cnf {
+			t.Error("the two credentials are bound to different keys")
+		}
+	}
+}

@@ -16,4 +16,3 @@ func T(lang, key string, args ...any) string {
 	}
 	return fmt.Sprintf(format, args...)
 }
-

@@ -14,8 +14,8 @@
 package web
 
 import (
-	"context"
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"

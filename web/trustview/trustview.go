@@ -263,7 +263,6 @@ func age(lang string, d time.Duration) string {
 	return web.T(lang, "%d days ago", int(d/(24*time.Hour)))
 }
 
-
 // NavLabel and NavDescription are the page's entry in the site's
 // navigation (keys of the page strings, for web.Site.Mount).
 const (

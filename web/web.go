@@ -148,7 +148,7 @@ func Funcs() template.FuncMap {
 }
 
 // Pages are a package's page templates by name: each is the shared
-// layout, the package's partials (files named _*.html) and one page file
+// layout, the package's partials (files named *.part.html) and one page file
 // (which defines "main"), named after the file without ".html".
 type Pages map[string]*template.Template
 
@@ -165,7 +165,7 @@ func Templates(fsys fs.FS, pattern string) (Pages, error) {
 	}
 	var partials []string
 	for _, n := range names {
-		if strings.HasPrefix(path.Base(n), "_") {
+		if strings.HasSuffix(n, ".part.html") {
 			partials = append(partials, n)
 		}
 	}
@@ -176,7 +176,7 @@ func Templates(fsys fs.FS, pattern string) (Pages, error) {
 	}
 	pages := Pages{}
 	for _, n := range names {
-		if strings.HasPrefix(path.Base(n), "_") {
+		if strings.HasSuffix(n, ".part.html") {
 			continue
 		}
 		t, err := base.Clone()

@@ -26,6 +26,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"html/template"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -359,14 +360,14 @@ type builder struct {
 	values url.Values
 	errs   map[string]string
 	counts map[string]int
-	used   map[string]bool // error pointers shown at an input
+	used   map[string]string // error pointer → id of the input showing it
 }
 
 // newForm builds the form with values typed so far and their errors (by
 // claim pointer).
 func (h *Handler) newForm(r *http.Request, o *office, t *schemas.Type, values url.Values, errs map[string]string) *formData {
 	lang := web.Lang(r)
-	b := &builder{t: t, lang: lang, values: values, errs: errs, counts: map[string]int{}, used: map[string]bool{}}
+	b := &builder{t: t, lang: lang, values: values, errs: errs, counts: map[string]int{}, used: map[string]string{}}
 	for k, v := range values {
 		if p, ok := strings.CutPrefix(k, "n:"); ok && len(v) == 1 {
 			if n, err := strconv.Atoi(v[0]); err == nil && n > 0 && n <= 20 {
@@ -401,9 +402,7 @@ func (h *Handler) newForm(r *http.Request, o *office, t *schemas.Type, values ur
 	sort.Strings(ptrs)
 	for _, p := range ptrs {
 		pl := problemLink{Label: b.labelOf(p), Message: errs[p]}
-		if b.used[p] {
-			pl.ID = inputID(p)
-		}
+		pl.ID = b.used[p]
 		d.Problems = append(d.Problems, pl)
 	}
 	return d
@@ -520,9 +519,24 @@ func (b *builder) input(f schemas.Field, parent string, required bool) (input, b
 	if in.Hint != "" {
 		in.HintID = in.ID + "-hint"
 	}
+	var msgs []string
 	if msg, ok := b.errs[ptr]; ok && in.Control != "list" {
-		in.Error, in.ErrorID = msg, in.ID+"-error"
-		b.used[ptr] = true
+		msgs = append(msgs, msg)
+		b.used[ptr] = in.ID
+	}
+	if f.Kind == schemas.KindStringArray { // an entry of the list typed in one text
+		for p, msg := range b.errs {
+			if rest, ok := strings.CutPrefix(p, ptr+"/"); ok {
+				if n, err := strconv.Atoi(rest); err == nil {
+					msgs = append(msgs, i18n.T(b.lang, "entry %d: %s", n+1, msg))
+					b.used[p] = in.ID
+				}
+			}
+		}
+		sort.Strings(msgs)
+	}
+	if len(msgs) > 0 {
+		in.Error, in.ErrorID = strings.Join(msgs, "; "), in.ID+"-error"
 	}
 	return in, true
 }
@@ -563,7 +577,8 @@ func (b *builder) labelOf(ptr string) string {
 // ---- making the offer ----
 
 type offerData struct {
-	Office, Type, Handle, TxCode, Expires, QR, URI, Back, Again string
+	Office, Type, Handle, TxCode, Expires, URI, Back, Again string
+	QR                                                      template.URL
 }
 
 func (h *Handler) makeOffer(w http.ResponseWriter, r *http.Request, o *office) {
@@ -598,7 +613,16 @@ func (h *Handler) makeOffer(w http.ResponseWriter, r *http.Request, o *office) {
 	claims, err := t.ClaimsFromText(texts, schemas.InputOptions{})
 	var ve *schemas.ValidationError
 	if errors.As(err, &ve) {
-		fail(problemsByPointer(lang, ve.Problems), web.T(lang, "Some answers need fixing: see the list below."))
+		// typing stops before the schema's check: say also which
+		// required answers are missing, so one round fixes all
+		ps := ve.Problems
+		for _, f := range t.ClaimFields(lang) {
+			if f.Required && !f.Derived && f.Kind != schemas.KindObject && f.Kind != schemas.KindObjectArray &&
+				strings.TrimSpace(values.Get(f.Pointer)) == "" {
+				ps = append(ps, schemas.Problem{Pointer: f.Pointer, Message: "is required"})
+			}
+		}
+		fail(problemsByPointer(lang, ps), web.T(lang, "Some answers need fixing: see the list below."))
 		return
 	}
 	if err != nil {
@@ -647,7 +671,8 @@ func (h *Handler) makeOffer(w http.ResponseWriter, r *http.Request, o *office) {
 		Expires: i18n.DateTime(lang, offer.ExpiresAt.In(h.loc)), URI: offer.URI, Back: h.prefix + o.Slug + "/",
 		Again: h.prefix + o.Slug + "/offer?type=" + url.QueryEscape(t.VCT)}
 	if png != nil {
-		d.QR = "data:image/png;base64," + base64.StdEncoding.EncodeToString(png)
+		// a data: URL of a PNG the server just made, not of input
+		d.QR = template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png)) //nolint:gosec
 	}
 	h.render(w, r, "offer", "Offer ready", http.StatusCreated, d)
 }

@@ -1,0 +1,316 @@
+package desk
+
+import (
+	"bytes"
+	"context"
+	"html/template"
+	"crypto/rand"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/cairn-id/cairn/internal/jose"
+	"github.com/cairn-id/cairn/internal/keys"
+	"github.com/cairn-id/cairn/issuer"
+	"github.com/cairn-id/cairn/schemas"
+	"github.com/cairn-id/cairn/web"
+)
+
+const (
+	regVCT = "urn:cairn:vct:humanitarian-registration:1"
+	idVCT  = "urn:cairn:vct:identity-attestation:1"
+	hlVCT  = "urn:cairn:vct:health-attestation:1"
+)
+
+// fixture is a site with the desk of one office and a session.
+type fixture struct {
+	t       *testing.T
+	svc     *issuer.Service
+	h       http.Handler
+	cookies []*http.Cookie
+	token   string
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	cat, err := schemas.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := keys.Generate(jose.ES256, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hashKey := make([]byte, 32)
+	rand.Read(hashKey)
+	types := []string{regVCT, idVCT, hlVCT}
+	svc, err := issuer.New(issuer.Config{URL: "https://relief.example", Names: map[string]string{"en": "Relief NGO"},
+		Types: types, Catalogue: cat, Key: key, HashKey: hashKey, Store: issuer.NewMemoryStore()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := New(Config{Catalogue: cat, Offices: []Office{{Slug: "relief", Names: map[string]string{"en": "Relief NGO", "fr": "ONG Secours"}, Admin: svc, Types: types}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	site, err := web.New(web.Config{SessionKey: bytes.Repeat([]byte{3}, 32)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	site.Mount("/desk/", NavLabel, NavDescription, d)
+	f := &fixture{t: t, svc: svc, h: site.Handler()}
+	rec := f.do("GET", "/desk/relief/", nil, "")
+	f.cookies = rec.Result().Cookies()
+	f.token = between(rec.Body.String(), `<meta name="csrf-token" content="`, `"`)
+	if f.token == "" || len(f.cookies) == 0 {
+		t.Fatal("no session")
+	}
+	return f
+}
+
+func between(s, a, b string) string {
+	_, rest, ok := strings.Cut(s, a)
+	if !ok {
+		return ""
+	}
+	v, _, _ := strings.Cut(rest, b)
+	return v
+}
+
+func (f *fixture) do(method, target string, form url.Values, lang string) *httptest.ResponseRecorder {
+	f.t.Helper()
+	var body *strings.Reader
+	if form != nil {
+		form.Set("csrf", f.token)
+		body = strings.NewReader(form.Encode())
+	} else {
+		body = strings.NewReader("")
+	}
+	r := httptest.NewRequest(method, target, body)
+	if form != nil {
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	if lang != "" {
+		r.Header.Set("Accept-Language", lang)
+	}
+	for _, c := range f.cookies {
+		r.AddCookie(c)
+	}
+	rec := httptest.NewRecorder()
+	f.h.ServeHTTP(rec, r)
+	return rec
+}
+
+var (
+	controlRE = regexp.MustCompile(`<(input|select|textarea)\s[^>]*>`)
+	idRE      = regexp.MustCompile(`\sid="([^"]+)"`)
+	typeRE    = regexp.MustCompile(`\stype="([^"]+)"`)
+)
+
+// unlabelled lists the visible controls of page without a label.
+func unlabelled(page string) []string {
+	var out []string
+	for _, m := range controlRE.FindAllString(page, -1) {
+		if tm := typeRE.FindStringSubmatch(m); tm != nil && (tm[1] == "hidden" || tm[1] == "checkbox" && strings.Contains(page, `<label class="check">`)) {
+			continue
+		}
+		id := idRE.FindStringSubmatch(m)
+		if id == nil || !strings.Contains(page, `<label for="`+id[1]+`"`) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// TestFormOfEveryType: the form of every catalogue type renders in every
+// language, every control has a label, no inline script.
+func TestFormOfEveryType(t *testing.T) {
+	cat, _ := schemas.Load()
+	key, _ := keys.Generate(jose.ES256, nil)
+	var all []string
+	for _, ty := range cat.Types() {
+		all = append(all, ty.VCT)
+	}
+	svc, err := issuer.New(issuer.Config{URL: "https://relief.example", Names: map[string]string{"en": "All"}, Types: all, Catalogue: cat,
+		Key: key, HashKey: bytes.Repeat([]byte{9}, 32), Store: issuer.NewMemoryStore()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := New(Config{Catalogue: cat, Offices: []Office{{Slug: "all", Names: map[string]string{"en": "All"}, Admin: svc, Types: all}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	site, _ := web.New(web.Config{SessionKey: bytes.Repeat([]byte{3}, 32)})
+	site.Mount("/desk/", NavLabel, NavDescription, d)
+	h := site.Handler()
+	for _, ty := range cat.Types() {
+		for _, lang := range []string{"en", "fr", "ar", "uk"} {
+			r := httptest.NewRequest("GET", "/desk/all/offer?type="+url.QueryEscape(ty.VCT)+"&lang="+lang, nil)
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, r)
+			page := rec.Body.String()
+			if rec.Code != 200 {
+				t.Fatalf("%s %s: %d %s", ty.Name, lang, rec.Code, page)
+			}
+			if !strings.Contains(page, template.HTMLEscapeString(ty.DisplayName(lang))) {
+				t.Errorf("%s %s: no type name", ty.Name, lang)
+			}
+			for _, f := range ty.ClaimFields(lang) {
+				if f.Required && f.Kind != schemas.KindObject && f.Kind != schemas.KindObjectArray && !strings.Contains(page, `name="`+f.Pointer+`"`) {
+					t.Errorf("%s: no input for required %s", ty.Name, f.Pointer)
+				}
+			}
+			if u := unlabelled(page); len(u) > 0 {
+				t.Errorf("%s %s: unlabelled controls %v", ty.Name, lang, u)
+			}
+			if len(page) > 150<<10 {
+				t.Errorf("%s %s: page of %d bytes", ty.Name, lang, len(page))
+			}
+		}
+	}
+}
+
+func TestMakeOfferAndCancel(t *testing.T) {
+	f := newFixture(t)
+	rec := f.do("POST", "/desk/relief/offer", url.Values{
+		"vct": {regVCT}, "/registration_id": {"REG-77"}, "/registration_date": {"2026-11-30"},
+		"/registration_place/country": {"LB"}, "/birthdate": {"1990"}, "/household_size": {"4"},
+		"tx_code": {"yes"}, "reference": {"case 12"}, "evidence": {"document-seen"},
+	}, "")
+	page := rec.Body.String()
+	if rec.Code != http.StatusCreated {
+		t.Fatalf("%d %s", rec.Code, page)
+	}
+	if !strings.Contains(page, `src="data:image/png;base64,`) || !strings.Contains(page, "openid-credential-offer://") {
+		t.Error("no QR code or offer text")
+	}
+	tx := between(page, `<p class="txcode" aria-label="Transaction code">`, "<")
+	if len(tx) != 6 {
+		t.Errorf("transaction code %q", tx)
+	}
+	offers, _ := f.svc.Offers(context.Background(), true)
+	if len(offers) != 1 || offers[0].Reference != "case 12" || !offers[0].TxCode {
+		t.Fatalf("offers %+v", offers)
+	}
+	// the stored claims are typed: a whole number, a partial birthdate
+	_, id, _ := strings.Cut(between(page, "credential_offer_uri=", "<"), "%2Foffers%2F")
+	so, err := f.svc.GetOffer(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	claims, _, err := f.svc.OfferContent(so)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, ok := claims["household_size"].(float64); !ok || n != 4 || claims["birthdate"] != "1990-01-01" || claims["birthdate_precision"] != "year" {
+		t.Errorf("claims %#v", claims)
+	}
+	handle := offers[0].Handle
+	list := f.do("GET", "/desk/relief/", nil, "").Body.String()
+	if !strings.Contains(list, handle) || !strings.Contains(list, "case 12") {
+		t.Errorf("pending list lacks the offer:\n%s", list)
+	}
+	rec = f.do("POST", "/desk/relief/cancel", url.Values{"handle": {handle}}, "")
+	if rec.Code != http.StatusSeeOther {
+		t.Fatalf("cancel: %d %s", rec.Code, rec.Body)
+	}
+	if offers, _ := f.svc.Offers(context.Background(), true); len(offers) != 0 {
+		t.Errorf("still pending: %+v", offers)
+	}
+	again := f.do("POST", "/desk/relief/cancel", url.Values{"handle": {handle}}, "fr")
+	if again.Code != 200 || !strings.Contains(again.Body.String(), "n&#39;est plus en attente") {
+		t.Errorf("second cancel: %d %v\n%s", again.Code, again.Header(), again.Body)
+	}
+}
+
+// TestFieldErrors: answers that do not read as their claims come back
+// with the message at the field (marked invalid, in the page's language),
+// the typed values kept, and nothing stored.
+func TestFieldErrors(t *testing.T) {
+	f := newFixture(t)
+	for _, tc := range []struct {
+		lang   string
+		form   url.Values
+		fields map[string]string // input id → message
+	}{
+		{"en", url.Values{"vct": {regVCT}, "/registration_id": {"REG-1"}, "/registration_date": {"2026-11-30"}, "/registration_place/country": {"LB"}, "/household_size": {"four"}},
+			map[string]string{"c-household-size": "must be a whole number"}},
+		{"fr", url.Values{"vct": {regVCT}, "/registration_date": {"2026-11-30"}, "/registration_place/country": {"LB"}, "/household_size": {"four"}},
+			map[string]string{"c-household-size": "doit être un nombre entier", "c-registration-id": "est obligatoire"}},
+		{"en", url.Values{"vct": {idVCT}, "/family_name": {"Haddad"}, "/given_name": {"Amina"}, "/birthdate": {"1990-13-01"}, "/nationalities": {"LB; Atlantis"}},
+			map[string]string{"c-birthdate": "must be a date", "c-nationalities": "entry 2"}},
+	} {
+		rec := f.do("POST", "/desk/relief/offer", tc.form, tc.lang)
+		page := rec.Body.String()
+		if rec.Code != http.StatusUnprocessableEntity {
+			t.Fatalf("%v: %d", tc.form, rec.Code)
+		}
+		for id, msg := range tc.fields {
+			errID := id + "-error"
+			if !strings.Contains(page, `<p class="error" id="`+errID+`">`) {
+				t.Errorf("%s: no error at %s:\n%s", tc.lang, id, page)
+				continue
+			}
+			if got := between(page, `id="`+errID+`">`, "<"); !strings.Contains(got, msg) {
+				t.Errorf("%s: %s says %q, want %q", tc.lang, id, got, msg)
+			}
+			ctl := between(page, `id="`+id+`"`, ">")
+			if !strings.Contains(ctl, `aria-invalid="true"`) || !strings.Contains(ctl, errID) {
+				t.Errorf("%s: control %s not marked invalid: %s", tc.lang, id, ctl)
+			}
+			if !strings.Contains(page, `<a href="#`+id+`">`) {
+				t.Errorf("%s: the summary does not link to %s", tc.lang, id)
+			}
+		}
+		if v := tc.form.Get("/household_size"); v != "" && !strings.Contains(page, `value="`+v+`"`) {
+			t.Errorf("the typed value was not kept")
+		}
+	}
+	if offers, _ := f.svc.Offers(context.Background(), false); len(offers) != 0 {
+		t.Errorf("refused forms stored offers: %+v", offers)
+	}
+}
+
+// TestAddEntry: "add another" shows one more entry of a list and stores
+// nothing; entries typed are then offered.
+func TestAddEntry(t *testing.T) {
+	f := newFixture(t)
+	base := url.Values{"vct": {hlVCT}, "/assessed_on": {"2026-11-01"}, "/vaccinations/0/disease_target": {"measles"}, "/vaccinations/0/up_to_date": {"yes"}}
+	form := url.Values{"add": {"/vaccinations"}}
+	for k, v := range base {
+		form[k] = v
+	}
+	page := f.do("POST", "/desk/relief/offer", form, "").Body.String()
+	if !strings.Contains(page, `name="/vaccinations/1/disease_target"`) || !strings.Contains(page, `name="n:/vaccinations" value="2"`) {
+		t.Fatalf("no second entry:\n%s", page)
+	}
+	base.Set("n:/vaccinations", "2")
+	base.Set("/vaccinations/1/disease_target", "polio")
+	base.Set("/vaccinations/1/up_to_date", "no")
+	rec := f.do("POST", "/desk/relief/offer", base, "")
+	if rec.Code != http.StatusCreated {
+		t.Fatalf("%d %s", rec.Code, rec.Body)
+	}
+}
+
+func TestDeskRoutes(t *testing.T) {
+	f := newFixture(t)
+	for _, tc := range []struct {
+		method, target string
+		code           int
+	}{
+		{"GET", "/desk/", http.StatusSeeOther},
+		{"GET", "/desk/nowhere/", http.StatusNotFound},
+		{"GET", "/desk/relief/nothing", http.StatusNotFound},
+		{"GET", "/desk/relief/offer?type=urn:x", http.StatusOK},
+		{"GET", "/desk/relief/cancel", http.StatusMethodNotAllowed},
+	} {
+		if rec := f.do(tc.method, tc.target, nil, ""); rec.Code != tc.code {
+			t.Errorf("%s %s: %d, want %d", tc.method, tc.target, rec.Code, tc.code)
+		}
+	}
+}
+

@@ -3,8 +3,8 @@ package desk
 import (
 	"bytes"
 	"context"
-	"html/template"
 	"crypto/rand"
+	"html/template"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -313,4 +313,3 @@ func TestDeskRoutes(t *testing.T) {
 		}
 	}
 }
-

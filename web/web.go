@@ -55,7 +55,7 @@ func SecurityHeaders(next http.Handler) http.Handler {
 		h := w.Header()
 		h.Set("Content-Security-Policy", ContentSecurityPolicy)
 		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Referrer-Policy", "same-origin")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Cross-Origin-Opener-Policy", "same-origin")
 		h.Set("Permissions-Policy", "camera=(self), microphone=(), geolocation=()")
@@ -308,7 +308,6 @@ func (s *Site) Mount(prefix, label, description string, h http.Handler) {
 // Handler is the site's handler, for mounting at "/".
 func (s *Site) Handler() http.Handler {
 	inner := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r = r.WithContext(contextWithNav(r, s.pages))
 		if l := r.URL.Query().Get("lang"); l != "" {
 			http.SetCookie(w, &http.Cookie{Name: LangCookie, Value: i18n.Pick(l), Path: "/", MaxAge: 365 * 24 * 3600,
 				SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil, HttpOnly: true})
@@ -340,7 +339,7 @@ func (s *Site) Handler() http.Handler {
 			s.static.ServeHTTP(w, r) // no session needed for files
 			return
 		}
-		sessioned.ServeHTTP(w, r)
+		sessioned.ServeHTTP(w, r.WithContext(contextWithNav(r, s.pages)))
 	}))
 }
 

@@ -257,10 +257,16 @@ func (m *Manager) Middleware(next http.Handler) http.Handler {
 	})
 }
 
-// crossSite reports a request the browser says came from another origin.
+// crossSite reports a request the browser says came from another
+// origin: Sec-Fetch-Site (set by the browser, not by page script) when
+// sent, else the Origin header when sent. An Origin of "null" (sent under
+// some referrer policies) counts as cross-site unless Sec-Fetch-Site says
+// same-origin.
 func crossSite(r *http.Request) bool {
 	switch r.Header.Get("Sec-Fetch-Site") {
-	case "", "same-origin", "none":
+	case "same-origin":
+		return false
+	case "", "none":
 	default:
 		return true
 	}

@@ -125,6 +125,8 @@ func TestCSRF(t *testing.T) {
 		{"expired session", "POST", c, map[string]string{HeaderName: token}, nil, DefaultMaxAge + time.Second, 403},
 		{"cross-site origin", "POST", c, map[string]string{HeaderName: token, "Origin": "https://evil.example"}, nil, 0, 403},
 		{"https origin on http", "POST", c, map[string]string{HeaderName: token, "Origin": "https://desk.example"}, nil, 0, 403},
+		{"null origin", "POST", c, map[string]string{HeaderName: token, "Origin": "null"}, nil, 0, 403},
+		{"null origin, same-origin fetch", "POST", c, map[string]string{HeaderName: token, "Origin": "null", "Sec-Fetch-Site": "same-origin"}, nil, 0, 204},
 		{"cross-site fetch", "POST", c, map[string]string{HeaderName: token, "Sec-Fetch-Site": "cross-site"}, nil, 0, 403},
 		{"same-site fetch", "POST", c, map[string]string{HeaderName: token, "Sec-Fetch-Site": "same-site"}, nil, 0, 403},
 		{"json without header", "POST", c, map[string]string{"Content-Type": "application/json"}, nil, 0, 403},

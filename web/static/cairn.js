@@ -84,5 +84,10 @@
     if (b) { ev.preventDefault(); window.print(); }
   });
 
+  // A form sent back with problems: their summary takes the focus, so a
+  // screen reader reads it first and the links lead to the fields.
+  var problems = document.getElementById("problems");
+  if (problems) { problems.focus(); }
+
   window.cairn = { token: token, t: t, api: api, el: el, show: show, lang: document.documentElement.lang };
 })();

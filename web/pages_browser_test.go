@@ -33,7 +33,7 @@ func demoRegistry(now time.Time) *trust.Registry {
 					{Status: trust.StatusActive, At: now.AddDate(0, -1, 0), Reason: "audit passed"}},
 				IssuerAuthorizations: []trust.IssuerAuthorization{{ID: "a1", VCT: regVCT, MaxStrength: 3, MaxValidity: 2, MaxVerification: 2, Jurisdiction: "LB", From: now.AddDate(-1, 0, 0)}}},
 			{DID: "did:jwk:eyJkZXNrIjoiY2l0eSJ9", Names: map[string]string{"en": "City help desk", "ar": "مكتب المساعدة في المدينة"}, Role: trust.RoleVerifier, Status: trust.StatusActive,
-				ValidFrom: now.AddDate(-1, 0, 0),
+				ValidFrom:              now.AddDate(-1, 0, 0),
 				VerifierAuthorizations: []trust.VerifierAuthorization{{ID: "v1", Purpose: "housing", Claims: []string{"/family_name", "/given_name", "/birthdate"}, From: now.AddDate(-1, 0, 0)}}},
 		}}
 }

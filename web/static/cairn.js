@@ -12,10 +12,14 @@
     try { strings = JSON.parse(stringsEl.getAttribute("data-strings") || "{}"); } catch (e) { strings = {}; }
   }
 
-  // t returns the page's text for key (its English text), with {0}, {1}… replaced.
+  // t returns the page's text for key (its English text, as the server
+  // sent it translated), each %s or %d replaced by the next argument.
   function t(key) {
     var s = Object.prototype.hasOwnProperty.call(strings, key) ? strings[key] : key;
-    for (var i = 1; i < arguments.length; i++) { s = s.split("{" + (i - 1) + "}").join(String(arguments[i])); }
+    for (var i = 1; i < arguments.length; i++) {
+      var arg = String(arguments[i]);
+      s = s.replace(/%[sd]/, function () { return arg; });
+    }
     return s;
   }
 

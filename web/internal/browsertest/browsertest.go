@@ -234,7 +234,7 @@ const auditJS = `(() => {
   const ids = {};
   document.querySelectorAll("[id]").forEach((el) => { if (ids[el.id]) problems.push("duplicate id " + el.id); ids[el.id] = true; });
   if (document.querySelectorAll("main").length !== 1) problems.push("not exactly one main");
-  if (document.querySelectorAll("h1").length !== 1) problems.push("not exactly one h1");
+  if (Array.from(document.querySelectorAll("h1")).filter(visible).length !== 1) problems.push("not exactly one visible h1");
   const parse = (c) => { const m = c.match(/rgba?\(([^)]+)\)/); if (!m) return null; const p = m[1].split(/[\s,\/]+/).filter(Boolean).map(Number); return { r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1 }; };
   const lin = (v) => { v /= 255; return v <= 0.04045 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
   const lum = (c) => 0.2126 * lin(c.r) + 0.7152 * lin(c.g) + 0.0722 * lin(c.b);

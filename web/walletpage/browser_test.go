@@ -1,0 +1,232 @@
+package walletpage_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"log/slog"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/cairn-id/cairn/internal/jose"
+	"github.com/cairn-id/cairn/internal/keys"
+	"github.com/cairn-id/cairn/internal/qr"
+	"github.com/cairn-id/cairn/internal/trust"
+	"github.com/cairn-id/cairn/issuer"
+	issuerapi "github.com/cairn-id/cairn/issuer/api"
+	"github.com/cairn-id/cairn/schemas"
+	"github.com/cairn-id/cairn/wallet"
+	walletapi "github.com/cairn-id/cairn/wallet/api"
+	"github.com/cairn-id/cairn/wallet/boltstore"
+	"github.com/cairn-id/cairn/wallet/storetest"
+	"github.com/cairn-id/cairn/web"
+	"github.com/cairn-id/cairn/web/internal/browsertest"
+	"github.com/cairn-id/cairn/web/walletpage"
+)
+
+const (
+	regVCT = "urn:cairn:vct:humanitarian-registration:1"
+	empVCT = "urn:cairn:vct:employment:1"
+)
+
+// world is an issuer over HTTP, a wallet agent trusting it, and the site
+// with the wallet page.
+type world struct {
+	iss  *issuer.Service
+	site string
+}
+
+func newWorld(t *testing.T) *world {
+	t.Helper()
+	cat, err := schemas.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	quiet := slog.New(slog.DiscardHandler)
+	ik, _ := keys.Generate(jose.ES256, nil)
+	start := time.Now().Add(-24 * time.Hour)
+	reg := &trust.Registry{Authority: "did:example:board", Entities: []trust.Entity{
+		{DID: ik.DIDJWK(), Role: trust.RoleIssuer, Status: trust.StatusActive, ValidFrom: start,
+			Names: map[string]string{"en": "Relief registration office", "fr": "Bureau d'enregistrement", "ar": "مكتب التسجيل", "uk": "Бюро реєстрації"},
+			IssuerAuthorizations: []trust.IssuerAuthorization{{VCT: regVCT, MaxStrength: 4, MaxValidity: 4, MaxVerification: 4, From: start},
+				{VCT: empVCT, MaxStrength: 4, MaxValidity: 4, MaxVerification: 4, From: start}}},
+	}}
+	regFn := func() *trust.Registry { return reg }
+	issSrv := httptest.NewServer(nil)
+	t.Cleanup(issSrv.Close)
+	hk := make([]byte, 32)
+	rand.Read(hk)
+	iss, err := issuer.New(issuer.Config{URL: issSrv.URL, Dev: true, Names: map[string]string{"en": "Relief registration office"},
+		Types: []string{regVCT, empVCT}, Catalogue: cat, Key: ik, HashKey: hk, Store: issuer.NewMemoryStore(), Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ih, err := issuerapi.New(iss, issuerapi.Options{Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	issSrv.Config.Handler = ih
+
+	st, err := boltstore.Open(filepath.Join(t.TempDir(), "wallet.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	clock := storetest.NewClock(time.Now())
+	svc := storetest.NewService(t, st, clock, storetest.Pepper(3), func(c *wallet.Config) {
+		c.Logger = quiet
+		c.Now = time.Now
+		c.Flows = wallet.FlowConfig{Dev: true, Registry: regFn, Catalogue: cat}
+	})
+	wh, err := walletapi.New(svc, walletapi.Options{Logger: quiet, Now: time.Now, Registry: regFn, Catalogue: cat})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wp, err := walletpage.New(walletpage.Config{API: wh, Key: bytes.Repeat([]byte{6}, 32)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	site, err := web.New(web.Config{SessionKey: bytes.Repeat([]byte{7}, 32)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	site.Mount("/wallet/", walletpage.NavLabel, walletpage.NavDescription, wp)
+	srv := httptest.NewServer(site.Handler())
+	t.Cleanup(srv.Close)
+	return &world{iss: iss, site: srv.URL}
+}
+
+func (w *world) offer(t *testing.T, vct string, claims map[string]any, tx bool) *issuer.Offer {
+	t.Helper()
+	o, err := w.iss.CreateOffer(context.Background(), issuer.OfferRequest{VCT: vct, Claims: claims, TxCode: tx})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
+// TestWalletInChromium: a person creates a wallet at 360 px (recovery
+// code shown once), accepts one offer by pasting its text (with its
+// transaction code) and one by uploading the PNG of its QR code, sees
+// both in the list and the timeline, in English and in Arabic (right to
+// left), reads the consent log, changes the PIN, locks and reopens the
+// wallet, then wipes it. Every screen passes the audit.
+func TestWalletInChromium(t *testing.T) {
+	b := browsertest.New(t)
+	w := newWorld(t)
+
+	b.Visit(w.site + "/wallet/")
+	b.Do("the first screen", chromedp.WaitVisible(chromedp.ID("s-new")))
+	b.Audit("wallet-new", "en", "ltr")
+	b.Do("creating a wallet",
+		chromedp.SendKeys(chromedp.ID("new-pin"), "2468"),
+		chromedp.SendKeys(chromedp.ID("new-pin2"), "2468"),
+		chromedp.Click(chromedp.CSS("#f-create button[type=submit]")),
+		chromedp.WaitVisible(chromedp.ID("s-code")),
+	)
+	code := b.Eval(`document.getElementById("recovery-code").textContent`)
+	if len(code) < 10 {
+		t.Fatalf("recovery code %q", code)
+	}
+	b.Audit("wallet-recovery-code", "en", "ltr")
+	b.Do("to the wallet", chromedp.Click(chromedp.CSS(`#s-code button[data-go="s-home"]`)), chromedp.WaitVisible(chromedp.ID("s-home")))
+
+	// an offer by its text, with a transaction code
+	o := w.offer(t, regVCT, map[string]any{"registration_id": "REG-2026-0042", "registration_date": "2026-03-02",
+		"registration_place": map[string]any{"country": "LB", "locality": "Zahle"}, "family_name": "Haddad", "given_name": "Amina", "birthdate": "1990-05-14"}, true)
+	b.Do("pasting an offer",
+		chromedp.Click(chromedp.CSS(`#s-home button[data-go="s-scan"]`)),
+		chromedp.WaitVisible(chromedp.ID("s-scan")),
+		chromedp.SetValue(chromedp.ID("paste"), o.URI),
+		chromedp.Click(chromedp.CSS("#f-paste button[type=submit]")),
+		chromedp.WaitVisible(chromedp.ID("s-offer")),
+	)
+	b.Contains("wallet-offer", "Relief registration office", "Humanitarian registration", "Registered issuer")
+	b.Audit("wallet-offer", "en", "ltr")
+	b.Do("accepting",
+		chromedp.SendKeys(chromedp.ID("offer-tx"), o.TxCode),
+		chromedp.Click(chromedp.CSS("#f-accept button[type=submit]")),
+		chromedp.WaitVisible(chromedp.ID("s-done")),
+	)
+	b.Contains("wallet-received", "Received: Humanitarian registration")
+
+	// an offer by a photo of its QR code (PNG upload, decoded on the server)
+	o2 := w.offer(t, empVCT, map[string]any{"employer_name": "Bekaa Farms", "start_date": "2026-06-01", "family_name": "Haddad", "given_name": "Amina", "job_title": "Picker"}, false)
+	png, err := qr.Encode(o2.URI, qr.LevelMedium)
+	if err != nil {
+		t.Fatal(err)
+	}
+	photo := filepath.Join(t.TempDir(), "offer.png")
+	if err := os.WriteFile(photo, png, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b.Do("uploading a photo of an offer",
+		chromedp.Click(chromedp.CSS(`#s-done button[data-go="s-home"]`)),
+		chromedp.WaitVisible(chromedp.ID("s-home")),
+		chromedp.Click(chromedp.CSS(`#s-home button[data-go="s-scan"]`)),
+		chromedp.WaitVisible(chromedp.ID("s-scan")),
+		chromedp.SetUploadFiles(chromedp.ID("photo"), []string{photo}),
+		chromedp.Click(chromedp.CSS("#f-photo button[type=submit]")),
+		chromedp.WaitVisible(chromedp.ID("s-offer")),
+	)
+	b.Contains("wallet-offer-photo", "Employment")
+	b.Do("accepting the second",
+		chromedp.Click(chromedp.CSS("#f-accept button[type=submit]")),
+		chromedp.WaitVisible(chromedp.ID("s-done")),
+		chromedp.Click(chromedp.CSS(`#s-done button[data-go="s-home"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#creds li:nth-child(2)")),
+		chromedp.WaitVisible(chromedp.CSS("#timeline li:nth-child(2)")),
+	)
+	b.Contains("wallet-home", "Humanitarian registration", "Employment", "Relief registration office")
+	b.Audit("wallet-home", "en", "ltr")
+
+	// the same wallet in Arabic: right to left
+	b.Visit(w.site + "/wallet/?lang=ar")
+	b.Do("the Arabic wallet", chromedp.WaitVisible(chromedp.CSS("#creds li:nth-child(2)")))
+	b.Contains("wallet-home-ar", "محفظتي", "مكتب التسجيل")
+	b.Audit("wallet-home-ar", "ar", "rtl")
+
+	b.Visit(w.site + "/wallet/?lang=en")
+	b.Do("the consent log",
+		chromedp.WaitVisible(chromedp.ID("s-home")),
+		chromedp.Click(chromedp.CSS(`#s-home button[data-go="s-log"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#log li:nth-child(2)")),
+	)
+	b.Contains("wallet-log", "Received", "intact")
+	b.Audit("wallet-log", "en", "ltr")
+
+	b.Do("changing the PIN",
+		chromedp.Click(chromedp.CSS(`#s-log button[data-go="s-home"]`)),
+		chromedp.Click(chromedp.CSS(`#s-home button[data-go="s-settings"]`)),
+		chromedp.WaitVisible(chromedp.ID("s-settings")),
+		chromedp.SendKeys(chromedp.ID("old-pin"), "2468"),
+		chromedp.SendKeys(chromedp.ID("chg-pin"), "135790"),
+		chromedp.Click(chromedp.CSS("#f-pin button[type=submit]")),
+		chromedp.WaitVisible(chromedp.ID("status")),
+	)
+	b.Contains("wallet-settings", "PIN changed.")
+	b.Audit("wallet-settings", "en", "ltr")
+	b.Do("locking and opening with the new PIN",
+		chromedp.Click(chromedp.ID("logout")),
+		chromedp.WaitVisible(chromedp.ID("s-locked")),
+		chromedp.SendKeys(chromedp.ID("pin"), "135790"),
+		chromedp.Click(chromedp.CSS("#f-login button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS("#creds li:nth-child(2)")),
+	)
+	b.Eval(`(() => { window.confirm = () => true; return ""; })()`)
+	b.Do("wiping",
+		chromedp.Click(chromedp.CSS(`#s-home button[data-go="s-settings"]`)),
+		chromedp.Click(chromedp.ID("wipe")),
+		chromedp.WaitVisible(chromedp.ID("s-new")),
+	)
+	b.Visit(w.site + "/wallet/")
+	if !strings.Contains(b.Eval(`document.getElementById("wallet").getAttribute("data-state")`), "new") {
+		t.Error("after the wipe the browser still holds a wallet")
+	}
+}

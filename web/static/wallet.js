@@ -69,11 +69,13 @@
       var ul = $("creds"); ul.textContent = "";
       if (!r.credentials || r.credentials.length === 0) { ul.appendChild(el("li", { text: t("Nothing received yet.") })); }
       (r.credentials || []).forEach(function (cr) {
-        var st = cr.status || "unknown";
-        var statusText = { valid: t("valid"), expired: t("expired"), revoked: t("revoked"), suspended: t("suspended"), unknown: t("unknown") };
+        // validity is judged now by the agent; revocation is not
+        // checked by it yet (status "not_checked")
+        var st = cr.validity || "unknown";
+        var statusText = { valid: t("valid"), expired: t("expired"), not_yet_valid: t("not valid yet"), unknown: t("unknown") };
         ul.appendChild(el("li", null,
           el("strong", { text: cr.type_name || cr.type }), " ",
-          el("span", { "class": "badge " + st, text: statusText[st] || st }),
+          el("span", { "class": "badge " + (st === "not_yet_valid" ? "unknown" : st), text: statusText[st] || st }),
           el("br"), el("span", { "class": "muted", text: t("issued by %s", (cr.issuer && (cr.issuer.name || cr.issuer.did)) || "") }),
           el("br"), el("span", { text: date(cr.issued_at) })));
       });
@@ -82,6 +84,7 @@
       var ol = $("timeline"); ol.textContent = "";
       var byDay = {};
       (r.facts || []).forEach(function (f) {
+        if (/^\/evidence(\/|$)|_precision$/.test(f.path || "")) { return; } // how it was checked, not what it says
         var k = (f.at || "").slice(0, 10) + "|" + (f.type_name || "") + "|" + ((f.issuer && f.issuer.name) || "");
         (byDay[k] = byDay[k] || { at: f.at, type: f.type_name, issuer: f.issuer && (f.issuer.name || f.issuer.did), labels: [] }).labels.push(f.label);
       });

@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +19,7 @@ import (
 
 	"github.com/cairn-id/cairn/internal/jose"
 	"github.com/cairn-id/cairn/internal/keys"
+	"github.com/cairn-id/cairn/internal/oid4vp"
 	"github.com/cairn-id/cairn/internal/qr"
 	"github.com/cairn-id/cairn/internal/trust"
 	"github.com/cairn-id/cairn/issuer"
@@ -40,6 +44,13 @@ const (
 type world struct {
 	iss  *issuer.Service
 	site string
+	// a stand-in verifier (until the verifier service's console lands):
+	// a signed request object by reference, direct_post
+	vcid, verURL string
+	vsign        *jose.Signer
+	mu           sync.Mutex
+	vreq         *oid4vp.AuthorizationRequest
+	got          []string
 }
 
 func newWorld(t *testing.T) *world {
@@ -50,12 +61,16 @@ func newWorld(t *testing.T) *world {
 	}
 	quiet := slog.New(slog.DiscardHandler)
 	ik, _ := keys.Generate(jose.ES256, nil)
+	vk, _ := keys.Generate(jose.ES256, nil)
 	start := time.Now().Add(-24 * time.Hour)
 	reg := &trust.Registry{Authority: "did:example:board", Entities: []trust.Entity{
 		{DID: ik.DIDJWK(), Role: trust.RoleIssuer, Status: trust.StatusActive, ValidFrom: start,
 			Names: map[string]string{"en": "Relief registration office", "fr": "Bureau d'enregistrement", "ar": "مكتب التسجيل", "uk": "Бюро реєстрації"},
 			IssuerAuthorizations: []trust.IssuerAuthorization{{VCT: regVCT, MaxStrength: 4, MaxValidity: 4, MaxVerification: 4, From: start},
 				{VCT: empVCT, MaxStrength: 4, MaxValidity: 4, MaxVerification: 4, From: start}}},
+		{DID: vk.DIDJWK(), Role: trust.RoleVerifier, Status: trust.StatusActive, ValidFrom: start,
+			Names:                  map[string]string{"en": "City housing desk", "ar": "مكتب الإسكان في المدينة"},
+			VerifierAuthorizations: []trust.VerifierAuthorization{{Purpose: "housing", Claims: []string{"/given_name", "/family_name"}, From: start}}},
 	}}
 	regFn := func() *trust.Registry { return reg }
 	issSrv := httptest.NewServer(nil)
@@ -99,7 +114,56 @@ func newWorld(t *testing.T) *world {
 	site.Mount("/wallet/", walletpage.NavLabel, walletpage.NavDescription, wp)
 	srv := httptest.NewServer(site.Handler())
 	t.Cleanup(srv.Close)
-	return &world{iss: iss, site: srv.URL}
+	w := &world{iss: iss, site: srv.URL, vcid: oid4vp.PrefixDecentralizedIdentifier + ":" + vk.DIDJWK(), vsign: vk.JoseSigner().WithKeyID(vk.DIDJWK() + "#0")}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /request", func(rw http.ResponseWriter, r *http.Request) {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		tok, err := oid4vp.SignRequestObject(w.vsign, w.vreq, oid4vp.SignOptions{Options: oid4vp.Options{Dev: true}})
+		if err != nil {
+			http.Error(rw, "x", 500)
+			return
+		}
+		rw.Header().Set("Content-Type", oid4vp.RequestObjectMediaType)
+		io.WriteString(rw, tok)
+	})
+	mux.HandleFunc("POST /response", func(rw http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		w.mu.Lock()
+		w.got = append(w.got, string(b))
+		w.mu.Unlock()
+		rw.Header().Set("Content-Type", "application/json")
+		io.WriteString(rw, `{}`)
+	})
+	ver := httptest.NewServer(mux)
+	t.Cleanup(ver.Close)
+	w.verURL = ver.URL
+	return w
+}
+
+// request makes the verifier's next request ask for claims of a
+// registration credential and returns the openid4vp:// text to scan.
+func (w *world) request(t *testing.T, claims ...string) string {
+	t.Helper()
+	var cq []string
+	for _, c := range claims {
+		cq = append(cq, `{"path":["`+c+`"]}`)
+	}
+	q, err := oid4vp.ParseQuery([]byte(`{"credentials":[{"id":"reg","format":"dc+sd-jwt","meta":{"vct_values":["` + regVCT + `"]},"claims":[` + strings.Join(cq, ",") + `]}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := make([]byte, 16)
+	rand.Read(n)
+	w.mu.Lock()
+	w.vreq = &oid4vp.AuthorizationRequest{ClientID: w.vcid, ResponseType: oid4vp.ResponseTypeVPToken, ResponseMode: oid4vp.ResponseModeDirectPost,
+		ResponseURI: w.verURL + "/response", Nonce: jose.B64.EncodeToString(n), State: "st-1", DCQLQuery: q}
+	w.mu.Unlock()
+	uri, err := oid4vp.BuildRequestURI(w.vcid, w.verURL+"/request", oid4vp.RequestURIMethodGet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return uri
 }
 
 func (w *world) offer(t *testing.T, vct string, claims map[string]any, tx bool) *issuer.Offer {
@@ -186,6 +250,34 @@ func TestWalletInChromium(t *testing.T) {
 	b.Contains("wallet-home", "Humanitarian registration", "Employment", "Relief registration office")
 	b.Audit("wallet-home", "en", "ltr")
 
+	// a verifier asks for more than its purpose: the consent screen says
+	// so; the person unticks the birthdate and sends the rest
+	req := w.request(t, "family_name", "given_name", "birthdate")
+	b.Do("scanning a request",
+		chromedp.Click(chromedp.CSS(`#s-home button[data-go="s-scan"]`)),
+		chromedp.WaitVisible(chromedp.ID("s-scan")),
+		chromedp.SetValue(chromedp.ID("paste"), req),
+		chromedp.Click(chromedp.CSS("#f-paste button[type=submit]")),
+		chromedp.WaitVisible(chromedp.ID("s-request")),
+	)
+	b.Contains("wallet-consent", "City housing desk", "Purpose: housing", "Family name", "Given names", "Date of birth", "More than its purpose needs")
+	if n := b.Eval(`String(document.querySelectorAll("#consent-list .badge.untrusted").length)`); n != "1" {
+		t.Errorf("%s claims flagged as over-asking, want 1", n)
+	}
+	b.Audit("wallet-consent", "en", "ltr")
+	b.Do("sending without the birthdate",
+		chromedp.Click(chromedp.CSS(`#consent-list input[value="/birthdate"]`)),
+		chromedp.Click(chromedp.ID("consent-send")),
+		chromedp.WaitVisible(chromedp.ID("s-done")),
+	)
+	b.Contains("wallet-sent", "Sent to City housing desk.")
+	w.mu.Lock()
+	if len(w.got) != 1 || !strings.Contains(w.got[0], "vp_token") {
+		t.Errorf("the verifier received %v", w.got)
+	}
+	w.mu.Unlock()
+	b.Do("home", chromedp.Click(chromedp.CSS(`#s-done button[data-go="s-home"]`)), chromedp.WaitVisible(chromedp.ID("s-home")))
+
 	// the same wallet in Arabic: right to left
 	b.Visit(w.site + "/wallet/?lang=ar")
 	b.Do("the Arabic wallet", chromedp.WaitVisible(chromedp.CSS("#creds li:nth-child(2)")))
@@ -198,7 +290,7 @@ func TestWalletInChromium(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`#s-home button[data-go="s-log"]`)),
 		chromedp.WaitVisible(chromedp.CSS("#log li:nth-child(2)")),
 	)
-	b.Contains("wallet-log", "Received", "intact")
+	b.Contains("wallet-log", "Received", "Shared", "City housing desk", "intact")
 	b.Audit("wallet-log", "en", "ltr")
 
 	b.Do("changing the PIN",

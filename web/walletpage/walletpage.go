@@ -266,7 +266,7 @@ func (h *Handler) page(w http.ResponseWriter, r *http.Request) {
 }
 
 // call sends one request to the agent and returns its answer.
-func (h *Handler) call(r *http.Request, method, path, bearer string, body any) *answer {
+func (h *Handler) call(r *http.Request, method, path, bearer string, body any) *web.Answer {
 	var rd io.Reader = http.NoBody
 	if body != nil {
 		b, _ := json.Marshal(body)
@@ -274,7 +274,7 @@ func (h *Handler) call(r *http.Request, method, path, bearer string, body any) *
 	}
 	req, err := http.NewRequestWithContext(r.Context(), method, path, rd)
 	if err != nil {
-		return &answer{Code: http.StatusInternalServerError, header: http.Header{}}
+		return &web.Answer{Code: http.StatusInternalServerError}
 	}
 	req.RemoteAddr = r.RemoteAddr
 	if body != nil {
@@ -284,45 +284,13 @@ func (h *Handler) call(r *http.Request, method, path, bearer string, body any) *
 	if bearer != "" {
 		req.Header.Set("Authorization", "Bearer "+bearer)
 	}
-	rec := newAnswer()
+	rec := web.NewAnswer()
 	h.api.ServeHTTP(rec, req)
 	return rec
 }
 
-// answer records what the agent's handler wrote.
-type answer struct {
-	Code   int
-	header http.Header
-	Body   bytes.Buffer
-	wrote  bool
-}
 
-func newAnswer() *answer { return &answer{Code: http.StatusOK, header: http.Header{}} }
-
-func (a *answer) Header() http.Header { return a.header }
-
-func (a *answer) WriteHeader(code int) {
-	if !a.wrote {
-		a.Code, a.wrote = code, true
-	}
-}
-
-func (a *answer) Write(b []byte) (int, error) {
-	a.wrote = true
-	return a.Body.Write(b)
-}
-
-// relay copies an answer of the agent to w.
-func relay(w http.ResponseWriter, rec *answer) {
-	for _, k := range []string{"Content-Type", "Retry-After", "Content-Disposition"} {
-		if v := rec.header.Get(k); v != "" {
-			w.Header().Set(k, v)
-		}
-	}
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(rec.Code)
-	_, _ = w.Write(rec.Body.Bytes())
-}
+func relay(w http.ResponseWriter, rec *web.Answer) { rec.Relay(w) }
 
 func decode(w http.ResponseWriter, r *http.Request, v any) bool {
 	if err := server.DecodeJSON(w, r, 8<<10, v); err != nil {
@@ -341,7 +309,7 @@ func (h *Handler) newSecret() (string, error) {
 }
 
 // session keeps the bearer token of a login answer in its cookie.
-func (h *Handler) session(w http.ResponseWriter, r *http.Request, rec *answer) (holderID string, ok bool) {
+func (h *Handler) session(w http.ResponseWriter, r *http.Request, rec *web.Answer) (holderID string, ok bool) {
 	var s struct {
 		Token     string    `json:"token"`
 		HolderID  string    `json:"holder_id"`
@@ -610,7 +578,7 @@ func (h *Handler) forward(w http.ResponseWriter, r *http.Request, path string) {
 	}
 	req.Header.Set("Accept-Language", web.Lang(r))
 	req.Header.Set("Authorization", "Bearer "+bearer)
-	rec := newAnswer()
+	rec := web.NewAnswer()
 	h.api.ServeHTTP(rec, req)
 	if rec.Code == http.StatusUnauthorized {
 		h.clearCookie(w, r, TokenCookie)

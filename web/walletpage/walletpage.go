@@ -289,7 +289,6 @@ func (h *Handler) call(r *http.Request, method, path, bearer string, body any) *
 	return rec
 }
 
-
 func relay(w http.ResponseWriter, rec *web.Answer) { rec.Relay(w) }
 
 func decode(w http.ResponseWriter, r *http.Request, v any) bool {

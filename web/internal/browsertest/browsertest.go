@@ -87,6 +87,19 @@ func New(t *testing.T) *Browser {
 	return b
 }
 
+// Tab returns a Browser driving another tab (ctx from
+// chromedp.NewContext(b.Ctx)), sharing the screenshots and sizes.
+func (b *Browser) Tab(ctx context.Context) *Browser {
+	b.t.Helper()
+	tab := &Browser{t: b.t, Ctx: ctx, dir: b.dir, shots: b.shots, Sizes: b.Sizes}
+	// the first action on a tab creates it: no timeout of its own, or
+	// the tab would close with it
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(Width, Height, chromedp.EmulateMobile, chromedp.EmulateTouch)); err != nil {
+		b.t.Fatalf("opening a tab: %v", err)
+	}
+	return tab
+}
+
 // Do runs actions, failing the test on an error (or after 30 seconds,
 // a bound on a hung step, not an assertion about speed).
 func (b *Browser) Do(what string, actions ...chromedp.Action[chromedp.Void]) {

@@ -6,7 +6,6 @@ var texts = map[string]map[string]string{
 	"fr": {
 		"%d days ago":                "il y a %d jours",
 		"%d hours ago":               "il y a %d heures",
-		"%d issuers":                 "%d émetteurs",
 		"%d minutes ago":             "il y a %d minutes",
 		"%s asks for":                "%s demande",
 		"(key compromised)":          "(clé compromise)",
@@ -55,6 +54,7 @@ var texts = map[string]map[string]string{
 		"Credential":               "Attestation",
 		"Credentials":              "Attestations",
 		"Decision recorded.":       "Décision enregistrée.",
+		"Distinct issuers: %d":     "Émetteurs distincts : %d",
 		"Done":                     "C'est fait",
 		"Download the wallet file": "Télécharger le fichier du portefeuille",
 		"Enter the passphrase to protect the file (at least 12 characters).": "Saisissez la phrase secrète qui protège le fichier (au moins 12 caractères).",
@@ -248,7 +248,6 @@ var texts = map[string]map[string]string{
 	"ar": {
 		"%d days ago":                "قبل %d يومًا",
 		"%d hours ago":               "قبل %d ساعة",
-		"%d issuers":                 "%d جهات إصدار",
 		"%d minutes ago":             "قبل %d دقيقة",
 		"%s asks for":                "%s يطلب",
 		"(key compromised)":          "(المفتاح مخترق)",
@@ -297,6 +296,7 @@ var texts = map[string]map[string]string{
 		"Credential":               "الوثيقة",
 		"Credentials":              "الوثائق",
 		"Decision recorded.":       "تم تسجيل القرار.",
+		"Distinct issuers: %d":     "عدد الجهات المُصدِرة المختلفة: %d",
 		"Done":                     "تم",
 		"Download the wallet file": "تنزيل ملف المحفظة",
 		"Enter the passphrase to protect the file (at least 12 characters).": "أدخل عبارة المرور لحماية الملف (12 حرفًا على الأقل).",
@@ -490,7 +490,6 @@ var texts = map[string]map[string]string{
 	"uk": {
 		"%d days ago":                "%d днів тому",
 		"%d hours ago":               "%d год. тому",
-		"%d issuers":                 "видавців: %d",
 		"%d minutes ago":             "%d хв. тому",
 		"%s asks for":                "%s запитує",
 		"(key compromised)":          "(ключ скомпрометовано)",
@@ -539,6 +538,7 @@ var texts = map[string]map[string]string{
 		"Credential":               "Посвідчення",
 		"Credentials":              "Посвідчення",
 		"Decision recorded.":       "Рішення записано.",
+		"Distinct issuers: %d":     "Різних видавців: %d",
 		"Done":                     "Готово",
 		"Download the wallet file": "Завантажити файл гаманця",
 		"Enter the passphrase to protect the file (at least 12 characters).": "Введіть парольну фразу для захисту файлу (щонайменше 12 символів).",

@@ -85,7 +85,7 @@ var scriptStrings = []string{
 	"Valid", "Could not check", "Untrusted", "Revoked", "Expired", "Needs review", "Not valid", "The person declined.",
 	"Profile met: %s", "No profile met. Closest: %s", "Missing", "Issued on %s", "by %s", "Timeline", "Credentials",
 	"Decision recorded.", "Choose a purpose.", "Offline check", "Bundle of %s", "This code is not the one asked for.",
-	"accepted", "rejected", "Advice (eIDAS): %s", "%d issuers", "Identity", "Start again",
+	"accepted", "rejected", "Advice (eIDAS): %s", "Distinct issuers: %d", "Identity", "Start again",
 }
 
 // ServeHTTP implements http.Handler.

@@ -75,7 +75,7 @@
       if (as.met) {
         a.appendChild(el("p", null, el("strong", { text: t("Profile met: %s", as.met.profile) })));
         if (as.eidas) { a.appendChild(el("p", { "class": "muted", text: t("Advice (eIDAS): %s", as.eidas) })); }
-        a.appendChild(el("p", { text: t("%d issuers", as.met.distinct_issuers) }));
+        a.appendChild(el("p", { text: t("Distinct issuers: %d", as.met.distinct_issuers) }));
       } else if (as.nearest) {
         a.appendChild(el("p", null, el("strong", { text: t("No profile met. Closest: %s", as.nearest.profile) })));
         var ul = el("ul");

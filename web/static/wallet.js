@@ -84,14 +84,14 @@
       var ol = $("timeline"); ol.textContent = "";
       var byDay = {};
       (r.facts || []).forEach(function (f) {
-        if (/^\/evidence(\/|$)|_precision$/.test(f.path || "")) { return; } // how it was checked, not what it says
+        if (/^\/?evidence(\/|$)|_precision$/.test(f.path || "")) { return; } // how it was checked, not what it says
         var k = (f.at || "").slice(0, 10) + "|" + (f.type_name || "") + "|" + ((f.issuer && f.issuer.name) || "");
         (byDay[k] = byDay[k] || { at: f.at, type: f.type_name, issuer: f.issuer && (f.issuer.name || f.issuer.did), labels: [] }).labels.push(f.label);
       });
       Object.keys(byDay).sort().forEach(function (k) {
         var d = byDay[k];
         ol.appendChild(el("li", null, el("strong", { text: date(d.at) }), " · ", d.type || "", el("br"),
-          el("span", { "class": "muted", text: d.issuer || "" }), el("br"), d.labels.join(", ")));
+          el("span", { "class": "muted", text: d.issuer || "" }), el("br"), d.labels.join(lang === "ar" ? "، " : ", ")));
       });
       if (ol.children.length === 0) { ol.appendChild(el("li", { text: t("Nothing received yet.") })); }
     }, fail);

@@ -132,8 +132,11 @@ func (e *ValidationError) Unwrap() error { return e.cause }
 
 // Config configures a Service.
 type Config struct {
-	// URL is the Credential Issuer Identifier: https, an origin without
-	// path, query or fragment. http and loopback hosts need Dev.
+	// URL is the Credential Issuer Identifier: https, an origin or an
+	// origin with a path (CheckIdentifier), no query or fragment. http
+	// and loopback hosts need Dev. With a path, every endpoint is under
+	// it (https://host/issuers/clinic/token) and issuer/api serves the
+	// well-known documents with the path after them.
 	URL string
 	// Dev allows http:// and loopback URLs (local tests only).
 	Dev bool
@@ -196,12 +199,62 @@ type Service struct {
 // "<name>.v<major>".
 func ConfigurationID(t *schemas.Type) string { return fmt.Sprintf("%s.v%d", t.Name, t.Version) }
 
-// CheckURL checks a Credential Issuer Identifier as Config.URL requires.
+// CheckURL checks a Credential Issuer Identifier that is an origin
+// (https://issuer.example, no path), as an issuer directory of 'cairn
+// issuer init' requires.
 func CheckURL(raw string, dev bool) (string, error) {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" || (u.Path != "" && u.Path != "/") {
 		return "", fmt.Errorf("%w: url must be an origin like https://issuer.example (no path, query or fragment)", ErrInvalidConfig)
 	}
+	return checkIdentifier(u, dev)
+}
+
+// CheckIdentifier checks a Credential Issuer Identifier as Config.URL
+// requires: https (http and loopback hosts only with dev), no query,
+// fragment or user info, and either an origin or an origin with a path
+// of plain segments (https://host/issuers/clinic, for several issuers on
+// one host; OpenID4VCI 1.0 §12.2.2 puts their metadata at
+// /.well-known/openid-credential-issuer/issuers/clinic). A terminating
+// "/" is dropped.
+func CheckIdentifier(raw string, dev bool) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" || u.ForceQuery || u.RawPath != "" {
+		return "", fmt.Errorf("%w: url must be like https://issuer.example or https://host/issuers/name (no query or fragment)", ErrInvalidConfig)
+	}
+	p := strings.TrimSuffix(u.Path, "/")
+	if p != "" {
+		for _, seg := range strings.Split(strings.TrimPrefix(p, "/"), "/") {
+			if !pathSegment(seg) {
+				return "", fmt.Errorf("%w: url path segments must be letters, digits, '-', '_' or '.' (not %q)", ErrInvalidConfig, seg)
+			}
+		}
+	}
+	base, err := checkIdentifier(u, dev)
+	if err != nil {
+		return "", err
+	}
+	return base + p, nil
+}
+
+// pathSegment reports whether s is a non-empty segment of unreserved
+// characters other than "." and "..".
+func pathSegment(s string) bool {
+	if s == "" || s == "." || s == ".." || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// checkIdentifier checks the scheme and host of an identifier and
+// returns its origin.
+func checkIdentifier(u *url.URL, dev bool) (string, error) {
 	switch u.Scheme {
 	case "https":
 	case "http":
@@ -222,7 +275,7 @@ func CheckURL(raw string, dev bool) (string, error) {
 
 // New checks cfg and returns a Service.
 func New(cfg Config) (*Service, error) {
-	base, err := CheckURL(cfg.URL, cfg.Dev)
+	base, err := CheckIdentifier(cfg.URL, cfg.Dev)
 	if err != nil {
 		return nil, err
 	}

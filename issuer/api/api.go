@@ -27,6 +27,7 @@ import (
 	"mime"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -72,6 +73,12 @@ type Options struct {
 	Metrics *prometheus.Registry
 	// MetricsElsewhere leaves /metrics off this handler.
 	MetricsElsewhere bool
+	// Registerer, when set, is where the handler's metrics are
+	// registered instead of Metrics, and /metrics is left off: several
+	// issuers in one process register through
+	// prometheus.WrapRegistererWith(prometheus.Labels{"issuer": name}, reg)
+	// so their series stay apart (package stack).
+	Registerer prometheus.Registerer
 	// NonceLimit, TokenLimit and OfferLimit limit each client address on
 	// POST /nonce, POST /token and GET /offers/{id} (zero fields:
 	// DefaultNonceTokenPerMinute/Burst, DefaultOfferPerMinute/Burst; Off
@@ -103,7 +110,27 @@ type Handler struct {
 	m   *metrics
 }
 
-// New returns the issuer's public HTTP API:
+// WellKnownJWTVCIssuer is where JWT VC Issuer Metadata lives (SD-JWT VC
+// §5: inserted between the host and the path of the issuer identifier).
+const WellKnownJWTVCIssuer = "/.well-known/jwt-vc-issuer"
+
+// BasePath is the path of a Credential Issuer Identifier ("" for an
+// origin, "/issuers/clinic" for https://host/issuers/clinic): the
+// handler's endpoints are under it, and the well-known documents at
+// /.well-known/<name> followed by it (OpenID4VCI 1.0 §12.2.2, RFC 8414
+// §3.1, SD-JWT VC §5).
+func BasePath(issuerURL string) string {
+	u, err := url.Parse(issuerURL)
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSuffix(u.EscapedPath(), "/")
+}
+
+// New returns the issuer's public HTTP API. For an issuer whose URL has
+// a path (BasePath, e.g. /issuers/clinic), every route below but the
+// health and metrics ones is under that path, and the three well-known
+// documents are at /.well-known/<name>/issuers/clinic:
 //
 //	GET  /.well-known/openid-credential-issuer   Credential Issuer Metadata
 //	GET  /.well-known/oauth-authorization-server  RFC 8414 metadata
@@ -127,11 +154,15 @@ func New(svc *issuer.Service, opts Options) (*Handler, error) {
 	if reg == nil {
 		reg = server.NewRegistry()
 	}
-	m, err := newMetrics(reg)
+	var registerer prometheus.Registerer = reg
+	if opts.Registerer != nil {
+		registerer, opts.MetricsElsewhere = opts.Registerer, true
+	}
+	m, err := newMetrics(registerer)
 	if err != nil {
 		return nil, err
 	}
-	rt, err := server.NewRouter(server.RouterConfig{Namespace: MetricsNamespace, Metrics: reg, Logger: opts.Logger})
+	rt, err := server.NewRouter(server.RouterConfig{Namespace: MetricsNamespace, Metrics: registerer, Logger: opts.Logger})
 	if err != nil {
 		return nil, err
 	}
@@ -151,15 +182,16 @@ func New(svc *issuer.Service, opts Options) (*Handler, error) {
 	}
 	post := server.Methods(http.MethodPost)
 	ns := server.NoStore()
-	h.HandleFunc("issuer_metadata", "/.well-known/openid-credential-issuer", h.issuerMetadata, ns)
-	h.HandleFunc("as_metadata", "/.well-known/oauth-authorization-server", h.asMetadata, ns)
-	h.HandleFunc("jwt_vc_issuer", "/.well-known/jwt-vc-issuer", h.jwtVCIssuer, ns)
-	h.HandleFunc("offer", "/offers/{id}", h.offer, ns, limited("offer", opts.OfferLimit, DefaultOfferPerMinute, DefaultOfferBurst))
-	h.HandleFunc("token", issuer.PathToken, h.token, ns, post, limited("token", opts.TokenLimit, DefaultNonceTokenPerMinute, DefaultNonceTokenBurst))
-	h.HandleFunc("nonce", issuer.PathNonce, h.nonce, ns, post, limited("nonce", opts.NonceLimit, DefaultNonceTokenPerMinute, DefaultNonceTokenBurst))
-	h.HandleFunc("credential", issuer.PathCredential, h.credential, ns, post)
-	h.HandleFunc("notification", issuer.PathNotification, h.notification, ns, post)
-	h.HandleFunc("status_list", "/status/{list}", h.statusList, ns)
+	base := BasePath(svc.URL())
+	h.HandleFunc("issuer_metadata", oid4vci.WellKnownIssuer+base, h.issuerMetadata, ns)
+	h.HandleFunc("as_metadata", oid4vci.WellKnownAuthServer+base, h.asMetadata, ns)
+	h.HandleFunc("jwt_vc_issuer", WellKnownJWTVCIssuer+base, h.jwtVCIssuer, ns)
+	h.HandleFunc("offer", base+"/offers/{id}", h.offer, ns, limited("offer", opts.OfferLimit, DefaultOfferPerMinute, DefaultOfferBurst))
+	h.HandleFunc("token", base+issuer.PathToken, h.token, ns, post, limited("token", opts.TokenLimit, DefaultNonceTokenPerMinute, DefaultNonceTokenBurst))
+	h.HandleFunc("nonce", base+issuer.PathNonce, h.nonce, ns, post, limited("nonce", opts.NonceLimit, DefaultNonceTokenPerMinute, DefaultNonceTokenBurst))
+	h.HandleFunc("credential", base+issuer.PathCredential, h.credential, ns, post)
+	h.HandleFunc("notification", base+issuer.PathNotification, h.notification, ns, post)
+	h.HandleFunc("status_list", base+"/status/{list}", h.statusList, ns)
 	h.HandleHealth(server.Check{Name: "store", Fn: func(ctx context.Context) error {
 		err := svc.Ready(ctx)
 		if err != nil {

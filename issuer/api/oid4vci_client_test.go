@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"github.com/cairn-id/cairn/issuer/api"
 	"io"
 	"log/slog"
@@ -29,6 +30,12 @@ const registrationVCT = "urn:cairn:vct:humanitarian-registration:1"
 
 // realIssuer runs the real issuer Service behind an httptest TLS server.
 func realIssuer(t *testing.T, now time.Time) (*issuer.Service, *httptest.Server) {
+	return realIssuerAt(t, now, "")
+}
+
+// realIssuerAt is realIssuer with the identifier's path (e.g.
+// /issuers/clinic; "" for the origin).
+func realIssuerAt(t *testing.T, now time.Time, path string) (*issuer.Service, *httptest.Server) {
 	t.Helper()
 	cat, err := schemas.Load()
 	if err != nil {
@@ -49,7 +56,7 @@ func realIssuer(t *testing.T, now time.Time) (*issuer.Service, *httptest.Server)
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
 	svc, err := issuer.New(issuer.Config{
-		URL: srv.URL, Dev: true, Names: map[string]string{"en": "Relief NGO"},
+		URL: srv.URL + path, Dev: true, Names: map[string]string{"en": "Relief NGO"},
 		Types: []string{registrationVCT}, Catalogue: cat, Key: key, HashKey: hashKey, Store: store,
 		Now: func() time.Time { return now }, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
@@ -127,6 +134,112 @@ func TestOID4VCIClientAgainstIssuer(t *testing.T) {
 				t.Fatalf("second run: %v", err)
 			}
 		})
+	}
+}
+
+// TestOID4VCIClientIssuerWithPath: an issuer identifier with a path
+// (https://host/issuers/clinic, several issuers on one listener) serves
+// its endpoints under the path and its three well-known documents with
+// the path after /.well-known/<name> (OpenID4VCI 1.0 §12.2.2, RFC 8414
+// §3.1, SD-JWT VC §5); the wallet-side client finds them and receives a
+// credential; nothing answers at the origin's well-known URLs.
+func TestOID4VCIClientIssuerWithPath(t *testing.T) {
+	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	for _, path := range []string{"/issuers/clinic", "/clinic", "/a/b.c/d_e-f"} {
+		t.Run(path, func(t *testing.T) {
+			svc, srv := realIssuerAt(t, now, path)
+			if svc.URL() != srv.URL+path || api.BasePath(svc.URL()) != path {
+				t.Fatalf("url %q, base path %q", svc.URL(), api.BasePath(svc.URL()))
+			}
+			o, err := svc.CreateOffer(context.Background(), issuer.OfferRequest{VCT: registrationVCT,
+				Claims: map[string]any{"registration_id": "REG-1", "registration_date": "2025-03-02", "registration_place": map[string]any{"country": "LB"}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.HasPrefix(o.OfferURL, srv.URL+path+"/offers/") {
+				t.Fatalf("offer url %s", o.OfferURL)
+			}
+			for _, c := range []struct {
+				url  string
+				want int
+			}{
+				{srv.URL + "/.well-known/openid-credential-issuer" + path, 200},
+				{srv.URL + "/.well-known/oauth-authorization-server" + path, 200},
+				{srv.URL + "/.well-known/jwt-vc-issuer" + path, 200},
+				{srv.URL + "/.well-known/openid-credential-issuer", 404},
+				{srv.URL + "/.well-known/jwt-vc-issuer", 404},
+				{srv.URL + path + "/.well-known/openid-credential-issuer", 404},
+				{srv.URL + "/token", 404},
+			} {
+				res, err := srv.Client().Get(c.url)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var doc map[string]any
+				_ = json.NewDecoder(res.Body).Decode(&doc)
+				res.Body.Close()
+				if res.StatusCode != c.want {
+					t.Errorf("GET %s: %d, want %d", c.url, res.StatusCode, c.want)
+				}
+				if c.want == 200 {
+					id, _ := doc["credential_issuer"].(string)
+					if id == "" {
+						id, _ = doc["issuer"].(string)
+					}
+					if id != svc.URL() {
+						t.Errorf("GET %s: identifier %q, want %q", c.url, id, svc.URL())
+					}
+				}
+			}
+			c := oid4vci.NewClient(oid4vci.ClientOptions{HTTPClient: srv.Client(), Now: func() time.Time { return now }})
+			holder, _ := keys.Generate(jose.ES256, nil)
+			is, err := c.RunPreAuthorized(context.Background(), oid4vci.PreAuthorizedRequest{OfferURI: o.URI, Holder: holder.JoseSigner()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if is.Metadata.CredentialIssuer != svc.URL() || len(is.Credentials) != 1 {
+				t.Fatalf("issuance %+v", is)
+			}
+			res, err := sdjwtvc.Verify(context.Background(), is.Credentials[0], sdjwtvc.VerifyOptions{
+				Trust: sdjwtvc.Trust{TrustedDIDs: []string{svc.DID()}, Resolver: offlineDIDs{}}, Now: func() time.Time { return now },
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st, _ := res.Claims["status"].(map[string]any); st == nil || !strings.HasPrefix(fmt.Sprint(st["status_list"]), "map[idx:") || !strings.Contains(fmt.Sprint(st), srv.URL+path+"/status/") {
+				t.Errorf("status %v: want a list under %s/status/", res.Claims["status"], path)
+			}
+		})
+	}
+}
+
+// TestCheckIdentifier: identifiers with a path are accepted by the
+// Service (CheckIdentifier) but not for an issuer directory served at
+// the origin (CheckURL).
+func TestCheckIdentifier(t *testing.T) {
+	for _, c := range []struct {
+		in, want string
+		pathOK   bool
+	}{
+		{"https://issuer.example", "https://issuer.example", true},
+		{"https://issuer.example/", "https://issuer.example", true},
+		{"https://host.example/issuers/clinic", "https://host.example/issuers/clinic", true},
+		{"https://host.example/issuers/clinic/", "https://host.example/issuers/clinic", true},
+		{"https://host.example/issuers//clinic", "", false},
+		{"https://host.example/issuers/../clinic", "", false},
+		{"https://host.example/issuers/cl%20inic", "", false},
+		{"https://host.example/issuers/clinic?x=1", "", false},
+		{"https://host.example/issuers/clinic#f", "", false},
+		{"http://host.example/issuers/clinic", "", false},
+	} {
+		got, err := issuer.CheckIdentifier(c.in, false)
+		if c.pathOK != (err == nil) || got != c.want {
+			t.Errorf("CheckIdentifier(%q) = %q, %v; want %q", c.in, got, err, c.want)
+		}
+		_, err = issuer.CheckURL(c.in, false)
+		if origin := !strings.Contains(strings.TrimPrefix(c.in, "https://"), "/") || strings.HasSuffix(c.in, ".example/"); (err == nil) != origin {
+			t.Errorf("CheckURL(%q): %v", c.in, err)
+		}
 	}
 }
 

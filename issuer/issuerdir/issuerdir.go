@@ -85,8 +85,13 @@ func ReadConfig(dir string) (*issuer.DirConfig, error) { return issuer.ReadDirCo
 
 // InitRequest describes a new issuer directory.
 type InitRequest struct {
-	URL   string
-	Dev   bool
+	URL string
+	// PathAllowed accepts a URL with a path (https://host/issuers/clinic,
+	// issuer.CheckIdentifier) for an issuer served under that path beside
+	// others on one listener (package stack); 'cairn issuer init' serves
+	// at the origin and leaves it false.
+	PathAllowed bool
+	Dev         bool
 	Names map[string]string // display name per locale; "en" required
 	Types []string          // vcts, each in Catalogue
 	Alg   jose.Alg          // signing algorithm (keys.DefaultAlg when empty)
@@ -117,7 +122,11 @@ func Init(dir string, r InitRequest) (*issuer.DirConfig, error) {
 	if r.Names["en"] == "" {
 		return nil, &InitError{Field: "names", Err: errors.New("an English name (en) is required")}
 	}
-	base, err := issuer.CheckURL(r.URL, r.Dev)
+	check := issuer.CheckURL
+	if r.PathAllowed {
+		check = issuer.CheckIdentifier
+	}
+	base, err := check(r.URL, r.Dev)
 	if err != nil {
 		return nil, &InitError{Field: "url", Err: err}
 	}

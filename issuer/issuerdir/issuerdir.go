@@ -92,9 +92,9 @@ type InitRequest struct {
 	// at the origin and leaves it false.
 	PathAllowed bool
 	Dev         bool
-	Names map[string]string // display name per locale; "en" required
-	Types []string          // vcts, each in Catalogue
-	Alg   jose.Alg          // signing algorithm (keys.DefaultAlg when empty)
+	Names       map[string]string // display name per locale; "en" required
+	Types       []string          // vcts, each in Catalogue
+	Alg         jose.Alg          // signing algorithm (keys.DefaultAlg when empty)
 	// Catalogue checks Types (schemas.Load() when nil).
 	Catalogue *schemas.Catalogue
 	// Rand is the source of the keys (crypto/rand when nil).

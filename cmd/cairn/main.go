@@ -28,6 +28,9 @@ type env struct {
 	// store is the --store flags of the command group (issuer), nil
 	// where there are none.
 	store *storeFlags
+	// self is how this binary was invoked (os.Args[0]), for commands
+	// printed for the user to run next; empty means "cairn".
+	self string
 }
 
 func newRootCmd(e *env) *cobra.Command {
@@ -104,6 +107,8 @@ func commandSet(e *env) []*cobra.Command {
 		newRegistryCmd(e),
 		newVerifierCmd(e),
 		newWalletCmd(e),
+		newUpCmd(e),
+		newDevCmd(e),
 	}
 }
 
@@ -124,7 +129,7 @@ func run(ctx context.Context, args []string, e *env) int {
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, now: time.Now})
+	code := run(ctx, os.Args[1:], &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, now: time.Now, self: os.Args[0]})
 	stop()
 	os.Exit(code)
 }

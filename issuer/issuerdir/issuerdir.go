@@ -185,3 +185,23 @@ func writeNew(path string, b []byte) error {
 	}
 	return err
 }
+
+// Rewrite changes the URL (origin or origin with a path,
+// issuer.CheckIdentifier) and dev flag of the issuer directory dir's
+// issuer.json, keeping its names, types and DID: for a server whose
+// address changed (package stack). The issuer's identity (its DID, from
+// the key) does not change; credentials issued before keep the old
+// status list URLs.
+func Rewrite(dir, url string, dev bool) error {
+	cfg, err := ReadConfig(dir)
+	if err != nil {
+		return err
+	}
+	base, err := issuer.CheckIdentifier(url, dev)
+	if err != nil {
+		return &InitError{Field: "url", Err: err}
+	}
+	cfg.URL, cfg.Dev = base, dev
+	b, _ := json.MarshalIndent(cfg, "", "  ")
+	return fsx.WriteAtomic(filepath.Join(dir, issuer.DirConfigFile), append(b, '\n'), 0o600)
+}

@@ -1,0 +1,466 @@
+// Package stack is the composition root of `cairn up` (DESIGN.md §1, §5):
+// the registry, the demo issuers (and, as they are built, the wallet
+// agent and the verifier) in one process, on one listener, over embedded
+// bbolt stores in one data directory, with one Prometheus registry.
+//
+// Everything is path-mounted on the one listener:
+//
+//	/registry/snapshot, /registry/entities/{did}   the registry (registry/api)
+//	/trqp/authorization, /trqp/recognition         its TRQP v2 queries
+//	/issuers/{name}/…                              each issuer (issuer/api): offers, token, nonce, credential, notification, status
+//	/.well-known/openid-credential-issuer/issuers/{name}   OpenID4VCI 1.0 §12.2.2 (the well-known
+//	/.well-known/oauth-authorization-server/issuers/{name} segment goes before the path: RFC 8414 §3.1,
+//	/.well-known/jwt-vc-issuer/issuers/{name}              SD-JWT VC §5)
+//	/healthz, /readyz, /metrics                    the whole process
+//	/                                              a landing page
+//
+// Issuers are identified by URL with a path (http://127.0.0.1:8080/issuers/clinic)
+// and by did:jwk (the key in the issuer directory). did:jwk because the
+// registry names issuers by DID and the wallet finds an offer's issuer
+// as the did:jwk of a key of its JWT VC Issuer Metadata
+// (docs/wallet-flows.md), which the credential's iss then matches; no
+// DID document has to be fetched from the stack's own (loopback)
+// address, and a change of --addr changes the URLs but no identity.
+//
+// The first Open of an empty directory seeds the demo ecosystem (seed.go);
+// later Opens keep everything. The stack's clock (Clock) is shared by
+// every service; in dev mode it can be moved forward over the stack's
+// admin socket (AdvanceClock) to show months passing.
+package stack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/cairn-id/cairn/internal/fsx"
+	"github.com/cairn-id/cairn/internal/jose"
+	"github.com/cairn-id/cairn/internal/keys"
+	"github.com/cairn-id/cairn/internal/server"
+	"github.com/cairn-id/cairn/internal/trust"
+	"github.com/cairn-id/cairn/issuer"
+	issuerapi "github.com/cairn-id/cairn/issuer/api"
+	"github.com/cairn-id/cairn/issuer/issuerdir"
+	"github.com/cairn-id/cairn/registry"
+	registryapi "github.com/cairn-id/cairn/registry/api"
+	"github.com/cairn-id/cairn/registry/boltstore"
+	"github.com/cairn-id/cairn/schemas"
+)
+
+// MetricsNamespace prefixes the stack's own route metrics.
+const MetricsNamespace = "cairn_stack"
+
+// RefreshEvery is how often the stack checks the registry snapshot's
+// age (and publishes a fresh one when half its TTL is gone).
+const RefreshEvery = time.Minute
+
+// Config configures Open.
+type Config struct {
+	// Data is the data directory (created 0700 when missing).
+	Data string
+	// URL is the public base URL, without a trailing slash:
+	// http://127.0.0.1:8080 in dev mode, an https URL behind a
+	// TLS-terminating proxy otherwise.
+	URL string
+	// Dev allows http:// and loopback URLs, lets the dev clock move, and
+	// (for the wallet agent) lets outbound fetches reach the stack's own
+	// address. Never for real use.
+	Dev bool
+	// Now is the base clock (time.Now when nil); the stack's clock adds
+	// the dev offset kept in the data directory.
+	Now     func() time.Time
+	Logger  *slog.Logger
+	Metrics *prometheus.Registry // nil: server.NewRegistry()
+}
+
+// Issuer is one running issuer of the stack.
+type Issuer struct {
+	Name    string
+	Dir     string // the issuer directory ('cairn issuer offer --dir')
+	URL     string
+	DID     string
+	Names   map[string]string
+	Types   []string // vcts
+	Service *issuer.Service
+	handler *issuerapi.Handler
+}
+
+// Stack is the composed process. Serve Handler on the one listener and
+// AdminListeners beside it (server.Run), run Hooks, Close at the end.
+type Stack struct {
+	cfg     Config
+	log     *slog.Logger
+	clock   *Clock
+	metrics *prometheus.Registry
+	cat     *schemas.Catalogue
+	// Seeded reports that this Open created the demo ecosystem.
+	Seeded bool
+
+	regStore *boltstore.Store
+	regSvc   *registry.Service
+	regKey   *keys.PrivateKey
+	regAPI   *registryapi.Handler
+	Issuers  []*Issuer
+
+	mu      sync.Mutex
+	current *trust.Registry
+
+	handler http.Handler
+}
+
+// Open opens (seeding on first use) the stack in cfg.Data.
+func Open(ctx context.Context, cfg Config) (*Stack, error) {
+	if cfg.Data == "" || cfg.URL == "" {
+		return nil, errors.New("stack: a data directory and a URL are required")
+	}
+	cfg.URL = strings.TrimSuffix(cfg.URL, "/")
+	if _, err := issuer.CheckURL(cfg.URL, cfg.Dev); err != nil {
+		return nil, fmt.Errorf("stack: url: %w", err)
+	}
+	s := &Stack{cfg: cfg, log: cfg.Logger, metrics: cfg.Metrics}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.metrics == nil {
+		s.metrics = server.NewRegistry()
+	}
+	cat, err := schemas.Load()
+	if err == nil {
+		err = cat.Compile()
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.cat = cat
+	st, err := s.prepare(ctx)
+	if err != nil {
+		return nil, err
+	}
+	off := time.Duration(0)
+	if st.ClockOffset != "" {
+		if off, err = time.ParseDuration(st.ClockOffset); err != nil {
+			return nil, fmt.Errorf("stack: %s: clock_offset: %w", StateFile, err)
+		}
+	}
+	if off != 0 && !cfg.Dev {
+		return nil, fmt.Errorf("stack: the data directory's dev clock is %s ahead; it runs only with --dev (or --reset)", off)
+	}
+	s.clock = NewClock(cfg.Now, off)
+	s.clock.moved = func(next time.Duration) error {
+		st.ClockOffset = next.String()
+		return writeState(cfg.Data, st)
+	}
+	if err := s.openRegistry(ctx); err != nil {
+		return nil, err
+	}
+	for _, name := range st.Issuers {
+		if err := s.openIssuer(name); err != nil {
+			s.Close()
+			return nil, err
+		}
+	}
+	if err := s.buildHandler(); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// prepare checks the data directory and seeds it when empty.
+func (s *Stack) prepare(ctx context.Context) (*state, error) {
+	dir := s.cfg.Data
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("stack: %w", err)
+	}
+	st, err := readState(dir)
+	if err == nil {
+		return st, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("stack: %w", err)
+	}
+	if len(entries) > 0 {
+		return nil, errNotStack
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("stack: %w", err)
+	}
+	now := time.Now
+	if s.cfg.Now != nil {
+		now = s.cfg.Now
+	}
+	if err := seed(ctx, dir, s.cfg.URL, s.cfg.Dev, now(), s.cat); err != nil {
+		return nil, fmt.Errorf("stack: seeding the demo ecosystem: %w", err)
+	}
+	s.Seeded = true
+	return readState(dir)
+}
+
+func (s *Stack) openRegistry(ctx context.Context) error {
+	dir := filepath.Join(s.cfg.Data, RegistryDir)
+	k, err := keys.Load(filepath.Join(dir, AuthorityKeyFile))
+	if err != nil {
+		return fmt.Errorf("stack: registry authority key: %w", err)
+	}
+	s.regKey = k
+	if s.regStore, err = boltstore.Open(filepath.Join(dir, RegistryDB)); err != nil {
+		return fmt.Errorf("stack: registry store: %w", err)
+	}
+	s.regSvc = &registry.Service{Store: s.regStore, Now: s.clock.Now}
+	if err := s.refreshRegistry(ctx, false); err != nil {
+		return err
+	}
+	s.regAPI, err = registryapi.New(s.regStore, registryapi.Options{Now: s.clock.Now, Logger: s.log, Metrics: s.metrics, MetricsElsewhere: true})
+	return err
+}
+
+// refreshRegistry loads the latest snapshot and publishes a new one when
+// it is missing, expired or past half its life on the stack's clock (or
+// always, with force); the issuers get the result.
+func (s *Stack) refreshRegistry(ctx context.Context, force bool) error {
+	now := s.clock.Now()
+	pin := []*jose.JWK{s.regKey.PublicJWK()}
+	var reg *trust.Registry
+	if _, compact, err := s.regStore.Latest(ctx); err == nil {
+		if r, err := trust.VerifySnapshot(compact, pin, now); err == nil && now.Before(r.Expires.Add(-SnapshotTTL/2)) {
+			reg = r
+		}
+	} else if !errors.Is(err, registry.ErrNoSnapshot) {
+		return fmt.Errorf("stack: registry: %w", err)
+	}
+	if reg == nil || force {
+		_, compact, err := s.regSvc.Publish(ctx, s.regKey.Signer(), SnapshotTTL)
+		if err != nil {
+			return fmt.Errorf("stack: publishing the registry: %w", err)
+		}
+		if reg, err = trust.VerifySnapshot(compact, pin, now); err != nil {
+			return fmt.Errorf("stack: the registry just published does not verify: %w", err)
+		}
+		if err := fsx.WriteAtomic(filepath.Join(s.cfg.Data, RegistryDir, SnapshotFile), []byte(compact+"\n"), 0o644); err != nil {
+			return err
+		}
+		s.log.Info("registry snapshot published", "version", reg.Version, "expires", reg.Expires.UTC().Format(time.RFC3339))
+	}
+	s.mu.Lock()
+	s.current = reg
+	s.mu.Unlock()
+	for _, is := range s.Issuers {
+		is.Service.SetRegistry(reg)
+	}
+	return nil
+}
+
+// Registry returns the snapshot in force (for the wallet and verifier).
+func (s *Stack) Registry() *trust.Registry {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.current
+}
+
+func (s *Stack) openIssuer(name string) error {
+	dir := filepath.Join(s.cfg.Data, IssuersDir, name)
+	cfg, err := issuerdir.ReadConfig(dir)
+	if err != nil {
+		return fmt.Errorf("stack: issuer %s: %w", name, err)
+	}
+	// The address may have changed since the seed: the identifier
+	// follows it (the DID, from the key, does not change).
+	if want := IssuerURL(s.cfg.URL, name); cfg.URL != want || cfg.Dev != s.cfg.Dev {
+		if err := issuerdir.Rewrite(dir, want, s.cfg.Dev); err != nil {
+			return fmt.Errorf("stack: issuer %s: %w", name, err)
+		}
+		s.log.Info("issuer URL changed", "issuer", name, "from", cfg.URL, "to", want)
+		cfg.URL, cfg.Dev = want, s.cfg.Dev
+	}
+	svc, err := issuerdir.Open(dir, issuer.WithClock(s.clock.Now), issuer.WithLogger(s.log.With("issuer", name)),
+		issuer.WithCatalogue(s.cat), issuer.WithRegistry(s.Registry()))
+	if err != nil {
+		return fmt.Errorf("stack: issuer %s: %w", name, err)
+	}
+	h, err := issuerapi.New(svc, issuerapi.Options{Now: s.clock.Now, Logger: s.log.With("issuer", name),
+		Registerer: prometheus.WrapRegistererWith(prometheus.Labels{"issuer": name}, s.metrics)})
+	if err != nil {
+		svc.Close()
+		return err
+	}
+	s.Issuers = append(s.Issuers, &Issuer{Name: name, Dir: dir, URL: svc.URL(), DID: svc.DID(), Names: cfg.Names, Types: cfg.Types, Service: svc, handler: h})
+	return nil
+}
+
+// Issuer returns the stack's issuer name, or nil.
+func (s *Stack) Issuer(name string) *Issuer {
+	for _, is := range s.Issuers {
+		if is.Name == name {
+			return is
+		}
+	}
+	return nil
+}
+
+func (s *Stack) buildHandler() error {
+	mux := http.NewServeMux()
+	for _, p := range []string{"/registry/", "/trqp/"} {
+		mux.Handle(p, s.regAPI)
+	}
+	for _, is := range s.Issuers {
+		base := issuerapi.BasePath(is.URL)
+		mux.Handle(base+"/", is.handler)
+		for _, wk := range []string{"/.well-known/openid-credential-issuer", "/.well-known/oauth-authorization-server", issuerapi.WellKnownJWTVCIssuer} {
+			mux.Handle(wk+base, is.handler)
+		}
+	}
+	own, err := server.NewRouter(server.RouterConfig{Namespace: MetricsNamespace, Metrics: s.metrics, Logger: s.log})
+	if err != nil {
+		return err
+	}
+	own.HandleHealth(s.checks()...)
+	own.HandleMetrics(s.metrics)
+	own.HandleFunc("home", "/{$}", s.home, server.NoStore())
+	for _, p := range []string{"/healthz", "/readyz", "/metrics", "/"} {
+		mux.Handle(p, own)
+	}
+	s.handler = mux
+	return nil
+}
+
+func (s *Stack) checks() []server.Check {
+	cs := []server.Check{{Name: "registry", Fn: func(ctx context.Context) error {
+		r := s.Registry()
+		if r == nil || !s.clock.Now().Before(r.Expires) {
+			return errors.New("no current registry snapshot")
+		}
+		_, _, err := s.regStore.Latest(ctx)
+		return err
+	}}}
+	for _, is := range s.Issuers {
+		svc := is.Service
+		cs = append(cs, server.Check{Name: "issuer " + is.Name, Fn: svc.Ready})
+	}
+	return cs
+}
+
+// Handler serves everything on the one listener.
+func (s *Stack) Handler() http.Handler { return s.handler }
+
+// Clock is the stack's clock.
+func (s *Stack) Clock() *Clock { return s.clock }
+
+// URL is the stack's public base URL.
+func (s *Stack) URL() string { return s.cfg.URL }
+
+// Data is the stack's data directory.
+func (s *Stack) Data() string { return s.cfg.Data }
+
+// Dev reports dev mode.
+func (s *Stack) Dev() bool { return s.cfg.Dev }
+
+// AdminListeners opens the admin sockets: each issuer directory's
+// (so 'cairn issuer offer --dir' works while the stack runs) and the
+// stack's own (DATA/admin.sock: the dev clock). server.Run closes them,
+// which removes the sockets.
+func (s *Stack) AdminListeners() ([]server.Listener, error) {
+	var out []server.Listener
+	fail := func(err error) ([]server.Listener, error) {
+		for _, l := range out {
+			l.Listener.Close()
+		}
+		return nil, err
+	}
+	for _, is := range s.Issuers {
+		ln, err := issuer.ListenAdmin(is.Dir)
+		if err != nil {
+			return fail(fmt.Errorf("stack: issuer %s: %w", is.Name, err))
+		}
+		out = append(out, server.Listener{Name: "admin " + is.Name, Listener: ln, Handler: issuerapi.NewAdmin(is.Service, s.log.With("issuer", is.Name)),
+			Timeouts: server.Timeouts{Read: 30 * time.Second, Write: 2 * time.Minute}})
+	}
+	ln, err := issuer.ListenAdmin(s.cfg.Data) // the same 0600-socket-in-0700-directory rules
+	if err != nil {
+		return fail(fmt.Errorf("stack: admin socket: %w", err))
+	}
+	out = append(out, server.Listener{Name: "admin stack", Listener: ln, Handler: s.adminHandler()})
+	return out, nil
+}
+
+// Hooks are the stack's periodic work: each issuer's sweep and refusal
+// log, the registry's freshness.
+func (s *Stack) Hooks() []server.Hook {
+	hs := []server.Hook{{Name: "registry", Every: RefreshEvery, Fn: func(ctx context.Context, _ server.Trigger) error {
+		return s.refreshRegistry(ctx, false)
+	}}}
+	for _, is := range s.Issuers {
+		hs = append(hs, issuerapi.SweepHook(is.Service, s.log.With("issuer", is.Name)), is.handler.RefusalLogHook())
+	}
+	hs = append(hs, s.regAPI.RefusalLogHook())
+	return hs
+}
+
+// Close releases the stores.
+func (s *Stack) Close() error {
+	var errs []error
+	for _, is := range s.Issuers {
+		errs = append(errs, is.Service.Close())
+	}
+	s.Issuers = nil
+	if s.regStore != nil {
+		errs = append(errs, s.regStore.Close())
+		s.regStore = nil
+	}
+	return errors.Join(errs...)
+}
+
+// Reset removes what a stack keeps in dir (stack.json, the registry, the
+// issuers, the examples; and the wallet's and verifier's directories)
+// and nothing else; a directory that holds no stack is refused.
+func Reset(dir string) error {
+	if _, err := os.Stat(filepath.Join(dir, StateFile)); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			// A half-made seed (no stack.json) may still be reset, if
+			// it holds only what a seed writes.
+			entries, rerr := os.ReadDir(dir)
+			if errors.Is(rerr, fs.ErrNotExist) {
+				return nil
+			}
+			for _, e := range entries {
+				if !ownEntry(e.Name()) {
+					return errNotStack
+				}
+			}
+		} else {
+			return err
+		}
+	}
+	for _, name := range ownEntries {
+		if err := os.RemoveAll(filepath.Join(dir, name)); err != nil {
+			return fmt.Errorf("stack: reset: %w", err)
+		}
+	}
+	return nil
+}
+
+// ownEntries are the names a stack creates in its data directory;
+// stack.json is removed last.
+var ownEntries = []string{RegistryDir, IssuersDir, ExamplesDir, "wallet", "verifier", AdminSocketFile, StateFile}
+
+func ownEntry(name string) bool {
+	for _, n := range ownEntries {
+		if n == name {
+			return true
+		}
+	}
+	return false
+}

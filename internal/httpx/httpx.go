@@ -25,6 +25,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"strings"
 	"syscall"
 	"time"
@@ -65,6 +66,49 @@ type Options struct {
 	LookupIP func(ctx context.Context, host string) ([]net.IP, error)
 	// RootCAs replaces the system roots (tests, pilots with a private CA).
 	RootCAs *x509.CertPool
+	// AllowAddrs are exact exceptions to the guard, for dev mode only:
+	// requests to these IP:port pairs (named by their IP literal in the
+	// URL) may use plain http and reach a loopback or private address.
+	// 'cairn up' lets its wallet agent reach the stack's own address this
+	// way, and nothing else on the machine or the network.
+	AllowAddrs []netip.AddrPort
+}
+
+// allowed reports whether ip:port is one of o.AllowAddrs.
+func (o *Options) allowed(ip net.IP, port string) bool {
+	if len(o.AllowAddrs) == 0 {
+		return false
+	}
+	a, ok := netip.AddrFromSlice(ip)
+	if !ok {
+		return false
+	}
+	p, err := netip.ParseAddrPort(net.JoinHostPort(a.Unmap().String(), port))
+	if err != nil {
+		return false
+	}
+	for _, x := range o.AllowAddrs {
+		if x.Addr().Unmap() == p.Addr() && x.Port() == p.Port() {
+			return true
+		}
+	}
+	return false
+}
+
+// allowedURL reports whether u names one of o.AllowAddrs by IP literal.
+func (o *Options) allowedURL(u *url.URL) bool {
+	if len(o.AllowAddrs) == 0 {
+		return false
+	}
+	ip := parseIP(u.Hostname())
+	if ip == nil {
+		return false
+	}
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
+	}
+	return o.allowed(ip, port)
 }
 
 // dialFunc is the shape of net.Dialer.DialContext; tests substitute it to
@@ -81,6 +125,16 @@ func NewClient(o Options) *http.Client {
 	d := &net.Dialer{Timeout: o.Timeout}
 	if !o.AllowPrivate {
 		d.Control = controlHook
+		if len(o.AllowAddrs) > 0 {
+			d.Control = func(network, address string, c syscall.RawConn) error {
+				if host, port, err := net.SplitHostPort(address); err == nil {
+					if ip := parseIP(host); ip != nil && o.allowed(ip, port) {
+						return nil
+					}
+				}
+				return controlHook(network, address, c)
+			}
+		}
 	}
 	return newClient(o, d.DialContext)
 }
@@ -105,13 +159,13 @@ func newClient(o Options, dial dialFunc) *http.Client {
 		ForceAttemptHTTP2:      true,
 	}
 	return &http.Client{
-		Transport: schemeGuard{allowHTTP: o.AllowPrivate, next: tr},
+		Transport: schemeGuard{allowHTTP: o.AllowPrivate, allowURL: o.allowedURL, next: tr},
 		Timeout:   o.Timeout,
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
 			if len(via) > maxRedirects || maxRedirects < 0 {
 				return fmt.Errorf("%w (limit %d)", ErrTooManyRedirects, max(maxRedirects, 0))
 			}
-			return checkScheme(req, o.AllowPrivate)
+			return checkScheme(req, o.AllowPrivate || o.allowedURL(req.URL))
 		},
 	}
 }
@@ -119,11 +173,12 @@ func newClient(o Options, dial dialFunc) *http.Client {
 // schemeGuard refuses anything but https before a connection is attempted.
 type schemeGuard struct {
 	allowHTTP bool
+	allowURL  func(*url.URL) bool // AllowAddrs
 	next      http.RoundTripper
 }
 
 func (g schemeGuard) RoundTrip(req *http.Request) (*http.Response, error) {
-	if err := checkScheme(req, g.allowHTTP); err != nil {
+	if err := checkScheme(req, g.allowHTTP || (g.allowURL != nil && g.allowURL(req.URL))); err != nil {
 		if req.Body != nil {
 			req.Body.Close()
 		}
@@ -174,7 +229,7 @@ func guardedDial(o Options, dial dialFunc) dialFunc {
 			// One internal answer taints the name: a mixed answer set is
 			// how rebinding attacks are usually staged.
 			for _, ip := range ips {
-				if IsForbiddenIP(ip) {
+				if IsForbiddenIP(ip) && !o.allowed(ip, port) {
 					return nil, fmt.Errorf("%w: %s resolves to %s", ErrForbiddenTarget, host, ip)
 				}
 			}

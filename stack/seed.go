@@ -174,6 +174,9 @@ func seed(ctx context.Context, dir, baseURL string, dev bool, now time.Time, cat
 		}
 		st.Issuers = append(st.Issuers, is.Name)
 	}
+	if err := seedDesk(ctx, dir, baseURL, dev, svc, since); err != nil {
+		return err
+	}
 	if err := writeExamples(filepath.Join(dir, ExamplesDir)); err != nil {
 		return err
 	}

@@ -55,6 +55,11 @@ import (
 	registryapi "github.com/cairn-id/cairn/registry/api"
 	"github.com/cairn-id/cairn/registry/boltstore"
 	"github.com/cairn-id/cairn/schemas"
+	"github.com/cairn-id/cairn/verifier"
+	verifierapi "github.com/cairn-id/cairn/verifier/api"
+	"github.com/cairn-id/cairn/verifier/verifierdir"
+	"github.com/cairn-id/cairn/wallet"
+	walletapi "github.com/cairn-id/cairn/wallet/api"
 )
 
 // MetricsNamespace prefixes the stack's own route metrics.
@@ -112,6 +117,13 @@ type Stack struct {
 	regAPI   *registryapi.Handler
 	Issuers  []*Issuer
 
+	wallet      *wallet.Service
+	walletStore interface{ Close() error }
+	walletAPI   *walletapi.Handler
+	verifier    *verifier.Service
+	verifierAPI *verifierapi.Handler
+	console     *verifierapi.Console
+
 	mu      sync.Mutex
 	current *trust.Registry
 
@@ -168,6 +180,14 @@ func Open(ctx context.Context, cfg Config) (*Stack, error) {
 			s.Close()
 			return nil, err
 		}
+	}
+	if err := s.openWallet(); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if err := s.openVerifier(); err != nil {
+		s.Close()
+		return nil, err
 	}
 	if err := s.buildHandler(); err != nil {
 		s.Close()
@@ -261,6 +281,9 @@ func (s *Stack) refreshRegistry(ctx context.Context, force bool) error {
 	for _, is := range s.Issuers {
 		is.Service.SetRegistry(reg)
 	}
+	if s.verifier != nil {
+		s.verifier.SetRegistry(reg)
+	}
 	return nil
 }
 
@@ -323,6 +346,8 @@ func (s *Stack) buildHandler() error {
 			mux.Handle(wk+base, is.handler)
 		}
 	}
+	mountStripped(mux, WalletPath, s.walletAPI)
+	mountStripped(mux, VerifierPath, s.verifierAPI)
 	own, err := server.NewRouter(server.RouterConfig{Namespace: MetricsNamespace, Metrics: s.metrics, Logger: s.log})
 	if err != nil {
 		return err
@@ -350,6 +375,7 @@ func (s *Stack) checks() []server.Check {
 		svc := is.Service
 		cs = append(cs, server.Check{Name: "issuer " + is.Name, Fn: svc.Ready})
 	}
+	cs = append(cs, server.Check{Name: "verifier", Fn: s.verifier.Ready})
 	return cs
 }
 
@@ -388,6 +414,11 @@ func (s *Stack) AdminListeners() ([]server.Listener, error) {
 		out = append(out, server.Listener{Name: "admin " + is.Name, Listener: ln, Handler: issuerapi.NewAdmin(is.Service, s.log.With("issuer", is.Name)),
 			Timeouts: server.Timeouts{Read: 30 * time.Second, Write: 2 * time.Minute}})
 	}
+	vln, err := verifierdir.ListenAdmin(filepath.Join(s.cfg.Data, VerifierDir))
+	if err != nil {
+		return fail(fmt.Errorf("stack: verifier admin socket: %w", err))
+	}
+	out = append(out, server.Listener{Name: "admin verifier", Listener: vln, Handler: s.console, Timeouts: server.Timeouts{Read: 30 * time.Second, Write: 2 * time.Minute}})
 	ln, err := issuer.ListenAdmin(s.cfg.Data) // the same 0600-socket-in-0700-directory rules
 	if err != nil {
 		return fail(fmt.Errorf("stack: admin socket: %w", err))
@@ -405,7 +436,8 @@ func (s *Stack) Hooks() []server.Hook {
 	for _, is := range s.Issuers {
 		hs = append(hs, issuerapi.SweepHook(is.Service, s.log.With("issuer", is.Name)), is.handler.RefusalLogHook())
 	}
-	hs = append(hs, s.regAPI.RefusalLogHook())
+	hs = append(hs, s.regAPI.RefusalLogHook(), s.walletAPI.RefusalLogHook(),
+		verifierapi.SweepHook(s.verifier, s.log.With("service", "verifier")), s.verifierAPI.RefusalLogHook())
 	return hs
 }
 
@@ -416,6 +448,18 @@ func (s *Stack) Close() error {
 		errs = append(errs, is.Service.Close())
 	}
 	s.Issuers = nil
+	if s.wallet != nil {
+		s.wallet.Close()
+		s.wallet = nil
+	}
+	if s.walletStore != nil {
+		errs = append(errs, s.walletStore.Close())
+		s.walletStore = nil
+	}
+	if s.verifier != nil {
+		errs = append(errs, s.verifier.Close())
+		s.verifier = nil
+	}
 	if s.regStore != nil {
 		errs = append(errs, s.regStore.Close())
 		s.regStore = nil

@@ -174,4 +174,3 @@ func (s *Stack) openVerifier() error {
 func mountStripped(mux *http.ServeMux, prefix string, h http.Handler) {
 	mux.Handle(prefix+"/", http.StripPrefix(prefix, h))
 }
-

@@ -16,10 +16,16 @@ STATICCHECK    ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 RACE_DIRS ?= schemas issuer registry internal/trust internal/server internal/store wallet verifier
 RACE_PKGS ?= $(foreach d,$(RACE_DIRS),$(if $(wildcard $(d)),./$(d)/...))
 
-.PHONY: build test pg-notice test-go test-race interop-deps bench bench-smoke fuzz lint staticcheck vulncheck demo docs clean
+.PHONY: build up test pg-notice test-go test-race interop-deps bench bench-smoke fuzz lint staticcheck vulncheck demo docs clean
 
 build:
 	$(GO) build -o bin/cairn ./cmd/cairn
+
+## up: build cairn and run every service in one process (cairn up) until Ctrl-C.
+## UP_FLAGS passes flags, e.g. make up UP_FLAGS='--addr 127.0.0.1:9090 --data /tmp/cairn'.
+UP_FLAGS ?=
+up: build
+	./bin/cairn up $(UP_FLAGS)
 
 # The PostgreSQL store tests run against CAIRN_TEST_POSTGRES (a database
 # they may create schemas in; .ci/run sets one up); without it they skip.

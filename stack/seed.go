@@ -37,11 +37,6 @@ type IssuerSeed struct {
 // RegistryName is the demo registry authority's name.
 const RegistryName = "Cairn demo pilot board"
 
-// Backdate is how long before the seed the demo's entities and
-// authorizations start: the pilot is two years old, so credentials
-// issued at any moment of a demo fall inside an authorization.
-const Backdate = 2 * 365 * 24 * time.Hour
-
 // SnapshotTTL is how long a published snapshot of the demo registry
 // lasts; the stack publishes again when less than half of it is left
 // (RefreshEvery, and at once after the dev clock moves).
@@ -143,7 +138,9 @@ func seed(ctx context.Context, dir, baseURL string, dev bool, now time.Time, cat
 		return err
 	}
 	defer store.Close()
-	since := now.Add(-Backdate).UTC().Truncate(time.Second)
+	// Entities and grants start at the seed (whole seconds, as iat is);
+	// the dev clock only moves forward from there.
+	since := now.UTC().Truncate(time.Second)
 	svc := &registry.Service{Store: store, Now: func() time.Time { return now }}
 	if _, err := svc.Init(ctx, "", RegistryName, authority.Signer()); err != nil {
 		return err

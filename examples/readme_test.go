@@ -3,6 +3,7 @@ package examples
 import (
 	"bytes"
 	"context"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -104,7 +105,7 @@ func TestREADMESetup(t *testing.T) {
 	offer.Dir = clone
 	var stdout, stderr bytes.Buffer
 	offer.Stdout, offer.Stderr = &stdout, &stderr
-	if err := offer.Run(); err != nil || !strings.HasPrefix(stdout.String(), "openid-credential-offer://?credential_offer_uri="+strings.ReplaceAll(r.url, ":", "%3A")) {
+	if err := offer.Run(); err != nil || !strings.HasPrefix(stdout.String(), "openid-credential-offer://?credential_offer_uri="+url.QueryEscape(r.url+"/issuers/registration/offers/")) {
 		t.Errorf("%s: %v\n%s\n%s", m[1], err, stdout.String(), stderr.String())
 	}
 	_ = r.stop(t) // make reports the interrupt; cairn itself shut down gracefully:
@@ -117,7 +118,9 @@ func TestREADMESetup(t *testing.T) {
 
 	// 2. make test
 	if os.Getenv("CAIRN_README_FULL") == "" {
-		out, err := exec.Command("sh", "-c", cmds[1]+" -n").CombinedOutput()
+		dry := exec.Command("sh", "-c", cmds[1]+" -n")
+		dry.Dir = clone
+		out, err := dry.CombinedOutput()
 		if err != nil || !strings.Contains(string(out), "go test") {
 			t.Errorf("%s -n: %v\n%s", cmds[1], err, out)
 		}

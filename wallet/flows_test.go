@@ -835,3 +835,45 @@ func TestRefusalEncrypted(t *testing.T) {
 		t.Errorf("refusal as the verifier read it: %+v", v.got)
 	}
 }
+
+// TestMultipleAnswersWithEveryMatch: a credential query with "multiple"
+// (DCQL §6.1; an identity question whose every answer is a piece of
+// evidence) is answered with every matching credential, each shown in
+// the consent view; without it, with one.
+func TestMultipleAnswersWithEveryMatch(t *testing.T) {
+	wd := newWorld(t, true)
+	ctx := context.Background()
+	for range 2 {
+		o := wd.offer(t, false)
+		po, err := wd.w.PreviewOffer(ctx, wd.sess, o.URI, "en")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := wd.w.AcceptOffer(ctx, wd.sess, po.ID, "", false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	v := newVerifier(t, wd, "shelter-intake", []string{"/family_name", "/given_name"})
+	for _, c := range []struct {
+		multiple string
+		want     int
+	}{{`,"multiple":true`, 2}, {``, 1}, {`,"multiple":false`, 1}} {
+		q := `{"credentials":[{"id":"reg","format":"dc+sd-jwt"` + c.multiple + `,"meta":{"vct_values":["` + regVCT + `"]},"claims":[{"path":["family_name"]}]}]}`
+		p, err := wd.w.PreviewRequest(ctx, wd.sess, v.requestQuery(t, oid4vp.ResponseModeDirectPost, []byte(q)), "en")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(p.Queries) != c.want || (c.want == 2 && p.Queries[0].CredentialID == p.Queries[1].CredentialID) {
+			t.Fatalf("multiple %q: consent view %+v", c.multiple, p.Queries)
+		}
+		if _, err := wd.w.Respond(ctx, wd.sess, p.ID, wallet.Consent{}); err != nil {
+			t.Fatal(err)
+		}
+		v.mu.Lock()
+		got := len(v.got[len(v.got)-1].VPToken["reg"])
+		v.mu.Unlock()
+		if got != c.want {
+			t.Errorf("multiple %q: %d presentations sent, want %d", c.multiple, got, c.want)
+		}
+	}
+}

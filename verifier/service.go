@@ -287,7 +287,12 @@ func (s *Service) CreateSession(ctx context.Context, purpose string, o CreateOpt
 	if mode != oid4vp.ResponseModeDirectPost && mode != oid4vp.ResponseModeDirectPostJWT {
 		return nil, refuse(CodeInvalidResponse, fmt.Errorf("response mode %q", mode))
 	}
+	// The id is a command-line argument ('cairn verifier result ID'),
+	// where a leading "-" reads as a flag: drawn again.
 	id, err := s.random(16)
+	for err == nil && strings.HasPrefix(id, "-") {
+		id, err = s.random(16)
+	}
 	if err != nil {
 		return nil, err
 	}

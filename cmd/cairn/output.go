@@ -30,12 +30,14 @@ func writerIsTerminal(w io.Writer) bool {
 }
 
 // readerIsTerminal reports whether r is a terminal (for questions that
-// need a person, such as confirming a destructive command).
+// need a person, such as confirming a destructive command): a character
+// device that answers terminal ioctls (/dev/null is a character device,
+// not a terminal).
 func readerIsTerminal(r io.Reader) bool {
 	f, ok := r.(*os.File)
 	if !ok {
 		return false
 	}
 	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+	return err == nil && st.Mode()&os.ModeCharDevice != 0 && isTTY(f)
 }

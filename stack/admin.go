@@ -57,7 +57,11 @@ func (s *Stack) adminHandler() http.Handler {
 			server.WriteError(w, r, server.Errorf(http.StatusBadRequest, server.CodeInvalidRequest, "%s", err.Error()))
 			return
 		}
-		if err := s.refreshRegistry(r.Context(), true); err != nil {
+		err = s.refreshRegistry(r.Context(), true)
+		if err == nil {
+			err = s.refreshBundle(r.Context())
+		}
+		if err != nil {
 			s.log.Error("registry refresh after a clock move failed", "err", err.Error())
 			server.WriteError(w, r, err)
 			return

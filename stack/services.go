@@ -11,13 +11,16 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/cairn-id/cairn/internal/did"
 	"github.com/cairn-id/cairn/internal/fsx"
 	"github.com/cairn-id/cairn/internal/httpx"
+	"github.com/cairn-id/cairn/internal/jose"
 	"github.com/cairn-id/cairn/internal/statuslist"
 	"github.com/cairn-id/cairn/internal/trust"
+	"github.com/cairn-id/cairn/issuer"
 	"github.com/cairn-id/cairn/registry"
 	"github.com/cairn-id/cairn/verifier"
 	verifierapi "github.com/cairn-id/cairn/verifier/api"
@@ -160,7 +163,8 @@ func (s *Stack) openVerifier() error {
 		return fmt.Errorf("stack: verifier: %w", err)
 	}
 	s.verifier = svc
-	opts := verifierapi.Options{Now: s.clock.Now, Logger: s.log.With("service", "verifier"), Metrics: s.metrics, MetricsElsewhere: true}
+	opts := verifierapi.Options{Now: s.clock.Now, Logger: s.log.With("service", "verifier"), Metrics: s.metrics, MetricsElsewhere: true,
+		Bundle: s.bundle.Load}
 	if s.verifierAPI, err = verifierapi.New(svc, opts); err != nil {
 		return err
 	}
@@ -173,4 +177,44 @@ func (s *Stack) openVerifier() error {
 // mountStripped serves h under prefix, as if at the root.
 func mountStripped(mux *http.ServeMux, prefix string, h http.Handler) {
 	mux.Handle(prefix+"/", http.StripPrefix(prefix, h))
+}
+
+// maxBundleLists bounds the status lists of each issuer put in the
+// desk's offline bundle.
+const maxBundleLists = 16
+
+// refreshBundle rebuilds the verifier desk's offline bundle (the console's
+// image check, with no network): the latest registry snapshot and every
+// issuer's current status lists, signed now and loaded back through
+// trust.LoadBundle as any desk would.
+func (s *Stack) refreshBundle(ctx context.Context) error {
+	_, compact, err := s.regStore.Latest(ctx)
+	if err != nil {
+		return err
+	}
+	lists := map[string]string{}
+	for _, is := range s.Issuers {
+		for i := 1; i <= maxBundleLists; i++ {
+			id := strconv.Itoa(i)
+			tok, _, err := is.Service.SignedStatusList(ctx, id)
+			if errors.Is(err, issuer.ErrNotFound) {
+				break
+			}
+			if err != nil {
+				return fmt.Errorf("stack: bundle: %s status list %s: %w", is.Name, id, err)
+			}
+			lists[is.Service.StatusListURI(id)] = tok
+		}
+	}
+	now := s.clock.Now()
+	b, err := trust.MakeBundle(compact, lists, now)
+	if err != nil {
+		return err
+	}
+	bundle, err := trust.LoadBundle(ctx, b, []*jose.JWK{s.regKey.PublicJWK()}, now, trust.BundleOptions{Resolve: (&did.Resolver{}).ResolveKey})
+	if err != nil {
+		return fmt.Errorf("stack: bundle: %w", err)
+	}
+	s.bundle.Store(bundle)
+	return nil
 }

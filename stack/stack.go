@@ -39,6 +39,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -126,6 +127,7 @@ type Stack struct {
 
 	mu      sync.Mutex
 	current *trust.Registry
+	bundle  atomic.Pointer[trust.Bundle] // the desk's offline bundle
 
 	handler http.Handler
 }
@@ -186,6 +188,10 @@ func Open(ctx context.Context, cfg Config) (*Stack, error) {
 		return nil, err
 	}
 	if err := s.openVerifier(); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if err := s.refreshBundle(ctx); err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -431,7 +437,10 @@ func (s *Stack) AdminListeners() ([]server.Listener, error) {
 // log, the registry's freshness.
 func (s *Stack) Hooks() []server.Hook {
 	hs := []server.Hook{{Name: "registry", Every: RefreshEvery, Fn: func(ctx context.Context, _ server.Trigger) error {
-		return s.refreshRegistry(ctx, false)
+		if err := s.refreshRegistry(ctx, false); err != nil {
+			return err
+		}
+		return s.refreshBundle(ctx)
 	}}}
 	for _, is := range s.Issuers {
 		hs = append(hs, issuerapi.SweepHook(is.Service, s.log.With("issuer", is.Name)), is.handler.RefusalLogHook())

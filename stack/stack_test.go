@@ -203,6 +203,17 @@ func TestIssuance(t *testing.T) {
 	if code, _ := get(t, srv.URL+"/issuers/clinic/status/1"); code != 200 {
 		t.Errorf("status list: %d", code)
 	}
+	// The desk's offline bundle: the snapshot, and after a refresh the
+	// clinic's new status list.
+	if b := s.bundle.Load(); b == nil || b.Registry == nil || len(b.StatusListURIs()) != 0 {
+		t.Fatalf("bundle at start: %+v", b)
+	}
+	if err := s.refreshBundle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if uris := s.bundle.Load().StatusListURIs(); len(uris) != 1 || uris[0] != s.Issuer("clinic").URL+"/status/1" {
+		t.Errorf("bundle lists %v", uris)
+	}
 	if _, err := clinic.CreateOffer(ctx, issuer.OfferRequest{VCT: "urn:cairn:vct:identity-attestation:1",
 		Claims: map[string]any{"family_name": "Haddad"}}); !errors.Is(err, issuer.ErrUnknownType) {
 		t.Errorf("identity attestation by the clinic: %v", err)

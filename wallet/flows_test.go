@@ -866,8 +866,12 @@ func TestMultipleAnswersWithEveryMatch(t *testing.T) {
 		if len(p.Queries) != c.want || (c.want == 2 && p.Queries[0].CredentialID == p.Queries[1].CredentialID) {
 			t.Fatalf("multiple %q: consent view %+v", c.multiple, p.Queries)
 		}
-		if _, err := wd.w.Respond(ctx, wd.sess, p.ID, wallet.Consent{}); err != nil {
+		out, err := wd.w.Respond(ctx, wd.sess, p.ID, wallet.Consent{})
+		if err != nil {
 			t.Fatal(err)
+		}
+		if !slices.Equal(out.Claims, []string{"/family_name"}) {
+			t.Errorf("claims sent %v: each once", out.Claims)
 		}
 		v.mu.Lock()
 		got := len(v.got[len(v.got)-1].VPToken["reg"])

@@ -447,7 +447,11 @@ func (s *Service) Respond(ctx context.Context, sess *Session, previewID string, 
 			return nil, fmt.Errorf("wallet: present %s: %w", q.QueryID, err)
 		}
 		vp[q.QueryID] = append(vp[q.QueryID], pres)
-		out.Claims = append(out.Claims, ptrs...)
+		for _, p := range ptrs { // each claim once, however many credentials carry it
+			if !slices.Contains(out.Claims, p) {
+				out.Claims = append(out.Claims, p)
+			}
+		}
 		types = append(types, q.VCT)
 		ids = append(ids, q.CredentialID)
 	}

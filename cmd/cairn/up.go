@@ -116,7 +116,11 @@ func printNextSteps(w io.Writer, self string, s *stack.Stack) {
 	}
 	data := s.Data()
 	q := shellQuote
-	fmt.Fprintf(w, "Cairn is up: open %s/ on this machine.\n", s.URL())
+	if s.Dev() {
+		fmt.Fprintf(w, "Cairn is up: open %s/ on this machine.\n", s.URL())
+	} else {
+		fmt.Fprintf(w, "Cairn is up at %s/ (through your TLS-terminating proxy).\n", s.URL())
+	}
 	if s.Dev() {
 		fmt.Fprintln(w, "Dev mode: plain http, and the wallet agent may fetch from this stack's own address")
 		fmt.Fprintln(w, "(it refuses private and loopback addresses otherwise). Never use it for real people's data.")

@@ -45,9 +45,9 @@ ask() {
   "$CAIRN" verifier result --dir "$DATA/verifier" --wait 30s -- "$id"
 }
 
-echo "== 1. Amina creates her wallet on the stack's wallet agent ($URL/wallet)"
+echo "== 1. Amina creates her wallet on the stack's wallet agent ($URL/wallet/agent)"
 printf '2468\n' > pin.txt
-wallet --agent "$URL/wallet" holder create --pin-file pin.txt --lang en | sed 's/^/   /'
+wallet --agent "$URL/wallet/agent" holder create --pin-file pin.txt --lang en | sed 's/^/   /'
 echo "   today: $("$CAIRN" dev clock --data "$DATA")"
 
 echo "== 2. The registration office registers her on her word (no document seen: evidence 'declared-only')"

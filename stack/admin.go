@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"html/template"
 	"net"
 	"net/http"
 	"path/filepath"
@@ -115,31 +114,4 @@ func AdvanceClock(ctx context.Context, data, advance string) (*ClockState, error
 		return nil, err
 	}
 	return &st, nil
-}
-
-var homePage = template.Must(template.New("home").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Cairn</title></head>
-<body><main>
-<h1>Cairn is running</h1>
-<p>Registry: <a href="/registry/snapshot">latest signed snapshot</a>.</p>
-<h2>Issuers</h2>
-<ul>{{range .}}<li>{{index .Names "en"}}: <a href="/.well-known/openid-credential-issuer{{.Path}}">{{.URL}}</a></li>{{end}}</ul>
-</main></body></html>
-`))
-
-type homeIssuer struct {
-	Names     map[string]string
-	URL, Path string
-}
-
-func (s *Stack) home(w http.ResponseWriter, r *http.Request) {
-	var list []homeIssuer
-	for _, is := range s.Issuers {
-		list = append(list, homeIssuer{Names: is.Names, URL: is.URL, Path: "/" + IssuersDir + "/" + is.Name})
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	_ = homePage.Execute(w, list)
 }

@@ -32,7 +32,6 @@ import (
 
 // Mount points of the wallet agent and the verifier on the listener.
 const (
-	WalletPath   = "/wallet"
 	VerifierPath = "/verifier"
 	WalletDir    = "wallet"
 	VerifierDir  = "verifier"

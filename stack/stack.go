@@ -11,8 +11,11 @@
 //	/.well-known/openid-credential-issuer/issuers/{name}   OpenID4VCI 1.0 §12.2.2 (the well-known
 //	/.well-known/oauth-authorization-server/issuers/{name} segment goes before the path: RFC 8414 §3.1,
 //	/.well-known/jwt-vc-issuer/issuers/{name}              SD-JWT VC §5)
+//	/wallet/agent/…                                the wallet agent's API (wallet/api) for clients: --agent URL/wallet/agent
+//	/verifier/request/{id}, /verifier/response/{id}  the verifier desk's wallet-facing endpoints (verifier/api)
 //	/healthz, /readyz, /metrics                    the whole process
-//	/                                              a landing page
+//	/, /wallet/, /trust/                           the pages (web/): home, the wallet page, the registry page
+//	/desk/, /caseworker/                           the issuer desk and the caseworker console, in dev mode only
 //
 // Issuers are identified by URL with a path (http://127.0.0.1:8080/issuers/clinic)
 // and by did:jwk (the key in the issuer directory). did:jwk because the
@@ -352,7 +355,7 @@ func (s *Stack) buildHandler() error {
 			mux.Handle(wk+base, is.handler)
 		}
 	}
-	mountStripped(mux, WalletPath, s.walletAPI)
+	mountStripped(mux, AgentPath, s.walletAPI)
 	mountStripped(mux, VerifierPath, s.verifierAPI)
 	own, err := server.NewRouter(server.RouterConfig{Namespace: MetricsNamespace, Metrics: s.metrics, Logger: s.log})
 	if err != nil {
@@ -360,10 +363,14 @@ func (s *Stack) buildHandler() error {
 	}
 	own.HandleHealth(s.checks()...)
 	own.HandleMetrics(s.metrics)
-	own.HandleFunc("home", "/{$}", s.home, server.NoStore())
-	for _, p := range []string{"/healthz", "/readyz", "/metrics", "/"} {
+	pages, err := s.buildPages()
+	if err != nil {
+		return err
+	}
+	for _, p := range []string{"/healthz", "/readyz", "/metrics"} {
 		mux.Handle(p, own)
 	}
+	mux.Handle("/", pages)
 	s.handler = mux
 	return nil
 }
@@ -507,7 +514,7 @@ func Reset(dir string) error {
 
 // ownEntries are the names a stack creates in its data directory;
 // stack.json is removed last.
-var ownEntries = []string{RegistryDir, IssuersDir, ExamplesDir, "wallet", "verifier", AdminSocketFile, StateFile}
+var ownEntries = []string{RegistryDir, IssuersDir, ExamplesDir, WalletDir, VerifierDir, PagesKeyFile, AdminSocketFile, StateFile}
 
 func ownEntry(name string) bool {
 	for _, n := range ownEntries {

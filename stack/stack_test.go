@@ -145,21 +145,27 @@ func TestRoutes(t *testing.T) {
 	}{
 		{"/healthz", 200, "ok"},
 		{"/readyz", 200, "ready"},
-		{"/", 200, "Riverside Community Clinic"},
+		{"/", 200, "Trust registry"},
 		{"/registry/snapshot", 200, "eyJ"},
 		{"/registry/entities/" + s.Issuer("school").DID, 200, "Open Doors Language School"},
 		{"/.well-known/openid-credential-issuer/issuers/clinic", 200, `"credential_issuer":"` + base + `/issuers/clinic"`},
 		{"/.well-known/oauth-authorization-server/issuers/employer", 200, `"token_endpoint":"` + base + `/issuers/employer/token"`},
 		{"/.well-known/jwt-vc-issuer/issuers/registration", 200, `"issuer":"` + base + `/issuers/registration"`},
-		{"/.well-known/openid-credential-issuer", 404, "not_found"},
-		{"/.well-known/openid-credential-issuer/issuers/nobody", 404, "not_found"},
+		{"/.well-known/openid-credential-issuer", 404, ""},
+		{"/.well-known/openid-credential-issuer/issuers/nobody", 404, ""},
 		{"/issuers/clinic/offers/unknown", 404, "not_found"},
 		{"/issuers/clinic/status/1", 404, ""}, // no credential yet: no list
-		{"/wallet/healthz", 200, "ok"},
-		{"/wallet/openapi.json", 200, "openapi"},
+		{"/wallet/agent/healthz", 200, "ok"},
+		{"/wallet/agent/openapi.json", 200, "openapi"},
+		{"/wallet/", 200, `lang="en"`},
+		{"/trust/", 200, "Open Doors Language School"},
+		{"/desk/", 200, "Riverside Community Clinic"},
+		{"/caseworker/", 200, `name="csrf-token"`},
+		{"/static/cairn.css", 200, ""},
 		{"/verifier/request/unknown", 404, ""},
 		{"/metrics", 200, `cairn_issuer_offers_created_total{issuer="clinic"}`},
-		{"/nothing", 404, "not_found"},
+		{"/nothing", 404, ""},
+		{"/issuers/nobody/token", 404, ""},
 	} {
 		code, body := get(t, base+c.path)
 		if code != c.want || !strings.Contains(body, c.body) {
@@ -353,5 +359,23 @@ func BenchmarkOpen(b *testing.B) {
 				s.Close()
 			}
 		})
+	}
+}
+
+// TestOperatorPagesOnlyInDev: the issuer desk and the caseworker console
+// act for whoever reaches them, so a stack behind a public URL (not dev)
+// leaves them off; the wallet and registry pages stay.
+func TestOperatorPagesOnlyInDev(t *testing.T) {
+	s, err := Open(context.Background(), Config{Data: t.TempDir(), URL: "https://cairn.example", Now: func() time.Time { return t0 }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	srv := httptest.NewServer(s.Handler())
+	defer srv.Close()
+	for path, want := range map[string]int{"/desk/": 404, "/caseworker/": 404, "/wallet/": 200, "/trust/": 200, "/readyz": 200} {
+		if code, _ := get(t, srv.URL+path); code != want {
+			t.Errorf("GET %s: %d, want %d", path, code, want)
+		}
 	}
 }

@@ -37,8 +37,11 @@ first (it asks on a terminal; --yes answers for scripts).
 
 Everything is under one address: /registry/… and /trqp/… (the registry),
 /issuers/NAME/… (each issuer, with its metadata at
-/.well-known/openid-credential-issuer/issuers/NAME), /healthz, /readyz,
-/metrics and the pages at /.
+/.well-known/openid-credential-issuer/issuers/NAME), /wallet/agent/… (the
+wallet agent's API), /verifier/… (the desk's OpenID4VP endpoints),
+/healthz, /readyz, /metrics, and the pages: / , /wallet/ (the wallet),
+/trust/ (the registry) and, in dev mode only, /desk/ (the issuer desk) and
+/caseworker/ (the console), which act for whoever reaches them.
 
 On a loopback address (the default, 127.0.0.1:8080) it runs in dev mode:
 plain http, and the wallet agent may fetch from this stack's own address.
@@ -142,6 +145,11 @@ func printNextSteps(w io.Writer, self string, s *stack.Stack) {
 		}
 		fmt.Fprintf(w, "  %-30s %s  (%s)\n", is.Names["en"], is.URL, strings.Join(types, ", "))
 	}
+	fmt.Fprintf(w, "Pages: the wallet %s%s, the registry %s%s", s.URL(), stack.WalletPagePath, s.URL(), stack.TrustPagePath)
+	if s.Dev() {
+		fmt.Fprintf(w, ", the issuer desk %s%s, the caseworker console %s%s", s.URL(), stack.DeskPagePath, s.URL(), stack.ConsolePagePath)
+	}
+	fmt.Fprintf(w, ".\nWallet agent for 'cairn wallet --agent': %s%s\n", s.URL(), stack.AgentPath)
 	reg := filepath.Join(data, stack.IssuersDir, "registration")
 	fmt.Fprintln(w, "\nNext steps, in another terminal:")
 	fmt.Fprintln(w, "  Make an offer (the QR is shown in the terminal and written as a PNG):")

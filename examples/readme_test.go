@@ -86,7 +86,8 @@ func TestREADMESetup(t *testing.T) {
 	r := startUp(t, up)
 	t.Logf("%q: up %s after it started (the build included)", cmds[0], r.ready.Round(time.Millisecond))
 	for _, c := range []struct{ path, want string }{
-		{"/", "Northgate Registration Office"},
+		{"/", "/wallet/"},
+		{"/trust/", "Northgate Registration Office"},
 		{"/registry/snapshot", "eyJ"},
 		{"/.well-known/openid-credential-issuer/issuers/clinic", `"credential_issuer":"` + r.url + `/issuers/clinic"`},
 	} {

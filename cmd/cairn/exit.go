@@ -23,6 +23,19 @@ const (
 	ExitStatusUnknown = 9
 	// ExitNothingOffered: a batch created no offer (every row refused).
 	ExitNothingOffered = 10
+	// ExitUndetermined: a verifier check could not be made (a status
+	// list unreachable); the same code as ExitStatusUnknown.
+	ExitUndetermined = ExitStatusUnknown
+	// ExitNoResult: a verifier session has no result yet, or expired
+	// unanswered.
+	ExitNoResult = 11
+	// ExitRefused: the presentation as a whole was refused or needs
+	// review (different holders, query not answered, declined, names
+	// disagreeing).
+	ExitRefused = 12
+	// ExitStaleBundle: the offline bundle is past its expiry (see
+	// --accept-stale).
+	ExitStaleBundle = 13
 	// ExitLocked: the wallet agent locked the holder or the client
 	// address out after wrong PINs, or rate-limited it: wait, then retry.
 	ExitLocked = 20

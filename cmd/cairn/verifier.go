@@ -30,15 +30,6 @@ import (
 	"github.com/cairn-id/cairn/verifier/verifierdir"
 )
 
-// Exit codes of the verifier commands beyond the shared ones (see the root
-// help).
-const (
-	ExitUndetermined = ExitStatusUnknown // a check could not be made (status list unreachable)
-	ExitNoResult     = 11                // no result yet, or the session expired unanswered
-	ExitRefused      = 12                // the presentation as a whole was refused or needs review
-	ExitStaleBundle  = 13                // the offline bundle is past its expiry
-)
-
 // exitOfResult maps a result code to the process exit code.
 func exitOfResult(c verifier.Code) int {
 	switch c {

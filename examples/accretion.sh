@@ -18,6 +18,9 @@
 # credentials too old.
 set -euo pipefail
 CAIRN="${CAIRN:-$(cd "$(dirname "$0")/.." && pwd)/bin/cairn}"
+# The script works in a temporary directory: a relative path (as 'cairn up'
+# prints it, ./bin/cairn) is made absolute first.
+case "$CAIRN" in /*) ;; */*) CAIRN="$(pwd)/$CAIRN" ;; esac
 DATA="$(cd "${CAIRN_DATA:-cairn-data}" && pwd)"
 URL="${CAIRN_URL:-http://127.0.0.1:8080}"
 work="$(mktemp -d)"

@@ -36,7 +36,8 @@ type RequestPreview struct {
 	Registered   bool   `json:"registered"`
 	// Purpose is the verifier's registered purpose that best covers the
 	// request (OpenID4VP carries none: the registry's purposes are
-	// compared with what is asked).
+	// compared with what is asked); when several cover it equally, all
+	// of them, comma-separated, rather than one picked by name.
 	Purpose string `json:"purpose,omitempty"`
 	// Queries lists, per credential query to answer, the credential that
 	// answers it and exactly the claims that would leave.
@@ -303,17 +304,25 @@ func (s *Service) bestPurpose(reg *trust.Registry, ent *trust.Entity, asked []st
 		}
 	}
 	sort.Strings(purposes)
-	bestP, bestOut := "", asked
+	var best []string
+	bestOut := asked
 	first := true
 	for _, pu := range purposes {
 		d, err := reg.VerifierMayRequest(ent.DID, pu, asked, now)
 		if err != nil || d.VerifierAuthorization == nil || (!d.Authorized && d.Reason != trust.ReasonClaimsOutsidePurpose) {
 			continue
 		}
-		if first || len(d.OutsidePurpose) < len(bestOut) {
-			bestP, bestOut, first = pu, d.OutsidePurpose, false
+		switch {
+		case first || len(d.OutsidePurpose) < len(bestOut):
+			best, bestOut, first = []string{pu}, d.OutsidePurpose, false
+		case len(d.OutsidePurpose) == len(bestOut):
+			// A request does not say which purpose it serves: when
+			// several cover it equally, the holder is shown all of
+			// them rather than one picked by name.
+			best = append(best, pu)
 		}
 	}
+	bestP := strings.Join(best, ", ")
 	if first {
 		norm := make([]string, 0, len(asked))
 		for _, a := range asked {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -79,6 +80,50 @@ func (f *walletFlags) profile(e *env, lang string) (*client.Profile, error) {
 	return &client.Profile{SessionPath: path, Agent: f.agent, Lang: lang}, nil
 }
 
+// open loads the session file named by the flags and returns the session
+// with a client for its agent; errors carry their exit codes.
+func (f *walletFlags) open(e *env, lang string) (*client.Session, *client.Client, error) {
+	p, err := f.profile(e, lang)
+	if err != nil {
+		return nil, nil, err
+	}
+	s, c, err := p.Open()
+	if err != nil {
+		return nil, nil, walletExit(err)
+	}
+	return s, c, nil
+}
+
+// runSession is the RunE of the holder commands that end in a new session
+// (login, pin, recover): read the secrets, call (a method expression of
+// client.Profile), and print the session with
+// format (the holder id, then the session's end).
+func (f *walletFlags) runSession(e *env, secrets func(*secretReader) (string, string, error),
+	call func(*client.Profile, context.Context, string, string) (*client.Session, error), format string) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, _ []string) error {
+		p, err := f.profile(e, "")
+		if err != nil {
+			return err
+		}
+		a, b, err := secrets(newSecretReader(e))
+		if err != nil {
+			return err
+		}
+		s, err := call(p, cmd.Context(), a, b)
+		if err != nil {
+			return walletExit(err)
+		}
+		fmt.Fprintf(e.stdout, format, s.HolderID, s.ExpiresAt.UTC().Format(sessionTime))
+		return nil
+	}
+}
+
+// sessionTime is how a session's end is printed.
+const sessionTime = "2006-01-02 15:04:05Z"
+
+// newTable is the tab-aligned writer of the wallet's listings.
+func newTable(w io.Writer) *tabwriter.Writer { return tabwriter.NewWriter(w, 0, 4, 2, ' ', 0) }
+
 // walletExit maps the client's errors to exit codes.
 func walletExit(err error) error {
 	switch {
@@ -128,6 +173,26 @@ func (s *secretReader) read(file, prompt string) (string, error) {
 		return "", usageError(fmt.Errorf("reading %s: %w", strings.ToLower(prompt), err))
 	}
 	return strings.TrimRight(line, "\r\n"), nil
+}
+
+// secretAndNewPIN reads a secret (the current PIN, a recovery code), then
+// a new PIN.
+func (s *secretReader) secretAndNewPIN(file, prompt, pinFile, pinPrompt string) (secret, pin string, err error) {
+	if secret, err = s.read(file, prompt); err != nil {
+		return "", "", err
+	}
+	if pin, err = s.newPIN(pinFile, pinPrompt); err != nil {
+		return "", "", err
+	}
+	return secret, pin, nil
+}
+
+// confirmed is yes, or else the holder's answer to question.
+func (s *secretReader) confirmed(yes bool, question string) (bool, error) {
+	if yes {
+		return true, nil
+	}
+	return s.confirm(question)
 }
 
 // newPIN reads a new PIN: from file, or asked twice.
@@ -213,22 +278,12 @@ lock the holder for longer each time (exit 20, with the time to wait).`,
 		Example: `  cairn wallet holder login --pin-file pin.txt
   cairn wallet --session alice.json holder login`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			p, err := f.profile(e, "")
-			if err != nil {
-				return err
-			}
-			pin, err := newSecretReader(e).read(pinFile, "PIN")
-			if err != nil {
-				return err
-			}
-			s, err := p.Login(cmd.Context(), pin)
-			if err != nil {
-				return walletExit(err)
-			}
-			fmt.Fprintf(e.stdout, "logged in: holder %s until %s\n", s.HolderID, s.ExpiresAt.UTC().Format("2006-01-02 15:04:05Z"))
-			return nil
-		},
+		RunE: f.runSession(e, func(sr *secretReader) (string, string, error) {
+			pin, err := sr.read(pinFile, "PIN")
+			return pin, "", err
+		}, func(p *client.Profile, ctx context.Context, pin, _ string) (*client.Session, error) {
+			return p.Login(ctx, pin)
+		}, "logged in: holder %s until %s\n"),
 	}
 	c.Flags().StringVar(&pinFile, "pin-file", "", "read the PIN from the first line of FILE (default: ask)")
 	return c
@@ -245,27 +300,9 @@ credential stays readable; every other session ends, and this one is
 replaced.`,
 		Example: `  cairn wallet holder pin --pin-file old.txt --new-pin-file new.txt`,
 		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			p, err := f.profile(e, "")
-			if err != nil {
-				return err
-			}
-			sr := newSecretReader(e)
-			pin, err := sr.read(pinFile, "Current PIN")
-			if err != nil {
-				return err
-			}
-			newPIN, err := sr.newPIN(newPinFile, "New PIN (4 to 8 digits)")
-			if err != nil {
-				return err
-			}
-			s, err := p.ChangePIN(cmd.Context(), pin, newPIN)
-			if err != nil {
-				return walletExit(err)
-			}
-			fmt.Fprintf(e.stdout, "PIN changed: holder %s, logged in until %s\n", s.HolderID, s.ExpiresAt.UTC().Format("2006-01-02 15:04:05Z"))
-			return nil
-		},
+		RunE: f.runSession(e, func(sr *secretReader) (string, string, error) {
+			return sr.secretAndNewPIN(pinFile, "Current PIN", newPinFile, "New PIN (4 to 8 digits)")
+		}, (*client.Profile).ChangePIN, "PIN changed: holder %s, logged in until %s\n"),
 	}
 	c.Flags().StringVar(&pinFile, "pin-file", "", "read the current PIN from the first line of FILE (default: ask)")
 	c.Flags().StringVar(&newPinFile, "new-pin-file", "", "read the new PIN from the first line of FILE (default: ask twice)")
@@ -303,27 +340,9 @@ every other session, and log in. Every credential stays. The recovery
 code stays valid.`,
 		Example: `  cairn wallet --agent http://127.0.0.1:8082 holder recover --code-file code.txt --pin-file pin.txt`,
 		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			p, err := f.profile(e, "")
-			if err != nil {
-				return err
-			}
-			sr := newSecretReader(e)
-			code, err := sr.read(codeFile, "Recovery code")
-			if err != nil {
-				return err
-			}
-			pin, err := sr.newPIN(pinFile, "New PIN (4 to 8 digits)")
-			if err != nil {
-				return err
-			}
-			s, err := p.Recover(cmd.Context(), code, pin)
-			if err != nil {
-				return walletExit(err)
-			}
-			fmt.Fprintf(e.stdout, "recovered: holder %s, logged in until %s\n", s.HolderID, s.ExpiresAt.UTC().Format("2006-01-02 15:04:05Z"))
-			return nil
-		},
+		RunE: f.runSession(e, func(sr *secretReader) (string, string, error) {
+			return sr.secretAndNewPIN(codeFile, "Recovery code", pinFile, "New PIN (4 to 8 digits)")
+		}, (*client.Profile).Recover, "recovered: holder %s, logged in until %s\n"),
 	}
 	c.Flags().StringVar(&codeFile, "code-file", "", "read the recovery code from the first line of FILE (default: ask)")
 	c.Flags().StringVar(&pinFile, "pin-file", "", "read the new PIN from the first line of FILE (default: ask)")
@@ -379,13 +398,9 @@ answer.`,
   cairn wallet list --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			p, err := f.profile(e, lang)
+			s, c, err := f.open(e, lang)
 			if err != nil {
 				return err
-			}
-			s, c, err := p.Open()
-			if err != nil {
-				return walletExit(err)
 			}
 			list, err := c.Credentials(cmd.Context(), s.Token, lang)
 			if err != nil {
@@ -398,7 +413,7 @@ answer.`,
 				fmt.Fprintln(e.stdout, "no credentials")
 				return nil
 			}
-			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+			tw := newTable(e.stdout)
 			fmt.Fprintln(tw, "ID\tTYPE\tISSUER\tISSUED\tVALIDITY\tSTATUS\tCOPIES")
 			for _, v := range list.Credentials {
 				iss := v.Issuer.Name
@@ -437,13 +452,9 @@ export (format cairn-consent-log-v1).`,
   cairn wallet log --json > consent-log.json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			p, err := f.profile(e, "")
+			s, c, err := f.open(e, "")
 			if err != nil {
 				return err
-			}
-			s, c, err := p.Open()
-			if err != nil {
-				return walletExit(err)
 			}
 			ctx := cmd.Context()
 			if asJSON {
@@ -482,7 +493,7 @@ func printLog(w io.Writer, entries []wallet.LogEntry) {
 		fmt.Fprintln(w, "no entries")
 		return
 	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	tw := newTable(w)
 	fmt.Fprintln(tw, "#\tWHEN\tEVENT\tWITH\tCLAIMS")
 	for _, en := range entries {
 		with := en.PartyName
@@ -515,13 +526,9 @@ into a fresh holder on this or another agent with 'cairn wallet import'.`,
 			if _, err := os.Lstat(out); err == nil {
 				return usageError(fmt.Errorf("%s exists: not overwritten", out))
 			}
-			p, err := f.profile(e, "")
+			s, c, err := f.open(e, "")
 			if err != nil {
 				return err
-			}
-			s, c, err := p.Open()
-			if err != nil {
-				return walletExit(err)
 			}
 			pass, err := newSecretReader(e).read(passFile, "Passphrase (12 characters or more)")
 			if err != nil {
@@ -559,13 +566,9 @@ credential stays usable.`,
 			if err != nil {
 				return usageError(err)
 			}
-			p, err := f.profile(e, "")
+			s, c, err := f.open(e, "")
 			if err != nil {
 				return err
-			}
-			s, c, err := p.Open()
-			if err != nil {
-				return walletExit(err)
 			}
 			pass, err := newSecretReader(e).read(passFile, "Passphrase")
 			if err != nil {
@@ -597,13 +600,9 @@ holder's own data: show them only to the holder.`,
   cairn wallet show 0hye92yyGVTNpVx5Xu-Qcw --lang ar --json`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			p, err := f.profile(e, lang)
+			s, c, err := f.open(e, lang)
 			if err != nil {
 				return err
-			}
-			s, c, err := p.Open()
-			if err != nil {
-				return walletExit(err)
 			}
 			d, err := c.Credential(cmd.Context(), s.Token, args[0], lang)
 			if err != nil {
@@ -613,8 +612,8 @@ holder's own data: show them only to the holder.`,
 				return writeJSONOut(e.stdout, d)
 			}
 			fmt.Fprintf(e.stdout, "type:     %s\nissuer:   %s\nissued:   %s\nvalidity: %s\nstatus:   %s\n",
-				d.TypeName, nonEmptyStr(d.Issuer.Name, d.Issuer.DID), d.IssuedAt.Format("2006-01-02"), d.Validity, d.Status)
-			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+				d.TypeName, nonEmpty(d.Issuer.Name, d.Issuer.DID), d.IssuedAt.Format("2006-01-02"), d.Validity, d.Status)
+			tw := newTable(e.stdout)
 			for _, cl := range d.Claims {
 				v, _ := json.Marshal(cl.Value)
 				if s, ok := cl.Value.(string); ok {
@@ -628,13 +627,6 @@ holder's own data: show them only to the holder.`,
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	c.Flags().StringVar(&lang, "lang", "", "language of the labels (BCP 47; default: the holder's setting)")
 	return c
-}
-
-func nonEmptyStr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 func newWalletKeysCmd(e *env, f *walletFlags) *cobra.Command {
@@ -651,13 +643,9 @@ the new keys).`,
   cairn wallet keys --refresh`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			p, err := f.profile(e, "")
+			s, c, err := f.open(e, "")
 			if err != nil {
 				return err
-			}
-			s, c, err := p.Open()
-			if err != nil {
-				return walletExit(err)
 			}
 			if refresh {
 				r, err := c.RefreshKeys(cmd.Context(), s.Token)
@@ -673,7 +661,7 @@ the new keys).`,
 			if asJSON {
 				return writeJSONOut(e.stdout, ks)
 			}
-			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+			tw := newTable(e.stdout)
 			fmt.Fprintln(tw, "KEY\tVERIFIERS\tPRESENTATIONS")
 			for _, k := range ks.Keys {
 				fmt.Fprintf(tw, "%d\t%d\t%d\n", k.Index, k.Verifiers, k.Uses)

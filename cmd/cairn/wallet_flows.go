@@ -27,14 +27,17 @@ func walletFlowExit(err error) error {
 }
 
 // scanned is the OFFER or REQUEST argument: the text, or standard input
-// for "-".
-func scanned(e *env, arg string) (string, error) {
+// for "-", which (the holder's answers then having no input) needs --yes.
+func scanned(e *env, arg, what string, yes bool) (string, error) {
 	if arg != "-" {
 		return arg, nil
 	}
 	b, err := bounded.ReadAll(e.stdin, 64<<10)
 	if err != nil {
 		return "", usageError(err)
+	}
+	if !yes {
+		return "", usageError(fmt.Errorf("with the %s on standard input, confirm with --yes", what))
 	}
 	return strings.TrimSpace(string(b)), nil
 }
@@ -75,20 +78,13 @@ confirmed, 22 wrong transaction code, 21 not logged in.`,
   cairn wallet receive - --tx-code-file code.txt --yes < offer.txt`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			text, err := scanned(e, args[0])
+			text, err := scanned(e, args[0], "offer", yes)
 			if err != nil {
 				return err
 			}
-			if args[0] == "-" && !yes {
-				return usageError(errors.New("with the offer on standard input, confirm with --yes"))
-			}
-			p, err := f.profile(e, lang)
+			s, c, err := f.open(e, lang)
 			if err != nil {
 				return err
-			}
-			s, c, err := p.Open()
-			if err != nil {
-				return walletExit(err)
 			}
 			ctx := cmd.Context()
 			pv, err := c.PreviewOffer(ctx, s.Token, text, lang)
@@ -103,15 +99,13 @@ confirmed, 22 wrong transaction code, 21 not logged in.`,
 					return err
 				}
 			}
-			ok := yes
-			if !ok {
-				q := "Accept this credential?"
-				if pv.Warning != nil {
-					q = "Accept it anyway, from an issuer the registry does not know?"
-				}
-				if ok, err = sr.confirm(q); err != nil {
-					return err
-				}
+			q := "Accept this credential?"
+			if pv.Warning != nil {
+				q = "Accept it anyway, from an issuer the registry does not know?"
+			}
+			ok, err := sr.confirmed(yes, q)
+			if err != nil {
+				return err
 			}
 			if !ok {
 				if err := c.RefuseOffer(ctx, s.Token, pv.ID); err != nil {
@@ -199,20 +193,13 @@ when no stored credential answers, 21 not logged in.`,
   cairn wallet present "$(cat request.txt)" --only given_name --only family_name --yes`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			text, err := scanned(e, args[0])
+			text, err := scanned(e, args[0], "request", yes)
 			if err != nil {
 				return err
 			}
-			if args[0] == "-" && !yes {
-				return usageError(errors.New("with the request on standard input, confirm with --yes"))
-			}
-			p, err := f.profile(e, lang)
+			s, c, err := f.open(e, lang)
 			if err != nil {
 				return err
-			}
-			s, c, err := p.Open()
-			if err != nil {
-				return walletExit(err)
 			}
 			ctx := cmd.Context()
 			pv, err := c.PreviewRequest(ctx, s.Token, text, lang)
@@ -225,11 +212,9 @@ when no stored credential answers, 21 not logged in.`,
 				return reportedExit(ExitFailure, fmt.Errorf("no stored credential answers: missing %s", strings.Join(pv.Missing, ", ")))
 			}
 			ptrs := client.Pointers(only)
-			ok := yes
-			if !ok {
-				if ok, err = newSecretReader(e).confirm("Send this to " + nonEmpty(pv.VerifierName, pv.VerifierID) + "?"); err != nil {
-					return err
-				}
+			ok, err := newSecretReader(e).confirmed(yes, "Send this to "+nonEmpty(pv.VerifierName, pv.VerifierID)+"?")
+			if err != nil {
+				return err
 			}
 			if !ok {
 				if err := c.RefuseRequest(ctx, s.Token, pv.ID); err != nil {
@@ -294,13 +279,9 @@ logged as an offline presentation.`,
 			if challenge == "" || png == "" {
 				return usageError(errors.New("give --challenge and --png"))
 			}
-			p, err := f.profile(e, "")
+			s, c, err := f.open(e, "")
 			if err != nil {
 				return err
-			}
-			s, c, err := p.Open()
-			if err != nil {
-				return walletExit(err)
 			}
 			ctx := cmd.Context()
 			req, err := c.ProximityRequest(ctx, s.Token, credential, claims)

@@ -17,7 +17,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -38,7 +37,7 @@ const MaxStoredValue = 4 << 20
 
 // Store is the PostgreSQL issuer.Store.
 type Store struct {
-	db *pg.DB
+	pg.Store[issuer.Tx] // DB, Close, View, Update, Batch
 }
 
 var _ issuer.Store = (*Store)(nil)
@@ -47,37 +46,11 @@ var _ issuer.Store = (*Store)(nil)
 // issuer's schema. o tunes the pool and the retries; its Service and
 // Migrations are the issuer's.
 func Open(ctx context.Context, url string, o pg.Options) (*Store, error) {
-	sub, err := fs.Sub(migrations, "migrations")
+	db, err := pg.OpenService(ctx, url, o, Service, migrations, "migrations")
 	if err != nil {
 		return nil, err
 	}
-	o.Service, o.Migrations = Service, sub
-	db, err := pg.Open(ctx, url, o)
-	if err != nil {
-		return nil, fmt.Errorf("issuer: %w", err)
-	}
-	return &Store{db: db}, nil
-}
-
-// DB is the underlying database (for its schema name and tests).
-func (s *Store) DB() *pg.DB { return s.db }
-
-// Close closes the pool.
-func (s *Store) Close() error { s.db.Close(); return nil }
-
-// View implements issuer.Store: one consistent read-only snapshot.
-func (s *Store) View(ctx context.Context, fn func(tx issuer.Tx) error) error {
-	return s.db.View(ctx, func(tx *pg.Tx) error { return fn(&txn{tx}) })
-}
-
-// Update implements issuer.Store: SERIALIZABLE, fn rerun on a conflict.
-func (s *Store) Update(ctx context.Context, fn func(tx issuer.Tx) error) error {
-	return s.db.Update(ctx, func(tx *pg.Tx) error { return fn(&txn{tx}) })
-}
-
-// Batch implements issuer.Store as Update (PostgreSQL groups commits).
-func (s *Store) Batch(ctx context.Context, fn func(tx issuer.Tx) error) error {
-	return s.db.Batch(ctx, func(tx *pg.Tx) error { return fn(&txn{tx}) })
+	return &Store{pg.NewStore(db, func(t *pg.Tx) issuer.Tx { return &txn{t} })}, nil
 }
 
 // txn is an issuer.Tx over a pg transaction.

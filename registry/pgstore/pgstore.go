@@ -16,7 +16,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"strconv"
 	"sync"
 	"time"
@@ -43,14 +42,9 @@ var _ registry.Store = (*Store)(nil)
 // registry's schema. o tunes the pool and the retries; its Service and
 // Migrations are the registry's.
 func Open(ctx context.Context, url string, o pg.Options) (*Store, error) {
-	sub, err := fs.Sub(migrations, "migrations")
+	db, err := pg.OpenService(ctx, url, o, Service, migrations, "migrations")
 	if err != nil {
 		return nil, err
-	}
-	o.Service, o.Migrations = Service, sub
-	db, err := pg.Open(ctx, url, o)
-	if err != nil {
-		return nil, fmt.Errorf("registry: %w", err)
 	}
 	return &Store{db: db}, nil
 }

@@ -16,7 +16,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 
 	"github.com/jackc/pgx/v5"
 
@@ -35,7 +34,9 @@ const Service = "verifier"
 const MaxStoredValue = 4 << 20
 
 // Store is the PostgreSQL verifier.Store.
-type Store struct{ db *pg.DB }
+type Store struct {
+	pg.Store[verifier.Tx] // DB, Close, View, Update, Batch
+}
 
 var _ verifier.Store = (*Store)(nil)
 
@@ -43,37 +44,11 @@ var _ verifier.Store = (*Store)(nil)
 // verifier's schema. o tunes the pool and the retries; its Service and
 // Migrations are the verifier's.
 func Open(ctx context.Context, url string, o pg.Options) (*Store, error) {
-	sub, err := fs.Sub(migrations, "migrations")
+	db, err := pg.OpenService(ctx, url, o, Service, migrations, "migrations")
 	if err != nil {
 		return nil, err
 	}
-	o.Service, o.Migrations = Service, sub
-	db, err := pg.Open(ctx, url, o)
-	if err != nil {
-		return nil, fmt.Errorf("verifier: %w", err)
-	}
-	return &Store{db: db}, nil
-}
-
-// DB is the underlying database (for its schema name and tests).
-func (s *Store) DB() *pg.DB { return s.db }
-
-// Close closes the pool.
-func (s *Store) Close() error { s.db.Close(); return nil }
-
-// View implements verifier.Store: one consistent read-only snapshot.
-func (s *Store) View(ctx context.Context, fn func(tx verifier.Tx) error) error {
-	return s.db.View(ctx, func(tx *pg.Tx) error { return fn(&txn{tx}) })
-}
-
-// Update implements verifier.Store: SERIALIZABLE, fn rerun on a conflict.
-func (s *Store) Update(ctx context.Context, fn func(tx verifier.Tx) error) error {
-	return s.db.Update(ctx, func(tx *pg.Tx) error { return fn(&txn{tx}) })
-}
-
-// Batch implements verifier.Store as Update (PostgreSQL groups commits).
-func (s *Store) Batch(ctx context.Context, fn func(tx verifier.Tx) error) error {
-	return s.db.Batch(ctx, func(tx *pg.Tx) error { return fn(&txn{tx}) })
+	return &Store{pg.NewStore(db, func(t *pg.Tx) verifier.Tx { return &txn{t} })}, nil
 }
 
 type txn struct{ t *pg.Tx }

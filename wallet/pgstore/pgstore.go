@@ -16,7 +16,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 
 	"github.com/jackc/pgx/v5"
 
@@ -35,7 +34,7 @@ const MaxStoredValue = 1 << 20
 
 // Store is the PostgreSQL wallet.Store.
 type Store struct {
-	db *pg.DB
+	pg.Store[wallet.Tx] // DB, Close, View, Update, Batch
 }
 
 var _ wallet.Store = (*Store)(nil)
@@ -44,37 +43,11 @@ var _ wallet.Store = (*Store)(nil)
 // wallet's schema. o tunes the pool and the retries; its Service and
 // Migrations are the wallet's.
 func Open(ctx context.Context, url string, o pg.Options) (*Store, error) {
-	sub, err := fs.Sub(migrations, "migrations")
+	db, err := pg.OpenService(ctx, url, o, Service, migrations, "migrations")
 	if err != nil {
 		return nil, err
 	}
-	o.Service, o.Migrations = Service, sub
-	db, err := pg.Open(ctx, url, o)
-	if err != nil {
-		return nil, fmt.Errorf("wallet: %w", err)
-	}
-	return &Store{db: db}, nil
-}
-
-// DB is the underlying database (for its schema name and tests).
-func (s *Store) DB() *pg.DB { return s.db }
-
-// Close closes the pool.
-func (s *Store) Close() error { s.db.Close(); return nil }
-
-// View implements wallet.Store: one consistent read-only snapshot.
-func (s *Store) View(ctx context.Context, fn func(tx wallet.Tx) error) error {
-	return s.db.View(ctx, func(tx *pg.Tx) error { return fn(&txn{tx}) })
-}
-
-// Update implements wallet.Store: SERIALIZABLE, fn rerun on a conflict.
-func (s *Store) Update(ctx context.Context, fn func(tx wallet.Tx) error) error {
-	return s.db.Update(ctx, func(tx *pg.Tx) error { return fn(&txn{tx}) })
-}
-
-// Batch implements wallet.Store as Update (PostgreSQL groups commits).
-func (s *Store) Batch(ctx context.Context, fn func(tx wallet.Tx) error) error {
-	return s.db.Batch(ctx, func(tx *pg.Tx) error { return fn(&txn{tx}) })
+	return &Store{pg.NewStore(db, func(t *pg.Tx) wallet.Tx { return &txn{t} })}, nil
 }
 
 type txn struct{ t *pg.Tx }

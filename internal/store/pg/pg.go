@@ -12,8 +12,9 @@
 // (prefix "cairn" unless the URL's cairn_schema_prefix parameter names
 // another), so one database hosts several services and several
 // deployments. It knows nothing of what the stores keep: issuer/pgstore,
-// registry/pgstore and wallet/pgstore build their tables on it. It
-// implements no protocol specification.
+// registry/pgstore, wallet/pgstore and verifier/pgstore build their
+// tables on it, opening through OpenService and embedding Store[T] for
+// their own transaction type. It implements no protocol specification.
 package pg
 
 import (

@@ -10,6 +10,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/cairn-id/cairn/internal/browsertest"
 	"github.com/cairn-id/cairn/internal/jose"
 	"github.com/cairn-id/cairn/internal/keys"
 	"github.com/cairn-id/cairn/internal/trust"
@@ -17,7 +18,6 @@ import (
 	"github.com/cairn-id/cairn/schemas"
 	"github.com/cairn-id/cairn/web"
 	"github.com/cairn-id/cairn/web/desk"
-	"github.com/cairn-id/cairn/web/internal/browsertest"
 	"github.com/cairn-id/cairn/web/trustview"
 )
 

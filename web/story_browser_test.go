@@ -15,6 +15,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/cairn-id/cairn/internal/browsertest"
 	"github.com/cairn-id/cairn/internal/did"
 	"github.com/cairn-id/cairn/internal/jose"
 	"github.com/cairn-id/cairn/internal/keys"
@@ -35,7 +36,6 @@ import (
 	"github.com/cairn-id/cairn/web"
 	"github.com/cairn-id/cairn/web/console"
 	"github.com/cairn-id/cairn/web/desk"
-	"github.com/cairn-id/cairn/web/internal/browsertest"
 	"github.com/cairn-id/cairn/web/walletpage"
 )
 

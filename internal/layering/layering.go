@@ -10,8 +10,9 @@
 //   - the role core packages (issuer, registry) depend on no package of
 //     the module with an "api" path element, nor on internal/server: their
 //     HTTP lives in their api packages;
-//   - no package's build depends on internal/testkit: only _test.go
-//     files import it.
+//   - no package's build depends on a test-support package
+//     (internal/testkit, internal/browsertest): only _test.go files
+//     import them.
 //
 // The check itself runs as this package's test, so `go test ./...` fails
 // when a change breaks a rule.
@@ -52,7 +53,7 @@ const (
 	RuleWalletNoServer  = "the wallet core imports no HTTP server package"
 	RuleCobraOnlyInCmd  = "only cmd/cairn imports cobra"
 	RuleRoleCoreNoAPI   = "role core packages import no api package and no internal/server"
-	RuleTestkitInTests  = "only tests import internal/testkit"
+	RuleTestkitInTests  = "only tests import internal/testkit and internal/browsertest"
 )
 
 // Result is the outcome of Check.
@@ -95,6 +96,9 @@ func Check(module string, pkgs []Package) Result {
 		rest, ok := strings.CutPrefix(path, module+"/")
 		return ok && slices.Contains(strings.Split(rest, "/"), "api")
 	}
+	isTestSupport := func(path string) bool {
+		return under(path, "internal/testkit") || under(path, "internal/browsertest")
+	}
 	isRole := func(path string) bool {
 		return slices.ContainsFunc(roles, func(role string) bool { return under(path, role) })
 	}
@@ -124,8 +128,8 @@ func Check(module string, pkgs []Package) Result {
 		if path != module+"/cmd/cairn" {
 			add(RuleCobraOnlyInCmd, path, p.Imports, isCobra)
 		}
-		if !under(path, "internal/testkit") {
-			add(RuleTestkitInTests, path, p.Deps, func(d string) bool { return under(d, "internal/testkit") })
+		if !isTestSupport(path) {
+			add(RuleTestkitInTests, path, p.Deps, isTestSupport)
 		}
 		if path == module+"/issuer" || path == module+"/registry" {
 			add(RuleRoleCoreNoAPI, path, p.Deps, func(d string) bool { return isAPI(d) || under(d, "internal/server") })

@@ -98,6 +98,8 @@ func TestCheck(t *testing.T) {
 			[]Violation{{RuleRoleCoreNoAPI, mod + "/issuer", mod + "/internal/server"}}, false},
 		{"a library depends on the test kit", with(pkg(mod+"/issuer/api", []string{mod + "/internal/x"}, mod+"/internal/testkit")),
 			[]Violation{{RuleTestkitInTests, mod + "/issuer/api", mod + "/internal/testkit"}}, false},
+		{"a library depends on the browser kit", with(pkg(mod+"/web", []string{mod + "/internal/x"}, mod+"/internal/browsertest")),
+			[]Violation{{RuleTestkitInTests, mod + "/web", mod + "/internal/browsertest"}}, false},
 		{"registry imports a server subpackage", with(pkg(mod+"/registry", []string{mod + "/internal/server/mux"})),
 			[]Violation{{RuleRoleCoreNoAPI, mod + "/registry", mod + "/internal/server/mux"}}, false},
 		{"issuer's api and boltstore may use the server kit", with(pkg(mod+"/issuer/api", []string{mod + "/internal/server", mod + "/issuer"})), nil, false},

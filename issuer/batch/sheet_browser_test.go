@@ -1,16 +1,16 @@
 package batch
 
 import (
-	"context"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/cairn-id/cairn/internal/browsertest"
 )
 
 // TestSheetArabicInChromium renders the Arabic sheet in headless Chromium:
@@ -20,45 +20,13 @@ import (
 // chromium binary the test skips, except under CI=true, where it fails
 // (.ci/run installs Debian's chromium).
 func TestSheetArabicInChromium(t *testing.T) {
-	if testing.Short() && os.Getenv("CI") != "true" {
-		t.Skip("browser test (-short)")
-	}
-	browser := ""
-	for _, name := range []string{"chromium", "chromium-browser"} {
-		if p, err := exec.LookPath(name); err == nil {
-			browser = p
-			break
-		}
-	}
-	if browser == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("no chromium on PATH: .ci/run installs it (apt-get install chromium)")
-		}
-		t.Skip("no chromium on PATH")
-	}
+	// A bound on a hung browser, not an assertion about speed.
+	bctx, _ := browsertest.Launch(t, 1024, 1400, 2*time.Minute)
 	dir := t.TempDir()
 	sheet := filepath.Join(dir, SheetFile)
 	if err := os.WriteFile(sheet, languageSheet(t, "ar", time.FixedZone("EET", 2*3600)), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	// A bound on a hung browser, not an assertion about speed.
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	actx, cancelAlloc := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(browser),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(filepath.Join(dir, "profile")),
-		chromedp.WindowSize(1024, 1400),
-	)
-	defer cancelAlloc()
-	bctx, cancelBrowser := chromedp.NewContext(actx)
-	defer cancelBrowser()
 
 	if err := chromedp.Do(bctx, chromedp.Navigate("file://"+sheet)); err != nil {
 		t.Fatalf("loading the sheet: %v", err)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/cairn-id/cairn/internal/browsertest"
 	"github.com/cairn-id/cairn/internal/jose"
 	"github.com/cairn-id/cairn/internal/keys"
 	"github.com/cairn-id/cairn/internal/oid4vp"
@@ -30,7 +31,6 @@ import (
 	"github.com/cairn-id/cairn/wallet/boltstore"
 	"github.com/cairn-id/cairn/wallet/storetest"
 	"github.com/cairn-id/cairn/web"
-	"github.com/cairn-id/cairn/web/internal/browsertest"
 	"github.com/cairn-id/cairn/web/walletpage"
 )
 

@@ -5,7 +5,9 @@
 // text, text contrast computed ≥ 4.5:1 as WCAG 2.2 §1.4.3 defines it, no
 // horizontal scrolling, touch targets of at least 44 CSS pixels), a check
 // that inline script does not run under the Content-Security-Policy, the
-// bytes a page loads, and screenshots. It is imported by tests only.
+// bytes a page loads, and screenshots; Launch alone starts a headless
+// chromium for any test that renders HTML (the issuer's offer sheets). It
+// is imported by tests only (internal/layering checks it).
 package browsertest
 
 import (
@@ -40,10 +42,12 @@ type Browser struct {
 	Sizes map[string]int
 }
 
-// New starts chromium, or skips the test without one (fails under
-// CI=true: .ci/run installs it). Screenshots go to a temporary directory
-// and, when CAIRN_PAGES_SHOTS names a directory, there too.
-func New(t *testing.T) *Browser {
+// Launch starts a headless chromium whose window is width by height
+// pixels, or skips the test without one (fails under CI=true: .ci/run
+// installs it). bound stops a hung browser; it is not an assertion about
+// speed. It returns the browser's context and the temporary directory
+// holding its profile; everything is closed when the test ends.
+func Launch(t *testing.T, width, height int, bound time.Duration) (context.Context, string) {
 	t.Helper()
 	if testing.Short() && os.Getenv("CI") != "true" {
 		t.Skip("browser test (-short)")
@@ -62,8 +66,7 @@ func New(t *testing.T) *Browser {
 		t.Skip("no chromium on PATH")
 	}
 	dir := t.TempDir()
-	// A bound on a hung browser, not an assertion about speed.
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), bound)
 	t.Cleanup(cancel)
 	actx, cancelAlloc := chromedp.NewExecAllocator(ctx,
 		chromedp.ExecPath(path),
@@ -75,11 +78,20 @@ func New(t *testing.T) *Browser {
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
 		chromedp.UserDataDir(filepath.Join(dir, "profile")),
-		chromedp.WindowSize(Width, Height),
+		chromedp.WindowSize(width, height),
 	)
 	t.Cleanup(cancelAlloc)
 	bctx, cancelBrowser := chromedp.NewContext(actx)
 	t.Cleanup(cancelBrowser)
+	return bctx, dir
+}
+
+// New starts chromium at the phone viewport (Launch, bounded at four
+// minutes). Screenshots go to a temporary directory and, when
+// CAIRN_PAGES_SHOTS names a directory, there too.
+func New(t *testing.T) *Browser {
+	t.Helper()
+	bctx, dir := Launch(t, Width, Height, 4*time.Minute)
 	b := &Browser{t: t, Ctx: bctx, dir: dir, shots: os.Getenv("CAIRN_PAGES_SHOTS"), Sizes: map[string]int{}}
 	if err := chromedp.Do(bctx, chromedp.EmulateViewport(Width, Height, chromedp.EmulateMobile, chromedp.EmulateTouch)); err != nil {
 		t.Fatalf("starting chromium: %v", err)

@@ -42,6 +42,20 @@ func scanned(e *env, arg, what string, yes bool) (string, error) {
 	return strings.TrimSpace(string(b)), nil
 }
 
+// openScanned is scanned, then open: the text of the OFFER or REQUEST
+// argument, the session and its client.
+func (f *walletFlags) openScanned(e *env, arg, what string, yes bool, lang string) (string, *client.Session, *client.Client, error) {
+	text, err := scanned(e, arg, what, yes)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	s, c, err := f.open(e, lang)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	return text, s, c, nil
+}
+
 // confirm asks a yes/no question; only "y" or "yes" is yes.
 func (s *secretReader) confirm(question string) (bool, error) {
 	fmt.Fprint(s.e.stderr, question+" [y/N]: ")
@@ -78,11 +92,7 @@ confirmed, 22 wrong transaction code, 21 not logged in.`,
   cairn wallet receive - --tx-code-file code.txt --yes < offer.txt`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			text, err := scanned(e, args[0], "offer", yes)
-			if err != nil {
-				return err
-			}
-			s, c, err := f.open(e, lang)
+			text, s, c, err := f.openScanned(e, args[0], "offer", yes, lang)
 			if err != nil {
 				return err
 			}
@@ -193,11 +203,7 @@ when no stored credential answers, 21 not logged in.`,
   cairn wallet present "$(cat request.txt)" --only given_name --only family_name --yes`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			text, err := scanned(e, args[0], "request", yes)
-			if err != nil {
-				return err
-			}
-			s, c, err := f.open(e, lang)
+			text, s, c, err := f.openScanned(e, args[0], "request", yes, lang)
 			if err != nil {
 				return err
 			}

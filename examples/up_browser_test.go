@@ -217,8 +217,34 @@ func TestUpStoryInChromium(t *testing.T) {
 		t.Errorf("Arabic wallet page direction %q", d)
 	}
 	b.Audit("up-wallet-ar", "ar", "rtl")
+	// The same request and answer in Arabic, right to left.
 	cw.Visit(up.url + "/caseworker/?lang=ar")
-	cw.Audit("up-console-ar", "ar", "rtl")
+	cw.Do("creating a session in Arabic",
+		chromedp.WaitReady(chromedp.CSS(`#purpose option[value="clinic-access"]`)),
+		chromedp.SetValue(chromedp.ID("purpose"), "clinic-access"),
+		chromedp.Click(chromedp.CSS("#f-session button[type=submit]")),
+		chromedp.WaitVisible(chromedp.ID("session-qr")),
+	)
+	cw.Audit("up-console-qr-ar", "ar", "rtl")
+	req = cw.Eval(`document.getElementById("session-uri").textContent`)
+	b.Do("answering the request in Arabic",
+		chromedp.Click(chromedp.CSS(`#s-home button[data-go="s-scan"]`)),
+		chromedp.WaitVisible(chromedp.ID("s-scan")),
+		chromedp.SetValue(chromedp.ID("paste"), req),
+		chromedp.Click(chromedp.CSS("#f-paste button[type=submit]")),
+		chromedp.WaitVisible(chromedp.ID("s-request")),
+	)
+	if n := b.Eval(`String(document.querySelectorAll("#s-request .badge.untrusted").length)`); n != "3" {
+		t.Errorf("Arabic consent: %s claims flagged beyond the purpose, want 3:\n%s", n, b.Text())
+	}
+	b.Audit("up-consent-ar", "ar", "rtl")
+	b.Do("sending in Arabic", chromedp.Click(chromedp.ID("consent-send")), chromedp.WaitVisible(chromedp.ID("s-done")))
+	cw.Do("the Arabic result appears by itself", chromedp.WaitVisible(chromedp.ID("c-result")))
+	cw.Contains("up-console-result-ar", "accreted", "Haddad")
+	if v := cw.Eval(`document.getElementById("verdict").className`); !strings.Contains(v, "valid") {
+		t.Errorf("Arabic verdict %q", v)
+	}
+	cw.Audit("up-console-result-ar", "ar", "rtl")
 	if err := up.stop(t); err != nil {
 		t.Errorf("cairn up after SIGINT: %v\n%s", err, up.stderr)
 	}

@@ -237,6 +237,11 @@ func TestUpStoryInChromium(t *testing.T) {
 	if n := b.Eval(`String(document.querySelectorAll("#s-request .badge.untrusted").length)`); n != "3" {
 		t.Errorf("Arabic consent: %s claims flagged beyond the purpose, want 3:\n%s", n, b.Text())
 	}
+	// The purposes, identifiers in Latin script, are isolated from the
+	// right-to-left sentence, or it would reorder them.
+	if p := b.Eval(`document.getElementById("request-purpose").textContent`); !strings.Contains(p, "\u2068bank-account, cash-assistance, clinic-access, school-enrolment\u2069") {
+		t.Errorf("Arabic consent's purpose line %q", p)
+	}
 	b.Audit("up-consent-ar", "ar", "rtl")
 	b.Do("sending in Arabic", chromedp.Click(chromedp.ID("consent-send")), chromedp.WaitVisible(chromedp.ID("s-done")))
 	cw.Do("the Arabic result appears by itself", chromedp.WaitVisible(chromedp.ID("c-result")))

@@ -188,7 +188,9 @@
     v.appendChild(el("div", { "class": "card" },
       el("p", null, el("strong", { text: t("%s asks for", p.verifier_name || p.verifier_id) }), " ",
         p.registered ? el("span", { "class": "badge valid", text: t("Registered verifier") }) : el("span", { "class": "badge untrusted", text: t("Not registered") })),
-      p.purpose ? el("p", { text: t("Purpose: %s", p.purpose) }) : null));
+      // the purposes are identifiers in Latin script: isolated (FSI…PDI)
+      // so that a right-to-left sentence does not reorder them
+      p.purpose ? el("p", { id: "request-purpose", text: t("Purpose: %s", "\u2068" + p.purpose + "\u2069") }) : null));
     (p.warnings || []).forEach(function (w) { v.appendChild(el("p", { "class": "notice warn", role: "alert", text: w.text })); });
     var list = $("consent-list"); list.textContent = "";
     if (!p.can_answer) {

@@ -260,7 +260,7 @@ func TestWalletInChromium(t *testing.T) {
 		chromedp.Click(chromedp.CSS("#f-paste button[type=submit]")),
 		chromedp.WaitVisible(chromedp.ID("s-request")),
 	)
-	b.Contains("wallet-consent", "City housing desk", "Purpose: housing", "Family name", "Given names", "Date of birth", "More than its purpose needs")
+	b.Contains("wallet-consent", "City housing desk", "Purpose: \u2068housing\u2069", "Family name", "Given names", "Date of birth", "More than its purpose needs")
 	if n := b.Eval(`String(document.querySelectorAll("#consent-list .badge.untrusted").length)`); n != "1" {
 		t.Errorf("%s claims flagged as over-asking, want 1", n)
 	}

@@ -384,7 +384,7 @@ func newIssuerOfferCmd(e *env) *cobra.Command {
 offer and print its openid-credential-offer:// URI on stdout. The QR code
 and, with --tx-code, the transaction code to tell the holder go to
 stderr (the code is never stored in clear), and the QR is written as a
-PNG (offer-<id>.png in the current directory unless --png names another
+PNG (offer-<handle>.png in the current directory unless --png names another
 file; mode 0600, since it is a secret until the holder uses it; --no-png
 skips it). Evidence scores are the type's
 defaults. The claims are deleted once the credential is issued or the
@@ -443,7 +443,7 @@ file does not verify; 1 when the offer is not confirmed at the prompt.`,
 	c.Flags().StringVar(&o.vct, "type", "", "credential type (full vct or short name)")
 	c.Flags().StringVar(&o.claims, "claims", "", "JSON file with the claims")
 	c.Flags().BoolVar(&o.txCode, "tx-code", false, "require a numeric transaction code")
-	c.Flags().StringVar(&o.png, "png", "", "write the QR code PNG to this file (default offer-<id>.png)")
+	c.Flags().StringVar(&o.png, "png", "", "write the QR code PNG to this file (default offer-<handle>.png)")
 	c.Flags().BoolVar(&o.noPNG, "no-png", false, "do not write a PNG")
 	c.Flags().StringVar(&o.reference, "reference", "", "your label for the person (queue ticket); kept with the offer only")
 	c.Flags().DurationVar(&o.ttl, "ttl", 0, "how long the offer stays valid (default 24h, at most 720h)")
@@ -515,14 +515,16 @@ func (o *issuerOfferOptions) run(ctx context.Context, e *env) error {
 	if !o.noPNG {
 		pngPath = o.png
 		if pngPath == "" {
-			pngPath = "offer-" + off.ID + ".png"
+			// The handle, never the id: whoever has the id can fetch
+			// the offer and redeem it, and file names get shared.
+			pngPath = "offer-" + off.Handle + ".png"
 		}
 		img, err := qr.Encode(off.URI, qr.LevelMedium)
 		if err != nil {
 			return err
 		}
 		if err := writeNew(pngPath, img); err != nil {
-			return fmt.Errorf("offer %s was created, but its PNG was not written: %w", off.ID, err)
+			return fmt.Errorf("offer %s was created, but its PNG was not written: %w", off.Handle, err)
 		}
 	}
 	if o.asJSON {

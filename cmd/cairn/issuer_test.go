@@ -547,3 +547,37 @@ func newBoard(t *testing.T) *keys.PrivateKey {
 	}
 	return k
 }
+
+// TestIssuerOfferPNGNamedByHandle: the default PNG file name carries the
+// offer's public handle, never the id that redeems it (issue 9: offer ids
+// are bearer secrets and file names get shared).
+func TestIssuerOfferPNGNamedByHandle(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "ngo")
+	if code, _, stderr := issuerCLI(t, "issuer", "init", "--dir", dir, "--name", "en=Relief", "--url", "http://127.0.0.1:1", "--dev", "--type", "urn:cairn:vct:humanitarian-registration:1"); code != 0 {
+		t.Fatalf("init: %d %s", code, stderr)
+	}
+	claims := filepath.Join(t.TempDir(), "c.json")
+	os.WriteFile(claims, []byte(`{"registration_id":"REG-1","registration_date":"2025-03-02","registration_place":{"country":"LB"}}`), 0o600)
+	cwd := t.TempDir()
+	t.Chdir(cwd)
+	code, stdout, stderr := issuerCLI(t, "issuer", "offer", "--dir", dir, "--type", "urn:cairn:vct:humanitarian-registration:1", "--claims", claims, "--json")
+	if code != 0 {
+		t.Fatalf("offer: %d %s", code, stderr)
+	}
+	var off map[string]string
+	if err := json.Unmarshal([]byte(stdout), &off); err != nil {
+		t.Fatal(err)
+	}
+	if off["id"] == "" || off["handle"] == "" {
+		t.Fatalf("offer output %v", off)
+	}
+	if _, err := os.Stat(filepath.Join(cwd, "offer-"+off["handle"]+".png")); err != nil {
+		t.Fatalf("PNG not named by the handle: %v", err)
+	}
+	entries, _ := os.ReadDir(cwd)
+	for _, e := range entries {
+		if strings.Contains(e.Name(), off["id"]) {
+			t.Fatalf("file %s carries the offer id", e.Name())
+		}
+	}
+}

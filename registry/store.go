@@ -8,7 +8,9 @@ package registry
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 
 	"github.com/cairn-id/cairn/internal/jose"
 	"github.com/cairn-id/cairn/internal/trust"
@@ -69,4 +71,37 @@ type Store interface {
 	// Snapshot returns a published snapshot by version, or ErrNoSnapshot.
 	Snapshot(ctx context.Context, version uint64) (string, error)
 	Close() error
+}
+
+// NextState is the write rule every Store's Put and Publish share: st
+// replaces the state stored at revision stored (0: none) only if it was
+// read at that revision (ErrConflict). It returns the next revision and
+// st encoded at it, within MaxStateLen (ErrTooLarge).
+func NextState(stored uint64, st *State) (uint64, []byte, error) {
+	if stored != st.Revision {
+		return 0, nil, fmt.Errorf("%w: stored revision %d, writer had %d", ErrConflict, stored, st.Revision)
+	}
+	next := *st
+	next.Revision = stored + 1
+	b, err := json.Marshal(&next)
+	if err != nil {
+		return 0, nil, fmt.Errorf("registry: encode state: %w", err)
+	}
+	if len(b) > MaxStateLen {
+		return 0, nil, fmt.Errorf("%w: state has %d bytes, limit %d", ErrTooLarge, len(b), MaxStateLen)
+	}
+	return next.Revision, b, nil
+}
+
+// CheckPublish checks a Publish call's arguments before a Store opens a
+// transaction: a snapshot within trust.MaxSnapshotLen (ErrTooLarge), a
+// version and a snapshot.
+func CheckPublish(st *State, compact string) error {
+	if len(compact) > trust.MaxSnapshotLen {
+		return fmt.Errorf("%w: snapshot has %d bytes", ErrTooLarge, len(compact))
+	}
+	if st.Registry.Version == 0 || compact == "" {
+		return fmt.Errorf("registry: publish needs a version and a snapshot")
+	}
+	return nil
 }

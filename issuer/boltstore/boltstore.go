@@ -77,9 +77,9 @@ func Open(path string) (*Store, error) {
 func migrateLists(tx *bolt.Tx) error {
 	lists := tx.Bucket(bucketLists)
 	var old []issuer.StatusList
-	err := lists.ForEach(func(k, _ []byte) error {
+	err := lists.ForEach(func(k, raw []byte) error {
 		var l issuer.StatusList
-		if err := bolt.GetJSON(lists, k, &l); err != nil {
+		if err := bolt.DecodeJSON(k, raw, &l); err != nil {
 			return err
 		}
 		if len(l.Bits) > 0 || len(l.Allocator) > 0 {
@@ -153,7 +153,7 @@ func (t *txn) del(bucket []byte, key string) error { return t.tx.Bucket(bucket).
 func forEach[T any](t *txn, bucket []byte, fn func(k []byte, v *T) error) error {
 	return t.tx.Bucket(bucket).ForEach(func(k, raw []byte) error {
 		v := new(T)
-		if err := bolt.GetJSON(t.tx.Bucket(bucket), k, v); err != nil {
+		if err := bolt.DecodeJSON(k, raw, v); err != nil {
 			return notFound(err)
 		}
 		return fn(k, v)
@@ -195,9 +195,9 @@ func (t *txn) DeleteToken(hash string) error          { return t.del(bucketToken
 // reported by its key with a zero expiry, so Sweep removes it.
 func (t *txn) ForEachToken(fn func(tok *issuer.AccessToken) error) error {
 	b := t.tx.Bucket(bucketTokens)
-	return b.ForEach(func(k, _ []byte) error {
+	return b.ForEach(func(k, raw []byte) error {
 		tok := new(issuer.AccessToken)
-		if err := bolt.GetJSON(b, k, tok); err != nil {
+		if err := bolt.DecodeJSON(k, raw, tok); err != nil {
 			tok = &issuer.AccessToken{Hash: string(k)}
 		}
 		return fn(tok)

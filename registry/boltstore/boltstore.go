@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/cairn-id/cairn/internal/store/bolt"
-	"github.com/cairn-id/cairn/internal/trust"
 	"github.com/cairn-id/cairn/registry"
 )
 
@@ -101,19 +100,11 @@ func putState(tx *bolt.Tx, st *registry.State) (uint64, error) {
 			return 0, fmt.Errorf("registry: stored state has no revision")
 		}
 	}
-	if stored != st.Revision {
-		return 0, fmt.Errorf("%w: stored revision %d, writer had %d", registry.ErrConflict, stored, st.Revision)
-	}
-	next := *st
-	next.Revision = stored + 1
-	b, err := json.Marshal(&next)
+	rev, b, err := registry.NextState(stored, st)
 	if err != nil {
-		return 0, fmt.Errorf("registry: encode state: %w", err)
+		return 0, err
 	}
-	if len(b) > registry.MaxStateLen {
-		return 0, fmt.Errorf("%w: state has %d bytes, limit %d", registry.ErrTooLarge, len(b), registry.MaxStateLen)
-	}
-	return next.Revision, bk.Put(keyState, b)
+	return rev, bk.Put(keyState, b)
 }
 
 // Put implements registry.Store.
@@ -135,11 +126,8 @@ func (s *Store) Publish(ctx context.Context, st *registry.State, compact string)
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
-	if len(compact) > trust.MaxSnapshotLen {
-		return 0, fmt.Errorf("%w: snapshot has %d bytes", registry.ErrTooLarge, len(compact))
-	}
-	if st.Registry.Version == 0 || compact == "" {
-		return 0, fmt.Errorf("registry: publish needs a version and a snapshot")
+	if err := registry.CheckPublish(st, compact); err != nil {
+		return 0, err
 	}
 	var rev uint64
 	err := s.db.Update(ctx, func(tx *bolt.Tx) error {

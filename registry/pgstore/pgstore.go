@@ -21,7 +21,6 @@ import (
 	"time"
 
 	"github.com/cairn-id/cairn/internal/store/pg"
-	"github.com/cairn-id/cairn/internal/trust"
 	"github.com/cairn-id/cairn/registry"
 )
 
@@ -91,23 +90,15 @@ func putState(tx *pg.Tx, st *registry.State) (uint64, error) {
 	case stored <= 0:
 		return 0, fmt.Errorf("registry: stored state has no revision")
 	}
-	if uint64(stored) != st.Revision {
-		return 0, fmt.Errorf("%w: stored revision %d, writer had %d", registry.ErrConflict, stored, st.Revision)
-	}
-	next := *st
-	next.Revision = uint64(stored) + 1
-	b, err := json.Marshal(&next)
+	rev, b, err := registry.NextState(uint64(stored), st)
 	if err != nil {
-		return 0, fmt.Errorf("registry: encode state: %w", err)
-	}
-	if len(b) > registry.MaxStateLen {
-		return 0, fmt.Errorf("%w: state has %d bytes, limit %d", registry.ErrTooLarge, len(b), registry.MaxStateLen)
+		return 0, err
 	}
 	if _, err := tx.Exec(`INSERT INTO state (id, revision, data) VALUES (1, $1, $2)
-		ON CONFLICT (id) DO UPDATE SET revision = excluded.revision, data = excluded.data`, int64(next.Revision), b); err != nil {
+		ON CONFLICT (id) DO UPDATE SET revision = excluded.revision, data = excluded.data`, int64(rev), b); err != nil {
 		return 0, fmt.Errorf("registry: %w", err)
 	}
-	return next.Revision, nil
+	return rev, nil
 }
 
 // Put implements registry.Store.
@@ -122,11 +113,8 @@ func (s *Store) Put(ctx context.Context, st *registry.State) (uint64, error) {
 
 // Publish implements registry.Store.
 func (s *Store) Publish(ctx context.Context, st *registry.State, compact string) (uint64, error) {
-	if len(compact) > trust.MaxSnapshotLen {
-		return 0, fmt.Errorf("%w: snapshot has %d bytes", registry.ErrTooLarge, len(compact))
-	}
-	if st.Registry.Version == 0 || compact == "" {
-		return 0, fmt.Errorf("registry: publish needs a version and a snapshot")
+	if err := registry.CheckPublish(st, compact); err != nil {
+		return 0, err
 	}
 	version := int64(st.Registry.Version)
 	if version < 0 {

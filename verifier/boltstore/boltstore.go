@@ -104,9 +104,9 @@ func each[T any](t *txn, bucket []byte, fn func(*T) error) error {
 	if err != nil {
 		return err
 	}
-	return b.ForEach(func(k, _ []byte) error {
+	return b.ForEach(func(k, raw []byte) error {
 		var v T
-		if err := bolt.GetJSON(b, k, &v); err != nil {
+		if err := bolt.DecodeJSON(k, raw, &v); err != nil {
 			return err
 		}
 		return fn(&v)

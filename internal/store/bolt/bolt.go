@@ -246,7 +246,13 @@ func BucketOf(tx *Tx, name []byte) (*Bucket, error) {
 
 // GetJSON decodes the value under key into v (ErrNotFound, ErrCorrupt).
 func GetJSON(b *Bucket, key []byte, v any) error {
-	raw := b.Get(key)
+	return DecodeJSON(key, b.Get(key), v)
+}
+
+// DecodeJSON decodes raw, the value stored under key, into v as GetJSON
+// does (ErrNotFound for a nil raw, ErrCorrupt): for a ForEach callback,
+// which has the value in hand and need not look the key up again.
+func DecodeJSON(key, raw []byte, v any) error {
 	if raw == nil {
 		return ErrNotFound
 	}

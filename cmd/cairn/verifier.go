@@ -432,18 +432,7 @@ outcome (see 'cairn verifier --help').`,
 			if err := json.Unmarshal(b, &r); err != nil {
 				return err
 			}
-			if asJSON {
-				_, err = e.stdout.Write(append(b, '\n'))
-			} else {
-				err = printResult(e.stdout, &r)
-			}
-			if err != nil {
-				return err
-			}
-			if c := exitOfResult(r.Code); c != ExitOK {
-				return reportedExit(c, errors.New(string(r.Code)))
-			}
-			return nil
+			return reportResult(e.stdout, &r, asJSON, b)
 		},
 	}
 	c.Flags().StringVar(&dir, "dir", "", "verifier directory (of the running server)")
@@ -452,6 +441,24 @@ outcome (see 'cairn verifier --help').`,
 	c.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
 	_ = c.MarkFlagRequired("dir")
 	return c
+}
+
+// reportResult prints r, as js (its JSON form) with --json or else as
+// text, and returns the exit its code asks for (already reported).
+func reportResult(w io.Writer, r *verifier.Result, asJSON bool, js []byte) error {
+	var err error
+	if asJSON {
+		_, err = w.Write(append(js, '\n'))
+	} else {
+		err = printResult(w, r)
+	}
+	if err != nil {
+		return err
+	}
+	if c := exitOfResult(r.Code); c != ExitOK {
+		return reportedExit(c, errors.New(string(r.Code)))
+	}
+	return nil
 }
 
 func printResult(w io.Writer, r *verifier.Result) error {
@@ -598,19 +605,11 @@ so).`,
 			}
 			r := verifier.CheckProximity(cmd.Context(), text, verifier.ProximityOptions{Bundle: b, Challenge: challenge, Purpose: p, Now: e.now, Stale: stale})
 			r.Localize(lang)
+			var j []byte
 			if asJSON {
-				j, _ := json.MarshalIndent(r, "", "  ")
-				_, err = e.stdout.Write(append(j, '\n'))
-			} else {
-				err = printResult(e.stdout, r)
+				j, _ = json.MarshalIndent(r, "", "  ")
 			}
-			if err != nil {
-				return err
-			}
-			if c := exitOfResult(r.Code); c != ExitOK {
-				return reportedExit(c, errors.New(string(r.Code)))
-			}
-			return nil
+			return reportResult(e.stdout, r, asJSON, j)
 		},
 	}
 	c.Flags().StringVar(&bundlePath, "bundle", "", "offline bundle file (from 'cairn registry bundle')")

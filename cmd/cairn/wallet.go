@@ -407,7 +407,7 @@ answer.`,
 				return walletExit(err)
 			}
 			if asJSON {
-				return writeJSONOut(e.stdout, list)
+				return writeJSON(e.stdout, list)
 			}
 			if len(list.Credentials) == 0 {
 				fmt.Fprintln(e.stdout, "no credentials")
@@ -431,13 +431,6 @@ answer.`,
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	c.Flags().StringVar(&lang, "lang", "", "language of the names (BCP 47; default: the holder's setting)")
 	return c
-}
-
-func writeJSONOut(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
 }
 
 func newWalletLogCmd(e *env, f *walletFlags) *cobra.Command {
@@ -609,7 +602,7 @@ holder's own data: show them only to the holder.`,
 				return walletExit(err)
 			}
 			if asJSON {
-				return writeJSONOut(e.stdout, d)
+				return writeJSON(e.stdout, d)
 			}
 			fmt.Fprintf(e.stdout, "type:     %s\nissuer:   %s\nissued:   %s\nvalidity: %s\nstatus:   %s\n",
 				d.TypeName, nonEmpty(d.Issuer.Name, d.Issuer.DID), d.IssuedAt.Format("2006-01-02"), d.Validity, d.Status)
@@ -659,7 +652,7 @@ the new keys).`,
 				return walletExit(err)
 			}
 			if asJSON {
-				return writeJSONOut(e.stdout, ks)
+				return writeJSON(e.stdout, ks)
 			}
 			tw := newTable(e.stdout)
 			fmt.Fprintln(tw, "KEY\tVERIFIERS\tPRESENTATIONS")

@@ -276,17 +276,13 @@ func (h *Handler) call(r *http.Request, method, path, bearer string, body any) *
 	if err != nil {
 		return &web.Answer{Code: http.StatusInternalServerError}
 	}
-	req.RemoteAddr = r.RemoteAddr
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	req.Header.Set("Accept-Language", web.Lang(r))
 	if bearer != "" {
 		req.Header.Set("Authorization", "Bearer "+bearer)
 	}
-	rec := web.NewAnswer()
-	h.api.ServeHTTP(rec, req)
-	return rec
+	return web.Ask(h.api, r, req)
 }
 
 func relay(w http.ResponseWriter, rec *web.Answer) { rec.Relay(w) }
@@ -571,14 +567,11 @@ func (h *Handler) forward(w http.ResponseWriter, r *http.Request, path string) {
 		writeErr(w, r, http.StatusNotFound, server.CodeNotFound, "no such endpoint")
 		return
 	}
-	req.RemoteAddr = r.RemoteAddr
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		req.Header.Set("Content-Type", ct)
 	}
-	req.Header.Set("Accept-Language", web.Lang(r))
 	req.Header.Set("Authorization", "Bearer "+bearer)
-	rec := web.NewAnswer()
-	h.api.ServeHTTP(rec, req)
+	rec := web.Ask(h.api, r, req)
 	if rec.Code == http.StatusUnauthorized {
 		h.clearCookie(w, r, TokenCookie)
 	}

@@ -303,6 +303,12 @@ func (h *Handler) newSecret() (string, error) {
 	return b64.EncodeToString(b), nil
 }
 
+// keepDevice keeps the holder id and the device secret in this browser's
+// device cookie, for five years.
+func (h *Handler) keepDevice(w http.ResponseWriter, r *http.Request, holderID, secret string) error {
+	return h.setCookie(w, r, DeviceCookie, device{HolderID: holderID, Secret: secret}, time.Now().AddDate(5, 0, 0))
+}
+
 // session keeps the bearer token of a login answer in its cookie.
 func (h *Handler) session(w http.ResponseWriter, r *http.Request, rec *web.Answer) (holderID string, ok bool) {
 	var s struct {
@@ -349,7 +355,7 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request) {
 		internalErr(w, r, err)
 		return
 	}
-	if err := h.setCookie(w, r, DeviceCookie, device{HolderID: c.HolderID, Secret: secret}, time.Now().AddDate(5, 0, 0)); err != nil {
+	if err := h.keepDevice(w, r, c.HolderID, secret); err != nil {
 		internalErr(w, r, err)
 		return
 	}
@@ -421,7 +427,7 @@ func (h *Handler) recover(w http.ResponseWriter, r *http.Request) {
 		internalErr(w, r, errors.New("walletpage: recovery answer without a session"))
 		return
 	}
-	if err := h.setCookie(w, r, DeviceCookie, device{HolderID: holder, Secret: secret}, time.Now().AddDate(5, 0, 0)); err != nil {
+	if err := h.keepDevice(w, r, holder, secret); err != nil {
 		internalErr(w, r, err)
 		return
 	}

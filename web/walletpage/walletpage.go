@@ -85,6 +85,8 @@ type Config struct {
 	Key []byte
 	// Rand makes device secrets (nil: crypto/rand).
 	Rand io.Reader
+	// Now is the clock of the cookies' lifetimes (nil: time.Now).
+	Now func() time.Time
 }
 
 // Handler serves the wallet page.
@@ -93,6 +95,7 @@ type Handler struct {
 	api    http.Handler
 	aead   cipher.AEAD
 	rand   io.Reader
+	now    func() time.Time
 	pages  web.Pages
 }
 
@@ -101,12 +104,15 @@ func New(cfg Config) (*Handler, error) {
 	if cfg.API == nil || len(cfg.Key) < 32 {
 		return nil, errors.New("walletpage: the agent's handler and a key of at least 32 bytes are needed")
 	}
-	h := &Handler{prefix: cfg.Prefix, api: cfg.API, rand: cfg.Rand}
+	h := &Handler{prefix: cfg.Prefix, api: cfg.API, rand: cfg.Rand, now: cfg.Now}
 	if h.prefix == "" {
 		h.prefix = "/wallet/"
 	}
 	if h.rand == nil {
 		h.rand = rand.Reader
+	}
+	if h.now == nil {
+		h.now = time.Now
 	}
 	mac := hmac.New(sha256.New, cfg.Key)
 	mac.Write([]byte("cairn wallet page cookies v1"))
@@ -160,7 +166,7 @@ func (h *Handler) setCookie(w http.ResponseWriter, r *http.Request, name string,
 	if err != nil {
 		return err
 	}
-	http.SetCookie(w, &http.Cookie{Name: name, Value: val, Path: h.prefix, Expires: expires, MaxAge: int(time.Until(expires) / time.Second),
+	http.SetCookie(w, &http.Cookie{Name: name, Value: val, Path: h.prefix, Expires: expires, MaxAge: int(expires.Sub(h.now()) / time.Second),
 		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode})
 	return nil
 }
@@ -258,7 +264,7 @@ func (h *Handler) page(w http.ResponseWriter, r *http.Request) {
 	if h.open(r, DeviceCookie, &d) {
 		state = "locked"
 		var t token
-		if h.open(r, TokenCookie, &t) && time.Now().Before(t.Exp) {
+		if h.open(r, TokenCookie, &t) && h.now().Before(t.Exp) {
 			state = "open"
 		}
 	}
@@ -306,7 +312,7 @@ func (h *Handler) newSecret() (string, error) {
 // keepDevice keeps the holder id and the device secret in this browser's
 // device cookie, for five years.
 func (h *Handler) keepDevice(w http.ResponseWriter, r *http.Request, holderID, secret string) error {
-	return h.setCookie(w, r, DeviceCookie, device{HolderID: holderID, Secret: secret}, time.Now().AddDate(5, 0, 0))
+	return h.setCookie(w, r, DeviceCookie, device{HolderID: holderID, Secret: secret}, h.now().AddDate(5, 0, 0))
 }
 
 // session keeps the bearer token of a login answer in its cookie.

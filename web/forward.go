@@ -46,3 +46,13 @@ func (a *Answer) Relay(w http.ResponseWriter) {
 	w.WriteHeader(a.Code)
 	_, _ = w.Write(a.Body.Bytes())
 }
+
+// Ask serves req on api in process, as a call made for the page's request
+// r: the client's address and language go with it.
+func Ask(api http.Handler, r, req *http.Request) *Answer {
+	req.RemoteAddr = r.RemoteAddr
+	req.Header.Set("Accept-Language", Lang(r))
+	a := NewAnswer()
+	api.ServeHTTP(a, req)
+	return a
+}

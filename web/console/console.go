@@ -145,13 +145,10 @@ func (h *Handler) forward(w http.ResponseWriter, r *http.Request, path string) {
 		server.WriteError(w, r, &server.Error{Status: http.StatusNotFound, Code: server.CodeNotFound, Message: "no such endpoint"})
 		return
 	}
-	req.RemoteAddr = r.RemoteAddr
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		req.Header.Set("Content-Type", ct)
 	}
-	req.Header.Set("Accept-Language", lang)
-	ans := web.NewAnswer()
-	h.api.ServeHTTP(ans, req)
+	ans := web.Ask(h.api, r, req)
 	if ans.Code == http.StatusOK && (strings.HasSuffix(path, "/result") || path == "/console/check") {
 		if b, err := h.withLabels(ans.Body.Bytes(), lang); err == nil {
 			ans.Body.Reset()

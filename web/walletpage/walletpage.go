@@ -85,6 +85,8 @@ type Config struct {
 	Key []byte
 	// Rand makes device secrets (nil: crypto/rand).
 	Rand io.Reader
+	// Now is the clock of the cookies' lifetimes (nil: time.Now).
+	Now func() time.Time
 }
 
 // Handler serves the wallet page.
@@ -93,6 +95,7 @@ type Handler struct {
 	api    http.Handler
 	aead   cipher.AEAD
 	rand   io.Reader
+	now    func() time.Time
 	pages  web.Pages
 }
 
@@ -101,12 +104,15 @@ func New(cfg Config) (*Handler, error) {
 	if cfg.API == nil || len(cfg.Key) < 32 {
 		return nil, errors.New("walletpage: the agent's handler and a key of at least 32 bytes are needed")
 	}
-	h := &Handler{prefix: cfg.Prefix, api: cfg.API, rand: cfg.Rand}
+	h := &Handler{prefix: cfg.Prefix, api: cfg.API, rand: cfg.Rand, now: cfg.Now}
 	if h.prefix == "" {
 		h.prefix = "/wallet/"
 	}
 	if h.rand == nil {
 		h.rand = rand.Reader
+	}
+	if h.now == nil {
+		h.now = time.Now
 	}
 	mac := hmac.New(sha256.New, cfg.Key)
 	mac.Write([]byte("cairn wallet page cookies v1"))
@@ -160,7 +166,7 @@ func (h *Handler) setCookie(w http.ResponseWriter, r *http.Request, name string,
 	if err != nil {
 		return err
 	}
-	http.SetCookie(w, &http.Cookie{Name: name, Value: val, Path: h.prefix, Expires: expires, MaxAge: int(time.Until(expires) / time.Second),
+	http.SetCookie(w, &http.Cookie{Name: name, Value: val, Path: h.prefix, Expires: expires, MaxAge: int(expires.Sub(h.now()) / time.Second),
 		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode})
 	return nil
 }
@@ -258,7 +264,7 @@ func (h *Handler) page(w http.ResponseWriter, r *http.Request) {
 	if h.open(r, DeviceCookie, &d) {
 		state = "locked"
 		var t token
-		if h.open(r, TokenCookie, &t) && time.Now().Before(t.Exp) {
+		if h.open(r, TokenCookie, &t) && h.now().Before(t.Exp) {
 			state = "open"
 		}
 	}
@@ -276,17 +282,13 @@ func (h *Handler) call(r *http.Request, method, path, bearer string, body any) *
 	if err != nil {
 		return &web.Answer{Code: http.StatusInternalServerError}
 	}
-	req.RemoteAddr = r.RemoteAddr
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	req.Header.Set("Accept-Language", web.Lang(r))
 	if bearer != "" {
 		req.Header.Set("Authorization", "Bearer "+bearer)
 	}
-	rec := web.NewAnswer()
-	h.api.ServeHTTP(rec, req)
-	return rec
+	return web.Ask(h.api, r, req)
 }
 
 func relay(w http.ResponseWriter, rec *web.Answer) { rec.Relay(w) }
@@ -305,6 +307,12 @@ func (h *Handler) newSecret() (string, error) {
 		return "", err
 	}
 	return b64.EncodeToString(b), nil
+}
+
+// keepDevice keeps the holder id and the device secret in this browser's
+// device cookie, for five years.
+func (h *Handler) keepDevice(w http.ResponseWriter, r *http.Request, holderID, secret string) error {
+	return h.setCookie(w, r, DeviceCookie, device{HolderID: holderID, Secret: secret}, h.now().AddDate(5, 0, 0))
 }
 
 // session keeps the bearer token of a login answer in its cookie.
@@ -353,7 +361,7 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request) {
 		internalErr(w, r, err)
 		return
 	}
-	if err := h.setCookie(w, r, DeviceCookie, device{HolderID: c.HolderID, Secret: secret}, time.Now().AddDate(5, 0, 0)); err != nil {
+	if err := h.keepDevice(w, r, c.HolderID, secret); err != nil {
 		internalErr(w, r, err)
 		return
 	}
@@ -425,7 +433,7 @@ func (h *Handler) recover(w http.ResponseWriter, r *http.Request) {
 		internalErr(w, r, errors.New("walletpage: recovery answer without a session"))
 		return
 	}
-	if err := h.setCookie(w, r, DeviceCookie, device{HolderID: holder, Secret: secret}, time.Now().AddDate(5, 0, 0)); err != nil {
+	if err := h.keepDevice(w, r, holder, secret); err != nil {
 		internalErr(w, r, err)
 		return
 	}
@@ -571,14 +579,11 @@ func (h *Handler) forward(w http.ResponseWriter, r *http.Request, path string) {
 		writeErr(w, r, http.StatusNotFound, server.CodeNotFound, "no such endpoint")
 		return
 	}
-	req.RemoteAddr = r.RemoteAddr
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		req.Header.Set("Content-Type", ct)
 	}
-	req.Header.Set("Accept-Language", web.Lang(r))
 	req.Header.Set("Authorization", "Bearer "+bearer)
-	rec := web.NewAnswer()
-	h.api.ServeHTTP(rec, req)
+	rec := web.Ask(h.api, r, req)
 	if rec.Code == http.StatusUnauthorized {
 		h.clearCookie(w, r, TokenCookie)
 	}

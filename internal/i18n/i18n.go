@@ -27,18 +27,26 @@ var matcher = language.NewMatcher([]language.Tag{language.English, language.Fren
 // Pick is the language of Languages that serves tag (a BCP 47 tag or an
 // Accept-Language list): "fr" for "fr-CA", "en" for anything unknown.
 func Pick(tag string) string {
+	l, _ := Match(tag)
+	return l
+}
+
+// Match is Pick that also tells whether anything in tag matched: ok is
+// false when tag is too long, malformed, empty or matches none of
+// Languages (then "en").
+func Match(tag string) (lang string, ok bool) {
 	if len(tag) > 256 {
-		return "en"
+		return "en", false
 	}
 	tags, _, err := language.ParseAcceptLanguage(tag)
 	if err != nil || len(tags) == 0 {
-		return "en"
+		return "en", false
 	}
 	_, i, conf := matcher.Match(tags...)
 	if conf == language.No {
-		return "en"
+		return "en", false
 	}
-	return Languages[i]
+	return Languages[i], true
 }
 
 // T is message key (its English text, a fmt format) in lang, formatted

@@ -21,6 +21,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/cairn-id/cairn/internal/bounded"
 )
 
 // Prefix is the versioned prefix of format 1.
@@ -115,12 +117,12 @@ func Decode(text string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	raw, err := io.ReadAll(io.LimitReader(flate.NewReaderDict(bytes.NewReader(z), []byte(Dictionary)), MaxPresentationLen+1))
+	raw, err := bounded.ReadAll(flate.NewReaderDict(bytes.NewReader(z), []byte(Dictionary)), MaxPresentationLen)
+	if errors.Is(err, bounded.ErrTooLarge) {
+		return "", fmt.Errorf("%w: too large", ErrFormat)
+	}
 	if err != nil {
 		return "", fmt.Errorf("%w: %v", ErrFormat, err)
-	}
-	if len(raw) > MaxPresentationLen {
-		return "", fmt.Errorf("%w: too large", ErrFormat)
 	}
 	r := bytes.NewReader(raw)
 	next := func(max uint64) (uint64, error) {

@@ -5,33 +5,18 @@ import (
 	"net/http"
 	"strings"
 
-	"golang.org/x/text/language"
-
+	"github.com/cairn-id/cairn/internal/i18n"
 	"github.com/cairn-id/cairn/internal/server"
 )
 
 // Languages are the languages of the messages a holder sees, in
 // preference order of the fallback (English first).
-var Languages = []string{"en", "fr", "ar", "uk"}
-
-var langMatcher = language.NewMatcher([]language.Tag{language.English, language.French, language.Arabic, language.Ukrainian})
+var Languages = i18n.Languages
 
 // MatchLanguage picks one of Languages for an Accept-Language value or a
 // BCP 47 tag; ok is false when nothing in it matches (then "en").
 func MatchLanguage(accept string) (lang string, ok bool) {
-	accept = strings.TrimSpace(accept)
-	if accept == "" || len(accept) > 256 {
-		return "en", false
-	}
-	tags, _, err := language.ParseAcceptLanguage(accept)
-	if err != nil || len(tags) == 0 {
-		return "en", false
-	}
-	_, i, conf := langMatcher.Match(tags...)
-	if conf == language.No {
-		return "en", false
-	}
-	return Languages[i], true
+	return i18n.Match(strings.TrimSpace(accept))
 }
 
 // Error codes of the wallet API, beyond those of internal/server

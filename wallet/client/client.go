@@ -20,6 +20,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cairn-id/cairn/internal/bounded"
 	"github.com/cairn-id/cairn/internal/server"
 	"github.com/cairn-id/cairn/wallet"
 	"github.com/cairn-id/cairn/wallet/api"
@@ -141,12 +142,12 @@ func (c *Client) do(ctx context.Context, method, path, token string, in, out any
 		return fmt.Errorf("%w: %w", ErrAgent, err)
 	}
 	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponse+1))
+	b, err := bounded.ReadAll(resp.Body, MaxResponse)
+	if errors.Is(err, bounded.ErrTooLarge) {
+		return fmt.Errorf("%w: the answer is larger than %d bytes", ErrAgent, MaxResponse)
+	}
 	if err != nil {
 		return fmt.Errorf("%w: reading the answer: %w", ErrAgent, err)
-	}
-	if len(b) > MaxResponse {
-		return fmt.Errorf("%w: the answer is larger than %d bytes", ErrAgent, MaxResponse)
 	}
 	if resp.StatusCode >= 400 {
 		e := &APIError{Status: resp.StatusCode, Code: "unknown", Message: http.StatusText(resp.StatusCode)}

@@ -11,6 +11,8 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
+
+	"github.com/cairn-id/cairn/internal/jsonx"
 )
 
 // The wallet export file (docs/wallet-export.md):
@@ -126,7 +128,7 @@ func decodeExportPayload(b []byte) (*exportPayload, error) {
 	if err := dec.Decode(&p); err != nil {
 		return nil, fmt.Errorf("%w: payload: %v", ErrExportFormat, err)
 	}
-	if dec.More() {
+	if !jsonx.AtEOF(dec) {
 		return nil, fmt.Errorf("%w: payload: trailing data", ErrExportFormat)
 	}
 	if p.Format != exportFormat {

@@ -6,11 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"path"
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/cairn-id/cairn/internal/jsonx"
 )
 
 // Limits on policies and evaluations. They keep evaluation bounded: the
@@ -108,7 +109,7 @@ func ParsePolicy(b []byte) (*Policy, error) {
 	if err := dec.Decode(&p); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrPolicy, err)
 	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+	if !jsonx.AtEOF(dec) {
 		return nil, policyErr("data after the policy object")
 	}
 	if err := p.Validate(); err != nil {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/cairn-id/cairn/internal/jose"
+	"github.com/cairn-id/cairn/internal/jsonx"
 	"github.com/cairn-id/cairn/internal/statuslist"
 )
 
@@ -107,7 +108,7 @@ func LoadBundle(ctx context.Context, b []byte, pinned []*jose.JWK, now time.Time
 	if err := dec.Decode(&bj); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBundleMalformed, err)
 	}
-	if dec.More() {
+	if !jsonx.AtEOF(dec) {
 		return nil, fmt.Errorf("%w: trailing data", ErrBundleMalformed)
 	}
 	if bj.Type != BundleType {

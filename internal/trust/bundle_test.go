@@ -134,6 +134,7 @@ func TestLoadBundleRefuses(t *testing.T) {
 		{"no created", f, []byte(`{"type":"cairn-bundle","snapshot":"","status_lists":{}}`), ErrBundleMalformed},
 		{"not JSON", f, []byte(`cairn`), ErrBundleMalformed},
 		{"trailing data", f, append(mk(f.snapshot, f.lists), []byte(" {}")...), ErrBundleMalformed},
+		{"stray closing brace", f, append(mk(f.snapshot, f.lists), []byte("}")...), ErrBundleMalformed},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

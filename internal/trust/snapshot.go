@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cairn-id/cairn/internal/jose"
+	"github.com/cairn-id/cairn/internal/jsonx"
 )
 
 // SnapshotType is the typ header of a registry snapshot JWS.
@@ -169,7 +170,7 @@ func verifySnapshotSignature(compact string, pinned []*jose.JWK) (*Registry, err
 	if err := dec.Decode(&r); err != nil {
 		return nil, fmt.Errorf("%w: payload: %v", ErrSnapshotMalformed, err)
 	}
-	if dec.More() {
+	if !jsonx.AtEOF(dec) {
 		return nil, fmt.Errorf("%w: trailing data after payload", ErrSnapshotMalformed)
 	}
 	if r.Version == 0 || r.IssuedAt.IsZero() || r.Expires.IsZero() {

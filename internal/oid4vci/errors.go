@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
-	"unicode"
 
 	"github.com/cairn-id/cairn/internal/jsonx"
 )
@@ -43,56 +41,11 @@ func unmarshalStrict(b []byte, v any) error {
 	if _, ok := tree.(map[string]any); !ok {
 		return fmt.Errorf("%w: not a JSON object", ErrMalformed)
 	}
-	if err := noCaseDuplicates(tree); err != nil {
-		return err
+	if err := jsonx.NoFoldedDuplicates(tree); err != nil {
+		return fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
 	if err := json.Unmarshal(b, v); err != nil {
 		return fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
 	return nil
-}
-
-func noCaseDuplicates(v any) error {
-	switch x := v.(type) {
-	case map[string]any:
-		if len(x) > 1 {
-			seen := make(map[string]bool, len(x))
-			for k := range x {
-				l := foldKey(k)
-				if seen[l] {
-					return fmt.Errorf("%w: members differing only in case (%q)", ErrMalformed, k)
-				}
-				seen[l] = true
-			}
-		}
-		for _, e := range x {
-			if err := noCaseDuplicates(e); err != nil {
-				return err
-			}
-		}
-	case []any:
-		for _, e := range x {
-			if err := noCaseDuplicates(e); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-// foldKey maps every rune to the smallest rune of its case-folding orbit,
-// so two names are strings.EqualFold-equal exactly when their keys match
-// (encoding/json matches field names this way, Kelvin sign included).
-func foldKey(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		m := r
-		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
-			if f < m {
-				m = f
-			}
-		}
-		b.WriteRune(m)
-	}
-	return b.String()
 }

@@ -45,7 +45,7 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, max int64, v any) error 
 func DecodeJSONBytes(b []byte, v any) error {
 	tree, err := jsonx.Decode(b)
 	if err == nil {
-		err = foldedDuplicates(tree)
+		err = jsonx.NoFoldedDuplicates(tree)
 	}
 	if err == nil {
 		err = json.Unmarshal(b, v)
@@ -60,32 +60,6 @@ func checkMediaType(ct string) error {
 	mt, _, err := mime.ParseMediaType(ct)
 	if err != nil || !strings.EqualFold(mt, "application/json") {
 		return &Error{Status: http.StatusUnsupportedMediaType, Code: CodeMediaType, Message: "send application/json"}
-	}
-	return nil
-}
-
-// foldedDuplicates refuses objects with two member names equal under
-// case folding (jsonx already refuses exact duplicates).
-func foldedDuplicates(v any) error {
-	switch v := v.(type) {
-	case map[string]any:
-		seen := make(map[string]struct{}, len(v))
-		for k, c := range v {
-			f := strings.ToLower(k)
-			if _, dup := seen[f]; dup {
-				return errors.New("invalid JSON: member names equal ignoring case")
-			}
-			seen[f] = struct{}{}
-			if err := foldedDuplicates(c); err != nil {
-				return err
-			}
-		}
-	case []any:
-		for _, c := range v {
-			if err := foldedDuplicates(c); err != nil {
-				return err
-			}
-		}
 	}
 	return nil
 }

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"github.com/cairn-id/cairn/internal/jsonx"
+
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -58,7 +60,7 @@ func FuzzDecodeJSON(f *testing.F) {
 		if !mediaOK || len(body) > max || !utf8.Valid(body) || !json.Valid(body) {
 			t.Fatalf("accepted %q (Content-Type %q, %d bytes)", body, ct, len(body))
 		}
-		if foldedDuplicates(v) != nil {
+		if jsonx.NoFoldedDuplicates(v) != nil {
 			t.Fatalf("accepted member names equal ignoring case: %q", body)
 		}
 		again, err := json.Marshal(v)

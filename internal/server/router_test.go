@@ -262,6 +262,7 @@ func TestDecodeJSON(t *testing.T) {
 		{"too large", "application/json", `{"a":"` + strings.Repeat("x", max) + `"}`, 413, CodeTooLarge},
 		{"duplicate member", "application/json", `{"a":"x","a":"y"}`, 400, CodeInvalidRequest},
 		{"duplicate member ignoring case", "application/json", `{"a":"x","A":"y"}`, 400, CodeInvalidRequest},
+		{"duplicate member under Unicode folding (long s)", "application/json", `{"s":"x","\u017F":"y"}`, 400, CodeInvalidRequest},
 		{"nested duplicate", "application/json", `{"a":"x","o":[{"k":1,"k":2}]}`, 400, CodeInvalidRequest},
 		{"trailing data", "application/json", `{"a":"x"} {}`, 400, CodeInvalidRequest},
 		{"trailing garbage", "application/json", `{"a":"x"}x`, 400, CodeInvalidRequest},

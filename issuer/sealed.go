@@ -2,14 +2,12 @@ package issuer
 
 import (
 	"context"
-	"crypto/aes"
-	"crypto/cipher"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 
 	"github.com/cairn-id/cairn/internal/jose"
+	"github.com/cairn-id/cairn/internal/seal"
 )
 
 // Pending offers' claims and reference are sealed at rest (issue 9):
@@ -31,13 +29,7 @@ type sealedContent struct {
 
 func sealAAD(id string) []byte { return []byte("cairn offer v1\x00" + id) }
 
-func (s *Service) aead() (cipher.AEAD, error) {
-	b, err := aes.NewCipher(s.claimsKey)
-	if err != nil {
-		return nil, err
-	}
-	return cipher.NewGCM(b)
-}
+func (s *Service) box() (*seal.Box, error) { return seal.New(s.claimsKey, s.cfg.Rand) }
 
 // seal encrypts an offer's claims and reference for o.Sealed.
 func (s *Service) seal(id string, claims map[string]any, reference string) (string, error) {
@@ -45,15 +37,15 @@ func (s *Service) seal(id string, claims map[string]any, reference string) (stri
 	if err != nil {
 		return "", err
 	}
-	a, err := s.aead()
+	b, err := s.box()
 	if err != nil {
 		return "", err
 	}
-	nonce := make([]byte, a.NonceSize())
-	if _, err := io.ReadFull(s.cfg.Rand, nonce); err != nil {
-		return "", fmt.Errorf("issuer: randomness: %w", err)
+	sealed, err := b.Seal(pt, sealAAD(id))
+	if err != nil {
+		return "", fmt.Errorf("issuer: %w", err)
 	}
-	return jose.B64.EncodeToString(a.Seal(nonce, nonce, pt, sealAAD(id))), nil
+	return jose.B64.EncodeToString(sealed), nil
 }
 
 // OfferContent returns a stored offer's claims and reference: opened
@@ -67,14 +59,11 @@ func (s *Service) OfferContent(o *StoredOffer) (map[string]any, string, error) {
 	if err != nil {
 		return nil, "", ErrSealed
 	}
-	a, err := s.aead()
+	box, err := s.box()
 	if err != nil {
 		return nil, "", err
 	}
-	if len(b) < a.NonceSize() {
-		return nil, "", ErrSealed
-	}
-	pt, err := a.Open(nil, b[:a.NonceSize()], b[a.NonceSize():], sealAAD(o.ID))
+	pt, err := box.Open(b, sealAAD(o.ID))
 	if err != nil {
 		return nil, "", ErrSealed
 	}

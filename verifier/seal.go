@@ -1,8 +1,6 @@
 package verifier
 
 import (
-	"crypto/aes"
-	"crypto/cipher"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -13,22 +11,20 @@ import (
 
 	"github.com/cairn-id/cairn/internal/fsx"
 	"github.com/cairn-id/cairn/internal/jose"
+	"github.com/cairn-id/cairn/internal/seal"
 )
 
 // ResultKeyLen is the length of the results key (AES-256).
-const ResultKeyLen = 32
+const ResultKeyLen = seal.KeyLen
 
 // ErrSealed: a sealed value does not open with the service's key (another
 // key, or altered).
 var ErrSealed = errors.New("verifier: sealed value does not open with this key")
 
 // Sealer encrypts what the store keeps of results and session keys with
-// AES-256-GCM under a key the service holds outside the database, each
-// value bound to its session id and kind as additional data.
-type Sealer struct {
-	aead cipher.AEAD
-	rnd  io.Reader
-}
+// AES-256-GCM (internal/seal) under a key the service holds outside the
+// database, each value bound to its session id and kind as additional data.
+type Sealer struct{ box *seal.Box }
 
 // NewSealer returns a Sealer for a 32-byte key; rnd makes the GCM nonces
 // (crypto/rand when nil).
@@ -36,36 +32,21 @@ func NewSealer(key []byte, rnd io.Reader) (*Sealer, error) {
 	if len(key) != ResultKeyLen {
 		return nil, fmt.Errorf("verifier: results key must be %d bytes, got %d", ResultKeyLen, len(key))
 	}
-	b, err := aes.NewCipher(key)
+	b, err := seal.New(key, rnd)
 	if err != nil {
 		return nil, err
 	}
-	aead, err := cipher.NewGCM(b)
-	if err != nil {
-		return nil, err
-	}
-	if rnd == nil {
-		rnd = rand.Reader
-	}
-	return &Sealer{aead: aead, rnd: rnd}, nil
+	return &Sealer{box: b}, nil
 }
 
 // Seal encrypts plaintext bound to ad.
 func (s *Sealer) Seal(plaintext []byte, ad string) ([]byte, error) {
-	n := make([]byte, s.aead.NonceSize(), s.aead.NonceSize()+len(plaintext)+s.aead.Overhead())
-	if _, err := io.ReadFull(s.rnd, n); err != nil {
-		return nil, err
-	}
-	return s.aead.Seal(n, n, plaintext, []byte(ad)), nil
+	return s.box.Seal(plaintext, []byte(ad))
 }
 
 // Open decrypts what Seal made with the same ad.
 func (s *Sealer) Open(sealed []byte, ad string) ([]byte, error) {
-	ns := s.aead.NonceSize()
-	if len(sealed) < ns+s.aead.Overhead() {
-		return nil, ErrSealed
-	}
-	p, err := s.aead.Open(nil, sealed[:ns], sealed[ns:], []byte(ad))
+	p, err := s.box.Open(sealed, []byte(ad))
 	if err != nil {
 		return nil, ErrSealed
 	}

@@ -32,8 +32,6 @@ package walletpage
 
 import (
 	"bytes"
-	"crypto/aes"
-	"crypto/cipher"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -50,6 +48,7 @@ import (
 	"time"
 
 	"github.com/cairn-id/cairn/internal/qr"
+	"github.com/cairn-id/cairn/internal/seal"
 	"github.com/cairn-id/cairn/internal/server"
 	"github.com/cairn-id/cairn/web"
 )
@@ -93,7 +92,7 @@ type Config struct {
 type Handler struct {
 	prefix string
 	api    http.Handler
-	aead   cipher.AEAD
+	box    *seal.Box
 	rand   io.Reader
 	now    func() time.Time
 	pages  web.Pages
@@ -116,11 +115,8 @@ func New(cfg Config) (*Handler, error) {
 	}
 	mac := hmac.New(sha256.New, cfg.Key)
 	mac.Write([]byte("cairn wallet page cookies v1"))
-	block, err := aes.NewCipher(mac.Sum(nil))
-	if err != nil {
-		return nil, err
-	}
-	if h.aead, err = cipher.NewGCM(block); err != nil {
+	var err error
+	if h.box, err = seal.New(mac.Sum(nil), nil); err != nil {
 		return nil, err
 	}
 	if h.pages, err = web.Templates(files, "templates/*.html"); err != nil {
@@ -138,11 +134,11 @@ func (h *Handler) seal(name string, v any) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	nonce := make([]byte, h.aead.NonceSize())
-	if _, err := io.ReadFull(rand.Reader, nonce); err != nil {
+	sealed, err := h.box.Seal(pt, []byte(name))
+	if err != nil {
 		return "", err
 	}
-	return b64.EncodeToString(h.aead.Seal(nonce, nonce, pt, []byte(name))), nil
+	return b64.EncodeToString(sealed), nil
 }
 
 func (h *Handler) open(r *http.Request, name string, v any) bool {
@@ -151,10 +147,10 @@ func (h *Handler) open(r *http.Request, name string, v any) bool {
 		return false
 	}
 	b, err := b64.DecodeString(c.Value)
-	if err != nil || len(b) < h.aead.NonceSize() {
+	if err != nil {
 		return false
 	}
-	pt, err := h.aead.Open(nil, b[:h.aead.NonceSize()], b[h.aead.NonceSize():], []byte(name))
+	pt, err := h.box.Open(b, []byte(name))
 	if err != nil {
 		return false
 	}

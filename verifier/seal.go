@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"strings"
 
 	"github.com/cairn-id/cairn/internal/fsx"
@@ -73,16 +72,9 @@ func GenerateResultKey(path string, rnd io.Reader) error {
 // LoadResultKey reads a results key file, refusing one that group or
 // others may read.
 func LoadResultKey(path string) ([]byte, error) {
-	fi, err := os.Stat(path)
+	b, err := fsx.ReadSecret(path, 1024)
 	if err != nil {
-		return nil, err
-	}
-	if fi.Mode().Perm()&0o077 != 0 {
-		return nil, fmt.Errorf("verifier: %s has mode %04o; the results key must be readable by its owner only (chmod 600)", path, fi.Mode().Perm())
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("verifier: results key: %w", err)
 	}
 	k, err := jose.B64.DecodeString(strings.TrimSpace(string(b)))
 	if err != nil || len(k) != ResultKeyLen {

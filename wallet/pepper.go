@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
-	"runtime"
 	"strings"
 
 	"github.com/cairn-id/cairn/internal/bounded"
@@ -47,24 +45,14 @@ func CreatePepper(path string, rnd io.Reader) ([]byte, error) {
 // file must be a regular file no one but its owner can read or write
 // (ErrPepperInsecure), like internal/keys' key files.
 func LoadPepper(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
+	b, err := fsx.ReadSecret(path, 1024)
+	switch {
+	case errors.Is(err, fsx.ErrInsecureMode):
+		return nil, fmt.Errorf("%w: %w", ErrPepperInsecure, err)
+	case errors.Is(err, fsx.ErrNotRegular), errors.Is(err, bounded.ErrTooLarge):
+		return nil, fmt.Errorf("%w: %w", ErrPepperInvalid, err)
+	case err != nil:
 		return nil, fmt.Errorf("wallet: pepper: %w", err)
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("wallet: pepper: %w", err)
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%w: %s is not a regular file", ErrPepperInvalid, path)
-	}
-	if perm := fi.Mode().Perm(); perm&0o077 != 0 && runtime.GOOS != "windows" {
-		return nil, fmt.Errorf("%w: %s has mode %04o; run: chmod 600 %s", ErrPepperInsecure, path, perm, path)
-	}
-	b, err := bounded.ReadAll(f, 1024)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %s: %w", ErrPepperInvalid, path, err)
 	}
 	p, err := jose.B64.DecodeString(strings.TrimSpace(string(b)))
 	if err != nil || len(p) < MinPepperLen {

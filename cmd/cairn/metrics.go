@@ -5,12 +5,11 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/cairn-id/cairn/internal/bounded"
+	"github.com/cairn-id/cairn/internal/fsx"
 	"github.com/cairn-id/cairn/internal/server"
 )
 
@@ -36,12 +35,12 @@ func (m *metricsFlags) token() (string, error) {
 	if m.tokenFile == "" {
 		return "", nil
 	}
-	b, err := bounded.ReadFile(m.tokenFile, maxMetricsToken)
+	b, err := fsx.ReadSecret(m.tokenFile, maxMetricsToken)
+	if errors.Is(err, fsx.ErrInsecureMode) {
+		return "", withExit(ExitFailure, fmt.Errorf("--metrics-token-file: %w", err))
+	}
 	if err != nil {
 		return "", usageError(fmt.Errorf("--metrics-token-file: %w", err))
-	}
-	if fi, err := os.Stat(m.tokenFile); err == nil && fi.Mode().Perm()&0o077 != 0 {
-		return "", withExit(ExitFailure, fmt.Errorf("--metrics-token-file %s is readable by group or others (mode %04o); chmod 600 it", m.tokenFile, fi.Mode().Perm()))
 	}
 	tok := strings.TrimSpace(string(b))
 	if len(tok) < minMetricsToken || strings.ContainsAny(tok, " \t\r\n") {

@@ -7,7 +7,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"runtime"
 
 	"github.com/cairn-id/cairn/internal/bounded"
 	"github.com/cairn-id/cairn/internal/fsx"
@@ -34,26 +33,14 @@ func Save(path string, k *PrivateKey) error {
 // Load reads a private JWK file written by Save (or by hand). On Unix the
 // file must not be readable or writable by group or others.
 func Load(path string) (*PrivateKey, error) {
-	f, err := os.Open(path)
-	if err != nil {
+	b, err := fsx.ReadSecret(path, MaxPrivateJWKLen)
+	switch {
+	case errors.Is(err, fsx.ErrInsecureMode):
+		return nil, fmt.Errorf("%w: %w", ErrInsecurePermissions, err)
+	case errors.Is(err, bounded.ErrTooLarge):
+		return nil, fmt.Errorf("%w: %s larger than %d bytes", ErrInvalidKey, path, MaxPrivateJWKLen)
+	case err != nil:
 		return nil, fmt.Errorf("keys: %w", err)
-	}
-	defer f.Close()
-	// Stat the open file, not the path, so the check and the read concern
-	// the same file.
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("keys: %w", err)
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("keys: %s is not a regular file", path)
-	}
-	if perm := fi.Mode().Perm(); perm&0o077 != 0 && runtime.GOOS != "windows" {
-		return nil, fmt.Errorf("%w: %s has mode %04o; run: chmod 600 %s", ErrInsecurePermissions, path, perm, path)
-	}
-	b, err := readBounded(f, MaxPrivateJWKLen)
-	if err != nil {
-		return nil, fmt.Errorf("keys: %s: %w", path, err)
 	}
 	k, err := ParsePrivateJWK(b)
 	if err != nil {

@@ -14,7 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cairn-id/cairn/internal/bounded"
 	"github.com/cairn-id/cairn/internal/fsx"
 	"github.com/cairn-id/cairn/wallet/api"
 )
@@ -73,15 +72,12 @@ type Profile struct {
 const maxStateFile = 64 << 10
 
 func readJSON(path string, v any) error {
-	b, err := bounded.ReadFile(path, maxStateFile)
+	b, err := fsx.ReadSecret(path, maxStateFile)
 	if errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("%w (%s)", ErrNoProfile, path)
 	}
 	if err != nil {
-		return err
-	}
-	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
-		return fmt.Errorf("client: %s is readable by group or others (mode %04o); chmod 600 it", path, fi.Mode().Perm())
+		return fmt.Errorf("client: %w", err)
 	}
 	if err := json.Unmarshal(b, v); err != nil {
 		return fmt.Errorf("client: %s: %w", path, err)

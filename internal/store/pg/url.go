@@ -7,6 +7,8 @@ import (
 	"os"
 	"regexp"
 	"strings"
+
+	"github.com/cairn-id/cairn/internal/fsx"
 )
 
 // EnvStore is the environment variable holding a store URL (the password
@@ -56,14 +58,10 @@ func Resolve(flag, file string, getenv func(string) string) (string, error) {
 		}
 		return flag, nil
 	case file != "":
-		fi, err := os.Stat(file)
-		if err != nil {
-			return "", fmt.Errorf("store file: %w", err)
+		raw, err := fsx.ReadSecret(file, 8<<10)
+		if errors.Is(err, fsx.ErrInsecureMode) {
+			return "", fmt.Errorf("%w: %w", ErrInsecureFile, err)
 		}
-		if fi.Mode().Perm()&0o077 != 0 {
-			return "", fmt.Errorf("%s: %w", file, ErrInsecureFile)
-		}
-		raw, err := os.ReadFile(file)
 		if err != nil {
 			return "", fmt.Errorf("store file: %w", err)
 		}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/cairn-id/cairn/internal/bounded"
 	"github.com/cairn-id/cairn/internal/did"
 	"github.com/cairn-id/cairn/internal/httpx"
 	"github.com/cairn-id/cairn/internal/qr"
@@ -554,7 +555,7 @@ so).`,
 			}
 			var text string
 			if qrPath != "" {
-				img, err := os.ReadFile(qrPath)
+				img, err := bounded.ReadFile(qrPath, qr.MaxPNGSize)
 				if err != nil {
 					return usageError(err)
 				}
@@ -567,7 +568,7 @@ so).`,
 				if args[0] == "-" {
 					b, err = httpx.ReadLimited(e.stdin, verifier.MaxProximityLen+1)
 				} else {
-					b, err = os.ReadFile(args[0])
+					b, err = bounded.ReadFile(args[0], verifier.MaxProximityLen+1)
 				}
 				if err != nil {
 					return usageError(err)
@@ -581,7 +582,7 @@ so).`,
 			if len(pinned) == 0 {
 				return usageError(errors.New("--registry-key is required: the authority's public JWK you pinned"))
 			}
-			raw, err := os.ReadFile(bundlePath)
+			raw, err := bounded.ReadFile(bundlePath, trustpkg.MaxBundleLen)
 			if err != nil {
 				return usageError(fmt.Errorf("--bundle: %w", err))
 			}

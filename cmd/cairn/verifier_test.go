@@ -170,6 +170,15 @@ func TestVerifierCheckOffline(t *testing.T) {
 	if r := runCLIAt(t, now, "verifier", "check", "--bundle", bundle, "--registry-key", w.authFile); r.code != ExitUsage {
 		t.Errorf("no input: exit %d", r.code)
 	}
+	// Files are read within bounds: a huge presentation file or image is
+	// refused before it is read whole.
+	huge := filepath.Join(t.TempDir(), "huge.txt")
+	if err := os.WriteFile(huge, []byte(strings.Repeat("A", 3*verifier.MaxProximityLen)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if r := runCLIAt(t, now, "verifier", "check", "--bundle", bundle, "--registry-key", w.authFile, huge); r.code != ExitUsage || !strings.Contains(r.stderr, "larger than its limit") {
+		t.Errorf("huge file: exit %d\n%s", r.code, r.stderr)
+	}
 }
 
 // TestVerifierServeRequestResult: init, serve, request through the admin

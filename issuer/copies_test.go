@@ -115,8 +115,18 @@ func TestBatchIssuance(t *testing.T) {
 		{f.svc.Reinstate, ids[4], statuslist.StatusValid},
 		{f.svc.Revoke, ids[0], statuslist.StatusInvalid},
 	} {
+		listID := all[0].Record.StatusList
+		before, err := f.svc.StatusListRevision(ctx, listID)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if err := step.do(ctx, step.id); err != nil {
 			t.Fatal(err)
+		}
+		// The copies share a list: it is rewritten once per change, not
+		// once per copy (a holder's revocation is one list revision).
+		if after, _ := f.svc.StatusListRevision(ctx, listID); after != before+1 {
+			t.Errorf("list revision %d → %d after one change of %d copies, want one step", before, after, len(all))
 		}
 		for i, c := range all {
 			if got := f.statusOf(t, c.Record); got != step.want {

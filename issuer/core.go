@@ -665,23 +665,40 @@ func (s *Service) changeStatus(ctx context.Context, credentialID, state string) 
 				return ErrRevoked
 			}
 		}
+		// Copies usually share a list: set their bits in one copy of each
+		// list and write each list once, with one revision step.
+		type changed struct {
+			l   *StatusList
+			lst *statuslist.List
+		}
+		var order []string
+		lists := map[string]*changed{}
 		for _, r := range recs {
-			l, err := tx.StatusList(r.StatusList)
-			if err != nil {
-				return err
+			c := lists[r.StatusList]
+			if c == nil {
+				l, err := tx.StatusList(r.StatusList)
+				if err != nil {
+					return err
+				}
+				lst, err := statuslist.FromBytes(statusListBits, l.Size, l.Bits)
+				if err != nil {
+					return fmt.Errorf("issuer: status list %s: %w", l.ID, err)
+				}
+				c = &changed{l: l, lst: lst}
+				lists[r.StatusList] = c
+				order = append(order, r.StatusList)
 			}
-			lst, err := statuslist.FromBytes(statusListBits, l.Size, l.Bits)
-			if err != nil {
-				return fmt.Errorf("issuer: status list %s: %w", l.ID, err)
-			}
-			if err := lst.Set(r.StatusIndex, status); err != nil {
-				return err
-			}
-			if err := tx.PutStatusListBits(l.ID, lst.Bytes(), l.Revision+1); err != nil {
+			if err := c.lst.Set(r.StatusIndex, status); err != nil {
 				return err
 			}
 			r.State, r.UpdatedAt = state, now
 			if err := tx.PutRecord(r); err != nil {
+				return err
+			}
+		}
+		for _, id := range order {
+			c := lists[id]
+			if err := tx.PutStatusListBits(c.l.ID, c.lst.Bytes(), c.l.Revision+1); err != nil {
 				return err
 			}
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/cairn-id/cairn/internal/browsertest"
+	"github.com/cairn-id/cairn/internal/purposes"
 )
 
 // TestUpStoryInChromium is issue 12's story against a real 'cairn up'
@@ -237,10 +238,23 @@ func TestUpStoryInChromium(t *testing.T) {
 	if n := b.Eval(`String(document.querySelectorAll("#s-request .badge.untrusted").length)`); n != "3" {
 		t.Errorf("Arabic consent: %s claims flagged beyond the purpose, want 3:\n%s", n, b.Text())
 	}
-	// The purposes, identifiers in Latin script, are isolated from the
-	// right-to-left sentence, or it would reorder them.
-	if p := b.Eval(`document.getElementById("request-purpose").textContent`); !strings.Contains(p, "\u2068bank-account, cash-assistance, clinic-access, school-enrolment\u2069") {
-		t.Errorf("Arabic consent's purpose line %q", p)
+	// Every grant was narrowed to the same claims: the four purposes tie,
+	// and the holder reads them by name, in Arabic, isolated (FSI…PDI)
+	// from the sentence around them.
+	var names []string
+	for _, id := range []string{"bank-account", "cash-assistance", "clinic-access", "school-enrolment"} {
+		n, _ := purposes.Name(id, "ar")
+		names = append(names, n)
+	}
+	if p := b.Eval(`document.getElementById("request-purpose").textContent`); !strings.Contains(p, "\u2068"+strings.Join(names, "، ")+"\u2069") {
+		t.Errorf("Arabic consent's purpose line %q, want the names %q", p, names)
+	}
+	// The over-asking notices insert the desk's name, a claim label and
+	// the purpose names, each isolated: on the right-to-left page they
+	// are laid out in reading order (each next one further left, or on a
+	// later line).
+	if got := b.Eval(visualOrder(`#s-request .notice.warn`, names)); got != "ok" {
+		t.Errorf("Arabic over-asking notice: %s", got)
 	}
 	b.Audit("up-consent-ar", "ar", "rtl")
 	b.Do("sending in Arabic", chromedp.Click(chromedp.ID("consent-send")), chromedp.WaitVisible(chromedp.ID("s-done")))
@@ -258,4 +272,26 @@ func TestUpStoryInChromium(t *testing.T) {
 			t.Errorf("the stack's log holds a claim value %q", secret)
 		}
 	}
+}
+
+// visualOrder is a script that finds each of names, in turn, in the text
+// of the first element matching sel and says "ok" when each next one is
+// laid out after the one before in right-to-left reading order (to its
+// left on the same line, or on a later line), else what is wrong.
+func visualOrder(sel string, names []string) string {
+	js, _ := json.Marshal(names)
+	return `(function () {
+  var e = document.querySelector(` + "`" + sel + "`" + `); if (!e) { return "no element"; }
+  var node = e.firstChild; if (!node || node.nodeType !== 3) { return "no text"; }
+  var text = node.data, from = 0, prev = null, names = ` + string(js) + `;
+  for (var i = 0; i < names.length; i++) {
+    var at = text.indexOf(names[i], from);
+    if (at < 0) { return "no " + names[i] + " in " + text; }
+    var r = document.createRange(); r.setStart(node, at); r.setEnd(node, at + 1);
+    var box = r.getClientRects()[0];
+    if (prev && !(box.top > prev.bottom - 2 || box.right <= prev.left + 1)) { return names[i] + " laid out before " + names[i - 1] + ": " + JSON.stringify([prev, box]); }
+    prev = box; from = at + names[i].length;
+  }
+  return "ok";
+})()`
 }

@@ -2,7 +2,6 @@ package verifier
 
 import (
 	"bytes"
-	"embed"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,10 +14,8 @@ import (
 	"time"
 
 	"github.com/cairn-id/cairn/internal/oid4vp"
+	"github.com/cairn-id/cairn/internal/purposes"
 )
-
-//go:embed purposes/*.json
-var embedded embed.FS
 
 // ErrPurpose marks a purpose file this package refuses.
 var ErrPurpose = errors.New("verifier: invalid purpose")
@@ -159,14 +156,15 @@ func (ps Purposes) IDs() []string {
 
 // DefaultPurposes are the purposes shipped in the binary: clinic access,
 // school enrolment, cash-assistance eligibility and opening a basic bank
-// account.
+// account (internal/purposes, where wallets find their names too).
 func DefaultPurposes() (Purposes, error) {
 	ps := Purposes{}
-	err := fs.WalkDir(embedded, "purposes", func(path string, d fs.DirEntry, err error) error {
+	shipped := purposes.FS()
+	err := fs.WalkDir(shipped, ".", func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
-		b, err := embedded.ReadFile(path)
+		b, err := fs.ReadFile(shipped, path)
 		if err != nil {
 			return err
 		}

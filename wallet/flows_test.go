@@ -881,3 +881,49 @@ func TestMultipleAnswersWithEveryMatch(t *testing.T) {
 		}
 	}
 }
+
+// TestPreviewPurposeName: the consent view names the verifier's purpose
+// as the holder reads it (the shipped purpose's name in the holder's
+// language, not its id), picks the closest-fitting of several purposes
+// that leave the same claims outside, and isolates every inserted value
+// of the Arabic over-asking notice (FSI…PDI) in the order of the text.
+func TestPreviewPurposeName(t *testing.T) {
+	wd := newWorld(t, true)
+	ctx := context.Background()
+	wd.receive(t)
+	v := newVerifier(t, wd, "clinic-access", []string{"/family_name", "/given_name", "/registration_id"})
+	wd.regMu.Lock()
+	e := &wd.reg.Entities[len(wd.reg.Entities)-1]
+	e.VerifierAuthorizations = append(e.VerifierAuthorizations, trust.VerifierAuthorization{Purpose: "bank-account", Claims: []string{"/family_name", "/given_name"}, From: wd.start})
+	wd.regMu.Unlock()
+	p, err := wd.w.PreviewRequest(ctx, wd.sess, v.request(t, oid4vp.ResponseModeDirectPost, "family_name", "given_name", "birthdate"), "de, ar;q=0.5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Both purposes leave birthdate outside; bank-account fits closest
+	// (clinic-access also covers registration_id, not asked).
+	if p.Purpose != "bank-account" || p.PurposeName != "فتح حساب مصرفي أساسي" {
+		t.Fatalf("purpose %q name %q", p.Purpose, p.PurposeName)
+	}
+	var n *wallet.Notice
+	for i := range p.Warnings {
+		if p.Warnings[i].Code == wallet.NoticeOutsidePurpose {
+			n = &p.Warnings[i]
+		}
+	}
+	if n == nil {
+		t.Fatalf("no over-asking notice: %+v", p.Warnings)
+	}
+	label := p.OutsidePurpose[0].Label
+	var at []int
+	for _, val := range []string{p.VerifierName, label, p.PurposeName} {
+		i := strings.Index(n.Text, "\u2068"+val+"\u2069")
+		if i < 0 {
+			t.Fatalf("%q not isolated in %q", val, n.Text)
+		}
+		at = append(at, i)
+	}
+	if !slices.IsSorted(at) || strings.Count(n.Text, "\u2068") != 3 || strings.Count(n.Text, "\u2069") != 3 {
+		t.Errorf("notice %q: values at %v", n.Text, at)
+	}
+}

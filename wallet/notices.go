@@ -1,6 +1,10 @@
 package wallet
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/cairn-id/cairn/internal/i18n"
+)
 
 // Notice is a warning the holder sees in a preview or a result: a stable
 // Code for apps, and Text in the holder's language (en, fr, ar, uk; other
@@ -80,27 +84,25 @@ var noticeTexts = map[string]map[string]string{
 	},
 }
 
-// noticeLang picks the language of the texts: lang, its base language,
-// else English.
-func noticeLang(lang string) string {
-	lang = strings.ToLower(lang)
-	if i := strings.IndexByte(lang, '-'); i > 0 {
-		lang = lang[:i]
-	}
-	switch lang {
-	case "en", "fr", "ar", "uk":
-		return lang
-	}
-	return "en"
-}
+// Unicode directional isolates (UAX #9 §2.4): FSI starts an isolate
+// whose direction is its first strong character, PDI ends it.
+const (
+	fsi = "\u2068"
+	pdi = "\u2069"
+)
 
 // notice builds the notice of key (a code, or code + "/variant") in lang
-// with the arguments given as name, value pairs.
+// (a tag or an Accept-Language list, picked by i18n.Pick) with the
+// arguments given as name, value pairs. Each inserted value is wrapped
+// in directional isolates: a Latin-script name or claim label inside an
+// Arabic sentence (or an Arabic name inside an English one) keeps its
+// place and its own order instead of being reordered with the words
+// around it.
 func notice(key, lang string, args ...string) Notice {
 	code, _, _ := strings.Cut(key, "/")
-	text := noticeTexts[key][noticeLang(lang)]
+	text := noticeTexts[key][i18n.Pick(lang)]
 	for i := 0; i+1 < len(args); i += 2 {
-		text = strings.ReplaceAll(text, "{"+args[i]+"}", args[i+1])
+		text = strings.ReplaceAll(text, "{"+args[i]+"}", fsi+args[i+1]+pdi)
 	}
 	return Notice{Code: code, Text: text}
 }

@@ -10,12 +10,13 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
 	"github.com/cairn-id/cairn/internal/httpx"
+	"github.com/cairn-id/cairn/internal/i18n"
 	"github.com/cairn-id/cairn/internal/oid4vp"
+	"github.com/cairn-id/cairn/internal/purposes"
 	"github.com/cairn-id/cairn/internal/sdjwt"
 	"github.com/cairn-id/cairn/internal/sdjwtvc"
 	"github.com/cairn-id/cairn/internal/trust"
@@ -34,11 +35,16 @@ type RequestPreview struct {
 	VerifierDID  string `json:"verifier_did,omitempty"`
 	VerifierName string `json:"verifier_name"`
 	Registered   bool   `json:"registered"`
-	// Purpose is the verifier's registered purpose that best covers the
-	// request (OpenID4VP carries none: the registry's purposes are
-	// compared with what is asked); when several cover it equally, all
+	// Purpose is the id of the verifier's registered purpose that best
+	// covers the request (OpenID4VP carries none: the registry's
+	// purposes are compared with what is asked, trust.FitPurpose: fewest
+	// claims outside, then the closest fit); when several still tie, all
 	// of them, comma-separated, rather than one picked by name.
-	Purpose string `json:"purpose,omitempty"`
+	// PurposeName is the same in the holder's language, as people read
+	// it: the shipped purpose names (internal/purposes), the id for a
+	// purpose that has none.
+	Purpose     string `json:"purpose,omitempty"`
+	PurposeName string `json:"purpose_name,omitempty"`
 	// Queries lists, per credential query to answer, the credential that
 	// answers it and exactly the claims that would leave.
 	Queries []QueryAnswer `json:"queries"`
@@ -240,9 +246,16 @@ func (s *Service) PreviewRequest(ctx context.Context, sess *Session, requestText
 		p.Warnings = append(p.Warnings, notice(NoticeLinkable, lang))
 	}
 	if ent != nil && len(asked) > 0 {
-		purpose, outside := s.bestPurpose(reg, ent, asked, now)
+		// One rule for the wallet and the verifier (which flags its own
+		// over-asking): trust.FitPurpose.
+		fit, err := reg.FitPurpose(ent.DID, asked, now)
+		if err != nil {
+			fit = trust.PurposeFit{Outside: asked}
+		}
+		purpose := strings.Join(fit.Purposes, ", ")
 		p.Purpose, pr.Purpose = purpose, purpose
-		for _, c := range outside {
+		p.PurposeName = purposeNames(fit.Purposes, lang)
+		for _, c := range fit.Outside {
 			l := c
 			for _, q := range p.Queries {
 				for _, cl := range q.Claims {
@@ -256,7 +269,7 @@ func (s *Service) PreviewRequest(ctx context.Context, sess *Session, requestText
 			if purpose == "" {
 				key += "/none"
 			}
-			n := notice(key, lang, "verifier", p.VerifierName, "claim", l, "purpose", purpose)
+			n := notice(key, lang, "verifier", p.VerifierName, "claim", l, "purpose", p.PurposeName)
 			n.Claim = c
 			p.Warnings = append(p.Warnings, n)
 		}
@@ -294,45 +307,22 @@ func chooseCopies(all []Credential, k int) []Credential {
 	return out
 }
 
-// bestPurpose picks the verifier's registered purpose that leaves the
-// fewest asked claims outside, and returns those claims (normalized).
-func (s *Service) bestPurpose(reg *trust.Registry, ent *trust.Entity, asked []string, now time.Time) (string, []string) {
-	var purposes []string
-	for _, a := range ent.VerifierAuthorizations {
-		if !slices.Contains(purposes, a.Purpose) {
-			purposes = append(purposes, a.Purpose)
+// purposeNames is ids as the holder reads them: each purpose's name in
+// lang (the id when it has none), joined as lang joins a list.
+func purposeNames(ids []string, lang string) string {
+	out := make([]string, 0, len(ids))
+	for _, id := range ids {
+		n, ok := purposes.Name(id, lang)
+		if !ok {
+			n = id
 		}
+		out = append(out, n)
 	}
-	sort.Strings(purposes)
-	var best []string
-	bestOut := asked
-	first := true
-	for _, pu := range purposes {
-		d, err := reg.VerifierMayRequest(ent.DID, pu, asked, now)
-		if err != nil || d.VerifierAuthorization == nil || (!d.Authorized && d.Reason != trust.ReasonClaimsOutsidePurpose) {
-			continue
-		}
-		switch {
-		case first || len(d.OutsidePurpose) < len(bestOut):
-			best, bestOut, first = []string{pu}, d.OutsidePurpose, false
-		case len(d.OutsidePurpose) == len(bestOut):
-			// A request does not say which purpose it serves: when
-			// several cover it equally, the holder is shown all of
-			// them rather than one picked by name.
-			best = append(best, pu)
-		}
+	sep := ", "
+	if i18n.Pick(lang) == "ar" {
+		sep = "، "
 	}
-	bestP := strings.Join(best, ", ")
-	if first {
-		norm := make([]string, 0, len(asked))
-		for _, a := range asked {
-			if n, err := trust.NormalizeClaim(a); err == nil {
-				norm = append(norm, n)
-			}
-		}
-		return "", norm
-	}
-	return bestP, bestOut
+	return strings.Join(out, sep)
 }
 
 func (s *Service) issuerName(issuerDID, lang string) string {

@@ -188,9 +188,11 @@
     v.appendChild(el("div", { "class": "card" },
       el("p", null, el("strong", { text: t("%s asks for", p.verifier_name || p.verifier_id) }), " ",
         p.registered ? el("span", { "class": "badge valid", text: t("Registered verifier") }) : el("span", { "class": "badge untrusted", text: t("Not registered") })),
-      // the purposes are identifiers in Latin script: isolated (FSI…PDI)
-      // so that a right-to-left sentence does not reorder them
-      p.purpose ? el("p", { id: "request-purpose", text: t("Purpose: %s", "\u2068" + p.purpose + "\u2069") }) : null));
+      // the purpose by its name in the holder's language (its id when it
+      // has none), isolated (FSI…PDI) so that a sentence of the other
+      // direction does not reorder it; the notices' inserted names come
+      // isolated from the agent
+      p.purpose ? el("p", { id: "request-purpose", text: t("Purpose: %s", "\u2068" + (p.purpose_name || p.purpose) + "\u2069") }) : null));
     (p.warnings || []).forEach(function (w) { v.appendChild(el("p", { "class": "notice warn", role: "alert", text: w.text })); });
     var list = $("consent-list"); list.textContent = "";
     if (!p.can_answer) {

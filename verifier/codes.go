@@ -39,6 +39,11 @@ const (
 	CodeBundleInvalid   Code = "bundle_invalid"
 	CodeChallengeNeeded Code = "challenge_mismatch"
 	CodeNoQR            Code = "qr_unreadable"
+	// Warnings about the verifier's own request (OverAsking), not
+	// outcomes: the registry does not let this verifier ask for all of
+	// its purpose's claims, or not for the purpose at all.
+	CodeOutsidePurpose       Code = "outside_purpose"
+	CodePurposeNotAuthorized Code = "purpose_not_authorized"
 )
 
 // Outcomes: how a result reads at a glance.
@@ -248,6 +253,14 @@ var messages = map[Code]msg{
 		"La présentation n'a pas été faite pour le code affiché sur cet écran.",
 		"لم يُعدّ العرض للرمز الظاهر على هذه الشاشة.",
 		"Пред'явлення зроблене не для коду, показаного на цьому екрані."},
+	CodeOutsidePurpose: {"This request asks for more than the trust registry lets this desk ask for this purpose: wallets warn the person about the claims beyond it.",
+		"Cette demande porte sur plus que ce que le registre de confiance autorise ce guichet à demander pour cette finalité : les portefeuilles avertissent la personne des informations en trop.",
+		"يطلب هذا الطلب أكثر مما يسمح به سجل الثقة لهذا المكتب لهذا الغرض: تنبّه المحافظ الشخص إلى المعلومات الزائدة.",
+		"Цей запит просить більше, ніж реєстр довіри дозволяє цьому пункту для цієї мети: гаманці попереджають людину про зайві відомості."},
+	CodePurposeNotAuthorized: {"The trust registry does not authorize this desk for this purpose now: wallets warn the person, or refuse.",
+		"Le registre de confiance n'autorise pas actuellement ce guichet pour cette finalité : les portefeuilles avertissent la personne, ou refusent.",
+		"لا يأذن سجل الثقة لهذا المكتب بهذا الغرض حاليًا: تنبّه المحافظ الشخص أو ترفض.",
+		"Реєстр довіри зараз не дозволяє цьому пункту цю мету: гаманці попереджають людину або відмовляють."},
 	CodeNoQR: {"No readable QR code was found in the image.",
 		"Aucun code QR lisible dans l'image.",
 		"لم يُعثر على رمز QR مقروء في الصورة.",

@@ -48,6 +48,10 @@ type Result struct {
 	StaleAccepted    bool              `json:"stale_accepted,omitempty"`
 	ChallengeChecked *bool             `json:"challenge_checked,omitempty"`
 	Review           *ReviewedDecision `json:"review,omitempty"`
+	// OverAsking: the request of this session asked for more than the
+	// registry authorizes this verifier to ask for the purpose (checked
+	// against the registry when the request was made).
+	OverAsking *OverAsking `json:"over_asking,omitempty"`
 }
 
 // CredentialResult is one presented credential's outcome. Claims holds
@@ -109,6 +113,9 @@ type Finding = assurance.Finding
 // Localize fills the messages in lang.
 func (r *Result) Localize(lang string) {
 	r.Message = Message(r.Code, lang)
+	if r.OverAsking != nil {
+		r.OverAsking.Message = Message(r.OverAsking.Code, lang)
+	}
 	for i := range r.Credentials {
 		r.Credentials[i].Message = Message(r.Credentials[i].Code, lang)
 	}

@@ -220,27 +220,74 @@ func CheckURL(u string, dev bool) (string, error) {
 type PurposeCheck struct {
 	Purpose string
 	// Authorized: the registry lets this verifier ask for the purpose's
-	// claims now. Wallets refuse requests that are not.
+	// claims now. Wallets warn their holder about (or refuse) requests
+	// that are not.
 	Authorized bool
 	Reason     string
+	// Outside lists the purpose's claims (normalized JSON pointers) the
+	// registry does not let this verifier ask for.
+	Outside []string
+}
+
+// OverAsking tells the caseworker that the desk's own request asks for
+// more than the trust registry authorizes this verifier to ask for the
+// purpose (DESIGN.md §4): the wallet shows its holder the same warning.
+type OverAsking struct {
+	// Code is CodeOutsidePurpose (Claims are beyond the purpose) or
+	// CodePurposeNotAuthorized (no authorization for it in force: Reason
+	// is the registry's reason).
+	Code   Code   `json:"code"`
+	Reason string `json:"reason"`
+	// Claims are the requested claims beyond the purpose (JSON pointers).
+	Claims  []string `json:"claims,omitempty"`
+	Message string   `json:"message"`
+}
+
+// CheckPurpose asks the registry whether this verifier may ask for
+// purpose's claims at at, with the rule the wallet applies to the same
+// request (trust.FitPurpose, restricted to this purpose).
+func (s *Service) CheckPurpose(purpose string, at time.Time) PurposeCheck {
+	pc := PurposeCheck{Purpose: purpose}
+	p := s.cfg.Purposes[purpose]
+	reg := s.Registry()
+	switch {
+	case p == nil:
+		pc.Reason = string(CodeUnknownPurpose)
+	case reg == nil:
+		pc.Reason = "no registry loaded"
+	default:
+		fit, err := reg.FitPurpose(s.cfg.DID, p.Claims(), at, purpose)
+		if err != nil {
+			pc.Reason = err.Error()
+			break
+		}
+		pc.Authorized, pc.Reason = !fit.OverAsking(), fit.Reason
+		if fit.Reason == trust.ReasonClaimsOutsidePurpose {
+			pc.Outside = fit.Outside
+		}
+	}
+	return pc
+}
+
+// overAsking is pc as the caseworker is told (nil when authorized).
+func (pc PurposeCheck) overAsking(lang string) *OverAsking {
+	if pc.Authorized {
+		return nil
+	}
+	o := &OverAsking{Code: CodePurposeNotAuthorized, Reason: pc.Reason, Claims: pc.Outside}
+	if pc.Reason == trust.ReasonClaimsOutsidePurpose {
+		o.Code = CodeOutsidePurpose
+	}
+	o.Message = Message(o.Code, lang)
+	return o
 }
 
 // CheckPurposes asks the registry, for each purpose, whether this verifier
 // may request its claims now (DESIGN.md §4).
 func (s *Service) CheckPurposes() []PurposeCheck {
-	reg := s.Registry()
 	var out []PurposeCheck
 	for _, id := range s.cfg.Purposes.IDs() {
-		p := s.cfg.Purposes[id]
-		pc := PurposeCheck{Purpose: id}
-		if reg == nil {
-			pc.Reason = "no registry loaded"
-		} else if d, err := reg.VerifierMayRequest(s.cfg.DID, id, p.Claims(), s.cfg.Now()); err != nil {
-			pc.Reason = err.Error()
-		} else {
-			pc.Authorized, pc.Reason = d.Authorized, d.Reason
-		}
-		out = append(out, pc)
+		out = append(out, s.CheckPurpose(id, s.cfg.Now()))
 	}
 	return out
 }
@@ -253,6 +300,10 @@ type Request struct {
 	RequestURI   string    `json:"request_uri"`
 	ResponseMode string    `json:"response_mode"`
 	ExpiresAt    time.Time `json:"expires_at"`
+	// OverAsking is set when the registry does not authorize what the
+	// purpose's query asks for (the request is made all the same: the
+	// wallet warns its holder, who decides).
+	OverAsking *OverAsking `json:"over_asking,omitempty"`
 }
 
 // CreateOptions tune one session.
@@ -329,7 +380,12 @@ func (s *Service) CreateSession(ctx context.Context, purpose string, o CreateOpt
 		return nil, err
 	}
 	s.cfg.Logger.Info("session created", "session", id, "purpose", p.ID, "response_mode", mode)
-	return &Request{SessionID: id, Purpose: p.ID, URI: uri, RequestURI: reqURI, ResponseMode: mode, ExpiresAt: sess.ExpiresAt}, nil
+	out := &Request{SessionID: id, Purpose: p.ID, URI: uri, RequestURI: reqURI, ResponseMode: mode, ExpiresAt: sess.ExpiresAt}
+	if pc := s.CheckPurpose(p.ID, now); !pc.Authorized {
+		out.OverAsking = pc.overAsking("en")
+		s.cfg.Logger.Warn("the request asks for more than the registry authorizes", "session", id, "purpose", p.ID, "reason", pc.Reason, "claims", pc.Outside)
+	}
+	return out, nil
 }
 
 func (s *Service) sessionKey(sess *Session) (*ecdh.PrivateKey, error) {
@@ -459,6 +515,12 @@ func (s *Service) Respond(ctx context.Context, id string, body []byte) (*Result,
 		res.Outcome = OutcomeOf(res.Code)
 	} else {
 		res = s.verify(ctx, sess, resp.VPToken)
+	}
+	// The desk's own over-asking, as the registry saw the request when it
+	// was made (the wallet judged it then): told with every result, a
+	// refusal included (it may be why).
+	if pc := s.CheckPurpose(sess.Purpose, sess.CreatedAt); !pc.Authorized {
+		res.OverAsking = pc.overAsking("en")
 	}
 	b, err := json.Marshal(res)
 	if err != nil {

@@ -239,7 +239,7 @@ func (o *verifierServeOptions) run(ctx context.Context, e *env) error {
 	defer svc.Close()
 	for _, pc := range svc.CheckPurposes() {
 		if !pc.Authorized {
-			log.Warn("the registry does not authorize this verifier for a purpose; wallets will refuse its requests", "purpose", pc.Purpose, "reason", pc.Reason)
+			log.Warn("the registry does not authorize this verifier for all a purpose asks; wallets will warn their holder or refuse", "purpose", pc.Purpose, "reason", pc.Reason, "claims", pc.Outside)
 		}
 	}
 	// The bundle is replaced by the registry hook while handlers read it.
@@ -334,7 +334,13 @@ func newVerifierRequestCmd(e *env) *cobra.Command {
 purpose: a fresh nonce and state, a signed request object served once at
 its request_uri, and the openid4vp:// URI the migrant's wallet scans. The
 QR code is drawn on stderr when it is a terminal; the session id goes to
-stdout (give it to 'cairn verifier result').`,
+stdout (give it to 'cairn verifier result').
+
+When the trust registry does not let this verifier ask for everything the
+purpose's query asks (claims beyond its registered purpose, or no
+authorization for the purpose now), a WARNING on stderr says so: wallets
+show the person the same warning, or refuse. The request is made all the
+same; --json carries it as over_asking.`,
 		Example: `  cairn verifier request --dir desk --purpose clinic-access
   cairn verifier request --dir desk --purpose bank-account --png request.png --json`,
 		Args: cobra.NoArgs,
@@ -368,6 +374,7 @@ stdout (give it to 'cairn verifier result').`,
 				}
 			}
 			if asJSON {
+				printOverAsking(e.stderr, out.OverAsking)
 				out.QRPNG = ""
 				j, _ := json.MarshalIndent(out.Request, "", "  ")
 				_, err := e.stdout.Write(append(j, '\n'))
@@ -383,6 +390,7 @@ stdout (give it to 'cairn verifier result').`,
 				}
 			}
 			fmt.Fprintf(e.stderr, "request URI: %s\nexpires: %s\n", out.URI, out.ExpiresAt.UTC().Format(time.RFC3339))
+			printOverAsking(e.stderr, out.OverAsking)
 			fmt.Fprintln(e.stdout, out.SessionID)
 			return nil
 		},
@@ -401,17 +409,21 @@ stdout (give it to 'cairn verifier result').`,
 func newVerifierResultCmd(e *env) *cobra.Command {
 	var dir, lang string
 	var wait time.Duration
-	var asJSON bool
+	var asJSON, verbose bool
 	c := &cobra.Command{
-		Use:   "result SESSION --dir DIR [--wait 60s] [--json] [--lang en|fr|ar|uk]",
+		Use:   "result SESSION --dir DIR [--wait 60s] [--json] [--lang en|fr|ar|uk] [--verbose]",
 		Short: "Show a session's verification result",
 		Long: `Show the result of a session: the outcome at a glance, each credential
 (issuer, type, status, the claims kept), the identity findings, and the
-caseworker's reviewed decision beside the automated one. --wait waits for
-the wallet's answer (at most 60s per call). The exit code says the
-outcome (see 'cairn verifier --help').`,
+caseworker's reviewed decision beside the automated one. Registry names
+come before identifiers, which are shortened unless --verbose. When the
+desk's own request asked for more than the registry authorizes for its
+purpose, an OVER-ASKING line says which claims. --wait waits for the
+wallet's answer (at most 60s per call). The exit code says the outcome
+(see 'cairn verifier --help').`,
 		Example: `  cairn verifier result --dir desk 3q2-xY… --wait 60s
-  cairn verifier result --dir desk 3q2-xY… --json --lang fr`,
+  cairn verifier result --dir desk 3q2-xY… --json --lang fr
+  cairn verifier result --dir desk 3q2-xY… --verbose`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			q := url.Values{"lang": {lang}}
@@ -433,10 +445,11 @@ outcome (see 'cairn verifier --help').`,
 			if err := json.Unmarshal(b, &r); err != nil {
 				return err
 			}
-			return reportResult(e.stdout, &r, asJSON, b)
+			return reportResult(e.stdout, &r, asJSON, verbose, b)
 		},
 	}
 	c.Flags().StringVar(&dir, "dir", "", "verifier directory (of the running server)")
+	c.Flags().BoolVar(&verbose, "verbose", false, "show identifiers (DIDs) in full instead of a short form")
 	c.Flags().DurationVar(&wait, "wait", 0, "wait this long for the answer (at most 60s)")
 	c.Flags().StringVar(&lang, "lang", "en", "language of the messages: en, fr, ar or uk")
 	c.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
@@ -445,13 +458,14 @@ outcome (see 'cairn verifier --help').`,
 }
 
 // reportResult prints r, as js (its JSON form) with --json or else as
-// text, and returns the exit its code asks for (already reported).
-func reportResult(w io.Writer, r *verifier.Result, asJSON bool, js []byte) error {
+// text (identifiers in full when verbose), and returns the exit its code
+// asks for (already reported).
+func reportResult(w io.Writer, r *verifier.Result, asJSON, verbose bool, js []byte) error {
 	var err error
 	if asJSON {
 		_, err = w.Write(append(js, '\n'))
 	} else {
-		err = printResult(w, r)
+		err = printResult(w, r, verifyPrint{verbose: verbose})
 	}
 	if err != nil {
 		return err
@@ -462,10 +476,33 @@ func reportResult(w io.Writer, r *verifier.Result, asJSON bool, js []byte) error
 	return nil
 }
 
-func printResult(w io.Writer, r *verifier.Result) error {
+// printOverAsking warns, on w, that the desk's request asks for more
+// than the registry authorizes (nothing when o is nil).
+func printOverAsking(w io.Writer, o *verifier.OverAsking) {
+	if o == nil {
+		return
+	}
+	fmt.Fprintf(w, "WARNING: %s (%s", o.Message, o.Reason)
+	if len(o.Claims) > 0 {
+		fmt.Fprintf(w, ": %s", strings.Join(o.Claims, ", "))
+	}
+	fmt.Fprintln(w, ")")
+}
+
+// printResult prints r as text: registry names before identifiers, which
+// p shortens unless verbose (as 'credential verify' does).
+func printResult(w io.Writer, r *verifier.Result, p verifyPrint) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "outcome:\t%s (%s)\n", strings.ToUpper(r.Outcome), r.Code)
 	fmt.Fprintf(tw, "\t%s\n", r.Message)
+	if o := r.OverAsking; o != nil {
+		fmt.Fprintf(tw, "OVER-ASKING:\t%s\n", o.Message)
+		if len(o.Claims) > 0 {
+			fmt.Fprintf(tw, "\tbeyond the purpose %s: %s\n", r.Purpose, strings.Join(o.Claims, ", "))
+		} else {
+			fmt.Fprintf(tw, "\tpurpose %s: %s\n", r.Purpose, o.Reason)
+		}
+	}
 	if r.BundleAge != "" {
 		stale := ""
 		if r.StaleAccepted {
@@ -486,7 +523,7 @@ func printResult(w io.Writer, r *verifier.Result) error {
 			if name == "" {
 				name = "(not in the registry)"
 			}
-			fmt.Fprintf(tw, "  issuer:\t%s %s\n", name, c.Issuer)
+			fmt.Fprintf(tw, "  issuer:\t%s\n", p.party(name, c.Issuer))
 		}
 		if c.VCT != "" {
 			fmt.Fprintf(tw, "  type:\t%s issued %s\n", c.VCT, c.IssuedAt.UTC().Format(time.DateOnly))
@@ -531,7 +568,7 @@ func printResult(w io.Writer, r *verifier.Result) error {
 func newVerifierCheckCmd(e *env) *cobra.Command {
 	var bundlePath, challenge, qrPath, purpose, lang string
 	var regKeys []string
-	var acceptStale, asJSON bool
+	var acceptStale, asJSON, verbose bool
 	c := &cobra.Command{
 		Use:   "check --bundle FILE --registry-key FILE... [--challenge C] (--qr IMAGE | FILE)",
 		Short: "Verify an offline proximity presentation with no network",
@@ -610,7 +647,7 @@ so).`,
 			if asJSON {
 				j, _ = json.MarshalIndent(r, "", "  ")
 			}
-			return reportResult(e.stdout, r, asJSON, j)
+			return reportResult(e.stdout, r, asJSON, verbose, j)
 		},
 	}
 	c.Flags().StringVar(&bundlePath, "bundle", "", "offline bundle file (from 'cairn registry bundle')")
@@ -620,6 +657,7 @@ so).`,
 	c.Flags().StringVar(&purpose, "purpose", "", "purpose whose query the presentation must answer")
 	c.Flags().BoolVar(&acceptStale, "accept-stale", false, "use a bundle past its expiry (shown in the result)")
 	c.Flags().StringVar(&lang, "lang", "en", "language of the messages: en, fr, ar or uk")
+	c.Flags().BoolVar(&verbose, "verbose", false, "show identifiers (DIDs) in full instead of a short form")
 	c.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
 	_ = c.MarkFlagRequired("bundle")
 	return c

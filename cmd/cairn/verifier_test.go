@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -20,6 +21,7 @@ import (
 	"github.com/cairn-id/cairn/internal/sdjwtvc"
 	"github.com/cairn-id/cairn/internal/testkit"
 	"github.com/cairn-id/cairn/internal/trust"
+	"github.com/cairn-id/cairn/internal/vccheck"
 	"github.com/cairn-id/cairn/verifier"
 )
 
@@ -193,6 +195,9 @@ func TestVerifierServeRequestResult(t *testing.T) {
 	}
 	vdid := strings.SplitN(r.stdout, "\n", 2)[0]
 	w := newVerifierWorld(t, vdid, time.Now().Add(24*time.Hour))
+	// The registry lets the desk ask only for the names: its clinic-access
+	// query, which asks for the birth date too, over-asks.
+	w.reg.Entity(vdid).VerifierAuthorizations[0].Claims = []string{"/family_name", "/given_name"}
 	regFile := filepath.Join(t.TempDir(), "registry.jws")
 	os.WriteFile(regFile, []byte(w.snapshot(t)), 0o600)
 
@@ -227,6 +232,12 @@ func TestVerifierServeRequestResult(t *testing.T) {
 	var req verifier.Request
 	if err := json.Unmarshal([]byte(r.stdout), &req); err != nil {
 		t.Fatal(err)
+	}
+	if req.OverAsking == nil || !strings.Contains(r.stderr, "WARNING: This request asks for more than the trust registry") || !strings.Contains(r.stderr, "/birthdate") {
+		t.Errorf("request: no over-asking warning: %+v\n%s", req.OverAsking, r.stderr)
+	}
+	if r := runCLIAt(t, time.Now(), "verifier", "request", "--dir", dir, "--purpose", "bank-account"); r.code != ExitOK || !strings.Contains(r.stderr, "WARNING: The trust registry does not authorize this desk for this purpose") {
+		t.Errorf("request for a purpose not granted: %d\n%s", r.code, r.stderr)
 	}
 	if r := runCLIAt(t, time.Now(), "verifier", "result", "--dir", dir, req.SessionID); r.code != ExitNoResult {
 		t.Errorf("pending result: exit %d %s", r.code, r.stderr)
@@ -264,6 +275,18 @@ func TestVerifierServeRequestResult(t *testing.T) {
 	r = runCLIAt(t, time.Now(), "verifier", "result", "--dir", dir, req.SessionID, "--wait", "5s", "--lang", "fr")
 	if r.code != ExitOK || !strings.Contains(r.stdout, "VALID (valid)") || !strings.Contains(r.stdout, "Les attestations sont authentiques") || !strings.Contains(r.stdout, "Haddad") || !strings.Contains(r.stdout, "policy basic-services") {
 		t.Errorf("result: %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	// The desk's own over-asking, and identifiers shortened after names
+	// (in full with --verbose).
+	ngo := w.ngo.DIDJWK()
+	if !regexp.MustCompile(`OVER-ASKING: +Cette demande porte sur plus`).MatchString(r.stdout) || !strings.Contains(r.stdout, "beyond the purpose clinic-access: /birthdate") {
+		t.Errorf("result: over-asking not said:\n%s", r.stdout)
+	}
+	if strings.Contains(r.stdout, ngo) || !strings.Contains(r.stdout, "NGO ("+vccheck.ShortID(ngo)+")") || vccheck.ShortID(ngo) == ngo {
+		t.Errorf("result: the issuer is not shown as name (short id):\n%s", r.stdout)
+	}
+	if r := runCLIAt(t, time.Now(), "verifier", "result", "--dir", dir, req.SessionID, "--verbose"); !strings.Contains(r.stdout, "NGO ("+ngo+")") {
+		t.Errorf("result --verbose: %d\n%s", r.code, r.stdout)
 	}
 	r = runCLIAt(t, time.Now(), "verifier", "result", "--dir", dir, req.SessionID, "--json")
 	var res verifier.Result

@@ -107,6 +107,9 @@ func (c *Console) create(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.h.m.sessions.Inc()
+	if out.OverAsking != nil {
+		out.OverAsking.Message = verifier.Message(out.OverAsking.Code, lang(r))
+	}
 	png, err := qr.Encode(out.URI, qr.LevelMedium)
 	if err != nil {
 		c.h.fail(w, r, err)

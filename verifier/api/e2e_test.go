@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/cairn-id/cairn/internal/oid4vp"
 	"github.com/cairn-id/cairn/internal/qr"
 	"github.com/cairn-id/cairn/internal/sdjwtvc"
+	"github.com/cairn-id/cairn/internal/trust"
 	"github.com/cairn-id/cairn/verifier"
 )
 
@@ -343,5 +345,56 @@ func TestMetrics(t *testing.T) {
 		if !strings.Contains(body, want) {
 			t.Errorf("metrics lack %s", want)
 		}
+	}
+}
+
+// TestOwnOverAsking: when the registry lets the desk ask for less than
+// its purpose's query asks, the console says so when the request is made
+// and with the result (in the caseworker's language); a desk asking
+// within its purpose hears nothing.
+func TestOwnOverAsking(t *testing.T) {
+	w := newWorld(t)
+	ent := w.reg.Entity(w.verifierKey.DIDJWK())
+	for i := range ent.VerifierAuthorizations {
+		if ent.VerifierAuthorizations[i].Purpose == "clinic-access" {
+			ent.VerifierAuthorizations[i].Claims = []string{"/family_name", "/given_name"}
+		}
+	}
+	ok := w.createSession(t, "bank-account", "")
+	if ok.OverAsking != nil {
+		t.Errorf("a request within its purpose flagged: %+v", ok.OverAsking)
+	}
+	s := w.createSession(t, "clinic-access", "")
+	if o := s.OverAsking; o == nil || o.Code != verifier.CodeOutsidePurpose || o.Reason != trust.ReasonClaimsOutsidePurpose ||
+		!slices.Equal(o.Claims, []string{"/birthdate"}) || o.Message != verifier.Message(verifier.CodeOutsidePurpose, "en") {
+		t.Fatalf("request: over-asking %+v", o)
+	}
+	wl := &wallet{t: t, w: w}
+	wl.creds = []string{w.issue(t, credOpts{idx: 3})}
+	req, code, err := wl.fetch(s.URI)
+	if err != nil || code != http.StatusOK {
+		t.Fatalf("fetch: %d %v", code, err)
+	}
+	if st, b := post(t, req.ResponseURI, wl.answer(req)); st != http.StatusOK {
+		t.Fatalf("post: %d %s", st, b)
+	}
+	st, res, b := w.result(t, s.SessionID, "?lang=fr")
+	if st != http.StatusOK {
+		t.Fatalf("result: %d %s", st, b)
+	}
+	if o := res.OverAsking; res.Code != verifier.CodeValid || o == nil || o.Code != verifier.CodeOutsidePurpose || !slices.Equal(o.Claims, []string{"/birthdate"}) ||
+		o.Message != verifier.Message(verifier.CodeOutsidePurpose, "fr") {
+		t.Errorf("result: %s", b)
+	}
+	// No authorization at all for the purpose.
+	var kept []trust.VerifierAuthorization
+	for _, a := range ent.VerifierAuthorizations {
+		if a.Purpose != "school-enrolment" {
+			kept = append(kept, a)
+		}
+	}
+	ent.VerifierAuthorizations = kept
+	if o := w.createSession(t, "school-enrolment", "").OverAsking; o == nil || o.Code != verifier.CodePurposeNotAuthorized || o.Reason != trust.ReasonNoAuthorization {
+		t.Errorf("unauthorized purpose: %+v", o)
 	}
 }

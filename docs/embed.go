@@ -1,6 +1,8 @@
-// Package docs embeds the documents the binary serves: the wallet
-// agent's OpenAPI 3.1 document (wallet-api.json, served by wallet/api
-// at /openapi.json). The other files here are for people.
+// Package docs embeds the documents the binary serves: the OpenAPI 3.1
+// documents of the wallet agent's API (wallet-api.json, served by
+// wallet/api at /openapi.json) and of the verifier's public and console
+// APIs (verifier-api.json, served by verifier/api at /openapi.json). The
+// other files here are for people.
 package docs
 
 import _ "embed"
@@ -9,3 +11,9 @@ import _ "embed"
 //
 //go:embed wallet-api.json
 var WalletAPI []byte
+
+// VerifierAPI is the OpenAPI 3.1 document of the verifier's public and
+// console APIs.
+//
+//go:embed verifier-api.json
+var VerifierAPI []byte

@@ -166,6 +166,34 @@ func (rt *Router) Handle(name, path string, h http.Handler, opts ...RouteOption)
 	}
 }
 
+// RouteInfo is one registered route: its name, one method and its path
+// pattern.
+type RouteInfo struct {
+	Name, Method, Path string
+}
+
+// Routes lists the registered routes, one per method (the HEAD a GET
+// implies left out), sorted by path then method: for a test that keeps
+// an API's OpenAPI document equal to them.
+func (rt *Router) Routes() []RouteInfo {
+	var out []RouteInfo
+	for path, p := range rt.paths {
+		for m, r := range p.byMethod {
+			if m == http.MethodHead && p.byMethod[http.MethodGet] == r {
+				continue
+			}
+			out = append(out, RouteInfo{Name: r.name, Method: m, Path: path})
+		}
+	}
+	slices.SortFunc(out, func(a, b RouteInfo) int {
+		if c := strings.Compare(a.Path, b.Path); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Method, b.Method)
+	})
+	return out
+}
+
 // HandleFunc is Handle for a function.
 func (rt *Router) HandleFunc(name, path string, h http.HandlerFunc, opts ...RouteOption) {
 	rt.Handle(name, path, h, opts...)

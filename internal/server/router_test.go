@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 
@@ -350,4 +351,25 @@ func TestNewCounters(t *testing.T) {
 		t.Errorf("store errors not exposed at 0: %v", m)
 	}
 	_ = c
+}
+
+// TestRoutes: one entry per registered method, the HEAD a GET implies
+// left out, health routes included, sorted by path then method.
+func TestRoutes(t *testing.T) {
+	rt, err := NewRouter(RouterConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nop := func(http.ResponseWriter, *http.Request) {}
+	rt.HandleFunc("thing", "/things/{id}", nop, Methods(http.MethodGet, http.MethodPost))
+	rt.HandleFunc("things", "/things", nop)
+	rt.HandleHealth()
+	var got []string
+	for _, r := range rt.Routes() {
+		got = append(got, r.Name+" "+r.Method+" "+r.Path)
+	}
+	want := []string{"healthz GET /healthz", "readyz GET /readyz", "things GET /things", "thing GET /things/{id}", "thing POST /things/{id}"}
+	if !slices.Equal(got, want) {
+		t.Errorf("routes\n%q\nwant\n%q", got, want)
+	}
 }

@@ -27,6 +27,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/cairn-id/cairn/internal/i18n"
 	"github.com/cairn-id/cairn/internal/oid4vp"
 	"github.com/cairn-id/cairn/internal/server"
 	"github.com/cairn-id/cairn/internal/trust"
@@ -136,6 +137,7 @@ func (h *Handler) limited(route string, r server.RateLimit, perMinute float64, b
 //	GET  /request/{id}    the signed request object, once
 //	POST /request/{id}    the same, with wallet_nonce (form)
 //	POST /response/{id}   the authorization response (direct_post, direct_post.jwt)
+//	GET  /openapi.json    docs/verifier-api.json (both APIs)
 //	GET  /healthz, /readyz, /metrics
 //
 // It makes the Service count verification outcomes on its metrics.
@@ -155,6 +157,7 @@ func New(svc *verifier.Service, opts Options) (*Handler, error) {
 	wallet := h.limited("wallet", opts.WalletLimit, DefaultWalletPerMinute, DefaultWalletBurst, opts, now)
 	h.HandleFunc("request_object", "/request/{id}", h.requestObject, ns, server.Methods(http.MethodGet, http.MethodPost), wallet)
 	h.HandleFunc("response", "/response/{id}", h.response, ns, server.Methods(http.MethodPost), wallet)
+	h.HandleFunc("openapi", "/openapi.json", serveOpenAPI, ns)
 	h.HandleHealth(server.Check{Name: "store", Fn: func(ctx context.Context) error {
 		err := svc.Ready(ctx)
 		if err != nil {
@@ -183,20 +186,14 @@ func status(c verifier.Code) int {
 	return http.StatusBadRequest
 }
 
+// lang is the language of a request's messages: ?lang=, else
+// Accept-Language, picked as everywhere (i18n.Pick; English when none).
 func lang(r *http.Request) string {
 	l := r.URL.Query().Get("lang")
 	if l == "" {
 		l = r.Header.Get("Accept-Language")
-		if i := strings.IndexAny(l, ",;-"); i >= 0 {
-			l = l[:i]
-		}
 	}
-	for _, x := range verifier.Languages {
-		if strings.EqualFold(strings.TrimSpace(l), x) {
-			return x
-		}
-	}
-	return "en"
+	return i18n.Pick(l)
 }
 
 // fail answers a Service error: a coded refusal as {code, message} in the

@@ -51,6 +51,7 @@ type Console struct {
 //	GET  /console/sessions/{id}/result   the result (?wait=30s long-polls, ?lang=fr)
 //	POST /console/sessions/{id}/review   record a reviewed decision
 //	POST /console/check                  offline check of a proximity QR image (image/png, ?challenge=, ?accept_stale=1)
+//	GET  /openapi.json                   docs/verifier-api.json (both APIs)
 //	GET  /healthz, /readyz
 //
 // Serve it on a listener only caseworkers reach (loopback, the admin
@@ -77,6 +78,7 @@ func NewConsole(svc *verifier.Service, opts Options) (*Console, error) {
 	rt.HandleFunc("console_result", "/console/sessions/{id}/result", c.result, ns, lim)
 	rt.HandleFunc("console_review", "/console/sessions/{id}/review", c.review, ns, post, lim)
 	rt.HandleFunc("console_check", "/console/check", c.check, ns, post, lim)
+	rt.HandleFunc("openapi", "/openapi.json", serveOpenAPI, ns)
 	rt.HandleHealth(server.Check{Name: "store", Fn: svc.Ready})
 	return c, nil
 }

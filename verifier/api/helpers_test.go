@@ -22,6 +22,7 @@ import (
 	"github.com/cairn-id/cairn/internal/sdjwtvc"
 	"github.com/cairn-id/cairn/internal/server"
 	"github.com/cairn-id/cairn/internal/statuslist"
+	"github.com/cairn-id/cairn/internal/testkit"
 	"github.com/cairn-id/cairn/internal/trust"
 	"github.com/cairn-id/cairn/verifier"
 	"github.com/cairn-id/cairn/verifier/api"
@@ -73,6 +74,7 @@ type world struct {
 	public, console                                                *httptest.Server
 	svc                                                            *verifier.Service
 	metrics                                                        http.Handler
+	routes                                                         []server.RouteInfo // of the public and console APIs
 }
 
 func (w *world) listURI() string { return w.status.URL + "/status/1" }
@@ -124,7 +126,8 @@ func newWorld(t testing.TB) *world {
 // is the default response mode ("" = direct_post.jwt).
 func (w *world) start(t testing.TB, mode string) {
 	var public http.Handler
-	w.public = httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) { public.ServeHTTP(rw, r) }))
+	doc := openAPIDoc(t)
+	w.public = httptest.NewServer(doc.Handler(t, "", http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) { public.ServeHTTP(rw, r) })))
 	t.Cleanup(w.public.Close)
 	st, err := boltstore.Open(filepath.Join(t.TempDir(), "verifier.db"))
 	if err != nil {
@@ -167,7 +170,8 @@ func (w *world) start(t testing.TB, mode string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.console = httptest.NewServer(c)
+	w.routes = append(h.Routes(), c.Routes()...)
+	w.console = httptest.NewServer(doc.Handler(t, "", c))
 	t.Cleanup(w.console.Close)
 }
 
@@ -412,3 +416,18 @@ func newPublic(w *world) (http.Handler, error) {
 }
 
 var didResolver = &did.Resolver{}
+
+// openAPIDoc is docs/verifier-api.json as the tests hold both APIs to
+// it: every answer the test servers give is checked against it.
+func openAPIDoc(t testing.TB) *testkit.OpenAPI {
+	t.Helper()
+	doc, err := loadOpenAPI()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return doc
+}
+
+var loadOpenAPI = sync.OnceValues(func() (*testkit.OpenAPI, error) {
+	return testkit.LoadOpenAPI("docs/verifier-api.json", api.OpenAPI())
+})

@@ -111,7 +111,7 @@ func (a *agent) do(method, path, token string, body any, hdr ...string) *resp {
 	if err != nil {
 		a.t.Fatal(err)
 	}
-	rs.check(a.t, method, path, rec.Code, rec.Header().Get("Content-Type"), rec.Body.Bytes())
+	rs.Check(a.t, method, path, rec.Code, rec.Header().Get("Content-Type"), rec.Body.Bytes())
 	return &resp{status: rec.Code, header: rec.Header(), body: rec.Body.Bytes()}
 }
 

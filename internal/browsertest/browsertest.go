@@ -11,8 +11,15 @@
 package browsertest
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -45,9 +52,10 @@ type Browser struct {
 // Launch starts a headless chromium whose window is width by height
 // pixels, or skips the test without one (fails under CI=true: .ci/run
 // installs it). bound stops a hung browser; it is not an assertion about
-// speed. It returns the browser's context and the temporary directory
-// holding its profile; everything is closed when the test ends.
-func Launch(t *testing.T, width, height int, bound time.Duration) (context.Context, string) {
+// speed. more adds chromium flags (FakeCamera's, say). It returns the
+// browser's context and the temporary directory holding its profile;
+// everything is closed when the test ends.
+func Launch(t *testing.T, width, height int, bound time.Duration, more ...chromedp.ExecAllocatorOption) (context.Context, string) {
 	t.Helper()
 	if testing.Short() && os.Getenv("CI") != "true" {
 		t.Skip("browser test (-short)")
@@ -68,7 +76,7 @@ func Launch(t *testing.T, width, height int, bound time.Duration) (context.Conte
 	dir := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), bound)
 	t.Cleanup(cancel)
-	actx, cancelAlloc := chromedp.NewExecAllocator(ctx,
+	opts := append([]chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(path),
 		chromedp.Flag("headless", true),
 		chromedp.Flag("no-sandbox", true),
@@ -79,7 +87,8 @@ func Launch(t *testing.T, width, height int, bound time.Duration) (context.Conte
 		chromedp.Flag("disable-sync", true),
 		chromedp.UserDataDir(filepath.Join(dir, "profile")),
 		chromedp.WindowSize(width, height),
-	)
+	}, more...)
+	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
 	t.Cleanup(cancelAlloc)
 	bctx, cancelBrowser := chromedp.NewContext(actx)
 	t.Cleanup(cancelBrowser)
@@ -88,10 +97,11 @@ func Launch(t *testing.T, width, height int, bound time.Duration) (context.Conte
 
 // New starts chromium at the phone viewport (Launch, bounded at four
 // minutes). Screenshots go to a temporary directory and, when
-// CAIRN_PAGES_SHOTS names a directory, there too.
-func New(t *testing.T) *Browser {
+// CAIRN_PAGES_SHOTS names a directory, there too. more adds chromium
+// flags (see Launch).
+func New(t *testing.T, more ...chromedp.ExecAllocatorOption) *Browser {
 	t.Helper()
-	bctx, dir := Launch(t, Width, Height, 4*time.Minute)
+	bctx, dir := Launch(t, Width, Height, 4*time.Minute, more...)
 	b := &Browser{t: t, Ctx: bctx, dir: dir, shots: os.Getenv("CAIRN_PAGES_SHOTS"), Sizes: map[string]int{}}
 	if err := chromedp.Do(bctx, chromedp.EmulateViewport(Width, Height, chromedp.EmulateMobile, chromedp.EmulateTouch)); err != nil {
 		t.Fatalf("starting chromium: %v", err)
@@ -294,3 +304,63 @@ const auditJS = `(() => {
   performance.getEntriesByType("resource").forEach((e) => { bytes += e.encodedBodySize; requests++; });
   return JSON.stringify({ problems, checked, min, lang: html.lang, dir: html.dir, computedDir: getComputedStyle(html).direction, bytes, requests });
 })()`
+
+// FakeCamera is the chromium flags that give pages a camera showing the
+// video in file (a Y4M or MJPEG file, such as Y4M writes) and grant it
+// without asking.
+func FakeCamera(file string) []chromedp.ExecAllocatorOption {
+	return []chromedp.ExecAllocatorOption{
+		chromedp.Flag("use-fake-device-for-media-stream", true),
+		chromedp.Flag("use-fake-ui-for-media-stream", true),
+		chromedp.Flag("use-file-for-fake-video-capture", file),
+	}
+}
+
+// Y4M writes img as an uncompressed YUV4MPEG2 video of frames identical
+// frames (4:2:0, grey: the luma of each pixel, neutral chroma), width and
+// height rounded down to even, for FakeCamera.
+func Y4M(w io.Writer, img image.Image, frames int) error {
+	b := img.Bounds()
+	wd, ht := b.Dx()&^1, b.Dy()&^1
+	bw := bufio.NewWriter(w)
+	fmt.Fprintf(bw, "YUV4MPEG2 W%d H%d F10:1 Ip A1:1 C420jpeg\n", wd, ht)
+	luma := make([]byte, wd*ht)
+	for y := 0; y < ht; y++ {
+		for x := 0; x < wd; x++ {
+			luma[y*wd+x] = color.GrayModel.Convert(img.At(b.Min.X+x, b.Min.Y+y)).(color.Gray).Y
+		}
+	}
+	chroma := bytes.Repeat([]byte{128}, (wd/2)*(ht/2))
+	for i := 0; i < frames; i++ {
+		bw.WriteString("FRAME\n")
+		bw.Write(luma)
+		bw.Write(chroma)
+		bw.Write(chroma)
+	}
+	return bw.Flush()
+}
+
+// CameraFrame is a w by h white picture with the image in pngData (a QR
+// code) scaled up, nearest neighbour, to fill about two thirds of its
+// height, centred: what a camera held before a code would see.
+func CameraFrame(pngData []byte, w, h int) (image.Image, error) {
+	src, err := png.Decode(bytes.NewReader(pngData))
+	if err != nil {
+		return nil, err
+	}
+	sb := src.Bounds()
+	out := image.NewGray(image.Rect(0, 0, w, h))
+	for i := range out.Pix {
+		out.Pix[i] = 255
+	}
+	k := max(1, (h*2/3)/max(sb.Dx(), sb.Dy()))
+	ox, oy := (w-sb.Dx()*k)/2, (h-sb.Dy()*k)/2
+	for y := 0; y < sb.Dy()*k; y++ {
+		for x := 0; x < sb.Dx()*k; x++ {
+			if px, py := ox+x, oy+y; px >= 0 && py >= 0 && px < w && py < h {
+				out.SetGray(px, py, color.GrayModel.Convert(src.At(sb.Min.X+x/k, sb.Min.Y+y/k)).(color.Gray))
+			}
+		}
+	}
+	return out, nil
+}

@@ -174,11 +174,14 @@
   // ---- offline: a proximity code ----
   var challenge = Array.prototype.map.call(crypto.getRandomValues(new Uint8Array(4)), function (b) { return ("0" + (b % 100)).slice(-2); }).join("");
   $("challenge").value = challenge;
+  function postCheck(blob) {
+    return fetch(base + "/check?challenge=" + encodeURIComponent(challenge) + "&lang=" + encodeURIComponent(lang), {
+      method: "POST", credentials: "same-origin", headers: { "Content-Type": "image/png", "X-CSRF-Token": c.token, Accept: "application/json" }, body: blob
+    }).then(function (res) { return res.json().then(function (b) { if (!res.ok) { throw b; } return b; }); });
+  }
   function checkImage(blob) {
     clear();
-    fetch(base + "/check?challenge=" + encodeURIComponent(challenge) + "&lang=" + encodeURIComponent(lang), {
-      method: "POST", credentials: "same-origin", headers: { "Content-Type": "image/png", "X-CSRF-Token": c.token, Accept: "application/json" }, body: blob
-    }).then(function (res) { return res.json().then(function (b) { if (!res.ok) { throw b; } return b; }); }).then(function (r) { session = null; show(r); }, fail);
+    postCheck(blob).then(function (r) { session = null; show(r); }, fail);
   }
   $("f-offline").addEventListener("submit", function (ev) {
     ev.preventDefault();
@@ -186,25 +189,46 @@
     if (!f) { $("o-photo").focus(); return; }
     checkImage(f);
   });
-  if ("BarcodeDetector" in window && navigator.mediaDevices) {
+  // The camera: with the browser's BarcodeDetector a frame is sent once
+  // it sees a code; without one (Firefox, Linux chromium) a frame about
+  // every second, until the server finds a code in one.
+  if (navigator.mediaDevices && navigator.mediaDevices.getUserMedia) {
     $("o-camera-box").hidden = false;
     $("o-camera-start").addEventListener("click", function () {
       var video = $("o-camera");
+      var stop = function () { if (stream) { stream.getTracks().forEach(function (tr) { tr.stop(); }); stream = null; } video.srcObject = null; video.hidden = true; };
+      var frame = function (then) {
+        var canvas = document.createElement("canvas");
+        canvas.width = video.videoWidth; canvas.height = video.videoHeight;
+        canvas.getContext("2d").drawImage(video, 0, 0);
+        canvas.toBlob(then, "image/png");
+      };
       navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } }).then(function (s) {
         stream = s; video.srcObject = s; video.hidden = false;
         return video.play().then(function () {
-          var det = new window.BarcodeDetector({ formats: ["qr_code"] });
-          var tick = function () {
-            det.detect(video).then(function (codes) {
-              if (codes.length === 0) { setTimeout(tick, 300); return; }
-              var canvas = document.createElement("canvas");
-              canvas.width = video.videoWidth; canvas.height = video.videoHeight;
-              canvas.getContext("2d").drawImage(video, 0, 0);
-              stream.getTracks().forEach(function (tr) { tr.stop(); }); video.hidden = true;
-              canvas.toBlob(checkImage, "image/png");
-            }, function () { setTimeout(tick, 500); });
+          if ("BarcodeDetector" in window) {
+            var det = new window.BarcodeDetector({ formats: ["qr_code"] });
+            var tick = function () {
+              if (!stream) { return; }
+              det.detect(video).then(function (codes) {
+                if (codes.length === 0) { setTimeout(tick, 300); return; }
+                frame(function (blob) { stop(); checkImage(blob); });
+              }, function () { setTimeout(tick, 500); });
+            };
+            tick();
+            return;
+          }
+          var poll = function () {
+            if (!stream) { return; }
+            if (!video.videoWidth) { setTimeout(poll, 400); return; }
+            frame(function (blob) {
+              postCheck(blob).then(function (r) { stop(); clear(); session = null; show(r); }, function (e) {
+                if (e && e.code === "qr_unreadable") { setTimeout(poll, 1000); return; }
+                stop(); fail(e);
+              });
+            });
           };
-          tick();
+          poll();
         });
       }).catch(function () { fail({ message: t("Something went wrong. Please try again.") }); });
     });

@@ -23,7 +23,7 @@
     c.show(id);
     if (id === "s-home") { loadHome(); }
     if (id === "s-log") { loadLog(); }
-    if (id === "s-scan") { $("camera-box").hidden = !("BarcodeDetector" in window && navigator.mediaDevices); }
+    if (id === "s-scan") { $("camera-box").hidden = !(navigator.mediaDevices && navigator.mediaDevices.getUserMedia); }
     if (id !== "s-scan") { stopCamera(); }
   }
   function post(path, body) { return c.api("POST", base + path, body); }
@@ -123,21 +123,50 @@
   });
   function stopCamera() {
     if (stream) { stream.getTracks().forEach(function (tr) { tr.stop(); }); stream = null; }
-    $("camera").hidden = true; $("camera-stop").hidden = true; $("camera-start").hidden = false;
+    $("camera").srcObject = null; $("camera").hidden = true; $("camera-stop").hidden = true; $("camera-start").hidden = false;
+  }
+  // The camera reads a code with the browser's BarcodeDetector where it
+  // has one; elsewhere (Firefox, Linux chromium) a frame about every
+  // second is sent to the server, which decodes it as it does an upload.
+  function fromServer(video) {
+    var canvas = document.createElement("canvas"), busy = false;
+    var tick = function () {
+      if (!stream) { return; }
+      if (busy || !video.videoWidth) { setTimeout(tick, 400); return; }
+      var k = Math.min(1, 1024 / Math.max(video.videoWidth, video.videoHeight));
+      canvas.width = Math.round(video.videoWidth * k); canvas.height = Math.round(video.videoHeight * k);
+      canvas.getContext("2d").drawImage(video, 0, 0, canvas.width, canvas.height);
+      busy = true;
+      canvas.toBlob(function (blob) {
+        var fd = new FormData(); fd.append("photo", blob, "frame.jpg");
+        c.api("POST", base + "scan", fd).then(function (r) {
+          busy = false;
+          if (stream) { stopCamera(); handleText(r.text); }
+        }, function (e) {
+          busy = false;
+          if (e && e.code === "no_code") { setTimeout(tick, 900); return; }
+          stopCamera(); fail(e);
+        });
+      }, "image/jpeg", 0.9);
+    };
+    tick();
+  }
+  function withDetector(video) {
+    var det = new window.BarcodeDetector({ formats: ["qr_code"] });
+    var tick = function () {
+      if (!stream) { return; }
+      det.detect(video).then(function (codes) {
+        if (codes.length > 0) { stopCamera(); handleText(codes[0].rawValue); } else { setTimeout(tick, 300); }
+      }, function () { setTimeout(tick, 500); });
+    };
+    tick();
   }
   $("camera-start").addEventListener("click", function () {
     var video = $("camera");
     navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } }).then(function (s) {
       stream = s; video.srcObject = s; video.hidden = false; $("camera-stop").hidden = false; $("camera-start").hidden = true;
       return video.play().then(function () {
-        var det = new window.BarcodeDetector({ formats: ["qr_code"] });
-        var tick = function () {
-          if (!stream) { return; }
-          det.detect(video).then(function (codes) {
-            if (codes.length > 0) { stopCamera(); handleText(codes[0].rawValue); } else { setTimeout(tick, 300); }
-          }, function () { setTimeout(tick, 500); });
-        };
-        tick();
+        if ("BarcodeDetector" in window) { withDetector(video); } else { fromServer(video); }
       });
     }).catch(function () { fail({ message: t("The camera could not be opened. Upload a photo or paste the text instead.") }); });
   });

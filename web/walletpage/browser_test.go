@@ -322,3 +322,53 @@ func TestWalletInChromium(t *testing.T) {
 		t.Error("after the wipe the browser still holds a wallet")
 	}
 }
+
+// TestWalletCameraScan: chromium's fake camera shows an offer's QR code
+// (a Y4M video made from the PNG); the wallet page's camera reads it —
+// with BarcodeDetector where the browser has one, else by sending frames
+// to the server, which decodes them as it does uploads — and shows the
+// offer.
+func TestWalletCameraScan(t *testing.T) {
+	w := newWorld(t)
+	o := w.offer(t, empVCT, map[string]any{"employer_name": "Bekaa Farms", "start_date": "2026-06-01", "family_name": "Haddad", "given_name": "Amina", "job_title": "Picker"}, false)
+	png, err := qr.Encode(o.URI, qr.LevelMedium)
+	if err != nil {
+		t.Fatal(err)
+	}
+	frame, err := browsertest.CameraFrame(png, 640, 480)
+	if err != nil {
+		t.Fatal(err)
+	}
+	video := filepath.Join(t.TempDir(), "offer.y4m")
+	f, err := os.Create(video)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := browsertest.Y4M(f, frame, 5); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	b := browsertest.New(t, browsertest.FakeCamera(video)...)
+	b.Visit(w.site + "/wallet/")
+	b.Do("creating a wallet",
+		chromedp.WaitVisible(chromedp.ID("s-new")),
+		chromedp.SendKeys(chromedp.ID("new-pin"), "2468"),
+		chromedp.SendKeys(chromedp.ID("new-pin2"), "2468"),
+		chromedp.Click(chromedp.CSS("#f-create button[type=submit]")),
+		chromedp.WaitVisible(chromedp.ID("s-code")),
+		chromedp.Click(chromedp.CSS(`#s-code button[data-go="s-home"]`)),
+		chromedp.WaitVisible(chromedp.ID("s-home")),
+		chromedp.Click(chromedp.CSS(`#s-home button[data-go="s-scan"]`)),
+		chromedp.WaitVisible(chromedp.ID("camera-start")),
+	)
+	detector := b.Eval(`String("BarcodeDetector" in window)`)
+	t.Logf("BarcodeDetector in this chromium: %s", detector)
+	b.Do("scanning with the camera",
+		chromedp.Click(chromedp.ID("camera-start")),
+		chromedp.WaitVisible(chromedp.ID("s-offer")),
+	)
+	b.Contains("wallet-offer-camera", "Employment", "Registered issuer")
+	if on := b.Eval(`String(!!document.getElementById("camera").srcObject)`); on != "false" {
+		t.Errorf("the camera is still on after the scan")
+	}
+}

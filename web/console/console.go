@@ -149,7 +149,7 @@ func (h *Handler) forward(w http.ResponseWriter, r *http.Request, path string) {
 		req.Header.Set("Content-Type", ct)
 	}
 	ans := web.Ask(h.api, r, req)
-	if ans.Code == http.StatusOK && (strings.HasSuffix(path, "/result") || path == "/console/check") {
+	if ans.Code == http.StatusCreated && path == "/console/sessions" || ans.Code == http.StatusOK && (strings.HasSuffix(path, "/result") || path == "/console/check") {
 		if b, err := h.withLabels(ans.Body.Bytes(), lang); err == nil {
 			ans.Body.Reset()
 			ans.Body.Write(b)
@@ -158,7 +158,28 @@ func (h *Handler) forward(w http.ResponseWriter, r *http.Request, path string) {
 	ans.Relay(w)
 }
 
-// withLabels adds claim_labels to each credential of a result.
+// anyLabel is the label of the claim at JSON pointer ptr in the first
+// catalogue type that has one (the desk's over-asking names claims, not
+// a type); the pointer's last name when none has.
+func (h *Handler) anyLabel(ptr, lang string) string {
+	var path []any
+	for _, s := range strings.Split(strings.TrimPrefix(ptr, "/"), "/") {
+		path = append(path, strings.ReplaceAll(strings.ReplaceAll(s, "~1", "/"), "~0", "~"))
+	}
+	bare := ""
+	if len(path) > 0 {
+		bare, _ = path[len(path)-1].(string)
+	}
+	for _, t := range h.cat.Types() {
+		if l := t.Label(path, lang); l != bare {
+			return l
+		}
+	}
+	return bare
+}
+
+// withLabels adds claim_labels to each credential of a result, and to
+// its over_asking (claim pointer → label).
 func (h *Handler) withLabels(b []byte, lang string) ([]byte, error) {
 	if h.cat == nil {
 		return b, nil
@@ -166,6 +187,16 @@ func (h *Handler) withLabels(b []byte, lang string) ([]byte, error) {
 	var res map[string]any
 	if err := json.Unmarshal(b, &res); err != nil {
 		return nil, err
+	}
+	if o, _ := res["over_asking"].(map[string]any); o != nil {
+		labels := map[string]string{}
+		claims, _ := o["claims"].([]any)
+		for _, c := range claims {
+			if ptr, ok := c.(string); ok {
+				labels[ptr] = h.anyLabel(ptr, lang)
+			}
+		}
+		o["claim_labels"] = labels
 	}
 	creds, _ := res["credentials"].([]any)
 	for _, c := range creds {

@@ -100,3 +100,38 @@ func TestForward(t *testing.T) {
 		t.Errorf("labels %v", res.Credentials[0].ClaimLabels)
 	}
 }
+
+// overAskingAPI answers a session creation with the desk's over-asking.
+type overAskingAPI struct{}
+
+func (overAskingAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusCreated)
+	w.Write([]byte(`{"session_id":"abc","over_asking":{"code":"outside_purpose","reason":"claims_outside_purpose","claims":["/birthdate","/no_such_claim"],"message":"m"}}`))
+}
+
+// TestOverAskingLabels: the claims of the desk's over-asking reach the
+// page with their labels in its language (the pointer's last name for a
+// claim no type labels).
+func TestOverAskingLabels(t *testing.T) {
+	h, cookies, tok := site(t, overAskingAPI{})
+	r := httptest.NewRequest("POST", "/caseworker/api/console/sessions?lang=fr", strings.NewReader(`{"purpose":"clinic-access"}`))
+	r.Header.Set("Content-Type", "application/json")
+	r.Header.Set("X-CSRF-Token", tok)
+	for _, c := range cookies {
+		r.AddCookie(c)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, r)
+	var s struct {
+		OverAsking struct {
+			ClaimLabels map[string]string `json:"claim_labels"`
+		} `json:"over_asking"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &s); rec.Code != http.StatusCreated || err != nil {
+		t.Fatalf("%d %s %v", rec.Code, rec.Body, err)
+	}
+	if l := s.OverAsking.ClaimLabels; l["/birthdate"] != "Date de naissance" || l["/no_such_claim"] != "no_such_claim" {
+		t.Errorf("labels %v", l)
+	}
+}

@@ -33,8 +33,8 @@
       $("session-uri").textContent = s.uri;
       $("session-hint").textContent = t("Ask the person to scan this code with their wallet.");
       $("waiting").textContent = t("Waiting for the person to answer…");
-      overAsking($("session-warn"), s.over_asking, {});
-      overAsking($("session-warn"), s.over_asking, {});
+      overAsking($("session-warn"), s.over_asking, (s.over_asking && s.over_asking.claim_labels) || {});
+      overAsking($("session-warn"), s.over_asking, (s.over_asking && s.over_asking.claim_labels) || {});
       $("session").hidden = false; $("c-result").hidden = true;
       poll(s.session_id, polling);
     }, fail);
@@ -126,10 +126,12 @@
     }
     var labels = {};
     (r.credentials || []).forEach(function (cr) { Object.keys(cr.claim_labels || {}).forEach(function (k) { labels["/" + k] = cr.claim_labels[k]; }); });
+    if (r.over_asking && r.over_asking.claim_labels) { Object.keys(r.over_asking.claim_labels).forEach(function (k) { labels[k] = r.over_asking.claim_labels[k]; }); }
     var ow = el("p", { "class": "notice warn", role: "alert" });
     if (overAsking(ow, r.over_asking, labels)) { a.appendChild(ow); }
     var labels = {};
     (r.credentials || []).forEach(function (cr) { Object.keys(cr.claim_labels || {}).forEach(function (k) { labels["/" + k] = cr.claim_labels[k]; }); });
+    if (r.over_asking && r.over_asking.claim_labels) { Object.keys(r.over_asking.claim_labels).forEach(function (k) { labels[k] = r.over_asking.claim_labels[k]; }); }
     var ow = el("p", { "class": "notice warn", role: "alert" });
     if (overAsking(ow, r.over_asking, labels)) { a.appendChild(ow); }
     (r.identity_findings || []).forEach(function (f) { a.appendChild(el("p", { "class": "notice warn", text: t("Identity") + ": " + (f.message || f.code) })); });

@@ -193,6 +193,11 @@ func TestUpStoryInChromium(t *testing.T) {
 		t.Fatalf("console request %q", req)
 	}
 	cw.Audit("up-console-qr", "en", "ltr")
+	// The desk's own request asks for the birth date, which the narrowed
+	// grants no longer cover: the console says so, by the claim's label.
+	if w := cw.Eval(`document.getElementById("session-warn").hidden ? "" : document.getElementById("session-warn").textContent`); !strings.Contains(w, "asks for more than the trust registry") || !strings.Contains(w, "Date of birth") {
+		t.Errorf("console QR screen: over-asking notice %q", w)
+	}
 
 	b.Do("answering the request",
 		chromedp.Click(chromedp.CSS(`#s-home button[data-go="s-scan"]`)),
@@ -207,6 +212,9 @@ func TestUpStoryInChromium(t *testing.T) {
 
 	cw.Do("the result appears by itself", chromedp.WaitVisible(chromedp.ID("c-result")))
 	cw.Contains("up-console-result", "Profile met", "accreted")
+	if n := strings.Count(cw.Text(), "asks for more than the trust registry"); n != 1 {
+		t.Errorf("console result: the over-asking notice shown %d times, want once:\n%s", n, cw.Text())
+	}
 	if v := cw.Eval(`document.getElementById("verdict").className`); !strings.Contains(v, "valid") {
 		t.Errorf("verdict %q", v)
 	}

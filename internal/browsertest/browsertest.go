@@ -364,3 +364,23 @@ func CameraFrame(pngData []byte, w, h int) (image.Image, error) {
 	}
 	return out, nil
 }
+
+// CameraVideo writes, in a temporary directory, a 640 by 480 Y4M video
+// of a few frames showing the QR code in pngData (CameraFrame), and
+// returns its path for FakeCamera.
+func CameraVideo(t *testing.T, pngData []byte) string {
+	t.Helper()
+	frame, err := CameraFrame(pngData, 640, 480)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := Y4M(&buf, frame, 5); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "camera.y4m")
+	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}

@@ -4,8 +4,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -50,19 +48,7 @@ func TestConsoleCameraScan(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	frame, err := browsertest.CameraFrame(png, 640, 480)
-	if err != nil {
-		t.Fatal(err)
-	}
-	video := filepath.Join(t.TempDir(), "code.y4m")
-	f, err := os.Create(video)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := browsertest.Y4M(f, frame, 5); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
+	video := browsertest.CameraVideo(t, png)
 	api := &cameraAPI{}
 	h, _, _ := site(t, api)
 	srv := httptest.NewServer(h)

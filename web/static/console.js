@@ -34,7 +34,6 @@
       $("session-hint").textContent = t("Ask the person to scan this code with their wallet.");
       $("waiting").textContent = t("Waiting for the person to answer…");
       overAsking($("session-warn"), s.over_asking, (s.over_asking && s.over_asking.claim_labels) || {});
-      overAsking($("session-warn"), s.over_asking, (s.over_asking && s.over_asking.claim_labels) || {});
       $("session").hidden = false; $("c-result").hidden = true;
       poll(s.session_id, polling);
     }, fail);
@@ -50,24 +49,6 @@
           if (generation === polling) { show(body); }
         });
       }, function () { setTimeout(function () { poll(id, generation); }, 2000); });
-  }
-
-  // overAsking says, in box, that the desk's own request asks for more
-  // than the registry authorizes for its purpose (the person's wallet
-  // warned them too); the claims by label where known. It reports
-  // whether there was anything to say.
-  function overAsking(box, o, labels) {
-    box.textContent = ""; box.hidden = !o;
-    if (!o) { return false; }
-    box.appendChild(document.createTextNode(o.message || o.code));
-    if (o.claims && o.claims.length) {
-      box.appendChild(document.createTextNode(" "));
-      o.claims.forEach(function (cl, i) {
-        if (i > 0) { box.appendChild(document.createTextNode(lang === "ar" ? "، " : ", ")); }
-        box.appendChild(el("bdi", { text: labels[cl] || cl }));
-      });
-    }
-    return true;
   }
 
   // overAsking says, in box, that the desk's own request asks for more
@@ -124,11 +105,6 @@
     } else if (r.assurance_note) {
       a.appendChild(el("p", { text: r.assurance_note }));
     }
-    var labels = {};
-    (r.credentials || []).forEach(function (cr) { Object.keys(cr.claim_labels || {}).forEach(function (k) { labels["/" + k] = cr.claim_labels[k]; }); });
-    if (r.over_asking && r.over_asking.claim_labels) { Object.keys(r.over_asking.claim_labels).forEach(function (k) { labels[k] = r.over_asking.claim_labels[k]; }); }
-    var ow = el("p", { "class": "notice warn", role: "alert" });
-    if (overAsking(ow, r.over_asking, labels)) { a.appendChild(ow); }
     var labels = {};
     (r.credentials || []).forEach(function (cr) { Object.keys(cr.claim_labels || {}).forEach(function (k) { labels["/" + k] = cr.claim_labels[k]; }); });
     if (r.over_asking && r.over_asking.claim_labels) { Object.keys(r.over_asking.claim_labels).forEach(function (k) { labels[k] = r.over_asking.claim_labels[k]; }); }

@@ -335,19 +335,7 @@ func TestWalletCameraScan(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	frame, err := browsertest.CameraFrame(png, 640, 480)
-	if err != nil {
-		t.Fatal(err)
-	}
-	video := filepath.Join(t.TempDir(), "offer.y4m")
-	f, err := os.Create(video)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := browsertest.Y4M(f, frame, 5); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
+	video := browsertest.CameraVideo(t, png)
 	b := browsertest.New(t, browsertest.FakeCamera(video)...)
 	b.Visit(w.site + "/wallet/")
 	b.Do("creating a wallet",

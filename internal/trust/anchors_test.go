@@ -48,7 +48,7 @@ func anchorRegistry(t testing.TB) (*Registry, []byte) {
 	e := Entity{
 		DID: "did:x509:0:sha256:abc::subject:C:UT", Names: map[string]string{"en": "Trusted Entity UT"},
 		Role: RoleIssuer, Status: StatusActive, ValidFrom: tListed,
-		StatusHistory: []StatusChange{{Status: StatusActive, At: tListed}},
+		StatusHistory:        []StatusChange{{Status: StatusActive, At: tListed}},
 		IssuerAuthorizations: []IssuerAuthorization{{ID: "a1", VCT: "urn:eudi:pid:*", MaxStrength: 4, MaxValidity: 4, From: tListed}},
 		X509Anchors: []X509Anchor{{
 			DER: der, SKI: SKIOf(c), Context: AnchorPID, Status: AnchorRevoked, Source: src,

@@ -46,7 +46,7 @@ type ListImport struct {
 	Entities                []ListEntity
 	// Authorization is given to each entity the list adds (From is set to
 	// when the entity's trust starts): e.g. vct "urn:eudi:pid:*" with the
-	// caps the operator chose.
+	// caps the operator chose. A zero VCT gives none (anchors only).
 	Authorization trust.IssuerAuthorization
 }
 
@@ -119,8 +119,10 @@ func (s *Service) ImportList(ctx context.Context, in ListImport) (*ListImportRes
 	if len(in.Entities) > trust.MaxEntities {
 		return nil, badInput("more than %d entities", trust.MaxEntities)
 	}
-	if err := checkCaps(in.Authorization); err != nil || in.Authorization.VCT == "" {
-		return nil, badInput("a list import needs the authorization its entities get (vct and caps)")
+	if in.Authorization.VCT != "" {
+		if err := checkCaps(in.Authorization); err != nil {
+			return nil, err
+		}
 	}
 	keys := map[string]bool{}
 	for _, le := range in.Entities {
@@ -254,13 +256,16 @@ func mergeListEntity(st *State, in ListImport, le ListEntity, src trust.ListSour
 		if st.Registry.Entity(did) != nil {
 			return r, fmt.Errorf("%w: %s (list entity %q shares its first anchor with another entity)", ErrEntityExists, did, le.Key)
 		}
-		auth := in.Authorization
-		auth.ID, auth.Replaces, auth.Ended, auth.From, auth.Until = "a1", "", nil, since, time.Time{}
+		var auths []trust.IssuerAuthorization
+		if auth := in.Authorization; auth.VCT != "" {
+			auth.ID, auth.Replaces, auth.Ended, auth.From, auth.Until = "a1", "", nil, since, time.Time{}
+			auths = append(auths, auth)
+		}
 		st.Registry.Entities = append(st.Registry.Entities, trust.Entity{
 			DID: did, Role: trust.RoleIssuer, Names: names, Status: trust.StatusActive,
 			StatusHistory:        []trust.StatusChange{{Status: trust.StatusActive, At: since, Reason: listedBy}},
 			ValidFrom:            since,
-			IssuerAuthorizations: []trust.IssuerAuthorization{auth},
+			IssuerAuthorizations: auths,
 			List:                 &trust.EntityList{Format: in.Format, Type: in.Type, Territory: in.Territory, Key: le.Key},
 		})
 		e = &st.Registry.Entities[len(st.Registry.Entities)-1]

@@ -180,7 +180,7 @@ func TestImportListBadInput(t *testing.T) {
 	good := loteImport(t, now, nil)
 	for name, change := range map[string]func(in *registry.ListImport){
 		"no format":        func(in *registry.ListImport) { in.Format = "" },
-		"no authorization": func(in *registry.ListImport) { in.Authorization = trust.IssuerAuthorization{} },
+		"bad caps":         func(in *registry.ListImport) { in.Authorization.MaxStrength = 9 },
 		"not a cert":       func(in *registry.ListImport) { in.Entities[0].Anchors[0].DER = []byte("x") },
 		"duplicate entity": func(in *registry.ListImport) { in.Entities[1].Key = in.Entities[0].Key },
 	} {

@@ -56,7 +56,7 @@ and can serve them over HTTP with TRQP v2-shaped queries.`,
 		newRegistryInitCmd(e), newRegistryAddCmd(e), newRegistryAuthorizeCmd(e), newRegistryAmendCmd(e), newRegistryDeauthorizeCmd(e),
 		newRegistryStatusCmd(e, "suspend"), newRegistryStatusCmd(e, "reinstate"), newRegistryStatusCmd(e, "revoke"),
 		newRegistryShowCmd(e), newRegistryPublishCmd(e), newRegistryServeCmd(e), newRegistryBundleCmd(e),
-		newRegistryFetchCmd(e), newRegistryForgetCmd(e), newRegistryImportLoteCmd(e),
+		newRegistryFetchCmd(e), newRegistryForgetCmd(e), newRegistryImportLoteCmd(e), newRegistryImportTLCmd(e),
 	)
 	return c
 }

@@ -109,6 +109,8 @@ func readListSource(ctx context.Context, src string, devNetwork bool, accept str
 	return b, nil
 }
 
+func parseCertDER(der []byte) (*x509.Certificate, error) { return x509.ParseCertificate(der) }
+
 // loadPEMCertificates reads every CERTIFICATE block of a PEM file.
 func loadPEMCertificates(flag, path string) ([]*x509.Certificate, error) {
 	b, err := os.ReadFile(path)

@@ -234,7 +234,7 @@ func canonicalize(el *etree.Element, prefixList string) ([]byte, error) {
 func checkReference(root, sig, ref *etree.Element) (whole bool, err error) {
 	uri, ok := attr(ref, "URI")
 	if !ok {
-		return false, errors.New("Reference without URI")
+		return false, errors.New("reference without URI")
 	}
 	var target *etree.Element
 	enveloped, c14n := false, false
@@ -286,7 +286,7 @@ func checkReference(root, sig, ref *etree.Element) (whole bool, err error) {
 	dm := child(ref, "DigestMethod")
 	dv := child(ref, "DigestValue")
 	if dm == nil || dv == nil {
-		return false, errors.New("Reference needs DigestMethod and DigestValue")
+		return false, errors.New("reference needs DigestMethod and DigestValue")
 	}
 	h, ok := digests[dm.SelectAttrValue("Algorithm", "")]
 	if !ok {

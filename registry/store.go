@@ -50,6 +50,9 @@ type State struct {
 	Revision  uint64         `json:"revision"`
 	Authority Authority      `json:"authority"`
 	Registry  trust.Registry `json:"registry"`
+	// Lists records the trusted lists imported (ImportList), one per
+	// scheme, so an older list is refused.
+	Lists []ImportedList `json:"lists,omitempty"`
 }
 
 // Store keeps one registry's state and its published snapshots. Every

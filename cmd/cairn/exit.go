@@ -21,7 +21,9 @@ const (
 	// revocation (its status list unreachable or unusable); its signature
 	// and issuer were checked. Not the same as invalid (3).
 	ExitStatusUnknown = 9
-	// ExitNothingOffered: a batch created no offer (every row refused).
+	// ExitNothingOffered: a batch created no offer (every row refused);
+	// also a trusted-list import that found nothing to import (no service
+	// qualified as an anchor).
 	ExitNothingOffered = 10
 	// ExitUndetermined: a verifier check could not be made (a status
 	// list unreachable); the same code as ExitStatusUnknown.

@@ -46,14 +46,17 @@ Exit codes:
   0  success (for verify: the credential is valid)
   1  failure (I/O, storage, unexpected)
   2  usage error (bad flags or arguments, unreadable input)
-  3  invalid (signature, format, disclosure or key binding checks failed)
-  4  untrusted issuer (neither pinned nor trusted)
-  5  expired or not yet valid
+  3  invalid (signature, format, disclosure or key binding checks failed;
+     for a trusted list: its signature, schema or profile)
+  4  untrusted issuer (neither pinned nor trusted; for a trusted list: its
+     signer does not chain to a pinned anchor, or it is a rollback)
+  5  expired or not yet valid (a trusted list past NextUpdate and grace)
   6  revoked
   7  suspended
   8  issuer not authorized for this credential type
   9  could not check revocation (status list unreachable or unusable)
-  10 nothing was created (issuer offer-batch: every row refused)
+  10 nothing was created (issuer offer-batch: every row refused; a trusted
+     list import: no service qualified as an anchor)
   11 no result yet, or the session expired unanswered (verifier result)
   12 presentation refused as a whole (different holders, query not
      answered, declined) or its identity claims disagree (review)

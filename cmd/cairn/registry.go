@@ -46,6 +46,7 @@ and can serve them over HTTP with TRQP v2-shaped queries.`,
   cairn registry add --did did:jwk:… --role issuer --name en=Helping\ Hands,fr=Mains\ Secourables
   cairn registry authorize --did did:jwk:… --vct humanitarian-registration
   cairn registry amend --did did:jwk:… --id a1 --max-verification 1 --reason "no document check"
+  cairn registry import-lote PIDProviders.jwt --list pid --seal-anchors eu-lote-seal.pem
   cairn registry publish --key authority.jwk --out registry.jwt
   cairn registry serve --addr 127.0.0.1:8090`,
 	}
@@ -55,7 +56,7 @@ and can serve them over HTTP with TRQP v2-shaped queries.`,
 		newRegistryInitCmd(e), newRegistryAddCmd(e), newRegistryAuthorizeCmd(e), newRegistryAmendCmd(e), newRegistryDeauthorizeCmd(e),
 		newRegistryStatusCmd(e, "suspend"), newRegistryStatusCmd(e, "reinstate"), newRegistryStatusCmd(e, "revoke"),
 		newRegistryShowCmd(e), newRegistryPublishCmd(e), newRegistryServeCmd(e), newRegistryBundleCmd(e),
-		newRegistryFetchCmd(e), newRegistryForgetCmd(e),
+		newRegistryFetchCmd(e), newRegistryForgetCmd(e), newRegistryImportLoteCmd(e), newRegistryImportTLCmd(e),
 	)
 	return c
 }
@@ -818,7 +819,8 @@ func newRegistryPublishCmd(e *env) *cobra.Command {
 valid for --ttl, and store it: 'serve' hands it out and 'bundle' packs it.
 With --out the snapshot (a compact JWS, typ cairn-registry+jwt) is also
 written to FILE, or to stdout with --out -.`,
-		Example: `  cairn registry publish --key authority.jwk --out registry.jwt
+		Example: `  cairn registry import-lote PIDProviders.jwt --list pid --seal-anchors eu-lote-seal.pem
+  cairn registry publish --key authority.jwk --out registry.jwt
   cairn registry publish --key authority.jwk --ttl 168h --out -`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd, e) },

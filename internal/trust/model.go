@@ -79,7 +79,8 @@ type AuthorizationEnd struct {
 	Reason string    `json:"reason,omitempty"`
 }
 
-// IssuerAuthorization lets an issuer issue one credential type. The Max*
+// IssuerAuthorization lets an issuer issue one credential type (or, with
+// a vct "<prefix>:*", every type under that prefix). The Max*
 // fields cap the GPG 45-style scores the issuer may claim (1–4; 0 means the
 // issuer may not claim that score at all). A zero Until is open-ended.
 //
@@ -139,6 +140,12 @@ type Entity struct {
 	ValidUntil             time.Time               `json:"valid_until,omitzero"`
 	IssuerAuthorizations   []IssuerAuthorization   `json:"issuer_authorizations,omitempty"`
 	VerifierAuthorizations []VerifierAuthorization `json:"verifier_authorizations,omitempty"`
+	// X509Anchors are the entity's X.509 trust anchors, for entities
+	// imported from ETSI trusted lists (anchors.go); List says which list.
+	// Both are absent on DID entities, so snapshots without them read and
+	// write as before.
+	X509Anchors []X509Anchor `json:"x509_anchors,omitempty"`
+	List        *EntityList  `json:"list,omitempty"`
 }
 
 // Registry is one version of a registry as published by its authority.
@@ -334,6 +341,9 @@ func (e *Entity) Validate() error {
 	}
 	if n := len(e.StatusHistory); n > 0 && e.StatusHistory[n-1].Status != e.Status {
 		return invalid("entity %s: status disagrees with its history", e.DID)
+	}
+	if err := e.validateAnchors(); err != nil {
+		return err
 	}
 	if len(e.IssuerAuthorizations)+len(e.VerifierAuthorizations) > MaxAuthorizations {
 		return invalid("entity %s: more than %d authorizations", e.DID, MaxAuthorizations)

@@ -99,7 +99,7 @@ func (r *Registry) IssuerAuthorized(did, vct string, at time.Time) (Decision, er
 	best := -1
 	for i := range auths {
 		a := &auths[i]
-		if a.VCT != vct {
+		if !vctMatches(a.VCT, vct) {
 			continue
 		}
 		if best < 0 {

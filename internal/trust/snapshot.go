@@ -30,7 +30,19 @@ var (
 	ErrSnapshotMalformed = errors.New("trust: malformed snapshot")
 )
 
+// Snapshot payload formats. Format 1 (no "fmt" member) is every snapshot
+// written before X.509 anchors existed; format 2 adds Entity.X509Anchors
+// and Entity.List and is written only when some entity carries them, so a
+// registry of DID entities alone still writes format 1, byte for byte as
+// before. A reader refuses a format newer than it knows: an older reader
+// would otherwise drop the anchors without noticing.
+const (
+	SnapshotFormatDID     = 1
+	SnapshotFormatAnchors = 2
+)
+
 type registryJSON struct {
+	Format    int      `json:"fmt,omitempty"`
 	ID        string   `json:"id"`
 	Name      string   `json:"name"`
 	Authority string   `json:"authority"`
@@ -47,6 +59,9 @@ func (r Registry) MarshalJSON() ([]byte, error) {
 		ents = []Entity{}
 	}
 	j := registryJSON{ID: r.ID, Name: r.Name, Authority: r.Authority, Version: r.Version, Entities: ents}
+	if r.hasAnchors() {
+		j.Format = SnapshotFormatAnchors
+	}
 	if !r.IssuedAt.IsZero() {
 		j.IssuedAt = r.IssuedAt.Unix()
 	}
@@ -61,6 +76,9 @@ func (r *Registry) UnmarshalJSON(b []byte) error {
 	var j registryJSON
 	if err := json.Unmarshal(b, &j); err != nil {
 		return err
+	}
+	if j.Format < 0 || j.Format > SnapshotFormatAnchors {
+		return fmt.Errorf("trust: registry format %d is newer than this reader (%d)", j.Format, SnapshotFormatAnchors)
 	}
 	*r = Registry{ID: j.ID, Name: j.Name, Authority: j.Authority, Version: j.Version, Entities: j.Entities}
 	if j.IssuedAt != 0 {

@@ -257,6 +257,18 @@ func (c *Client) Credentials(ctx context.Context, token, lang string) (*api.Cred
 	return &out, err
 }
 
+// CredentialsStored lists the credentials without reading any status
+// list: each shows the last status read, with its age (refresh=false).
+func (c *Client) CredentialsStored(ctx context.Context, token, lang string) (*api.Credentials, error) {
+	q := "?refresh=false"
+	if lang != "" {
+		q += "&lang=" + url.QueryEscape(lang)
+	}
+	var out api.Credentials
+	err := c.do(ctx, http.MethodGet, "/v1/credentials"+q, token, nil, &out, nil)
+	return &out, err
+}
+
 // Credential shows one credential with its claims.
 func (c *Client) Credential(ctx context.Context, token, id, lang string) (*api.CredentialDetail, error) {
 	var out api.CredentialDetail

@@ -91,6 +91,9 @@ type FlowConfig struct {
 	// PreviewTTL bounds how long a preview can be answered
 	// (DefaultPreviewTTL).
 	PreviewTTL time.Duration
+	// StatusMaxAge caps how long a fetched status list is reused, below
+	// its token's ttl and exp (statuslist.DefaultCacheMaxTTL when zero).
+	StatusMaxAge time.Duration
 }
 
 func (f FlowConfig) withDefaults() FlowConfig {

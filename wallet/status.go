@@ -105,7 +105,7 @@ const statusRecordID = "statuses"
 // newStatusCache is the Service's cache of status lists, fetched through
 // the flows' guarded client.
 func newStatusCache(f FlowConfig, now func() time.Time) *statuslist.Cache {
-	return &statuslist.Cache{Fetch: statusFetcher(f).Fetch, Now: now}
+	return &statuslist.Cache{Fetch: statusFetcher(f).Fetch, Now: now, MaxTTL: f.StatusMaxAge}
 }
 
 func statusFetcher(f FlowConfig) *statuslist.Fetcher {

@@ -326,3 +326,38 @@ func (c *Client) Import(ctx context.Context, token string, file []byte, passphra
 	err := c.do(ctx, http.MethodPost, "/v1/import", token, api.ImportRequest{Passphrase: passphrase, File: base64.StdEncoding.EncodeToString(file)}, &out, nil)
 	return &out, err
 }
+
+// StatusSummary is a credential's status in one short English phrase,
+// for a table: "valid (checked 5m ago)", "revoked (as of 2d ago, not
+// refreshed)", "unavailable: unreachable (last known valid, 3h ago)",
+// "not_checked".
+func StatusSummary(v api.CredentialView) string {
+	age := ""
+	if v.StatusAgeSeconds != nil {
+		age = shortAge(time.Duration(*v.StatusAgeSeconds) * time.Second)
+	}
+	switch {
+	case v.Status == wallet.StatusUnavailable && v.StatusLastKnown != "":
+		return fmt.Sprintf("unavailable: %s (last known %s, %s ago)", v.StatusReason, v.StatusLastKnown, age)
+	case v.Status == wallet.StatusUnavailable:
+		return "unavailable: " + v.StatusReason
+	case age != "" && v.StatusSource == wallet.SourceStored:
+		return fmt.Sprintf("%s (as of %s ago, not refreshed)", v.Status, age)
+	case age != "":
+		return fmt.Sprintf("%s (checked %s ago)", v.Status, age)
+	}
+	return v.Status
+}
+
+// shortAge is d in its largest whole unit: 40s, 5m, 3h, 2d.
+func shortAge(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d/time.Second))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d/time.Minute))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh", int(d/time.Hour))
+	}
+	return fmt.Sprintf("%dd", int(d/(24*time.Hour)))
+}

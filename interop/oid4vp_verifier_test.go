@@ -23,13 +23,16 @@ import (
 
 	"github.com/cairn-id/cairn/internal/jose"
 	"github.com/cairn-id/cairn/internal/keys"
+	"github.com/cairn-id/cairn/internal/testkit"
 	"github.com/cairn-id/cairn/internal/trust"
 	"github.com/cairn-id/cairn/issuer"
 	issuerapi "github.com/cairn-id/cairn/issuer/api"
 	issuerbolt "github.com/cairn-id/cairn/issuer/boltstore"
 	"github.com/cairn-id/cairn/schemas"
 	"github.com/cairn-id/cairn/wallet"
+	walletapi "github.com/cairn-id/cairn/wallet/api"
 	walletbolt "github.com/cairn-id/cairn/wallet/boltstore"
+	"github.com/cairn-id/cairn/wallet/client"
 )
 
 // The independent OpenID4VP verifier (oid4vp/verifier.mjs), on
@@ -207,16 +210,22 @@ func (v *npmVerifier) result(t *testing.T, id string) npmResult {
 	return r
 }
 
-// oid4vpWorld is the project's issuer, a registry, and an in-process
-// wallet agent (Dev mode: the guarded client allows loopback) with one
-// holder.
+// oid4vpWorld is the project's issuer over HTTP (issuer/api), a
+// registry, and a Cairn wallet agent (wallet/api) on loopback HTTP with
+// its dev private-network allowance (what `cairn wallet serve
+// --dev-allow-private-network` sets: its guarded client may reach the
+// loopback issuer and verifier), used through wallet/client, the CLI's
+// client, by one holder.
 type oid4vpWorld struct {
 	iss   *issuer.Service
 	regMu sync.Mutex
 	reg   *trust.Registry
-	w     *wallet.Service
-	sess  *wallet.Session
-	start time.Time
+	cl    *client.Client
+	token string
+	// agentLog is the agent's log: refusal causes are only logged, the
+	// holder gets a message in their language.
+	agentLog *testkit.SyncBuffer
+	start    time.Time
 }
 
 func (wd *oid4vpWorld) registry() *trust.Registry {
@@ -275,24 +284,68 @@ func newOID4VPWorld(t *testing.T) *oid4vpWorld {
 	device := make([]byte, 32)
 	rand.Read(pepper)
 	rand.Read(device)
-	// Flows.HTTPClient nil: the wallet's guarded client, which Dev lets
-	// reach loopback (the issuer and the npm verifier).
-	wd.w, err = wallet.New(wallet.Config{Store: ws, Pepper: pepper, KDF: wallet.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1},
-		Flows: wallet.FlowConfig{Dev: true, Registry: wd.registry, Catalogue: cat}})
+	// Flows.HTTPClient nil: the agent's guarded client, which Dev (the
+	// private-network allowance) lets reach loopback. StatusMaxAge: the
+	// agent reads the status list again for every answer, so the
+	// revocation below is seen at once rather than after the issuer's
+	// ttl.
+	wd.agentLog = &testkit.SyncBuffer{}
+	alog := slog.New(slog.NewJSONHandler(wd.agentLog, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	svc, err := wallet.New(wallet.Config{Store: ws, Pepper: pepper, KDF: wallet.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}, Logger: alog,
+		Flows: wallet.FlowConfig{Dev: true, Registry: wd.registry, Catalogue: cat, StatusMaxAge: time.Nanosecond}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(wd.w.Close)
+	t.Cleanup(svc.Close)
+	ah, err := walletapi.New(svc, walletapi.Options{Logger: alog, Catalogue: cat, Registry: wd.registry})
+	if err != nil {
+		t.Fatal(err)
+	}
+	agent := httptest.NewServer(ah)
+	t.Cleanup(agent.Close)
+	wd.cl = &client.Client{BaseURL: agent.URL}
 	ctx := context.Background()
-	c, err := wd.w.CreateHolder(ctx, wallet.CreateRequest{PIN: "2468", DeviceSecret: device, Lang: "en"})
+	c, err := wd.cl.CreateHolder(ctx, "2468", device, "en")
 	if err != nil {
 		t.Fatal(err)
 	}
-	wd.sess, err = wd.w.Login(ctx, wallet.LoginRequest{HolderID: c.HolderID, PIN: "2468", DeviceSecret: device, ClientAddr: "192.0.2.1"})
+	sess, err := wd.cl.Login(ctx, c.HolderID, "2468", device)
 	if err != nil {
 		t.Fatal(err)
 	}
+	wd.token = sess.Token
 	return wd
+}
+
+// refused says whether the agent logged a refusal of code whose cause
+// mentions each of words.
+func (wd *oid4vpWorld) refused(code string, words ...string) bool {
+	for _, line := range strings.Split(wd.agentLog.String(), "\n") {
+		var e struct {
+			Msg, Code, Err string
+		}
+		if json.Unmarshal([]byte(line), &e) != nil || e.Msg != "request refused" || e.Code != code {
+			continue
+		}
+		ok := true
+		for _, w := range words {
+			ok = ok && strings.Contains(e.Err, w)
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
+}
+
+// apiCode is the agent's error code of err ("" when err is nil or not
+// an answer of the agent).
+func apiCode(err error) string {
+	var e *client.APIError
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return ""
 }
 
 // registerVerifier adds the npm verifier to the registry with one purpose
@@ -319,14 +372,18 @@ func dcqlQuery(paths ...[]any) json.RawMessage {
 	return b
 }
 
-// TestOID4VPNpmVerifierToCairnWallet: issue 10's Show. The project's
-// issuer issues to a Cairn wallet agent (with a transaction code); an
-// independent verifier built on @openid4vc/openid4vp signs request objects
-// with a decentralized_identifier client id, serves them by request_uri on
-// loopback and validates what the wallet sends: a consent with a subset of
+// TestOID4VPNpmVerifierToCairnWallet: issue 10's Show, end to end over
+// HTTP. The project's issuer (issuer/api on loopback) issues to the Cairn
+// wallet agent (wallet/api on loopback, driven through wallet/client as
+// the CLI drives it) with a transaction code; an independent verifier
+// built on @openid4vc/openid4vp signs request objects with a
+// decentralized_identifier client id, serves them by request_uri on
+// loopback and validates what the agent sends: a consent with a subset of
 // claims over direct_post, a full answer with a nested claim over
-// direct_post.jwt, an over-asking request flagged in the preview, a
-// refusal (access_denied), and the request objects Cairn refuses.
+// direct_post.jwt, an over-asking request flagged in the consent view, a
+// refusal (access_denied), the request objects Cairn refuses, and a
+// revoked credential (left out by the agent; refused by the verifier
+// when the holder insists).
 func TestOID4VPNpmVerifierToCairnWallet(t *testing.T) {
 	node := requireOID4VP(t)
 	wd := newOID4VPWorld(t)
@@ -345,26 +402,26 @@ func TestOID4VPNpmVerifierToCairnWallet(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, err := wd.w.PreviewOffer(ctx, wd.sess, o.URI, "en")
+		p, err := wd.cl.PreviewOffer(ctx, wd.token, o.URI, "en")
 		if err != nil {
 			t.Fatal(err)
 		}
 		if p.TxCode == nil || !p.Trusted {
 			t.Fatalf("preview %+v", p)
 		}
-		if _, err := wd.w.AcceptOffer(ctx, wd.sess, p.ID, "", false); !errors.Is(err, wallet.ErrTxCode) {
+		if _, err := wd.cl.AcceptOffer(ctx, wd.token, p.ID, "", false); apiCode(err) != walletapi.CodeTxCode || !errors.Is(err, client.ErrWrongSecret) {
 			t.Fatalf("accepted without the transaction code: %v", err)
 		}
-		if _, err := wd.w.AcceptOffer(ctx, wd.sess, p.ID, o.TxCode, false); err != nil {
+		if _, err := wd.cl.AcceptOffer(ctx, wd.token, p.ID, o.TxCode, false); err != nil {
 			t.Fatal(err)
 		}
 	})
 
 	// respond answers a preview; when the wallet reports a failed
 	// delivery, the verifier's reason is shown.
-	respond := func(t *testing.T, previewID string, c wallet.Consent, sessionID string) *wallet.Presented {
+	respond := func(t *testing.T, previewID string, only []string, sessionID string) *wallet.Presented {
 		t.Helper()
-		out, err := wd.w.Respond(ctx, wd.sess, previewID, c)
+		out, err := wd.cl.Respond(ctx, wd.token, previewID, only)
 		if err != nil {
 			t.Fatalf("respond: %v; the npm verifier says %s", err, jsonString(v.result(t, sessionID)))
 		}
@@ -395,14 +452,14 @@ func TestOID4VPNpmVerifierToCairnWallet(t *testing.T) {
 
 	t.Run("consent to a subset over direct_post", func(t *testing.T) {
 		s := v.session(t, npmSessionRequest{DCQLQuery: dcqlQuery([]any{"family_name"}, []any{"given_name"}), ResponseMode: "direct_post", TrustedIssuers: trusted})
-		p, err := wd.w.PreviewRequest(ctx, wd.sess, s.URI, "en")
+		p, err := wd.cl.PreviewRequest(ctx, wd.token, s.URI, "en")
 		if err != nil {
 			t.Fatal(err)
 		}
 		if !p.CanAnswer || !p.Registered || p.VerifierID != v.ClientID || p.VerifierDID != v.DID || p.Encrypted || len(p.OutsidePurpose) != 0 {
 			t.Fatalf("preview %+v", p)
 		}
-		out := respond(t, p.ID, wallet.Consent{Only: []string{"/given_name"}}, s.ID)
+		out := respond(t, p.ID, []string{"/given_name"}, s.ID)
 		if out.RedirectURI != v.URL+"/done/"+s.ID {
 			t.Errorf("redirect_uri %q", out.RedirectURI)
 		}
@@ -423,7 +480,7 @@ func TestOID4VPNpmVerifierToCairnWallet(t *testing.T) {
 	t.Run("direct_post.jwt with a nested claim", func(t *testing.T) {
 		s := v.session(t, npmSessionRequest{DCQLQuery: dcqlQuery([]any{"family_name"}, []any{"given_name"}, []any{"registration_place", "country"}),
 			ResponseMode: "direct_post.jwt", Enc: []string{"A256GCM", "A128GCM"}, TrustedIssuers: trusted})
-		p, err := wd.w.PreviewRequest(ctx, wd.sess, s.URI, "en")
+		p, err := wd.cl.PreviewRequest(ctx, wd.token, s.URI, "en")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -437,13 +494,13 @@ func TestOID4VPNpmVerifierToCairnWallet(t *testing.T) {
 		if want := []string{"/family_name", "/given_name", "/registration_place/country", "/registration_place/locality"}; !slices.Equal(listed, want) {
 			t.Fatalf("preview lists %v, want %v", listed, want)
 		}
-		if _, err := wd.w.Respond(ctx, wd.sess, p.ID, wallet.Consent{Only: []string{"/family_name", "/registration_place/country"}}); !errors.Is(err, wallet.ErrConsent) {
+		if _, err := wd.cl.Respond(ctx, wd.token, p.ID, []string{"/family_name", "/registration_place/country"}); apiCode(err) != walletapi.CodeConsent {
 			t.Fatalf("consent keeping the country without the locality: %v", err)
 		}
 		if r := v.result(t, s.ID); !r.Pending {
 			t.Fatalf("the verifier got a response: %+v", r)
 		}
-		respond(t, p.ID, wallet.Consent{}, s.ID)
+		respond(t, p.ID, nil, s.ID)
 		r := v.result(t, s.ID)
 		if !r.Encrypted || r.JWE["alg"] != "ECDH-ES" || r.JWE["enc"] != "A256GCM" || r.JWE["kid"] != "enc-"+s.ID {
 			t.Errorf("encryption: encrypted %v header %v (want ECDH-ES, the verifier's first enc A256GCM, its kid)", r.Encrypted, r.JWE)
@@ -454,7 +511,7 @@ func TestOID4VPNpmVerifierToCairnWallet(t *testing.T) {
 
 	t.Run("over-asking verifier flagged", func(t *testing.T) {
 		s := v.session(t, npmSessionRequest{DCQLQuery: dcqlQuery([]any{"family_name"}, []any{"given_name"}, []any{"birthdate"}), ResponseMode: "direct_post.jwt", TrustedIssuers: trusted})
-		p, err := wd.w.PreviewRequest(ctx, wd.sess, s.URI, "en")
+		p, err := wd.cl.PreviewRequest(ctx, wd.token, s.URI, "en")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -465,17 +522,17 @@ func TestOID4VPNpmVerifierToCairnWallet(t *testing.T) {
 			t.Fatalf("over-asking not flagged: purpose %q outside %v warnings %v", p.Purpose, p.OutsidePurpose, p.Warnings)
 		}
 		// The holder leaves the birthdate out.
-		respond(t, p.ID, wallet.Consent{Only: []string{"/family_name", "/given_name"}}, s.ID)
+		respond(t, p.ID, []string{"/family_name", "/given_name"}, s.ID)
 		checkPresented(t, v.result(t, s.ID), map[string]any{"family_name": "Haddad", "given_name": "Amina"}, []string{"birthdate"}, nil)
 	})
 
 	t.Run("refusal", func(t *testing.T) {
 		s := v.session(t, npmSessionRequest{DCQLQuery: dcqlQuery([]any{"family_name"}), ResponseMode: "direct_post.jwt", TrustedIssuers: trusted})
-		p, err := wd.w.PreviewRequest(ctx, wd.sess, s.URI, "en")
+		p, err := wd.cl.PreviewRequest(ctx, wd.token, s.URI, "en")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := wd.w.RefuseRequest(ctx, wd.sess, p.ID); err != nil {
+		if err := wd.cl.RefuseRequest(ctx, wd.token, p.ID); err != nil {
 			t.Fatal(err)
 		}
 		r := v.result(t, s.ID)
@@ -501,16 +558,16 @@ func TestOID4VPNpmVerifierToCairnWallet(t *testing.T) {
 		// OpenID4VP 1.0 §5.8 asks for https://self-issued.me/v2 with an
 		// openid4vp:// request, and Cairn refuses anything else.
 		s := v.session(t, npmSessionRequest{DCQLQuery: dcqlQuery([]any{"family_name"}), ResponseMode: "direct_post", TrustedIssuers: trusted, LibraryAud: true})
-		if _, err := wd.w.PreviewRequest(ctx, wd.sess, s.URI, "en"); !errors.Is(err, wallet.ErrRequest) || !strings.Contains(err.Error(), "aud") {
+		if _, err := wd.cl.PreviewRequest(ctx, wd.token, s.URI, "en"); apiCode(err) != walletapi.CodeRequestInvalid || !wd.refused(walletapi.CodeRequestInvalid, "aud") {
 			t.Errorf("request object with aud = request_uri: %v", err)
 		}
 		// The verifier serves a request object once; a second fetch
 		// (the same QR scanned twice) gets no request.
 		s = v.session(t, npmSessionRequest{DCQLQuery: dcqlQuery([]any{"family_name"}), ResponseMode: "direct_post", TrustedIssuers: trusted})
-		if _, err := wd.w.PreviewRequest(ctx, wd.sess, s.URI, "en"); err != nil {
+		if _, err := wd.cl.PreviewRequest(ctx, wd.token, s.URI, "en"); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := wd.w.PreviewRequest(ctx, wd.sess, s.URI, "en"); !errors.Is(err, wallet.ErrRequest) {
+		if _, err := wd.cl.PreviewRequest(ctx, wd.token, s.URI, "en"); apiCode(err) != walletapi.CodeRequestInvalid {
 			t.Errorf("request_uri fetched twice: %v", err)
 		}
 		// The verifier no longer in the registry.
@@ -521,19 +578,21 @@ func TestOID4VPNpmVerifierToCairnWallet(t *testing.T) {
 		wd.reg = &reg
 		wd.regMu.Unlock()
 		s = v.session(t, npmSessionRequest{DCQLQuery: dcqlQuery([]any{"family_name"}), ResponseMode: "direct_post", TrustedIssuers: trusted})
-		_, err := wd.w.PreviewRequest(ctx, wd.sess, s.URI, "en")
+		_, err := wd.cl.PreviewRequest(ctx, wd.token, s.URI, "en")
 		wd.regMu.Lock()
 		wd.reg = saved
 		wd.regMu.Unlock()
-		if !errors.Is(err, wallet.ErrVerifierUnknown) {
+		if apiCode(err) != walletapi.CodeVerifierUnknown || !errors.Is(err, client.ErrUntrusted) {
 			t.Errorf("unregistered npm verifier: %v", err)
 		}
 	})
 
-	// Last, as it ends the credential: the issuer revokes it (every copy);
-	// the npm verifier reads the status list (sd-jwt-js) and refuses, and
-	// the wallet reports a failed delivery.
-	t.Run("revoked credential refused by the npm verifier", func(t *testing.T) {
+	// Last, as it ends the credential: the issuer revokes it (every copy).
+	// The agent reads the status list and its consent view warns and
+	// offers nothing; the holder asks for it anyway, and the npm verifier
+	// reads the list (sd-jwt-js) and refuses: the agent reports a failed
+	// delivery.
+	t.Run("revoked credential: warned, left out, refused by the npm verifier", func(t *testing.T) {
 		recs, err := wd.iss.Records(ctx)
 		if err != nil || len(recs) == 0 {
 			t.Fatalf("%d records: %v", len(recs), err)
@@ -541,12 +600,33 @@ func TestOID4VPNpmVerifierToCairnWallet(t *testing.T) {
 		if err := wd.iss.Revoke(ctx, recs[0].CredentialID); err != nil {
 			t.Fatal(err)
 		}
+		list, err := wd.cl.Credentials(ctx, wd.token, "en")
+		if err != nil || len(list.Credentials) != 1 || list.Credentials[0].Status != wallet.StatusRevoked {
+			t.Fatalf("the agent's list after the revocation: %s %v", jsonString(list), err)
+		}
+		revokedNotice := func(p *wallet.RequestPreview) bool {
+			return slices.ContainsFunc(p.Warnings, func(n wallet.Notice) bool { return n.Code == wallet.NoticeRevoked && n.Credential != "" })
+		}
 		s := v.session(t, npmSessionRequest{DCQLQuery: dcqlQuery([]any{"family_name"}), ResponseMode: "direct_post", TrustedIssuers: trusted})
-		p, err := wd.w.PreviewRequest(ctx, wd.sess, s.URI, "en")
+		p, err := wd.cl.PreviewRequest(ctx, wd.token, s.URI, "en")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := wd.w.Respond(ctx, wd.sess, p.ID, wallet.Consent{}); !errors.Is(err, wallet.ErrDelivery) {
+		if p.CanAnswer || len(p.Queries) != 0 || !revokedNotice(p) {
+			t.Fatalf("consent view with a revoked credential: %s", jsonString(p))
+		}
+		if err := wd.cl.RefuseRequest(ctx, wd.token, p.ID); err != nil {
+			t.Fatal(err)
+		}
+		s = v.session(t, npmSessionRequest{DCQLQuery: dcqlQuery([]any{"family_name"}), ResponseMode: "direct_post", TrustedIssuers: trusted})
+		p, err = wd.cl.PreviewRequestWith(ctx, wd.token, "en", walletapi.PresentationRequest{Request: s.URI, OfferRevoked: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !p.CanAnswer || !revokedNotice(p) {
+			t.Fatalf("consent view offering a revoked credential: %s", jsonString(p))
+		}
+		if _, err := wd.cl.Respond(ctx, wd.token, p.ID, nil); apiCode(err) != walletapi.CodeDelivery {
 			t.Fatalf("respond with a revoked credential: %v", err)
 		}
 		r := v.result(t, s.ID)
@@ -555,7 +635,7 @@ func TestOID4VPNpmVerifierToCairnWallet(t *testing.T) {
 		}
 	})
 
-	log, err := wd.w.Log(ctx, wd.sess)
+	log, err := wd.cl.Log(ctx, wd.token)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -563,7 +643,7 @@ func TestOID4VPNpmVerifierToCairnWallet(t *testing.T) {
 	for _, e := range log {
 		events = append(events, string(e.Event))
 	}
-	want := []string{string(wallet.EventOfferAccepted), string(wallet.EventPresentation), string(wallet.EventPresentation), string(wallet.EventPresentation), string(wallet.EventRefusal)}
+	want := []string{string(wallet.EventOfferAccepted), string(wallet.EventPresentation), string(wallet.EventPresentation), string(wallet.EventPresentation), string(wallet.EventRefusal), string(wallet.EventRefusal)}
 	if !slices.Equal(events, want) {
 		t.Errorf("consent log %v, want %v", events, want)
 	}

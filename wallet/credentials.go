@@ -211,7 +211,7 @@ func (s *Service) DeleteCredential(ctx context.Context, sess *Session, id string
 			}
 		}
 		n = len(ids)
-		return nil
+		return s.forgetStatus(tx, l, c.Group)
 	})
 	if errors.Is(err, ErrNotFound) {
 		return 0, ErrNoCredential

@@ -33,6 +33,15 @@
 // KeyForVerifier gives each verifier its own key while unused ones
 // remain, and says when they run low (RefreshKeys adds a fresh set).
 //
+// Status. Statuses reads each credential group's entry in its issuer's
+// Token Status List (draft-ietf-oauth-status-list-21 §8.3; one copy per
+// group: a revocation changes every copy) through the guarded client and
+// a cache per list that honours the token's ttl and exp
+// (statuslist.Cache), and keeps the last status read sealed (KindStatus)
+// for an offline answer with its age. PreviewRequestWith leaves a
+// credential known revoked out of the consent view (and warns), and
+// warns about a suspended one.
+//
 // Consent log. AppendLog adds hash-chained, sealed entries (offers
 // accepted or refused, presentations); VerifyLog detects modified,
 // removed, reordered or truncated entries; ExportLogJSON exports it.

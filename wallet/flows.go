@@ -91,6 +91,9 @@ type FlowConfig struct {
 	// PreviewTTL bounds how long a preview can be answered
 	// (DefaultPreviewTTL).
 	PreviewTTL time.Duration
+	// StatusMaxAge caps how long a fetched status list is reused, below
+	// its token's ttl and exp (statuslist.DefaultCacheMaxTTL when zero).
+	StatusMaxAge time.Duration
 }
 
 func (f FlowConfig) withDefaults() FlowConfig {
@@ -115,15 +118,6 @@ func (s *Service) registry() *trust.Registry {
 
 func (s *Service) vciClient() *oid4vci.Client {
 	return oid4vci.NewClient(oid4vci.ClientOptions{HTTPClient: s.cfg.Flows.HTTPClient, Now: s.cfg.Now, AllowHTTP: s.cfg.Flows.Dev})
-}
-
-// fetchStatusList fetches a Status List Token through the guarded client.
-func (s *Service) fetchStatusList(ctx context.Context, uri string) (string, error) {
-	b, _, err := httpx.GetBounded(ctx, s.cfg.Flows.HTTPClient, uri, "application/statuslist+jwt", MaxStatusListLen)
-	if err != nil {
-		return "", err
-	}
-	return strings.TrimSpace(string(b)), nil
 }
 
 // ClaimLabel is a claim as the holder sees it: its JSON Pointer and its

@@ -13,7 +13,10 @@ import (
 type Notice struct {
 	Code  string `json:"code"`
 	Claim string `json:"claim,omitempty"`
-	Text  string `json:"text"`
+	// Credential names the stored credential a per-credential notice is
+	// about.
+	Credential string `json:"credential,omitempty"`
+	Text       string `json:"text"`
 }
 
 // Notice codes.
@@ -35,6 +38,12 @@ const (
 	// NoticeOutsidePurpose: the verifier asks for a claim beyond its
 	// registered purpose (or has no purpose covering it).
 	NoticeOutsidePurpose = "outside_purpose"
+	// NoticeRevoked: a credential that matches the request is revoked by
+	// its issuer (not offered, unless the holder asked for it).
+	NoticeRevoked = "revoked"
+	// NoticeSuspended: a credential that matches the request is
+	// suspended by its issuer; a verifier will likely refuse it.
+	NoticeSuspended = "suspended"
 )
 
 // noticeTexts are the templates per code and language; {name} is
@@ -81,6 +90,24 @@ var noticeTexts = map[string]map[string]string{
 		"fr": "{verifier} demande « {claim} », mais aucune de ses finalités enregistrées ne le couvre.",
 		"ar": "يطلب {verifier} «{claim}» لكن لا يشمل ذلك أي غرض مسجل له.",
 		"uk": "{verifier} запитує «{claim}», але жодна його зареєстрована мета цього не охоплює.",
+	},
+	NoticeRevoked + "/excluded": {
+		"en": "Your “{type}” from {issuer} has been revoked by the issuer. It is not offered here: a verifier would refuse it.",
+		"fr": "Votre « {type} » de {issuer} a été révoqué par l’émetteur. Il n’est pas proposé ici : un vérificateur le refuserait.",
+		"ar": "ألغت جهة الإصدار {issuer} وثيقتك «{type}». لا تُعرض هنا: سيرفضها المدقق.",
+		"uk": "Ваш документ «{type}» від {issuer} відкликано видавцем. Його тут не запропоновано: перевіряльник його відхилить.",
+	},
+	NoticeRevoked: {
+		"en": "Your “{type}” from {issuer} has been revoked by the issuer: a verifier will most likely refuse it.",
+		"fr": "Votre « {type} » de {issuer} a été révoqué par l’émetteur : un vérificateur le refusera très probablement.",
+		"ar": "ألغت جهة الإصدار {issuer} وثيقتك «{type}»: من المرجح جدًا أن يرفضها المدقق.",
+		"uk": "Ваш документ «{type}» від {issuer} відкликано видавцем: перевіряльник, найімовірніше, його відхилить.",
+	},
+	NoticeSuspended: {
+		"en": "Your “{type}” from {issuer} is suspended by the issuer for now: a verifier will most likely refuse it. Ask the issuer why.",
+		"fr": "Votre « {type} » de {issuer} est suspendu pour l’instant par l’émetteur : un vérificateur le refusera très probablement. Demandez pourquoi à l’émetteur.",
+		"ar": "علّقت جهة الإصدار {issuer} وثيقتك «{type}» مؤقتًا: من المرجح جدًا أن يرفضها المدقق. اسأل جهة الإصدار عن السبب.",
+		"uk": "Ваш документ «{type}» від {issuer} тимчасово призупинено видавцем: перевіряльник, найімовірніше, його відхилить. Запитайте видавця чому.",
 	},
 }
 

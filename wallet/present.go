@@ -128,6 +128,24 @@ type plannedQuery struct {
 // a credential with a single copy answers with it, with a warning), and
 // returns the consent view. The request is kept sealed until answered.
 func (s *Service) PreviewRequest(ctx context.Context, sess *Session, requestText, lang string) (*RequestPreview, error) {
+	return s.PreviewRequestWith(ctx, sess, requestText, lang, PreviewOptions{})
+}
+
+// PreviewOptions change what PreviewRequestWith offers.
+type PreviewOptions struct {
+	// OfferRevoked lets a credential known to be revoked answer the
+	// request. By default it is left out (a verifier refuses it, and
+	// showing it tells the verifier only that): the preview warns either
+	// way.
+	OfferRevoked bool `json:"offer_revoked,omitempty"`
+}
+
+// PreviewRequestWith is PreviewRequest with options. Before evaluating
+// the query it reads the status of the holder's credentials (Statuses,
+// with refresh): a credential known to be revoked (now, or last time its
+// list was read) is not offered unless o.OfferRevoked, and a revoked or
+// suspended credential that matches a query is named in a warning.
+func (s *Service) PreviewRequestWith(ctx context.Context, sess *Session, requestText, lang string, o PreviewOptions) (*RequestPreview, error) {
 	if _, err := s.live(sess); err != nil {
 		return nil, err
 	}
@@ -149,7 +167,7 @@ func (s *Service) PreviewRequest(ctx context.Context, sess *Session, requestText
 		return nil, fmt.Errorf("%w: %w", ErrRequest, err)
 	}
 	now := s.cfg.Now()
-	p := &RequestPreview{VerifierID: req.ClientID, Encrypted: req.ResponseMode == oid4vp.ResponseModeDirectPostJWT}
+	p := &RequestPreview{VerifierID: req.ClientID, Encrypted: req.ResponseMode == oid4vp.ResponseModeDirectPostJWT, Queries: []QueryAnswer{}}
 	reg := s.registry()
 	var ent *trust.Entity
 	switch cid.Prefix {
@@ -184,8 +202,13 @@ func (s *Service) PreviewRequest(ctx context.Context, sess *Session, requestText
 		return nil, err
 	}
 	cands := chooseCopies(all, ka.Index)
+	sts, err := s.Statuses(ctx, sess, cands, true)
+	if err != nil {
+		return nil, err
+	}
 	ocs := make([]oid4vp.Credential, 0, len(cands))
 	kept := make([]Credential, 0, len(cands))
+	revoked := false
 	for _, c := range cands {
 		t, err := sdjwt.Parse(c.Compact, sdjwt.Limits{})
 		if err != nil {
@@ -197,8 +220,43 @@ func (s *Service) PreviewRequest(ctx context.Context, sess *Session, requestText
 		}
 		ocs = append(ocs, oc)
 		kept = append(kept, c)
+		revoked = revoked || sts[c.Group].Known() == StatusRevoked
 	}
 	res := oid4vp.Evaluate(req.DCQLQuery, ocs)
+	// Warn about each revoked or suspended credential that matches a
+	// query; leave the revoked ones out unless asked.
+	warned := map[string]bool{}
+	for _, qr := range res.Queries {
+		for _, m := range qr.Matches {
+			c := kept[m.Index]
+			st := sts[c.Group].Known()
+			if (st != StatusRevoked && st != StatusSuspended) || warned[c.Group] {
+				continue
+			}
+			warned[c.Group] = true
+			key := NoticeSuspended
+			if st == StatusRevoked {
+				key = NoticeRevoked
+				if !o.OfferRevoked {
+					key += "/excluded"
+				}
+			}
+			n := notice(key, lang, "type", s.typeName(c.VCT, lang), "issuer", s.issuerName(c.IssuerDID, lang))
+			n.Credential = c.ID
+			p.Warnings = append(p.Warnings, n)
+		}
+	}
+	if revoked && !o.OfferRevoked {
+		var keepOCs []oid4vp.Credential
+		var keepCs []Credential
+		for i, c := range kept {
+			if sts[c.Group].Known() != StatusRevoked {
+				keepOCs, keepCs = append(keepOCs, ocs[i]), append(keepCs, c)
+			}
+		}
+		ocs, kept = keepOCs, keepCs
+		res = oid4vp.Evaluate(req.DCQLQuery, ocs)
+	}
 	p.CanAnswer, p.Missing = res.Satisfiable, res.Missing
 	pr := &pendingReq{ClientID: req.ClientID, VerifierDID: p.VerifierDID, VerifierName: p.VerifierName, Nonce: req.Nonce, State: req.State,
 		ResponseMode: req.ResponseMode, ResponseURI: req.ResponseURI, Metadata: req.ClientMetadata, CanAnswer: res.Satisfiable}

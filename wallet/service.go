@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/cairn-id/cairn/internal/jose"
+	"github.com/cairn-id/cairn/internal/statuslist"
 )
 
 // Errors at the package boundary; match them with errors.Is. A lockout
@@ -139,6 +140,8 @@ type Service struct {
 	log      *slog.Logger
 	kdfSlots chan struct{}
 	addrs    *addrLimiter
+	// statusCache holds the status lists read, by URI and issuer.
+	statusCache *statuslist.Cache
 
 	mu       sync.Mutex
 	sessions map[[32]byte]*liveSession
@@ -219,9 +222,10 @@ func New(cfg Config) (*Service, error) {
 	cfg.Flows = cfg.Flows.withDefaults()
 	return &Service{
 		cfg: cfg, log: cfg.Logger,
-		kdfSlots: make(chan struct{}, cfg.ConcurrentUnlocks),
-		addrs:    &addrLimiter{l: cfg.AddressLockout, max: cfg.MaxTrackedClients, m: map[string]*addrState{}},
-		sessions: map[[32]byte]*liveSession{},
+		kdfSlots:    make(chan struct{}, cfg.ConcurrentUnlocks),
+		addrs:       &addrLimiter{l: cfg.AddressLockout, max: cfg.MaxTrackedClients, m: map[string]*addrState{}},
+		sessions:    map[[32]byte]*liveSession{},
+		statusCache: newStatusCache(cfg.Flows, cfg.Now),
 	}, nil
 }
 

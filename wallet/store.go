@@ -21,6 +21,7 @@ const (
 	KindLogHead    = "loghead"    // the consent log's chain head, id = "head"
 	KindPending    = "pending"    // a pending offer (receiving), id = random
 	KindSettings   = "settings"   // the holder's settings, id = "settings"
+	KindStatus     = "status"     // the last status read per credential group, id = "statuses"
 	maxKindLength  = 32           // kind names are short ASCII
 	maxRecordIDLen = 64           // record ids are short ASCII
 	recordIDChars  = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-_"

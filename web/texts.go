@@ -4,6 +4,9 @@ package web
 // Plain words: short sentences, no jargon.
 var texts = map[string]map[string]string{
 	"fr": {
+		"Checked with the issuer %s.":                              "Vérifié auprès de l'émetteur %s.",
+		"Could not check with the issuer now.":                     "Impossible de vérifier auprès de l'émetteur pour l'instant.",
+		"Could not check with the issuer now. Last known: %s, %s.": "Impossible de vérifier auprès de l'émetteur pour l'instant. Dernier état connu : %s, %s.",
 		"%d days ago":                "il y a %d jours",
 		"%d hours ago":               "il y a %d heures",
 		"%d minutes ago":             "il y a %d minutes",
@@ -246,6 +249,9 @@ var texts = map[string]map[string]string{
 		"yes":              "oui",
 	},
 	"ar": {
+		"Checked with the issuer %s.":                              "تم التحقق لدى جهة الإصدار %s.",
+		"Could not check with the issuer now.":                     "تعذّر التحقق لدى جهة الإصدار الآن.",
+		"Could not check with the issuer now. Last known: %s, %s.": "تعذّر التحقق لدى جهة الإصدار الآن. آخر حالة معروفة: %s، %s.",
 		"%d days ago":                "قبل %d يومًا",
 		"%d hours ago":               "قبل %d ساعة",
 		"%d minutes ago":             "قبل %d دقيقة",
@@ -488,6 +494,9 @@ var texts = map[string]map[string]string{
 		"yes":              "نعم",
 	},
 	"uk": {
+		"Checked with the issuer %s.":                              "Перевірено у видавця %s.",
+		"Could not check with the issuer now.":                     "Зараз не вдалося перевірити у видавця.",
+		"Could not check with the issuer now. Last known: %s, %s.": "Зараз не вдалося перевірити у видавця. Останній відомий стан: %s, %s.",
 		"%d days ago":                "%d днів тому",
 		"%d hours ago":               "%d год. тому",
 		"%d minutes ago":             "%d хв. тому",

@@ -383,18 +383,27 @@ to be kept. Needs a session (log in first) and --yes.`,
 // ---- list, log, export, import ----
 
 func newWalletListCmd(e *env, f *walletFlags) *cobra.Command {
-	var asJSON bool
+	var asJSON, noRefresh bool
 	var lang string
 	c := &cobra.Command{
-		Use:   "list [--json] [--lang L]",
+		Use:   "list [--json] [--lang L] [--no-refresh]",
 		Short: "List the holder's credentials: type, issuer, validity, status",
 		Long: `List the holder's credentials, one line each (its copies, one per holder
 key, counted), with the type's name in --lang (default: the holder's
 setting), the issuer's name when the agent has a registry, the validity
 and the status. Claim values are not shown. --json prints the agent's
-answer.`,
+answer.
+
+The status is read from each issuer's status list by the agent (one
+copy per credential; a revocation changes every copy), through its
+cache, which keeps a list for the token's ttl and never past its exp:
+valid, revoked, suspended, unavailable (with the reason, and the last
+status read) or not_checked (the credential has no status entry), with
+when it was read. --no-refresh reads no list: the last status read is
+shown, with its age.`,
 		Example: `  cairn wallet list
   cairn wallet list --lang uk
+  cairn wallet list --no-refresh
   cairn wallet list --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -402,7 +411,11 @@ answer.`,
 			if err != nil {
 				return err
 			}
-			list, err := c.Credentials(cmd.Context(), s.Token, lang)
+			get := c.Credentials
+			if noRefresh {
+				get = c.CredentialsStored
+			}
+			list, err := get(cmd.Context(), s.Token, lang)
 			if err != nil {
 				return walletExit(err)
 			}
@@ -423,12 +436,13 @@ answer.`,
 				if !v.Issuer.Registered {
 					iss += " (not in registry)"
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\n", v.ID, v.TypeName, iss, v.IssuedAt.Format("2006-01-02"), v.Validity, v.Status, v.Copies)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\n", v.ID, v.TypeName, iss, v.IssuedAt.Format("2006-01-02"), v.Validity, client.StatusSummary(v), v.Copies)
 			}
 			return tw.Flush()
 		},
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	c.Flags().BoolVar(&noRefresh, "no-refresh", false, "read no status list: show the last status read, with its age")
 	c.Flags().StringVar(&lang, "lang", "", "language of the names (BCP 47; default: the holder's setting)")
 	return c
 }
@@ -605,7 +619,7 @@ holder's own data: show them only to the holder.`,
 				return writeJSON(e.stdout, d)
 			}
 			fmt.Fprintf(e.stdout, "type:     %s\nissuer:   %s\nissued:   %s\nvalidity: %s\nstatus:   %s\n",
-				d.TypeName, nonEmpty(d.Issuer.Name, d.Issuer.DID), d.IssuedAt.Format("2006-01-02"), d.Validity, d.Status)
+				d.TypeName, nonEmpty(d.Issuer.Name, d.Issuer.DID), d.IssuedAt.Format("2006-01-02"), d.Validity, client.StatusSummary(d.CredentialView))
 			tw := newTable(e.stdout)
 			for _, cl := range d.Claims {
 				v, _ := json.Marshal(cl.Value)

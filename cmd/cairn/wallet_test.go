@@ -171,8 +171,18 @@ func TestWalletReceiveAndProximity(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "received: urn:cairn:vct:humanitarian-registration:1") {
 		t.Fatalf("receive: %d\n%s\n%s", code, out, stderr)
 	}
-	if code, out, _ := walletCLI(t, "wallet", "--session", session, "list"); code != 0 || strings.Count(out, "\n") != 2 || !strings.Contains(out, "not in registry") {
+	if code, out, _ := walletCLI(t, "wallet", "--session", session, "list"); code != 0 || strings.Count(out, "\n") != 2 || !strings.Contains(out, "not in registry") ||
+		!strings.Contains(out, "valid (checked ") {
 		t.Fatalf("list: %d\n%s", code, out)
+	}
+	// The status read from the issuer's list; without refresh, the last one
+	// read and its age.
+	if code, out, _ := walletCLI(t, "wallet", "--session", session, "list", "--no-refresh"); code != 0 || !strings.Contains(out, "valid (as of ") {
+		t.Fatalf("list --no-refresh: %d\n%s", code, out)
+	}
+	if code, out, _ := walletCLI(t, "wallet", "--session", session, "list", "--json"); code != 0 ||
+		!strings.Contains(out, `"status": "valid"`) || !strings.Contains(out, `"status_checked_at"`) {
+		t.Fatalf("list --json: %d\n%s", code, out)
 	}
 
 	png := filepath.Join(work, "qr.png")

@@ -191,22 +191,8 @@ func Verify(ctx context.Context, serialized string, o Options) (*Outcome, error)
 		return out, err
 	}
 	out.StatusFrom = from
-	switch status {
-	case statuslist.StatusValid:
-		out.Status = "valid"
-	case statuslist.StatusInvalid:
-		out.Status = "revoked"
-		return out, ErrRevoked
-	case statuslist.StatusSuspended:
-		out.Status = "suspended"
-		return out, ErrSuspended
-	default:
-		// 0x03 and above are application-specific (§7.1); Cairn assigns
-		// none, so an unknown status is not taken as valid.
-		out.Status = fmt.Sprintf("status 0x%02x", status)
-		return out, fmt.Errorf("%w: unknown status value 0x%02x", ErrStatusUnavailable, status)
-	}
-	return out, nil
+	out.Status, err = StatusOf(status)
+	return out, err
 }
 
 func lookupStatus(ctx context.Context, ref statuslist.Reference, res *sdjwtvc.Result, o Options, copts sdjwtvc.VerifyOptions, out *Outcome) (uint8, string, error) {
@@ -229,24 +215,9 @@ func lookupStatus(ctx context.Context, ref statuslist.Reference, res *sdjwtvc.Re
 	if err != nil {
 		return 0, "", fmt.Errorf("%w: fetch %s: %v", ErrStatusUnavailable, ref.URI, err)
 	}
-	// The list must be signed by the credential's issuer: its key is found
-	// the way the credential's was.
-	j, err := jose.ParseLimited(tok, statuslist.MaxTokenLen)
+	t, err := VerifyStatusList(ctx, tok, res.Issuer, ref.URI, copts)
 	if err != nil {
-		return 0, "", fmt.Errorf("%w: %v", ErrStatusUnavailable, err)
-	}
-	key, _, err := copts.Trust.IssuerKey(ctx, res.Issuer, j.Header)
-	if err != nil {
-		return 0, "", fmt.Errorf("%w: %v", ErrStatusUnavailable, err)
-	}
-	pub, err := key.PublicKey()
-	if err != nil {
-		return 0, "", fmt.Errorf("%w: %v", ErrStatusUnavailable, err)
-	}
-	now := copts.Now
-	t, err := statuslist.VerifyToken(tok, statuslist.VerifyOptions{Key: pub, Now: now, ExpectedSubject: ref.URI, ClockSkew: time.Minute})
-	if err != nil {
-		return 0, "", fmt.Errorf("%w: %v", ErrStatusUnavailable, err)
+		return 0, "", err
 	}
 	out.StatusListIssuedAt = t.IssuedAt
 	s, err := t.List.Get(ref.Index)
@@ -254,6 +225,48 @@ func lookupStatus(ctx context.Context, ref statuslist.Reference, res *sdjwtvc.Re
 		return 0, "", fmt.Errorf("%w: %v", ErrStatusUnavailable, err)
 	}
 	return s, ref.URI, nil
+}
+
+// VerifyStatusList verifies the Status List Token tok fetched from uri
+// for a credential of issuer iss (§8.3): the list must be signed by the
+// credential's issuer, its key found the way the credential's was
+// (copts.Trust.IssuerKey), and its sub must be uri. Failures are
+// ErrStatusUnavailable.
+func VerifyStatusList(ctx context.Context, tok, iss, uri string, copts sdjwtvc.VerifyOptions) (*statuslist.Token, error) {
+	j, err := jose.ParseLimited(tok, statuslist.MaxTokenLen)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrStatusUnavailable, err)
+	}
+	key, _, err := copts.Trust.IssuerKey(ctx, iss, j.Header)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrStatusUnavailable, err)
+	}
+	pub, err := key.PublicKey()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrStatusUnavailable, err)
+	}
+	t, err := statuslist.VerifyToken(tok, statuslist.VerifyOptions{Key: pub, Now: copts.Now, ExpectedSubject: uri, ClockSkew: time.Minute})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrStatusUnavailable, err)
+	}
+	return t, nil
+}
+
+// StatusOf names a status value (§7.1) as Verify reports it in
+// Outcome.Status, with the error Verify returns for it: "valid" (nil),
+// "revoked" (ErrRevoked), "suspended" (ErrSuspended), or "status 0xNN"
+// (ErrStatusUnavailable: values from 0x03 are application-specific and
+// Cairn assigns none, so an unknown one is not taken as valid).
+func StatusOf(status uint8) (string, error) {
+	switch status {
+	case statuslist.StatusValid:
+		return "valid", nil
+	case statuslist.StatusInvalid:
+		return "revoked", ErrRevoked
+	case statuslist.StatusSuspended:
+		return "suspended", ErrSuspended
+	}
+	return fmt.Sprintf("status 0x%02x", status), fmt.Errorf("%w: unknown status value 0x%02x", ErrStatusUnavailable, status)
 }
 
 // compromise returns the revocation that marked the issuer entity did

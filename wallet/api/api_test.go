@@ -83,7 +83,7 @@ func TestCredentialsRoutes(t *testing.T) {
 		t.Fatalf("list %s", r.body)
 	}
 	c := list.Credentials[0]
-	if c.Copies != 5 || c.Validity != "valid" || c.Status != "not_checked" || c.Issuer.DID != "did:web:issuer.example" ||
+	if c.Copies != 5 || c.Validity != "valid" || c.Status != wallet.StatusUnavailable || c.StatusReason != wallet.ReasonUnreachable || c.Issuer.DID != "did:web:issuer.example" ||
 		c.TypeName == "" || c.TypeName == c.Type {
 		t.Fatalf("credential view %+v", c)
 	}

@@ -24,13 +24,21 @@ type CredentialView struct {
 	Issuer   Issuer `json:"issuer"`
 	// Validity: "valid", "expired" or "not_yet_valid".
 	Validity string `json:"validity"`
-	// Status: "not_checked" (the agent does not refresh status lists
-	// yet) or "none" (the credential has no status entry).
-	Status     string    `json:"status"`
-	IssuedAt   time.Time `json:"issued_at"`
-	ExpiresAt  time.Time `json:"expires_at,omitzero"`
-	ReceivedAt time.Time `json:"received_at"`
-	Copies     int       `json:"copies"`
+	// Status is the credential's entry in its issuer's status list:
+	// valid, revoked, suspended, unavailable (StatusReason says why;
+	// StatusLastKnown is the last one read) or not_checked (no status
+	// entry). StatusCheckedAt is when it was read (StatusAgeSeconds
+	// before the answer), StatusSource from where (wallet.Source…).
+	Status           string    `json:"status"`
+	StatusReason     string    `json:"status_reason,omitempty"`
+	StatusLastKnown  string    `json:"status_last_known,omitempty"`
+	StatusCheckedAt  time.Time `json:"status_checked_at,omitzero"`
+	StatusAgeSeconds *int64    `json:"status_age_seconds,omitempty"`
+	StatusSource     string    `json:"status_source,omitempty"`
+	IssuedAt         time.Time `json:"issued_at"`
+	ExpiresAt        time.Time `json:"expires_at,omitzero"`
+	ReceivedAt       time.Time `json:"received_at"`
+	Copies           int       `json:"copies"`
 }
 
 // Issuer names a credential's issuer.
@@ -80,9 +88,17 @@ type Timeline struct {
 	Facts []Fact `json:"facts"`
 }
 
-func (h *Handler) view(c *wallet.Credential, lang string, now time.Time) CredentialView {
+func (h *Handler) view(c *wallet.Credential, st wallet.CredentialStatus, lang string, now time.Time) CredentialView {
 	v := CredentialView{ID: c.ID, Type: c.VCT, TypeName: c.VCT, IssuedAt: c.IssuedAt.UTC(), ExpiresAt: c.ExpiresAt.UTC(),
-		ReceivedAt: c.ReceivedAt.UTC(), Copies: 1, Issuer: Issuer{DID: c.IssuerDID}, Validity: "valid", Status: "none"}
+		ReceivedAt: c.ReceivedAt.UTC(), Copies: 1, Issuer: Issuer{DID: c.IssuerDID}, Validity: "valid",
+		Status: st.State, StatusReason: st.Reason, StatusLastKnown: st.LastKnown, StatusCheckedAt: st.CheckedAt.UTC(), StatusSource: st.Source}
+	if v.Status == "" {
+		v.Status = wallet.StatusNotChecked
+	}
+	if !st.CheckedAt.IsZero() {
+		age := max(int64(now.Sub(st.CheckedAt)/time.Second), 0)
+		v.StatusAgeSeconds = &age
+	}
 	if t, err := h.cat.Lookup(c.VCT); err == nil {
 		v.TypeName = t.DisplayName(lang)
 	}
@@ -100,11 +116,13 @@ func (h *Handler) view(c *wallet.Credential, lang string, now time.Time) Credent
 	case !c.IssuedAt.IsZero() && now.Before(c.IssuedAt.Add(-5*time.Minute)):
 		v.Validity = "not_yet_valid"
 	}
-	if c.Status != nil {
-		v.Status = "not_checked"
-	}
 	return v
 }
+
+// refresh says whether a credentials route reads status lists now
+// (?refresh=false: only the last status read, for a holder offline or
+// in a hurry).
+func refresh(r *http.Request) bool { return r.URL.Query().Get("refresh") != "false" }
 
 // groups keeps one copy of each credential group (the first in list
 // order) and counts the copies.
@@ -126,11 +144,16 @@ func (h *Handler) listCredentials(w http.ResponseWriter, r *http.Request, sess *
 		h.fail(w, r, sess, err)
 		return
 	}
+	sts, err := h.svc.Statuses(r.Context(), sess, cs, refresh(r))
+	if err != nil {
+		h.fail(w, r, sess, err)
+		return
+	}
 	lang, now := h.contentLang(r, sess), h.now()
 	gs, count := groups(cs)
 	out := Credentials{Lang: lang, Credentials: make([]CredentialView, 0, len(gs))}
 	for _, c := range gs {
-		v := h.view(c, lang, now)
+		v := h.view(c, sts[c.Group], lang, now)
 		v.Copies = count[c.Group]
 		out.Credentials = append(out.Credentials, v)
 	}
@@ -143,13 +166,24 @@ func (h *Handler) showCredential(w http.ResponseWriter, r *http.Request, sess *w
 		h.fail(w, r, sess, err)
 		return
 	}
-	lang := h.contentLang(r, sess)
-	d := CredentialDetail{CredentialView: h.view(c, lang, h.now())}
 	cs, err := h.svc.ListCredentials(r.Context(), sess)
 	if err != nil {
 		h.fail(w, r, sess, err)
 		return
 	}
+	var copies []wallet.Credential
+	for _, o := range cs {
+		if o.Group == c.Group {
+			copies = append(copies, o)
+		}
+	}
+	sts, err := h.svc.Statuses(r.Context(), sess, copies, refresh(r))
+	if err != nil {
+		h.fail(w, r, sess, err)
+		return
+	}
+	lang := h.contentLang(r, sess)
+	d := CredentialDetail{CredentialView: h.view(c, sts[c.Group], lang, h.now())}
 	_, count := groups(cs)
 	d.Copies = count[c.Group]
 	if d.Claims, err = h.claims(c, lang); err != nil {
@@ -178,7 +212,7 @@ func (h *Handler) timeline(w http.ResponseWriter, r *http.Request, sess *wallet.
 	gs, _ := groups(cs)
 	out := Timeline{Lang: lang, Facts: []Fact{}}
 	for _, c := range gs {
-		v := h.view(c, lang, now)
+		v := h.view(c, wallet.CredentialStatus{}, lang, now)
 		claims, err := h.claims(c, lang)
 		if err != nil {
 			h.fail(w, r, sess, err)

@@ -36,6 +36,9 @@ type AcceptRequest struct {
 // text of an OpenID4VP request (openid4vp://…).
 type PresentationRequest struct {
 	Request string `json:"request"`
+	// OfferRevoked lets a credential known to be revoked answer (it is
+	// left out by default; the preview warns either way).
+	OfferRevoked bool `json:"offer_revoked,omitempty"`
 }
 
 // ProximityRequest is the body of POST /v1/proximity.
@@ -86,7 +89,7 @@ func (h *Handler) previewRequest(w http.ResponseWriter, r *http.Request, sess *w
 		h.fail(w, r, sess, err)
 		return
 	}
-	p, err := h.svc.PreviewRequest(r.Context(), sess, req.Request, h.contentLang(r, sess))
+	p, err := h.svc.PreviewRequestWith(r.Context(), sess, req.Request, h.contentLang(r, sess), wallet.PreviewOptions{OfferRevoked: req.OfferRevoked})
 	if err != nil {
 		h.fail(w, r, sess, scrub(err, offerSecrets(req.Request)...))
 		return

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -49,11 +50,19 @@ type flowWorld struct {
 	vsign *jose.Signer
 	got   []string // response modes received
 	start time.Time
+	// statusFetches counts the issuer's status list answers; statusDown
+	// makes the issuer's status route fail (503).
+	statusFetches atomic.Int32
+	statusDown    atomic.Bool
+	// verifierNow is the verifier's clock (nil: time.Now).
+	verifierNow func() time.Time
 }
 
 func (f *flowWorld) registry() *trust.Registry { f.regMu.Lock(); defer f.regMu.Unlock(); return f.reg }
 
-func newFlowWorld(t *testing.T) *flowWorld {
+// newFlowWorld builds the world; mod changes the agent's configuration
+// after the world's own settings.
+func newFlowWorld(t *testing.T, mod ...func(*wallet.Config, *api.Options)) *flowWorld {
 	t.Helper()
 	cat, err := loadCatalogue()
 	if err != nil {
@@ -93,7 +102,16 @@ func newFlowWorld(t *testing.T) *flowWorld {
 	if err != nil {
 		t.Fatal(err)
 	}
-	issSrv.Config.Handler = ih
+	issSrv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.Contains(r.URL.Path, "/status/") {
+			if f.statusDown.Load() {
+				http.Error(w, "down", http.StatusServiceUnavailable)
+				return
+			}
+			f.statusFetches.Add(1)
+		}
+		ih.ServeHTTP(w, r)
+	})
 
 	// the verifier: a signed request object by reference, direct_post
 	f.vcid = oid4vp.PrefixDecentralizedIdentifier + ":" + vk.DIDJWK()
@@ -102,7 +120,7 @@ func newFlowWorld(t *testing.T) *flowWorld {
 	mux.HandleFunc("GET /request", func(w http.ResponseWriter, r *http.Request) {
 		f.regMu.Lock()
 		defer f.regMu.Unlock()
-		tok, err := oid4vp.SignRequestObject(f.vsign, f.vreq, oid4vp.SignOptions{Options: oid4vp.Options{Dev: true}})
+		tok, err := oid4vp.SignRequestObject(f.vsign, f.vreq, oid4vp.SignOptions{Options: oid4vp.Options{Dev: true}, Now: f.verifierNow})
 		if err != nil {
 			http.Error(w, "x", 500)
 			return
@@ -126,6 +144,9 @@ func newFlowWorld(t *testing.T) *flowWorld {
 		c.Now = time.Now
 		o.Now = time.Now
 		o.Registry = f.registry
+		for _, m := range mod {
+			m(c, o)
+		}
 	})
 	return f
 }

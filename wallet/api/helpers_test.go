@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -47,6 +49,9 @@ func newAgent(t testing.TB, mod ...func(*wallet.Config, *api.Options)) *agent {
 	opts := api.Options{Now: clock.Now, Logger: log}
 	svc := storetest.NewService(t, st, clock, storetest.Pepper(3), func(c *wallet.Config) {
 		c.Logger = log
+		// No network unless a test's mod gives one: the made-up issuer's
+		// status list is then unreachable.
+		c.Flows.HTTPClient = &http.Client{Transport: offline{}}
 		for _, m := range mod {
 			m(c, &opts)
 		}
@@ -114,6 +119,31 @@ func (a *agent) do(method, path, token string, body any, hdr ...string) *resp {
 	rs.Check(a.t, method, path, rec.Code, rec.Header().Get("Content-Type"), rec.Body.Bytes())
 	return &resp{status: rec.Code, header: rec.Header(), body: rec.Body.Bytes()}
 }
+
+// serve runs the agent's handler on a loopback HTTP server for the
+// test, checking every answer against docs/wallet-api.json as do does,
+// and returns its URL.
+func (a *agent) serve() string {
+	rs, err := loadResponseSchemas()
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := httptest.NewRecorder()
+		a.h.ServeHTTP(rec, r)
+		rs.check(a.t, r.Method, r.URL.Path, rec.Code, rec.Header().Get("Content-Type"), rec.Body.Bytes())
+		maps.Copy(w.Header(), rec.Header())
+		w.WriteHeader(rec.Code)
+		_, _ = w.Write(rec.Body.Bytes())
+	}))
+	a.t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// offline is a transport that reaches nothing.
+type offline struct{}
+
+func (offline) RoundTrip(*http.Request) (*http.Response, error) { return nil, errors.New("offline") }
 
 func (a *agent) want(r *resp, status int, code string) {
 	a.t.Helper()

@@ -257,6 +257,18 @@ func (c *Client) Credentials(ctx context.Context, token, lang string) (*api.Cred
 	return &out, err
 }
 
+// CredentialsStored lists the credentials without reading any status
+// list: each shows the last status read, with its age (refresh=false).
+func (c *Client) CredentialsStored(ctx context.Context, token, lang string) (*api.Credentials, error) {
+	q := "?refresh=false"
+	if lang != "" {
+		q += "&lang=" + url.QueryEscape(lang)
+	}
+	var out api.Credentials
+	err := c.do(ctx, http.MethodGet, "/v1/credentials"+q, token, nil, &out, nil)
+	return &out, err
+}
+
 // Credential shows one credential with its claims.
 func (c *Client) Credential(ctx context.Context, token, id, lang string) (*api.CredentialDetail, error) {
 	var out api.CredentialDetail
@@ -313,4 +325,39 @@ func (c *Client) Import(ctx context.Context, token string, file []byte, passphra
 	var out api.Imported
 	err := c.do(ctx, http.MethodPost, "/v1/import", token, api.ImportRequest{Passphrase: passphrase, File: base64.StdEncoding.EncodeToString(file)}, &out, nil)
 	return &out, err
+}
+
+// StatusSummary is a credential's status in one short English phrase,
+// for a table: "valid (checked 5m ago)", "revoked (as of 2d ago, not
+// refreshed)", "unavailable: unreachable (last known valid, 3h ago)",
+// "not_checked".
+func StatusSummary(v api.CredentialView) string {
+	age := ""
+	if v.StatusAgeSeconds != nil {
+		age = shortAge(time.Duration(*v.StatusAgeSeconds) * time.Second)
+	}
+	switch {
+	case v.Status == wallet.StatusUnavailable && v.StatusLastKnown != "":
+		return fmt.Sprintf("unavailable: %s (last known %s, %s ago)", v.StatusReason, v.StatusLastKnown, age)
+	case v.Status == wallet.StatusUnavailable:
+		return "unavailable: " + v.StatusReason
+	case age != "" && v.StatusSource == wallet.SourceStored:
+		return fmt.Sprintf("%s (as of %s ago, not refreshed)", v.Status, age)
+	case age != "":
+		return fmt.Sprintf("%s (checked %s ago)", v.Status, age)
+	}
+	return v.Status
+}
+
+// shortAge is d in its largest whole unit: 40s, 5m, 3h, 2d.
+func shortAge(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d/time.Second))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d/time.Minute))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh", int(d/time.Hour))
+	}
+	return fmt.Sprintf("%dd", int(d/(24*time.Hour)))
 }

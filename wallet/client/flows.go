@@ -57,8 +57,14 @@ func (c *Client) RefuseOffer(ctx context.Context, token, previewID string) error
 
 // PreviewRequest returns the consent view of a scanned OpenID4VP request.
 func (c *Client) PreviewRequest(ctx context.Context, token, request, lang string) (*wallet.RequestPreview, error) {
+	return c.PreviewRequestWith(ctx, token, lang, api.PresentationRequest{Request: request})
+}
+
+// PreviewRequestWith is PreviewRequest with the request's options (e.g.
+// OfferRevoked).
+func (c *Client) PreviewRequestWith(ctx context.Context, token, lang string, req api.PresentationRequest) (*wallet.RequestPreview, error) {
 	var out wallet.RequestPreview
-	err := c.do(ctx, http.MethodPost, "/v1/requests"+langQuery(lang), token, api.PresentationRequest{Request: request}, &out, nil)
+	err := c.do(ctx, http.MethodPost, "/v1/requests"+langQuery(lang), token, req, &out, nil)
 	return &out, err
 }
 

@@ -64,20 +64,41 @@
   });
 
   // ---- home: credentials and the timeline ----
+  function ago(secs) {
+    if (secs < 60) { return t("just now"); }
+    if (secs < 3600) { return t("%d minutes ago", Math.floor(secs / 60)); }
+    if (secs < 172800) { return t("%d hours ago", Math.floor(secs / 3600)); }
+    return t("%d days ago", Math.floor(secs / 86400));
+  }
+  // statusLine says when the issuer's status list was read, or that it
+  // could not be (with the last status read); null when there is none.
+  function statusLine(cr, labels) {
+    var age = typeof cr.status_age_seconds === "number" ? ago(cr.status_age_seconds) : "";
+    if (cr.status === "unavailable") {
+      return cr.status_last_known && age ? t("Could not check with the issuer now. Last known: %s, %s.", labels[cr.status_last_known] || cr.status_last_known, age)
+        : t("Could not check with the issuer now.");
+    }
+    return age ? t("Checked with the issuer %s.", age) : null;
+  }
   function loadHome() {
     api("GET", "/v1/credentials").then(function (r) {
       var ul = $("creds"); ul.textContent = "";
       if (!r.credentials || r.credentials.length === 0) { ul.appendChild(el("li", { text: t("Nothing received yet.") })); }
       (r.credentials || []).forEach(function (cr) {
-        // validity is judged now by the agent; revocation is not
-        // checked by it yet (status "not_checked")
+        // validity is judged now by the agent; status is the issuer's
+        // list as the agent read it (revoked or suspended shows instead
+        // of "valid"), with when it was read
         var st = cr.validity || "unknown";
-        var statusText = { valid: t("valid"), expired: t("expired"), not_yet_valid: t("not valid yet"), unknown: t("unknown") };
+        if (st === "valid" && (cr.status === "revoked" || cr.status === "suspended")) { st = cr.status; }
+        var statusText = { valid: t("valid"), expired: t("expired"), not_yet_valid: t("not valid yet"), unknown: t("unknown"),
+          revoked: t("revoked"), suspended: t("suspended") };
+        var checked = statusLine(cr, statusText);
         ul.appendChild(el("li", null,
           el("strong", { text: cr.type_name || cr.type }), " ",
           el("span", { "class": "badge " + (st === "not_yet_valid" ? "unknown" : st), text: statusText[st] || st }),
           el("br"), el("span", { "class": "muted", text: t("issued by %s", (cr.issuer && (cr.issuer.name || cr.issuer.did)) || "") }),
-          el("br"), el("span", { text: date(cr.issued_at) })));
+          el("br"), el("span", { text: date(cr.issued_at) }),
+          checked ? el("br") : null, checked ? el("span", { "class": "muted", text: checked }) : null));
       });
     }, fail);
     api("GET", "/v1/timeline").then(function (r) {

@@ -249,6 +249,8 @@ var scriptStrings = []string{
 	"%s asks for", "Purpose: %s",
 	"Sent to %s.", "Refused: nothing was sent.", "Registered verifier", "Not registered", "More than its purpose needs", "You cannot answer: these are missing: %s",
 	"Received", "Shared", "Refused", "issued by %s", "valid", "expired", "not valid yet", "unknown",
+	"revoked", "suspended", "just now", "%d minutes ago", "%d hours ago", "%d days ago", "Checked with the issuer %s.",
+	"Could not check with the issuer now.", "Could not check with the issuer now. Last known: %s, %s.",
 	"What your credentials say, and since when", "The consent log is intact (%s entries).", "The consent log was changed at entry %s.",
 	"PIN changed.", "Your wallet file is ready.", "Enter the passphrase to protect the file (at least 12 characters).",
 	"Wipe this wallet? All credentials are deleted. This cannot be undone.",

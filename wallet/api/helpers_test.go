@@ -7,7 +7,6 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"maps"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -128,14 +127,7 @@ func (a *agent) serve() string {
 	if err != nil {
 		a.t.Fatal(err)
 	}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rec := httptest.NewRecorder()
-		a.h.ServeHTTP(rec, r)
-		rs.check(a.t, r.Method, r.URL.Path, rec.Code, rec.Header().Get("Content-Type"), rec.Body.Bytes())
-		maps.Copy(w.Header(), rec.Header())
-		w.WriteHeader(rec.Code)
-		_, _ = w.Write(rec.Body.Bytes())
-	}))
+	srv := httptest.NewServer(rs.Handler(a.t, "", a.h))
 	a.t.Cleanup(srv.Close)
 	return srv.URL
 }

@@ -396,3 +396,13 @@ func TestProofFixtures(t *testing.T) {
 		t.Errorf("ran %d proof fixtures (%d valid), want 30 (10 valid)", total, valid)
 	}
 }
+
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+func mustHex(s string) []byte {
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}

@@ -49,6 +49,7 @@ interop-deps:
 	cd interop/sdjwtjs && npm ci --no-audit --no-fund --loglevel=error
 	cd interop/oid4vci && npm ci --no-audit --no-fund --loglevel=error
 	cd interop/oid4vp && npm ci --no-audit --no-fund --loglevel=error
+	cd interop/bbs && npm ci --no-audit --no-fund --loglevel=error
 
 ## bench: benchmarks with allocation counts, several runs for benchstat.
 bench:

@@ -131,29 +131,26 @@ func (s *Suite) ProofGen(rnd io.Reader, pk, sig, header, ph []byte, messages [][
 	if rnd == nil {
 		rnd = rand.Reader
 	}
-	if err := s.Verify(pk, sig, header, messages); err != nil {
-		return nil, err
-	}
 	sg, err := decodeSignature(sig)
 	if err != nil {
 		return nil, err
 	}
-	msgs, err := s.messagesToScalars(messages)
+	w, err := decodePublicKey(pk)
 	if err != nil {
 		return nil, err
 	}
-	und, err := checkIndexes(disclosed, len(msgs))
+	if len(messages) > MaxMessages {
+		return nil, fmt.Errorf("%w: %d messages, at most %d", ErrTooManyMessages, len(messages), MaxMessages)
+	}
+	und, err := checkIndexes(disclosed, len(messages))
 	if err != nil {
 		return nil, err
 	}
-	gens, err := s.createGenerators(len(msgs) + 1)
+	st, err := s.verifyDecoded(pk, w, sg, header, messages)
 	if err != nil {
 		return nil, err
 	}
-	p1, err := s.p1Point()
-	if err != nil {
-		return nil, err
-	}
+	msgs, gens := st.msgs, st.gens.pts
 	rs, err := randomScalars(rnd, 5+len(und))
 	if err != nil {
 		return nil, err
@@ -162,11 +159,8 @@ func (s *Suite) ProofGen(rnd io.Reader, pk, sig, header, ph []byte, messages [][
 	r1, r2, eT, r1T, r3T, mT := &rs[0], &rs[1], &rs[2], &rs[3], &rs[4], rs[5:]
 
 	// ProofInit.
-	var ir initRes
-	if ir.domain, err = s.calculateDomain(pk, gens, header); err != nil {
-		return nil, err
-	}
-	b := computeB(p1, gens, &ir.domain, msgs)
+	ir := initRes{domain: st.domain}
+	b := st.b
 	var t bls12381.G1
 	var r1r2 ff.Scalar
 	ir.d.ScalarMult(r2, &b)          // D = B * r2
@@ -242,10 +236,11 @@ func (s *Suite) ProofVerify(pk, proofBytes, header, ph []byte, disclosedMessages
 	if err != nil {
 		return err
 	}
-	gens, err := s.createGenerators(l + 1)
+	generators, err := s.createGenerators(l + 1)
 	if err != nil {
 		return err
 	}
+	gens := generators.pts
 	p1, err := s.p1Point()
 	if err != nil {
 		return err
@@ -253,7 +248,7 @@ func (s *Suite) ProofVerify(pk, proofBytes, header, ph []byte, disclosedMessages
 
 	// ProofVerifyInit.
 	ir := initRes{abar: pr.abar, bbar: pr.bbar, d: pr.d}
-	if ir.domain, err = s.calculateDomain(pk, gens, header); err != nil {
+	if ir.domain, err = s.calculateDomain(pk, generators, header); err != nil {
 		return err
 	}
 	var t bls12381.G1

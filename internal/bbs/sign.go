@@ -10,13 +10,13 @@ import (
 // calculateDomain is calculate_domain (§4.2.4):
 // hash_to_scalar(PK || I2OSP(L, 8) || Q_1 || H_1 .. H_L || api_id ||
 // I2OSP(len(header), 8) || header, api_id || "H2S_").
-func (s *Suite) calculateDomain(pk []byte, gens []bls12381.G1, header []byte) (ff.Scalar, error) {
-	l := len(gens) - 1
-	in := make([]byte, 0, len(pk)+8+len(gens)*PointLen+len(s.apiID)+8+len(header))
+func (s *Suite) calculateDomain(pk []byte, gens generators, header []byte) (ff.Scalar, error) {
+	l := len(gens.enc) - 1
+	in := make([]byte, 0, len(pk)+8+len(gens.enc)*PointLen+len(s.apiID)+8+len(header))
 	in = append(in, pk...)
 	in = i2osp8(in, uint64(l))
-	for i := range gens {
-		in = append(in, gens[i].BytesCompressed()...)
+	for _, g := range gens.enc {
+		in = append(in, g...)
 	}
 	in = append(in, s.apiID...)
 	in = i2osp8(in, uint64(len(header)))
@@ -72,7 +72,7 @@ func (s *Suite) Sign(sk *SecretKey, pk, header []byte, messages [][]byte) ([]byt
 	if err != nil {
 		return nil, err
 	}
-	b := computeB(p1, gens, &domain, msgs)
+	b := computeB(p1, gens.pts, &domain, msgs)
 	var den ff.Scalar
 	den.Add(&sk.s, &e)
 	if den.IsZero() == 1 {
@@ -123,30 +123,44 @@ func (s *Suite) Verify(pk, sig, header []byte, messages [][]byte) error {
 	if err != nil {
 		return err
 	}
-	msgs, err := s.messagesToScalars(messages)
-	if err != nil {
-		return err
+	_, err = s.verifyDecoded(pk, w, sg, header, messages)
+	return err
+}
+
+// signedState is what verifying a signature computes and ProofGen reuses.
+type signedState struct {
+	msgs   []ff.Scalar
+	gens   generators
+	p1     *bls12381.G1
+	domain ff.Scalar
+	b      bls12381.G1
+}
+
+// verifyDecoded is CoreVerify on a decoded public key and signature.
+func (s *Suite) verifyDecoded(pk []byte, w *bls12381.G2, sg *signature, header []byte, messages [][]byte) (*signedState, error) {
+	st := &signedState{}
+	var err error
+	if st.msgs, err = s.messagesToScalars(messages); err != nil {
+		return nil, err
 	}
-	gens, err := s.createGenerators(len(msgs) + 1)
-	if err != nil {
-		return err
+	if st.gens, err = s.createGenerators(len(st.msgs) + 1); err != nil {
+		return nil, err
 	}
-	p1, err := s.p1Point()
-	if err != nil {
-		return err
+	if st.p1, err = s.p1Point(); err != nil {
+		return nil, err
 	}
-	domain, err := s.calculateDomain(pk, gens, header)
-	if err != nil {
-		return err
+	if st.domain, err = s.calculateDomain(pk, st.gens, header); err != nil {
+		return nil, err
 	}
-	b := computeB(p1, gens, &domain, msgs)
+	st.b = computeB(st.p1, st.gens.pts, &st.domain, st.msgs)
 	// h(A, W) * h(A * e - B, BP2) == Identity_GT
-	var t bls12381.G1
+	var t, negB bls12381.G1
 	t.ScalarMult(&sg.e, &sg.a)
-	b.Neg()
-	t.Add(&t, &b)
+	negB = st.b
+	negB.Neg()
+	t.Add(&t, &negB)
 	if !pairingCheck(&sg.a, w, &t, &s.bp2) {
-		return ErrInvalidSignature
+		return nil, ErrInvalidSignature
 	}
-	return nil
+	return st, nil
 }

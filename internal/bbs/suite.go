@@ -1,6 +1,7 @@
 package bbs
 
 import (
+	"bytes"
 	"fmt"
 	"sync"
 
@@ -112,9 +113,20 @@ func (s *Suite) dst(suffix string) []byte {
 // generatorState is create_generators' loop state: v after n iterations and
 // the n points made so far.
 type generatorState struct {
-	v      []byte
-	n      uint64
-	points []bls12381.G1
+	v []byte
+	n uint64
+	generators
+}
+
+// generators are points of create_generators with their compressed
+// encodings (calculate_domain hashes them; encoding costs an inversion).
+type generators struct {
+	pts []bls12381.G1
+	enc [][]byte
+}
+
+func (g generators) prefix(n int) generators {
+	return generators{pts: g.pts[:n:n], enc: g.enc[:n:n]}
 }
 
 // extend runs create_generators' loop (§4.1.1) until st holds count points.
@@ -126,7 +138,7 @@ func (s *Suite) extend(st *generatorState, seed, seedDST, genDST []byte, count i
 		}
 		st.v = v
 	}
-	for len(st.points) < count {
+	for len(st.pts) < count {
 		st.n++
 		in := i2osp8(append(make([]byte, 0, len(st.v)+8), st.v...), st.n)
 		v, err := s.expand(in, seedDST, expandLen)
@@ -138,31 +150,32 @@ func (s *Suite) extend(st *generatorState, seed, seedDST, genDST []byte, count i
 		if err != nil {
 			return err
 		}
-		st.points = append(st.points, *g)
+		st.pts = append(st.pts, *g)
+		st.enc = append(st.enc, g.BytesCompressed())
 	}
 	return nil
 }
 
-// createGenerators is create_generators(count, api_id). The returned slice
-// is shared with the cache: callers must not modify its points.
-func (s *Suite) createGenerators(count int) ([]bls12381.G1, error) {
+// createGenerators is create_generators(count, api_id). The returned slices
+// are shared with the cache: callers must not modify them.
+func (s *Suite) createGenerators(count int) (generators, error) {
 	if count < 0 || count > MaxMessages+1 {
-		return nil, fmt.Errorf("%w: %d generators", ErrTooManyMessages, count)
+		return generators{}, fmt.Errorf("%w: %d generators", ErrTooManyMessages, count)
 	}
 	seed, seedDST, genDST := s.dst("MESSAGE_GENERATOR_SEED"), s.dst("SIG_GENERATOR_SEED_"), s.dst("SIG_GENERATOR_DST_")
 	if !s.cache {
 		var st generatorState
 		if err := s.extend(&st, seed, seedDST, genDST, count); err != nil {
-			return nil, err
+			return generators{}, err
 		}
-		return st.points, nil
+		return st.generators, nil
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.extend(&s.gens, seed, seedDST, genDST, count); err != nil {
-		return nil, err
+		return generators{}, err
 	}
-	return s.gens.points[:count:count], nil
+	return s.gens.prefix(count), nil
 }
 
 // P1 returns the suite's fixed point P1 (§6.2): create_generators(1) with
@@ -172,7 +185,7 @@ func (s *Suite) p1Point() (*bls12381.G1, error) {
 		var st generatorState
 		s.p1Err = s.extend(&st, s.dst("BP_MESSAGE_GENERATOR_SEED"), s.dst("SIG_GENERATOR_SEED_"), s.dst("SIG_GENERATOR_DST_"), 1)
 		if s.p1Err == nil {
-			s.p1 = st.points[0]
+			s.p1 = st.pts[0]
 		}
 	})
 	if s.p1Err != nil {
@@ -198,9 +211,9 @@ func (s *Suite) CreateGenerators(count int) ([][]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([][]byte, len(g))
-	for i := range g {
-		out[i] = g[i].BytesCompressed()
+	out := make([][]byte, len(g.enc))
+	for i := range g.enc {
+		out[i] = bytes.Clone(g.enc[i])
 	}
 	return out, nil
 }

@@ -5,10 +5,11 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/cairn-id/cairn/internal/testkit"
 )
 
 // The fixtures in testdata/ are the draft's own JSON test vectors (see
@@ -41,13 +42,7 @@ func (h *hexBytes) UnmarshalJSON(b []byte) error {
 
 func readJSON(t *testing.T, path string, v any) {
 	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, v); err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
+	testkit.ReadJSON(t, path, v)
 }
 
 func newSuite(t testing.TB, id SuiteID, opts ...Option) *Suite {

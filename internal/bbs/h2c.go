@@ -179,20 +179,8 @@ func fpsFromHex(s ...string) []ff.Fp {
 	return out
 }
 
-// fpFromUniform reduces a 64-byte big-endian string modulo p without
-// math/big (ff.Fp.SetBytes goes through big.Int): Horner's rule over eight
-// 64-bit limbs, acc = acc*2^64 + limb, in Montgomery arithmetic.
-func fpFromUniform(b []byte) ff.Fp {
-	var acc, limb, two64 ff.Fp
-	two64.SetUint64(1 << 63)
-	two64.Add(&two64, &two64)
-	for i := 0; i < len(b); i += 8 {
-		acc.Mul(&acc, &two64)
-		limb.SetUint64(binary.BigEndian.Uint64(b[i : i+8]))
-		acc.Add(&acc, &limb)
-	}
-	return acc
-}
+// fpFromUniform is OS2IP(b) mod p for the 64-byte strings of hash_to_field.
+func fpFromUniform(b []byte) ff.Fp { return fromUniform[ff.Fp](b) }
 
 // hashToFieldFp is hash_to_field(msg, 2) for F = GF(p), m = 1, L = 64.
 func hashToFieldFp(expand expandFunc, msg, dst []byte) (u0, u1 ff.Fp, err error) {

@@ -21,21 +21,33 @@ const (
 	expandLen = 48
 )
 
-// scalarFromUniform reduces a big-endian string (a multiple of 8 bytes)
-// modulo r with Horner's rule over 64-bit limbs in circl's constant-time
-// Montgomery arithmetic (ff.Scalar.SetBytes goes through math/big, which
-// is not constant time; KeyGen feeds secret bytes through here).
-func scalarFromUniform(b []byte) ff.Scalar {
-	var acc, limb, two64 ff.Scalar
-	two64.SetUint64(1 << 63)
-	two64.Add(&two64, &two64)
+// montField is the part of circl's ff.Fp and ff.Scalar that fromUniform uses.
+type montField[T any] interface {
+	*T
+	SetUint64(uint64)
+	Add(x, y *T)
+	Mul(x, y *T)
+}
+
+// fromUniform reduces a big-endian string (a multiple of 8 bytes) modulo
+// the field's order with Horner's rule over 64-bit limbs,
+// acc = acc*2^64 + limb, in circl's constant-time Montgomery arithmetic.
+// (SetBytes in circl's ff goes through math/big, which is not constant time;
+// KeyGen feeds secret bytes through here.)
+func fromUniform[T any, P montField[T]](b []byte) T {
+	var acc, limb, two64 T
+	P(&two64).SetUint64(1 << 63)
+	P(&two64).Add(&two64, &two64)
 	for i := 0; i < len(b); i += 8 {
-		acc.Mul(&acc, &two64)
-		limb.SetUint64(binary.BigEndian.Uint64(b[i : i+8]))
-		acc.Add(&acc, &limb)
+		P(&acc).Mul(&acc, &two64)
+		P(&limb).SetUint64(binary.BigEndian.Uint64(b[i : i+8]))
+		P(&acc).Add(&acc, &limb)
 	}
 	return acc
 }
+
+// scalarFromUniform is OS2IP(b) mod r.
+func scalarFromUniform(b []byte) ff.Scalar { return fromUniform[ff.Scalar](b) }
 
 // scalarBytes is I2OSP(s, 32).
 func scalarBytes(s *ff.Scalar) []byte {

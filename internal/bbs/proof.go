@@ -146,7 +146,7 @@ func (s *Suite) ProofGen(rnd io.Reader, pk, sig, header, ph []byte, messages [][
 	if err != nil {
 		return nil, err
 	}
-	st, err := s.verifyDecoded(pk, w, sg, header, messages)
+	st, err := s.verifyDecoded(pk, w, sg, header, messages, false)
 	if err != nil {
 		return nil, err
 	}
@@ -251,26 +251,25 @@ func (s *Suite) ProofVerify(pk, proofBytes, header, ph []byte, disclosedMessages
 	if ir.domain, err = s.calculateDomain(pk, generators, header); err != nil {
 		return err
 	}
-	var t bls12381.G1
-	ir.t1.ScalarMult(&pr.c, &pr.bbar) // T1 = Bbar * c + Abar * e^ + D * r1^
-	t.ScalarMult(&pr.eHat, &pr.abar)
-	ir.t1.Add(&ir.t1, &t)
-	t.ScalarMult(&pr.r1Hat, &pr.d)
-	ir.t1.Add(&ir.t1, &t)
-	bv := *p1 // Bv = P1 + Q_1 * domain + sum H_i * msg_i
-	t.ScalarMult(&ir.domain, &gens[0])
-	bv.Add(&bv, &t)
-	for k, i := range disclosed {
-		t.ScalarMult(&msgs[k], &gens[i+1])
-		bv.Add(&bv, &t)
+	// Every input here is public: variable-time multi-scalar multiplication.
+	// T1 = Bbar * c + Abar * e^ + D * r1^
+	ir.t1 = msmPublic([]*bls12381.G1{&pr.bbar, &pr.abar, &pr.d}, []ff.Scalar{pr.c, pr.eHat, pr.r1Hat})
+	// T2 = Bv * c + D * r3^ + sum H_j * m^_j, with
+	// Bv * c = P1 * c + Q_1 * (domain * c) + sum H_i * (msg_i * c)
+	ps := make([]*bls12381.G1, 0, l+3)
+	ks := make([]ff.Scalar, 0, l+3)
+	var k ff.Scalar
+	ps, ks = append(ps, p1, &pr.d), append(ks, pr.c, pr.r3Hat)
+	k.Mul(&ir.domain, &pr.c)
+	ps, ks = append(ps, &gens[0]), append(ks, k)
+	for n, i := range disclosed {
+		k.Mul(&msgs[n], &pr.c)
+		ps, ks = append(ps, &gens[i+1]), append(ks, k)
 	}
-	ir.t2.ScalarMult(&pr.c, &bv) // T2 = Bv * c + D * r3^ + sum H_j * m^_j
-	t.ScalarMult(&pr.r3Hat, &pr.d)
-	ir.t2.Add(&ir.t2, &t)
-	for k, j := range und {
-		t.ScalarMult(&pr.mHat[k], &gens[j+1])
-		ir.t2.Add(&ir.t2, &t)
+	for n, j := range und {
+		ps, ks = append(ps, &gens[j+1]), append(ks, pr.mHat[n])
 	}
+	ir.t2 = msmPublic(ps, ks)
 
 	c, err := s.challenge(&ir, disclosed, msgs, ph)
 	if err != nil {

@@ -123,7 +123,7 @@ func (s *Suite) Verify(pk, sig, header []byte, messages [][]byte) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.verifyDecoded(pk, w, sg, header, messages)
+	_, err = s.verifyDecoded(pk, w, sg, header, messages, true)
 	return err
 }
 
@@ -136,8 +136,12 @@ type signedState struct {
 	b      bls12381.G1
 }
 
-// verifyDecoded is CoreVerify on a decoded public key and signature.
-func (s *Suite) verifyDecoded(pk []byte, w *bls12381.G2, sg *signature, header []byte, messages [][]byte) (*signedState, error) {
+// verifyDecoded is CoreVerify on a decoded public key and signature. With
+// public set (Verify: every input is public) it computes A * e - B in one
+// variable-time multi-scalar multiplication and leaves st.b unset; otherwise
+// (ProofGen: the messages are the prover's secrets) it uses constant-time
+// scalar multiplications and returns B for the proof.
+func (s *Suite) verifyDecoded(pk []byte, w *bls12381.G2, sg *signature, header []byte, messages [][]byte, public bool) (*signedState, error) {
 	st := &signedState{}
 	var err error
 	if st.msgs, err = s.messagesToScalars(messages); err != nil {
@@ -152,13 +156,32 @@ func (s *Suite) verifyDecoded(pk []byte, w *bls12381.G2, sg *signature, header [
 	if st.domain, err = s.calculateDomain(pk, st.gens, header); err != nil {
 		return nil, err
 	}
-	st.b = computeB(st.p1, st.gens.pts, &st.domain, st.msgs)
 	// h(A, W) * h(A * e - B, BP2) == Identity_GT
-	var t, negB bls12381.G1
-	t.ScalarMult(&sg.e, &sg.a)
-	negB = st.b
-	negB.Neg()
-	t.Add(&t, &negB)
+	var t bls12381.G1
+	if public {
+		// A * e - P1 - Q_1 * domain - H_1 * msg_1 - ... - H_L * msg_L
+		ps := make([]*bls12381.G1, 0, len(st.msgs)+2)
+		ks := make([]ff.Scalar, 0, len(st.msgs)+2)
+		ps, ks = append(ps, &sg.a), append(ks, sg.e)
+		for i := range st.gens.pts {
+			k := st.domain
+			if i > 0 {
+				k = st.msgs[i-1]
+			}
+			k.Neg()
+			ps, ks = append(ps, &st.gens.pts[i]), append(ks, k)
+		}
+		t = msmPublic(ps, ks)
+		negP1 := *st.p1
+		negP1.Neg()
+		t.Add(&t, &negP1)
+	} else {
+		st.b = computeB(st.p1, st.gens.pts, &st.domain, st.msgs)
+		negB := st.b
+		negB.Neg()
+		t.ScalarMult(&sg.e, &sg.a)
+		t.Add(&t, &negB)
+	}
 	if !pairingCheck(&sg.a, w, &t, &s.bp2) {
 		return nil, ErrInvalidSignature
 	}

@@ -2,15 +2,18 @@
 // draft-irtf-cfrg-bbs-signatures-11 (its algorithms and test vectors are
 // those of -06 to -10), with its BBS Signatures Interface
 // (api_id = ciphersuite_id || "H2G_HM2S_") and both BLS12-381 ciphersuites,
-// BLS12-381-SHAKE-256 and BLS12-381-SHA-256 (§6.2).
+// BLS12-381-SHAKE-256 and BLS12-381-SHA-256 (§7.2). Section numbers
+// below are those of the -09 text, the last one read in full; the -10
+// vectors are byte-identical to the ones tested here, and that -11 changed
+// neither is assumed, not checked.
 //
 // It owns, in the draft's section numbering:
-//   - key generation: KeyGen and SkToPk (§3.3);
-//   - the interface operations Sign, Verify, ProofGen and ProofVerify (§3.4)
-//     with their core operations (§3.5) and proof subroutines (§3.6);
+//   - key generation: KeyGen and SkToPk (§3.4);
+//   - the interface operations Sign, Verify, ProofGen and ProofVerify (§3.5)
+//     with their core operations (§3.6) and proof subroutines (§3.7);
 //   - the utilities create_generators (§4.1.1, cached per suite, safe for
 //     concurrent use), messages_to_scalars (§4.1.2), calculate_random_scalars
-//     (§4.2.1), hash_to_scalar (§4.2.3), calculate_domain (§4.2.4) and the
+//     (§4.2.1), hash_to_scalar (§4.2.2), calculate_domain (§4.2.3) and the
 //     strict encodings of public keys, signatures and proofs (§4.2.4.x):
 //     compressed points only, subgroup checks, no identity points, scalars
 //     in 1..r-1, exact lengths; disclosed indexes must be strictly ascending;

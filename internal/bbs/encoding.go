@@ -59,7 +59,7 @@ type signature struct {
 	e ff.Scalar
 }
 
-// decodeSignature is octets_to_signature (§4.2.4.2).
+// decodeSignature is octets_to_signature (§4.2.4.3).
 func decodeSignature(b []byte) (*signature, error) {
 	if len(b) != SignatureLen {
 		return nil, fmt.Errorf("%w: %d bytes, want %d", ErrMalformedSignature, len(b), SignatureLen)
@@ -95,7 +95,7 @@ const minProofLen = 3*PointLen + 4*ScalarLen
 // undisclosed.
 func ProofLen(undisclosed int) int { return minProofLen + undisclosed*ScalarLen }
 
-// decodeProof is octets_to_proof (§4.2.4.4).
+// decodeProof is octets_to_proof (§4.2.4.5).
 func decodeProof(b []byte) (*proof, error) {
 	if len(b) < minProofLen {
 		return nil, fmt.Errorf("%w: %d bytes, at least %d", ErrMalformedProof, len(b), minProofLen)

@@ -12,7 +12,7 @@ import (
 // SecretKey is a BBS secret key, a scalar in 1..r-1.
 type SecretKey struct{ s ff.Scalar }
 
-// KeyGen derives a secret key from key material (§3.3.1):
+// KeyGen derives a secret key from key material (§3.4.1):
 // SK = hash_to_scalar(key_material || I2OSP(len(key_info), 2) || key_info, key_dst).
 // keyMaterial must hold at least 32 secret bytes; keyInfo may be empty. A nil
 // keyDST takes the draft's default, ciphersuite_id || "KEYGEN_DST_" (the
@@ -65,7 +65,7 @@ func ParseSecretKey(b []byte) (*SecretKey, error) {
 // Bytes returns I2OSP(SK, 32).
 func (k *SecretKey) Bytes() []byte { return scalarBytes(&k.s) }
 
-// PublicKey is SkToPk (§3.3.2): the compressed G2 point SK * BP2.
+// PublicKey is SkToPk (§3.4.2): the compressed G2 point SK * BP2.
 func (k *SecretKey) PublicKey() []byte {
 	var w bls12381.G2
 	w.ScalarMult(&k.s, bls12381.G2Generator())

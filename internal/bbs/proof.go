@@ -101,7 +101,7 @@ type initRes struct {
 	domain                ff.Scalar
 }
 
-// challenge is ProofChallengeCalculate (§3.6.4): hash_to_scalar of
+// challenge is ProofChallengeCalculate (§3.7.4): hash_to_scalar of
 // serialize((R, i1, msg_i1, ..., iR, msg_iR, Abar, Bbar, D, T1, T2, domain))
 // || I2OSP(len(ph), 8) || ph, with api_id || "H2S_".
 func (s *Suite) challenge(ir *initRes, idx []int, msgs []ff.Scalar, ph []byte) (ff.Scalar, error) {
@@ -121,8 +121,8 @@ func (s *Suite) challenge(ir *initRes, idx []int, msgs []ff.Scalar, ph []byte) (
 }
 
 // ProofGen is ProofGen(PK, signature, header, ph, messages,
-// disclosed_indexes) (§3.4.3, CoreProofGen §3.5.3, ProofInit §3.6.1,
-// ProofFinalize §3.6.2). messages are all the signed messages in order;
+// disclosed_indexes) (§3.5.3, CoreProofGen §3.6.3, ProofInit §3.7.1,
+// ProofFinalize §3.7.2). messages are all the signed messages in order;
 // disclosed holds the zero-based indexes to disclose, strictly ascending.
 // The random scalars come from rnd; nil means crypto/rand.Reader. The
 // signature is verified first (the draft recommends it), so a proof is never
@@ -206,8 +206,8 @@ func (s *Suite) ProofGen(rnd io.Reader, pk, sig, header, ph []byte, messages [][
 }
 
 // ProofVerify is ProofVerify(PK, proof, header, ph, disclosed_messages,
-// disclosed_indexes) (§3.4.4, CoreProofVerify §3.5.4, ProofVerifyInit
-// §3.6.3). disclosedMessages[k] is the message at index disclosed[k]; the
+// disclosed_indexes) (§3.5.4, CoreProofVerify §3.6.4, ProofVerifyInit
+// §3.7.3). disclosedMessages[k] is the message at index disclosed[k]; the
 // indexes must be strictly ascending. It returns nil for a valid proof, an
 // error matching ErrInvalidProof for a well-formed proof that does not
 // verify, and ErrMalformedProof, ErrMalformedPublicKey, ErrIndexes or

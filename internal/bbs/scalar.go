@@ -70,7 +70,7 @@ func decodeScalar(b []byte) (ff.Scalar, error) {
 	return s, nil
 }
 
-// hashToScalar is hash_to_scalar (draft §4.2.3): expand_message to 48 bytes,
+// hashToScalar is hash_to_scalar (draft §4.2.2): expand_message to 48 bytes,
 // OS2IP, mod r.
 func (s *Suite) hashToScalar(msg, dst []byte) (ff.Scalar, error) {
 	b, err := s.expand(msg, dst, expandLen)

@@ -7,7 +7,7 @@ import (
 	"github.com/cloudflare/circl/ecc/bls12381/ff"
 )
 
-// calculateDomain is calculate_domain (§4.2.4):
+// calculateDomain is calculate_domain (§4.2.3):
 // hash_to_scalar(PK || I2OSP(L, 8) || Q_1 || H_1 .. H_L || api_id ||
 // I2OSP(len(header), 8) || header, api_id || "H2S_").
 func (s *Suite) calculateDomain(pk []byte, gens generators, header []byte) (ff.Scalar, error) {
@@ -37,9 +37,9 @@ func computeB(p1 *bls12381.G1, gens []bls12381.G1, domain *ff.Scalar, msgs []ff.
 	return b
 }
 
-// Sign is Sign(SK, PK, header, messages) (§3.4.1 and CoreSign §3.5.1). It is
+// Sign is Sign(SK, PK, header, messages) (§3.5.1 and CoreSign §3.6.1). It is
 // deterministic. pk must be sk's public key; it is checked to be a valid
-// public key (§7.1 recommends it) but not recomputed from sk.
+// public key (§6.1 recommends it) but not recomputed from sk.
 func (s *Suite) Sign(sk *SecretKey, pk, header []byte, messages [][]byte) ([]byte, error) {
 	if _, err := decodePublicKey(pk); err != nil {
 		return nil, err
@@ -109,8 +109,8 @@ func pairingCheck(p0 *bls12381.G1, q0 *bls12381.G2, p1 *bls12381.G1, q1 *bls1238
 	return bls12381.ProdPairFrac(ps, qs, signs).IsIdentity()
 }
 
-// Verify is Verify(PK, signature, header, messages) (§3.4.2 and CoreVerify
-// §3.5.2). It returns nil for a valid signature, an error matching
+// Verify is Verify(PK, signature, header, messages) (§3.5.2 and CoreVerify
+// §3.6.2). It returns nil for a valid signature, an error matching
 // ErrInvalidSignature for a well-formed one that does not verify, and
 // ErrMalformedPublicKey, ErrMalformedSignature or ErrTooManyMessages for
 // inputs that do not decode.

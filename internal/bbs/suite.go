@@ -9,10 +9,10 @@ import (
 	"github.com/cloudflare/circl/ecc/bls12381/ff"
 )
 
-// SuiteID is a ciphersuite_id of the draft (§6.2).
+// SuiteID is a ciphersuite_id of the draft (§7.2).
 type SuiteID string
 
-// The two BLS12-381 ciphersuites of the draft (§6.2.1, §6.2.2).
+// The two BLS12-381 ciphersuites of the draft (§7.2.1, §7.2.2).
 const (
 	SuiteSHAKE256 SuiteID = "BBS_BLS12381G1_XOF:SHAKE-256_SSWU_RO_"
 	SuiteSHA256   SuiteID = "BBS_BLS12381G1_XMD:SHA-256_SSWU_RO_"
@@ -24,7 +24,7 @@ const (
 const MaxMessages = 1024
 
 // Suite is one ciphersuite with the BBS Signatures Interface of the draft
-// (§3.4, api_id = ciphersuite_id || "H2G_HM2S_"). A Suite caches the
+// (§3.5, api_id = ciphersuite_id || "H2G_HM2S_"). A Suite caches the
 // generators it has created (§4.1.1 allows it); it is safe for concurrent
 // use. Use the shared SHA256 and SHAKE256 suites unless you need options.
 type Suite struct {
@@ -178,7 +178,7 @@ func (s *Suite) createGenerators(count int) (generators, error) {
 	return s.gens.prefix(count), nil
 }
 
-// P1 returns the suite's fixed point P1 (§6.2): create_generators(1) with
+// P1 returns the suite's fixed point P1 (§7.2): create_generators(1) with
 // generator_seed = api_id || "BP_MESSAGE_GENERATOR_SEED".
 func (s *Suite) p1Point() (*bls12381.G1, error) {
 	s.p1Once.Do(func() {
@@ -218,7 +218,7 @@ func (s *Suite) CreateGenerators(count int) ([][]byte, error) {
 	return out, nil
 }
 
-// HashToScalar is hash_to_scalar(msg, dst) (§4.2.3), returned as 32
+// HashToScalar is hash_to_scalar(msg, dst) (§4.2.2), returned as 32
 // big-endian bytes.
 func (s *Suite) HashToScalar(msg, dst []byte) ([]byte, error) {
 	sc, err := s.hashToScalar(msg, dst)

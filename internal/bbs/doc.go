@@ -31,7 +31,9 @@
 // SHA-256 ciphersuite. Secret-dependent arithmetic uses circl's constant-time
 // field and scalar code and its fixed-window scalar multiplication; the
 // SHAKE-256 map code selects with conditional moves, never branches on field
-// values, and reduces hash outputs without math/big.
+// values, and reduces hash outputs without math/big. Verify and
+// ProofVerify, whose inputs are all public, use a variable-time
+// multi-scalar multiplication instead.
 //
 // Randomness: ProofGen draws its random scalars from the io.Reader it is
 // given (crypto/rand.Reader when nil) and GenerateKey from its reader; no

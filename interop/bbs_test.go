@@ -7,9 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"testing"
 
 	"github.com/cairn-id/cairn/internal/bbs"
@@ -26,27 +24,7 @@ const (
 
 func requireDBBBS(t *testing.T) string {
 	t.Helper()
-	required := os.Getenv("CAIRN_INTEROP") == "required"
-	var missing string
-	node, err := exec.LookPath("node")
-	pkg := filepath.Join(bbsDir, "node_modules", "@digitalbazaar", "bbs-signatures", "package.json")
-	if err != nil {
-		missing = "node (>= 20) is not on PATH"
-	} else if _, err := os.Stat(pkg); err != nil {
-		missing = "interop/bbs/node_modules is missing"
-	}
-	if missing != "" {
-		if required {
-			t.Fatalf("interop: %s and CAIRN_INTEROP=required: install Node >= %d and run 'make interop-deps' (cd interop/bbs && npm ci)", missing, minNodeMajor)
-		}
-		t.Skip("interop: run 'make interop-deps' (npm ci) first")
-	}
-	var meta struct{ Version string }
-	b, _ := os.ReadFile(pkg)
-	if err := json.Unmarshal(b, &meta); err != nil || meta.Version != wantDBBBS {
-		t.Fatalf("interop: @digitalbazaar/bbs-signatures %q installed, lockfile pins %s: run 'make interop-deps'", meta.Version, wantDBBBS)
-	}
-	return node
+	return requireNodePackage(t, bbsDir, "@digitalbazaar/bbs-signatures", wantDBBBS)
 }
 
 // bbsOp is one request to bbs.mjs; byte strings are hex.

@@ -76,3 +76,9 @@ func (k *SecretKey) PublicKey() []byte {
 func (k *SecretKey) Equal(o *SecretKey) bool {
 	return subtle.ConstantTimeCompare(k.Bytes(), o.Bytes()) == 1
 }
+
+// String keeps secret keys out of logs and error messages.
+func (k *SecretKey) String() string { return "bbs.SecretKey(redacted)" }
+
+// GoString keeps secret keys out of %#v output.
+func (k *SecretKey) GoString() string { return k.String() }

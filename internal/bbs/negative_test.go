@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -386,6 +387,54 @@ func TestGeneratorCacheConcurrent(t *testing.T) {
 		close(errs)
 		for err := range errs {
 			t.Error(err)
+		}
+	}
+}
+
+// No messages at all is allowed by the draft (L = 0, one generator Q_1).
+func TestNoMessages(t *testing.T) {
+	for _, sc := range suiteCases {
+		s := newSuite(t, sc.id)
+		sk, err := s.KeyGen(bytes.Repeat([]byte{7}, 32), []byte("info"), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pk := sk.PublicKey()
+		sig, err := s.Sign(sk, pk, []byte("h"), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Verify(pk, sig, []byte("h"), nil); err != nil {
+			t.Fatalf("%s: %v", sc.dir, err)
+		}
+		if err := s.Verify(pk, sig, []byte("h"), [][]byte{{}}); !errors.Is(err, ErrInvalidSignature) {
+			t.Errorf("%s: an added empty message verifies: %v", sc.dir, err)
+		}
+		p, err := s.ProofGen(rand.Reader, pk, sig, []byte("h"), nil, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(p) != ProofLen(0) {
+			t.Errorf("proof of %d bytes", len(p))
+		}
+		if err := s.ProofVerify(pk, p, []byte("h"), nil, nil, nil); err != nil {
+			t.Fatalf("%s: %v", sc.dir, err)
+		}
+		if err := s.ProofVerify(pk, p, []byte("h"), nil, [][]byte{{}}, []int{0}); err == nil {
+			t.Errorf("%s: proof verifies with an extra disclosed message", sc.dir)
+		}
+	}
+}
+
+func TestSecretKeyNotPrinted(t *testing.T) {
+	sk, err := SHA256().KeyGen(bytes.Repeat([]byte{9}, 32), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hexKey := fmt.Sprintf("%x", sk.Bytes())
+	for _, f := range []string{"%v", "%+v", "%#v", "%s"} {
+		if out := fmt.Sprintf(f, sk); strings.Contains(out, hexKey) || !strings.Contains(out, "redacted") {
+			t.Errorf("%s prints %q", f, out)
 		}
 	}
 }

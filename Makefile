@@ -13,7 +13,7 @@ GOVULNCHECK    ?= golang.org/x/vuln/cmd/govulncheck@v1.9.0
 STATICCHECK    ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 # Packages with concurrency (servers, stores, caches): CI runs them under -race.
-RACE_DIRS ?= schemas issuer registry internal/trust internal/server internal/store wallet verifier stack
+RACE_DIRS ?= schemas issuer registry internal/trust internal/server internal/store internal/bbs wallet verifier stack
 RACE_PKGS ?= $(foreach d,$(RACE_DIRS),$(if $(wildcard $(d)),./$(d)/...))
 
 .PHONY: build up test pg-notice test-go test-race interop-deps bench bench-smoke fuzz lint staticcheck vulncheck demo docs clean
@@ -49,10 +49,11 @@ interop-deps:
 	cd interop/sdjwtjs && npm ci --no-audit --no-fund --loglevel=error
 	cd interop/oid4vci && npm ci --no-audit --no-fund --loglevel=error
 	cd interop/oid4vp && npm ci --no-audit --no-fund --loglevel=error
+	cd interop/bbs && npm ci --no-audit --no-fund --loglevel=error
 
 ## bench: benchmarks with allocation counts, several runs for benchstat.
 bench:
-	$(GO) test -run='^$$' -bench=. -benchmem -count=5 ./internal/sdjwt ./internal/sdjwtvc ./internal/statuslist
+	$(GO) test -run='^$$' -bench=. -benchmem -count=5 ./internal/sdjwt ./internal/sdjwtvc ./internal/statuslist ./internal/bbs
 
 ## bench-smoke: every benchmark once, so none rots unnoticed (CI runs it).
 bench-smoke:

@@ -18,5 +18,10 @@
 // @openid4vc/openid4vp 0.4.6 (oid4vp/): a verifier asking Cairn's wallet
 // (request objects by request_uri, direct_post and direct_post.jwt,
 // §5, §8.2, §8.3) and a holder answering Cairn's verifier, each checking
-// beyond what the library checks. See README.md.
+// beyond what the library checks.
+//
+// The BBS test (bbs_test.go) runs @digitalbazaar/bbs-signatures 3.0.0
+// (bbs/): both BLS12-381 ciphersuites of draft-irtf-cfrg-bbs-signatures,
+// with identical key generation and signatures and each side verifying the
+// other's signatures and proofs. See README.md.
 package interop

@@ -41,27 +41,7 @@ const (
 
 func requireOID4VCI(t *testing.T) string {
 	t.Helper()
-	required := os.Getenv("CAIRN_INTEROP") == "required"
-	var missing string
-	node, err := exec.LookPath("node")
-	pkg := filepath.Join(oid4vciDir, "node_modules", "@openid4vc", "openid4vci", "package.json")
-	if err != nil {
-		missing = "node (>= 20) is not on PATH"
-	} else if _, err := os.Stat(pkg); err != nil {
-		missing = "interop/oid4vci/node_modules is missing"
-	}
-	if missing != "" {
-		if required {
-			t.Fatalf("interop: %s and CAIRN_INTEROP=required: install Node >= %d and run 'make interop-deps' (cd interop/oid4vci && npm ci)", missing, minNodeMajor)
-		}
-		t.Skip("interop: run 'make interop-deps' (npm ci) first")
-	}
-	var meta struct{ Version string }
-	b, _ := os.ReadFile(pkg)
-	if err := json.Unmarshal(b, &meta); err != nil || meta.Version != wantOID4VCI {
-		t.Fatalf("interop: @openid4vc/openid4vci %q installed, lockfile pins %s: run 'make interop-deps'", meta.Version, wantOID4VCI)
-	}
-	return node
+	return requireNodePackage(t, oid4vciDir, "@openid4vc/openid4vci", wantOID4VCI)
 }
 
 type oid4vciResult struct {

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
@@ -34,26 +33,7 @@ const (
 
 func requireOID4VP(t *testing.T) string {
 	t.Helper()
-	node, err := exec.LookPath("node")
-	pkg := filepath.Join(oid4vpDir, "node_modules", "@openid4vc", "openid4vp", "package.json")
-	missing := ""
-	if err != nil {
-		missing = "node (>= 20) is not on PATH"
-	} else if _, err := os.Stat(pkg); err != nil {
-		missing = "interop/oid4vp/node_modules is missing"
-	}
-	if missing != "" {
-		if os.Getenv("CAIRN_INTEROP") == "required" {
-			t.Fatalf("interop: %s and CAIRN_INTEROP=required: run 'make interop-deps' (cd interop/oid4vp && npm ci)", missing)
-		}
-		t.Skip("interop: run 'make interop-deps' (npm ci) first")
-	}
-	var meta struct{ Version string }
-	b, _ := os.ReadFile(pkg)
-	if err := json.Unmarshal(b, &meta); err != nil || meta.Version != wantOID4VP {
-		t.Fatalf("interop: @openid4vc/openid4vp %q installed, lockfile pins %s: run 'make interop-deps'", meta.Version, wantOID4VP)
-	}
-	return node
+	return requireNodePackage(t, oid4vpDir, "@openid4vc/openid4vp", wantOID4VP)
 }
 
 // TestOID4VPWalletAgainstVerifier: the independent wallet scans the

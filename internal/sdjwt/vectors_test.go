@@ -4,13 +4,13 @@ import (
 	"bytes"
 	"crypto"
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
 	"time"
 
 	"github.com/cairn-id/cairn/internal/jose"
+	"github.com/cairn-id/cairn/internal/testkit"
 )
 
 const rfcDir = "testdata/rfc9901"
@@ -29,13 +29,7 @@ type rfcVector struct {
 
 func loadJSON(t testing.TB, path string, v any) {
 	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, v); err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
+	testkit.ReadJSON(t, path, v)
 }
 
 // sameJSON compares two values as JSON values (numbers compared by their

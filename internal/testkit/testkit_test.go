@@ -2,6 +2,8 @@ package testkit
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -63,5 +65,17 @@ lat_seconds_count{route="a"} 4
 		if got := MetricValue(fams, tc.name, tc.labels); got != tc.want {
 			t.Errorf("%s %v: %v, want %v", tc.name, tc.labels, got, tc.want)
 		}
+	}
+}
+
+func TestReadJSON(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "v.json")
+	if err := os.WriteFile(path, []byte(`{"a":[1,2]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var v struct{ A []int }
+	ReadJSON(t, path, &v)
+	if len(v.A) != 2 || v.A[1] != 2 {
+		t.Fatalf("decoded %+v", v)
 	}
 }

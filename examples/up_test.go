@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"os"
@@ -178,5 +179,112 @@ func TestAccretion(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(data, "admin.sock")); !os.IsNotExist(err) {
 		t.Errorf("the admin socket outlived the shutdown: %v", err)
+	}
+}
+
+// TestUpRegistryAmendedWhileRunning: the authority narrows each of the
+// desk's purposes to the names with 'cairn registry amend' and
+// 'cairn registry publish' on the running stack's registry file; without
+// a restart the stack takes the new snapshot in force and the wallet's
+// consent view flags the desk's request, which it did not before.
+func TestUpRegistryAmendedWhileRunning(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and runs the whole stack; skipped with -short")
+	}
+	bin := buildCairn(t)
+	data := filepath.Join(t.TempDir(), "data")
+	up := startUp(t, exec.Command(bin, "up", "--data", data, "--addr", "127.0.0.1:0"))
+	work := t.TempDir()
+	session := filepath.Join(work, "amina.json")
+	// run returns the command's standard output, or with both its
+	// standard error after it.
+	var both bool
+	run := func(stdin string, args ...string) string {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, bin, args...)
+		cmd.Dir = work
+		cmd.Stdin = strings.NewReader(stdin)
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("cairn %s: %v\n%s%s\nstack log:\n%s", strings.Join(args, " "), err, out, stderr.String(), up.stderr)
+		}
+		if both {
+			return string(out) + stderr.String()
+		}
+		return string(out)
+	}
+	pin := filepath.Join(work, "pin.txt")
+	if err := os.WriteFile(pin, []byte("2468\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	run("", "wallet", "--session", session, "--agent", up.url+"/wallet/agent", "holder", "create", "--pin-file", pin, "--lang", "en")
+	var o struct {
+		URI    string
+		TxCode string `json:"tx_code"`
+	}
+	if err := json.Unmarshal([]byte(run("", "issuer", "offer", "--dir", filepath.Join(data, "issuers", "registration"), "--type", "humanitarian-registration",
+		"--claims", filepath.Join(data, "examples", "registration.json"), "--tx-code", "--no-png", "--json")), &o); err != nil {
+		t.Fatal(err)
+	}
+	code := filepath.Join(work, "code.txt")
+	if err := os.WriteFile(code, []byte(o.TxCode+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	run(o.URI, "wallet", "--session", session, "receive", "-", "--tx-code-file", code, "--yes")
+	present := func() string {
+		t.Helper()
+		both = true
+		defer func() { both = false }()
+		out := run("", "verifier", "request", "--dir", filepath.Join(data, "verifier"), "--purpose", "clinic-access")
+		_, uri, found := strings.Cut(out, "request URI: ")
+		if !found {
+			t.Fatalf("no request URI in %q", out)
+		}
+		uri, _, _ = strings.Cut(uri, "\n")
+		return run("", "wallet", "--session", session, "present", uri, "--yes")
+	}
+	const flagged = "beyond its registered purpose"
+	if out := present(); strings.Contains(out, flagged) {
+		t.Fatalf("flagged before the amendment:\n%s", out)
+	}
+
+	db := filepath.Join(data, "registry", "registry.db")
+	var shown struct {
+		Registry struct {
+			Entities []struct {
+				DID   string
+				Auths []struct{ ID, Purpose string } `json:"verifier_authorizations"`
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(run("", "registry", "show", "--db", db, "--json")), &shown); err != nil {
+		t.Fatal(err)
+	}
+	amended := 0
+	for _, e := range shown.Registry.Entities {
+		for _, a := range e.Auths {
+			run("", "registry", "amend", "--db", db, "--did", e.DID, "--id", a.ID, "--claims", "/family_name,/given_name", "--reason", "names are enough")
+			amended++
+		}
+	}
+	if amended < 4 {
+		t.Fatalf("%d grants of the desk amended", amended)
+	}
+	run("", "registry", "publish", "--db", db, "--key", filepath.Join(data, "registry", "authority.jwk"))
+	for i := 0; !strings.Contains(up.stderr.String(), `"registry snapshot in force"`); i++ {
+		if i == 500 {
+			t.Fatalf("the stack never took the new snapshot in force:\n%s", up.stderr)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if out := present(); !strings.Contains(out, flagged) {
+		t.Errorf("not flagged after the amendment, without restart:\n%s", out)
+	}
+	if err := up.stop(t); err != nil {
+		t.Errorf("cairn up after SIGINT: %v\n%s", err, up.stderr)
 	}
 }

@@ -25,6 +25,12 @@
 // DID document has to be fetched from the stack's own (loopback)
 // address, and a change of --addr changes the URLs but no identity.
 //
+// The registry's bbolt file is opened per call, never held: the
+// authority amends and publishes with 'cairn registry … --db
+// DATA/registry/registry.db' while the stack runs, and the stack takes a
+// new publication in force within WatchEvery (at once on SIGHUP) for the
+// issuers, the wallet agent, the verifier and the desk's offline bundle.
+//
 // The first Open of an empty directory seeds the demo ecosystem (seed.go);
 // later Opens keep everything. The stack's clock (Clock) is shared by
 // every service; in dev mode it can be moved forward over the stack's
@@ -115,7 +121,14 @@ type Stack struct {
 	// Seeded reports that this Open created the demo ecosystem.
 	Seeded bool
 
-	regStore *boltstore.Store
+	regStore registry.Store
+	// regWatch is the registry store's change signature (the bbolt
+	// file's size and time, or PostgreSQL's latest version): a change
+	// made by 'cairn registry …' while the stack runs is picked up by
+	// the registry-watch hook without a restart.
+	regWatch func() (string, error)
+	regSig   string
+	refresh  sync.Mutex // one registry refresh at a time
 	regSvc   *registry.Service
 	regKey   *keys.PrivateKey
 	regAPI   *registryapi.Handler
@@ -246,21 +259,57 @@ func (s *Stack) openRegistry(ctx context.Context) error {
 		return fmt.Errorf("stack: registry authority key: %w", err)
 	}
 	s.regKey = k
-	if s.regStore, err = boltstore.Open(filepath.Join(dir, RegistryDB)); err != nil {
-		return fmt.Errorf("stack: registry store: %w", err)
-	}
+	// The file is opened per call (boltstore.File), never held: the
+	// authority amends and publishes with 'cairn registry … --db
+	// DATA/registry/registry.db' while the stack runs.
+	path := filepath.Join(dir, RegistryDB)
+	s.regStore = boltstore.File{Path: path}
+	s.regWatch = registryapi.FileSignature(path, nil)
 	s.regSvc = &registry.Service{Store: s.regStore, Now: s.clock.Now}
 	if err := s.refreshRegistry(ctx, false); err != nil {
 		return err
 	}
-	s.regAPI, err = registryapi.New(s.regStore, registryapi.Options{Now: s.clock.Now, Logger: s.log, Metrics: s.metrics, MetricsElsewhere: true})
+	s.regAPI, err = registryapi.New(s.regStore, registryapi.Options{Now: s.clock.Now, Logger: s.log, Metrics: s.metrics, MetricsElsewhere: true,
+		Watch: s.regWatch})
+	if err == nil {
+		_, err = s.regAPI.Reload(ctx)
+	}
 	return err
+}
+
+// WatchEvery is how often the stack looks for a registry publication
+// made beside it ('cairn registry publish'); SIGHUP looks at once.
+const WatchEvery = 2 * time.Second
+
+// watchRegistry reloads the snapshot in force when the registry store
+// changed since the last look (or always, with force): the issuers, the
+// wallet agent, the verifier and the desk's bundle then use it.
+func (s *Stack) watchRegistry(ctx context.Context, force bool) error {
+	sig, err := s.regWatch()
+	if err != nil {
+		return fmt.Errorf("stack: registry: %w", err)
+	}
+	s.refresh.Lock()
+	same := sig == s.regSig
+	s.refresh.Unlock()
+	if same && !force {
+		return nil
+	}
+	if err := s.refreshRegistry(ctx, false); err != nil {
+		return err
+	}
+	return s.refreshBundle(ctx)
 }
 
 // refreshRegistry loads the latest snapshot and publishes a new one when
 // it is missing, expired or past half its life on the stack's clock (or
 // always, with force); the issuers get the result.
 func (s *Stack) refreshRegistry(ctx context.Context, force bool) error {
+	s.refresh.Lock()
+	defer s.refresh.Unlock()
+	// The signature before reading: a publication racing this read is
+	// seen again by the next look.
+	sig, sigErr := s.regWatch()
 	now := s.clock.Now()
 	pin := []*jose.JWK{s.regKey.PublicJWK()}
 	var reg *trust.Registry
@@ -285,8 +334,22 @@ func (s *Stack) refreshRegistry(ctx context.Context, force bool) error {
 		s.log.Info("registry snapshot published", "version", reg.Version, "expires", reg.Expires.UTC().Format(time.RFC3339))
 	}
 	s.mu.Lock()
+	prev := s.current
 	s.current = reg
 	s.mu.Unlock()
+	if sigErr == nil {
+		s.regSig = sig
+	}
+	if prev != nil && reg.Version != prev.Version {
+		s.log.Info("registry snapshot in force", "version", reg.Version, "previous", prev.Version)
+		// Perhaps a publication made beside the stack: keep the
+		// offline copy current too.
+		if _, compact, err := s.regStore.Latest(ctx); err == nil {
+			if err := fsx.WriteAtomic(filepath.Join(s.cfg.Data, RegistryDir, SnapshotFile), []byte(compact+"\n"), 0o644); err != nil {
+				return err
+			}
+		}
+	}
 	for _, is := range s.Issuers {
 		is.Service.SetRegistry(reg)
 	}
@@ -448,7 +511,9 @@ func (s *Stack) Hooks() []server.Hook {
 			return err
 		}
 		return s.refreshBundle(ctx)
-	}}}
+	}}, {Name: "registry-watch", Every: WatchEvery, OnHangup: true, Fn: func(ctx context.Context, why server.Trigger) error {
+		return s.watchRegistry(ctx, why == server.TriggerHangup)
+	}}, s.regAPI.ReloadHook(WatchEvery)}
 	for _, is := range s.Issuers {
 		hs = append(hs, issuerapi.SweepHook(is.Service, s.log.With("issuer", is.Name)), is.handler.RefusalLogHook())
 	}

@@ -13,9 +13,11 @@
 //	/.well-known/jwt-vc-issuer/issuers/{name}              SD-JWT VC §5)
 //	/wallet/agent/…                                the wallet agent's API (wallet/api) for clients: --agent URL/wallet/agent
 //	/verifier/request/{id}, /verifier/response/{id}  the verifier desk's wallet-facing endpoints (verifier/api)
-//	/healthz, /readyz, /metrics                    the whole process
+//	/healthz, /readyz                              the whole process
+//	/metrics                                       in dev mode (else on --metrics-addr, or behind a bearer token)
 //	/, /wallet/, /trust/                           the pages (web/): home, the wallet page, the registry page
-//	/desk/, /caseworker/                           the issuer desk and the caseworker console, in dev mode only
+//	/desk/, /caseworker/                           the issuer desk and the caseworker console, behind the
+//	/signin/                                       operator sign-in (web/signin; accounts in DATA/operators.json)
 //
 // Issuers are identified by URL with a path (http://127.0.0.1:8080/issuers/clinic)
 // and by did:jwk (the key in the issuer directory). did:jwk because the
@@ -70,6 +72,7 @@ import (
 	"github.com/cairn-id/cairn/verifier/verifierdir"
 	"github.com/cairn-id/cairn/wallet"
 	walletapi "github.com/cairn-id/cairn/wallet/api"
+	"github.com/cairn-id/cairn/web/signin"
 )
 
 // MetricsNamespace prefixes the stack's own route metrics.
@@ -96,6 +99,14 @@ type Config struct {
 	Now     func() time.Time
 	Logger  *slog.Logger
 	Metrics *prometheus.Registry // nil: server.NewRegistry()
+	// PublicMetrics serves /metrics on the public listener. When nil,
+	// dev mode serves the plain Prometheus handler there and any other
+	// mode serves no /metrics on the public listener ('cairn up
+	// --metrics-addr' puts it on a listener of its own).
+	PublicMetrics http.Handler
+	// OperatorKDF are the Argon2id parameters of the seeded operator
+	// accounts (nil: signin.DefaultKDF; tests use cheaper ones).
+	OperatorKDF *signin.KDF
 }
 
 // Issuer is one running issuer of the stack.
@@ -120,6 +131,10 @@ type Stack struct {
 	cat     *schemas.Catalogue
 	// Seeded reports that this Open created the demo ecosystem.
 	Seeded bool
+	// OperatorCodes are the files of the sign-in codes this Open
+	// generated for the seeded operator accounts (none when the stack
+	// had accounts already).
+	OperatorCodes []string
 
 	regStore registry.Store
 	// regWatch is the registry store's change signature (the bbolt
@@ -184,6 +199,13 @@ func Open(ctx context.Context, cfg Config) (*Stack, error) {
 	}
 	if off != 0 && !cfg.Dev {
 		return nil, fmt.Errorf("stack: the data directory's dev clock is %s ahead; it runs only with --dev (or --reset)", off)
+	}
+	now := time.Now
+	if cfg.Now != nil {
+		now = cfg.Now
+	}
+	if s.OperatorCodes, err = seedOperators(cfg.Data, st.Issuers, now(), cfg.OperatorKDF); err != nil {
+		return nil, err
 	}
 	s.clock = NewClock(cfg.Now, off)
 	s.clock.moved = func(next time.Duration) error {
@@ -425,13 +447,21 @@ func (s *Stack) buildHandler() error {
 		return err
 	}
 	own.HandleHealth(s.checks()...)
-	own.HandleMetrics(s.metrics)
 	pages, err := s.buildPages()
 	if err != nil {
 		return err
 	}
-	for _, p := range []string{"/healthz", "/readyz", "/metrics"} {
+	for _, p := range []string{"/healthz", "/readyz"} {
 		mux.Handle(p, own)
+	}
+	switch {
+	case s.cfg.PublicMetrics != nil:
+		mux.Handle("/metrics", s.cfg.PublicMetrics)
+	case s.cfg.Dev:
+		own.HandleMetrics(s.metrics)
+		mux.Handle("/metrics", own)
+	default:
+		mux.Handle("/metrics", http.NotFoundHandler())
 	}
 	mux.Handle("/", pages)
 	s.handler = mux
@@ -579,7 +609,7 @@ func Reset(dir string) error {
 
 // ownEntries are the names a stack creates in its data directory;
 // stack.json is removed last.
-var ownEntries = []string{RegistryDir, IssuersDir, ExamplesDir, WalletDir, VerifierDir, PagesKeyFile, AdminSocketFile, StateFile}
+var ownEntries = []string{RegistryDir, IssuersDir, ExamplesDir, WalletDir, VerifierDir, PagesKeyFile, OperatorsFile, OperatorCodesDir, AdminSocketFile, StateFile}
 
 func ownEntry(name string) bool {
 	for _, n := range ownEntries {

@@ -169,3 +169,37 @@ func TestNewRefusesShortKey(t *testing.T) {
 		t.Fatalf("err %v", err)
 	}
 }
+
+// TestRenew: a renewed session has a new id and token, its cookie keeps
+// the attributes, and the old id is reported for the caller to forget.
+func TestRenew(t *testing.T) {
+	now := t0
+	m := newManager(t, &now)
+	for _, tlsOn := range []bool{false, true} {
+		c, token := start(t, m.Middleware(okHandler()), tlsOn)
+		var renewed *Session
+		var old string
+		h := m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			var err error
+			if renewed, old, err = m.Renew(w, r); err != nil {
+				t.Fatal(err)
+			}
+		}))
+		r := httptest.NewRequest("POST", "http://desk.example/signin/", nil)
+		if tlsOn {
+			r.TLS = &tls.ConnectionState{}
+		}
+		r.Header.Set(HeaderName, token)
+		r.AddCookie(c)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		cs := rec.Result().Cookies()
+		if len(cs) != 1 || cs[0].Value == c.Value || cs[0].Name != c.Name || !cs[0].HttpOnly || cs[0].SameSite != http.SameSiteStrictMode || cs[0].Secure != tlsOn {
+			t.Fatalf("tls %v: renewed cookie %+v (was %+v)", tlsOn, cs, c)
+		}
+		id, _, _ := m.decode(c.Value)
+		if old != b64.EncodeToString(id) || renewed.ID == old || renewed.CSRFToken() == token || !renewed.New {
+			t.Errorf("tls %v: old %q renewed %+v", tlsOn, old, renewed)
+		}
+	}
+}

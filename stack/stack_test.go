@@ -361,4 +361,3 @@ func BenchmarkOpen(b *testing.B) {
 		})
 	}
 }
-

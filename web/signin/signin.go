@@ -194,6 +194,9 @@ type formData struct {
 // ServeHTTP serves GET and POST on the prefix (the page, a sign-in) and
 // POST on prefix+"out" (sign-out).
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if op := h.Operator(r); op != nil { // shows who is signed in, and the sign-out
+		r = r.WithContext(web.WithOperator(r.Context(), op.Name, h.SignOutPath()))
+	}
 	switch r.URL.Path {
 	case h.prefix:
 		switch r.Method {

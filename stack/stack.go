@@ -59,13 +59,13 @@ import (
 	"github.com/cairn-id/cairn/internal/jose"
 	"github.com/cairn-id/cairn/internal/keys"
 	"github.com/cairn-id/cairn/internal/server"
+	"github.com/cairn-id/cairn/internal/store/pg"
 	"github.com/cairn-id/cairn/internal/trust"
 	"github.com/cairn-id/cairn/issuer"
 	issuerapi "github.com/cairn-id/cairn/issuer/api"
 	"github.com/cairn-id/cairn/issuer/issuerdir"
 	"github.com/cairn-id/cairn/registry"
 	registryapi "github.com/cairn-id/cairn/registry/api"
-	"github.com/cairn-id/cairn/registry/boltstore"
 	"github.com/cairn-id/cairn/schemas"
 	"github.com/cairn-id/cairn/verifier"
 	verifierapi "github.com/cairn-id/cairn/verifier/api"
@@ -104,6 +104,9 @@ type Config struct {
 	// mode serves no /metrics on the public listener ('cairn up
 	// --metrics-addr' puts it on a listener of its own).
 	PublicMetrics http.Handler
+	// StoreURL puts every service's store in the PostgreSQL database it
+	// names (store.go) instead of the bbolt files of Data ("": bbolt).
+	StoreURL string
 	// OperatorKDF are the Argon2id parameters of the seeded operator
 	// accounts (nil: signin.DefaultKDF; tests use cheaper ones).
 	OperatorKDF *signin.KDF
@@ -212,16 +215,19 @@ func Open(ctx context.Context, cfg Config) (*Stack, error) {
 		st.ClockOffset = next.String()
 		return writeState(cfg.Data, st)
 	}
+	if err := checkStoreKind(st, cfg.StoreURL); err != nil {
+		return nil, err
+	}
 	if err := s.openRegistry(ctx); err != nil {
 		return nil, err
 	}
 	for _, name := range st.Issuers {
-		if err := s.openIssuer(name); err != nil {
+		if err := s.openIssuer(ctx, name); err != nil {
 			s.Close()
 			return nil, err
 		}
 	}
-	if err := s.openWallet(); err != nil {
+	if err := s.openWallet(ctx); err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -267,7 +273,7 @@ func (s *Stack) prepare(ctx context.Context) (*state, error) {
 	if s.cfg.Now != nil {
 		now = s.cfg.Now
 	}
-	if err := seed(ctx, dir, s.cfg.URL, s.cfg.Dev, now(), s.cat); err != nil {
+	if err := seed(ctx, dir, s.cfg.URL, s.cfg.StoreURL, s.cfg.Dev, now(), s.cat, s.pgOptions("registry")); err != nil {
 		return nil, fmt.Errorf("stack: seeding the demo ecosystem: %w", err)
 	}
 	s.Seeded = true
@@ -281,12 +287,12 @@ func (s *Stack) openRegistry(ctx context.Context) error {
 		return fmt.Errorf("stack: registry authority key: %w", err)
 	}
 	s.regKey = k
-	// The file is opened per call (boltstore.File), never held: the
-	// authority amends and publishes with 'cairn registry … --db
+	// The bbolt file is opened per call (boltstore.File), never held:
+	// the authority amends and publishes with 'cairn registry … --db
 	// DATA/registry/registry.db' while the stack runs.
-	path := filepath.Join(dir, RegistryDB)
-	s.regStore = boltstore.File{Path: path}
-	s.regWatch = registryapi.FileSignature(path, nil)
+	if s.regStore, s.regWatch, err = openRegistryStore(ctx, s.cfg.Data, s.cfg.StoreURL, s.pgOptions("registry")); err != nil {
+		return err
+	}
 	s.regSvc = &registry.Service{Store: s.regStore, Now: s.clock.Now}
 	if err := s.refreshRegistry(ctx, false); err != nil {
 		return err
@@ -388,8 +394,17 @@ func (s *Stack) Registry() *trust.Registry {
 	return s.current
 }
 
-func (s *Stack) openIssuer(name string) error {
+// pgOptions are the PostgreSQL options of a service's store.
+func (s *Stack) pgOptions(service string) pg.Options {
+	return pg.Options{Logger: s.log.With("service", service), MaxConns: 4}
+}
+
+func (s *Stack) openIssuer(ctx context.Context, name string) error {
 	dir := filepath.Join(s.cfg.Data, IssuersDir, name)
+	storeURL, err := issuerStoreURL(s.cfg.StoreURL, name)
+	if err != nil {
+		return err
+	}
 	cfg, err := issuerdir.ReadConfig(dir)
 	if err != nil {
 		return fmt.Errorf("stack: issuer %s: %w", name, err)
@@ -403,7 +418,7 @@ func (s *Stack) openIssuer(name string) error {
 		s.log.Info("issuer URL changed", "issuer", name, "from", cfg.URL, "to", want)
 		cfg.URL, cfg.Dev = want, s.cfg.Dev
 	}
-	svc, err := issuerdir.Open(dir, issuer.WithClock(s.clock.Now), issuer.WithLogger(s.log.With("issuer", name)),
+	svc, err := issuerdir.OpenStore(ctx, dir, storeURL, issuer.WithClock(s.clock.Now), issuer.WithLogger(s.log.With("issuer", name)),
 		issuer.WithCatalogue(s.cat), issuer.WithRegistry(s.Registry()))
 	if err != nil {
 		return fmt.Errorf("stack: issuer %s: %w", name, err)

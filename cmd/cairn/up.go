@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cairn-id/cairn/internal/server"
+	"github.com/cairn-id/cairn/internal/store/pg"
 	"github.com/cairn-id/cairn/stack"
 )
 
@@ -18,6 +19,7 @@ type upOptions struct {
 	data, addr, url string
 	reset, yes, dev bool
 	metrics         metricsFlags
+	store           storeFlags
 }
 
 func newUpCmd(e *env) *cobra.Command {
@@ -26,7 +28,12 @@ func newUpCmd(e *env) *cobra.Command {
 		Use:   "up [--data DIR] [--addr HOST:PORT] [--reset [--yes]] [--dev]",
 		Short: "Run registry, issuers, wallet agent and verifier in one process, seeded with a demo",
 		Long: `Run every Cairn service in one process on one address, over embedded
-stores in --data (one bbolt file per service), until Ctrl-C.
+stores in --data (one bbolt file per service), until Ctrl-C. With
+--store (or --store-file, or $CAIRN_STORE) every service keeps its data
+in that PostgreSQL database instead, each in a schema of its own under
+the URL's cairn_schema_prefix P (P_registry, P_wallet, P_verifier,
+P_NAME_issuer); --data still holds the keys and configuration. There,
+--reset drops those schemas only, and only with --yes.
 
 The first run seeds a demo ecosystem: a registry authority ("` + stack.RegistryName + `")
 and four issuers authorized for their credential types with caps: a
@@ -65,6 +72,7 @@ stack's clock forward to show months passing (examples/accretion.sh).`,
 		Example: `  cairn up
   cairn up --data /srv/cairn --addr 127.0.0.1:9090
   cairn up --reset --yes
+  CAIRN_STORE='postgres://cairn:secret@db.internal/cairn?cairn_schema_prefix=pilot' cairn up --data /srv/cairn
   cairn up --addr 0.0.0.0:8443 --url https://cairn.pilot.example --metrics-addr 127.0.0.1:9464
   cairn operator add --role desk --issuer clinic sam`,
 		Args: cobra.NoArgs,
@@ -77,6 +85,7 @@ stack's clock forward to show months passing (examples/accretion.sh).`,
 	c.Flags().BoolVar(&o.yes, "yes", false, "with --reset: do not ask")
 	c.Flags().BoolVar(&o.dev, "dev", false, "dev mode on a non-loopback address: plain http, private targets (never for real people's data)")
 	addMetricsFlags(c, &o.metrics)
+	addStoreFlags(c.Flags(), &o.store)
 	return c
 }
 
@@ -103,6 +112,13 @@ func (o *upOptions) run(cmd *cobra.Command, e *env) error {
 	if o.yes && !o.reset {
 		return usageError(errors.New("--yes only goes with --reset"))
 	}
+	storeURL, err := o.store.resolve(e)
+	if err != nil {
+		return err
+	}
+	if o.reset && storeURL != "" && !o.yes {
+		return usageError(fmt.Errorf("--reset with a PostgreSQL store drops the stack's schemas (%s_registry, _wallet, _verifier, _NAME_issuer) in %s: confirm with --yes", schemaPrefixOf(storeURL), pg.Redact(storeURL)))
+	}
 	if o.reset {
 		if !o.yes {
 			if !readerIsTerminal(e.stdin) {
@@ -112,6 +128,11 @@ func (o *upOptions) run(cmd *cobra.Command, e *env) error {
 			line, _ := bufio.NewReader(e.stdin).ReadString('\n')
 			if a := strings.ToLower(strings.TrimSpace(line)); a != "y" && a != "yes" {
 				return withExit(ExitFailure, errors.New("not reset"))
+			}
+		}
+		if storeURL != "" {
+			if err := stack.ResetStore(cmd.Context(), storeURL, data); err != nil {
+				return withExit(ExitFailure, err)
 			}
 		}
 		if err := stack.Reset(data); err != nil {
@@ -124,7 +145,8 @@ func (o *upOptions) run(cmd *cobra.Command, e *env) error {
 	if err != nil {
 		return err
 	}
-	rc := stack.RunConfig{Config: stack.Config{Data: data, URL: o.url, Dev: dev, Now: e.now, Logger: log, Metrics: metrics, PublicMetrics: metricsOnMain},
+	rc := stack.RunConfig{Config: stack.Config{Data: data, URL: o.url, Dev: dev, Now: e.now, Logger: log, Metrics: metrics, PublicMetrics: metricsOnMain,
+		StoreURL: storeURL},
 		Addr: o.addr, Ready: func(s *stack.Stack) { printNextSteps(e.stdout, e.self, s) }}
 	if metricsLn != nil {
 		rc.Extra = append(rc.Extra, *metricsLn)
@@ -134,6 +156,15 @@ func (o *upOptions) run(cmd *cobra.Command, e *env) error {
 		return le.Err
 	}
 	return err
+}
+
+// schemaPrefixOf is the store URL's schema prefix, for messages.
+func schemaPrefixOf(storeURL string) string {
+	p, err := pg.SchemaPrefix(storeURL)
+	if err != nil {
+		return "?"
+	}
+	return p
 }
 
 // printNextSteps is what 'up' tells the person who started it.

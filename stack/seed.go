@@ -12,10 +12,10 @@ import (
 	"github.com/cairn-id/cairn/internal/fsx"
 	"github.com/cairn-id/cairn/internal/jose"
 	"github.com/cairn-id/cairn/internal/keys"
+	"github.com/cairn-id/cairn/internal/store/pg"
 	"github.com/cairn-id/cairn/internal/trust"
 	"github.com/cairn-id/cairn/issuer/issuerdir"
 	"github.com/cairn-id/cairn/registry"
-	"github.com/cairn-id/cairn/internal/store/pg"
 	"github.com/cairn-id/cairn/schemas"
 )
 

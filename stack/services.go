@@ -27,8 +27,8 @@ import (
 	"github.com/cairn-id/cairn/verifier/verifierdir"
 	"github.com/cairn-id/cairn/wallet"
 	walletapi "github.com/cairn-id/cairn/wallet/api"
-	walletpg "github.com/cairn-id/cairn/wallet/pgstore"
 	walletbolt "github.com/cairn-id/cairn/wallet/boltstore"
+	walletpg "github.com/cairn-id/cairn/wallet/pgstore"
 )
 
 // Mount points of the wallet agent and the verifier on the listener.

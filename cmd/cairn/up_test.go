@@ -113,7 +113,9 @@ func TestOperatorCmd(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	out := &testkit.SyncBuffer{}
 	done := make(chan int, 1)
-	go func() { done <- run(ctx, []string{"up", "--data", data, "--addr", "127.0.0.1:0"}, upEnv(out, io.Discard)) }()
+	go func() {
+		done <- run(ctx, []string{"up", "--data", data, "--addr", "127.0.0.1:0"}, upEnv(out, io.Discard))
+	}()
 	for i := 0; !strings.Contains(out.String(), "Cairn is up"); i++ {
 		if i > 1000 {
 			t.Fatal("not up")

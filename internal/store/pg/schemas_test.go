@@ -12,7 +12,7 @@ import (
 func TestWithSchemaPrefix(t *testing.T) {
 	for _, c := range []struct {
 		raw, prefix, want string
-		err             error
+		err               error
 	}{
 		{"postgres://u@h/db", "pilot_clinic", "postgres://u@h/db?cairn_schema_prefix=pilot_clinic", nil},
 		{"postgres://u:pw@h/db?cairn_schema_prefix=a&sslmode=disable", "a_clinic", "postgres://u:pw@h/db?cairn_schema_prefix=a_clinic&sslmode=disable", nil},

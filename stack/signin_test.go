@@ -1,7 +1,6 @@
 package stack
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -14,10 +13,10 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/cairn-id/cairn/internal/testkit"
 	"github.com/cairn-id/cairn/web/signin"
 )
 
@@ -94,28 +93,10 @@ func readCode(t *testing.T, s *Stack, name string) string {
 	return strings.TrimSpace(string(b))
 }
 
-// logBuffer is a slog destination safe for the server's goroutines.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // openPublic opens a stack behind a public https URL (not dev mode).
-func openPublic(t *testing.T) (*Stack, *httptest.Server, *logBuffer) {
+func openPublic(t *testing.T) (*Stack, *httptest.Server, *testkit.SyncBuffer) {
 	t.Helper()
-	logs := &logBuffer{}
+	logs := &testkit.SyncBuffer{}
 	s, err := Open(context.Background(), Config{Data: filepath.Join(t.TempDir(), "data"), URL: "https://cairn.example", Now: func() time.Time { return t0 },
 		Logger: slog.New(slog.NewJSONHandler(logs, nil)), OperatorKDF: cheapKDF})
 	if err != nil {

@@ -203,3 +203,33 @@ func TestRenew(t *testing.T) {
 		}
 	}
 }
+
+// TestSecureBehindProxy: with Config.Secure a plain-http request (from a
+// TLS-terminating proxy) gets the Secure __Host- cookie, and an http
+// Origin counts as another site.
+func TestSecureBehindProxy(t *testing.T) {
+	m, err := New(Config{Key: bytes.Repeat([]byte{7}, 32), Now: func() time.Time { return t0 }, Secure: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := m.Middleware(okHandler())
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "http://desk.example/", nil))
+	cs := rec.Result().Cookies()
+	if len(cs) != 1 || cs[0].Name != SecureCookieName || !cs[0].Secure {
+		t.Fatalf("cookies %+v", cs)
+	}
+	id, _, _ := m.decode(cs[0].Value)
+	token := m.session(id, t0, false).CSRFToken()
+	for origin, want := range map[string]int{"https://desk.example": 204, "http://desk.example": 403} {
+		r := httptest.NewRequest("POST", "http://desk.example/x", nil)
+		r.AddCookie(cs[0])
+		r.Header.Set(HeaderName, token)
+		r.Header.Set("Origin", origin)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		if rec.Code != want {
+			t.Errorf("Origin %s: %d, want %d", origin, rec.Code, want)
+		}
+	}
+}

@@ -10,12 +10,14 @@ import (
 	"io/fs"
 	"net/http"
 	"path/filepath"
+	"strings"
 
 	"github.com/cairn-id/cairn/internal/bounded"
 	"github.com/cairn-id/cairn/internal/fsx"
 	"github.com/cairn-id/cairn/web"
 	"github.com/cairn-id/cairn/web/console"
 	"github.com/cairn-id/cairn/web/desk"
+	"github.com/cairn-id/cairn/web/signin"
 	"github.com/cairn-id/cairn/web/trustview"
 	"github.com/cairn-id/cairn/web/walletpage"
 )
@@ -26,6 +28,7 @@ const (
 	ConsolePagePath = "/caseworker/"
 	DeskPagePath    = "/desk/"
 	TrustPagePath   = "/trust/"
+	SignInPath      = signin.Path
 	// AgentPath is the wallet agent's API for clients other than the
 	// wallet page (the CLI: --agent URL/wallet/agent).
 	AgentPath = "/wallet/agent"
@@ -61,16 +64,16 @@ func pagesKeys(dir string) (session, walletCookies []byte, err error) {
 }
 
 // buildPages mounts the pages on one web.Site: the wallet page (served
-// by the agent, in process), the registry page, and, in dev mode only,
-// the issuer desk and the caseworker console, which act for whoever
-// reaches them (docs/pages.md): behind a public URL they stay off until
-// a sign-in guards them.
+// by the agent, in process), the registry page, the operator sign-in,
+// and behind it the issuer desk (a desk operator sees and acts for their
+// issuer only) and the caseworker console (caseworkers of the stack's
+// verifier desk) (docs/pages.md).
 func (s *Stack) buildPages() (http.Handler, error) {
 	sessionKey, cookieKey, err := pagesKeys(s.cfg.Data)
 	if err != nil {
 		return nil, err
 	}
-	site, err := web.New(web.Config{SessionKey: sessionKey, Logger: s.log.With("service", "pages")})
+	site, err := web.New(web.Config{SessionKey: sessionKey, Logger: s.log.With("service", "pages"), Secure: strings.HasPrefix(s.cfg.URL, "https://")})
 	if err != nil {
 		return nil, err
 	}
@@ -79,22 +82,40 @@ func (s *Stack) buildPages() (http.Handler, error) {
 		return nil, err
 	}
 	site.Mount(WalletPagePath, walletpage.NavLabel, walletpage.NavDescription, wp)
-	if s.cfg.Dev {
-		cp, err := console.New(console.Config{Prefix: ConsolePagePath, API: s.console, Catalogue: s.cat})
-		if err != nil {
-			return nil, err
-		}
-		site.Mount(ConsolePagePath, console.NavLabel, console.NavDescription, cp)
-		var offices []desk.Office
-		for _, is := range s.Issuers {
-			offices = append(offices, desk.Office{Slug: is.Name, Names: is.Names, Admin: is.Service, Types: is.Types})
-		}
-		dp, err := desk.New(desk.Config{Prefix: DeskPagePath, Offices: offices, Catalogue: s.cat, Now: s.clock.Now})
-		if err != nil {
-			return nil, err
-		}
-		site.Mount(DeskPagePath, desk.NavLabel, desk.NavDescription, dp)
+	// Sign-in lifetimes, lockouts and rates are on the real clock, not
+	// the dev clock.
+	si, err := signin.New(signin.Config{Prefix: SignInPath, Accounts: OperatorAccounts(s.cfg.Data), Sessions: site.Sessions(),
+		Logger: s.log.With("service", "signin")})
+	if err != nil {
+		return nil, err
 	}
+	site.Mount(SignInPath, "", "", si)
+	gate := si.Gate()
+	cp, err := console.New(console.Config{Prefix: ConsolePagePath, API: s.console, Catalogue: s.cat})
+	if err != nil {
+		return nil, err
+	}
+	site.Mount(ConsolePagePath, console.NavLabel, console.NavDescription, gate.Require(signin.RoleCaseworker,
+		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if op := signin.FromContext(r.Context()); op == nil || op.Scope != CaseworkerScope {
+				signin.NotYours(w, r)
+				return
+			}
+			cp.ServeHTTP(w, r)
+		})))
+	var offices []desk.Office
+	for _, is := range s.Issuers {
+		offices = append(offices, desk.Office{Slug: is.Name, Names: is.Names, Admin: is.Service, Types: is.Types})
+	}
+	dp, err := desk.New(desk.Config{Prefix: DeskPagePath, Offices: offices, Catalogue: s.cat, Now: s.clock.Now,
+		Allowed: func(r *http.Request, slug string) bool {
+			op := signin.FromContext(r.Context())
+			return op != nil && op.Role == signin.RoleDesk && op.Scope == slug
+		}, Refuse: signin.NotYours})
+	if err != nil {
+		return nil, err
+	}
+	site.Mount(DeskPagePath, desk.NavLabel, desk.NavDescription, gate.Require(signin.RoleDesk, dp))
 	tv, err := trustview.New(trustview.Config{Source: trustview.StoreSource(s.regStore, s.clock.Now), Catalogue: s.cat, Now: s.clock.Now})
 	if err != nil {
 		return nil, err

@@ -21,6 +21,9 @@ type RunConfig struct {
 	Ready func(*Stack)
 	// Signals replaces the process's signals (tests; see server.Config).
 	Signals <-chan os.Signal
+	// Extra are more listeners served beside the stack's (the
+	// --metrics-addr listener).
+	Extra []server.Listener
 }
 
 // Run listens on Addr, opens the stack (seeding on first use) and
@@ -47,6 +50,7 @@ func Run(ctx context.Context, rc RunConfig) error {
 		return err
 	}
 	listeners := append([]server.Listener{{Name: "public", Listener: ln, Handler: s.Handler()}}, admins...)
+	listeners = append(listeners, rc.Extra...)
 	return server.Run(ctx, server.Config{Listeners: listeners, Hooks: s.Hooks(), Logger: s.log, Signals: rc.Signals,
 		Listening: func([]net.Addr) {
 			if rc.Ready != nil {

@@ -12,10 +12,10 @@ import (
 	"github.com/cairn-id/cairn/internal/fsx"
 	"github.com/cairn-id/cairn/internal/jose"
 	"github.com/cairn-id/cairn/internal/keys"
+	"github.com/cairn-id/cairn/internal/store/pg"
 	"github.com/cairn-id/cairn/internal/trust"
 	"github.com/cairn-id/cairn/issuer/issuerdir"
 	"github.com/cairn-id/cairn/registry"
-	"github.com/cairn-id/cairn/registry/boltstore"
 	"github.com/cairn-id/cairn/schemas"
 )
 
@@ -90,6 +90,9 @@ type state struct {
 	// ClockOffset is the dev clock's offset (a Go duration).
 	ClockOffset string   `json:"clock_offset,omitempty"`
 	Issuers     []string `json:"issuers"`
+	// Store is where the services keep their data: "" for the bbolt
+	// files of the data directory, "postgres:PREFIX" (store.go).
+	Store string `json:"store,omitempty"`
 }
 
 func readState(dir string) (*state, error) {
@@ -117,7 +120,7 @@ func writeState(dir string, st *state) error {
 // registry entries and grants, the example claims, a first snapshot, and
 // stack.json last (a seed that failed half-way is found by its missing
 // stack.json and refused until --reset).
-func seed(ctx context.Context, dir, baseURL string, dev bool, now time.Time, cat *schemas.Catalogue) error {
+func seed(ctx context.Context, dir, baseURL, storeURL string, dev bool, now time.Time, cat *schemas.Catalogue, o pg.Options) error {
 	regDir := filepath.Join(dir, RegistryDir)
 	if err := os.MkdirAll(regDir, 0o700); err != nil {
 		return err
@@ -133,7 +136,11 @@ func seed(ctx context.Context, dir, baseURL string, dev bool, now time.Time, cat
 	if err := fsx.WriteAtomic(filepath.Join(regDir, AuthorityPinFile), append(pin, '\n'), 0o644); err != nil {
 		return err
 	}
-	store, err := boltstore.Open(filepath.Join(regDir, RegistryDB))
+	kind, err := storeKind(storeURL)
+	if err != nil {
+		return err
+	}
+	store, _, err := openRegistryStore(ctx, dir, storeURL, o)
 	if err != nil {
 		return err
 	}
@@ -142,10 +149,12 @@ func seed(ctx context.Context, dir, baseURL string, dev bool, now time.Time, cat
 	// the dev clock only moves forward from there.
 	since := now.UTC().Truncate(time.Second)
 	svc := &registry.Service{Store: store, Now: func() time.Time { return now }}
-	if _, err := svc.Init(ctx, "", RegistryName, authority.Signer()); err != nil {
+	if _, err := svc.Init(ctx, "", RegistryName, authority.Signer()); errors.Is(err, registry.ErrAlreadyInitialized) && storeURL != "" {
+		return fmt.Errorf("the database already holds a registry under this cairn_schema_prefix, whose keys are in another data directory: give that --data, another prefix, or --reset --yes: %w", err)
+	} else if err != nil {
 		return err
 	}
-	st := &state{Format: 1, Created: now.UTC().Truncate(time.Second)}
+	st := &state{Format: 1, Created: now.UTC().Truncate(time.Second), Store: kind}
 	for _, is := range DemoIssuers {
 		var types []string
 		for _, g := range is.Grants {

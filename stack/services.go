@@ -28,6 +28,7 @@ import (
 	"github.com/cairn-id/cairn/wallet"
 	walletapi "github.com/cairn-id/cairn/wallet/api"
 	walletbolt "github.com/cairn-id/cairn/wallet/boltstore"
+	walletpg "github.com/cairn-id/cairn/wallet/pgstore"
 )
 
 // Mount points of the wallet agent and the verifier on the listener.
@@ -101,7 +102,7 @@ func (s *Stack) guarded() httpx.Options {
 
 // openWallet opens (creating on first use) the wallet agent's directory:
 // the pepper and the store.
-func (s *Stack) openWallet() error {
+func (s *Stack) openWallet(ctx context.Context) error {
 	dir := filepath.Join(s.cfg.Data, WalletDir)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
@@ -114,7 +115,12 @@ func (s *Stack) openWallet() error {
 	if err != nil {
 		return fmt.Errorf("stack: wallet pepper: %w", err)
 	}
-	st, err := walletbolt.Open(filepath.Join(dir, WalletDB))
+	var st wallet.Store
+	if s.cfg.StoreURL != "" {
+		st, err = walletpg.Open(ctx, s.cfg.StoreURL, s.pgOptions("wallet"))
+	} else {
+		st, err = walletbolt.Open(filepath.Join(dir, WalletDB))
+	}
 	if err != nil {
 		return fmt.Errorf("stack: wallet store: %w", err)
 	}
@@ -157,7 +163,7 @@ func (s *Stack) openVerifier() error {
 	}
 	fetcher := statuslist.NewFetcher(s.guarded())
 	svc, _, err := verifierdir.Open(dir, verifierdir.Options{Registry: s.Registry(), Resolver: &did.Resolver{HTTPClient: httpx.NewClient(s.guarded())},
-		FetchStatusList: fetcher.Fetch, Logger: s.log.With("service", "verifier"), Now: s.clock.Now})
+		FetchStatusList: fetcher.Fetch, Logger: s.log.With("service", "verifier"), Now: s.clock.Now, StoreURL: s.cfg.StoreURL})
 	if err != nil {
 		return fmt.Errorf("stack: verifier: %w", err)
 	}

@@ -13,9 +13,11 @@
 //	/.well-known/jwt-vc-issuer/issuers/{name}              SD-JWT VC §5)
 //	/wallet/agent/…                                the wallet agent's API (wallet/api) for clients: --agent URL/wallet/agent
 //	/verifier/request/{id}, /verifier/response/{id}  the verifier desk's wallet-facing endpoints (verifier/api)
-//	/healthz, /readyz, /metrics                    the whole process
+//	/healthz, /readyz                              the whole process
+//	/metrics                                       in dev mode (else on --metrics-addr, or behind a bearer token)
 //	/, /wallet/, /trust/                           the pages (web/): home, the wallet page, the registry page
-//	/desk/, /caseworker/                           the issuer desk and the caseworker console, in dev mode only
+//	/desk/, /caseworker/                           the issuer desk and the caseworker console, behind the
+//	/signin/                                       operator sign-in (web/signin; accounts in DATA/operators.json)
 //
 // Issuers are identified by URL with a path (http://127.0.0.1:8080/issuers/clinic)
 // and by did:jwk (the key in the issuer directory). did:jwk because the
@@ -24,6 +26,12 @@
 // (docs/wallet-flows.md), which the credential's iss then matches; no
 // DID document has to be fetched from the stack's own (loopback)
 // address, and a change of --addr changes the URLs but no identity.
+//
+// The registry's bbolt file is opened per call, never held: the
+// authority amends and publishes with 'cairn registry … --db
+// DATA/registry/registry.db' while the stack runs, and the stack takes a
+// new publication in force within WatchEvery (at once on SIGHUP) for the
+// issuers, the wallet agent, the verifier and the desk's offline bundle.
 //
 // The first Open of an empty directory seeds the demo ecosystem (seed.go);
 // later Opens keep everything. The stack's clock (Clock) is shared by
@@ -51,19 +59,20 @@ import (
 	"github.com/cairn-id/cairn/internal/jose"
 	"github.com/cairn-id/cairn/internal/keys"
 	"github.com/cairn-id/cairn/internal/server"
+	"github.com/cairn-id/cairn/internal/store/pg"
 	"github.com/cairn-id/cairn/internal/trust"
 	"github.com/cairn-id/cairn/issuer"
 	issuerapi "github.com/cairn-id/cairn/issuer/api"
 	"github.com/cairn-id/cairn/issuer/issuerdir"
 	"github.com/cairn-id/cairn/registry"
 	registryapi "github.com/cairn-id/cairn/registry/api"
-	"github.com/cairn-id/cairn/registry/boltstore"
 	"github.com/cairn-id/cairn/schemas"
 	"github.com/cairn-id/cairn/verifier"
 	verifierapi "github.com/cairn-id/cairn/verifier/api"
 	"github.com/cairn-id/cairn/verifier/verifierdir"
 	"github.com/cairn-id/cairn/wallet"
 	walletapi "github.com/cairn-id/cairn/wallet/api"
+	"github.com/cairn-id/cairn/web/signin"
 )
 
 // MetricsNamespace prefixes the stack's own route metrics.
@@ -90,6 +99,17 @@ type Config struct {
 	Now     func() time.Time
 	Logger  *slog.Logger
 	Metrics *prometheus.Registry // nil: server.NewRegistry()
+	// PublicMetrics serves /metrics on the public listener. When nil,
+	// dev mode serves the plain Prometheus handler there and any other
+	// mode serves no /metrics on the public listener ('cairn up
+	// --metrics-addr' puts it on a listener of its own).
+	PublicMetrics http.Handler
+	// StoreURL puts every service's store in the PostgreSQL database it
+	// names (store.go) instead of the bbolt files of Data ("": bbolt).
+	StoreURL string
+	// OperatorKDF are the Argon2id parameters of the seeded operator
+	// accounts (nil: signin.DefaultKDF; tests use cheaper ones).
+	OperatorKDF *signin.KDF
 }
 
 // Issuer is one running issuer of the stack.
@@ -114,8 +134,19 @@ type Stack struct {
 	cat     *schemas.Catalogue
 	// Seeded reports that this Open created the demo ecosystem.
 	Seeded bool
+	// OperatorCodes are the files of the sign-in codes this Open
+	// generated for the seeded operator accounts (none when the stack
+	// had accounts already).
+	OperatorCodes []string
 
-	regStore *boltstore.Store
+	regStore registry.Store
+	// regWatch is the registry store's change signature (the bbolt
+	// file's size and time, or PostgreSQL's latest version): a change
+	// made by 'cairn registry …' while the stack runs is picked up by
+	// the registry-watch hook without a restart.
+	regWatch func() (string, error)
+	regSig   string
+	refresh  sync.Mutex // one registry refresh at a time
 	regSvc   *registry.Service
 	regKey   *keys.PrivateKey
 	regAPI   *registryapi.Handler
@@ -172,21 +203,31 @@ func Open(ctx context.Context, cfg Config) (*Stack, error) {
 	if off != 0 && !cfg.Dev {
 		return nil, fmt.Errorf("stack: the data directory's dev clock is %s ahead; it runs only with --dev (or --reset)", off)
 	}
+	now := time.Now
+	if cfg.Now != nil {
+		now = cfg.Now
+	}
+	if s.OperatorCodes, err = seedOperators(cfg.Data, st.Issuers, now(), cfg.OperatorKDF); err != nil {
+		return nil, err
+	}
 	s.clock = NewClock(cfg.Now, off)
 	s.clock.moved = func(next time.Duration) error {
 		st.ClockOffset = next.String()
 		return writeState(cfg.Data, st)
 	}
+	if err := checkStoreKind(st, cfg.StoreURL); err != nil {
+		return nil, err
+	}
 	if err := s.openRegistry(ctx); err != nil {
 		return nil, err
 	}
 	for _, name := range st.Issuers {
-		if err := s.openIssuer(name); err != nil {
+		if err := s.openIssuer(ctx, name); err != nil {
 			s.Close()
 			return nil, err
 		}
 	}
-	if err := s.openWallet(); err != nil {
+	if err := s.openWallet(ctx); err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -232,7 +273,7 @@ func (s *Stack) prepare(ctx context.Context) (*state, error) {
 	if s.cfg.Now != nil {
 		now = s.cfg.Now
 	}
-	if err := seed(ctx, dir, s.cfg.URL, s.cfg.Dev, now(), s.cat); err != nil {
+	if err := seed(ctx, dir, s.cfg.URL, s.cfg.StoreURL, s.cfg.Dev, now(), s.cat, s.pgOptions("registry")); err != nil {
 		return nil, fmt.Errorf("stack: seeding the demo ecosystem: %w", err)
 	}
 	s.Seeded = true
@@ -246,21 +287,57 @@ func (s *Stack) openRegistry(ctx context.Context) error {
 		return fmt.Errorf("stack: registry authority key: %w", err)
 	}
 	s.regKey = k
-	if s.regStore, err = boltstore.Open(filepath.Join(dir, RegistryDB)); err != nil {
-		return fmt.Errorf("stack: registry store: %w", err)
+	// The bbolt file is opened per call (boltstore.File), never held:
+	// the authority amends and publishes with 'cairn registry … --db
+	// DATA/registry/registry.db' while the stack runs.
+	if s.regStore, s.regWatch, err = openRegistryStore(ctx, s.cfg.Data, s.cfg.StoreURL, s.pgOptions("registry")); err != nil {
+		return err
 	}
 	s.regSvc = &registry.Service{Store: s.regStore, Now: s.clock.Now}
 	if err := s.refreshRegistry(ctx, false); err != nil {
 		return err
 	}
-	s.regAPI, err = registryapi.New(s.regStore, registryapi.Options{Now: s.clock.Now, Logger: s.log, Metrics: s.metrics, MetricsElsewhere: true})
+	s.regAPI, err = registryapi.New(s.regStore, registryapi.Options{Now: s.clock.Now, Logger: s.log, Metrics: s.metrics, MetricsElsewhere: true,
+		Watch: s.regWatch})
+	if err == nil {
+		_, err = s.regAPI.Reload(ctx)
+	}
 	return err
+}
+
+// WatchEvery is how often the stack looks for a registry publication
+// made beside it ('cairn registry publish'); SIGHUP looks at once.
+const WatchEvery = 2 * time.Second
+
+// watchRegistry reloads the snapshot in force when the registry store
+// changed since the last look (or always, with force): the issuers, the
+// wallet agent, the verifier and the desk's bundle then use it.
+func (s *Stack) watchRegistry(ctx context.Context, force bool) error {
+	sig, err := s.regWatch()
+	if err != nil {
+		return fmt.Errorf("stack: registry: %w", err)
+	}
+	s.refresh.Lock()
+	same := sig == s.regSig
+	s.refresh.Unlock()
+	if same && !force {
+		return nil
+	}
+	if err := s.refreshRegistry(ctx, false); err != nil {
+		return err
+	}
+	return s.refreshBundle(ctx)
 }
 
 // refreshRegistry loads the latest snapshot and publishes a new one when
 // it is missing, expired or past half its life on the stack's clock (or
 // always, with force); the issuers get the result.
 func (s *Stack) refreshRegistry(ctx context.Context, force bool) error {
+	s.refresh.Lock()
+	defer s.refresh.Unlock()
+	// The signature before reading: a publication racing this read is
+	// seen again by the next look.
+	sig, sigErr := s.regWatch()
 	now := s.clock.Now()
 	pin := []*jose.JWK{s.regKey.PublicJWK()}
 	var reg *trust.Registry
@@ -285,8 +362,22 @@ func (s *Stack) refreshRegistry(ctx context.Context, force bool) error {
 		s.log.Info("registry snapshot published", "version", reg.Version, "expires", reg.Expires.UTC().Format(time.RFC3339))
 	}
 	s.mu.Lock()
+	prev := s.current
 	s.current = reg
 	s.mu.Unlock()
+	if sigErr == nil {
+		s.regSig = sig
+	}
+	if prev != nil && reg.Version != prev.Version {
+		s.log.Info("registry snapshot in force", "version", reg.Version, "previous", prev.Version)
+		// Perhaps a publication made beside the stack: keep the
+		// offline copy current too.
+		if _, compact, err := s.regStore.Latest(ctx); err == nil {
+			if err := fsx.WriteAtomic(filepath.Join(s.cfg.Data, RegistryDir, SnapshotFile), []byte(compact+"\n"), 0o644); err != nil {
+				return err
+			}
+		}
+	}
 	for _, is := range s.Issuers {
 		is.Service.SetRegistry(reg)
 	}
@@ -303,8 +394,17 @@ func (s *Stack) Registry() *trust.Registry {
 	return s.current
 }
 
-func (s *Stack) openIssuer(name string) error {
+// pgOptions are the PostgreSQL options of a service's store.
+func (s *Stack) pgOptions(service string) pg.Options {
+	return pg.Options{Logger: s.log.With("service", service), MaxConns: 4}
+}
+
+func (s *Stack) openIssuer(ctx context.Context, name string) error {
 	dir := filepath.Join(s.cfg.Data, IssuersDir, name)
+	storeURL, err := issuerStoreURL(s.cfg.StoreURL, name)
+	if err != nil {
+		return err
+	}
 	cfg, err := issuerdir.ReadConfig(dir)
 	if err != nil {
 		return fmt.Errorf("stack: issuer %s: %w", name, err)
@@ -318,7 +418,7 @@ func (s *Stack) openIssuer(name string) error {
 		s.log.Info("issuer URL changed", "issuer", name, "from", cfg.URL, "to", want)
 		cfg.URL, cfg.Dev = want, s.cfg.Dev
 	}
-	svc, err := issuerdir.Open(dir, issuer.WithClock(s.clock.Now), issuer.WithLogger(s.log.With("issuer", name)),
+	svc, err := issuerdir.OpenStore(ctx, dir, storeURL, issuer.WithClock(s.clock.Now), issuer.WithLogger(s.log.With("issuer", name)),
 		issuer.WithCatalogue(s.cat), issuer.WithRegistry(s.Registry()))
 	if err != nil {
 		return fmt.Errorf("stack: issuer %s: %w", name, err)
@@ -362,13 +462,21 @@ func (s *Stack) buildHandler() error {
 		return err
 	}
 	own.HandleHealth(s.checks()...)
-	own.HandleMetrics(s.metrics)
 	pages, err := s.buildPages()
 	if err != nil {
 		return err
 	}
-	for _, p := range []string{"/healthz", "/readyz", "/metrics"} {
+	for _, p := range []string{"/healthz", "/readyz"} {
 		mux.Handle(p, own)
+	}
+	switch {
+	case s.cfg.PublicMetrics != nil:
+		mux.Handle("/metrics", s.cfg.PublicMetrics)
+	case s.cfg.Dev:
+		own.HandleMetrics(s.metrics)
+		mux.Handle("/metrics", own)
+	default:
+		mux.Handle("/metrics", http.NotFoundHandler())
 	}
 	mux.Handle("/", pages)
 	s.handler = mux
@@ -448,7 +556,9 @@ func (s *Stack) Hooks() []server.Hook {
 			return err
 		}
 		return s.refreshBundle(ctx)
-	}}}
+	}}, {Name: "registry-watch", Every: WatchEvery, OnHangup: true, Fn: func(ctx context.Context, why server.Trigger) error {
+		return s.watchRegistry(ctx, why == server.TriggerHangup)
+	}}, s.regAPI.ReloadHook(WatchEvery)}
 	for _, is := range s.Issuers {
 		hs = append(hs, issuerapi.SweepHook(is.Service, s.log.With("issuer", is.Name)), is.handler.RefusalLogHook())
 	}
@@ -514,7 +624,7 @@ func Reset(dir string) error {
 
 // ownEntries are the names a stack creates in its data directory;
 // stack.json is removed last.
-var ownEntries = []string{RegistryDir, IssuersDir, ExamplesDir, WalletDir, VerifierDir, PagesKeyFile, AdminSocketFile, StateFile}
+var ownEntries = []string{RegistryDir, IssuersDir, ExamplesDir, WalletDir, VerifierDir, PagesKeyFile, OperatorsFile, OperatorCodesDir, AdminSocketFile, StateFile}
 
 func ownEntry(name string) bool {
 	for _, n := range ownEntries {

@@ -99,9 +99,12 @@ type NavLink struct {
 // View is what a page template gets: the chrome and the page's Data.
 type View struct {
 	Lang, Dir, Title, CSRF string
-	Langs                  []LangLink
-	Nav                    []NavLink
-	Scripts                []string
+	// Operator is the name of the operator signed in on this page ("":
+	// none); SignOut is where its sign-out form posts.
+	Operator, SignOut string
+	Langs             []LangLink
+	Nav               []NavLink
+	Scripts           []string
 	// Strings is the JSON of the texts the page's script shows (nil: none).
 	Strings string
 	Data    any
@@ -193,6 +196,17 @@ func Templates(fsys fs.FS, pattern string) (Pages, error) {
 
 type navKey struct{}
 
+type operatorKey struct{}
+
+type operator struct{ name, signOut string }
+
+// WithOperator marks ctx as a page shown to the signed-in operator name:
+// the layout then shows who is signed in and a sign-out button posting
+// (with the CSRF token) to signOut.
+func WithOperator(ctx context.Context, name, signOut string) context.Context {
+	return context.WithValue(ctx, operatorKey{}, operator{name: name, signOut: signOut})
+}
+
 // Render writes page p with the page template name of pages. Errors are
 // logged; the answer is then a plain 500.
 func Render(w http.ResponseWriter, r *http.Request, pages Pages, name string, p Page) {
@@ -235,8 +249,14 @@ func NewView(r *http.Request, p Page) *View {
 		}
 		v.Langs = append(v.Langs, LangLink{Code: l, Name: langNames[l], Href: u.String(), Current: l == lang})
 	}
+	if op, ok := r.Context().Value(operatorKey{}).(operator); ok {
+		v.Operator, v.SignOut = op.name, op.signOut
+	}
 	if nav, ok := r.Context().Value(navKey{}).([]mounted); ok {
 		for _, m := range nav {
+			if m.label == "" {
+				continue // not listed (the sign-in page)
+			}
 			v.Nav = append(v.Nav, NavLink{Href: m.prefix, Label: v.T(m.label), Description: v.T(m.description),
 				Current: strings.HasPrefix(r.URL.Path, m.prefix)})
 		}
@@ -260,6 +280,9 @@ type Config struct {
 	Logger     *slog.Logger
 	// Sessions overrides the session manager built from SessionKey.
 	Sessions *session.Manager
+	// Secure: served over https behind a TLS-terminating proxy (see
+	// session.Config.Secure).
+	Secure bool
 }
 
 type mounted struct {
@@ -284,7 +307,7 @@ func New(cfg Config) (*Site, error) {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	if s.sessions == nil {
-		m, err := session.New(session.Config{Key: cfg.SessionKey, Refuse: refusePage})
+		m, err := session.New(session.Config{Key: cfg.SessionKey, Refuse: refusePage, Secure: cfg.Secure})
 		if err != nil {
 			return nil, err
 		}
@@ -300,10 +323,15 @@ func New(cfg Config) (*Site, error) {
 }
 
 // Mount serves h under prefix (ending in "/"), listed in the navigation
-// with label and description (keys of the strings).
+// with label and description (keys of the strings; an empty label keeps
+// the page out of the navigation, as the sign-in page).
 func (s *Site) Mount(prefix, label, description string, h http.Handler) {
 	s.pages = append(s.pages, mounted{prefix: prefix, label: label, description: description, h: h})
 }
+
+// Sessions is the site's session manager (for the sign-in, which
+// renews sessions).
+func (s *Site) Sessions() *session.Manager { return s.sessions }
 
 // Handler is the site's handler, for mounting at "/".
 func (s *Site) Handler() http.Handler {

@@ -112,6 +112,7 @@ func commandSet(e *env) []*cobra.Command {
 		newWalletCmd(e),
 		newUpCmd(e),
 		newDevCmd(e),
+		newOperatorCmd(e),
 	}
 }
 

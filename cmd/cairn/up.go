@@ -11,12 +11,15 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cairn-id/cairn/internal/server"
+	"github.com/cairn-id/cairn/internal/store/pg"
 	"github.com/cairn-id/cairn/stack"
 )
 
 type upOptions struct {
 	data, addr, url string
 	reset, yes, dev bool
+	metrics         metricsFlags
+	store           storeFlags
 }
 
 func newUpCmd(e *env) *cobra.Command {
@@ -25,7 +28,12 @@ func newUpCmd(e *env) *cobra.Command {
 		Use:   "up [--data DIR] [--addr HOST:PORT] [--reset [--yes]] [--dev]",
 		Short: "Run registry, issuers, wallet agent and verifier in one process, seeded with a demo",
 		Long: `Run every Cairn service in one process on one address, over embedded
-stores in --data (one bbolt file per service), until Ctrl-C.
+stores in --data (one bbolt file per service), until Ctrl-C. With
+--store (or --store-file, or $CAIRN_STORE) every service keeps its data
+in that PostgreSQL database instead, each in a schema of its own under
+the URL's cairn_schema_prefix P (P_registry, P_wallet, P_verifier,
+P_NAME_issuer); --data still holds the keys and configuration. There,
+--reset drops those schemas only, and only with --yes.
 
 The first run seeds a demo ecosystem: a registry authority ("` + stack.RegistryName + `")
 and four issuers authorized for their credential types with caps: a
@@ -39,9 +47,21 @@ Everything is under one address: /registry/… and /trqp/… (the registry),
 /issuers/NAME/… (each issuer, with its metadata at
 /.well-known/openid-credential-issuer/issuers/NAME), /wallet/agent/… (the
 wallet agent's API), /verifier/… (the desk's OpenID4VP endpoints),
-/healthz, /readyz, /metrics, and the pages: / , /wallet/ (the wallet),
-/trust/ (the registry) and, in dev mode only, /desk/ (the issuer desk) and
-/caseworker/ (the console), which act for whoever reaches them.
+/healthz, /readyz, and the pages: / , /wallet/ (the wallet), /trust/
+(the registry), and behind the operator sign-in (/signin/) /desk/ (the
+issuer desk) and /caseworker/ (the console). The first run creates a
+desk account per issuer (desk-NAME) and a caseworker account, each
+with a sign-in code in a 0600 file under DATA/operators/ (the paths are
+printed once); 'cairn operator' adds more.
+
+/metrics is on the public address in dev mode only; otherwise serve it
+on a listener of its own with --metrics-addr (and/or behind a bearer
+token, --metrics-token-file).
+
+The registry's file is never held open: amend and publish with 'cairn
+registry … --db DATA/registry/registry.db' (the authority key is
+DATA/registry/authority.jwk) while 'up' runs, and the stack takes the
+new snapshot in force within seconds (at once on SIGHUP).
 
 On a loopback address (the default, 127.0.0.1:8080) it runs in dev mode:
 plain http, and the wallet agent may fetch from this stack's own address.
@@ -52,7 +72,9 @@ stack's clock forward to show months passing (examples/accretion.sh).`,
 		Example: `  cairn up
   cairn up --data /srv/cairn --addr 127.0.0.1:9090
   cairn up --reset --yes
-  cairn up --addr 0.0.0.0:8443 --url https://cairn.pilot.example`,
+  CAIRN_STORE='postgres://cairn:secret@db.internal/cairn?cairn_schema_prefix=pilot' cairn up --data /srv/cairn
+  cairn up --addr 0.0.0.0:8443 --url https://cairn.pilot.example --metrics-addr 127.0.0.1:9464
+  cairn operator add --role desk --issuer clinic sam`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd, e) },
 	}
@@ -62,6 +84,8 @@ stack's clock forward to show months passing (examples/accretion.sh).`,
 	c.Flags().BoolVar(&o.reset, "reset", false, "delete the stack's data in --data first and seed a new demo")
 	c.Flags().BoolVar(&o.yes, "yes", false, "with --reset: do not ask")
 	c.Flags().BoolVar(&o.dev, "dev", false, "dev mode on a non-loopback address: plain http, private targets (never for real people's data)")
+	addMetricsFlags(c, &o.metrics)
+	addStoreFlags(c.Flags(), &o.store)
 	return c
 }
 
@@ -88,6 +112,13 @@ func (o *upOptions) run(cmd *cobra.Command, e *env) error {
 	if o.yes && !o.reset {
 		return usageError(errors.New("--yes only goes with --reset"))
 	}
+	storeURL, err := o.store.resolve(e)
+	if err != nil {
+		return err
+	}
+	if o.reset && storeURL != "" && !o.yes {
+		return usageError(fmt.Errorf("--reset with a PostgreSQL store drops the stack's schemas (%s_registry, _wallet, _verifier, _NAME_issuer) in %s: confirm with --yes", schemaPrefixOf(storeURL), pg.Redact(storeURL)))
+	}
 	if o.reset {
 		if !o.yes {
 			if !readerIsTerminal(e.stdin) {
@@ -99,17 +130,41 @@ func (o *upOptions) run(cmd *cobra.Command, e *env) error {
 				return withExit(ExitFailure, errors.New("not reset"))
 			}
 		}
+		if storeURL != "" {
+			if err := stack.ResetStore(cmd.Context(), storeURL, data); err != nil {
+				return withExit(ExitFailure, err)
+			}
+		}
 		if err := stack.Reset(data); err != nil {
 			return err
 		}
 	}
 	log := newLogger(e.stderr)
-	err = stack.Run(cmd.Context(), stack.RunConfig{Config: stack.Config{Data: data, URL: o.url, Dev: dev, Now: e.now, Logger: log},
-		Addr: o.addr, Ready: func(s *stack.Stack) { printNextSteps(e.stdout, e.self, s) }})
+	metrics := server.NewRegistry()
+	metricsLn, metricsOnMain, err := o.metrics.setup(server.MetricsHandler(metrics))
+	if err != nil {
+		return err
+	}
+	rc := stack.RunConfig{Config: stack.Config{Data: data, URL: o.url, Dev: dev, Now: e.now, Logger: log, Metrics: metrics, PublicMetrics: metricsOnMain,
+		StoreURL: storeURL},
+		Addr: o.addr, Ready: func(s *stack.Stack) { printNextSteps(e.stdout, e.self, s) }}
+	if metricsLn != nil {
+		rc.Extra = append(rc.Extra, *metricsLn)
+	}
+	err = stack.Run(cmd.Context(), rc)
 	if le := (*server.ListenError)(nil); errors.As(err, &le) {
 		return le.Err
 	}
 	return err
+}
+
+// schemaPrefixOf is the store URL's schema prefix, for messages.
+func schemaPrefixOf(storeURL string) string {
+	p, err := pg.SchemaPrefix(storeURL)
+	if err != nil {
+		return "?"
+	}
+	return p
 }
 
 // printNextSteps is what 'up' tells the person who started it.
@@ -145,11 +200,15 @@ func printNextSteps(w io.Writer, self string, s *stack.Stack) {
 		}
 		fmt.Fprintf(w, "  %-30s %s  (%s)\n", is.Names["en"], is.URL, strings.Join(types, ", "))
 	}
-	fmt.Fprintf(w, "Pages: the wallet %s%s, the registry %s%s", s.URL(), stack.WalletPagePath, s.URL(), stack.TrustPagePath)
-	if s.Dev() {
-		fmt.Fprintf(w, ", the issuer desk %s%s, the caseworker console %s%s", s.URL(), stack.DeskPagePath, s.URL(), stack.ConsolePagePath)
+	fmt.Fprintf(w, "Pages: the wallet %s%s, the registry %s%s, and for operators (signed in) the issuer desk %s%s and the caseworker console %s%s.\n",
+		s.URL(), stack.WalletPagePath, s.URL(), stack.TrustPagePath, s.URL(), stack.DeskPagePath, s.URL(), stack.ConsolePagePath)
+	if len(s.OperatorCodes) > 0 {
+		fmt.Fprintf(w, "Operator accounts were created; each sign-in code is in a 0600 file (shown only here, hand it over and delete it):\n")
+		for _, p := range s.OperatorCodes {
+			fmt.Fprintf(w, "  %-22s %s\n", strings.TrimSuffix(filepath.Base(p), ".code"), p)
+		}
 	}
-	fmt.Fprintf(w, ".\nWallet agent for 'cairn wallet --agent': %s%s\n", s.URL(), stack.AgentPath)
+	fmt.Fprintf(w, "Wallet agent for 'cairn wallet --agent': %s%s\n", s.URL(), stack.AgentPath)
 	reg := filepath.Join(data, stack.IssuersDir, "registration")
 	fmt.Fprintln(w, "\nNext steps, in another terminal:")
 	fmt.Fprintln(w, "  Make an offer (the QR is shown in the terminal and written as a PNG):")

@@ -82,7 +82,8 @@ func TestUpServes(t *testing.T) {
 	res.Body.Close()
 	for _, want := range []string{"Dev mode: plain http", "First run: a demo ecosystem was created in " + data,
 		"./bin/cairn issuer offer --dir " + filepath.Join(data, "issuers", "registration") + " --type humanitarian-registration --claims " + filepath.Join(data, "examples", "registration.json"),
-		"./bin/cairn dev clock --data " + data + " --advance 90d", "Stop with Ctrl-C"} {
+		"./bin/cairn dev clock --data " + data + " --advance 90d", "Stop with Ctrl-C",
+		"Operator accounts were created", filepath.Join(data, "operators", "caseworker.code"), filepath.Join(data, "operators", "desk-clinic.code")} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
@@ -95,10 +96,68 @@ func TestUpServes(t *testing.T) {
 		t.Fatalf("exit %d after cancellation: %s", code, logs)
 	}
 	out, logs, _, stop = start()
-	if !strings.Contains(out.String(), "Data: "+data+" (kept between runs)") || !strings.Contains(out.String(), "The demo clock is 30 days ahead") {
+	if !strings.Contains(out.String(), "Data: "+data+" (kept between runs)") || !strings.Contains(out.String(), "The demo clock is 30 days ahead") ||
+		strings.Contains(out.String(), "Operator accounts were created") {
 		t.Errorf("restart:\n%s", out)
 	}
 	if code := stop(); code != 0 {
 		t.Fatalf("exit %d after cancellation: %s", code, logs)
+	}
+}
+
+// TestUpOperator: 'cairn operator add' with a generated code (its
+// path printed, the code never) or a password from a file; refusals are
+// usage errors; list shows no secret; remove.
+func TestOperatorCmd(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data")
+	ctx, cancel := context.WithCancel(context.Background())
+	out := &testkit.SyncBuffer{}
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"up", "--data", data, "--addr", "127.0.0.1:0"}, upEnv(out, io.Discard))
+	}()
+	for i := 0; !strings.Contains(out.String(), "Cairn is up"); i++ {
+		if i > 1000 {
+			t.Fatal("not up")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("up: %d", code)
+	}
+	pw := filepath.Join(t.TempDir(), "pw.txt")
+	os.WriteFile(pw, []byte("a long enough password\n"), 0o600)
+	short := filepath.Join(t.TempDir(), "short.txt")
+	os.WriteFile(short, []byte("short\n"), 0o600)
+	for _, c := range []struct {
+		name string
+		args []string
+		code int
+		out  string
+	}{
+		{"generated code", []string{"operator", "add", "--data", data, "--role", "caseworker", "amal"}, 0, filepath.Join(data, "operators", "amal.code")},
+		{"password file", []string{"operator", "add", "--data", data, "--role", "desk", "--issuer", "clinic", "--password-file", pw, "sam"}, 0, ""},
+		{"exists", []string{"operator", "add", "--data", data, "--role", "caseworker", "amal"}, ExitUsage, "--replace"},
+		{"unknown issuer", []string{"operator", "add", "--data", data, "--role", "desk", "--issuer", "bakery", "bo"}, ExitUsage, "no such issuer"},
+		{"short password", []string{"operator", "add", "--data", data, "--role", "caseworker", "--password-file", short, "bo"}, ExitUsage, "12"},
+		{"prompt off a terminal", []string{"operator", "add", "--data", data, "--role", "caseworker", "--password", "bo"}, ExitUsage, "terminal"},
+		{"no role", []string{"operator", "add", "--data", data, "bo"}, ExitUsage, "role"},
+		{"list", []string{"operator", "list", "--data", data}, 0, "sam                desk        clinic"},
+		{"remove", []string{"operator", "remove", "--data", data, "sam"}, 0, ""},
+		{"remove again", []string{"operator", "remove", "--data", data, "sam"}, ExitUsage, "no such account"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var stdout, stderr strings.Builder
+			if code := run(context.Background(), c.args, upEnv(&stdout, &stderr)); code != c.code || !strings.Contains(stdout.String()+stderr.String(), c.out) {
+				t.Errorf("exit %d (want %d): %s%s", code, c.code, stdout.String(), stderr.String())
+			}
+		})
+	}
+	code, _ := os.ReadFile(filepath.Join(data, "operators", "amal.code"))
+	var list strings.Builder
+	run(context.Background(), []string{"operator", "list", "--data", data, "--json"}, upEnv(&list, io.Discard))
+	if len(code) < 20 || strings.Contains(list.String(), strings.TrimSpace(string(code))) || strings.Contains(list.String(), "argon2") || !strings.Contains(list.String(), `"name": "amal"`) {
+		t.Errorf("list: %s", list.String())
 	}
 }

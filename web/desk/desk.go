@@ -71,10 +71,19 @@ type Config struct {
 	Now func() time.Time
 	// Location is the time zone dates are shown in (nil: UTC).
 	Location *time.Location
+	// Allowed says whether r's operator acts for the office slug (nil:
+	// every office, for whoever reaches the desk). Behind web/signin it
+	// is the signed-in desk operator's issuer: the other offices are
+	// neither listed nor reachable.
+	Allowed func(r *http.Request, slug string) bool
+	// Refuse answers a request for an office not Allowed (nil: 403 page).
+	Refuse http.HandlerFunc
 }
 
 // Handler serves the desk.
 type Handler struct {
+	allowed func(r *http.Request, slug string) bool
+	refuse  http.HandlerFunc
 	prefix  string
 	offices []office
 	now     func() time.Time
@@ -91,7 +100,15 @@ var slugRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
 
 // New checks cfg and returns a Handler.
 func New(cfg Config) (*Handler, error) {
-	h := &Handler{prefix: cfg.Prefix, now: cfg.Now, loc: cfg.Location}
+	h := &Handler{prefix: cfg.Prefix, now: cfg.Now, loc: cfg.Location, allowed: cfg.Allowed, refuse: cfg.Refuse}
+	if h.allowed == nil {
+		h.allowed = func(*http.Request, string) bool { return true }
+	}
+	if h.refuse == nil {
+		h.refuse = func(w http.ResponseWriter, r *http.Request) {
+			web.ErrorPage(w, r, http.StatusForbidden, "Not for this account", "Your account does not act for this office.")
+		}
+	}
 	if h.prefix == "" {
 		h.prefix = "/desk/"
 	}
@@ -154,17 +171,22 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if !allow(w, r, http.MethodGet) {
 			return
 		}
-		if len(h.offices) == 1 {
-			http.Redirect(w, r, h.prefix+h.offices[0].Slug+"/", http.StatusSeeOther)
+		links := h.officeLinks(r)
+		if len(links) == 1 {
+			http.Redirect(w, r, links[0].Href, http.StatusSeeOther)
 			return
 		}
-		h.render(w, r, "offices", "Issuer desk", http.StatusOK, officesData{Offices: h.officeLinks(web.Lang(r))})
+		h.render(w, r, "offices", "Issuer desk", http.StatusOK, officesData{Offices: links})
 		return
 	}
 	slug, action, _ := strings.Cut(rest, "/")
 	o := h.office(slug)
 	if o == nil {
 		web.NotFound(w, r)
+		return
+	}
+	if !h.allowed(r, o.Slug) {
+		h.refuse(w, r)
 		return
 	}
 	switch action {
@@ -208,9 +230,13 @@ type link struct{ Href, Label, Hint string }
 
 type officesData struct{ Offices []link }
 
-func (h *Handler) officeLinks(lang string) []link {
+func (h *Handler) officeLinks(r *http.Request) []link {
+	lang := web.Lang(r)
 	var out []link
 	for _, o := range h.offices {
+		if !h.allowed(r, o.Slug) {
+			continue
+		}
 		out = append(out, link{Href: h.prefix + o.Slug + "/", Label: name(o.Names, lang)})
 	}
 	return out

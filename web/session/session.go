@@ -79,6 +79,10 @@ type Config struct {
 	Rand io.Reader
 	// Refuse answers a refused request (nil: 403 {code: csrf, message}).
 	Refuse func(w http.ResponseWriter, r *http.Request)
+	// Secure: the site is served over https even when the request does
+	// not say so (behind a TLS-terminating proxy): cookies are always
+	// Secure with the __Host- prefix, and an Origin must be https.
+	Secure bool
 }
 
 // Manager issues and checks sessions.
@@ -89,6 +93,7 @@ type Manager struct {
 	now       func() time.Time
 	rand      io.Reader
 	refuse    func(w http.ResponseWriter, r *http.Request)
+	forceTLS  bool
 }
 
 // New checks cfg and returns a Manager.
@@ -97,7 +102,7 @@ func New(cfg Config) (*Manager, error) {
 		return nil, ErrKey
 	}
 	m := &Manager{key: append([]byte(nil), cfg.Key...), maxAge: cfg.MaxAge, maxUpload: cfg.MaxUpload,
-		now: cfg.Now, rand: cfg.Rand, refuse: cfg.Refuse}
+		now: cfg.Now, rand: cfg.Rand, refuse: cfg.Refuse, forceTLS: cfg.Secure}
 	if m.maxAge <= 0 {
 		m.maxAge = DefaultMaxAge
 	}
@@ -186,10 +191,10 @@ func (m *Manager) decode(v string) (id []byte, exp time.Time, ok bool) {
 	return payload[:idLen], exp, true
 }
 
-func secure(r *http.Request) bool { return r.TLS != nil }
+func (m *Manager) secure(r *http.Request) bool { return m.forceTLS || r.TLS != nil }
 
-func cookieName(r *http.Request) string {
-	if secure(r) {
+func (m *Manager) cookieName(r *http.Request) string {
+	if m.secure(r) {
 		return SecureCookieName
 	}
 	return CookieName
@@ -197,7 +202,7 @@ func cookieName(r *http.Request) string {
 
 // current returns r's valid session, or nil.
 func (m *Manager) current(r *http.Request) *Session {
-	c, err := r.Cookie(cookieName(r))
+	c, err := r.Cookie(m.cookieName(r))
 	if err != nil {
 		return nil
 	}
@@ -220,9 +225,9 @@ func (m *Manager) start(w http.ResponseWriter, r *http.Request) (*Session, error
 	}
 	exp := m.now().Add(m.maxAge).Truncate(time.Second)
 	http.SetCookie(w, &http.Cookie{
-		Name: cookieName(r), Value: m.encode(id, exp), Path: "/",
+		Name: m.cookieName(r), Value: m.encode(id, exp), Path: "/",
 		Expires: exp, MaxAge: int(m.maxAge / time.Second),
-		HttpOnly: true, Secure: secure(r), SameSite: http.SameSiteStrictMode,
+		HttpOnly: true, Secure: m.secure(r), SameSite: http.SameSiteStrictMode,
 	})
 	return m.session(id, exp, true), nil
 }
@@ -249,7 +254,7 @@ func (m *Manager) Middleware(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, s)))
 			return
 		}
-		if s == nil || crossSite(r) || !m.tokenOK(w, r, s) {
+		if s == nil || m.crossSite(r) || !m.tokenOK(w, r, s) {
 			m.refuse(w, r)
 			return
 		}
@@ -262,7 +267,7 @@ func (m *Manager) Middleware(next http.Handler) http.Handler {
 // sent, else the Origin header when sent. An Origin of "null" (sent under
 // some referrer policies) counts as cross-site unless Sec-Fetch-Site says
 // same-origin.
-func crossSite(r *http.Request) bool {
+func (m *Manager) crossSite(r *http.Request) bool {
 	switch r.Header.Get("Sec-Fetch-Site") {
 	case "same-origin":
 		return false
@@ -279,7 +284,7 @@ func crossSite(r *http.Request) bool {
 		return true
 	}
 	want := "http"
-	if secure(r) {
+	if m.secure(r) {
 		want = "https"
 	}
 	return u.Scheme != want
@@ -308,4 +313,28 @@ func (m *Manager) tokenOK(w http.ResponseWriter, r *http.Request, s *Session) bo
 		got = r.PostFormValue(FieldName)
 	}
 	return got != "" && hmac.Equal([]byte(got), []byte(s.csrf))
+}
+
+// Renew replaces r's session with a new one (a new id, so a new CSRF
+// token) and sets its cookie on w: on sign-in and sign-out, so a session
+// id known before the change (planted or observed) is worth nothing after
+// it (OWASP session fixation). The old id is returned for the caller to
+// forget whatever it tied to it ("" when r had none).
+func (m *Manager) Renew(w http.ResponseWriter, r *http.Request) (next *Session, old string, err error) {
+	if s := FromContext(r.Context()); s != nil {
+		old = s.ID
+	} else if s := m.current(r); s != nil {
+		old = s.ID
+	}
+	next, err = m.start(w, r)
+	return next, old, err
+}
+
+// Current is r's valid session, from the middleware's context or else
+// from its cookie (nil: none).
+func (m *Manager) Current(r *http.Request) *Session {
+	if s := FromContext(r.Context()); s != nil {
+		return s
+	}
+	return m.current(r)
 }

@@ -169,3 +169,67 @@ func TestNewRefusesShortKey(t *testing.T) {
 		t.Fatalf("err %v", err)
 	}
 }
+
+// TestRenew: a renewed session has a new id and token, its cookie keeps
+// the attributes, and the old id is reported for the caller to forget.
+func TestRenew(t *testing.T) {
+	now := t0
+	m := newManager(t, &now)
+	for _, tlsOn := range []bool{false, true} {
+		c, token := start(t, m.Middleware(okHandler()), tlsOn)
+		var renewed *Session
+		var old string
+		h := m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			var err error
+			if renewed, old, err = m.Renew(w, r); err != nil {
+				t.Fatal(err)
+			}
+		}))
+		r := httptest.NewRequest("POST", "http://desk.example/signin/", nil)
+		if tlsOn {
+			r.TLS = &tls.ConnectionState{}
+		}
+		r.Header.Set(HeaderName, token)
+		r.AddCookie(c)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		cs := rec.Result().Cookies()
+		if len(cs) != 1 || cs[0].Value == c.Value || cs[0].Name != c.Name || !cs[0].HttpOnly || cs[0].SameSite != http.SameSiteStrictMode || cs[0].Secure != tlsOn {
+			t.Fatalf("tls %v: renewed cookie %+v (was %+v)", tlsOn, cs, c)
+		}
+		id, _, _ := m.decode(c.Value)
+		if old != b64.EncodeToString(id) || renewed.ID == old || renewed.CSRFToken() == token || !renewed.New {
+			t.Errorf("tls %v: old %q renewed %+v", tlsOn, old, renewed)
+		}
+	}
+}
+
+// TestSecureBehindProxy: with Config.Secure a plain-http request (from a
+// TLS-terminating proxy) gets the Secure __Host- cookie, and an http
+// Origin counts as another site.
+func TestSecureBehindProxy(t *testing.T) {
+	m, err := New(Config{Key: bytes.Repeat([]byte{7}, 32), Now: func() time.Time { return t0 }, Secure: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := m.Middleware(okHandler())
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "http://desk.example/", nil))
+	cs := rec.Result().Cookies()
+	if len(cs) != 1 || cs[0].Name != SecureCookieName || !cs[0].Secure {
+		t.Fatalf("cookies %+v", cs)
+	}
+	id, _, _ := m.decode(cs[0].Value)
+	token := m.session(id, t0, false).CSRFToken()
+	for origin, want := range map[string]int{"https://desk.example": 204, "http://desk.example": 403} {
+		r := httptest.NewRequest("POST", "http://desk.example/x", nil)
+		r.AddCookie(cs[0])
+		r.Header.Set(HeaderName, token)
+		r.Header.Set("Origin", origin)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		if rec.Code != want {
+			t.Errorf("Origin %s: %d, want %d", origin, rec.Code, want)
+		}
+	}
+}

@@ -544,6 +544,9 @@ func (s *Service) Respond(ctx context.Context, id string, body []byte) (*Result,
 			return err
 		}
 		cur.Status = SessionAnswered
+		// Spent: the nonce and state, which the presentation's key
+		// binding carries, are not kept beside its result.
+		cur.Nonce, cur.State = "", ""
 		if err := tx.PutSession(cur); err != nil {
 			return err
 		}

@@ -271,3 +271,86 @@ func TestVerifierCrash(t *testing.T) {
 		})
 	}
 }
+
+// TestWalletAgentCrash: 'cairn wallet serve' is killed during a burst of
+// holders, each created and then receiving one credential from an issuer
+// (OpenID4VCI through the agent). After a restart every holder whose
+// creation was acknowledged logs in with its PIN and device secret, and
+// every credential whose storing was acknowledged is listed; the holders
+// the burst did not reach are created and served.
+func TestWalletAgentCrash(t *testing.T) {
+	for _, sc := range crashStores {
+		t.Run(sc.name, func(t *testing.T) {
+			u := sc.url(t)
+			work := t.TempDir()
+			ngo, issAddr := filepath.Join(work, "ngo"), freeAddr(t)
+			if code, _, stderr := issuerCLI(t, "issuer", "init", "--dir", ngo, "--name", "en=Relief", "--url", "http://"+issAddr, "--dev", "--type", hrVCT); code != 0 {
+				t.Fatalf("issuer init: %d %s", code, stderr)
+			}
+			serveInProcess(t, ngo, issAddr, "--client-rate", "0")
+			claims := filepath.Join(work, "c.json")
+			os.WriteFile(claims, []byte(`{"registration_id":"REG-1","registration_date":"2025-03-02","registration_place":{"country":"LB"}}`), 0o600)
+			pin := filepath.Join(work, "pin")
+			os.WriteFile(pin, []byte("482913\n"), 0o600)
+			data := filepath.Join(work, "agent")
+			const total, workers = 8, 3 // total within the agent's holder-creation burst
+			type holder struct{ session, offer string }
+			var hs []holder
+			for i := range total {
+				code, out, stderr := issuerCLI(t, "issuer", "offer", "--no-png", "--dir", ngo, "--type", hrVCT, "--claims", claims, "--json")
+				var o map[string]string
+				if code != 0 || json.Unmarshal([]byte(out), &o) != nil {
+					t.Fatalf("offer: %d %s", code, stderr)
+				}
+				hs = append(hs, holder{filepath.Join(work, fmt.Sprintf("s%d.json", i)), o["uri"]})
+			}
+			p := startServe(t, u, "wallet", "serve", "--data", data, "--dev-allow-private-network")
+			var mu sync.Mutex
+			acked := map[string]int{} // session file → credentials acknowledged
+			serveHolder := func(addr string, h holder) bool {
+				if code, _, _ := walletCLI(t, "wallet", "--agent", "http://"+addr, "--session", h.session, "holder", "create", "--pin-file", pin); code != 0 {
+					return false
+				}
+				mu.Lock()
+				acked[h.session] = 0
+				mu.Unlock()
+				if code, _, _ := walletCLI(t, "wallet", "--agent", "http://"+addr, "--session", h.session, "receive", h.offer, "--yes"); code != 0 {
+					return false
+				}
+				mu.Lock()
+				acked[h.session] = 1
+				mu.Unlock()
+				return true
+			}
+			left := crashBurst(t, p, hs, workers, 3, func(h holder) bool { return serveHolder(p.addr, h) })
+
+			p2 := startServe(t, u, "wallet", "serve", "--data", data, "--dev-allow-private-network")
+			for _, h := range left {
+				if !serveHolder(p2.addr, h) {
+					t.Fatalf("a holder the burst did not reach, after the restart: not served")
+				}
+			}
+			creds := 0
+			for session, n := range acked {
+				if code, _, stderr := walletCLI(t, "wallet", "--agent", "http://"+p2.addr, "--session", session, "holder", "login", "--pin-file", pin); code != 0 {
+					t.Errorf("acknowledged holder %s, after the restart: login %d %s", filepath.Base(session), code, stderr)
+					continue
+				}
+				code, out, stderr := walletCLI(t, "wallet", "--agent", "http://"+p2.addr, "--session", session, "list", "--json")
+				var list struct{ Credentials []json.RawMessage }
+				if code != 0 || json.Unmarshal([]byte(out), &list) != nil {
+					t.Errorf("list %s: %d %s", filepath.Base(session), code, stderr)
+					continue
+				}
+				if len(list.Credentials) < n {
+					t.Errorf("holder %s: %d credentials listed, %d acknowledged", filepath.Base(session), len(list.Credentials), n)
+				}
+				creds += n
+			}
+			if creds < total-workers {
+				t.Errorf("%d credentials acknowledged of %d (at most %d lost in flight)", creds, total, workers)
+			}
+			t.Logf("%d holders: %d created, %d credentials acknowledged (%d holders after the restart)", total, len(acked), creds, len(left))
+		})
+	}
+}

@@ -38,7 +38,8 @@ import (
 // PostgreSQL behind a round-robin reverse proxy, each scenario for a
 // fixed time with a fixed number of workers. It reports throughput and
 // latency; it asserts no timing. Run it with 'make load' (CAIRN_LOAD=1;
-// CAIRN_LOAD_DURATION, default 10s; CAIRN_LOAD_WORKERS, default 8).
+// CAIRN_LOAD_DURATION, default 10s; CAIRN_LOAD_WORKERS, default 8;
+// CAIRN_LOAD_ONLY=issuance or verification runs that pair alone).
 //
 // The services are real 'cairn … serve' processes (startServe): each
 // instance has its own runtime, scheduler, garbage collector and
@@ -178,9 +179,14 @@ func drive(name string, instances, workers int, d time.Duration, op func(worker,
 func TestLoad(t *testing.T) {
 	d, workers := loadEnabled(t)
 	pgURL := pgtest.URL(t)
+	only := os.Getenv("CAIRN_LOAD_ONLY") // "issuance" or "verification": that pair alone
 	var results []loadResult
-	results = append(results, loadIssuance(t, "", 1, d, workers), loadIssuance(t, pgURL, 2, d, workers))
-	results = append(results, loadVerification(t, "", 1, d, workers), loadVerification(t, pgtest.URL(t), 2, d, workers))
+	if only == "" || only == "issuance" {
+		results = append(results, loadIssuance(t, "", 1, d, workers), loadIssuance(t, pgURL, 2, d, workers))
+	}
+	if only == "" || only == "verification" {
+		results = append(results, loadVerification(t, "", 1, d, workers), loadVerification(t, pgtest.URL(t), 2, d, workers))
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "\nload: %s per scenario, %d workers, GOMAXPROCS of this machine's %d CPUs shared by clients, proxy and services\n", d, workers, numCPU())
 	fmt.Fprintf(&b, "%-28s %9s %7s %9s %9s %9s\n", "scenario", "ops", "errors", "ops/s", "p50", "p99")
@@ -190,7 +196,9 @@ func TestLoad(t *testing.T) {
 			fmt.Fprintf(&b, "  first error: %.200s\n", r.firstErr)
 		}
 	}
-	fmt.Fprintf(&b, "ratio PG×2 / bbolt×1 throughput: issuance %.2f, verification %.2f\n", results[1].rate()/results[0].rate(), results[3].rate()/results[2].rate())
+	for i := 0; i+1 < len(results); i += 2 {
+		fmt.Fprintf(&b, "ratio PG×2 / bbolt×1 throughput, %s: %.2f\n", strings.Fields(results[i].name)[0], results[i+1].rate()/results[i].rate())
+	}
 	fmt.Fprint(os.Stdout, b.String())
 	t.Log(b.String())
 }

@@ -16,7 +16,7 @@ STATICCHECK    ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 RACE_DIRS ?= schemas issuer registry internal/trust internal/server internal/store internal/bbs wallet verifier stack
 RACE_PKGS ?= $(foreach d,$(RACE_DIRS),$(if $(wildcard $(d)),./$(d)/...))
 
-.PHONY: build up test pg-notice test-go test-race interop-deps bench bench-smoke fuzz lint staticcheck vulncheck demo docs clean
+.PHONY: build up test pg-notice test-go test-race interop-deps bench bench-smoke load fuzz lint staticcheck vulncheck demo docs clean
 
 build:
 	$(GO) build -o bin/cairn ./cmd/cairn
@@ -54,6 +54,14 @@ interop-deps:
 ## bench: benchmarks with allocation counts, several runs for benchstat.
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem -count=5 ./internal/sdjwt ./internal/sdjwtvc ./internal/statuslist ./internal/bbs
+
+## load: the bounded load test (issue 13): issuance and direct_post verification against
+## one instance on bbolt and two on PostgreSQL (CAIRN_TEST_POSTGRES) behind a round-robin
+## proxy; prints ops/s, p50, p99 and the ratio. LOAD_DURATION per scenario, LOAD_WORKERS.
+LOAD_DURATION ?= 10s
+LOAD_WORKERS  ?= 8
+load:
+	CAIRN_LOAD=1 CAIRN_LOAD_DURATION=$(LOAD_DURATION) CAIRN_LOAD_WORKERS=$(LOAD_WORKERS) $(GO) test -count=1 -timeout 20m -run '^TestLoad$$' -v ./cmd/cairn
 
 ## bench-smoke: every benchmark once, so none rots unnoticed (CI runs it).
 bench-smoke:

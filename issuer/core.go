@@ -17,6 +17,7 @@ import (
 	"github.com/cairn-id/cairn/internal/jose"
 	"github.com/cairn-id/cairn/internal/sdjwtvc"
 	"github.com/cairn-id/cairn/internal/statuslist"
+	"github.com/cairn-id/cairn/internal/store/sweep"
 	"github.com/cairn-id/cairn/schemas"
 )
 
@@ -750,18 +751,22 @@ func (s *Service) Records(ctx context.Context) ([]Record, error) {
 }
 
 // Sweep deletes expired offers (and their claims), nonces, tokens and
-// reservations. A server calls it periodically.
+// reservations. A server calls it periodically, and several instances may
+// sweep one store at once. The candidates are found on one read-only
+// snapshot (View), so the scan takes no write locks and never conflicts;
+// they are then deleted by key, at most sweep.Batch per Update, each one's
+// expiry read again inside that transaction: a value a concurrent
+// transaction changed or deleted since the scan is left to it, and every
+// deletion is counted once across sweepers.
 func (s *Service) Sweep(ctx context.Context) (SweepStats, error) {
 	now := s.cfg.Now()
-	var st SweepStats
-	err := s.cfg.Store.Update(ctx, func(tx Tx) error {
-		st = SweepStats{}
-		var offers []*StoredOffer
-		var nonces, tokens, reservations []string
-		err := errors.Join(
+	var offers, nonces, tokens, reservations []string
+	err := s.cfg.Store.View(ctx, func(tx Tx) error {
+		offers, nonces, tokens, reservations = nil, nil, nil, nil
+		return errors.Join(
 			tx.ForEachOffer(func(o *StoredOffer) error {
 				if !now.Before(o.ExpiresAt) {
-					offers = append(offers, o)
+					offers = append(offers, o.ID)
 				}
 				return nil
 			}),
@@ -784,31 +789,65 @@ func (s *Service) Sweep(ctx context.Context) (SweepStats, error) {
 				return nil
 			}),
 		)
-		if err != nil {
-			return err
-		}
-		for _, o := range offers {
-			if err := errors.Join(tx.DeleteOffer(o.ID), tx.DeleteCode(o.CodeHash)); err != nil {
-				return err
-			}
-		}
-		for _, h := range nonces {
-			if err := tx.DeleteNonce(h); err != nil {
-				return err
-			}
-		}
-		for _, h := range tokens {
-			if err := tx.DeleteToken(h); err != nil {
-				return err
-			}
-		}
-		for _, id := range reservations {
-			if err := tx.DeleteReservation(id); err != nil {
-				return err
-			}
-		}
-		st = SweepStats{Offers: len(offers), Nonces: len(nonces), Tokens: len(tokens), Reservations: len(reservations)}
-		return nil
 	})
-	return st, err
+	if err != nil {
+		return SweepStats{}, err
+	}
+	var st SweepStats
+	for _, step := range []struct {
+		keys []string
+		n    *int
+		del  func(tx Tx, key string) (bool, error)
+	}{
+		{offers, &st.Offers, func(tx Tx, id string) (bool, error) {
+			o, err := tx.Offer(id)
+			if errors.Is(err, ErrNotFound) || (err == nil && now.Before(o.ExpiresAt)) {
+				return false, nil
+			}
+			if err != nil {
+				return false, err
+			}
+			if err := tx.DeleteCode(o.CodeHash); err != nil && !errors.Is(err, ErrNotFound) {
+				return false, err
+			}
+			return true, tx.DeleteOffer(id)
+		}},
+		{nonces, &st.Nonces, func(tx Tx, h string) (bool, error) {
+			exp, err := tx.Nonce(h)
+			if errors.Is(err, ErrNotFound) || (err == nil && now.Before(exp)) {
+				return false, nil
+			}
+			if err != nil {
+				return false, err
+			}
+			return true, tx.DeleteNonce(h)
+		}},
+		{tokens, &st.Tokens, func(tx Tx, h string) (bool, error) {
+			t, err := tx.Token(h)
+			if errors.Is(err, ErrNotFound) || (err == nil && now.Before(t.ExpiresAt)) {
+				return false, nil
+			}
+			if err != nil {
+				return false, err
+			}
+			return true, tx.DeleteToken(h)
+		}},
+		{reservations, &st.Reservations, func(tx Tx, id string) (bool, error) {
+			r, err := tx.Reservation(id)
+			if errors.Is(err, ErrNotFound) || (err == nil && now.Before(r.ExpiresAt)) {
+				return false, nil
+			}
+			if err != nil {
+				return false, err
+			}
+			return true, tx.DeleteReservation(id)
+		}},
+	} {
+		n, err := sweep.Delete(ctx, step.keys, s.cfg.Store.Update, step.del)
+		*step.n += n
+		if err != nil {
+			return st, err
+		}
+	}
+	return st, nil
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/cairn-id/cairn/internal/jose"
 	"github.com/cairn-id/cairn/internal/oid4vp"
 	"github.com/cairn-id/cairn/internal/sdjwtvc"
+	"github.com/cairn-id/cairn/internal/store/sweep"
 	"github.com/cairn-id/cairn/internal/trust"
 	"github.com/cairn-id/cairn/schemas"
 )
@@ -543,6 +544,9 @@ func (s *Service) Respond(ctx context.Context, id string, body []byte) (*Result,
 			return err
 		}
 		cur.Status = SessionAnswered
+		// Spent: the nonce and state, which the presentation's key
+		// binding carries, are not kept beside its result.
+		cur.Nonce, cur.State = "", ""
 		if err := tx.PutSession(cur); err != nil {
 			return err
 		}
@@ -739,15 +743,24 @@ func (s *Service) RecordReview(ctx context.Context, id string, d ReviewedDecisio
 // SweepCounts says what Sweep deleted.
 type SweepCounts struct{ Sessions, Results int }
 
+// sweepable reports whether Sweep deletes a session at now.
+func sweepable(se *Session, now time.Time) bool {
+	return now.After(se.ExpiresAt.Add(ExpiredGrace)) && (se.Status != SessionAnswered || !now.Before(se.ResultExpiresAt))
+}
+
 // Sweep deletes sessions expired (and unanswered) for longer than
 // ExpiredGrace, answered sessions whose result is gone, and results (with
-// their reviews) past their purpose's retention.
+// their reviews) past their purpose's retention. Several instances may
+// sweep one store at once: the candidates are found on one read-only
+// snapshot (View), which takes no write locks, then deleted by key, at
+// most sweep.Batch per Update, each one's condition read again in that
+// transaction; so a session answered since the scan is kept, and every
+// deletion is counted once across sweepers.
 func (s *Service) Sweep(ctx context.Context) (SweepCounts, error) {
 	now := s.cfg.Now()
-	var c SweepCounts
-	err := s.cfg.Store.Update(ctx, func(tx Tx) error {
-		c = SweepCounts{}
-		var sessions, results []string
+	var sessions, results []string
+	err := s.cfg.Store.View(ctx, func(tx Tx) error {
+		sessions, results = nil, nil
 		if err := tx.ForEachResult(func(r *StoredResult) error {
 			if !now.Before(r.ExpiresAt) {
 				results = append(results, r.SessionID)
@@ -756,31 +769,53 @@ func (s *Service) Sweep(ctx context.Context) (SweepCounts, error) {
 		}); err != nil {
 			return err
 		}
-		if err := tx.ForEachSession(func(se *Session) error {
-			if now.After(se.ExpiresAt.Add(ExpiredGrace)) && (se.Status != SessionAnswered || !now.Before(se.ResultExpiresAt)) {
+		return tx.ForEachSession(func(se *Session) error {
+			if sweepable(se, now) {
 				sessions = append(sessions, se.ID)
 			}
 			return nil
-		}); err != nil {
-			return err
-		}
-		for _, id := range results {
-			if err := tx.DeleteResult(id); err != nil {
-				return err
+		})
+	})
+	if err != nil {
+		return SweepCounts{}, err
+	}
+	var c SweepCounts
+	for _, step := range []struct {
+		keys []string
+		n    *int
+		del  func(tx Tx, id string) (bool, error)
+	}{
+		{results, &c.Results, func(tx Tx, id string) (bool, error) {
+			r, err := tx.Result(id)
+			if errors.Is(err, ErrNotFound) || (err == nil && now.Before(r.ExpiresAt)) {
+				return false, nil
+			}
+			if err != nil {
+				return false, err
 			}
 			if err := tx.DeleteReview(id); err != nil && !errors.Is(err, ErrNotFound) {
-				return err
+				return false, err
 			}
-		}
-		for _, id := range sessions {
-			if err := tx.DeleteSession(id); err != nil {
-				return err
+			return true, tx.DeleteResult(id)
+		}},
+		{sessions, &c.Sessions, func(tx Tx, id string) (bool, error) {
+			se, err := tx.Session(id)
+			if errors.Is(err, ErrNotFound) || (err == nil && !sweepable(se, now)) {
+				return false, nil
 			}
+			if err != nil {
+				return false, err
+			}
+			return true, tx.DeleteSession(id)
+		}},
+	} {
+		n, err := sweep.Delete(ctx, step.keys, s.cfg.Store.Update, step.del)
+		*step.n += n
+		if err != nil {
+			return c, err
 		}
-		c.Sessions, c.Results = len(sessions), len(results)
-		return nil
-	})
-	return c, err
+	}
+	return c, nil
 }
 
 // statusCache caches fetched Status List Tokens (unverified text: each use

@@ -21,7 +21,9 @@ const (
 
 // Session is a presentation request as the store keeps it. The ephemeral
 // ECDH key is kept sealed (by the service's results key), never in the
-// clear.
+// clear. Nonce and State are public values of the request object, kept
+// while the session waits and cleared when it is answered: a store holds
+// no nonce beside a result.
 type Session struct {
 	ID           string    `json:"id"`
 	Purpose      string    `json:"purpose"`

@@ -4,11 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -19,11 +17,8 @@ import (
 	"github.com/cairn-id/cairn/internal/jose"
 	"github.com/cairn-id/cairn/internal/keys"
 	"github.com/cairn-id/cairn/internal/oid4vci"
-	"github.com/cairn-id/cairn/internal/store/pg"
 	"github.com/cairn-id/cairn/internal/store/pg/pgtest"
 	"github.com/cairn-id/cairn/internal/testkit"
-	"github.com/cairn-id/cairn/issuer"
-	issuerpg "github.com/cairn-id/cairn/issuer/pgstore"
 )
 
 // storeEnv is a CLI environment whose CAIRN_STORE is storeURL ("" for
@@ -185,11 +180,10 @@ func (h hostRewrite) RoundTrip(r *http.Request) (*http.Response, error) {
 	return http.DefaultTransport.RoundTrip(r)
 }
 
-// issuerProcess is a 'cairn issuer serve' process.
+// issuerProcess is a 'cairn issuer serve' process with a wallet's
+// client of its endpoints.
 type issuerProcess struct {
-	addr   string
-	cmd    *exec.Cmd
-	stderr *testkit.SyncBuffer
+	*serveProcess
 	client *oid4vci.Client
 }
 
@@ -197,32 +191,8 @@ type issuerProcess struct {
 // with the store URL (password included) in its environment only.
 func startIssuer(t *testing.T, dir, storeURL string) *issuerProcess {
 	t.Helper()
-	p := &issuerProcess{addr: freeAddr(t), stderr: &testkit.SyncBuffer{}}
-	p.cmd = exec.Command(findOnPath(os.Getenv("PATH"), "cairn"), "issuer", "serve", "--dir", dir, "--addr", p.addr, "--client-rate", "0")
-	p.cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "TMPDIR=" + os.TempDir(), "CAIRN_STORE=" + storeURL}
-	p.cmd.Stderr = p.stderr
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		p.cmd.Process.Signal(os.Interrupt)
-		done := make(chan error, 1)
-		go func() { done <- p.cmd.Wait() }()
-		select {
-		case <-done:
-		case <-time.After(15 * time.Second):
-			p.cmd.Process.Kill()
-			<-done
-		}
-		if strings.Contains(p.stderr.String(), pgPassword(storeURL)) {
-			t.Errorf("issuer %s logged the store password", dir)
-		}
-	})
-	if !waitReady("http://" + p.addr) {
-		t.Fatalf("issuer on %s not ready: %s", dir, p.stderr.String())
-	}
-	p.client = oid4vci.NewClient(oid4vci.ClientOptions{HTTPClient: &http.Client{Timeout: 30 * time.Second, Transport: hostRewrite{p.addr}}, AllowHTTP: true})
-	return p
+	p := startServe(t, storeURL, "issuer", "serve", "--dir", dir, "--client-rate", "0")
+	return &issuerProcess{p, oid4vci.NewClient(oid4vci.ClientOptions{HTTPClient: &http.Client{Timeout: 30 * time.Second, Transport: hostRewrite{p.addr}}, AllowHTTP: true})}
 }
 
 func pgPassword(u string) string {
@@ -413,122 +383,4 @@ func credentialStatus(t *testing.T, sdjwt string) string {
 		t.Fatalf("no status in the credential: %v", err)
 	}
 	return fmt.Sprint(p.Status.StatusList.URI[strings.LastIndex(p.Status.StatusList.URI, "/")+1:], "/", p.Status.StatusList.Idx)
-}
-
-// TestIssuerCrashOnPostgres: 'cairn issuer serve' on PostgreSQL is
-// killed (SIGKILL) during a burst of issuances. After a restart every
-// credential a wallet received has its record, no status entry is held
-// twice (records and the reservations the crash left), and the offers
-// the burst did not reach are issued.
-func TestIssuerCrashOnPostgres(t *testing.T) {
-	u := pgtest.URL(t)
-	root := t.TempDir()
-	dir := filepath.Join(root, "desk")
-	lb := "http://" + freeAddr(t)
-	if res := runStore(t, "", "issuer", "init", "--dir", dir, "--name", "en=Relief", "--url", lb, "--dev", "--type", hrVCT); res.code != 0 {
-		t.Fatalf("init: %d %s", res.code, res.stderr)
-	}
-	claims := filepath.Join(root, "claims.json")
-	os.WriteFile(claims, []byte(`{"registration_id":"REG-1","registration_date":"2025-03-02","registration_place":{"country":"LB"}}`), 0o600)
-	const total, workers = 24, 6
-	offers := make(chan string, total)
-	for range total {
-		res := runStore(t, u, "issuer", "offer", "--dir", dir, "--type", hrVCT, "--claims", claims, "--no-png", "--json")
-		var out map[string]string
-		if res.code != 0 || json.Unmarshal([]byte(res.stdout), &out) != nil {
-			t.Fatalf("offer: %d %s", res.code, res.stderr)
-		}
-		offers <- out["uri"]
-	}
-	close(offers)
-
-	p := startIssuer(t, dir, u)
-	ctx := context.Background()
-	var mu sync.Mutex
-	acked := map[string]bool{} // status entries of credentials received
-	var left []string          // offers the burst did not get to
-	killed := make(chan struct{})
-	var once sync.Once
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Go(func() {
-			holder, _ := keys.Generate(jose.ES256, nil)
-			for uri := range offers {
-				select {
-				case <-killed:
-					mu.Lock()
-					left = append(left, uri)
-					mu.Unlock()
-					continue
-				default:
-				}
-				is, err := p.client.RunPreAuthorized(ctx, oid4vci.PreAuthorizedRequest{OfferURI: uri, ConfigurationID: "humanitarian-registration.v1", Holder: holder.JoseSigner()})
-				if err != nil {
-					continue // in flight when the process died
-				}
-				mu.Lock()
-				acked[credentialStatus(t, is.Credentials[0])] = true
-				n := len(acked)
-				mu.Unlock()
-				if n >= total/3 {
-					once.Do(func() {
-						close(killed)        // no worker starts another issuance,
-						p.cmd.Process.Kill() // SIGKILL: no shutdown, no cleanup
-					})
-				}
-			}
-		})
-	}
-	wg.Wait()
-	once.Do(func() { t.Fatal("the burst ended before the kill") })
-	p.cmd.Wait()
-
-	p2 := startIssuer(t, dir, u) // the same directory; its stale admin socket is replaced
-	holder, _ := keys.Generate(jose.ES256, nil)
-	for _, uri := range left {
-		is, err := p2.client.RunPreAuthorized(ctx, oid4vci.PreAuthorizedRequest{OfferURI: uri, ConfigurationID: "humanitarian-registration.v1", Holder: holder.JoseSigner()})
-		if err != nil {
-			t.Fatalf("an offer the burst did not reach, after the restart: %v", err)
-		}
-		acked[credentialStatus(t, is.Credentials[0])] = true
-	}
-
-	st, err := issuerpg.Open(ctx, u, pg.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	held := map[string]string{}
-	err = st.View(ctx, func(tx issuer.Tx) error {
-		hold := func(list string, idx int, by string) {
-			k := fmt.Sprint(list, "/", idx)
-			if prev, dup := held[k]; dup {
-				t.Errorf("status entry %s held by %s and %s", k, prev, by)
-			}
-			held[k] = by
-		}
-		return errors.Join(
-			tx.ForEachRecord(func(r *issuer.Record) error { hold(r.StatusList, r.StatusIndex, "record "+r.CredentialID); return nil }),
-			tx.ForEachReservation(func(r *issuer.Reservation) error {
-				if r.State == issuer.ReservationPending { // a pending one may have become a record: the record holds it
-					if _, err := tx.Record(r.CredentialID); err == nil {
-						return nil
-					}
-				}
-				hold(r.StatusList, r.StatusIndex, "reservation "+r.CredentialID)
-				return nil
-			}))
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for k := range acked {
-		if !strings.HasPrefix(held[k], "record ") {
-			t.Errorf("credential with status %s was received but has no record (%q)", k, held[k])
-		}
-	}
-	if len(acked) < total-workers {
-		t.Errorf("%d credentials received of %d offers (at most %d lost in flight)", len(acked), total, workers)
-	}
-	t.Logf("%d offers: %d credentials received (%d after the restart), %d entries held", total, len(acked), len(left), len(held))
 }

@@ -537,6 +537,55 @@ func rules(t *testing.T, newStore func(t *testing.T) issuer.Store) {
 		}
 	})
 
+	t.Run("sweeps racing redeems: each code redeemed or gone, each offer swept once", func(t *testing.T) {
+		st := newStore(t)
+		h := newHarness(t, st, nil)
+		defer st.Close()
+		sw := newHarness(t, st, nil) // another instance, whose clock is past the offers' expiry
+		sw.set(t0.Add(2 * time.Minute))
+		const n = 24
+		codes := make([]string, n)
+		for i := range codes {
+			_, codes[i] = h.offer(t, false, time.Minute)
+		}
+		var swept atomic.Int32
+		redeemed := make([]error, n)
+		var wg sync.WaitGroup
+		for i := range codes {
+			wg.Go(func() { _, redeemed[i] = h.svc.RedeemCode(ctx, codes[i], "") })
+		}
+		for range 3 {
+			wg.Go(func() {
+				c, err := sw.svc.Sweep(ctx)
+				if err != nil {
+					t.Errorf("Sweep: %v", err)
+				}
+				swept.Add(int32(c.Offers))
+			})
+		}
+		wg.Wait()
+		c, err := sw.svc.Sweep(ctx) // what the racing sweeps left
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := int(swept.Load()) + c.Offers; got != n {
+			t.Errorf("%d offer deletions counted, want %d (each expired offer once)", got, n)
+		}
+		wins := 0
+		for i, err := range redeemed {
+			switch {
+			case err == nil:
+				wins++
+			case !errors.Is(err, issuer.ErrNotFound):
+				t.Errorf("redeem %d: %v, want success or ErrNotFound (swept)", i, err)
+			}
+			if _, err := h.svc.RedeemCode(ctx, codes[i], ""); !errors.Is(err, issuer.ErrNotFound) {
+				t.Errorf("code %d after the sweeps: %v, want ErrNotFound", i, err)
+			}
+		}
+		t.Logf("%d of %d redeems won against the sweeps", wins, n)
+	})
+
 	t.Run("new nonces take no store space", func(t *testing.T) {
 		h := newHarness(t, newStore(t), func(c *issuer.Config) { c.MaxLiveNonces = 3 })
 		defer h.st.Close()

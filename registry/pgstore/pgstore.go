@@ -6,8 +6,11 @@
 // state written and a snapshot added in one SERIALIZABLE transaction
 // (atomic publish). Every method is one transaction, rerun on a
 // serialization conflict, so of concurrent writers holding one revision
-// exactly one wins and the others get registry.ErrConflict. It runs the
-// conformance suite of registry/storetest.
+// exactly one wins and the others get registry.ErrConflict. Its tables
+// hold public data by design, what a snapshot publishes or will publish
+// once published, and nothing else: the authority's private key never
+// enters them (TestTablesHoldOnlyPublicData). It runs the conformance
+// suite of registry/storetest.
 package pgstore
 
 import (

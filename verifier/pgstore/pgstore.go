@@ -84,25 +84,28 @@ func get[T any](t *txn, tb table, key string) (*T, error) {
 	return v, nil
 }
 
-// put inserts (replace false: a unique-key conflict stays an error) or
-// upserts the document of key.
-func put(t *txn, tb table, key string, v any, replace bool) error {
+// Conflict clauses of put.
+const (
+	replace    = "DO UPDATE SET data = excluded.data" // upsert
+	keepStored = "DO NOTHING"                         // 0 rows when the key exists
+)
+
+// put inserts the document of key; onConflict (replace or keepStored)
+// says what a row already holding the key gets. It returns the rows
+// written.
+func put(t *txn, tb table, key string, v any, onConflict string) (int64, error) {
 	if key == "" {
-		return errors.New("verifier: empty key")
+		return 0, errors.New("verifier: empty key")
 	}
 	raw, err := json.Marshal(v)
 	if err != nil {
-		return fmt.Errorf("verifier: %w", err)
+		return 0, fmt.Errorf("verifier: %w", err)
 	}
 	if len(raw) > MaxStoredValue {
-		return fmt.Errorf("verifier: %s %s: %d bytes exceed %d", tb.name, key, len(raw), MaxStoredValue)
+		return 0, fmt.Errorf("verifier: %s %s: %d bytes exceed %d", tb.name, key, len(raw), MaxStoredValue)
 	}
-	stmt := "INSERT INTO " + tb.name + " (" + tb.key + ", data) VALUES ($1, $2)"
-	if replace {
-		stmt += " ON CONFLICT (" + tb.key + ") DO UPDATE SET data = excluded.data"
-	}
-	_, err = t.t.Exec(stmt, key, raw)
-	return wrap(err, key)
+	n, err := t.t.Exec("INSERT INTO "+tb.name+" ("+tb.key+", data) VALUES ($1, $2) ON CONFLICT ("+tb.key+") "+onConflict, key, raw)
+	return n, wrap(err, key)
 }
 
 // del deletes the row of key (ErrNotFound when there is none).
@@ -142,8 +145,11 @@ func each[T any](t *txn, tb table, fn func(*T) error) error {
 func (t *txn) Session(id string) (*verifier.Session, error) {
 	return get[verifier.Session](t, sessions, id)
 }
-func (t *txn) PutSession(s *verifier.Session) error { return put(t, sessions, s.ID, s, true) }
-func (t *txn) DeleteSession(id string) error        { return del(t, sessions, id) }
+func (t *txn) PutSession(s *verifier.Session) error {
+	_, err := put(t, sessions, s.ID, s, replace)
+	return err
+}
+func (t *txn) DeleteSession(id string) error { return del(t, sessions, id) }
 func (t *txn) ForEachSession(fn func(*verifier.Session) error) error {
 	return each(t, sessions, fn)
 }
@@ -153,13 +159,16 @@ func (t *txn) Result(id string) (*verifier.StoredResult, error) {
 }
 
 // PutResult implements verifier.Tx: ErrExists when the session has one.
+// One statement, no read before it: a SERIALIZABLE read of a missing key
+// locks the index page where it would be, and concurrent responses
+// inserting their results beside it then fail each other (40001) and
+// rerun; the unique key decides instead.
 func (t *txn) PutResult(r *verifier.StoredResult) error {
-	if _, err := t.Result(r.SessionID); err == nil {
-		return fmt.Errorf("%w: result of %s", verifier.ErrExists, r.SessionID)
-	} else if !errors.Is(err, verifier.ErrNotFound) {
-		return err
+	n, err := put(t, results, r.SessionID, r, keepStored)
+	if err == nil && n == 0 {
+		err = fmt.Errorf("%w: result of %s", verifier.ErrExists, r.SessionID)
 	}
-	return put(t, results, r.SessionID, r, false)
+	return err
 }
 func (t *txn) DeleteResult(id string) error { return del(t, results, id) }
 func (t *txn) ForEachResult(fn func(*verifier.StoredResult) error) error {
@@ -169,5 +178,8 @@ func (t *txn) ForEachResult(fn func(*verifier.StoredResult) error) error {
 func (t *txn) Review(id string) (*verifier.Review, error) {
 	return get[verifier.Review](t, reviews, id)
 }
-func (t *txn) PutReview(r *verifier.Review) error { return put(t, reviews, r.SessionID, r, true) }
-func (t *txn) DeleteReview(id string) error       { return del(t, reviews, id) }
+func (t *txn) PutReview(r *verifier.Review) error {
+	_, err := put(t, reviews, r.SessionID, r, replace)
+	return err
+}
+func (t *txn) DeleteReview(id string) error { return del(t, reviews, id) }

@@ -382,6 +382,71 @@ func rules(t *testing.T, newStore func(t *testing.T) verifier.Store) {
 			return nil
 		})
 	})
+	t.Run("sweeps racing responses: each session answered and kept, or swept", func(t *testing.T) {
+		st := newStore(t)
+		svc := service(t, st, &clock{t: t0})
+		defer svc.Close()
+		// Another instance, whose clock is past the sessions' expiry and grace.
+		sw := service(t, st, &clock{t: t0.Add(verifier.DefaultSessionTTL + verifier.ExpiredGrace + time.Minute)})
+		const m = 24
+		ids, bodies := make([]string, m), make([][]byte, m)
+		for i := range ids {
+			req, err := svc.CreateSession(ctx, "clinic-access", verifier.CreateOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := svc.RequestObject(ctx, req.SessionID, ""); err != nil {
+				t.Fatal(err)
+			}
+			ids[i] = req.SessionID
+			bodies[i] = []byte(url.Values{"error": {"access_denied"}, "state": {stateOf(t, svc, req.SessionID)}}.Encode())
+		}
+		var swept atomic.Int32
+		answered := make([]error, m)
+		var wg sync.WaitGroup
+		for i := range ids {
+			wg.Go(func() { _, answered[i] = svc.Respond(ctx, ids[i], bodies[i]) })
+		}
+		for range 3 {
+			wg.Go(func() {
+				c, err := sw.Sweep(ctx)
+				if err != nil {
+					t.Errorf("Sweep: %v", err)
+				}
+				swept.Add(int32(c.Sessions))
+			})
+		}
+		wg.Wait()
+		c, err := sw.Sweep(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wins := 0
+		_ = st.View(ctx, func(tx verifier.Tx) error {
+			for i, id := range ids {
+				se, serr := tx.Session(id)
+				_, rerr := tx.Result(id)
+				switch {
+				case answered[i] == nil:
+					wins++
+					if serr != nil || se.Status != verifier.SessionAnswered || rerr != nil {
+						t.Errorf("session %d answered, then: session %v (%v), result %v; want both kept", i, se, serr, rerr)
+					}
+				case verifier.CodeOfError(answered[i]) == verifier.CodeSessionNotFound:
+					if !errors.Is(serr, verifier.ErrNotFound) || !errors.Is(rerr, verifier.ErrNotFound) {
+						t.Errorf("session %d swept before its answer, then: session %v, result %v; want neither", i, serr, rerr)
+					}
+				default:
+					t.Errorf("response %d: %v, want accepted or CodeSessionNotFound (swept)", i, answered[i])
+				}
+			}
+			return nil
+		})
+		if got := int(swept.Load()) + c.Sessions; got != m-wins {
+			t.Errorf("%d session deletions counted, want %d (each unanswered session once)", got, m-wins)
+		}
+		t.Logf("%d of %d responses won against the sweeps", wins, m)
+	})
 	t.Run("expired sessions refuse fetches and responses", func(t *testing.T) {
 		clk := &clock{t: t0}
 		svc := service(t, newStore(t), clk)

@@ -17,11 +17,10 @@ import (
 
 // crlServer serves one CRL per path and counts fetches.
 type crlServer struct {
-	mu    sync.Mutex
-	crls  map[string][]byte
-	hits  map[string]int
-	srv   *httptest.Server
-	close bool
+	mu   sync.Mutex
+	crls map[string][]byte
+	hits map[string]int
+	srv  *httptest.Server
 }
 
 func newCRLServer(t *testing.T) *crlServer {

@@ -287,6 +287,16 @@ func derToRaw(der []byte, size int) ([]byte, error) {
 	return out, nil
 }
 
+// X5C encodes a certificate chain (DER, leaf first) as the value of an
+// x5c header parameter: standard base64, not base64url (RFC 7515 §4.1.6).
+func X5C(chain [][]byte) []string {
+	out := make([]string, len(chain))
+	for i, der := range chain {
+		out[i] = base64.StdEncoding.EncodeToString(der)
+	}
+	return out
+}
+
 // Header is the decoded protected header of a JWS. Params keeps every
 // parameter, decoded (objects as map[string]any, numbers as json.Number),
 // for callers that need more (jwk, x5c, …).

@@ -24,7 +24,7 @@ import (
 type Limits struct {
 	MaxTokenLen      int // whole serialization, default 256 KiB
 	MaxDisclosures   int // default 512
-	MaxDisclosureLen int // one encoded disclosure, default 16 KiB
+	MaxDisclosureLen int // one encoded disclosure, default 64 KiB
 	MaxDepth         int // JSON nesting of the processed payload, default 32
 	MaxSignatures    int // signatures of a general JSON serialization, default 8
 }

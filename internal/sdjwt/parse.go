@@ -14,7 +14,10 @@ import (
 const (
 	DefaultMaxTokenLen      = 256 << 10
 	DefaultMaxDisclosures   = 512
-	DefaultMaxDisclosureLen = 16 << 10
+	// A PID's portrait is one disclosure: the EU reference PID's JPEG is
+	// 18 KiB encoded. 64 KiB leaves room for a larger photo while the
+	// whole token stays within DefaultMaxTokenLen.
+	DefaultMaxDisclosureLen = 64 << 10
 	DefaultMaxDepth         = 32
 	DefaultMaxSignatures    = 8
 )

@@ -2,8 +2,11 @@
 // over internal/sdjwt: the dc+sd-jwt header type (§3.2.1), the registered
 // claims vct, iss, iat, nbf, exp, cnf and status (§3.2.2), the rule that
 // some of them are never selectively disclosable (§3.2.2.2), and issuer key
-// resolution from a DID in iss or from pinned keys (§3.5 by analogy; JWT VC
-// issuer metadata discovery is not used here).
+// resolution (§3.5) from a DID in iss, from pinned keys, or from the x5c
+// header validated to X.509 trust anchors (OpenID4VC HAIP 1.0 §6.1.1,
+// through internal/x509trust). JWT VC issuer metadata discovery is not
+// used: an X.509-anchored issuer gets its key from x5c only, never by
+// switching to another mechanism for the same iss.
 //
 // Trust is explicit: a credential whose issuer key is neither pinned nor
 // named by a trusted DID verifies cryptographically but is reported as
@@ -21,6 +24,7 @@ import (
 
 	"github.com/cairn-id/cairn/internal/jose"
 	"github.com/cairn-id/cairn/internal/sdjwt"
+	"github.com/cairn-id/cairn/internal/x509trust"
 )
 
 // Header types (§3.2.1). vc+sd-jwt is the pre-draft-06 name, accepted only
@@ -71,6 +75,9 @@ type IssueOptions struct {
 	Rand   io.Reader
 	// LegacyTyp writes typ vc+sd-jwt for verifiers that predate dc+sd-jwt.
 	LegacyTyp bool
+	// X5C, when set, is the signer's certificate chain (DER, leaf first,
+	// without the trust anchor: HAIP 1.0 §6.1.1) for the x5c header.
+	X5C [][]byte
 }
 
 var registered = []string{"iss", "iat", "nbf", "exp", "cnf", "vct", "status", "_sd", "_sd_alg"}
@@ -115,9 +122,13 @@ func Issue(c Credential, o IssueOptions) (string, error) {
 	if o.LegacyTyp {
 		typ = LegacyTyp
 	}
+	header := map[string]any{"typ": typ}
+	if len(o.X5C) > 0 {
+		header["x5c"] = jose.X5C(o.X5C)
+	}
 	t, err := sdjwt.Issue(claims, sdjwt.IssueOptions{
 		Signer:           o.Signer,
-		Header:           map[string]any{"typ": typ},
+		Header:           header,
 		Disclosable:      c.Disclosable,
 		Decoys:           c.Decoys,
 		NeverDisclosable: neverDisclosable,
@@ -148,6 +159,8 @@ type Trust struct {
 	// did:key offline, did:web over a guarded client). Without one, only
 	// pinned keys and non-DID issuers can be checked.
 	Resolver DIDKeyResolver
+	// X509 trusts issuers by certificate chain (x5c).
+	X509 X509Trust
 	// Authorize, when set, is asked after all cryptographic checks pass,
 	// e.g. to consult a trust registry (was iss authorized for vct at iat?).
 	// Its error is returned as-is.
@@ -180,8 +193,14 @@ type Result struct {
 	Claims      map[string]any // processed claims, registered ones included
 	Disclosures []*sdjwt.Disclosure
 	KeyBinding  *sdjwt.KeyBinding
-	// Trusted is true when the issuer key was pinned or its DID trusted.
+	// Trusted is true when the issuer key was pinned, its DID trusted, or
+	// its x5c chain validated to a trusted anchor.
 	Trusted bool
+	// Key says where the issuer key came from (the x5c path, if any).
+	Key KeySource
+	// Warnings are departures accepted in lenient mode (a legacy typ) or
+	// noticed without failing (an anchor copy inside x5c).
+	Warnings []string
 }
 
 // Verify checks an SD-JWT VC (with or without KB, per options).
@@ -195,7 +214,7 @@ func Verify(ctx context.Context, serialized string, o VerifyOptions) (*Result, e
 	if o.AcceptLegacyTyp {
 		typ = ""
 	}
-	k := &issuerKeyCall{ctx: ctx, trust: o.Trust, acceptLegacyTyp: o.AcceptLegacyTyp}
+	k := &issuerKeyCall{ctx: ctx, trust: o.Trust, acceptLegacyTyp: o.AcceptLegacyTyp, now: o.Now}
 	v, err := sdjwt.Verify(serialized, sdjwt.VerifyOptions{
 		IssuerKey:         k.key,
 		Algs:              o.Algs,
@@ -228,6 +247,16 @@ func Verify(ctx context.Context, serialized string, o VerifyOptions) (*Result, e
 		return nil, err
 	}
 	r.Trusted = k.trusted
+	r.Key = KeySource{X5C: k.x5c, Chain: k.path}
+	if k.legacyTyp {
+		r.Warnings = append(r.Warnings, "typ vc+sd-jwt is the pre-draft-06 name, accepted in lenient mode only: dc+sd-jwt is required")
+	}
+	if k.path != nil && k.path.AnchorInX5C {
+		r.Warnings = append(r.Warnings, fmt.Sprintf("x5c carries a copy of the trust anchor %q; it was ignored (HAIP 1.0 §6.1.1: the anchor is not included)", k.path.Anchor.Name))
+	}
+	if k.chainErr != nil {
+		return r, k.chainErr
+	}
 	if !k.trusted {
 		return r, fmt.Errorf("%w: %s", ErrUntrustedIssuer, r.Issuer)
 	}
@@ -245,13 +274,40 @@ type issuerKeyCall struct {
 	ctx             context.Context
 	trust           Trust
 	acceptLegacyTyp bool
+	now             func() time.Time
 	trusted         bool
 	err             error
+	// x5c route: whether taken, the validated path, and the chain's
+	// verdict, reported only once the signature is known to be good.
+	x5c       bool
+	path      *x509trust.Path
+	chainErr  error
+	legacyTyp bool
 }
 
 func (k *issuerKeyCall) key(h jose.Header, payload map[string]any) (crypto.PublicKey, error) {
 	if k.acceptLegacyTyp && !strings.EqualFold(h.Typ, Typ) && !strings.EqualFold(h.Typ, LegacyTyp) {
 		return nil, fmt.Errorf("%w: typ %q", sdjwt.ErrType, h.Typ)
+	}
+	k.legacyTyp = strings.EqualFold(h.Typ, LegacyTyp)
+	iss, _ := payload["iss"].(string)
+	if iss == "" {
+		k.err = fmt.Errorf("%w: iss", ErrMissingClaim)
+		return nil, k.err
+	}
+	if anchors, ok := k.trust.x5cRoute(iss, h); ok {
+		jwk, path, chainErr, err := x5cKey(h, anchors, k.now(), x509trust.ContextPID)
+		if err != nil {
+			k.err = err
+			return nil, err
+		}
+		pub, err := jwk.PublicKey()
+		if err != nil {
+			k.err = fmt.Errorf("%w: %v", ErrIssuerKey, err)
+			return nil, k.err
+		}
+		k.x5c, k.path, k.chainErr, k.trusted = true, path, chainErr, chainErr == nil
+		return pub, nil
 	}
 	pub, trusted, err := issuerKey(k.ctx, k.trust, h, payload)
 	k.trusted, k.err = trusted, err
@@ -318,6 +374,27 @@ func issuerKey(ctx context.Context, tr Trust, h jose.Header, payload map[string]
 		return nil, false, fmt.Errorf("%w: %v", ErrIssuerKey, err)
 	}
 	return pub, trusted, nil
+}
+
+// StatusListKey finds the key that must have signed a Status List Token
+// of issuer iss with header h, validated at at. For an issuer whose keys
+// come from x5c (see X509Trust), the token's own x5c must validate to the
+// anchors of context pid-status (HAIP 1.0 §6.1): a chain that does not is
+// an error here, not a key. Other issuers go through IssuerKey, whose
+// trusted flag it returns.
+func (tr Trust) StatusListKey(ctx context.Context, iss string, h jose.Header, at time.Time) (*jose.JWK, *x509trust.Path, bool, error) {
+	if anchors, ok := tr.x5cRoute(iss, h); ok {
+		jwk, path, chainErr, err := x5cKey(h, anchors, at, x509trust.ContextPIDStatus)
+		if err != nil {
+			return nil, nil, false, err
+		}
+		if chainErr != nil {
+			return nil, nil, false, chainErr
+		}
+		return jwk, path, true, nil
+	}
+	jwk, trusted, err := tr.IssuerKey(ctx, iss, h)
+	return jwk, nil, trusted, err
 }
 
 // IssuerKey finds the key of issuer iss that must have signed a JWS with

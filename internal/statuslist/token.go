@@ -36,6 +36,10 @@ type TokenOptions struct {
 	TTL time.Duration
 	// AggregationURI is the optional status_list.aggregation_uri (§9).
 	AggregationURI string
+	// X5C, when set, is the signer's certificate chain (DER, leaf first,
+	// without the trust anchor) for the x5c header: HAIP 1.0 §6.1 has
+	// Status List Tokens verified by X.509 like the credentials.
+	X5C [][]byte
 }
 
 // MaxTokenLen is the largest Status List Token VerifyToken accepts: a
@@ -88,7 +92,11 @@ func (l *List) SignToken(s *jose.Signer, o TokenOptions) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("statuslist: encode claims: %w", err)
 	}
-	compact, err := s.Sign(map[string]any{"typ": TokenType}, payload)
+	header := map[string]any{"typ": TokenType}
+	if len(o.X5C) > 0 {
+		header["x5c"] = jose.X5C(o.X5C)
+	}
+	compact, err := s.Sign(header, payload)
 	if err != nil {
 		return "", fmt.Errorf("statuslist: sign: %w", err)
 	}

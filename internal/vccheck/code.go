@@ -2,6 +2,7 @@ package vccheck
 
 import (
 	"errors"
+	"slices"
 
 	"github.com/cairn-id/cairn/internal/sdjwt"
 	"github.com/cairn-id/cairn/internal/sdjwtvc"
@@ -30,6 +31,20 @@ const (
 	// CodeIssuerCompromised: the registry says the issuer's key was
 	// reported compromised; nothing it signed is trusted.
 	CodeIssuerCompromised Code = "issuer_key_compromised"
+	// CodeNoX5C: the issuer's key may only come from an x5c header (an
+	// X.509-anchored issuer, the x5c-only PID policy) and there is none.
+	CodeNoX5C Code = "no_x5c"
+	// CodeUntrustedChain: the x5c chain does not end at a configured
+	// trust anchor (or breaks the path policy); an anchor copy inside
+	// x5c never counts.
+	CodeUntrustedChain Code = "untrusted_chain"
+	// CodeWrongVCT: under the PID profile, a vct outside urn:eudi:pid:….
+	CodeWrongVCT Code = "wrong_vct"
+	// CodeCertificateProfile: under the strict PID profile, the signing
+	// certificate breaks ETSI TS 119 412-6.
+	CodeCertificateProfile Code = "certificate_profile"
+	// CodeCertificateRevoked: a certificate of the x5c path is revoked.
+	CodeCertificateRevoked Code = "certificate_revoked"
 )
 
 // classes are checked in order: an outcome of the pipeline wins over the
@@ -39,14 +54,19 @@ var classes = []struct {
 	code Code
 }{
 	{ErrRevoked, CodeRevoked},
+	{ErrCertRevoked, CodeCertificateRevoked},
 	{ErrSuspended, CodeSuspended},
 	{ErrNotAuthorized, CodeNotAuthorized},
 	{ErrStatusUnavailable, CodeStatusUnavailable},
 	{ErrIssuerCompromised, CodeIssuerCompromised},
+	{sdjwtvc.ErrUntrustedChain, CodeUntrustedChain},
 	{sdjwtvc.ErrUntrustedIssuer, CodeUntrusted},
 	{sdjwt.ErrExpired, CodeExpired},
 	{sdjwt.ErrNotYetValid, CodeNotYetValid},
+	{sdjwtvc.ErrNoX5C, CodeNoX5C},
 	{sdjwtvc.ErrIssuerKey, CodeIssuerKeyUnresolved},
+	{ErrPIDVCT, CodeWrongVCT},
+	{ErrCertProfile, CodeCertificateProfile},
 	{sdjwtvc.ErrMissingClaim, CodeMissingClaim},
 }
 
@@ -67,4 +87,26 @@ func Classify(err error) Code {
 		return Code(c)
 	}
 	return CodeInvalid
+}
+
+// Codes returns the code of each error joined in err (errors.Join, as
+// PIDProfileStrict reports its findings), in order and without repeats;
+// for any other error, its one code.
+func Codes(err error) []Code {
+	if err == nil {
+		return nil
+	}
+	j, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		return []Code{Classify(err)}
+	}
+	var out []Code
+	for _, e := range j.Unwrap() {
+		for _, c := range Codes(e) {
+			if !slices.Contains(out, c) {
+				out = append(out, c)
+			}
+		}
+	}
+	return out
 }

@@ -28,6 +28,7 @@ import (
 	"github.com/cairn-id/cairn/internal/sdjwtvc"
 	"github.com/cairn-id/cairn/internal/statuslist"
 	"github.com/cairn-id/cairn/internal/trust"
+	"github.com/cairn-id/cairn/internal/x509trust"
 )
 
 // Outcomes beyond those of sdjwtvc and sdjwt.
@@ -65,6 +66,12 @@ type Options struct {
 	// Credential are the sdjwtvc options; their Trust is extended with the
 	// registry's issuers.
 	Credential sdjwtvc.VerifyOptions
+	// PIDProfile holds the credential to the EU PID rules (see PIDProfile).
+	// Strict also sets the x5c-only policy and refuses typ vc+sd-jwt.
+	PIDProfile PIDProfile
+	// CRL, when set, checks the certificates of an x5c path against their
+	// CRLs (unless Offline).
+	CRL *x509trust.CRLChecker
 	// SkipUndisclosed leaves Outcome.Undisclosed nil (counting it parses
 	// the presentation a second time), for a caller that does not show it.
 	SkipUndisclosed bool
@@ -97,6 +104,15 @@ type Outcome struct {
 	// PresentedNonce and PresentedAudience are what the key binding JWT
 	// carried, set on a nonce or audience mismatch.
 	PresentedNonce, PresentedAudience string
+	// Chain is the validated x5c path (leaf, intermediates, the anchor it
+	// closed on) when the issuer key came from x5c.
+	Chain *x509trust.Path
+	// CertProfile is the TS 119 412-6 report on the signing certificate of
+	// a validated x5c path; Revocation its CRL check, when one was made.
+	CertProfile *x509trust.ProfileReport
+	Revocation  *x509trust.RevocationReport
+	// Warnings are departures accepted (lenient mode) or noticed.
+	Warnings []string
 }
 
 // Verify runs the whole pipeline.
@@ -107,6 +123,16 @@ func Verify(ctx context.Context, serialized string, o Options) (*Outcome, error)
 	}
 	copts := o.Credential
 	out := &Outcome{Registry: reg}
+	if err := applyPIDProfile(serialized, o, out); err != nil {
+		return out, err
+	}
+	switch o.PIDProfile {
+	case PIDProfileStrict:
+		copts.Trust.X509.Only = true
+		copts.AcceptLegacyTyp = false
+	case PIDProfileLenient:
+		copts.AcceptLegacyTyp = true
+	}
 	// A copy, so the caller's slice is never appended to.
 	trusted := append([]string(nil), copts.Trust.TrustedDIDs...)
 	if reg != nil {
@@ -150,6 +176,13 @@ func Verify(ctx context.Context, serialized string, o Options) (*Outcome, error)
 	}
 	res, err := sdjwtvc.Verify(ctx, serialized, copts)
 	out.Result = res
+	if res != nil {
+		out.Chain = res.Key.Chain
+		out.Warnings = append(out.Warnings, res.Warnings...)
+		if err == nil && out.Chain != nil {
+			err = checkChain(ctx, out.Chain, o, out)
+		}
+	}
 	if res != nil && !o.SkipUndisclosed {
 		out.Undisclosed = undisclosed(serialized)
 	}
@@ -230,14 +263,15 @@ func lookupStatus(ctx context.Context, ref statuslist.Reference, res *sdjwtvc.Re
 // VerifyStatusList verifies the Status List Token tok fetched from uri
 // for a credential of issuer iss (§8.3): the list must be signed by the
 // credential's issuer, its key found the way the credential's was
-// (copts.Trust.IssuerKey), and its sub must be uri. Failures are
+// (copts.Trust.StatusListKey: by x5c to pid-status anchors for an X.509
+// issuer), and its sub must be uri. Failures are
 // ErrStatusUnavailable.
 func VerifyStatusList(ctx context.Context, tok, iss, uri string, copts sdjwtvc.VerifyOptions) (*statuslist.Token, error) {
 	j, err := jose.ParseLimited(tok, statuslist.MaxTokenLen)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrStatusUnavailable, err)
 	}
-	key, _, err := copts.Trust.IssuerKey(ctx, iss, j.Header)
+	key, _, _, err := copts.Trust.StatusListKey(ctx, iss, j.Header, copts.Now())
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrStatusUnavailable, err)
 	}

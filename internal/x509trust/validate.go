@@ -300,3 +300,20 @@ func pathPolicy(ch []*x509.Certificate) error {
 	}
 	return nil
 }
+
+// ParseLeaf parses the first certificate of chain within the bounds of
+// Validate, for a caller that needs the signing key before (or whether
+// or not) the chain validates.
+func ParseLeaf(chain [][]byte) (*x509.Certificate, error) {
+	if len(chain) == 0 || len(chain) > MaxChainLen {
+		return nil, fmt.Errorf("%w: %d certificates, want 1 to %d", ErrMalformed, len(chain), MaxChainLen)
+	}
+	if len(chain[0]) == 0 || len(chain[0]) > MaxCertSize {
+		return nil, fmt.Errorf("%w: certificate 0 is %d bytes (at most %d)", ErrMalformed, len(chain[0]), MaxCertSize)
+	}
+	c, err := x509.ParseCertificate(chain[0])
+	if err != nil {
+		return nil, fmt.Errorf("%w: certificate 0: %v", ErrMalformed, err)
+	}
+	return c, nil
+}

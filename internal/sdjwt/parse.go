@@ -12,8 +12,8 @@ import (
 
 // Default limits (see Limits).
 const (
-	DefaultMaxTokenLen      = 256 << 10
-	DefaultMaxDisclosures   = 512
+	DefaultMaxTokenLen    = 256 << 10
+	DefaultMaxDisclosures = 512
 	// A PID's portrait is one disclosure: the EU reference PID's JPEG is
 	// 18 KiB encoded. 64 KiB leaves room for a larger photo while the
 	// whole token stays within DefaultMaxTokenLen.

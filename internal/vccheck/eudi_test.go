@@ -316,4 +316,3 @@ func issOf(t *testing.T, cred string) string {
 	}
 	return p.Iss
 }
-

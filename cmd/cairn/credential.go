@@ -23,6 +23,7 @@ import (
 	"github.com/cairn-id/cairn/internal/statuslist"
 	trustpkg "github.com/cairn-id/cairn/internal/trust"
 	"github.com/cairn-id/cairn/internal/vccheck"
+	"github.com/cairn-id/cairn/internal/x509trust"
 	"github.com/cairn-id/cairn/schemas"
 )
 
@@ -391,12 +392,14 @@ type credentialVerifyOptions struct {
 	lang        string
 	verbose     bool
 	acceptStale time.Duration
+	x509Anchors []string
+	lenient     bool
 }
 
 func newCredentialVerifyCmd(e *env) *cobra.Command {
 	o := &credentialVerifyOptions{}
 	c := &cobra.Command{
-		Use:   "verify [--issuer-jwk FILE]... [--trust-did DID]... (--nonce N --aud A | --no-kb) [FILE|-]",
+		Use:   "verify [--issuer-jwk FILE]... [--trust-did DID]... [--x509-anchor PEM]... (--nonce N --aud A | --no-kb) [FILE|-]",
 		Short: "Verify an SD-JWT VC presentation and print the disclosed claims",
 		Long: `Verify an SD-JWT VC: the issuer's signature and header type, every
 disclosure (RFC 9901 §7.1), validity dates, and — unless --no-kb — the key
@@ -407,6 +410,21 @@ Trust is decided before anything is fetched: the DID document of a did:web
 issuer is fetched only when that DID is trusted (--trust-did or the
 registry), never for an untrusted issuer. A pinned --issuer-jwk whose kid
 is the issuer's DID URL (did:web:…#key) is used without fetching.
+
+--x509-anchor pins X.509 trust anchors (PEM CA certificates, e.g. a PID
+provider's CA) as --issuer-jwk pins keys: a credential signed under an
+x5c chain that closes on one of them, at the verification time, is
+trusted whatever its iss; the anchors also vouch for the signers of its
+Status List Tokens. A copy of the anchor inside x5c is ignored, never
+trusted (HAIP 1.0 §6.1.1). With anchors and no --issuer-jwk, --trust-did
+or --registry, every issuer key must come from x5c (a credential without
+one fails with no_x5c). The result names the chain (each certificate's
+subject and validity) and the anchor it closed on, reports the signing
+certificate against the ETSI TS 119 412-6 PID profile, and checks the
+chain's CRLs (unless --offline; an unreachable CRL is "unknown", not a
+refusal). The header type must be dc+sd-jwt; --lenient accepts the
+legacy vc+sd-jwt with a warning and, with anchors, reports departures
+from the PID rules (vct, _sd_alg, x5c) as warnings.
 
 With --registry (a signed snapshot or an offline bundle from 'cairn registry
 publish' or 'cairn registry bundle', checked against the authority keys
@@ -437,9 +455,11 @@ a while with --accept-stale DURATION; every result then says that it was
 accepted stale, and by how much.
 
 Exit codes: 0 valid, 1 a marks file that must be reset, 2 usage, 3 invalid,
-4 untrusted issuer (or its key reported compromised, or a registry that
-does not verify, has expired or is older than one already accepted),
-5 expired or not yet valid, 6 revoked, 7 suspended, 8 issuer not
+4 untrusted issuer (or its key reported compromised, or an x5c chain that
+does not end at a pinned anchor, or a registry that does not verify, has
+expired or is older than one already accepted), 5 expired or not yet
+valid (the credential or a certificate of its chain), 6 revoked (the
+credential, or a certificate of its chain in its CA's CRL), 7 suspended, 8 issuer not
 authorized for this type at issuance, 9 could not check revocation (status
 list unreachable or unusable; the signature and issuer were checked).`,
 		Example: `  # A presentation made for nonce n-123 and this desk
@@ -453,6 +473,10 @@ list unreachable or unusable; the signature and issuer were checked).`,
   # Offline at a border post: registry and status lists from a bundle
   cairn credential verify --registry bundle.json --registry-key authority.pub.jwk \
     --offline --nonce n-9 --aud https://post.example presentation.txt
+
+  # An EU PID signed under a PID provider's CA, checked when it was valid
+  cairn credential verify --x509-anchor pid-issuer-ca-ut-02.pem --no-kb \
+    --at 2026-09-01T00:00:00Z pid.sdjwt
 
   # The same in French, the bundle's snapshot expired yesterday
   cairn credential verify --registry bundle.json --registry-key authority.pub.jwk \
@@ -468,7 +492,9 @@ list unreachable or unusable; the signature and issuer were checked).`,
 	f.BoolVar(&o.noKB, "no-kb", false, "do not require key binding (a credential as issued)")
 	f.StringVar(&o.at, "at", "", "verify as of this time (RFC 3339) instead of now")
 	f.BoolVar(&o.json, "json", false, "print the result as JSON")
-	f.BoolVar(&o.legacyTyp, "accept-legacy-typ", false, "also accept typ vc+sd-jwt")
+	f.BoolVar(&o.legacyTyp, "accept-legacy-typ", false, "also accept typ vc+sd-jwt (as --lenient does, with a warning)")
+	f.StringArrayVar(&o.x509Anchors, "x509-anchor", nil, "pinned X.509 trust anchor, a PEM CA certificate file (repeatable): issuer keys from x5c chains that close on it")
+	f.BoolVar(&o.lenient, "lenient", false, "accept typ vc+sd-jwt with a warning; with --x509-anchor, report departures from the PID rules as warnings")
 	f.DurationVar(&o.kbMaxAge, "kb-max-age", 5*time.Minute, "oldest key binding JWT accepted")
 	f.StringVar(&o.registry, "registry", "", "trust registry snapshot or offline bundle file")
 	f.StringArrayVar(&o.regKeys, "registry-key", nil, "pinned registry authority public JWK file (repeatable; required with --registry)")
@@ -508,6 +534,12 @@ type verifyOutput struct {
 	Evidence    *vccheck.Evidence      `json:"evidence,omitempty"`
 	StatusCheck *vccheck.Status        `json:"status_check,omitempty"`
 	Compromised *trustpkg.StatusChange `json:"issuer_compromised,omitempty"`
+	// The x5c path, the signing certificate's PID profile report, the
+	// chain's CRL check, and warnings (lenient mode, an anchor in x5c).
+	X509Chain      *vccheck.Chain              `json:"x509_chain,omitempty"`
+	CertProfile    *x509trust.ProfileReport    `json:"certificate_profile,omitempty"`
+	CertRevocation *x509trust.RevocationReport `json:"certificate_revocation,omitempty"`
+	Warnings       []string                    `json:"warnings,omitempty"`
 }
 
 // registryInfo tells how fresh the trust decision's inputs were.
@@ -550,15 +582,23 @@ func runCredentialVerify(cmd *cobra.Command, e *env, o *credentialVerifyOptions,
 	if err != nil {
 		return err
 	}
-	trust := sdjwtvc.Trust{TrustedDIDs: o.trustDIDs, Resolver: &did.Resolver{}, PinnedKeys: pinned}
+	anchors, err := loadX509Anchors(o.x509Anchors)
+	if err != nil {
+		return err
+	}
+	trust := sdjwtvc.Trust{TrustedDIDs: o.trustDIDs, Resolver: &did.Resolver{}, PinnedKeys: pinned,
+		X509: sdjwtvc.X509Trust{Anchors: anchors, Only: anchors.Len() > 0 && len(pinned) == 0 && len(o.trustDIDs) == 0 && o.registry == ""}}
 	in, err := readInput(e, args)
 	if err != nil {
 		return err
 	}
 	vo := vccheck.Options{Credential: sdjwtvc.VerifyOptions{
 		Trust: trust, RequireKeyBinding: !o.noKB, Nonce: o.nonce, Audience: o.aud,
-		Now: now, KBMaxAge: o.kbMaxAge, AcceptLegacyTyp: o.legacyTyp,
+		Now: now, KBMaxAge: o.kbMaxAge, AcceptLegacyTyp: o.legacyTyp || o.lenient,
 	}}
+	if o.lenient && anchors.Len() > 0 {
+		vo.PIDProfile = vccheck.PIDProfileLenient
+	}
 	var reg *trustpkg.Registry
 	var stale time.Duration
 	if o.registry != "" {
@@ -582,6 +622,9 @@ func runCredentialVerify(cmd *cobra.Command, e *env, o *credentialVerifyOptions,
 	vo.Offline = o.offline
 	if !o.offline {
 		vo.FetchStatusList = statuslist.NewFetcher(httpx.Options{AllowPrivate: o.devNetwork}).Fetch
+		if anchors.Len() > 0 {
+			vo.CRL = x509trust.NewCRLChecker(httpx.NewClient(httpx.Options{AllowPrivate: o.devNetwork}), e.now)
+		}
 	}
 	oc, verr := vccheck.Verify(cmd.Context(), in, vo)
 	res := oc.Result
@@ -598,7 +641,8 @@ func runCredentialVerify(cmd *cobra.Command, e *env, o *credentialVerifyOptions,
 	out := verifyOutput{Valid: verr == nil, Code: code, Status: oc.Status,
 		Message: rep.Message, Advice: rep.Advice, Expected: rep.Expected, Presented: rep.Presented,
 		TypeName: rep.TypeName, Withheld: rep.Withheld, Evidence: rep.Evidence, StatusCheck: rep.Status,
-		Compromised: rep.Compromise, IssuedAt: isoTime(rep.IssuedAt), NotBefore: isoTime(rep.NotBefore), ExpiresAt: isoTime(rep.ExpiresAt)}
+		Compromised: rep.Compromise, IssuedAt: isoTime(rep.IssuedAt), NotBefore: isoTime(rep.NotBefore), ExpiresAt: isoTime(rep.ExpiresAt),
+		X509Chain: rep.Chain, CertProfile: rep.CertProfile, CertRevocation: rep.CertRevocation, Warnings: rep.Warnings}
 	if verr != nil {
 		out.Error = verr.Error()
 	}
@@ -665,15 +709,17 @@ func isoTime(t time.Time) string {
 // verifyExit is the process exit code of each verification code; a code
 // not listed (every format or signature failure) exits ExitInvalid.
 var verifyExit = map[vccheck.Code]int{
-	vccheck.CodeValid:             ExitOK,
-	vccheck.CodeUntrusted:         ExitUntrusted,
-	vccheck.CodeIssuerCompromised: ExitUntrusted,
-	vccheck.CodeExpired:           ExitExpired,
-	vccheck.CodeNotYetValid:       ExitExpired,
-	vccheck.CodeRevoked:           ExitRevoked,
-	vccheck.CodeSuspended:         ExitSuspended,
-	vccheck.CodeNotAuthorized:     ExitNotAuthorized,
-	vccheck.CodeStatusUnavailable: ExitStatusUnknown,
+	vccheck.CodeValid:              ExitOK,
+	vccheck.CodeUntrusted:          ExitUntrusted,
+	vccheck.CodeIssuerCompromised:  ExitUntrusted,
+	vccheck.CodeExpired:            ExitExpired,
+	vccheck.CodeNotYetValid:        ExitExpired,
+	vccheck.CodeRevoked:            ExitRevoked,
+	vccheck.CodeSuspended:          ExitSuspended,
+	vccheck.CodeNotAuthorized:      ExitNotAuthorized,
+	vccheck.CodeStatusUnavailable:  ExitStatusUnknown,
+	vccheck.CodeUntrustedChain:     ExitUntrusted,
+	vccheck.CodeCertificateRevoked: ExitRevoked,
 }
 
 // classifyVerifyError maps a verification error to its JSON code and the
@@ -722,6 +768,7 @@ func printVerifyHuman(w io.Writer, out verifyOutput, rep *vccheck.Report, p veri
 		if out.Issuer != "" {
 			fmt.Fprintf(w, "  issuer: %s\n  type:   %s\n", p.party(out.IssuerName, out.Issuer), out.VCT)
 		}
+		printX509(w, rep)
 		return
 	}
 	if p.labels {
@@ -804,6 +851,53 @@ func printVerifyCommon(w io.Writer, out verifyOutput, rep *vccheck.Report, p ver
 	}
 	if ev := rep.Evidence; ev != nil {
 		fmt.Fprintf(w, "  evidence: %s\n", evidenceText(ev))
+	}
+	printX509(w, rep)
+}
+
+// printX509 shows the x5c path (subjects and validity, the anchor it
+// closed on), the PID certificate profile findings, the CRL check and
+// any warnings.
+func printX509(w io.Writer, rep *vccheck.Report) {
+	day := func(t time.Time) string { return t.UTC().Format("2006-01-02") }
+	if c := rep.Chain; c != nil {
+		fmt.Fprintf(w, "  x509 chain (%d):\n", len(c.Certificates))
+		for i, l := range c.Certificates {
+			role := "signer"
+			switch {
+			case i == len(c.Certificates)-1:
+				role = "anchor"
+			case i > 0:
+				role = "CA"
+			}
+			fmt.Fprintf(w, "    %-6s %s (valid %s to %s)\n", role, l.Subject, day(l.NotBefore), day(l.NotAfter))
+		}
+		src := ""
+		if c.Anchor.Source != "" {
+			src = " from " + c.Anchor.Source
+		}
+		fmt.Fprintf(w, "  closed on anchor %q (%s, SKI %s)%s\n", c.Anchor.Name, c.Anchor.Context, c.Anchor.SKI, src)
+	}
+	if p := rep.CertProfile; p != nil {
+		if len(p.Findings) == 0 {
+			fmt.Fprintf(w, "  certificate profile: meets %s\n", p.Profile)
+		} else {
+			fmt.Fprintf(w, "  certificate profile: %d finding(s) against %s:\n", len(p.Findings), p.Profile)
+			for _, f := range p.Findings {
+				fmt.Fprintf(w, "    %s %s: %s\n", f.Severity, f.Code, f.Message)
+			}
+		}
+	}
+	if r := rep.CertRevocation; r != nil {
+		fmt.Fprintf(w, "  certificate revocation (CRL): %s\n", r.Status)
+		for _, c := range r.Certs {
+			if c.Status != x509trust.RevocationGood {
+				fmt.Fprintf(w, "    %s: %s (%s)\n", c.Subject, c.Status, c.Reason)
+			}
+		}
+	}
+	for _, wn := range rep.Warnings {
+		fmt.Fprintf(w, "  warning: %s\n", wn)
 	}
 }
 
@@ -955,6 +1049,26 @@ func loadVerifierRegistryStale(ctx context.Context, path string, keyFiles []stri
 
 // loadPublicJWKs reads the public JWK files given with flag; a file that
 // does not hold one is a usage error naming the flag and the file.
+// loadX509Anchors reads --x509-anchor files: each PEM certificate is an
+// anchor for credentials (pid) and for their status lists (pid-status).
+func loadX509Anchors(files []string) (*x509trust.AnchorSet, error) {
+	s := x509trust.NewAnchorSet()
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			return nil, usageError(fmt.Errorf("--x509-anchor %s: %w", f, err))
+		}
+		for _, ctx := range []x509trust.Context{x509trust.ContextPID, x509trust.ContextPIDStatus} {
+			as, err := x509trust.ParseAnchorsPEM(raw, ctx, f)
+			if err != nil {
+				return nil, usageError(fmt.Errorf("--x509-anchor: %w", err))
+			}
+			s.Add(as...)
+		}
+	}
+	return s, nil
+}
+
 func loadPublicJWKs(flag string, files []string) ([]*jose.JWK, error) {
 	var out []*jose.JWK
 	for _, f := range files {

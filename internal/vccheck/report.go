@@ -1,6 +1,7 @@
 package vccheck
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/cairn-id/cairn/internal/trust"
+	"github.com/cairn-id/cairn/internal/x509trust"
 	"github.com/cairn-id/cairn/schemas"
 )
 
@@ -56,6 +58,43 @@ type Report struct {
 	// Compromise is the registry's revocation of the issuer's key as
 	// compromised, when that is why the credential is refused.
 	Compromise *trust.StatusChange `json:"issuer_compromised,omitempty"`
+	// Chain is the x5c certificate path the issuer key came from, when it
+	// validated: each certificate (leaf first) and the anchor it closed on.
+	Chain *Chain `json:"x509_chain,omitempty"`
+	// CertProfile is the ETSI TS 119 412-6 report on the signing
+	// certificate; CertRevocation the CRL check of the path.
+	CertProfile    *x509trust.ProfileReport    `json:"certificate_profile,omitempty"`
+	CertRevocation *x509trust.RevocationReport `json:"certificate_revocation,omitempty"`
+	// Warnings are departures accepted (lenient mode) or noticed.
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// Chain is a validated x5c path as shown: the certificates, leaf first,
+// then the anchor, and where that anchor was configured from.
+type Chain struct {
+	Certificates []x509trust.Link `json:"certificates"`
+	Anchor       AnchorInfo       `json:"anchor"`
+	// AnchorInX5C: x5c carried a copy of the anchor, which was ignored.
+	AnchorInX5C bool `json:"anchor_in_x5c,omitempty"`
+}
+
+// AnchorInfo names the trust anchor a chain closed on.
+type AnchorInfo struct {
+	Name    string `json:"name"`
+	Subject string `json:"subject"`
+	Context string `json:"context"`
+	SKI     string `json:"ski"` // base64url
+	Source  string `json:"source,omitempty"`
+}
+
+// ChainOf describes a validated path for display.
+func ChainOf(p *x509trust.Path) *Chain {
+	if p == nil {
+		return nil
+	}
+	a := p.Anchor
+	return &Chain{Certificates: p.Links(), AnchorInX5C: p.AnchorInX5C, Anchor: AnchorInfo{Name: a.Name, Subject: a.Cert.Subject.String(),
+		Context: string(a.Context), SKI: base64.RawURLEncoding.EncodeToString(a.SKI), Source: a.Source}}
 }
 
 // Party is an issuer or registry: its name (from the registry, in the
@@ -199,6 +238,8 @@ func NewReport(oc *Outcome, err error, o ReportOptions) *Report {
 		}
 	}
 	r.Compromise = oc.Compromise
+	r.Chain, r.CertProfile, r.CertRevocation = ChainOf(oc.Chain), oc.CertProfile, oc.Revocation
+	r.Warnings = oc.Warnings
 	if oc.StatusURI != "" {
 		s := &Status{URI: oc.StatusURI, Checked: oc.Status != "" && !errors.Is(err, ErrStatusUnavailable), Value: oc.Status, From: oc.StatusFrom, ListIssuedAt: oc.StatusListIssuedAt.UTC()}
 		if !oc.StatusListIssuedAt.IsZero() {
@@ -288,6 +329,21 @@ func (r *Report) explain(err error, oc *Outcome, o ReportOptions) {
 			r.Message += "; no copy of the status list is held"
 		}
 		r.Advice = "check the connection and verify again, or verify with an offline bundle that carries this status list ('cairn registry bundle'); the signature and the issuer were checked, the revocation was not"
+	case CodeNoX5C:
+		r.Message = "the credential carries no certificate chain (x5c), and this issuer's key can only come from one"
+		r.Advice = "do not accept it; a PID must be signed under a certificate of a listed PID provider"
+	case CodeUntrustedChain:
+		r.Message = "the issuer's certificate chain does not end at a trust anchor this desk holds"
+		r.Advice = "do not accept it; if the provider should be trusted, import its list of trusted entities or configure its CA"
+	case CodeWrongVCT:
+		r.Message = "the credential is not of a PID type (urn:eudi:pid:…)"
+		r.Advice = "do not accept it as a PID"
+	case CodeCertificateProfile:
+		r.Message = "the issuer's signing certificate does not meet the PID provider certificate profile (ETSI TS 119 412-6)"
+		r.Advice = "do not accept it under the strict profile"
+	case CodeCertificateRevoked:
+		r.Message = "a certificate of the issuer's chain has been revoked by its CA"
+		r.Advice = "do not accept it; the person should ask the provider for a new credential"
 	case CodeIssuerKeyUnresolved:
 		r.Message = "the issuer's key could not be found"
 		r.Advice = "verify online, or pin the issuer's key"

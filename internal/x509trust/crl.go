@@ -113,10 +113,6 @@ func (c *CRLChecker) checkOne(ctx context.Context, cert, issuer *x509.Certificat
 			reasons = append(reasons, err.Error())
 			continue
 		}
-		if at.Before(rl.ThisUpdate) {
-			reasons = append(reasons, fmt.Sprintf("%s was issued after the validation time", u))
-			continue
-		}
 		for _, e := range rl.RevokedCertificateEntries {
 			if e.SerialNumber != nil && e.SerialNumber.Cmp(cert.SerialNumber) == 0 && !e.RevocationTime.After(at) {
 				out.Status, out.RevokedAt = RevocationRevoked, e.RevocationTime.UTC()

@@ -1,0 +1,86 @@
+package main
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestCredentialVerifyX509: cairn credential verify --x509-anchor on the
+// EUDI vectors (testdata/eudi), at their verification times: the chain
+// and the anchor it closed on are named in text and JSON; no anchor, a
+// missing x5c and a legacy typ each get their code and exit status.
+func TestCredentialVerifyX509(t *testing.T) {
+	dir := "../../testdata/eudi"
+	f := func(p string) string { return filepath.Join(dir, p) }
+	bdr, ref, neg, legacy := f("credentials/pid-bdr-2025-04.sdjwt"), f("credentials/pid-eudi-ref-2026-08.sdjwt"),
+		f("credentials/negative-pid-eudi-py-no-x5c.sdjwt"), f("credentials/pid-eudi-legacy-2024-12.sdjwt")
+	idunion, ut02, ut01 := f("certs/idunion-test-ca.pem"), f("certs/pid-issuer-ca-ut-02.pem"), f("certs/pid-issuer-ca-ut-01.pem")
+	now := time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name string
+		args []string
+		exit int
+		want []string
+	}{
+		{"valid, anchor copy in x5c ignored", []string{"--x509-anchor", idunion, "--at", "2025-05-15T00:00:00Z", "--offline", bdr}, ExitOK,
+			[]string{"VALID", "signer CN=Test Issuer", "(valid 2025-01-27 to 2026-03-03)", `closed on anchor "IDunion Test CA"`, "from " + idunion, "warning: x5c carries a copy of the trust anchor", "warning no_qcstatements"}},
+		{"no anchor configured", []string{"--at", "2025-05-15T00:00:00Z", "--offline", bdr}, ExitUntrusted, []string{"INVALID (untrusted_chain)"}},
+		{"wrong anchor", []string{"--x509-anchor", ut01, "--at", "2026-09-01T00:00:00Z", "--offline", ref}, ExitUntrusted, []string{"INVALID (untrusted_chain)"}},
+		{"expired now", []string{"--x509-anchor", ut02, "--offline", ref}, ExitExpired, []string{"INVALID (expired)"}},
+		{"status unknown offline, chain shown", []string{"--x509-anchor", ut02, "--at", "2026-09-01T00:00:00Z", "--offline", ref}, ExitStatusUnknown,
+			[]string{"NOT CHECKED (status_unavailable)", "signer CN=PID DS - 002", `closed on anchor "PID Issuer CA - UT 02"`, "certificate profile: meets"}},
+		{"no x5c", []string{"--x509-anchor", ut02, "--lenient", "--at", "2024-12-15T00:00:00Z", "--offline", neg}, ExitInvalid, []string{"INVALID (no_x5c)"}},
+		{"legacy typ refused", []string{"--x509-anchor", ut01, "--at", "2024-12-15T00:00:00Z", "--offline", legacy}, ExitInvalid, []string{"INVALID (wrong_typ)"}},
+		{"legacy typ, lenient: warned, then sha3-256", []string{"--x509-anchor", ut01, "--lenient", "--at", "2024-12-15T00:00:00Z", "--offline", legacy}, ExitInvalid,
+			[]string{"INVALID (unsupported_sd_alg)", "warning: PID profile (wrong_typ)", "warning: PID profile (wrong_vct)"}},
+		{"not a certificate", []string{"--x509-anchor", bdr, bdr}, ExitUsage, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := runCLIAt(t, now, append([]string{"credential", "verify", "--no-kb"}, tc.args...)...)
+			if r.code != tc.exit {
+				t.Fatalf("exit %d, want %d\n%s%s", r.code, tc.exit, r.stdout, r.stderr)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(r.stdout, w) {
+					t.Errorf("output lacks %q:\n%s", w, r.stdout)
+				}
+			}
+		})
+	}
+
+	r := runCLIAt(t, now, "credential", "verify", "--no-kb", "--json", "--x509-anchor", idunion, "--at", "2025-05-15T00:00:00Z", "--offline", bdr)
+	if r.code != ExitOK {
+		t.Fatalf("--json: exit %d %s", r.code, r.stderr)
+	}
+	var out struct {
+		Valid bool `json:"valid"`
+		Chain struct {
+			Certificates []struct {
+				Subject  string    `json:"subject"`
+				NotAfter time.Time `json:"not_after"`
+			} `json:"certificates"`
+			Anchor struct {
+				Name, Context, SKI, Source string
+			} `json:"anchor"`
+			AnchorInX5C bool `json:"anchor_in_x5c"`
+		} `json:"x509_chain"`
+		Profile struct {
+			Findings []struct{ Code string } `json:"findings"`
+		} `json:"certificate_profile"`
+		Claims map[string]any `json:"claims"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
+		t.Fatal(err)
+	}
+	c := out.Chain
+	if !out.Valid || len(c.Certificates) != 2 || c.Anchor.Name != "IDunion Test CA" || c.Anchor.SKI != "T5brPtqNO6Z7H5hwVug2tV4La1E" ||
+		c.Anchor.Source != idunion || !c.AnchorInX5C || !c.Certificates[0].NotAfter.Equal(time.Date(2026, 3, 3, 15, 59, 42, 0, time.UTC)) {
+		t.Errorf("x509_chain %+v", c)
+	}
+	if len(out.Profile.Findings) == 0 || out.Claims["family_name"] != "MUSTERMANN" {
+		t.Errorf("profile %+v, claims %v", out.Profile, out.Claims)
+	}
+}

@@ -70,6 +70,9 @@ type Credential struct {
 	// credential then does not count.
 	Caps     *Caps
 	Identity Identity
+	// Kind is KindPID for an EU PID (see IsPID): its evidence is what the
+	// policy grants PIDs (Policy.PID), not an evidence claim.
+	Kind string
 }
 
 // Reason codes of a Contribution.
@@ -106,6 +109,8 @@ type Contribution struct {
 	// Lowered lists the scores the caps lowered (strength, validity,
 	// verification, identity_fraud).
 	Lowered []string `json:"lowered,omitempty"`
+	// Kind is "pid" for an EU PID (not third-party evidence).
+	Kind string `json:"kind,omitempty"`
 	// Counted: the credential counts toward activity history, distinct
 	// issuers, verification and fraud (whether or not it fills a slot).
 	Counted bool `json:"counted"`
@@ -170,9 +175,11 @@ type Result struct {
 	// Credentials are the contributions to Met (or Nearest), in input order.
 	Credentials []Contribution `json:"credentials"`
 	Consistency []Finding      `json:"consistency,omitempty"`
-	// EIDAS is the advisory level of Met; empty when none is met.
-	EIDAS   EIDAS  `json:"eidas"`
-	Summary string `json:"summary"`
+	// EIDAS is the advisory level of Met; empty when none is met. It is
+	// the profile's eidas_pid when an EU PID alone meets Met (PIDAlone).
+	EIDAS    EIDAS  `json:"eidas"`
+	PIDAlone string `json:"pid_alone,omitempty"` // id of that PID
+	Summary  string `json:"summary"`
 }
 
 // ErrInput is wrapped by errors about the evaluation's input (not about
@@ -259,7 +266,7 @@ func Evaluate(p *Policy, creds []Credential, now time.Time) (*Result, error) {
 	res := &Result{Policy: p.Name, PolicyVersion: p.Version, EvaluatedAt: now}
 	cs := make([]*cred, len(creds))
 	for i := range creds {
-		cs[i] = derive(&creds[i], i, now)
+		cs[i] = derive(p, &creds[i], i, now)
 	}
 
 	if ref := holderRefusal(cs); ref != nil {
@@ -305,16 +312,51 @@ func Evaluate(p *Policy, creds []Credential, now time.Time) (*Result, error) {
 		}
 	}
 	if chosen < 0 {
-		for i := range res.Profiles {
-			if chosen < 0 || len(res.Profiles[i].Missing) < len(res.Profiles[chosen].Missing) {
-				chosen = i
+		// A profile with a PID route (eidas_pid) is the nearest only when
+		// a PID was presented: "needs a strength 4 piece" tells a person
+		// without one nothing useful.
+		hasPID := slices.ContainsFunc(elig, func(c *cred) bool { return c.Kind == KindPID })
+		for _, skipPID := range []bool{!hasPID, false} {
+			for i := range res.Profiles {
+				if skipPID && p.Profiles[i].EIDASPID != EIDASNone {
+					continue
+				}
+				if chosen < 0 || len(res.Profiles[i].Missing) < len(res.Profiles[chosen].Missing) {
+					chosen = i
+				}
+			}
+			if chosen >= 0 {
+				break
 			}
 		}
 		res.Nearest = &res.Profiles[chosen]
 	}
+	if res.Met != nil {
+		if id := pidAlone(p, &p.Profiles[chosen], elig, disagreements); id != "" {
+			res.EIDAS, res.PIDAlone = p.Profiles[chosen].EIDASPID, id
+		}
+	}
 	res.Credentials = explainContributions(&p.Profiles[chosen], cs, assignments[chosen])
 	res.Summary = summary(p, res)
 	return res, nil
+}
+
+// pidAlone returns the id of a PID that meets pr on its own, when pr
+// gives PIDs a level of their own (eidas_pid), or "".
+func pidAlone(p *Policy, pr *Profile, elig []*cred, disagreements []Finding) string {
+	if pr.EIDASPID == EIDASNone {
+		return ""
+	}
+	for _, c := range elig {
+		if c.Kind != KindPID {
+			continue
+		}
+		one := []*cred{c}
+		if r, _ := evalProfile(p, pr, one, gather(p, one), disagreements); r.Met {
+			return c.ID
+		}
+	}
+	return ""
 }
 
 func namesBounded(id Identity) bool {
@@ -330,9 +372,16 @@ func namesBounded(id Identity) bool {
 	return true
 }
 
-func derive(c *Credential, i int, now time.Time) *cred {
+func derive(p *Policy, c *Credential, i int, now time.Time) *cred {
 	d := &cred{Credential: c, idx: i, start: c.IssuedAt}
 	d.declared = Scores{c.Evidence.Strength, c.Evidence.Validity, c.Evidence.Verification, c.Evidence.IdentityFraud}
+	if c.Kind == KindPID {
+		// What a PID is worth is the policy's to say, never the claim's.
+		d.declared = Scores{}
+		if p.PID != nil {
+			d.declared = p.PID.Evidence
+		}
+	}
 	ks := c.KnownSince
 	if ks.IsZero() && c.Evidence.KnownSince != "" {
 		t, err := time.Parse(time.DateOnly, c.Evidence.KnownSince)
@@ -589,8 +638,11 @@ func contribution(c *cred, slot int) Contribution {
 	if c.note != "" {
 		msg += "; " + c.note
 	}
+	if c.Kind == KindPID {
+		msg += "; an EU PID (the state's identification, not a third-party attestation): its evidence is what the policy grants PIDs"
+	}
 	return Contribution{
-		CredentialID: c.ID, Issuer: c.Issuer, IssuerName: c.IssuerName, VCT: c.VCT,
+		CredentialID: c.ID, Issuer: c.Issuer, IssuerName: c.IssuerName, VCT: c.VCT, Kind: c.Kind,
 		Declared: c.declared, Capped: c.capped, Lowered: c.lowered,
 		Counted: c.eligible, Slot: slot, Reason: c.reason, Message: strings.TrimPrefix(msg, "; "),
 	}
@@ -652,6 +704,9 @@ func explainContributions(pr *Profile, cs []*cred, assigned []*cred) []Contribut
 
 func summary(p *Policy, r *Result) string {
 	if r.Met != nil {
+		if r.PIDAlone != "" {
+			return fmt.Sprintf("Meets profile %s of policy %s (version %d); the EU PID %s meets it alone, so the eIDAS level as advice is %s.", r.Met.Profile, p.Name, p.Version, r.PIDAlone, r.EIDAS)
+		}
 		return fmt.Sprintf("Meets profile %s of policy %s (version %d); eIDAS level as advice: %s.", r.Met.Profile, p.Name, p.Version, r.Met.EIDAS)
 	}
 	var needs []string

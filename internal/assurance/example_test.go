@@ -43,10 +43,10 @@ func Example() {
 	res, _ = assurance.Evaluate(policy, creds[1:2], now)
 	fmt.Println(res.Summary)
 	// Output:
-	// Meets profile accreted of policy basic-services (version 1); eIDAS level as advice: low.
+	// Meets profile accreted of policy basic-services (version 2); eIDAS level as advice: low.
 	// activity history: 245 days (score 1)
 	// clinic: fills evidence slot 1 (strength 1, validity 1 or more)
 	// vouch: fills evidence slot 2 (strength 1, validity 1 or more); the registry caps this issuer for this type, lowering strength 3 to 1, validity 3 to 1, verification 2 to 1
 	// school: fills evidence slot 3 (strength 1, validity 1 or more)
-	// Meets no profile of policy basic-services (version 1). The nearest, one-registration, still needs one more attestation from a distinct issuer, of strength 2 and validity 2 or more.
+	// Meets no profile of policy basic-services (version 2). The nearest, one-registration, still needs one more attestation from a distinct issuer, of strength 2 and validity 2 or more.
 }

@@ -20,6 +20,14 @@ type Identity struct {
 	// narrows Birthdate, e.g. 1990-01-01 with "year" is only 1990.
 	BirthdatePrecision string
 	NameVariants       []NameVariant
+	// The rest of the core identity a PID carries (PIDIdentity): shown and
+	// kept, not compared between credentials (only the names, through
+	// NameVariants, and the birthdate are).
+	PlaceOfBirth    *Place
+	Nationalities   []string // ISO 3166-1 alpha-2, or QU / QS as the provider wrote them
+	BirthFamilyName string
+	BirthGivenName  string
+	Sex             *int // ISO/IEC 5218 code
 }
 
 // NameVariant is another spelling of the name the issuer declared, e.g. a

@@ -39,6 +39,9 @@ const (
 	EIDASNone        EIDAS = ""
 	EIDASLow         EIDAS = "low"
 	EIDASSubstantial EIDAS = "substantial"
+	// EIDASHigh is reachable only through Profile.EIDASPID: when an EU PID
+	// alone meets the profile (a PID is not third-party evidence).
+	EIDASHigh EIDAS = "high"
 )
 
 // DefaultActivityDays are the day thresholds for GPG 45 activity-history
@@ -72,6 +75,20 @@ type Profile struct {
 	DistinctIssuers int `json:"distinct_issuers"`
 	// EIDAS is the advisory eIDAS level the profile maps to.
 	EIDAS EIDAS `json:"eidas"`
+	// EIDASPID, when set, is the advisory level instead when an EU PID
+	// alone (without any other credential) meets the profile; it may be
+	// "high". It needs the policy's PID section.
+	EIDASPID EIDAS `json:"eidas_pid,omitempty"`
+}
+
+// PIDPolicy is what a policy grants an EU PID from a listed provider
+// (Credential.Kind KindPID): the evidence scores it counts as declaring,
+// which the registry caps of the provider's authorization then lower as
+// for any credential. A PID carries no evidence claim of its own.
+type PIDPolicy struct {
+	Evidence Scores `json:"evidence"`
+	// Note says why these scores (e.g. the eIDAS level PIDs are issued at).
+	Note string `json:"note,omitempty"`
 }
 
 // Policy is a named, versioned list of profiles, most preferred first.
@@ -81,8 +98,11 @@ type Policy struct {
 	Description string `json:"description,omitempty"`
 	// ActivityDays overrides DefaultActivityDays when set (4 ascending
 	// day counts).
-	ActivityDays []int     `json:"activity_days,omitempty"`
-	Profiles     []Profile `json:"profiles"`
+	ActivityDays []int `json:"activity_days,omitempty"`
+	// PID, when set, makes an EU PID count (see PIDPolicy); without it a
+	// PID declares no evidence and fills no slot.
+	PID      *PIDPolicy `json:"pid,omitempty"`
+	Profiles []Profile  `json:"profiles"`
 }
 
 // ErrPolicy is wrapped by every policy parsing and validation error.
@@ -138,6 +158,13 @@ func (p *Policy) Validate() error {
 			prev = d
 		}
 	}
+	if p.PID != nil {
+		e := p.PID.Evidence
+		if e.Strength < 1 || e.Strength > MaxScore || e.Validity < 1 || e.Validity > MaxScore ||
+			e.Verification < 0 || e.Verification > MaxScore || e.IdentityFraud < 0 || e.IdentityFraud > MaxFraudScore {
+			return policyErr("%s: pid.evidence: strength and validity 1 to %d, verification 0 to %d, identity_fraud 0 to %d", p.Name, MaxScore, MaxScore, MaxFraudScore)
+		}
+	}
 	if len(p.Profiles) == 0 || len(p.Profiles) > MaxProfiles {
 		return policyErr("%s: 1 to %d profiles, got %d", p.Name, MaxProfiles, len(p.Profiles))
 	}
@@ -177,6 +204,15 @@ func (p *Policy) Validate() error {
 			return policyErr("%s: eidas \"high\" is never reached from third-party evidence alone; use low or substantial", where)
 		default:
 			return policyErr("%s: eidas %q: want low or substantial", where, pr.EIDAS)
+		}
+		switch pr.EIDASPID {
+		case EIDASNone:
+		case EIDASLow, EIDASSubstantial, EIDASHigh:
+			if p.PID == nil {
+				return policyErr("%s: eidas_pid needs the policy's pid section", where)
+			}
+		default:
+			return policyErr("%s: eidas_pid %q: want low, substantial or high", where, pr.EIDASPID)
 		}
 	}
 	return nil

@@ -341,7 +341,7 @@ func TestAccretionStories(t *testing.T) {
 				if r.EIDAS != EIDASSubstantial {
 					t.Errorf("eidas %q", r.EIDAS)
 				}
-				m2b := r.Profiles[1]
+				m2b := profileNamed(t, r, "M2B")
 				if m2b.Met || m2b.Slots[1].CredentialID != "" {
 					t.Errorf("M2B %+v", m2b)
 				}
@@ -611,4 +611,15 @@ func TestEvaluateConcurrent(t *testing.T) {
 			t.Error(err)
 		}
 	}
+}
+
+func profileNamed(t *testing.T, r *Result, name string) ProfileResult {
+	t.Helper()
+	for _, p := range r.Profiles {
+		if p.Profile == name {
+			return p
+		}
+	}
+	t.Fatalf("no profile %s", name)
+	return ProfileResult{}
 }

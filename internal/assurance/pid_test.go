@@ -236,4 +236,3 @@ func TestPIDBirthName(t *testing.T) {
 		t.Fatalf("findings %+v", fs)
 	}
 }
-

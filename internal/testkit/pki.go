@@ -72,3 +72,23 @@ func makeCert(tb testing.TB, tmpl *x509.Certificate, parent *TestCert) *TestCert
 	}
 	return &TestCert{Cert: c, Key: k}
 }
+
+// MintCert makes a P-256 certificate named cn, valid from a day before at
+// to a year after, signed by parent (self-signed when nil): a CA (cA,
+// keyCertSign and cRLSign) or an end entity (digitalSignature). edit, when
+// set, changes the template before signing, for the shapes NewTestCA and
+// Issue do not make (a CA without keyCertSign, a CRL distribution point,
+// an expired intermediate …).
+func MintCert(tb testing.TB, cn string, parent *TestCert, ca bool, at time.Time, edit func(*x509.Certificate)) *TestCert {
+	tb.Helper()
+	tmpl := &x509.Certificate{Subject: pkix.Name{CommonName: cn},
+		NotBefore: at.Add(-24 * time.Hour), NotAfter: at.Add(365 * 24 * time.Hour),
+		BasicConstraintsValid: true, IsCA: ca, KeyUsage: x509.KeyUsageDigitalSignature}
+	if ca {
+		tmpl.KeyUsage = x509.KeyUsageCertSign | x509.KeyUsageCRLSign
+	}
+	if edit != nil {
+		edit(tmpl)
+	}
+	return makeCert(tb, tmpl, parent)
+}

@@ -1,8 +1,8 @@
 // Package testkit holds the small helpers that the module's tests share:
-// a log sink safe for a server's goroutines and a settable clock. It
-// implements no specification. Only _test.go files import it (the
-// layering test checks that no package's build does), so nothing here
-// reaches a binary.
+// a log sink safe for a server's goroutines, a settable clock and a
+// small X.509 PKI (NewTestCA, MintCert). It implements no specification. Only
+// _test.go files import it (the layering test checks that no package's
+// build does), so nothing here reaches a binary.
 package testkit
 
 import (

@@ -2,11 +2,8 @@ package vccheck
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
@@ -17,46 +14,20 @@ import (
 	"github.com/cairn-id/cairn/internal/jose"
 	"github.com/cairn-id/cairn/internal/sdjwtvc"
 	"github.com/cairn-id/cairn/internal/statuslist"
+	"github.com/cairn-id/cairn/internal/testkit"
 	"github.com/cairn-id/cairn/internal/x509trust"
 )
 
-type pkiNode struct {
-	cert *x509.Certificate
-	der  []byte
-	key  *ecdsa.PrivateKey
-}
+type pkiNode = testkit.TestCert
 
 func mintCert(t *testing.T, name string, parent *pkiNode, ca bool, edit func(*x509.Certificate)) *pkiNode {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sn, _ := rand.Int(rand.Reader, big.NewInt(1<<62))
-	tmpl := &x509.Certificate{SerialNumber: sn, Subject: pkix.Name{CommonName: name},
-		NotBefore: tNow.Add(-48 * time.Hour), NotAfter: tNow.Add(365 * 24 * time.Hour),
-		BasicConstraintsValid: true, IsCA: ca, KeyUsage: x509.KeyUsageDigitalSignature}
-	if ca {
-		tmpl.KeyUsage = x509.KeyUsageCertSign | x509.KeyUsageCRLSign
-	}
-	if edit != nil {
-		edit(tmpl)
-	}
-	signer, issuer := key, tmpl
-	if parent != nil {
-		signer, issuer = parent.key, parent.cert
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, issuer, &key.PublicKey, signer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, _ := x509.ParseCertificate(der)
-	return &pkiNode{cert: c, der: der, key: key}
+	return testkit.MintCert(t, name, parent, ca, tNow, edit)
 }
 
-func (n *pkiNode) signer(t *testing.T) *jose.Signer {
+func signerOf(t *testing.T, n *pkiNode) *jose.Signer {
 	t.Helper()
-	s, err := jose.NewSigner(n.key, rand.Reader)
+	s, err := jose.NewSigner(n.Key, rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +38,7 @@ func anchorFor(t *testing.T, n *pkiNode, ctxs ...x509trust.Context) *x509trust.A
 	t.Helper()
 	s := x509trust.NewAnchorSet()
 	for _, c := range ctxs {
-		a, err := x509trust.NewAnchor(n.der, c)
+		a, err := x509trust.NewAnchor(n.Cert.Raw, c)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -96,7 +67,7 @@ func TestX5CStatusListAndCRL(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = list.Set(5, statuslist.StatusInvalid)
-	tok, err := list.SignToken(statusSigner.signer(t), statuslist.TokenOptions{Subject: listURI, IssuedAt: tNow.Add(-time.Hour), X5C: [][]byte{statusSigner.der}})
+	tok, err := list.SignToken(signerOf(t, statusSigner), statuslist.TokenOptions{Subject: listURI, IssuedAt: tNow.Add(-time.Hour), X5C: [][]byte{statusSigner.Cert.Raw}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +77,7 @@ func TestX5CStatusListAndCRL(t *testing.T) {
 			ExpiresAt: tNow.Add(24 * time.Hour), HolderJWK: holder.PublicJWK(),
 			Status: map[string]any{"status_list": map[string]any{"idx": idx, "uri": listURI}},
 			Claims: map[string]any{"family_name": "Tester"}, Disclosable: []string{"/family_name"}},
-			sdjwtvc.IssueOptions{Signer: ds.signer(t), Rand: rand.Reader, X5C: [][]byte{ds.der}})
+			sdjwtvc.IssueOptions{Signer: signerOf(t, ds), Rand: rand.Reader, X5C: [][]byte{ds.Cert.Raw}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -115,9 +86,9 @@ func TestX5CStatusListAndCRL(t *testing.T) {
 	signCRL := func(revoked ...*pkiNode) []byte {
 		var es []x509.RevocationListEntry
 		for _, r := range revoked {
-			es = append(es, x509.RevocationListEntry{SerialNumber: r.cert.SerialNumber, RevocationTime: tNow.Add(-2 * time.Hour)})
+			es = append(es, x509.RevocationListEntry{SerialNumber: r.Cert.SerialNumber, RevocationTime: tNow.Add(-2 * time.Hour)})
 		}
-		b, err := x509.CreateRevocationList(rand.Reader, &x509.RevocationList{Number: big.NewInt(time.Now().UnixNano()), ThisUpdate: tNow.Add(-time.Hour), NextUpdate: tNow.Add(time.Hour), RevokedCertificateEntries: es}, root.cert, root.key)
+		b, err := x509.CreateRevocationList(rand.Reader, &x509.RevocationList{Number: big.NewInt(time.Now().UnixNano()), ThisUpdate: tNow.Add(-time.Hour), NextUpdate: tNow.Add(time.Hour), RevokedCertificateEntries: es}, root.Cert, root.Key)
 		if err != nil {
 			t.Fatal(err)
 		}

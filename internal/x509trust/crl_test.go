@@ -56,9 +56,9 @@ func signCRL(t *testing.T, ca *node, number int64, this, next time.Time, revoked
 	t.Helper()
 	var entries []x509.RevocationListEntry
 	for _, r := range revoked {
-		entries = append(entries, x509.RevocationListEntry{SerialNumber: r.cert.SerialNumber, RevocationTime: this.Add(-time.Hour), ReasonCode: 1})
+		entries = append(entries, x509.RevocationListEntry{SerialNumber: r.Cert.SerialNumber, RevocationTime: this.Add(-time.Hour), ReasonCode: 1})
 	}
-	der, err := x509.CreateRevocationList(rand.Reader, &x509.RevocationList{Number: big.NewInt(number), ThisUpdate: this, NextUpdate: next, RevokedCertificateEntries: entries}, ca.cert, ca.key)
+	der, err := x509.CreateRevocationList(rand.Reader, &x509.RevocationList{Number: big.NewInt(number), ThisUpdate: this, NextUpdate: next, RevokedCertificateEntries: entries}, ca.Cert, ca.Key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +89,7 @@ func TestCRLChecker(t *testing.T) {
 	c := x509trust.NewCRLChecker(httpx.NewClient(httpx.Options{AllowPrivate: true}), func() time.Time { return now })
 	check := func(n *node) x509trust.RevocationReport {
 		t.Helper()
-		p, err := x509trust.Validate([][]byte{n.der, inter.der}, anchors, t0, x509trust.ContextPID)
+		p, err := x509trust.Validate([][]byte{n.Cert.Raw, inter.Cert.Raw}, anchors, t0, x509trust.ContextPID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -107,13 +107,13 @@ func TestCRLChecker(t *testing.T) {
 	} {
 		r := check(tc.n)
 		if r.Status != tc.want {
-			t.Errorf("%s: %s, want %s (%+v)", tc.n.cert.Subject.CommonName, r.Status, tc.want, r.Certs)
+			t.Errorf("%s: %s, want %s (%+v)", tc.n.Cert.Subject.CommonName, r.Status, tc.want, r.Certs)
 		}
 		if len(r.Certs) != 2 || r.Certs[1].Status != x509trust.RevocationGood {
-			t.Errorf("%s: the intermediate's status: %+v", tc.n.cert.Subject.CommonName, r.Certs)
+			t.Errorf("%s: the intermediate's status: %+v", tc.n.Cert.Subject.CommonName, r.Certs)
 		}
 		if tc.want == x509trust.RevocationUnknown && r.Certs[0].Reason == "" {
-			t.Errorf("%s: unknown without a reason", tc.n.cert.Subject.CommonName)
+			t.Errorf("%s: unknown without a reason", tc.n.Cert.Subject.CommonName)
 		}
 	}
 	before := s.count("/inter.crl")
@@ -134,7 +134,7 @@ func TestCRLChecker(t *testing.T) {
 	}
 	// Offline: unknown.
 	off := x509trust.NewCRLChecker(nil, func() time.Time { return now })
-	p, _ := x509trust.Validate([][]byte{good.der, inter.der}, anchors, t0, x509trust.ContextPID)
+	p, _ := x509trust.Validate([][]byte{good.Cert.Raw, inter.Cert.Raw}, anchors, t0, x509trust.ContextPID)
 	if r := off.Check(context.Background(), p); r.Status != x509trust.RevocationUnknown {
 		t.Errorf("offline: %s", r.Status)
 	}
@@ -148,7 +148,7 @@ func TestCRLGuardedClient(t *testing.T) {
 	inter := mint(t, "Intermediate", root, true)
 	leaf := mint(t, "Leaf", inter, false, func(c *x509.Certificate) { c.CRLDistributionPoints = []string{s.srv.URL + "/x.crl"} })
 	s.put("/x.crl", signCRL(t, inter, 1, t0.Add(-time.Hour), t0.Add(time.Hour), leaf))
-	p, err := x509trust.Validate([][]byte{leaf.der, inter.der}, anchorOf(t, root, x509trust.ContextPID), t0, x509trust.ContextPID)
+	p, err := x509trust.Validate([][]byte{leaf.Cert.Raw, inter.Cert.Raw}, anchorOf(t, root, x509trust.ContextPID), t0, x509trust.ContextPID)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -37,22 +37,22 @@ func TestValidatePolicy(t *testing.T) {
 		chain [][]byte
 		want  error
 	}{
-		{"leaf, intermediate", [][]byte{leaf.der, inter.der}, nil},
-		{"anchor copy ignored", [][]byte{leaf.der, inter.der, root.der}, nil},
+		{"leaf, intermediate", [][]byte{leaf.Cert.Raw, inter.Cert.Raw}, nil},
+		{"anchor copy ignored", [][]byte{leaf.Cert.Raw, inter.Cert.Raw, root.Cert.Raw}, nil},
 		{"empty", nil, x509trust.ErrMalformed},
-		{"too long", [][]byte{leaf.der, inter.der, inter.der, inter.der, inter.der, inter.der}, x509trust.ErrMalformed},
-		{"oversize certificate", [][]byte{leaf.der, big}, x509trust.ErrMalformed},
+		{"too long", [][]byte{leaf.Cert.Raw, inter.Cert.Raw, inter.Cert.Raw, inter.Cert.Raw, inter.Cert.Raw, inter.Cert.Raw}, x509trust.ErrMalformed},
+		{"oversize certificate", [][]byte{leaf.Cert.Raw, big}, x509trust.ErrMalformed},
 		{"garbage", [][]byte{[]byte("not a certificate")}, x509trust.ErrMalformed},
-		{"missing intermediate", [][]byte{leaf.der}, x509trust.ErrUntrusted},
-		{"self-signed leaf", [][]byte{selfSigned.der}, x509trust.ErrSelfSigned},
-		{"anchor as leaf", [][]byte{root.der}, x509trust.ErrSelfSigned},
-		{"foreign root in x5c", [][]byte{leafOfOther.der, otherRoot.der}, x509trust.ErrUntrusted},
-		{"CA without keyCertSign", [][]byte{leafUnderNoCertSign.der, noCertSign.der}, x509trust.ErrPolicy},
-		{"intermediate not a CA", [][]byte{leafUnderNotCA.der, notCA.der}, x509trust.ErrPolicy},
-		{"CA as signing certificate", [][]byte{caLeaf.der}, x509trust.ErrPolicy},
-		{"leaf may not sign", [][]byte{noSig.der, inter.der}, x509trust.ErrPolicy},
-		{"expired intermediate", [][]byte{leafUnderExpired.der, expiredInter.der}, x509trust.ErrExpired},
-		{"not yet valid", [][]byte{future.der, inter.der}, x509trust.ErrNotYetValid},
+		{"missing intermediate", [][]byte{leaf.Cert.Raw}, x509trust.ErrUntrusted},
+		{"self-signed leaf", [][]byte{selfSigned.Cert.Raw}, x509trust.ErrSelfSigned},
+		{"anchor as leaf", [][]byte{root.Cert.Raw}, x509trust.ErrSelfSigned},
+		{"foreign root in x5c", [][]byte{leafOfOther.Cert.Raw, otherRoot.Cert.Raw}, x509trust.ErrUntrusted},
+		{"CA without keyCertSign", [][]byte{leafUnderNoCertSign.Cert.Raw, noCertSign.Cert.Raw}, x509trust.ErrPolicy},
+		{"intermediate not a CA", [][]byte{leafUnderNotCA.Cert.Raw, notCA.Cert.Raw}, x509trust.ErrPolicy},
+		{"CA as signing certificate", [][]byte{caLeaf.Cert.Raw}, x509trust.ErrPolicy},
+		{"leaf may not sign", [][]byte{noSig.Cert.Raw, inter.Cert.Raw}, x509trust.ErrPolicy},
+		{"expired intermediate", [][]byte{leafUnderExpired.Cert.Raw, expiredInter.Cert.Raw}, x509trust.ErrExpired},
+		{"not yet valid", [][]byte{future.Cert.Raw, inter.Cert.Raw}, x509trust.ErrNotYetValid},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p, err := x509trust.Validate(tc.chain, anchors, t0, x509trust.ContextPID)
@@ -70,7 +70,7 @@ func TestValidatePolicy(t *testing.T) {
 			}
 		})
 	}
-	if _, err := x509trust.Validate([][]byte{leaf.der, inter.der}, anchors, time.Time{}, x509trust.ContextPID); !errors.Is(err, x509trust.ErrMalformed) {
+	if _, err := x509trust.Validate([][]byte{leaf.Cert.Raw, inter.Cert.Raw}, anchors, time.Time{}, x509trust.ContextPID); !errors.Is(err, x509trust.ErrMalformed) {
 		t.Errorf("zero time: %v", err)
 	}
 }

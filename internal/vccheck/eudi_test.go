@@ -13,6 +13,7 @@ import (
 
 	"github.com/cairn-id/cairn/internal/jose"
 	"github.com/cairn-id/cairn/internal/sdjwtvc"
+	"github.com/cairn-id/cairn/internal/trust"
 	"github.com/cairn-id/cairn/internal/x509trust"
 )
 
@@ -315,4 +316,65 @@ func issOf(t *testing.T, cred string) string {
 		t.Fatal(err)
 	}
 	return p.Iss
+}
+
+// TestEUDIRegistryAnchor: the reference PID against a registry whose
+// entity holds its CA as an anchor (as a LoTE import makes it): the
+// anchor must have been trusted at the PID's iat and the entity
+// authorized for urn:eudi:pid:* then; an anchor dropped after iat is
+// "trusted at iat, revoked now".
+func TestEUDIRegistryAnchor(t *testing.T) {
+	e := loadEUDI(t)
+	v := e.Credentials[0] // pid-eudi-ref-2026-08, iat 2026-08-10
+	if !strings.Contains(v.File, "pid-eudi-ref") {
+		t.Fatalf("first credential is %s", v.File)
+	}
+	cred := readVector(t, v.File)
+	anchor := caAnchors(t, v.Anchor).For(x509trust.ContextPID)[0]
+	listed := time.Date(2026, 3, 16, 16, 34, 24, 0, time.UTC)
+	reg := func(vct string, history ...trust.AnchorStatusChange) *trust.Registry {
+		src := trust.ListSource{URL: "https://lists.example/pid.jwt", Sequence: 1, IssuedAt: listed}
+		return &trust.Registry{ID: "eu", Authority: "did:web:authority.example", Version: 1, IssuedAt: listed, Entities: []trust.Entity{{
+			DID: "did:x509:0:sha256:ut::subject:C:UT", Names: map[string]string{"en": "Trusted Entity UT"},
+			Role: trust.RoleIssuer, Status: trust.StatusActive, ValidFrom: listed,
+			StatusHistory:        []trust.StatusChange{{Status: trust.StatusActive, At: listed}},
+			IssuerAuthorizations: []trust.IssuerAuthorization{{ID: "a1", VCT: vct, MaxStrength: 4, MaxValidity: 4, From: listed}},
+			X509Anchors: []trust.X509Anchor{{DER: anchor.DER, SKI: trust.SKIOf(anchor.Cert), Context: trust.AnchorPID,
+				Status: history[len(history)-1].Status, History: history, Source: src}},
+		}}}
+	}
+	trusted := trust.AnchorStatusChange{Status: trust.AnchorTrusted, At: listed, Sequence: 1}
+	for _, tc := range []struct {
+		name    string
+		reg     *trust.Registry
+		want    Code
+		warning string
+	}{
+		{"listed", reg("urn:eudi:pid:*", trusted), CodeStatusUnavailable, ""},
+		{"dropped after iat", reg("urn:eudi:pid:*", trusted, trust.AnchorStatusChange{Status: trust.AnchorRevoked, At: time.Date(2026, 8, 20, 0, 0, 0, 0, time.UTC), Sequence: 2}),
+			CodeStatusUnavailable, "has been revoked since 2026-08-20"},
+		{"dropped before iat", reg("urn:eudi:pid:*", trusted, trust.AnchorStatusChange{Status: trust.AnchorRevoked, At: time.Date(2026, 8, 1, 0, 0, 0, 0, time.UTC), Sequence: 2}),
+			CodeUntrustedChain, ""},
+		{"listed after iat", reg("urn:eudi:pid:*", trust.AnchorStatusChange{Status: trust.AnchorTrusted, At: time.Date(2026, 8, 15, 0, 0, 0, 0, time.UTC), Sequence: 3}),
+			CodeUntrustedChain, ""},
+		{"entity authorized for another type", reg("urn:eudi:mdl:*", trusted), CodeNotAuthorized, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := eudiOptions(nil, v.VerificationTime)
+			o.Registry = tc.reg
+			oc, err := Verify(context.Background(), cred, o)
+			if got := Classify(err); got != tc.want {
+				t.Fatalf("code %q, want %q (%v)", got, tc.want, err)
+			}
+			if tc.want == CodeStatusUnavailable {
+				if oc.Decision == nil || !oc.Decision.Authorized || oc.Anchor == nil || !oc.Anchor.Trusted || oc.Chain.Anchor.Name != "Trusted Entity UT" {
+					t.Fatalf("decision %+v, anchor %+v", oc.Decision, oc.Anchor)
+				}
+			}
+			hasWarning := tc.warning != "" && slices.ContainsFunc(oc.Warnings, func(w string) bool { return strings.Contains(w, tc.warning) })
+			if (tc.warning != "") != hasWarning {
+				t.Errorf("warnings %q, want %q", oc.Warnings, tc.warning)
+			}
+		})
+	}
 }

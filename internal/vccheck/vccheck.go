@@ -15,6 +15,16 @@
 // the catalogue's labels (schemas), withheld claims and elements, the
 // evidence as claimed and as capped by the registry (DESIGN.md §3), the
 // status check and the registry's freshness.
+//
+// X.509 issuers (OpenID4VC HAIP 1.0 §6.1.1, §6.1; ETSI TS 119 602 lists
+// imported into the registry): an issuer key taken from x5c must chain to
+// a pinned anchor or to an anchor a registry entity holds; for the latter
+// the registry says whether the anchor was trusted at the credential's
+// iat (AnchorTrustedAt) and the entity authorized for the vct then. The
+// chain's CRLs are checked (x509trust.CRLChecker; unknown never refuses),
+// the signing certificate is reported against ETSI TS 119 412-6, and the
+// PID profile (PIDProfile) holds a PID to the header type, vct, digest
+// algorithm and x5c-only rules, strict or lenient.
 package vccheck
 
 import (
@@ -111,6 +121,9 @@ type Outcome struct {
 	// a validated x5c path; Revocation its CRL check, when one was made.
 	CertProfile *x509trust.ProfileReport
 	Revocation  *x509trust.RevocationReport
+	// Anchor is the registry's answer about the anchor the chain closed
+	// on, when it is a registry entity's (trusted at iat, revoked now …).
+	Anchor *trust.AnchorDecision
 	// Warnings are departures accepted (lenient mode) or noticed.
 	Warnings []string
 }
@@ -143,6 +156,14 @@ func Verify(ctx context.Context, serialized string, o Options) (*Outcome, error)
 		}
 	}
 	copts.Trust.TrustedDIDs = trusted
+	if reg != nil {
+		// Entities anchored by X.509 (imported trusted lists): their
+		// anchors close x5c chains; Authorize then asks whether the anchor
+		// was trusted at iat and its entity authorized for the vct.
+		if set := withRegistryAnchors(copts.Trust.X509.Anchors, reg); set != nil {
+			copts.Trust.X509.Anchors = set
+		}
+	}
 	var g *guard
 	if copts.Trust.Resolver != nil {
 		g = &guard{next: copts.Trust.Resolver, trusted: make(map[string]bool, len(trusted)), pinned: copts.Trust.PinnedKeys, offline: o.Offline}
@@ -164,7 +185,25 @@ func Verify(ctx context.Context, serialized string, o Options) (*Outcome, error)
 		if reg == nil {
 			return nil
 		}
-		d, err := reg.IssuerAuthorized(r.Issuer, r.VCT, r.IssuedAt)
+		issuer := r.Issuer
+		if did := registryAnchorEntity(r.Key.Chain); did != "" {
+			a := r.Key.Chain.Anchor
+			ad, err := reg.AnchorTrustedAt(a.DER, trust.AnchorPID, r.IssuedAt)
+			if err != nil {
+				return fmt.Errorf("%w: %v", ErrNotAuthorized, err)
+			}
+			out.Anchor = &ad
+			if !ad.Trusted {
+				return fmt.Errorf("%w: %w: the registry's anchor %q was not trusted for PIDs at iat %s (%s)", sdjwtvc.ErrUntrustedIssuer, sdjwtvc.ErrUntrustedChain,
+					a.Name, r.IssuedAt.Format(time.RFC3339), ad.Reason)
+			}
+			if ad.CurrentStatus == trust.AnchorRevoked {
+				out.Warnings = append(out.Warnings, fmt.Sprintf("the anchor %q was trusted at iat (%s) and has been revoked since %s", a.Name,
+					r.IssuedAt.Format("2006-01-02"), ad.RevokedAt.UTC().Format("2006-01-02")))
+			}
+			issuer = did
+		}
+		d, err := reg.IssuerAuthorized(issuer, r.VCT, r.IssuedAt)
 		if err != nil {
 			return fmt.Errorf("%w: %v", ErrNotAuthorized, err)
 		}

@@ -310,6 +310,9 @@ func VerifyStatusList(ctx context.Context, tok, iss, uri string, copts sdjwtvc.V
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrStatusUnavailable, err)
 	}
+	if copts.Now == nil {
+		return nil, fmt.Errorf("%w: no clock", ErrStatusUnavailable)
+	}
 	key, _, _, err := copts.Trust.StatusListKey(ctx, iss, j.Header, copts.Now())
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrStatusUnavailable, err)

@@ -200,7 +200,7 @@ func (h *Handler) auth(fn sessionHandler) http.HandlerFunc {
 			h.fail(w, r, nil, &server.Error{Status: http.StatusUnauthorized, Code: CodeUnauthorized})
 			return
 		}
-		sess, err := h.svc.Resume(tok)
+		sess, err := h.svc.Resume(r.Context(), tok)
 		if err != nil {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="cairn-wallet", error="invalid_token"`)
 			h.fail(w, r, nil, err)

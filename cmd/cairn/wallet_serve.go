@@ -208,7 +208,7 @@ func (o *walletServeOptions) run(ctx context.Context, e *env) error {
 	if o.devPrivate {
 		log.Warn("dev mode: outbound fetches may reach loopback and private addresses; never use this for real holders")
 	}
-	hooks := []server.Hook{h.RefusalLogHook()}
+	hooks := []server.Hook{h.RefusalLogHook(), walletapi.SessionSweepHook(svc, log)}
 	if reg != nil {
 		log.Info("trust registry loaded", "registry", reg.ID, "version", reg.Version)
 		hooks = append(hooks, server.Hook{Name: "registry", OnHangup: true, Fn: func(ctx context.Context, _ server.Trigger) error {

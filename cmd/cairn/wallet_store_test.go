@@ -65,7 +65,10 @@ func TestWalletAgentsOnPostgres(t *testing.T) {
 	dataA, dataB := filepath.Join(work, "a"), filepath.Join(work, "b")
 	addrA, addrB := freeAddr(t), freeAddr(t)
 	onA, onB := []string{"--agent", "http://" + addrA, "--session", session}, []string{"--agent", "http://" + addrB, "--session", session}
-	cli := func(args ...string) (int, string, string) { t.Helper(); return walletCLI(t, append([]string{"wallet"}, args...)...) }
+	cli := func(args ...string) (int, string, string) {
+		t.Helper()
+		return walletCLI(t, append([]string{"wallet"}, args...)...)
+	}
 
 	logsA := startWalletAgent(t, dataA, addrA, u, "--dev-allow-private-network")
 	if _, err := os.Stat(filepath.Join(dataA, "wallet.db")); err == nil {

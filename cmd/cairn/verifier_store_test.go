@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -17,7 +16,6 @@ import (
 	"github.com/cairn-id/cairn/internal/oid4vp"
 	"github.com/cairn-id/cairn/internal/sdjwtvc"
 	"github.com/cairn-id/cairn/internal/store/pg/pgtest"
-	"github.com/cairn-id/cairn/internal/testkit"
 	"github.com/cairn-id/cairn/verifier"
 )
 
@@ -26,30 +24,7 @@ import (
 func startVerifier(t *testing.T, dir, storeURL, regFile, authFile string) string {
 	t.Helper()
 	addr := freeAddr(t)
-	stderr := &testkit.SyncBuffer{}
-	cmd := exec.Command(findOnPath(os.Getenv("PATH"), "cairn"), "verifier", "serve", "--dir", dir, "--addr", addr, "--registry", regFile, "--registry-key", authFile)
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "TMPDIR=" + os.TempDir(), "CAIRN_STORE=" + storeURL}
-	cmd.Stderr = stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		select {
-		case <-done:
-		case <-time.After(15 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-		if strings.Contains(stderr.String(), "Haddad") || strings.Contains(stderr.String(), pgPassword(storeURL)) {
-			t.Errorf("verifier %s logged a claim value or the store password", dir)
-		}
-	})
-	if !waitReady("http://" + addr) {
-		t.Fatalf("verifier on %s not ready: %s", dir, stderr.String())
-	}
+	startCairnProcess(t, addr, storeURL, []string{"Haddad"}, "verifier", "serve", "--dir", dir, "--addr", addr, "--registry", regFile, "--registry-key", authFile)
 	return addr
 }
 

@@ -16,12 +16,15 @@ import (
 	"github.com/cairn-id/cairn/internal/testkit"
 )
 
-// startWalletAgent runs 'cairn wallet serve' on data as a separate
-// process, with the store URL (password included) in its environment.
-func startWalletAgent(t *testing.T, data, addr, storeURL string, extra ...string) *testkit.SyncBuffer {
+// startCairnProcess runs the built cairn binary with args as a separate
+// process serving on addr, with the store URL (password included) in its
+// environment only, until the test ends (SIGINT, then SIGKILL after 15 s).
+// At the end its stderr must hold neither the store password nor any of
+// secrets.
+func startCairnProcess(t *testing.T, addr, storeURL string, secrets []string, args ...string) *testkit.SyncBuffer {
 	t.Helper()
 	stderr := &testkit.SyncBuffer{}
-	cmd := exec.Command(findOnPath(os.Getenv("PATH"), "cairn"), append([]string{"wallet", "serve", "--data", data, "--addr", addr}, extra...)...)
+	cmd := exec.Command(findOnPath(os.Getenv("PATH"), "cairn"), args...)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "TMPDIR=" + os.TempDir(), "CAIRN_STORE=" + storeURL}
 	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
@@ -37,14 +40,23 @@ func startWalletAgent(t *testing.T, data, addr, storeURL string, extra ...string
 			cmd.Process.Kill()
 			<-done
 		}
-		if strings.Contains(stderr.String(), pgPassword(storeURL)) {
-			t.Errorf("wallet agent %s logged the store password", data)
+		for _, s := range append([]string{pgPassword(storeURL)}, secrets...) {
+			if strings.Contains(stderr.String(), s) {
+				t.Errorf("cairn %s logged a claim value or the store password", strings.Join(args[:2], " "))
+			}
 		}
 	})
 	if !waitReady("http://" + addr) {
-		t.Fatalf("wallet agent on %s not ready: %s", data, stderr.String())
+		t.Fatalf("cairn %s not ready: %s", strings.Join(args, " "), stderr.String())
 	}
 	return stderr
+}
+
+// startWalletAgent runs 'cairn wallet serve' on data as a separate
+// process on the store.
+func startWalletAgent(t *testing.T, data, addr, storeURL string, extra ...string) *testkit.SyncBuffer {
+	t.Helper()
+	return startCairnProcess(t, addr, storeURL, nil, append([]string{"wallet", "serve", "--data", data, "--addr", addr}, extra...)...)
 }
 
 // TestWalletAgentsOnPostgres: two 'cairn wallet serve' processes share

@@ -12,6 +12,8 @@ import (
 
 	"golang.org/x/crypto/argon2"
 	"golang.org/x/crypto/chacha20poly1305"
+
+	"github.com/cairn-id/cairn/internal/jose"
 )
 
 // FormatV1 is the key-wrapping and sealing format of this package.
@@ -35,6 +37,7 @@ const (
 	infoRecovery = "cairn wallet recovery kek v1"
 	infoRecords  = "cairn wallet records v1"
 	infoLookup   = "cairn wallet recovery lookup v1"
+	infoSession  = "cairn wallet session v1"
 )
 
 // KDFParams are Argon2id parameters (RFC 9106): passes, memory in KiB
@@ -151,6 +154,52 @@ func open(key, sealed, ad []byte) ([]byte, error) {
 // wrapAD is the associated data of a wrapped data key.
 func wrapAD(holderID, by string) []byte {
 	return []byte("cairn wallet data key v1\x00" + holderID + "\x00" + by)
+}
+
+// Session tokens are sid "." secret, both base64url: sid (128 random
+// bits) names the stored SessionRecord; secret (256 random bits) is
+// never stored and derives the key that wraps the data key in it.
+const (
+	sessionIDBytes     = 16
+	sessionSecretBytes = 32
+	maxTokenLen        = 128
+)
+
+// sessionKEK is the key that wraps a holder's data key in a session
+// record: HKDF-SHA256(ikm = the token's secret, salt = sid, info =
+// "cairn wallet session v1").
+func sessionKEK(secret []byte, sid string) []byte {
+	k, err := hkdf.Key(sha256.New, secret, []byte(sid), infoSession, 32)
+	if err != nil {
+		panic("wallet: hkdf: " + err.Error())
+	}
+	return k
+}
+
+// sessionAD is the associated data of a session's wrapped data key.
+func sessionAD(holderID, sid string) []byte {
+	return []byte(infoSession + "\x00" + holderID + "\x00" + sid)
+}
+
+// parseToken splits a session token into its sid and secret; anything
+// malformed is ErrSession.
+func parseToken(token string) (string, []byte, error) {
+	if len(token) > maxTokenLen {
+		return "", nil, ErrSession
+	}
+	sid, sec, ok := strings.Cut(token, ".")
+	if !ok {
+		return "", nil, ErrSession
+	}
+	id, err := jose.B64.DecodeString(sid)
+	if err != nil || len(id) != sessionIDBytes {
+		return "", nil, ErrSession
+	}
+	secret, err := jose.B64.DecodeString(sec)
+	if err != nil || len(secret) != sessionSecretBytes {
+		return "", nil, ErrSession
+	}
+	return sid, secret, nil
 }
 
 // recordAD is the associated data of a sealed record: its address.

@@ -7,11 +7,16 @@
 //
 // Holders. CreateHolder makes a holder with a 4–8 digit PIN, a device
 // secret the holder's app keeps (at least 32 bytes, never stored here)
-// and a recovery code shown once. Login opens a short-lived session
-// whose key lives only in memory; wrong PINs lock the holder (stored) and
-// the client address (in memory) out for exponentially longer.
-// ChangePIN and Recover re-wrap the data key and end old sessions; Wipe
-// deletes everything of a holder in one transaction.
+// and a recovery code shown once. Login opens a short-lived session:
+// its token is sid.secret, and the store keeps a SessionRecord with the
+// data key wrapped under HKDF(secret, salt = sid), so any Service on the
+// store serves it and none opens it without the token; every call
+// re-reads the record, and deleting it (Logout, or ChangePIN, Recover and
+// Wipe for all of a holder's) ends the session everywhere. Wrong PINs
+// lock the holder (stored) and the client address (in memory) out for
+// exponentially longer. ChangePIN and Recover re-wrap the data key and
+// end old sessions; Wipe deletes everything of a holder in one
+// transaction.
 //
 // Encryption at rest, operator-blind. Each holder has a random 256-bit
 // data key, wrapped (XChaCha20-Poly1305) under
@@ -46,6 +51,7 @@
 // accepted or refused, presentations); VerifyLog detects modified,
 // removed, reordered or truncated entries; ExportLogJSON exports it.
 //
-// Persistence is a Store (wallet/boltstore on bbolt; the conformance
-// suite is wallet/storetest), which only stores: the rules are here.
+// Persistence is a Store (wallet/boltstore on bbolt, wallet/pgstore on
+// PostgreSQL; the conformance suite is wallet/storetest), which only
+// stores: the rules are here.
 package wallet

@@ -319,7 +319,7 @@ func (s *Service) openExport(ctx context.Context, file []byte, passphrase string
 // are sealed under this holder's data key. An "import" entry is then
 // appended to the log.
 func (s *Service) Import(ctx context.Context, sess *Session, file []byte, passphrase string) (*ExportSummary, error) {
-	if _, err := s.live(sess); err != nil {
+	if err := s.checkSession(ctx, sess); err != nil {
 		return nil, err
 	}
 	p, err := s.openExport(ctx, file, passphrase)

@@ -176,27 +176,25 @@ type LoginRequest struct {
 // Attempts are counted before the derivation, so parallel guesses are
 // counted too.
 func (s *Service) Login(ctx context.Context, r LoginRequest) (*Session, error) {
-	dk, epoch, err := s.unlock(ctx, r)
-	if err != nil {
-		return nil, err
-	}
-	defer clear(dk)
-	return s.openSession(r.HolderID, epoch, dk)
+	dk, _, sess, err := s.unlock(ctx, r, true)
+	clear(dk)
+	return sess, err
 }
 
 // unlock checks the limits, counts the attempt, derives and opens the data
-// key; on success it resets the holder's counter and returns the key and
-// the holder's epoch.
-func (s *Service) unlock(ctx context.Context, r LoginRequest) ([]byte, uint64, error) {
+// key; on success it resets the holder's counter and returns the key, the
+// holder's epoch and, when open is set, a session stored in the same transaction (so a PIN
+// change that won the race leaves no session of the old epoch).
+func (s *Service) unlock(ctx context.Context, r LoginRequest, open bool) ([]byte, uint64, *Session, error) {
 	if err := CheckPIN(r.PIN); err != nil {
-		return nil, 0, err
+		return nil, 0, nil, err
 	}
 	if err := checkDeviceSecret(r.DeviceSecret); err != nil {
-		return nil, 0, err
+		return nil, 0, nil, err
 	}
 	now := s.cfg.Now()
 	if err := s.addrs.reserve(r.ClientAddr, now); err != nil {
-		return nil, 0, err
+		return nil, 0, nil, err
 	}
 	var h *Holder
 	err := s.cfg.Store.Update(ctx, func(tx Tx) (err error) {
@@ -214,21 +212,30 @@ func (s *Service) unlock(ctx context.Context, r LoginRequest) ([]byte, uint64, e
 		return tx.PutHolder(h)
 	})
 	if errors.Is(err, ErrNotFound) {
-		return nil, 0, ErrUnlock
+		return nil, 0, nil, ErrUnlock
 	}
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, nil, err
 	}
 	var dk []byte
 	var uerr error
 	if err := s.kdf(ctx, func() { dk, uerr = UnwrapWithPIN(h, r.PIN, r.DeviceSecret, s.cfg.Pepper) }); err != nil {
-		return nil, 0, err
+		return nil, 0, nil, err
 	}
 	if uerr != nil {
 		s.log.Warn("wallet: wrong PIN or device secret", "holder", h.ID, "failures", h.FailedPINs)
-		return nil, 0, ErrUnlock
+		return nil, 0, nil, ErrUnlock
 	}
 	s.addrs.forgive(r.ClientAddr)
+	var rec *SessionRecord
+	var sess *Session
+	var l *liveSession
+	if open {
+		if rec, sess, l, err = s.newSession(h.ID, h.Epoch, dk); err != nil {
+			clear(dk)
+			return nil, 0, nil, err
+		}
+	}
 	err = s.cfg.Store.Update(ctx, func(tx Tx) error {
 		cur, err := tx.Holder(h.ID)
 		if err != nil {
@@ -238,16 +245,28 @@ func (s *Service) unlock(ctx context.Context, r LoginRequest) ([]byte, uint64, e
 			return ErrUnlock
 		}
 		cur.FailedPINs, cur.LockedUntil = 0, time.Time{}
-		return tx.PutHolder(cur)
+		if err := tx.PutHolder(cur); err != nil {
+			return err
+		}
+		if rec != nil {
+			return tx.PutSession(rec)
+		}
+		return nil
 	})
 	if errors.Is(err, ErrNotFound) {
 		err = ErrUnlock
 	}
 	if err != nil {
 		clear(dk)
-		return nil, 0, err
+		if l != nil {
+			l.wipe()
+		}
+		return nil, 0, nil, err
 	}
-	return dk, h.Epoch, nil
+	if l != nil {
+		s.cache(sess.Token, l, rec.Until())
+	}
+	return dk, h.Epoch, sess, nil
 }
 
 // ChangePINRequest changes a holder's PIN (and optionally device secret).
@@ -271,7 +290,7 @@ func (s *Service) ChangePIN(ctx context.Context, r ChangePINRequest) (*Session, 
 	if err := checkDeviceSecret(device); err != nil {
 		return nil, err
 	}
-	dk, epoch, err := s.unlock(ctx, r.LoginRequest)
+	dk, epoch, _, err := s.unlock(ctx, r.LoginRequest, false)
 	if err != nil {
 		return nil, err
 	}
@@ -280,14 +299,18 @@ func (s *Service) ChangePIN(ctx context.Context, r ChangePINRequest) (*Session, 
 }
 
 // rewrap wraps dk under a new PIN and device secret, bumps the holder's
-// epoch (ending its sessions everywhere) and opens a session.
+// epoch, deletes every session record of the holder (ending its sessions
+// on every instance) and stores a new one, in one transaction.
 func (s *Service) rewrap(ctx context.Context, holderID string, epoch uint64, dk []byte, pin string, device []byte, why string) (*Session, error) {
 	nh := &Holder{ID: holderID}
 	if err := s.wrapPIN(ctx, nh, dk, pin, device); err != nil {
 		return nil, err
 	}
-	var newEpoch uint64
-	err := s.cfg.Store.Update(ctx, func(tx Tx) error {
+	rec, sess, l, err := s.newSession(holderID, epoch+1, dk)
+	if err != nil {
+		return nil, err
+	}
+	err = s.cfg.Store.Update(ctx, func(tx Tx) error {
 		h, err := tx.Holder(holderID)
 		if err != nil {
 			return err
@@ -298,15 +321,22 @@ func (s *Service) rewrap(ctx context.Context, holderID string, epoch uint64, dk 
 		h.PINKDF, h.PINSalt, h.WrappedByPIN = nh.PINKDF, nh.PINSalt, nh.WrappedByPIN
 		h.Epoch++
 		h.FailedPINs, h.LockedUntil = 0, time.Time{}
-		newEpoch = h.Epoch
-		return tx.PutHolder(h)
+		if err := tx.PutHolder(h); err != nil {
+			return err
+		}
+		if _, err := tx.DeleteHolderSessions(holderID); err != nil {
+			return err
+		}
+		return tx.PutSession(rec)
 	})
 	if err != nil {
+		l.wipe()
 		return nil, err
 	}
-	s.endSessions(holderID)
+	s.uncacheHolder(holderID)
+	s.cache(sess.Token, l, rec.Until())
 	s.log.Info("wallet: "+why, "holder", holderID)
-	return s.openSession(holderID, newEpoch, dk)
+	return sess, nil
 }
 
 // RecoverRequest sets a new PIN and device secret with the recovery code
@@ -375,30 +405,38 @@ func (s *Service) Recover(ctx context.Context, r RecoverRequest) (*Session, erro
 }
 
 // Wipe deletes the holder of sess in one transaction: the holder record
-// with both wrapped data keys, its recovery index, and every sealed
-// record; then ends its sessions. Nothing the store keeps can be opened
+// with both wrapped data keys, its recovery index, every sealed record
+// and every session record (ending its sessions everywhere). Nothing the store keeps can be opened
 // afterwards by anyone, with any PIN, device secret or recovery code.
 func (s *Service) Wipe(ctx context.Context, sess *Session) error {
-	l, err := s.live(sess)
-	if err != nil {
-		return err
+	if sess == nil {
+		return ErrSession
 	}
-	defer l.wipe()
-	err = s.cfg.Store.Update(ctx, func(tx Tx) error {
-		h, err := checkEpoch(tx, l)
+	var holderID string
+	err := s.cfg.Store.Update(ctx, func(tx Tx) error {
+		l, rec, err := s.sessionTx(tx, sess.Token, sess.HolderID)
+		if err != nil {
+			return err
+		}
+		l.wipe()
+		holderID = rec.HolderID
+		h, err := tx.Holder(holderID)
 		if err != nil {
 			return err
 		}
 		if err := tx.DeleteRecoveryLookup(h.RecoveryLookup); err != nil {
 			return err
 		}
-		return tx.DeleteHolder(h.ID)
+		if _, err := tx.DeleteHolderSessions(holderID); err != nil {
+			return err
+		}
+		return tx.DeleteHolder(holderID)
 	})
 	if err != nil {
 		return err
 	}
-	s.endSessions(l.holderID)
-	s.log.Info("wallet: holder wiped", "holder", l.holderID)
+	s.uncacheHolder(holderID)
+	s.log.Info("wallet: holder wiped", "holder", holderID)
 	return nil
 }
 

@@ -146,7 +146,7 @@ type PreviewOptions struct {
 // list was read) is not offered unless o.OfferRevoked, and a revoked or
 // suspended credential that matches a query is named in a warning.
 func (s *Service) PreviewRequestWith(ctx context.Context, sess *Session, requestText, lang string, o PreviewOptions) (*RequestPreview, error) {
-	if _, err := s.live(sess); err != nil {
+	if err := s.checkSession(ctx, sess); err != nil {
 		return nil, err
 	}
 	requestText = strings.TrimSpace(requestText)

@@ -94,7 +94,7 @@ type pendingOffer struct {
 // JWT VC Issuer Metadata (/.well-known/jwt-vc-issuer); AcceptOffer then
 // requires the credential's iss to be that DID.
 func (s *Service) PreviewOffer(ctx context.Context, sess *Session, offerText, lang string) (*OfferPreview, error) {
-	if _, err := s.live(sess); err != nil {
+	if err := s.checkSession(ctx, sess); err != nil {
 		return nil, err
 	}
 	offerText = strings.TrimSpace(offerText)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -34,7 +35,9 @@ var (
 	// ErrCorrupt: a sealed record does not open under the holder's key
 	// (modified, moved, or written under another key).
 	ErrCorrupt = errors.New("wallet: stored record does not decrypt")
-	// ErrBusy: too many sessions are open.
+	// ErrBusy: the agent is too busy to open a session. Since sessions
+	// live in the store, the Service itself no longer returns it; the API
+	// keeps its mapping for callers that do.
 	ErrBusy = errors.New("wallet: too many sessions")
 )
 
@@ -91,6 +94,7 @@ const (
 	DefaultHolderKeys        = 5
 	MaxHolderKeys            = 64
 	DefaultSessionTTL        = 15 * time.Minute
+	DefaultSessionCacheTTL   = 30 * time.Second
 	DefaultMaxSessions       = 100_000
 	DefaultMaxTrackedClients = 100_000
 	DefaultConcurrentUnlocks = 2
@@ -112,7 +116,16 @@ type Config struct {
 	HolderKeys int
 	// SessionTTL bounds a session (DefaultSessionTTL).
 	SessionTTL time.Duration
-	// MaxSessions bounds the open sessions (DefaultMaxSessions).
+	// SessionIdle, when positive, also ends a session this long after
+	// its last use (0: only SessionTTL).
+	SessionIdle time.Duration
+	// SessionCacheTTL bounds how long an instance keeps a session's
+	// unwrapped key in memory between calls (DefaultSessionCacheTTL);
+	// the stored record is checked on every call regardless.
+	SessionCacheTTL time.Duration
+	// MaxSessions bounds the session keys kept in memory
+	// (DefaultMaxSessions); past it the ones expiring first are dropped
+	// (and unwrapped again from the store when used).
 	MaxSessions int
 	// HolderLockout and AddressLockout (zero: the defaults).
 	HolderLockout, AddressLockout Lockout
@@ -133,8 +146,10 @@ type Config struct {
 }
 
 // Service is the wallet core: holders, their keys, credentials, consent
-// log and exports, over a Store. It is safe for concurrent use. Sessions
-// (with the key that opens the holder's records) live only in its memory.
+// log and exports, over a Store. It is safe for concurrent use, and
+// several Services (agent instances) may share one Store: sessions are
+// stored records whose data key only the client's token opens; each
+// Service caches unwrapped keys briefly, by session id.
 type Service struct {
 	cfg      Config
 	log      *slog.Logger
@@ -144,12 +159,13 @@ type Service struct {
 	statusCache *statuslist.Cache
 
 	mu       sync.Mutex
-	sessions map[[32]byte]*liveSession
+	sessions map[string]*cachedSession
 }
 
-// liveSession is a session as the Service keeps it in memory.
+// liveSession is an open session with its unwrapped keys.
 type liveSession struct {
 	holderID string
+	sid      string
 	epoch    uint64
 	dataKey  []byte
 	recKey   []byte // seals the holder's records
@@ -158,8 +174,26 @@ type liveSession struct {
 
 func (l *liveSession) wipe() { clear(l.dataKey); clear(l.recKey) }
 
-// Session is an open session of a holder. Token is the bearer secret a
-// client sends back; the Service re-checks the session on every call.
+func (l *liveSession) clone() *liveSession {
+	c := *l
+	c.dataKey = append([]byte(nil), l.dataKey...)
+	c.recKey = append([]byte(nil), l.recKey...)
+	return &c
+}
+
+// cachedSession is a live session kept in memory for a short while,
+// with the hash of the token that opened it (only that token finds it).
+type cachedSession struct {
+	live      *liveSession
+	tokenHash [32]byte
+	until     time.Time
+}
+
+// Session is an open session of a holder. Token ("sid.secret") is the
+// bearer secret a client sends back: sid names the stored SessionRecord
+// and secret, never stored, opens the data key wrapped in it, so any
+// instance on the store serves the session. The Service re-checks the
+// record on every call.
 type Session struct {
 	Token     string    `json:"token"`
 	HolderID  string    `json:"holder_id"`
@@ -188,6 +222,12 @@ func New(cfg Config) (*Service, error) {
 	}
 	if cfg.SessionTTL <= 0 {
 		cfg.SessionTTL = DefaultSessionTTL
+	}
+	if cfg.SessionIdle < 0 {
+		return nil, fmt.Errorf("%w: negative session idle limit", ErrInvalidConfig)
+	}
+	if cfg.SessionCacheTTL <= 0 {
+		cfg.SessionCacheTTL = DefaultSessionCacheTTL
 	}
 	if cfg.MaxSessions <= 0 {
 		cfg.MaxSessions = DefaultMaxSessions
@@ -224,17 +264,18 @@ func New(cfg Config) (*Service, error) {
 		cfg: cfg, log: cfg.Logger,
 		kdfSlots:    make(chan struct{}, cfg.ConcurrentUnlocks),
 		addrs:       &addrLimiter{l: cfg.AddressLockout, max: cfg.MaxTrackedClients, m: map[string]*addrState{}},
-		sessions:    map[[32]byte]*liveSession{},
+		sessions:    map[string]*cachedSession{},
 		statusCache: newStatusCache(cfg.Flows, cfg.Now),
 	}, nil
 }
 
-// Close ends every session (the store is the caller's to close).
+// Close forgets every cached session key (the sessions stay open in the
+// store; the store is the caller's to close).
 func (s *Service) Close() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for k, l := range s.sessions {
-		l.wipe()
+	for k, c := range s.sessions {
+		c.live.wipe()
 		delete(s.sessions, k)
 	}
 }
@@ -270,159 +311,328 @@ func (s *Service) kdf(ctx context.Context, fn func()) error {
 
 // --- sessions ---
 
-func tokenKey(token string) [32]byte { return sha256.Sum256([]byte(token)) }
-
-// openSession creates an in-memory session holding dataKey.
-func (s *Service) openSession(holderID string, epoch uint64, dataKey []byte) (*Session, error) {
-	raw, err := s.random(32)
+// newSession makes a session of holderID at epoch holding dk: the record
+// to store (dk wrapped under the token's secret, which is not in it),
+// the Session for the client, and the live session to cache.
+func (s *Service) newSession(holderID string, epoch uint64, dk []byte) (*SessionRecord, *Session, *liveSession, error) {
+	id, err := s.random(sessionIDBytes)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
+	secret, err := s.random(sessionSecretBytes)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	defer clear(secret)
+	nonce, err := s.random(24)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	sid := jose.B64.EncodeToString(id)
+	kek := sessionKEK(secret, sid)
+	defer clear(kek)
 	now := s.cfg.Now()
-	l := &liveSession{holderID: holderID, epoch: epoch, dataKey: append([]byte(nil), dataKey...),
-		recKey: hkdfKey(dataKey, infoRecords), expires: now.Add(s.cfg.SessionTTL)}
-	tok := jose.B64.EncodeToString(raw)
+	rec := &SessionRecord{ID: sid, HolderID: holderID, Epoch: epoch, CreatedAt: now,
+		ExpiresAt: now.Add(s.cfg.SessionTTL), LastUsedAt: now, Idle: s.cfg.SessionIdle,
+		WrappedKey: seal(kek, nonce, dk, sessionAD(holderID, sid))}
+	tok := sid + "." + jose.B64.EncodeToString(secret)
+	l := &liveSession{holderID: holderID, sid: sid, epoch: epoch, dataKey: append([]byte(nil), dk...),
+		recKey: hkdfKey(dk, infoRecords), expires: rec.ExpiresAt}
+	return rec, &Session{Token: tok, HolderID: holderID, ExpiresAt: rec.ExpiresAt}, l, nil
+}
+
+// cache keeps l (the session of token) in memory until the cache TTL or
+// until, whichever is first. A full cache drops expired entries, then
+// the oldest ones.
+func (s *Service) cache(token string, l *liveSession, until time.Time) {
+	now := s.cfg.Now()
+	until = minTime(until, now.Add(s.cfg.SessionCacheTTL))
+	c := &cachedSession{live: l, tokenHash: sha256.Sum256([]byte(token)), until: until}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.sessions) >= s.cfg.MaxSessions {
-		for k, o := range s.sessions {
-			if !now.Before(o.expires) {
-				o.wipe()
-				delete(s.sessions, k)
+	if old, ok := s.sessions[l.sid]; ok {
+		old.live.wipe()
+	} else if len(s.sessions) >= s.cfg.MaxSessions {
+		s.evictLocked(now)
+	}
+	s.sessions[l.sid] = c
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+// evictLocked drops expired cache entries, then, while the cache is
+// still full, the ones that expire first.
+func (s *Service) evictLocked(now time.Time) {
+	for k, c := range s.sessions {
+		if !now.Before(c.until) {
+			c.live.wipe()
+			delete(s.sessions, k)
+		}
+	}
+	for len(s.sessions) >= s.cfg.MaxSessions {
+		var first string
+		for k, c := range s.sessions {
+			if first == "" || c.until.Before(s.sessions[first].until) {
+				first = k
 			}
 		}
-		if len(s.sessions) >= s.cfg.MaxSessions {
-			l.wipe()
-			return nil, ErrBusy
-		}
+		s.sessions[first].live.wipe()
+		delete(s.sessions, first)
 	}
-	s.sessions[tokenKey(tok)] = l
-	return &Session{Token: tok, HolderID: holderID, ExpiresAt: l.expires}, nil
 }
 
-// Resume returns the session of a bearer token (ErrSession when unknown or
-// expired), for an API layer that receives tokens.
-func (s *Service) Resume(token string) (*Session, error) {
+// uncache drops the cached key of session sid.
+func (s *Service) uncache(sid string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	l, err := s.liveLocked(token)
-	if err != nil {
-		return nil, err
+	if c, ok := s.sessions[sid]; ok {
+		c.live.wipe()
+		delete(s.sessions, sid)
 	}
-	return &Session{Token: token, HolderID: l.holderID, ExpiresAt: l.expires}, nil
 }
 
-func (s *Service) liveLocked(token string) (*liveSession, error) {
-	k := tokenKey(token)
-	l, ok := s.sessions[k]
-	if !ok {
-		return nil, ErrSession
-	}
-	if !s.cfg.Now().Before(l.expires) {
-		l.wipe()
-		delete(s.sessions, k)
-		return nil, ErrSession
-	}
-	return l, nil
-}
-
-// live returns a copy of the live session of sess.
-func (s *Service) live(sess *Session) (*liveSession, error) {
-	if sess == nil {
-		return nil, ErrSession
-	}
+// uncacheHolder drops every cached key of a holder.
+func (s *Service) uncacheHolder(holderID string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	l, err := s.liveLocked(sess.Token)
-	if err != nil {
-		return nil, err
-	}
-	if l.holderID != sess.HolderID {
-		return nil, ErrSession
-	}
-	c := *l
-	c.dataKey = append([]byte(nil), l.dataKey...)
-	c.recKey = append([]byte(nil), l.recKey...)
-	return &c, nil
-}
-
-// Logout ends a session (nothing when it is already gone).
-func (s *Service) Logout(sess *Session) {
-	if sess == nil {
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	k := tokenKey(sess.Token)
-	if l, ok := s.sessions[k]; ok {
-		l.wipe()
-		delete(s.sessions, k)
-	}
-}
-
-// endSessions ends every in-memory session of a holder.
-func (s *Service) endSessions(holderID string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for k, l := range s.sessions {
-		if l.holderID == holderID {
-			l.wipe()
+	for k, c := range s.sessions {
+		if c.live.holderID == holderID {
+			c.live.wipe()
 			delete(s.sessions, k)
 		}
 	}
 }
 
-// SessionCount is the number of sessions in memory (expired ones until
-// they are next looked at).
+// cached returns a copy of the cached live session of token when it is
+// there, fresh, and matches rec.
+func (s *Service) cached(token string, rec *SessionRecord) *liveSession {
+	h := sha256.Sum256([]byte(token))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.sessions[rec.ID]
+	if !ok {
+		return nil
+	}
+	if !s.cfg.Now().Before(c.until) {
+		c.live.wipe()
+		delete(s.sessions, rec.ID)
+		return nil
+	}
+	if subtle.ConstantTimeCompare(h[:], c.tokenHash[:]) != 1 || c.live.holderID != rec.HolderID || c.live.epoch != rec.Epoch {
+		return nil
+	}
+	return c.live.clone()
+}
+
+// sessionTx checks token in tx, as every call does: its record exists
+// (not logged out, nor ended by a PIN change, a recovery or a wipe on
+// any instance), has not expired, belongs to holderID (unless ""), and
+// its holder is still at the session's epoch; then it returns the live
+// session (a copy the caller wipes), from the cache or by unwrapping
+// the record's data key with the token's secret. Every failure is
+// ErrSession.
+func (s *Service) sessionTx(tx Tx, token, holderID string) (*liveSession, *SessionRecord, error) {
+	sid, secret, err := parseToken(token)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer clear(secret)
+	rec, err := tx.Session(sid)
+	if errors.Is(err, ErrNotFound) {
+		s.uncache(sid)
+		return nil, nil, ErrSession
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if (holderID != "" && rec.HolderID != holderID) || !s.cfg.Now().Before(rec.Until()) {
+		s.uncache(sid)
+		return nil, nil, ErrSession
+	}
+	h, err := tx.Holder(rec.HolderID)
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil, ErrSession
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if h.Epoch != rec.Epoch {
+		return nil, nil, ErrSession
+	}
+	if l := s.cached(token, rec); l != nil {
+		return l, rec, nil
+	}
+	kek := sessionKEK(secret, sid)
+	defer clear(kek)
+	dk, err := open(kek, rec.WrappedKey, sessionAD(rec.HolderID, sid))
+	if err != nil || len(dk) != DataKeyLen {
+		return nil, nil, ErrSession
+	}
+	defer clear(dk)
+	l := &liveSession{holderID: rec.HolderID, sid: sid, epoch: rec.Epoch, dataKey: append([]byte(nil), dk...),
+		recKey: hkdfKey(dk, infoRecords), expires: rec.ExpiresAt}
+	s.cache(token, l, rec.Until())
+	return l.clone(), rec, nil
+}
+
+// Resume returns the session of a bearer token, for an API layer that
+// receives tokens: ErrSession when it is malformed, unknown, expired,
+// ended, or its secret does not open its record. Any instance on the
+// store resumes a session opened on another. With an idle limit, it
+// records the use.
+func (s *Service) Resume(ctx context.Context, token string) (*Session, error) {
+	var rec *SessionRecord
+	err := s.cfg.Store.View(ctx, func(tx Tx) error {
+		l, r, err := s.sessionTx(tx, token, "")
+		if err != nil {
+			return err
+		}
+		l.wipe()
+		rec = r
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := s.touch(ctx, rec); err != nil {
+		return nil, err
+	}
+	return &Session{Token: token, HolderID: rec.HolderID, ExpiresAt: rec.ExpiresAt}, nil
+}
+
+// touch moves an idle-limited session's LastUsedAt on, at most once per
+// eighth of its idle limit (so most calls write nothing). It never
+// brings back a record deleted meanwhile.
+func (s *Service) touch(ctx context.Context, rec *SessionRecord) error {
+	now := s.cfg.Now()
+	if rec.Idle <= 0 || now.Sub(rec.LastUsedAt) < rec.Idle/8 {
+		return nil
+	}
+	return s.cfg.Store.Batch(ctx, func(tx Tx) error {
+		cur, err := tx.Session(rec.ID)
+		if errors.Is(err, ErrNotFound) {
+			return ErrSession
+		}
+		if err != nil {
+			return err
+		}
+		if !now.Before(cur.Until()) {
+			return ErrSession
+		}
+		if now.After(cur.LastUsedAt) {
+			cur.LastUsedAt = now
+		}
+		return tx.PutSession(cur)
+	})
+}
+
+// live checks sess against the store and returns its live session (a
+// copy the caller wipes).
+func (s *Service) live(ctx context.Context, sess *Session) (*liveSession, error) {
+	if sess == nil {
+		return nil, ErrSession
+	}
+	var l *liveSession
+	err := s.cfg.Store.View(ctx, func(tx Tx) (err error) {
+		l, _, err = s.sessionTx(tx, sess.Token, sess.HolderID)
+		return err
+	})
+	return l, err
+}
+
+// checkSession reports whether sess is open (ErrSession when not).
+func (s *Service) checkSession(ctx context.Context, sess *Session) error {
+	l, err := s.live(ctx, sess)
+	if err == nil {
+		l.wipe()
+	}
+	return err
+}
+
+// Logout ends a session on every instance: its record is deleted (nothing
+// when it is already gone or the token does not open it).
+func (s *Service) Logout(ctx context.Context, sess *Session) error {
+	if sess == nil {
+		return nil
+	}
+	err := s.cfg.Store.Update(ctx, func(tx Tx) error {
+		l, rec, err := s.sessionTx(tx, sess.Token, sess.HolderID)
+		if err != nil {
+			return err
+		}
+		l.wipe()
+		return tx.DeleteSession(rec.ID)
+	})
+	if sid, _, perr := parseToken(sess.Token); perr == nil {
+		s.uncache(sid)
+	}
+	if errors.Is(err, ErrSession) {
+		return nil
+	}
+	return err
+}
+
+// SweepSessions deletes the expired session records of every holder and
+// the expired cached keys; run it now and then (the agent does, every
+// minute). Expired sessions are refused whether swept or not.
+func (s *Service) SweepSessions(ctx context.Context) (int, error) {
+	now := s.cfg.Now()
+	s.mu.Lock()
+	for k, c := range s.sessions {
+		if !now.Before(c.until) {
+			c.live.wipe()
+			delete(s.sessions, k)
+		}
+	}
+	s.mu.Unlock()
+	var n int
+	err := s.cfg.Store.Update(ctx, func(tx Tx) (err error) {
+		n, err = tx.DeleteExpiredSessions(now)
+		return err
+	})
+	return n, err
+}
+
+// SessionCount is the number of unwrapped session keys this instance
+// keeps in memory (expired ones until they are next looked at or swept).
 func (s *Service) SessionCount() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return len(s.sessions)
 }
 
-// checkEpoch reads the holder in tx and refuses a session of an older
-// epoch (ended by a PIN change or recovery on any instance) or of a
-// wiped holder.
-func checkEpoch(tx Tx, l *liveSession) (*Holder, error) {
-	h, err := tx.Holder(l.holderID)
-	if errors.Is(err, ErrNotFound) {
-		return nil, ErrSession
-	}
-	if err != nil {
-		return nil, err
-	}
-	if h.Epoch != l.epoch {
-		return nil, ErrSession
-	}
-	return h, nil
-}
-
-// view runs fn in a View after checking the session.
+// view runs fn in a View after checking the session in it.
 func (s *Service) view(ctx context.Context, sess *Session, fn func(tx Tx, l *liveSession) error) error {
-	l, err := s.live(sess)
-	if err != nil {
-		return err
+	if sess == nil {
+		return ErrSession
 	}
-	defer l.wipe()
 	return s.cfg.Store.View(ctx, func(tx Tx) error {
-		if _, err := checkEpoch(tx, l); err != nil {
+		l, _, err := s.sessionTx(tx, sess.Token, sess.HolderID)
+		if err != nil {
 			return err
 		}
+		defer l.wipe()
 		return fn(tx, l)
 	})
 }
 
-// update runs fn in an Update after checking the session.
+// update runs fn in an Update after checking the session in it, so a
+// session ended by a concurrent logout either ends before fn or after.
 func (s *Service) update(ctx context.Context, sess *Session, fn func(tx Tx, l *liveSession) error) error {
-	l, err := s.live(sess)
-	if err != nil {
-		return err
+	if sess == nil {
+		return ErrSession
 	}
-	defer l.wipe()
 	return s.cfg.Store.Update(ctx, func(tx Tx) error {
-		if _, err := checkEpoch(tx, l); err != nil {
+		l, _, err := s.sessionTx(tx, sess.Token, sess.HolderID)
+		if err != nil {
 			return err
 		}
+		defer l.wipe()
 		return fn(tx, l)
 	})
 }

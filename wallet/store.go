@@ -108,4 +108,48 @@ type Tx interface {
 	ForEachRecord(holderID, kind string, fn func(id string, sealed []byte) error) error
 	// RecordCount is the number of records of a holder (all kinds).
 	RecordCount(holderID string) (int, error)
+
+	// Session returns a session record by id.
+	Session(id string) (*SessionRecord, error)
+	// PutSession stores r under r.ID, replacing any stored one.
+	PutSession(r *SessionRecord) error
+	// DeleteSession deletes a session record (nothing when absent).
+	DeleteSession(id string) error
+	// DeleteHolderSessions deletes every session record of a holder and
+	// returns how many there were.
+	DeleteHolderSessions(holderID string) (int, error)
+	// DeleteExpiredSessions deletes every session record whose Until()
+	// is not after now and returns how many there were.
+	DeleteExpiredSessions(now time.Time) (int, error)
+}
+
+// SessionRecord is what the store keeps of an open session (the
+// session token's first half, sid, is its ID). WrappedKey is the
+// holder's data key sealed under a key derived from the token's secret
+// half, which is never stored: without the token the record opens
+// nothing. Deleting the record ends the session on every instance.
+type SessionRecord struct {
+	ID       string `json:"id"`
+	HolderID string `json:"holder_id"`
+	// Epoch is the holder's epoch when the session opened.
+	Epoch     uint64    `json:"epoch"`
+	CreatedAt time.Time `json:"created_at"`
+	// ExpiresAt is the absolute end of the session.
+	ExpiresAt time.Time `json:"expires_at"`
+	// LastUsedAt is when the session was last used (to the precision
+	// the Service keeps it); with Idle > 0 the session ends Idle after.
+	LastUsedAt time.Time     `json:"last_used_at"`
+	Idle       time.Duration `json:"idle,omitempty"`
+	WrappedKey []byte        `json:"wrapped_key"`
+}
+
+// Until is when the session ends unless it is used again: ExpiresAt,
+// or LastUsedAt+Idle when that is earlier.
+func (r *SessionRecord) Until() time.Time {
+	if r.Idle > 0 {
+		if t := r.LastUsedAt.Add(r.Idle); t.Before(r.ExpiresAt) {
+			return t
+		}
+	}
+	return r.ExpiresAt
 }

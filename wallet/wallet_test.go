@@ -136,7 +136,7 @@ func TestSessionsExpireAndLogOut(t *testing.T) {
 		return sess
 	}
 	sess := login()
-	if got, err := s.Resume(sess.Token); err != nil || got.HolderID != c.HolderID {
+	if got, err := s.Resume(ctx, sess.Token); err != nil || got.HolderID != c.HolderID {
 		t.Errorf("Resume: %+v %v", got, err)
 	}
 	if _, err := s.ListCredentials(ctx, &wallet.Session{Token: sess.Token, HolderID: "someone-else"}); !errors.Is(err, wallet.ErrSession) {
@@ -147,8 +147,10 @@ func TestSessionsExpireAndLogOut(t *testing.T) {
 		t.Errorf("expired session: %v", err)
 	}
 	sess = login()
-	s.Logout(sess)
-	if _, err := s.Resume(sess.Token); !errors.Is(err, wallet.ErrSession) {
+	if err := s.Logout(ctx, sess); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Resume(ctx, sess.Token); !errors.Is(err, wallet.ErrSession) {
 		t.Errorf("after logout: %v", err)
 	}
 	if n := s.SessionCount(); n != 0 {

@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -66,7 +67,9 @@ Exit codes:
   22 wallet: wrong PIN, device secret, recovery code or passphrase`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       buildVersion(),
 	}
+	root.SetVersionTemplate("cairn {{.Version}}\n")
 	root.SetIn(e.stdin)
 	root.SetOut(e.stdout)
 	root.SetErr(e.stderr)
@@ -78,6 +81,28 @@ Exit codes:
 	}
 	requireSubcommands(root)
 	return root
+}
+
+// buildVersion describes the binary from its build information: module
+// version (or "devel"), Go release, and the settings that matter for a
+// release build (CGO_ENABLED, -trimpath, target platform).
+func buildVersion() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	v := bi.Main.Version
+	if v == "" || v == "(devel)" {
+		v = "devel"
+	}
+	out := v + " " + bi.GoVersion
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "CGO_ENABLED", "-trimpath", "GOOS", "GOARCH":
+			out += " " + s.Key + "=" + s.Value
+		}
+	}
+	return out
 }
 
 // requireSubcommands makes every command group fail with a usage error on

@@ -31,7 +31,13 @@ type serveProcess struct {
 // after 15 s) when the test ends.
 func startServe(t *testing.T, storeURL string, args ...string) *serveProcess {
 	t.Helper()
-	p := &serveProcess{addr: freeAddr(t), stderr: &testkit.SyncBuffer{}, noLog: []string{pgPassword(storeURL)}, done: make(chan struct{})}
+	return startServeAt(t, freeAddr(t), storeURL, args...)
+}
+
+// startServeAt is startServe on a given address.
+func startServeAt(t *testing.T, addr, storeURL string, args ...string) *serveProcess {
+	t.Helper()
+	p := &serveProcess{addr: addr, stderr: &testkit.SyncBuffer{}, noLog: []string{pgPassword(storeURL)}, done: make(chan struct{})}
 	p.cmd = exec.Command(findOnPath(os.Getenv("PATH"), "cairn"), append(args, "--addr", p.addr)...)
 	p.cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "TMPDIR=" + os.TempDir()}
 	if storeURL != "" {

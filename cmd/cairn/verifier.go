@@ -324,11 +324,27 @@ func consoleError(b []byte) error {
 	return fmt.Errorf("%s: %s", e.Code, e.Message)
 }
 
+// openVerifierDirect opens dir directly on the PostgreSQL store the
+// flags of 'request' and 'result' name (no server needed); nil, nil when
+// they name none (the running server's admin socket is used).
+func openVerifierDirect(e *env, dir string, sf *storeFlags) (*verifier.Service, error) {
+	u, err := sf.resolve(e)
+	if err != nil || u == "" {
+		return nil, err
+	}
+	svc, err := verifierdir.OpenDirect(dir, verifierdir.Options{StoreURL: u, Now: e.now, Logger: newLogger(io.Discard)})
+	if errors.Is(err, verifierdir.ErrNotVerifierDir) {
+		return nil, usageError(err)
+	}
+	return svc, err
+}
+
 func newVerifierRequestCmd(e *env) *cobra.Command {
 	var dir, purpose, png, mode string
 	var asJSON, post bool
+	var sf storeFlags
 	c := &cobra.Command{
-		Use:   "request --dir DIR --purpose P [--png FILE] [--json]",
+		Use:   "request --dir DIR --purpose P [--png FILE] [--json] [--store postgres://…]",
 		Short: "Create a presentation request for a purpose and show its QR code",
 		Long: `Ask the running server (over DIR/admin.sock) for a new session for a
 purpose: a fresh nonce and state, a signed request object served once at
@@ -340,28 +356,20 @@ When the trust registry does not let this verifier ask for everything the
 purpose's query asks (claims beyond its registered purpose, or no
 authorization for the purpose now), a WARNING on stderr says so: wallets
 show the person the same warning, or refuse. The request is made all the
-same; --json carries it as over_asking.`,
+same; --json carries it as over_asking.
+
+With a PostgreSQL store (--store postgres://USER@HOST/DB, or the whole URL
+with its password in $CAIRN_STORE or a 0600 file named by --store-file)
+the session is created directly in the database, from any machine holding
+a copy of DIR: no server needs to run here, and any 'serve' instance on
+the store answers the wallet.`,
 		Example: `  cairn verifier request --dir desk --purpose clinic-access
-  cairn verifier request --dir desk --purpose bank-account --png request.png --json`,
+  cairn verifier request --dir desk --purpose bank-account --png request.png --json
+  CAIRN_STORE=postgres://cairn:…@db/cairn cairn verifier request --dir desk --purpose clinic-access`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			req := api.CreateSessionRequest{Purpose: purpose, ResponseMode: mode}
-			if post {
-				req.RequestURIMethod = "post"
-			}
-			st, b, err := adminDo(cmd.Context(), dir, http.MethodPost, "/console/sessions", req)
+			out, err := createVerifierRequest(cmd.Context(), e, dir, &sf, purpose, mode, post)
 			if err != nil {
-				return err
-			}
-			if st != http.StatusCreated {
-				err := consoleError(b)
-				if strings.HasPrefix(err.Error(), string(verifier.CodeUnknownPurpose)) {
-					return usageError(err)
-				}
-				return err
-			}
-			var out api.CreateSessionResponse
-			if err := json.Unmarshal(b, &out); err != nil {
 				return err
 			}
 			if png != "" {
@@ -375,8 +383,7 @@ same; --json carries it as over_asking.`,
 			}
 			if asJSON {
 				printOverAsking(e.stderr, out.OverAsking)
-				out.QRPNG = ""
-				j, _ := json.MarshalIndent(out.Request, "", "  ")
+				j, _ := json.MarshalIndent(out, "", "  ")
 				_, err := e.stdout.Write(append(j, '\n'))
 				return err
 			}
@@ -395,23 +402,65 @@ same; --json carries it as over_asking.`,
 			return nil
 		},
 	}
-	c.Flags().StringVar(&dir, "dir", "", "verifier directory (of the running server)")
+	c.Flags().StringVar(&dir, "dir", "", "verifier directory (of the running server, or a copy of it with --store)")
 	c.Flags().StringVar(&purpose, "purpose", "", "purpose id (clinic-access, school-enrolment, cash-assistance, bank-account, or one of DIR/purposes)")
 	c.Flags().StringVar(&png, "png", "", "also write the QR code as a PNG file")
 	c.Flags().StringVar(&mode, "response-mode", "", "direct_post.jwt (default) or direct_post")
 	c.Flags().BoolVar(&post, "post", false, "ask the wallet to POST to the request_uri with a wallet_nonce")
 	c.Flags().BoolVar(&asJSON, "json", false, "print the session as JSON")
+	addStoreFlags(c.Flags(), &sf)
 	_ = c.MarkFlagRequired("dir")
 	_ = c.MarkFlagRequired("purpose")
 	return c
+}
+
+// createVerifierRequest creates a session directly on the PostgreSQL
+// store of the flags, or through the running server's admin socket.
+func createVerifierRequest(ctx context.Context, e *env, dir string, sf *storeFlags, purpose, mode string, post bool) (*verifier.Request, error) {
+	svc, err := openVerifierDirect(e, dir, sf)
+	if err != nil {
+		return nil, err
+	}
+	if svc != nil {
+		defer svc.Close()
+		out, err := verifierdir.CreateRequest(ctx, svc, purpose, verifier.CreateOptions{ResponseMode: mode, PostRequestURI: post}, "en")
+		if c := verifier.CodeOfError(err); c != "" {
+			err = fmt.Errorf("%s: %s", c, verifier.Message(c, "en"))
+			if c == verifier.CodeUnknownPurpose {
+				return nil, usageError(err)
+			}
+		}
+		return out, err
+	}
+	req := api.CreateSessionRequest{Purpose: purpose, ResponseMode: mode}
+	if post {
+		req.RequestURIMethod = "post"
+	}
+	st, b, err := adminDo(ctx, dir, http.MethodPost, "/console/sessions", req)
+	if err != nil {
+		return nil, err
+	}
+	if st != http.StatusCreated {
+		err := consoleError(b)
+		if strings.HasPrefix(err.Error(), string(verifier.CodeUnknownPurpose)) {
+			return nil, usageError(err)
+		}
+		return nil, err
+	}
+	var out api.CreateSessionResponse
+	if err := json.Unmarshal(b, &out); err != nil {
+		return nil, err
+	}
+	return &out.Request, nil
 }
 
 func newVerifierResultCmd(e *env) *cobra.Command {
 	var dir, lang string
 	var wait time.Duration
 	var asJSON, verbose bool
+	var sf storeFlags
 	c := &cobra.Command{
-		Use:   "result SESSION --dir DIR [--wait 60s] [--json] [--lang en|fr|ar|uk] [--verbose]",
+		Use:   "result SESSION --dir DIR [--wait 60s] [--json] [--lang en|fr|ar|uk] [--verbose] [--store postgres://…]",
 		Short: "Show a session's verification result",
 		Long: `Show the result of a session: the outcome at a glance, each credential
 (issuer, type, status, the claims kept), the identity findings, and the
@@ -420,12 +469,37 @@ come before identifiers, which are shortened unless --verbose. When the
 desk's own request asked for more than the registry authorizes for its
 purpose, an OVER-ASKING line says which claims. --wait waits for the
 wallet's answer (at most 60s per call). The exit code says the outcome
-(see 'cairn verifier --help').`,
+(see 'cairn verifier --help').
+
+With a PostgreSQL store (--store, --store-file or $CAIRN_STORE) the result
+is read directly from the database (and opened with DIR/results.key),
+from any machine holding a copy of DIR, whichever instance received the
+wallet's answer; otherwise through the running server's admin socket.`,
 		Example: `  cairn verifier result --dir desk 3q2-xY… --wait 60s
   cairn verifier result --dir desk 3q2-xY… --json --lang fr
-  cairn verifier result --dir desk 3q2-xY… --verbose`,
+  cairn verifier result --dir desk 3q2-xY… --verbose
+  cairn verifier result --dir desk --store-file store.url 3q2-xY…`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			svc, err := openVerifierDirect(e, dir, &sf)
+			if err != nil {
+				return err
+			}
+			if svc != nil {
+				defer svc.Close()
+				r, err := verifierdir.ReadResult(cmd.Context(), svc, args[0], wait, lang)
+				if errors.Is(err, verifierdir.ErrNoResult) {
+					return withExit(ExitNoResult, err)
+				}
+				if err != nil {
+					return err
+				}
+				js, err := json.Marshal(r)
+				if err != nil {
+					return err
+				}
+				return reportResult(e.stdout, r, asJSON, verbose, js)
+			}
 			q := url.Values{"lang": {lang}}
 			if wait > 0 {
 				q.Set("wait", wait.String())
@@ -448,11 +522,12 @@ wallet's answer (at most 60s per call). The exit code says the outcome
 			return reportResult(e.stdout, &r, asJSON, verbose, b)
 		},
 	}
-	c.Flags().StringVar(&dir, "dir", "", "verifier directory (of the running server)")
+	c.Flags().StringVar(&dir, "dir", "", "verifier directory (of the running server, or a copy of it with --store)")
 	c.Flags().BoolVar(&verbose, "verbose", false, "show identifiers (DIDs) in full instead of a short form")
 	c.Flags().DurationVar(&wait, "wait", 0, "wait this long for the answer (at most 60s)")
 	c.Flags().StringVar(&lang, "lang", "en", "language of the messages: en, fr, ar or uk")
 	c.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
+	addStoreFlags(c.Flags(), &sf)
 	_ = c.MarkFlagRequired("dir")
 	return c
 }

@@ -50,10 +50,11 @@ func onHost(t *testing.T, u, host string) string {
 
 // TestVerifierTwoProcessesOnPostgres: two 'cairn verifier serve'
 // processes on one PostgreSQL store, each with its own copy of the
-// directory, behind one public URL. The session is created on the first
-// (its admin socket), the wallet fetches the request object from and
-// posts its response to the second, and the result is read from the
-// first.
+// directory, behind one public URL. The session is created directly in
+// the store from an operator's copy of the directory (no server there),
+// the wallet fetches the request object from and posts its response to
+// the second, and the result is read from the first (its admin socket)
+// and directly from the store.
 func TestVerifierTwoProcessesOnPostgres(t *testing.T) {
 	u := pgtest.URL(t)
 	root := t.TempDir()
@@ -85,9 +86,27 @@ func TestVerifierTwoProcessesOnPostgres(t *testing.T) {
 		}
 	}
 
-	r = runCLIAt(t, time.Now(), "verifier", "request", "--dir", dirA, "--purpose", "clinic-access", "--json")
+	// The operator's machine: a copy of the directory and the store URL,
+	// no server (no admin socket): request and result go to the database.
+	dirC := filepath.Join(root, "operator")
+	if err := os.MkdirAll(dirC, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"verifier.json", "key.jwk", "results.key"} {
+		b, _ := os.ReadFile(filepath.Join(dirA, name))
+		os.WriteFile(filepath.Join(dirC, name), b, 0o600)
+	}
+	storeFile := filepath.Join(root, "store.url")
+	os.WriteFile(storeFile, []byte(u+"\n"), 0o600)
+	if r := runCLIAt(t, time.Now(), "verifier", "request", "--dir", dirC, "--purpose", "clinic-access"); r.code == ExitOK {
+		t.Fatal("request on a directory copy without a server nor a store succeeded")
+	}
+	if r := runCLIAt(t, time.Now(), "verifier", "request", "--dir", dirC, "--store-file", storeFile, "--purpose", "no-such-purpose"); r.code != ExitUsage {
+		t.Errorf("direct request for an unknown purpose: %d %s", r.code, r.stderr)
+	}
+	r = runCLIAt(t, time.Now(), "verifier", "request", "--dir", dirC, "--store-file", storeFile, "--purpose", "clinic-access", "--json")
 	if r.code != ExitOK {
-		t.Fatalf("request on A: %d %s", r.code, r.stderr)
+		t.Fatalf("direct request from the operator's copy: %d %s", r.code, r.stderr)
 	}
 	var req verifier.Request
 	if err := json.Unmarshal([]byte(r.stdout), &req); err != nil {
@@ -111,6 +130,9 @@ func TestVerifierTwoProcessesOnPostgres(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if r := runCLIAt(t, time.Now(), "verifier", "result", "--dir", dirC, "--store-file", storeFile, req.SessionID); r.code != ExitNoResult || !strings.Contains(r.stderr, "result_pending") {
+		t.Errorf("direct result before the answer: %d %s", r.code, r.stderr)
+	}
 	form, err := (&oid4vp.Response{VPToken: oid4vp.VPToken{"identity": {p}}, State: ar.State}).EncryptedForm(ar, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -125,5 +147,13 @@ func TestVerifierTwoProcessesOnPostgres(t *testing.T) {
 	r = runCLIAt(t, time.Now(), "verifier", "result", "--dir", dirA, req.SessionID, "--wait", "5s")
 	if r.code != ExitOK || !strings.Contains(r.stdout, "VALID (valid)") || !strings.Contains(r.stdout, "Haddad") {
 		t.Errorf("result read on A: %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = runCLIAt(t, time.Now(), "verifier", "result", "--dir", dirC, "--store-file", storeFile, req.SessionID, "--json", "--lang", "fr")
+	var res verifier.Result
+	if r.code != ExitOK || json.Unmarshal([]byte(r.stdout), &res) != nil || res.Code != verifier.CodeValid || !strings.Contains(r.stdout, "Haddad") {
+		t.Errorf("direct result from the operator's copy: %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := runCLIAt(t, time.Now(), "verifier", "result", "--dir", dirC, "--store-file", storeFile, "unknown-session-id-0000"); r.code != ExitNoResult {
+		t.Errorf("direct result of an unknown session: %d %s", r.code, r.stderr)
 	}
 }

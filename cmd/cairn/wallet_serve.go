@@ -82,9 +82,10 @@ with its password in $CAIRN_STORE or a 0600 file named by --store-file)
 holders and their sealed records live in the database's cairn_wallet
 schema instead of DIR/wallet.db, and several agents share it: give each
 the same DIR/pepper (an agent that would create a new pepper beside a
-store that already has holders refuses to start). A login's session
-stays in the memory of the agent that opened it: route a holder's
-requests to one agent (session affinity).
+store that already has holders refuses to start). Sessions are stored
+too, with the holder's key wrapped under the client's token, so any
+agent serves any session (no session affinity) and a logout on one ends
+it on all.
 
 /metrics is not served unless asked for (--metrics-addr,
 --metrics-token-file). --agent and --session do not apply to serve.`,
@@ -208,7 +209,7 @@ func (o *walletServeOptions) run(ctx context.Context, e *env) error {
 	if o.devPrivate {
 		log.Warn("dev mode: outbound fetches may reach loopback and private addresses; never use this for real holders")
 	}
-	hooks := []server.Hook{h.RefusalLogHook()}
+	hooks := []server.Hook{h.RefusalLogHook(), walletapi.SessionSweepHook(svc, log)}
 	if reg != nil {
 		log.Info("trust registry loaded", "registry", reg.ID, "version", reg.Version)
 		hooks = append(hooks, server.Hook{Name: "registry", OnHangup: true, Fn: func(ctx context.Context, _ server.Trigger) error {

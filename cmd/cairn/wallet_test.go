@@ -62,7 +62,8 @@ func walletCLIIn(t *testing.T, stdin string, args ...string) (int, string, strin
 
 // TestWalletServe: the first run creates the data directory (0700) with
 // the pepper (0600) and the store; a holder made through the CLI client
-// logs in again after a restart; the log holds no secret.
+// keeps its session over a restart (stored), logs out and in again; the
+// log holds no secret.
 func TestWalletServe(t *testing.T) {
 	work := t.TempDir()
 	data := filepath.Join(work, "agent")
@@ -109,10 +110,17 @@ func TestWalletServe(t *testing.T) {
 		t.Fatalf("no first-run line:\n%s", logs.String())
 	}
 
-	// restart: the session died with the process; the PIN opens the holder again
+	// restart: the session is a stored record its token opens, so it
+	// outlives the process; a logout ends it and the PIN opens the holder again
 	logs, _ = walletServe(t, data, addr)
-	if code, _, errOut := walletCLI(t, "wallet", "--session", session, "list"); code != ExitNoSession {
+	if code, out, errOut := walletCLI(t, "wallet", "--session", session, "list"); code != 0 || !strings.Contains(out, "no credentials") {
 		t.Fatalf("list after restart: %d %s", code, errOut)
+	}
+	if code, _, errOut := walletCLI(t, "wallet", "--session", session, "holder", "logout"); code != 0 {
+		t.Fatalf("logout: %d %s", code, errOut)
+	}
+	if code, _, errOut := walletCLI(t, "wallet", "--session", session, "list"); code != ExitNoSession {
+		t.Fatalf("list after logout: %d %s", code, errOut)
 	}
 	if code, _, errOut := walletCLI(t, "wallet", "--session", session, "holder", "login", "--pin-file", pinFile); code != 0 {
 		t.Fatalf("login after restart: %d %s", code, errOut)

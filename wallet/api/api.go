@@ -171,6 +171,24 @@ func New(svc *wallet.Service, opts Options) (*Handler, error) {
 	return h, nil
 }
 
+// SessionSweepEvery is how often SessionSweepHook runs.
+const SessionSweepEvery = time.Minute
+
+// SessionSweepHook deletes expired session records (of every holder, in
+// the shared store) and expired cached session keys every
+// SessionSweepEvery. Failures are logged, not fatal.
+func SessionSweepHook(svc *wallet.Service, log *slog.Logger) server.Hook {
+	return server.Hook{Name: "sessions", Every: SessionSweepEvery, Fn: func(ctx context.Context, _ server.Trigger) error {
+		n, err := svc.SweepSessions(ctx)
+		if err != nil {
+			log.Error("wallet: session sweep failed", "err", err)
+		} else if n > 0 {
+			log.Info("wallet: swept expired sessions", "sessions", n)
+		}
+		return nil
+	}}
+}
+
 // ServeHTTP sets Cache-Control: no-store on every answer, the router's
 // own 404 and 405 included, then serves r.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -200,7 +218,7 @@ func (h *Handler) auth(fn sessionHandler) http.HandlerFunc {
 			h.fail(w, r, nil, &server.Error{Status: http.StatusUnauthorized, Code: CodeUnauthorized})
 			return
 		}
-		sess, err := h.svc.Resume(tok)
+		sess, err := h.svc.Resume(r.Context(), tok)
 		if err != nil {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="cairn-wallet", error="invalid_token"`)
 			h.fail(w, r, nil, err)

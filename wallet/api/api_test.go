@@ -152,7 +152,7 @@ func TestLogAndPortability(t *testing.T) {
 	a := newAgent(t)
 	_, s := a.holder("2468", storetest.Device(1))
 	a.credential(s.Token, map[string]any{"given_name": "Amina"}, storetest.T0)
-	sess, _ := a.svc.Resume(s.Token)
+	sess, _ := a.svc.Resume(t0ctx, s.Token)
 	for _, ev := range []string{wallet.EventOfferAccepted, wallet.EventPresentation} {
 		if _, err := a.svc.AppendLog(t0ctx, sess, wallet.LogEntry{Event: ev, PartyName: "Example", Claims: []string{"given_name"}}); err != nil {
 			t.Fatal(err)

@@ -173,7 +173,7 @@ func (a *agent) credential(token string, claims map[string]any, issuedAt time.Ti
 	if err != nil {
 		a.t.Fatal(err)
 	}
-	sess, err := a.svc.Resume(token)
+	sess, err := a.svc.Resume(t0ctx, token)
 	if err != nil {
 		a.t.Fatal(err)
 	}

@@ -118,7 +118,10 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) logout(w http.ResponseWriter, r *http.Request, sess *wallet.Session) {
-	h.svc.Logout(sess)
+	if err := h.svc.Logout(r.Context(), sess); err != nil {
+		h.fail(w, r, sess, err)
+		return
+	}
 	w.WriteHeader(http.StatusNoContent)
 }
 

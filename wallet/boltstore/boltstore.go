@@ -1,17 +1,19 @@
 // Package boltstore is the wallet agent's embedded Store (DESIGN.md §6):
 // one bbolt file per agent, on internal/store/bolt. It persists holders
 // (JSON: ids, salts, KDF parameters, wrapped data keys, lockout counters),
-// the recovery-lookup index, and sealed records in one nested bucket per
-// holder and kind, so a wipe deletes a holder's records as one bucket. It
+// the recovery-lookup index, session records (with an index by holder),
+// and sealed records in one nested bucket per holder and kind, so a wipe deletes a holder's records as one bucket. It
 // decides nothing and never sees a plaintext: the rules and the
 // encryption are package wallet's. It runs the conformance suite of
 // wallet/storetest.
 package boltstore
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/cairn-id/cairn/internal/store/bolt"
 	"github.com/cairn-id/cairn/wallet"
@@ -21,7 +23,10 @@ var (
 	bucketHolders  = []byte("holders")  // holder id -> wallet.Holder (JSON)
 	bucketRecovery = []byte("recovery") // recovery lookup -> holder id
 	bucketRecords  = []byte("records")  // holder id -> kind -> record id -> sealed bytes
-	allBuckets     = [][]byte{bucketHolders, bucketRecovery, bucketRecords}
+	bucketSessions = []byte("sessions") // session id -> wallet.SessionRecord (JSON)
+	// holder id 0x00 session id -> empty: a holder's sessions
+	bucketHolderSessions = []byte("holder_sessions")
+	allBuckets           = [][]byte{bucketHolders, bucketRecovery, bucketRecords, bucketSessions, bucketHolderSessions}
 )
 
 // MaxStoredValue bounds one stored value (a sealed credential is at most
@@ -228,4 +233,94 @@ func (t *txn) RecordCount(holderID string) (int, error) {
 		})
 	})
 	return n, wrap(err)
+}
+
+func holderSessionKey(holderID, sid string) []byte {
+	return []byte(holderID + "\x00" + sid)
+}
+
+func (t *txn) Session(id string) (*wallet.SessionRecord, error) {
+	if id == "" {
+		return nil, wallet.ErrNotFound
+	}
+	r := new(wallet.SessionRecord)
+	if err := bolt.GetJSON(t.tx.Bucket(bucketSessions), []byte(id), r); err != nil {
+		return nil, wrap(err)
+	}
+	return r, nil
+}
+
+func (t *txn) PutSession(r *wallet.SessionRecord) error {
+	if r.ID == "" || r.HolderID == "" {
+		return errors.New("wallet: session without id or holder")
+	}
+	if old, err := t.Session(r.ID); err == nil && old.HolderID != r.HolderID {
+		if err := t.tx.Bucket(bucketHolderSessions).Delete(holderSessionKey(old.HolderID, old.ID)); err != nil {
+			return wrap(err)
+		}
+	}
+	if err := bolt.PutJSON(t.tx.Bucket(bucketSessions), []byte(r.ID), r, MaxStoredValue); err != nil {
+		return wrap(err)
+	}
+	return wrap(t.tx.Bucket(bucketHolderSessions).Put(holderSessionKey(r.HolderID, r.ID), []byte{}))
+}
+
+func (t *txn) DeleteSession(id string) error {
+	r, err := t.Session(id)
+	if errors.Is(err, wallet.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return t.deleteSession(r.HolderID, id)
+}
+
+func (t *txn) deleteSession(holderID, id string) error {
+	if err := t.tx.Bucket(bucketSessions).Delete([]byte(id)); err != nil {
+		return wrap(err)
+	}
+	return wrap(t.tx.Bucket(bucketHolderSessions).Delete(holderSessionKey(holderID, id)))
+}
+
+func (t *txn) DeleteHolderSessions(holderID string) (int, error) {
+	if holderID == "" {
+		return 0, nil
+	}
+	prefix := holderSessionKey(holderID, "")
+	var ids []string
+	c := t.tx.Bucket(bucketHolderSessions).Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		ids = append(ids, string(k[len(prefix):]))
+	}
+	for _, id := range ids {
+		if err := t.deleteSession(holderID, id); err != nil {
+			return 0, err
+		}
+	}
+	return len(ids), nil
+}
+
+func (t *txn) DeleteExpiredSessions(now time.Time) (int, error) {
+	type hs struct{ holder, id string }
+	var gone []hs
+	err := t.tx.Bucket(bucketSessions).ForEach(func(k, v []byte) error {
+		var r wallet.SessionRecord
+		if err := bolt.DecodeJSON(k, v, &r); err != nil {
+			return err
+		}
+		if !now.Before(r.Until()) {
+			gone = append(gone, hs{r.HolderID, string(k)})
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, wrap(err)
+	}
+	for _, g := range gone {
+		if err := t.deleteSession(g.holder, g.id); err != nil {
+			return 0, err
+		}
+	}
+	return len(gone), nil
 }

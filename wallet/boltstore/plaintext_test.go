@@ -193,7 +193,8 @@ func TestAllFourDigitPINsOpenNothingWithoutTheDeviceSecret(t *testing.T) {
 }
 
 // TestRestartLeavesEverythingLocked: after a restart (a new Service over
-// the same file) no session exists, and only a login reads the records.
+// the same file) only a live session's token (stored sessions survive a
+// restart until they expire) or a login reads the records.
 func TestRestartLeavesEverythingLocked(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "wallet.db")
 	st := openStore(t, path)
@@ -213,11 +214,15 @@ func TestRestartLeavesEverythingLocked(t *testing.T) {
 	st = openStore(t, path)
 	defer st.Close()
 	svc = storetest.NewService(t, st, clock, storetest.Pepper(7))
-	if _, err := svc.Resume(sess.Token); !errors.Is(err, wallet.ErrSession) {
-		t.Errorf("old token after restart: %v", err)
+	if _, err := svc.Resume(context.Background(), sess.Token); err != nil {
+		t.Errorf("live token after restart: %v", err)
 	}
+	if list, err := svc.ListCredentials(ctx, sess); err != nil || len(list) != 1 {
+		t.Errorf("live session after restart: %d %v", len(list), err)
+	}
+	clock.Advance(wallet.DefaultSessionTTL)
 	if _, err := svc.ListCredentials(ctx, sess); !errors.Is(err, wallet.ErrSession) {
-		t.Errorf("old session after restart: %v", err)
+		t.Errorf("expired session after restart: %v", err)
 	}
 	sess, err = svc.Login(ctx, wallet.LoginRequest{HolderID: created.HolderID, PIN: "1234", DeviceSecret: storetest.Device(1)})
 	if err != nil {

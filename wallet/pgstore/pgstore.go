@@ -2,8 +2,9 @@
 // several agent instances on one database), on internal/store/pg. It
 // keeps what wallet/boltstore keeps, in the schema <prefix>_wallet
 // (migrations/): holders (JSON: ids, salts, KDF parameters, wrapped data
-// keys, lockout counters), the recovery-lookup index, and sealed records
-// keyed by (holder, kind, id), so a wipe deletes a holder's records in
+// keys, lockout counters), the recovery-lookup index, session records
+// (0002: the data key wrapped under the client's token, never the token),
+// and sealed records keyed by (holder, kind, id), so a wipe deletes a holder's records in
 // one statement. It decides nothing and never sees a plaintext: the rules
 // and the encryption are package wallet's. Updates are SERIALIZABLE and
 // rerun on conflicts (PIN attempt counters stay exact across instances);
@@ -16,6 +17,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -217,4 +219,55 @@ func (t *txn) RecordCount(holderID string) (int, error) {
 	var n int
 	err := t.t.Get("SELECT count(*) FROM records WHERE holder_id = $1", []any{holderID}, &n)
 	return n, wrap(err)
+}
+
+func (t *txn) Session(id string) (*wallet.SessionRecord, error) {
+	if id == "" {
+		return nil, wallet.ErrNotFound
+	}
+	var raw []byte
+	if err := t.t.Get("SELECT data FROM sessions WHERE id = $1", []any{id}, &raw); err != nil {
+		return nil, wrap(err)
+	}
+	r := new(wallet.SessionRecord)
+	if err := json.Unmarshal(raw, r); err != nil {
+		return nil, fmt.Errorf("wallet: stored session is corrupt: %w", err)
+	}
+	return r, nil
+}
+
+func (t *txn) PutSession(r *wallet.SessionRecord) error {
+	if r.ID == "" || r.HolderID == "" {
+		return errors.New("wallet: session without id or holder")
+	}
+	raw, err := json.Marshal(r)
+	if err != nil {
+		return fmt.Errorf("wallet: %w", err)
+	}
+	if len(raw) > MaxStoredValue {
+		return fmt.Errorf("wallet: session: %d bytes exceed %d", len(raw), MaxStoredValue)
+	}
+	return t.exec(`INSERT INTO sessions (id, holder_id, until, data) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (id) DO UPDATE SET holder_id = excluded.holder_id, until = excluded.until, data = excluded.data`,
+		r.ID, r.HolderID, r.Until(), raw)
+}
+
+func (t *txn) DeleteSession(id string) error {
+	if id == "" {
+		return nil
+	}
+	return t.exec("DELETE FROM sessions WHERE id = $1", id)
+}
+
+func (t *txn) DeleteHolderSessions(holderID string) (int, error) {
+	if holderID == "" {
+		return 0, nil
+	}
+	n, err := t.t.Exec("DELETE FROM sessions WHERE holder_id = $1", holderID)
+	return int(n), wrap(err)
+}
+
+func (t *txn) DeleteExpiredSessions(now time.Time) (int, error) {
+	n, err := t.t.Exec("DELETE FROM sessions WHERE until <= $1", now)
+	return int(n), wrap(err)
 }

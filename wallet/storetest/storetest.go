@@ -1,11 +1,12 @@
 // Package storetest holds the conformance suite every wallet.Store
 // implementation must pass (DESIGN.md §6: one suite, two stores). It
 // checks the persistence contract (holders, the recovery index, sealed
-// records addressed by holder, kind and id, ErrNotFound, atomic and
-// serializable Update, Batch, a holder deleted with all its records) and
-// runs the wallet's rules (package wallet's Service) over the store:
+// records addressed by holder, kind and id, session records and their
+// expiry sweep, ErrNotFound, atomic and serializable Update, Batch, a
+// holder deleted with all its records) and runs the wallet's rules (package wallet's Service) over the store:
 // lockout, PIN change and recovery, wipe, holder keys, credentials, the
-// consent log and its tampering, export and import.
+// consent log and its tampering, export and import, and sessions shared
+// by two Services on one store (sessions.go).
 package storetest
 
 import (
@@ -69,6 +70,7 @@ func NewService(t testing.TB, st wallet.Store, clock *Clock, pepper []byte, mod 
 func StoreConformance(t *testing.T, newStore func(t *testing.T) wallet.Store) {
 	t.Run("persistence", func(t *testing.T) { persistence(t, newStore) })
 	t.Run("rules", func(t *testing.T) { rules(t, newStore) })
+	t.Run("sessions", func(t *testing.T) { sessions(t, newStore) })
 }
 
 var ctx = context.Background()

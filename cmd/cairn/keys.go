@@ -41,15 +41,19 @@ func newKeysGenerateCmd(e *env) *cobra.Command {
 and print its did:jwk. An existing FILE is never overwritten.
 
 Algorithms: ES256 (P-256, the default and baseline), ES384 (P-384),
-EdDSA (Ed25519).`,
+EdDSA (Ed25519), and BBS: a BLS12-381 issuer key for the experimental
+unlinkable credential format jpt (JSON Web Proof alg BBS; its JWK has
+kty OKP, crv BLS12381G2, proof_alg BBS). A BBS key signs credentials
+only, never JWS.`,
 		Example: `  cairn keys generate --out issuer.jwk
-  cairn keys generate --alg EdDSA --out holder.jwk --json`,
+  cairn keys generate --alg EdDSA --out holder.jwk --json
+  cairn keys generate --alg BBS --out issuer-bbs.jwk`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return o.run(cmd.OutOrStdout())
 		},
 	}
-	c.Flags().StringVar(&o.alg, "alg", string(keys.DefaultAlg), "signature algorithm: ES256, ES384 or EdDSA")
+	c.Flags().StringVar(&o.alg, "alg", string(keys.DefaultAlg), "signature algorithm: ES256, ES384, EdDSA or BBS")
 	c.Flags().StringVar(&o.out, "out", "", "file to write the private JWK to (must not exist)")
 	c.Flags().BoolVar(&o.asJSON, "json", false, `print {"did", "alg", "jwk", "file"} as JSON`)
 	_ = c.MarkFlagRequired("out")
@@ -62,16 +66,19 @@ func parseAlg(s string) (jose.Alg, error) {
 			return a, nil
 		}
 	}
-	return "", fmt.Errorf("unknown --alg %q: use ES256, ES384 or EdDSA", s)
+	return "", fmt.Errorf("unknown --alg %q: use ES256, ES384, EdDSA or BBS", s)
 }
 
 func (o *keysGenerateOptions) run(w io.Writer) error {
+	if o.out == "" || o.out == "-" {
+		return usageError(errors.New("--out must name a file: private keys are never printed"))
+	}
+	if strings.EqualFold(o.alg, keys.AlgBBS) {
+		return o.runBBS(w)
+	}
 	alg, err := parseAlg(o.alg)
 	if err != nil {
 		return usageError(err)
-	}
-	if o.out == "" || o.out == "-" {
-		return usageError(errors.New("--out must name a file: private keys are never printed"))
 	}
 	k, err := keys.Generate(alg, nil)
 	if err != nil {
@@ -87,6 +94,26 @@ func (o *keysGenerateOptions) run(w io.Writer) error {
 		return writeJSON(w, map[string]any{"did": k.DIDJWK(), "alg": k.Alg(), "jwk": k.PublicJWK(), "file": o.out})
 	}
 	_, err = fmt.Fprintln(w, k.DIDJWK())
+	return err
+}
+
+// runBBS writes a BBS issuer key (keys.SaveBBS) and prints its did:jwk.
+func (o *keysGenerateOptions) runBBS(w io.Writer) error {
+	k, err := keys.GenerateBBS(nil)
+	if err != nil {
+		return withExit(ExitFailure, err)
+	}
+	if err := keys.SaveBBS(o.out, k); err != nil {
+		if errors.Is(err, keys.ErrExists) {
+			return withExit(ExitFailure, fmt.Errorf("%s already exists; refusing to overwrite a key (choose another --out)", o.out))
+		}
+		return withExit(ExitFailure, err)
+	}
+	didJWK := keys.BBSDIDJWK(&k.Public)
+	if o.asJSON {
+		return writeJSON(w, map[string]any{"did": didJWK, "alg": keys.AlgBBS, "jwk": json.RawMessage(k.Public.JWK()), "file": o.out})
+	}
+	_, err = fmt.Fprintln(w, didJWK)
 	return err
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/cairn-id/cairn/internal/did"
 	"github.com/cairn-id/cairn/internal/jose"
+	"github.com/cairn-id/cairn/internal/jwp"
 	"github.com/cairn-id/cairn/internal/keys"
 )
 
@@ -208,5 +209,44 @@ func TestKeysHelpHasExamples(t *testing.T) {
 		if r.code != ExitOK || !strings.Contains(r.stdout, "Examples:") || !strings.Contains(r.stdout, "cairn keys "+sub) {
 			t.Errorf("keys %s --help: exit %d\n%s", sub, r.code, r.stdout)
 		}
+	}
+}
+
+func TestKeysGenerateBBS(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "issuer-bbs.jwk")
+	r := runCLI(t, "keys", "generate", "--alg", "BBS", "--out", path, "--json")
+	if r.code != ExitOK {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	var out struct {
+		DID  string          `json:"did"`
+		Alg  string          `json:"alg"`
+		JWK  json.RawMessage `json:"jwk"`
+		File string          `json:"file"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
+		t.Fatalf("stdout is not JSON: %v\n%s", err, r.stdout)
+	}
+	pub, err := jwp.ParsePublicJWK(out.JWK) // refuses "d"
+	if err != nil {
+		t.Fatalf("jwk in output: %v", err)
+	}
+	k, err := keys.LoadBBS(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Alg != "BBS" || out.File != path || out.DID != keys.BBSDIDJWK(&k.Public) || string(pub.Bytes) != string(k.Public.Bytes) {
+		t.Errorf("output %+v", out)
+	}
+	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {
+		t.Errorf("mode %04o", fi.Mode().Perm())
+	}
+	before, _ := os.ReadFile(path)
+	r = runCLI(t, "keys", "generate", "--alg", "bbs", "--out", path)
+	if r.code != ExitFailure || !strings.Contains(r.stderr, "already exists") {
+		t.Errorf("overwrite: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if after, _ := os.ReadFile(path); string(after) != string(before) {
+		t.Error("key file replaced")
 	}
 }

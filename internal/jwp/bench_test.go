@@ -129,7 +129,7 @@ func TestPresentedSize(t *testing.T) {
 		"family_name": "Abdelrahman Mohamed", "given_name": "Amina", "birthdate": "1990-01-01", "birthdate_precision": "year",
 		"registration_id": "KRT-2026-0481527", "registration_date": "2026-11-14", "household_size": 5, "case_id": "SDN-KAS-26-004417",
 		"registration_place": map[string]any{"country": "SD", "region": "Kassala", "locality": "Kassala", "site": "Shagarab 1"},
-		"evidence": map[string]any{"method": "document_check", "time": "2026-11-14"},
+		"evidence":           map[string]any{"method": "document_check", "time": "2026-11-14"},
 	}
 	j, err := jwp.IssueToken(key, cs, "jpt", claims)
 	if err != nil {

@@ -9,7 +9,7 @@ import (
 )
 
 func TestParseCompact(t *testing.T) {
-	h := "eyJhbGciOiJCQlMifQ" // {"alg":"BBS"}
+	h := "eyJhbGciOiJCQlMifQ"  // {"alg":"BBS"}
 	ph := "eyJub25jZSI6Im4ifQ" // {"nonce":"n"}
 	cases := []struct {
 		name      string

@@ -18,7 +18,7 @@ func regClaims() map[string]any {
 		"family_name": "Abdelrahman", "given_name": "Amina", "birthdate": "1990-01-01",
 		"registration_id": "KRT-2026-0481527", "registration_date": "2026-11-14",
 		"registration_place": map[string]any{"country": "SD", "locality": "Kassala", "site": "Shagarab <East>"},
-		"household_size": 5,
+		"household_size":     5,
 		// case_id absent: a null slot
 	}
 }

@@ -4,7 +4,9 @@
 // and never overwritten, and loading them back only from files no one else
 // can read. Every key read is checked: curve, exact lengths, and that the
 // private scalar or seed reproduces the stated public key. Public keys are
-// internal/jose JWKs; identifiers come from internal/did.
+// internal/jose JWKs; identifiers come from internal/did. BBS issuer keys
+// for JSON Web Proofs (bbs.go) are internal/jwp keys in the same kind of
+// file: private JWK, 0600, never overwritten.
 //
 // The JWK encoding is done with the standard library. lestrrat-go/jwx/v3/jwk
 // was the plan, but go.sum lacks its dependencies (httprc/v3, fastjson) and

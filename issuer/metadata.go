@@ -6,6 +6,7 @@ import (
 
 	"github.com/cairn-id/cairn/internal/oid4vci"
 	"github.com/cairn-id/cairn/internal/sdjwtvc"
+	"github.com/cairn-id/cairn/schemas"
 )
 
 // What this issuer publishes about itself, as OpenID4VCI wire objects
@@ -42,17 +43,7 @@ func (s *Service) IssuerMetadata() oid4vci.IssuerMetadata {
 	}
 	confs := make(map[string]oid4vci.CredentialConfiguration, len(s.types))
 	for id, t := range s.types {
-		meta := &oid4vci.CredentialMetadata{}
-		for _, d := range t.Metadata.Display {
-			meta.Display = append(meta.Display, oid4vci.Display{Name: d.Name, Locale: d.Locale, Description: d.Description})
-		}
-		for _, c := range t.Metadata.Claims {
-			cd := oid4vci.ClaimDescription{Path: c.Path, Mandatory: c.Mandatory}
-			for _, d := range c.Display {
-				cd.Display = append(cd.Display, oid4vci.ClaimDisplay{Name: d.Label, Locale: d.Locale})
-			}
-			meta.Claims = append(meta.Claims, cd)
-		}
+		meta := CredentialMetadata(t)
 		confs[id] = oid4vci.CredentialConfiguration{
 			Format: sdjwtvc.Typ, VCT: t.VCT, Scope: id,
 			CryptographicBindingMethodsSupported: []string{"jwk", "did:jwk", "did:key"},
@@ -75,6 +66,25 @@ func (s *Service) IssuerMetadata() oid4vci.IssuerMetadata {
 		Display:                           display,
 		CredentialConfigurationsSupported: confs,
 	}
+}
+
+// CredentialMetadata is the credential_metadata of a type's credential
+// configurations (OpenID4VCI Appendix A.3): its display and its claims
+// descriptions, the same whatever the format (dc+sd-jwt, or Cairn's jpt,
+// internal/jptvc.Configuration).
+func CredentialMetadata(t *schemas.Type) *oid4vci.CredentialMetadata {
+	meta := &oid4vci.CredentialMetadata{}
+	for _, d := range t.Metadata.Display {
+		meta.Display = append(meta.Display, oid4vci.Display{Name: d.Name, Locale: d.Locale, Description: d.Description})
+	}
+	for _, c := range t.Metadata.Claims {
+		cd := oid4vci.ClaimDescription{Path: c.Path, Mandatory: c.Mandatory}
+		for _, d := range c.Display {
+			cd.Display = append(cd.Display, oid4vci.ClaimDisplay{Name: d.Label, Locale: d.Locale})
+		}
+		meta.Claims = append(meta.Claims, cd)
+	}
+	return meta
 }
 
 // AuthServerMetadata returns the RFC 8414 metadata of the issuer as its

@@ -42,8 +42,8 @@ func regClaims(given string) map[string]any {
 		"family_name": "Abdelrahman", "given_name": given, "birthdate": "1990-01-01",
 		"registration_id": "KRT-2026-0481527", "registration_date": "2026-11-14",
 		"registration_place": map[string]any{"country": "SD", "locality": "Kassala"},
-		"household_size": 5,
-		"evidence":       map[string]any{"strength": 2, "validity": 2, "verification": 2, "method": "in_person"},
+		"household_size":     5,
+		"evidence":           map[string]any{"strength": 2, "validity": 2, "verification": 2, "method": "in_person"},
 	}
 }
 

@@ -2,14 +2,10 @@ package keys
 
 import (
 	"crypto/rand"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 
-	"github.com/cairn-id/cairn/internal/bounded"
 	"github.com/cairn-id/cairn/internal/did"
-	"github.com/cairn-id/cairn/internal/fsx"
 	"github.com/cairn-id/cairn/internal/jose"
 	"github.com/cairn-id/cairn/internal/jwp"
 )
@@ -38,26 +34,15 @@ func GenerateBBS(rnd io.Reader) (*jwp.PrivateKey, error) {
 func SaveBBS(path string, k *jwp.PrivateKey) error {
 	b := k.PrivateJWK()
 	defer clear(b)
-	if err := fsx.WriteNew(path, b, 0o600); err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			return fmt.Errorf("%w: %s (refusing to overwrite a key)", ErrExists, path)
-		}
-		return fmt.Errorf("keys: save key: %w", err)
-	}
-	return nil
+	return writeKeyFile(path, b)
 }
 
 // LoadBBS reads a BBS private JWK file written by SaveBBS. On Unix the file
 // must not be readable or writable by group or others.
 func LoadBBS(path string) (*jwp.PrivateKey, error) {
-	b, err := fsx.ReadSecret(path, MaxPrivateJWKLen)
-	switch {
-	case errors.Is(err, fsx.ErrInsecureMode):
-		return nil, fmt.Errorf("%w: %w", ErrInsecurePermissions, err)
-	case errors.Is(err, bounded.ErrTooLarge):
-		return nil, fmt.Errorf("%w: %s larger than %d bytes", ErrInvalidKey, path, MaxPrivateJWKLen)
-	case err != nil:
-		return nil, fmt.Errorf("keys: %w", err)
+	b, err := readKeyFile(path)
+	if err != nil {
+		return nil, err
 	}
 	defer clear(b)
 	k, err := jwp.ParsePrivateJWK(b)

@@ -21,6 +21,11 @@ func Save(path string, k *PrivateKey) error {
 	if err != nil {
 		return err
 	}
+	return writeKeyFile(path, b)
+}
+
+// writeKeyFile writes a private key file, mode 0600, never replacing one.
+func writeKeyFile(path string, b []byte) error {
 	if err := fsx.WriteNew(path, b, 0o600); err != nil {
 		if errors.Is(err, fs.ErrExist) {
 			return fmt.Errorf("%w: %s (refusing to overwrite a key)", ErrExists, path)
@@ -33,6 +38,20 @@ func Save(path string, k *PrivateKey) error {
 // Load reads a private JWK file written by Save (or by hand). On Unix the
 // file must not be readable or writable by group or others.
 func Load(path string) (*PrivateKey, error) {
+	b, err := readKeyFile(path)
+	if err != nil {
+		return nil, err
+	}
+	k, err := ParsePrivateJWK(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return k, nil
+}
+
+// readKeyFile reads a private key file of at most MaxPrivateJWKLen bytes
+// that no one else can read (fsx.ReadSecret).
+func readKeyFile(path string) ([]byte, error) {
 	b, err := fsx.ReadSecret(path, MaxPrivateJWKLen)
 	switch {
 	case errors.Is(err, fsx.ErrInsecureMode):
@@ -42,11 +61,7 @@ func Load(path string) (*PrivateKey, error) {
 	case err != nil:
 		return nil, fmt.Errorf("keys: %w", err)
 	}
-	k, err := ParsePrivateJWK(b)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return k, nil
+	return b, nil
 }
 
 // LoadPublicJWK reads a public JWK file. A private JWK is refused

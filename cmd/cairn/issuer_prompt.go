@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/text/language"
 
+	"github.com/cairn-id/cairn/internal/claimpath"
 	"github.com/cairn-id/cairn/internal/i18n"
 	"github.com/cairn-id/cairn/issuer"
 	"github.com/cairn-id/cairn/issuer/issuerdir"
@@ -465,18 +466,6 @@ func (p *claimPrompt) fixUntilValid() error {
 	}
 }
 
-// pointerTokens splits an RFC 6901 pointer.
-func pointerTokens(ptr string) []string {
-	if ptr == "" {
-		return nil
-	}
-	toks := strings.Split(strings.TrimPrefix(ptr, "/"), "/")
-	for i, t := range toks {
-		toks[i] = strings.NewReplacer("~1", "/", "~0", "~").Replace(t)
-	}
-	return toks
-}
-
 func fieldNamed(fs []schemas.Field, name string) *schemas.Field {
 	for i := range fs {
 		if memberName(fs[i]) == name {
@@ -489,7 +478,7 @@ func fieldNamed(fs []schemas.Field, name string) *schemas.Field {
 // labelOf renders a failing pointer with the labels of its fields.
 func (p *claimPrompt) labelOf(ptr string) string {
 	fields, label := p.fields, ""
-	toks := pointerTokens(ptr)
+	toks := claimpath.Tokens(ptr)
 	if len(toks) == 0 {
 		return p.t("(all claims)")
 	}
@@ -523,7 +512,7 @@ func (p *claimPrompt) labelOf(ptr string) string {
 // entry (or all of them when none is empty), or a whole list of entries.
 func (p *claimPrompt) fix(ptr string) error {
 	fields, obj, prefix := p.fields, p.claims, ""
-	toks := pointerTokens(ptr)
+	toks := claimpath.Tokens(ptr)
 	for i := 0; i < len(toks); i++ {
 		f := fieldNamed(fields, toks[i])
 		if f == nil {

@@ -19,6 +19,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/cairn-id/cairn/internal/claimpath"
 )
 
 // Role is what a registered entity does in the ecosystem; its JSON form is
@@ -245,7 +247,7 @@ func NormalizeClaim(c string) (string, error) {
 		return "", fmt.Errorf("trust: claim %q: empty or too long", c)
 	}
 	if !strings.HasPrefix(c, "/") {
-		c = "/" + strings.ReplaceAll(strings.ReplaceAll(c, "~", "~0"), "/", "~1")
+		c = "/" + claimpath.Escape(c)
 	}
 	for _, seg := range strings.Split(c[1:], "/") {
 		if seg == "" {

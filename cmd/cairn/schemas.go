@@ -311,13 +311,9 @@ func schemasAllowed(t *schemas.Type, f schemas.Field, lang string) string {
 }
 
 // resolveTypeRefs replaces each type reference (full vct or short name,
-// schemas.Catalogue.Resolve) by its full vct; an unknown one is left as
-// it is, for the command's own "unknown type" message.
-func resolveTypeRefs(refs ...*string) {
-	cat, err := schemas.Load()
-	if err != nil {
-		return
-	}
+// cat.Resolve) by its full vct; an unknown one is left as it is, for the
+// command's own "unknown type" message.
+func resolveTypeRefs(cat *schemas.Catalogue, refs ...*string) {
 	for _, r := range refs {
 		if *r == "" {
 			continue

@@ -16,6 +16,7 @@ package trust
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -249,15 +250,12 @@ func NormalizeClaim(c string) (string, error) {
 	if !strings.HasPrefix(c, "/") {
 		c = "/" + claimpath.Escape(c)
 	}
-	for _, seg := range strings.Split(c[1:], "/") {
-		if seg == "" {
-			return "", fmt.Errorf("trust: claim %q: empty path segment", c)
-		}
-		for i := 0; i < len(seg); i++ {
-			if seg[i] == '~' && (i+1 >= len(seg) || (seg[i+1] != '0' && seg[i+1] != '1')) {
-				return "", fmt.Errorf("trust: claim %q: bad ~ escape", c)
-			}
-		}
+	segs, err := claimpath.Split(c)
+	if err != nil {
+		return "", fmt.Errorf("trust: claim %q: bad ~ escape", c)
+	}
+	if slices.Contains(segs, "") {
+		return "", fmt.Errorf("trust: claim %q: empty path segment", c)
 	}
 	return c, nil
 }

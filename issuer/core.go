@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/cairn-id/cairn/internal/claimpath"
 	"github.com/cairn-id/cairn/internal/jose"
 	"github.com/cairn-id/cairn/internal/sdjwtvc"
 	"github.com/cairn-id/cairn/internal/statuslist"
@@ -850,4 +851,18 @@ func (s *Service) Sweep(ctx context.Context) (SweepStats, error) {
 		}
 	}
 	return st, nil
+}
+
+// presentPaths keeps the JSON Pointers (with "*" for every array element)
+// that lead to a value in claims (claimpath.Present): a type marks optional
+// claims as always disclosable, and an offer need not carry them. A path
+// that is not a pointer names nothing.
+func presentPaths(claims map[string]any, paths []string) []string {
+	var out []string
+	for _, p := range paths {
+		if segs, err := claimpath.Split(p); err == nil && claimpath.Present(claims, segs) {
+			out = append(out, p)
+		}
+	}
+	return out
 }

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -183,6 +184,23 @@ func TestCredentialIDNoLeadingDash(t *testing.T) {
 	}
 	if first := jose.B64.EncodeToString(dash); !strings.HasPrefix(first, "-") {
 		t.Fatalf("test input %q does not start with a dash", first)
+	}
+}
+
+// presentPaths keeps what claimpath.Present finds. Before it shared the
+// walker with internal/sdjwt, the issuer's copy also kept "/list/01" and
+// "/list/+1" (strconv.Atoi), a path without its leading "/", and a bad
+// "~" escape taken literally.
+func TestPresentPaths(t *testing.T) {
+	claims := map[string]any{
+		"empty": []any{}, "list": []any{"a", "b"}, "m~2": "literal", "a/b": "s",
+		"addr": []any{map[string]any{"city": "X"}, map[string]any{}},
+	}
+	keep := []string{"/list", "/list/*", "/list/1", "/a~1b", "/empty"}
+	drop := []string{"/empty/*", "/list/01", "/list/+1", "/list/2", "list", "/m~2", "/addr/*/city", "/nope"}
+	got := presentPaths(claims, append(append([]string(nil), keep...), drop...))
+	if !slices.Equal(got, keep) {
+		t.Errorf("presentPaths = %q, want %q", got, keep)
 	}
 }
 

@@ -2,8 +2,6 @@ package issuer
 
 import (
 	"context"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/cairn-id/cairn/internal/statuslist"
@@ -72,44 +70,4 @@ func (s *Service) statusListToken(ctx context.Context, id string, now time.Time)
 func (s *Service) SignedStatusList(ctx context.Context, id string) (token string, exp time.Time, err error) {
 	e, err := s.statusListToken(ctx, id, s.cfg.Now())
 	return e.token, e.exp, err
-}
-
-// presentPaths keeps the JSON Pointers (with "*" for every array element)
-// that lead to a value in claims: a type marks optional claims as always
-// disclosable, and an offer need not carry them.
-func presentPaths(claims map[string]any, paths []string) []string {
-	var out []string
-	for _, p := range paths {
-		if pathPresent(claims, strings.Split(strings.TrimPrefix(p, "/"), "/")) {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
-func pathPresent(v any, segs []string) bool {
-	if len(segs) == 0 {
-		return true
-	}
-	seg := strings.ReplaceAll(strings.ReplaceAll(segs[0], "~1", "/"), "~0", "~")
-	switch x := v.(type) {
-	case map[string]any:
-		next, ok := x[seg]
-		return ok && pathPresent(next, segs[1:])
-	case []any:
-		if seg == "*" {
-			if len(x) == 0 {
-				return false
-			}
-			for _, e := range x {
-				if !pathPresent(e, segs[1:]) {
-					return false
-				}
-			}
-			return true
-		}
-		i, err := strconv.Atoi(seg)
-		return err == nil && i >= 0 && i < len(x) && pathPresent(x[i], segs[1:])
-	}
-	return false
 }

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/cairn-id/cairn/internal/claimpath"
 )
 
 //go:embed catalogue
@@ -100,7 +102,7 @@ type Type struct {
 	schemaDoc    any            // raw schema, for path checks
 	docs         map[string]any // raw schema documents by $id, for ClaimFields
 	metadataJSON []byte
-	claimIndex   map[string]*ClaimMetadata // by claimKey(path)
+	claimIndex   map[string]*ClaimMetadata // by claimpath.FromPath(path)
 	disclosable  []string
 }
 
@@ -354,11 +356,11 @@ func (t *Type) resolveMetadata(md TypeMetadata, schemaDoc any, docs map[string]a
 	if _, ok := schemaAt(schemaDoc, []any{"evidence"}, docs); ok {
 		listed := map[string]bool{}
 		for _, cm := range md.Claims {
-			listed[claimKey(normPath(cm.Path))] = true
+			listed[claimpath.FromPath(normPath(cm.Path))] = true
 		}
 		for _, p := range [][]any{{"evidence"}, {"evidence", "strength"}, {"evidence", "validity"},
 			{"evidence", "verification"}, {"evidence", "identity_fraud"}, {"evidence", "known_since"}, {"evidence", "method"}} {
-			if !listed[claimKey(p)] {
+			if !listed[claimpath.FromPath(p)] {
 				md.Claims = append(md.Claims, ClaimMetadata{Path: p, SD: SDNever})
 			}
 		}
@@ -372,7 +374,7 @@ func (t *Type) resolveMetadata(md TypeMetadata, schemaDoc any, docs map[string]a
 			return err
 		}
 		cm.Path = p
-		key := claimKey(p)
+		key := claimpath.FromPath(p)
 		if t.claimIndex[key] != nil {
 			return fmt.Errorf("claim %s listed twice", key)
 		}
@@ -423,7 +425,7 @@ func (t *Type) resolveMetadata(md TypeMetadata, schemaDoc any, docs map[string]a
 // sharedLabels finds the labels of a claim in labels.json: by its full key
 // first ("evidence/strength"), then by its last member name ("country").
 func sharedLabels(labels map[string][]ClaimDisplay, p []any) []ClaimDisplay {
-	if l, ok := labels[strings.TrimPrefix(claimKey(p), "/")]; ok {
+	if l, ok := labels[strings.TrimPrefix(claimpath.FromPath(p), "/")]; ok {
 		return append([]ClaimDisplay(nil), l...)
 	}
 	for i := len(p) - 1; i >= 0; i-- {
@@ -484,24 +486,6 @@ func normPath(p []any) []any {
 		}
 	}
 	return out
-}
-
-// claimKey renders a normalised path as a JSON Pointer (RFC 6901) with "*"
-// for every array element.
-func claimKey(p []any) string {
-	var b strings.Builder
-	for _, e := range p {
-		b.WriteByte('/')
-		switch v := e.(type) {
-		case string:
-			b.WriteString(pointerEscaper.Replace(v))
-		case int:
-			b.WriteString(strconv.Itoa(v))
-		default:
-			b.WriteByte('*')
-		}
-	}
-	return b.String()
 }
 
 func readFile(fsys fs.FS, name string) ([]byte, error) {

@@ -8,6 +8,8 @@ import (
 	"golang.org/x/text/language"
 	"golang.org/x/text/language/display"
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/cairn-id/cairn/internal/claimpath"
 )
 
 // Country names, as labels and as input.
@@ -30,7 +32,7 @@ func (t *Type) fieldAtPath(path []any) *Field {
 			toks = append(toks, "0")
 		}
 	}
-	f, err := t.inputField(toks, claimKey(path))
+	f, err := t.inputField(toks, claimpath.FromPath(path))
 	if err != nil {
 		return nil
 	}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+
+	"github.com/cairn-id/cairn/internal/claimpath"
 )
 
 // FieldKind says how the value of a claim is typed by a person (and how a
@@ -76,7 +78,7 @@ type Field struct {
 func (t *Type) ClaimFields(lang string) []Field {
 	rank := make(map[string]int, len(t.Metadata.Claims))
 	for i, cm := range t.Metadata.Claims {
-		rank[claimKey(cm.Path)] = i
+		rank[claimpath.FromPath(cm.Path)] = i
 	}
 	b := fieldBuilder{t: t, lang: lang, rank: rank}
 	return b.members(expand(t.schemaDoc, t.docs, "", 0), nil)
@@ -156,7 +158,7 @@ func (b *fieldBuilder) members(nodes []scoped, prefix []any) []Field {
 
 // describe makes the Field of the claim at path, whose schema is nodes.
 func (b *fieldBuilder) describe(nodes []scoped, path []any) Field {
-	f := Field{Pointer: claimKey(path), Path: path, Label: b.t.Label(path, b.lang)}
+	f := Field{Pointer: claimpath.FromPath(path), Path: path, Label: b.t.Label(path, b.lang)}
 	var typ, format, pattern string
 	var enum []any
 	var items []scoped

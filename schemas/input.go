@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/cairn-id/cairn/internal/claimpath"
 )
 
 // Typing operator text into claim values.
@@ -102,7 +104,7 @@ func (f Field) ParseText(text string, o InputOptions) (any, error) {
 // "/nationalities/0", "/name_variants/1/script") as in Field.ParseText.
 // A pointer that names no claim an operator types fails with ErrNotClaim.
 func (t *Type) ParseClaimInput(pointer, text string, o InputOptions) (any, error) {
-	f, err := t.inputField(pointerTokens(pointer), pointer)
+	f, err := t.inputField(claimpath.Tokens(pointer), pointer)
 	if err != nil {
 		return nil, err
 	}
@@ -129,14 +131,14 @@ func (t *Type) ClaimsFromText(texts []ClaimText, o InputOptions) (map[string]any
 	typed := map[string]string{} // claim pointer → text, for precision claims
 	for _, ct := range texts {
 		if strings.TrimSpace(ct.Text) != "" {
-			typed[claimKey(ct.Path)] = strings.TrimSpace(ct.Text)
+			typed[claimpath.FromPath(ct.Path)] = strings.TrimSpace(ct.Text)
 		}
 	}
 	for _, ct := range texts {
 		if strings.TrimSpace(ct.Text) == "" {
 			continue
 		}
-		ptr := claimKey(ct.Path)
+		ptr := claimpath.FromPath(ct.Path)
 		f, err := t.inputField(pathTokens(ct.Path), ptr)
 		var v any
 		if err == nil {
@@ -153,11 +155,11 @@ func (t *Type) ClaimsFromText(texts []ClaimText, o InputOptions) (map[string]any
 		root.insert(ct.Path, v)
 		if p := DatePrecision(ct.Text); f.Precision != "" && p != "" {
 			pp := append(append([]any(nil), ct.Path[:len(ct.Path)-1]...), f.Precision)
-			switch given, ok := typed[claimKey(pp)]; {
+			switch given, ok := typed[claimpath.FromPath(pp)]; {
 			case !ok:
 				root.insert(pp, p)
 			case !strings.EqualFold(given, p):
-				problems = append(problems, Problem{Pointer: claimKey(pp), Message: "does not match the date typed (" + p + " only)"})
+				problems = append(problems, Problem{Pointer: claimpath.FromPath(pp), Message: "does not match the date typed (" + p + " only)"})
 			}
 		}
 	}
@@ -283,18 +285,6 @@ func (t *Type) inputField(toks []string, ptr string) (*Field, error) {
 func isIndex(s string) bool {
 	n, err := strconv.Atoi(s)
 	return err == nil && n >= 0 && strconv.Itoa(n) == s
-}
-
-// pointerTokens splits an RFC 6901 pointer into unescaped tokens.
-func pointerTokens(ptr string) []string {
-	if ptr == "" {
-		return nil
-	}
-	toks := strings.Split(strings.TrimPrefix(ptr, "/"), "/")
-	for i, tok := range toks {
-		toks[i] = pointerUnescaper.Replace(tok)
-	}
-	return toks
 }
 
 func pathTokens(p []any) []string {
@@ -529,7 +519,7 @@ func (t *Type) jsonMembers(fields []Field, obj map[string]any, prefix string, o 
 		if !ok {
 			continue
 		}
-		ptr := prefix + "/" + pointerEscaper.Replace(name)
+		ptr := prefix + "/" + claimpath.Escape(name)
 		switch f.Kind {
 		case KindObject:
 			if m, ok := v.(map[string]any); ok {

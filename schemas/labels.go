@@ -2,6 +2,8 @@ package schemas
 
 import (
 	"golang.org/x/text/language"
+
+	"github.com/cairn-id/cairn/internal/claimpath"
 )
 
 // Label returns the label of the claim at path in the language lang (a
@@ -11,7 +13,7 @@ import (
 // exact tag, its base language ("fr-CA" → "fr"), English, and finally the
 // last claim name of the path, so a wallet always has something to show.
 func (t *Type) Label(path []any, lang string) string {
-	if cm := t.claimIndex[claimKey(normPath(path))]; cm != nil {
+	if cm := t.claimIndex[claimpath.FromPath(normPath(path))]; cm != nil {
 		locales := claimLocales(cm.Display)
 		if i := chooseLocale(locales, lang); i >= 0 {
 			return cm.Display[i].Label
@@ -56,7 +58,7 @@ func (t *Type) SDPolicy(path []any) string {
 			return SDNever
 		}
 	}
-	if cm := t.claimIndex[claimKey(normPath(path))]; cm != nil {
+	if cm := t.claimIndex[claimpath.FromPath(normPath(path))]; cm != nil {
 		return cm.SD
 	}
 	return SDAllowed

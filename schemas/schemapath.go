@@ -3,13 +3,8 @@ package schemas
 import (
 	"sort"
 	"strings"
-)
 
-// RFC 6901 token escaping, built once (a Replacer is safe for concurrent
-// use; building one per claim path was most of Load's allocations).
-var (
-	pointerEscaper   = strings.NewReplacer("~", "~0", "/", "~1")
-	pointerUnescaper = strings.NewReplacer("~1", "/", "~0", "~")
+	"github.com/cairn-id/cairn/internal/claimpath"
 )
 
 // This file reads the raw schema documents (not the compiled form) to check
@@ -64,8 +59,7 @@ func deref(ref, base string, docs map[string]any) (any, string, bool) {
 		return nil, "", false
 	}
 	cur := doc
-	for _, tok := range strings.Split(frag[1:], "/") {
-		tok = pointerUnescaper.Replace(tok)
+	for _, tok := range claimpath.Tokens(frag) {
 		m, ok := cur.(map[string]any)
 		if !ok {
 			return nil, "", false

@@ -14,6 +14,8 @@ import (
 	"testing/fstest"
 	"time"
 	"unicode"
+
+	"github.com/cairn-id/cairn/internal/claimpath"
 )
 
 func mustLoad(t testing.TB) *Catalogue {
@@ -309,19 +311,19 @@ func TestLabelsEveryClaim(t *testing.T) {
 			t.Fatalf("%s: schema walk found only %v", ty.Name, paths)
 		}
 		for _, p := range paths {
-			cm := ty.claimIndex[claimKey(p)]
+			cm := ty.claimIndex[claimpath.FromPath(p)]
 			if cm == nil {
-				t.Errorf("%s: claim %s has no metadata", ty.Name, claimKey(p))
+				t.Errorf("%s: claim %s has no metadata", ty.Name, claimpath.FromPath(p))
 				continue
 			}
 			for _, loc := range RequiredLocales() {
 				i := slices.IndexFunc(cm.Display, func(d ClaimDisplay) bool { return d.Locale == loc })
 				if i < 0 {
-					t.Errorf("%s: claim %s has no %s label", ty.Name, claimKey(p), loc)
+					t.Errorf("%s: claim %s has no %s label", ty.Name, claimpath.FromPath(p), loc)
 					continue
 				}
 				if l := cm.Display[i].Label; !hasScript(l, scripts[loc]) {
-					t.Errorf("%s: %s label of %s %q is not in the expected script", ty.Name, loc, claimKey(p), l)
+					t.Errorf("%s: %s label of %s %q is not in the expected script", ty.Name, loc, claimpath.FromPath(p), l)
 				}
 				if got := ty.Label(p, loc); got != cm.Display[i].Label {
 					t.Errorf("%s: Label(%v, %s) = %q", ty.Name, p, loc, got)
@@ -436,10 +438,10 @@ func TestSDPolicyAndDisclosablePaths(t *testing.T) {
 			}
 		}
 		for _, cm := range ty.Metadata.Claims {
-			if cm.SD == SDNever && slices.Contains(dp, claimKey(cm.Path)) {
+			if cm.SD == SDNever && slices.Contains(dp, claimpath.FromPath(cm.Path)) {
 				t.Errorf("%s: never-SD claim %v listed", ty.Name, cm.Path)
 			}
-			if cm.SD == SDAlways && !slices.Contains(dp, claimKey(cm.Path)) {
+			if cm.SD == SDAlways && !slices.Contains(dp, claimpath.FromPath(cm.Path)) {
 				t.Errorf("%s: always-SD claim %v missing", ty.Name, cm.Path)
 			}
 		}

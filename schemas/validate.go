@@ -10,6 +10,8 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/santhosh-tekuri/jsonschema/v6/kind"
+
+	"github.com/cairn-id/cairn/internal/claimpath"
 )
 
 // ValidationError lists why claims do not match a type. Messages name the
@@ -160,16 +162,16 @@ func collectProblems(e *jsonschema.ValidationError, add func(Problem)) {
 		}
 		return
 	}
-	ptr := pointer(e.InstanceLocation)
+	ptr := claimpath.Join(e.InstanceLocation...)
 	if req, ok := e.ErrorKind.(*kind.Required); ok {
 		for _, m := range req.Missing {
-			add(Problem{Pointer: pointer(append(append([]string(nil), e.InstanceLocation...), m)), Message: "is required"})
+			add(Problem{Pointer: claimpath.Join(append(append([]string(nil), e.InstanceLocation...), m)...), Message: "is required"})
 		}
 		return
 	}
 	if ap, ok := e.ErrorKind.(*kind.AdditionalProperties); ok {
 		for _, name := range ap.Properties {
-			add(Problem{Pointer: pointer(append(append([]string(nil), e.InstanceLocation...), name)), Message: "is not a claim of this type"})
+			add(Problem{Pointer: claimpath.Join(append(append([]string(nil), e.InstanceLocation...), name)...), Message: "is not a claim of this type"})
 		}
 		return
 	}
@@ -244,14 +246,4 @@ func typeWords(jsonType string) string {
 		return "null"
 	}
 	return jsonType
-}
-
-// pointer renders an instance location as an RFC 6901 JSON Pointer.
-func pointer(tokens []string) string {
-	var b strings.Builder
-	for _, t := range tokens {
-		b.WriteByte('/')
-		b.WriteString(pointerEscaper.Replace(t))
-	}
-	return b.String()
 }

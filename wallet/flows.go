@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cairn-id/cairn/internal/claimpath"
 	"github.com/cairn-id/cairn/internal/did"
 	"github.com/cairn-id/cairn/internal/httpx"
 	"github.com/cairn-id/cairn/internal/oid4vci"
@@ -195,9 +196,8 @@ func (s *Service) typeLabels(vct, lang string) (*schemas.Type, bool) {
 func (s *Service) claimLabel(vct, ptr, lang string) string {
 	if t, ok := s.typeLabels(vct, lang); ok {
 		var path []any
-		for _, seg := range strings.Split(strings.TrimPrefix(ptr, "/"), "/") {
-			seg = strings.ReplaceAll(strings.ReplaceAll(seg, "~1", "/"), "~0", "~")
-			if seg == "*" || isDigits(seg) {
+		for _, seg := range claimpath.Tokens(ptr) {
+			if seg == claimpath.Wildcard || isDigits(seg) {
 				path = append(path, nil)
 			} else {
 				path = append(path, seg)

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cairn-id/cairn/internal/claimpath"
 	"github.com/cairn-id/cairn/internal/did"
 	"github.com/cairn-id/cairn/internal/httpx"
 	"github.com/cairn-id/cairn/internal/jose"
@@ -136,7 +137,7 @@ func (s *Service) PreviewOffer(ctx context.Context, sess *Session, offerText, la
 				for _, d := range cd.Display {
 					names[d.Locale] = d.Name
 				}
-				ptr := metadataPointer(cd.Path)
+				ptr := claimpath.FromPath(cd.Path)
 				l := pickLocale(names, lang)
 				if l == "" {
 					l = ptr
@@ -240,22 +241,6 @@ func displayName(ds []oid4vci.Display, lang string) string {
 		}
 	}
 	return pickLocale(names, lang)
-}
-
-func metadataPointer(path []any) string {
-	var b strings.Builder
-	for _, e := range path {
-		b.WriteByte('/')
-		switch v := e.(type) {
-		case string:
-			b.WriteString(strings.ReplaceAll(strings.ReplaceAll(v, "~", "~0"), "/", "~1"))
-		case nil:
-			b.WriteByte('*')
-		default:
-			fmt.Fprint(&b, v)
-		}
-	}
-	return b.String()
 }
 
 // AcceptOffer runs the pre-authorized code flow for preview previewID

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/cairn-id/cairn/internal/claimpath"
 	"github.com/cairn-id/cairn/internal/oid4vp"
 	"github.com/cairn-id/cairn/internal/sdjwt"
 )
@@ -73,7 +74,7 @@ func leaves(v any, at string, f func(string)) {
 			f(at)
 		}
 		for k, c := range x {
-			leaves(c, at+"/"+strings.ReplaceAll(strings.ReplaceAll(k, "~", "~0"), "/", "~1"), f)
+			leaves(c, at+"/"+claimpath.Escape(k), f)
 		}
 	case []any:
 		if len(x) == 0 {

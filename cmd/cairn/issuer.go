@@ -119,8 +119,12 @@ func (o *issuerInitOptions) run(e *env) error {
 	if err != nil {
 		return usageError(err)
 	}
+	cat, err := schemas.Load()
+	if err != nil {
+		return err
+	}
 	for i := range o.types {
-		resolveTypeRefs(&o.types[i])
+		resolveTypeRefs(cat, &o.types[i])
 	}
 	cfg, err := issuerdir.Init(o.dir, issuerdir.InitRequest{URL: o.url, Dev: o.dev, Names: names, Types: o.types, Alg: alg})
 	var bad *issuerdir.InitError
@@ -462,10 +466,15 @@ file does not verify; 1 when the offer is not confirmed at the prompt.`,
 }
 
 func (o *issuerOfferOptions) run(ctx context.Context, e *env) error {
-	resolveTypeRefs(&o.vct)
+	// One catalogue for the type, the claims and the evidence.
+	cat, err := schemas.Load()
+	if err != nil {
+		return err
+	}
+	resolveTypeRefs(cat, &o.vct)
 	var claims map[string]any
 	if o.prompt {
-		c, err := o.promptClaims(ctx, e)
+		c, err := o.promptClaims(ctx, e, cat)
 		if err != nil {
 			return err
 		}
@@ -478,11 +487,11 @@ func (o *issuerOfferOptions) run(ctx context.Context, e *env) error {
 		if err := json.Unmarshal(b, &claims); err != nil {
 			return usageError(fmt.Errorf("%s: not a JSON object: %w", o.claims, err))
 		}
-		if claims, err = typeClaimsFile(o.vct, claims); err != nil {
+		if claims, err = typeClaimsFile(cat, o.vct, claims); err != nil {
 			return err
 		}
 	}
-	ev, err := offerEvidence(o.vct, o.evidence)
+	ev, err := offerEvidence(cat, o.vct, o.evidence)
 	if err != nil {
 		return err
 	}

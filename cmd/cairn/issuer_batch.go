@@ -104,7 +104,7 @@ func (o *issuerOfferBatchOptions) run(ctx context.Context, e *env) error {
 	if err != nil {
 		return err
 	}
-	resolveTypeRefs(&o.vct)
+	resolveTypeRefs(cat, &o.vct)
 	f, err := os.Open(o.csv)
 	if err != nil {
 		return usageError(err)

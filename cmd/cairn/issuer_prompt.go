@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/text/language"
 
+	"github.com/cairn-id/cairn/internal/claimpath"
 	"github.com/cairn-id/cairn/internal/i18n"
 	"github.com/cairn-id/cairn/issuer"
 	"github.com/cairn-id/cairn/issuer/issuerdir"
@@ -46,7 +47,7 @@ var (
 // promptClaims checks everything that does not depend on the claims
 // (issuer directory, type, registry), asks for the claims, validates
 // them, shows a summary and returns them once the operator confirms.
-func (o *issuerOfferOptions) promptClaims(ctx context.Context, e *env) (map[string]any, error) {
+func (o *issuerOfferOptions) promptClaims(ctx context.Context, e *env, cat *schemas.Catalogue) (map[string]any, error) {
 	if _, err := language.Parse(o.lang); err != nil || len(o.lang) > 35 {
 		return nil, usageError(fmt.Errorf("--lang %q: not a language tag (en, fr, ar, uk)", o.lang))
 	}
@@ -62,10 +63,6 @@ func (o *issuerOfferOptions) promptClaims(ctx context.Context, e *env) (map[stri
 	lang := i18n.Pick(o.lang)
 	if !slices.Contains(cfg.Types, o.vct) {
 		return nil, usageError(fmt.Errorf("%w: %q", issuer.ErrUnknownType, o.vct))
-	}
-	cat, err := schemas.Load()
-	if err != nil {
-		return nil, err
 	}
 	typ, err := cat.Lookup(o.vct)
 	if err != nil {
@@ -465,18 +462,6 @@ func (p *claimPrompt) fixUntilValid() error {
 	}
 }
 
-// pointerTokens splits an RFC 6901 pointer.
-func pointerTokens(ptr string) []string {
-	if ptr == "" {
-		return nil
-	}
-	toks := strings.Split(strings.TrimPrefix(ptr, "/"), "/")
-	for i, t := range toks {
-		toks[i] = strings.NewReplacer("~1", "/", "~0", "~").Replace(t)
-	}
-	return toks
-}
-
 func fieldNamed(fs []schemas.Field, name string) *schemas.Field {
 	for i := range fs {
 		if memberName(fs[i]) == name {
@@ -489,7 +474,7 @@ func fieldNamed(fs []schemas.Field, name string) *schemas.Field {
 // labelOf renders a failing pointer with the labels of its fields.
 func (p *claimPrompt) labelOf(ptr string) string {
 	fields, label := p.fields, ""
-	toks := pointerTokens(ptr)
+	toks := claimpath.Tokens(ptr)
 	if len(toks) == 0 {
 		return p.t("(all claims)")
 	}
@@ -523,7 +508,7 @@ func (p *claimPrompt) labelOf(ptr string) string {
 // entry (or all of them when none is empty), or a whole list of entries.
 func (p *claimPrompt) fix(ptr string) error {
 	fields, obj, prefix := p.fields, p.claims, ""
-	toks := pointerTokens(ptr)
+	toks := claimpath.Tokens(ptr)
 	for i := 0; i < len(toks); i++ {
 		f := fieldNamed(fields, toks[i])
 		if f == nil {
@@ -667,11 +652,7 @@ func offerClaimsError(ve *issuer.ValidationError) error {
 // typeClaimsFile reads an offer's claims file through the typing of
 // operator text (schemas.Type.ClaimsFromJSON): country names, "4" for a
 // number, partial birthdates. An unknown type is left to the issuer.
-func typeClaimsFile(vct string, claims map[string]any) (map[string]any, error) {
-	cat, err := schemas.Load()
-	if err != nil {
-		return nil, err
-	}
+func typeClaimsFile(cat *schemas.Catalogue, vct string, claims map[string]any) (map[string]any, error) {
 	typ, err := cat.Resolve(vct)
 	if err != nil {
 		return claims, nil
@@ -686,13 +667,9 @@ func typeClaimsFile(vct string, claims map[string]any) (map[string]any, error) {
 
 // offerEvidence is the evidence of the preset named (nil: the issuer
 // uses the type's default).
-func offerEvidence(vct, preset string) (*schemas.Evidence, error) {
+func offerEvidence(cat *schemas.Catalogue, vct, preset string) (*schemas.Evidence, error) {
 	if preset == "" {
 		return nil, nil
-	}
-	cat, err := schemas.Load()
-	if err != nil {
-		return nil, err
 	}
 	typ, err := cat.Resolve(vct)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/cairn-id/cairn/internal/claimpath"
 	"github.com/cairn-id/cairn/schemas"
 )
 
@@ -168,7 +169,7 @@ func (o *schemasShowOptions) run(w io.Writer, ref string) error {
 		if cm.Mandatory {
 			mandatory = "yes"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", schemasClaimPointer(cm.Path), t.Label(cm.Path, o.lang), t.SDPolicy(cm.Path), mandatory)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", claimpath.FromPath(cm.Path), t.Label(cm.Path, o.lang), t.SDPolicy(cm.Path), mandatory)
 	}
 	if err := tw.Flush(); err != nil {
 		return withExit(ExitFailure, err)
@@ -310,13 +311,9 @@ func schemasAllowed(t *schemas.Type, f schemas.Field, lang string) string {
 }
 
 // resolveTypeRefs replaces each type reference (full vct or short name,
-// schemas.Catalogue.Resolve) by its full vct; an unknown one is left as
-// it is, for the command's own "unknown type" message.
-func resolveTypeRefs(refs ...*string) {
-	cat, err := schemas.Load()
-	if err != nil {
-		return
-	}
+// cat.Resolve) by its full vct; an unknown one is left as it is, for the
+// command's own "unknown type" message.
+func resolveTypeRefs(cat *schemas.Catalogue, refs ...*string) {
 	for _, r := range refs {
 		if *r == "" {
 			continue
@@ -325,22 +322,6 @@ func resolveTypeRefs(refs ...*string) {
 			*r = t.VCT
 		}
 	}
-}
-
-func schemasClaimPointer(p []any) string {
-	var b strings.Builder
-	for _, e := range p {
-		b.WriteByte('/')
-		switch v := e.(type) {
-		case string:
-			b.WriteString(v)
-		case int:
-			fmt.Fprint(&b, v)
-		default:
-			b.WriteByte('*')
-		}
-	}
-	return b.String()
 }
 
 func schemasTTLText(d time.Duration) string {

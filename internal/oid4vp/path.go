@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"math"
 	"strconv"
-	"strings"
 
+	"github.com/cairn-id/cairn/internal/claimpath"
 	"github.com/cairn-id/cairn/internal/jsonx"
 )
 
@@ -56,19 +56,7 @@ func (p ClaimPath) Concrete() bool {
 // element: the form internal/sdjwt's Select and sdjwtvc.PresentOptions.Paths
 // take.
 func (p ClaimPath) Pointer() string {
-	var sb strings.Builder
-	for _, e := range p {
-		sb.WriteByte('/')
-		switch x := e.(type) {
-		case string:
-			sb.WriteString(strings.ReplaceAll(strings.ReplaceAll(x, "~", "~0"), "/", "~1"))
-		case int:
-			sb.WriteString(strconv.Itoa(x))
-		case nil:
-			sb.WriteByte('*')
-		}
-	}
-	return sb.String()
+	return claimpath.FromPath(p)
 }
 
 // String is the JSON form of p.
@@ -219,20 +207,17 @@ func (p ClaimPath) hasPrefix(prefix ClaimPath) bool {
 // concrete ClaimPath; segments of digits become array indices when the
 // claims tree has an array there, which is why it takes the tree.
 func ParsePointer(ptr string, root any) (ClaimPath, error) {
-	if ptr == "" {
-		return ClaimPath{}, nil
+	segs, err := claimpath.Split(ptr)
+	if err != nil {
+		return nil, err
 	}
-	if ptr[0] != '/' {
-		return nil, fmt.Errorf("JSON pointer %q does not start with /", ptr)
-	}
-	var out ClaimPath
+	out := make(ClaimPath, 0, len(segs))
 	cur := root
-	for _, seg := range strings.Split(ptr[1:], "/") {
-		seg = strings.ReplaceAll(strings.ReplaceAll(seg, "~1", "/"), "~0", "~")
+	for _, seg := range segs {
 		switch x := cur.(type) {
 		case []any:
-			n, err := strconv.Atoi(seg)
-			if err != nil || n < 0 || n >= len(x) {
+			n, ok := claimpath.Index(seg)
+			if !ok || n >= len(x) {
 				return nil, fmt.Errorf("JSON pointer %q: %q is not an index", ptr, seg)
 			}
 			out = append(out, n)

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/cairn-id/cairn/internal/claimpath"
 	"github.com/cairn-id/cairn/internal/jose"
 )
 
@@ -109,22 +110,9 @@ func checkNoReserved(v any, top bool) error {
 
 // parsePointer splits an RFC 6901 JSON Pointer into unescaped segments.
 func parsePointer(ptr string) ([]string, error) {
-	if ptr == "" {
-		return nil, nil
-	}
-	if ptr[0] != '/' {
-		return nil, fmt.Errorf("%w: %q does not start with /", ErrPath, ptr)
-	}
-	segs := strings.Split(ptr[1:], "/")
-	for i, s := range segs {
-		if strings.Contains(s, "~") {
-			r := strings.NewReplacer("~1", "/", "~0", "~")
-			u := r.Replace(s)
-			if strings.Count(s, "~") != strings.Count(s, "~0")+strings.Count(s, "~1") {
-				return nil, fmt.Errorf("%w: bad escape in %q", ErrPath, ptr)
-			}
-			segs[i] = u
-		}
+	segs, err := claimpath.Split(ptr)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrPath, err)
 	}
 	return segs, nil
 }
@@ -143,9 +131,9 @@ func markPaths(v any, segs []string, prefix string, marks map[string]bool) error
 		if !ok {
 			return fmt.Errorf("%w: no claim %q", ErrPath, seg)
 		}
-		return markPaths(child, segs[1:], prefix+"/"+escapePointer(seg), marks)
+		return markPaths(child, segs[1:], prefix+"/"+claimpath.Escape(seg), marks)
 	case []any:
-		if seg == "*" {
+		if seg == claimpath.Wildcard {
 			for i, child := range c {
 				if err := markPaths(child, segs[1:], prefix+"/"+strconv.Itoa(i), marks); err != nil {
 					return err
@@ -153,8 +141,8 @@ func markPaths(v any, segs []string, prefix string, marks map[string]bool) error
 			}
 			return nil
 		}
-		i, err := strconv.Atoi(seg)
-		if err != nil || i < 0 || i >= len(c) || strconv.Itoa(i) != seg {
+		i, ok := claimpath.Index(seg)
+		if !ok || i >= len(c) {
 			return fmt.Errorf("%w: no array element %q", ErrPath, seg)
 		}
 		return markPaths(c[i], segs[1:], prefix+"/"+seg, marks)
@@ -182,7 +170,7 @@ func (is *issuer) value(v any, ptr string) (any, error) {
 		}
 		slices.Sort(keys) // deterministic disclosure order for a given Rand
 		for _, k := range keys {
-			p := ptr + "/" + escapePointer(k)
+			p := ptr + "/" + claimpath.Escape(k)
 			child, err := is.value(c[k], p)
 			if err != nil {
 				return nil, err

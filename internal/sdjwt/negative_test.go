@@ -213,6 +213,39 @@ func TestSelectUnknownPath(t *testing.T) {
 	}
 }
 
+// A "*" over an empty array selects nothing: Select refuses it as it
+// refuses any path that names no claim (before internal/claimpath it was
+// vacuously true here while the issuer's copy said false), and a bad "~"
+// escape or a non-canonical index is not a path.
+func TestSelectWildcardAndEscapes(t *testing.T) {
+	f := newFixture(t, jose.ES256, jose.ES256)
+	claims := map[string]any{"iss": "x", "empty": []any{}, "list": []any{"a", "b"}, "a/b": "s", "m~n": "t"}
+	issued, err := Issue(claims, IssueOptions{Signer: f.issuer, Disclosable: []string{"/empty", "/list/0", "/list/1", "/a~1b", "/m~0n"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		path string
+		ok   bool
+	}{
+		{"/empty", true},
+		{"/empty/*", false},
+		{"/list/*", true},
+		{"/list/1", true},
+		{"/list/01", false},
+		{"/list/+1", false},
+		{"/a~1b", true},
+		{"/m~0n", true},
+		{"/m~2n", false},
+		{"/m~", false},
+	} {
+		_, err := issued.Select([]string{tc.path})
+		if tc.ok != (err == nil) || (err != nil && !errors.Is(err, ErrPath)) {
+			t.Errorf("Select(%q) = %v, want ok=%v (or ErrPath)", tc.path, err, tc.ok)
+		}
+	}
+}
+
 // A verifier that asks for key binding but forgets its nonce or audience
 // must get an error, not a check against the empty string.
 func TestRequireKeyBindingNeedsNonceAndAudience(t *testing.T) {

@@ -3,8 +3,8 @@ package sdjwt
 import (
 	"errors"
 	"fmt"
-	"strconv"
 
+	"github.com/cairn-id/cairn/internal/claimpath"
 	"github.com/cairn-id/cairn/internal/jose"
 )
 
@@ -26,7 +26,7 @@ func (t *SDJWT) Select(paths []string) (*SDJWT, error) {
 		if err != nil {
 			return nil, err
 		}
-		if !pathExists(full, segs) {
+		if !claimpath.Present(full, segs) {
 			return nil, fmt.Errorf("%w: no claim at %q", ErrPath, p)
 		}
 		want = append(want, segs)
@@ -58,29 +58,6 @@ func prefixMatch(a, b []string) bool {
 		}
 	}
 	return true
-}
-
-func pathExists(v any, segs []string) bool {
-	if len(segs) == 0 {
-		return true
-	}
-	switch c := v.(type) {
-	case map[string]any:
-		child, ok := c[segs[0]]
-		return ok && pathExists(child, segs[1:])
-	case []any:
-		if segs[0] == "*" {
-			for _, el := range c {
-				if !pathExists(el, segs[1:]) {
-					return false
-				}
-			}
-			return true
-		}
-		i, err := strconv.Atoi(segs[0])
-		return err == nil && i >= 0 && i < len(c) && strconv.Itoa(i) == segs[0] && pathExists(c[i], segs[1:])
-	}
-	return false
 }
 
 // WithKeyBinding returns a copy of t ending in a Key Binding JWT (§4.3)

@@ -1,9 +1,10 @@
 package sdjwt
 
 import (
+	"github.com/cairn-id/cairn/internal/claimpath"
+
 	"fmt"
 	"strconv"
-	"strings"
 )
 
 // processor runs the payload processing of §7.1 steps 3–5 over a decoded
@@ -67,26 +68,7 @@ func process(payload map[string]any, discs []*Disclosure, lim Limits, share bool
 }
 
 func (p *processor) pointer(last string) string {
-	n := 1 + len(last)
-	for _, s := range p.segs {
-		n += 1 + len(s)
-	}
-	var sb strings.Builder
-	sb.Grow(n) // escapes (rare) may still grow it
-	for _, s := range p.segs {
-		sb.WriteByte('/')
-		sb.WriteString(escapePointer(s))
-	}
-	sb.WriteByte('/')
-	sb.WriteString(escapePointer(last))
-	return sb.String()
-}
-
-func escapePointer(s string) string {
-	if !strings.ContainsAny(s, "~/") {
-		return s
-	}
-	return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
+	return claimpath.Join(append(p.segs, last)...)
 }
 
 // claimDigest records a digest found in the payload or a disclosure and

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cairn-id/cairn/internal/claimpath"
 	"github.com/cairn-id/cairn/internal/jose"
 )
 
@@ -42,7 +43,7 @@ func plainYAML(v any, ptr string, paths *[]string) any {
 	case yMap:
 		out := make(map[string]any, len(c))
 		for _, e := range c {
-			p := ptr + "/" + escapePointer(e.key)
+			p := ptr + "/" + claimpath.Escape(e.key)
 			if e.sd && paths != nil {
 				*paths = append(*paths, p)
 			}
@@ -75,7 +76,7 @@ func holderPaths(v any, ptr string, out *[]string) {
 	switch c := v.(type) {
 	case yMap:
 		for _, e := range c {
-			p := ptr + "/" + escapePointer(e.key)
+			p := ptr + "/" + claimpath.Escape(e.key)
 			if b, ok := e.val.(bool); ok {
 				if b {
 					*out = append(*out, p)

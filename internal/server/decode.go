@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -27,6 +28,19 @@ import (
 // Failures are *Error values ready for WriteError; the decoder's detail is
 // their Cause, so it is logged and not sent.
 func DecodeJSON(w http.ResponseWriter, r *http.Request, max int64, v any) error {
+	return decodeJSON(w, r, max, v, false)
+}
+
+// DecodeJSONStrict is DecodeJSON that also refuses (400 invalid_request)
+// an object member v has no field for, so that a misspelt field is an
+// error rather than a silent default. The body is parsed once by each of
+// the two decoders (jsonx for the checks, encoding/json into v), as in
+// DecodeJSON.
+func DecodeJSONStrict(w http.ResponseWriter, r *http.Request, max int64, v any) error {
+	return decodeJSON(w, r, max, v, true)
+}
+
+func decodeJSON(w http.ResponseWriter, r *http.Request, max int64, v any, strict bool) error {
 	if err := checkMediaType(r.Header.Get("Content-Type")); err != nil {
 		return err
 	}
@@ -38,16 +52,24 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, max int64, v any) error 
 		}
 		return &Error{Status: http.StatusBadRequest, Code: CodeInvalidRequest, Message: "could not read the body", Cause: err}
 	}
-	return DecodeJSONBytes(b, v)
+	return decodeBytes(b, v, strict)
 }
 
 // DecodeJSONBytes is DecodeJSON's decoding step on a body already read.
 func DecodeJSONBytes(b []byte, v any) error {
+	return decodeBytes(b, v, false)
+}
+
+func decodeBytes(b []byte, v any, strict bool) error {
 	tree, err := jsonx.Decode(b)
 	if err == nil {
 		err = jsonx.NoFoldedDuplicates(tree)
 	}
-	if err == nil {
+	if err == nil && strict {
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.DisallowUnknownFields()
+		err = dec.Decode(v) // jsonx has checked there is one value and nothing after it
+	} else if err == nil {
 		err = json.Unmarshal(b, v)
 	}
 	if err != nil {

@@ -2,7 +2,9 @@ package server
 
 import (
 	"context"
+	"errors"
 	"net/http"
+	"slices"
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -13,6 +15,21 @@ import (
 type Check struct {
 	Name string
 	Fn   func(ctx context.Context) error
+}
+
+// StoreCheck is the readiness check "store": ready answers whether the
+// store can serve, and each error it returns is counted on errs (when not
+// nil), except those that are (errors.Is) one of expected: states of the
+// store, such as a registry not yet initialized, that make it not ready
+// without being store errors.
+func StoreCheck(ready func(context.Context) error, errs prometheus.Counter, expected ...error) Check {
+	return Check{Name: "store", Fn: func(ctx context.Context) error {
+		err := ready(ctx)
+		if err != nil && errs != nil && !slices.ContainsFunc(expected, func(e error) bool { return errors.Is(err, e) }) {
+			errs.Inc()
+		}
+		return err
+	}}
 }
 
 // HandleHealth registers GET /healthz (route "healthz": 200 "ok" while

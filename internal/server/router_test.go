@@ -252,44 +252,57 @@ func TestDecodeJSON(t *testing.T) {
 		name, ctype, body string
 		status            int
 		code              string
+		strictStatus      int // DecodeJSONStrict's status when it differs
 	}{
-		{"ok", "application/json", `{"a":"x","n":1}`, 200, ""},
-		{"ok with charset", "application/json; charset=utf-8", `{"a":"x"}`, 200, ""},
-		{"case-insensitive type", "Application/JSON", `{"a":"x"}`, 200, ""},
-		{"json-patch refused", "application/json-patch+json", `{"a":"x"}`, 415, CodeMediaType},
-		{"prefix refused", "application/jsonx", `{"a":"x"}`, 415, CodeMediaType},
-		{"form refused", "application/x-www-form-urlencoded", `a=x`, 415, CodeMediaType},
-		{"missing type refused", "", `{"a":"x"}`, 415, CodeMediaType},
-		{"too large", "application/json", `{"a":"` + strings.Repeat("x", max) + `"}`, 413, CodeTooLarge},
-		{"duplicate member", "application/json", `{"a":"x","a":"y"}`, 400, CodeInvalidRequest},
-		{"duplicate member ignoring case", "application/json", `{"a":"x","A":"y"}`, 400, CodeInvalidRequest},
-		{"duplicate member under Unicode folding (long s)", "application/json", `{"s":"x","\u017F":"y"}`, 400, CodeInvalidRequest},
-		{"nested duplicate", "application/json", `{"a":"x","o":[{"k":1,"k":2}]}`, 400, CodeInvalidRequest},
-		{"trailing data", "application/json", `{"a":"x"} {}`, 400, CodeInvalidRequest},
-		{"trailing garbage", "application/json", `{"a":"x"}x`, 400, CodeInvalidRequest},
-		{"not JSON", "application/json", `{"a":`, 400, CodeInvalidRequest},
-		{"wrong type", "application/json", `{"n":"1"}`, 400, CodeInvalidRequest},
-		{"invalid UTF-8", "application/json", "{\"a\":\"\xff\"}", 400, CodeInvalidRequest},
+		{"ok", "application/json", `{"a":"x","n":1}`, 200, "", 0},
+		{"unknown member", "application/json", `{"a":"x","nn":1}`, 200, "", 400},
+		{"unknown nested member", "application/json", `{"a":"x","o":{"k":1}}`, 200, "", 400},
+		{"ok with charset", "application/json; charset=utf-8", `{"a":"x"}`, 200, "", 0},
+		{"case-insensitive type", "Application/JSON", `{"a":"x"}`, 200, "", 0},
+		{"json-patch refused", "application/json-patch+json", `{"a":"x"}`, 415, CodeMediaType, 0},
+		{"prefix refused", "application/jsonx", `{"a":"x"}`, 415, CodeMediaType, 0},
+		{"form refused", "application/x-www-form-urlencoded", `a=x`, 415, CodeMediaType, 0},
+		{"missing type refused", "", `{"a":"x"}`, 415, CodeMediaType, 0},
+		{"too large", "application/json", `{"a":"` + strings.Repeat("x", max) + `"}`, 413, CodeTooLarge, 0},
+		{"duplicate member", "application/json", `{"a":"x","a":"y"}`, 400, CodeInvalidRequest, 0},
+		{"duplicate member ignoring case", "application/json", `{"a":"x","A":"y"}`, 400, CodeInvalidRequest, 0},
+		{"duplicate member under Unicode folding (long s)", "application/json", `{"s":"x","\u017F":"y"}`, 400, CodeInvalidRequest, 0},
+		{"nested duplicate", "application/json", `{"a":"x","o":[{"k":1,"k":2}]}`, 400, CodeInvalidRequest, 0},
+		{"trailing data", "application/json", `{"a":"x"} {}`, 400, CodeInvalidRequest, 0},
+		{"trailing garbage", "application/json", `{"a":"x"}x`, 400, CodeInvalidRequest, 0},
+		{"not JSON", "application/json", `{"a":`, 400, CodeInvalidRequest, 0},
+		{"wrong type", "application/json", `{"n":"1"}`, 400, CodeInvalidRequest, 0},
+		{"invalid UTF-8", "application/json", "{\"a\":\"\xff\"}", 400, CodeInvalidRequest, 0},
 	}
+	decoders := []struct {
+		name   string
+		decode func(http.ResponseWriter, *http.Request, int64, any) error
+	}{{"DecodeJSON", DecodeJSON}, {"DecodeJSONStrict", DecodeJSONStrict}}
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			rt := newTestRouter(t, nil)
-			rt.HandleFunc("q", "/q", func(w http.ResponseWriter, r *http.Request) {
-				var q query
-				if err := DecodeJSON(w, r, max, &q); err != nil {
-					WriteError(w, r, err)
-					return
+		for _, d := range decoders {
+			t.Run(d.name+"/"+tc.name, func(t *testing.T) {
+				status, code := tc.status, tc.code
+				if d.name == "DecodeJSONStrict" && tc.strictStatus != 0 {
+					status, code = tc.strictStatus, CodeInvalidRequest
 				}
-				WriteJSON(w, 200, q)
-			}, Methods("POST"))
-			w := serve(rt, "POST", "/q", map[string]string{"Content-Type": tc.ctype}, tc.body)
-			if w.Code != tc.status {
-				t.Fatalf("%d %s, want %d", w.Code, w.Body, tc.status)
-			}
-			if tc.code != "" && body(t, w)["code"] != tc.code {
-				t.Fatalf("code %s, want %s", w.Body, tc.code)
-			}
-		})
+				rt := newTestRouter(t, nil)
+				rt.HandleFunc("q", "/q", func(w http.ResponseWriter, r *http.Request) {
+					var q query
+					if err := d.decode(w, r, max, &q); err != nil {
+						WriteError(w, r, err)
+						return
+					}
+					WriteJSON(w, 200, q)
+				}, Methods("POST"))
+				w := serve(rt, "POST", "/q", map[string]string{"Content-Type": tc.ctype}, tc.body)
+				if w.Code != status {
+					t.Fatalf("%d %s, want %d", w.Code, w.Body, status)
+				}
+				if code != "" && body(t, w)["code"] != code {
+					t.Fatalf("code %s, want %s", w.Body, code)
+				}
+			})
+		}
 	}
 }
 

@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/cairn-id/cairn/internal/claimpath"
 )
 
 // OpenAPI is an OpenAPI 3.1 document that tests hold an API to: its
@@ -103,10 +105,6 @@ func (o *OpenAPI) MatchRoutes(t testing.TB, routes []string) {
 	}
 }
 
-func pointerEscape(s string) string {
-	return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
-}
-
 // Check validates body, the answer to method path with status, against
 // the document: the operation must list the status and, for a JSON
 // answer, its schema must accept the body. Paths that are no operation
@@ -141,7 +139,7 @@ func (o *OpenAPI) Check(t testing.TB, method, path string, status int, contentTy
 		t.Errorf("%s: %s %s %d has no JSON body, got %s", o.name, method, tmpl, status, body)
 		return
 	}
-	loc := o.url + "#/paths/" + pointerEscape(tmpl) + "/" + strings.ToLower(method) + "/responses/" + strconv.Itoa(status) + "/content/application~1json/schema"
+	loc := o.url + "#/paths/" + claimpath.Escape(tmpl) + "/" + strings.ToLower(method) + "/responses/" + strconv.Itoa(status) + "/content/application~1json/schema"
 	o.mu.Lock()
 	sch := o.compiled[loc]
 	var err error

@@ -16,9 +16,12 @@ package trust
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/cairn-id/cairn/internal/claimpath"
 )
 
 // Role is what a registered entity does in the ecosystem; its JSON form is
@@ -245,17 +248,14 @@ func NormalizeClaim(c string) (string, error) {
 		return "", fmt.Errorf("trust: claim %q: empty or too long", c)
 	}
 	if !strings.HasPrefix(c, "/") {
-		c = "/" + strings.ReplaceAll(strings.ReplaceAll(c, "~", "~0"), "/", "~1")
+		c = "/" + claimpath.Escape(c)
 	}
-	for _, seg := range strings.Split(c[1:], "/") {
-		if seg == "" {
-			return "", fmt.Errorf("trust: claim %q: empty path segment", c)
-		}
-		for i := 0; i < len(seg); i++ {
-			if seg[i] == '~' && (i+1 >= len(seg) || (seg[i+1] != '0' && seg[i+1] != '1')) {
-				return "", fmt.Errorf("trust: claim %q: bad ~ escape", c)
-			}
-		}
+	segs, err := claimpath.Split(c)
+	if err != nil {
+		return "", fmt.Errorf("trust: claim %q: bad ~ escape", c)
+	}
+	if slices.Contains(segs, "") {
+		return "", fmt.Errorf("trust: claim %q: empty path segment", c)
 	}
 	return c, nil
 }

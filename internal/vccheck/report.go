@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cairn-id/cairn/internal/claimpath"
 	"github.com/cairn-id/cairn/internal/trust"
 	"github.com/cairn-id/cairn/internal/x509trust"
 	"github.com/cairn-id/cairn/schemas"
@@ -409,7 +410,7 @@ func claimsOf(claims map[string]any, hidden map[string]int, typ *schemas.Type, l
 	var out []Claim
 	var withheld []Withheld
 	for _, n := range names {
-		ptr := "/" + escape(n)
+		ptr := "/" + claimpath.Escape(n)
 		c := Claim{Path: ptr, Label: label([]any{n}), Value: claims[n], Display: display(typ, []any{n}, claims[n], lang)}
 		if arr, ok := claims[n].([]any); ok && hidden[ptr] > 0 {
 			c.MoreWithheld = true
@@ -433,7 +434,7 @@ func claimsOf(claims map[string]any, hidden map[string]int, typ *schemas.Type, l
 			}
 			seen[n] = true
 			if _, present := claims[n]; !present {
-				withheld = append(withheld, Withheld{Path: "/" + escape(n), Label: label([]any{n}), Kind: "claim"})
+				withheld = append(withheld, Withheld{Path: "/" + claimpath.Escape(n), Label: label([]any{n}), Kind: "claim"})
 			}
 		}
 	}

@@ -3,8 +3,8 @@ package vccheck
 import (
 	"encoding/json"
 	"strconv"
-	"strings"
 
+	"github.com/cairn-id/cairn/internal/claimpath"
 	"github.com/cairn-id/cairn/internal/jose"
 	"github.com/cairn-id/cairn/internal/sdjwt"
 )
@@ -38,7 +38,7 @@ func undisclosed(serialized string) map[string]int {
 				for _, e := range sd {
 					s, _ := e.(string)
 					if d := byDigest[s]; d != nil && !d.IsArray {
-						walk(d.Value, ptr+"/"+escape(d.Name), depth+1)
+						walk(d.Value, ptr+"/"+claimpath.Escape(d.Name), depth+1)
 					} else {
 						hidden++
 					}
@@ -47,7 +47,7 @@ func undisclosed(serialized string) map[string]int {
 			out[ptr] = hidden
 			for k, c := range x {
 				if k != "_sd" && k != "_sd_alg" {
-					walk(c, ptr+"/"+escape(k), depth+1)
+					walk(c, ptr+"/"+claimpath.Escape(k), depth+1)
 				}
 			}
 		case []any:
@@ -72,10 +72,6 @@ func undisclosed(serialized string) map[string]int {
 	}
 	walk(t.Payload, "", 0)
 	return out
-}
-
-func escape(s string) string {
-	return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
 }
 
 // presentedKB returns the nonce and audience a presentation's key binding

@@ -19,7 +19,6 @@
 package api
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -192,13 +191,7 @@ func New(svc *issuer.Service, opts Options) (*Handler, error) {
 	h.HandleFunc("credential", base+issuer.PathCredential, h.credential, ns, post)
 	h.HandleFunc("notification", base+issuer.PathNotification, h.notification, ns, post)
 	h.HandleFunc("status_list", base+"/status/{list}", h.statusList, ns)
-	h.HandleHealth(server.Check{Name: "store", Fn: func(ctx context.Context) error {
-		err := svc.Ready(ctx)
-		if err != nil {
-			m.storeErrors.Inc()
-		}
-		return err
-	}})
+	h.HandleHealth(server.StoreCheck(svc.Ready, m.storeErrors))
 	if !opts.MetricsElsewhere {
 		h.HandleMetrics(reg)
 	}

@@ -12,6 +12,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/cairn-id/cairn/internal/claimpath"
 	"github.com/cairn-id/cairn/schemas"
 )
 
@@ -235,11 +236,9 @@ func parseHeader(names []string) (*header, error) {
 func parseColumnName(name string) ([]segment, error) {
 	var parts []string
 	if strings.HasPrefix(name, "/") {
-		for _, p := range strings.Split(name[1:], "/") {
-			if strings.Contains(strings.ReplaceAll(strings.ReplaceAll(p, "~0", ""), "~1", ""), "~") {
-				return nil, errors.New("bad ~ escape in JSON Pointer")
-			}
-			parts = append(parts, strings.NewReplacer("~1", "/", "~0", "~").Replace(p))
+		var err error
+		if parts, err = claimpath.Split(name); err != nil {
+			return nil, err
 		}
 	} else {
 		parts = strings.Split(name, ".")

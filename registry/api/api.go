@@ -176,7 +176,9 @@ func New(store registry.Store, opts Options) (*Handler, error) {
 	if h.watch != nil {
 		h.HandleHealth(server.Check{Name: "snapshot", Fn: h.loadedReady})
 	} else {
-		h.HandleHealth(server.Check{Name: "store", Fn: h.ready})
+		// Ready when the store answers and holds a registry; an
+		// uninitialized one is not a store error.
+		h.HandleHealth(server.StoreCheck(h.ready, h.storeErrors, registry.ErrNotInitialized))
 	}
 	if !opts.MetricsElsewhere {
 		h.HandleMetrics(reg)
@@ -296,12 +298,9 @@ func (h *Handler) entity(w http.ResponseWriter, r *http.Request) {
 	server.WriteJSON(w, http.StatusOK, map[string]any{"registry_version": reg.Version, "entity": e})
 }
 
-// ready is the readiness check: the store answers and holds a registry.
+// ready reports whether the store answers and holds a registry.
 func (h *Handler) ready(ctx context.Context) error {
 	_, err := h.store.Get(ctx)
-	if err != nil && !errors.Is(err, registry.ErrNotInitialized) {
-		h.storeErrors.Inc()
-	}
 	return err
 }
 

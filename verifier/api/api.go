@@ -158,13 +158,7 @@ func New(svc *verifier.Service, opts Options) (*Handler, error) {
 	h.HandleFunc("request_object", "/request/{id}", h.requestObject, ns, server.Methods(http.MethodGet, http.MethodPost), wallet)
 	h.HandleFunc("response", "/response/{id}", h.response, ns, server.Methods(http.MethodPost), wallet)
 	h.HandleFunc("openapi", "/openapi.json", serveOpenAPI, ns)
-	h.HandleHealth(server.Check{Name: "store", Fn: func(ctx context.Context) error {
-		err := svc.Ready(ctx)
-		if err != nil {
-			m.storeErrors.Inc()
-		}
-		return err
-	}})
+	h.HandleHealth(server.StoreCheck(svc.Ready, m.storeErrors))
 	if !opts.MetricsElsewhere {
 		h.HandleMetrics(reg)
 	}

@@ -1,10 +1,8 @@
 package api
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -380,20 +378,11 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, sess *wallet.Sess
 
 // ---- decoding ----
 
-// decode is server.DecodeJSON (media type, size, one JSON value, no
-// duplicate members) that also refuses members v does not have, so a
-// misspelt field is an error rather than a silent default.
+// decode is server.DecodeJSONStrict: media type, size, one JSON value, no
+// duplicate members, and no member v does not have, so a misspelt field
+// is an error rather than a silent default.
 func (h *Handler) decode(w http.ResponseWriter, r *http.Request, max int64, v any) error {
-	var raw json.RawMessage
-	if err := server.DecodeJSON(w, r, max, &raw); err != nil {
-		return err
-	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return &server.Error{Status: http.StatusBadRequest, Code: server.CodeInvalidRequest, Message: "the body is not valid JSON of the expected shape", Cause: err}
-	}
-	return nil
+	return server.DecodeJSONStrict(w, r, max, v)
 }
 
 var errDeviceSecret = &server.Error{Status: http.StatusBadRequest, Code: server.CodeInvalidRequest, Message: "device_secret must be base64url"}

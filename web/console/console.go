@@ -26,6 +26,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/cairn-id/cairn/internal/claimpath"
 	"github.com/cairn-id/cairn/internal/server"
 	"github.com/cairn-id/cairn/schemas"
 	"github.com/cairn-id/cairn/web"
@@ -163,8 +164,8 @@ func (h *Handler) forward(w http.ResponseWriter, r *http.Request, path string) {
 // a type); the pointer's last name when none has.
 func (h *Handler) anyLabel(ptr, lang string) string {
 	var path []any
-	for _, s := range strings.Split(strings.TrimPrefix(ptr, "/"), "/") {
-		path = append(path, strings.ReplaceAll(strings.ReplaceAll(s, "~1", "/"), "~0", "~"))
+	for _, s := range claimpath.Tokens(ptr) {
+		path = append(path, s)
 	}
 	bare := ""
 	if len(path) > 0 {

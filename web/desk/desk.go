@@ -36,6 +36,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cairn-id/cairn/internal/claimpath"
 	"github.com/cairn-id/cairn/internal/i18n"
 	"github.com/cairn-id/cairn/internal/qr"
 	"github.com/cairn-id/cairn/internal/server"
@@ -462,7 +463,7 @@ func (b *builder) input(f schemas.Field, parent string, required bool) (input, b
 		return input{}, false
 	}
 	mname, _ := f.Path[len(f.Path)-1].(string)
-	ptr := parent + "/" + escapeToken(mname)
+	ptr := parent + "/" + claimpath.Escape(mname)
 	in := input{Name: ptr, ID: inputID(ptr), Label: f.Label, Required: required, Value: b.values.Get(ptr)}
 	switch f.Kind {
 	case schemas.KindObject:
@@ -565,10 +566,6 @@ func (b *builder) input(f schemas.Field, parent string, required bool) (input, b
 		in.Error, in.ErrorID = strings.Join(msgs, "; "), in.ID+"-error"
 	}
 	return in, true
-}
-
-func escapeToken(s string) string {
-	return strings.NewReplacer("~", "~0", "/", "~1").Replace(s)
 }
 
 // labelOf names a failing pointer with the labels of its fields.
@@ -707,12 +704,12 @@ func (h *Handler) makeOffer(w http.ResponseWriter, r *http.Request, o *office) {
 // indexes as ints.
 func claimPath(ptr string) []any {
 	var p []any
-	for _, tok := range strings.Split(strings.TrimPrefix(ptr, "/"), "/") {
-		if n, err := strconv.Atoi(tok); err == nil && n >= 0 && tok == strconv.Itoa(n) {
+	for _, tok := range claimpath.Tokens(ptr) {
+		if n, ok := claimpath.Index(tok); ok {
 			p = append(p, n)
 			continue
 		}
-		p = append(p, strings.NewReplacer("~1", "/", "~0", "~").Replace(tok))
+		p = append(p, tok)
 	}
 	return p
 }

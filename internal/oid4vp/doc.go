@@ -21,7 +21,11 @@
 //   - §5.9 client identifier prefixes: decentralized_identifier (signed,
 //     kid a DID URL of that DID, key resolved through an injected
 //     resolver) and redirect_uri (only unsigned, only with Options.Dev);
-//     the others are recognised and refused as unsupported. ParseClientID.
+//     x509_hash and x509_san_dns (signed only, x5c header leaf first without
+//     the trust anchor, HAIP 1.0 §5: X509HashClientID, X509SanDNSClientID,
+//     CheckX509ClientID; the chain's trust is decided by the caller's
+//     VerifyOptions.X509Chain); the others are recognised and refused as
+//     unsupported. ParseClientID.
 //   - §6 DCQL: §6.1 credential queries (id, format, multiple, meta,
 //     trusted_authorities, require_cryptographic_holder_binding, claims,
 //     claim_sets), §6.2 credential sets, §6.3 claims queries with values,
@@ -40,6 +44,6 @@
 //
 // Not implemented: presentation_definition, scope-based requests, the
 // Digital Credentials API, transaction_data, verifier_info, request
-// encryption, the x509_san_dns, x509_hash, verifier_attestation,
-// openid_federation and origin prefixes, and mso_mdoc / W3C formats.
+// encryption, the verifier_attestation, openid_federation and origin
+// prefixes, and mso_mdoc / W3C formats.
 package oid4vp

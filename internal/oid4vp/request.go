@@ -3,6 +3,7 @@ package oid4vp
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -158,7 +159,13 @@ func (r *AuthorizationRequest) Validate(o Options) error {
 		return err
 	}
 	switch cid.Prefix {
-	case PrefixDecentralizedIdentifier:
+	case PrefixDecentralizedIdentifier, PrefixX509Hash:
+	case PrefixX509SanDNS:
+		// §5.9.3: without other trust in the client id, the host of the
+		// response_uri must be the DNS name.
+		if u, err := url.Parse(r.ResponseURI); err != nil || u.Hostname() != cid.Value {
+			return fmt.Errorf("%w: with x509_san_dns the response_uri's host must be %q", ErrInvalidClient, cid.Value)
+		}
 	case PrefixRedirectURI:
 		if !o.Dev {
 			return fmt.Errorf("%w: the redirect_uri client id prefix is accepted only in development mode", ErrInvalidClient)
@@ -346,7 +353,7 @@ func ParseRequestURI(s string, o Options) (*RequestURI, error) {
 	if err != nil {
 		return nil, err
 	}
-	if cid.Prefix != PrefixDecentralizedIdentifier && cid.Prefix != PrefixRedirectURI {
+	if cid.Prefix != PrefixDecentralizedIdentifier && cid.Prefix != PrefixRedirectURI && !IsX509Prefix(cid.Prefix) {
 		if cid.Prefix == "" {
 			return nil, fmt.Errorf("%w: client_id %q has no client id prefix and pre-registered clients are not supported", ErrUnsupported, ru.ClientID)
 		}
@@ -535,6 +542,10 @@ type SignOptions struct {
 	Options
 	Now func() time.Time // time.Now when nil
 	TTL time.Duration    // exp - iat; 5 minutes when zero
+	// X5C is the certificate chain of an x509_hash or x509_san_dns client
+	// (DER, leaf first, without the trust anchor: HAIP 1.0 §5): its leaf
+	// must be named by the client id and certify the signer's key.
+	X5C [][]byte
 }
 
 // SignRequestObject signs req as a request object (§5.8, RFC 9101): typ
@@ -549,15 +560,23 @@ func SignRequestObject(s *jose.Signer, req *AuthorizationRequest, o SignOptions)
 	if err != nil {
 		return "", err
 	}
-	if cid.Prefix != PrefixDecentralizedIdentifier {
-		return "", fmt.Errorf("%w: only decentralized_identifier client ids sign request objects", ErrUnsupported)
-	}
 	if s == nil {
 		return "", fmt.Errorf("%w: no signer", ErrInvalidClient)
 	}
-	d, frag, err := did.ParseDIDURL(s.KeyID())
-	if err != nil || frag == "" || d != cid.Value {
-		return "", fmt.Errorf("%w: the signer's kid %q must be a DID URL (with fragment) of %s", ErrInvalidClient, s.KeyID(), cid.Value)
+	header := map[string]any{"typ": RequestObjectTyp}
+	switch {
+	case cid.Prefix == PrefixDecentralizedIdentifier:
+		d, frag, err := did.ParseDIDURL(s.KeyID())
+		if err != nil || frag == "" || d != cid.Value {
+			return "", fmt.Errorf("%w: the signer's kid %q must be a DID URL (with fragment) of %s", ErrInvalidClient, s.KeyID(), cid.Value)
+		}
+	case IsX509Prefix(cid.Prefix):
+		if err := checkSigningChain(req.ClientID, o.X5C, s.Public()); err != nil {
+			return "", err
+		}
+		header["x5c"] = EncodeX5C(o.X5C)
+	default:
+		return "", fmt.Errorf("%w: only decentralized_identifier, x509_hash and x509_san_dns client ids sign request objects", ErrUnsupported)
 	}
 	now := time.Now
 	if o.Now != nil {
@@ -588,7 +607,40 @@ func SignRequestObject(s *jose.Signer, req *AuthorizationRequest, o SignOptions)
 	if err != nil {
 		return "", fmt.Errorf("oid4vp: encode request: %w", err)
 	}
-	return s.Sign(map[string]any{"typ": RequestObjectTyp}, pb)
+	return s.Sign(header, pb)
+}
+
+// checkSigningChain checks the chain a verifier signs under: 1 to MaxX5C
+// certificates, none self-signed (the anchor stays out of x5c, and a
+// self-signed leaf is nobody's access certificate), each certified by the
+// next, the leaf named by clientID and certifying pub.
+func checkSigningChain(clientID string, chain [][]byte, pub any) error {
+	if len(chain) == 0 || len(chain) > MaxX5C {
+		return fmt.Errorf("%w: an X.509 client signs with a chain of 1 to %d certificates", ErrInvalidClient, MaxX5C)
+	}
+	certs := make([]*x509.Certificate, len(chain))
+	for i, der := range chain {
+		c, err := x509.ParseCertificate(der)
+		if err != nil {
+			return fmt.Errorf("%w: certificate %d: %v", ErrInvalidClient, i, err)
+		}
+		if selfSigned(c) {
+			return fmt.Errorf("%w: certificate %d (%s) is self-signed: the trust anchor must not be in x5c and the leaf must be issued by a CA", ErrInvalidClient, i, c.Subject)
+		}
+		if i > 0 {
+			if err := certs[i-1].CheckSignatureFrom(c); err != nil {
+				return fmt.Errorf("%w: certificate %d is not issued by certificate %d: %v", ErrInvalidClient, i-1, i, err)
+			}
+		}
+		certs[i] = c
+	}
+	if err := CheckX509ClientID(clientID, certs[0]); err != nil {
+		return err
+	}
+	if !sameKey(certs[0], pub) {
+		return fmt.Errorf("%w: the signing key is not the key of the certificate %s", ErrInvalidClient, certs[0].Subject)
+	}
+	return nil
 }
 
 // KeyResolver returns the public key a DID URL names, for verifying a
@@ -607,6 +659,11 @@ type VerifyOptions struct {
 	Resolver KeyResolver
 	// Algs is the signature allow-list (jose.DefaultAlgs when empty).
 	Algs []jose.Alg
+	// X509Chain decides whether the x5c chain of a request object signed
+	// under an x509_hash or x509_san_dns client id ends at one of the
+	// wallet's access-certificate anchors (chain is DER, leaf first, as
+	// sent). Nil refuses those prefixes as unsupported.
+	X509Chain func(chain [][]byte, leaf *x509.Certificate) error
 	// WalletNonce, when set, is the wallet_nonce the wallet POSTed to the
 	// request_uri (§5.10); the request object must echo it.
 	WalletNonce string
@@ -632,9 +689,10 @@ func VerifyRequestObject(ctx context.Context, compact string, o VerifyOptions) (
 	if err != nil {
 		return nil, err
 	}
-	switch cid.Prefix {
-	case PrefixDecentralizedIdentifier:
-	case PrefixRedirectURI:
+	switch {
+	case cid.Prefix == PrefixDecentralizedIdentifier:
+	case IsX509Prefix(cid.Prefix) && o.X509Chain != nil:
+	case cid.Prefix == PrefixRedirectURI:
 		return nil, fmt.Errorf("%w: requests with the redirect_uri prefix must not be signed", ErrInvalidClient)
 	default:
 		return nil, fmt.Errorf("%w: client id prefix %q", ErrUnsupported, cid.Prefix)
@@ -645,6 +703,9 @@ func VerifyRequestObject(ctx context.Context, compact string, o VerifyOptions) (
 	}
 	if j.Header.Typ != RequestObjectTyp {
 		return nil, fmt.Errorf("%w: typ %q, want %q", ErrRequestSignature, j.Header.Typ, RequestObjectTyp)
+	}
+	if IsX509Prefix(cid.Prefix) {
+		return verifyX509RequestObject(j, cid, o)
 	}
 	d, frag, err := did.ParseDIDURL(j.Header.Kid)
 	if err != nil || frag == "" {
@@ -667,6 +728,32 @@ func VerifyRequestObject(ctx context.Context, compact string, o VerifyOptions) (
 	if err := j.Verify(pub, o.Algs); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrRequestSignature, err)
 	}
+	return requestFromVerified(j, o)
+}
+
+// verifyX509RequestObject checks a request object of an x509_hash or
+// x509_san_dns client: an x5c header whose leaf the client id names and
+// whose key verifies the signature, the chain accepted by o.X509Chain.
+func verifyX509RequestObject(j *jose.JWS, cid ClientID, o VerifyOptions) (*AuthorizationRequest, error) {
+	chain, leaf, err := DecodeX5C(j.Header.Params["x5c"])
+	if err != nil {
+		return nil, err
+	}
+	if err := CheckX509ClientID(cid.Raw, leaf); err != nil {
+		return nil, err
+	}
+	if err := j.Verify(leaf.PublicKey, o.Algs); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrRequestSignature, err)
+	}
+	if err := o.X509Chain(chain, leaf); err != nil {
+		return nil, fmt.Errorf("%w: the certificate chain: %w", ErrInvalidClient, err)
+	}
+	return requestFromVerified(j, o)
+}
+
+// requestFromVerified reads and checks the parameters of a request object
+// whose signature verified.
+func requestFromVerified(j *jose.JWS, o VerifyOptions) (*AuthorizationRequest, error) {
 	tree, err := jsonx.Decode(j.Payload)
 	payload, ok := tree.(map[string]any)
 	if err != nil || !ok {

@@ -27,11 +27,14 @@ var (
 	// ErrKeyBindingType is wrapped together with ErrKeyBinding when the
 	// KB-JWT's typ is not exactly kb+jwt.
 	ErrKeyBindingType = errors.New("sdjwt: key binding JWT typ is not kb+jwt")
-	ErrNonce          = errors.New("sdjwt: key binding nonce mismatch")
-	ErrAudience       = errors.New("sdjwt: key binding audience mismatch")
-	ErrSDHash         = errors.New("sdjwt: key binding sd_hash mismatch")
-	ErrKBTime         = errors.New("sdjwt: key binding iat outside the accepted window")
-	ErrPath           = errors.New("sdjwt: invalid claim path")
+	// ErrKBSignature is wrapped together with ErrKeyBinding when the
+	// KB-JWT's signature does not verify with the holder key.
+	ErrKBSignature = errors.New("sdjwt: key binding JWT signature invalid")
+	ErrNonce       = errors.New("sdjwt: key binding nonce mismatch")
+	ErrAudience    = errors.New("sdjwt: key binding audience mismatch")
+	ErrSDHash      = errors.New("sdjwt: key binding sd_hash mismatch")
+	ErrKBTime      = errors.New("sdjwt: key binding iat outside the accepted window")
+	ErrPath        = errors.New("sdjwt: invalid claim path")
 )
 
 var codes = []struct {
@@ -57,6 +60,7 @@ var codes = []struct {
 	{ErrKeyBindingRequired, "key_binding_missing"},
 	{ErrKeyBindingUnexpected, "key_binding_unexpected"},
 	{ErrHolderKey, "holder_key_missing"},
+	{ErrKBSignature, "key_binding_signature_invalid"},
 	{ErrKeyBinding, "key_binding_invalid"},
 	{ErrNonce, "nonce_mismatch"},
 	{ErrAudience, "audience_mismatch"},

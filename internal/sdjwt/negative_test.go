@@ -101,7 +101,7 @@ func TestNegative(t *testing.T) {
 		{"wrong nonce", kbWith(func(k *KBOptions) { k.Nonce = "other" }), f.opts(), ErrNonce},
 		{"wrong aud", kbWith(func(k *KBOptions) { k.Audience = "https://evil.example" }), f.opts(), ErrAudience},
 		{"aud as array", signKB(map[string]any{"typ": "kb+jwt"}, kbPayload(`["`+fixtureAud+`"]`), f.holder), f.opts(), ErrAudience},
-		{"KB signed by another key", signKB(map[string]any{"typ": "kb+jwt"}, kbPayload(`"`+fixtureAud+`"`), other.holder), f.opts(), ErrKeyBinding},
+		{"KB signed by another key", signKB(map[string]any{"typ": "kb+jwt"}, kbPayload(`"`+fixtureAud+`"`), other.holder), f.opts(), ErrKBSignature},
 		{"sd_hash mismatch", strings.Replace(good, parts[1]+"~", "", 1), f.opts(), ErrSDHash},
 		{"missing KB when required", bare, f.opts(), ErrKeyBindingRequired},
 		{"KB present when not required", good, noKB, ErrKeyBindingUnexpected},

@@ -263,6 +263,9 @@ func verifyKB(jws *jose.JWS, withoutKB string, prefix sdHashPrefix, pub crypto.P
 		return nil, fmt.Errorf("%w: %w: typ %q, want %q", ErrKeyBindingType, ErrKeyBinding, jws.Header.Typ, KBTyp)
 	}
 	if err := jws.Verify(pub, opts.Algs); err != nil {
+		if errors.Is(err, jose.ErrBadSignature) {
+			return nil, fmt.Errorf("%w: %w: %w", ErrKBSignature, ErrKeyBinding, err)
+		}
 		return nil, fmt.Errorf("%w: %w", ErrKeyBinding, err)
 	}
 	// The four claims read here, without building a map of the payload.

@@ -34,6 +34,15 @@ const (
 	CodeResultPending   Code = "result_pending"
 	CodeUnknownPurpose  Code = "unknown_purpose"
 	CodeWalletNonce     Code = "invalid_wallet_nonce"
+	// HAIP (the OIDF oid4vp-1final-verifier-haip-test-plan's negative
+	// modules and the same-device flow).
+	CodeWalletError         Code = "wallet_error"
+	CodeKBSignature         Code = "key_binding_signature_invalid"
+	CodeEncKeyReused        Code = "encryption_key_reused"
+	CodeEncKeyMismatch      Code = "encryption_key_mismatch"
+	CodeResultOtherSession  Code = "result_claimed_by_other_session"
+	CodeResponseCodeInvalid Code = "response_code_invalid"
+	CodeProfileRefused      Code = "profile_refused"
 	// Offline.
 	CodeBundleStale     Code = "bundle_stale"
 	CodeBundleInvalid   Code = "bundle_invalid"
@@ -261,6 +270,34 @@ var messages = map[Code]msg{
 		"Le registre de confiance n'autorise pas actuellement ce guichet pour cette finalité : les portefeuilles avertissent la personne, ou refusent.",
 		"لا يأذن سجل الثقة لهذا المكتب بهذا الغرض حاليًا: تنبّه المحافظ الشخص أو ترفض.",
 		"Реєстр довіри зараз не дозволяє цьому пункту цю мету: гаманці попереджають людину або відмовляють."},
+	CodeWalletError: {"The wallet answered with an error instead of a presentation; its error is shown with the result.",
+		"Le portefeuille a répondu par une erreur au lieu d'une présentation ; son erreur est indiquée avec le résultat.",
+		"ردّت المحفظة بخطأ بدلًا من العرض؛ يظهر خطؤها مع النتيجة.",
+		"Гаманець відповів помилкою замість пред'явлення; її показано разом із результатом."},
+	CodeKBSignature: {"The proof that the person holds the credential is not signed by the credential's key: it may be a copy.",
+		"La preuve de détention n'est pas signée par la clé de l'attestation : il peut s'agir d'une copie.",
+		"إثبات الحيازة غير موقّع بمفتاح الوثيقة: قد تكون نسخة.",
+		"Доказ володіння не підписаний ключем посвідчення: це може бути копія."},
+	CodeEncKeyReused: {"The answer was encrypted to the key of another request; it is refused.",
+		"La réponse a été chiffrée pour la clé d'une autre demande ; elle est refusée.",
+		"شُفّر الرد بمفتاح طلب آخر؛ رُفض.",
+		"Відповідь зашифровано ключем іншого запиту; її відхилено."},
+	CodeEncKeyMismatch: {"The answer was not encrypted to this request's key.",
+		"La réponse n'a pas été chiffrée pour la clé de cette demande.",
+		"لم يُشفَّر الرد بمفتاح هذا الطلب.",
+		"Відповідь не зашифровано ключем цього запиту."},
+	CodeResultOtherSession: {"This code belongs to another request: the result is released only where that request was started.",
+		"Ce code appartient à une autre demande : le résultat n'est remis que là où cette demande a été lancée.",
+		"هذا الرمز يخص طلبًا آخر: لا تُسلَّم النتيجة إلا حيث بدأ ذلك الطلب.",
+		"Цей код належить іншому запиту: результат видається лише там, де запит розпочато."},
+	CodeResponseCodeInvalid: {"The response code is missing, wrong or already used.",
+		"Le code de réponse est absent, erroné ou déjà utilisé.",
+		"رمز الرد مفقود أو خاطئ أو مستخدم من قبل.",
+		"Код відповіді відсутній, хибний або вже використаний."},
+	CodeProfileRefused: {"The verifier's profile does not allow this (HAIP: X.509 identity, signed requests, encrypted answers only).",
+		"Le profil du vérificateur ne le permet pas (HAIP : identité X.509, demandes signées, réponses chiffrées uniquement).",
+		"لا يسمح ملف تعريف جهة التحقق بهذا (HAIP: هوية X.509، طلبات موقّعة، ردود مشفّرة فقط).",
+		"Профіль перевіряльника цього не дозволяє (HAIP: ідентичність X.509, підписані запити, лише зашифровані відповіді)."},
 	CodeNoQR: {"No readable QR code was found in the image.",
 		"Aucun code QR lisible dans l'image.",
 		"لم يُعثر على رمز QR مقروء في الصورة.",

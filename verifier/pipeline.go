@@ -52,6 +52,21 @@ type Result struct {
 	// registry authorizes this verifier to ask for the purpose (checked
 	// against the registry when the request was made).
 	OverAsking *OverAsking `json:"over_asking,omitempty"`
+	// WalletError is the wallet's error response (§8.5), encrypted or not,
+	// as the wallet sent it: CodeWalletDeclined for access_denied,
+	// CodeWalletError for any other.
+	WalletError *WalletError `json:"wallet_error,omitempty"`
+	// RedirectURI is set by Respond for a same-device session: where the
+	// wallet sends its user, with the one-time response_code. Never stored.
+	RedirectURI string `json:"-"`
+}
+
+// WalletError is a wallet's error response.
+type WalletError struct {
+	Error       string `json:"error"`
+	Description string `json:"error_description,omitempty"`
+	// Encrypted: it came as direct_post.jwt.
+	Encrypted bool `json:"encrypted"`
 }
 
 // CredentialResult is one presented credential's outcome. Claims holds

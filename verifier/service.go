@@ -72,13 +72,26 @@ func CodeOfError(err error) Code {
 // embedded policies.
 type Assessor func(policy string, facts []Facts, now time.Time) (json.RawMessage, error)
 
-// Config configures a Service. Store, Signer, DID, BaseURL, Purposes,
-// Sealer and Registry are required.
+// Config configures a Service. Store, Signer, DID (or X5C), BaseURL,
+// Purposes, Sealer and Registry are required.
 type Config struct {
 	Store Store
-	// Signer signs request objects; its key id must be a DID URL of DID.
+	// Signer signs request objects; without X5C its key id must be a DID
+	// URL of DID.
 	Signer *jose.Signer
-	DID    string
+	// DID names the verifier in the trust registry and, without X5C, is
+	// its client id (decentralized_identifier:DID).
+	DID string
+	// X5C makes the verifier an X.509 relying party (HAIP 1.0 §5): its
+	// access certificate chain (DER, leaf first, without the anchor),
+	// whose leaf certifies Signer's key, sent in every request object's
+	// x5c header. The client id is x509_hash of the leaf, or
+	// x509_san_dns:SanDNS when SanDNS is set (the leaf must carry it).
+	X5C    [][]byte
+	SanDNS string
+	// Profile "haip" (ProfileHAIP) holds the verifier to HAIP 1.0: an X.509
+	// client id, signed requests, direct_post.jwt only.
+	Profile string
 	// BaseURL is the public URL: request_uri is BaseURL/request/{id} and
 	// response_uri BaseURL/response/{id}.
 	BaseURL string
@@ -126,8 +139,12 @@ func New(cfg Config) (*Service, error) {
 		return nil, errors.New("verifier: Store, Signer and Sealer are required")
 	case len(cfg.Purposes) == 0:
 		return nil, errors.New("verifier: no purposes")
-	case !strings.HasPrefix(cfg.Signer.KeyID(), cfg.DID+"#"):
+	case len(cfg.X5C) == 0 && !strings.HasPrefix(cfg.Signer.KeyID(), cfg.DID+"#"):
 		return nil, fmt.Errorf("verifier: the signer's key id %q is not a DID URL of %s", cfg.Signer.KeyID(), cfg.DID)
+	}
+	clientID, err := clientIDOf(cfg)
+	if err != nil {
+		return nil, err
 	}
 	if _, err := CheckURL(cfg.BaseURL, cfg.Dev); err != nil {
 		return nil, err
@@ -148,6 +165,9 @@ func New(cfg Config) (*Service, error) {
 	if cfg.ResponseMode != oid4vp.ResponseModeDirectPost && cfg.ResponseMode != oid4vp.ResponseModeDirectPostJWT {
 		return nil, fmt.Errorf("verifier: response mode %q: want direct_post or direct_post.jwt", cfg.ResponseMode)
 	}
+	if err := checkProfile(cfg, clientID); err != nil {
+		return nil, err
+	}
 	if cfg.SessionTTL <= 0 {
 		cfg.SessionTTL = DefaultSessionTTL
 	}
@@ -167,7 +187,7 @@ func New(cfg Config) (*Service, error) {
 		}
 		cfg.Catalogue = c
 	}
-	s := &Service{cfg: cfg, clientID: oid4vp.PrefixDecentralizedIdentifier + ":" + cfg.DID, waiters: map[string][]chan struct{}{}}
+	s := &Service{cfg: cfg, clientID: clientID, waiters: map[string][]chan struct{}{}}
 	s.status = newStatusCache(cfg.FetchStatusList, cfg.StatusTTL, cfg.Now)
 	s.registry.Store(cfg.Registry)
 	return s, nil
@@ -187,8 +207,12 @@ func (s *Service) Ready(ctx context.Context) error {
 	})
 }
 
-// ClientID is the full client_id: decentralized_identifier:<DID>.
+// ClientID is the full client_id: decentralized_identifier:<DID>, or
+// x509_hash:… / x509_san_dns:… for an X.509 relying party.
 func (s *Service) ClientID() string { return s.clientID }
+
+// Profile is the profile the service holds to ("" or ProfileHAIP).
+func (s *Service) Profile() string { return s.cfg.Profile }
 
 // DID is the verifier's DID.
 func (s *Service) DID() string { return s.cfg.DID }
@@ -314,6 +338,10 @@ type CreateOptions struct {
 	// PostRequestURI asks the wallet to POST to the request_uri with a
 	// wallet_nonce (request_uri_method=post, §5.10).
 	PostRequestURI bool
+	// SameDevice: the wallet runs on the device that started the request;
+	// its answer is followed by a redirect with a one-time response_code
+	// that alone releases the result (ResultByCode).
+	SameDevice bool
 }
 
 func (s *Service) random(n int) (string, error) {
@@ -339,6 +367,9 @@ func (s *Service) CreateSession(ctx context.Context, purpose string, o CreateOpt
 	if mode != oid4vp.ResponseModeDirectPost && mode != oid4vp.ResponseModeDirectPostJWT {
 		return nil, refuse(CodeInvalidResponse, fmt.Errorf("response mode %q", mode))
 	}
+	if s.cfg.Profile == ProfileHAIP && mode != oid4vp.ResponseModeDirectPostJWT {
+		return nil, refuse(CodeProfileRefused, fmt.Errorf("response mode %q under the HAIP profile (direct_post.jwt only)", mode))
+	}
 	// The id is a command-line argument ('cairn verifier result ID'),
 	// where a leading "-" reads as a flag: drawn again.
 	id, err := s.random(16)
@@ -358,7 +389,7 @@ func (s *Service) CreateSession(ctx context.Context, purpose string, o CreateOpt
 	}
 	now := s.cfg.Now().UTC()
 	sess := &Session{ID: id, Purpose: p.ID, Nonce: nonce, State: state, ResponseMode: mode, Status: SessionCreated,
-		CreatedAt: now, ExpiresAt: now.Add(s.cfg.SessionTTL), ResultExpiresAt: now.Add(time.Duration(p.Retention))}
+		CreatedAt: now, ExpiresAt: now.Add(s.cfg.SessionTTL), ResultExpiresAt: now.Add(time.Duration(p.Retention)), SameDevice: o.SameDevice}
 	if mode == oid4vp.ResponseModeDirectPostJWT {
 		k, err := ecdh.P256().GenerateKey(s.cfg.Rand)
 		if err != nil {
@@ -367,6 +398,11 @@ func (s *Service) CreateSession(ctx context.Context, purpose string, o CreateOpt
 		if sess.SealedKey, err = s.cfg.Sealer.Seal(k.Bytes(), "session-key:"+id); err != nil {
 			return nil, err
 		}
+		j, err := jose.NewECDHJWK(k.PublicKey())
+		if err != nil {
+			return nil, err
+		}
+		sess.EncKid = j.Thumbprint()
 	}
 	method := oid4vp.RequestURIMethodGet
 	if o.PostRequestURI {
@@ -445,16 +481,18 @@ func (s *Service) RequestObject(ctx context.Context, id, walletNonce string) (st
 	if p == nil {
 		return "", refuse(CodeUnknownPurpose, fmt.Errorf("session %s names purpose %q, no longer configured", id, sess.Purpose))
 	}
+	if s.cfg.Profile == ProfileHAIP && sess.ResponseMode != oid4vp.ResponseModeDirectPostJWT {
+		return "", refuse(CodeProfileRefused, fmt.Errorf("session %s asks for %s", id, sess.ResponseMode))
+	}
+	query, err := s.requestQuery(p, now)
+	if err != nil {
+		return "", err
+	}
 	req := &oid4vp.AuthorizationRequest{
 		ClientID: s.clientID, ResponseType: oid4vp.ResponseTypeVPToken, ResponseMode: sess.ResponseMode,
 		ResponseURI: s.cfg.BaseURL + "/response/" + id, Nonce: sess.Nonce, State: sess.State,
-		DCQLQuery: p.Query(), WalletNonce: walletNonce,
-		ClientMetadata: &oid4vp.ClientMetadata{VPFormatsSupported: map[string]any{
-			oid4vp.FormatSDJWTVC: map[string]any{
-				"sd-jwt_alg_values": []any{"ES256", "ES384", "EdDSA"},
-				"kb-jwt_alg_values": []any{"ES256", "ES384", "EdDSA"},
-			},
-		}},
+		DCQLQuery: query, WalletNonce: walletNonce,
+		ClientMetadata: &oid4vp.ClientMetadata{VPFormatsSupported: vpFormats(query)},
 	}
 	if k, err := s.sessionKey(sess); err != nil {
 		return "", err
@@ -463,7 +501,11 @@ func (s *Service) RequestObject(ctx context.Context, id, walletNonce string) (st
 		if err != nil {
 			return "", err
 		}
-		j.Kid, j.Use, j.Alg = "session-"+id[:8], "enc", jose.ECDHES
+		kid := sess.EncKid
+		if kid == "" { // a session stored before EncKid existed
+			kid = "session-" + id[:8]
+		}
+		j.Kid, j.Use, j.Alg = kid, "enc", jose.ECDHES
 		req.ClientMetadata.JWKS = &oid4vp.JWKS{Keys: []jose.JWK{*j}}
 		req.ClientMetadata.EncryptedResponseEncValuesSupported = []string{jose.A128GCM, jose.A256GCM}
 	}
@@ -471,7 +513,7 @@ func (s *Service) RequestObject(ctx context.Context, id, walletNonce string) (st
 	if ttl < time.Minute {
 		ttl = time.Minute
 	}
-	return oid4vp.SignRequestObject(s.cfg.Signer, req, oid4vp.SignOptions{Options: oid4vp.Options{Dev: s.cfg.Dev}, Now: s.cfg.Now, TTL: ttl})
+	return oid4vp.SignRequestObject(s.cfg.Signer, req, oid4vp.SignOptions{Options: oid4vp.Options{Dev: s.cfg.Dev}, Now: s.cfg.Now, TTL: ttl, X5C: s.cfg.X5C})
 }
 
 // Respond takes an authorization response POSTed to a session's
@@ -503,6 +545,9 @@ func (s *Service) Respond(ctx context.Context, id string, body []byte) (*Result,
 	if err != nil {
 		return nil, err
 	}
+	if err := s.checkResponseKid(ctx, sess, body); err != nil {
+		return nil, err
+	}
 	resp, err := oid4vp.ParseResponse(body, oid4vp.ResponseOptions{Mode: sess.ResponseMode, Key: key})
 	if err != nil {
 		return nil, refuse(CodeInvalidResponse, err)
@@ -512,7 +557,11 @@ func (s *Service) Respond(ctx context.Context, id string, body []byte) (*Result,
 	}
 	var res *Result
 	if resp.Error != "" {
-		res = &Result{SessionID: id, Purpose: sess.Purpose, Code: CodeWalletDeclined, VerifiedAt: now.UTC()}
+		res = &Result{SessionID: id, Purpose: sess.Purpose, Code: CodeWalletDeclined, VerifiedAt: now.UTC(),
+			WalletError: &WalletError{Error: resp.Error, Description: resp.ErrorDescription, Encrypted: resp.Encrypted}}
+		if !resp.IsAccessDenied() {
+			res.Code = CodeWalletError
+		}
 		res.Outcome = OutcomeOf(res.Code)
 	} else {
 		res = s.verify(ctx, sess, resp.VPToken)
@@ -532,6 +581,14 @@ func (s *Service) Respond(ctx context.Context, id string, body []byte) (*Result,
 		return nil, err
 	}
 	sr := &StoredResult{SessionID: sess.ID, Purpose: sess.Purpose, Code: res.Code, CreatedAt: res.VerifiedAt, ExpiresAt: sess.ResultExpiresAt, Sealed: sealed}
+	var code string
+	var codeHash []byte
+	if sess.SameDevice {
+		if code, err = s.random(32); err != nil {
+			return nil, err
+		}
+		codeHash = hashCode(code)
+	}
 	err = s.cfg.Store.Batch(ctx, func(tx Tx) error {
 		cur, err := s.getSession(tx, id)
 		if err != nil {
@@ -547,6 +604,7 @@ func (s *Service) Respond(ctx context.Context, id string, body []byte) (*Result,
 		// Spent: the nonce and state, which the presentation's key
 		// binding carries, are not kept beside its result.
 		cur.Nonce, cur.State = "", ""
+		cur.ResponseCodeHash = codeHash
 		if err := tx.PutSession(cur); err != nil {
 			return err
 		}
@@ -564,6 +622,9 @@ func (s *Service) Respond(ctx context.Context, id string, body []byte) (*Result,
 	}
 	s.cfg.Logger.Info("presentation verified", "session", sess.ID, "purpose", sess.Purpose, "code", string(res.Code), "credentials", len(res.Credentials), "dropped_claims", res.DroppedClaims)
 	s.notify(sess.ID)
+	if sess.SameDevice {
+		res.RedirectURI = s.cfg.BaseURL + "/done/" + sess.ID + "#response_code=" + code
+	}
 	return res, nil
 }
 

@@ -31,6 +31,17 @@ type Session struct {
 	State        string    `json:"state"`
 	ResponseMode string    `json:"response_mode"`
 	SealedKey    []byte    `json:"sealed_key,omitempty"`
+	// EncKid is the kid of the session's encryption key (its RFC 7638
+	// thumbprint): a direct_post.jwt answer must name it.
+	EncKid string `json:"enc_kid,omitempty"`
+	// SameDevice: the answer is followed by a redirect carrying a
+	// one-time response_code, and the result is released (ResultByCode)
+	// only against it (OpenID4VP 1.0 §8.2, §13.3).
+	SameDevice bool `json:"same_device,omitempty"`
+	// ResponseCodeHash is the SHA-256 of the response_code handed out
+	// when the answer was taken; ResponseCodeUsed once it was redeemed.
+	ResponseCodeHash []byte `json:"response_code_hash,omitempty"`
+	ResponseCodeUsed bool   `json:"response_code_used,omitempty"`
 	Status       string    `json:"status"`
 	CreatedAt    time.Time `json:"created_at"`
 	ExpiresAt    time.Time `json:"expires_at"`

@@ -571,7 +571,7 @@ func SignRequestObject(s *jose.Signer, req *AuthorizationRequest, o SignOptions)
 			return "", fmt.Errorf("%w: the signer's kid %q must be a DID URL (with fragment) of %s", ErrInvalidClient, s.KeyID(), cid.Value)
 		}
 	case IsX509Prefix(cid.Prefix):
-		if err := checkSigningChain(req.ClientID, o.X5C, s.Public()); err != nil {
+		if err := CheckSigningChain(req.ClientID, o.X5C, s.Public()); err != nil {
 			return "", err
 		}
 		header["x5c"] = EncodeX5C(o.X5C)
@@ -610,11 +610,11 @@ func SignRequestObject(s *jose.Signer, req *AuthorizationRequest, o SignOptions)
 	return s.Sign(header, pb)
 }
 
-// checkSigningChain checks the chain a verifier signs under: 1 to MaxX5C
+// CheckSigningChain checks the chain a verifier signs under: 1 to MaxX5C
 // certificates, none self-signed (the anchor stays out of x5c, and a
 // self-signed leaf is nobody's access certificate), each certified by the
 // next, the leaf named by clientID and certifying pub.
-func checkSigningChain(clientID string, chain [][]byte, pub any) error {
+func CheckSigningChain(clientID string, chain [][]byte, pub any) error {
 	if len(chain) == 0 || len(chain) > MaxX5C {
 		return fmt.Errorf("%w: an X.509 client signs with a chain of 1 to %d certificates", ErrInvalidClient, MaxX5C)
 	}

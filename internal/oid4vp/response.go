@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/url"
 	"sort"
+	"strings"
 
 	"github.com/cairn-id/cairn/internal/jose"
 	"github.com/cairn-id/cairn/internal/jsonx"
@@ -351,6 +352,36 @@ func (r *Response) decrypt(jwe string, o ResponseOptions) error {
 		return err
 	}
 	return nil
+}
+
+// ResponseKid reads, without decrypting, the kid of the JWE header of a
+// direct_post.jwt body ("" when there is none or the body is not one):
+// the verifier tells a response encrypted to another request's key apart
+// before it tries its own.
+func ResponseKid(body []byte) string {
+	if len(body) > MaxResponseLen {
+		return ""
+	}
+	vals, err := url.ParseQuery(string(body))
+	if err != nil {
+		return ""
+	}
+	jwe := vals.Get("response")
+	i := strings.IndexByte(jwe, '.')
+	if i <= 0 || i > 8<<10 {
+		return ""
+	}
+	hb, err := jose.DecodeSegment(jwe[:i])
+	if err != nil {
+		return ""
+	}
+	tree, err := jsonx.Decode(hb)
+	m, ok := tree.(map[string]any)
+	if err != nil || !ok {
+		return ""
+	}
+	kid, _ := m["kid"].(string)
+	return kid
 }
 
 // KBAudience is the aud a KB-JWT must carry for a verifier (B.3.6): the

@@ -22,6 +22,7 @@ import (
 	"mime"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"strings"
 	"time"
 
@@ -137,6 +138,7 @@ func (h *Handler) limited(route string, r server.RateLimit, perMinute float64, b
 //	GET  /request/{id}    the signed request object, once
 //	POST /request/{id}    the same, with wallet_nonce (form)
 //	POST /response/{id}   the authorization response (direct_post, direct_post.jwt)
+//	POST /result/{id}     a same-device session's result, against its response_code (form)
 //	GET  /openapi.json    docs/verifier-api.json (both APIs)
 //	GET  /healthz, /readyz, /metrics
 //
@@ -157,6 +159,7 @@ func New(svc *verifier.Service, opts Options) (*Handler, error) {
 	wallet := h.limited("wallet", opts.WalletLimit, DefaultWalletPerMinute, DefaultWalletBurst, opts, now)
 	h.HandleFunc("request_object", "/request/{id}", h.requestObject, ns, server.Methods(http.MethodGet, http.MethodPost), wallet)
 	h.HandleFunc("response", "/response/{id}", h.response, ns, server.Methods(http.MethodPost), wallet)
+	h.HandleFunc("result_by_code", "/result/{id}", h.resultByCode, ns, server.Methods(http.MethodPost), wallet)
 	h.HandleFunc("openapi", "/openapi.json", serveOpenAPI, ns)
 	h.HandleHealth(server.StoreCheck(svc.Ready, m.storeErrors))
 	if !opts.MetricsElsewhere {
@@ -176,6 +179,8 @@ func status(c verifier.Code) int {
 		return http.StatusConflict
 	case verifier.CodeResultPending:
 		return http.StatusAccepted
+	case verifier.CodeResultOtherSession, verifier.CodeResponseCodeInvalid:
+		return http.StatusForbidden
 	}
 	return http.StatusBadRequest
 }
@@ -299,16 +304,48 @@ func (h *Handler) response(w http.ResponseWriter, r *http.Request) {
 		server.WriteError(w, r, e)
 		return
 	}
-	if _, err := h.svc.Respond(r.Context(), id, b); err != nil {
+	res, err := h.svc.Respond(r.Context(), id, b)
+	if err != nil {
 		if c := verifier.CodeOfError(err); c != "" {
 			h.m.responses.WithLabelValues(string(c)).Inc()
 		}
 		h.fail(w, r, err)
 		return
 	}
-	// The result goes to the console, not to the wallet: the wallet learns
-	// only that its answer was taken.
-	server.WriteJSON(w, http.StatusOK, DirectPostAnswer{})
+	// The result goes to the console (or, same-device, to whoever holds
+	// the response_code), not to the wallet: the wallet learns only that
+	// its answer was taken, and where to send its user.
+	server.WriteJSON(w, http.StatusOK, DirectPostAnswer{RedirectURI: res.RedirectURI})
+}
+
+// MaxResultByCodeBody bounds the form of POST /result/{id}.
+const MaxResultByCodeBody = 1 << 10
+
+// resultByCode releases a same-device session's result against the
+// response_code its redirect carried (form response_code), once.
+func (h *Handler) resultByCode(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if !validID(id) {
+		h.fail(w, r, &verifier.Error{Code: verifier.CodeSessionNotFound})
+		return
+	}
+	b, e := readBody(w, r, MaxResultByCodeBody)
+	if e != nil {
+		server.WriteError(w, r, e)
+		return
+	}
+	vals, err := url.ParseQuery(string(b))
+	if err != nil || len(vals["response_code"]) != 1 {
+		h.fail(w, r, &verifier.Error{Code: verifier.CodeResponseCodeInvalid, Err: errors.New("response_code once in a form")})
+		return
+	}
+	res, err := h.svc.ResultByCode(r.Context(), id, vals.Get("response_code"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	res.Localize(lang(r))
+	server.WriteJSON(w, http.StatusOK, res)
 }
 
 // SweepHook is the server.Run hook deleting expired sessions and results

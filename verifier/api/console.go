@@ -19,6 +19,10 @@ type CreateSessionRequest struct {
 	ResponseMode string `json:"response_mode,omitempty"`
 	// RequestURIMethod "post" asks the wallet to POST with wallet_nonce.
 	RequestURIMethod string `json:"request_uri_method,omitempty"`
+	// SameDevice: the wallet's answer is followed by a redirect with a
+	// one-time response_code, which alone releases the result on the
+	// public POST /result/{id}.
+	SameDevice bool `json:"same_device,omitempty"`
 }
 
 // CreateSessionResponse answers it: the request, and its QR as a PNG
@@ -103,7 +107,7 @@ func (c *Console) create(w http.ResponseWriter, r *http.Request) {
 		server.WriteError(w, r, server.Errorf(http.StatusBadRequest, server.CodeInvalidRequest, "request_uri_method must be get or post"))
 		return
 	}
-	out, err := c.h.svc.CreateSession(r.Context(), req.Purpose, verifier.CreateOptions{ResponseMode: req.ResponseMode, PostRequestURI: req.RequestURIMethod == "post"})
+	out, err := c.h.svc.CreateSession(r.Context(), req.Purpose, verifier.CreateOptions{ResponseMode: req.ResponseMode, PostRequestURI: req.RequestURIMethod == "post", SameDevice: req.SameDevice})
 	if err != nil {
 		c.h.fail(w, r, err)
 		return

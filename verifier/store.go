@@ -25,12 +25,12 @@ const (
 // while the session waits and cleared when it is answered: a store holds
 // no nonce beside a result.
 type Session struct {
-	ID           string    `json:"id"`
-	Purpose      string    `json:"purpose"`
-	Nonce        string    `json:"nonce"`
-	State        string    `json:"state"`
-	ResponseMode string    `json:"response_mode"`
-	SealedKey    []byte    `json:"sealed_key,omitempty"`
+	ID           string `json:"id"`
+	Purpose      string `json:"purpose"`
+	Nonce        string `json:"nonce"`
+	State        string `json:"state"`
+	ResponseMode string `json:"response_mode"`
+	SealedKey    []byte `json:"sealed_key,omitempty"`
 	// EncKid is the kid of the session's encryption key (its RFC 7638
 	// thumbprint): a direct_post.jwt answer must name it.
 	EncKid string `json:"enc_kid,omitempty"`
@@ -40,11 +40,11 @@ type Session struct {
 	SameDevice bool `json:"same_device,omitempty"`
 	// ResponseCodeHash is the SHA-256 of the response_code handed out
 	// when the answer was taken; ResponseCodeUsed once it was redeemed.
-	ResponseCodeHash []byte `json:"response_code_hash,omitempty"`
-	ResponseCodeUsed bool   `json:"response_code_used,omitempty"`
-	Status       string    `json:"status"`
-	CreatedAt    time.Time `json:"created_at"`
-	ExpiresAt    time.Time `json:"expires_at"`
+	ResponseCodeHash []byte    `json:"response_code_hash,omitempty"`
+	ResponseCodeUsed bool      `json:"response_code_used,omitempty"`
+	Status           string    `json:"status"`
+	CreatedAt        time.Time `json:"created_at"`
+	ExpiresAt        time.Time `json:"expires_at"`
 	// ResultExpiresAt is when the result (once there is one) is deleted:
 	// the purpose's retention after the session's creation.
 	ResultExpiresAt time.Time `json:"result_expires_at"`

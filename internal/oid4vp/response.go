@@ -410,8 +410,8 @@ const MaxDirectPostResultLen = 8 << 10
 // ParseDirectPostResult reads the verifier's HTTP 200 answer to a
 // direct_post or direct_post.jwt (§8.2): an empty body or a JSON object
 // with an optional redirect_uri, which the wallet then follows. The
-// redirect_uri must be https (http too with o.Dev); other members are
-// ignored.
+// redirect_uri must be https (http too with o.Dev), a fragment allowed;
+// other members are ignored.
 func ParseDirectPostResult(body []byte, o Options) (redirectURI string, err error) {
 	if len(body) > MaxDirectPostResultLen {
 		return "", fmt.Errorf("%w: direct_post result", ErrTooLarge)
@@ -432,7 +432,10 @@ func ParseDirectPostResult(body []byte, o Options) (redirectURI string, err erro
 	if !ok {
 		return "", fmt.Errorf("%w: redirect_uri must be a string", ErrInvalidResponse)
 	}
-	if err := checkURL(s, o); err != nil {
+	// A fragment is allowed here: the spec's same-device redirect carries
+	// its response_code in one (§8.2), out of server logs and Referer.
+	base, _, _ := strings.Cut(s, "#")
+	if err := checkURL(base, o); err != nil {
 		return "", fmt.Errorf("%w: redirect_uri: %v", ErrInvalidResponse, err)
 	}
 	return s, nil

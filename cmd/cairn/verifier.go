@@ -21,6 +21,7 @@ import (
 	"github.com/cairn-id/cairn/internal/bounded"
 	"github.com/cairn-id/cairn/internal/did"
 	"github.com/cairn-id/cairn/internal/httpx"
+	"github.com/cairn-id/cairn/internal/oid4vp"
 	"github.com/cairn-id/cairn/internal/qr"
 	"github.com/cairn-id/cairn/internal/server"
 	"github.com/cairn-id/cairn/internal/statuslist"
@@ -48,7 +49,7 @@ func exitOfResult(c verifier.Code) int {
 		return ExitNotAuthorized
 	case verifier.Code(vccheck.CodeStatusUnavailable):
 		return ExitUndetermined
-	case verifier.CodeHolderMismatch, verifier.CodeQueryNotSatisfied, verifier.CodeIdentityMismatch, verifier.CodeWalletDeclined:
+	case verifier.CodeHolderMismatch, verifier.CodeQueryNotSatisfied, verifier.CodeIdentityMismatch, verifier.CodeWalletDeclined, verifier.CodeWalletError:
 		return ExitRefused
 	case verifier.CodeBundleStale:
 		return ExitStaleBundle
@@ -76,12 +77,16 @@ holders, the query not answered, declined) or its names disagree (review),
 	return c
 }
 
+type verifierInitOptions struct {
+	dir, url, profile, chain, keyFile, sanDNS string
+	names                                     []string
+	dev, asJSON, x509                         bool
+}
+
 func newVerifierInitCmd(e *env) *cobra.Command {
-	var dir, urlFlag string
-	var names []string
-	var dev, asJSON bool
+	o := &verifierInitOptions{}
 	c := &cobra.Command{
-		Use:   "init --dir DIR --name en=NAME[,fr=NAME] --url https://…",
+		Use:   "init --dir DIR --name en=NAME[,fr=NAME] --url https://… [--profile haip --x509 --chain PEM --key-file F]",
 		Short: "Create a verifier directory and print what the registry administrator must add",
 		Long: `Create DIR (0700) with a new signing key (the verifier's did:jwk), a
 results key that seals stored results (kept outside the database) and
@@ -89,66 +94,116 @@ verifier.json, every file 0600. Nothing existing is overwritten.
 
 It prints the DID and the exact commands the registry administrator runs
 to register this verifier and authorize it for its purposes: wallets refuse
-requests from a verifier the registry does not authorize for the purpose.`,
+requests from a verifier the registry does not authorize for the purpose.
+
+With --x509 the verifier is an X.509 relying party, as EUDI Wallets
+require (HAIP 1.0 §5): --chain is its access certificate chain (PEM, leaf
+first; a self-signed root at the end is dropped, since the anchor never
+goes in x5c) and --key-file the leaf's P-256 private key (PEM or JWK, a
+file only its owner may read: chmod 600). The key is copied into DIR. The
+client id is x509_hash:<SHA-256 of the leaf>, or x509_san_dns:NAME with
+--san-dns NAME, which the leaf must carry as a dNSName and which must be
+the host of --url. --profile haip holds the verifier to HAIP: an X.509
+client id, signed requests and direct_post.jwt answers only. See
+docs/haip.md for a testing access certificate.`,
 		Example: `  cairn verifier init --dir desk --name "en=Clinic desk,fr=Accueil clinique" --url https://desk.clinic.example
-  cairn verifier init --dir dev-desk --name en=Test --url http://127.0.0.1:8092 --dev --json`,
+  cairn verifier init --dir dev-desk --name en=Test --url http://127.0.0.1:8092 --dev --json
+  cairn verifier init --dir eu-desk --name en=Desk --url https://desk.example --profile haip --x509 --chain access.pem --key-file access.key`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			nm := map[string]string{}
-			for _, n := range names {
-				l, v, ok := strings.Cut(n, "=")
-				if !ok || l == "" || strings.TrimSpace(v) == "" {
-					return usageError(fmt.Errorf("--name %q: want LANG=NAME", n))
-				}
-				nm[l] = v
-			}
-			cfg, err := verifierdir.Init(dir, verifierdir.InitRequest{URL: urlFlag, Dev: dev, Names: nm})
-			if err != nil {
-				if errors.Is(err, trustpkg.ErrNoEnglishName) || strings.Contains(err.Error(), "public URL") {
-					return usageError(err)
-				}
-				return err
-			}
-			ps, err := verifier.DefaultPurposes()
-			if err != nil {
-				return err
-			}
-			var cmds []string
-			var nameArg []string
-			for _, l := range []string{"en", "fr", "ar", "uk"} {
-				if v := nm[l]; v != "" {
-					nameArg = append(nameArg, l+"="+v)
-				}
-			}
-			cmds = append(cmds, fmt.Sprintf("cairn registry add --did %s --role verifier --name %q", cfg.DID, strings.Join(nameArg, ",")))
-			for _, id := range ps.IDs() {
-				cmds = append(cmds, fmt.Sprintf("cairn registry authorize --did %s --purpose %s --claims %s", cfg.DID, id, strings.Join(ps[id].Claims(), ",")))
-			}
-			if dev {
-				fmt.Fprintln(e.stderr, "warning: dev mode: http:// URLs allowed; never use this for real verification")
-			}
-			if asJSON {
-				b, _ := json.MarshalIndent(map[string]any{"did": cfg.DID, "url": cfg.URL, "registry_commands": cmds}, "", "  ")
-				_, err := e.stdout.Write(append(b, '\n'))
-				return err
-			}
-			fmt.Fprintln(e.stdout, cfg.DID)
-			fmt.Fprintln(e.stdout, "\nThe registry administrator registers this verifier and its purposes with:")
-			for _, c := range cmds {
-				fmt.Fprintln(e.stdout, "  "+c)
-			}
-			return nil
-		},
+		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(e) },
 	}
-	c.Flags().StringVar(&dir, "dir", "", "verifier directory to create")
-	c.Flags().StringSliceVar(&names, "name", nil, "display name per language, LANG=NAME (en required)")
-	c.Flags().StringVar(&urlFlag, "url", "", "public base URL wallets reach (request_uri and response_uri live under it)")
-	c.Flags().BoolVar(&dev, "dev", false, "allow http:// URLs (local tests only)")
-	c.Flags().BoolVar(&asJSON, "json", false, "print the DID and the registry commands as JSON")
+	c.Flags().StringVar(&o.dir, "dir", "", "verifier directory to create")
+	c.Flags().StringSliceVar(&o.names, "name", nil, "display name per language, LANG=NAME (en required)")
+	c.Flags().StringVar(&o.url, "url", "", "public base URL wallets reach (request_uri and response_uri live under it)")
+	c.Flags().BoolVar(&o.dev, "dev", false, "allow http:// URLs (local tests only)")
+	c.Flags().BoolVar(&o.asJSON, "json", false, "print the DID and the registry commands as JSON")
+	c.Flags().StringVar(&o.profile, "profile", "", `"haip": X.509 client id, signed requests, direct_post.jwt only`)
+	c.Flags().BoolVar(&o.x509, "x509", false, "identify the verifier by an access certificate (--chain, --key-file)")
+	c.Flags().StringVar(&o.chain, "chain", "", "access certificate chain, PEM, leaf first (with --x509)")
+	c.Flags().StringVar(&o.keyFile, "key-file", "", "the leaf's P-256 private key, PEM or JWK, mode 0600 (with --x509)")
+	c.Flags().StringVar(&o.sanDNS, "san-dns", "", "client id x509_san_dns:NAME instead of x509_hash (the leaf must carry NAME)")
 	for _, f := range []string{"dir", "name", "url"} {
 		_ = c.MarkFlagRequired(f)
 	}
 	return c
+}
+
+func (o *verifierInitOptions) run(e *env) error {
+	dir, urlFlag, dev, asJSON := o.dir, o.url, o.dev, o.asJSON
+	nm := map[string]string{}
+	for _, n := range o.names {
+		l, v, ok := strings.Cut(n, "=")
+		if !ok || l == "" || strings.TrimSpace(v) == "" {
+			return usageError(fmt.Errorf("--name %q: want LANG=NAME", n))
+		}
+		nm[l] = v
+	}
+	ir := verifierdir.InitRequest{URL: urlFlag, Dev: dev, Names: nm, Profile: o.profile}
+	switch {
+	case o.profile != "" && o.profile != verifier.ProfileHAIP:
+		return usageError(fmt.Errorf("--profile %q: the only profile is haip", o.profile))
+	case !o.x509 && (o.chain != "" || o.keyFile != "" || o.sanDNS != ""):
+		return usageError(errors.New("--chain, --key-file and --san-dns go with --x509"))
+	case o.x509 && (o.chain == "" || o.keyFile == ""):
+		return usageError(errors.New("--x509 needs --chain PEM and --key-file F"))
+	case o.profile == verifier.ProfileHAIP && !o.x509:
+		return usageError(errors.New("--profile haip needs --x509 --chain PEM --key-file F: HAIP wallets refuse decentralized_identifier client ids"))
+	}
+	if o.x509 {
+		chain, err := os.ReadFile(o.chain)
+		if err != nil {
+			return err
+		}
+		k, err := verifierdir.ReadAccessKey(o.keyFile)
+		if err != nil {
+			return err
+		}
+		ir.X509 = &verifierdir.X509Identity{ChainPEM: chain, Key: k, SanDNS: o.sanDNS}
+	}
+	cfg, err := verifierdir.Init(dir, ir)
+	if err != nil {
+		if errors.Is(err, trustpkg.ErrNoEnglishName) || strings.Contains(err.Error(), "public URL") ||
+			errors.Is(err, verifierdir.ErrAccessCertificate) || errors.Is(err, oid4vp.ErrInvalidClient) {
+			return usageError(err)
+		}
+		return err
+	}
+	ps, err := verifier.DefaultPurposes()
+	if err != nil {
+		return err
+	}
+	var cmds []string
+	var nameArg []string
+	for _, l := range []string{"en", "fr", "ar", "uk"} {
+		if v := nm[l]; v != "" {
+			nameArg = append(nameArg, l+"="+v)
+		}
+	}
+	cmds = append(cmds, fmt.Sprintf("cairn registry add --did %s --role verifier --name %q", cfg.DID, strings.Join(nameArg, ",")))
+	for _, id := range ps.IDs() {
+		cmds = append(cmds, fmt.Sprintf("cairn registry authorize --did %s --purpose %s --claims %s", cfg.DID, id, strings.Join(ps[id].Claims(), ",")))
+	}
+	if dev {
+		fmt.Fprintln(e.stderr, "warning: dev mode: http:// URLs allowed; never use this for real verification")
+	}
+	if asJSON {
+		out := map[string]any{"did": cfg.DID, "url": cfg.URL, "registry_commands": cmds}
+		if cfg.ClientID != "" {
+			out["client_id"], out["profile"] = cfg.ClientID, cfg.Profile
+		}
+		b, _ := json.MarshalIndent(out, "", "  ")
+		_, err := e.stdout.Write(append(b, '\n'))
+		return err
+	}
+	fmt.Fprintln(e.stdout, cfg.DID)
+	if cfg.ClientID != "" {
+		fmt.Fprintln(e.stdout, "client id: "+cfg.ClientID)
+	}
+	fmt.Fprintln(e.stdout, "\nThe registry administrator registers this verifier and its purposes with:")
+	for _, c := range cmds {
+		fmt.Fprintln(e.stdout, "  "+c)
+	}
+	return nil
 }
 
 type verifierServeOptions struct {

@@ -3,7 +3,9 @@
 // the verifier's identity in the registry, the results key that seals
 // stored results, verifier.json, every file 0600); Open opens one with its
 // bbolt store (verifier/boltstore), or a PostgreSQL one (verifier/pgstore),
-// as a verifier.Service; ListenAdmin and
+// as a verifier.Service. With an X509Identity (HAIP 1.0 §5) the access
+// certificate's P-256 key replaces the generated one and its chain,
+// without the anchor, is kept in access-chain.pem; ListenAdmin and
 // DialAdmin are the Unix socket on which a running server answers the
 // console API for the CLI ('cairn verifier request', 'result'). The
 // results key lives beside the database, not in it: a copy of the
@@ -13,6 +15,7 @@ package verifierdir
 import (
 	"context"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -27,6 +30,7 @@ import (
 	"github.com/cairn-id/cairn/internal/fsx"
 	"github.com/cairn-id/cairn/internal/jose"
 	"github.com/cairn-id/cairn/internal/keys"
+	"github.com/cairn-id/cairn/internal/oid4vp"
 	"github.com/cairn-id/cairn/internal/sdjwtvc"
 	"github.com/cairn-id/cairn/internal/store/pg"
 	"github.com/cairn-id/cairn/internal/trust"
@@ -42,6 +46,9 @@ const (
 	ResultKeyFile  = "results.key"
 	DBFile         = "verifier.db"
 	PurposesDir    = "purposes" // optional: *.json purposes beside the defaults
+	// AccessChainFile holds an X.509 relying party's access certificate
+	// chain (PEM, leaf first, without the anchor): sent in x5c.
+	AccessChainFile = "access-chain.pem"
 	AdminSocket    = "admin.sock"
 	adminDialLimit = 2 * time.Second
 )
@@ -59,6 +66,12 @@ type Config struct {
 	Dev          bool              `json:"dev,omitempty"`
 	Names        map[string]string `json:"names"`
 	ResponseMode string            `json:"response_mode,omitempty"`
+	// Profile is "" or "haip" (verifier.ProfileHAIP).
+	Profile string `json:"profile,omitempty"`
+	// ClientID is the client id wallets see; for an X.509 relying party
+	// (AccessChainFile present) x509_hash:… or x509_san_dns:SanDNS.
+	ClientID string `json:"client_id,omitempty"`
+	SanDNS   string `json:"san_dns,omitempty"`
 }
 
 // ReadConfig reads dir's verifier.json.
@@ -84,6 +97,24 @@ type InitRequest struct {
 	Names map[string]string // "en" required
 	Alg   jose.Alg
 	Rand  io.Reader
+	// X509, when set, makes the verifier an X.509 relying party with an
+	// access certificate instead of a generated key.
+	X509 *X509Identity
+	// Profile "haip" needs X509 (and a P-256 key).
+	Profile string
+}
+
+// X509Identity is an access certificate chain and its key, as 'cairn
+// verifier init --x509 --chain PEM --key-file F' reads them.
+type X509Identity struct {
+	// ChainPEM is the chain, leaf first; a self-signed root at its end
+	// (the anchor) is dropped, never sent.
+	ChainPEM []byte
+	// Key is the leaf's private key (read from a 0600 file: ReadAccessKey).
+	Key *keys.PrivateKey
+	// SanDNS asks for the client id x509_san_dns:SanDNS (the leaf must
+	// carry that dNSName) instead of x509_hash.
+	SanDNS string
 }
 
 // Init creates dir (0700) with a new signing key, a results key and
@@ -100,24 +131,56 @@ func Init(dir string, r InitRequest) (*Config, error) {
 	if _, err := os.Stat(filepath.Join(dir, ConfigFile)); err == nil {
 		return nil, fmt.Errorf("%s already holds a verifier: %w", dir, keys.ErrExists)
 	}
+	var chain [][]byte
+	var clientID string
+	switch {
+	case r.X509 != nil:
+		if chain, clientID, err = checkX509Identity(r.X509, u); err != nil {
+			return nil, err
+		}
+	case r.Profile == verifier.ProfileHAIP:
+		return nil, fmt.Errorf("%w: HAIP needs an X.509 access certificate (--x509 --chain --key-file); decentralized_identifier client ids are refused", verifier.ErrProfile)
+	}
+	if r.Profile != "" && r.Profile != verifier.ProfileHAIP {
+		return nil, fmt.Errorf("%w: unknown profile %q", verifier.ErrProfile, r.Profile)
+	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	alg := r.Alg
-	if alg == "" {
-		alg = keys.DefaultAlg
-	}
-	k, err := keys.Generate(alg, r.Rand)
-	if err != nil {
-		return nil, err
+	var k *keys.PrivateKey
+	if r.X509 != nil {
+		k = r.X509.Key
+	} else {
+		alg := r.Alg
+		if alg == "" {
+			alg = keys.DefaultAlg
+		}
+		if k, err = keys.Generate(alg, r.Rand); err != nil {
+			return nil, err
+		}
 	}
 	if err := keys.Save(filepath.Join(dir, KeyFile), k); err != nil {
 		return nil, err
 	}
+	if chain != nil {
+		var pemChain []byte
+		for _, der := range chain {
+			pemChain = append(pemChain, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})...)
+		}
+		if err := fsx.WriteNew(filepath.Join(dir, AccessChainFile), pemChain, 0o600); err != nil {
+			return nil, fmt.Errorf("%s: %w", AccessChainFile, err)
+		}
+	}
 	if err := verifier.GenerateResultKey(filepath.Join(dir, ResultKeyFile), r.Rand); err != nil {
 		return nil, err
 	}
-	cfg := &Config{DID: k.DIDJWK(), URL: u, Dev: r.Dev, Names: r.Names}
+	cfg := &Config{DID: k.DIDJWK(), URL: u, Dev: r.Dev, Names: r.Names, Profile: r.Profile, ClientID: clientID}
+	if r.X509 != nil {
+		cfg.SanDNS = r.X509.SanDNS
+	}
+	if r.Profile == verifier.ProfileHAIP {
+		cfg.ResponseMode = oid4vp.ResponseModeDirectPostJWT
+	}
 	b, _ := json.MarshalIndent(cfg, "", "  ")
 	err = fsx.WriteNew(filepath.Join(dir, ConfigFile), append(b, '\n'), 0o600)
 	if errors.Is(err, fs.ErrExist) {
@@ -182,11 +245,19 @@ func Open(dir string, o Options) (*verifier.Service, *Config, error) {
 		}
 		st = bst
 	}
-	svc, err := verifier.New(verifier.Config{
+	vc := verifier.Config{
 		Store: st, Signer: k.JoseSigner().WithKeyID(k.DIDJWK() + "#0"), DID: k.DIDJWK(), BaseURL: cfg.URL, Dev: cfg.Dev,
 		Purposes: ps, Sealer: sealer, Registry: o.Registry, Resolver: o.Resolver, FetchStatusList: o.FetchStatusList,
-		Assess: o.Assess, ResponseMode: cfg.ResponseMode, Now: o.Now, Logger: o.Logger,
-	})
+		Assess: o.Assess, ResponseMode: cfg.ResponseMode, Now: o.Now, Logger: o.Logger, Profile: cfg.Profile,
+	}
+	if vc.X5C, err = readAccessChain(dir); err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	if vc.X5C != nil {
+		vc.Signer, vc.SanDNS = k.JoseSigner(), cfg.SanDNS
+	}
+	svc, err := verifier.New(vc)
 	if err != nil {
 		st.Close()
 		return nil, nil, err

@@ -41,16 +41,16 @@ import (
 
 // Files of a verifier directory.
 const (
-	ConfigFile     = "verifier.json"
-	KeyFile        = "key.jwk"
-	ResultKeyFile  = "results.key"
-	DBFile         = "verifier.db"
-	PurposesDir    = "purposes" // optional: *.json purposes beside the defaults
+	ConfigFile    = "verifier.json"
+	KeyFile       = "key.jwk"
+	ResultKeyFile = "results.key"
+	DBFile        = "verifier.db"
+	PurposesDir   = "purposes" // optional: *.json purposes beside the defaults
 	// AccessChainFile holds an X.509 relying party's access certificate
 	// chain (PEM, leaf first, without the anchor): sent in x5c.
 	AccessChainFile = "access-chain.pem"
-	AdminSocket    = "admin.sock"
-	adminDialLimit = 2 * time.Second
+	AdminSocket     = "admin.sock"
+	adminDialLimit  = 2 * time.Second
 )
 
 // ErrNotVerifierDir: the directory holds no verifier.json.

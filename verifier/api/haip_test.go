@@ -19,6 +19,7 @@ import (
 
 	"github.com/cairn-id/cairn/internal/did"
 	"github.com/cairn-id/cairn/internal/jose"
+	"github.com/cairn-id/cairn/internal/keys"
 	"github.com/cairn-id/cairn/internal/oid4vp"
 	"github.com/cairn-id/cairn/internal/sdjwtvc"
 	"github.com/cairn-id/cairn/internal/server"
@@ -113,6 +114,9 @@ func newHAIPWorld(t testing.TB) *haipWorld {
 		Store: st, Signer: sig, DID: hw.did, X5C: [][]byte{hw.leaf.Cert.Raw}, Profile: verifier.ProfileHAIP,
 		BaseURL: hw.public.URL, Dev: true, Purposes: ps, Sealer: sealer, Registry: &reg, Resolver: &did.Resolver{},
 		FetchStatusList: func(ctx context.Context, uri string) (string, error) {
+			if !strings.HasPrefix(uri, w.status.URL) {
+				return "", errors.New("offline: " + uri) // the reference PID's list, unreachable here
+			}
 			return (&statuslist.Fetcher{Client: statusClient}).Fetch(ctx, uri)
 		},
 		ResponseMode: oid4vp.ResponseModeDirectPostJWT, Now: w.clk.Now,
@@ -595,5 +599,92 @@ func TestHAIPSameDevice(t *testing.T) {
 	}
 	if code, _ := claim(b.id, b.code); code != http.StatusOK {
 		t.Fatalf("B's own code: %d", code)
+	}
+}
+
+// The reference PID (pid-eudi-ref-2026-08), presented with the published
+// holder key over direct_post.jwt under both encs at its pinned time: the
+// x5c chain closes on the registry's UT 02 anchor.
+func TestHAIPPIDEndToEnd(t *testing.T) {
+	hw := newHAIPWorld(t)
+	dir := filepath.Join("..", "..", "testdata", "eudi", "credentials")
+	b, err := os.ReadFile(filepath.Join(dir, "pid-eudi-ref-2026-08.sdjwt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid := strings.TrimSpace(string(b))
+	jb, err := os.ReadFile(filepath.Join(dir, "pid-eudi-ref-2026-08.holder.jwk.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	holder, err := keys.ParsePrivateJWK(jb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, enc := range []string{jose.A128GCM, jose.A256GCM} {
+		t.Run(enc, func(t *testing.T) {
+			s, _, _ := hw.session(t, api.CreateSessionRequest{Purpose: "pid-check"})
+			req, _, _, err := hw.fetch(t, s.URI, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := sdjwtvc.Present(pid, holder.JoseSigner(), sdjwtvc.PresentOptions{Paths: clinicPaths, Audience: req.ClientID, Nonce: req.Nonce, Now: hw.clk.Now})
+			if err != nil {
+				t.Fatal(err)
+			}
+			md := *req.ClientMetadata
+			md.EncryptedResponseEncValuesSupported = []string{enc}
+			r2 := *req
+			r2.ClientMetadata = &md
+			form, err := (&oid4vp.Response{VPToken: oid4vp.VPToken{"pid": {p}}, State: req.State}).EncryptedForm(&r2, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			code, body := post(t, req.ResponseURI, form)
+			if code != http.StatusOK {
+				t.Fatalf("post: %d %s", code, body)
+			}
+			// Signature, x5c chain to UT 02 and key binding verified; its
+			// status list is unreachable offline, so the result is
+			// undetermined, not refused (expected.json: status unknown).
+			r := hw.result(t, s.SessionID)
+			if r.Code != "status_unavailable" || r.Outcome != verifier.OutcomeUndetermined || len(r.Credentials) != 1 {
+				t.Fatalf("result %s %s %+v", r.Code, r.Outcome, r.Credentials)
+			}
+			if c := r.Credentials[0]; c.Issuer != "https://backend.issuer.eudiw.dev" || c.VCT != "urn:eudi:pid:1" {
+				t.Errorf("credential %+v", c)
+			}
+		})
+	}
+	// The same presentation with its KB-JWT re-signed by another key, and
+	// the registry without the UT 02 anchor, are refused: the chain and
+	// the key binding were checked above, not skipped.
+	other, _ := keys.Generate(jose.ES256, nil)
+	s, _, _ := hw.session(t, api.CreateSessionRequest{Purpose: "pid-check"})
+	req, _, _, err := hw.fetch(t, s.URI, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := sdjwtvc.Present(pid, holder.JoseSigner(), sdjwtvc.PresentOptions{Paths: clinicPaths, Audience: req.ClientID, Nonce: req.Nonce, Now: hw.clk.Now})
+	i := strings.LastIndexByte(p, '~')
+	kb, _ := jose.Parse(p[i+1:])
+	forged, _ := other.JoseSigner().Sign(map[string]any{"typ": kb.Header.Typ}, kb.Payload)
+	form, _ := (&oid4vp.Response{VPToken: oid4vp.VPToken{"pid": {p[:i+1] + forged}}, State: req.State}).EncryptedForm(req, nil)
+	if code, body := post(t, req.ResponseURI, form); code != http.StatusOK {
+		t.Fatalf("%d %s", code, body)
+	}
+	if r := hw.result(t, s.SessionID); r.Code != verifier.CodeKBSignature {
+		t.Errorf("forged KB-JWT: %s", r.Code)
+	}
+	reg := *hw.svc.Registry()
+	reg.Entities = reg.Entities[:len(reg.Entities)-1] // the PID provider
+	hw.svc.SetRegistry(&reg)
+	s, _, _ = hw.session(t, api.CreateSessionRequest{Purpose: "pid-check"})
+	req, _, _, _ = hw.fetch(t, s.URI, "")
+	p, _ = sdjwtvc.Present(pid, holder.JoseSigner(), sdjwtvc.PresentOptions{Paths: clinicPaths, Audience: req.ClientID, Nonce: req.Nonce, Now: hw.clk.Now})
+	form, _ = (&oid4vp.Response{VPToken: oid4vp.VPToken{"pid": {p}}, State: req.State}).EncryptedForm(req, nil)
+	post(t, req.ResponseURI, form)
+	if r := hw.result(t, s.SessionID); r.Outcome != verifier.OutcomeInvalid {
+		t.Errorf("without the anchor: %s %s", r.Code, r.Outcome)
 	}
 }

@@ -12,7 +12,13 @@
 // claims), results stored encrypted and kept only for the purpose's
 // retention, and a caseworker's reviewed decision kept beside the automated
 // one (GDPR Art. 22). Offline proximity presentations are checked by
-// CheckProximity against a cached bundle, with no network.
+// CheckProximity against a cached bundle, with no network. Under the HAIP
+// profile (Config.Profile, HAIP 1.0 §5, §5.1; haip.go) the verifier is an
+// X.509 relying party (x509_hash or x509_san_dns client id, x5c without
+// the anchor), answers come only as direct_post.jwt to the session's own
+// key, same-device results are released against a one-time response_code
+// (ResultByCode), and PID queries name the registry's PID anchors in
+// trusted_authorities.
 //
 // It has no HTTP server code (verifier/api serves it) and persists through
 // the Store interface (verifier/boltstore; conformance suite

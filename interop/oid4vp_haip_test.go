@@ -1,14 +1,12 @@
 package interop
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -132,32 +130,7 @@ func TestOID4VPHAIPWallet(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), nodeTimeout)
 			defer cancel()
-			cmd := exec.CommandContext(ctx, node, haipWalletScript)
-			cmd.Dir = oid4vpDir
-			stdin, _ := cmd.StdinPipe()
-			stdoutPipe, _ := cmd.StdoutPipe()
-			stderr := &limitedBuffer{max: maxNodeOutput}
-			cmd.Stderr = stderr
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			defer cmd.Wait()
-			rd := bufio.NewReader(stdoutPipe)
-			send := func(v any) {
-				b, _ := json.Marshal(v)
-				if _, err := stdin.Write(append(b, '\n')); err != nil {
-					t.Fatal(err)
-				}
-			}
-			recv := func(v any) {
-				line, err := rd.ReadBytes('\n')
-				if err != nil {
-					t.Fatalf("wallet: %v\nstderr: %s", err, stderr.String())
-				}
-				if err := json.Unmarshal(line, v); err != nil {
-					t.Fatalf("wallet answered %q", line)
-				}
-			}
+			send, recv := nodeLines(t, ctx, node, haipWalletScript)
 			send(map[string]string{"uri": c.uri, "anchor_pem": string(ca.PEM())})
 			var ask struct {
 				ClientID     string   `json:"client_id"`

@@ -88,32 +88,7 @@ func TestOID4VPWalletAgainstVerifier(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			cmd := exec.CommandContext(ctx, node, oid4vpScript)
-			cmd.Dir = oid4vpDir
-			stdin, _ := cmd.StdinPipe()
-			stdoutPipe, _ := cmd.StdoutPipe()
-			stderr := &limitedBuffer{max: maxNodeOutput}
-			cmd.Stderr = stderr
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			defer cmd.Wait()
-			rd := bufio.NewReader(stdoutPipe)
-			send := func(v any) {
-				b, _ := json.Marshal(v)
-				if _, err := stdin.Write(append(b, '\n')); err != nil {
-					t.Fatal(err)
-				}
-			}
-			recv := func(v any) {
-				line, err := rd.ReadBytes('\n')
-				if err != nil {
-					t.Fatalf("wallet: %v\nstderr: %s", err, stderr.String())
-				}
-				if err := json.Unmarshal(line, v); err != nil {
-					t.Fatalf("wallet answered %q", line)
-				}
-			}
+			send, recv := nodeLines(t, ctx, node, oid4vpScript)
 			send(map[string]string{"uri": req.URI})
 			var ask struct {
 				ClientID     string   `json:"client_id"`
@@ -151,4 +126,39 @@ func TestOID4VPWalletAgainstVerifier(t *testing.T) {
 			}
 		})
 	}
+}
+
+// nodeLines starts script (in oid4vpDir) with node and returns functions
+// writing one JSON line to its stdin and reading one from its stdout (its
+// stderr shown when the script ends early). The process ends with ctx or
+// the test.
+func nodeLines(t *testing.T, ctx context.Context, node, script string) (send, recv func(any)) {
+	t.Helper()
+	cmd := exec.CommandContext(ctx, node, script)
+	cmd.Dir = oid4vpDir
+	stdin, _ := cmd.StdinPipe()
+	stdoutPipe, _ := cmd.StdoutPipe()
+	stderr := &limitedBuffer{max: maxNodeOutput}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stdin.Close(); _ = cmd.Wait() })
+	rd := bufio.NewReader(stdoutPipe)
+	send = func(v any) {
+		b, _ := json.Marshal(v)
+		if _, err := stdin.Write(append(b, '\n')); err != nil {
+			t.Fatal(err)
+		}
+	}
+	recv = func(v any) {
+		line, err := rd.ReadBytes('\n')
+		if err != nil {
+			t.Fatalf("node %s: %v\nstderr: %s", script, err, stderr.String())
+		}
+		if err := json.Unmarshal(line, v); err != nil {
+			t.Fatalf("node %s answered %q", script, line)
+		}
+	}
+	return send, recv
 }

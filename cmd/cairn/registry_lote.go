@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +15,7 @@ import (
 	"github.com/cairn-id/cairn/internal/httpx"
 	"github.com/cairn-id/cairn/internal/lote"
 	"github.com/cairn-id/cairn/internal/trust"
+	"github.com/cairn-id/cairn/internal/x509trust"
 	"github.com/cairn-id/cairn/registry"
 )
 
@@ -117,24 +117,9 @@ func loadPEMCertificates(flag, path string) ([]*x509.Certificate, error) {
 	if err != nil {
 		return nil, usageError(fmt.Errorf("%s: %w", flag, err))
 	}
-	var certs []*x509.Certificate
-	for {
-		var blk *pem.Block
-		blk, b = pem.Decode(b)
-		if blk == nil {
-			break
-		}
-		if blk.Type != "CERTIFICATE" {
-			continue
-		}
-		c, err := x509.ParseCertificate(blk.Bytes)
-		if err != nil {
-			return nil, usageError(fmt.Errorf("%s %s: %w", flag, path, err))
-		}
-		certs = append(certs, c)
-	}
-	if len(certs) == 0 {
-		return nil, usageError(fmt.Errorf("%s %s: no PEM CERTIFICATE in it", flag, path))
+	certs, err := x509trust.ParseCertificatesPEM(b)
+	if err != nil {
+		return nil, usageError(fmt.Errorf("%s %s: %w", flag, path, err))
 	}
 	return certs, nil
 }

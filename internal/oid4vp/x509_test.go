@@ -14,6 +14,7 @@ import (
 
 	"github.com/cairn-id/cairn/internal/jose"
 	"github.com/cairn-id/cairn/internal/testkit"
+	"github.com/cairn-id/cairn/internal/x509trust"
 )
 
 // eudiDir holds the EUDI vectors (testdata/eudi, copied from the shared
@@ -87,20 +88,12 @@ func newAccessPKI(t testing.TB, dns string) *accessPKI {
 	return &accessPKI{ca: ca, leaf: leaf, signer: s}
 }
 
-// chainTo is an X509Chain that closes on anchor with crypto/x509 (the
-// wallet's validator stands in).
+// chainTo is the wallet's check of a request's x5c: internal/x509trust
+// path validation to anchor as an access-certificate anchor.
 func chainTo(anchor *x509.Certificate) func([][]byte, *x509.Certificate) error {
-	return func(chain [][]byte, leaf *x509.Certificate) error {
-		roots, inter := x509.NewCertPool(), x509.NewCertPool()
-		roots.AddCert(anchor)
-		for _, der := range chain[1:] {
-			c, err := x509.ParseCertificate(der)
-			if err != nil {
-				return err
-			}
-			inter.AddCert(c)
-		}
-		_, err := leaf.Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, CurrentTime: testNow, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}})
+	a, _ := x509trust.NewAnchor(anchor.Raw, x509trust.ContextAccess)
+	return func(chain [][]byte, _ *x509.Certificate) error {
+		_, err := x509trust.Validate(chain, x509trust.NewAnchorSet(a), testNow, x509trust.ContextAccess)
 		return err
 	}
 }

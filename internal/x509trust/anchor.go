@@ -107,6 +107,34 @@ func ParseAnchorsPEM(pemData []byte, ctx Context, source string) ([]*Anchor, err
 	return out, nil
 }
 
+// ErrNoCertificate: a PEM text holds no CERTIFICATE block.
+var ErrNoCertificate = errors.New("x509trust: no PEM certificate")
+
+// ParseCertificatesPEM parses every CERTIFICATE block of pemData, in
+// order (a chain file: leaf first); other block types are skipped. None
+// is ErrNoCertificate; a block that does not parse is an error naming it.
+func ParseCertificatesPEM(pemData []byte) ([]*x509.Certificate, error) {
+	var certs []*x509.Certificate
+	for rest := pemData; ; {
+		var b *pem.Block
+		if b, rest = pem.Decode(rest); b == nil {
+			break
+		}
+		if b.Type != "CERTIFICATE" {
+			continue
+		}
+		c, err := x509.ParseCertificate(b.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("certificate %d: %w", len(certs), err)
+		}
+		certs = append(certs, c)
+	}
+	if len(certs) == 0 {
+		return nil, ErrNoCertificate
+	}
+	return certs, nil
+}
+
 // AnchorSet is a verifier's anchors across contexts. The zero value and a
 // nil *AnchorSet are empty sets. It is not safe for concurrent Add and use.
 type AnchorSet struct {

@@ -25,6 +25,7 @@ import (
 	"github.com/cairn-id/cairn/internal/server"
 	"github.com/cairn-id/cairn/internal/statuslist"
 	"github.com/cairn-id/cairn/internal/testkit"
+	"github.com/cairn-id/cairn/internal/x509trust"
 	"github.com/cairn-id/cairn/internal/trust"
 	"github.com/cairn-id/cairn/verifier"
 	"github.com/cairn-id/cairn/verifier/api"
@@ -137,6 +138,7 @@ func newHAIPWorld(t testing.TB) *haipWorld {
 	}
 	hw.console = httptest.NewServer(doc.Handler(t, "", c))
 	t.Cleanup(hw.console.Close)
+	w.public, w.console = hw.public, hw.console // world's helpers reach this verifier
 	return hw
 }
 
@@ -159,20 +161,12 @@ func (hw *haipWorld) session(t testing.TB, req api.CreateSessionRequest) (api.Cr
 	return out, resp.StatusCode, b
 }
 
-// chainTo is the wallet's check of the request's x5c: it must close on
-// the access CA (crypto/x509, at the pinned time).
+// chainTo is the wallet's check of a request's x5c: internal/x509trust
+// path validation to anchor as an access-certificate anchor, at at.
 func chainTo(anchor *x509.Certificate, at time.Time) func([][]byte, *x509.Certificate) error {
-	return func(chain [][]byte, leaf *x509.Certificate) error {
-		roots, inter := x509.NewCertPool(), x509.NewCertPool()
-		roots.AddCert(anchor)
-		for _, der := range chain[1:] {
-			c, err := x509.ParseCertificate(der)
-			if err != nil {
-				return err
-			}
-			inter.AddCert(c)
-		}
-		_, err := leaf.Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, CurrentTime: at, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}})
+	a, _ := x509trust.NewAnchor(anchor.Raw, x509trust.ContextAccess)
+	return func(chain [][]byte, _ *x509.Certificate) error {
+		_, err := x509trust.Validate(chain, x509trust.NewAnchorSet(a), at, x509trust.ContextAccess)
 		return err
 	}
 }
@@ -269,20 +263,11 @@ func (hw *haipWorld) answer(t testing.TB, req *oid4vp.AuthorizationRequest, cred
 // result reads a session's result on the HAIP console.
 func (hw *haipWorld) result(t testing.TB, id string) *verifier.Result {
 	t.Helper()
-	resp, err := http.Get(hw.console.URL + "/console/sessions/" + id + "/result")
-	if err != nil {
-		t.Fatal(err)
+	code, r, b := hw.world.result(t, id, "")
+	if code != http.StatusOK {
+		t.Fatalf("result: %d %s", code, b)
 	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("result: %d %s", resp.StatusCode, b)
-	}
-	var r verifier.Result
-	if err := json.Unmarshal(b, &r); err != nil {
-		t.Fatal(err)
-	}
-	return &r
+	return r
 }
 
 var clinicPaths = []string{"/family_name", "/given_name", "/birthdate"}

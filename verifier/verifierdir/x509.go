@@ -16,6 +16,7 @@ import (
 	"github.com/cairn-id/cairn/internal/fsx"
 	"github.com/cairn-id/cairn/internal/keys"
 	"github.com/cairn-id/cairn/internal/oid4vp"
+	"github.com/cairn-id/cairn/internal/x509trust"
 )
 
 // ErrAccessCertificate marks an access certificate chain or key that
@@ -79,24 +80,9 @@ func ParseChainPEM(b []byte) (chain [][]byte, dropped int, err error) {
 	if len(b) > MaxChainPEM {
 		return nil, 0, fmt.Errorf("%w: chain PEM larger than %d bytes", ErrAccessCertificate, MaxChainPEM)
 	}
-	var certs []*x509.Certificate
-	for {
-		var blk *pem.Block
-		blk, b = pem.Decode(b)
-		if blk == nil {
-			break
-		}
-		if blk.Type != "CERTIFICATE" {
-			continue
-		}
-		c, err := x509.ParseCertificate(blk.Bytes)
-		if err != nil {
-			return nil, 0, fmt.Errorf("%w: certificate %d: %v", ErrAccessCertificate, len(certs), err)
-		}
-		certs = append(certs, c)
-	}
-	if len(certs) == 0 {
-		return nil, 0, fmt.Errorf("%w: the chain PEM holds no certificate", ErrAccessCertificate)
+	certs, err := x509trust.ParseCertificatesPEM(b)
+	if err != nil {
+		return nil, 0, fmt.Errorf("%w: %w", ErrAccessCertificate, err)
 	}
 	if bytes.Equal(certs[0].RawIssuer, certs[0].RawSubject) {
 		return nil, 0, fmt.Errorf("%w: the leaf %q is self-signed; wallets accept only an access certificate issued by a CA they trust", ErrAccessCertificate, certs[0].Subject)

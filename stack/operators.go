@@ -19,6 +19,9 @@ const (
 	// OperatorsFile keeps the accounts (0600): names, roles, scopes and
 	// hashes (web/signin), never a secret.
 	OperatorsFile = "operators.json"
+	// OperatorsLockFile, beside it, is locked while the accounts file is
+	// changed (web/signin.File).
+	OperatorsLockFile = OperatorsFile + ".lock"
 	// OperatorCodesDir holds each generated sign-in code, one 0600 file
 	// per account (NAME.code), for the administrator to hand over and
 	// delete.

@@ -625,7 +625,7 @@ func Reset(dir string) error {
 
 // ownEntries are the names a stack creates in its data directory;
 // stack.json is removed last.
-var ownEntries = []string{RegistryDir, IssuersDir, ExamplesDir, WalletDir, VerifierDir, PagesKeyFile, OperatorsFile, OperatorCodesDir, AdminSocketFile, StateFile}
+var ownEntries = []string{RegistryDir, IssuersDir, ExamplesDir, WalletDir, VerifierDir, PagesKeyFile, OperatorsFile, OperatorsLockFile, OperatorCodesDir, AdminSocketFile, StateFile}
 
 func ownEntry(name string) bool {
 	for _, n := range ownEntries {

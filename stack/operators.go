@@ -17,8 +17,11 @@ import (
 // Operator accounts of the stack's desk and console pages (web/signin).
 const (
 	// OperatorsFile keeps the accounts (0600): names, roles, scopes and
-	// Argon2id hashes, never a secret.
+	// hashes (web/signin), never a secret.
 	OperatorsFile = "operators.json"
+	// OperatorsLockFile, beside it, is locked while the accounts file is
+	// changed (web/signin.File).
+	OperatorsLockFile = OperatorsFile + ".lock"
 	// OperatorCodesDir holds each generated sign-in code, one 0600 file
 	// per account (NAME.code), for the administrator to hand over and
 	// delete.
@@ -48,7 +51,13 @@ type OperatorRequest struct {
 	Replace bool
 	Now     time.Time
 	Rand    io.Reader
-	KDF     *signin.KDF // nil: signin.DefaultKDF
+	// KDF are the Argon2id parameters of a chosen Secret (nil:
+	// signin.DefaultKDF). A generated code is hashed with web/signin's
+	// fast scheme.
+	KDF *signin.KDF
+	// codeKDF, when set, hashes a generated code with Argon2id as
+	// before the fast scheme: BenchmarkOpen's baseline only.
+	codeKDF *signin.KDF
 }
 
 // OperatorAccounts is the stack's accounts file.
@@ -101,16 +110,10 @@ func prepareOperator(data string, issuers []string, req OperatorRequest) (*prepa
 	if err := signin.CheckName(req.Name); err != nil {
 		return nil, err
 	}
-	p := &prepared{}
-	secret := req.Secret
-	if secret == "" {
-		var err error
-		if secret, err = signin.NewCode(req.Rand); err != nil {
+	if req.Secret != "" {
+		if err := signin.CheckSecret(req.Secret); err != nil {
 			return nil, err
 		}
-		p.code, p.codePath = secret, filepath.Join(data, OperatorCodesDir, req.Name+".code")
-	} else if err := signin.CheckSecret(secret); err != nil {
-		return nil, err
 	}
 	if !req.Replace {
 		if a, err := OperatorAccounts(data).Find(req.Name); err != nil {
@@ -119,13 +122,31 @@ func prepareOperator(data string, issuers []string, req OperatorRequest) (*prepa
 			return nil, fmt.Errorf("%w: %s (give it a new secret with --replace)", signin.ErrExists, req.Name)
 		}
 	}
-	kdf := signin.DefaultKDF
-	if req.KDF != nil {
-		kdf = *req.KDF
+	// A chosen password is hashed with Argon2id, a generated code with
+	// the fast scheme: web/signin decides (NewCode, Hash).
+	p := &prepared{}
+	var hash string
+	var err error
+	switch {
+	case req.Secret != "":
+		kdf := signin.DefaultKDF
+		if req.KDF != nil {
+			kdf = *req.KDF
+		}
+		hash, err = signin.Hash(req.Secret, kdf, req.Rand)
+	case req.codeKDF != nil: // BenchmarkOpen's baseline: codes hashed as passwords
+		p.code, _, err = signin.NewCode(req.Rand)
+		if err == nil {
+			hash, err = signin.Hash(p.code, *req.codeKDF, req.Rand)
+		}
+	default:
+		p.code, hash, err = signin.NewCode(req.Rand)
 	}
-	hash, err := signin.Hash(secret, kdf, req.Rand)
 	if err != nil {
 		return nil, err
+	}
+	if p.code != "" {
+		p.codePath = filepath.Join(data, OperatorCodesDir, req.Name+".code")
 	}
 	now := req.Now
 	if now.IsZero() {
@@ -173,17 +194,18 @@ func RemoveOperator(data, name string) error {
 // seedOperators creates the demo's accounts when the stack has none: a
 // desk operator per issuer (desk-<issuer>) and a caseworker, each with a
 // generated sign-in code; it returns the code files.
-func seedOperators(data string, issuers []string, now time.Time, kdf *signin.KDF) ([]string, error) {
+// codeKDF set hashes the codes with Argon2id (BenchmarkOpen's baseline).
+func seedOperators(data string, issuers []string, now time.Time, codeKDF *signin.KDF) ([]string, error) {
 	if OperatorAccounts(data).Exists() {
 		return nil, nil
 	}
 	var reqs []OperatorRequest
 	for _, is := range issuers {
-		reqs = append(reqs, OperatorRequest{Name: DeskOperatorPrefix + is, Role: signin.RoleDesk, Issuer: is, Now: now, KDF: kdf})
+		reqs = append(reqs, OperatorRequest{Name: DeskOperatorPrefix + is, Role: signin.RoleDesk, Issuer: is, Now: now, codeKDF: codeKDF})
 	}
-	reqs = append(reqs, OperatorRequest{Name: DefaultCaseworker, Role: signin.RoleCaseworker, Now: now, KDF: kdf})
-	// The hashes (Argon2id, the slow part) two at a time; the file
-	// writes one by one.
+	reqs = append(reqs, OperatorRequest{Name: DefaultCaseworker, Role: signin.RoleCaseworker, Now: now, codeKDF: codeKDF})
+	// The hashes two at a time (they were Argon2id, the slow part, and
+	// are in BenchmarkOpen's baseline); the file writes one by one.
 	ps := make([]*prepared, len(reqs))
 	errs := make([]error, len(reqs))
 	var wg sync.WaitGroup

@@ -3,6 +3,7 @@ package stack
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -12,7 +13,9 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -20,7 +23,7 @@ import (
 	"github.com/cairn-id/cairn/web/signin"
 )
 
-// cheapKDF keeps the seeded accounts' hashing fast in tests.
+// cheapKDF keeps the hashing of chosen passwords fast in tests.
 var cheapKDF = &signin.KDF{Time: 1, MemoryKiB: 64, Threads: 1}
 
 // operatorBrowser is a client with a cookie jar that does not follow
@@ -98,7 +101,7 @@ func openPublic(t *testing.T) (*Stack, *httptest.Server, *testkit.SyncBuffer) {
 	t.Helper()
 	logs := &testkit.SyncBuffer{}
 	s, err := Open(context.Background(), Config{Data: filepath.Join(t.TempDir(), "data"), URL: "https://cairn.example", Now: func() time.Time { return t0 },
-		Logger: slog.New(slog.NewJSONHandler(logs, nil)), OperatorKDF: cheapKDF})
+		Logger: slog.New(slog.NewJSONHandler(logs, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -342,8 +345,15 @@ func TestOperatorAccounts(t *testing.T) {
 		t.Fatalf("add ana: %q %v", p, err)
 	}
 	raw, _ := os.ReadFile(filepath.Join(data, OperatorsFile))
-	if strings.Contains(string(raw), pw) || strings.Contains(string(raw), readCode(t, s, "caseworker")) || !strings.Contains(string(raw), "$argon2id$v=19$") {
+	if strings.Contains(string(raw), pw) || strings.Contains(string(raw), readCode(t, s, "caseworker")) {
 		t.Errorf("accounts file:\n%s", raw)
+	}
+	// The chosen password is stored with Argon2id, the generated codes
+	// with the fast scheme.
+	for name, slow := range map[string]bool{"ana": true, "caseworker": false, "desk-clinic": false} {
+		if a, err := OperatorAccounts(data).Find(name); err != nil || a == nil || signin.Slow(a.Hash) != slow {
+			t.Errorf("%s's hash: %+v %v, want slow %v", name, a, err, slow)
+		}
 	}
 	if fi, _ := os.Stat(filepath.Join(data, OperatorsFile)); fi.Mode().Perm() != 0o600 {
 		t.Errorf("accounts file mode %v", fi.Mode().Perm())
@@ -371,5 +381,67 @@ func TestOperatorAccounts(t *testing.T) {
 	}
 	if err := RemoveOperator(data, "ana"); !errors.Is(err, signin.ErrUnknown) {
 		t.Errorf("remove twice: %v", err)
+	}
+}
+
+// TestConcurrentOperatorAdds: accounts added at the same moment (as by
+// two 'cairn operator add' at once) are all kept: each add reads,
+// changes and writes the accounts file under its lock.
+func TestConcurrentOperatorAdds(t *testing.T) {
+	data := t.TempDir()
+	const n = 16
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Go(func() {
+			req := OperatorRequest{Name: fmt.Sprintf("op%02d", i), Role: signin.RoleCaseworker, KDF: cheapKDF}
+			if i%2 == 0 {
+				req.Role, req.Issuer = signin.RoleDesk, "clinic"
+			}
+			if i%3 == 0 {
+				req.Secret = "a chosen password " + req.Name
+			}
+			_, errs[i] = addOperator(data, []string{"clinic"}, req)
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	as, err := OperatorAccounts(data).Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, a := range as {
+		names = append(names, a.Name)
+	}
+	slices.Sort(names)
+	var want []string
+	for i := range n {
+		want = append(want, fmt.Sprintf("op%02d", i))
+	}
+	if !slices.Equal(names, want) {
+		t.Errorf("%d accounts kept of %d: %v", len(names), n, names)
+	}
+	// and an account added twice at once is added once
+	errs = make([]error, n)
+	for i := range n {
+		wg.Go(func() {
+			_, errs[i] = addOperator(data, []string{"clinic"}, OperatorRequest{Name: "same", Role: signin.RoleCaseworker, Secret: "one chosen password", KDF: cheapKDF})
+		})
+	}
+	wg.Wait()
+	added := 0
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			added++
+		case !errors.Is(err, signin.ErrExists):
+			t.Errorf("adding the same name: %v", err)
+		}
+	}
+	if as, _ := OperatorAccounts(data).Load(); added != 1 || len(as) != n+1 {
+		t.Errorf("the same name added %d times, %d accounts", added, len(as))
 	}
 }

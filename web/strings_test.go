@@ -11,7 +11,7 @@ import (
 )
 
 var (
-	tmplKey  = regexp.MustCompile(`\.T "((?:[^"\\]|\\.)*)"`)
+	tmplKey  = regexp.MustCompile(`\.T[BI]? "((?:[^"\\]|\\.)*)"`)
 	goKey    = regexp.MustCompile(`(?:^|[^.\w]|web\.)T\((?:lang|b\.lang|v\.Lang|web\.Lang\(r\)), ("(?:[^"\\]|\\.)*")`)
 	pageKeys = regexp.MustCompile(`(?:ErrorPage\(w, r, [^,]+, |Title: |render\(w, r, "\w+", |Nav(?:Label|Description) += )("(?:[^"\\]|\\.)*")(?:, ("(?:[^"\\]|\\.)*"))?`)
 	jsKey    = regexp.MustCompile(`\bt\(("(?:[^"\\]|\\.)*")`)

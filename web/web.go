@@ -20,6 +20,7 @@ import (
 	"embed"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"html/template"
 	"io/fs"
 	"log/slog"
@@ -112,6 +113,47 @@ type View struct {
 
 // T is the text key (its English text, a fmt format) in the view's language.
 func (v *View) T(key string, args ...any) string { return T(v.Lang, key, args...) }
+
+// How a page isolates a value inserted into text (a name, an id, a
+// handle, a DID, a free-text reference) from the text around it, so that
+// a Latin name in an Arabic sentence (or an Arabic one in an English
+// sentence) keeps its own direction and does not reorder its neighbours
+// (Unicode bidi isolation, UAX #9): inside a sentence, <bdi> (TB); in an
+// attribute, where markup cannot go, FSI…PDI (TI; the pages' script does
+// the same with cairn.isolate); an element holding only the value,
+// dir="auto" (or the .code and .did styles).
+
+// TB is T with each argument but a number HTML-escaped and isolated in
+// <bdi>…</bdi>.
+func (v *View) TB(key string, args ...any) template.HTML {
+	wrapped := make([]any, len(args))
+	for i, a := range args {
+		switch a.(type) {
+		case int, int64, uint, uint64, float64:
+			wrapped[i] = a
+		default:
+			wrapped[i] = "<bdi>" + template.HTMLEscapeString(fmt.Sprint(a)) + "</bdi>"
+		}
+	}
+	format := template.HTMLEscapeString(T(v.Lang, key))
+	if len(args) == 0 {
+		return template.HTML(format)
+	}
+	return template.HTML(fmt.Sprintf(format, wrapped...))
+}
+
+// TI is T with each string argument between FIRST STRONG ISOLATE and
+// POP DIRECTIONAL ISOLATE (U+2068, U+2069), for attributes.
+func (v *View) TI(key string, args ...any) string {
+	wrapped := make([]any, len(args))
+	for i, a := range args {
+		if s, ok := a.(string); ok {
+			a = "\u2068" + s + "\u2069"
+		}
+		wrapped[i] = a
+	}
+	return T(v.Lang, key, wrapped...)
+}
 
 // Page is what a handler asks Render to show.
 type Page struct {

@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"html/template"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -171,4 +172,31 @@ func between(s, a, b string) string {
 	}
 	v, _, _ := strings.Cut(rest, b)
 	return v
+}
+
+// TestIsolatedValues: names and ids inserted into a sentence are
+// isolated (UAX #9): <bdi> in text, FSI…PDI in attributes, escaped; the
+// signed-in operator's Latin name on an Arabic page is in a <bdi>.
+func TestIsolatedValues(t *testing.T) {
+	v := &View{Lang: "ar"}
+	if got, want := v.TB("Signed in as %s", `desk-<b>"x"`), template.HTML("مسجّل الدخول باسم <bdi>desk-&lt;b&gt;&#34;x&#34;</bdi>"); got != want {
+		t.Errorf("TB = %q, want %q", got, want)
+	}
+	if got := (&View{Lang: "en"}).TB("May issue (%d)", 3); got != "May issue (3)" {
+		t.Errorf("TB of a number = %q", got)
+	}
+	if got := (&View{Lang: "en"}).TB("Tom & Jerry"); got != "Tom &amp; Jerry" {
+		t.Errorf("TB without arguments = %q", got)
+	}
+	if got := (&View{Lang: "en"}).TI("QR code of the offer %s", "ab12"); got != "QR code of the offer \u2068ab12\u2069" {
+		t.Errorf("TI = %q", got)
+	}
+	r := httptest.NewRequest("GET", "/x?lang=ar", nil)
+	r = r.WithContext(WithOperator(r.Context(), "desk-clinic", "/signin/out"))
+	rec := httptest.NewRecorder()
+	ErrorPage(rec, r, http.StatusForbidden, "Not for this account", "Your account does not act for this office.")
+	body := rec.Body.String()
+	if !strings.Contains(body, `dir="rtl"`) || !strings.Contains(body, "مسجّل الدخول باسم <bdi>desk-clinic</bdi>") {
+		t.Errorf("the Arabic page's sign-out bar:\n%s", body)
+	}
 }

@@ -25,8 +25,12 @@ the stack's verifier desk. The first run creates desk-NAME for each
 issuer and caseworker, each with a generated sign-in code in
 DATA/operators/NAME.code (mode 0600; hand it over, then delete the file).
 
-Accounts are kept in DATA/operators.json (mode 0600) as Argon2id hashes,
-never the secret. Changes count at once, also while 'cairn up' runs.`,
+Accounts are kept in DATA/operators.json (mode 0600) as hashes, never
+the secret: Argon2id for a chosen password, a salted HMAC-SHA-256 for a
+generated code (100 random bits need no slow hash). Changes are made
+under a lock (DATA/operators.json.lock), so commands run at the same
+moment keep each other's accounts, and count at once, also while
+'cairn up' runs.`,
 		Example: `  cairn operator add --data cairn-data --role caseworker amal
   cairn operator add --data cairn-data --role desk --issuer clinic --password-file pw.txt sam
   cairn operator list --data cairn-data`,

@@ -1,5 +1,6 @@
-// Package fsx owns Cairn's two ways of writing a file (DESIGN.md §7: secrets
-// on disk are owner-only and never clobbered):
+// Package fsx owns Cairn's two ways of writing a file, and its file
+// lock (DESIGN.md §7: secrets on disk are owner-only and never
+// clobbered):
 //
 //   - WriteNew creates a file that must not exist yet — keys, hash keys,
 //     issuer configuration, QR codes of credential offers, batch sheets. It
@@ -12,6 +13,9 @@
 // its final mode, and then publish it: WriteNew by hard-linking (which fails
 // rather than overwrites), WriteAtomic by renaming over the target. The
 // directory is synced afterwards, where the platform allows.
+//
+// Lock serializes a read-modify-write of such a file between processes
+// (an exclusive flock(2) on a lock file beside it; unix only).
 package fsx
 
 import (

@@ -1,7 +1,9 @@
 package signin
 
 import (
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base32"
 	"encoding/base64"
@@ -38,7 +40,9 @@ const (
 func (r Role) Valid() bool { return r == RoleDesk || r == RoleCaseworker }
 
 // Account is one operator account as kept in the accounts file: no
-// secret, only its Argon2id hash (RFC 9106) in the PHC string format.
+// secret, only its hash in a PHC string: Argon2id (RFC 9106) for a
+// chosen password, HMAC-SHA-256 under a salt for a generated code (the
+// rule is at codeScheme).
 type Account struct {
 	Name string `json:"name"`
 	Role Role   `json:"role"`
@@ -89,23 +93,76 @@ func CheckSecret(secret string) error {
 	return nil
 }
 
-// NewCode returns a generated sign-in code: 100 random bits as five
-// groups of four base32 letters and digits (XXXX-XXXX-XXXX-XXXX-XXXX).
-func NewCode(rnd io.Reader) (string, error) {
+// NewCode returns a generated sign-in code, 100 random bits as five
+// groups of four base32 letters and digits (XXXX-XXXX-XXXX-XXXX-XXXX),
+// and the hash to store for it (see the scheme rule at codeScheme).
+// Generating the code is the only way to a hash of the fast scheme: a
+// chosen password goes through Hash (Argon2id) whatever it looks like.
+func NewCode(rnd io.Reader) (code, hash string, err error) {
 	if rnd == nil {
 		rnd = rand.Reader
 	}
 	b := make([]byte, codeGroups*codeGroupSize*5/8)
 	if _, err := io.ReadFull(rnd, b); err != nil {
-		return "", err
+		return "", "", err
 	}
 	s := base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b)
 	var groups []string
 	for i := 0; i < len(s); i += codeGroupSize {
 		groups = append(groups, s[i:i+codeGroupSize])
 	}
-	return strings.Join(groups, "-"), nil
+	code = strings.Join(groups, "-")
+	salt := make([]byte, saltLen)
+	if _, err := io.ReadFull(rnd, salt); err != nil {
+		return "", "", err
+	}
+	return code, fmt.Sprintf("$%s$v=%d$%s$%s", codeScheme, codeVersion, phcB64.EncodeToString(salt),
+		phcB64.EncodeToString(codeMAC(salt, code))), nil
 }
+
+// The stored-hash schemes, told apart by the PHC id of the hash.
+//
+// The rule: a secret a person chose (a password from a file or a
+// prompt) is stored as Argon2id (Hash), a slow, memory-hard hash,
+// because people choose guessable passwords and a stolen accounts file
+// must cost an attacker much per guess. A generated sign-in code
+// (NewCode) carries 100 random bits: no guess list reaches it, so a slow
+// hash adds nothing (2^99 HMAC computations on average is out of
+// reach) and would only cost time ('cairn up' seeds its accounts on its
+// first start, which must be quick). Codes are stored as HMAC-SHA-256 (RFC 2104)
+// keyed by a per-account random salt, compared in constant time. Only
+// NewCode makes such a hash, so a chosen password is never stored with
+// the fast scheme, even one that looks like a code.
+const (
+	argonScheme = "argon2id"
+	codeScheme  = "cairn-code-hmac-sha256"
+	codeVersion = 1
+)
+
+// codeMAC is the code scheme's hash of code under salt: HMAC-SHA-256 of
+// the code's canonical form (upper case, without separators), so a code
+// typed in lower case or without its dashes still matches.
+func codeMAC(salt []byte, code string) []byte {
+	m := hmac.New(sha256.New, salt)
+	m.Write([]byte(canonicalCode(code)))
+	return m.Sum(nil)
+}
+
+func canonicalCode(code string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '-' || r == ' ':
+			return -1
+		case r >= 'a' && r <= 'z':
+			return r - 'a' + 'A'
+		}
+		return r
+	}, code)
+}
+
+// Slow reports whether a stored hash is of the slow scheme (Argon2id):
+// the sign-in equalizes the time of the others against it.
+func Slow(hash string) bool { return strings.HasPrefix(hash, "$"+argonScheme+"$") }
 
 // KDF are the Argon2id parameters of new hashes; the stored PHC string
 // keeps the ones each hash was made with.
@@ -130,7 +187,8 @@ const (
 
 var phcB64 = base64.RawStdEncoding
 
-// Hash returns the PHC string of secret under fresh salt.
+// Hash returns the Argon2id PHC string of a chosen secret under fresh
+// salt (generated codes: NewCode).
 func Hash(secret string, p KDF, rnd io.Reader) (string, error) {
 	if rnd == nil {
 		rnd = rand.Reader
@@ -140,13 +198,20 @@ func Hash(secret string, p KDF, rnd io.Reader) (string, error) {
 		return "", err
 	}
 	key := argon2.IDKey([]byte(secret), salt, p.Time, p.MemoryKiB, p.Threads, keyLen)
-	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, p.MemoryKiB, p.Time, p.Threads,
+	return fmt.Sprintf("$"+argonScheme+"$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, p.MemoryKiB, p.Time, p.Threads,
 		phcB64.EncodeToString(salt), phcB64.EncodeToString(key)), nil
 }
 
-// Verify reports whether secret matches the PHC string hash (in
-// constant time for a given hash).
+// Verify reports whether secret matches the stored hash, of either
+// scheme (in constant time for a given hash).
 func Verify(hash, secret string) (bool, error) {
+	if strings.HasPrefix(hash, "$"+codeScheme+"$") {
+		salt, mac, err := parseCodeHash(hash)
+		if err != nil {
+			return false, err
+		}
+		return hmac.Equal(codeMAC(salt, secret), mac), nil
+	}
 	p, salt, key, err := parsePHC(hash)
 	if err != nil {
 		return false, err
@@ -155,10 +220,33 @@ func Verify(hash, secret string) (bool, error) {
 	return subtle.ConstantTimeCompare(got, key) == 1, nil
 }
 
+// checkHash checks a stored hash of either scheme.
+func checkHash(h string) error {
+	if strings.HasPrefix(h, "$"+codeScheme+"$") {
+		_, _, err := parseCodeHash(h)
+		return err
+	}
+	_, _, _, err := parsePHC(h)
+	return err
+}
+
+func parseCodeHash(h string) (salt, mac []byte, err error) {
+	parts := strings.Split(h, "$")
+	if len(parts) != 5 || parts[0] != "" || parts[1] != codeScheme || parts[2] != "v="+strconv.Itoa(codeVersion) {
+		return nil, nil, fmt.Errorf("%w: a hash is not a sign-in code hash", ErrFormat)
+	}
+	salt, err1 := phcB64.DecodeString(parts[3])
+	mac, err2 := phcB64.DecodeString(parts[4])
+	if err1 != nil || err2 != nil || len(salt) < 8 || len(salt) > 64 || len(mac) != sha256.Size {
+		return nil, nil, fmt.Errorf("%w: a hash is not a sign-in code hash", ErrFormat)
+	}
+	return salt, mac, nil
+}
+
 func parsePHC(h string) (p KDF, salt, key []byte, err error) {
 	bad := fmt.Errorf("%w: a hash is not an Argon2id PHC string", ErrFormat)
 	parts := strings.Split(h, "$")
-	if len(parts) != 6 || parts[0] != "" || parts[1] != "argon2id" || parts[2] != "v="+strconv.Itoa(argon2.Version) {
+	if len(parts) != 6 || parts[0] != "" || parts[1] != argonScheme || parts[2] != "v="+strconv.Itoa(argon2.Version) {
 		return p, nil, nil, bad
 	}
 	var m, t, par uint64
@@ -191,8 +279,9 @@ func parsePHC(h string) (p KDF, salt, key []byte, err error) {
 }
 
 // File is the accounts file (JSON, mode 0600). Operator commands write
-// it (atomically); the sign-in reads it on every attempt, so an account
-// added or removed while the pages run counts at once.
+// it (atomically, under a lock file beside it); the sign-in reads it on
+// every attempt, so an account added or removed while the pages run
+// counts at once.
 type File struct{ Path string }
 
 type fileBody struct {
@@ -220,7 +309,7 @@ func (f File) Load() ([]Account, error) {
 		if CheckName(a.Name) != nil || CheckName(a.Scope) != nil || !a.Role.Valid() {
 			return nil, fmt.Errorf("%w: %s: account %q", ErrFormat, f.Path, a.Name)
 		}
-		if _, _, _, err := parsePHC(a.Hash); err != nil {
+		if err := checkHash(a.Hash); err != nil {
 			return nil, fmt.Errorf("%s: account %q: %w", f.Path, a.Name, err)
 		}
 	}
@@ -241,6 +330,19 @@ func (f File) Find(name string) (*Account, error) {
 	return nil, nil
 }
 
+// lock takes the accounts file's lock (Path+".lock" beside it): Add and
+// Remove read, change and write the file under it, so two operator
+// commands at the same moment (or a command and the stack's seeding)
+// cannot lose each other's account. Readers need no lock: the file is
+// replaced whole (fsx.WriteAtomic).
+func (f File) lock() (func() error, error) {
+	unlock, err := fsx.Lock(f.Path + ".lock")
+	if err != nil {
+		return nil, fmt.Errorf("signin: %w", err)
+	}
+	return unlock, nil
+}
+
 func (f File) save(as []Account) error {
 	b, _ := json.MarshalIndent(fileBody{Format: accountsFmt, Accounts: as}, "", "  ")
 	return fsx.WriteAtomic(f.Path, append(b, '\n'), 0o600)
@@ -258,9 +360,14 @@ func (f File) Add(a Account, replace bool) error {
 	if !a.Role.Valid() {
 		return fmt.Errorf("%w: role %q (desk or caseworker)", ErrInvalid, a.Role)
 	}
-	if _, _, _, err := parsePHC(a.Hash); err != nil {
+	if err := checkHash(a.Hash); err != nil {
 		return err
 	}
+	unlock, err := f.lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	as, err := f.Load()
 	if err != nil {
 		return err
@@ -279,6 +386,11 @@ func (f File) Add(a Account, replace bool) error {
 
 // Remove deletes the account name.
 func (f File) Remove(name string) error {
+	unlock, err := f.lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	as, err := f.Load()
 	if err != nil {
 		return err

@@ -2,10 +2,11 @@
 // office (DESIGN.md §7, issue 12): the issuer desk (role "desk", for one
 // issuer) and the caseworker console (role "caseworker", for one
 // verifier desk). It keeps the operator accounts (File: names, roles,
-// scopes and Argon2id hashes of their passwords or generated sign-in
-// codes, RFC 9106, never a secret), serves the sign-in page and the
-// sign-out, and guards pages (Gate.Require) so only a signed-in operator
-// of the right role reaches them; the pages then narrow what an operator
+// scopes and hashes, never a secret: Argon2id, RFC 9106, of a chosen
+// password; HMAC-SHA-256 under a salt of a generated sign-in code, whose
+// 100 random bits need no slow hash; see codeScheme), serves the
+// sign-in page and the sign-out, and guards pages (Gate.Require) so only
+// a signed-in operator of the right role reaches them; the pages then narrow what an operator
 // may do to their scope (Operator.Scope).
 //
 // Sign-in attempts are limited per client address (internal/server's
@@ -287,6 +288,12 @@ func (h *Handler) signIn(w http.ResponseWriter, r *http.Request) {
 	}
 	h.hashing <- struct{}{}
 	ok, err := Verify(hash, secret)
+	if !Slow(hash) {
+		// A generated code's hash is fast to check (accounts.go): pay
+		// for one Argon2id anyway, so an attempt on a code account takes
+		// as long as one on a password account or an unknown name.
+		_, _ = Verify(h.dummy(), secret)
+	}
 	<-h.hashing
 	if err != nil || acct == nil || !ok {
 		n := h.failed(name, now)

@@ -43,6 +43,72 @@ func TestHashVerify(t *testing.T) {
 	}
 }
 
+// TestSchemes: a chosen password is stored with Argon2id, a generated
+// code with the fast scheme (even a password that looks like a code);
+// each verifies, wrong secrets and tampered code hashes are refused.
+func TestSchemes(t *testing.T) {
+	code, codeHash, err := NewCode(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(codeHash, "$"+codeScheme+"$v=1$") || Slow(codeHash) {
+		t.Errorf("a generated code's hash %q is not of the fast scheme", codeHash)
+	}
+	// a chosen password in the form of a code still gets Argon2id
+	pwHash, err := Hash(code, cheap, nil)
+	if err != nil || !strings.HasPrefix(pwHash, "$argon2id$v=19$") || !Slow(pwHash) {
+		t.Errorf("a chosen password's hash %q %v is not Argon2id", pwHash, err)
+	}
+	other, _, _ := NewCode(nil)
+	for _, c := range []struct {
+		hash, secret string
+		want         bool
+	}{
+		{codeHash, code, true},
+		{codeHash, strings.ToLower(code), true},                        // typed in lower case
+		{codeHash, strings.ReplaceAll(code, "-", ""), true},            // or without the dashes
+		{codeHash, strings.ReplaceAll(code, "-", " "), true},           // or with spaces
+		{codeHash, other, false},                                       // another code
+		{codeHash, code[:len(code)-1], false},                          // a letter short
+		{codeHash, code[:len(code)-1] + "A", code[len(code)-1] == 'A'}, // the last letter changed
+		{codeHash, "", false},
+		{pwHash, code, true},
+		{pwHash, strings.ToLower(code), false}, // passwords are exact
+		{pwHash, other, false},
+	} {
+		if ok, err := Verify(c.hash, c.secret); ok != c.want || err != nil {
+			t.Errorf("Verify(%.30s…, %q) = %v %v, want %v", c.hash, c.secret, ok, err, c.want)
+		}
+	}
+	parts := strings.Split(codeHash, "$")
+	for name, bad := range map[string]string{
+		"version":      strings.Replace(codeHash, "$v=1$", "$v=2$", 1),
+		"short mac":    "$" + strings.Join([]string{parts[1], parts[2], parts[3], parts[4][:20]}, "$"),
+		"short salt":   "$" + strings.Join([]string{parts[1], parts[2], "YWJj", parts[4]}, "$"),
+		"extra part":   codeHash + "$x",
+		"missing part": strings.Join(parts[:4], "$"),
+		"not base64":   codeHash[:len(codeHash)-1] + "!",
+		"unknown id":   strings.Replace(codeHash, codeScheme, "sha256", 1),
+	} {
+		if _, err := Verify(bad, code); !errors.Is(err, ErrFormat) {
+			t.Errorf("%s: %v", name, err)
+		}
+		if !errors.Is(checkHash(bad), ErrFormat) {
+			t.Errorf("%s: stored", name)
+		}
+	}
+	// both schemes are accepted in the accounts file
+	f := File{Path: filepath.Join(t.TempDir(), "accounts.json")}
+	for _, a := range []Account{{Name: "pw", Role: RoleDesk, Scope: "clinic", Hash: pwHash}, {Name: "code", Role: RoleCaseworker, Scope: "verifier", Hash: codeHash}} {
+		if err := f.Add(a, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if as, err := f.Load(); err != nil || len(as) != 2 {
+		t.Errorf("load: %v %v", as, err)
+	}
+}
+
 // FuzzParsePHC: the stored-hash parser never panics and bounds what it
 // accepts.
 func FuzzParsePHC(f *testing.F) {
@@ -50,10 +116,19 @@ func FuzzParsePHC(f *testing.F) {
 	f.Add(h)
 	f.Add("$argon2id$v=19$m=8,t=1,p=1$AAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAA")
 	f.Add("$$$$$")
+	_, ch, _ := NewCode(nil)
+	f.Add(ch)
 	f.Fuzz(func(t *testing.T, s string) {
 		p, salt, key, err := parsePHC(s)
 		if err == nil && (p.MemoryKiB > maxMemoryKiB || p.Time > maxTime || len(salt) < 8 || len(key) < 16) {
 			t.Fatalf("accepted out of bounds: %+v %d %d", p, len(salt), len(key))
+		}
+		salt, mac, err := parseCodeHash(s)
+		if err == nil && (len(salt) < 8 || len(mac) != 32) {
+			t.Fatalf("accepted a code hash out of bounds: %d %d", len(salt), len(mac))
+		}
+		if checkHash(s) == nil {
+			_, _ = Verify(s, "x")
 		}
 	})
 }
@@ -80,11 +155,11 @@ func TestSafeNext(t *testing.T) {
 }
 
 func TestCodesAndNames(t *testing.T) {
-	c, err := NewCode(nil)
+	c, _, err := NewCode(nil)
 	if err != nil || len(c) != 24 || strings.Count(c, "-") != 4 {
 		t.Errorf("code %q %v", c, err)
 	}
-	if c2, _ := NewCode(nil); c2 == c {
+	if c2, _, _ := NewCode(nil); c2 == c {
 		t.Error("two codes are equal")
 	}
 	for _, n := range []string{"caseworker", "desk-clinic", "a.b_c"} {

@@ -49,6 +49,12 @@
 
   // el builds an element: el("li", {class: "x"}, "text", child…). Text is
   // always set as text, never as HTML.
+  // isolate puts s between FIRST STRONG ISOLATE and POP DIRECTIONAL
+  // ISOLATE: a name, id or DID inserted into a sentence keeps its own
+  // direction (a Latin name in Arabic text; web.View.TB's <bdi> on the
+  // server).
+  function isolate(s) { return "\u2068" + s + "\u2069"; }
+
   function el(tag, attrs) {
     var e = document.createElement(tag);
     if (attrs) {
@@ -93,5 +99,5 @@
   var problems = document.getElementById("problems");
   if (problems) { problems.focus(); }
 
-  window.cairn = { token: token, t: t, api: api, el: el, show: show, lang: document.documentElement.lang };
+  window.cairn = { token: token, t: t, isolate: isolate, api: api, el: el, show: show, lang: document.documentElement.lang };
 })();

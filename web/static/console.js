@@ -3,7 +3,7 @@
 // from the server is always set as text, never as HTML.
 (function () {
   "use strict";
-  var c = window.cairn, t = c.t, el = c.el, $ = function (id) { return document.getElementById(id); };
+  var c = window.cairn, t = c.t, el = c.el, iso = c.isolate, $ = function (id) { return document.getElementById(id); };
   if (!$("console")) { return; }
   var base = location.pathname.replace(/[^/]*$/, "") + "api/console";
   var lang = c.lang, session = null, polling = 0, stream = null;
@@ -127,11 +127,11 @@
       var ok = cr.outcome === "valid";
       list.appendChild(el("li", null, el("strong", { text: cr.type_name || cr.vct || "" }), " ",
         el("span", { "class": "badge " + (ok ? "valid" : "untrusted"), text: ok ? t("Valid") : (cr.message || cr.code) }), el("br"),
-        el("span", { "class": "muted", text: t("by %s", cr.issuer_name || cr.issuer || "") + " · " + t("Issued on %s", date(cr.issued_at)) }), dl));
+        el("span", { "class": "muted", text: t("by %s", iso(cr.issuer_name || cr.issuer || "")) + " · " + t("Issued on %s", date(cr.issued_at)) }), dl));
     });
     var tl = $("result-timeline"); tl.textContent = "";
     creds.filter(function (x) { return x.issued_at; }).sort(function (x, y) { return x.issued_at < y.issued_at ? -1 : 1; }).forEach(function (cr) {
-      tl.appendChild(el("li", null, el("strong", { text: date(cr.issued_at) }), " · " + (cr.type_name || cr.vct) + " · ", el("span", { "class": "muted", text: cr.issuer_name || "" })));
+      tl.appendChild(el("li", null, el("strong", { text: date(cr.issued_at) }), " · ", el("bdi", { text: cr.type_name || cr.vct }), " · ", el("bdi", { "class": "muted", text: cr.issuer_name || "" })));
     });
     $("review-done").hidden = true;
     $("c-result").hidden = false;

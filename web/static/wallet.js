@@ -3,7 +3,7 @@
 // always set as text, never as HTML.
 (function () {
   "use strict";
-  var c = window.cairn, t = c.t, el = c.el, $ = function (id) { return document.getElementById(id); };
+  var c = window.cairn, t = c.t, el = c.el, iso = c.isolate, $ = function (id) { return document.getElementById(id); };
   var root = $("wallet");
   if (!root) { return; }
   var base = location.pathname.replace(/[^/]*$/, "");
@@ -96,7 +96,7 @@
         ul.appendChild(el("li", null,
           el("strong", { text: cr.type_name || cr.type }), " ",
           el("span", { "class": "badge " + (st === "not_yet_valid" ? "unknown" : st), text: statusText[st] || st }),
-          el("br"), el("span", { "class": "muted", text: t("issued by %s", (cr.issuer && (cr.issuer.name || cr.issuer.did)) || "") }),
+          el("br"), el("span", { "class": "muted", text: t("issued by %s", iso((cr.issuer && (cr.issuer.name || cr.issuer.did)) || "")) }),
           el("br"), el("span", { text: date(cr.issued_at) }),
           checked ? el("br") : null, checked ? el("span", { "class": "muted", text: checked }) : null));
       });
@@ -200,7 +200,7 @@
     var claims = el("ul");
     (p.claims || []).forEach(function (cl) { claims.appendChild(el("li", { text: cl.label })); });
     v.appendChild(el("div", { "class": "card" },
-      el("p", null, el("strong", { text: t("From") + ": " }), p.issuer_name || p.issuer_url, " ",
+      el("p", null, el("strong", { text: t("From") + ": " }), el("bdi", { text: p.issuer_name || p.issuer_url }), " ",
         p.trusted ? el("span", { "class": "badge valid", text: t("Registered issuer") }) : null),
       el("p", null, el("strong", { text: t("You will receive") + ": " }), p.type_label || p.vct),
       el("p", null, el("strong", { text: t("The information in it") + ":" })), claims));
@@ -236,13 +236,13 @@
     var over = {};
     (p.outside_purpose || []).forEach(function (o) { over[o.path] = o.label; });
     v.appendChild(el("div", { "class": "card" },
-      el("p", null, el("strong", { text: t("%s asks for", p.verifier_name || p.verifier_id) }), " ",
+      el("p", null, el("strong", { text: t("%s asks for", iso(p.verifier_name || p.verifier_id)) }), " ",
         p.registered ? el("span", { "class": "badge valid", text: t("Registered verifier") }) : el("span", { "class": "badge untrusted", text: t("Not registered") })),
       // the purpose by its name in the holder's language (its id when it
       // has none), isolated (FSI…PDI) so that a sentence of the other
       // direction does not reorder it; the notices' inserted names come
       // isolated from the agent
-      p.purpose ? el("p", { id: "request-purpose", text: t("Purpose: %s", "\u2068" + (p.purpose_name || p.purpose) + "\u2069") }) : null));
+      p.purpose ? el("p", { id: "request-purpose", text: t("Purpose: %s", iso(p.purpose_name || p.purpose)) }) : null));
     (p.warnings || []).forEach(function (w) { v.appendChild(el("p", { "class": "notice warn", role: "alert", text: w.text })); });
     var list = $("consent-list"); list.textContent = "";
     if (!p.can_answer) {
@@ -250,7 +250,7 @@
     }
     var n = 0;
     (p.queries || []).forEach(function (q) {
-      list.appendChild(el("p", null, el("strong", { text: q.type_label || q.vct }), " · ", el("span", { "class": "muted", text: q.issuer_name || "" })));
+      list.appendChild(el("p", null, el("strong", { text: q.type_label || q.vct }), " · ", el("bdi", { "class": "muted", text: q.issuer_name || "" })));
       (q.claims || []).forEach(function (cl) {
         var id = "claim-" + (n++);
         var flagged = Object.prototype.hasOwnProperty.call(over, cl.path);

@@ -32,6 +32,28 @@ func TestMessagesInEveryLanguage(t *testing.T) {
 	}
 }
 
+// TestEveryVCCheckCodeHasItsOwnMessage: each code vccheck can return
+// (vccheck.AllCodes, which its own test keeps complete) has a message of
+// its own in every language, not the "damaged" fallback.
+func TestEveryVCCheckCodeHasItsOwnMessage(t *testing.T) {
+	for _, vc := range vccheck.AllCodes() {
+		c := Code(vc)
+		m, own := messages[c]
+		if !own {
+			t.Errorf("%s: no message of its own (add one in every language to messages)", c)
+			continue
+		}
+		if c != Code(vccheck.CodeInvalid) && m == malformed {
+			t.Errorf("%s: shares the \"damaged\" message", c)
+		}
+		for _, l := range Languages {
+			if strings.TrimSpace(Message(c, l)) == "" {
+				t.Errorf("%s/%s: empty message", c, l)
+			}
+		}
+	}
+}
+
 func TestOutcomes(t *testing.T) {
 	for c, want := range map[Code]string{
 		CodeValid: OutcomeValid, Code(vccheck.CodeStatusUnavailable): OutcomeUndetermined, CodeIdentityMismatch: OutcomeReview,

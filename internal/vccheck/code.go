@@ -70,6 +70,26 @@ var classes = []struct {
 	{sdjwtvc.ErrMissingClaim, CodeMissingClaim},
 }
 
+// pidCodes are the internal/sdjwt codes the PID profile reports on its
+// own (PIDProfileStrict): a caseworker reads them as outcomes, not as a
+// damaged presentation.
+var pidCodes = []Code{Code(sdjwt.Code(sdjwt.ErrType)), Code(sdjwt.Code(sdjwt.ErrHashAlg))}
+
+// AllCodes lists every code Classify returns beyond CodeValid and the
+// other format codes of internal/sdjwt: CodeInvalid, each outcome of the
+// pipeline, and the sdjwt codes the PID profile reports (wrong_typ,
+// unsupported_sd_alg). A service that words outcomes for people needs a
+// message for each.
+func AllCodes() []Code {
+	out := []Code{CodeInvalid}
+	for _, c := range classes {
+		if !slices.Contains(out, c.code) {
+			out = append(out, c.code)
+		}
+	}
+	return append(out, pidCodes...)
+}
+
 // Classify returns the code of an error from Verify (or from
 // sdjwtvc.Verify): CodeValid for nil, the code of the first matching
 // outcome, else the sdjwt code of a format or signature failure, else

@@ -3,6 +3,13 @@ package vccheck
 import (
 	"errors"
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"slices"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/cairn-id/cairn/internal/sdjwt"
@@ -44,6 +51,60 @@ func TestClassify(t *testing.T) {
 		}
 		if tc.err != nil && Classify(tc.err) == CodeValid {
 			t.Errorf("Classify(%v) is empty for an error", tc.err)
+		}
+	}
+}
+
+// TestAllCodesListsEveryConstant reads this package's source: every Code
+// constant but CodeValid must be in AllCodes, so a new code cannot be
+// added without the services that word codes for people (verifier
+// messages) seeing it.
+func TestAllCodesListsEveryConstant(t *testing.T) {
+	fset := token.NewFileSet()
+	pkgs, err := parser.ParseDir(fset, ".", func(fi fs.FileInfo) bool { return !strings.HasSuffix(fi.Name(), "_test.go") }, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := AllCodes()
+	seen := 0
+	for _, p := range pkgs {
+		for _, f := range p.Files {
+			for _, d := range f.Decls {
+				g, ok := d.(*ast.GenDecl)
+				if !ok || g.Tok != token.CONST {
+					continue
+				}
+				for _, s := range g.Specs {
+					vs := s.(*ast.ValueSpec)
+					if id, ok := vs.Type.(*ast.Ident); !ok || id.Name != "Code" {
+						continue
+					}
+					for i, n := range vs.Names {
+						lit, ok := vs.Values[i].(*ast.BasicLit)
+						if !ok {
+							t.Fatalf("%s: not a literal", n.Name)
+						}
+						v, _ := strconv.Unquote(lit.Value)
+						seen++
+						if v != "" && !slices.Contains(all, Code(v)) {
+							t.Errorf("%s (%q) is not in AllCodes", n.Name, v)
+						}
+					}
+				}
+			}
+		}
+	}
+	if seen < 15 {
+		t.Fatalf("found %d Code constants: the scan is broken", seen)
+	}
+	for _, c := range []Code{"wrong_typ", "unsupported_sd_alg"} {
+		if !slices.Contains(all, c) {
+			t.Errorf("AllCodes lacks the PID profile code %s", c)
+		}
+	}
+	for _, c := range all {
+		if c == CodeValid || strings.TrimSpace(string(c)) != string(c) {
+			t.Errorf("AllCodes has %q", c)
 		}
 	}
 }

@@ -34,8 +34,8 @@ func TestCredentialVerifyX509(t *testing.T) {
 			[]string{"NOT CHECKED (status_unavailable)", "signer CN=PID DS - 002", `closed on anchor "PID Issuer CA - UT 02"`, "certificate profile: meets"}},
 		{"no x5c", []string{"--x509-anchor", ut02, "--lenient", "--at", "2024-12-15T00:00:00Z", "--offline", neg}, ExitInvalid, []string{"INVALID (no_x5c)"}},
 		{"legacy typ refused", []string{"--x509-anchor", ut01, "--at", "2024-12-15T00:00:00Z", "--offline", legacy}, ExitInvalid, []string{"INVALID (wrong_typ)"}},
-		{"legacy typ, lenient: warned, then sha3-256", []string{"--x509-anchor", ut01, "--lenient", "--at", "2024-12-15T00:00:00Z", "--offline", legacy}, ExitInvalid,
-			[]string{"INVALID (unsupported_sd_alg)", "warning: PID profile (wrong_typ)", "warning: PID profile (wrong_vct)"}},
+		{"legacy typ, lenient: warned, sha3-256 processed, then the RSA holder key", []string{"--x509-anchor", ut01, "--lenient", "--at", "2024-12-15T00:00:00Z", "--offline", legacy}, ExitInvalid,
+			[]string{"INVALID (holder_key_missing)", "warning: PID profile (wrong_typ)", "warning: PID profile (wrong_vct)", "warning: PID profile (unsupported_sd_alg)"}},
 		{"not a certificate", []string{"--x509-anchor", bdr, bdr}, ExitUsage, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -2,7 +2,7 @@
 // compact serialization and the JWS JSON serialization (§8, flattened and
 // general): issuance with a disclosure frame (§4: object
 // properties, array elements, recursive disclosures, decoy digests,
-// _sd_alg sha-256), parsing (§4.1, §5), holder presentation (§5.2, §7.2
+// _sd_alg sha-256; sha-384/512 and sha3-256/384/512 accepted), parsing (§4.1, §5), holder presentation (§5.2, §7.2
 // selection with ancestors), Key Binding JWTs (§4.3) and the full
 // verification algorithm of §7.1 and §7.3.
 //
@@ -36,7 +36,7 @@ type Disclosure struct {
 	Name    string // empty for an array element
 	IsArray bool   // true for an array-element disclosure [salt, value]
 	Value   any    // decoded JSON value
-	Digest  string // base64url(SHA-256(Encoded))
+	Digest  string // base64url(H(Encoded)), H the payload's _sd_alg (sha-256 when unsupported)
 	// Path is the JSON Pointer (RFC 6901) of the claim this disclosure
 	// reveals in the processed payload; set by Process / Verify.
 	Path string
@@ -117,6 +117,10 @@ type VerifyOptions struct {
 	ClockSkew         time.Duration // for iat/nbf/exp and KB iat, default 1 minute
 	Now               func() time.Time
 	Limits            Limits
+	// HashAlgs, when set, are the _sd_alg values accepted (a profile
+	// narrower than HashAlgs(), e.g. sha-256 only); nil accepts every
+	// supported one.
+	HashAlgs []string
 }
 
 // Verified is the result of a successful Verify.

@@ -133,6 +133,7 @@ func parseJSON(b []byte, lim Limits) (*SDJWT, []jsonSig, *jose.JWS, error) {
 		}
 		sigs = append(sigs, jsonSig{jws: jws, keyHeader: keyHeader})
 	}
+	t.rehash()
 	return t, sigs, kb, nil
 }
 

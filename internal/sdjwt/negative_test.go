@@ -131,7 +131,10 @@ func TestNegative(t *testing.T) {
 		{"_sd holds a number", crafted(map[string]any{"_sd": []any{1}}), noKB, ErrReservedClaim},
 		{"object disclosure in an array slot", crafted(map[string]any{"a": []any{map[string]any{"...": hGiven}}}, dGiven), noKB, ErrDisclosure},
 		{"array disclosure in _sd", crafted(map[string]any{"_sd": []any{hElem}}, dElem), noKB, ErrDisclosure},
-		{"unsupported _sd_alg", crafted(map[string]any{"_sd_alg": "sha-512"}), noKB, ErrHashAlg},
+		{"unsupported _sd_alg", crafted(map[string]any{"_sd_alg": "md5"}), noKB, ErrHashAlg},
+		{"truncated sha-256 _sd_alg", crafted(map[string]any{"_sd_alg": "sha-256-128"}), noKB, ErrHashAlg},
+		{"_sd_alg not a string", crafted(map[string]any{"_sd_alg": 256}), noKB, ErrHashAlg},
+		{"supported _sd_alg outside the accepted ones", crafted(map[string]any{"_sd_alg": "sha3-256"}), withHashAlgs(noKB, HashAlg), ErrHashAlg},
 		{"oversize token", good, withLimits(f.opts(), Limits{MaxTokenLen: 100}), ErrTooLarge},
 		{"too many disclosures", good, withLimits(f.opts(), Limits{MaxDisclosures: 2}), ErrTooLarge},
 		{"oversize disclosure", good, withLimits(f.opts(), Limits{MaxDisclosureLen: 20}), ErrTooLarge},
@@ -260,4 +263,9 @@ func TestRequireKeyBindingNeedsNonceAndAudience(t *testing.T) {
 			}
 		})
 	}
+}
+
+func withHashAlgs(o VerifyOptions, algs ...string) VerifyOptions {
+	o.HashAlgs = algs
+	return o
 }

@@ -22,7 +22,8 @@ const (
 	DefaultMaxSignatures    = 8
 )
 
-// HashAlg is the only _sd_alg this package issues and accepts (§4.1.1).
+// HashAlg is the _sd_alg this package issues, and the one assumed when a
+// payload has none (§4.1.1); HashAlgs lists those it accepts.
 const HashAlg = "sha-256"
 
 func (l Limits) withDefaults() Limits {
@@ -101,6 +102,7 @@ func parse(serialized string, lim Limits) (*SDJWT, *jose.JWS, *jose.JWS, error) 
 		}
 	}
 
+	t.rehash()
 	var kb *jose.JWS
 	if t.KBJWT != "" {
 		if kb, err = jose.Parse(t.KBJWT); err != nil {
@@ -219,6 +221,7 @@ func (t *SDJWT) String() string {
 	return sb.String()
 }
 
-// SDHash is the KB-JWT sd_hash (§4.3.1): base64url(SHA-256) of the ASCII
-// bytes of the SD-JWT without its KB-JWT, "<JWT>~D1~…~Dn~".
+// SDHash is the KB-JWT sd_hash (§4.3.1) of an SD-JWT with _sd_alg
+// sha-256: base64url(SHA-256) of the ASCII bytes of the SD-JWT without its
+// KB-JWT, "<JWT>~D1~…~Dn~". WithKeyBinding uses the SD-JWT's own _sd_alg.
 func SDHash(withoutKB string) string { return digestOf(withoutKB) }

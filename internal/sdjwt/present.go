@@ -80,7 +80,7 @@ func (t *SDJWT) WithKeyBinding(holder *jose.Signer, kb KBOptions) (*SDJWT, error
 		"iat":     kb.IssuedAt.Unix(),
 		"aud":     kb.Audience,
 		"nonce":   kb.Nonce,
-		"sd_hash": SDHash(out.String()),
+		"sd_hash": digestWith(t.sdHashAlg(), out.String()),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("sdjwt: encode KB-JWT: %w", err)

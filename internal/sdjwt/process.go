@@ -32,12 +32,12 @@ type processor struct {
 // process returns the processed payload and sets Path on every disclosure.
 // share lets the result share unprocessed subtrees with payload (see
 // processor).
-func process(payload map[string]any, discs []*Disclosure, lim Limits, share bool) (map[string]any, error) {
+// algs are the accepted _sd_alg values (nil: every supported one); the
+// disclosures' digests must have been computed with the payload's.
+func process(payload map[string]any, discs []*Disclosure, lim Limits, share bool, algs []string) (map[string]any, error) {
 	lim = lim.withDefaults()
-	if alg, ok := payload["_sd_alg"]; ok {
-		if s, isStr := alg.(string); !isStr || s != HashAlg {
-			return nil, fmt.Errorf("%w: %v", ErrHashAlg, alg)
-		}
+	if _, err := checkHashAlg(payload, algs); err != nil {
+		return nil, err
 	}
 	p := &processor{
 		discs:    discs,
@@ -263,5 +263,5 @@ func (p *processor) array(in []any, depth int) ([]any, error) {
 // signature check: it returns the claims the disclosures reveal and sets
 // each Disclosure.Path. It applies the same structural checks as Verify.
 func (t *SDJWT) Process() (map[string]any, error) {
-	return process(t.Payload, t.Disclosures, Limits{}, false)
+	return process(t.Payload, t.Disclosures, Limits{}, false, nil)
 }

@@ -109,6 +109,9 @@ func verifyIssuerSignature(jws *jose.JWS, keyHeader jose.Header, payload map[str
 type sdHashPrefix struct {
 	h hash.Hash
 	n int
+	// alg, when set, is an _sd_alg other than sha-256: sd_hash is
+	// computed afresh with it.
+	alg string
 }
 
 // sdHashOf writes base64url(SHA-256(withoutKB)) into enc, continuing from
@@ -128,7 +131,7 @@ func sdHashOf(enc *[digestLen]byte, withoutKB string, prefix sdHashPrefix) []byt
 // must cover.
 func verifyDisclosed(t *SDJWT, header jose.Header, kbJWS *jose.JWS, withoutKB string, prefix sdHashPrefix, opts VerifyOptions, lim Limits) (*Verified, error) {
 	// share: t and its payload are this verification's own.
-	claims, err := process(t.Payload, t.Disclosures, lim, true)
+	claims, err := process(t.Payload, t.Disclosures, lim, true, opts.HashAlgs)
 	if err != nil {
 		return nil, err
 	}
@@ -152,6 +155,11 @@ func verifyDisclosed(t *SDJWT, header jose.Header, kbJWS *jose.JWS, withoutKB st
 	// §7.3: key binding.
 	if holderErr != nil {
 		return nil, holderErr
+	}
+	if alg := t.sdHashAlg(); alg != HashAlg {
+		// sd_hash uses the disclosures' algorithm (§4.3.1); the SHA-256
+		// state kept from the signature check is of no use.
+		prefix = sdHashPrefix{alg: alg}
 	}
 	kb, err := verifyKB(kbJWS, withoutKB, prefix, holderPub, opts, now, skew)
 	if err != nil {
@@ -284,7 +292,13 @@ func verifyKB(jws *jose.JWS, withoutKB string, prefix sdHashPrefix, pub crypto.P
 	}
 	kb.SDHash = sdHash.Str
 	var enc [digestLen]byte
-	if kb.SDHash != string(sdHashOf(&enc, withoutKB, prefix)) {
+	want := ""
+	if prefix.alg != "" {
+		want = digestWith(prefix.alg, withoutKB)
+	} else {
+		want = string(sdHashOf(&enc, withoutKB, prefix))
+	}
+	if kb.SDHash != want {
 		return nil, fmt.Errorf("%w: KB-JWT does not cover the presented SD-JWT", ErrSDHash)
 	}
 	if kb.Nonce = nonce.Str; !nonce.IsStr || kb.Nonce != opts.Nonce {

@@ -179,6 +179,9 @@ type VerifyOptions struct {
 	Algs              []jose.Alg
 	AcceptLegacyTyp   bool
 	Limits            sdjwt.Limits
+	// HashAlgs narrows the accepted _sd_alg values (sdjwt.VerifyOptions);
+	// nil accepts every one sdjwt supports.
+	HashAlgs []string
 }
 
 // Result is a verified SD-JWT VC.
@@ -226,6 +229,7 @@ func Verify(ctx context.Context, serialized string, o VerifyOptions) (*Result, e
 		ClockSkew:         o.ClockSkew,
 		Now:               o.Now,
 		Limits:            o.Limits,
+		HashAlgs:          o.HashAlgs,
 	})
 	if err != nil {
 		if k.err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/cairn-id/cairn/internal/jose"
@@ -16,7 +17,7 @@ import (
 // PIDProfile is how a credential is held to the EU PID rules: the SD-JWT
 // VC header type dc+sd-jwt (SD-JWT VC §3.2.1), a vct of the PID rulebook
 // (urn:eudi:pid:1 or a domestic urn:eudi:pid:… type, ARF PID_14), the
-// sha-256 digest algorithm Cairn supports, a key from x5c only (HAIP 1.0
+// sha-256 digest algorithm HAIP requires (PIDHashAlgs), a key from x5c only (HAIP 1.0
 // §6.1.1), and a signing certificate meeting ETSI TS 119 412-6.
 type PIDProfile int
 
@@ -34,6 +35,12 @@ const (
 	// chain is known.
 	PIDProfileStrict
 )
+
+// PIDHashAlgs are the _sd_alg values the strict PID profile accepts: HAIP
+// 1.0 requires sha-256 of issuers and wallets. Off and lenient accept
+// every algorithm internal/sdjwt supports (the legacy reference PID uses
+// sha3-256), lenient with a warning.
+var PIDHashAlgs = []string{sdjwt.HashAlg}
 
 // PIDVCTPrefix is the prefix of the PID types: urn:eudi:pid:1 and the
 // registered domestic types.
@@ -72,8 +79,8 @@ func pidFindings(serialized string) ([]error, error) {
 	if vct, _ := p.VCT.(string); !strings.HasPrefix(vct, PIDVCTPrefix) || len(vct) == len(PIDVCTPrefix) {
 		out = append(out, fmt.Errorf("%w: %v", ErrPIDVCT, p.VCT))
 	}
-	if p.SDAlg != nil && p.SDAlg != "sha-256" {
-		out = append(out, fmt.Errorf("%w: %v (Cairn supports sha-256)", sdjwt.ErrHashAlg, p.SDAlg))
+	if alg, _ := p.SDAlg.(string); p.SDAlg != nil && !slices.Contains(PIDHashAlgs, alg) {
+		out = append(out, fmt.Errorf("%w: %v (the PID profile requires %s)", sdjwt.ErrHashAlg, p.SDAlg, strings.Join(PIDHashAlgs, ", ")))
 	}
 	if _, ok := j.Header.Params["x5c"]; !ok {
 		out = append(out, fmt.Errorf("%w: %w", sdjwtvc.ErrIssuerKey, sdjwtvc.ErrNoX5C))

@@ -143,6 +143,7 @@ func Verify(ctx context.Context, serialized string, o Options) (*Outcome, error)
 	case PIDProfileStrict:
 		copts.Trust.X509.Only = true
 		copts.AcceptLegacyTyp = false
+		copts.HashAlgs = PIDHashAlgs
 	case PIDProfileLenient:
 		copts.AcceptLegacyTyp = true
 	}

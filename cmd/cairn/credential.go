@@ -394,6 +394,7 @@ type credentialVerifyOptions struct {
 	acceptStale time.Duration
 	x509Anchors []string
 	lenient     bool
+	pidProfile  string
 }
 
 func newCredentialVerifyCmd(e *env) *cobra.Command {
@@ -425,6 +426,19 @@ chain's CRLs (unless --offline; an unreachable CRL is "unknown", not a
 refusal). The header type must be dc+sd-jwt; --lenient accepts the
 legacy vc+sd-jwt with a warning and, with anchors, reports departures
 from the PID rules (vct, _sd_alg, x5c) as warnings.
+
+--pid-profile holds the credential to the EU PID rules (HAIP 1.0 §6.1.1,
+ARF PID_14, ETSI TS 119 412-6): header type dc+sd-jwt, a vct under
+urn:eudi:pid:, _sd_alg sha-256, the issuer key from x5c only, and a
+signing certificate meeting TS 119 412-6. strict refuses every departure,
+each with its own code, all listed at once (a legacy PID: wrong_typ,
+wrong_vct, unsupported_sd_alg); lenient lists them as warnings and
+accepts typ vc+sd-jwt and any _sd_alg Cairn supports (sha3-256 …); off
+applies no PID rule (the certificate profile is still reported, never
+refused). The default is off, since the command verifies any SD-JWT VC
+and the PID rules would refuse every non-PID type; --lenient with
+--x509-anchor means lenient. A desk that takes PIDs for identity should
+use strict.
 
 With --registry (a signed snapshot or an offline bundle from 'cairn registry
 publish' or 'cairn registry bundle', checked against the authority keys
@@ -478,6 +492,10 @@ list unreachable or unusable; the signature and issuer were checked).`,
   cairn credential verify --x509-anchor pid-issuer-ca-ut-02.pem --no-kb \
     --at 2026-09-01T00:00:00Z pid.sdjwt
 
+  # The same held to the PID rules of HAIP: every departure refused, as JSON
+  cairn credential verify --x509-anchor pid-issuer-ca-ut-02.pem --pid-profile strict \
+    --no-kb --json pid.sdjwt
+
   # The same in French, the bundle's snapshot expired yesterday
   cairn credential verify --registry bundle.json --registry-key authority.pub.jwk \
     --offline --accept-stale 72h --lang fr --nonce n-9 --aud https://post.example presentation.txt`,
@@ -495,6 +513,7 @@ list unreachable or unusable; the signature and issuer were checked).`,
 	f.BoolVar(&o.legacyTyp, "accept-legacy-typ", false, "also accept typ vc+sd-jwt (as --lenient does, with a warning)")
 	f.StringArrayVar(&o.x509Anchors, "x509-anchor", nil, "pinned X.509 trust anchor, a PEM CA certificate file (repeatable): issuer keys from x5c chains that close on it")
 	f.BoolVar(&o.lenient, "lenient", false, "accept typ vc+sd-jwt with a warning; with --x509-anchor, report departures from the PID rules as warnings")
+	f.StringVar(&o.pidProfile, "pid-profile", "", "hold the credential to the EU PID rules: strict (refuse each departure), lenient (warn) or off (default; lenient with --lenient and --x509-anchor)")
 	f.DurationVar(&o.kbMaxAge, "kb-max-age", 5*time.Minute, "oldest key binding JWT accepted")
 	f.StringVar(&o.registry, "registry", "", "trust registry snapshot or offline bundle file")
 	f.StringArrayVar(&o.regKeys, "registry-key", nil, "pinned registry authority public JWK file (repeatable; required with --registry)")
@@ -540,6 +559,10 @@ type verifyOutput struct {
 	CertProfile    *x509trust.ProfileReport    `json:"certificate_profile,omitempty"`
 	CertRevocation *x509trust.RevocationReport `json:"certificate_revocation,omitempty"`
 	Warnings       []string                    `json:"warnings,omitempty"`
+	// PIDProfile is the PID profile's findings, when one was applied;
+	// Codes every code of a refusal that has several (strict).
+	PIDProfile *vccheck.PIDReport `json:"pid_profile,omitempty"`
+	Codes      []string           `json:"codes,omitempty"`
 }
 
 // registryInfo tells how fresh the trust decision's inputs were.
@@ -599,6 +622,16 @@ func runCredentialVerify(cmd *cobra.Command, e *env, o *credentialVerifyOptions,
 	if o.lenient && anchors.Len() > 0 {
 		vo.PIDProfile = vccheck.PIDProfileLenient
 	}
+	if o.pidProfile != "" {
+		p, err := vccheck.ParsePIDProfile(o.pidProfile)
+		if err != nil {
+			return usageError(fmt.Errorf("--pid-profile: %w", err))
+		}
+		if o.lenient && p == vccheck.PIDProfileStrict {
+			return usageError(errors.New("--lenient contradicts --pid-profile strict"))
+		}
+		vo.PIDProfile = p
+	}
 	var reg *trustpkg.Registry
 	var stale time.Duration
 	if o.registry != "" {
@@ -642,7 +675,13 @@ func runCredentialVerify(cmd *cobra.Command, e *env, o *credentialVerifyOptions,
 		Message: rep.Message, Advice: rep.Advice, Expected: rep.Expected, Presented: rep.Presented,
 		TypeName: rep.TypeName, Withheld: rep.Withheld, Evidence: rep.Evidence, StatusCheck: rep.Status,
 		Compromised: rep.Compromise, IssuedAt: isoTime(rep.IssuedAt), NotBefore: isoTime(rep.NotBefore), ExpiresAt: isoTime(rep.ExpiresAt),
-		X509Chain: rep.Chain, CertProfile: rep.CertProfile, CertRevocation: rep.CertRevocation, Warnings: rep.Warnings}
+		X509Chain: rep.Chain, CertProfile: rep.CertProfile, CertRevocation: rep.CertRevocation, Warnings: rep.Warnings, PIDProfile: rep.PID}
+	if p := rep.PID; verr != nil && p != nil && p.Profile == vccheck.PIDProfileStrict.String() && len(p.Findings) > 1 {
+		// The strict profile refused with all its findings at once.
+		for _, f := range p.Findings {
+			out.Codes = append(out.Codes, string(f.Code))
+		}
+	}
 	if verr != nil {
 		out.Error = verr.Error()
 	}
@@ -757,13 +796,17 @@ func headline(code string) string {
 
 func printVerifyHuman(w io.Writer, out verifyOutput, rep *vccheck.Report, p verifyPrint) {
 	if !out.Valid {
-		fmt.Fprintf(w, "%s (%s): %s\n", headline(out.Code), out.Code, rep.Message)
+		codes := out.Code
+		if len(out.Codes) > 1 {
+			codes = strings.Join(out.Codes, ", ")
+		}
+		fmt.Fprintf(w, "%s (%s): %s\n", headline(out.Code), codes, rep.Message)
 		if rep.Expected != "" {
 			fmt.Fprintf(w, "  expected %s; the presentation carries %s\n", rep.Expected, rep.Presented)
 		}
 		fmt.Fprintf(w, "  what to do: %s\n", rep.Advice)
 		if vccheck.Code(out.Code) != vccheck.CodeStatusUnavailable { // its message has the cause
-			fmt.Fprintf(w, "  detail: %s\n", out.Error)
+			fmt.Fprintf(w, "  detail: %s\n", strings.ReplaceAll(out.Error, "\n", "; "))
 		}
 		if out.Issuer != "" {
 			fmt.Fprintf(w, "  issuer: %s\n  type:   %s\n", p.party(out.IssuerName, out.Issuer), out.VCT)
@@ -878,6 +921,16 @@ func printX509(w io.Writer, rep *vccheck.Report) {
 		}
 		fmt.Fprintf(w, "  closed on anchor %q (%s, SKI %s)%s\n", c.Anchor.Name, c.Anchor.Context, c.Anchor.SKI, src)
 	}
+	if p := rep.PID; p != nil {
+		if len(p.Findings) == 0 {
+			fmt.Fprintf(w, "  PID profile (%s): no departure\n", p.Profile)
+		} else {
+			fmt.Fprintf(w, "  PID profile (%s): %d finding(s):\n", p.Profile, len(p.Findings))
+			for _, f := range p.Findings {
+				fmt.Fprintf(w, "    %s %s: %s\n", f.Severity, f.Code, f.Message)
+			}
+		}
+	}
 	if p := rep.CertProfile; p != nil {
 		if len(p.Findings) == 0 {
 			fmt.Fprintf(w, "  certificate profile: meets %s\n", p.Profile)
@@ -897,6 +950,9 @@ func printX509(w io.Writer, rep *vccheck.Report) {
 		}
 	}
 	for _, wn := range rep.Warnings {
+		if rep.PID != nil && strings.HasPrefix(wn, "PID profile (") {
+			continue // listed with the PID profile above
+		}
 		fmt.Fprintf(w, "  warning: %s\n", wn)
 	}
 }

@@ -35,8 +35,17 @@ func TestCredentialVerifyX509(t *testing.T) {
 		{"no x5c", []string{"--x509-anchor", ut02, "--lenient", "--at", "2024-12-15T00:00:00Z", "--offline", neg}, ExitInvalid, []string{"INVALID (no_x5c)"}},
 		{"legacy typ refused", []string{"--x509-anchor", ut01, "--at", "2024-12-15T00:00:00Z", "--offline", legacy}, ExitInvalid, []string{"INVALID (wrong_typ)"}},
 		{"legacy typ, lenient: warned, sha3-256 processed, then the RSA holder key", []string{"--x509-anchor", ut01, "--lenient", "--at", "2024-12-15T00:00:00Z", "--offline", legacy}, ExitInvalid,
-			[]string{"INVALID (holder_key_missing)", "warning: PID profile (wrong_typ)", "warning: PID profile (wrong_vct)", "warning: PID profile (unsupported_sd_alg)"}},
+			[]string{"INVALID (holder_key_missing)", "warning wrong_typ: ", "warning wrong_vct: ", "warning unsupported_sd_alg: "}},
 		{"not a certificate", []string{"--x509-anchor", bdr, bdr}, ExitUsage, nil},
+		{"strict PID profile: the legacy PID's three departures", []string{"--x509-anchor", ut01, "--pid-profile", "strict", "--at", "2024-12-15T00:00:00Z", "--offline", legacy}, ExitInvalid,
+			[]string{"INVALID (wrong_typ, wrong_vct, unsupported_sd_alg)", "PID profile (strict): 3 finding(s):", "error wrong_typ: ", "error wrong_vct: ", "error unsupported_sd_alg: "}},
+		{"lenient PID profile by name", []string{"--x509-anchor", ut01, "--pid-profile", "lenient", "--at", "2024-12-15T00:00:00Z", "--offline", legacy}, ExitInvalid,
+			[]string{"INVALID (holder_key_missing)", "PID profile (lenient): 3 finding(s):", "warning unsupported_sd_alg: "}},
+		{"strict PID profile: the reference PID", []string{"--x509-anchor", ut02, "--pid-profile", "strict", "--at", "2026-09-01T00:00:00Z", "--offline", ref}, ExitStatusUnknown,
+			[]string{"NOT CHECKED (status_unavailable)", "PID profile (strict): no departure", "certificate profile: meets"}},
+		{"off by default", []string{"--x509-anchor", ut02, "--at", "2026-09-01T00:00:00Z", "--offline", ref}, ExitStatusUnknown, []string{"NOT CHECKED"}},
+		{"unknown PID profile", []string{"--x509-anchor", ut01, "--pid-profile", "strictest", legacy}, ExitUsage, nil},
+		{"--lenient contradicts strict", []string{"--x509-anchor", ut01, "--lenient", "--pid-profile", "strict", legacy}, ExitUsage, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := runCLIAt(t, now, append([]string{"credential", "verify", "--no-kb"}, tc.args...)...)
@@ -82,5 +91,34 @@ func TestCredentialVerifyX509(t *testing.T) {
 	}
 	if len(out.Profile.Findings) == 0 || out.Claims["family_name"] != "MUSTERMANN" {
 		t.Errorf("profile %+v, claims %v", out.Profile, out.Claims)
+	}
+	if strings.Contains(r.stdout, `"pid_profile"`) {
+		t.Errorf("a PID profile report with the profile off:\n%s", r.stdout)
+	}
+
+	// --json under the strict profile: every finding and every code.
+	r = runCLIAt(t, now, "credential", "verify", "--no-kb", "--json", "--x509-anchor", ut01, "--pid-profile", "strict", "--at", "2024-12-15T00:00:00Z", "--offline", legacy)
+	if r.code != ExitInvalid {
+		t.Fatalf("strict --json: exit %d %s", r.code, r.stderr)
+	}
+	var strict struct {
+		Valid bool     `json:"valid"`
+		Code  string   `json:"code"`
+		Codes []string `json:"codes"`
+		PID   struct {
+			Profile  string `json:"profile"`
+			Findings []struct{ Code, Severity, Message string }
+		} `json:"pid_profile"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &strict); err != nil {
+		t.Fatal(err)
+	}
+	if strict.Valid || strings.Join(strict.Codes, ",") != "wrong_typ,wrong_vct,unsupported_sd_alg" || strict.PID.Profile != "strict" || len(strict.PID.Findings) != 3 {
+		t.Errorf("strict JSON %+v", strict)
+	}
+	for _, f := range strict.PID.Findings {
+		if f.Severity != "error" || f.Message == "" {
+			t.Errorf("finding %+v", f)
+		}
 	}
 }

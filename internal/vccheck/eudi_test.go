@@ -244,11 +244,23 @@ func testEUDILegacy(t *testing.T, v eudiVector, cred string, anchors *x509trust.
 
 	o := eudiOptions(anchors, v.VerificationTime)
 	o.PIDProfile = PIDProfileStrict
-	_, err = Verify(context.Background(), cred, o)
+	soc, err := Verify(context.Background(), cred, o)
 	got := Codes(err)
 	want := []Code{"wrong_typ", CodeWrongVCT, "unsupported_sd_alg"}
 	if !slices.Equal(got, want) {
 		t.Errorf("strict codes %v, want %v (%v)", got, want, err)
+	}
+	pidCodes := func(r *PIDReport, sev string) []Code {
+		var out []Code
+		for _, f := range r.Findings {
+			if f.Severity == sev && f.Message != "" {
+				out = append(out, f.Code)
+			}
+		}
+		return out
+	}
+	if r := soc.PID; r == nil || r.Profile != "strict" || !slices.Equal(pidCodes(r, "error"), want) {
+		t.Errorf("strict PID report %+v", r)
 	}
 
 	o.PIDProfile = PIDProfileLenient
@@ -257,6 +269,9 @@ func testEUDILegacy(t *testing.T, v eudiVector, cred string, anchors *x509trust.
 	// no Cairn wallet key binding can use (expected_strict names it).
 	if Classify(err) != "holder_key_missing" || oc.Result == nil {
 		t.Fatalf("lenient: code %q (%v)", Classify(err), err)
+	}
+	if r := oc.PID; r == nil || r.Profile != "lenient" || !slices.Equal(pidCodes(r, "warning"), want) {
+		t.Errorf("lenient PID report %+v", r)
 	}
 	for _, w := range []string{"(wrong_typ)", "(wrong_vct)", "(unsupported_sd_alg)"} {
 		if !slices.ContainsFunc(oc.Warnings, func(s string) bool { return strings.Contains(s, w) }) {

@@ -42,6 +42,43 @@ const (
 // sha3-256), lenient with a warning.
 var PIDHashAlgs = []string{sdjwt.HashAlg}
 
+// String is the profile's name as a flag takes it: off, lenient, strict.
+func (p PIDProfile) String() string {
+	switch p {
+	case PIDProfileLenient:
+		return "lenient"
+	case PIDProfileStrict:
+		return "strict"
+	}
+	return "off"
+}
+
+// ParsePIDProfile reads a profile name (off, lenient, strict).
+func ParsePIDProfile(s string) (PIDProfile, error) {
+	for _, p := range []PIDProfile{PIDProfileOff, PIDProfileLenient, PIDProfileStrict} {
+		if s == p.String() {
+			return p, nil
+		}
+	}
+	return PIDProfileOff, fmt.Errorf("vccheck: unknown PID profile %q (off, lenient, strict)", s)
+}
+
+// PIDReport is what the PID profile found in the header and payload: one
+// finding per departure, refused under strict, warned under lenient. The
+// certificate profile is reported apart (Outcome.CertProfile).
+type PIDReport struct {
+	Profile  string       `json:"profile"`
+	Findings []PIDFinding `json:"findings"`
+}
+
+// PIDFinding is one departure from the PID profile.
+type PIDFinding struct {
+	Code Code `json:"code"`
+	// Severity is "error" (refused, strict) or "warning" (lenient).
+	Severity string `json:"severity"`
+	Message  string `json:"message"`
+}
+
 // PIDVCTPrefix is the prefix of the PID types: urn:eudi:pid:1 and the
 // registered domestic types.
 const PIDVCTPrefix = "urn:eudi:pid:"
@@ -98,6 +135,15 @@ func applyPIDProfile(serialized string, o Options, out *Outcome) error {
 	fs, err := pidFindings(serialized)
 	if err != nil {
 		return err
+	}
+	rep := &PIDReport{Profile: o.PIDProfile.String(), Findings: []PIDFinding{}}
+	out.PID = rep
+	sev := "warning"
+	if o.PIDProfile == PIDProfileStrict {
+		sev = "error"
+	}
+	for _, f := range fs {
+		rep.Findings = append(rep.Findings, PIDFinding{Code: Classify(f), Severity: sev, Message: f.Error()})
 	}
 	if o.PIDProfile == PIDProfileStrict {
 		return errors.Join(fs...)

@@ -66,6 +66,9 @@ type Report struct {
 	// certificate; CertRevocation the CRL check of the path.
 	CertProfile    *x509trust.ProfileReport    `json:"certificate_profile,omitempty"`
 	CertRevocation *x509trust.RevocationReport `json:"certificate_revocation,omitempty"`
+	// PID is the PID profile's findings on the header and payload (every
+	// one, also when several refuse the credential together).
+	PID *PIDReport `json:"pid_profile,omitempty"`
 	// Warnings are departures accepted (lenient mode) or noticed.
 	Warnings []string `json:"warnings,omitempty"`
 }
@@ -240,7 +243,7 @@ func NewReport(oc *Outcome, err error, o ReportOptions) *Report {
 	}
 	r.Compromise = oc.Compromise
 	r.Chain, r.CertProfile, r.CertRevocation = ChainOf(oc.Chain), oc.CertProfile, oc.Revocation
-	r.Warnings = oc.Warnings
+	r.Warnings, r.PID = oc.Warnings, oc.PID
 	if oc.StatusURI != "" {
 		s := &Status{URI: oc.StatusURI, Checked: oc.Status != "" && !errors.Is(err, ErrStatusUnavailable), Value: oc.Status, From: oc.StatusFrom, ListIssuedAt: oc.StatusListIssuedAt.UTC()}
 		if !oc.StatusListIssuedAt.IsZero() {

@@ -124,6 +124,9 @@ type Outcome struct {
 	// Anchor is the registry's answer about the anchor the chain closed
 	// on, when it is a registry entity's (trusted at iat, revoked now …).
 	Anchor *trust.AnchorDecision
+	// PID is the PID profile's report on the header and payload, when a
+	// profile other than off was applied.
+	PID *PIDReport
 	// Warnings are departures accepted (lenient mode) or noticed.
 	Warnings []string
 }

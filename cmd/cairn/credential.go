@@ -421,7 +421,11 @@ trusted (HAIP 1.0 §6.1.1). With anchors and no --issuer-jwk, --trust-did
 or --registry, every issuer key must come from x5c (a credential without
 one fails with no_x5c). The result names the chain (each certificate's
 subject and validity) and the anchor it closed on, reports the signing
-certificate against the ETSI TS 119 412-6 PID profile, and checks the
+certificate against the ETSI TS 119 412-6 PID profile, says how iss
+relates to the signing certificate (under SD-JWT VC's X.509 mechanism the
+issuer is the certificate's subject; an iss that the certificate's URI or
+DNS names contradict is a warning, one it does not name is unconfirmed),
+and checks the
 chain's CRLs (unless --offline; an unreachable CRL is "unknown", not a
 refusal). The header type must be dc+sd-jwt; --lenient accepts the
 legacy vc+sd-jwt with a warning and, with anchors, reports departures
@@ -562,6 +566,9 @@ type verifyOutput struct {
 	// PIDProfile is the PID profile's findings, when one was applied;
 	// Codes every code of a refusal that has several (strict).
 	PIDProfile *vccheck.PIDReport `json:"pid_profile,omitempty"`
+	// IssuerCertificate is how iss relates to the signing certificate
+	// (the issuer is the certificate's subject).
+	IssuerCertificate *vccheck.IssuerBinding `json:"issuer_certificate,omitempty"`
 	Codes      []string           `json:"codes,omitempty"`
 }
 
@@ -675,7 +682,8 @@ func runCredentialVerify(cmd *cobra.Command, e *env, o *credentialVerifyOptions,
 		Message: rep.Message, Advice: rep.Advice, Expected: rep.Expected, Presented: rep.Presented,
 		TypeName: rep.TypeName, Withheld: rep.Withheld, Evidence: rep.Evidence, StatusCheck: rep.Status,
 		Compromised: rep.Compromise, IssuedAt: isoTime(rep.IssuedAt), NotBefore: isoTime(rep.NotBefore), ExpiresAt: isoTime(rep.ExpiresAt),
-		X509Chain: rep.Chain, CertProfile: rep.CertProfile, CertRevocation: rep.CertRevocation, Warnings: rep.Warnings, PIDProfile: rep.PID}
+		X509Chain: rep.Chain, CertProfile: rep.CertProfile, CertRevocation: rep.CertRevocation, Warnings: rep.Warnings, PIDProfile: rep.PID,
+		IssuerCertificate: rep.IssuerBinding}
 	if p := rep.PID; verr != nil && p != nil && p.Profile == vccheck.PIDProfileStrict.String() && len(p.Findings) > 1 {
 		// The strict profile refused with all its findings at once.
 		for _, f := range p.Findings {
@@ -921,6 +929,9 @@ func printX509(w io.Writer, rep *vccheck.Report) {
 		}
 		fmt.Fprintf(w, "  closed on anchor %q (%s, SKI %s)%s\n", c.Anchor.Name, c.Anchor.Context, c.Anchor.SKI, src)
 	}
+	if b := rep.IssuerBinding; b != nil {
+		fmt.Fprintf(w, "  issuer (certificate subject): %s\n    %s\n", b.Subject, b.Describe())
+	}
 	if p := rep.PID; p != nil {
 		if len(p.Findings) == 0 {
 			fmt.Fprintf(w, "  PID profile (%s): no departure\n", p.Profile)
@@ -952,6 +963,9 @@ func printX509(w io.Writer, rep *vccheck.Report) {
 	for _, wn := range rep.Warnings {
 		if rep.PID != nil && strings.HasPrefix(wn, "PID profile (") {
 			continue // listed with the PID profile above
+		}
+		if rep.IssuerBinding != nil && rep.IssuerBinding.Warning() == wn {
+			continue // said with the issuer certificate above
 		}
 		fmt.Fprintf(w, "  warning: %s\n", wn)
 	}

@@ -26,12 +26,13 @@ func TestCredentialVerifyX509(t *testing.T) {
 		want []string
 	}{
 		{"valid, anchor copy in x5c ignored", []string{"--x509-anchor", idunion, "--at", "2025-05-15T00:00:00Z", "--offline", bdr}, ExitOK,
-			[]string{"VALID", "signer CN=Test Issuer", "(valid 2025-01-27 to 2026-03-03)", `closed on anchor "IDunion Test CA"`, "from " + idunion, "warning: x5c carries a copy of the trust anchor", "warning no_qcstatements"}},
+			[]string{"VALID", "signer CN=Test Issuer", "(valid 2025-01-27 to 2026-03-03)", `closed on anchor "IDunion Test CA"`, "from " + idunion, "warning: x5c carries a copy of the trust anchor", "warning no_qcstatements", "iss https://demo.bdr-prototypes/issuer/pid is a URI name of the signing certificate"}},
 		{"no anchor configured", []string{"--at", "2025-05-15T00:00:00Z", "--offline", bdr}, ExitUntrusted, []string{"INVALID (untrusted_chain)"}},
 		{"wrong anchor", []string{"--x509-anchor", ut01, "--at", "2026-09-01T00:00:00Z", "--offline", ref}, ExitUntrusted, []string{"INVALID (untrusted_chain)"}},
 		{"expired now", []string{"--x509-anchor", ut02, "--offline", ref}, ExitExpired, []string{"INVALID (expired)"}},
 		{"status unknown offline, chain shown", []string{"--x509-anchor", ut02, "--at", "2026-09-01T00:00:00Z", "--offline", ref}, ExitStatusUnknown,
-			[]string{"NOT CHECKED (status_unavailable)", "signer CN=PID DS - 002", `closed on anchor "PID Issuer CA - UT 02"`, "certificate profile: meets"}},
+			[]string{"NOT CHECKED (status_unavailable)", "signer CN=PID DS - 002", `closed on anchor "PID Issuer CA - UT 02"`, "certificate profile: meets",
+				"issuer (certificate subject): CN=PID DS - 002,", "iss https://backend.issuer.eudiw.dev is not confirmed by the signing certificate"}},
 		{"no x5c", []string{"--x509-anchor", ut02, "--lenient", "--at", "2024-12-15T00:00:00Z", "--offline", neg}, ExitInvalid, []string{"INVALID (no_x5c)"}},
 		{"legacy typ refused", []string{"--x509-anchor", ut01, "--at", "2024-12-15T00:00:00Z", "--offline", legacy}, ExitInvalid, []string{"INVALID (wrong_typ)"}},
 		{"legacy typ, lenient: warned, sha3-256 processed, then the RSA holder key", []string{"--x509-anchor", ut01, "--lenient", "--at", "2024-12-15T00:00:00Z", "--offline", legacy}, ExitInvalid,
@@ -80,6 +81,9 @@ func TestCredentialVerifyX509(t *testing.T) {
 			Findings []struct{ Code string } `json:"findings"`
 		} `json:"certificate_profile"`
 		Claims map[string]any `json:"claims"`
+		Issuer struct {
+			Subject, ISS, Match string
+		} `json:"issuer_certificate"`
 	}
 	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
 		t.Fatal(err)
@@ -91,6 +95,9 @@ func TestCredentialVerifyX509(t *testing.T) {
 	}
 	if len(out.Profile.Findings) == 0 || out.Claims["family_name"] != "MUSTERMANN" {
 		t.Errorf("profile %+v, claims %v", out.Profile, out.Claims)
+	}
+	if out.Issuer.Match != "uri_san" || out.Issuer.ISS != "https://demo.bdr-prototypes/issuer/pid" || !strings.Contains(out.Issuer.Subject, "CN=Test Issuer") {
+		t.Errorf("issuer_certificate %+v", out.Issuer)
 	}
 	if strings.Contains(r.stdout, `"pid_profile"`) {
 		t.Errorf("a PID profile report with the profile off:\n%s", r.stdout)

@@ -66,6 +66,9 @@ type Report struct {
 	// certificate; CertRevocation the CRL check of the path.
 	CertProfile    *x509trust.ProfileReport    `json:"certificate_profile,omitempty"`
 	CertRevocation *x509trust.RevocationReport `json:"certificate_revocation,omitempty"`
+	// IssuerBinding is how iss relates to the signing certificate of an
+	// x5c chain: the issuer is the certificate's subject.
+	IssuerBinding *IssuerBinding `json:"issuer_certificate,omitempty"`
 	// PID is the PID profile's findings on the header and payload (every
 	// one, also when several refuse the credential together).
 	PID *PIDReport `json:"pid_profile,omitempty"`
@@ -243,7 +246,7 @@ func NewReport(oc *Outcome, err error, o ReportOptions) *Report {
 	}
 	r.Compromise = oc.Compromise
 	r.Chain, r.CertProfile, r.CertRevocation = ChainOf(oc.Chain), oc.CertProfile, oc.Revocation
-	r.Warnings, r.PID = oc.Warnings, oc.PID
+	r.Warnings, r.PID, r.IssuerBinding = oc.Warnings, oc.PID, oc.IssuerBinding
 	if oc.StatusURI != "" {
 		s := &Status{URI: oc.StatusURI, Checked: oc.Status != "" && !errors.Is(err, ErrStatusUnavailable), Value: oc.Status, From: oc.StatusFrom, ListIssuedAt: oc.StatusListIssuedAt.UTC()}
 		if !oc.StatusListIssuedAt.IsZero() {

@@ -24,7 +24,8 @@
 // chain's CRLs are checked (x509trust.CRLChecker; unknown never refuses),
 // the signing certificate is reported against ETSI TS 119 412-6, and the
 // PID profile (PIDProfile) holds a PID to the header type, vct, digest
-// algorithm and x5c-only rules, strict or lenient.
+// algorithm and x5c-only rules, strict or lenient. How iss relates to the
+// signing certificate is reported (IssuerBinding; SD-JWT VC §3.5).
 package vccheck
 
 import (
@@ -124,6 +125,9 @@ type Outcome struct {
 	// Anchor is the registry's answer about the anchor the chain closed
 	// on, when it is a registry entity's (trusted at iat, revoked now …).
 	Anchor *trust.AnchorDecision
+	// IssuerBinding is how iss relates to the signing certificate, when
+	// the key came from a validated x5c chain (see IssuerBinding).
+	IssuerBinding *IssuerBinding
 	// PID is the PID profile's report on the header and payload, when a
 	// profile other than off was applied.
 	PID *PIDReport
@@ -222,6 +226,12 @@ func Verify(ctx context.Context, serialized string, o Options) (*Outcome, error)
 	if res != nil {
 		out.Chain = res.Key.Chain
 		out.Warnings = append(out.Warnings, res.Warnings...)
+		if out.Chain != nil {
+			out.IssuerBinding = bindIssuer(out.Chain.Leaf(), res.Issuer)
+			if w := out.IssuerBinding.Warning(); w != "" {
+				out.Warnings = append(out.Warnings, w)
+			}
+		}
 		if err == nil && out.Chain != nil {
 			err = checkChain(ctx, out.Chain, o, out)
 		}

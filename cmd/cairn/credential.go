@@ -569,7 +569,7 @@ type verifyOutput struct {
 	// IssuerCertificate is how iss relates to the signing certificate
 	// (the issuer is the certificate's subject).
 	IssuerCertificate *vccheck.IssuerBinding `json:"issuer_certificate,omitempty"`
-	Codes      []string           `json:"codes,omitempty"`
+	Codes             []string               `json:"codes,omitempty"`
 }
 
 // registryInfo tells how fresh the trust decision's inputs were.

@@ -569,7 +569,10 @@ type verifyOutput struct {
 	// IssuerCertificate is how iss relates to the signing certificate
 	// (the issuer is the certificate's subject).
 	IssuerCertificate *vccheck.IssuerBinding `json:"issuer_certificate,omitempty"`
-	Codes             []string               `json:"codes,omitempty"`
+	// Provider is the registry entity whose X.509 anchor the chain
+	// closed on, and the list that states it.
+	Provider *vccheck.Provider `json:"provider,omitempty"`
+	Codes    []string          `json:"codes,omitempty"`
 }
 
 // registryInfo tells how fresh the trust decision's inputs were.
@@ -683,7 +686,7 @@ func runCredentialVerify(cmd *cobra.Command, e *env, o *credentialVerifyOptions,
 		TypeName: rep.TypeName, Withheld: rep.Withheld, Evidence: rep.Evidence, StatusCheck: rep.Status,
 		Compromised: rep.Compromise, IssuedAt: isoTime(rep.IssuedAt), NotBefore: isoTime(rep.NotBefore), ExpiresAt: isoTime(rep.ExpiresAt),
 		X509Chain: rep.Chain, CertProfile: rep.CertProfile, CertRevocation: rep.CertRevocation, Warnings: rep.Warnings, PIDProfile: rep.PID,
-		IssuerCertificate: rep.IssuerBinding}
+		IssuerCertificate: rep.IssuerBinding, Provider: rep.Provider}
 	if p := rep.PID; verr != nil && p != nil && p.Profile == vccheck.PIDProfileStrict.String() && len(p.Findings) > 1 {
 		// The strict profile refused with all its findings at once.
 		for _, f := range p.Findings {
@@ -928,6 +931,9 @@ func printX509(w io.Writer, rep *vccheck.Report) {
 			src = " from " + c.Anchor.Source
 		}
 		fmt.Fprintf(w, "  closed on anchor %q (%s, SKI %s)%s\n", c.Anchor.Name, c.Anchor.Context, c.Anchor.SKI, src)
+	}
+	if pr := rep.Provider; pr != nil {
+		fmt.Fprintf(w, "  %s\n", pr.Line())
 	}
 	if b := rep.IssuerBinding; b != nil {
 		fmt.Fprintf(w, "  issuer (certificate subject): %s\n    %s\n", b.Subject, b.Describe())

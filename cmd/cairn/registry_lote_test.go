@@ -83,6 +83,38 @@ func TestRegistryImportLoteCLI(t *testing.T) {
 	if rep.AnchorsTrusted != 7 || !strings.Contains(subjects, "CN=PID Issuer CA - UT 02") || !strings.Contains(subjects, "CN=PID Issuer CA 02,O=EUDI Wallet Reference Implementation,C=EU") {
 		t.Fatalf("lenient: %d anchors\n%s", rep.AnchorsTrusted, subjects)
 	}
+
+	// The reference PID against a snapshot of that registry: its chain
+	// closes on UT 02, and the result names the provider entity (keyed by
+	// its list name, not by iss) and the list that states it.
+	r.ok("publish", "--key", r.path("authority.jwk"), "--ttl", "8760h", "--out", r.path("registry.jwt"))
+	at := "2026-09-01T00:00:00Z"
+	args := []string{"credential", "verify", "--no-kb", "--offline", "--at", at, "--registry", r.path("registry.jwt"),
+		"--registry-key", r.path("authority.pub.jwk"), "--trust-state", r.path("marks.json"), "../../testdata/eudi/credentials/pid-eudi-ref-2026-08.sdjwt"}
+	v := runCLIAt(t, r.now, args...)
+	if v.code != ExitStatusUnknown || !strings.Contains(v.stdout, `issued by Trusted Entity UT (listed in `) || !strings.Contains(v.stdout, " seq 1") {
+		t.Fatalf("verify: exit %d\n%s%s", v.code, v.stdout, v.stderr)
+	}
+	v = runCLIAt(t, r.now, append([]string{"credential", "verify", "--json"}, args[2:]...)...)
+	var out struct {
+		Provider struct {
+			Name string `json:"name"`
+			DID  string `json:"did"`
+			List struct {
+				Format   string `json:"format"`
+				Type     string `json:"type"`
+				Sequence uint64 `json:"sequence"`
+			} `json:"list"`
+			TrustedAtIAT bool `json:"trusted_at_iat"`
+		} `json:"provider"`
+	}
+	if err := json.Unmarshal([]byte(v.stdout), &out); err != nil {
+		t.Fatalf("%v\n%s", err, v.stdout)
+	}
+	p := out.Provider
+	if p.Name != "Trusted Entity UT" || p.DID == "" || p.List.Format != "etsi-119602" || !strings.HasSuffix(p.List.Type, "EUPIDProvidersList") || p.List.Sequence != 1 || !p.TrustedAtIAT {
+		t.Errorf("provider %+v", p)
+	}
 }
 
 func TestRegistryImportLoteSignedCLI(t *testing.T) {

@@ -389,6 +389,8 @@ func TestEUDIRegistryAnchor(t *testing.T) {
 			IssuerAuthorizations: []trust.IssuerAuthorization{{ID: "a1", VCT: vct, MaxStrength: 4, MaxValidity: 4, From: listed}},
 			X509Anchors: []trust.X509Anchor{{DER: anchor.DER, SKI: trust.SKIOf(anchor.Cert), Context: trust.AnchorPID,
 				Status: history[len(history)-1].Status, History: history, Source: src}},
+			List: &trust.EntityList{Format: "etsi-119602", Type: "http://uri.etsi.org/19602/LoTEType/EUPIDProvidersList", Territory: "EU", Key: "Trusted Entity UT",
+				Source: trust.ListSource{URL: "https://lists.example/pid.jwt", Sequence: 2, IssuedAt: listed}},
 		}}}
 	}
 	trusted := trust.AnchorStatusChange{Status: trust.AnchorTrusted, At: listed, Sequence: 1}
@@ -397,15 +399,17 @@ func TestEUDIRegistryAnchor(t *testing.T) {
 		reg     *trust.Registry
 		want    Code
 		warning string
+		line    string // the report's provider line
 	}{
-		{"listed", reg("urn:eudi:pid:*", trusted), CodeStatusUnavailable, ""},
+		{"listed", reg("urn:eudi:pid:*", trusted), CodeStatusUnavailable, "",
+			"issued by Trusted Entity UT (listed in https://lists.example/pid.jwt seq 1, EU)"},
 		{"dropped after iat", reg("urn:eudi:pid:*", trusted, trust.AnchorStatusChange{Status: trust.AnchorRevoked, At: time.Date(2026, 8, 20, 0, 0, 0, 0, time.UTC), Sequence: 2}),
-			CodeStatusUnavailable, "has been revoked since 2026-08-20"},
+			CodeStatusUnavailable, "has been revoked since 2026-08-20", "; its anchor was removed on 2026-08-20"},
 		{"dropped before iat", reg("urn:eudi:pid:*", trusted, trust.AnchorStatusChange{Status: trust.AnchorRevoked, At: time.Date(2026, 8, 1, 0, 0, 0, 0, time.UTC), Sequence: 2}),
-			CodeUntrustedChain, ""},
+			CodeUntrustedChain, "", "issued by Trusted Entity UT"},
 		{"listed after iat", reg("urn:eudi:pid:*", trust.AnchorStatusChange{Status: trust.AnchorTrusted, At: time.Date(2026, 8, 15, 0, 0, 0, 0, time.UTC), Sequence: 3}),
-			CodeUntrustedChain, ""},
-		{"entity authorized for another type", reg("urn:eudi:mdl:*", trusted), CodeNotAuthorized, ""},
+			CodeUntrustedChain, "", "issued by Trusted Entity UT"},
+		{"entity authorized for another type", reg("urn:eudi:mdl:*", trusted), CodeNotAuthorized, "", "issued by Trusted Entity UT"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			o := eudiOptions(nil, v.VerificationTime)
@@ -418,6 +422,14 @@ func TestEUDIRegistryAnchor(t *testing.T) {
 				if oc.Decision == nil || !oc.Decision.Authorized || oc.Anchor == nil || !oc.Anchor.Trusted || oc.Chain.Anchor.Name != "Trusted Entity UT" {
 					t.Fatalf("decision %+v, anchor %+v", oc.Decision, oc.Anchor)
 				}
+			}
+			// The registry entity keyed by its list, not by iss, is named.
+			p := NewReport(oc, err, ReportOptions{Now: v.VerificationTime}).Provider
+			if p == nil || !strings.Contains(p.Line(), tc.line) || p.DID != "did:x509:0:sha256:ut::subject:C:UT" || p.List.Type == "" {
+				t.Fatalf("provider %+v, want a line with %q", p, tc.line)
+			}
+			if p.TrustedAtIAT != (tc.want != CodeUntrustedChain) {
+				t.Errorf("trusted at iat %v for %s", p.TrustedAtIAT, tc.want)
 			}
 			hasWarning := tc.warning != "" && slices.ContainsFunc(oc.Warnings, func(w string) bool { return strings.Contains(w, tc.warning) })
 			if (tc.warning != "") != hasWarning {

@@ -66,6 +66,10 @@ type Report struct {
 	// certificate; CertRevocation the CRL check of the path.
 	CertProfile    *x509trust.ProfileReport    `json:"certificate_profile,omitempty"`
 	CertRevocation *x509trust.RevocationReport `json:"certificate_revocation,omitempty"`
+	// Provider is the registry entity whose anchor the x5c chain closed
+	// on (a PID provider imported from a trusted list), with the list
+	// that states it.
+	Provider *Provider `json:"provider,omitempty"`
 	// IssuerBinding is how iss relates to the signing certificate of an
 	// x5c chain: the issuer is the certificate's subject.
 	IssuerBinding *IssuerBinding `json:"issuer_certificate,omitempty"`
@@ -102,6 +106,71 @@ func ChainOf(p *x509trust.Path) *Chain {
 	a := p.Anchor
 	return &Chain{Certificates: p.Links(), AnchorInX5C: p.AnchorInX5C, Anchor: AnchorInfo{Name: a.Name, Subject: a.Cert.Subject.String(),
 		Context: string(a.Context), SKI: base64.RawURLEncoding.EncodeToString(a.SKI), Source: a.Source}}
+}
+
+// Provider is a registry entity anchored by X.509 (imported from an ETSI
+// list) as a report names it: the entity keyed by the list, not by iss.
+type Provider struct {
+	DID       string             `json:"did"`
+	Name      string             `json:"name"`
+	StatusNow trust.EntityStatus `json:"status_now,omitempty"`
+	// List is the list that states the anchor the chain closed on: its
+	// location, sequence number and issue time, and (for an entity that
+	// came from a list import) the list's format, type and territory.
+	List ProviderList `json:"list"`
+	// TrustedAtIAT is whether the anchor was trusted at the credential's
+	// iat; AnchorStatusNow its standing now, RevokedAt since when.
+	TrustedAtIAT    bool               `json:"trusted_at_iat"`
+	AnchorStatusNow trust.AnchorStatus `json:"anchor_status_now"`
+	RevokedAt       time.Time          `json:"anchor_revoked_at,omitzero"`
+}
+
+// ProviderList names a trusted list.
+type ProviderList struct {
+	Format    string    `json:"format,omitempty"`
+	Type      string    `json:"type,omitempty"`
+	Territory string    `json:"territory,omitempty"`
+	URL       string    `json:"url,omitempty"`
+	Sequence  uint64    `json:"sequence"`
+	IssuedAt  time.Time `json:"issued_at,omitzero"`
+}
+
+// providerOf is the report's Provider for a registry anchor decision.
+func providerOf(d *trust.AnchorDecision, lang string) *Provider {
+	if d == nil || d.Entity == nil {
+		return nil
+	}
+	e := d.Entity
+	p := &Provider{DID: e.DID, Name: e.Name(lang), StatusNow: e.Status, TrustedAtIAT: d.Trusted, AnchorStatusNow: d.CurrentStatus, RevokedAt: d.RevokedAt}
+	if l := e.List; l != nil {
+		p.List = ProviderList{Format: l.Format, Type: l.Type, Territory: l.Territory, URL: l.Source.URL, Sequence: l.Source.Sequence, IssuedAt: l.Source.IssuedAt}
+	}
+	if a := d.Anchor; a != nil {
+		// The anchor's own source is the list that last stated it.
+		p.List.URL, p.List.Sequence, p.List.IssuedAt = a.Source.URL, a.Source.Sequence, a.Source.IssuedAt
+	}
+	return p
+}
+
+// Line says who issued the credential as a desk reads it: "issued by
+// <name> (listed in <list> seq N)".
+func (p *Provider) Line() string {
+	where := p.List.URL
+	if where == "" {
+		where = p.List.Type
+	}
+	if where == "" {
+		where = "the registry"
+	}
+	s := fmt.Sprintf("issued by %s (listed in %s seq %d", p.Name, where, p.List.Sequence)
+	if p.List.Territory != "" {
+		s += ", " + p.List.Territory
+	}
+	s += ")"
+	if p.AnchorStatusNow == trust.AnchorRevoked && !p.RevokedAt.IsZero() {
+		s += fmt.Sprintf("; its anchor was removed on %s", p.RevokedAt.UTC().Format("2006-01-02"))
+	}
+	return s
 }
 
 // Party is an issuer or registry: its name (from the registry, in the
@@ -247,6 +316,7 @@ func NewReport(oc *Outcome, err error, o ReportOptions) *Report {
 	r.Compromise = oc.Compromise
 	r.Chain, r.CertProfile, r.CertRevocation = ChainOf(oc.Chain), oc.CertProfile, oc.Revocation
 	r.Warnings, r.PID, r.IssuerBinding = oc.Warnings, oc.PID, oc.IssuerBinding
+	r.Provider = providerOf(oc.Anchor, lang)
 	if oc.StatusURI != "" {
 		s := &Status{URI: oc.StatusURI, Checked: oc.Status != "" && !errors.Is(err, ErrStatusUnavailable), Value: oc.Status, From: oc.StatusFrom, ListIssuedAt: oc.StatusListIssuedAt.UTC()}
 		if !oc.StatusListIssuedAt.IsZero() {

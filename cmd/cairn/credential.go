@@ -425,9 +425,9 @@ certificate against the ETSI TS 119 412-6 PID profile, says how iss
 relates to the signing certificate (under SD-JWT VC's X.509 mechanism the
 issuer is the certificate's subject; an iss that the certificate's URI or
 DNS names contradict is a warning, one it does not name is unconfirmed),
-and checks the
-chain's CRLs (unless --offline; an unreachable CRL is "unknown", not a
-refusal). The header type must be dc+sd-jwt; --lenient accepts the
+and checks the chain's CRLs (unless --offline; a CRL is signed, so an
+http distribution point is fetched too, never from an internal address;
+an unreachable CRL is "unknown", not a refusal). The header type must be dc+sd-jwt; --lenient accepts the
 legacy vc+sd-jwt with a warning and, with anchors, reports departures
 from the PID rules (vct, _sd_alg, x5c) as warnings.
 
@@ -522,7 +522,7 @@ list unreachable or unusable; the signature and issuer were checked).`,
 	f.StringVar(&o.registry, "registry", "", "trust registry snapshot or offline bundle file")
 	f.StringArrayVar(&o.regKeys, "registry-key", nil, "pinned registry authority public JWK file (repeatable; required with --registry)")
 	f.BoolVar(&o.offline, "offline", false, "no network at all: status lists only from the bundle, no did:web resolved")
-	f.BoolVar(&o.devNetwork, "dev-allow-private-network", false, "DEVELOPMENT ONLY: allow fetching status lists from loopback/private addresses over http")
+	f.BoolVar(&o.devNetwork, "dev-allow-private-network", false, "DEVELOPMENT ONLY: allow fetching status lists and CRLs from loopback/private addresses over http")
 	f.StringVar(&o.trustState, "trust-state", "", trustStateHelp+"; used with --registry")
 	f.StringVar(&o.lang, "lang", "", "show claims with the catalogue's labels in this language (en, fr, ar, uk), enumerated values with their labels, names before identifiers")
 	f.BoolVar(&o.verbose, "verbose", false, "show identifiers (DIDs, registry ids) in full instead of a short form")
@@ -666,7 +666,7 @@ func runCredentialVerify(cmd *cobra.Command, e *env, o *credentialVerifyOptions,
 	if !o.offline {
 		vo.FetchStatusList = statuslist.NewFetcher(httpx.Options{AllowPrivate: o.devNetwork}).Fetch
 		if anchors.Len() > 0 {
-			vo.CRL = x509trust.NewCRLChecker(httpx.NewClient(httpx.Options{AllowPrivate: o.devNetwork}), e.now)
+			vo.CRL = x509trust.NewCRLChecker(x509trust.CRLClient(o.devNetwork), e.now)
 		}
 	}
 	oc, verr := vccheck.Verify(cmd.Context(), in, vo)

@@ -2,7 +2,8 @@
 // document named by someone else (did:web documents, issuer metadata, status
 // lists, request objects) goes through NewClient so it is time-bounded,
 // size-bounded (ReadLimited; GetBounded also checks status and media
-// type), https-only and refused when it would reach a
+// type), https-only (plain http only for signed documents such as CRLs,
+// AllowPlainHTTP) and refused when it would reach a
 // loopback, private, link-local or otherwise internal address (DESIGN.md §7,
 // the SSRF rule; OpenID4VCI 1.0 §13 and OpenID4VP 1.0 §14 security
 // considerations on fetching by reference).
@@ -72,6 +73,12 @@ type Options struct {
 	// 'cairn up' lets its wallet agent reach the stack's own address this
 	// way, and nothing else on the machine or the network.
 	AllowAddrs []netip.AddrPort
+	// AllowPlainHTTP lets requests use http as well as https, with the
+	// address guard unchanged (no internal target unless AllowPrivate).
+	// Only for documents whose integrity does not rest on the transport:
+	// CRLs are signed by their CA and their distribution points are
+	// commonly http (RFC 5280 §4.2.1.13; x509trust.CRLClient).
+	AllowPlainHTTP bool
 }
 
 // allowed reports whether ip:port is one of o.AllowAddrs.
@@ -159,13 +166,13 @@ func newClient(o Options, dial dialFunc) *http.Client {
 		ForceAttemptHTTP2:      true,
 	}
 	return &http.Client{
-		Transport: schemeGuard{allowHTTP: o.AllowPrivate, allowURL: o.allowedURL, next: tr},
+		Transport: schemeGuard{allowHTTP: o.AllowPrivate || o.AllowPlainHTTP, allowURL: o.allowedURL, next: tr},
 		Timeout:   o.Timeout,
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
 			if len(via) > maxRedirects || maxRedirects < 0 {
 				return fmt.Errorf("%w (limit %d)", ErrTooManyRedirects, max(maxRedirects, 0))
 			}
-			return checkScheme(req, o.AllowPrivate || o.allowedURL(req.URL))
+			return checkScheme(req, o.AllowPrivate || o.AllowPlainHTTP || o.allowedURL(req.URL))
 		},
 	}
 }

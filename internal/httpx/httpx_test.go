@@ -389,3 +389,49 @@ func ExampleNewClient() {
 	// true
 	// true
 }
+
+// TestAllowPlainHTTP: plain http is refused by default, allowed with
+// AllowPlainHTTP to a public address, and still refused to an internal
+// one (the address guard does not move) unless AllowPrivate.
+func TestAllowPlainHTTP(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "crl") }))
+	defer srv.Close()
+	dns := func(_ context.Context, host string) ([]net.IP, error) {
+		switch host {
+		case "crl.example":
+			return []net.IP{net.ParseIP("93.184.216.34")}, nil
+		case "internal.example":
+			return []net.IP{net.ParseIP("10.0.0.7")}, nil
+		}
+		return nil, errors.New("no such host")
+	}
+	// Every allowed dial goes to the test server, whatever IP was checked.
+	dial := func(ctx context.Context, network, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, network, srv.Listener.Addr().String())
+	}
+	for _, tc := range []struct {
+		name string
+		o    Options
+		url  string
+		ok   bool
+	}{
+		{"default refuses http", Options{}, "http://crl.example/ca.crl", false},
+		{"plain http to a public address", Options{AllowPlainHTTP: true}, "http://crl.example/ca.crl", true},
+		{"plain http to a private address", Options{AllowPlainHTTP: true}, "http://internal.example/ca.crl", false},
+		{"plain http to loopback", Options{AllowPlainHTTP: true}, "http://127.0.0.1/ca.crl", false},
+		{"dev mode reaches the private address", Options{AllowPlainHTTP: true, AllowPrivate: true}, "http://internal.example/ca.crl", true},
+		{"other schemes stay refused", Options{AllowPlainHTTP: true}, "ftp://crl.example/ca.crl", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.o.LookupIP = dns
+			body, _, err := GetBounded(context.Background(), newClient(tc.o, dial), tc.url, "", 1<<10)
+			if tc.ok && (err != nil || string(body) != "crl") {
+				t.Fatalf("got %q, %v", body, err)
+			}
+			if !tc.ok && (err == nil || (!errors.Is(err, ErrForbiddenTarget) && !strings.Contains(err.Error(), "unsupported protocol"))) {
+				t.Fatalf("want a refusal, got %q, %v", body, err)
+			}
+		})
+	}
+}

@@ -66,8 +66,18 @@ type cachedCRL struct {
 	fetched time.Time
 }
 
+// CRLClient is the guarded client for CRL fetches: plain http allowed as
+// well as https, since a CRL is signed by its CA and distribution points
+// are commonly http (RFC 5280 §4.2.1.13, §5), with the address guard
+// unchanged (no loopback or private target unless dev), DefaultCRLTimeout
+// and no more than two redirects. Bodies are bounded by MaxCRLSize when
+// read.
+func CRLClient(dev bool) *http.Client {
+	return httpx.NewClient(httpx.Options{AllowPlainHTTP: true, AllowPrivate: dev, Timeout: DefaultCRLTimeout, MaxRedirects: 2})
+}
+
 // NewCRLChecker returns a checker fetching through client, which must be
-// a guarded client (httpx.NewClient), and reading the clock from now (for
+// a guarded client (CRLClient, or httpx.NewClient), and reading the clock from now (for
 // the cache's nextUpdate). A nil client means offline: every status is
 // unknown unless cached.
 func NewCRLChecker(client *http.Client, now func() time.Time) *CRLChecker {

@@ -3,10 +3,12 @@ package x509trust_test
 import (
 	"context"
 	"crypto/rand"
+	"fmt"
 	"crypto/x509"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -155,5 +157,26 @@ func TestCRLGuardedClient(t *testing.T) {
 	r := x509trust.NewCRLChecker(httpx.NewClient(httpx.Options{}), func() time.Time { return t0 }).Check(context.Background(), p)
 	if r.Status != x509trust.RevocationUnknown || s.count("/x.crl") != 0 {
 		t.Fatalf("guarded client: %s, %d fetches", r.Status, s.count("/x.crl"))
+	}
+	// The CRL client takes plain http, but outside dev mode the loopback
+	// server stays out of reach: unknown, not fetched.
+	r = x509trust.NewCRLChecker(x509trust.CRLClient(false), func() time.Time { return t0 }).Check(context.Background(), p)
+	if r.Status != x509trust.RevocationUnknown || s.count("/x.crl") != 0 || !strings.Contains(fmt.Sprint(r.Certs), "forbidden target") {
+		t.Fatalf("CRL client, not dev: %s %+v, %d fetches", r.Status, r.Certs, s.count("/x.crl"))
+	}
+	// Dev mode: the http CRL is fetched and the leaf found revoked.
+	r = x509trust.NewCRLChecker(x509trust.CRLClient(true), func() time.Time { return t0 }).Check(context.Background(), p)
+	if r.Status != x509trust.RevocationRevoked || s.count("/x.crl") != 1 || !strings.HasPrefix(s.srv.URL, "http://") {
+		t.Fatalf("CRL client, dev: %s %+v, %d fetches", r.Status, r.Certs, s.count("/x.crl"))
+	}
+	// Bounded: a CRL larger than MaxCRLSize is not read, and is unknown.
+	s.put("/big.crl", make([]byte, x509trust.MaxCRLSize+1))
+	big := mint(t, "Leaf 2", inter, false, func(c *x509.Certificate) { c.CRLDistributionPoints = []string{s.srv.URL + "/big.crl"} })
+	p2, err := x509trust.Validate([][]byte{big.Cert.Raw, inter.Cert.Raw}, anchorOf(t, root, x509trust.ContextPID), t0, x509trust.ContextPID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := x509trust.NewCRLChecker(x509trust.CRLClient(true), func() time.Time { return t0 }).Check(context.Background(), p2); r.Status != x509trust.RevocationUnknown {
+		t.Fatalf("oversize CRL: %s %+v", r.Status, r.Certs)
 	}
 }

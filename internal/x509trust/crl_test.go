@@ -3,8 +3,8 @@ package x509trust_test
 import (
 	"context"
 	"crypto/rand"
-	"fmt"
 	"crypto/x509"
+	"fmt"
 	"math/big"
 	"net/http"
 	"net/http/httptest"

@@ -16,7 +16,7 @@ import (
 	"github.com/cairn-id/cairn/registry"
 )
 
-const refLoTE = "../internal/lote/testdata/lote-pid-providers-eudi-ref-2026-03-16.json"
+const refLoTE = "../testdata/eudi/trust-lists/lote-pid-providers-eudi-ref-2026-03-16.json"
 
 // loteImport reads the reference list, lets change edit it (seq, dates,
 // entities) and returns it as a lenient import checked at now.
@@ -95,7 +95,7 @@ func TestImportListHistory(t *testing.T) {
 	if len(res.Entities) != 7 || res.AnchorsAdded != 7 || res.AnchorsTrusted != 7 {
 		t.Fatalf("first import: %+v", res)
 	}
-	ut02 := certDER(t, "../internal/lote/testdata/pid-issuer-ca-ut-02.pem")
+	ut02 := certDER(t, "../testdata/eudi/certs/pid-issuer-ca-ut-02.pem")
 	st, _ := f.svc.Show(ctx)
 	iat := time.Date(2026, 8, 10, 0, 0, 0, 0, time.UTC)
 	d, err := st.Registry.AnchorTrustedAt(ut02, trust.AnchorPID, iat)

@@ -15,7 +15,7 @@ import (
 	"github.com/cairn-id/cairn/internal/testkit"
 )
 
-const refLoTEFile = "../../internal/lote/testdata/lote-pid-providers-eudi-ref-2026-03-16.json"
+const refLoTEFile = "../../testdata/eudi/trust-lists/lote-pid-providers-eudi-ref-2026-03-16.json"
 
 // typedLoTE is the reference list with every service typed PID issuance
 // and sequence seq.

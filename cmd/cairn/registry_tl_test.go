@@ -10,8 +10,8 @@ import (
 )
 
 const (
-	seTL      = "../../internal/tsl/testdata/tl-se-2025-04-10.xml"
-	ewcTL     = "../../internal/tsl/testdata/tl-ewc-pilot-2025-02-13.xml"
+	seTL      = "../../testdata/eudi/trust-lists/tl-se-2025-04-10.xml"
+	ewcTL     = "../../testdata/eudi/trust-lists/tl-ewc-pilot-2025-02-13.xml"
 	ptsSigner = "../../internal/tsl/testdata/pts-se-tl-signer.pem"
 	caQC      = "http://uri.etsi.org/TrstSvc/Svctype/CA/QC"
 )

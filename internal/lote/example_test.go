@@ -12,7 +12,7 @@ import (
 // The EUDI reference PID Providers list names no service types: the
 // Annex D profile finds no anchor in it unless lenient.
 func ExampleCheckPIDProfile() {
-	b, err := os.ReadFile("testdata/lote-pid-providers-eudi-ref-2026-03-16.json")
+	b, err := os.ReadFile("../../testdata/eudi/trust-lists/lote-pid-providers-eudi-ref-2026-03-16.json")
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -17,7 +17,12 @@ import (
 	"github.com/cairn-id/cairn/internal/trust"
 )
 
-const refList = "testdata/lote-pid-providers-eudi-ref-2026-03-16.json"
+// The EUDI vectors are kept once, in testdata/eudi (provenance in its
+// README.md).
+const (
+	eudiDir = "../../testdata/eudi/"
+	refList = eudiDir + "trust-lists/lote-pid-providers-eudi-ref-2026-03-16.json"
+)
 
 // importTime lies between the reference list's issue (2026-03-16) and its
 // NextUpdate (2026-09-12).
@@ -143,7 +148,7 @@ func TestReferenceLenient(t *testing.T) {
 			found[string(a.Cert.Raw)] = e.Name
 		}
 	}
-	for _, f := range []string{"testdata/pid-issuer-ca-ut-02.pem", "testdata/pid-issuer-ca-02-eu.pem"} {
+	for _, f := range []string{eudiDir + "certs/pid-issuer-ca-ut-02.pem", eudiDir + "certs/pid-issuer-ca-02-eu.pem"} {
 		if name, ok := found[string(pemCert(t, f).Raw)]; !ok {
 			t.Errorf("%s is not among the anchors", f)
 		} else {

@@ -25,9 +25,16 @@ import (
 
 var seAt = time.Date(2025, 5, 1, 0, 0, 0, 0, time.UTC)
 
+// read reads a trusted list from testdata/eudi/trust-lists (kept once
+// there; provenance in its README.md), or a file of this package's
+// testdata (the PTS signer).
 func read(t testing.TB, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile("testdata/" + name)
+	dir := "../../testdata/eudi/trust-lists/"
+	if strings.HasSuffix(name, ".pem") {
+		dir = "testdata/"
+	}
+	b, err := os.ReadFile(dir + name)
 	if err != nil {
 		t.Fatal(err)
 	}

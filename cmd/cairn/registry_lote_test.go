@@ -101,9 +101,11 @@ func TestRegistryImportLoteCLI(t *testing.T) {
 			Name string `json:"name"`
 			DID  string `json:"did"`
 			List struct {
-				Format   string `json:"format"`
-				Type     string `json:"type"`
-				Sequence uint64 `json:"sequence"`
+				Format string `json:"format"`
+				Type   string `json:"type"`
+				Source struct {
+					Sequence uint64 `json:"sequence"`
+				} `json:"source"`
 			} `json:"list"`
 			TrustedAtIAT bool `json:"trusted_at_iat"`
 		} `json:"provider"`
@@ -112,7 +114,7 @@ func TestRegistryImportLoteCLI(t *testing.T) {
 		t.Fatalf("%v\n%s", err, v.stdout)
 	}
 	p := out.Provider
-	if p.Name != "Trusted Entity UT" || p.DID == "" || p.List.Format != "etsi-119602" || !strings.HasSuffix(p.List.Type, "EUPIDProvidersList") || p.List.Sequence != 1 || !p.TrustedAtIAT {
+	if p.Name != "Trusted Entity UT" || p.DID == "" || p.List.Format != "etsi-119602" || !strings.HasSuffix(p.List.Type, "EUPIDProvidersList") || p.List.Source.Sequence != 1 || !p.TrustedAtIAT {
 		t.Errorf("provider %+v", p)
 	}
 }

@@ -114,25 +114,15 @@ type Provider struct {
 	DID       string             `json:"did"`
 	Name      string             `json:"name"`
 	StatusNow trust.EntityStatus `json:"status_now,omitempty"`
-	// List is the list that states the anchor the chain closed on: its
-	// location, sequence number and issue time, and (for an entity that
-	// came from a list import) the list's format, type and territory.
-	List ProviderList `json:"list"`
+	// List is the list the entity came from (format, type, territory,
+	// its name there), with Source the list that last stated the anchor
+	// the chain closed on: location, sequence number, issue time.
+	List trust.EntityList `json:"list"`
 	// TrustedAtIAT is whether the anchor was trusted at the credential's
 	// iat; AnchorStatusNow its standing now, RevokedAt since when.
 	TrustedAtIAT    bool               `json:"trusted_at_iat"`
 	AnchorStatusNow trust.AnchorStatus `json:"anchor_status_now"`
 	RevokedAt       time.Time          `json:"anchor_revoked_at,omitzero"`
-}
-
-// ProviderList names a trusted list.
-type ProviderList struct {
-	Format    string    `json:"format,omitempty"`
-	Type      string    `json:"type,omitempty"`
-	Territory string    `json:"territory,omitempty"`
-	URL       string    `json:"url,omitempty"`
-	Sequence  uint64    `json:"sequence"`
-	IssuedAt  time.Time `json:"issued_at,omitzero"`
 }
 
 // providerOf is the report's Provider for a registry anchor decision.
@@ -142,12 +132,12 @@ func providerOf(d *trust.AnchorDecision, lang string) *Provider {
 	}
 	e := d.Entity
 	p := &Provider{DID: e.DID, Name: e.Name(lang), StatusNow: e.Status, TrustedAtIAT: d.Trusted, AnchorStatusNow: d.CurrentStatus, RevokedAt: d.RevokedAt}
-	if l := e.List; l != nil {
-		p.List = ProviderList{Format: l.Format, Type: l.Type, Territory: l.Territory, URL: l.Source.URL, Sequence: l.Source.Sequence, IssuedAt: l.Source.IssuedAt}
+	if e.List != nil {
+		p.List = *e.List
 	}
 	if a := d.Anchor; a != nil {
 		// The anchor's own source is the list that last stated it.
-		p.List.URL, p.List.Sequence, p.List.IssuedAt = a.Source.URL, a.Source.Sequence, a.Source.IssuedAt
+		p.List.Source = a.Source
 	}
 	return p
 }
@@ -155,14 +145,14 @@ func providerOf(d *trust.AnchorDecision, lang string) *Provider {
 // Line says who issued the credential as a desk reads it: "issued by
 // <name> (listed in <list> seq N)".
 func (p *Provider) Line() string {
-	where := p.List.URL
+	where := p.List.Source.URL
 	if where == "" {
 		where = p.List.Type
 	}
 	if where == "" {
 		where = "the registry"
 	}
-	s := fmt.Sprintf("issued by %s (listed in %s seq %d", p.Name, where, p.List.Sequence)
+	s := fmt.Sprintf("issued by %s (listed in %s seq %d", p.Name, where, p.List.Source.Sequence)
 	if p.List.Territory != "" {
 		s += ", " + p.List.Territory
 	}

@@ -293,7 +293,9 @@ func lookupStatus(ctx context.Context, ref statuslist.Reference, res *sdjwtvc.Re
 	if o.FetchStatusList == nil && o.StatusLists == nil || o.Offline {
 		return 0, "", fmt.Errorf("%w: %s is not in the bundle and fetching is off", ErrStatusUnavailable, ref.URI)
 	}
-	verify := func(tok string) (*statuslist.Token, error) { return VerifyStatusList(ctx, tok, res.Issuer, ref.URI, copts) }
+	verify := func(tok string) (*statuslist.Token, error) {
+		return VerifyStatusList(ctx, tok, res.Issuer, ref.URI, copts)
+	}
 	var t *statuslist.Token
 	if o.StatusLists != nil {
 		got, err := o.StatusLists.Get(ctx, ref.URI, res.Issuer, verify)

@@ -13,6 +13,7 @@ import (
 	"github.com/cairn-id/cairn/internal/jose"
 	"github.com/cairn-id/cairn/internal/keys"
 	"github.com/cairn-id/cairn/internal/statuslist"
+	"github.com/cairn-id/cairn/internal/testkit"
 	"github.com/cairn-id/cairn/internal/trust"
 	"github.com/cairn-id/cairn/schemas"
 	"github.com/cairn-id/cairn/wallet/api"
@@ -80,6 +81,7 @@ func BenchmarkListCredentials1000(b *testing.B) {
 	}
 	b.Run("baseline-sealed-scan", func(b *testing.B) {
 		b.ReportAllocs()
+		defer testkit.CPUPerOp(b)()
 		for b.Loop() {
 			n := 0
 			err := a.st.View(t0ctx, func(tx wallet.Tx) error {
@@ -92,6 +94,7 @@ func BenchmarkListCredentials1000(b *testing.B) {
 	})
 	b.Run("core-ListCredentials", func(b *testing.B) {
 		b.ReportAllocs()
+		defer testkit.CPUPerOp(b)()
 		for b.Loop() {
 			if l, err := a.svc.ListCredentials(t0ctx, sess); err != nil || len(l) != 1000 {
 				b.Fatal(len(l), err)
@@ -100,6 +103,7 @@ func BenchmarkListCredentials1000(b *testing.B) {
 	})
 	b.Run("api-GET-credentials", func(b *testing.B) {
 		b.ReportAllocs()
+		defer testkit.CPUPerOp(b)()
 		for b.Loop() {
 			req := httptest.NewRequest("GET", "/v1/credentials?refresh=false&lang=fr", nil)
 			req.Header.Set("Authorization", "Bearer "+sess.Token)
@@ -180,6 +184,7 @@ func BenchmarkListCredentialsStatus(b *testing.B) {
 	list(b, a, cached, `"status":"revoked"`) // warm the cache
 	b.Run("no-status-1000", func(b *testing.B) {
 		b.ReportAllocs()
+		defer testkit.CPUPerOp(b)()
 		for b.Loop() {
 			list(b, a, plain, `"status":"not_checked"`)
 		}
@@ -187,6 +192,7 @@ func BenchmarkListCredentialsStatus(b *testing.B) {
 	b.Run("status-cached-1000", func(b *testing.B) {
 		before := fetches.Load()
 		b.ReportAllocs()
+		defer testkit.CPUPerOp(b)()
 		for b.Loop() {
 			list(b, a, cached, `"status_source":"cache"`)
 		}
@@ -198,6 +204,7 @@ func BenchmarkListCredentialsStatus(b *testing.B) {
 	fetched := holder(af, "2468", true)
 	b.Run("status-fetched-1000", func(b *testing.B) {
 		b.ReportAllocs()
+		defer testkit.CPUPerOp(b)()
 		for b.Loop() {
 			af.clock.Advance(time.Millisecond) // past the 1 ns bound
 			list(b, af, fetched, `"status_source":"network"`)

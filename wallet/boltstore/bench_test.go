@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cairn-id/cairn/internal/testkit"
 	"github.com/cairn-id/cairn/wallet"
 	"github.com/cairn-id/cairn/wallet/storetest"
 )
@@ -48,6 +49,7 @@ func BenchmarkListCredentials(b *testing.B) {
 	svc, sess, st := holderWith(b, 1000)
 	b.Run("ListCredentials-1000", func(b *testing.B) {
 		b.ReportAllocs()
+		defer testkit.CPUPerOp(b)()
 		for b.Loop() {
 			list, err := svc.ListCredentials(ctx, sess)
 			if err != nil || len(list) != 1000 {
@@ -57,6 +59,7 @@ func BenchmarkListCredentials(b *testing.B) {
 	})
 	b.Run("baseline-sealed-scan-1000", func(b *testing.B) {
 		b.ReportAllocs()
+		defer testkit.CPUPerOp(b)()
 		for b.Loop() {
 			n := 0
 			st.View(ctx, func(tx wallet.Tx) error {

@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -91,6 +92,15 @@ func (w *statusWorld) receive(t *testing.T, given string) (ids []string, issued 
 		}
 	}
 	return a.IDs, issued
+}
+
+func mustResume(t *testing.T, w *statusWorld) *wallet.Session {
+	t.Helper()
+	s, err := w.svc.Resume(w.token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
 
 // view finds the listed credential among ids (one per group).
@@ -216,12 +226,42 @@ func TestCredentialStatusOverHTTP(t *testing.T) {
 	if p.CanAnswer || len(p.Queries) != 0 || !hasNotice(p, wallet.NoticeRevoked, amina) {
 		t.Errorf("consent view with only a revoked credential: %+v", p)
 	}
+	// The holder's choice on the consent screen: the view with the
+	// revoked credential offered, sent without fetching the request
+	// again; the log says it was the holder's choice.
+	if wr := p.WithRevoked; wr == nil || !wr.CanAnswer || wr.ID != p.ID || len(wr.Queries) != 1 || !slices.Contains(amina, wr.Queries[0].CredentialID) ||
+		!hasNotice(wr, wallet.NoticeRevoked, amina) || wr.Warnings[0].Text == p.Warnings[0].Text {
+		t.Fatalf("the view with the revoked credential: %+v", p.WithRevoked)
+	}
+	if _, err := w.cl.Respond(ctx, w.token, p.ID, nil); err == nil {
+		t.Fatal("answered without a credential and without the holder's choice")
+	}
+	p, err = w.cl.PreviewRequest(ctx, w.token, w.request(t, "given_name"), "en")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent, err := w.cl.RespondWith(ctx, w.token, p.ID, wallet.Consent{OfferRevoked: true})
+	if err != nil || !slices.Equal(sent.Claims, []string{"/given_name"}) {
+		t.Fatalf("sent with the revoked credential: %+v %v", sent, err)
+	}
+	entries, err := w.svc.Log(ctx, mustResume(t, w))
+	if err != nil || len(entries) == 0 || entries[len(entries)-1].Event != wallet.EventPresentation || !strings.Contains(entries[len(entries)-1].Note, "revoked") {
+		t.Errorf("log: %+v %v", entries, err)
+	}
 	p, err = w.cl.PreviewRequestWith(ctx, w.token, "en", api.PresentationRequest{Request: w.request(t, "given_name"), OfferRevoked: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !p.CanAnswer || len(p.Queries) != 1 || !slices.Contains(amina, p.Queries[0].CredentialID) || !hasNotice(p, wallet.NoticeRevoked, amina) {
+	if !p.CanAnswer || len(p.Queries) != 1 || !slices.Contains(amina, p.Queries[0].CredentialID) || !hasNotice(p, wallet.NoticeRevoked, amina) || p.WithRevoked != nil {
 		t.Errorf("consent view offering a revoked credential: %+v", p)
+	}
+	// No other answer to choose: a consent asking for one is refused, and
+	// the preview stays answerable.
+	if _, err := w.cl.RespondWith(ctx, w.token, p.ID, wallet.Consent{OfferRevoked: true}); err == nil {
+		t.Error("offer_revoked consent without a with_revoked view accepted")
+	}
+	if err := w.cl.RefuseRequest(ctx, w.token, p.ID); err != nil {
+		t.Errorf("refuse after a refused consent: %v", err)
 	}
 
 	// Offline (no refresh): the last status read, with its age.

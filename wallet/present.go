@@ -430,6 +430,21 @@ func chooseCopies(all []Credential, k int) []Credential {
 	return out
 }
 
+// PurposeNames is a purpose as recorded (RequestPreview.Purpose,
+// LogEntry.Purpose: one purpose id, or several joined with commas) as the
+// holder reads it in lang: each shipped purpose's name
+// (internal/purposes), the id of any other.
+func PurposeNames(purpose, lang string) string {
+	if purpose == "" {
+		return ""
+	}
+	ids := strings.Split(purpose, ",")
+	for i := range ids {
+		ids[i] = strings.TrimSpace(ids[i])
+	}
+	return purposeNames(ids, lang)
+}
+
 // purposeNames is ids as the holder reads them: each purpose's name in
 // lang (the id when it has none), joined as lang joins a list.
 func purposeNames(ids []string, lang string) string {

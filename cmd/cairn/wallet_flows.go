@@ -11,7 +11,7 @@ import (
 	"github.com/cairn-id/cairn/internal/bounded"
 	"github.com/cairn-id/cairn/internal/fsx"
 	"github.com/cairn-id/cairn/wallet"
-	"github.com/cairn-id/cairn/wallet/api"
+	walletapi "github.com/cairn-id/cairn/wallet/api"
 	"github.com/cairn-id/cairn/wallet/client"
 )
 
@@ -218,7 +218,7 @@ when no stored credential answers, 21 not logged in.`,
 			if offerRevoked {
 				fmt.Fprintln(e.stderr, "WARNING: --offer-revoked: a credential its issuer has revoked may be sent; the verifier will see it is revoked and will most likely refuse it.")
 			}
-			pv, err := c.PreviewRequestWith(ctx, s.Token, lang, api.PresentationRequest{Request: text, OfferRevoked: offerRevoked})
+			pv, err := c.PreviewRequestWith(ctx, s.Token, lang, walletapi.PresentationRequest{Request: text, OfferRevoked: offerRevoked})
 			if err != nil {
 				return walletFlowExit(err)
 			}

@@ -302,7 +302,7 @@
       entries.forEach(function (e) {
         var what = /refus/.test(e.event) ? t("Refused") : (/present|shar|sent/.test(e.event) ? t("Shared") : t("Received"));
         ol.appendChild(el("li", null, el("strong", { text: what }), " · ", date(e.at), el("br"),
-          e.party_name || e.party_id || "", e.purpose ? " · " + e.purpose : "", el("br"),
+          e.party_name || e.party_id || "", e.purpose ? " · " + (e.purpose_name || e.purpose) : "", el("br"),
           el("span", { "class": "muted code", text: (e.claims || []).join(", ") })));
       });
     }, fail);

@@ -537,7 +537,7 @@ func TestEveryCodeHasAStatus(t *testing.T) {
 func TestLogPurposeNames(t *testing.T) {
 	a := newAgent(t)
 	_, s := a.holder("2468", storetest.Device(1))
-	sess, _ := a.svc.Resume(s.Token)
+	sess, _ := a.svc.Resume(t0ctx, s.Token)
 	for _, p := range []string{"clinic-access", "clinic-access, made-up-purpose", ""} {
 		if _, err := a.svc.AppendLog(t0ctx, sess, wallet.LogEntry{Event: wallet.EventPresentation, PartyName: "Desk", Purpose: p}); err != nil {
 			t.Fatal(err)

@@ -96,7 +96,7 @@ func (w *statusWorld) receive(t *testing.T, given string) (ids []string, issued 
 
 func mustResume(t *testing.T, w *statusWorld) *wallet.Session {
 	t.Helper()
-	s, err := w.svc.Resume(w.token)
+	s, err := w.svc.Resume(context.Background(), w.token)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -403,16 +403,18 @@ func (v *testVerifier) check(t *testing.T, issuerDID string) *sdjwtvc.Result {
 	return r
 }
 
-func (wd *world) receive(t testing.TB) {
+func (wd *world) receive(t testing.TB) *wallet.Accepted {
 	t.Helper()
 	ctx := context.Background()
 	p, err := wd.w.PreviewOffer(ctx, wd.sess, wd.offer(t, false).URI, "en")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := wd.w.AcceptOffer(ctx, wd.sess, p.ID, "", false); err != nil {
+	a, err := wd.w.AcceptOffer(ctx, wd.sess, p.ID, "", false)
+	if err != nil {
 		t.Fatal(err)
 	}
+	return a
 }
 
 // TestEndToEnd: the project's issuer → wallet → a verifier built from
@@ -951,14 +953,7 @@ func TestAcceptFetchesStatusListOnce(t *testing.T) {
 	ct := &countingTransport{next: httpx.NewClient(httpx.Options{AllowPrivate: true}).Transport}
 	wd := newWorldBatch(t, true, 0, func(f *wallet.FlowConfig) { f.HTTPClient = &http.Client{Transport: ct} })
 	ctx := context.Background()
-	p, err := wd.w.PreviewOffer(ctx, wd.sess, wd.offer(t, false).URI, "en")
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := wd.w.AcceptOffer(ctx, wd.sess, p.ID, "", false)
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := wd.receive(t)
 	if len(a.IDs) != wallet.DefaultHolderKeys || a.Status != "valid" {
 		t.Fatalf("accepted: %+v", a)
 	}

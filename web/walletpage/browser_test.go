@@ -177,6 +177,17 @@ func (w *world) offer(t *testing.T, vct string, claims map[string]any, tx bool) 
 	return o
 }
 
+// pasteFromHome are the steps from the home screen to a pasted code's
+// answer: scan, paste text, submit.
+func pasteFromHome(text string) []chromedp.Action[chromedp.Void] {
+	return []chromedp.Action[chromedp.Void]{
+		chromedp.Click(chromedp.CSS(`#s-home button[data-go="s-scan"]`)),
+		chromedp.WaitVisible(chromedp.ID("s-scan")),
+		chromedp.SetValue(chromedp.ID("paste"), text),
+		chromedp.Click(chromedp.CSS("#f-paste button[type=submit]")),
+	}
+}
+
 // TestWalletInChromium: a person creates a wallet at 360 px (recovery
 // code shown once), accepts one offer by pasting its text (with its
 // transaction code) and one by uploading the PNG of its QR code, sees
@@ -255,13 +266,7 @@ func TestWalletInChromium(t *testing.T) {
 	// a verifier asks for more than its purpose: the consent screen says
 	// so; the person unticks the birthdate and sends the rest
 	req := w.request(t, "family_name", "given_name", "birthdate")
-	b.Do("scanning a request",
-		chromedp.Click(chromedp.CSS(`#s-home button[data-go="s-scan"]`)),
-		chromedp.WaitVisible(chromedp.ID("s-scan")),
-		chromedp.SetValue(chromedp.ID("paste"), req),
-		chromedp.Click(chromedp.CSS("#f-paste button[type=submit]")),
-		chromedp.WaitVisible(chromedp.ID("s-request")),
-	)
+	b.Do("scanning a request", append(pasteFromHome(req), chromedp.WaitVisible(chromedp.ID("s-request")))...)
 	b.Contains("wallet-consent", "City housing desk", "Purpose: \u2068housing\u2069", "Family name", "Given names", "Date of birth", "More than its purpose needs")
 	if n := b.Eval(`String(document.querySelectorAll("#consent-list .badge.untrusted").length)`); n != "1" {
 		t.Errorf("%s claims flagged as over-asking, want 1", n)
@@ -295,13 +300,7 @@ func TestWalletInChromium(t *testing.T) {
 		}
 	}
 	req = w.request(t, "family_name")
-	b.Do("scanning a request only a revoked credential answers",
-		chromedp.Click(chromedp.CSS(`#s-home button[data-go="s-scan"]`)),
-		chromedp.WaitVisible(chromedp.ID("s-scan")),
-		chromedp.SetValue(chromedp.ID("paste"), req),
-		chromedp.Click(chromedp.CSS("#f-paste button[type=submit]")),
-		chromedp.WaitVisible(chromedp.ID("consent-revoked-box")),
-	)
+	b.Do("scanning a request only a revoked credential answers", append(pasteFromHome(req), chromedp.WaitVisible(chromedp.ID("consent-revoked-box")))...)
 	b.Contains("wallet-consent-revoked", "has been revoked by the issuer", "Offer my revoked credential anyway", "most likely refuse it")
 	if got := b.Eval(`[document.getElementById("consent-send").disabled, document.getElementById("consent-revoked").checked, document.querySelectorAll("#consent-list input").length].join()`); got != "true,false,0" {
 		t.Errorf("before the choice (send disabled, box unticked, claims): %s", got)

@@ -103,6 +103,8 @@ type Type struct {
 	docs         map[string]any // raw schema documents by $id, for ClaimFields
 	metadataJSON []byte
 	claimIndex   map[string]*ClaimMetadata // by claimpath.FromPath(path)
+	localesOnce  sync.Once
+	locales      *locales // parsedLocales
 	disclosable  []string
 }
 

@@ -6,16 +6,59 @@ import (
 	"github.com/cairn-id/cairn/internal/claimpath"
 )
 
+// Lang is a parsed language preference: a BCP 47 tag or an
+// Accept-Language list. Parse it once (ParseLang) to label many claims
+// or types in it: the …In methods then parse nothing.
+type Lang struct{ requested []language.Tag }
+
+// ParseLang parses a BCP 47 tag or an Accept-Language list such as
+// "fr-CA,fr;q=0.9,en;q=0.5" (at most 256 bytes; longer, or unparsable,
+// is the empty preference, which chooses English).
+func ParseLang(lang string) Lang {
+	if len(lang) > 256 {
+		return Lang{}
+	}
+	requested, _, err := language.ParseAcceptLanguage(lang)
+	if err != nil {
+		requested = nil
+		if t, err2 := language.Parse(lang); err2 == nil {
+			requested = []language.Tag{t}
+		}
+	}
+	return Lang{requested: requested}
+}
+
+// locales are a type's display locales, parsed once (the catalogue is
+// immutable): its own and each claim's, by claimpath.FromPath.
+type locales struct {
+	display []language.Tag
+	claims  map[string][]language.Tag
+}
+
+func (t *Type) parsedLocales() *locales {
+	t.localesOnce.Do(func() {
+		l := &locales{display: parseLocales(typeLocales(t.Metadata.Display)), claims: make(map[string][]language.Tag, len(t.claimIndex))}
+		for k, cm := range t.claimIndex {
+			l.claims[k] = parseLocales(claimLocales(cm.Display))
+		}
+		t.locales = l
+	})
+	return t.locales
+}
+
 // Label returns the label of the claim at path in the language lang (a
 // BCP 47 tag, or an Accept-Language list such as "fr-CA,fr;q=0.9,en;q=0.5").
 // Path elements are strings (claim names) and nil or ints (array elements;
 // any index gets the label of "every element"). The fallback chain is: the
 // exact tag, its base language ("fr-CA" → "fr"), English, and finally the
 // last claim name of the path, so a wallet always has something to show.
-func (t *Type) Label(path []any, lang string) string {
-	if cm := t.claimIndex[claimpath.FromPath(normPath(path))]; cm != nil {
-		locales := claimLocales(cm.Display)
-		if i := chooseLocale(locales, lang); i >= 0 {
+func (t *Type) Label(path []any, lang string) string { return t.LabelIn(path, ParseLang(lang)) }
+
+// LabelIn is Label in a parsed language preference.
+func (t *Type) LabelIn(path []any, lang Lang) string {
+	key := claimpath.FromPath(normPath(path))
+	if cm := t.claimIndex[key]; cm != nil {
+		if i := chooseTag(t.parsedLocales().claims[key], lang); i >= 0 {
 			return cm.Display[i].Label
 		}
 	}
@@ -29,8 +72,11 @@ func (t *Type) Label(path []any, lang string) string {
 
 // DisplayName returns the type's name in lang, with the same fallback chain
 // as Label, then the metadata name, then the short name.
-func (t *Type) DisplayName(lang string) string {
-	if i := chooseLocale(typeLocales(t.Metadata.Display), lang); i >= 0 {
+func (t *Type) DisplayName(lang string) string { return t.DisplayNameIn(ParseLang(lang)) }
+
+// DisplayNameIn is DisplayName in a parsed language preference.
+func (t *Type) DisplayNameIn(lang Lang) string {
+	if i := chooseTag(t.parsedLocales().display, lang); i >= 0 {
 		return t.Metadata.Display[i].Name
 	}
 	if t.Metadata.Name != "" {
@@ -42,7 +88,7 @@ func (t *Type) DisplayName(lang string) string {
 // Description returns the type's description in lang (same fallback
 // chain), or the metadata description.
 func (t *Type) Description(lang string) string {
-	if i := chooseLocale(typeLocales(t.Metadata.Display), lang); i >= 0 && t.Metadata.Display[i].Description != "" {
+	if i := chooseTag(t.parsedLocales().display, ParseLang(lang)); i >= 0 && t.Metadata.Display[i].Description != "" {
 		return t.Metadata.Display[i].Description
 	}
 	return t.Metadata.Description
@@ -118,9 +164,12 @@ func baseOf(tag string) string {
 // tag in preference order, an exact match, then the base language (a plain
 // "fr" entry first, then any "fr-*"); if none matches, English. -1 if none.
 func chooseLocale(available []string, lang string) int {
-	if len(available) == 0 {
-		return -1
-	}
+	return chooseTag(parseLocales(available), ParseLang(lang))
+}
+
+// parseLocales parses available locales (Und for one that does not
+// parse).
+func parseLocales(available []string) []language.Tag {
 	tags := make([]language.Tag, len(available))
 	for i, a := range available {
 		t, err := language.Parse(a)
@@ -128,6 +177,14 @@ func chooseLocale(available []string, lang string) int {
 			t = language.Und
 		}
 		tags[i] = t
+	}
+	return tags
+}
+
+// chooseTag is chooseLocale over parsed tags.
+func chooseTag(tags []language.Tag, lang Lang) int {
+	if len(tags) == 0 {
+		return -1
 	}
 	find := func(want language.Tag) int {
 		if want == language.Und {
@@ -155,17 +212,9 @@ func chooseLocale(available []string, lang string) int {
 		}
 		return -1
 	}
-	if len(lang) <= 256 {
-		requested, _, err := language.ParseAcceptLanguage(lang)
-		if err != nil {
-			if t, err2 := language.Parse(lang); err2 == nil {
-				requested = []language.Tag{t}
-			}
-		}
-		for _, r := range requested {
-			if i := find(r); i >= 0 {
-				return i
-			}
+	for _, r := range lang.requested {
+		if i := find(r); i >= 0 {
+			return i
 		}
 	}
 	return find(language.English)

@@ -146,10 +146,7 @@ func (s *Service) verifyOne(ctx context.Context, pres string, o vccheck.Options,
 		if r := out.Result; r != nil {
 			cr.Issuer, cr.VCT, cr.IssuedAt, cr.ExpiresAt = r.Issuer, r.VCT, r.IssuedAt, r.ExpiresAt
 		}
-		cr.Status, cr.StatusFrom = out.Status, out.StatusFrom
-		if strings.HasPrefix(out.StatusFrom, "http") {
-			cr.StatusFetchedAt, _ = s.status.fetchedAt(out.StatusFrom)
-		}
+		cr.Status, cr.StatusFrom, cr.StatusFetchedAt = out.Status, out.StatusFrom, out.StatusFetchedAt
 	}
 	if reg != nil && cr.Issuer != "" {
 		if e := reg.Entity(cr.Issuer); e != nil {
@@ -318,7 +315,7 @@ func (s *Service) verify(ctx context.Context, sess *Session, tok oid4vp.VPToken)
 	o := vccheck.Options{
 		SkipUndisclosed: true, // DroppedClaims says what was shown beyond the query
 		Registry:        reg,
-		FetchStatusList: s.status.get,
+		StatusLists:     s.status,
 		Credential: sdjwtvc.VerifyOptions{
 			Trust:             sdjwtvc.Trust{Resolver: withLocalKeyCache(s.cfg.Resolver)},
 			RequireKeyBinding: true,

@@ -136,7 +136,7 @@ func CheckProximity(ctx context.Context, text string, o ProximityOptions) *Resul
 	if base == nil {
 		base = &did.Resolver{HTTPClient: offlineHTTP} // never asked for did:web: OfflineResolver refuses it first
 	}
-	svc := &Service{cfg: Config{Catalogue: cat, Now: now, Logger: slog.New(slog.DiscardHandler)}, status: newStatusCache(nil, time.Minute, now)}
+	svc := &Service{cfg: Config{Catalogue: cat, Now: now, Logger: slog.New(slog.DiscardHandler)}}
 	tok := oid4vp.VPToken{}
 	qid := p.Query().Credentials[0].ID
 	tok[qid] = pres

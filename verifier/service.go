@@ -17,6 +17,7 @@ import (
 	"github.com/cairn-id/cairn/internal/jose"
 	"github.com/cairn-id/cairn/internal/oid4vp"
 	"github.com/cairn-id/cairn/internal/sdjwtvc"
+	"github.com/cairn-id/cairn/internal/statuslist"
 	"github.com/cairn-id/cairn/internal/store/sweep"
 	"github.com/cairn-id/cairn/internal/trust"
 	"github.com/cairn-id/cairn/schemas"
@@ -28,6 +29,10 @@ const (
 	DefaultKBMaxAge   = 5 * time.Minute
 	DefaultClockSkew  = time.Minute
 	DefaultStatusTTL  = 5 * time.Minute
+	// StatusFailTTL is how long a status list that could not be fetched
+	// or verified is not asked again: long enough to spare the list's
+	// host a burst of presentations, short enough for a desk to retry.
+	StatusFailTTL = 5 * time.Second
 	// ExpiredGrace is how long an expired, unanswered session is kept so
 	// a late wallet hears "expired" rather than "not found".
 	ExpiredGrace = time.Hour
@@ -104,8 +109,11 @@ type Config struct {
 	Catalogue *schemas.Catalogue
 	// Resolver resolves issuer DIDs (internal/did's Resolver).
 	Resolver sdjwtvc.DIDKeyResolver
-	// FetchStatusList fetches a Status List Token (statuslist.Fetcher);
-	// answers are cached for StatusTTL.
+	// FetchStatusList fetches a Status List Token (statuslist.Fetcher;
+	// nil: status lists are not fetched). Each list is verified once per
+	// issuer and kept (statuslist.Cache) as long as its token's ttl
+	// claim allows, at most StatusTTL (DefaultStatusTTL), never past its
+	// exp; a failure is remembered for StatusFailTTL.
 	FetchStatusList func(ctx context.Context, uri string) (string, error)
 	StatusTTL       time.Duration
 	Assess          Assessor
@@ -127,7 +135,7 @@ type Service struct {
 	cfg      Config
 	clientID string
 	registry atomic.Pointer[trust.Registry]
-	status   *statusCache
+	status   *statuslist.Cache // nil: status lists are not fetched
 	mu       sync.Mutex
 	waiters  map[string][]chan struct{}
 }
@@ -188,7 +196,9 @@ func New(cfg Config) (*Service, error) {
 		cfg.Catalogue = c
 	}
 	s := &Service{cfg: cfg, clientID: clientID, waiters: map[string][]chan struct{}{}}
-	s.status = newStatusCache(cfg.FetchStatusList, cfg.StatusTTL, cfg.Now)
+	if cfg.FetchStatusList != nil {
+		s.status = &statuslist.Cache{Fetch: cfg.FetchStatusList, Now: cfg.Now, DefaultTTL: cfg.StatusTTL, MaxTTL: cfg.StatusTTL, FailTTL: StatusFailTTL}
+	}
 	s.registry.Store(cfg.Registry)
 	return s, nil
 }
@@ -877,68 +887,6 @@ func (s *Service) Sweep(ctx context.Context) (SweepCounts, error) {
 		}
 	}
 	return c, nil
-}
-
-// statusCache caches fetched Status List Tokens (unverified text: each use
-// verifies it again) for ttl; failures are not cached, so an unreachable
-// list is tried again next time.
-type statusCache struct {
-	fetch func(ctx context.Context, uri string) (string, error)
-	ttl   time.Duration
-	now   func() time.Time
-	mu    sync.Mutex
-	m     map[string]statusEntry
-}
-
-type statusEntry struct {
-	tok string
-	at  time.Time
-}
-
-// maxStatusEntries bounds the cache.
-const maxStatusEntries = 1024
-
-func newStatusCache(fetch func(ctx context.Context, uri string) (string, error), ttl time.Duration, now func() time.Time) *statusCache {
-	return &statusCache{fetch: fetch, ttl: ttl, now: now, m: map[string]statusEntry{}}
-}
-
-func (c *statusCache) get(ctx context.Context, uri string) (string, error) {
-	if c.fetch == nil {
-		return "", errors.New("status lists are not fetched by this verifier")
-	}
-	now := c.now()
-	c.mu.Lock()
-	e, ok := c.m[uri]
-	c.mu.Unlock()
-	if ok && now.Sub(e.at) < c.ttl {
-		return e.tok, nil
-	}
-	tok, err := c.fetch(ctx, uri)
-	if err != nil {
-		return "", err
-	}
-	c.mu.Lock()
-	if len(c.m) >= maxStatusEntries {
-		for k, v := range c.m {
-			if now.Sub(v.at) >= c.ttl {
-				delete(c.m, k)
-			}
-		}
-		if len(c.m) >= maxStatusEntries {
-			c.m = map[string]statusEntry{}
-		}
-	}
-	c.m[uri] = statusEntry{tok: tok, at: now}
-	c.mu.Unlock()
-	return tok, nil
-}
-
-// fetchedAt is when the cached copy of uri was fetched.
-func (c *statusCache) fetchedAt(uri string) (time.Time, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.m[uri]
-	return e.at, ok
 }
 
 // SessionState returns a session's state value (for tests and tools that

@@ -3,6 +3,8 @@ package wallet
 import (
 	"bytes"
 	"context"
+	"crypto/cipher"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -130,8 +132,9 @@ func (s *Service) ListCredentials(ctx context.Context, sess *Session) ([]Credent
 	var out []Credential
 	err := s.view(ctx, sess, func(tx Tx, l *liveSession) error {
 		out = out[:0]
+		o := newCredentialOpener(l)
 		return tx.ForEachRecord(l.holderID, KindCredential, func(id string, b []byte) error {
-			c, err := openCredential(l, id, b)
+			c, err := o.open(id, b)
 			if err != nil {
 				return err
 			}
@@ -192,8 +195,9 @@ func (s *Service) DeleteCredential(ctx context.Context, sess *Session, id string
 			return err
 		}
 		var ids []string
+		op := newCredentialOpener(l)
 		err = tx.ForEachRecord(l.holderID, KindCredential, func(cid string, b []byte) error {
-			o, err := openCredential(l, cid, b)
+			o, err := op.open(cid, b)
 			if err != nil {
 				return err
 			}
@@ -304,18 +308,30 @@ func (s *Service) SweepPending(ctx context.Context, sess *Session) (int, error) 
 	return n, err
 }
 
-// A credential record's plaintext is its JSON without Compact, a newline
-// (never inside compact JSON), then Compact: listing then decodes only
-// the small JSON part, not the long compact string.
+// A credential record's plaintext is its metadata, then Compact, so
+// that listing decodes only the short metadata and copies the compact
+// form once:
+//
+//   - format 1 (written since): the byte credentialMetaV1, then ID,
+//     Group, KeyIndex, VCT, IssuerDID, IssuedAt, ExpiresAt, ReceivedAt
+//     and Status (a presence byte, then URI and Index), strings and
+//     times length-prefixed (uvarint; times in time.Time's binary form),
+//     integers as varints; then Compact, to the end;
+//   - format 0 (read only, records written before): the metadata's JSON
+//     without Compact, a newline (never inside compact JSON), then
+//     Compact.
+//
+// Format 1 costs a fraction of a JSON decode per record, which a listing
+// of 1,000 credentials does 1,000 times.
+
+// credentialMetaV1 starts a format 1 plaintext (JSON starts with '{').
+const credentialMetaV1 = 0x01
 
 func (s *Service) putCredential(tx Tx, l *liveSession, c *Credential) error {
-	meta := *c
-	meta.Compact = ""
-	js, err := json.Marshal(&meta)
+	pt, err := encodeCredential(c)
 	if err != nil {
-		return fmt.Errorf("wallet: encode credential: %w", err)
+		return err
 	}
-	pt := append(append(js, '\n'), c.Compact...)
 	defer clear(pt)
 	nonce, err := s.random(24)
 	if err != nil {
@@ -324,20 +340,178 @@ func (s *Service) putCredential(tx Tx, l *liveSession, c *Credential) error {
 	return tx.PutRecord(l.holderID, KindCredential, c.ID, seal(l.recKey, nonce, pt, recordAD(l.holderID, KindCredential, c.ID)))
 }
 
-func openCredential(l *liveSession, id string, sealed []byte) (*Credential, error) {
-	pt, err := open(l.recKey, sealed, recordAD(l.holderID, KindCredential, id))
-	if err != nil {
-		return nil, fmt.Errorf("%w: credential %s", ErrCorrupt, id)
+// encodeCredential is c's record plaintext, format 1.
+func encodeCredential(c *Credential) ([]byte, error) {
+	b := make([]byte, 0, 160+len(c.ID)+len(c.Group)+len(c.VCT)+len(c.IssuerDID)+len(c.Compact))
+	str := func(s string) { b = append(binary.AppendUvarint(b, uint64(len(s))), s...) }
+	tm := func(t time.Time) error {
+		tb, err := t.MarshalBinary()
+		if err != nil {
+			return fmt.Errorf("%w: time %v: %w", ErrInvalidRequest, t, err)
+		}
+		str(string(tb))
+		return nil
 	}
+	b = append(b, credentialMetaV1)
+	str(c.ID)
+	str(c.Group)
+	b = binary.AppendVarint(b, int64(c.KeyIndex))
+	str(c.VCT)
+	str(c.IssuerDID)
+	for _, t := range []time.Time{c.IssuedAt, c.ExpiresAt, c.ReceivedAt} {
+		if err := tm(t); err != nil {
+			return nil, err
+		}
+	}
+	if c.Status == nil {
+		b = append(b, 0)
+	} else {
+		b = append(b, 1)
+		str(c.Status.URI)
+		b = binary.AppendVarint(b, int64(c.Status.Index))
+	}
+	return append(b, c.Compact...), nil
+}
+
+// errCredentialFormat: a record plaintext that does not decode.
+var errCredentialFormat = errors.New("malformed credential record")
+
+// decodeCredential parses a record plaintext (format 1 or 0). It does
+// not keep pt.
+func decodeCredential(pt []byte) (*Credential, error) {
+	if len(pt) > 0 && pt[0] == '{' {
+		return decodeCredentialJSON(pt)
+	}
+	if len(pt) == 0 || pt[0] != credentialMetaV1 {
+		return nil, errCredentialFormat
+	}
+	// One copy of the plaintext holds every string of the credential
+	// (they share it) and Compact.
+	d := metaDecoder{b: pt[1:], s: string(pt[1:])}
+	c := new(Credential)
+	c.ID = d.str()
+	c.Group = d.str()
+	c.KeyIndex = d.int()
+	c.VCT = d.str()
+	c.IssuerDID = d.str()
+	c.IssuedAt = d.time()
+	c.ExpiresAt = d.time()
+	c.ReceivedAt = d.time()
+	switch d.byte() {
+	case 0:
+	case 1:
+		c.Status = &StatusRef{URI: d.str()}
+		c.Status.Index = d.int()
+	default:
+		d.err = true
+	}
+	if d.err {
+		return nil, errCredentialFormat
+	}
+	c.Compact = d.s[d.pos:]
+	return c, nil
+}
+
+func decodeCredentialJSON(pt []byte) (*Credential, error) {
 	i := bytes.IndexByte(pt, '\n')
 	if i < 0 {
-		return nil, fmt.Errorf("%w: credential %s: no separator", ErrCorrupt, id)
+		return nil, fmt.Errorf("%w: no separator", errCredentialFormat)
 	}
 	c := new(Credential)
 	if err := json.Unmarshal(pt[:i], c); err != nil {
-		return nil, fmt.Errorf("%w: credential %s: %v", ErrCorrupt, id, err)
+		return nil, fmt.Errorf("%w: %w", errCredentialFormat, err)
 	}
 	c.Compact = string(pt[i+1:])
-	clear(pt)
 	return c, nil
+}
+
+// metaDecoder reads format 1 metadata from b at pos; s is a copy of b
+// that strings are cut from. err sticks at the first fault.
+type metaDecoder struct {
+	b   []byte
+	s   string
+	pos int
+	err bool
+}
+
+func (d *metaDecoder) byte() byte {
+	if d.err || d.pos >= len(d.b) {
+		d.err = true
+		return 0
+	}
+	d.pos++
+	return d.b[d.pos-1]
+}
+
+// span returns the bounds of a length-prefixed field.
+func (d *metaDecoder) span() (int, int) {
+	if d.err {
+		return 0, 0
+	}
+	n, k := binary.Uvarint(d.b[d.pos:])
+	if k <= 0 || n > uint64(len(d.b)-d.pos-k) {
+		d.err = true
+		return 0, 0
+	}
+	start := d.pos + k
+	d.pos = start + int(n)
+	return start, d.pos
+}
+
+func (d *metaDecoder) str() string {
+	i, j := d.span()
+	return d.s[i:j]
+}
+
+func (d *metaDecoder) int() int {
+	if d.err {
+		return 0
+	}
+	v, k := binary.Varint(d.b[d.pos:])
+	if k <= 0 || v != int64(int(v)) {
+		d.err = true
+		return 0
+	}
+	d.pos += k
+	return int(v)
+}
+
+func (d *metaDecoder) time() time.Time {
+	var t time.Time
+	if i, j := d.span(); !d.err && t.UnmarshalBinary(d.b[i:j]) != nil {
+		d.err = true
+	}
+	return t
+}
+
+// credentialOpener opens a holder's credential records, one AEAD and
+// one plaintext buffer for all (a listing opens many).
+type credentialOpener struct {
+	l    *liveSession
+	aead cipher.AEAD
+	buf  []byte
+}
+
+func newCredentialOpener(l *liveSession) *credentialOpener {
+	return &credentialOpener{l: l, aead: newAEAD(l.recKey)}
+}
+
+// open decrypts and decodes the record id; the plaintext buffer is
+// cleared before the next record and by done.
+func (o *credentialOpener) open(id string, sealed []byte) (*Credential, error) {
+	pt, err := openWith(o.aead, o.buf[:0], sealed, recordAD(o.l.holderID, KindCredential, id))
+	if err != nil {
+		return nil, fmt.Errorf("%w: credential %s", ErrCorrupt, id)
+	}
+	o.buf = pt
+	defer clear(pt)
+	c, err := decodeCredential(pt)
+	if err != nil {
+		return nil, fmt.Errorf("%w: credential %s: %w", ErrCorrupt, id, err)
+	}
+	return c, nil
+}
+
+func openCredential(l *liveSession, id string, sealed []byte) (*Credential, error) {
+	return newCredentialOpener(l).open(id, sealed)
 }

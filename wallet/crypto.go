@@ -140,11 +140,16 @@ func seal(key, nonce, pt, ad []byte) []byte {
 
 // open reverses seal.
 func open(key, sealed, ad []byte) ([]byte, error) {
-	a := newAEAD(key)
+	return openWith(newAEAD(key), nil, sealed, ad)
+}
+
+// openWith is open with the AEAD of the key, appending the plaintext to
+// dst.
+func openWith(a cipher.AEAD, dst, sealed, ad []byte) ([]byte, error) {
 	if len(sealed) < 1+a.NonceSize()+a.Overhead() || sealed[0] != FormatV1 {
 		return nil, errOpen
 	}
-	pt, err := a.Open(nil, sealed[1:1+a.NonceSize()], sealed[1+a.NonceSize():], ad)
+	pt, err := a.Open(dst, sealed[1:1+a.NonceSize()], sealed[1+a.NonceSize():], ad)
 	if err != nil {
 		return nil, errOpen
 	}

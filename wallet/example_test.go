@@ -50,3 +50,9 @@ func Example() {
 	// 5 credentials; 2 log entries, chain ok: true
 	// signs with ES256 ; unused keys left: 4
 }
+
+// A purpose as the consent log records it (ids), as the holder reads it.
+func ExamplePurposeNames() {
+	fmt.Println(wallet.PurposeNames("clinic-access, made-up-purpose", "fr"))
+	// Output: Accès à la clinique, made-up-purpose
+}

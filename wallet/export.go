@@ -209,8 +209,9 @@ func (s *Service) Export(ctx context.Context, sess *Session, passphrase string) 
 		if err != nil {
 			return err
 		}
+		o := newCredentialOpener(l)
 		err = tx.ForEachRecord(l.holderID, KindCredential, func(id string, b []byte) error {
-			c, err := openCredential(l, id, b)
+			c, err := o.open(id, b)
 			if err != nil {
 				return err
 			}

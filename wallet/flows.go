@@ -133,6 +133,9 @@ type pending struct {
 	Kind    string        `json:"kind"` // "offer" or "request"
 	Offer   *pendingOffer `json:"offer,omitempty"`
 	Request *pendingReq   `json:"request,omitempty"`
+	// RequestRevoked is Request's answer with revoked credentials
+	// offered (RequestPreview.WithRevoked), when one was left out.
+	RequestRevoked *pendingReq `json:"request_revoked,omitempty"`
 }
 
 const (

@@ -14,10 +14,12 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/cairn-id/cairn/internal/did"
+	"github.com/cairn-id/cairn/internal/httpx"
 	"github.com/cairn-id/cairn/internal/jose"
 	"github.com/cairn-id/cairn/internal/keys"
 	"github.com/cairn-id/cairn/internal/oid4vp"
@@ -401,16 +403,18 @@ func (v *testVerifier) check(t *testing.T, issuerDID string) *sdjwtvc.Result {
 	return r
 }
 
-func (wd *world) receive(t testing.TB) {
+func (wd *world) receive(t testing.TB) *wallet.Accepted {
 	t.Helper()
 	ctx := context.Background()
 	p, err := wd.w.PreviewOffer(ctx, wd.sess, wd.offer(t, false).URI, "en")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := wd.w.AcceptOffer(ctx, wd.sess, p.ID, "", false); err != nil {
+	a, err := wd.w.AcceptOffer(ctx, wd.sess, p.ID, "", false)
+	if err != nil {
 		t.Fatal(err)
 	}
+	return a
 }
 
 // TestEndToEnd: the project's issuer → wallet → a verifier built from
@@ -925,5 +929,46 @@ func TestPreviewPurposeName(t *testing.T) {
 	}
 	if !slices.IsSorted(at) || strings.Count(n.Text, "\u2068") != 3 || strings.Count(n.Text, "\u2069") != 3 {
 		t.Errorf("notice %q: values at %v", n.Text, at)
+	}
+}
+
+// countingTransport counts the requests whose path holds "/status/".
+type countingTransport struct {
+	next   http.RoundTripper
+	status atomic.Int32
+}
+
+func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if strings.Contains(r.URL.Path, "/status/") {
+		c.status.Add(1)
+	}
+	return c.next.RoundTrip(r)
+}
+
+// TestAcceptFetchesStatusListOnce: the five copies of one issuance are
+// on one status list, which the agent fetches once (through its status
+// cache) to check them all; listing the credentials right after reads
+// the same copy (no fetch).
+func TestAcceptFetchesStatusListOnce(t *testing.T) {
+	ct := &countingTransport{next: httpx.NewClient(httpx.Options{AllowPrivate: true}).Transport}
+	wd := newWorldBatch(t, true, 0, func(f *wallet.FlowConfig) { f.HTTPClient = &http.Client{Transport: ct} })
+	ctx := context.Background()
+	a := wd.receive(t)
+	if len(a.IDs) != wallet.DefaultHolderKeys || a.Status != "valid" {
+		t.Fatalf("accepted: %+v", a)
+	}
+	if n := ct.status.Load(); n != 1 {
+		t.Fatalf("%d status list fetches for %d copies, want 1", n, len(a.IDs))
+	}
+	list, err := wd.w.ListCredentials(ctx, wd.sess)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sts, err := wd.w.Statuses(ctx, wd.sess, list, true)
+	if err != nil || sts[a.Group].State != wallet.StatusValid || sts[a.Group].Source != wallet.SourceCache {
+		t.Fatalf("statuses: %+v %v", sts, err)
+	}
+	if n := ct.status.Load(); n != 1 {
+		t.Fatalf("%d status list fetches after listing, want 1", n)
 	}
 }

@@ -64,6 +64,12 @@ type RequestPreview struct {
 	KeysLow  bool `json:"keys_low"`
 	// Encrypted: the response will be direct_post.jwt.
 	Encrypted bool `json:"encrypted"`
+	// WithRevoked, when a credential its issuer revoked was left out
+	// (the warning says so), is the same consent view with the revoked
+	// credentials offered too: what a Consent with OfferRevoked sends.
+	// The holder's explicit choice, made on the consent screen: the
+	// request is not fetched again (a verifier serves it once).
+	WithRevoked *RequestPreview `json:"with_revoked,omitempty"`
 }
 
 // QueryAnswer is one credential query and the stored credential chosen.
@@ -83,6 +89,10 @@ type Consent struct {
 	// Pointers (each must be one of the preview's claims); nil sends all
 	// the preview lists.
 	Only []string `json:"only,omitempty"`
+	// OfferRevoked sends the preview's WithRevoked answer (revoked
+	// credentials included) instead of its own; ErrConsent when the
+	// preview has none.
+	OfferRevoked bool `json:"offer_revoked,omitempty"`
 }
 
 // Presented is the outcome of Respond.
@@ -222,6 +232,66 @@ func (s *Service) PreviewRequestWith(ctx context.Context, sess *Session, request
 		kept = append(kept, c)
 		revoked = revoked || sts[c.Group].Known() == StatusRevoked
 	}
+	pv, pr, err := s.answerRequest(req, *p, ent, reg, ka, ocs, kept, sts, revoked, lang, o.OfferRevoked, now)
+	if err != nil {
+		return nil, err
+	}
+	pend := &pending{Kind: pendingKindRequest, Request: pr}
+	if revoked && !o.OfferRevoked && slices.ContainsFunc(pv.Warnings, func(n Notice) bool { return n.Code == NoticeRevoked }) {
+		// A revoked credential matched and was left out: the answer with
+		// it, for the holder to choose on the consent screen.
+		alt, apr, err := s.answerRequest(req, *p, ent, reg, ka, ocs, kept, sts, revoked, lang, true, now)
+		if err != nil {
+			return nil, err
+		}
+		pv.WithRevoked, pend.RequestRevoked = alt, apr
+	}
+	p = pv
+	id, exp, err := s.putPending(ctx, sess, pend)
+	if err != nil {
+		return nil, err
+	}
+	p.ID, p.ExpiresAt = id, exp
+	if p.WithRevoked != nil {
+		p.WithRevoked.ID, p.WithRevoked.ExpiresAt = id, exp
+	}
+	return p, nil
+}
+
+// answerRequest evaluates req's DCQL query over the candidate copies
+// (ocs, kept; sts their statuses, revoked whether any is revoked) and
+// returns base (the verifier's part of the consent view) completed with
+// the answer, its warnings and purpose, and the plan Respond follows.
+// Revoked credentials answer only with offerRevoked.
+func (s *Service) answerRequest(req *oid4vp.AuthorizationRequest, base RequestPreview, ent *trust.Entity, reg *trust.Registry, ka *KeyAssignment,
+	ocs []oid4vp.Credential, kept []Credential, sts map[string]CredentialStatus, revoked bool, lang string, offerRevoked bool, now time.Time) (*RequestPreview, *pendingReq, error) {
+	p := &base
+	p.Queries, p.Warnings = []QueryAnswer{}, slices.Clone(base.Warnings)
+	o := PreviewOptions{OfferRevoked: offerRevoked}
+	if revoked && offerRevoked {
+		// Revoked credentials last: one answers a query only where no
+		// other does (or beside the others, for multiple).
+		ocs, kept = slices.Clone(ocs), slices.Clone(kept)
+		idx := make([]int, len(kept))
+		for i := range idx {
+			idx[i] = i
+		}
+		slices.SortStableFunc(idx, func(i, j int) int {
+			ri, rj := sts[kept[i].Group].Known() == StatusRevoked, sts[kept[j].Group].Known() == StatusRevoked
+			switch {
+			case ri == rj:
+				return 0
+			case rj:
+				return -1
+			}
+			return 1
+		})
+		sortedOCs, sortedKept := make([]oid4vp.Credential, len(idx)), make([]Credential, len(idx))
+		for n, i := range idx {
+			sortedOCs[n], sortedKept[n] = ocs[i], kept[i]
+		}
+		ocs, kept = sortedOCs, sortedKept
+	}
 	res := oid4vp.Evaluate(req.DCQLQuery, ocs)
 	// Warn about each revoked or suspended credential that matches a
 	// query; leave the revoked ones out unless asked.
@@ -282,7 +352,7 @@ func (s *Service) PreviewRequestWith(ctx context.Context, sess *Session, request
 				// object disclosable only as a whole brings its siblings.
 				more, err := inseparable(c.Compact, ptrs)
 				if err != nil {
-					return nil, fmt.Errorf("wallet: credential %s: %w", c.ID, err)
+					return nil, nil, fmt.Errorf("wallet: credential %s: %w", c.ID, err)
 				}
 				ptrs = append(ptrs, more...)
 				qa := QueryAnswer{QueryID: qid, CredentialID: c.ID, VCT: c.VCT, TypeLabel: s.typeName(c.VCT, lang), IssuerDID: c.IssuerDID, IssuerName: s.issuerName(c.IssuerDID, lang)}
@@ -332,12 +402,7 @@ func (s *Service) PreviewRequestWith(ctx context.Context, sess *Session, request
 			p.Warnings = append(p.Warnings, n)
 		}
 	}
-	id, exp, err := s.putPending(ctx, sess, &pending{Kind: pendingKindRequest, Request: pr})
-	if err != nil {
-		return nil, err
-	}
-	p.ID, p.ExpiresAt = id, exp
-	return p, nil
+	return p, pr, nil
 }
 
 // chooseCopies picks, per credential group, the copy bound to key index
@@ -363,6 +428,21 @@ func chooseCopies(all []Credential, k int) []Credential {
 		out = append(out, all[best[g]])
 	}
 	return out
+}
+
+// PurposeNames is a purpose as recorded (RequestPreview.Purpose,
+// LogEntry.Purpose: one purpose id, or several joined with commas) as the
+// holder reads it in lang: each shipped purpose's name
+// (internal/purposes), the id of any other.
+func PurposeNames(purpose, lang string) string {
+	if purpose == "" {
+		return ""
+	}
+	ids := strings.Split(purpose, ",")
+	for i := range ids {
+		ids[i] = strings.TrimSpace(ids[i])
+	}
+	return purposeNames(ids, lang)
 }
 
 // purposeNames is ids as the holder reads them: each purpose's name in
@@ -460,6 +540,13 @@ func (s *Service) Respond(ctx context.Context, sess *Session, previewID string, 
 		return nil, err
 	}
 	r := p.Request
+	if c.OfferRevoked {
+		if p.RequestRevoked == nil {
+			s.putBack(ctx, sess, po)
+			return nil, fmt.Errorf("%w: no revoked credential to offer", ErrConsent)
+		}
+		r = p.RequestRevoked
+	}
 	if !r.CanAnswer {
 		return nil, ErrCannotAnswer
 	}
@@ -518,8 +605,12 @@ func (s *Service) Respond(ctx context.Context, sess *Session, previewID string, 
 		return nil, err
 	}
 	out.RedirectURI = redirect
+	note := ""
+	if c.OfferRevoked {
+		note = "a credential revoked by its issuer was offered at the holder's choice"
+	}
 	if _, err := s.AppendLog(ctx, sess, LogEntry{Event: EventPresentation, PartyName: r.VerifierName, PartyID: r.ClientID, Purpose: r.Purpose,
-		CredentialTypes: types, Claims: claimNames(out.Claims), CredentialIDs: ids}); err != nil {
+		CredentialTypes: types, Claims: claimNames(out.Claims), CredentialIDs: ids, Note: note}); err != nil {
 		return nil, err
 	}
 	return out, nil

@@ -358,7 +358,9 @@ func (s *Service) AcceptOffer(ctx context.Context, sess *Session, previewID, txC
 // for an issuer the holder accepted untrusted, its signature under its
 // own DID), the status, the catalogue schema and the binding to want.
 func (s *Service) verifyIssued(ctx context.Context, compact string, o *pendingOffer, want *jose.JWK) (*vccheck.Outcome, error) {
-	opts := vccheck.Options{FetchStatusList: statusFetcher(s.cfg.Flows).Fetch,
+	// The Service's status cache: the copies of one issuance (and later
+	// listings) share one fetch of their list.
+	opts := vccheck.Options{StatusLists: s.statusCache,
 		Credential: sdjwtvc.VerifyOptions{Now: s.cfg.Now, Trust: sdjwtvc.Trust{Resolver: s.cfg.Flows.Resolver}}}
 	if o.Trusted {
 		opts.Registry = s.registry()

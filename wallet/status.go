@@ -236,7 +236,10 @@ func (s *Service) readStatuses(ctx context.Context, cs []*Credential) map[string
 func (s *Service) statusOf(c *Credential, got statuslist.Cached, err error) CredentialStatus {
 	if err != nil {
 		reason := ReasonUnreachable
-		if errors.Is(err, errInvalidList) {
+		// errInvalidList from readStatuses, ErrStatusUnavailable from
+		// vccheck when the list was fetched for an issuance (the cache
+		// remembers either failure for a while).
+		if errors.Is(err, errInvalidList) || errors.Is(err, vccheck.ErrStatusUnavailable) {
 			reason = ReasonInvalidList
 		}
 		s.log.Info("wallet: credential status unavailable", "reason", reason, "list", c.Status.URI, "err", err)

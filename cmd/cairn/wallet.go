@@ -16,6 +16,7 @@ import (
 	"github.com/cairn-id/cairn/internal/bounded"
 	"github.com/cairn-id/cairn/internal/fsx"
 	"github.com/cairn-id/cairn/wallet"
+	walletapi "github.com/cairn-id/cairn/wallet/api"
 	"github.com/cairn-id/cairn/wallet/client"
 )
 
@@ -495,7 +496,7 @@ export (format cairn-consent-log-v1).`,
 	return c
 }
 
-func printLog(w io.Writer, entries []wallet.LogEntry) {
+func printLog(w io.Writer, entries []walletapi.LogEntry) {
 	if len(entries) == 0 {
 		fmt.Fprintln(w, "no entries")
 		return

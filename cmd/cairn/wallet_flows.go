@@ -11,6 +11,7 @@ import (
 	"github.com/cairn-id/cairn/internal/bounded"
 	"github.com/cairn-id/cairn/internal/fsx"
 	"github.com/cairn-id/cairn/wallet"
+	walletapi "github.com/cairn-id/cairn/wallet/api"
 	"github.com/cairn-id/cairn/wallet/client"
 )
 
@@ -184,9 +185,9 @@ func trustWord(ok bool, yes, no string) string {
 func newWalletPresentCmd(e *env, f *walletFlags) *cobra.Command {
 	var only []string
 	var lang string
-	var yes bool
+	var yes, offerRevoked bool
 	c := &cobra.Command{
-		Use:   "present REQUEST [--yes] [--only CLAIM...]",
+		Use:   "present REQUEST [--yes] [--only CLAIM...] [--offer-revoked]",
 		Short: "Answer a verifier's request: show the consent view and warnings, then send",
 		Long: `Hand the agent the scanned text of an OpenID4VP request (openid4vp://…;
 "-" reads it from standard input). The consent view shows the verifier
@@ -197,10 +198,16 @@ holder is asked; no refuses (the verifier gets access_denied, nothing
 else). --only sends just those claims (names or JSON Pointers, e.g.
 given_name or /address/locality; repeatable), each one the view lists.
 
+A credential its issuer has revoked is left out of the consent view (a
+verifier would refuse it; the view says so). --offer-revoked offers it
+anyway, with a warning on standard error: for a holder who must show it
+all the same, e.g. to prove what it once said.
+
 Exit codes: 3 invalid request, 4 verifier not registered and active, 1
 when no stored credential answers, 21 not logged in.`,
 		Example: `  cairn wallet present 'openid4vp://?client_id=decentralized_identifier%3Adid%3Aweb%3Ashelter.example&request_uri=...'
-  cairn wallet present "$(cat request.txt)" --only given_name --only family_name --yes`,
+  cairn wallet present "$(cat request.txt)" --only given_name --only family_name --yes
+  cairn wallet present "$(cat request.txt)" --offer-revoked`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			text, s, c, err := f.openScanned(e, args[0], "request", yes, lang)
@@ -208,7 +215,10 @@ when no stored credential answers, 21 not logged in.`,
 				return err
 			}
 			ctx := cmd.Context()
-			pv, err := c.PreviewRequest(ctx, s.Token, text, lang)
+			if offerRevoked {
+				fmt.Fprintln(e.stderr, "WARNING: --offer-revoked: a credential its issuer has revoked may be sent; the verifier will see it is revoked and will most likely refuse it.")
+			}
+			pv, err := c.PreviewRequestWith(ctx, s.Token, lang, walletapi.PresentationRequest{Request: text, OfferRevoked: offerRevoked})
 			if err != nil {
 				return walletFlowExit(err)
 			}
@@ -242,6 +252,7 @@ when no stored credential answers, 21 not logged in.`,
 	}
 	c.Flags().StringArrayVar(&only, "only", nil, "send only this claim (name or JSON Pointer; repeatable)")
 	c.Flags().BoolVar(&yes, "yes", false, "send without asking")
+	c.Flags().BoolVar(&offerRevoked, "offer-revoked", false, "offer credentials their issuer has revoked too (with a warning; a verifier will most likely refuse them)")
 	c.Flags().StringVar(&lang, "lang", "", "language of the consent view (BCP 47; default: the holder's setting)")
 	return c
 }

@@ -4,15 +4,22 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/cairn-id/cairn/internal/qr"
 	"github.com/cairn-id/cairn/internal/testkit"
+	"github.com/cairn-id/cairn/wallet"
+	walletapi "github.com/cairn-id/cairn/wallet/api"
+	"github.com/cairn-id/cairn/wallet/client"
 )
 
 // walletServe runs 'cairn wallet serve' until the returned stop.
@@ -219,5 +226,74 @@ func TestWalletReceiveAndProximity(t *testing.T) {
 		if strings.Contains(logs.String(), secret) {
 			t.Fatalf("the agent's log holds %q", secret)
 		}
+	}
+}
+
+// TestWalletPresentOfferRevoked: 'present --offer-revoked' asks the
+// agent to offer revoked credentials (offer_revoked in the request) and
+// prints a warning on standard error; without it, nothing is asked and
+// nothing warned, and a request only a revoked credential answers is
+// refused (exit 1). The agent is a stand-in that answers as the real one
+// does (the agent's side is tested in wallet/api).
+func TestWalletPresentOfferRevoked(t *testing.T) {
+	var mu sync.Mutex
+	var asked []bool
+	var responded, refused int
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /v1/requests", func(w http.ResponseWriter, r *http.Request) {
+		var req walletapi.PresentationRequest
+		if err := json.NewDecoder(r.Body).Decode(&req); err != nil || req.Request == "" {
+			http.Error(w, "bad request", http.StatusBadRequest)
+			return
+		}
+		mu.Lock()
+		asked = append(asked, req.OfferRevoked)
+		mu.Unlock()
+		p := wallet.RequestPreview{ID: "preview-0001", VerifierID: "decentralized_identifier:did:web:desk.example", VerifierName: "Desk", Registered: true,
+			Queries: []wallet.QueryAnswer{}, Missing: []string{"reg"},
+			Warnings: []wallet.Notice{{Code: wallet.NoticeRevoked + "/excluded", Text: "Your “Registration” from Relief has been revoked by the issuer. It is not offered here."}}}
+		if req.OfferRevoked {
+			p.CanAnswer, p.Missing = true, nil
+			p.Queries = []wallet.QueryAnswer{{QueryID: "reg", CredentialID: "credential-0001", TypeLabel: "Registration", Claims: []wallet.ClaimLabel{{Path: "/given_name", Label: "Given name"}}}}
+			p.Warnings[0] = wallet.Notice{Code: wallet.NoticeRevoked, Text: "Your “Registration” from Relief has been revoked by the issuer: a verifier will most likely refuse it."}
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(p)
+	})
+	mux.HandleFunc("POST /v1/requests/preview-0001/respond", func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		responded++
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(wallet.Presented{VerifierID: "decentralized_identifier:did:web:desk.example", VerifierName: "Desk", Claims: []string{"/given_name"}})
+	})
+	mux.HandleFunc("POST /v1/requests/preview-0001/refuse", func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		refused++
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, "{}")
+	})
+	agent := httptest.NewServer(mux)
+	t.Cleanup(agent.Close)
+	session := filepath.Join(t.TempDir(), "s.json")
+	b, _ := json.Marshal(client.Session{Agent: agent.URL, HolderID: "holder-0001", Token: "token-0001", ExpiresAt: time.Now().Add(time.Hour)})
+	if err := os.WriteFile(session, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	const request = "openid4vp://?client_id=decentralized_identifier%3Adid%3Aweb%3Adesk.example&request_uri=https%3A%2F%2Fdesk.example%2Fr%2F1"
+
+	code, out, stderr := walletCLI(t, "wallet", "--session", session, "present", request, "--yes")
+	if code != ExitFailure || strings.Contains(stderr, "--offer-revoked") || !strings.Contains(out, "not offered here") {
+		t.Fatalf("without --offer-revoked: %d\n%s\n%s", code, out, stderr)
+	}
+	code, out, stderr = walletCLI(t, "wallet", "--session", session, "present", request, "--yes", "--offer-revoked")
+	if code != 0 || !strings.Contains(stderr, "WARNING: --offer-revoked") || !strings.Contains(out, "most likely refuse it") || !strings.Contains(out, "sent to Desk") {
+		t.Fatalf("with --offer-revoked: %d\n%s\n%s", code, out, stderr)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !slices.Equal(asked, []bool{false, true}) || responded != 1 || refused != 1 {
+		t.Fatalf("the agent was asked offer_revoked %v, responded %d, refused %d", asked, responded, refused)
 	}
 }

@@ -8,6 +8,7 @@ package testkit
 import (
 	"bytes"
 	"sync"
+	"testing"
 	"time"
 )
 
@@ -61,4 +62,19 @@ func (c *Clock) Set(t time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.t = t
+}
+
+// CPUPerOp starts counting the process's CPU time (ProcessCPUTime); the
+// returned function, called after a benchmark's loop, reports it per
+// operation as "cpu-ns/op" (nothing where the platform does not say).
+// Every goroutine of the process counts, the garbage collector's
+// included: call it around a loop that runs alone.
+func CPUPerOp(b *testing.B) (report func()) {
+	start, ok := ProcessCPUTime()
+	return func() {
+		end, ok2 := ProcessCPUTime()
+		if ok && ok2 && b.N > 0 {
+			b.ReportMetric(float64(end-start)/float64(b.N), "cpu-ns/op")
+		}
+	}
 }

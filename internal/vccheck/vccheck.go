@@ -2,8 +2,9 @@
 // the cryptographic and format checks of internal/sdjwtvc, then the trust
 // registry (DESIGN.md §4: was the issuer authorized for this vct at the
 // credential's iat?) and the credential's status in its Token Status List
-// (draft-ietf-oauth-status-list-21 §8.3), from an offline bundle or fetched
-// through an injected function.
+// (draft-ietf-oauth-status-list-21 §8.3), from an offline bundle, or fetched
+// through an injected function or a statuslist.Cache (reused while
+// the token's ttl, §5.1, and exp allow).
 //
 // It owns the mapping of those outcomes to distinct errors, so a CLI and a
 // caseworker console report the same thing: invalid, untrusted, not
@@ -71,6 +72,12 @@ type Options struct {
 	// lacks it; nil means offline: a credential with a status reference
 	// that cannot be checked fails with ErrStatusUnavailable.
 	FetchStatusList func(ctx context.Context, uri string) (string, error)
+	// StatusLists, when set, is where status lists come from instead of
+	// FetchStatusList: a cache of verified tokens by URI and issuer that
+	// keeps each as long as its ttl and exp allow (its Fetch fetches),
+	// so that the copies of a credential, or the credentials of one
+	// presentation, on one list cost one fetch.
+	StatusLists *statuslist.Cache
 	// Offline forbids every network contact: no status list is fetched
 	// (FetchStatusList is ignored) and no DID is resolved over the network.
 	Offline bool
@@ -103,6 +110,9 @@ type Outcome struct {
 	// zero when none was held.
 	StatusURI          string
 	StatusListIssuedAt time.Time
+	// StatusFetchedAt is when the list read was fetched (for this call,
+	// or earlier by Options.StatusLists); zero for a bundled list.
+	StatusFetchedAt time.Time
 	// Compromise is the registry's revocation of the issuer as
 	// compromised, when that is why it is not trusted.
 	Compromise *trust.StatusChange
@@ -294,16 +304,34 @@ func lookupStatus(ctx context.Context, ref statuslist.Reference, res *sdjwtvc.Re
 			return s, "bundle", nil
 		}
 	}
-	if o.FetchStatusList == nil || o.Offline {
+	if o.FetchStatusList == nil && o.StatusLists == nil || o.Offline {
 		return 0, "", fmt.Errorf("%w: %s is not in the bundle and fetching is off", ErrStatusUnavailable, ref.URI)
 	}
-	tok, err := o.FetchStatusList(ctx, ref.URI)
-	if err != nil {
-		return 0, "", fmt.Errorf("%w: fetch %s: %v", ErrStatusUnavailable, ref.URI, err)
+	verify := func(tok string) (*statuslist.Token, error) {
+		return VerifyStatusList(ctx, tok, res.Issuer, ref.URI, copts)
 	}
-	t, err := VerifyStatusList(ctx, tok, res.Issuer, ref.URI, copts)
-	if err != nil {
-		return 0, "", err
+	var t *statuslist.Token
+	if o.StatusLists != nil {
+		got, err := o.StatusLists.Get(ctx, ref.URI, res.Issuer, verify)
+		if err != nil {
+			if !errors.Is(err, ErrStatusUnavailable) {
+				err = fmt.Errorf("%w: fetch %s: %v", ErrStatusUnavailable, ref.URI, err)
+			}
+			return 0, "", err
+		}
+		t, out.StatusFetchedAt = got.Token, got.FetchedAt
+	} else {
+		tok, err := o.FetchStatusList(ctx, ref.URI)
+		if err != nil {
+			return 0, "", fmt.Errorf("%w: fetch %s: %v", ErrStatusUnavailable, ref.URI, err)
+		}
+		out.StatusFetchedAt = time.Now()
+		if copts.Now != nil {
+			out.StatusFetchedAt = copts.Now()
+		}
+		if t, err = verify(tok); err != nil {
+			return 0, "", err
+		}
 	}
 	out.StatusListIssuedAt = t.IssuedAt
 	s, err := t.List.Get(ref.Index)

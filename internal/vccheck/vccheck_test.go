@@ -215,3 +215,47 @@ func TestSkipUndisclosed(t *testing.T) {
 		}
 	}
 }
+
+// TestVerifyThroughStatusCache: with Options.StatusLists, the credentials
+// on one list cost one fetch (the list is verified once, for its
+// issuer); a list signed by another issuer is refused and never serves
+// the credential; a failed fetch is ErrStatusUnavailable.
+func TestVerifyThroughStatusCache(t *testing.T) {
+	w := newWorld(t)
+	fetches := 0
+	signer := w.ngo
+	cache := &statuslist.Cache{Now: func() time.Time { return tNow }, Fetch: func(context.Context, string) (string, error) {
+		fetches++
+		if signer == nil {
+			return "", errors.New("offline")
+		}
+		return w.token(t, signer), nil
+	}}
+	o := baseOptions()
+	o.Registry = w.reg
+	o.StatusLists = cache
+	for i, tc := range []struct {
+		idx    int
+		want   error
+		status string
+	}{{3, nil, "valid"}, {7, ErrRevoked, "revoked"}, {9, ErrSuspended, "suspended"}, {3, nil, "valid"}} {
+		out, err := Verify(context.Background(), w.issue(t, w.ngo, vctReg, tAdmit.Add(time.Hour), tc.idx), o)
+		if !errors.Is(err, tc.want) || out.Status != tc.status || out.StatusFrom != listURI || !out.StatusFetchedAt.Equal(tNow) {
+			t.Fatalf("%d: %v, %+v", i, err, out)
+		}
+	}
+	if fetches != 1 {
+		t.Fatalf("%d fetches for four credentials on one list, want 1", fetches)
+	}
+	// Another list copy, signed by the wrong issuer, for a fresh cache.
+	signer = w.clinic
+	o.StatusLists = &statuslist.Cache{Now: cache.Now, Fetch: cache.Fetch}
+	if _, err := Verify(context.Background(), w.issue(t, w.ngo, vctReg, tAdmit.Add(time.Hour), 3), o); !errors.Is(err, ErrStatusUnavailable) {
+		t.Fatalf("list signed by another issuer: %v", err)
+	}
+	signer = nil
+	o.StatusLists = &statuslist.Cache{Now: cache.Now, Fetch: cache.Fetch}
+	if _, err := Verify(context.Background(), w.issue(t, w.ngo, vctReg, tAdmit.Add(time.Hour), 3), o); !errors.Is(err, ErrStatusUnavailable) {
+		t.Fatalf("fetch fails: %v", err)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -71,6 +72,8 @@ type world struct {
 	list                                                           *statuslist.List
 	clk                                                            *clock
 	status                                                         *httptest.Server
+	statusTTL                                                      atomic.Int64 // the ttl claim of the list's tokens (0: none)
+	statusFetches                                                  atomic.Int32
 	public, console                                                *httptest.Server
 	svc                                                            *verifier.Service
 	metrics                                                        http.Handler
@@ -90,7 +93,9 @@ func newWorld(t testing.TB) *world {
 			http.Error(rw, "down", http.StatusInternalServerError)
 			return
 		}
-		tok, err := w.list.SignToken(signer(w.ngo), statuslist.TokenOptions{Subject: w.listURI(), Issuer: w.ngo.DIDJWK(), IssuedAt: w.clk.Now().Add(-time.Minute), ExpiresIn: time.Hour})
+		w.statusFetches.Add(1)
+		tok, err := w.list.SignToken(signer(w.ngo), statuslist.TokenOptions{Subject: w.listURI(), Issuer: w.ngo.DIDJWK(), IssuedAt: w.clk.Now().Add(-time.Minute), ExpiresIn: time.Hour,
+			TTL: time.Duration(w.statusTTL.Load())})
 		if err != nil {
 			t.Error(err)
 		}

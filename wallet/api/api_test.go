@@ -530,3 +530,42 @@ func TestEveryCodeHasAStatus(t *testing.T) {
 		}
 	}
 }
+
+// TestLogPurposeNames: the consent log keeps purpose ids (hash-chained);
+// GET /v1/log adds each entry's purpose as people read it, in the
+// holder's language: a shipped purpose's name, the id of any other.
+func TestLogPurposeNames(t *testing.T) {
+	a := newAgent(t)
+	_, s := a.holder("2468", storetest.Device(1))
+	sess, _ := a.svc.Resume(t0ctx, s.Token)
+	for _, p := range []string{"clinic-access", "clinic-access, made-up-purpose", ""} {
+		if _, err := a.svc.AppendLog(t0ctx, sess, wallet.LogEntry{Event: wallet.EventPresentation, PartyName: "Desk", Purpose: p}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for lang, want := range map[string][]string{
+		"fr": {"Accès à la clinique", "Accès à la clinique, made-up-purpose", ""},
+		"uk": {"Доступ до клініки", "Доступ до клініки, made-up-purpose", ""},
+		"ar": {"الدخول إلى العيادة", "الدخول إلى العيادة، made-up-purpose", ""},
+		"en": {"Clinic access", "Clinic access, made-up-purpose", ""},
+	} {
+		r := a.do("GET", "/v1/log?lang="+lang, s.Token, nil)
+		a.want(r, 200, "")
+		var lg api.Log
+		r.json(t, &lg)
+		if len(lg.Entries) != 3 {
+			t.Fatalf("%s: %s", lang, r.body)
+		}
+		for i, e := range lg.Entries {
+			if e.PurposeName != want[i] || e.Purpose != []string{"clinic-access", "clinic-access, made-up-purpose", ""}[i] {
+				t.Errorf("%s entry %d: purpose %q, name %q, want %q", lang, i, e.Purpose, e.PurposeName, want[i])
+			}
+		}
+	}
+	r := a.do("GET", "/v1/log/verify", s.Token, nil)
+	var v api.LogVerification
+	r.json(t, &v)
+	if !v.Intact || v.Entries != 3 {
+		t.Fatalf("verify %s", r.body)
+	}
+}

@@ -10,6 +10,8 @@ import (
 
 	"github.com/cairn-id/cairn/internal/sdjwt"
 	"github.com/cairn-id/cairn/internal/server"
+	"github.com/cairn-id/cairn/internal/trust"
+	"github.com/cairn-id/cairn/schemas"
 	"github.com/cairn-id/cairn/wallet"
 )
 
@@ -88,8 +90,58 @@ type Timeline struct {
 	Facts []Fact `json:"facts"`
 }
 
-func (h *Handler) view(c *wallet.Credential, st wallet.CredentialStatus, lang string, now time.Time) CredentialView {
-	v := CredentialView{ID: c.ID, Type: c.VCT, TypeName: c.VCT, IssuedAt: c.IssuedAt.UTC(), ExpiresAt: c.ExpiresAt.UTC(),
+// namer names credentials for one answer in one language: the language
+// is parsed once, and each type's and issuer's name is looked up once
+// per answer however many credentials share it; the registry is the one
+// in use when the answer began.
+type namer struct {
+	cat     *schemas.Catalogue
+	reg     *trust.Registry
+	lang    schemas.Lang
+	langTag string
+	types   map[string]*typeName
+	issuers map[string]string
+}
+
+type typeName struct {
+	t    *schemas.Type // nil: not in the catalogue
+	name string
+}
+
+func (h *Handler) namer(lang string) *namer {
+	return &namer{cat: h.cat, reg: h.reg(), lang: schemas.ParseLang(lang), langTag: lang,
+		types: map[string]*typeName{}, issuers: map[string]string{}}
+}
+
+// typ returns the catalogue's type of vct (nil if none) and its name in
+// the language (vct itself when unknown).
+func (n *namer) typ(vct string) *typeName {
+	if tn := n.types[vct]; tn != nil {
+		return tn
+	}
+	tn := &typeName{name: vct}
+	if t, err := n.cat.Lookup(vct); err == nil {
+		tn.t, tn.name = t, t.DisplayNameIn(n.lang)
+	}
+	n.types[vct] = tn
+	return tn
+}
+
+// issuer returns the registry's name of did in the language ("" when
+// none).
+func (n *namer) issuer(did string) string {
+	name, ok := n.issuers[did]
+	if !ok {
+		if e := n.reg.Entity(did); e != nil {
+			name = e.Name(n.langTag)
+		}
+		n.issuers[did] = name
+	}
+	return name
+}
+
+func (n *namer) view(c *wallet.Credential, st wallet.CredentialStatus, now time.Time) CredentialView {
+	v := CredentialView{ID: c.ID, Type: c.VCT, TypeName: n.typ(c.VCT).name, IssuedAt: c.IssuedAt.UTC(), ExpiresAt: c.ExpiresAt.UTC(),
 		ReceivedAt: c.ReceivedAt.UTC(), Copies: 1, Issuer: Issuer{DID: c.IssuerDID}, Validity: "valid",
 		Status: st.State, StatusReason: st.Reason, StatusLastKnown: st.LastKnown, StatusCheckedAt: st.CheckedAt.UTC(), StatusSource: st.Source}
 	if v.Status == "" {
@@ -99,14 +151,9 @@ func (h *Handler) view(c *wallet.Credential, st wallet.CredentialStatus, lang st
 		age := max(int64(now.Sub(st.CheckedAt)/time.Second), 0)
 		v.StatusAgeSeconds = &age
 	}
-	if t, err := h.cat.Lookup(c.VCT); err == nil {
-		v.TypeName = t.DisplayName(lang)
-	}
-	if reg := h.reg(); reg != nil {
-		if e := reg.Entity(c.IssuerDID); e != nil {
-			v.Issuer.Name = e.Name(lang)
-		}
-		if d, err := reg.IssuerAuthorized(c.IssuerDID, c.VCT, c.IssuedAt); err == nil && d.Authorized {
+	if n.reg != nil {
+		v.Issuer.Name = n.issuer(c.IssuerDID)
+		if d, err := n.reg.IssuerAuthorized(c.IssuerDID, c.VCT, c.IssuedAt); err == nil && d.Authorized {
 			v.Issuer.Registered = true
 		}
 	}
@@ -150,10 +197,11 @@ func (h *Handler) listCredentials(w http.ResponseWriter, r *http.Request, sess *
 		return
 	}
 	lang, now := h.contentLang(r, sess), h.now()
+	n := h.namer(lang)
 	gs, count := groups(cs)
 	out := Credentials{Lang: lang, Credentials: make([]CredentialView, 0, len(gs))}
 	for _, c := range gs {
-		v := h.view(c, sts[c.Group], lang, now)
+		v := n.view(c, sts[c.Group], now)
 		v.Copies = count[c.Group]
 		out.Credentials = append(out.Credentials, v)
 	}
@@ -183,10 +231,11 @@ func (h *Handler) showCredential(w http.ResponseWriter, r *http.Request, sess *w
 		return
 	}
 	lang := h.contentLang(r, sess)
-	d := CredentialDetail{CredentialView: h.view(c, sts[c.Group], lang, h.now())}
+	n := h.namer(lang)
+	d := CredentialDetail{CredentialView: n.view(c, sts[c.Group], h.now())}
 	_, count := groups(cs)
 	d.Copies = count[c.Group]
-	if d.Claims, err = h.claims(c, lang); err != nil {
+	if d.Claims, err = n.claims(c); err != nil {
 		h.fail(w, r, sess, err)
 		return
 	}
@@ -209,11 +258,12 @@ func (h *Handler) timeline(w http.ResponseWriter, r *http.Request, sess *wallet.
 		return
 	}
 	lang, now := h.contentLang(r, sess), h.now()
+	n := h.namer(lang)
 	gs, _ := groups(cs)
 	out := Timeline{Lang: lang, Facts: []Fact{}}
 	for _, c := range gs {
-		v := h.view(c, wallet.CredentialStatus{}, lang, now)
-		claims, err := h.claims(c, lang)
+		v := n.view(c, wallet.CredentialStatus{}, now)
+		claims, err := n.claims(c)
 		if err != nil {
 			h.fail(w, r, sess, err)
 			return
@@ -242,8 +292,8 @@ var registered = []string{"iss", "iat", "nbf", "exp", "cnf", "vct", "vct#integri
 var errUnreadable = errors.New("api: stored credential does not parse")
 
 // claims returns the user claims of c (every disclosure included),
-// flattened to leaves, in path order, labelled in lang.
-func (h *Handler) claims(c *wallet.Credential, lang string) ([]Claim, error) {
+// flattened to leaves, in path order, labelled in the namer's language.
+func (n *namer) claims(c *wallet.Credential) ([]Claim, error) {
 	t, err := sdjwt.Parse(c.Compact, sdjwt.Limits{})
 	if err != nil {
 		return nil, errors.Join(errUnreadable, err)
@@ -252,7 +302,7 @@ func (h *Handler) claims(c *wallet.Credential, lang string) ([]Claim, error) {
 	if err != nil {
 		return nil, errors.Join(errUnreadable, err)
 	}
-	typ, _ := h.cat.Lookup(c.VCT)
+	typ := n.typ(c.VCT).t
 	out := []Claim{}
 	var walk func(path []any, v any)
 	walk = func(path []any, v any) {
@@ -268,7 +318,7 @@ func (h *Handler) claims(c *wallet.Credential, lang string) ([]Claim, error) {
 		}
 		label := names[len(names)-1]
 		if typ != nil {
-			label = typ.Label(path, lang)
+			label = typ.LabelIn(path, n.lang)
 		}
 		out = append(out, Claim{Path: strings.Join(names, "/"), Label: label, Value: v})
 	}

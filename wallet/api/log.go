@@ -13,7 +13,15 @@ import (
 
 // Log answers GET /v1/log.
 type Log struct {
-	Entries []wallet.LogEntry `json:"entries"`
+	Entries []LogEntry `json:"entries"`
+}
+
+// LogEntry is a consent log entry as the holder's app shows it: the
+// entry as stored (hash-chained; it keeps purpose ids) and, for a
+// purpose, its name in the holder's language (wallet.PurposeNames).
+type LogEntry struct {
+	wallet.LogEntry
+	PurposeName string `json:"purpose_name,omitempty"`
 }
 
 // LogVerification answers GET /v1/log/verify: a tampered log is an
@@ -31,10 +39,12 @@ func (h *Handler) log(w http.ResponseWriter, r *http.Request, sess *wallet.Sessi
 		h.fail(w, r, sess, err)
 		return
 	}
-	if es == nil {
-		es = []wallet.LogEntry{}
+	lang := h.contentLang(r, sess)
+	out := Log{Entries: make([]LogEntry, len(es))}
+	for i, e := range es {
+		out.Entries[i] = LogEntry{LogEntry: e, PurposeName: wallet.PurposeNames(e.Purpose, lang)}
 	}
-	server.WriteJSON(w, http.StatusOK, Log{Entries: es})
+	server.WriteJSON(w, http.StatusOK, out)
 }
 
 func (h *Handler) verifyLog(w http.ResponseWriter, r *http.Request, sess *wallet.Session) {

@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -93,6 +94,15 @@ func (w *statusWorld) receive(t *testing.T, given string) (ids []string, issued 
 	return a.IDs, issued
 }
 
+func mustResume(t *testing.T, w *statusWorld) *wallet.Session {
+	t.Helper()
+	s, err := w.svc.Resume(context.Background(), w.token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 // view finds the listed credential among ids (one per group).
 func view(t *testing.T, list *api.Credentials, ids []string) api.CredentialView {
 	t.Helper()
@@ -108,17 +118,23 @@ func view(t *testing.T, list *api.Credentials, ids []string) api.CredentialView 
 // TestCredentialStatusOverHTTP: the project's issuer over HTTP revokes
 // and suspends; the agent, over HTTP through wallet/client, reports it
 // once its cached copy of the list is past the token's ttl, one fetch per
-// list however many credentials point at it; an offline list shows the
-// last status and its age; the consent view warns and leaves a revoked
+// list however many credentials point at it (the copy fetched to check
+// the credentials on receipt included); an offline list shows the last
+// status and its age; the consent view warns and leaves a revoked
 // credential out.
 func TestCredentialStatusOverHTTP(t *testing.T) {
 	w := newStatusWorld(t)
 	ctx := context.Background()
+	before := w.statusFetches.Load()
 	amina, aminaIss := w.receive(t, "Amina")
 	omar, omarIss := w.receive(t, "Omar")
 	lina, _ := w.receive(t, "Lina")
+	// Three credentials of five copies each, on one list, each copy
+	// checked on receipt: one fetch.
+	if n := w.statusFetches.Load() - before; n != 1 {
+		t.Errorf("%d status list fetches for three receipts, want 1", n)
+	}
 
-	before := w.statusFetches.Load()
 	list, err := w.cl.Credentials(ctx, w.token, "en")
 	if err != nil {
 		t.Fatal(err)
@@ -127,13 +143,13 @@ func TestCredentialStatusOverHTTP(t *testing.T) {
 		t.Fatalf("%d credentials listed", len(list.Credentials))
 	}
 	for _, v := range list.Credentials {
-		if v.Status != wallet.StatusValid || v.StatusSource != wallet.SourceNetwork || v.StatusCheckedAt.IsZero() || v.StatusAgeSeconds == nil {
+		if v.Status != wallet.StatusValid || v.StatusSource != wallet.SourceCache || v.StatusCheckedAt.IsZero() || v.StatusAgeSeconds == nil {
 			t.Errorf("fresh credential: %+v", v)
 		}
 	}
-	// Three credentials of five copies each, on one list: one fetch.
+	// The listing right after reads the same copy.
 	if n := w.statusFetches.Load() - before; n != 1 {
-		t.Errorf("%d status list fetches for one listing, want 1", n)
+		t.Errorf("%d status list fetches after one listing, want 1", n)
 	}
 	checked := view(t, list, amina).StatusCheckedAt
 
@@ -210,12 +226,42 @@ func TestCredentialStatusOverHTTP(t *testing.T) {
 	if p.CanAnswer || len(p.Queries) != 0 || !hasNotice(p, wallet.NoticeRevoked, amina) {
 		t.Errorf("consent view with only a revoked credential: %+v", p)
 	}
+	// The holder's choice on the consent screen: the view with the
+	// revoked credential offered, sent without fetching the request
+	// again; the log says it was the holder's choice.
+	if wr := p.WithRevoked; wr == nil || !wr.CanAnswer || wr.ID != p.ID || len(wr.Queries) != 1 || !slices.Contains(amina, wr.Queries[0].CredentialID) ||
+		!hasNotice(wr, wallet.NoticeRevoked, amina) || wr.Warnings[0].Text == p.Warnings[0].Text {
+		t.Fatalf("the view with the revoked credential: %+v", p.WithRevoked)
+	}
+	if _, err := w.cl.Respond(ctx, w.token, p.ID, nil); err == nil {
+		t.Fatal("answered without a credential and without the holder's choice")
+	}
+	p, err = w.cl.PreviewRequest(ctx, w.token, w.request(t, "given_name"), "en")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent, err := w.cl.RespondWith(ctx, w.token, p.ID, wallet.Consent{OfferRevoked: true})
+	if err != nil || !slices.Equal(sent.Claims, []string{"/given_name"}) {
+		t.Fatalf("sent with the revoked credential: %+v %v", sent, err)
+	}
+	entries, err := w.svc.Log(ctx, mustResume(t, w))
+	if err != nil || len(entries) == 0 || entries[len(entries)-1].Event != wallet.EventPresentation || !strings.Contains(entries[len(entries)-1].Note, "revoked") {
+		t.Errorf("log: %+v %v", entries, err)
+	}
 	p, err = w.cl.PreviewRequestWith(ctx, w.token, "en", api.PresentationRequest{Request: w.request(t, "given_name"), OfferRevoked: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !p.CanAnswer || len(p.Queries) != 1 || !slices.Contains(amina, p.Queries[0].CredentialID) || !hasNotice(p, wallet.NoticeRevoked, amina) {
+	if !p.CanAnswer || len(p.Queries) != 1 || !slices.Contains(amina, p.Queries[0].CredentialID) || !hasNotice(p, wallet.NoticeRevoked, amina) || p.WithRevoked != nil {
 		t.Errorf("consent view offering a revoked credential: %+v", p)
+	}
+	// No other answer to choose: a consent asking for one is refused, and
+	// the preview stays answerable.
+	if _, err := w.cl.RespondWith(ctx, w.token, p.ID, wallet.Consent{OfferRevoked: true}); err == nil {
+		t.Error("offer_revoked consent without a with_revoked view accepted")
+	}
+	if err := w.cl.RefuseRequest(ctx, w.token, p.ID); err != nil {
+		t.Errorf("refuse after a refused consent: %v", err)
 	}
 
 	// Offline (no refresh): the last status read, with its age.
@@ -240,6 +286,7 @@ func TestCredentialStatusUnavailable(t *testing.T) {
 	w := newStatusWorld(t)
 	ctx := context.Background()
 	ids, _ := w.receive(t, "Amina")
+	w.advance(t, issuer.StatusListTokenTTL) // past the copy of the list fetched on receipt
 	w.statusDown.Store(true)
 	list, err := w.cl.Credentials(ctx, w.token, "en")
 	if err != nil {

@@ -293,7 +293,7 @@ func (c *Client) Timeline(ctx context.Context, token, lang string) (*api.Timelin
 }
 
 // Log returns the consent log.
-func (c *Client) Log(ctx context.Context, token string) ([]wallet.LogEntry, error) {
+func (c *Client) Log(ctx context.Context, token string) ([]api.LogEntry, error) {
 	var out api.Log
 	err := c.do(ctx, http.MethodGet, "/v1/log", token, nil, &out, nil)
 	return out.Entries, err

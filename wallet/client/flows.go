@@ -71,8 +71,14 @@ func (c *Client) PreviewRequestWith(ctx context.Context, token, lang string, req
 // Respond consents to a previewed request (only nil: every claim the
 // preview lists).
 func (c *Client) Respond(ctx context.Context, token, previewID string, only []string) (*wallet.Presented, error) {
+	return c.RespondWith(ctx, token, previewID, wallet.Consent{Only: only})
+}
+
+// RespondWith consents to a previewed request with a full Consent (e.g.
+// OfferRevoked: the preview's WithRevoked answer).
+func (c *Client) RespondWith(ctx context.Context, token, previewID string, consent wallet.Consent) (*wallet.Presented, error) {
 	var out wallet.Presented
-	err := c.do(ctx, http.MethodPost, "/v1/requests/"+url.PathEscape(previewID)+"/respond", token, wallet.Consent{Only: only}, &out, nil)
+	err := c.do(ctx, http.MethodPost, "/v1/requests/"+url.PathEscape(previewID)+"/respond", token, consent, &out, nil)
 	return &out, err
 }
 

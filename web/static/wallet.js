@@ -232,6 +232,18 @@
   // ---- a request: the consent screen ----
   function showRequest(p) {
     request = p;
+    // A revoked credential was left out: the holder may choose to offer
+    // it (the agent's with_revoked view, sent with offer_revoked).
+    $("consent-revoked").checked = false;
+    $("consent-revoked-box").hidden = !p.with_revoked;
+    renderRequest(p);
+    go("s-request");
+  }
+  $("consent-revoked").addEventListener("change", function () {
+    if (!request || !request.with_revoked) { return; }
+    renderRequest(this.checked ? request.with_revoked : request);
+  });
+  function renderRequest(p) {
     var v = $("request-view"); v.textContent = "";
     var over = {};
     (p.outside_purpose || []).forEach(function (o) { over[o.path] = o.label; });
@@ -260,7 +272,6 @@
       });
     });
     $("consent-send").disabled = !p.can_answer;
-    go("s-request");
   }
   $("f-consent").addEventListener("submit", function (ev) {
     ev.preventDefault();
@@ -268,6 +279,7 @@
     var boxes = Array.prototype.slice.call(document.querySelectorAll("#consent-list input[type=checkbox]"));
     var only = boxes.filter(function (b) { return b.checked; }).map(function (b) { return b.value; });
     var body = only.length === boxes.length ? {} : { only: only };
+    if (request.with_revoked && $("consent-revoked").checked) { body.offer_revoked = true; }
     api("POST", "/v1/requests/" + encodeURIComponent(request.id) + "/respond", body).then(function (r) {
       var who = r.verifier_name || request.verifier_name; request = null;
       $("done-text").textContent = t("Sent to %s.", who);
@@ -290,7 +302,7 @@
       entries.forEach(function (e) {
         var what = /refus/.test(e.event) ? t("Refused") : (/present|shar|sent/.test(e.event) ? t("Shared") : t("Received"));
         ol.appendChild(el("li", null, el("strong", { text: what }), " · ", date(e.at), el("br"),
-          e.party_name || e.party_id || "", e.purpose ? " · " + e.purpose : "", el("br"),
+          e.party_name || e.party_id || "", e.purpose ? " · " + (e.purpose_name || e.purpose) : "", el("br"),
           el("span", { "class": "muted code", text: (e.claims || []).join(", ") })));
       });
     }, fail);

@@ -97,7 +97,9 @@ func newWorld(t *testing.T) *world {
 	svc := storetest.NewService(t, st, clock, storetest.Pepper(3), func(c *wallet.Config) {
 		c.Logger = quiet
 		c.Now = time.Now
-		c.Flows = wallet.FlowConfig{Dev: true, Registry: regFn, Catalogue: cat}
+		// Status lists read afresh for every answer (real time): a
+		// revocation shows at once.
+		c.Flows = wallet.FlowConfig{Dev: true, Registry: regFn, Catalogue: cat, StatusMaxAge: time.Nanosecond}
 	})
 	wh, err := walletapi.New(svc, walletapi.Options{Logger: quiet, Now: time.Now, Registry: regFn, Catalogue: cat})
 	if err != nil {
@@ -173,6 +175,17 @@ func (w *world) offer(t *testing.T, vct string, claims map[string]any, tx bool) 
 		t.Fatal(err)
 	}
 	return o
+}
+
+// pasteFromHome are the steps from the home screen to a pasted code's
+// answer: scan, paste text, submit.
+func pasteFromHome(text string) []chromedp.Action[chromedp.Void] {
+	return []chromedp.Action[chromedp.Void]{
+		chromedp.Click(chromedp.CSS(`#s-home button[data-go="s-scan"]`)),
+		chromedp.WaitVisible(chromedp.ID("s-scan")),
+		chromedp.SetValue(chromedp.ID("paste"), text),
+		chromedp.Click(chromedp.CSS("#f-paste button[type=submit]")),
+	}
 }
 
 // TestWalletInChromium: a person creates a wallet at 360 px (recovery
@@ -253,13 +266,7 @@ func TestWalletInChromium(t *testing.T) {
 	// a verifier asks for more than its purpose: the consent screen says
 	// so; the person unticks the birthdate and sends the rest
 	req := w.request(t, "family_name", "given_name", "birthdate")
-	b.Do("scanning a request",
-		chromedp.Click(chromedp.CSS(`#s-home button[data-go="s-scan"]`)),
-		chromedp.WaitVisible(chromedp.ID("s-scan")),
-		chromedp.SetValue(chromedp.ID("paste"), req),
-		chromedp.Click(chromedp.CSS("#f-paste button[type=submit]")),
-		chromedp.WaitVisible(chromedp.ID("s-request")),
-	)
+	b.Do("scanning a request", append(pasteFromHome(req), chromedp.WaitVisible(chromedp.ID("s-request")))...)
 	b.Contains("wallet-consent", "City housing desk", "Purpose: \u2068housing\u2069", "Family name", "Given names", "Date of birth", "More than its purpose needs")
 	if n := b.Eval(`String(document.querySelectorAll("#consent-list .badge.untrusted").length)`); n != "1" {
 		t.Errorf("%s claims flagged as over-asking, want 1", n)
@@ -277,6 +284,46 @@ func TestWalletInChromium(t *testing.T) {
 	}
 	w.mu.Unlock()
 	b.Do("home", chromedp.Click(chromedp.CSS(`#s-done button[data-go="s-home"]`)), chromedp.WaitVisible(chromedp.ID("s-home")))
+
+	// the registration is revoked: the consent screen leaves it out and
+	// says so; the person explicitly chooses to offer it anyway (a
+	// labelled checkbox), and it is sent
+	recs, err := w.iss.Records(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range recs {
+		if r.VCT == regVCT {
+			if err := w.iss.Revoke(context.Background(), r.CredentialID); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	req = w.request(t, "family_name")
+	b.Do("scanning a request only a revoked credential answers", append(pasteFromHome(req), chromedp.WaitVisible(chromedp.ID("consent-revoked-box")))...)
+	b.Contains("wallet-consent-revoked", "has been revoked by the issuer", "Offer my revoked credential anyway", "most likely refuse it")
+	if got := b.Eval(`[document.getElementById("consent-send").disabled, document.getElementById("consent-revoked").checked, document.querySelectorAll("#consent-list input").length].join()`); got != "true,false,0" {
+		t.Errorf("before the choice (send disabled, box unticked, claims): %s", got)
+	}
+	b.Audit("wallet-consent-revoked", "en", "ltr")
+	b.Do("choosing to offer it",
+		chromedp.Click(chromedp.CSS(`label[for="consent-revoked"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#consent-list input[value="/family_name"]`)),
+	)
+	if got := b.Eval(`String(document.getElementById("consent-send").disabled)`); got != "false" {
+		t.Errorf("send disabled after the choice")
+	}
+	b.Do("sending the revoked credential",
+		chromedp.Click(chromedp.ID("consent-send")),
+		chromedp.WaitVisible(chromedp.ID("s-done")),
+	)
+	b.Contains("wallet-sent-revoked", "Sent to City housing desk.")
+	w.mu.Lock()
+	if len(w.got) != 2 || !strings.Contains(w.got[1], "vp_token") {
+		t.Errorf("the verifier received %d answers", len(w.got))
+	}
+	w.mu.Unlock()
+	b.Do("home again", chromedp.Click(chromedp.CSS(`#s-done button[data-go="s-home"]`)), chromedp.WaitVisible(chromedp.ID("s-home")))
 
 	// the same wallet in Arabic: right to left
 	b.Visit(w.site + "/wallet/?lang=ar")

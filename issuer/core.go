@@ -428,7 +428,7 @@ func (s *Service) reserve(ctx context.Context, tokenHash, nonceHash string, nonc
 }
 
 // allocate draws a random unused index of the current list, starting a
-// new list when it is full, and records the allocator's new state.
+// new list when it is full, and claims it (Tx.ClaimStatusIndex).
 func (s *Service) allocate(tx Tx) (string, int, error) {
 	size := s.cfg.StatusListSize
 	if size <= 0 || size > statuslist.MaxEntries {
@@ -444,16 +444,12 @@ func (s *Service) allocate(tx Tx) (string, int, error) {
 				return "", 0, err
 			}
 		}
-		l, err := tx.StatusList(cur)
+		n, err := tx.StatusListSize(cur)
 		if err != nil {
 			// %v: a missing list is corruption, not a missing token
 			return "", 0, fmt.Errorf("issuer: current status list %s: %v", cur, err)
 		}
-		a := statuslist.NewAllocator(l.Size, s.cfg.Rand)
-		if err := a.UnmarshalBinary(l.Allocator); err != nil {
-			return "", 0, fmt.Errorf("issuer: status list %s: %w", cur, err)
-		}
-		idx, err := a.Allocate()
+		idx, err := s.claimIndex(tx, cur, n)
 		if errors.Is(err, statuslist.ErrListFull) {
 			n, err := strconv.Atoi(cur)
 			if err != nil {
@@ -467,16 +463,45 @@ func (s *Service) allocate(tx Tx) (string, int, error) {
 		if err != nil {
 			return "", 0, err
 		}
-		state, err := a.MarshalBinary()
-		if err != nil {
-			return "", 0, err
-		}
-		if err := tx.PutStatusListAllocator(cur, state, l.Revision+1); err != nil {
-			return "", 0, err
-		}
 		return cur, idx, nil
 	}
 	return "", 0, ErrListFull
+}
+
+// claimIndex claims an index of list drawn uniformly among its unused
+// ones, as statuslist.Allocator.Allocate draws: up to RandomTries
+// uniform draws over the whole list, each claimed on its own (so
+// concurrent issuances claim different indices without rewriting a
+// shared allocator state, and conflict only when they draw the same
+// index), then, on a crowded list, one pick among the free indices of
+// the whole allocation (statuslist.ErrListFull when none is left).
+func (s *Service) claimIndex(tx Tx, list string, size int) (int, error) {
+	for range statuslist.RandomTries {
+		idx, err := statuslist.Uniform(s.cfg.Rand, size)
+		if err != nil {
+			return 0, err
+		}
+		err = tx.ClaimStatusIndex(list, idx)
+		if !errors.Is(err, ErrExists) {
+			return idx, err
+		}
+	}
+	state, err := tx.StatusListAllocation(list)
+	if err != nil {
+		return 0, err
+	}
+	a := statuslist.NewAllocator(size, s.cfg.Rand)
+	if err := a.UnmarshalBinary(state); err != nil {
+		return 0, fmt.Errorf("issuer: status list %s: %w", list, err)
+	}
+	idx, err := a.Allocate()
+	if err != nil {
+		return 0, err
+	}
+	if err := tx.ClaimStatusIndex(list, idx); err != nil {
+		return 0, fmt.Errorf("issuer: status list %s: free index %d: %w", list, idx, err)
+	}
+	return idx, nil
 }
 
 // newStatusList stores an empty list id of size entries and makes it the
@@ -717,7 +742,8 @@ func (s *Service) StatusList(ctx context.Context, id string) (l *StatusList, err
 }
 
 // StatusListRevision returns a list's revision (ErrNotFound), which grows
-// with every issuance and status change on the list: caches of the
+// with every status change on the list (an issuance claims an index
+// whose entry stays valid, so the list does not change): caches of the
 // signed list are keyed by it.
 func (s *Service) StatusListRevision(ctx context.Context, id string) (rev uint64, err error) {
 	err = s.cfg.Store.View(ctx, func(tx Tx) error { rev, err = tx.StatusListRevision(id); return err })

@@ -245,6 +245,32 @@ func (t *memTx) PutStatusListBits(id string, bits []byte, rev uint64) error {
 func (t *memTx) PutStatusListAllocator(id string, a []byte, rev uint64) error {
 	return t.updateList(id, func(l *StatusList) { l.Allocator, l.Revision = a, rev })
 }
+func (t *memTx) StatusListSize(id string) (int, error) {
+	l, err := t.StatusList(id)
+	if err != nil {
+		return 0, err
+	}
+	return l.Size, nil
+}
+func (t *memTx) ClaimStatusIndex(id string, idx int) error {
+	l, err := t.StatusList(id)
+	if err != nil {
+		return err
+	}
+	a, err := ClaimInAllocatorState(l.Allocator, idx)
+	if err != nil {
+		return err
+	}
+	l.Allocator = a
+	return t.PutStatusList(l)
+}
+func (t *memTx) StatusListAllocation(id string) ([]byte, error) {
+	l, err := t.StatusList(id)
+	if err != nil {
+		return nil, err
+	}
+	return l.Allocator, nil
+}
 func (t *memTx) updateList(id string, change func(*StatusList)) error {
 	l, err := t.StatusList(id)
 	if err != nil {

@@ -3,8 +3,10 @@ package issuer
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
+	"github.com/cairn-id/cairn/internal/statuslist"
 	"github.com/cairn-id/cairn/schemas"
 )
 
@@ -235,8 +237,24 @@ type Tx interface {
 	PutStatusList(l *StatusList) error
 	// PutStatusListBits replaces a list's Bits and Revision.
 	PutStatusListBits(id string, bits []byte, revision uint64) error
-	// PutStatusListAllocator replaces a list's Allocator and Revision.
+	// PutStatusListAllocator replaces a list's Allocator and Revision
+	// (and with them every index claimed since: the state is whole).
 	PutStatusListAllocator(id string, allocator []byte, revision uint64) error
+	// StatusListSize returns a list's Size alone.
+	StatusListSize(id string) (int, error)
+	// ClaimStatusIndex marks index idx of list id used, unless it
+	// already is (in the allocator state or by an earlier claim):
+	// ErrExists then, and nothing changes. ErrNotFound without the list;
+	// an error for an index outside [0, Size). The list's Revision stays
+	// (its entries do not change). A store may keep claims apart from
+	// the Allocator it was given (one row per index, so that concurrent
+	// issuances do not rewrite one shared value); StatusListAllocation
+	// includes them.
+	ClaimStatusIndex(id string, idx int) error
+	// StatusListAllocation returns the list's allocator state
+	// (statuslist.Allocator.MarshalBinary form) with every claimed
+	// index marked used.
+	StatusListAllocation(id string) ([]byte, error)
 	// CurrentStatusList is the id of the list new credentials draw from
 	// ("" and no error before the first).
 	CurrentStatusList() (string, error)
@@ -254,4 +272,16 @@ var (
 // SweepStats counts what a Sweep deleted.
 type SweepStats struct {
 	Offers, Nonces, Tokens, Reservations int
+}
+
+// ClaimInAllocatorState is ClaimStatusIndex for a store that keeps the
+// claims in the allocator state (statuslist.Allocator.MarshalBinary
+// form) itself: the state with idx marked used, ErrExists when it
+// already was.
+func ClaimInAllocatorState(state []byte, idx int) ([]byte, error) {
+	next, err := statuslist.MarkUsedState(state, idx)
+	if errors.Is(err, statuslist.ErrIndexInUse) {
+		return nil, fmt.Errorf("%w: status index %d", ErrExists, idx)
+	}
+	return next, err
 }

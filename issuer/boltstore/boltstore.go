@@ -364,6 +364,39 @@ func (t *txn) PutStatusListAllocator(id string, alloc []byte, revision uint64) e
 	return bolt.PutBytes(t.tx.Bucket(bucketListAlloc), []byte(id), clone(alloc), t.max)
 }
 
+func (t *txn) StatusListSize(id string) (int, error) {
+	m, err := get[listMeta](t, bucketLists, id)
+	if err != nil {
+		return 0, err
+	}
+	return m.Size, nil
+}
+
+// ClaimStatusIndex implements issuer.Tx in the allocator state itself:
+// bbolt runs one writer at a time, so rewriting it conflicts with no one.
+func (t *txn) ClaimStatusIndex(id string, idx int) error {
+	alloc, err := t.StatusListAllocation(id)
+	if err != nil {
+		return err
+	}
+	next, err := issuer.ClaimInAllocatorState(alloc, idx)
+	if err != nil {
+		return fmt.Errorf("issuer: status list %s: %w", id, err)
+	}
+	return bolt.PutBytes(t.tx.Bucket(bucketListAlloc), []byte(id), next, t.max)
+}
+
+func (t *txn) StatusListAllocation(id string) ([]byte, error) {
+	if _, err := get[listMeta](t, bucketLists, id); err != nil {
+		return nil, err
+	}
+	alloc, err := bolt.GetBytes(t.tx.Bucket(bucketListAlloc), []byte(id))
+	if err != nil {
+		return nil, fmt.Errorf("issuer: status list %s allocator: %w", id, notFound(err))
+	}
+	return alloc, nil
+}
+
 func (t *txn) CurrentStatusList() (string, error) {
 	return string(t.tx.Bucket(bucketMeta).Get(keyCurrent)), nil
 }

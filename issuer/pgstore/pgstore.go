@@ -5,7 +5,9 @@
 // and reservations as the same JSON documents (offer claims sealed,
 // records without claim values), the code-hash index, used nonces with
 // their expiry, status lists with their bits and allocator state in
-// their own columns, and the current list. It decides nothing: the rules
+// their own columns, the status indices claimed since (one row each:
+// concurrent issuances insert different rows and do not conflict), and
+// the current list. It decides nothing: the rules
 // are package issuer's. Updates are SERIALIZABLE and rerun on conflicts,
 // so a read-check-write in one Update has one winner across instances;
 // Batch is Update. It runs the conformance suite of issuer/storetest.
@@ -21,6 +23,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/cairn-id/cairn/internal/statuslist"
 	"github.com/cairn-id/cairn/internal/store/pg"
 	"github.com/cairn-id/cairn/issuer"
 )
@@ -287,7 +290,7 @@ func (t *txn) ForEachReservation(fn func(r *issuer.Reservation) error) error {
 func (t *txn) StatusList(id string) (*issuer.StatusList, error) {
 	l := &issuer.StatusList{ID: id}
 	var rev int64
-	if err := t.t.Get("SELECT size, revision, bits, allocator FROM status_lists WHERE id = $1", []any{id}, &l.Size, &rev, &l.Bits, &l.Allocator); err != nil {
+	if err := t.t.Get("SELECT size, revision, bits, allocator_base FROM status_lists WHERE id = $1", []any{id}, &l.Size, &rev, &l.Bits, &l.Allocator); err != nil {
 		return nil, wrap(err)
 	}
 	l.Revision = uint64(rev)
@@ -316,9 +319,12 @@ func (t *txn) PutStatusList(l *issuer.StatusList) error {
 	if err := errors.Join(checkLen("bits", l.Bits), checkLen("allocator", l.Allocator)); err != nil {
 		return err
 	}
-	return t.exec(`INSERT INTO status_lists (id, size, revision, bits, allocator) VALUES ($1, $2, $3, $4, $5)
-		ON CONFLICT (id) DO UPDATE SET size = excluded.size, revision = excluded.revision, bits = excluded.bits, allocator = excluded.allocator`,
-		l.ID, l.Size, int64(l.Revision), nonNil(l.Bits), nonNil(l.Allocator))
+	if err := t.exec(`INSERT INTO status_lists (id, size, revision, bits, allocator_base) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (id) DO UPDATE SET size = excluded.size, revision = excluded.revision, bits = excluded.bits, allocator_base = excluded.allocator_base`,
+		l.ID, l.Size, int64(l.Revision), nonNil(l.Bits), nonNil(l.Allocator)); err != nil {
+		return err
+	}
+	return t.exec("DELETE FROM status_indices WHERE list_id = $1", l.ID) // the state put is whole
 }
 
 // updateList runs an UPDATE of one list: ErrNotFound when it is absent.
@@ -344,7 +350,72 @@ func (t *txn) PutStatusListAllocator(id string, alloc []byte, revision uint64) e
 	if err := checkLen("allocator", alloc); err != nil {
 		return err
 	}
-	return t.updateList("UPDATE status_lists SET allocator = $2, revision = $3 WHERE id = $1", id, alloc, revision)
+	if err := t.updateList("UPDATE status_lists SET allocator_base = $2, revision = $3 WHERE id = $1", id, alloc, revision); err != nil {
+		return err
+	}
+	return t.exec("DELETE FROM status_indices WHERE list_id = $1", id) // the state put is whole
+}
+
+func (t *txn) StatusListSize(id string) (int, error) {
+	var n int
+	if err := t.t.Get("SELECT size FROM status_lists WHERE id = $1", []any{id}, &n); err != nil {
+		return 0, wrap(err)
+	}
+	return n, nil
+}
+
+// ClaimStatusIndex implements issuer.Tx with one row per claimed index,
+// inserted by one statement that reads nothing other claims write:
+// concurrent issuances claiming different indices do not conflict (the
+// primary key decides between two claiming the same one). An index
+// marked in the list's allocator state counts as claimed.
+func (t *txn) ClaimStatusIndex(id string, idx int) error {
+	n, err := t.t.Exec(`INSERT INTO status_indices (list_id, idx)
+		SELECT id, $2::integer FROM status_lists WHERE id = $1 AND CASE
+			WHEN $2::integer < 0 OR $2::integer >= size THEN false
+			WHEN octet_length(allocator_base) > 5 + $2::integer / 8 THEN get_bit(allocator_base, 40 + $2::integer) = 0
+			ELSE true END
+		ON CONFLICT DO NOTHING`, id, idx)
+	if err != nil {
+		return wrap(err)
+	}
+	if n == 1 {
+		return nil
+	}
+	size, err := t.StatusListSize(id)
+	switch {
+	case err != nil:
+		return err
+	case idx < 0 || idx >= size:
+		return fmt.Errorf("issuer: status list %s: %w: %d not in [0, %d)", id, statuslist.ErrIndexOutOfRange, idx, size)
+	}
+	return fmt.Errorf("%w: status index %d of list %s", issuer.ErrExists, idx, id)
+}
+
+// StatusListAllocation implements issuer.Tx: the allocator state as put,
+// with the claimed rows marked.
+func (t *txn) StatusListAllocation(id string) ([]byte, error) {
+	var size int
+	var base []byte
+	if err := t.t.Get("SELECT size, allocator_base FROM status_lists WHERE id = $1", []any{id}, &size, &base); err != nil {
+		return nil, wrap(err)
+	}
+	a := statuslist.NewAllocator(size, nil)
+	if len(base) > 0 {
+		if err := a.UnmarshalBinary(base); err != nil {
+			return nil, fmt.Errorf("issuer: status list %s: %w", id, err)
+		}
+	}
+	claimed, err := pg.Collect(t.t, "SELECT idx FROM status_indices WHERE list_id = $1", []any{id}, pgx.RowTo[int32])
+	if err != nil {
+		return nil, wrap(err)
+	}
+	for _, i := range claimed {
+		if err := a.MarkUsed(int(i)); err != nil {
+			return nil, fmt.Errorf("issuer: status list %s: claimed index: %w", id, err)
+		}
+	}
+	return a.MarshalBinary()
 }
 
 const keyCurrent = "current_list"

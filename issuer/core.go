@@ -152,12 +152,11 @@ func (s *Service) RedeemCode(ctx context.Context, code, txCode string) (*TokenGr
 		if err := tx.PutOffer(o); err != nil {
 			return err
 		}
-		if _, err := tx.Token(tok.Hash); !errors.Is(err, ErrNotFound) {
-			return fmt.Errorf("issuer: access token hash taken: %w", orExists(err))
-		}
 		t := tok
 		t.OfferID = o.ID
-		if err := tx.PutToken(&t); err != nil {
+		if err := tx.AddToken(&t); errors.Is(err, ErrExists) {
+			return fmt.Errorf("issuer: access token hash taken: %w", err)
+		} else if err != nil {
 			return err
 		}
 		out = o
@@ -378,10 +377,10 @@ func (s *Service) reserve(ctx context.Context, tokenHash, nonceHash string, nonc
 	var offer *StoredOffer
 	err := s.cfg.Store.Batch(ctx, func(tx Tx) error {
 		res, offer = nil, nil
-		if _, err := tx.Nonce(nonceHash); !errors.Is(err, ErrNotFound) {
-			if err == nil {
-				return fmt.Errorf("%w: %w", ErrNonce, ErrUsed)
-			}
+		// Used until it expires; added, not read first (Tx.AddNonce).
+		if err := tx.AddNonce(nonceHash, nonceExp); errors.Is(err, ErrExists) {
+			return fmt.Errorf("%w: %w", ErrNonce, ErrUsed)
+		} else if err != nil {
 			return err
 		}
 		tok, o, err := peekToken(tx, tokenHash, now)
@@ -401,21 +400,16 @@ func (s *Service) reserve(ctx context.Context, tokenHash, nonceHash string, nonc
 			if err != nil {
 				return err
 			}
-			if _, err := tx.Reservation(credID); !errors.Is(err, ErrNotFound) {
-				return fmt.Errorf("issuer: credential id taken: %w", orExists(err))
-			}
-			if _, err := tx.Record(credID); !errors.Is(err, ErrNotFound) {
-				return fmt.Errorf("issuer: credential id taken: %w", orExists(err))
-			}
 			r := &Reservation{CredentialID: credID, OfferID: o.ID, TokenHash: tokenHash, VCT: o.VCT, ReferenceHash: refHash, OfferHandle: o.Handle,
 				StatusList: list, StatusIndex: idx, State: ReservationPending, CreatedAt: now, ExpiresAt: tok.ExpiresAt}
-			if err := tx.PutReservation(r); err != nil {
+			// A credential id with a record already is refused by
+			// commitIssuance's AddRecord.
+			if err := tx.AddReservation(r); errors.Is(err, ErrExists) {
+				return fmt.Errorf("issuer: credential id taken: %w", err)
+			} else if err != nil {
 				return err
 			}
 			rs = append(rs, r)
-		}
-		if err := tx.PutNonce(nonceHash, nonceExp); err != nil { // used until it expires
-			return err
 		}
 		tok.CredentialID = credIDs[0]
 		if err := tx.PutToken(tok); err != nil {
@@ -537,7 +531,9 @@ func (s *Service) commitIssuance(ctx context.Context, res []*Reservation, recs [
 			if cur.State != ReservationPending {
 				return fmt.Errorf("issuer: reservation of %s is %s", res[i].CredentialID, cur.State)
 			}
-			if err := tx.PutRecord(rec); err != nil {
+			if err := tx.AddRecord(rec); errors.Is(err, ErrExists) {
+				return fmt.Errorf("issuer: credential id %s taken: %w", rec.CredentialID, err)
+			} else if err != nil {
 				return err
 			}
 			if err := tx.DeleteReservation(res[i].CredentialID); err != nil {

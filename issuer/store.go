@@ -195,6 +195,11 @@ type Tx interface {
 	Token(hash string) (*AccessToken, error)
 	// PutToken stores t under t.Hash, replacing any stored one.
 	PutToken(t *AccessToken) error
+	// AddToken stores a new token: ErrExists, and nothing changes, when
+	// t.Hash is taken. (A store may decide that by the key's uniqueness
+	// alone, without the read of a missing key that PutToken after Token
+	// needs, which a serializable store locks around the key.)
+	AddToken(t *AccessToken) error
 	// DeleteToken deletes a token (nothing when absent).
 	DeleteToken(hash string) error
 	// ForEachToken calls fn with every stored token.
@@ -204,6 +209,9 @@ type Tx interface {
 	Nonce(hash string) (time.Time, error)
 	// PutNonce stores a nonce hash until expires, replacing any.
 	PutNonce(hash string, expires time.Time) error
+	// AddNonce stores a new nonce hash until expires: ErrExists, and
+	// nothing changes, when it is stored (used) already.
+	AddNonce(hash string, expires time.Time) error
 	// DeleteNonce deletes a nonce hash (ErrNotFound when absent, so a
 	// nonce is consumed once).
 	DeleteNonce(hash string) error
@@ -217,6 +225,9 @@ type Tx interface {
 	Record(credentialID string) (*Record, error)
 	// PutRecord stores r under r.CredentialID, replacing any stored one.
 	PutRecord(r *Record) error
+	// AddRecord stores a new record: ErrExists, and nothing changes,
+	// when r.CredentialID has one.
+	AddRecord(r *Record) error
 	// ForEachRecord calls fn with every record, in no particular order.
 	ForEachRecord(fn func(r *Record) error) error
 
@@ -224,6 +235,9 @@ type Tx interface {
 	Reservation(credentialID string) (*Reservation, error)
 	// PutReservation stores r under r.CredentialID.
 	PutReservation(r *Reservation) error
+	// AddReservation stores a new reservation: ErrExists, and nothing
+	// changes, when r.CredentialID has one.
+	AddReservation(r *Reservation) error
 	// DeleteReservation deletes a reservation (nothing when absent).
 	DeleteReservation(credentialID string) error
 	// ForEachReservation calls fn with every reservation.

@@ -83,21 +83,40 @@ func getDoc[T any](t *txn, query, key string) (*T, error) {
 	return v, nil
 }
 
+// addDoc stores v as the JSON document of a new key with an INSERT … ON
+// CONFLICT DO NOTHING taking ($1 key, $2 document): ErrExists when the
+// key is taken. One statement and no read of the missing key: under
+// SERIALIZABLE that read would lock the index page where the key would
+// go, and concurrent transactions adding keys beside it would then fail
+// each other; the primary key decides instead.
+func (t *txn) addDoc(stmt, what, key string, v any) error {
+	n, err := t.putDocN(stmt, what, key, v)
+	if err == nil && n == 0 {
+		err = fmt.Errorf("%w: %s %s", issuer.ErrExists, what, key)
+	}
+	return err
+}
+
 // putDoc stores v as the JSON document of key with an upsert statement
 // taking ($1 key, $2 document).
 func (t *txn) putDoc(stmt, what, key string, v any) error {
+	_, err := t.putDocN(stmt, what, key, v)
+	return err
+}
+
+func (t *txn) putDocN(stmt, what, key string, v any) (int64, error) {
 	if key == "" {
-		return fmt.Errorf("issuer: empty key in %s", what)
+		return 0, fmt.Errorf("issuer: empty key in %s", what)
 	}
 	raw, err := json.Marshal(v)
 	if err != nil {
-		return fmt.Errorf("issuer: %w", err)
+		return 0, fmt.Errorf("issuer: %w", err)
 	}
 	if len(raw) > MaxStoredValue {
-		return fmt.Errorf("issuer: %s %s: %d bytes exceed %d", what, key, len(raw), MaxStoredValue)
+		return 0, fmt.Errorf("issuer: %s %s: %d bytes exceed %d", what, key, len(raw), MaxStoredValue)
 	}
-	_, err = t.t.Exec(stmt, key, raw)
-	return wrap(err)
+	n, err := t.t.Exec(stmt, key, raw)
+	return n, wrap(err)
 }
 
 func (t *txn) exec(stmt string, args ...any) error {
@@ -179,6 +198,10 @@ func (t *txn) PutToken(tok *issuer.AccessToken) error {
 	return t.putDoc("INSERT INTO tokens (hash, data) VALUES ($1, $2) ON CONFLICT (hash) DO UPDATE SET data = excluded.data", "tokens", tok.Hash, tok)
 }
 
+func (t *txn) AddToken(tok *issuer.AccessToken) error {
+	return t.addDoc("INSERT INTO tokens (hash, data) VALUES ($1, $2) ON CONFLICT (hash) DO NOTHING", "tokens", tok.Hash, tok)
+}
+
 func (t *txn) DeleteToken(hash string) error {
 	return t.exec("DELETE FROM tokens WHERE hash = $1", hash)
 }
@@ -216,6 +239,21 @@ func (t *txn) PutNonce(hash string, expires time.Time) error {
 		return errors.New("issuer: empty nonce hash")
 	}
 	return t.exec("INSERT INTO nonces (hash, expires_at) VALUES ($1, $2) ON CONFLICT (hash) DO UPDATE SET expires_at = excluded.expires_at", hash, expires)
+}
+
+// AddNonce implements issuer.Tx in one statement (addDoc says why).
+func (t *txn) AddNonce(hash string, expires time.Time) error {
+	if hash == "" {
+		return errors.New("issuer: empty nonce hash")
+	}
+	n, err := t.t.Exec("INSERT INTO nonces (hash, expires_at) VALUES ($1, $2) ON CONFLICT (hash) DO NOTHING", hash, expires)
+	if err != nil {
+		return wrap(err)
+	}
+	if n == 0 {
+		return fmt.Errorf("%w: nonce", issuer.ErrExists)
+	}
+	return nil
 }
 
 func (t *txn) DeleteNonce(hash string) error {
@@ -267,6 +305,10 @@ func (t *txn) PutRecord(r *issuer.Record) error {
 	return t.putDoc("INSERT INTO records (credential_id, data) VALUES ($1, $2) ON CONFLICT (credential_id) DO UPDATE SET data = excluded.data", "records", r.CredentialID, r)
 }
 
+func (t *txn) AddRecord(r *issuer.Record) error {
+	return t.addDoc("INSERT INTO records (credential_id, data) VALUES ($1, $2) ON CONFLICT (credential_id) DO NOTHING", "records", r.CredentialID, r)
+}
+
 func (t *txn) ForEachRecord(fn func(r *issuer.Record) error) error {
 	return forEachDoc(t, "SELECT credential_id, data FROM records", fn)
 }
@@ -277,6 +319,10 @@ func (t *txn) Reservation(id string) (*issuer.Reservation, error) {
 
 func (t *txn) PutReservation(r *issuer.Reservation) error {
 	return t.putDoc("INSERT INTO reservations (credential_id, data) VALUES ($1, $2) ON CONFLICT (credential_id) DO UPDATE SET data = excluded.data", "reservations", r.CredentialID, r)
+}
+
+func (t *txn) AddReservation(r *issuer.Reservation) error {
+	return t.addDoc("INSERT INTO reservations (credential_id, data) VALUES ($1, $2) ON CONFLICT (credential_id) DO NOTHING", "reservations", r.CredentialID, r)
 }
 
 func (t *txn) DeleteReservation(id string) error {

@@ -220,6 +220,50 @@ func persistence(t *testing.T, newStore func(t *testing.T) issuer.Store) {
 		})
 	})
 
+	t.Run("adds refuse a taken key and change nothing", func(t *testing.T) {
+		s := newStore(t)
+		defer s.Close()
+		tok := &issuer.AccessToken{Hash: "tok", OfferID: "o1", ExpiresAt: t0}
+		rec := &issuer.Record{CredentialID: "c1", StatusIndex: 3, State: issuer.StateValid}
+		res := &issuer.Reservation{CredentialID: "c1", StatusIndex: 4, State: issuer.ReservationPending}
+		update(t, s, func(tx issuer.Tx) error {
+			return errors.Join(tx.AddToken(tok), tx.AddNonce("n1", t0), tx.AddRecord(rec), tx.AddReservation(res))
+		})
+		for name, add := range map[string]func(tx issuer.Tx) error{
+			"AddToken":       func(tx issuer.Tx) error { return tx.AddToken(&issuer.AccessToken{Hash: "tok", OfferID: "o2"}) },
+			"AddNonce":       func(tx issuer.Tx) error { return tx.AddNonce("n1", t0.Add(time.Hour)) },
+			"AddRecord":      func(tx issuer.Tx) error { return tx.AddRecord(&issuer.Record{CredentialID: "c1", StatusIndex: 9}) },
+			"AddReservation": func(tx issuer.Tx) error { return tx.AddReservation(&issuer.Reservation{CredentialID: "c1", StatusIndex: 9}) },
+		} {
+			var inTx error
+			err := s.Update(ctx, func(tx issuer.Tx) error {
+				inTx = add(tx)
+				return nil // commit whatever the store did
+			})
+			if err != nil || !errors.Is(inTx, issuer.ErrExists) {
+				t.Errorf("%s of a taken key: %v (commit %v), want ErrExists", name, inTx, err)
+			}
+		}
+		s.View(ctx, func(tx issuer.Tx) error {
+			if got, err := tx.Token("tok"); err != nil || got.OfferID != "o1" {
+				t.Errorf("token after a refused add: %+v %v", got, err)
+			}
+			if exp, err := tx.Nonce("n1"); err != nil || !exp.Equal(t0) {
+				t.Errorf("nonce after a refused add: %v %v", exp, err)
+			}
+			if got, err := tx.Record("c1"); err != nil || got.StatusIndex != 3 {
+				t.Errorf("record after a refused add: %+v %v", got, err)
+			}
+			if got, err := tx.Reservation("c1"); err != nil || got.StatusIndex != 4 {
+				t.Errorf("reservation after a refused add: %+v %v", got, err)
+			}
+			if n, err := tx.NonceCount(); n != 1 || err != nil {
+				t.Errorf("NonceCount %d %v, want 1", n, err)
+			}
+			return nil
+		})
+	})
+
 	t.Run("status index claims", func(t *testing.T) {
 		s := newStore(t)
 		defer s.Close()

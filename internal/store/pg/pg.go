@@ -84,6 +84,10 @@ type Options struct {
 	// Logger receives retries and migrations (none when nil). It never
 	// sees the URL's password.
 	Logger *slog.Logger
+	// Tracer, when set, sees every statement the pool's connections run
+	// (BEGIN and COMMIT included): for counting round trips in tests and
+	// benchmarks.
+	Tracer pgx.QueryTracer
 }
 
 // DB is an open PostgreSQL store of one service.
@@ -141,6 +145,9 @@ func Open(ctx context.Context, rawURL string, o Options) (*DB, error) {
 	}
 	if o.MaxConns > 0 && !hasParam(connURL, "pool_max_conns") {
 		cfg.MaxConns = o.MaxConns
+	}
+	if o.Tracer != nil {
+		cfg.ConnConfig.Tracer = o.Tracer
 	}
 	rp := cfg.ConnConfig.RuntimeParams
 	rp["search_path"] = d.schema // tables are named unqualified

@@ -230,10 +230,12 @@ func persistence(t *testing.T, newStore func(t *testing.T) issuer.Store) {
 			return errors.Join(tx.AddToken(tok), tx.AddNonce("n1", t0), tx.AddRecord(rec), tx.AddReservation(res))
 		})
 		for name, add := range map[string]func(tx issuer.Tx) error{
-			"AddToken":       func(tx issuer.Tx) error { return tx.AddToken(&issuer.AccessToken{Hash: "tok", OfferID: "o2"}) },
-			"AddNonce":       func(tx issuer.Tx) error { return tx.AddNonce("n1", t0.Add(time.Hour)) },
-			"AddRecord":      func(tx issuer.Tx) error { return tx.AddRecord(&issuer.Record{CredentialID: "c1", StatusIndex: 9}) },
-			"AddReservation": func(tx issuer.Tx) error { return tx.AddReservation(&issuer.Reservation{CredentialID: "c1", StatusIndex: 9}) },
+			"AddToken":  func(tx issuer.Tx) error { return tx.AddToken(&issuer.AccessToken{Hash: "tok", OfferID: "o2"}) },
+			"AddNonce":  func(tx issuer.Tx) error { return tx.AddNonce("n1", t0.Add(time.Hour)) },
+			"AddRecord": func(tx issuer.Tx) error { return tx.AddRecord(&issuer.Record{CredentialID: "c1", StatusIndex: 9}) },
+			"AddReservation": func(tx issuer.Tx) error {
+				return tx.AddReservation(&issuer.Reservation{CredentialID: "c1", StatusIndex: 9})
+			},
 		} {
 			var inTx error
 			err := s.Update(ctx, func(tx issuer.Tx) error {
@@ -295,7 +297,9 @@ func persistence(t *testing.T, newStore func(t *testing.T) issuer.Store) {
 			}
 			return got
 		}
-		claim := func(idx int) error { return s.Update(ctx, func(tx issuer.Tx) error { return tx.ClaimStatusIndex("1", idx) }) }
+		claim := func(idx int) error {
+			return s.Update(ctx, func(tx issuer.Tx) error { return tx.ClaimStatusIndex("1", idx) })
+		}
 		if err := claim(3); !errors.Is(err, issuer.ErrExists) {
 			t.Errorf("claim of an index the allocator state marks: %v, want ErrExists", err)
 		}

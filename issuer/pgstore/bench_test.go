@@ -18,7 +18,7 @@ import (
 
 // BenchmarkIssuance runs the pre-authorized flow's store work (redeem,
 // nonce, credential) in parallel on two issuer instances sharing one
-// database, and reports the statements (round trips) and the
+// database, and reports the round trips and the
 // transactions rerun after a conflict per credential: the figures a
 // change to the issuance transactions should lower. Offers are made
 // before the timer starts.
@@ -63,7 +63,7 @@ func BenchmarkIssuance(b *testing.B) {
 		codes[i] = svcs[0].CredentialOffer(stored).Grants.PreAuthorizedCode.PreAuthorizedCode
 	}
 	var next atomic.Int64
-	stmts0, retries0 := c.Statements(), c.Retries()
+	trips0, retries0 := c.RoundTrips(), c.Retries()
 	b.SetParallelism(4) // 4×GOMAXPROCS workers
 	b.ResetTimer()
 	b.RunParallel(func(p *testing.PB) {
@@ -88,6 +88,6 @@ func BenchmarkIssuance(b *testing.B) {
 		}
 	})
 	b.StopTimer()
-	b.ReportMetric(float64(c.Statements()-stmts0)/float64(b.N), "stmts/op")
+	b.ReportMetric(float64(c.RoundTrips()-trips0)/float64(b.N), "trips/op")
 	b.ReportMetric(float64(c.Retries()-retries0)/float64(b.N), "retries/op")
 }

@@ -11,15 +11,16 @@ import (
 
 // Counter counts what a store does on PostgreSQL, for benchmarks that
 // report round trips and conflicts per operation: as pg.Options.Tracer
-// it counts statements (BEGIN and COMMIT included), and as the handler
-// of pg.Options.Logger (Logger) the transactions rerun after a
-// serialization failure or a deadlock.
+// it counts round trips (a statement, BEGIN and COMMIT included, or a
+// pipelined batch of them), and as the handler of pg.Options.Logger
+// (Logger) the transactions rerun after a serialization failure or a
+// deadlock.
 type Counter struct {
-	statements, retries atomic.Int64
+	trips, retries atomic.Int64
 }
 
-// Statements is the number of statements run so far.
-func (c *Counter) Statements() int64 { return c.statements.Load() }
+// RoundTrips is the number of statements and batches sent so far.
+func (c *Counter) RoundTrips() int64 { return c.trips.Load() }
 
 // Retries is the number of transactions rerun so far.
 func (c *Counter) Retries() int64 { return c.retries.Load() }
@@ -30,12 +31,24 @@ func (c *Counter) Logger() *slog.Logger { return slog.New(retryHandler{c}) }
 
 // TraceQueryStart implements pgx.QueryTracer.
 func (c *Counter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
-	c.statements.Add(1)
+	c.trips.Add(1)
 	return ctx
 }
 
 // TraceQueryEnd implements pgx.QueryTracer.
 func (c *Counter) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+// TraceBatchStart implements pgx.BatchTracer: a batch is one round trip.
+func (c *Counter) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
+	c.trips.Add(1)
+	return ctx
+}
+
+// TraceBatchQuery implements pgx.BatchTracer.
+func (c *Counter) TraceBatchQuery(context.Context, *pgx.Conn, pgx.TraceBatchQueryData) {}
+
+// TraceBatchEnd implements pgx.BatchTracer.
+func (c *Counter) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData) {}
 
 type retryHandler struct{ c *Counter }
 

@@ -647,6 +647,15 @@ func rules(t *testing.T, newStore func(t *testing.T) issuer.Store) {
 		if _, err := h.svc.StatusList(ctx, "2"); err != nil {
 			t.Errorf("second list not created: %v", err)
 		}
+		h.st.View(ctx, func(tx issuer.Tx) error { // every index issued stays claimed
+			for _, r := range recs {
+				st, err := tx.StatusListAllocation(r.StatusList)
+				if _, err2 := statuslist.MarkUsedState(st, r.StatusIndex); err != nil || !errors.Is(err2, statuslist.ErrIndexInUse) {
+					t.Errorf("index %s/%d of %s not marked used in the allocation: %v %v", r.StatusList, r.StatusIndex, r.CredentialID, err, err2)
+				}
+			}
+			return nil
+		})
 		r := recs[0]
 		rev, err := h.svc.StatusListRevision(ctx, r.StatusList)
 		if err != nil {

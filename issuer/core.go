@@ -152,12 +152,11 @@ func (s *Service) RedeemCode(ctx context.Context, code, txCode string) (*TokenGr
 		if err := tx.PutOffer(o); err != nil {
 			return err
 		}
-		if _, err := tx.Token(tok.Hash); !errors.Is(err, ErrNotFound) {
-			return fmt.Errorf("issuer: access token hash taken: %w", orExists(err))
-		}
 		t := tok
 		t.OfferID = o.ID
-		if err := tx.PutToken(&t); err != nil {
+		if err := tx.AddToken(&t); errors.Is(err, ErrExists) {
+			return fmt.Errorf("issuer: access token hash taken: %w", err)
+		} else if err != nil {
 			return err
 		}
 		out = o
@@ -378,10 +377,10 @@ func (s *Service) reserve(ctx context.Context, tokenHash, nonceHash string, nonc
 	var offer *StoredOffer
 	err := s.cfg.Store.Batch(ctx, func(tx Tx) error {
 		res, offer = nil, nil
-		if _, err := tx.Nonce(nonceHash); !errors.Is(err, ErrNotFound) {
-			if err == nil {
-				return fmt.Errorf("%w: %w", ErrNonce, ErrUsed)
-			}
+		// Used until it expires; added, not read first (Tx.AddNonce).
+		if err := tx.AddNonce(nonceHash, nonceExp); errors.Is(err, ErrExists) {
+			return fmt.Errorf("%w: %w", ErrNonce, ErrUsed)
+		} else if err != nil {
 			return err
 		}
 		tok, o, err := peekToken(tx, tokenHash, now)
@@ -401,21 +400,16 @@ func (s *Service) reserve(ctx context.Context, tokenHash, nonceHash string, nonc
 			if err != nil {
 				return err
 			}
-			if _, err := tx.Reservation(credID); !errors.Is(err, ErrNotFound) {
-				return fmt.Errorf("issuer: credential id taken: %w", orExists(err))
-			}
-			if _, err := tx.Record(credID); !errors.Is(err, ErrNotFound) {
-				return fmt.Errorf("issuer: credential id taken: %w", orExists(err))
-			}
 			r := &Reservation{CredentialID: credID, OfferID: o.ID, TokenHash: tokenHash, VCT: o.VCT, ReferenceHash: refHash, OfferHandle: o.Handle,
 				StatusList: list, StatusIndex: idx, State: ReservationPending, CreatedAt: now, ExpiresAt: tok.ExpiresAt}
-			if err := tx.PutReservation(r); err != nil {
+			// A credential id with a record already is refused by
+			// commitIssuance's AddRecord.
+			if err := tx.AddReservation(r); errors.Is(err, ErrExists) {
+				return fmt.Errorf("issuer: credential id taken: %w", err)
+			} else if err != nil {
 				return err
 			}
 			rs = append(rs, r)
-		}
-		if err := tx.PutNonce(nonceHash, nonceExp); err != nil { // used until it expires
-			return err
 		}
 		tok.CredentialID = credIDs[0]
 		if err := tx.PutToken(tok); err != nil {
@@ -428,7 +422,7 @@ func (s *Service) reserve(ctx context.Context, tokenHash, nonceHash string, nonc
 }
 
 // allocate draws a random unused index of the current list, starting a
-// new list when it is full, and records the allocator's new state.
+// new list when it is full, and claims it (Tx.ClaimStatusIndex).
 func (s *Service) allocate(tx Tx) (string, int, error) {
 	size := s.cfg.StatusListSize
 	if size <= 0 || size > statuslist.MaxEntries {
@@ -444,16 +438,12 @@ func (s *Service) allocate(tx Tx) (string, int, error) {
 				return "", 0, err
 			}
 		}
-		l, err := tx.StatusList(cur)
+		n, err := tx.StatusListSize(cur)
 		if err != nil {
 			// %v: a missing list is corruption, not a missing token
 			return "", 0, fmt.Errorf("issuer: current status list %s: %v", cur, err)
 		}
-		a := statuslist.NewAllocator(l.Size, s.cfg.Rand)
-		if err := a.UnmarshalBinary(l.Allocator); err != nil {
-			return "", 0, fmt.Errorf("issuer: status list %s: %w", cur, err)
-		}
-		idx, err := a.Allocate()
+		idx, err := s.claimIndex(tx, cur, n)
 		if errors.Is(err, statuslist.ErrListFull) {
 			n, err := strconv.Atoi(cur)
 			if err != nil {
@@ -467,16 +457,45 @@ func (s *Service) allocate(tx Tx) (string, int, error) {
 		if err != nil {
 			return "", 0, err
 		}
-		state, err := a.MarshalBinary()
-		if err != nil {
-			return "", 0, err
-		}
-		if err := tx.PutStatusListAllocator(cur, state, l.Revision+1); err != nil {
-			return "", 0, err
-		}
 		return cur, idx, nil
 	}
 	return "", 0, ErrListFull
+}
+
+// claimIndex claims an index of list drawn uniformly among its unused
+// ones, as statuslist.Allocator.Allocate draws: up to RandomTries
+// uniform draws over the whole list, each claimed on its own (so
+// concurrent issuances claim different indices without rewriting a
+// shared allocator state, and conflict only when they draw the same
+// index), then, on a crowded list, one pick among the free indices of
+// the whole allocation (statuslist.ErrListFull when none is left).
+func (s *Service) claimIndex(tx Tx, list string, size int) (int, error) {
+	for range statuslist.RandomTries {
+		idx, err := statuslist.Uniform(s.cfg.Rand, size)
+		if err != nil {
+			return 0, err
+		}
+		err = tx.ClaimStatusIndex(list, idx)
+		if !errors.Is(err, ErrExists) {
+			return idx, err
+		}
+	}
+	state, err := tx.StatusListAllocation(list)
+	if err != nil {
+		return 0, err
+	}
+	a := statuslist.NewAllocator(size, s.cfg.Rand)
+	if err := a.UnmarshalBinary(state); err != nil {
+		return 0, fmt.Errorf("issuer: status list %s: %w", list, err)
+	}
+	idx, err := a.Allocate()
+	if err != nil {
+		return 0, err
+	}
+	if err := tx.ClaimStatusIndex(list, idx); err != nil {
+		return 0, fmt.Errorf("issuer: status list %s: free index %d: %w", list, idx, err)
+	}
+	return idx, nil
 }
 
 // newStatusList stores an empty list id of size entries and makes it the
@@ -512,7 +531,9 @@ func (s *Service) commitIssuance(ctx context.Context, res []*Reservation, recs [
 			if cur.State != ReservationPending {
 				return fmt.Errorf("issuer: reservation of %s is %s", res[i].CredentialID, cur.State)
 			}
-			if err := tx.PutRecord(rec); err != nil {
+			if err := tx.AddRecord(rec); errors.Is(err, ErrExists) {
+				return fmt.Errorf("issuer: credential id %s taken: %w", rec.CredentialID, err)
+			} else if err != nil {
 				return err
 			}
 			if err := tx.DeleteReservation(res[i].CredentialID); err != nil {
@@ -717,7 +738,8 @@ func (s *Service) StatusList(ctx context.Context, id string) (l *StatusList, err
 }
 
 // StatusListRevision returns a list's revision (ErrNotFound), which grows
-// with every issuance and status change on the list: caches of the
+// with every status change on the list (an issuance claims an index
+// whose entry stays valid, so the list does not change): caches of the
 // signed list are keyed by it.
 func (s *Service) StatusListRevision(ctx context.Context, id string) (rev uint64, err error) {
 	err = s.cfg.Store.View(ctx, func(tx Tx) error { rev, err = tx.StatusListRevision(id); return err })

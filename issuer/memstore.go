@@ -143,6 +143,14 @@ func memGet[T any](t *memTx, b, k string) (*T, error) {
 	return v, nil
 }
 
+// add is put of a key not stored yet (ErrExists).
+func (t *memTx) add(b, k string, v any) error {
+	if _, ok := t.st[b][k]; ok {
+		return fmt.Errorf("%w: %s %q", ErrExists, b, k)
+	}
+	return t.put(b, k, v)
+}
+
 func (t *memTx) put(b, k string, v any) error {
 	if !t.writable {
 		return errMemReadOnly
@@ -196,10 +204,12 @@ func (t *memTx) PutCode(h, id string) error                     { return t.put("
 func (t *memTx) DeleteCode(h string) error                      { return t.del("codes", h) }
 func (t *memTx) Token(h string) (*AccessToken, error)           { return memGet[AccessToken](t, "tokens", h) }
 func (t *memTx) PutToken(tok *AccessToken) error                { return t.put("tokens", tok.Hash, tok) }
+func (t *memTx) AddToken(tok *AccessToken) error                { return t.add("tokens", tok.Hash, tok) }
 func (t *memTx) DeleteToken(h string) error                     { return t.del("tokens", h) }
 func (t *memTx) ForEachToken(fn func(*AccessToken) error) error { return memEach(t, "tokens", fn) }
 func (t *memTx) Nonce(h string) (time.Time, error)              { return memValue[time.Time](t, "nonces", h) }
 func (t *memTx) PutNonce(h string, exp time.Time) error         { return t.put("nonces", h, exp) }
+func (t *memTx) AddNonce(h string, exp time.Time) error         { return t.add("nonces", h, exp) }
 func (t *memTx) DeleteNonce(h string) error {
 	if _, ok := t.st["nonces"][h]; !ok {
 		return ErrNotFound
@@ -221,11 +231,13 @@ func (t *memTx) ForEachNonce(fn func(string, time.Time) error) error {
 }
 func (t *memTx) Record(id string) (*Record, error)          { return memGet[Record](t, "records", id) }
 func (t *memTx) PutRecord(r *Record) error                  { return t.put("records", r.CredentialID, r) }
+func (t *memTx) AddRecord(r *Record) error                  { return t.add("records", r.CredentialID, r) }
 func (t *memTx) ForEachRecord(fn func(*Record) error) error { return memEach(t, "records", fn) }
 func (t *memTx) Reservation(id string) (*Reservation, error) {
 	return memGet[Reservation](t, "reservations", id)
 }
 func (t *memTx) PutReservation(r *Reservation) error { return t.put("reservations", r.CredentialID, r) }
+func (t *memTx) AddReservation(r *Reservation) error { return t.add("reservations", r.CredentialID, r) }
 func (t *memTx) DeleteReservation(id string) error   { return t.del("reservations", id) }
 func (t *memTx) ForEachReservation(fn func(*Reservation) error) error {
 	return memEach(t, "reservations", fn)
@@ -244,6 +256,32 @@ func (t *memTx) PutStatusListBits(id string, bits []byte, rev uint64) error {
 }
 func (t *memTx) PutStatusListAllocator(id string, a []byte, rev uint64) error {
 	return t.updateList(id, func(l *StatusList) { l.Allocator, l.Revision = a, rev })
+}
+func (t *memTx) StatusListSize(id string) (int, error) {
+	l, err := t.StatusList(id)
+	if err != nil {
+		return 0, err
+	}
+	return l.Size, nil
+}
+func (t *memTx) ClaimStatusIndex(id string, idx int) error {
+	l, err := t.StatusList(id)
+	if err != nil {
+		return err
+	}
+	a, err := ClaimInAllocatorState(l.Allocator, idx)
+	if err != nil {
+		return err
+	}
+	l.Allocator = a
+	return t.PutStatusList(l)
+}
+func (t *memTx) StatusListAllocation(id string) ([]byte, error) {
+	l, err := t.StatusList(id)
+	if err != nil {
+		return nil, err
+	}
+	return l.Allocator, nil
 }
 func (t *memTx) updateList(id string, change func(*StatusList)) error {
 	l, err := t.StatusList(id)

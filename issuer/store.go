@@ -3,8 +3,10 @@ package issuer
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
+	"github.com/cairn-id/cairn/internal/statuslist"
 	"github.com/cairn-id/cairn/schemas"
 )
 
@@ -193,6 +195,11 @@ type Tx interface {
 	Token(hash string) (*AccessToken, error)
 	// PutToken stores t under t.Hash, replacing any stored one.
 	PutToken(t *AccessToken) error
+	// AddToken stores a new token: ErrExists, and nothing changes, when
+	// t.Hash is taken. (A store may decide that by the key's uniqueness
+	// alone, without the read of a missing key that PutToken after Token
+	// needs, which a serializable store locks around the key.)
+	AddToken(t *AccessToken) error
 	// DeleteToken deletes a token (nothing when absent).
 	DeleteToken(hash string) error
 	// ForEachToken calls fn with every stored token.
@@ -202,6 +209,9 @@ type Tx interface {
 	Nonce(hash string) (time.Time, error)
 	// PutNonce stores a nonce hash until expires, replacing any.
 	PutNonce(hash string, expires time.Time) error
+	// AddNonce stores a new nonce hash until expires: ErrExists, and
+	// nothing changes, when it is stored (used) already.
+	AddNonce(hash string, expires time.Time) error
 	// DeleteNonce deletes a nonce hash (ErrNotFound when absent, so a
 	// nonce is consumed once).
 	DeleteNonce(hash string) error
@@ -215,6 +225,9 @@ type Tx interface {
 	Record(credentialID string) (*Record, error)
 	// PutRecord stores r under r.CredentialID, replacing any stored one.
 	PutRecord(r *Record) error
+	// AddRecord stores a new record: ErrExists, and nothing changes,
+	// when r.CredentialID has one.
+	AddRecord(r *Record) error
 	// ForEachRecord calls fn with every record, in no particular order.
 	ForEachRecord(fn func(r *Record) error) error
 
@@ -222,6 +235,9 @@ type Tx interface {
 	Reservation(credentialID string) (*Reservation, error)
 	// PutReservation stores r under r.CredentialID.
 	PutReservation(r *Reservation) error
+	// AddReservation stores a new reservation: ErrExists, and nothing
+	// changes, when r.CredentialID has one.
+	AddReservation(r *Reservation) error
 	// DeleteReservation deletes a reservation (nothing when absent).
 	DeleteReservation(credentialID string) error
 	// ForEachReservation calls fn with every reservation.
@@ -235,8 +251,24 @@ type Tx interface {
 	PutStatusList(l *StatusList) error
 	// PutStatusListBits replaces a list's Bits and Revision.
 	PutStatusListBits(id string, bits []byte, revision uint64) error
-	// PutStatusListAllocator replaces a list's Allocator and Revision.
+	// PutStatusListAllocator replaces a list's Allocator and Revision
+	// (and with them every index claimed since: the state is whole).
 	PutStatusListAllocator(id string, allocator []byte, revision uint64) error
+	// StatusListSize returns a list's Size alone.
+	StatusListSize(id string) (int, error)
+	// ClaimStatusIndex marks index idx of list id used, unless it
+	// already is (in the allocator state or by an earlier claim):
+	// ErrExists then, and nothing changes. ErrNotFound without the list;
+	// an error for an index outside [0, Size). The list's Revision stays
+	// (its entries do not change). A store may keep claims apart from
+	// the Allocator it was given (one row per index, so that concurrent
+	// issuances do not rewrite one shared value); StatusListAllocation
+	// includes them.
+	ClaimStatusIndex(id string, idx int) error
+	// StatusListAllocation returns the list's allocator state
+	// (statuslist.Allocator.MarshalBinary form) with every claimed
+	// index marked used.
+	StatusListAllocation(id string) ([]byte, error)
 	// CurrentStatusList is the id of the list new credentials draw from
 	// ("" and no error before the first).
 	CurrentStatusList() (string, error)
@@ -254,4 +286,16 @@ var (
 // SweepStats counts what a Sweep deleted.
 type SweepStats struct {
 	Offers, Nonces, Tokens, Reservations int
+}
+
+// ClaimInAllocatorState is ClaimStatusIndex for a store that keeps the
+// claims in the allocator state (statuslist.Allocator.MarshalBinary
+// form) itself: the state with idx marked used, ErrExists when it
+// already was.
+func ClaimInAllocatorState(state []byte, idx int) ([]byte, error) {
+	next, err := statuslist.MarkUsedState(state, idx)
+	if errors.Is(err, statuslist.ErrIndexInUse) {
+		return nil, fmt.Errorf("%w: status index %d", ErrExists, idx)
+	}
+	return next, err
 }

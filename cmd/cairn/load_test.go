@@ -341,7 +341,7 @@ func loadVerification(t *testing.T, storeURL string, instances int, d time.Durat
 
 	// Sessions: enough for the run at a generous rate, made by "desks"
 	// spread over the console's per-client limit.
-	n := int(d.Seconds()) * 150
+	n := int(d.Seconds()) * 300
 	ids := make([]string, n)
 	var wg sync.WaitGroup
 	var next atomic.Int64

@@ -8,11 +8,13 @@ import (
 	"math/bits"
 )
 
-// randomTries is how many uniformly drawn indices Allocate tries before
+// RandomTries is how many uniformly drawn indices Allocate tries before
 // falling back to picking the k-th free index; at 90% use, 16 tries all
 // miss with probability 0.9^16 ≈ 18%, and the fallback costs one pass
-// over the bitmap (16 KiB for a million entries).
-const randomTries = 16
+// over the bitmap (16 KiB for a million entries). A caller drawing
+// indices itself (Uniform) and claiming them elsewhere (a database row
+// per index) uses the same bound before it falls back to Allocate.
+const RandomTries = 16
 
 // allocatorVersion is the first byte of the MarshalBinary form.
 const allocatorVersion = 1
@@ -78,7 +80,7 @@ func (a *Allocator) Allocate() (int, error) {
 	}
 	// Rejection sampling is uniform over the free indices and cheap while
 	// the list is mostly free.
-	for range randomTries {
+	for range RandomTries {
 		i, err := a.uniform(a.size)
 		if err != nil {
 			return 0, err
@@ -118,12 +120,21 @@ func (a *Allocator) Allocate() (int, error) {
 	return 0, fmt.Errorf("statuslist: allocator state inconsistent (used=%d)", a.used)
 }
 
-// uniform returns an integer in [0, n) without modulo bias.
-func (a *Allocator) uniform(n int) (int, error) {
+func (a *Allocator) uniform(n int) (int, error) { return Uniform(a.rnd, n) }
+
+// Uniform returns an integer in [0, n) drawn from rnd (crypto/rand when
+// nil) without modulo bias: the draw Allocate makes for each try.
+func Uniform(rnd io.Reader, n int) (int, error) {
+	if n <= 0 {
+		return 0, fmt.Errorf("%w: %d", ErrInvalidSize, n)
+	}
+	if rnd == nil {
+		rnd = rand.Reader
+	}
 	var b [8]byte
 	limit := ^uint64(0) - (^uint64(0) % uint64(n))
 	for {
-		if _, err := io.ReadFull(a.rnd, b[:]); err != nil {
+		if _, err := io.ReadFull(rnd, b[:]); err != nil {
 			return 0, fmt.Errorf("statuslist: random source: %w", err)
 		}
 		v := binary.LittleEndian.Uint64(b[:])
@@ -147,6 +158,21 @@ func (a *Allocator) MarkUsed(idx int) error {
 	}
 	a.mark(idx)
 	return nil
+}
+
+// MarkUsedState returns state, a MarshalBinary form, with idx marked
+// used: ErrIndexInUse when it already was, ErrIndexOutOfRange past the
+// size, ErrMalformed for a bad state. A store keeping the state as bytes
+// claims one index with it.
+func MarkUsedState(state []byte, idx int) ([]byte, error) {
+	var a Allocator
+	if err := a.UnmarshalBinary(state); err != nil {
+		return nil, err
+	}
+	if err := a.MarkUsed(idx); err != nil {
+		return nil, err
+	}
+	return a.MarshalBinary()
 }
 
 // MarshalBinary encodes the allocator's state (not its random source):

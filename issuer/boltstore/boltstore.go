@@ -148,6 +148,14 @@ func (t *txn) put(bucket []byte, key string, v any) error {
 	return bolt.PutJSON(t.tx.Bucket(bucket), []byte(key), v, t.max)
 }
 
+// add is put of a key not stored yet (issuer.ErrExists).
+func (t *txn) add(bucket []byte, key string, v any) error {
+	if t.tx.Bucket(bucket).Get([]byte(key)) != nil {
+		return fmt.Errorf("%w: %s %q", issuer.ErrExists, bucket, key)
+	}
+	return t.put(bucket, key, v)
+}
+
 func (t *txn) del(bucket []byte, key string) error { return t.tx.Bucket(bucket).Delete([]byte(key)) }
 
 func forEach[T any](t *txn, bucket []byte, fn func(k []byte, v *T) error) error {
@@ -189,6 +197,7 @@ func (t *txn) Token(hash string) (*issuer.AccessToken, error) {
 	return get[issuer.AccessToken](t, bucketTokens, hash)
 }
 func (t *txn) PutToken(tok *issuer.AccessToken) error { return t.put(bucketTokens, tok.Hash, tok) }
+func (t *txn) AddToken(tok *issuer.AccessToken) error { return t.add(bucketTokens, tok.Hash, tok) }
 func (t *txn) DeleteToken(hash string) error          { return t.del(bucketTokens, hash) }
 
 // ForEachToken implements issuer.Tx. A token that no longer decodes is
@@ -210,6 +219,13 @@ func (t *txn) Nonce(hash string) (time.Time, error) {
 		return time.Time{}, issuer.ErrNotFound
 	}
 	return nonceExpiry(v)
+}
+
+func (t *txn) AddNonce(hash string, expires time.Time) error {
+	if t.tx.Bucket(bucketNonces).Get([]byte(hash)) != nil {
+		return fmt.Errorf("%w: nonce", issuer.ErrExists)
+	}
+	return t.PutNonce(hash, expires)
 }
 
 func (t *txn) PutNonce(hash string, expires time.Time) error {
@@ -285,6 +301,7 @@ func (t *txn) Record(id string) (*issuer.Record, error) {
 	return get[issuer.Record](t, bucketRecords, id)
 }
 func (t *txn) PutRecord(r *issuer.Record) error { return t.put(bucketRecords, r.CredentialID, r) }
+func (t *txn) AddRecord(r *issuer.Record) error { return t.add(bucketRecords, r.CredentialID, r) }
 func (t *txn) ForEachRecord(fn func(r *issuer.Record) error) error {
 	return forEach(t, bucketRecords, func(_ []byte, r *issuer.Record) error { return fn(r) })
 }
@@ -294,6 +311,9 @@ func (t *txn) Reservation(id string) (*issuer.Reservation, error) {
 }
 func (t *txn) PutReservation(r *issuer.Reservation) error {
 	return t.put(bucketReservations, r.CredentialID, r)
+}
+func (t *txn) AddReservation(r *issuer.Reservation) error {
+	return t.add(bucketReservations, r.CredentialID, r)
 }
 func (t *txn) DeleteReservation(id string) error { return t.del(bucketReservations, id) }
 func (t *txn) ForEachReservation(fn func(r *issuer.Reservation) error) error {
@@ -362,6 +382,39 @@ func (t *txn) PutStatusListAllocator(id string, alloc []byte, revision uint64) e
 		return err
 	}
 	return bolt.PutBytes(t.tx.Bucket(bucketListAlloc), []byte(id), clone(alloc), t.max)
+}
+
+func (t *txn) StatusListSize(id string) (int, error) {
+	m, err := get[listMeta](t, bucketLists, id)
+	if err != nil {
+		return 0, err
+	}
+	return m.Size, nil
+}
+
+// ClaimStatusIndex implements issuer.Tx in the allocator state itself:
+// bbolt runs one writer at a time, so rewriting it conflicts with no one.
+func (t *txn) ClaimStatusIndex(id string, idx int) error {
+	alloc, err := t.StatusListAllocation(id)
+	if err != nil {
+		return err
+	}
+	next, err := issuer.ClaimInAllocatorState(alloc, idx)
+	if err != nil {
+		return fmt.Errorf("issuer: status list %s: %w", id, err)
+	}
+	return bolt.PutBytes(t.tx.Bucket(bucketListAlloc), []byte(id), next, t.max)
+}
+
+func (t *txn) StatusListAllocation(id string) ([]byte, error) {
+	if _, err := get[listMeta](t, bucketLists, id); err != nil {
+		return nil, err
+	}
+	alloc, err := bolt.GetBytes(t.tx.Bucket(bucketListAlloc), []byte(id))
+	if err != nil {
+		return nil, fmt.Errorf("issuer: status list %s allocator: %w", id, notFound(err))
+	}
+	return alloc, nil
 }
 
 func (t *txn) CurrentStatusList() (string, error) {

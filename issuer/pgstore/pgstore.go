@@ -5,7 +5,9 @@
 // and reservations as the same JSON documents (offer claims sealed,
 // records without claim values), the code-hash index, used nonces with
 // their expiry, status lists with their bits and allocator state in
-// their own columns, and the current list. It decides nothing: the rules
+// their own columns, the status indices claimed since (one row each:
+// concurrent issuances insert different rows and do not conflict), and
+// the current list. It decides nothing: the rules
 // are package issuer's. Updates are SERIALIZABLE and rerun on conflicts,
 // so a read-check-write in one Update has one winner across instances;
 // Batch is Update. It runs the conformance suite of issuer/storetest.
@@ -21,6 +23,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/cairn-id/cairn/internal/statuslist"
 	"github.com/cairn-id/cairn/internal/store/pg"
 	"github.com/cairn-id/cairn/issuer"
 )
@@ -80,21 +83,40 @@ func getDoc[T any](t *txn, query, key string) (*T, error) {
 	return v, nil
 }
 
+// addDoc stores v as the JSON document of a new key with an INSERT … ON
+// CONFLICT DO NOTHING taking ($1 key, $2 document): ErrExists when the
+// key is taken. One statement and no read of the missing key: under
+// SERIALIZABLE that read would lock the index page where the key would
+// go, and concurrent transactions adding keys beside it would then fail
+// each other; the primary key decides instead.
+func (t *txn) addDoc(stmt, what, key string, v any) error {
+	n, err := t.putDocN(stmt, what, key, v)
+	if err == nil && n == 0 {
+		err = fmt.Errorf("%w: %s %s", issuer.ErrExists, what, key)
+	}
+	return err
+}
+
 // putDoc stores v as the JSON document of key with an upsert statement
 // taking ($1 key, $2 document).
 func (t *txn) putDoc(stmt, what, key string, v any) error {
+	_, err := t.putDocN(stmt, what, key, v)
+	return err
+}
+
+func (t *txn) putDocN(stmt, what, key string, v any) (int64, error) {
 	if key == "" {
-		return fmt.Errorf("issuer: empty key in %s", what)
+		return 0, fmt.Errorf("issuer: empty key in %s", what)
 	}
 	raw, err := json.Marshal(v)
 	if err != nil {
-		return fmt.Errorf("issuer: %w", err)
+		return 0, fmt.Errorf("issuer: %w", err)
 	}
 	if len(raw) > MaxStoredValue {
-		return fmt.Errorf("issuer: %s %s: %d bytes exceed %d", what, key, len(raw), MaxStoredValue)
+		return 0, fmt.Errorf("issuer: %s %s: %d bytes exceed %d", what, key, len(raw), MaxStoredValue)
 	}
-	_, err = t.t.Exec(stmt, key, raw)
-	return wrap(err)
+	n, err := t.t.Exec(stmt, key, raw)
+	return n, wrap(err)
 }
 
 func (t *txn) exec(stmt string, args ...any) error {
@@ -176,6 +198,10 @@ func (t *txn) PutToken(tok *issuer.AccessToken) error {
 	return t.putDoc("INSERT INTO tokens (hash, data) VALUES ($1, $2) ON CONFLICT (hash) DO UPDATE SET data = excluded.data", "tokens", tok.Hash, tok)
 }
 
+func (t *txn) AddToken(tok *issuer.AccessToken) error {
+	return t.addDoc("INSERT INTO tokens (hash, data) VALUES ($1, $2) ON CONFLICT (hash) DO NOTHING", "tokens", tok.Hash, tok)
+}
+
 func (t *txn) DeleteToken(hash string) error {
 	return t.exec("DELETE FROM tokens WHERE hash = $1", hash)
 }
@@ -213,6 +239,21 @@ func (t *txn) PutNonce(hash string, expires time.Time) error {
 		return errors.New("issuer: empty nonce hash")
 	}
 	return t.exec("INSERT INTO nonces (hash, expires_at) VALUES ($1, $2) ON CONFLICT (hash) DO UPDATE SET expires_at = excluded.expires_at", hash, expires)
+}
+
+// AddNonce implements issuer.Tx in one statement (addDoc says why).
+func (t *txn) AddNonce(hash string, expires time.Time) error {
+	if hash == "" {
+		return errors.New("issuer: empty nonce hash")
+	}
+	n, err := t.t.Exec("INSERT INTO nonces (hash, expires_at) VALUES ($1, $2) ON CONFLICT (hash) DO NOTHING", hash, expires)
+	if err != nil {
+		return wrap(err)
+	}
+	if n == 0 {
+		return fmt.Errorf("%w: nonce", issuer.ErrExists)
+	}
+	return nil
 }
 
 func (t *txn) DeleteNonce(hash string) error {
@@ -264,6 +305,10 @@ func (t *txn) PutRecord(r *issuer.Record) error {
 	return t.putDoc("INSERT INTO records (credential_id, data) VALUES ($1, $2) ON CONFLICT (credential_id) DO UPDATE SET data = excluded.data", "records", r.CredentialID, r)
 }
 
+func (t *txn) AddRecord(r *issuer.Record) error {
+	return t.addDoc("INSERT INTO records (credential_id, data) VALUES ($1, $2) ON CONFLICT (credential_id) DO NOTHING", "records", r.CredentialID, r)
+}
+
 func (t *txn) ForEachRecord(fn func(r *issuer.Record) error) error {
 	return forEachDoc(t, "SELECT credential_id, data FROM records", fn)
 }
@@ -274,6 +319,10 @@ func (t *txn) Reservation(id string) (*issuer.Reservation, error) {
 
 func (t *txn) PutReservation(r *issuer.Reservation) error {
 	return t.putDoc("INSERT INTO reservations (credential_id, data) VALUES ($1, $2) ON CONFLICT (credential_id) DO UPDATE SET data = excluded.data", "reservations", r.CredentialID, r)
+}
+
+func (t *txn) AddReservation(r *issuer.Reservation) error {
+	return t.addDoc("INSERT INTO reservations (credential_id, data) VALUES ($1, $2) ON CONFLICT (credential_id) DO NOTHING", "reservations", r.CredentialID, r)
 }
 
 func (t *txn) DeleteReservation(id string) error {
@@ -287,7 +336,7 @@ func (t *txn) ForEachReservation(fn func(r *issuer.Reservation) error) error {
 func (t *txn) StatusList(id string) (*issuer.StatusList, error) {
 	l := &issuer.StatusList{ID: id}
 	var rev int64
-	if err := t.t.Get("SELECT size, revision, bits, allocator FROM status_lists WHERE id = $1", []any{id}, &l.Size, &rev, &l.Bits, &l.Allocator); err != nil {
+	if err := t.t.Get("SELECT size, revision, bits, allocator_base FROM status_lists WHERE id = $1", []any{id}, &l.Size, &rev, &l.Bits, &l.Allocator); err != nil {
 		return nil, wrap(err)
 	}
 	l.Revision = uint64(rev)
@@ -316,9 +365,12 @@ func (t *txn) PutStatusList(l *issuer.StatusList) error {
 	if err := errors.Join(checkLen("bits", l.Bits), checkLen("allocator", l.Allocator)); err != nil {
 		return err
 	}
-	return t.exec(`INSERT INTO status_lists (id, size, revision, bits, allocator) VALUES ($1, $2, $3, $4, $5)
-		ON CONFLICT (id) DO UPDATE SET size = excluded.size, revision = excluded.revision, bits = excluded.bits, allocator = excluded.allocator`,
-		l.ID, l.Size, int64(l.Revision), nonNil(l.Bits), nonNil(l.Allocator))
+	if err := t.exec(`INSERT INTO status_lists (id, size, revision, bits, allocator_base) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (id) DO UPDATE SET size = excluded.size, revision = excluded.revision, bits = excluded.bits, allocator_base = excluded.allocator_base`,
+		l.ID, l.Size, int64(l.Revision), nonNil(l.Bits), nonNil(l.Allocator)); err != nil {
+		return err
+	}
+	return t.exec("DELETE FROM status_indices WHERE list_id = $1", l.ID) // the state put is whole
 }
 
 // updateList runs an UPDATE of one list: ErrNotFound when it is absent.
@@ -344,7 +396,72 @@ func (t *txn) PutStatusListAllocator(id string, alloc []byte, revision uint64) e
 	if err := checkLen("allocator", alloc); err != nil {
 		return err
 	}
-	return t.updateList("UPDATE status_lists SET allocator = $2, revision = $3 WHERE id = $1", id, alloc, revision)
+	if err := t.updateList("UPDATE status_lists SET allocator_base = $2, revision = $3 WHERE id = $1", id, alloc, revision); err != nil {
+		return err
+	}
+	return t.exec("DELETE FROM status_indices WHERE list_id = $1", id) // the state put is whole
+}
+
+func (t *txn) StatusListSize(id string) (int, error) {
+	var n int
+	if err := t.t.Get("SELECT size FROM status_lists WHERE id = $1", []any{id}, &n); err != nil {
+		return 0, wrap(err)
+	}
+	return n, nil
+}
+
+// ClaimStatusIndex implements issuer.Tx with one row per claimed index,
+// inserted by one statement that reads nothing other claims write:
+// concurrent issuances claiming different indices do not conflict (the
+// primary key decides between two claiming the same one). An index
+// marked in the list's allocator state counts as claimed.
+func (t *txn) ClaimStatusIndex(id string, idx int) error {
+	n, err := t.t.Exec(`INSERT INTO status_indices (list_id, idx)
+		SELECT id, $2::integer FROM status_lists WHERE id = $1 AND CASE
+			WHEN $2::integer < 0 OR $2::integer >= size THEN false
+			WHEN octet_length(allocator_base) > 5 + $2::integer / 8 THEN get_bit(allocator_base, 40 + $2::integer) = 0
+			ELSE true END
+		ON CONFLICT DO NOTHING`, id, idx)
+	if err != nil {
+		return wrap(err)
+	}
+	if n == 1 {
+		return nil
+	}
+	size, err := t.StatusListSize(id)
+	switch {
+	case err != nil:
+		return err
+	case idx < 0 || idx >= size:
+		return fmt.Errorf("issuer: status list %s: %w: %d not in [0, %d)", id, statuslist.ErrIndexOutOfRange, idx, size)
+	}
+	return fmt.Errorf("%w: status index %d of list %s", issuer.ErrExists, idx, id)
+}
+
+// StatusListAllocation implements issuer.Tx: the allocator state as put,
+// with the claimed rows marked.
+func (t *txn) StatusListAllocation(id string) ([]byte, error) {
+	var size int
+	var base []byte
+	if err := t.t.Get("SELECT size, allocator_base FROM status_lists WHERE id = $1", []any{id}, &size, &base); err != nil {
+		return nil, wrap(err)
+	}
+	a := statuslist.NewAllocator(size, nil)
+	if len(base) > 0 {
+		if err := a.UnmarshalBinary(base); err != nil {
+			return nil, fmt.Errorf("issuer: status list %s: %w", id, err)
+		}
+	}
+	claimed, err := pg.Collect(t.t, "SELECT idx FROM status_indices WHERE list_id = $1", []any{id}, pgx.RowTo[int32])
+	if err != nil {
+		return nil, wrap(err)
+	}
+	for _, i := range claimed {
+		if err := a.MarkUsed(int(i)); err != nil {
+			return nil, fmt.Errorf("issuer: status list %s: claimed index: %w", id, err)
+		}
+	}
+	return a.MarshalBinary()
 }
 
 const keyCurrent = "current_list"

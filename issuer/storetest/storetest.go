@@ -19,6 +19,7 @@ import (
 
 	"github.com/cairn-id/cairn/internal/jose"
 	"github.com/cairn-id/cairn/internal/keys"
+	"github.com/cairn-id/cairn/internal/statuslist"
 	"github.com/cairn-id/cairn/issuer"
 	"github.com/cairn-id/cairn/schemas"
 )
@@ -65,6 +66,8 @@ func persistence(t *testing.T, newStore func(t *testing.T) issuer.Store) {
 				"Reservation":        func() error { _, err := tx.Reservation("x"); return err },
 				"StatusList":         func() error { _, err := tx.StatusList("x"); return err },
 				"StatusListRevision": func() error { _, err := tx.StatusListRevision("x"); return err },
+				"StatusListSize":     func() error { _, err := tx.StatusListSize("x"); return err },
+				"StatusListAlloc":    func() error { _, err := tx.StatusListAllocation("x"); return err },
 			} {
 				if err := get(); !errors.Is(err, issuer.ErrNotFound) {
 					t.Errorf("%s of a missing key: %v, want ErrNotFound", name, err)
@@ -212,6 +215,179 @@ func persistence(t *testing.T, newStore func(t *testing.T) issuer.Store) {
 			}
 			if cur, err := tx.CurrentStatusList(); cur != "1" || err != nil {
 				t.Errorf("CurrentStatusList: %q %v", cur, err)
+			}
+			return nil
+		})
+	})
+
+	t.Run("adds refuse a taken key and change nothing", func(t *testing.T) {
+		s := newStore(t)
+		defer s.Close()
+		tok := &issuer.AccessToken{Hash: "tok", OfferID: "o1", ExpiresAt: t0}
+		rec := &issuer.Record{CredentialID: "c1", StatusIndex: 3, State: issuer.StateValid}
+		res := &issuer.Reservation{CredentialID: "c1", StatusIndex: 4, State: issuer.ReservationPending}
+		update(t, s, func(tx issuer.Tx) error {
+			return errors.Join(tx.AddToken(tok), tx.AddNonce("n1", t0), tx.AddRecord(rec), tx.AddReservation(res))
+		})
+		for name, add := range map[string]func(tx issuer.Tx) error{
+			"AddToken":  func(tx issuer.Tx) error { return tx.AddToken(&issuer.AccessToken{Hash: "tok", OfferID: "o2"}) },
+			"AddNonce":  func(tx issuer.Tx) error { return tx.AddNonce("n1", t0.Add(time.Hour)) },
+			"AddRecord": func(tx issuer.Tx) error { return tx.AddRecord(&issuer.Record{CredentialID: "c1", StatusIndex: 9}) },
+			"AddReservation": func(tx issuer.Tx) error {
+				return tx.AddReservation(&issuer.Reservation{CredentialID: "c1", StatusIndex: 9})
+			},
+		} {
+			var inTx error
+			err := s.Update(ctx, func(tx issuer.Tx) error {
+				inTx = add(tx)
+				return nil // commit whatever the store did
+			})
+			if err != nil || !errors.Is(inTx, issuer.ErrExists) {
+				t.Errorf("%s of a taken key: %v (commit %v), want ErrExists", name, inTx, err)
+			}
+		}
+		s.View(ctx, func(tx issuer.Tx) error {
+			if got, err := tx.Token("tok"); err != nil || got.OfferID != "o1" {
+				t.Errorf("token after a refused add: %+v %v", got, err)
+			}
+			if exp, err := tx.Nonce("n1"); err != nil || !exp.Equal(t0) {
+				t.Errorf("nonce after a refused add: %v %v", exp, err)
+			}
+			if got, err := tx.Record("c1"); err != nil || got.StatusIndex != 3 {
+				t.Errorf("record after a refused add: %+v %v", got, err)
+			}
+			if got, err := tx.Reservation("c1"); err != nil || got.StatusIndex != 4 {
+				t.Errorf("reservation after a refused add: %+v %v", got, err)
+			}
+			if n, err := tx.NonceCount(); n != 1 || err != nil {
+				t.Errorf("NonceCount %d %v, want 1", n, err)
+			}
+			return nil
+		})
+	})
+
+	t.Run("status index claims", func(t *testing.T) {
+		s := newStore(t)
+		defer s.Close()
+		base := statuslist.NewAllocator(20, nil)
+		base.MarkUsed(3)
+		state, _ := base.MarshalBinary()
+		update(t, s, func(tx issuer.Tx) error {
+			return tx.PutStatusList(&issuer.StatusList{ID: "1", Size: 20, Bits: make([]byte, 5), Allocator: state, Revision: 4})
+		})
+		used := func(t *testing.T) []int {
+			t.Helper()
+			var got []int
+			err := s.View(ctx, func(tx issuer.Tx) error {
+				st, err := tx.StatusListAllocation("1")
+				if err != nil {
+					return err
+				}
+				for i := range 20 {
+					if _, err := statuslist.MarkUsedState(st, i); errors.Is(err, statuslist.ErrIndexInUse) {
+						got = append(got, i)
+					} else if err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return got
+		}
+		claim := func(idx int) error {
+			return s.Update(ctx, func(tx issuer.Tx) error { return tx.ClaimStatusIndex("1", idx) })
+		}
+		if err := claim(3); !errors.Is(err, issuer.ErrExists) {
+			t.Errorf("claim of an index the allocator state marks: %v, want ErrExists", err)
+		}
+		if err := claim(5); err != nil {
+			t.Fatalf("claim 5: %v", err)
+		}
+		if err := claim(5); !errors.Is(err, issuer.ErrExists) {
+			t.Errorf("second claim of 5: %v, want ErrExists", err)
+		}
+		err := s.Update(ctx, func(tx issuer.Tx) error {
+			if err := tx.ClaimStatusIndex("1", 9); err != nil {
+				return err
+			}
+			if err := tx.ClaimStatusIndex("1", 9); !errors.Is(err, issuer.ErrExists) {
+				t.Errorf("claim of 9 twice in one transaction: %v, want ErrExists", err)
+			}
+			return errors.New("roll back")
+		})
+		if err == nil {
+			t.Fatal("the rolled back transaction committed")
+		}
+		for _, idx := range []int{-1, 20} {
+			if err := claim(idx); err == nil || errors.Is(err, issuer.ErrExists) {
+				t.Errorf("claim of %d in a list of 20: %v, want an error", idx, err)
+			}
+		}
+		if err := s.Update(ctx, func(tx issuer.Tx) error { return tx.ClaimStatusIndex("nope", 1) }); !errors.Is(err, issuer.ErrNotFound) {
+			t.Errorf("claim in a missing list: %v, want ErrNotFound", err)
+		}
+		if got := used(t); fmt.Sprint(got) != "[3 5]" {
+			t.Errorf("used indices %v, want [3 5] (9 was rolled back)", got)
+		}
+		s.View(ctx, func(tx issuer.Tx) error {
+			if n, err := tx.StatusListSize("1"); n != 20 || err != nil {
+				t.Errorf("StatusListSize: %d %v", n, err)
+			}
+			if rev, err := tx.StatusListRevision("1"); rev != 4 || err != nil {
+				t.Errorf("revision %d %v after claims, want 4 (the entries did not change)", rev, err)
+			}
+			return nil
+		})
+		empty, _ := statuslist.NewAllocator(20, nil).MarshalBinary()
+		update(t, s, func(tx issuer.Tx) error { return tx.PutStatusListAllocator("1", empty, 5) })
+		if got := used(t); len(got) != 0 {
+			t.Errorf("used indices %v after putting an empty allocator state, want none", got)
+		}
+		if err := claim(5); err != nil {
+			t.Errorf("claim 5 after the state was replaced: %v", err)
+		}
+	})
+
+	t.Run("concurrent claims of one index have one winner", func(t *testing.T) {
+		s := newStore(t)
+		defer s.Close()
+		state, _ := statuslist.NewAllocator(64, nil).MarshalBinary()
+		update(t, s, func(tx issuer.Tx) error {
+			return tx.PutStatusList(&issuer.StatusList{ID: "1", Size: 64, Bits: make([]byte, 16), Allocator: state})
+		})
+		var wins, exists atomic.Int32
+		var wg sync.WaitGroup
+		for i := range 16 {
+			wg.Go(func() {
+				// Each claims index 7 and one of its own.
+				err := s.Batch(ctx, func(tx issuer.Tx) error {
+					if err := tx.ClaimStatusIndex("1", 20+i); err != nil {
+						return err
+					}
+					return tx.ClaimStatusIndex("1", 7)
+				})
+				switch {
+				case err == nil:
+					wins.Add(1)
+				case errors.Is(err, issuer.ErrExists):
+					exists.Add(1)
+				default:
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		if wins.Load() != 1 || exists.Load() != 15 {
+			t.Errorf("%d claims of one index won, %d found it taken; want 1 and 15", wins.Load(), exists.Load())
+		}
+		s.View(ctx, func(tx issuer.Tx) error {
+			st, err := tx.StatusListAllocation("1")
+			a := statuslist.NewAllocator(64, nil)
+			if err != nil || a.UnmarshalBinary(st) != nil || a.Used() != 2 {
+				t.Errorf("%d indices used, want 2 (7 and the winner's own): %v", a.Used(), err)
 			}
 			return nil
 		})
@@ -471,9 +647,18 @@ func rules(t *testing.T, newStore func(t *testing.T) issuer.Store) {
 		if _, err := h.svc.StatusList(ctx, "2"); err != nil {
 			t.Errorf("second list not created: %v", err)
 		}
+		h.st.View(ctx, func(tx issuer.Tx) error { // every index issued stays claimed
+			for _, r := range recs {
+				st, err := tx.StatusListAllocation(r.StatusList)
+				if _, err2 := statuslist.MarkUsedState(st, r.StatusIndex); err != nil || !errors.Is(err2, statuslist.ErrIndexInUse) {
+					t.Errorf("index %s/%d of %s not marked used in the allocation: %v %v", r.StatusList, r.StatusIndex, r.CredentialID, err, err2)
+				}
+			}
+			return nil
+		})
 		r := recs[0]
 		rev, err := h.svc.StatusListRevision(ctx, r.StatusList)
-		if err != nil || rev == 0 {
+		if err != nil {
 			t.Errorf("revision %d %v after issuance", rev, err)
 		}
 		for _, step := range []struct {

@@ -3,21 +3,16 @@ package pgstore_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/cairn-id/cairn/internal/did"
-	"github.com/cairn-id/cairn/internal/jose"
-	"github.com/cairn-id/cairn/internal/keys"
 	"github.com/cairn-id/cairn/internal/oid4vp"
 	"github.com/cairn-id/cairn/internal/sdjwtvc"
 	"github.com/cairn-id/cairn/internal/store/pg"
 	"github.com/cairn-id/cairn/internal/store/pg/pgtest"
-	"github.com/cairn-id/cairn/internal/trust"
 	"github.com/cairn-id/cairn/verifier"
 	"github.com/cairn-id/cairn/verifier/pgstore"
 )
@@ -34,44 +29,10 @@ func TestTablesHoldNoPlaintext(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gen := func() *keys.PrivateKey {
-		k, err := keys.Generate(jose.ES256, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return k
-	}
-	authority, ngo, holder, vk := gen(), gen(), gen(), gen()
-	since := time.Now().Add(-48 * time.Hour).UTC().Truncate(time.Second)
-	active := []trust.StatusChange{{Status: trust.StatusActive, At: since}}
-	reg := &trust.Registry{ID: "pilot", Name: "Pilot", Authority: authority.DIDJWK(), Version: 1, IssuedAt: since, Expires: since.Add(30 * 24 * time.Hour),
-		Entities: []trust.Entity{
-			{DID: ngo.DIDJWK(), Names: map[string]string{"en": "NGO"}, Role: trust.RoleIssuer, Status: trust.StatusActive, StatusHistory: active, ValidFrom: since,
-				IssuerAuthorizations: []trust.IssuerAuthorization{{VCT: "urn:cairn:vct:identity-attestation:1", MaxStrength: 3, MaxValidity: 3, MaxVerification: 3, From: since}}},
-			{DID: vk.DIDJWK(), Names: map[string]string{"en": "Desk"}, Role: trust.RoleVerifier, Status: trust.StatusActive, StatusHistory: active, ValidFrom: since,
-				VerifierAuthorizations: []trust.VerifierAuthorization{{Purpose: "clinic-access", Claims: []string{"/family_name", "/given_name", "/birthdate"}, From: since}}},
-		}}
-	key := make([]byte, verifier.ResultKeyLen)
-	rand.Read(key)
-	sealer, _ := verifier.NewSealer(key, nil)
-	ps, err := verifier.DefaultPurposes()
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc, err := verifier.New(verifier.Config{Store: st, Signer: vk.JoseSigner().WithKeyID(vk.DIDJWK() + "#0"), DID: vk.DIDJWK(),
-		BaseURL: "http://127.0.0.1:1", Dev: true, Purposes: ps, Sealer: sealer, Registry: reg, ResponseMode: oid4vp.ResponseModeDirectPost, Resolver: &did.Resolver{}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	w := newWorld(t)
+	svc := w.service(t, st)
 	defer svc.Close()
-
-	claims := map[string]any{"family_name": "Zzyzxquorran", "given_name": "Ophelindra", "birthdate": "1987-11-23"}
-	cred, err := sdjwtvc.Issue(sdjwtvc.Credential{VCT: "urn:cairn:vct:identity-attestation:1", Issuer: ngo.DIDJWK(), IssuedAt: since.Add(time.Hour), ExpiresAt: since.Add(365 * 24 * time.Hour),
-		HolderJWK: holder.PublicJWK(), Claims: claims, Disclosable: []string{"/family_name", "/given_name", "/birthdate"}},
-		sdjwtvc.IssueOptions{Signer: ngo.JoseSigner().WithKeyID(ngo.DIDJWK() + "#0")})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cred, holder := w.cred, w.holder
 	req, err := svc.CreateSession(ctx, "clinic-access", verifier.CreateOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -80,7 +41,7 @@ func TestTablesHoldNoPlaintext(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ar, err := oid4vp.VerifyRequestObject(ctx, jws, oid4vp.VerifyOptions{Options: oid4vp.Options{Dev: true}, ClientID: oid4vp.PrefixDecentralizedIdentifier + ":" + vk.DIDJWK(), Resolver: &did.Resolver{}})
+	ar, err := oid4vp.VerifyRequestObject(ctx, jws, oid4vp.VerifyOptions{Options: oid4vp.Options{Dev: true}, ClientID: oid4vp.PrefixDecentralizedIdentifier + ":" + w.vk.DIDJWK(), Resolver: &did.Resolver{}})
 	if err != nil {
 		t.Fatal(err)
 	}

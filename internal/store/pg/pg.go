@@ -84,6 +84,10 @@ type Options struct {
 	// Logger receives retries and migrations (none when nil). It never
 	// sees the URL's password.
 	Logger *slog.Logger
+	// Tracer, when set, sees every statement the pool's connections run
+	// (BEGIN and COMMIT included): for counting round trips in tests and
+	// benchmarks.
+	Tracer pgx.QueryTracer
 }
 
 // DB is an open PostgreSQL store of one service.
@@ -141,6 +145,9 @@ func Open(ctx context.Context, rawURL string, o Options) (*DB, error) {
 	}
 	if o.MaxConns > 0 && !hasParam(connURL, "pool_max_conns") {
 		cfg.MaxConns = o.MaxConns
+	}
+	if o.Tracer != nil {
+		cfg.ConnConfig.Tracer = o.Tracer
 	}
 	rp := cfg.ConnConfig.RuntimeParams
 	rp["search_path"] = d.schema // tables are named unqualified
@@ -202,10 +209,16 @@ func (d *DB) redact(err error) error { return redactErr(err, d.secrets) }
 // the transaction: the error is remembered, and an Update retries a
 // serialization failure even when the callback swallowed or rewrapped
 // it. Statements of a View that write fail (a read-only transaction).
+//
+// The transaction begins with its first statement: BEGIN is sent with
+// it in one round trip (a pipelined batch), not in one of its own, and
+// a callback that runs no statement costs none.
 type Tx struct {
-	ctx context.Context
-	tx  pgx.Tx
-	err error // the first statement error
+	ctx   context.Context
+	conn  *pgx.Conn
+	begin string // the BEGIN statement, sent with the first statement
+	begun bool
+	err   error // the first statement error
 }
 
 func (t *Tx) record(err error) error {
@@ -215,9 +228,63 @@ func (t *Tx) record(err error) error {
 	return err
 }
 
+// aborted is the error of a statement after a failed one, which is not
+// sent (the server would refuse it in the aborted transaction).
+func (t *Tx) aborted() error {
+	if t.err != nil {
+		return fmt.Errorf("store: transaction aborted by an earlier statement: %w", t.err)
+	}
+	return nil
+}
+
+// first queues BEGIN and the first statement in one batch; the caller
+// reads the statement's result from the batch after BEGIN's (beginErr).
+func (t *Tx) first(sql string, args []any) *batch {
+	var b pgx.Batch
+	b.Queue(t.begin)
+	b.Queue(sql, args...)
+	return &batch{BatchResults: t.conn.SendBatch(t.ctx, &b), t: t}
+}
+
+// batch is the results of a first statement's batch. Its Close notes
+// whether the transaction began: a statement that failed to prepare
+// sends nothing, BEGIN included.
+type batch struct {
+	pgx.BatchResults
+	t *Tx
+}
+
+func (b *batch) Close() error {
+	err := b.BatchResults.Close()
+	b.t.begun = b.t.conn.PgConn().TxStatus() != 'I'
+	return err
+}
+
+// beginErr reads BEGIN's result from the batch of the first statement.
+func beginErr(br *batch) error {
+	if _, err := br.Exec(); err != nil {
+		br.Close()
+		return fmt.Errorf("begin: %w", err)
+	}
+	return nil
+}
+
 // Exec runs a statement and returns the number of rows it touched.
 func (t *Tx) Exec(sql string, args ...any) (int64, error) {
-	tag, err := t.tx.Exec(t.ctx, sql, args...)
+	if err := t.aborted(); err != nil {
+		return 0, err
+	}
+	var tag pgconn.CommandTag
+	var err error
+	if t.begun {
+		tag, err = t.conn.Exec(t.ctx, sql, args...)
+	} else {
+		br := t.first(sql, args)
+		if err = beginErr(br); err == nil {
+			tag, err = br.Exec()
+			err = errors.Join(err, br.Close())
+		}
+	}
 	if t.record(err) != nil {
 		return 0, fmt.Errorf("store: %w", err)
 	}
@@ -226,7 +293,22 @@ func (t *Tx) Exec(sql string, args ...any) (int64, error) {
 
 // Get scans the one row of a query into dest (ErrNotFound when none).
 func (t *Tx) Get(sql string, args []any, dest ...any) error {
-	err := t.record(t.tx.QueryRow(t.ctx, sql, args...).Scan(dest...))
+	if err := t.aborted(); err != nil {
+		return err
+	}
+	var err error
+	if t.begun {
+		err = t.conn.QueryRow(t.ctx, sql, args...).Scan(dest...)
+	} else {
+		br := t.first(sql, args)
+		if err = beginErr(br); err == nil {
+			err = br.QueryRow().Scan(dest...)
+			if cerr := br.Close(); err == nil || errors.Is(err, pgx.ErrNoRows) && cerr != nil {
+				err = cerr
+			}
+		}
+	}
+	err = t.record(err)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return ErrNotFound
@@ -240,11 +322,26 @@ func (t *Tx) Get(sql string, args []any, dest ...any) error {
 // read to the end before Collect returns, so a caller may run other
 // statements while walking the result.
 func Collect[T any](t *Tx, sql string, args []any, scan func(row pgx.CollectableRow) (T, error)) ([]T, error) {
-	rows, err := t.tx.Query(t.ctx, sql, args...)
-	if t.record(err) != nil {
-		return nil, fmt.Errorf("store: %w", err)
+	if err := t.aborted(); err != nil {
+		return nil, err
 	}
-	out, err := pgx.CollectRows(rows, scan)
+	var out []T
+	var err error
+	if t.begun {
+		var rows pgx.Rows
+		if rows, err = t.conn.Query(t.ctx, sql, args...); err == nil {
+			out, err = pgx.CollectRows(rows, scan)
+		}
+	} else {
+		br := t.first(sql, args)
+		if err = beginErr(br); err == nil {
+			var rows pgx.Rows
+			if rows, err = br.Query(); err == nil {
+				out, err = pgx.CollectRows(rows, scan)
+			}
+			err = errors.Join(err, br.Close())
+		}
+	}
 	if t.record(err) != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
@@ -254,7 +351,7 @@ func Collect[T any](t *Tx, sql string, args []any, scan func(row pgx.Collectable
 // View runs fn in a read-only REPEATABLE READ transaction: one
 // consistent snapshot, as a bbolt View sees.
 func (d *DB) View(ctx context.Context, fn func(tx *Tx) error) error {
-	return d.run(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, fn)
+	return d.run(ctx, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", fn)
 }
 
 // Update runs fn in a SERIALIZABLE transaction that commits when fn
@@ -266,16 +363,16 @@ func (d *DB) View(ctx context.Context, fn func(tx *Tx) error) error {
 // Batch already requires). An error of fn is returned as is, after the
 // rollback; a context done before the commit rolls back.
 func (d *DB) Update(ctx context.Context, fn func(tx *Tx) error) error {
-	return d.run(ctx, pgx.TxOptions{IsoLevel: pgx.Serializable}, fn)
+	return d.run(ctx, "BEGIN ISOLATION LEVEL SERIALIZABLE", fn)
 }
 
 // Batch is Update: PostgreSQL groups concurrent commits itself, so
 // there is nothing for the store to gather (bbolt's Batch saves fsyncs).
 func (d *DB) Batch(ctx context.Context, fn func(tx *Tx) error) error { return d.Update(ctx, fn) }
 
-func (d *DB) run(ctx context.Context, opts pgx.TxOptions, fn func(tx *Tx) error) error {
+func (d *DB) run(ctx context.Context, begin string, fn func(tx *Tx) error) error {
 	for attempt := 1; ; attempt++ {
-		err := d.attempt(ctx, opts, fn)
+		err := d.attempt(ctx, begin, fn)
 		if !Retryable(err) {
 			return err
 		}
@@ -307,40 +404,55 @@ func (d *DB) backoff(n int) time.Duration {
 	return time.Duration(half + d.o.Jitter(half+1))
 }
 
-func (d *DB) attempt(ctx context.Context, opts pgx.TxOptions, fn func(tx *Tx) error) (err error) {
+func (d *DB) attempt(ctx context.Context, begin string, fn func(tx *Tx) error) (err error) {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	ptx, err := d.pool.BeginTx(ctx, opts)
+	conn, err := d.pool.Acquire(ctx)
 	if err != nil {
 		return d.redact(fmt.Errorf("store %s: begin: %w", d.redacted, err))
+	}
+	// A connection left inside a transaction (a failed ROLLBACK) is
+	// closed by the pool on Release, not reused.
+	defer conn.Release()
+	tx := &Tx{ctx: ctx, conn: conn.Conn(), begin: begin}
+	rollback := func() {
+		if tx.begun {
+			tx.conn.Exec(context.WithoutCancel(ctx), "ROLLBACK")
+		}
 	}
 	done := false
 	defer func() {
 		if !done { // fn panicked
-			ptx.Rollback(context.WithoutCancel(ctx))
+			rollback()
 		}
 	}()
-	tx := &Tx{ctx: ctx, tx: ptx}
 	ferr := fn(tx)
 	done = true
 	switch {
 	case Retryable(tx.err): // whatever fn made of it
-		ptx.Rollback(context.WithoutCancel(ctx))
+		rollback()
 		return tx.err
 	case ferr != nil:
-		ptx.Rollback(context.WithoutCancel(ctx))
+		rollback()
 		return ferr
 	case tx.err != nil: // fn ignored a failed statement: the transaction is void
-		ptx.Rollback(context.WithoutCancel(ctx))
+		rollback()
 		return fmt.Errorf("store: %w", tx.err)
 	}
 	if err := ctx.Err(); err != nil {
-		ptx.Rollback(context.WithoutCancel(ctx))
+		rollback()
 		return err
 	}
-	if err := ptx.Commit(ctx); err != nil {
+	if !tx.begun { // no statement: nothing to commit
+		return nil
+	}
+	tag, err := tx.conn.Exec(ctx, "COMMIT")
+	if err != nil {
 		return fmt.Errorf("store: commit: %w", err)
+	}
+	if tag.String() == "ROLLBACK" { // the server had aborted the transaction
+		return fmt.Errorf("store: commit: %w", pgx.ErrTxCommitRollback)
 	}
 	return nil
 }

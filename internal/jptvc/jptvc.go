@@ -32,12 +32,13 @@ import (
 
 	"github.com/cairn-id/cairn/internal/jwp"
 	"github.com/cairn-id/cairn/internal/oid4vci"
+	"github.com/cairn-id/cairn/internal/oid4vp"
 	"github.com/cairn-id/cairn/schemas"
 )
 
 // Format is the Cairn-defined credential format identifier of jpt
 // credentials in issuer metadata, offers and DCQL queries.
-const Format = "jpt"
+const Format = oid4vp.FormatJPT
 
 // Typ is the Issuer Header typ: the JPT media type application/jpt
 // (JPT §10.1), shortened as JWP §5.1.3 recommends.

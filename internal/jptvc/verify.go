@@ -363,3 +363,52 @@ func Verify(p *jwp.Presented, o VerifyOptions) (*Verified, error) {
 	}
 	return v, nil
 }
+
+// KeyOf is a key look-up that answers only for one did:jwk issuer and the
+// kids naming its key (DID URL or thumbprint): for a holder re-opening a
+// credential it verified when it received it, with no registry needed.
+func KeyOf(issuerDID string) func(kid string) (string, *jwp.PublicKey, error) {
+	return func(kid string) (string, *jwp.PublicKey, error) {
+		k, err := KeyFromDID(issuerDID)
+		if err != nil {
+			return "", nil, err
+		}
+		if kid != k.Kid && kid != k.Thumbprint() {
+			return "", nil, fmt.Errorf("%w: kid does not name the key of %s", ErrUnregisteredKey, shortDID(issuerDID))
+		}
+		return issuerDID, k, nil
+	}
+}
+
+// Claims decodes every non-null claim of an issued jpt credential without
+// verifying it (for showing a credential the wallet verified on receipt);
+// the claim names come from the type of its cid.
+func Claims(cat *schemas.Catalogue, compact string) (map[string]any, error) {
+	j, err := jwp.ParseIssued(compact)
+	if err != nil {
+		return nil, err
+	}
+	h, err := jwp.ParseHeader(j.Header)
+	if err != nil {
+		return nil, err
+	}
+	t, err := TypeByCID(cat, h.Cid)
+	if err != nil {
+		return nil, err
+	}
+	names := ClaimNames(t)
+	if len(names) != len(j.Payloads) {
+		return nil, fmt.Errorf("%w: %d payload slots for %d claim names", jwp.ErrClaims, len(j.Payloads), len(names))
+	}
+	out := map[string]any{}
+	for i, p := range j.Payloads {
+		v, err := jwp.DecodeClaim(p)
+		if err != nil {
+			return nil, err
+		}
+		if v != nil {
+			out[names[i]] = v
+		}
+	}
+	return out, nil
+}

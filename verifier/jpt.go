@@ -17,8 +17,8 @@ import (
 // OpenID4VP format identifier). A purpose asks for it with format "jpt"
 // and require_cryptographic_holder_binding: false. Each presentation is a
 // presented JWP: a BBS proof over the Issuer Header (type by its cid,
-// issuer key by its kid, which must be a BBS did:jwk registered as an
-// issuer), the disclosed claims and a Presentation Header that must carry
+// issuer key by the disclosed iss and the kid: a BBS did:jwk the registry
+// lists as a further key of that issuer entity, vccheck.BBSIssuerKey), the disclosed claims and a Presentation Header that must carry
 // this verifier's full client id as aud and the session's nonce.
 //
 // There is no holder binding: whoever holds a presentation can replay it
@@ -63,20 +63,21 @@ func (s *Service) verifyJPT(ctx context.Context, pres string, js *jptSession, cr
 	}
 	v, err := jptvc.Verify(p, jptvc.VerifyOptions{
 		Catalogue: s.cfg.Catalogue,
-		Key:       func(kid string) (string, *jwp.PublicKey, error) { return jptvc.IssuerKey(reg, kid) },
-		Authorized: func(iss, vct string, iat time.Time) (trust.Decision, error) {
-			return reg.IssuerAuthorized(iss, vct, iat)
+		Key:       func(iss, kid string) (*jwp.PublicKey, error) { return vccheck.BBSIssuerKey(reg, iss, kid) },
+		Authorized: func(iss string, pub *jwp.PublicKey, vct string, iat time.Time) (trust.Decision, error) {
+			return vccheck.BBSKeyAuthorized(reg, iss, pub, vct, iat)
 		},
 		Audience: js.Audience, Nonce: js.Nonce, Now: s.cfg.Now, ClockSkew: s.cfg.ClockSkew,
 	})
-	// Say who issued what (from the header) even when refused.
+	// Say who issued what even when refused: the type from the header,
+	// the issuer once its proof verified.
 	if h, herr := jwp.ParseHeader(p.IssuerHeader); herr == nil {
 		if t, terr := jptvc.TypeByCID(s.cfg.Catalogue, h.Cid); terr == nil {
 			cr.VCT, cr.TypeName = t.VCT, englishName(t)
 		}
-		if d, _, kerr := jptvc.IssuerKey(reg, h.Kid); kerr == nil {
-			cr.Issuer = d
-		}
+	}
+	if v != nil {
+		cr.Issuer = v.Issuer
 	}
 	if cr.Issuer != "" {
 		if e := reg.Entity(cr.Issuer); e != nil {
@@ -129,7 +130,7 @@ func (s *Service) seeProof(ctx context.Context, proof []byte, until time.Time) (
 // jptCode classifies an error of internal/jwp or internal/jptvc.
 func jptCode(err error) Code {
 	switch {
-	case errors.Is(err, jptvc.ErrUnregisteredKey):
+	case errors.Is(err, vccheck.ErrUnknownBBSKey), errors.Is(err, jptvc.ErrUnregisteredKey):
 		return CodeJPTKeyUnregistered
 	case errors.Is(err, jwp.ErrAudience):
 		return CodeJPTAudience

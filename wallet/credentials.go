@@ -34,7 +34,11 @@ type Credential struct {
 	// (a JSON Proof Token with BBS: no holder binding, KeyIndex only
 	// files it).
 	Format string `json:"format,omitempty"`
-	VCT    string `json:"vct"`
+	// IssuerKey is, for a jpt credential, the did:jwk of the issuer's BBS
+	// key it was verified with on receipt (a further key of IssuerDID in
+	// the registry).
+	IssuerKey string `json:"issuer_key,omitempty"`
+	VCT       string `json:"vct"`
 	// IssuerDID is the iss of the credential.
 	IssuerDID  string     `json:"issuer_did"`
 	IssuedAt   time.Time  `json:"issued_at"`

@@ -7,10 +7,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cairn-id/cairn/internal/did"
 	"github.com/cairn-id/cairn/internal/jptvc"
 	"github.com/cairn-id/cairn/internal/jwp"
 	"github.com/cairn-id/cairn/internal/oid4vci"
 	"github.com/cairn-id/cairn/internal/oid4vp"
+	"github.com/cairn-id/cairn/internal/vccheck"
 )
 
 // The experimental jpt format (internal/jptvc; Cairn-defined, not an
@@ -52,7 +54,7 @@ func (s *Service) acceptJPT(ctx context.Context, sess *Session, o *pendingOffer,
 	if err != nil {
 		return nil, err
 	}
-	stored, err := s.PutCredentials(ctx, sess, []Credential{{KeyIndex: keyIndex, Format: FormatJPT, VCT: st.Type.VCT,
+	stored, err := s.PutCredentials(ctx, sess, []Credential{{KeyIndex: keyIndex, Format: FormatJPT, IssuerKey: did.FromBBSKey(st.Key), VCT: st.Type.VCT,
 		IssuerDID: st.Issuer, IssuedAt: st.IssuedAt, ExpiresAt: st.ExpiresAt, Compact: compact}})
 	if err != nil {
 		return nil, err
@@ -73,18 +75,19 @@ func (s *Service) acceptJPT(ctx context.Context, sess *Session, o *pendingOffer,
 	return out, nil
 }
 
-// openJPT verifies an issued jpt credential for the offer o: the issuer's
-// key from the registry (or, for an issuer the holder accepted untrusted,
-// from its did:jwk kid alone), authority at iat when trusted, the offered
-// type and issuer, the schema.
+// openJPT verifies an issued jpt credential for the offer o: the
+// issuer's BBS key from the registry (a further key of the issuer entity
+// named by iss, vccheck.BBSIssuerKey), the key and the issuer's authority
+// for the type at iat (vccheck.BBSKeyAuthorized), the offered type and
+// issuer, the schema. A BBS key is found only in the registry, so a jpt
+// credential from an issuer the registry does not know is refused even
+// after the untrusted-issuer warning.
 func (s *Service) openJPT(compact string, o *pendingOffer) (*jptvc.Stored, error) {
-	key := func(kid string) (string, *jwp.PublicKey, error) {
-		if !o.Trusted {
-			d, _, _ := strings.Cut(kid, "#")
-			return jptvc.KeyOf(d)(kid)
-		}
-		return jptvc.IssuerKey(s.registry(), kid)
+	reg := s.registry()
+	if reg == nil {
+		return nil, fmt.Errorf("%w: a jpt credential's key is found only in the registry, and there is none", ErrCredentialInvalid)
 	}
+	key := func(iss, kid string) (*jwp.PublicKey, error) { return vccheck.BBSIssuerKey(reg, iss, kid) }
 	st, err := jptvc.Open(s.cfg.Flows.Catalogue, compact, key)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrCredentialInvalid, err)
@@ -95,11 +98,9 @@ func (s *Service) openJPT(compact string, o *pendingOffer) (*jptvc.Stored, error
 	if st.Type.VCT != o.VCT {
 		return nil, fmt.Errorf("%w: type %q, offered %q", ErrCredentialInvalid, st.Type.VCT, o.VCT)
 	}
-	if o.Trusted {
-		d, err := s.registry().IssuerAuthorized(st.Issuer, st.Type.VCT, st.IssuedAt)
-		if err != nil || !d.Authorized {
-			return nil, fmt.Errorf("%w: the issuer was not authorized for this type when it issued it", ErrCredentialInvalid)
-		}
+	d, err := vccheck.BBSKeyAuthorized(reg, st.Issuer, st.Key, st.Type.VCT, st.IssuedAt)
+	if err != nil || !d.Authorized {
+		return nil, fmt.Errorf("%w: the issuer (with this key) was not authorized for this type when it issued it: %s", ErrCredentialInvalid, d.Reason)
 	}
 	if !s.cfg.Now().Before(st.ExpiresAt) {
 		return nil, fmt.Errorf("%w: already expired", ErrCredentialInvalid)
@@ -127,7 +128,7 @@ func (s *Service) presentJPT(cred *Credential, clientID, nonce string, ptrs []st
 	if s.cfg.Flows.Catalogue == nil {
 		return "", fmt.Errorf("wallet: no catalogue for jpt credentials")
 	}
-	st, err := jptvc.Open(s.cfg.Flows.Catalogue, cred.Compact, jptvc.KeyOf(cred.IssuerDID))
+	st, err := jptvc.Open(s.cfg.Flows.Catalogue, cred.Compact, jptvc.KeyOf(cred.IssuerDID, cred.IssuerKey))
 	if err != nil {
 		return "", fmt.Errorf("wallet: credential %s: %w", cred.ID, err)
 	}

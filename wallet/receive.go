@@ -15,8 +15,6 @@ import (
 	"github.com/cairn-id/cairn/internal/httpx"
 	"github.com/cairn-id/cairn/internal/jose"
 	"github.com/cairn-id/cairn/internal/jptvc"
-	"github.com/cairn-id/cairn/internal/jwp"
-	"github.com/cairn-id/cairn/internal/keys"
 	"github.com/cairn-id/cairn/internal/oid4vci"
 	"github.com/cairn-id/cairn/internal/sdjwtvc"
 	"github.com/cairn-id/cairn/internal/trust"
@@ -249,9 +247,6 @@ func (s *Service) issuerDIDs(ctx context.Context, issuerURL string) []string {
 	for _, raw := range m.JWKS.Keys {
 		if k, err := jose.ParseJWK(raw); err == nil {
 			out = append(out, did.FromJWK(k))
-		} else if bk, err := jwp.ParsePublicJWK(raw); err == nil {
-			// A BBS issuer key (jpt credentials): its did:jwk.
-			out = append(out, keys.BBSDIDJWK(bk))
 		}
 	}
 	return out

@@ -6,12 +6,10 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/cairn-id/cairn/internal/did"
-	"github.com/cairn-id/cairn/internal/jose"
 	"github.com/cairn-id/cairn/internal/jwp"
 	"github.com/cairn-id/cairn/internal/trust"
 	"github.com/cairn-id/cairn/schemas"
@@ -21,17 +19,16 @@ import (
 // (jwp.ErrAudience, jwp.ErrNonce, jwp.ErrInvalidProof…) are wrapped, not
 // replaced.
 var (
-	// ErrUnregisteredKey: the Issuer Header's kid names no BBS key of an
-	// issuer entity of the registry.
-	ErrUnregisteredKey = errors.New("jptvc: BBS issuer key not in the registry")
+	// ErrUnregisteredKey: the key look-up knows no BBS key of iss with the
+	// Issuer Header's kid (lookups wrap their own error with it).
+	ErrUnregisteredKey = errors.New("jptvc: BBS issuer key not registered")
 	// ErrUnknownType: the Issuer Header's cid is the claim list of no
 	// catalogue type.
 	ErrUnknownType = errors.New("jptvc: cid names no known credential type")
-	// ErrMissingClaim: iat or exp was not disclosed, or a stored
-	// credential lacks a registered claim.
+	// ErrMissingClaim: iss, iat or exp was not disclosed, or a stored
+	// credential lacks one.
 	ErrMissingClaim = errors.New("jptvc: registered claim missing")
-	// ErrMismatch: a disclosed iss or vct contradicts the key's issuer or
-	// the cid's type.
+	// ErrMismatch: a disclosed vct contradicts the cid's type.
 	ErrMismatch = errors.New("jptvc: claim contradicts the issuer header")
 	// ErrExpired and ErrNotYetValid: exp is past, iat in the future.
 	ErrExpired     = errors.New("jptvc: credential expired")
@@ -41,81 +38,10 @@ var (
 	ErrNotAuthorized = errors.New("jptvc: issuer not authorized for the type at iat")
 )
 
-// KeyFromDID returns the BBS public key carried by a did:jwk (or a DID URL
-// of one) whose JWK is kty OKP, crv BLS12381G2; the key's kid is the DID
-// URL "#0".
-func KeyFromDID(d string) (*jwp.PublicKey, error) {
-	base, _, err := did.ParseDIDURL(d)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrUnregisteredKey, err)
-	}
-	enc, ok := strings.CutPrefix(base, "did:jwk:")
-	if !ok || len(enc) > jose.B64.EncodedLen(jwp.MaxJWKLen) {
-		return nil, fmt.Errorf("%w: %s is not a did:jwk", ErrUnregisteredKey, shortDID(base))
-	}
-	b, err := jose.DecodeSegment(enc)
-	if err != nil {
-		return nil, fmt.Errorf("%w: did:jwk is not base64url", ErrUnregisteredKey)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, fmt.Errorf("%w: did:jwk is not a JWK", ErrUnregisteredKey)
-	}
-	if m["kty"] != jwp.KtyOKP || m["crv"] != jwp.CrvBLS12381G2 {
-		return nil, fmt.Errorf("%w: did:jwk is not a BLS12381G2 key", ErrUnregisteredKey)
-	}
-	// did:jwk carries kty, crv and x only; the proof_alg Cairn requires
-	// is the one alg JPA defines for BLS12381G2 keys.
-	m["proof_alg"] = jwp.AlgBBS
-	delete(m, "kid")
-	jb, _ := json.Marshal(m)
-	k, err := jwp.ParsePublicJWK(jb)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrUnregisteredKey, err)
-	}
-	k.Kid = base + "#0"
-	return k, nil
-}
-
-// IssuerKey finds the issuer and the BBS key an Issuer Header's kid names:
-// a DID URL of a BBS did:jwk, or the RFC 7638 thumbprint of the key of
-// such a did:jwk. Either way that DID must be an issuer entity of reg
-// (whether it was authorized for a type at some time is IssuerAuthorized's
-// question). The key comes from the DID itself.
-func IssuerKey(reg *trust.Registry, kid string) (string, *jwp.PublicKey, error) {
-	if reg == nil {
-		return "", nil, fmt.Errorf("%w: no registry", ErrUnregisteredKey)
-	}
-	if strings.HasPrefix(kid, "did:") {
-		k, err := KeyFromDID(kid)
-		if err != nil {
-			return "", nil, err
-		}
-		d, _, _ := strings.Cut(kid, "#")
-		if e := reg.Entity(d); e == nil || e.Role != trust.RoleIssuer {
-			return "", nil, fmt.Errorf("%w: %s", ErrUnregisteredKey, shortDID(d))
-		}
-		return d, k, nil
-	}
-	for i := range reg.Entities {
-		e := &reg.Entities[i]
-		if e.Role != trust.RoleIssuer || !strings.HasPrefix(e.DID, "did:jwk:") {
-			continue
-		}
-		k, err := KeyFromDID(e.DID)
-		if err == nil && k.Thumbprint() == kid {
-			return e.DID, k, nil
-		}
-	}
-	return "", nil, fmt.Errorf("%w: kid %.16s…", ErrUnregisteredKey, kid)
-}
-
-func shortDID(d string) string {
-	if len(d) > 32 {
-		return d[:32] + "…"
-	}
-	return d
-}
+// KeyLookup finds the BBS key an Issuer Header's kid names for issuer
+// iss (the iss claim): vccheck.BBSIssuerKey over the registry for a
+// verifier, KeyOf for a holder re-opening what it verified on receipt.
+type KeyLookup func(iss, kid string) (*jwp.PublicKey, error)
 
 // typeIndex caches, per catalogue, its types by cid.
 var typeIndex sync.Map // *schemas.Catalogue -> map[string]*schemas.Type
@@ -141,6 +67,8 @@ func TypeByCID(cat *schemas.Catalogue, cid string) (*schemas.Type, error) {
 // Stored is an issued jpt credential as its holder's wallet keeps it,
 // confirmed against its issuer's key.
 type Stored struct {
+	// Issuer is the iss claim: the issuer entity's DID, whose registered
+	// BBS key Key is.
 	Issuer    string
 	Type      *schemas.Type
 	IssuedAt  time.Time
@@ -152,10 +80,11 @@ type Stored struct {
 }
 
 // Open parses an issued jpt credential, finds its type from the cid and
-// its issuer's key through key (IssuerKey over the registry, for
-// instance), confirms the BBS signature and checks iss and vct against
-// them, iat and exp, and the claims against the type's schema.
-func Open(cat *schemas.Catalogue, compact string, key func(kid string) (string, *jwp.PublicKey, error)) (*Stored, error) {
+// its issuer's key through key (for iss and the Issuer Header's kid),
+// confirms the BBS signature and checks vct against the type, iat and exp,
+// and the claims against the type's schema. Whether the issuer was
+// authorized is the caller's question (vccheck.BBSKeyAuthorized).
+func Open(cat *schemas.Catalogue, compact string, key KeyLookup) (*Stored, error) {
 	j, err := jwp.ParseIssued(compact)
 	if err != nil {
 		return nil, err
@@ -171,11 +100,15 @@ func Open(cat *schemas.Catalogue, compact string, key func(kid string) (string, 
 	if err != nil {
 		return nil, err
 	}
-	iss, pub, err := key(h.Kid)
+	cs, err := ClaimSet(t)
 	if err != nil {
 		return nil, err
 	}
-	cs, err := ClaimSet(t)
+	iss, err := peekIssuer(cs, j.Payloads)
+	if err != nil {
+		return nil, err
+	}
+	pub, err := key(iss, h.Kid)
 	if err != nil {
 		return nil, err
 	}
@@ -193,11 +126,29 @@ func Open(cat *schemas.Catalogue, compact string, key func(kid string) (string, 
 	return st, nil
 }
 
+// peekIssuer reads the iss payload, before the proof is checked: it only
+// chooses the key to check it with (the proof covers it).
+func peekIssuer(cs *jwp.ClaimSet, payloads [][]byte) (string, error) {
+	i, ok := cs.Slot("iss")
+	if !ok || i >= len(payloads) || payloads[i] == nil {
+		return "", fmt.Errorf("%w: iss", ErrMissingClaim)
+	}
+	v, err := jwp.DecodeClaim(payloads[i])
+	if err != nil {
+		return "", err
+	}
+	iss, ok := v.(string)
+	if !ok || iss == "" {
+		return "", fmt.Errorf("%w: iss is not a DID", jwp.ErrClaims)
+	}
+	return iss, nil
+}
+
 // registered checks the disclosed iss and vct against the issuer and type
 // and reads iat and exp (both required).
 func registered(claims map[string]any, iss string, t *schemas.Type) (iat, exp time.Time, err error) {
-	if v, ok := claims["iss"]; ok && v != iss {
-		return iat, exp, fmt.Errorf("%w: iss is not the DID of the signing key", ErrMismatch)
+	if v, ok := claims["iss"]; !ok || v != iss {
+		return iat, exp, fmt.Errorf("%w: iss", ErrMissingClaim)
 	}
 	if v, ok := claims["vct"]; ok && v != t.VCT {
 		return iat, exp, fmt.Errorf("%w: vct is not the type of the cid", ErrMismatch)
@@ -242,8 +193,9 @@ func UserClaims(claims map[string]any) map[string]any {
 }
 
 // Always are the claims a holder always discloses: iss and vct say no
-// more than the Issuer Header already does (its kid and cid), and a
-// verifier needs iat (the issuer's authority then) and exp (validity).
+// more than the Issuer Header already does (its kid names a key of one
+// issuer, its cid one type), the verifier needs iss to find that key, and
+// iat (the issuer's authority then) and exp (validity).
 var Always = Registered
 
 // Present presents a stored credential for a verifier: the claims named
@@ -283,12 +235,13 @@ func contains(s []string, v string) bool {
 // VerifyOptions are the verifier's expectations.
 type VerifyOptions struct {
 	Catalogue *schemas.Catalogue
-	// Key finds the issuer and its BBS key from a kid (IssuerKey over the
-	// registry in use).
-	Key func(kid string) (string, *jwp.PublicKey, error)
-	// Authorized answers "was issuer authorized for vct at iat?"
-	// (trust.Registry.IssuerAuthorized); nil skips the question.
-	Authorized func(issuer, vct string, iat time.Time) (trust.Decision, error)
+	// Key finds the issuer's registered BBS key (vccheck.BBSIssuerKey
+	// over the registry in use).
+	Key KeyLookup
+	// Authorized answers "was pub the key of issuer iss, and iss
+	// authorized for vct, at iat?" (vccheck.BBSKeyAuthorized); nil skips
+	// the question.
+	Authorized func(iss string, pub *jwp.PublicKey, vct string, iat time.Time) (trust.Decision, error)
 	// Audience is the verifier's full client id, Nonce its session's.
 	Audience, Nonce string
 	Now             func() time.Time
@@ -299,6 +252,7 @@ type VerifyOptions struct {
 // the proof.
 type Verified struct {
 	Issuer    string
+	Key       *jwp.PublicKey
 	Type      *schemas.Type
 	IssuedAt  time.Time
 	ExpiresAt time.Time
@@ -308,9 +262,10 @@ type Verified struct {
 }
 
 // Verify verifies a presented jpt credential: the type from the cid, the
-// issuer's registered BBS key from the kid, the proof with aud and nonce
-// (jwp.VerifyToken), iat and exp disclosed and in force, iss and vct (when
-// disclosed) matching, and the issuer's authority for the type at iat.
+// issuer's registered BBS key from the disclosed iss and the kid, the
+// proof with aud and nonce (jwp.VerifyToken), iat and exp disclosed and in
+// force, vct (when disclosed) matching, and the issuer's authority for the
+// type at iat with that key.
 // Schema validation of the disclosed claims is the caller's (a required
 // claim left undisclosed is no problem there).
 func Verify(p *jwp.Presented, o VerifyOptions) (*Verified, error) {
@@ -325,11 +280,15 @@ func Verify(p *jwp.Presented, o VerifyOptions) (*Verified, error) {
 	if err != nil {
 		return nil, err
 	}
-	iss, pub, err := o.Key(h.Kid)
+	cs, err := ClaimSet(t)
 	if err != nil {
 		return nil, err
 	}
-	cs, err := ClaimSet(t)
+	iss, err := peekIssuer(cs, p.Payloads)
+	if err != nil {
+		return nil, err
+	}
+	pub, err := o.Key(iss, h.Kid)
 	if err != nil {
 		return nil, err
 	}
@@ -337,7 +296,7 @@ func Verify(p *jwp.Presented, o VerifyOptions) (*Verified, error) {
 	if err != nil {
 		return nil, err
 	}
-	v := &Verified{Issuer: iss, Type: t, Claims: tok.Claims}
+	v := &Verified{Issuer: iss, Key: pub, Type: t, Claims: tok.Claims}
 	if v.IssuedAt, v.ExpiresAt, err = registered(tok.Claims, iss, t); err != nil {
 		return nil, err
 	}
@@ -352,7 +311,7 @@ func Verify(p *jwp.Presented, o VerifyOptions) (*Verified, error) {
 		return nil, ErrNotYetValid
 	}
 	if o.Authorized != nil {
-		d, err := o.Authorized(iss, t.VCT, v.IssuedAt)
+		d, err := o.Authorized(iss, pub, t.VCT, v.IssuedAt)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrNotAuthorized, err)
 		}
@@ -364,19 +323,20 @@ func Verify(p *jwp.Presented, o VerifyOptions) (*Verified, error) {
 	return v, nil
 }
 
-// KeyOf is a key look-up that answers only for one did:jwk issuer and the
-// kids naming its key (DID URL or thumbprint): for a holder re-opening a
-// credential it verified when it received it, with no registry needed.
-func KeyOf(issuerDID string) func(kid string) (string, *jwp.PublicKey, error) {
-	return func(kid string) (string, *jwp.PublicKey, error) {
-		k, err := KeyFromDID(issuerDID)
+// KeyOf is a key look-up that answers only with the BBS key of keyDID
+// (its did:jwk, did.BBSKey) for issuer iss and the kid naming that key:
+// for a holder re-opening a credential it verified against the registry
+// when it received it.
+func KeyOf(iss, keyDID string) KeyLookup {
+	return func(gotIss, kid string) (*jwp.PublicKey, error) {
+		k, err := did.BBSKey(keyDID)
 		if err != nil {
-			return "", nil, err
+			return nil, fmt.Errorf("%w: %w", ErrUnregisteredKey, err)
 		}
-		if kid != k.Kid && kid != k.Thumbprint() {
-			return "", nil, fmt.Errorf("%w: kid does not name the key of %s", ErrUnregisteredKey, shortDID(issuerDID))
+		if gotIss != iss || kid != k.Kid {
+			return nil, fmt.Errorf("%w: the credential names another issuer or key", ErrUnregisteredKey)
 		}
-		return issuerDID, k, nil
+		return k, nil
 	}
 }
 

@@ -11,17 +11,22 @@ import (
 	"github.com/cairn-id/cairn/internal/jwp"
 	"github.com/cairn-id/cairn/internal/keys"
 	"github.com/cairn-id/cairn/internal/trust"
+	"github.com/cairn-id/cairn/internal/vccheck"
 	"github.com/cairn-id/cairn/schemas"
 )
 
 var issuedAt = time.Date(2026, 12, 2, 15, 4, 5, 0, time.UTC)
 
-// registryWith registers the BBS key's did:jwk as an issuer of regVCT
-// from 2026-01-01.
+const ngo = "did:web:ngo.example"
+
+// registryWith registers ngo as an issuer of regVCT from 2026-01-01 with
+// the BBS key as a further key.
 func registryWith(k *jwp.PrivateKey) *trust.Registry {
+	from := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	return &trust.Registry{Entities: []trust.Entity{{
-		DID: keys.BBSDIDJWK(&k.Public), Role: trust.RoleIssuer, Status: trust.StatusActive,
-		ValidFrom:            time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
+		DID: ngo, Role: trust.RoleIssuer, Status: trust.StatusActive,
+		Keys:                 []trust.EntityKey{{DID: keys.BBSDIDJWK(&k.Public), From: from}},
+		ValidFrom:            from,
 		IssuerAuthorizations: []trust.IssuerAuthorization{{VCT: regVCT, MaxStrength: 3, MaxValidity: 3, From: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}},
 	}}}
 }
@@ -41,11 +46,11 @@ func newFixture(t *testing.T, k *jwp.PrivateKey) *fixture {
 	}
 	ty, _ := cat.Lookup(regVCT)
 	reg := registryWith(k)
-	compact, err := jptvc.Issue(k, ty, jptvc.Credential{Issuer: keys.BBSDIDJWK(&k.Public), IssuedAt: issuedAt, Claims: regClaims("Amina")})
+	compact, err := jptvc.Issue(k, ty, jptvc.Credential{Issuer: ngo, IssuedAt: issuedAt, Claims: regClaims("Amina")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := jptvc.Open(cat, compact, func(kid string) (string, *jwp.PublicKey, error) { return jptvc.IssuerKey(reg, kid) })
+	st, err := jptvc.Open(cat, compact, func(iss, kid string) (*jwp.PublicKey, error) { return vccheck.BBSIssuerKey(reg, iss, kid) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,17 +59,16 @@ func newFixture(t *testing.T, k *jwp.PrivateKey) *fixture {
 
 func (f *fixture) opts(aud, nonce string, now time.Time) jptvc.VerifyOptions {
 	return jptvc.VerifyOptions{Catalogue: f.cat, Audience: aud, Nonce: nonce, Now: func() time.Time { return now },
-		Key:        func(kid string) (string, *jwp.PublicKey, error) { return jptvc.IssuerKey(f.reg, kid) },
-		Authorized: f.reg.IssuerAuthorized}
+		Key: func(iss, kid string) (*jwp.PublicKey, error) { return vccheck.BBSIssuerKey(f.reg, iss, kid) },
+		Authorized: func(iss string, pub *jwp.PublicKey, vct string, iat time.Time) (trust.Decision, error) {
+			return vccheck.BBSKeyAuthorized(f.reg, iss, pub, vct, iat)
+		}}
 }
 
 func TestOpenPresentVerify(t *testing.T) {
-	// Both kid forms: the key thumbprint (NewPrivateKey's default) and a
-	// DID URL of the did:jwk.
-	base := testKey(t)
-	for _, k := range []*jwp.PrivateKey{base} {
+	for _, k := range []*jwp.PrivateKey{testKey(t)} {
 		f := newFixture(t, k)
-		if f.st.Issuer != keys.BBSDIDJWK(&k.Public) || f.st.Type.VCT != regVCT || !f.st.IssuedAt.Equal(issuedAt.Truncate(24*time.Hour)) {
+		if f.st.Issuer != ngo || f.st.Type.VCT != regVCT || !f.st.IssuedAt.Equal(issuedAt.Truncate(24*time.Hour)) {
 			t.Fatalf("stored %+v", f.st)
 		}
 		now := issuedAt.Add(time.Hour)
@@ -128,7 +132,14 @@ func TestVerifyRefusals(t *testing.T) {
 			}
 			p, _ := jwp.ParsePresented(s)
 			return p
-		}, f.opts(aud, nonce, now), jptvc.ErrUnregisteredKey},
+		}, f.opts(aud, nonce, now), vccheck.ErrUnknownBBSKey},
+		{"iss withheld", func() *jwp.Presented {
+			p := present()
+			cs, _ := jptvc.ClaimSet(f.st.Type)
+			i, _ := cs.Slot("iss")
+			p.Payloads[i] = nil
+			return p
+		}, f.opts(aud, nonce, now), jptvc.ErrMissingClaim},
 		{"expired", present, f.opts(aud, nonce, issuedAt.Add(31*24*time.Hour)), jptvc.ErrExpired},
 		{"not yet valid", present, f.opts(aud, nonce, issuedAt.Add(-48*time.Hour)), jptvc.ErrNotYetValid},
 		{"unknown cid", func() *jwp.Presented {
@@ -138,7 +149,7 @@ func TestVerifyRefusals(t *testing.T) {
 		}, f.opts(aud, nonce, now), jptvc.ErrUnknownType},
 		{"not authorized at iat", present, func() jptvc.VerifyOptions {
 			o := f.opts(aud, nonce, now)
-			o.Authorized = func(string, string, time.Time) (trust.Decision, error) {
+			o.Authorized = func(string, *jwp.PublicKey, string, time.Time) (trust.Decision, error) {
 				return trust.Decision{Reason: trust.ReasonNoAuthorization}, nil
 			}
 			return o
@@ -162,24 +173,18 @@ func mustKey(t *testing.T) *jwp.PrivateKey {
 	return k
 }
 
-func TestIssuerKey(t *testing.T) {
+func TestKeyOf(t *testing.T) {
 	k := testKey(t)
-	reg := registryWith(k)
-	d := keys.BBSDIDJWK(&k.Public)
-	for _, kid := range []string{k.Public.Kid, d + "#0"} {
-		got, pub, err := jptvc.IssuerKey(reg, kid)
-		if err != nil || got != d || string(pub.Bytes) != string(k.Public.Bytes) {
-			t.Fatalf("kid %.20s: %v %v", kid, got, err)
+	kd := keys.BBSDIDJWK(&k.Public)
+	if pub, err := jptvc.KeyOf(ngo, kd)(ngo, k.Public.Kid); err != nil || string(pub.Bytes) != string(k.Public.Bytes) {
+		t.Fatalf("KeyOf: %v", err)
+	}
+	for _, tc := range [][2]string{{"did:web:other.example", k.Public.Kid}, {ngo, mustKey(t).Public.Kid}, {ngo, ""}} {
+		if _, err := jptvc.KeyOf(ngo, kd)(tc[0], tc[1]); !errors.Is(err, jptvc.ErrUnregisteredKey) {
+			t.Fatalf("%v: %v", tc, err)
 		}
 	}
-	for _, kid := range []string{"", "did:web:x.example#0", "did:jwk:eyJrdHkiOiJFQyJ9#0", keys.BBSDIDJWK(&mustKey(t).Public) + "#0", mustKey(t).Public.Kid} {
-		if _, _, err := jptvc.IssuerKey(reg, kid); !errors.Is(err, jptvc.ErrUnregisteredKey) {
-			t.Fatalf("kid %.30s: %v", kid, err)
-		}
-	}
-	// A verifier entity with that DID is not an issuer.
-	reg.Entities[0].Role = trust.RoleVerifier
-	if _, _, err := jptvc.IssuerKey(reg, d+"#0"); !errors.Is(err, jptvc.ErrUnregisteredKey) {
+	if _, err := jptvc.KeyOf(ngo, "did:web:x.example")(ngo, k.Public.Kid); !errors.Is(err, jptvc.ErrUnregisteredKey) {
 		t.Fatal(err)
 	}
 }

@@ -33,8 +33,6 @@ import (
 	verifierbolt "github.com/cairn-id/cairn/verifier/boltstore"
 	"github.com/cairn-id/cairn/wallet"
 	walletapi "github.com/cairn-id/cairn/wallet/api"
-	walletbolt "github.com/cairn-id/cairn/wallet/boltstore"
-	"github.com/cairn-id/cairn/wallet/storetest"
 )
 
 // jptTestIssuer is a TEST STAND-IN for the project's issuer on the jpt
@@ -291,7 +289,6 @@ func TestJPTUnlinkableEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	quiet := slog.New(slog.DiscardHandler)
 	since := time.Now().Add(-48 * time.Hour)
 	ti := newJPTTestIssuer(t, cat)
 	vkA, vkB := gen(t), gen(t)
@@ -312,23 +309,7 @@ func TestJPTUnlinkableEndToEnd(t *testing.T) {
 	vA, vB := newJPTVerifier(t, vkA, reg, cat), newJPTVerifier(t, vkB, reg, cat)
 
 	// The wallet agent.
-	wst, err := walletbolt.Open(filepath.Join(t.TempDir(), "wallet.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { wst.Close() })
-	registry := func() *trust.Registry { return reg }
-	wsvc := storetest.NewService(t, wst, storetest.NewClock(time.Now()), storetest.Pepper(3), func(c *wallet.Config) {
-		c.Logger, c.Now = quiet, time.Now
-		c.Flows = wallet.FlowConfig{Dev: true, Registry: registry, Catalogue: cat}
-	})
-	off := server.RateLimit{Off: true}
-	wh, err := walletapi.New(wsvc, walletapi.Options{Logger: quiet, Registry: registry, Catalogue: cat, CreateLimit: off, LoginLimit: off, RecoverLimit: off})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &stack{t: t, agent: httptest.NewServer(wh)}
-	t.Cleanup(s.agent.Close)
+	s := &stack{t: t, agent: newAgent(t, func() *trust.Registry { return reg }, cat)}
 	token := s.holder()
 
 	// Issuance into the agent: one copy, no key proof, the bearer note.

@@ -89,26 +89,7 @@ func Open(cat *schemas.Catalogue, compact string, key KeyLookup) (*Stored, error
 	if err != nil {
 		return nil, err
 	}
-	h, err := jwp.ParseHeader(j.Header)
-	if err != nil {
-		return nil, err
-	}
-	if h.Typ != Typ {
-		return nil, fmt.Errorf("%w: typ %q, want %q", jwp.ErrHeader, h.Typ, Typ)
-	}
-	t, err := TypeByCID(cat, h.Cid)
-	if err != nil {
-		return nil, err
-	}
-	cs, err := ClaimSet(t)
-	if err != nil {
-		return nil, err
-	}
-	iss, err := peekIssuer(cs, j.Payloads)
-	if err != nil {
-		return nil, err
-	}
-	pub, err := key(iss, h.Kid)
+	t, cs, iss, pub, err := resolve(cat, j.Header, j.Payloads, key)
 	if err != nil {
 		return nil, err
 	}
@@ -124,6 +105,36 @@ func Open(cat *schemas.Catalogue, compact string, key KeyLookup) (*Stored, error
 		return nil, fmt.Errorf("schema: %w", err)
 	}
 	return st, nil
+}
+
+// resolve reads what checking a jpt needs before its proof: the Issuer
+// Header (typ jpt), the type of its cid and its claim list, the iss payload
+// and the key look-up's key for iss and the kid.
+func resolve(cat *schemas.Catalogue, header []byte, payloads [][]byte, key KeyLookup) (*schemas.Type, *jwp.ClaimSet, string, *jwp.PublicKey, error) {
+	h, err := jwp.ParseHeader(header)
+	if err != nil {
+		return nil, nil, "", nil, err
+	}
+	if h.Typ != Typ {
+		return nil, nil, "", nil, fmt.Errorf("%w: typ %q, want %q", jwp.ErrHeader, h.Typ, Typ)
+	}
+	t, err := TypeByCID(cat, h.Cid)
+	if err != nil {
+		return nil, nil, "", nil, err
+	}
+	cs, err := ClaimSet(t)
+	if err != nil {
+		return nil, nil, "", nil, err
+	}
+	iss, err := peekIssuer(cs, payloads)
+	if err != nil {
+		return nil, nil, "", nil, err
+	}
+	pub, err := key(iss, h.Kid)
+	if err != nil {
+		return nil, nil, "", nil, err
+	}
+	return t, cs, iss, pub, nil
 }
 
 // peekIssuer reads the iss payload, before the proof is checked: it only
@@ -269,26 +280,7 @@ type Verified struct {
 // Schema validation of the disclosed claims is the caller's (a required
 // claim left undisclosed is no problem there).
 func Verify(p *jwp.Presented, o VerifyOptions) (*Verified, error) {
-	h, err := jwp.ParseHeader(p.IssuerHeader)
-	if err != nil {
-		return nil, err
-	}
-	if h.Typ != Typ {
-		return nil, fmt.Errorf("%w: typ %q, want %q", jwp.ErrHeader, h.Typ, Typ)
-	}
-	t, err := TypeByCID(o.Catalogue, h.Cid)
-	if err != nil {
-		return nil, err
-	}
-	cs, err := ClaimSet(t)
-	if err != nil {
-		return nil, err
-	}
-	iss, err := peekIssuer(cs, p.Payloads)
-	if err != nil {
-		return nil, err
-	}
-	pub, err := o.Key(iss, h.Kid)
+	t, cs, iss, pub, err := resolve(o.Catalogue, p.IssuerHeader, p.Payloads, o.Key)
 	if err != nil {
 		return nil, err
 	}

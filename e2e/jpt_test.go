@@ -442,6 +442,27 @@ func TestJPTUnlinkableEndToEnd(t *testing.T) {
 	}
 	ask := []string{"given_name", "registration_id"}
 
+	t.Run("the holder withholds a claim", func(t *testing.T) {
+		var cs verifierapi.CreateSessionResponse
+		st, b := s.call("POST", vA.console.URL+"/console/sessions", "", verifierapi.CreateSessionRequest{Purpose: "jpt-registration"}, &cs)
+		s.must(http.StatusCreated, st, b, "create session")
+		rp, _ := s.preview(token, cs.URI)
+		st, b = s.call("POST", s.agent.URL+"/v1/requests/"+rp.ID+"/respond", token, wallet.Consent{Only: []string{"/given_name"}}, nil)
+		s.must(http.StatusOK, st, b, "respond")
+		p, err := jwp.ParsePresented(vA.lastVPToken(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := len(p.Disclosed()); n != 1+len(jptvc.Always) {
+			t.Fatalf("%d slots disclosed, want given_name and %v", n, jptvc.Always)
+		}
+		var r verifier.Result
+		st, b = s.call("GET", vA.console.URL+"/console/sessions/"+cs.SessionID+"/result?wait=5s", "", nil, &r)
+		s.must(http.StatusOK, st, b, "result")
+		if r.Code != verifier.CodeQueryNotSatisfied {
+			t.Fatalf("code %s, want %s (registration_id withheld)", r.Code, verifier.CodeQueryNotSatisfied)
+		}
+	})
 	t.Run("replayed presentation", func(t *testing.T) {
 		if c := refused(presA, vA); c != verifier.CodeJPTReplayed {
 			t.Fatalf("code %s, want %s", c, verifier.CodeJPTReplayed)

@@ -20,8 +20,8 @@ import (
 	"github.com/cairn-id/cairn/internal/store/pg"
 	"github.com/cairn-id/cairn/internal/store/pg/pgtest"
 	"github.com/cairn-id/cairn/internal/trust"
-	"github.com/cairn-id/cairn/verifier"
 	"github.com/cairn-id/cairn/schemas"
+	"github.com/cairn-id/cairn/verifier"
 	"github.com/cairn-id/cairn/verifier/pgstore"
 )
 

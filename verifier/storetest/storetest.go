@@ -4,7 +4,8 @@
 // for a second result, atomic Update) and runs the verifier's rules
 // (package verifier's Service) over the store: a request_uri served once
 // and a response accepted once under concurrency, results sealed and
-// swept after their retention, reviews kept beside results.
+// swept after their retention, reviews kept beside results, keyed hashes
+// of seen jpt proofs swept when their replay window ends.
 package storetest
 
 import (
@@ -281,6 +282,38 @@ func service(t *testing.T, st verifier.Store, clk *clock) *verifier.Service {
 func rules(t *testing.T, newStore func(t *testing.T) verifier.Store) {
 	ctx := context.Background()
 	const n = 8
+	t.Run("seen proofs are swept when their replay window ends", func(t *testing.T) {
+		clk := &clock{t: t0}
+		st := newStore(t)
+		svc := service(t, st, clk)
+		defer svc.Close()
+		err := st.Update(ctx, func(tx verifier.Tx) error {
+			if err := tx.PutSeenProof(&verifier.SeenProof{Digest: "early", ExpiresAt: t0.Add(5 * time.Minute)}); err != nil {
+				return err
+			}
+			return tx.PutSeenProof(&verifier.SeenProof{Digest: "late", ExpiresAt: t0.Add(20 * time.Minute)})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		clk.Add(10 * time.Minute)
+		c, err := svc.Sweep(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.SeenProofs != 1 {
+			t.Errorf("sweep: %+v, want the one past its window", c)
+		}
+		_ = st.View(ctx, func(tx verifier.Tx) error {
+			if _, err := tx.SeenProof("early"); !errors.Is(err, verifier.ErrNotFound) {
+				t.Errorf("expired seen proof kept: %v", err)
+			}
+			if _, err := tx.SeenProof("late"); err != nil {
+				t.Errorf("seen proof inside its window swept: %v", err)
+			}
+			return nil
+		})
+	})
 	t.Run("request_uri is served exactly once under concurrency", func(t *testing.T) {
 		clk := &clock{t: t0}
 		svc := service(t, newStore(t), clk)

@@ -811,7 +811,8 @@ func sweepable(se *Session, now time.Time) bool {
 
 // Sweep deletes sessions expired (and unanswered) for longer than
 // ExpiredGrace, answered sessions whose result is gone, and results (with
-// their reviews) past their purpose's retention. Several instances may
+// their reviews) past their purpose's retention, and the keyed hashes of
+// seen jpt proofs past their replay window. Several instances may
 // sweep one store at once: the candidates are found on one read-only
 // snapshot (View), which takes no write locks, then deleted by key, at
 // most sweep.Batch per Update, each one's condition read again in that

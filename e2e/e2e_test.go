@@ -148,26 +148,34 @@ func newStack(t *testing.T) *stack {
 	s.console = httptest.NewServer(c)
 	t.Cleanup(s.console.Close)
 
-	// The wallet agent (dev: its outbound client reaches loopback).
+	s.agent = newAgent(t, registry, cat)
+	return s
+}
+
+// newAgent serves a wallet agent on its own loopback server (dev: its
+// outbound client reaches loopback).
+func newAgent(t *testing.T, registry func() *trust.Registry, cat *schemas.Catalogue) *httptest.Server {
+	t.Helper()
+	quiet := slog.New(slog.DiscardHandler)
 	wst, err := walletbolt.Open(filepath.Join(t.TempDir(), "wallet.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { wst.Close() })
-	clock := storetest.NewClock(time.Now())
-	wsvc := storetest.NewService(t, wst, clock, storetest.Pepper(3), func(c *wallet.Config) {
+	wsvc := storetest.NewService(t, wst, storetest.NewClock(time.Now()), storetest.Pepper(3), func(c *wallet.Config) {
 		c.Logger = quiet
 		c.Now = time.Now
 		c.Flows = wallet.FlowConfig{Dev: true, Registry: registry, Catalogue: cat}
 	})
+	off := server.RateLimit{Off: true}
 	wh, err := walletapi.New(wsvc, walletapi.Options{Logger: quiet, Registry: registry, Catalogue: cat,
 		CreateLimit: off, LoginLimit: off, RecoverLimit: off})
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.agent = httptest.NewServer(wh)
-	t.Cleanup(s.agent.Close)
-	return s
+	agent := httptest.NewServer(wh)
+	t.Cleanup(agent.Close)
+	return agent
 }
 
 // call sends a JSON request (or, with contentType, raw bytes) and

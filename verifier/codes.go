@@ -43,6 +43,18 @@ const (
 	CodeResultOtherSession  Code = "result_claimed_by_other_session"
 	CodeResponseCodeInvalid Code = "response_code_invalid"
 	CodeProfileRefused      Code = "profile_refused"
+	// The experimental jpt format (per credential): a proof seen before
+	// (a replayed bearer presentation), made for another verifier or
+	// another request, a proof that does not verify (a claim value
+	// swapped in, anything altered), an issuer key not in the registry.
+	CodeJPTReplayed        Code = "jpt_replayed"
+	CodeJPTAudience        Code = "jpt_audience_mismatch"
+	CodeJPTNonce           Code = "jpt_nonce_mismatch"
+	CodeJPTProofInvalid    Code = "jpt_proof_invalid"
+	CodeJPTKeyUnregistered Code = "jpt_key_unregistered"
+	// CodeNoHolderBinding is not an outcome: the note on every jpt
+	// credential result.
+	CodeNoHolderBinding Code = "no_holder_binding"
 	// Offline.
 	CodeBundleStale     Code = "bundle_stale"
 	CodeBundleInvalid   Code = "bundle_invalid"
@@ -331,6 +343,30 @@ var messages = map[Code]msg{
 		"L'attestation est protégée par une méthode (algorithme de hachage) que ce guichet n'accepte pas. Demandez à la personne d'obtenir une attestation à jour auprès de l'émetteur.",
 		"الوثيقة محمية بطريقة (خوارزمية تجزئة) لا يقبلها هذا المكتب. اطلب من الشخص الحصول على وثيقة محدّثة من الجهة المصدرة.",
 		"Посвідчення захищене способом (алгоритмом гешування), який цей пункт не приймає. Попросіть людину отримати у видавця актуальне посвідчення."},
+	CodeJPTReplayed: {"This presentation was already shown once: it is a copy being replayed and is refused. Ask the person to share again from their wallet.",
+		"Cette présentation a déjà été montrée une fois : c’est une copie réutilisée, elle est refusée. Demandez à la personne de partager à nouveau depuis son portefeuille.",
+		"سبق عرض هذا العرض مرة: إنه نسخة يُعاد استخدامها، فرُفض. اطلب من الشخص المشاركة مجددًا من محفظته.",
+		"Це пред’явлення вже показували один раз: це повторно використана копія, її відхилено. Попросіть людину поділитися ще раз зі свого гаманця."},
+	CodeJPTAudience: {"The presentation was made for another verifier, not this desk.",
+		"La présentation a été faite pour un autre vérificateur, pas pour ce guichet.",
+		"أُعدّ العرض لجهة تحقق أخرى، لا لهذا المكتب.",
+		"Пред’явлення зроблене для іншого перевіряльника, а не для цього пункту."},
+	CodeJPTNonce: {"The presentation was made for another request (wrong nonce): it may be a copy being replayed.",
+		"La présentation a été faite pour une autre demande (nonce incorrect) : il peut s’agir d’une copie réutilisée.",
+		"أُعدّ العرض لطلب آخر (رمز nonce خاطئ): قد يكون نسخة يُعاد استخدامها.",
+		"Пред’явлення зроблене для іншого запиту (хибний nonce): можливо, це повторно використана копія."},
+	CodeJPTProofInvalid: {"The proof does not match what was shown: a value may have been changed.",
+		"La preuve ne correspond pas à ce qui a été montré : une valeur a peut-être été modifiée.",
+		"الإثبات لا يطابق ما عُرض: ربما غُيّرت إحدى القيم.",
+		"Доказ не відповідає показаному: можливо, якесь значення змінили."},
+	CodeJPTKeyUnregistered: {"The credential was signed with a key the trust registry does not know.",
+		"L’attestation a été signée avec une clé que le registre de confiance ne connaît pas.",
+		"وُقّعت الوثيقة بمفتاح لا يعرفه سجل الثقة.",
+		"Посвідчення підписане ключем, якого не знає реєстр довіри."},
+	CodeNoHolderBinding: {"This credential has no holder binding: it proves the facts, not that the person in front of you holds it. Anyone with this presentation could have replayed it until the request expired; check identity by other means if it matters.",
+		"Cette attestation n’a pas de lien avec son détenteur : elle prouve les faits, pas que la personne devant vous la détient. Quiconque avait cette présentation pouvait la réutiliser jusqu’à l’expiration de la demande ; vérifiez l’identité autrement si c’est important.",
+		"هذه الوثيقة غير مرتبطة بحاملها: تثبت الوقائع، لا أن الشخص الذي أمامك يحوزها. كان بإمكان أي شخص لديه هذا العرض إعادة استخدامه حتى انتهاء صلاحية الطلب؛ تحقّق من الهوية بوسيلة أخرى إن كان ذلك مهمًا.",
+		"Це посвідчення не прив’язане до власника: воно доводить факти, а не те, що ним володіє людина перед вами. Будь-хто з цим пред’явленням міг використати його повторно, доки не сплив запит; перевірте особу іншим способом, якщо це важливо."},
 	CodeNoQR: {"No readable QR code was found in the image.",
 		"Aucun code QR lisible dans l'image.",
 		"لم يُعثر على رمز QR مقروء في الصورة.",

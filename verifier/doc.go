@@ -18,7 +18,14 @@
 // the anchor), answers come only as direct_post.jwt to the session's own
 // key, same-device results are released against a one-time response_code
 // (ResultByCode), and PID queries name the registry's PID anchors in
-// trusted_authorities.
+// trusted_authorities. A purpose may ask for the experimental,
+// Cairn-defined jpt format (JSON Proof Tokens with BBS, internal/jptvc;
+// jpt.go; docs/unlinkable.md) with require_cryptographic_holder_binding
+// false: the proof is checked with the full client id as aud and the
+// session nonce, the issuer's BBS key and authority at iat in the
+// registry; the result says the credential has no holder binding, a proof
+// seen twice is refused (a keyed hash kept for the replay window only),
+// and no proof bytes are stored.
 //
 // It has no HTTP server code (verifier/api serves it) and persists through
 // the Store interface (verifier/boltstore; conformance suite

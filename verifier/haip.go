@@ -160,6 +160,9 @@ func vpFormats(q *oid4vp.Query) map[string]any {
 			// COSE ES256 (-7); Cairn does not verify mdocs, the wallet is
 			// told what it would take.
 			out[c.Format] = map[string]any{"issuerauth_alg_values": []any{-7}, "deviceauth_alg_values": []any{-7}}
+		case oid4vp.FormatJPT:
+			// Cairn-defined (docs/unlinkable.md): JSON Proof Algorithms.
+			out[c.Format] = map[string]any{"proof_alg_values": []any{"BBS"}}
 		default:
 			out[c.Format] = map[string]any{}
 		}

@@ -91,6 +91,13 @@ type CredentialResult struct {
 	// StatusFetchedAt is when the status list used was fetched (cached).
 	StatusFetchedAt time.Time      `json:"status_fetched_at,omitzero"`
 	Claims          map[string]any `json:"claims,omitempty"`
+	// Format is the presented format ("" for dc+sd-jwt, "jpt"). A jpt
+	// credential has no holder binding (NoHolderBinding; Note says what
+	// that means in plain words): whoever held the presentation could
+	// have replayed it until the session's nonce expired.
+	Format          string `json:"format,omitempty"`
+	NoHolderBinding bool   `json:"no_holder_binding,omitempty"`
+	Note            string `json:"note,omitempty"`
 	// Evidence is the evidence claim after the registry's and the type's
 	// caps; EvidenceDeclared what the issuer wrote, when a cap lowered it.
 	Evidence         *schemas.Evidence `json:"evidence,omitempty"`
@@ -133,6 +140,9 @@ func (r *Result) Localize(lang string) {
 	}
 	for i := range r.Credentials {
 		r.Credentials[i].Message = Message(r.Credentials[i].Code, lang)
+		if r.Credentials[i].NoHolderBinding {
+			r.Credentials[i].Note = Message(CodeNoHolderBinding, lang)
+		}
 	}
 }
 
@@ -326,14 +336,21 @@ func (s *Service) verify(ctx context.Context, sess *Session, tok oid4vp.VPToken)
 			ClockSkew:         s.cfg.ClockSkew,
 		},
 	}
-	s.assemble(ctx, res, p, tok, o, reg)
+	s.assemble(ctx, res, p, tok, o, reg, &jptSession{Audience: s.clientID, Nonce: sess.Nonce, Until: sess.ExpiresAt.Add(s.cfg.ClockSkew)})
 	return res
 }
 
 // assemble verifies every presentation of tok with o and decides the
 // whole: per-credential codes, one holder key, the query answered, core
 // identity consistency, then assurance.
-func (s *Service) assemble(ctx context.Context, res *Result, p *Purpose, tok oid4vp.VPToken, o vccheck.Options, reg *trust.Registry) {
+//
+// A credential query of format jpt is answered by jpt presentations
+// (verifyJPT, with js; nil outside an online session refuses them).
+func (s *Service) assemble(ctx context.Context, res *Result, p *Purpose, tok oid4vp.VPToken, o vccheck.Options, reg *trust.Registry, js *jptSession) {
+	formats := map[string]string{}
+	for _, cq := range p.Query().Credentials {
+		formats[cq.ID] = cq.Format
+	}
 	presented := map[string][]oid4vp.Credential{}
 	type verified struct {
 		r   *sdjwtvc.Result
@@ -345,7 +362,13 @@ func (s *Service) assemble(ctx context.Context, res *Result, p *Purpose, tok oid
 	for _, qid := range tok.IDs() {
 		for i, pres := range tok[qid] {
 			cr := CredentialResult{QueryID: qid, Index: i}
-			r, d := s.verifyOne(ctx, pres, o, &cr, reg)
+			var r *sdjwtvc.Result
+			var d *trust.Decision
+			if formats[qid] == oid4vp.FormatJPT {
+				r, d = s.verifyJPT(ctx, pres, js, &cr, reg)
+			} else {
+				r, d = s.verifyOne(ctx, pres, o, &cr, reg)
+			}
 			cr.Outcome = OutcomeOf(cr.Code)
 			res.Credentials = append(res.Credentials, cr)
 			switch {
@@ -358,6 +381,10 @@ func (s *Service) assemble(ctx context.Context, res *Result, p *Purpose, tok oid
 				continue
 			}
 			all = append(all, verified{r: r, d: d, idx: len(res.Credentials) - 1})
+			if cr.Format == oid4vp.FormatJPT {
+				presented[qid] = append(presented[qid], &oid4vp.JPTCredential{Type: r.VCT, Tree: r.Claims})
+				continue
+			}
 			c, err := oid4vp.VerifiedCredential(&sdjwt.Verified{Claims: r.Claims, Disclosures: r.Disclosures, HolderKey: r.HolderJWK, KeyBinding: r.KeyBinding})
 			if err != nil {
 				res.Credentials[len(res.Credentials)-1].Code = Code(vccheck.CodeInvalid)

@@ -162,7 +162,7 @@ func CheckProximity(ctx context.Context, text string, o ProximityOptions) *Resul
 		res.Code, res.Outcome = Code("key_binding_missing"), OutcomeInvalid
 		return res
 	}
-	svc.assemble(ctx, res, p, tok, vo, o.Bundle.Registry)
+	svc.assemble(ctx, res, p, tok, vo, o.Bundle.Registry, nil)
 	if o.Challenge != "" {
 		for i := range res.Credentials {
 			if res.Credentials[i].Code == "nonce_mismatch" {

@@ -1,7 +1,10 @@
 package verifier
 
 import (
+	"crypto/hkdf"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -23,7 +26,12 @@ var ErrSealed = errors.New("verifier: sealed value does not open with this key")
 // Sealer encrypts what the store keeps of results and session keys with
 // AES-256-GCM (internal/seal) under a key the service holds outside the
 // database, each value bound to its session id and kind as additional data.
-type Sealer struct{ box *seal.Box }
+type Sealer struct {
+	box *seal.Box
+	// mac keys ProofDigest: HKDF-SHA256 of the results key with its own
+	// info, so it is not the encryption key.
+	mac []byte
+}
 
 // NewSealer returns a Sealer for a 32-byte key; rnd makes the GCM nonces
 // (crypto/rand when nil).
@@ -35,7 +43,21 @@ func NewSealer(key []byte, rnd io.Reader) (*Sealer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Sealer{box: b}, nil
+	mac, err := hkdf.Key(sha256.New, key, nil, "cairn verifier proof digest v1", 32)
+	if err != nil {
+		return nil, err
+	}
+	return &Sealer{box: b, mac: mac}, nil
+}
+
+// ProofDigest is the keyed hash a verifier keeps of a presented proof
+// for replay detection (SeenProof): HMAC-SHA256 under a key derived from
+// the results key, base64url. Without that key a digest tells nothing of
+// the proof, and it cannot be computed from a proof seen elsewhere.
+func (s *Sealer) ProofDigest(proof []byte) string {
+	m := hmac.New(sha256.New, s.mac)
+	m.Write(proof)
+	return jose.B64.EncodeToString(m.Sum(nil))
 }
 
 // Seal encrypts plaintext bound to ad.

@@ -812,7 +812,7 @@ func (s *Service) RecordReview(ctx context.Context, id string, d ReviewedDecisio
 }
 
 // SweepCounts says what Sweep deleted.
-type SweepCounts struct{ Sessions, Results int }
+type SweepCounts struct{ Sessions, Results, SeenProofs int }
 
 // sweepable reports whether Sweep deletes a session at now.
 func sweepable(se *Session, now time.Time) bool {
@@ -821,7 +821,8 @@ func sweepable(se *Session, now time.Time) bool {
 
 // Sweep deletes sessions expired (and unanswered) for longer than
 // ExpiredGrace, answered sessions whose result is gone, and results (with
-// their reviews) past their purpose's retention. Several instances may
+// their reviews) past their purpose's retention, and the keyed hashes of
+// seen jpt proofs past their replay window. Several instances may
 // sweep one store at once: the candidates are found on one read-only
 // snapshot (View), which takes no write locks, then deleted by key, at
 // most sweep.Batch per Update, each one's condition read again in that
@@ -829,9 +830,17 @@ func sweepable(se *Session, now time.Time) bool {
 // deletion is counted once across sweepers.
 func (s *Service) Sweep(ctx context.Context) (SweepCounts, error) {
 	now := s.cfg.Now()
-	var sessions, results []string
+	var sessions, results, seen []string
 	err := s.cfg.Store.View(ctx, func(tx Tx) error {
-		sessions, results = nil, nil
+		sessions, results, seen = nil, nil, nil
+		if err := tx.ForEachSeenProof(func(p *SeenProof) error {
+			if !now.Before(p.ExpiresAt) {
+				seen = append(seen, p.Digest)
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
 		if err := tx.ForEachResult(func(r *StoredResult) error {
 			if !now.Before(r.ExpiresAt) {
 				results = append(results, r.SessionID)
@@ -878,6 +887,16 @@ func (s *Service) Sweep(ctx context.Context) (SweepCounts, error) {
 				return false, err
 			}
 			return true, tx.DeleteSession(id)
+		}},
+		{seen, &c.SeenProofs, func(tx Tx, d string) (bool, error) {
+			p, err := tx.SeenProof(d)
+			if errors.Is(err, ErrNotFound) || (err == nil && now.Before(p.ExpiresAt)) {
+				return false, nil
+			}
+			if err != nil {
+				return false, err
+			}
+			return true, tx.DeleteSeenProof(d)
 		}},
 	} {
 		n, err := sweep.Delete(ctx, step.keys, s.cfg.Store.Update, step.del)

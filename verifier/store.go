@@ -72,6 +72,17 @@ type Review struct {
 	At           time.Time `json:"at"`
 }
 
+// SeenProof records that a jpt presentation's proof was seen, for
+// refusing a replay of that bearer presentation (CodeJPTReplayed). It
+// keeps a keyed hash of the proof (Sealer.ProofDigest: HMAC-SHA256 under a
+// key derived from the results key), never the proof, and only for the
+// replay window: until the nonce it was made for stops being accepted,
+// the session's expiry (Sweep deletes it after).
+type SeenProof struct {
+	Digest    string    `json:"digest"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
 // Review decisions.
 const (
 	DecisionAccept = "accept"
@@ -111,6 +122,14 @@ type Tx interface {
 	PutResult(r *StoredResult) error
 	DeleteResult(sessionID string) error
 	ForEachResult(fn func(*StoredResult) error) error
+
+	// SeenProof returns a seen proof by digest.
+	SeenProof(digest string) (*SeenProof, error)
+	// PutSeenProof records a seen proof; ErrExists when its digest is
+	// already recorded.
+	PutSeenProof(p *SeenProof) error
+	DeleteSeenProof(digest string) error
+	ForEachSeenProof(fn func(*SeenProof) error) error
 
 	Review(sessionID string) (*Review, error)
 	// PutReview creates or replaces a review.

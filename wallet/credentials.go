@@ -32,12 +32,20 @@ type Credential struct {
 	ID       string `json:"id"`
 	Group    string `json:"group"`
 	KeyIndex int    `json:"key_index"`
-	VCT      string `json:"vct"`
+	// Format is "" (SD-JWT VC, bound to the key KeyIndex) or FormatJPT
+	// (a JSON Proof Token with BBS: no holder binding, KeyIndex only
+	// files it).
+	Format string `json:"format,omitempty"`
+	// IssuerKey is, for a jpt credential, the did:jwk of the issuer's BBS
+	// key it was verified with on receipt (a further key of IssuerDID in
+	// the registry).
+	IssuerKey string `json:"issuer_key,omitempty"`
+	VCT       string `json:"vct"`
 	// IssuerDID is the iss of the credential.
 	IssuerDID  string     `json:"issuer_did"`
 	IssuedAt   time.Time  `json:"issued_at"`
 	ExpiresAt  time.Time  `json:"expires_at,omitzero"`
-	Compact    string     `json:"compact"` // the SD-JWT VC as issued, with every disclosure
+	Compact    string     `json:"compact"` // the SD-JWT VC as issued, with every disclosure; or the issued JWP
 	Status     *StatusRef `json:"status,omitempty"`
 	ReceivedAt time.Time  `json:"received_at"`
 }

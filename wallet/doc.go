@@ -38,6 +38,15 @@
 // KeyForVerifier gives each verifier its own key while unused ones
 // remain, and says when they run low (RefreshKeys adds a fresh set).
 //
+// Experimental format jpt (internal/jptvc, Cairn-defined; jpt.go): a
+// BBS-signed JSON Proof Token, received without a key proof and kept as
+// one sealed copy; each presentation is a fresh zero-knowledge proof
+// (jwp.PresentToken, Presentation Header {aud: full client id, nonce}),
+// so verifiers cannot link two by the proof, but it has no holder
+// binding: the offer preview, the acceptance and the consent view say so
+// (NoticeNoHolderBinding). It has no status list (short validity, re-issue
+// instead) and no offline presentation.
+//
 // Status. Statuses reads each credential group's entry in its issuer's
 // Token Status List (draft-ietf-oauth-status-list-21 §8.3; one copy per
 // group: a revocation changes every copy) through the guarded client and

@@ -44,6 +44,10 @@ const (
 	// NoticeSuspended: a credential that matches the request is
 	// suspended by its issuer; a verifier will likely refuse it.
 	NoticeSuspended = "suspended"
+	// NoticeNoHolderBinding: a jpt credential (experimental format) is
+	// not bound to a key of the holder: a presentation of it is a bearer
+	// token until the verifier's nonce expires.
+	NoticeNoHolderBinding = "no_holder_binding"
 )
 
 // noticeTexts are the templates per code and language; {name} is
@@ -108,6 +112,12 @@ var noticeTexts = map[string]map[string]string{
 		"fr": "Votre « {type} » de {issuer} est suspendu pour l’instant par l’émetteur : un vérificateur le refusera très probablement. Demandez pourquoi à l’émetteur.",
 		"ar": "علّقت جهة الإصدار {issuer} وثيقتك «{type}» مؤقتًا: من المرجح جدًا أن يرفضها المدقق. اسأل جهة الإصدار عن السبب.",
 		"uk": "Ваш документ «{type}» від {issuer} тимчасово призупинено видавцем: перевіряльник, найімовірніше, його відхилить. Запитайте видавця чому.",
+	},
+	NoticeNoHolderBinding: {
+		"en": "This format has no holder binding: anyone holding this presentation could replay it until the verifier’s nonce expires. In exchange, the proof itself does not let verifiers link your presentations (the information you share still can).",
+		"fr": "Ce format n’a pas de lien avec le détenteur : toute personne qui obtient cette présentation pourrait la réutiliser jusqu’à l’expiration du nonce du vérificateur. En échange, la preuve elle-même ne permet pas aux vérificateurs de relier vos présentations (les informations partagées, elles, le peuvent).",
+		"ar": "هذه الصيغة غير مرتبطة بحاملها: يمكن لأي شخص يحصل على هذا العرض أن يعيد استخدامه إلى أن ينتهي رمز التحقق (nonce) الخاص بالمدقق. في المقابل، لا يتيح الإثبات نفسه للمدققين الربط بين عروضك (لكن المعلومات التي تشاركها قد تتيح ذلك).",
+		"uk": "Цей формат не прив’язаний до власника: будь-хто, у кого опиниться це пред’явлення, може використати його повторно, доки не спливе nonce перевіряльника. Натомість сам доказ не дає перевіряльникам пов’язати ваші пред’явлення (але відомості, якими ви ділитеся, можуть).",
 	},
 }
 

@@ -74,7 +74,10 @@ type RequestPreview struct {
 
 // QueryAnswer is one credential query and the stored credential chosen.
 type QueryAnswer struct {
-	QueryID      string       `json:"query_id"`
+	QueryID string `json:"query_id"`
+	// Format is the credential's format ("dc+sd-jwt", or "jpt": no holder
+	// binding, the preview then warns NoticeNoHolderBinding).
+	Format       string       `json:"format"`
 	CredentialID string       `json:"credential_id"`
 	VCT          string       `json:"vct"`
 	TypeLabel    string       `json:"type_label"`
@@ -121,6 +124,7 @@ type pendingReq struct {
 
 type plannedQuery struct {
 	QueryID      string   `json:"q"`
+	Format       string   `json:"f,omitempty"`
 	CredentialID string   `json:"c"`
 	KeyIndex     int      `json:"k"`
 	VCT          string   `json:"vct"`
@@ -220,13 +224,22 @@ func (s *Service) PreviewRequestWith(ctx context.Context, sess *Session, request
 	kept := make([]Credential, 0, len(cands))
 	revoked := false
 	for _, c := range cands {
-		t, err := sdjwt.Parse(c.Compact, sdjwt.Limits{})
-		if err != nil {
-			continue
-		}
-		oc, err := oid4vp.NewSDJWTCredential(t)
-		if err != nil {
-			continue
+		var oc oid4vp.Credential
+		if c.Format == FormatJPT {
+			if jptExpired(&c, now) {
+				continue // a verifier refuses it; re-issue instead
+			}
+			if oc, err = s.jptCandidate(&c); err != nil {
+				continue
+			}
+		} else {
+			t, err := sdjwt.Parse(c.Compact, sdjwt.Limits{})
+			if err != nil {
+				continue
+			}
+			if oc, err = oid4vp.NewSDJWTCredential(t); err != nil {
+				continue
+			}
 		}
 		ocs = append(ocs, oc)
 		kept = append(kept, c)
@@ -331,7 +344,7 @@ func (s *Service) answerRequest(req *oid4vp.AuthorizationRequest, base RequestPr
 	pr := &pendingReq{ClientID: req.ClientID, VerifierDID: p.VerifierDID, VerifierName: p.VerifierName, Nonce: req.Nonce, State: req.State,
 		ResponseMode: req.ResponseMode, ResponseURI: req.ResponseURI, Metadata: req.ClientMetadata, CanAnswer: res.Satisfiable}
 	var asked []string
-	linkable := false
+	linkable, bearer := false, false
 	if res.Satisfiable {
 		for _, qid := range res.Answer {
 			qr := res.Query(qid)
@@ -348,14 +361,20 @@ func (s *Service) answerRequest(req *oid4vp.AuthorizationRequest, base RequestPr
 			for _, m := range matches {
 				c := kept[m.Index]
 				ptrs := m.Pointers()
-				// What leaves is what the disclosures reveal: a member of an
-				// object disclosable only as a whole brings its siblings.
-				more, err := inseparable(c.Compact, ptrs)
-				if err != nil {
-					return nil, nil, fmt.Errorf("wallet: credential %s: %w", c.ID, err)
+				if c.Format != FormatJPT {
+					// What leaves is what the disclosures reveal: a member of an
+					// object disclosable only as a whole brings its siblings.
+					more, err := inseparable(c.Compact, ptrs)
+					if err != nil {
+						return nil, nil, fmt.Errorf("wallet: credential %s: %w", c.ID, err)
+					}
+					ptrs = append(ptrs, more...)
 				}
-				ptrs = append(ptrs, more...)
-				qa := QueryAnswer{QueryID: qid, CredentialID: c.ID, VCT: c.VCT, TypeLabel: s.typeName(c.VCT, lang), IssuerDID: c.IssuerDID, IssuerName: s.issuerName(c.IssuerDID, lang)}
+				format := oid4vp.FormatSDJWTVC
+				if c.Format == FormatJPT {
+					format = FormatJPT
+				}
+				qa := QueryAnswer{QueryID: qid, Format: format, CredentialID: c.ID, VCT: c.VCT, TypeLabel: s.typeName(c.VCT, lang), IssuerDID: c.IssuerDID, IssuerName: s.issuerName(c.IssuerDID, lang)}
 				for _, ptr := range ptrs {
 					qa.Claims = append(qa.Claims, ClaimLabel{Path: ptr, Label: s.claimLabel(c.VCT, ptr, lang)})
 					if !slices.Contains(asked, ptr) {
@@ -363,8 +382,13 @@ func (s *Service) answerRequest(req *oid4vp.AuthorizationRequest, base RequestPr
 					}
 				}
 				p.Queries = append(p.Queries, qa)
-				pr.Plan = append(pr.Plan, plannedQuery{QueryID: qid, CredentialID: c.ID, KeyIndex: c.KeyIndex, VCT: c.VCT, Pointers: ptrs})
-				if c.KeyIndex != ka.Index {
+				pr.Plan = append(pr.Plan, plannedQuery{QueryID: qid, Format: c.Format, CredentialID: c.ID, KeyIndex: c.KeyIndex, VCT: c.VCT, Pointers: ptrs})
+				switch {
+				case c.Format == FormatJPT:
+					// One copy, but a fresh proof each time: not linkable
+					// by the proof; a bearer presentation instead.
+					bearer = true
+				case c.KeyIndex != ka.Index:
 					linkable = true
 				}
 			}
@@ -372,6 +396,9 @@ func (s *Service) answerRequest(req *oid4vp.AuthorizationRequest, base RequestPr
 	}
 	if linkable {
 		p.Warnings = append(p.Warnings, notice(NoticeLinkable, lang))
+	}
+	if bearer {
+		p.Warnings = append(p.Warnings, notice(NoticeNoHolderBinding, lang))
 	}
 	if ent != nil && len(asked) > 0 {
 		// One rule for the wallet and the verifier (which flags its own
@@ -530,7 +557,10 @@ func (s *Service) requestObject(ctx context.Context, ru *oid4vp.RequestURI) (*oi
 // Respond answers request preview previewID with the holder's consent:
 // one SD-JWT+KB presentation per query (only the consented claims; KB-JWT
 // aud the full client id, nonce the request's, sd_hash over the
-// presentation; signed by the copy's holder key), posted as vp_token with
+// presentation; signed by the copy's holder key), or, for a jpt
+// credential, a presented JWP (a fresh BBS proof disclosing the consented
+// top-level claims and iss, vct, iat, exp, Presentation Header {aud: the
+// full client id, nonce}), posted as vp_token with
 // direct_post, or direct_post.jwt encrypted to the verifier's key from
 // client_metadata (ECDH-ES). It returns the verifier's redirect_uri, if
 // any, and logs the presentation.
@@ -571,6 +601,21 @@ func (s *Service) Respond(ctx context.Context, sess *Session, previewID string, 
 		cred, err := s.GetCredential(ctx, sess, q.CredentialID)
 		if err != nil {
 			return nil, err
+		}
+		if cred.Format == FormatJPT {
+			pres, err := s.presentJPT(cred, r.ClientID, r.Nonce, ptrs)
+			if err != nil {
+				return nil, fmt.Errorf("wallet: present %s: %w", q.QueryID, err)
+			}
+			vp[q.QueryID] = append(vp[q.QueryID], pres)
+			for _, p := range ptrs {
+				if !slices.Contains(out.Claims, p) {
+					out.Claims = append(out.Claims, p)
+				}
+			}
+			types = append(types, q.VCT)
+			ids = append(ids, q.CredentialID)
+			continue
 		}
 		// A claim the holder left out must not leave with a sibling the
 		// issuer made disclosable only together with it.

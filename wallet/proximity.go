@@ -56,6 +56,9 @@ func (s *Service) Proximity(ctx context.Context, sess *Session, challenge string
 	if err != nil {
 		return nil, err
 	}
+	if first.Format == FormatJPT {
+		return nil, fmt.Errorf("%w: a jpt credential is presented online only (no offline format for it yet)", ErrInvalidRequest)
+	}
 	ka, err := s.KeyForVerifier(ctx, sess, vid)
 	if err != nil {
 		return nil, err

@@ -14,6 +14,7 @@ import (
 	"github.com/cairn-id/cairn/internal/did"
 	"github.com/cairn-id/cairn/internal/httpx"
 	"github.com/cairn-id/cairn/internal/jose"
+	"github.com/cairn-id/cairn/internal/jptvc"
 	"github.com/cairn-id/cairn/internal/oid4vci"
 	"github.com/cairn-id/cairn/internal/sdjwtvc"
 	"github.com/cairn-id/cairn/internal/trust"
@@ -52,6 +53,11 @@ type OfferPreview struct {
 	// set when a single copy will be shown to every verifier.
 	Copies   int  `json:"copies"`
 	Linkable bool `json:"linkable"`
+	// Format is the credential format: "dc+sd-jwt", or the experimental
+	// Cairn-defined "jpt" (BBS proofs, no holder binding); Note then
+	// explains what that means (NoticeNoHolderBinding).
+	Format string  `json:"format"`
+	Note   *Notice `json:"note,omitempty"`
 }
 
 // Accepted is the outcome of AcceptOffer.
@@ -72,10 +78,13 @@ type Accepted struct {
 	// Status is the credential's status at issuance ("valid", or "" when
 	// it carries no status reference).
 	Status string `json:"status,omitempty"`
+	// Format is "jpt" for a jpt credential ("" for SD-JWT VC).
+	Format string `json:"format,omitempty"`
 }
 
 type pendingOffer struct {
 	Offer      *oid4vci.CredentialOffer `json:"offer"`
+	Format     string                   `json:"format,omitempty"`
 	ConfigID   string                   `json:"config_id"`
 	VCT        string                   `json:"vct"`
 	IssuerDID  string                   `json:"issuer_did,omitempty"`
@@ -116,10 +125,13 @@ func (s *Service) PreviewOffer(ctx context.Context, sess *Session, offerText, la
 	}
 	configID := offer.CredentialConfigurationIDs[0]
 	conf, ok := md.CredentialConfigurationsSupported[configID]
-	if !ok || conf.Format != oid4vci.FormatSDJWTVC {
-		return nil, fmt.Errorf("%w: configuration %q is not an SD-JWT VC of the issuer's metadata", ErrOffer, configID)
+	if !ok || (conf.Format != oid4vci.FormatSDJWTVC && conf.Format != jptvc.Format) {
+		return nil, fmt.Errorf("%w: configuration %q is not an SD-JWT VC or jpt credential of the issuer's metadata", ErrOffer, configID)
 	}
-	p := &OfferPreview{IssuerURL: offer.CredentialIssuer, ConfigurationID: configID, VCT: conf.VCT}
+	if conf.Format == jptvc.Format && s.cfg.Flows.Catalogue == nil {
+		return nil, fmt.Errorf("%w: a jpt credential needs the type catalogue, which this wallet has not", ErrOffer)
+	}
+	p := &OfferPreview{IssuerURL: offer.CredentialIssuer, ConfigurationID: configID, VCT: conf.VCT, Format: conf.Format}
 	// Labels: catalogue first, the issuer's metadata otherwise.
 	if t, ok := s.typeLabels(conf.VCT, lang); ok {
 		p.TypeLabel = t.DisplayName(lang)
@@ -183,12 +195,19 @@ func (s *Service) PreviewOffer(ctx context.Context, sess *Session, offerText, la
 		p.Warning = &w
 	}
 	n := s.cfg.HolderKeys
-	if b := md.BatchCredentialIssuance; b != nil && b.BatchSize >= n {
+	switch {
+	case conf.Format == jptvc.Format:
+		// One copy: every presentation is a fresh BBS proof, so copies
+		// would add nothing to unlinkability.
+		p.Copies = 1
+		nt := notice(NoticeNoHolderBinding, lang)
+		p.Note = &nt
+	case md.BatchCredentialIssuance != nil && md.BatchCredentialIssuance.BatchSize >= n:
 		p.Copies = n
-	} else {
+	default:
 		p.Copies, p.Linkable = 1, true
 	}
-	po := &pendingOffer{Offer: offer, ConfigID: configID, VCT: conf.VCT, IssuerDID: p.IssuerDID, IssuerName: p.IssuerName, Trusted: p.Trusted, Lang: lang}
+	po := &pendingOffer{Offer: offer, Format: conf.Format, ConfigID: configID, VCT: conf.VCT, IssuerDID: p.IssuerDID, IssuerName: p.IssuerName, Trusted: p.Trusted, Lang: lang}
 	id, exp, err := s.putPending(ctx, sess, &pending{Kind: pendingKindOffer, Offer: po})
 	if err != nil {
 		return nil, err
@@ -272,6 +291,9 @@ func (s *Service) AcceptOffer(ctx context.Context, sess *Session, previewID, txC
 	keys, err := s.HolderKeys(ctx, sess)
 	if err != nil {
 		return nil, err
+	}
+	if o.Format == jptvc.Format {
+		return s.acceptJPT(ctx, sess, o, txCode, po, keys[0].Index)
 	}
 	// The current key set: the newest HolderKeys keys (all of them until
 	// a RefreshKeys).

@@ -8,8 +8,8 @@
 // OpenID4VP 1.0 define none for JSON Web Proofs, so neither wallets nor
 // verifiers outside Cairn know it.
 //
-// This package owns the issuer side (the wallet and verifier sides are
-// still to come):
+// This package owns the format's rules on all three sides. Issuer (Issue,
+// Configuration):
 //   - the slot mapping: every top-level claim of the type (its metadata
 //     claims, in their order) is one payload slot, after iss, vct, iat and
 //     exp; the claim-name list is shared, referenced by its cid, so the
@@ -22,6 +22,18 @@
 //     bearer credential;
 //   - the credential configuration entry of the issuer metadata (no proof
 //     types: the issuer asks for no key proof).
+//
+// Holder (Open, Stored.Present): the type from the Issuer Header's cid
+// (TypeByCID over the catalogue), the issuer's BBS key from its kid
+// (IssuerKey: a BBS did:jwk registered as an issuer), the signature
+// confirmed and the schema checked; a presentation discloses the asked
+// claims plus iss, vct, iat and exp (which say no more than the header,
+// and which the verifier needs) under a Presentation Header {aud, nonce}.
+//
+// Verifier (Verify): the same type and key look-ups, jwp.VerifyToken with
+// the verifier's full client id and session nonce, iat and exp required
+// and in force, iss and vct (when disclosed) consistent with the header,
+// and the issuer's authority for the type at iat.
 package jptvc
 
 import (
@@ -32,12 +44,13 @@ import (
 
 	"github.com/cairn-id/cairn/internal/jwp"
 	"github.com/cairn-id/cairn/internal/oid4vci"
+	"github.com/cairn-id/cairn/internal/oid4vp"
 	"github.com/cairn-id/cairn/schemas"
 )
 
 // Format is the Cairn-defined credential format identifier of jpt
 // credentials in issuer metadata, offers and DCQL queries.
-const Format = "jpt"
+const Format = oid4vp.FormatJPT
 
 // Typ is the Issuer Header typ: the JPT media type application/jpt
 // (JPT §10.1), shortened as JWP §5.1.3 recommends.

@@ -72,7 +72,7 @@ func (e Evaluator) CheckResponse(q *Query, presented map[string][]Credential) (*
 		if len(list) > 1 && !cq.Multiple {
 			return nil, mismatch("credential query %q: %d presentations, the query allows one", cq.ID, len(list))
 		}
-		if cq.Format != FormatSDJWTVC {
+		if !Evaluated(cq.Format) {
 			return nil, mismatch("credential query %q: format %q is not supported", cq.ID, cq.Format)
 		}
 		aq := AnsweredQuery{ID: cq.ID}

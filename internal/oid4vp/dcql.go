@@ -15,6 +15,12 @@ const (
 	FormatSDJWTVC = "dc+sd-jwt"
 	// FormatMDoc is ISO mdoc (B.2); parsed, never matched.
 	FormatMDoc = "mso_mdoc"
+	// FormatJPT is Cairn's experimental JSON Proof Token credential
+	// format (internal/jptvc). It is a Cairn-defined identifier, not one
+	// of Appendix B: queries for it use meta.vct_values as dc+sd-jwt
+	// does, name top-level claims only (one payload slot each), and are
+	// answered without holder binding.
+	FormatJPT = "jpt"
 )
 
 // Size bounds of a DCQL query (§6). They are far above what any real query
@@ -357,8 +363,8 @@ func (q *Query) Validate() error {
 		if c.Format == "" {
 			return bad("credential %q: format is required", c.ID)
 		}
-		if c.Format == FormatSDJWTVC && len(c.Meta.VCTValues) == 0 {
-			return bad("credential %q: meta.vct_values is required for %s", c.ID, FormatSDJWTVC)
+		if (c.Format == FormatSDJWTVC || c.Format == FormatJPT) && len(c.Meta.VCTValues) == 0 {
+			return bad("credential %q: meta.vct_values is required for %s", c.ID, c.Format)
 		}
 		if len(c.Meta.VCTValues) > MaxValues {
 			return bad("credential %q: too many vct_values", c.ID)
@@ -376,6 +382,9 @@ func (q *Query) Validate() error {
 			cl := &c.Claims[j]
 			if err := cl.Path.Validate(); err != nil {
 				return bad("credential %q claim %d: %v", c.ID, j, err)
+			}
+			if _, top := cl.Path[0].(string); c.Format == FormatJPT && (len(cl.Path) != 1 || !top) {
+				return bad("credential %q claim %d: a %s query names top-level claims only (a path of one name)", c.ID, j, FormatJPT)
 			}
 			if len(cl.Values) > MaxValues {
 				return bad("credential %q claim %d: too many values", c.ID, j)

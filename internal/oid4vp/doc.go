@@ -32,7 +32,11 @@
 //     §6.4 selecting credentials and claims, §7 claims path pointers (§7.1
 //     processing), Appendix B.3.5 (dc+sd-jwt meta vct_values); ParseQuery,
 //     Evaluator.Evaluate (wallet), Evaluator.CheckResponse (verifier).
-//     mso_mdoc queries are parsed and reported unsupported.
+//     mso_mdoc queries are parsed and reported unsupported. The
+//     Cairn-defined format "jpt" (internal/jptvc, JSON Proof Tokens with
+//     BBS; no Appendix B identifier exists) is evaluated too: vct_values
+//     as for dc+sd-jwt, top-level claim paths only, never holder bound
+//     (JPTCredential).
 //   - §8.1 the vp_token (a JSON object keyed by credential query id, each
 //     an array of presentations); §8.2 response mode direct_post; §8.3
 //     direct_post.jwt, encrypted with ECDH-ES (P-256) and A128GCM/A256GCM

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/cairn-id/cairn/internal/sdjwt"
 )
@@ -80,6 +81,42 @@ func sdCredential(claims map[string]any, discs []*sdjwt.Disclosure, bound bool) 
 	return c, nil
 }
 
+// JPTCredential adapts a jpt credential (internal/jptvc) to Credential:
+// every top-level claim is its own payload slot, so each is disclosable on
+// its own and nothing is always visible; there is no holder binding. For
+// the wallet Tree holds every claim of the stored credential, for the
+// verifier the disclosed ones.
+type JPTCredential struct {
+	Type string
+	Tree map[string]any
+}
+
+// Format implements Credential.
+func (c *JPTCredential) Format() string { return FormatJPT }
+
+// VCT implements Credential.
+func (c *JPTCredential) VCT() string { return c.Type }
+
+// Claims implements Credential.
+func (c *JPTCredential) Claims() map[string]any { return c.Tree }
+
+// Disclosable implements Credential: one path per top-level claim.
+func (c *JPTCredential) Disclosable() []ClaimPath {
+	out := make([]ClaimPath, 0, len(c.Tree))
+	for k := range c.Tree {
+		out = append(out, ClaimPath{k})
+	}
+	slices.SortFunc(out, func(a, b ClaimPath) int { return strings.Compare(a[0].(string), b[0].(string)) })
+	return out
+}
+
+// HolderBound implements Credential: a jpt credential never is.
+func (c *JPTCredential) HolderBound() bool { return false }
+
+// Evaluated reports whether Evaluate and CheckResponse match credentials
+// of format f (dc+sd-jwt and jpt).
+func Evaluated(f string) bool { return f == FormatSDJWTVC || f == FormatJPT }
+
 // Evaluator evaluates DCQL queries (§6.4) against candidate credentials.
 // The zero value is ready to use.
 type Evaluator struct {
@@ -122,7 +159,8 @@ func (r *Result) Query(id string) *QueryResult {
 type QueryResult struct {
 	ID     string
 	Format string
-	// Supported is false for formats other than dc+sd-jwt; Reason says so.
+	// Supported is false for formats other than dc+sd-jwt and jpt; Reason
+	// says so.
 	Supported bool
 	// Multiple: the response may carry more than one of Matches
 	// (otherwise exactly one, the holder's choice).
@@ -258,9 +296,9 @@ func (e Evaluator) Evaluate(q *Query, creds []Credential) *Result {
 }
 
 func (e Evaluator) evalQuery(cq *CredentialQuery, creds []Credential) QueryResult {
-	qr := QueryResult{ID: cq.ID, Format: cq.Format, Multiple: cq.Multiple, Supported: cq.Format == FormatSDJWTVC}
+	qr := QueryResult{ID: cq.ID, Format: cq.Format, Multiple: cq.Multiple, Supported: Evaluated(cq.Format)}
 	if !qr.Supported {
-		qr.Reason = fmt.Sprintf("format %q is not supported (only %s)", cq.Format, FormatSDJWTVC)
+		qr.Reason = fmt.Sprintf("format %q is not supported (only %s and %s)", cq.Format, FormatSDJWTVC, FormatJPT)
 		return qr
 	}
 	for i, c := range creds {

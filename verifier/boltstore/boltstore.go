@@ -1,6 +1,7 @@
 // Package boltstore is the verifier's embedded Store (DESIGN.md §6): one
 // bbolt file per verifier, on internal/store/bolt. It persists sessions,
-// sealed results and reviews as typed records and decides nothing: the
+// sealed results, reviews and the keyed hashes of seen jpt proofs as typed
+// records and decides nothing: the
 // rules (single use, expiry, retention) are package verifier's. It runs
 // the conformance suite of verifier/storetest.
 package boltstore
@@ -18,7 +19,8 @@ var (
 	bucketSessions = []byte("sessions")
 	bucketResults  = []byte("results")
 	bucketReviews  = []byte("reviews")
-	allBuckets     = [][]byte{bucketSessions, bucketResults, bucketReviews}
+	bucketSeen     = []byte("seen_proofs")
+	allBuckets     = [][]byte{bucketSessions, bucketResults, bucketReviews, bucketSeen}
 )
 
 // MaxStoredValue bounds one stored value (a sealed result).
@@ -146,3 +148,22 @@ func (t *txn) Review(id string) (*verifier.Review, error) {
 }
 func (t *txn) PutReview(r *verifier.Review) error { return put(t, bucketReviews, r.SessionID, r) }
 func (t *txn) DeleteReview(id string) error       { return del(t, bucketReviews, id) }
+
+func (t *txn) SeenProof(d string) (*verifier.SeenProof, error) {
+	return get[verifier.SeenProof](t, bucketSeen, d)
+}
+
+func (t *txn) PutSeenProof(p *verifier.SeenProof) error {
+	b, err := bolt.BucketOf(t.tx, bucketSeen)
+	if err != nil {
+		return err
+	}
+	if b.Get([]byte(p.Digest)) != nil {
+		return fmt.Errorf("%w: seen proof", verifier.ErrExists)
+	}
+	return put(t, bucketSeen, p.Digest, p)
+}
+func (t *txn) DeleteSeenProof(d string) error { return del(t, bucketSeen, d) }
+func (t *txn) ForEachSeenProof(fn func(*verifier.SeenProof) error) error {
+	return each(t, bucketSeen, fn)
+}

@@ -2,8 +2,8 @@
 // verifier instances on one database), on internal/store/pg. It keeps
 // what verifier/boltstore keeps, one table per bucket in the schema
 // <prefix>_verifier (migrations/): sessions (ephemeral key sealed),
-// results (outcome code in clear, the result sealed) and reviews (reason
-// sealed), as the same JSON documents. It decides nothing: the rules
+// results (outcome code in clear, the result sealed), reviews (reason
+// sealed) and seen jpt proofs (keyed hashes only), as the same JSON documents. It decides nothing: the rules
 // (single use, expiry, retention) are package verifier's. Updates are
 // SERIALIZABLE and rerun on conflicts, so a request_uri is served and a
 // response accepted once across instances; Batch is Update. It runs the
@@ -60,6 +60,7 @@ var (
 	sessions = table{"sessions", "id"}
 	results  = table{"results", "session_id"}
 	reviews  = table{"reviews", "session_id"}
+	seen     = table{"seen_proofs", "digest"}
 )
 
 func wrap(err error, key string) error {
@@ -183,3 +184,18 @@ func (t *txn) PutReview(r *verifier.Review) error {
 	return err
 }
 func (t *txn) DeleteReview(id string) error { return del(t, reviews, id) }
+
+func (t *txn) SeenProof(d string) (*verifier.SeenProof, error) {
+	return get[verifier.SeenProof](t, seen, d)
+}
+func (t *txn) PutSeenProof(p *verifier.SeenProof) error {
+	n, err := put(t, seen, p.Digest, p, keepStored)
+	if err == nil && n == 0 {
+		return fmt.Errorf("%w: seen proof", verifier.ErrExists)
+	}
+	return err
+}
+func (t *txn) DeleteSeenProof(d string) error { return del(t, seen, d) }
+func (t *txn) ForEachSeenProof(fn func(*verifier.SeenProof) error) error {
+	return each(t, seen, fn)
+}

@@ -4,7 +4,8 @@
 // for a second result, atomic Update) and runs the verifier's rules
 // (package verifier's Service) over the store: a request_uri served once
 // and a response accepted once under concurrency, results sealed and
-// swept after their retention, reviews kept beside results.
+// swept after their retention, reviews kept beside results, keyed hashes
+// of seen jpt proofs swept when their replay window ends.
 package storetest
 
 import (
@@ -45,9 +46,10 @@ func persistence(t *testing.T, newStore func(t *testing.T) verifier.Store) {
 		defer s.Close()
 		err := s.View(ctx, func(tx verifier.Tx) error {
 			for name, get := range map[string]func() error{
-				"Session": func() error { _, err := tx.Session("x"); return err },
-				"Result":  func() error { _, err := tx.Result("x"); return err },
-				"Review":  func() error { _, err := tx.Review("x"); return err },
+				"Session":   func() error { _, err := tx.Session("x"); return err },
+				"Result":    func() error { _, err := tx.Result("x"); return err },
+				"Review":    func() error { _, err := tx.Review("x"); return err },
+				"SeenProof": func() error { _, err := tx.SeenProof("x"); return err },
 			} {
 				if err := get(); !errors.Is(err, verifier.ErrNotFound) {
 					t.Errorf("%s: got %v, want ErrNotFound", name, err)
@@ -60,9 +62,10 @@ func persistence(t *testing.T, newStore func(t *testing.T) verifier.Store) {
 		}
 		err = s.Update(ctx, func(tx verifier.Tx) error {
 			for name, del := range map[string]func() error{
-				"DeleteSession": func() error { return tx.DeleteSession("x") },
-				"DeleteResult":  func() error { return tx.DeleteResult("x") },
-				"DeleteReview":  func() error { return tx.DeleteReview("x") },
+				"DeleteSession":   func() error { return tx.DeleteSession("x") },
+				"DeleteResult":    func() error { return tx.DeleteResult("x") },
+				"DeleteReview":    func() error { return tx.DeleteReview("x") },
+				"DeleteSeenProof": func() error { return tx.DeleteSeenProof("x") },
 			} {
 				if err := del(); !errors.Is(err, verifier.ErrNotFound) {
 					t.Errorf("%s: got %v, want ErrNotFound", name, err)
@@ -72,6 +75,47 @@ func persistence(t *testing.T, newStore func(t *testing.T) verifier.Store) {
 		})
 		if err != nil {
 			t.Fatal(err)
+		}
+	})
+	t.Run("seen proofs: ErrExists for a second, listed, deleted", func(t *testing.T) {
+		s := newStore(t)
+		defer s.Close()
+		p := &verifier.SeenProof{Digest: "dGVzdC1kaWdlc3Q", ExpiresAt: t0.Add(10 * time.Minute)}
+		if err := s.Update(ctx, func(tx verifier.Tx) error { return tx.PutSeenProof(p) }); err != nil {
+			t.Fatal(err)
+		}
+		err := s.Update(ctx, func(tx verifier.Tx) error {
+			return tx.PutSeenProof(&verifier.SeenProof{Digest: p.Digest, ExpiresAt: t0})
+		})
+		if !errors.Is(err, verifier.ErrExists) {
+			t.Fatalf("second PutSeenProof: %v, want ErrExists", err)
+		}
+		err = s.View(ctx, func(tx verifier.Tx) error {
+			got, err := tx.SeenProof(p.Digest)
+			if err != nil {
+				return err
+			}
+			if !got.ExpiresAt.Equal(p.ExpiresAt) {
+				t.Errorf("expires %v, want %v (the first one kept)", got.ExpiresAt, p.ExpiresAt)
+			}
+			n := 0
+			if err := tx.ForEachSeenProof(func(*verifier.SeenProof) error { n++; return nil }); err != nil {
+				return err
+			}
+			if n != 1 {
+				t.Errorf("%d seen proofs listed, want 1", n)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Update(ctx, func(tx verifier.Tx) error { return tx.DeleteSeenProof(p.Digest) }); err != nil {
+			t.Fatal(err)
+		}
+		err = s.View(ctx, func(tx verifier.Tx) error { _, err := tx.SeenProof(p.Digest); return err })
+		if !errors.Is(err, verifier.ErrNotFound) {
+			t.Fatalf("after delete: %v", err)
 		}
 	})
 	t.Run("records round-trip", func(t *testing.T) {
@@ -238,6 +282,38 @@ func service(t *testing.T, st verifier.Store, clk *clock) *verifier.Service {
 func rules(t *testing.T, newStore func(t *testing.T) verifier.Store) {
 	ctx := context.Background()
 	const n = 8
+	t.Run("seen proofs are swept when their replay window ends", func(t *testing.T) {
+		clk := &clock{t: t0}
+		st := newStore(t)
+		svc := service(t, st, clk)
+		defer svc.Close()
+		err := st.Update(ctx, func(tx verifier.Tx) error {
+			if err := tx.PutSeenProof(&verifier.SeenProof{Digest: "early", ExpiresAt: t0.Add(5 * time.Minute)}); err != nil {
+				return err
+			}
+			return tx.PutSeenProof(&verifier.SeenProof{Digest: "late", ExpiresAt: t0.Add(20 * time.Minute)})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		clk.Add(10 * time.Minute)
+		c, err := svc.Sweep(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.SeenProofs != 1 {
+			t.Errorf("sweep: %+v, want the one past its window", c)
+		}
+		_ = st.View(ctx, func(tx verifier.Tx) error {
+			if _, err := tx.SeenProof("early"); !errors.Is(err, verifier.ErrNotFound) {
+				t.Errorf("expired seen proof kept: %v", err)
+			}
+			if _, err := tx.SeenProof("late"); err != nil {
+				t.Errorf("seen proof inside its window swept: %v", err)
+			}
+			return nil
+		})
+	})
 	t.Run("request_uri is served exactly once under concurrency", func(t *testing.T) {
 		clk := &clock{t: t0}
 		svc := service(t, newStore(t), clk)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cairn-id/cairn/internal/jptvc"
 	"github.com/cairn-id/cairn/internal/sdjwt"
 	"github.com/cairn-id/cairn/internal/server"
 	"github.com/cairn-id/cairn/internal/trust"
@@ -41,6 +42,11 @@ type CredentialView struct {
 	ExpiresAt        time.Time `json:"expires_at,omitzero"`
 	ReceivedAt       time.Time `json:"received_at"`
 	Copies           int       `json:"copies"`
+	// Format is "dc+sd-jwt" or "jpt" (experimental: unlinkable proofs, no
+	// holder binding); HolderBound says whether presentations prove the
+	// holder's key.
+	Format      string `json:"format"`
+	HolderBound bool   `json:"holder_bound"`
 }
 
 // Issuer names a credential's issuer.
@@ -144,6 +150,10 @@ func (n *namer) view(c *wallet.Credential, st wallet.CredentialStatus, now time.
 	v := CredentialView{ID: c.ID, Type: c.VCT, TypeName: n.typ(c.VCT).name, IssuedAt: c.IssuedAt.UTC(), ExpiresAt: c.ExpiresAt.UTC(),
 		ReceivedAt: c.ReceivedAt.UTC(), Copies: 1, Issuer: Issuer{DID: c.IssuerDID}, Validity: "valid",
 		Status: st.State, StatusReason: st.Reason, StatusLastKnown: st.LastKnown, StatusCheckedAt: st.CheckedAt.UTC(), StatusSource: st.Source}
+	v.Format, v.HolderBound = "dc+sd-jwt", true
+	if c.Format == wallet.FormatJPT {
+		v.Format, v.HolderBound = wallet.FormatJPT, false
+	}
 	if v.Status == "" {
 		v.Status = wallet.StatusNotChecked
 	}
@@ -294,13 +304,20 @@ var errUnreadable = errors.New("api: stored credential does not parse")
 // claims returns the user claims of c (every disclosure included),
 // flattened to leaves, in path order, labelled in the namer's language.
 func (n *namer) claims(c *wallet.Credential) ([]Claim, error) {
-	t, err := sdjwt.Parse(c.Compact, sdjwt.Limits{})
-	if err != nil {
-		return nil, errors.Join(errUnreadable, err)
-	}
-	m, err := t.Process()
-	if err != nil {
-		return nil, errors.Join(errUnreadable, err)
+	var m map[string]any
+	if c.Format == wallet.FormatJPT {
+		var err error
+		if m, err = jptvc.Claims(n.cat, c.Compact); err != nil {
+			return nil, errors.Join(errUnreadable, err)
+		}
+	} else {
+		t, err := sdjwt.Parse(c.Compact, sdjwt.Limits{})
+		if err != nil {
+			return nil, errors.Join(errUnreadable, err)
+		}
+		if m, err = t.Process(); err != nil {
+			return nil, errors.Join(errUnreadable, err)
+		}
 	}
 	typ := n.typ(c.VCT).t
 	out := []Claim{}

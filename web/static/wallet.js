@@ -203,7 +203,9 @@
       el("p", null, el("strong", { text: t("From") + ": " }), el("bdi", { text: p.issuer_name || p.issuer_url }), " ",
         p.trusted ? el("span", { "class": "badge valid", text: t("Registered issuer") }) : null),
       el("p", null, el("strong", { text: t("You will receive") + ": " }), p.type_label || p.vct),
-      el("p", null, el("strong", { text: t("The information in it") + ":" })), claims));
+      el("p", null, el("strong", { text: t("The information in it") + ":" })), claims,
+      // the experimental jpt format: the agent's own words (no holder binding)
+      p.note ? el("p", { "class": "notice warn", text: p.note.text }) : null));
     $("offer-untrusted").hidden = p.trusted;
     $("offer-untrusted").textContent = p.trusted ? "" : ((p.warning && p.warning.text) || t("This issuer is not in the trust registry."));
     $("offer-confirm-box").hidden = p.trusted;

@@ -5,7 +5,10 @@
 // (W3C CCG did:web: §3.2 DID→HTTPS URL transformation, §3.3 read) through
 // the SSRF-guarded client of internal/httpx. It implements the DID URL
 // syntax of DID Core 1.0 §3.1–3.2 as far as Cairn uses it: a DID with an
-// optional fragment naming a verification method.
+// optional fragment naming a verification method. BBS issuer keys
+// (BLS12381G2 JWKs, internal/jwp) have did:jwk identifiers too, read only
+// through the separate BBSKey path: the resolver never returns them as
+// signing keys.
 //
 // It depends on internal/jose for public JWKs and knows nothing of private
 // keys (internal/keys imports this package, not the other way round).

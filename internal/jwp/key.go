@@ -66,7 +66,7 @@ func (k *PrivateKey) GoString() string { return k.String() }
 
 // ParsePublicJWK parses a BBS public JWK. "d" is refused.
 func ParsePublicJWK(b []byte) (*PublicKey, error) {
-	f, err := parseJWKFields(b)
+	f, err := parseJWKFields(b, true)
 	if err != nil {
 		return nil, err
 	}
@@ -79,7 +79,7 @@ func ParsePublicJWK(b []byte) (*PublicKey, error) {
 // ParsePrivateJWK parses a BBS private JWK: "d" must be the 32-byte
 // big-endian scalar whose SkToPk is "x".
 func ParsePrivateJWK(b []byte) (*PrivateKey, error) {
-	f, err := parseJWKFields(b)
+	f, err := parseJWKFields(b, true)
 	if err != nil {
 		return nil, err
 	}
@@ -106,7 +106,35 @@ type jwkFields struct {
 	d   string
 }
 
-func parseJWKFields(b []byte) (*jwkFields, error) {
+// ParseDIDJWK parses the public JWK carried by the did:jwk of a BBS
+// issuer key (internal/did.BBSKey). A did:jwk holds the key members only
+// (kty, crv, x: did.FromJWK, keys.BBSDIDJWK), so "proof_alg" may be
+// absent and is then BBS, the only proof algorithm of a BLS12381G2 key
+// in Cairn; when present it must be BBS. "d" is refused. Kid is the RFC
+// 7638 thumbprint unless the JWK names one: the kid of the Issuer Header
+// of every JPT the key issues (NewPrivateKey).
+func ParseDIDJWK(b []byte) (*PublicKey, error) {
+	f, err := parseJWKFields(b, false)
+	if err != nil {
+		return nil, err
+	}
+	if f.d != "" {
+		return nil, ErrPrivateKeyInJWK
+	}
+	switch f.pub.ProofAlg {
+	case "":
+		f.pub.ProofAlg = AlgBBS
+	case AlgBBS:
+	default:
+		return nil, fmt.Errorf("%w: proof_alg %q, want %q", ErrBadKey, f.pub.ProofAlg, AlgBBS)
+	}
+	if f.pub.Kid == "" {
+		f.pub.Kid = f.pub.Thumbprint()
+	}
+	return f.pub, nil
+}
+
+func parseJWKFields(b []byte, needProofAlg bool) (*jwkFields, error) {
 	if len(b) > MaxJWKLen {
 		return nil, fmt.Errorf("%w: larger than %d bytes", ErrBadKey, MaxJWKLen)
 	}
@@ -155,7 +183,7 @@ func parseJWKFields(b []byte) (*jwkFields, error) {
 		return nil, fmt.Errorf("%w: kty %q, want %q", ErrBadKey, kty, KtyOKP)
 	case crv != CrvBLS12381G2:
 		return nil, fmt.Errorf("%w: crv %q, want %q", ErrBadKey, crv, CrvBLS12381G2)
-	case pub.ProofAlg == "":
+	case pub.ProofAlg == "" && needProofAlg:
 		return nil, fmt.Errorf("%w: no \"proof_alg\"", ErrBadKey)
 	case use != "" && use != UseProof:
 		return nil, fmt.Errorf("%w: use %q", ErrBadKey, use)

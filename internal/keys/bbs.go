@@ -6,7 +6,6 @@ import (
 	"io"
 
 	"github.com/cairn-id/cairn/internal/did"
-	"github.com/cairn-id/cairn/internal/jose"
 	"github.com/cairn-id/cairn/internal/jwp"
 )
 
@@ -52,9 +51,7 @@ func LoadBBS(path string) (*jwp.PrivateKey, error) {
 	return k, nil
 }
 
-// BBSDIDJWK is the did:jwk of a BBS public key, built as did.FromJWK builds
-// every did:jwk (kty, crv and x only, sorted). Cairn's DID resolver does not
-// resolve BLS12-381 keys yet; the registry side of BBS keys is still to do.
-func BBSDIDJWK(pub *jwp.PublicKey) string {
-	return did.FromJWK(&jose.JWK{Kty: jwp.KtyOKP, Crv: jwp.CrvBLS12381G2, X: jose.B64.EncodeToString(pub.Bytes)})
-}
+// BBSDIDJWK is the did:jwk of a BBS public key (did.FromBBSKey): the
+// identifier under which the registry lists it as a further key of its
+// issuer entity, and which did.BBSKey reads back.
+func BBSDIDJWK(pub *jwp.PublicKey) string { return did.FromBBSKey(pub) }

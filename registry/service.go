@@ -139,6 +139,9 @@ type NewEntity struct {
 	Names map[string]string
 	// ValidFrom defaults to now; a zero ValidUntil is open-ended.
 	ValidFrom, ValidUntil time.Time
+	// BBSKeys are an issuer's BBS keys (did:jwk of BLS12381G2 JWKs), held
+	// from ValidFrom on as further keys of the entity (AddKey).
+	BBSKeys []string
 }
 
 // AddEntity admits an entity as active from now.
@@ -175,8 +178,17 @@ func (s *Service) AddEntity(ctx context.Context, in NewEntity) (*trust.Entity, e
 		StatusHistory: []trust.StatusChange{{Status: trust.StatusActive, At: now}},
 		ValidFrom:     utc(from), ValidUntil: utc(in.ValidUntil),
 	}
+	if len(in.BBSKeys) > 0 && in.Role != trust.RoleIssuer {
+		return nil, badInput("only issuers hold BBS keys")
+	}
+	for _, k := range in.BBSKeys {
+		if err := checkBBSKey(k); err != nil {
+			return nil, err
+		}
+		e.Keys = append(e.Keys, trust.EntityKey{DID: k, From: e.ValidFrom})
+	}
 	_, err := s.update(ctx, func(st *State) error {
-		if st.Registry.Entity(in.DID) != nil {
+		if st.Registry.Entity(in.DID) != nil || st.Registry.EntityByKey(in.DID) != nil {
 			return fmt.Errorf("%w: %s", ErrEntityExists, in.DID)
 		}
 		st.Registry.Entities = append(st.Registry.Entities, e)
@@ -188,8 +200,13 @@ func (s *Service) AddEntity(ctx context.Context, in NewEntity) (*trust.Entity, e
 	return &e, nil
 }
 
+// entityFor finds the entity entityDID names: its DID, or one of its
+// further keys (an issuer's BBS key names its issuer).
 func entityFor(st *State, entityDID string, role trust.Role) (*trust.Entity, error) {
 	e := st.Registry.Entity(entityDID)
+	if e == nil {
+		e = st.Registry.EntityByKey(entityDID)
+	}
 	if e == nil {
 		return nil, fmt.Errorf("%w: %s", ErrUnknownEntity, entityDID)
 	}
@@ -200,6 +217,47 @@ func entityFor(st *State, entityDID string, role trust.Role) (*trust.Entity, err
 		return nil, fmt.Errorf("%w: %s is revoked", ErrStatusTransition, entityDID)
 	}
 	return e, nil
+}
+
+// checkBBSKey refuses a DID that is not the did:jwk of a valid BBS public
+// key (did.BBSKey: BLS12381G2, in G2, no private part).
+func checkBBSKey(keyDID string) error {
+	if _, err := did.BBSKey(keyDID); err != nil {
+		return badInput("BBS key %q: %v", keyDID, err)
+	}
+	return nil
+}
+
+// AddKey adds a BBS issuer key (the did:jwk of a BLS12381G2 public JWK,
+// as 'cairn keys generate --alg BBS' prints it) to issuer entityDID, held
+// from from (default now): the entity's jpt credentials are signed with
+// it, and the entity's status and authorizations apply to it
+// (trust.EntityKey, vccheck.BBSKeyAuthorized). A key another entity
+// holds, or an entity's DID, is refused; adding a key the entity already
+// holds is ErrEntityExists.
+func (s *Service) AddKey(ctx context.Context, entityDID, keyDID string, from time.Time) (trust.EntityKey, error) {
+	if err := checkBBSKey(keyDID); err != nil {
+		return trust.EntityKey{}, err
+	}
+	if from.IsZero() {
+		from = s.now()
+	}
+	k := trust.EntityKey{DID: keyDID, From: from.UTC()}
+	_, err := s.update(ctx, func(st *State) error {
+		e, err := entityFor(st, entityDID, trust.RoleIssuer)
+		if err != nil {
+			return err
+		}
+		if e.Key(keyDID) != nil {
+			return fmt.Errorf("%w: %s already holds key %s", ErrEntityExists, e.DID, keyDID)
+		}
+		if o := st.Registry.EntityByKey(keyDID); o != nil || st.Registry.Entity(keyDID) != nil {
+			return badInput("key %s already names another entity", keyDID)
+		}
+		e.Keys = append(e.Keys, k)
+		return nil
+	})
+	return k, err
 }
 
 // AuthorizeIssuer is GrantIssuer without the recorded authorization.

@@ -149,6 +149,9 @@ type Entity struct {
 	// write as before.
 	X509Anchors []X509Anchor `json:"x509_anchors,omitempty"`
 	List        *EntityList  `json:"list,omitempty"`
+	// Keys are an issuer's further keys (keys.go): its BBS issuer keys,
+	// under the same status and authorizations as its DID's key.
+	Keys []EntityKey `json:"keys,omitempty"`
 }
 
 // Registry is one version of a registry as published by its authority.
@@ -300,7 +303,7 @@ func (r *Registry) Validate() error {
 		}
 		seen[e.DID] = true
 	}
-	return nil
+	return r.validateKeyOwners()
 }
 
 // Validate checks one entity.
@@ -343,6 +346,9 @@ func (e *Entity) Validate() error {
 		return invalid("entity %s: status disagrees with its history", e.DID)
 	}
 	if err := e.validateAnchors(); err != nil {
+		return err
+	}
+	if err := e.validateKeys(); err != nil {
 		return err
 	}
 	if len(e.IssuerAuthorizations)+len(e.VerifierAuthorizations) > MaxAuthorizations {

@@ -40,6 +40,8 @@ type Decision struct {
 	// purpose does not cover.
 	OutsidePurpose []string
 	CurrentStatus  EntityStatus
+	// Key is the entity's further key asked about (IssuerKeyAuthorized).
+	Key *EntityKey
 }
 
 // checkEntityAt applies the rules shared by both questions: the entity

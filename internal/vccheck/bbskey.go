@@ -51,7 +51,7 @@ func BBSKeyAuthorized(reg *trust.Registry, iss string, pub *jwp.PublicKey, vct s
 		return trust.Decision{}, errors.Join(trust.ErrBadQuery, errors.New("vccheck: no registry or no key"))
 	}
 	until := time.Time{}
-	if iat.UTC().Truncate(24*time.Hour).Equal(iat) {
+	if iat.UTC().Truncate(24 * time.Hour).Equal(iat) {
 		until = iat.Add(24 * time.Hour)
 	}
 	return reg.IssuerKeyAuthorized(iss, did.FromBBSKey(pub), vct, iat, until)

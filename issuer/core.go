@@ -342,7 +342,7 @@ func (s *Service) IssueCredential(ctx context.Context, r CredentialRequest) (*Is
 	if err != nil {
 		return nil, err
 	}
-	res, o, err := s.reserve(ctx, s.hash("access_token", r.AccessToken), s.hash("c_nonce", r.Nonce), nonceExp, ids, r.ConfigurationID, now)
+	res, o, err := s.reserve(ctx, s.hash("access_token", r.AccessToken), s.hash("c_nonce", r.Nonce), nonceExp, ids, r.ConfigurationID, true, now)
 	if err != nil {
 		return nil, err
 	}
@@ -371,18 +371,22 @@ func (s *Service) IssueCredential(ctx context.Context, r CredentialRequest) (*Is
 	return nil, err
 }
 
-// reserve is step 1 of IssueCredential: one reservation per credential
-// id (the copies of a batch), in one transaction.
-func (s *Service) reserve(ctx context.Context, tokenHash, nonceHash string, nonceExp time.Time, credIDs []string, configID string, now time.Time) ([]*Reservation, *StoredOffer, error) {
+// reserve is step 1 of IssueCredential (and IssueJPT): one reservation
+// per credential id (the copies of a batch), in one transaction. An empty
+// nonceHash consumes no nonce; without withStatus no status index is
+// allocated (jpt credentials).
+func (s *Service) reserve(ctx context.Context, tokenHash, nonceHash string, nonceExp time.Time, credIDs []string, configID string, withStatus bool, now time.Time) ([]*Reservation, *StoredOffer, error) {
 	var res []*Reservation
 	var offer *StoredOffer
 	err := s.cfg.Store.Batch(ctx, func(tx Tx) error {
 		res, offer = nil, nil
-		if _, err := tx.Nonce(nonceHash); !errors.Is(err, ErrNotFound) {
-			if err == nil {
-				return fmt.Errorf("%w: %w", ErrNonce, ErrUsed)
+		if nonceHash != "" {
+			if _, err := tx.Nonce(nonceHash); !errors.Is(err, ErrNotFound) {
+				if err == nil {
+					return fmt.Errorf("%w: %w", ErrNonce, ErrUsed)
+				}
+				return err
 			}
-			return err
 		}
 		tok, o, err := peekToken(tx, tokenHash, now)
 		if err != nil {
@@ -397,9 +401,13 @@ func (s *Service) reserve(ctx context.Context, tokenHash, nonceHash string, nonc
 		}
 		var rs []*Reservation
 		for _, credID := range credIDs {
-			list, idx, err := s.allocate(tx)
-			if err != nil {
-				return err
+			var list string
+			var idx int
+			if withStatus {
+				var err error
+				if list, idx, err = s.allocate(tx); err != nil {
+					return err
+				}
 			}
 			if _, err := tx.Reservation(credID); !errors.Is(err, ErrNotFound) {
 				return fmt.Errorf("issuer: credential id taken: %w", orExists(err))
@@ -414,8 +422,10 @@ func (s *Service) reserve(ctx context.Context, tokenHash, nonceHash string, nonc
 			}
 			rs = append(rs, r)
 		}
-		if err := tx.PutNonce(nonceHash, nonceExp); err != nil { // used until it expires
-			return err
+		if nonceHash != "" {
+			if err := tx.PutNonce(nonceHash, nonceExp); err != nil { // used until it expires
+				return err
+			}
 		}
 		tok.CredentialID = credIDs[0]
 		if err := tx.PutToken(tok); err != nil {
@@ -652,6 +662,9 @@ func (s *Service) changeStatus(ctx context.Context, credentialID, state string) 
 		rec, err := tx.Record(credentialID)
 		if err != nil {
 			return err
+		}
+		if rec.Format == FormatJPT {
+			return fmt.Errorf("%w (%s expires at %s)", ErrNoStatus, credentialID, rec.ExpiresAt.UTC().Format(time.RFC3339))
 		}
 		// Every copy of a batch issuance changes together.
 		recs := []*Record{rec}

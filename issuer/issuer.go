@@ -16,6 +16,12 @@
 // (draft-ietf-oauth-status-list, §5.1 served as application/statuslist+jwt;
 // every credential gets a random unique index).
 //
+// Beside SD-JWT VC, which stays every type's default, the operator may
+// offer types in Cairn's experimental jpt format (internal/jptvc: JSON
+// Proof Tokens signed with BBS, Config.JPT and BBSKey; jpt.go): listed
+// without proof types, issued without key proof, nonce or status entry,
+// valid a short time.
+//
 // Claims are validated against the catalogue type (package schemas) before
 // an offer is made, and kept only until the credential is issued or the
 // offer expires, sealed at rest (AES-256-GCM under a key derived from the

@@ -3,7 +3,9 @@
 // Service — Credential Issuer Metadata (§12.2), the Credential Offer by
 // reference (§4.1.3), the Token Endpoint for the pre-authorized code
 // grant (§6, errors §6.3), the Nonce Endpoint (§7), the Credential
-// Endpoint (§8, errors §8.3.1.2), the Notification Endpoint (§11) — with
+// Endpoint (§8, errors §8.3.1.2; for a jpt configuration without key
+// proof, proofs sent anyway are invalid_proof), the Notification Endpoint
+// (§11) — with
 // OAuth 2.0 Authorization Server Metadata (RFC 8414), JWT VC Issuer
 // Metadata (SD-JWT VC §5), Token Status Lists
 // (draft-ietf-oauth-status-list §5.1), /healthz, /readyz and /metrics;

@@ -511,9 +511,15 @@ func (h *Handler) credential(w http.ResponseWriter, r *http.Request) {
 		h.internal(w, r, route, err)
 		return
 	}
+	h.writeIssued(w, r, issued)
+}
+
+// writeIssued answers an issuance: the credential, its batch copies and
+// the notification id; it logs ids, never claims.
+func (h *Handler) writeIssued(w http.ResponseWriter, r *http.Request, issued *issuer.IssuedCredential) {
 	rec := issued.Record
-	h.m.outcomes.WithLabelValues(route, "issued").Inc()
-	server.Logger(r.Context()).Info("credential issued", "credential_id", rec.CredentialID, "vct", rec.VCT, "status_list", rec.StatusList, "copies", 1+len(issued.More))
+	h.m.outcomes.WithLabelValues("credential", "issued").Inc()
+	server.Logger(r.Context()).Info("credential issued", "credential_id", rec.CredentialID, "vct", rec.VCT, "format", rec.Format, "status_list", rec.StatusList, "copies", 1+len(issued.More))
 	creds := []oid4vci.IssuedCredential{oid4vci.NewIssuedCredential(issued.Credential)}
 	for _, c := range issued.More {
 		creds = append(creds, oid4vci.NewIssuedCredential(c.Credential))
@@ -541,10 +547,7 @@ func (h *Handler) credentialJPT(w http.ResponseWriter, r *http.Request, tok stri
 		h.internal(w, r, route, err)
 		return
 	}
-	rec := issued.Record
-	h.m.outcomes.WithLabelValues(route, "issued").Inc()
-	server.Logger(r.Context()).Info("credential issued", "credential_id", rec.CredentialID, "vct", rec.VCT, "format", rec.Format)
-	server.WriteJSON(w, http.StatusOK, oid4vci.CredentialResponse{Credentials: []oid4vci.IssuedCredential{oid4vci.NewIssuedCredential(issued.Credential)}, NotificationID: rec.NotificationID})
+	h.writeIssued(w, r, issued)
 }
 
 func (h *Handler) notification(w http.ResponseWriter, r *http.Request) {

@@ -315,3 +315,29 @@ func TestJPTConfig(t *testing.T) {
 		})
 	}
 }
+
+// TestJPTOfferThroughAdminSocket: the format crosses the admin socket,
+// and so does a refused revoke of a jpt credential (ErrNoStatus).
+func TestJPTOfferThroughAdminSocket(t *testing.T) {
+	ctx := context.Background()
+	f, _ := jptFixture(t)
+	adm := openClient(t, startAdmin(t, f).dir)
+	o, err := adm.CreateOffer(ctx, issuer.OfferRequest{VCT: testVCT, Claims: testClaims(), Format: issuer.FormatJPT})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := adm.CreateOffer(ctx, issuer.OfferRequest{VCT: "urn:cairn:vct:language-skills:1", Claims: map[string]any{}, Format: issuer.FormatJPT}); !errors.Is(err, issuer.ErrInvalidOffer) {
+		t.Fatalf("jpt offer of a type without it: %v", err)
+	}
+	is, r := newWallet(t, f).runJPT(o)
+	if r.status != http.StatusOK || is.ConfigurationID != testJPTConfigID {
+		t.Fatalf("%d %s", r.status, r.raw)
+	}
+	recs, err := adm.Records(ctx)
+	if err != nil || len(recs) != 1 || recs[0].Format != issuer.FormatJPT {
+		t.Fatalf("records: %+v %v", recs, err)
+	}
+	if err := adm.Revoke(ctx, recs[0].CredentialID); !errors.Is(err, issuer.ErrNoStatus) {
+		t.Fatalf("Revoke through the socket: %v", err)
+	}
+}

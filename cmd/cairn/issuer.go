@@ -139,7 +139,7 @@ func (o *issuerInitOptions) run(e *env) error {
 		resolveTypeRefs(cat, &o.types[i])
 	}
 	for i := range o.jpt {
-		resolveTypeRefs(&o.jpt[i])
+		resolveTypeRefs(cat, &o.jpt[i])
 	}
 	cfg, err := issuerdir.Init(o.dir, issuerdir.InitRequest{URL: o.url, Dev: o.dev, Names: names, Types: o.types, Alg: alg, BBS: o.bbs, JPT: o.jpt})
 	var bad *issuerdir.InitError

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cairn-id/cairn/issuer/issuerdir"
+	"github.com/cairn-id/cairn/schemas"
 )
 
 // pastTense names what a status verb does, for messages.
@@ -67,9 +68,13 @@ func (o *issuerJPTOptions) run(e *env) error {
 	if _, err := issuerdir.ReadConfig(o.dir); err != nil {
 		return usageError(err)
 	}
+	cat, err := schemas.Load()
+	if err != nil {
+		return err
+	}
 	apply := func(types []string, enable bool) error {
 		for _, t := range types {
-			resolveTypeRefs(&t)
+			resolveTypeRefs(cat, &t)
 			_, err := issuerdir.SetJPT(o.dir, t, enable, nil)
 			var bad *issuerdir.InitError
 			if errors.As(err, &bad) {

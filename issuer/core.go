@@ -581,13 +581,12 @@ func (s *Service) releaseReservation(ctx context.Context, rs []*Reservation) err
 	})
 }
 
-// sign builds and signs the credential for an offer, with the reserved
-// status entry, and returns its record (CredentialID, ExpiresAt,
-// HolderThumbprint and NotificationID set).
-func (s *Service) sign(o *StoredOffer, t *schemas.Type, holderJWK *jose.JWK, holderDID, credID, list string, idx int, now time.Time) (string, *Record, error) {
+// offerClaims are the claims an offer's credential carries, whatever its
+// format: the sealed content and the evidence claim.
+func (s *Service) offerClaims(o *StoredOffer) (map[string]any, error) {
 	content, _, err := s.OfferContent(o)
 	if err != nil {
-		return "", nil, err
+		return nil, err
 	}
 	claims := make(map[string]any, len(content)+2)
 	for k, v := range content {
@@ -595,9 +594,20 @@ func (s *Service) sign(o *StoredOffer, t *schemas.Type, holderJWK *jose.JWK, hol
 	}
 	ev, err := evidenceClaim(o.Evidence)
 	if err != nil {
-		return "", nil, err
+		return nil, err
 	}
 	claims["evidence"] = ev
+	return claims, nil
+}
+
+// sign builds and signs the credential for an offer, with the reserved
+// status entry, and returns its record (CredentialID, ExpiresAt,
+// HolderThumbprint and NotificationID set).
+func (s *Service) sign(o *StoredOffer, t *schemas.Type, holderJWK *jose.JWK, holderDID, credID, list string, idx int, now time.Time) (string, *Record, error) {
+	claims, err := s.offerClaims(o)
+	if err != nil {
+		return "", nil, err
+	}
 	claims["sub"] = holderDID
 	ttl := s.cfg.CredentialTTL
 	if t.MaxTTL > 0 && t.MaxTTL < ttl {

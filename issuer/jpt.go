@@ -151,19 +151,10 @@ func (s *Service) IssueJPT(ctx context.Context, r JPTRequest) (*IssuedCredential
 
 // signJPT builds and signs the jpt credential of an offer.
 func (s *Service) signJPT(o *StoredOffer, t *schemas.Type, credID string, now time.Time) (string, *Record, error) {
-	content, _, err := s.OfferContent(o)
+	claims, err := s.offerClaims(o)
 	if err != nil {
 		return "", nil, err
 	}
-	claims := make(map[string]any, len(content)+1)
-	for k, v := range content {
-		claims[k] = v
-	}
-	ev, err := evidenceClaim(o.Evidence)
-	if err != nil {
-		return "", nil, err
-	}
-	claims["evidence"] = ev
 	c := jptvc.Credential{Issuer: s.did, IssuedAt: now, Validity: s.cfg.JPTValidity, Claims: claims}
 	_, exp, err := c.Times(t)
 	if err != nil {

@@ -132,6 +132,8 @@ func adminSentinel(code string) (int, error) {
 		return http.StatusNotFound, ErrNotFound
 	case "revoked":
 		return http.StatusConflict, ErrRevoked
+	case "no_status":
+		return http.StatusConflict, ErrNoStatus
 	}
 	return 0, nil
 }
@@ -163,6 +165,8 @@ func EncodeAdminError(err error) (int, AdminErrorBody) {
 		code = "not_found"
 	case errors.Is(err, ErrRevoked):
 		code = "revoked"
+	case errors.Is(err, ErrNoStatus):
+		code = "no_status"
 	}
 	if status, _ := adminSentinel(code); status != 0 {
 		return status, AdminErrorBody{Code: code, Message: err.Error()}
@@ -194,6 +198,7 @@ type AdminOfferRequest struct {
 	Reference string            `json:"reference,omitempty"`
 	Batch     string            `json:"batch,omitempty"`
 	TTL       string            `json:"ttl,omitempty"` // Go duration, e.g. "72h"
+	Format    string            `json:"format,omitempty"`
 }
 
 // AdminReferenceRequest is the body of POST /admin/references/find and
@@ -424,7 +429,7 @@ func (c *adminClient) CreateOffer(ctx context.Context, r OfferRequest) (*Offer, 
 			return nil, err
 		}
 	}
-	req := AdminOfferRequest{VCT: r.VCT, Claims: r.Claims, TxCode: r.TxCode, Evidence: r.Evidence, Reference: r.Reference, Batch: r.Batch}
+	req := AdminOfferRequest{VCT: r.VCT, Claims: r.Claims, TxCode: r.TxCode, Evidence: r.Evidence, Reference: r.Reference, Batch: r.Batch, Format: r.Format}
 	if r.TTL != 0 {
 		req.TTL = r.TTL.String()
 	}

@@ -341,7 +341,7 @@ func (s *Service) IssueCredential(ctx context.Context, r CredentialRequest) (*Is
 	if err != nil {
 		return nil, err
 	}
-	res, o, err := s.reserve(ctx, s.hash("access_token", r.AccessToken), s.hash("c_nonce", r.Nonce), nonceExp, ids, r.ConfigurationID, now)
+	res, o, err := s.reserve(ctx, s.hash("access_token", r.AccessToken), s.hash("c_nonce", r.Nonce), nonceExp, ids, r.ConfigurationID, true, now)
 	if err != nil {
 		return nil, err
 	}
@@ -370,18 +370,23 @@ func (s *Service) IssueCredential(ctx context.Context, r CredentialRequest) (*Is
 	return nil, err
 }
 
-// reserve is step 1 of IssueCredential: one reservation per credential
-// id (the copies of a batch), in one transaction.
-func (s *Service) reserve(ctx context.Context, tokenHash, nonceHash string, nonceExp time.Time, credIDs []string, configID string, now time.Time) ([]*Reservation, *StoredOffer, error) {
+// reserve is step 1 of IssueCredential (and IssueJPT): one reservation
+// per credential id (the copies of a batch), in one transaction. An empty
+// nonceHash consumes no nonce; without withStatus no status index is
+// allocated (jpt credentials).
+func (s *Service) reserve(ctx context.Context, tokenHash, nonceHash string, nonceExp time.Time, credIDs []string, configID string, withStatus bool, now time.Time) ([]*Reservation, *StoredOffer, error) {
 	var res []*Reservation
 	var offer *StoredOffer
 	err := s.cfg.Store.Batch(ctx, func(tx Tx) error {
 		res, offer = nil, nil
 		// Used until it expires; added, not read first (Tx.AddNonce).
-		if err := tx.AddNonce(nonceHash, nonceExp); errors.Is(err, ErrExists) {
-			return fmt.Errorf("%w: %w", ErrNonce, ErrUsed)
-		} else if err != nil {
-			return err
+		// jpt issuance (no nonceHash) consumes no nonce.
+		if nonceHash != "" {
+			if err := tx.AddNonce(nonceHash, nonceExp); errors.Is(err, ErrExists) {
+				return fmt.Errorf("%w: %w", ErrNonce, ErrUsed)
+			} else if err != nil {
+				return err
+			}
 		}
 		tok, o, err := peekToken(tx, tokenHash, now)
 		if err != nil {
@@ -396,9 +401,13 @@ func (s *Service) reserve(ctx context.Context, tokenHash, nonceHash string, nonc
 		}
 		var rs []*Reservation
 		for _, credID := range credIDs {
-			list, idx, err := s.allocate(tx)
-			if err != nil {
-				return err
+			var list string
+			var idx int
+			if withStatus {
+				var err error
+				if list, idx, err = s.allocate(tx); err != nil {
+					return err
+				}
 			}
 			r := &Reservation{CredentialID: credID, OfferID: o.ID, TokenHash: tokenHash, VCT: o.VCT, ReferenceHash: refHash, OfferHandle: o.Handle,
 				StatusList: list, StatusIndex: idx, State: ReservationPending, CreatedAt: now, ExpiresAt: tok.ExpiresAt}
@@ -592,13 +601,12 @@ func (s *Service) releaseReservation(ctx context.Context, rs []*Reservation) err
 	})
 }
 
-// sign builds and signs the credential for an offer, with the reserved
-// status entry, and returns its record (CredentialID, ExpiresAt,
-// HolderThumbprint and NotificationID set).
-func (s *Service) sign(o *StoredOffer, t *schemas.Type, holderJWK *jose.JWK, holderDID, credID, list string, idx int, now time.Time) (string, *Record, error) {
+// offerClaims are the claims an offer's credential carries, whatever its
+// format: the sealed content and the evidence claim.
+func (s *Service) offerClaims(o *StoredOffer) (map[string]any, error) {
 	content, _, err := s.OfferContent(o)
 	if err != nil {
-		return "", nil, err
+		return nil, err
 	}
 	claims := make(map[string]any, len(content)+2)
 	for k, v := range content {
@@ -606,9 +614,20 @@ func (s *Service) sign(o *StoredOffer, t *schemas.Type, holderJWK *jose.JWK, hol
 	}
 	ev, err := evidenceClaim(o.Evidence)
 	if err != nil {
-		return "", nil, err
+		return nil, err
 	}
 	claims["evidence"] = ev
+	return claims, nil
+}
+
+// sign builds and signs the credential for an offer, with the reserved
+// status entry, and returns its record (CredentialID, ExpiresAt,
+// HolderThumbprint and NotificationID set).
+func (s *Service) sign(o *StoredOffer, t *schemas.Type, holderJWK *jose.JWK, holderDID, credID, list string, idx int, now time.Time) (string, *Record, error) {
+	claims, err := s.offerClaims(o)
+	if err != nil {
+		return "", nil, err
+	}
 	claims["sub"] = holderDID
 	ttl := s.cfg.CredentialTTL
 	if t.MaxTTL > 0 && t.MaxTTL < ttl {
@@ -673,6 +692,9 @@ func (s *Service) changeStatus(ctx context.Context, credentialID, state string) 
 		rec, err := tx.Record(credentialID)
 		if err != nil {
 			return err
+		}
+		if rec.Format == FormatJPT {
+			return fmt.Errorf("%w (%s expires at %s)", ErrNoStatus, credentialID, rec.ExpiresAt.UTC().Format(time.RFC3339))
 		}
 		// Every copy of a batch issuance changes together.
 		recs := []*Record{rec}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/cairn-id/cairn/internal/bounded"
 	"github.com/cairn-id/cairn/internal/jose"
+	"github.com/cairn-id/cairn/internal/jwp"
 	"github.com/cairn-id/cairn/internal/keys"
 	"github.com/cairn-id/cairn/internal/trust"
 	"github.com/cairn-id/cairn/schemas"
@@ -23,11 +24,14 @@ import (
 // Files of an issuer directory, as 'cairn issuer init' creates it (the
 // directory itself 0700).
 const (
-	DirConfigFile   = "issuer.json" // DirConfig
-	DirKeyFile      = "issuer.jwk"  // signing key, 0600
-	DirHashKeyFile  = "hash.key"    // base64url HashKey, 0600; never in the store
-	DirStoreFile    = "issuer.db"   // the store (issuer/boltstore)
-	AdminSocketFile = "admin.sock"  // the admin socket while 'serve' runs
+	DirConfigFile = "issuer.json" // DirConfig
+	DirKeyFile    = "issuer.jwk"  // signing key, 0600
+	// DirBBSKeyFile is the BBS key of jpt credentials (jpt.go), 0600,
+	// present once jpt was enabled (issuerdir: init --bbs, SetJPT).
+	DirBBSKeyFile   = "issuer-bbs.jwk"
+	DirHashKeyFile  = "hash.key"   // base64url HashKey, 0600; never in the store
+	DirStoreFile    = "issuer.db"  // the store (issuer/boltstore)
+	AdminSocketFile = "admin.sock" // the admin socket while 'serve' runs
 	MaxDirConfigLen = 64 << 10
 	maxHashKeyFile  = 1 << 10
 )
@@ -76,6 +80,11 @@ type DirConfig struct {
 	Types []string          `json:"types"`
 	Dev   bool              `json:"dev,omitempty"`
 	DID   string            `json:"did"`
+	// JPT are the types (of Types) also offered in the experimental jpt
+	// format, signed with the BBS key of DirBBSKeyFile, whose did:jwk is
+	// BBSKey (the key the registry lists as a further key of DID).
+	JPT    []string `json:"jpt,omitempty"`
+	BBSKey string   `json:"bbs_key,omitempty"`
 }
 
 // ReadDirConfig reads dir/issuer.json.
@@ -194,6 +203,12 @@ func openDir(dir string, open StoreOpener, o *adminOptions) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("issuer: %s: %w", DirHashKeyFile, err)
 	}
+	var bbsKey *jwp.PrivateKey
+	if len(cfg.JPT) > 0 {
+		if bbsKey, err = keys.LoadBBS(filepath.Join(dir, DirBBSKeyFile)); err != nil {
+			return nil, fmt.Errorf("issuer: jpt is enabled for %v: %w", cfg.JPT, err)
+		}
+	}
 	st, err := open(filepath.Join(dir, DirStoreFile))
 	if err != nil {
 		if errors.Is(err, ErrStoreLocked) {
@@ -202,7 +217,7 @@ func openDir(dir string, open StoreOpener, o *adminOptions) (*Service, error) {
 		return nil, err
 	}
 	svc, err := New(Config{URL: cfg.URL, Dev: cfg.Dev, Names: cfg.Names, Types: cfg.Types, Catalogue: o.catalogue,
-		Key: k, HashKey: hk, Store: st, Registry: o.registry, Now: o.now, Logger: o.logger})
+		Key: k, HashKey: hk, Store: st, Registry: o.registry, Now: o.now, Logger: o.logger, JPT: cfg.JPT, BBSKey: bbsKey})
 	if err != nil {
 		st.Close()
 		return nil, err

@@ -16,6 +16,12 @@
 // (draft-ietf-oauth-status-list, §5.1 served as application/statuslist+jwt;
 // every credential gets a random unique index).
 //
+// Beside SD-JWT VC, which stays every type's default, the operator may
+// offer types in Cairn's experimental jpt format (internal/jptvc: JSON
+// Proof Tokens signed with BBS, Config.JPT and BBSKey; jpt.go): listed
+// without proof types, issued without key proof, nonce or status entry,
+// valid a short time.
+//
 // Claims are validated against the catalogue type (package schemas) before
 // an offer is made, and kept only until the credential is issued or the
 // offer expires, sealed at rest (AES-256-GCM under a key derived from the
@@ -68,6 +74,7 @@ import (
 	"time"
 
 	"github.com/cairn-id/cairn/internal/jose"
+	"github.com/cairn-id/cairn/internal/jwp"
 	"github.com/cairn-id/cairn/internal/keys"
 	"github.com/cairn-id/cairn/internal/oid4vci"
 	"github.com/cairn-id/cairn/internal/trust"
@@ -98,6 +105,10 @@ var (
 	ErrUnknownType      = errors.New("issuer: credential type not offered by this issuer")
 	ErrNotAuthorized    = errors.New("issuer: the registry does not authorize this issuer for this type")
 	ErrEvidenceAboveCap = errors.New("issuer: evidence score above the allowed cap")
+	// ErrFormatNotEnabled: an offer names a format the type is not
+	// offered in (jpt not enabled for it, or an unknown format). It also
+	// matches ErrInvalidOffer.
+	ErrFormatNotEnabled = fmt.Errorf("%w: format not enabled for this type", ErrInvalidOffer)
 	// ErrRegistryExpired: the trust registry snapshot in use has expired,
 	// so every offer is refused (fail closed) until a fresh one is loaded.
 	// Errors that carry it also match ErrNotAuthorized.
@@ -147,6 +158,14 @@ type Config struct {
 	Catalogue *schemas.Catalogue
 	// Key signs credentials and status lists; iss is its did:jwk.
 	Key *keys.PrivateKey
+	// JPT are the vcts (each one of Types) also offered in the
+	// experimental jpt format (jpt.go), signed with BBSKey; SD-JWT VC
+	// stays every type's default. JPTValidity is their lifetime
+	// (jptvc.DefaultValidity when zero; whole days, at most the type's
+	// MaxTTL).
+	JPT         []string
+	BBSKey      *jwp.PrivateKey
+	JPTValidity time.Duration
 	// HashKey (at least 32 random bytes, kept out of the store) keys the
 	// hashes of codes, transaction codes, tokens and nonces, and derives
 	// pre-authorized codes from offer ids.
@@ -188,6 +207,8 @@ type Service struct {
 	kid    string
 	signer *jose.Signer
 	types  map[string]*schemas.Type // by configuration id
+	// jptTypes are the jpt configurations (jpt.go), by configuration id.
+	jptTypes map[string]*schemas.Type
 	// nonceKey MACs stateless nonces, claimsKey seals pending offers'
 	// claims; both derived from HashKey (HKDF, distinct labels).
 	nonceKey, claimsKey []byte
@@ -331,7 +352,7 @@ func New(cfg Config) (*Service, error) {
 	if cfg.BatchSize < 1 || cfg.BatchSize > MaxBatchSize {
 		return nil, fmt.Errorf("%w: batch size must be 1 to %d", ErrInvalidConfig, MaxBatchSize)
 	}
-	s := &Service{cfg: cfg, base: base, did: cfg.Key.DIDJWK(), types: map[string]*schemas.Type{}, byVCT: map[string]string{}, log: cfg.Logger,
+	s := &Service{cfg: cfg, base: base, did: cfg.Key.DIDJWK(), types: map[string]*schemas.Type{}, jptTypes: map[string]*schemas.Type{}, byVCT: map[string]string{}, log: cfg.Logger,
 		statusCache: newStatusCache(),
 	}
 	s.registry.Store(cfg.Registry)
@@ -350,6 +371,9 @@ func New(cfg Config) (*Service, error) {
 		}
 		id := ConfigurationID(t)
 		s.types[id], s.byVCT[vct] = t, id
+	}
+	if err := s.configureJPT(); err != nil {
+		return nil, err
 	}
 	return s, nil
 }
@@ -431,6 +455,10 @@ type OfferRequest struct {
 	// TTL is how long the offer stays redeemable (DefaultOfferTTL when
 	// zero, at most MaxOfferTTL).
 	TTL time.Duration
+	// Format is the credential format offered: FormatSDJWTVC (also when
+	// empty) or FormatJPT, which the type must have enabled (Config.JPT;
+	// else ErrFormatNotEnabled).
+	Format string
 }
 
 // Offer is a created offer.
@@ -461,6 +489,16 @@ func (s *Service) CreateOffer(ctx context.Context, r OfferRequest) (*Offer, erro
 		return nil, fmt.Errorf("%w: %q", ErrUnknownType, r.VCT)
 	}
 	t := s.types[cid]
+	switch r.Format {
+	case "", FormatSDJWTVC:
+	case FormatJPT:
+		cid = JPTConfigurationID(t)
+		if !s.IsJPT(cid) {
+			return nil, fmt.Errorf("%w: %s is not offered as jpt by this issuer (enable it: cairn issuer jpt --enable)", ErrFormatNotEnabled, r.VCT)
+		}
+	default:
+		return nil, fmt.Errorf("%w: unknown format %q (dc+sd-jwt or jpt)", ErrFormatNotEnabled, r.Format)
+	}
 	now := s.cfg.Now()
 	var bad []string
 	for _, k := range reservedClaims {
@@ -690,7 +728,8 @@ func above(e, c schemas.Evidence) []string {
 	return f
 }
 
-// Revoke marks a credential revoked for good (status list value 1).
+// Revoke marks a credential revoked for good (status list value 1). A jpt
+// credential has no status entry: ErrNoStatus.
 func (s *Service) Revoke(ctx context.Context, credentialID string) error {
 	return s.setStatus(ctx, credentialID, StateRevoked)
 }

@@ -4,6 +4,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/cairn-id/cairn/internal/jptvc"
 	"github.com/cairn-id/cairn/internal/oid4vci"
 	"github.com/cairn-id/cairn/internal/sdjwtvc"
 	"github.com/cairn-id/cairn/schemas"
@@ -51,6 +52,9 @@ func (s *Service) IssuerMetadata() oid4vci.IssuerMetadata {
 			ProofTypesSupported:                  map[string]oid4vci.ProofTypeMetadata{oid4vci.ProofTypeJWT: {ProofSigningAlgValuesSupported: algs}},
 			CredentialMetadata:                   meta,
 		}
+	}
+	for id, t := range s.jptTypes {
+		confs[id] = jptvc.Configuration(t, id, CredentialMetadata(t))
 	}
 	var batch *oid4vci.BatchCredentialIssuance
 	if s.cfg.BatchSize > 1 {
@@ -141,8 +145,8 @@ func (s *Service) MaxLiveNonces() int { return s.cfg.MaxLiveNonces }
 func (s *Service) Now() time.Time { return s.cfg.Now() }
 
 // HasConfiguration reports whether id is one of this issuer's
-// credential_configuration_ids.
+// credential_configuration_ids (jpt ones included).
 func (s *Service) HasConfiguration(id string) bool {
 	_, ok := s.types[id]
-	return ok
+	return ok || s.IsJPT(id)
 }

@@ -141,7 +141,8 @@ func (s *Service) FindByReference(ctx context.Context, reference string) ([]Reco
 
 // RevokeReference revokes every credential issued with this reference
 // that is not revoked yet and returns their ids (ErrNotFound when the
-// reference matches no credential).
+// reference matches no credential). jpt credentials have no status entry
+// and are skipped (they expire on their own; FindByReference lists them).
 func (s *Service) RevokeReference(ctx context.Context, reference string) ([]string, error) {
 	recs, err := s.FindByReference(ctx, reference)
 	if err != nil {
@@ -152,7 +153,7 @@ func (s *Service) RevokeReference(ctx context.Context, reference string) ([]stri
 	}
 	ids := []string{}
 	for _, r := range recs {
-		if r.State == StateRevoked {
+		if r.State == StateRevoked || r.Format == FormatJPT {
 			continue
 		}
 		if err := s.Revoke(ctx, r.CredentialID); err != nil {

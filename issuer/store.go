@@ -90,7 +90,10 @@ type AccessToken struct {
 // so 'cairn issuer list --reference' finds it while the record itself
 // does not say it.
 type Record struct {
-	CredentialID     string    `json:"credential_id"`
+	CredentialID string `json:"credential_id"`
+	// Format is FormatJPT for a jpt credential (no status entry: StatusList
+	// is empty, and no holder key); empty for an SD-JWT VC.
+	Format           string    `json:"format,omitempty"`
 	VCT              string    `json:"vct"`
 	StatusList       string    `json:"status_list"`
 	StatusIndex      int       `json:"status_index"`

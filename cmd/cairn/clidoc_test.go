@@ -385,7 +385,8 @@ const deskSamples = "../../examples/desk"
 
 // TestIssuerExamplesRun runs every example of 'issuer offer' and 'issuer
 // offer-batch' on the sample files in examples/desk, in a directory with
-// an issuer "ngo" offering every catalogue type: each must exit 0. A
+// an issuer "ngo" offering every catalogue type (and
+// humanitarian-registration as jpt too): each must exit 0. A
 // --prompt example is answered with the session the help text shows, and
 // (in English) every question of that session must be asked as shown.
 // A CSV file the help text shows inline must be the sample file itself.
@@ -419,6 +420,8 @@ func TestIssuerExamplesRun(t *testing.T) {
 				for _, ty := range cat {
 					types = append(types, "--type", ty)
 				}
+				// The --format jpt example needs jpt enabled for its type.
+				types = append(types, "--jpt", "urn:cairn:vct:humanitarian-registration:1")
 				if code, _, stderr := promptCLI(t, "", types...); code != 0 {
 					t.Fatalf("issuer init: %d %s", code, stderr)
 				}

@@ -31,7 +31,7 @@ import (
 func newIssuerCmd(e *env) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "issuer",
-		Short: "Run an OpenID4VCI credential issuer: init, serve, offer, revoke, list",
+		Short: "Run an OpenID4VCI credential issuer: init, serve, offer, revoke, list, jpt",
 		Long: `An issuer directory holds the issuer's signing key (issuer.jwk, 0600), the
 key that hashes codes and tokens (hash.key, 0600), its configuration
 (issuer.json) and its store (issuer.db). 'serve' runs the OpenID4VCI 1.0
@@ -58,7 +58,7 @@ socket). The directory still holds the configuration and the keys.`,
 		newIssuerStatusCmd(e, "revoke", "Revoke a credential for good", issuer.StateRevoked),
 		newIssuerStatusCmd(e, "suspend", "Suspend a credential (reinstate undoes it)", issuer.StateSuspended),
 		newIssuerStatusCmd(e, "reinstate", "Make a suspended credential valid again", issuer.StateValid),
-		newIssuerListCmd(e), newIssuerOfferBatchCmd(e), newIssuerOffersCmd(e), newIssuerCancelCmd(e))
+		newIssuerListCmd(e), newIssuerOfferBatchCmd(e), newIssuerOffersCmd(e), newIssuerCancelCmd(e), newIssuerJPTCmd(e))
 	return c
 }
 
@@ -70,6 +70,8 @@ type issuerInitOptions struct {
 	dev    bool
 	alg    string
 	asJSON bool
+	bbs    bool     // also create the BBS key of the jpt format
+	jpt    []string // types offered as jpt from the start
 }
 
 func newIssuerInitCmd(e *env) *cobra.Command {
@@ -82,9 +84,17 @@ issuer's did:jwk. Nothing existing is overwritten.
 
 --url is the public base URL (the Credential Issuer Identifier): https and
 an origin without path. --dev also allows http:// and loopback addresses,
-for local tests only.`,
+for local tests only.
+
+--bbs also creates a BBS key (issuer-bbs.jwk, 0600) for the experimental
+unlinkable format jpt, and --jpt TYPE offers TYPE in that format as well
+(implies --bbs; SD-JWT VC stays on for every type). The BBS key's did:jwk
+is printed on stderr: the registry lists it as a further key of the issuer
+('cairn registry add-key'). 'cairn issuer jpt' enables types later.`,
 		Example: `  cairn issuer init --dir ngo --name en="Relief NGO",fr="ONG de secours" \
       --url https://issuer.relief.example --type urn:cairn:vct:humanitarian-registration:1
+  cairn issuer init --dir ngo --name en="Relief NGO" --url https://issuer.relief.example \
+      --type humanitarian-registration --jpt humanitarian-registration
   cairn issuer init --dir dev-issuer --name en=Test --url http://127.0.0.1:8081 --dev \
       --type urn:cairn:vct:language-skills:1 --json`,
 		Args: cobra.NoArgs,
@@ -97,6 +107,8 @@ for local tests only.`,
 	c.Flags().BoolVar(&o.dev, "dev", false, "allow http:// and loopback URLs (local tests only)")
 	c.Flags().StringVar(&o.alg, "alg", string(keys.DefaultAlg), "signing algorithm: ES256, ES384 or EdDSA")
 	c.Flags().BoolVar(&o.asJSON, "json", false, "print the configuration as JSON")
+	c.Flags().BoolVar(&o.bbs, "bbs", false, "also create a BBS key for the experimental jpt format")
+	c.Flags().StringSliceVar(&o.jpt, "jpt", nil, "type (of --type) also offered in the experimental jpt format; repeatable; implies --bbs")
 	for _, f := range []string{"dir", "name", "url", "type"} {
 		_ = c.MarkFlagRequired(f)
 	}
@@ -126,11 +138,16 @@ func (o *issuerInitOptions) run(e *env) error {
 	for i := range o.types {
 		resolveTypeRefs(cat, &o.types[i])
 	}
-	cfg, err := issuerdir.Init(o.dir, issuerdir.InitRequest{URL: o.url, Dev: o.dev, Names: names, Types: o.types, Alg: alg})
+	for i := range o.jpt {
+		resolveTypeRefs(cat, &o.jpt[i])
+	}
+	cfg, err := issuerdir.Init(o.dir, issuerdir.InitRequest{URL: o.url, Dev: o.dev, Names: names, Types: o.types, Alg: alg, BBS: o.bbs, JPT: o.jpt})
 	var bad *issuerdir.InitError
 	switch {
 	case errors.As(err, &bad) && bad.Field == "types":
 		return usageError(fmt.Errorf("--type: %w (see 'cairn schemas list')", bad.Err))
+	case errors.As(err, &bad) && bad.Field == "jpt":
+		return usageError(fmt.Errorf("--jpt: %w (give it with --type too)", bad.Err))
 	case errors.As(err, &bad):
 		return usageError(bad.Err)
 	case err != nil:
@@ -140,12 +157,24 @@ func (o *issuerInitOptions) run(e *env) error {
 	if o.dev {
 		fmt.Fprintln(e.stderr, "warning: dev mode: http:// and loopback URLs allowed; never use this for real issuance")
 	}
+	if cfg.BBSKey != "" {
+		printBBSNotice(e, cfg)
+	}
 	if o.asJSON {
 		_, err = e.stdout.Write(append(b, '\n'))
 		return err
 	}
 	fmt.Fprintln(e.stdout, cfg.DID)
 	return nil
+}
+
+// printBBSNotice tells the operator what to do with the BBS key.
+func printBBSNotice(e *env, cfg *issuer.DirConfig) {
+	fmt.Fprintf(e.stderr, "BBS key for jpt credentials: %s\n", cfg.BBSKey)
+	fmt.Fprintf(e.stderr, "ask the registry authority to list it as a key of this issuer:\n  cairn registry add-key --did %s --bbs-key %s\n", cfg.DID, cfg.BBSKey)
+	if len(cfg.JPT) > 0 {
+		fmt.Fprintf(e.stderr, "offered as jpt (beside SD-JWT VC): %s\n", strings.Join(cfg.JPT, ", "))
+	}
 }
 
 // writeNew writes a 0600 file that must not exist yet.
@@ -377,6 +406,7 @@ type issuerOfferOptions struct {
 	ttl                              time.Duration
 	registry                         string
 	regKeys                          []string
+	format                           string // dc+sd-jwt or jpt
 }
 
 func newIssuerOfferCmd(e *env) *cobra.Command {
@@ -411,8 +441,15 @@ the ones that do not fit are asked again (their claim paths are shown,
 not the values). A summary follows, and the offer is created only once
 the operator answers y. Nothing typed is written to a file or a log.
 
-Exit codes: 2 for an unknown type or unreadable file (and for --prompt
-when the input ends before the confirmation), 3 when the claims do not
+With --format jpt the offer is for the type's experimental jpt
+configuration (enabled with 'cairn issuer jpt' or 'init --jpt'): a bearer
+credential with no holder binding and no status entry, valid 30 days from
+the start of the day of issuance; it cannot be revoked, only left to
+expire. The default, dc+sd-jwt, is the SD-JWT VC.
+
+Exit codes: 2 for an unknown type or unreadable file, or a --format the
+type is not offered in (and for --prompt when the input ends before the
+confirmation), 3 when the claims do not
 match the type (the failing claim paths are listed, not values), 8 when
 the registry (or the type) does not allow the offer, 4 when the registry
 file does not verify; 1 when the offer is not confirmed at the prompt.`,
@@ -420,6 +457,7 @@ file does not verify; 1 when the offer is not confirmed at the prompt.`,
   cairn issuer offer --dir ngo --type language-skills --claims c.json --png offer.png --reference Q-17 --json
   cairn issuer offer --dir ngo --type humanitarian-registration --prompt --tx-code --reference Q-18
   cairn issuer offer --dir ngo --type humanitarian-registration --prompt --lang fr --evidence declared-only --reference Q-19
+  cairn issuer offer --dir ngo --type humanitarian-registration --claims amina.json --format jpt
 
   A --prompt session (answers after the colons):
     Humanitarian registration (urn:cairn:vct:humanitarian-registration:1)
@@ -455,6 +493,7 @@ file does not verify; 1 when the offer is not confirmed at the prompt.`,
 	c.Flags().BoolVar(&o.prompt, "prompt", false, "ask for each claim on stderr and read the answers from stdin, instead of --claims")
 	c.Flags().StringVar(&o.lang, "lang", "en", "language of the prompt and its claim labels with --prompt (en, fr, ar, uk)")
 	c.Flags().StringVar(&o.evidence, "evidence", "", "evidence preset of the type, e.g. declared-only when no document was seen (see 'cairn schemas show TYPE'; default: the type's default)")
+	c.Flags().StringVar(&o.format, "format", issuer.FormatSDJWTVC, "credential format: dc+sd-jwt, or jpt where the type has it enabled")
 	addRegistryFlags(c, &o.registry, &o.regKeys)
 	c.MarkFlagsMutuallyExclusive("png", "no-png")
 	c.MarkFlagsMutuallyExclusive("claims", "prompt")
@@ -504,7 +543,7 @@ func (o *issuerOfferOptions) run(ctx context.Context, e *env) error {
 		return err
 	}
 	defer adm.Close()
-	off, err := adm.CreateOffer(ctx, issuer.OfferRequest{VCT: o.vct, Claims: claims, TxCode: o.txCode, Reference: o.reference, TTL: o.ttl, Evidence: ev})
+	off, err := adm.CreateOffer(ctx, issuer.OfferRequest{VCT: o.vct, Claims: claims, TxCode: o.txCode, Reference: o.reference, TTL: o.ttl, Evidence: ev, Format: o.format})
 	var ve *issuer.ValidationError
 	switch {
 	case errors.As(err, &ve):
@@ -567,7 +606,7 @@ func newIssuerStatusCmd(e *env, verb, short, state string) *cobra.Command {
 	c := &cobra.Command{
 		Use:     use,
 		Short:   short,
-		Long:    short + ". The credential's entry in this issuer's status list changes; verifiers see it at their next status list fetch. CREDENTIAL-ID is from 'cairn issuer list' (put -- before one that starts with a dash). While 'cairn issuer serve' runs on DIR, the change goes through its admin socket.",
+		Long:    short + ". The credential's entry in this issuer's status list changes; verifiers see it at their next status list fetch. CREDENTIAL-ID is from 'cairn issuer list' (put -- before one that starts with a dash). While 'cairn issuer serve' runs on DIR, the change goes through its admin socket. A jpt credential has no status entry: it is refused with exit code 2 and stays valid until its expiry (at most 30 days by default).",
 		Example: fmt.Sprintf("  cairn issuer %s --dir ngo 3q2-7Xv9kQy0aV1b2c3d4e", verb),
 		Args:    args,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -591,6 +630,13 @@ func newIssuerStatusCmd(e *env, verb, short, state string) *cobra.Command {
 				for _, id := range ids {
 					fmt.Fprintf(e.stdout, "%s %s\n", id, state)
 				}
+				if recs, err := adm.FindByReference(ctx, reference); err == nil {
+					for _, r := range recs {
+						if r.Format == issuer.FormatJPT {
+							fmt.Fprintf(e.stderr, "%s is a jpt credential: not revocable, valid until %s\n", r.CredentialID, r.ExpiresAt.UTC().Format(time.RFC3339))
+						}
+					}
+				}
 				if len(ids) == 0 {
 					fmt.Fprintf(e.stderr, "every credential of reference %q was already revoked\n", reference)
 				}
@@ -606,6 +652,9 @@ func newIssuerStatusCmd(e *env, verb, short, state string) *cobra.Command {
 			}
 			if errors.Is(err, issuer.ErrNotFound) {
 				return usageError(fmt.Errorf("no credential %q", args[0]))
+			}
+			if errors.Is(err, issuer.ErrNoStatus) {
+				return usageError(fmt.Errorf("%s is a jpt credential: it has no status-list entry, so it cannot be %s; it stops being valid at its expiry (%w)", args[0], pastTense(verb), err))
 			}
 			if err != nil {
 				return err
@@ -682,7 +731,11 @@ while the records themselves do not say it.`,
 				case r.ReferenceHash != "":
 					ref = "(kept hashed)"
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s/%d\t%s\t%s\t%s\t%s\t%s\n", r.CredentialID, r.VCT, r.State, r.StatusList, r.StatusIndex,
+				status := fmt.Sprintf("%s/%d", r.StatusList, r.StatusIndex)
+				if r.Format == issuer.FormatJPT {
+					status = "none (jpt)"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.CredentialID, r.VCT, r.State, status,
 					r.IssuedAt.UTC().Format(time.RFC3339), r.ExpiresAt.UTC().Format(time.RFC3339), r.Notification, dash(r.OfferHandle), ref)
 			}
 			return tw.Flush()

@@ -12,6 +12,7 @@ import (
 
 	"github.com/cairn-id/cairn/internal/did"
 	"github.com/cairn-id/cairn/internal/jose"
+	"github.com/cairn-id/cairn/internal/jwp"
 	"github.com/cairn-id/cairn/internal/keys"
 )
 
@@ -128,8 +129,11 @@ func newKeysShowCmd(e *env) *cobra.Command {
 		Short: "Print the did:jwk, did:key and public JWK of a key file",
 		Long: `Print the identifiers and public JWK of a key file. FILE may be a private
 JWK (which must not be readable by group or others) or a public JWK.
-Private members are never printed.`,
+Private members are never printed. BBS key files (cairn keys generate
+--alg BBS) show their did:jwk and thumbprint (the kid of their JPTs),
+without did:key.`,
 		Example: `  cairn keys show issuer.jwk
+  cairn keys show issuer-bbs.jwk
   cairn keys show --json holder.jwk`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -141,6 +145,11 @@ Private members are never printed.`,
 }
 
 func (o *keysShowOptions) run(w io.Writer, path string) error {
+	if bbsPub, private, ok, err := loadBBSKey(path); err != nil {
+		return err
+	} else if ok {
+		return o.showBBS(w, path, bbsPub, private)
+	}
 	pub, private, err := loadAnyKey(path)
 	if err != nil {
 		return err
@@ -177,6 +186,39 @@ func (o *keysShowOptions) run(w io.Writer, path string) error {
 	return err
 }
 
+// showBBS prints a BBS issuer key: no did:key (Cairn defines none for
+// BLS12-381 keys); the thumbprint is the kid of its JPT Issuer Headers.
+func (o *keysShowOptions) showBBS(w io.Writer, path string, pub *jwp.PublicKey, private bool) error {
+	didJWK := keys.BBSDIDJWK(pub)
+	if o.asJSON {
+		return writeJSON(w, map[string]any{
+			"did": didJWK, "alg": keys.AlgBBS, "thumbprint": pub.Thumbprint(),
+			"private": private, "jwk": json.RawMessage(pub.JWK()), "file": path,
+		})
+	}
+	kind := "public key"
+	if private {
+		kind = "private key"
+	}
+	_, err := fmt.Fprintf(w, "file:       %s (%s)\nalg:        %s\ndid:jwk:    %s\nthumbprint: %s\njwk:        %s\n",
+		path, kind, keys.AlgBBS, didJWK, pub.Thumbprint(), pub.JWK())
+	return err
+}
+
+// loadBBSKey reads path as a BBS key file (keys.LoadBBSPublic): ok is
+// false, with no error, for a file that is not one, so the caller tries
+// the JWS key forms; a private BBS file others may read is an error.
+func loadBBSKey(path string) (pub *jwp.PublicKey, private, ok bool, err error) {
+	pub, private, err = keys.LoadBBSPublic(path)
+	switch {
+	case err == nil:
+		return pub, private, true, nil
+	case errors.Is(err, keys.ErrInsecurePermissions):
+		return nil, false, false, withExit(ExitFailure, err)
+	}
+	return nil, false, false, nil
+}
+
 // loadAnyKey reads a public JWK file, or a private one (through the
 // permission check of keys.Load), and returns the public JWK.
 func loadAnyKey(path string) (pub *jose.JWK, private bool, err error) {
@@ -207,11 +249,18 @@ func newKeysPublicCmd(e *env) *cobra.Command {
 		Long: `Print the public JWK of a key file (private or public) on standard output,
 as one JSON object and nothing else: the file a verifier pins with
 'cairn credential verify --issuer-jwk' or '--registry-key'. Private
-members are never printed.`,
+members are never printed. For a BBS key file the public JWK keeps
+kty OKP, crv BLS12381G2, proof_alg BBS and its kid.`,
 		Example: `  cairn keys public ngo.jwk > ngo.pub.jwk
+  cairn keys public issuer-bbs.jwk > bbs.pub.jwk
   cairn credential verify --issuer-jwk ngo.pub.jwk --no-kb cred.sdjwt`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if bbsPub, _, ok, err := loadBBSKey(args[0]); err != nil {
+				return err
+			} else if ok {
+				return writeJSON(cmd.OutOrStdout(), json.RawMessage(bbsPub.JWK()))
+			}
 			pub, _, err := loadAnyKey(args[0])
 			if err != nil {
 				return err

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -248,5 +249,55 @@ func TestKeysGenerateBBS(t *testing.T) {
 	}
 	if after, _ := os.ReadFile(path); string(after) != string(before) {
 		t.Error("key file replaced")
+	}
+}
+
+// TestKeysShowBBS: keys show and keys public read BBS key files, private
+// (permissions checked) and public, and never print "d".
+func TestKeysShowBBS(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "issuer-bbs.jwk")
+	if r := runCLI(t, "keys", "generate", "--alg", "BBS", "--out", path); r.code != ExitOK {
+		t.Fatalf("generate: %s", r.stderr)
+	}
+	k, err := keys.LoadBBS(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := runCLI(t, "keys", "show", "--json", path)
+	var out struct {
+		DID        string          `json:"did"`
+		Alg        string          `json:"alg"`
+		Thumbprint string          `json:"thumbprint"`
+		Private    bool            `json:"private"`
+		JWK        json.RawMessage `json:"jwk"`
+	}
+	if r.code != ExitOK || json.Unmarshal([]byte(r.stdout), &out) != nil {
+		t.Fatalf("show: exit %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	if out.DID != keys.BBSDIDJWK(&k.Public) || out.Alg != "BBS" || out.Thumbprint != k.Public.Kid || !out.Private || strings.Contains(r.stdout, `"d"`) {
+		t.Fatalf("show: %s", r.stdout)
+	}
+	r = runCLI(t, "keys", "show", path)
+	if r.code != ExitOK || !strings.Contains(r.stdout, "alg:        BBS") || !strings.Contains(r.stdout, out.DID) || strings.Contains(r.stdout, "did:key") {
+		t.Fatalf("show (text): %s", r.stdout)
+	}
+	r = runCLI(t, "keys", "public", path)
+	pub, err := jwp.ParsePublicJWK([]byte(r.stdout)) // refuses "d"
+	if r.code != ExitOK || err != nil || string(pub.Bytes) != string(k.Public.Bytes) {
+		t.Fatalf("public: exit %d %v %s", r.code, err, r.stdout)
+	}
+	// The public file reads back, as a public key.
+	pubPath := filepath.Join(dir, "bbs.pub.jwk")
+	os.WriteFile(pubPath, []byte(r.stdout), 0o644)
+	if r := runCLI(t, "keys", "show", "--json", pubPath); r.code != ExitOK || !strings.Contains(r.stdout, `"private": false`) || !strings.Contains(r.stdout, out.DID) {
+		t.Fatalf("show public: exit %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	// A private BBS file others may read is refused.
+	if runtime.GOOS != "windows" {
+		os.Chmod(path, 0o644)
+		if r := runCLI(t, "keys", "show", path); r.code != ExitFailure || !strings.Contains(r.stderr, "0644") && !strings.Contains(strings.ToLower(r.stderr), "permission") {
+			t.Fatalf("insecure file: exit %d %s", r.code, r.stderr)
+		}
 	}
 }

@@ -53,7 +53,7 @@ and can serve them over HTTP with TRQP v2-shaped queries.`,
 	c.PersistentFlags().String("db", defaultRegistryDB, "registry database file (bbolt)")
 	addStoreFlags(c.PersistentFlags(), &storeFlags{})
 	c.AddCommand(
-		newRegistryInitCmd(e), newRegistryAddCmd(e), newRegistryAuthorizeCmd(e), newRegistryAmendCmd(e), newRegistryDeauthorizeCmd(e),
+		newRegistryInitCmd(e), newRegistryAddCmd(e), newRegistryAddKeyCmd(e), newRegistryAuthorizeCmd(e), newRegistryAmendCmd(e), newRegistryDeauthorizeCmd(e),
 		newRegistryStatusCmd(e, "suspend"), newRegistryStatusCmd(e, "reinstate"), newRegistryStatusCmd(e, "revoke"),
 		newRegistryShowCmd(e), newRegistryPublishCmd(e), newRegistryServeCmd(e), newRegistryBundleCmd(e),
 		newRegistryFetchCmd(e), newRegistryForgetCmd(e), newRegistryImportLoteCmd(e), newRegistryImportTLCmd(e),
@@ -289,6 +289,7 @@ func loadRegistryKey(path string) (*keys.PrivateKey, error) {
 
 type registryAddOptions struct {
 	did, role, names, validFrom, validUntil string
+	bbsKeys                                 []string
 }
 
 func newRegistryAddCmd(e *env) *cobra.Command {
@@ -297,10 +298,12 @@ func newRegistryAddCmd(e *env) *cobra.Command {
 		Use:   "add --did DID --role issuer|verifier --name LANG=NAME[,LANG=NAME]",
 		Short: "Admit an issuer or verifier (active from now)",
 		Example: `  cairn registry add --did did:jwk:eyJ… --role issuer --name "en=Helping Hands,fr=Mains Secourables,ar=أيادي المساعدة"
-  cairn registry add --did did:web:desk.example --role verifier --name "en=Shelter intake desk" --valid-until 2027-01-01`,
+  cairn registry add --did did:web:desk.example --role verifier --name "en=Shelter intake desk" --valid-until 2027-01-01
+  cairn registry add --did did:jwk:eyJ… --role issuer --name "en=Helping Hands" --bbs-key did:jwk:eyJjcnYiOiJCTFMxMjM4MUcyIi…`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd, e) },
 	}
+	c.Flags().StringArrayVar(&o.bbsKeys, "bbs-key", nil, "an issuer's BBS key for jpt credentials (its did:jwk, from 'cairn issuer jpt' or 'cairn keys generate --alg BBS'); repeatable")
 	c.Flags().StringVar(&o.did, "did", "", "the entity's DID")
 	c.Flags().StringVar(&o.role, "role", "", "issuer or verifier")
 	c.Flags().StringVar(&o.names, "name", "", "display names, comma-separated LANG=NAME pairs")
@@ -343,12 +346,53 @@ func (o *registryAddOptions) run(cmd *cobra.Command, e *env) error {
 		return err
 	}
 	defer s.Close()
-	ent, err := registryService(e, s).AddEntity(cmd.Context(), registry.NewEntity{DID: o.did, Role: trust.Role(o.role), Names: names, ValidFrom: from, ValidUntil: until})
+	ent, err := registryService(e, s).AddEntity(cmd.Context(), registry.NewEntity{DID: o.did, Role: trust.Role(o.role), Names: names, ValidFrom: from, ValidUntil: until, BBSKeys: o.bbsKeys})
 	if err != nil {
 		return registryErr(err)
 	}
 	fmt.Fprintf(e.stderr, "added %s %q; publish to make it visible\n", ent.Role, ent.Name("en"))
 	return nil
+}
+
+// ---- add-key ----
+
+func newRegistryAddKeyCmd(e *env) *cobra.Command {
+	var entity, key, from string
+	c := &cobra.Command{
+		Use:   "add-key --did ISSUER-DID --bbs-key DID [--from T]",
+		Short: "List an issuer's BBS key (jpt credentials) as a further key of the issuer",
+		Long: `Add a BBS issuer key (the did:jwk of a BLS12381G2 public JWK, as 'cairn
+issuer jpt' and 'cairn keys generate --alg BBS' print it) to a registered
+issuer. It is not a new entity: the issuer's status and authorizations
+apply to its jpt credentials as to its SD-JWT VCs, and the key also names
+the issuer in 'authorize', 'amend' and 'deauthorize'. A key another entity
+holds is refused. Publish to make it visible.`,
+		Example: `  cairn registry add-key --did did:jwk:eyJ… --bbs-key did:jwk:eyJjcnYiOiJCTFMxMjM4MUcyIi…`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			at, err := parseRegistryTime("from", from)
+			if err != nil {
+				return err
+			}
+			s, err := openRegistryDB(cmd, e, false)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			k, err := registryService(e, s).AddKey(cmd.Context(), entity, key, at)
+			if err != nil {
+				return registryErr(err)
+			}
+			fmt.Fprintf(e.stderr, "BBS key added to %s from %s; publish to make it visible\n", entity, k.From.Format(time.RFC3339))
+			return nil
+		},
+	}
+	c.Flags().StringVar(&entity, "did", "", "the issuer's DID")
+	c.Flags().StringVar(&key, "bbs-key", "", "the BBS key's did:jwk")
+	c.Flags().StringVar(&from, "from", "", "since when the issuer holds the key (default now)")
+	_ = c.MarkFlagRequired("did")
+	_ = c.MarkFlagRequired("bbs-key")
+	return c
 }
 
 // ---- authorize ----
@@ -788,6 +832,9 @@ func printRegistry(w io.Writer, st *registry.State, lang string) error {
 				extra += " – " + c.Reason
 			}
 			fmt.Fprintf(w, "  %s  %s%s\n", c.At.Format(time.RFC3339), c.Status, extra)
+		}
+		for _, k := range e.Keys {
+			fmt.Fprintf(w, "  BBS key: %s %s\n", k.DID, fmtWindow(k.From, k.Until))
 		}
 		for _, a := range e.IssuerAuthorizations {
 			fmt.Fprintf(w, "  %smay issue %s (strength ≤%d, validity ≤%d, verification ≤%d", authID(a.ID), a.VCT, a.MaxStrength, a.MaxValidity, a.MaxVerification)

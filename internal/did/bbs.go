@@ -28,13 +28,9 @@ func BBSKey(d string) (*jwp.PublicKey, error) {
 	if Method(did) != "jwk" {
 		return nil, fmt.Errorf("%w: a BBS key is named by a did:jwk, not did:%s", ErrUnsupportedMethod, Method(did))
 	}
-	enc := did[len("did:jwk:"):]
-	if len(enc) > jose.B64.EncodedLen(jwp.MaxJWKLen) {
-		return nil, fmt.Errorf("%w: did:jwk value too long", ErrInvalidDID)
-	}
-	b, err := jose.DecodeSegment(enc)
+	b, err := jwkValue(did, jwp.MaxJWKLen)
 	if err != nil {
-		return nil, fmt.Errorf("%w: did:jwk value is not base64url: %v", ErrInvalidDID, err)
+		return nil, err
 	}
 	k, err := jwp.ParseDIDJWK(b)
 	if err != nil {

@@ -23,13 +23,9 @@ func FromJWK(k *jose.JWK) string {
 // resolveJWK builds the document of a did:jwk (did-jwk spec §3.1 Read):
 // one JsonWebKey2020 method with id "#0".
 func resolveJWK(did string) (*Document, error) {
-	enc := did[len("did:jwk:"):]
-	if len(enc) > jose.B64.EncodedLen(jose.MaxJWKLen) {
-		return nil, fmt.Errorf("%w: did:jwk value too long", ErrInvalidDID)
-	}
-	b, err := jose.DecodeSegment(enc)
+	b, err := jwkValue(did, jose.MaxJWKLen)
 	if err != nil {
-		return nil, fmt.Errorf("%w: did:jwk value is not base64url: %v", ErrInvalidDID, err)
+		return nil, err
 	}
 	k, err := jose.ParseJWK(b)
 	if err != nil {
@@ -39,4 +35,17 @@ func resolveJWK(did string) (*Document, error) {
 		return nil, fmt.Errorf("%w: did:jwk JWK has use %q", ErrInvalidDID, k.Use)
 	}
 	return singleKeyDocument(did, "0", k, k.Use == "enc"), nil
+}
+
+// jwkValue decodes the JWK octets of a did:jwk (at most maxLen of them).
+func jwkValue(did string, maxLen int) ([]byte, error) {
+	enc := did[len("did:jwk:"):]
+	if len(enc) > jose.B64.EncodedLen(maxLen) {
+		return nil, fmt.Errorf("%w: did:jwk value too long", ErrInvalidDID)
+	}
+	b, err := jose.DecodeSegment(enc)
+	if err != nil {
+		return nil, fmt.Errorf("%w: did:jwk value is not base64url: %v", ErrInvalidDID, err)
+	}
+	return b, nil
 }

@@ -2,8 +2,10 @@ package keys
 
 import (
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/cairn-id/cairn/internal/did"
 	"github.com/cairn-id/cairn/internal/jwp"
@@ -55,3 +57,37 @@ func LoadBBS(path string) (*jwp.PrivateKey, error) {
 // identifier under which the registry lists it as a further key of its
 // issuer entity, and which did.BBSKey reads back.
 func BBSDIDJWK(pub *jwp.PublicKey) string { return did.FromBBSKey(pub) }
+
+// LoadBBSPublic reads a BBS key file for display: a public BBS JWK (or
+// the output of `cairn keys show --json` for one), or a private one
+// through LoadBBS (so its permissions are checked). private says which;
+// the secret never leaves this function. A file that is no BBS JWK is
+// ErrInvalidKey.
+func LoadBBSPublic(path string) (pub *jwp.PublicKey, private bool, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, false, fmt.Errorf("keys: %w", err)
+	}
+	b, err := readBounded(f, 2*jwp.MaxJWKLen)
+	f.Close()
+	if err != nil {
+		return nil, false, fmt.Errorf("keys: %s: %w", path, err)
+	}
+	if jb, ok := showJWK(b); ok {
+		b = jb
+	}
+	p, err := jwp.ParsePublicJWK(b)
+	clear(b)
+	switch {
+	case err == nil:
+		return p, false, nil
+	case errors.Is(err, jwp.ErrPrivateKeyInJWK):
+		k, err := LoadBBS(path)
+		if err != nil {
+			return nil, false, err
+		}
+		pub := k.Public
+		return &pub, true, nil
+	}
+	return nil, false, fmt.Errorf("%s: %w: %w", path, ErrInvalidKey, err)
+}

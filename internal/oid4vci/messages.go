@@ -251,13 +251,31 @@ func (p *Proofs) UnmarshalJSON(b []byte) error {
 }
 
 // ParseCredentialRequest strictly decodes a Credential Request body and
-// checks its shape (§8.2): one of credential_configuration_id and
-// credential_identifier, no singular proof, proofs with exactly one proof
-// type whose array is non-empty, at most maxProofs jwt proofs. Refusals
-// are *ErrorResponse values (invalid_credential_request, invalid_proof,
-// invalid_encryption_parameters). Unknown members are ignored (§8.2).
-// It does not check the proofs themselves (CheckProof does).
+// checks its shape (§8.2): ParseCredentialRequestBody, then CheckProofs
+// with maxProofs. Refusals are *ErrorResponse values
+// (invalid_credential_request, invalid_proof,
+// invalid_encryption_parameters). It does not check the proofs themselves
+// (CheckProof does).
 func ParseCredentialRequest(b []byte, maxProofs int) (*CredentialRequest, error) {
+	r, err := ParseCredentialRequestBody(b)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.CheckProofs(maxProofs); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// ParseCredentialRequestBody strictly decodes a Credential Request body
+// and checks its shape but the proofs (§8.2): one of
+// credential_configuration_id and credential_identifier, no singular
+// proof, no response encryption. Unknown members are ignored (§8.2). An
+// issuer with configurations that take no proof (no
+// proof_types_supported: proofs is then not required, §8.2) parses with
+// it, and calls CheckProofs once it knows the configuration asks for
+// proofs.
+func ParseCredentialRequestBody(b []byte) (*CredentialRequest, error) {
 	var r CredentialRequest
 	if err := unmarshalStrict(b, &r); err != nil {
 		return nil, errorResponse(ErrorInvalidCredentialRequest, "body is not a valid credential request object")
@@ -271,16 +289,24 @@ func ParseCredentialRequest(b []byte, maxProofs int) (*CredentialRequest, error)
 	if (r.CredentialConfigurationID == "") == (r.CredentialIdentifier == "") {
 		return nil, errorResponse(ErrorInvalidCredentialRequest, "exactly one of credential_configuration_id and credential_identifier is required")
 	}
+	return &r, nil
+}
+
+// CheckProofs checks the proofs of a request for a configuration that
+// asks for them: present, exactly one proof type, jwt, a non-empty array
+// of at most maxProofs (at least 1). Refusals are *ErrorResponse values
+// with invalid_proof.
+func (r *CredentialRequest) CheckProofs(maxProofs int) error {
 	if r.Proofs == nil || len(r.Proofs.Other) > 0 || len(r.Proofs.JWT) == 0 {
-		return nil, errorResponse(ErrorInvalidProof, "proofs with a non-empty jwt array is required (only jwt proofs are supported)")
+		return errorResponse(ErrorInvalidProof, "proofs with a non-empty jwt array is required (only jwt proofs are supported)")
 	}
 	if maxProofs < 1 {
 		maxProofs = 1
 	}
 	if len(r.Proofs.JWT) > maxProofs {
-		return nil, errorResponse(ErrorInvalidProof, "at most %d jwt proofs", maxProofs)
+		return errorResponse(ErrorInvalidProof, "at most %d jwt proofs", maxProofs)
 	}
-	return &r, nil
+	return nil
 }
 
 // CredentialResponse is an immediate Credential Response (§8.3).

@@ -298,6 +298,32 @@ func TestParseCredentialRequest(t *testing.T) {
 	}
 }
 
+// TestParseCredentialRequestBody: an issuer with proof-less
+// configurations parses without the proof checks and applies them
+// (CheckProofs) only for configurations that ask for proofs.
+func TestParseCredentialRequestBody(t *testing.T) {
+	r, err := ParseCredentialRequestBody([]byte(`{"credential_configuration_id":"a.jpt"}`))
+	if err != nil || r.Proofs != nil {
+		t.Fatalf("no proofs: %+v %v", r, err)
+	}
+	if err := r.CheckProofs(1); !errors.Is(err, &ErrorResponse{Code: ErrorInvalidProof}) {
+		t.Fatalf("CheckProofs without proofs: %v", err)
+	}
+	for _, c := range []struct{ name, body, code string }{
+		{"both ids", `{"credential_configuration_id":"a","credential_identifier":"b"}`, ErrorInvalidCredentialRequest},
+		{"singular proof", `{"credential_configuration_id":"a","proof":{"proof_type":"jwt","jwt":"p"}}`, ErrorInvalidCredentialRequest},
+		{"encryption", `{"credential_configuration_id":"a","credential_response_encryption":{"enc":"A128GCM"}}`, ErrorInvalidEncryptionParameters},
+	} {
+		if _, err := ParseCredentialRequestBody([]byte(c.body)); !errors.Is(err, &ErrorResponse{Code: c.code}) {
+			t.Errorf("%s: got %v, want %s", c.name, err, c.code)
+		}
+	}
+	r, err = ParseCredentialRequestBody([]byte(`{"credential_configuration_id":"a","proofs":{"jwt":["p","q"]}}`))
+	if err != nil || r.CheckProofs(2) != nil || r.CheckProofs(1) == nil {
+		t.Fatalf("batch bound: %v", err)
+	}
+}
+
 func TestNotificationRequestValidate(t *testing.T) {
 	cases := []struct {
 		r  NotificationRequest

@@ -27,6 +27,12 @@
 // PID profile (PIDProfile) holds a PID to the header type, vct, digest
 // algorithm and x5c-only rules, strict or lenient. How iss relates to the
 // signing certificate is reported (IssuerBinding; SD-JWT VC §3.5).
+//
+// For jpt credentials (internal/jptvc) it owns the registry side of the
+// issuer's BBS key (bbskey.go): BBSIssuerKey finds it among the issuer
+// entity's registered keys by the Issuer Header's kid, BBSKeyAuthorized
+// says whether it was the entity's authorized key for the vct on the day
+// of iat.
 package vccheck
 
 import (

@@ -112,7 +112,7 @@ func (a *admin) offer(r *http.Request) (int, any, error) {
 		ttl = d
 	}
 	o, err := a.svc.CreateOffer(r.Context(), issuer.OfferRequest{VCT: req.VCT, Claims: req.Claims, TxCode: req.TxCode,
-		Evidence: req.Evidence, Reference: req.Reference, Batch: req.Batch, TTL: ttl})
+		Evidence: req.Evidence, Reference: req.Reference, Batch: req.Batch, TTL: ttl, Format: req.Format})
 	if err != nil {
 		return 0, nil, err
 	}

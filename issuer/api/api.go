@@ -3,7 +3,9 @@
 // Service — Credential Issuer Metadata (§12.2), the Credential Offer by
 // reference (§4.1.3), the Token Endpoint for the pre-authorized code
 // grant (§6, errors §6.3), the Nonce Endpoint (§7), the Credential
-// Endpoint (§8, errors §8.3.1.2), the Notification Endpoint (§11) — with
+// Endpoint (§8, errors §8.3.1.2; for a jpt configuration without key
+// proof, proofs sent anyway are invalid_proof), the Notification Endpoint
+// (§11) — with
 // OAuth 2.0 Authorization Server Metadata (RFC 8414), JWT VC Issuer
 // Metadata (SD-JWT VC §5), Token Status Lists
 // (draft-ietf-oauth-status-list §5.1), /healthz, /readyz and /metrics;
@@ -426,7 +428,7 @@ func (h *Handler) credential(w http.ResponseWriter, r *http.Request) {
 	}
 	// A body that is not a JSON object is refused before the token is
 	// looked at; the request's other faults after it.
-	req, perr := oid4vci.ParseCredentialRequest(body, h.svc.BatchSize())
+	req, perr := oid4vci.ParseCredentialRequestBody(body)
 	if perr != nil && !isObject(body) {
 		h.fail(w, r, route, http.StatusBadRequest, oid4vci.ErrorInvalidCredentialRequest, "body is not the expected JSON object", perr)
 		return
@@ -460,6 +462,14 @@ func (h *Handler) credential(w http.ResponseWriter, r *http.Request) {
 	}
 	if req.CredentialConfigurationID != offer.ConfigurationID {
 		h.fail(w, r, route, http.StatusBadRequest, oid4vci.ErrorUnknownCredentialConfiguration, "the access token was not granted for this credential configuration", nil)
+		return
+	}
+	if h.svc.IsJPT(req.CredentialConfigurationID) {
+		h.credentialJPT(w, r, tok, req)
+		return
+	}
+	if err := req.CheckProofs(h.svc.BatchSize()); errors.As(err, &refused) {
+		h.fail(w, r, route, http.StatusBadRequest, refused.Code, refused.Description, nil)
 		return
 	}
 	hk, err := h.svc.VerifyProof(r.Context(), req.Proofs.JWT[0], now)
@@ -501,14 +511,43 @@ func (h *Handler) credential(w http.ResponseWriter, r *http.Request) {
 		h.internal(w, r, route, err)
 		return
 	}
+	h.writeIssued(w, r, issued)
+}
+
+// writeIssued answers an issuance: the credential, its batch copies and
+// the notification id; it logs ids, never claims.
+func (h *Handler) writeIssued(w http.ResponseWriter, r *http.Request, issued *issuer.IssuedCredential) {
 	rec := issued.Record
-	h.m.outcomes.WithLabelValues(route, "issued").Inc()
-	server.Logger(r.Context()).Info("credential issued", "credential_id", rec.CredentialID, "vct", rec.VCT, "status_list", rec.StatusList, "copies", 1+len(issued.More))
+	h.m.outcomes.WithLabelValues("credential", "issued").Inc()
+	server.Logger(r.Context()).Info("credential issued", "credential_id", rec.CredentialID, "vct", rec.VCT, "format", rec.Format, "status_list", rec.StatusList, "copies", 1+len(issued.More))
 	creds := []oid4vci.IssuedCredential{oid4vci.NewIssuedCredential(issued.Credential)}
 	for _, c := range issued.More {
 		creds = append(creds, oid4vci.NewIssuedCredential(c.Credential))
 	}
 	server.WriteJSON(w, http.StatusOK, oid4vci.CredentialResponse{Credentials: creds, NotificationID: rec.NotificationID})
+}
+
+// credentialJPT answers a Credential Request for a jpt configuration
+// (issuer/jpt.go): no key proof and no c_nonce. Proofs sent anyway are
+// refused with invalid_proof (§8.3.1.2: the proofs parameter is invalid
+// for a configuration without proof_types_supported) rather than
+// ignored, so a wallet never takes an unbound credential for a bound one.
+func (h *Handler) credentialJPT(w http.ResponseWriter, r *http.Request, tok string, req *oid4vci.CredentialRequest) {
+	const route = "credential"
+	if req.Proofs != nil {
+		h.fail(w, r, route, http.StatusBadRequest, oid4vci.ErrorInvalidProof, "this credential configuration takes no key proof (jpt credentials are not bound to a key); send the request without proofs", issuer.ErrProofNotAccepted)
+		return
+	}
+	issued, err := h.svc.IssueJPT(r.Context(), issuer.JPTRequest{AccessToken: tok, ConfigurationID: req.CredentialConfigurationID})
+	switch {
+	case tokenRefused(err):
+		h.failToken(w, r, route, "the access token is invalid, expired or already used", nil)
+		return
+	case err != nil:
+		h.internal(w, r, route, err)
+		return
+	}
+	h.writeIssued(w, r, issued)
 }
 
 func (h *Handler) notification(w http.ResponseWriter, r *http.Request) {

@@ -20,6 +20,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/cairn-id/cairn/internal/fsx"
 	"github.com/cairn-id/cairn/internal/jose"
@@ -95,13 +97,19 @@ type InitRequest struct {
 	Names       map[string]string // display name per locale; "en" required
 	Types       []string          // vcts, each in Catalogue
 	Alg         jose.Alg          // signing algorithm (keys.DefaultAlg when empty)
+	// BBS also creates the BBS key of the experimental jpt format
+	// (issuer.DirBBSKeyFile); JPT are the types (of Types) offered as
+	// jpt from the start, and imply BBS.
+	BBS bool
+	JPT []string
 	// Catalogue checks Types (schemas.Load() when nil).
 	Catalogue *schemas.Catalogue
 	// Rand is the source of the keys (crypto/rand when nil).
 	Rand io.Reader
 }
 
-// InitError is a refused InitRequest field ("url", "names" or "types").
+// InitError is a refused InitRequest field ("url", "names", "types" or
+// "jpt").
 // Init's other refusal is a directory that already holds an issuer, or a
 // file it would overwrite (keys.ErrExists).
 type InitError struct {
@@ -141,6 +149,11 @@ func Init(dir string, r InitRequest) (*issuer.DirConfig, error) {
 			return nil, &InitError{Field: "types", Err: err}
 		}
 	}
+	for _, t := range r.JPT {
+		if !slices.Contains(r.Types, t) {
+			return nil, &InitError{Field: "jpt", Err: fmt.Errorf("%s is not one of the issuer's types", t)}
+		}
+	}
 	alg := r.Alg
 	if alg == "" {
 		alg = keys.DefaultAlg
@@ -169,12 +182,66 @@ func Init(dir string, r InitRequest) (*issuer.DirConfig, error) {
 	if err := writeNew(filepath.Join(dir, issuer.DirHashKeyFile), []byte(jose.B64.EncodeToString(hk)+"\n")); err != nil {
 		return nil, err
 	}
-	cfg := &issuer.DirConfig{URL: base, Names: r.Names, Types: r.Types, Dev: r.Dev, DID: k.DIDJWK()}
+	cfg := &issuer.DirConfig{URL: base, Names: r.Names, Types: r.Types, Dev: r.Dev, DID: k.DIDJWK(), JPT: r.JPT}
+	if r.BBS || len(r.JPT) > 0 {
+		bk, err := keys.GenerateBBS(rnd)
+		if err != nil {
+			return nil, err
+		}
+		if err := keys.SaveBBS(filepath.Join(dir, issuer.DirBBSKeyFile), bk); err != nil {
+			return nil, err
+		}
+		cfg.BBSKey = keys.BBSDIDJWK(&bk.Public)
+	}
 	b, _ := json.MarshalIndent(cfg, "", "  ")
 	if err := writeNew(filepath.Join(dir, issuer.DirConfigFile), append(b, '\n')); err != nil {
 		return nil, err
 	}
 	return cfg, nil
+}
+
+// SetJPT enables (or disables) the experimental jpt format for type vct,
+// one of the directory's types, in its issuer.json, and returns the
+// configuration written. Enabling creates the BBS key
+// (issuer.DirBBSKeyFile, 0600) when the directory has none; an existing
+// key file is never replaced, only read (its did:jwk goes to
+// DirConfig.BBSKey). SD-JWT VC stays on for the type. A running server
+// reads the change when it is started again.
+func SetJPT(dir, vct string, enable bool, rnd io.Reader) (*issuer.DirConfig, error) {
+	cfg, err := ReadConfig(dir)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Contains(cfg.Types, vct) {
+		return nil, &InitError{Field: "types", Err: fmt.Errorf("%s is not one of this issuer's types (%s)", vct, strings.Join(cfg.Types, ", "))}
+	}
+	if !enable {
+		cfg.JPT = slices.DeleteFunc(cfg.JPT, func(v string) bool { return v == vct })
+		return cfg, writeConfig(dir, cfg)
+	}
+	path := filepath.Join(dir, issuer.DirBBSKeyFile)
+	bk, err := keys.LoadBBS(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		if rnd == nil {
+			rnd = rand.Reader
+		}
+		if bk, err = keys.GenerateBBS(rnd); err == nil {
+			err = keys.SaveBBS(path, bk)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	cfg.BBSKey = keys.BBSDIDJWK(&bk.Public)
+	if !slices.Contains(cfg.JPT, vct) {
+		cfg.JPT = append(cfg.JPT, vct)
+	}
+	return cfg, writeConfig(dir, cfg)
+}
+
+func writeConfig(dir string, cfg *issuer.DirConfig) error {
+	b, _ := json.MarshalIndent(cfg, "", "  ")
+	return fsx.WriteAtomic(filepath.Join(dir, issuer.DirConfigFile), append(b, '\n'), 0o600)
 }
 
 // writeNew writes a 0600 file that must not exist yet.
@@ -202,6 +269,5 @@ func Rewrite(dir, url string, dev bool) error {
 		return &InitError{Field: "url", Err: err}
 	}
 	cfg.URL, cfg.Dev = base, dev
-	b, _ := json.MarshalIndent(cfg, "", "  ")
-	return fsx.WriteAtomic(filepath.Join(dir, issuer.DirConfigFile), append(b, '\n'), 0o600)
+	return writeConfig(dir, cfg)
 }

@@ -320,20 +320,27 @@ func (s *Service) SweepPending(ctx context.Context, sess *Session) (int, error) 
 // that listing decodes only the short metadata and copies the compact
 // form once:
 //
-//   - format 1 (written since): the byte credentialMetaV1, then ID,
-//     Group, KeyIndex, VCT, IssuerDID, IssuedAt, ExpiresAt, ReceivedAt
-//     and Status (a presence byte, then URI and Index), strings and
-//     times length-prefixed (uvarint; times in time.Time's binary form),
-//     integers as varints; then Compact, to the end;
+//   - format 2 (written since): the byte credentialMetaV2, then ID,
+//     Group, KeyIndex, VCT, IssuerDID, Format, IssuerKey, IssuedAt,
+//     ExpiresAt, ReceivedAt and Status (a presence byte, then URI and
+//     Index), strings and times length-prefixed (uvarint; times in
+//     time.Time's binary form), integers as varints; then Compact, to
+//     the end;
+//   - format 1 (read only): format 2 without Format and IssuerKey (an
+//     SD-JWT VC);
 //   - format 0 (read only, records written before): the metadata's JSON
 //     without Compact, a newline (never inside compact JSON), then
 //     Compact.
 //
-// Format 1 costs a fraction of a JSON decode per record, which a listing
+// Formats 1 and 2 cost a fraction of a JSON decode per record, which a listing
 // of 1,000 credentials does 1,000 times.
 
-// credentialMetaV1 starts a format 1 plaintext (JSON starts with '{').
-const credentialMetaV1 = 0x01
+// credentialMetaV1 and credentialMetaV2 start a format 1 or 2
+// plaintext (JSON starts with '{').
+const (
+	credentialMetaV1 = 0x01
+	credentialMetaV2 = 0x02
+)
 
 func (s *Service) putCredential(tx Tx, l *liveSession, c *Credential) error {
 	pt, err := encodeCredential(c)
@@ -348,7 +355,7 @@ func (s *Service) putCredential(tx Tx, l *liveSession, c *Credential) error {
 	return tx.PutRecord(l.holderID, KindCredential, c.ID, seal(l.recKey, nonce, pt, recordAD(l.holderID, KindCredential, c.ID)))
 }
 
-// encodeCredential is c's record plaintext, format 1.
+// encodeCredential is c's record plaintext, format 2.
 func encodeCredential(c *Credential) ([]byte, error) {
 	b := make([]byte, 0, 160+len(c.ID)+len(c.Group)+len(c.VCT)+len(c.IssuerDID)+len(c.Compact))
 	str := func(s string) { b = append(binary.AppendUvarint(b, uint64(len(s))), s...) }
@@ -360,12 +367,14 @@ func encodeCredential(c *Credential) ([]byte, error) {
 		str(string(tb))
 		return nil
 	}
-	b = append(b, credentialMetaV1)
+	b = append(b, credentialMetaV2)
 	str(c.ID)
 	str(c.Group)
 	b = binary.AppendVarint(b, int64(c.KeyIndex))
 	str(c.VCT)
 	str(c.IssuerDID)
+	str(c.Format)
+	str(c.IssuerKey)
 	for _, t := range []time.Time{c.IssuedAt, c.ExpiresAt, c.ReceivedAt} {
 		if err := tm(t); err != nil {
 			return nil, err
@@ -384,15 +393,16 @@ func encodeCredential(c *Credential) ([]byte, error) {
 // errCredentialFormat: a record plaintext that does not decode.
 var errCredentialFormat = errors.New("malformed credential record")
 
-// decodeCredential parses a record plaintext (format 1 or 0). It does
-// not keep pt.
+// decodeCredential parses a record plaintext (format 2, 1 or 0). It
+// does not keep pt.
 func decodeCredential(pt []byte) (*Credential, error) {
 	if len(pt) > 0 && pt[0] == '{' {
 		return decodeCredentialJSON(pt)
 	}
-	if len(pt) == 0 || pt[0] != credentialMetaV1 {
+	if len(pt) == 0 || (pt[0] != credentialMetaV1 && pt[0] != credentialMetaV2) {
 		return nil, errCredentialFormat
 	}
+	v2 := pt[0] == credentialMetaV2
 	// One copy of the plaintext holds every string of the credential
 	// (they share it) and Compact.
 	d := metaDecoder{b: pt[1:], s: string(pt[1:])}
@@ -402,6 +412,10 @@ func decodeCredential(pt []byte) (*Credential, error) {
 	c.KeyIndex = d.int()
 	c.VCT = d.str()
 	c.IssuerDID = d.str()
+	if v2 {
+		c.Format = d.str()
+		c.IssuerKey = d.str()
+	}
 	c.IssuedAt = d.time()
 	c.ExpiresAt = d.time()
 	c.ReceivedAt = d.time()

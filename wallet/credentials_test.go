@@ -22,12 +22,15 @@ func sampleRecords() []Credential {
 			IssuedAt: time.Date(2020, 1, 2, 3, 4, 5, 0, time.FixedZone("", 3600)), Compact: "a.b.c~", ReceivedAt: recordT0},
 		// Empty strings and a status index of 0.
 		{ID: "credential-0003", Compact: "x", Status: &StatusRef{}},
+		// A jpt credential: its format and the issuer's BBS key survive.
+		{ID: "credential-0004", Group: "group-0004", Format: FormatJPT, IssuerKey: "did:jwk:eyJrdHkiOiJPS1AifQ", VCT: "urn:x",
+			IssuerDID: "did:web:issuer.example", IssuedAt: recordT0, ExpiresAt: recordT0.AddDate(0, 1, 0), Compact: "e30.AAA~~AAA.cHJvb2Y", ReceivedAt: recordT0},
 	}
 }
 
-// TestCredentialRecordFormats: a record written now (format 1) and one
-// written before (format 0, JSON then a newline) both read back as the
-// credential stored, through the sealed record.
+// TestCredentialRecordFormats: a record written now (format 2) and ones
+// written before (format 1 for SD-JWT VCs; format 0, JSON then a newline)
+// read back as the credential stored, through the sealed record.
 func TestCredentialRecordFormats(t *testing.T) {
 	l := &liveSession{holderID: "holder-0001", recKey: bytes.Repeat([]byte{9}, 32)}
 	legacy := func(c *Credential) []byte {
@@ -40,8 +43,8 @@ func TestCredentialRecordFormats(t *testing.T) {
 		return append(append(js, '\n'), c.Compact...)
 	}
 	for _, c := range sampleRecords() {
-		for name, enc := range map[string]func(*Credential) []byte{
-			"format 1": func(c *Credential) []byte {
+		encs := map[string]func(*Credential) []byte{
+			"format 2": func(c *Credential) []byte {
 				b, err := encodeCredential(c)
 				if err != nil {
 					t.Fatal(err)
@@ -49,7 +52,11 @@ func TestCredentialRecordFormats(t *testing.T) {
 				return b
 			},
 			"format 0": legacy,
-		} {
+		}
+		if c.Format == "" {
+			encs["format 1"] = formatV1
+		}
+		for name, enc := range encs {
 			pt := enc(&c)
 			sealed := seal(l.recKey, make([]byte, 24), pt, recordAD(l.holderID, KindCredential, c.ID))
 			got, err := openCredential(l, c.ID, sealed)
@@ -64,6 +71,26 @@ func TestCredentialRecordFormats(t *testing.T) {
 			}
 		}
 	}
+}
+
+// formatV1 is a record as format 1 wrote it: format 2 without Format
+// and IssuerKey (two empty strings after IssuerDID).
+func formatV1(c *Credential) []byte {
+	b, err := encodeCredential(c)
+	if err != nil {
+		panic(err)
+	}
+	d := metaDecoder{b: b[1:], s: string(b[1:])}
+	d.str()
+	d.str()
+	d.int()
+	d.str()
+	d.str()
+	at := 1 + d.pos
+	if b[at] != 0 || b[at+1] != 0 {
+		panic("formatV1: Format or IssuerKey set")
+	}
+	return append(append([]byte{credentialMetaV1}, b[1:at]...), b[at+2:]...)
 }
 
 // sameCredential compares credentials, times by instant and offset.
@@ -92,7 +119,7 @@ func TestDecodeCredentialRefusesMalformed(t *testing.T) {
 	metaLen := len(good) - len(sampleRecords()[0].Compact)
 	for name, pt := range map[string][]byte{
 		"empty":               {},
-		"unknown format":      append([]byte{0x02}, good[1:]...),
+		"unknown format":      append([]byte{0x03}, good[1:]...),
 		"JSON, no separator":  []byte(`{"id":"credential-0001"}`),
 		"JSON, bad":           []byte("{\"id\":1}\nx"),
 		"string past the end": {credentialMetaV1, 0x7f, 'a'},

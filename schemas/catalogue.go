@@ -366,7 +366,7 @@ func checkExternal(pol typePolicy) error {
 		return nil
 	}
 	if !strings.HasPrefix(pol.VCT, "urn:") || strings.HasPrefix(pol.VCT, "urn:cairn:") || len(pol.VCT) > 200 || strings.ContainsAny(pol.VCT, " \t\n*") {
-		return fmt.Errorf("external type: vct %q must be a URN outside urn:cairn:", pol.VCT)
+		return fmt.Errorf("external type: vct %q must be a URN outside the urn:cairn: namespace", pol.VCT)
 	}
 	if pol.DefaultEvidence != (Evidence{}) || pol.MaxEvidence != (Evidence{}) || len(pol.EvidencePresets) > 0 || pol.MaxTTL != "" {
 		return errors.New("external type: no default_evidence, max_evidence, evidence_presets or max_ttl (Cairn does not issue it)")

@@ -89,8 +89,8 @@ func TestExternalTypeRules(t *testing.T) {
 		want   string
 	}{
 		{"a Cairn type naming a vct", edit(idDir+"type.json", `"version": 1,`, `"version": 1, "vct": "urn:eudi:pid:1",`), "only for an external type"},
-		{"external in Cairn's namespace", edit(pidDir+"type.json", `"vct": "urn:eudi:pid:1"`, `"vct": "urn:cairn:vct:eu-pid:1"`), "outside urn:cairn:"},
-		{"external with a wildcard", edit(pidDir+"type.json", `"vct": "urn:eudi:pid:1"`, `"vct": "urn:eudi:pid:*"`), "outside urn:cairn:"},
+		{"external in Cairn's namespace", edit(pidDir+"type.json", `"vct": "urn:eudi:pid:1"`, `"vct": "urn:cairn:vct:eu-pid:1"`), "outside the urn:cairn: namespace"},
+		{"external with a wildcard", edit(pidDir+"type.json", `"vct": "urn:eudi:pid:1"`, `"vct": "urn:eudi:pid:*"`), "outside the urn:cairn: namespace"},
 		{"external with evidence", edit(pidDir+"type.json", `"external": true,`, `"external": true, "default_evidence": {"strength": 4, "validity": 3},`), "no default_evidence"},
 		{"external without a note", func(m fstest.MapFS) {
 			m[pidDir+"type.json"] = &fstest.MapFile{Data: []byte(`{"name": "eu-pid", "version": 1, "vct": "urn:eudi:pid:1", "external": true}`)}

@@ -417,7 +417,9 @@ func (s *Service) assemble(ctx context.Context, res *Result, p *Purpose, tok oid
 		idx int // into res.Credentials
 	}
 	var all []verified
-	firstBad, undetermined := Code(""), false
+	// unread: a credential whose status could not be checked was not read
+	// either; no assessment can be made without it.
+	firstBad, undetermined, unread := Code(""), false, false
 	for _, qid := range tok.IDs() {
 		for i, pres := range tok[qid] {
 			cr := CredentialResult{QueryID: qid, Index: i}
@@ -433,6 +435,7 @@ func (s *Service) assemble(ctx context.Context, res *Result, p *Purpose, tok oid
 			switch {
 			case cr.Code == Code(vccheck.CodeStatusUnavailable):
 				undetermined = true
+				unread = unread || r == nil
 			case r == nil && firstBad == "":
 				firstBad = cr.Code
 			}
@@ -487,7 +490,7 @@ func (s *Service) assemble(ctx context.Context, res *Result, p *Purpose, tok oid
 	case firstBad != "":
 		finish(firstBad)
 		return
-	case len(all) == 0 && undetermined:
+	case undetermined && (len(all) == 0 || unread):
 		finish(Code(vccheck.CodeStatusUnavailable))
 		return
 	case len(all) == 0:

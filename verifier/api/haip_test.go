@@ -597,7 +597,7 @@ func TestHAIPSameDevice(t *testing.T) {
 
 // refLoTE is the reference PID Providers list (lenient import: its
 // services carry no service type).
-const refLoTE = "../../internal/lote/testdata/lote-pid-providers-eudi-ref-2026-03-16.json"
+const refLoTE = "../../testdata/eudi/trust-lists/lote-pid-providers-eudi-ref-2026-03-16.json"
 
 // pidRegistry is the snapshot a registry authority publishes for the HAIP
 // desk: the NGO (identity attestations, caps 2/2/2) and the desk (its

@@ -259,3 +259,24 @@ func TestDecodeRegistryExpired(t *testing.T) {
 		t.Errorf("decoded admin error %v does not match both sentinels", decoded)
 	}
 }
+
+// TestExternalTypeRefused: the EU PID is in the catalogue (verifiers read
+// it) but issued outside Cairn: an issuer configured for it is refused,
+// and an issuer of another type cannot offer it.
+func TestExternalTypeRefused(t *testing.T) {
+	cat, err := catalogue()
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, _ := keys.Generate(jose.ES256, nil)
+	_, err = New(Config{URL: "http://127.0.0.1:8081", Dev: true, Names: map[string]string{"en": "Relief NGO"}, Types: []string{testVCT, "urn:eudi:pid:1"},
+		Catalogue: cat, Key: key, HashKey: make([]byte, 32), Store: NewMemoryStore()})
+	if !errors.Is(err, ErrInvalidConfig) || !errors.Is(err, ErrExternalType) {
+		t.Fatalf("New with the PID type: %v", err)
+	}
+	f := newCore(t)
+	_, err = f.svc.CreateOffer(context.Background(), OfferRequest{VCT: "urn:eudi:pid:1", Claims: map[string]any{"family_name": "Tester", "given_name": "Test", "birthdate": "1990-06-12"}})
+	if !errors.Is(err, ErrUnknownType) {
+		t.Fatalf("offering a PID: %v", err)
+	}
+}

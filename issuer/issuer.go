@@ -109,6 +109,9 @@ var (
 	// offered in (jpt not enabled for it, or an unknown format). It also
 	// matches ErrInvalidOffer.
 	ErrFormatNotEnabled = fmt.Errorf("%w: format not enabled for this type", ErrInvalidOffer)
+	// ErrExternalType: the type is issued outside Cairn (the EU PID,
+	// schemas.Type.External); a Cairn issuer never offers it.
+	ErrExternalType = errors.New("issuer: the type is issued outside Cairn (an EU PID comes from a Member State's PID provider) and is never offered")
 	// ErrRegistryExpired: the trust registry snapshot in use has expired,
 	// so every offer is refused (fail closed) until a fresh one is loaded.
 	// Errors that carry it also match ErrNotAuthorized.
@@ -368,6 +371,9 @@ func New(cfg Config) (*Service, error) {
 		t, err := cfg.Catalogue.Lookup(vct)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+		}
+		if t.External {
+			return nil, fmt.Errorf("%w: %w: %s", ErrInvalidConfig, ErrExternalType, vct)
 		}
 		id := ConfigurationID(t)
 		s.types[id], s.byVCT[vct] = t, id

@@ -67,9 +67,15 @@ type Evidence struct {
 
 // Type is one credential type of the catalogue.
 type Type struct {
-	VCT     string // urn:cairn:vct:<name>:<major>
+	VCT     string // urn:cairn:vct:<name>:<major>, or an external type's own vct
 	Name    string // short name, e.g. "humanitarian-registration"
 	Version int    // major version, part of the vct
+	// External marks a type issued outside Cairn (the EU PID,
+	// urn:eudi:pid:1): verifiers and wallets read it, Cairn issuers never
+	// issue it (issuer.New refuses it). It carries no evidence claim, so it
+	// has no default evidence, caps or presets: what it is worth is the
+	// assurance policy's decision (internal/assurance, Policy.PID).
+	External bool
 	// Metadata is the resolved SD-JWT VC Type Metadata: shared labels
 	// filled in, the evidence claims added, mandatory taken from the schema.
 	Metadata TypeMetadata
@@ -139,6 +145,9 @@ func (t *Type) compile() (*jsonschema.Schema, error) {
 			return
 		}
 		t.compiled = sch
+		if t.External {
+			return // no evidence claim, no defaults
+		}
 		// The defaults must themselves be acceptable evidence for this type.
 		if err := t.validateWith(sch, map[string]any{"evidence": t.DefaultEvidence}); err != nil {
 			var ve *ValidationError
@@ -172,8 +181,15 @@ func (c *Catalogue) Compile() error {
 
 // typePolicy is the content of a type.json file.
 type typePolicy struct {
-	Name            string   `json:"name"`
-	Version         int      `json:"version"`
+	Name    string `json:"name"`
+	Version int    `json:"version"`
+	// VCT and External: a type issued outside Cairn keeps its own vct
+	// (e.g. urn:eudi:pid:1) and sets external; Cairn's types leave both
+	// out (their vct is urn:cairn:vct:<name>:<version>).
+	VCT      string `json:"vct,omitempty"`
+	External bool   `json:"external,omitempty"`
+	// Note says where an external type's definition comes from.
+	Note            string   `json:"note,omitempty"`
 	DefaultEvidence Evidence `json:"default_evidence"`
 	MaxEvidence     Evidence `json:"max_evidence"`
 	MaxTTL          string   `json:"max_ttl"` // ISO 8601 days, "P90D"; empty: none
@@ -286,8 +302,15 @@ func loadType(fsys fs.FS, dir string, lc *lockedCompiler, docs map[string]any, l
 		VCT:             vctPrefix + pol.Name + ":" + strconv.Itoa(pol.Version),
 		Name:            pol.Name,
 		Version:         pol.Version,
+		External:        pol.External,
 		DefaultEvidence: pol.DefaultEvidence,
 		MaxEvidence:     pol.MaxEvidence,
+	}
+	if err := checkExternal(pol); err != nil {
+		return nil, fmt.Errorf("type.json: %w", err)
+	}
+	if pol.External {
+		t.VCT = pol.VCT
 	}
 	if pol.MaxTTL != "" {
 		ttl, err := parseDays(pol.MaxTTL)
@@ -330,6 +353,28 @@ func loadType(fsys fs.FS, dir string, lc *lockedCompiler, docs map[string]any, l
 	}
 	t.EvidencePresets = pol.EvidencePresets
 	return t, nil
+}
+
+// checkExternal: an external type names its own vct (a URN outside
+// Cairn's urn:cairn: namespace) and claims no evidence (no defaults, caps,
+// presets or lifetime of Cairn's); a Cairn type names no vct.
+func checkExternal(pol typePolicy) error {
+	if !pol.External {
+		if pol.VCT != "" {
+			return errors.New("vct is set only for an external type (Cairn's are urn:cairn:vct:<name>:<version>)")
+		}
+		return nil
+	}
+	if !strings.HasPrefix(pol.VCT, "urn:") || strings.HasPrefix(pol.VCT, "urn:cairn:") || len(pol.VCT) > 200 || strings.ContainsAny(pol.VCT, " \t\n*") {
+		return fmt.Errorf("external type: vct %q must be a URN outside the urn:cairn: namespace", pol.VCT)
+	}
+	if pol.DefaultEvidence != (Evidence{}) || pol.MaxEvidence != (Evidence{}) || len(pol.EvidencePresets) > 0 || pol.MaxTTL != "" {
+		return errors.New("external type: no default_evidence, max_evidence, evidence_presets or max_ttl (Cairn does not issue it)")
+	}
+	if pol.Note == "" {
+		return errors.New("external type: a note says where its definition comes from")
+	}
+	return nil
 }
 
 // checkCaps refuses defaults above the type's own caps.

@@ -16,8 +16,8 @@ func TestPartialBirthdates(t *testing.T) {
 	cat := mustLoad(t)
 	n := 0
 	for _, ty := range cat.Types() {
-		if _, ok := ty.claimIndex["/birthdate"]; !ok {
-			continue
+		if _, ok := ty.claimIndex["/birthdate"]; !ok || ty.External {
+			continue // an external type (the EU PID) is never typed in at a desk
 		}
 		f := fieldAt(t, ty, "/birthdate")
 		n++

@@ -29,6 +29,12 @@
 // bound), with per-claim messages that never repeat the text. The issuer's
 // prompt and its CSV registration drives both use it.
 //
-// A vct is urn:cairn:vct:<name>:<major>. A breaking change to a type gets a
+// An external type is one issued outside Cairn that verifiers and wallets
+// read: the EU PID (urn:eudi:pid:1, from the reference type metadata
+// pid_v1.4). Its type.json names its own vct and "external": true, and
+// claims no evidence (no defaults, caps or presets); Type.External says
+// so, and Cairn's issuer refuses to be configured for it.
+//
+// A Cairn vct is urn:cairn:vct:<name>:<major>. A breaking change to a type gets a
 // new major directory; the old one stays so old credentials still validate.
 package schemas

@@ -44,13 +44,19 @@ func TestLoadCatalogue(t *testing.T) {
 	want := []string{
 		"accommodation", "cash-assistance", "community-vouching", "education-qualification",
 		"employment", "guardianship", "health-attestation", "humanitarian-registration",
-		"identity-attestation", "language-skills", "residence-status",
+		"identity-attestation", "language-skills", "residence-status", "eu-pid",
 	}
 	var got []string
 	for i, ty := range types {
 		got = append(got, ty.Name)
 		if i > 0 && types[i-1].VCT >= ty.VCT {
 			t.Errorf("Types not sorted by vct: %s before %s", types[i-1].VCT, ty.VCT)
+		}
+		if ty.External {
+			if ty.VCT != "urn:eudi:pid:1" || ty.DefaultEvidence != (Evidence{}) || ty.MaxEvidence != (Evidence{}) || len(ty.EvidencePresets) > 0 {
+				t.Errorf("external %s: vct %q, evidence %+v %+v", ty.Name, ty.VCT, ty.DefaultEvidence, ty.MaxEvidence)
+			}
+			continue
 		}
 		if ty.VCT != "urn:cairn:vct:"+ty.Name+":1" || ty.Version != 1 {
 			t.Errorf("%s: vct %q version %d", ty.Name, ty.VCT, ty.Version)
@@ -358,7 +364,7 @@ func TestMetadataPathsInSchema(t *testing.T) {
 		if _, ok := schemaAt(ty.schemaDoc, []any{"no_such_claim"}, c.docs); ok {
 			t.Errorf("%s: schemaAt found a claim that does not exist", ty.Name)
 		}
-		if _, ok := schemaAt(ty.schemaDoc, []any{"evidence", "strength"}, c.docs); !ok {
+		if _, ok := schemaAt(ty.schemaDoc, []any{"evidence", "strength"}, c.docs); !ok && !ty.External {
 			t.Errorf("%s: schemaAt does not follow $ref to the evidence schema", ty.Name)
 		}
 	}
@@ -446,6 +452,9 @@ func TestSDPolicyAndDisclosablePaths(t *testing.T) {
 			}
 		}
 		for _, p := range [][]any{{"evidence"}, {"evidence", "strength"}, {"iss"}, {"vct"}, {"cnf", "jwk"}, {"status"}, {"exp"}, {"nbf"}} {
+			if p[0] == "evidence" && ty.External {
+				continue // an external type has no evidence claim
+			}
 			if got := ty.SDPolicy(p); got != SDNever {
 				t.Errorf("%s: SDPolicy(%v) = %s, want never", ty.Name, p, got)
 			}
@@ -510,7 +519,7 @@ func TestMetadataJSON(t *testing.T) {
 				sawEvidence = cl.SD == SDNever
 			}
 		}
-		if mandatory == 0 || !sawEvidence {
+		if mandatory == 0 || !sawEvidence && !ty.External {
 			t.Errorf("%s: mandatory claims %d, evidence never-SD %v", ty.Name, mandatory, sawEvidence)
 		}
 		raw[0] = 'X'

@@ -35,7 +35,7 @@ func AssuranceCredentials(facts []Facts, cat *schemas.Catalogue) []assurance.Cre
 		c := assurance.Credential{ID: f.ID, Issuer: f.Issuer, IssuerName: f.IssuerName, VCT: f.VCT, IssuedAt: f.IssuedAt,
 			HolderKey: f.HolderKey, Evidence: f.Evidence,
 			Identity: assurance.Identity{FamilyName: f.FamilyName, GivenName: f.GivenName, Birthdate: f.Birthdate, BirthdatePrecision: f.BirthdatePrecision}}
-		if assurance.IsPID(f.VCT, nil, nil) {
+		if f.Kind == assurance.KindPID || assurance.IsPID(f.VCT, nil, nil) {
 			// An EU PID: its evidence is the policy's pid section, capped by
 			// the provider's authorization, not an evidence claim.
 			c.Kind = assurance.KindPID

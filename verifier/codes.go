@@ -1,7 +1,9 @@
 package verifier
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
 
 	"github.com/cairn-id/cairn/internal/oid4vp"
 	"github.com/cairn-id/cairn/internal/vccheck"
@@ -373,14 +375,40 @@ var messages = map[Code]msg{
 		"На зображенні немає читабельного QR-коду."},
 }
 
-// Message is the plain-language message of c in lang (en, fr, ar, uk;
-// English for any other). Every code has one: a code this package does
-// not list (a format code of internal/sdjwt) gets the "damaged" message.
-func Message(c Code, lang string) string {
-	m, ok := messages[c]
-	if !ok {
-		m = malformed
+// provisional are the notes of a provisional assessment (a status that
+// could not be checked): %s is the profile met, or the nearest one.
+var provisional = struct{ met, none msg }{
+	msg{"Provisional: meets profile %s if the status is confirmed. Revocation could not be checked; check again before relying on it.",
+		"Provisoire : satisfait au profil %s si le statut est confirmé. La révocation n'a pas pu être vérifiée ; vérifiez à nouveau avant de vous y fier.",
+		"مؤقت: يستوفي الملف %s إذا تأكدت الحالة. تعذّر التحقق من الإلغاء؛ تحقق مرة أخرى قبل الاعتماد عليه.",
+		"Попередньо: відповідає профілю %s, якщо статус підтвердиться. Відкликання не вдалося перевірити; перевірте ще раз, перш ніж покладатися на це."},
+	msg{"Provisional: meets no profile even if the status is confirmed (nearest: %s).",
+		"Provisoire : ne satisfait à aucun profil, même si le statut est confirmé (le plus proche : %s).",
+		"مؤقت: لا يستوفي أي ملف حتى لو تأكدت الحالة (الأقرب: %s).",
+		"Попередньо: не відповідає жодному профілю, навіть якщо статус підтвердиться (найближчий: %s)."},
+}
+
+// provisionalNote is the note of a provisional assessment a (the
+// assurance result's JSON) in lang; "" when a cannot be read.
+func provisionalNote(a json.RawMessage, lang string) string {
+	var r struct {
+		Met, Nearest *struct {
+			Profile string `json:"profile"`
+		}
 	}
+	if len(a) == 0 || json.Unmarshal(a, &r) != nil {
+		return ""
+	}
+	switch {
+	case r.Met != nil:
+		return fmt.Sprintf(pick(provisional.met, lang), r.Met.Profile)
+	case r.Nearest != nil:
+		return fmt.Sprintf(pick(provisional.none, lang), r.Nearest.Profile)
+	}
+	return ""
+}
+
+func pick(m msg, lang string) string {
 	switch lang {
 	case "fr":
 		return m.fr
@@ -390,6 +418,17 @@ func Message(c Code, lang string) string {
 		return m.uk
 	}
 	return m.en
+}
+
+// Message is the plain-language message of c in lang (en, fr, ar, uk;
+// English for any other). Every code has one: a code this package does
+// not list (a format code of internal/sdjwt) gets the "damaged" message.
+func Message(c Code, lang string) string {
+	m, ok := messages[c]
+	if !ok {
+		m = malformed
+	}
+	return pick(m, lang)
 }
 
 // Codes lists the codes that have a message of their own.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -42,6 +43,14 @@ type Result struct {
 	// the purpose's policy; AssuranceNote says why there is none.
 	Assurance     json.RawMessage `json:"assurance,omitempty"`
 	AssuranceNote string          `json:"assurance_note,omitempty"`
+	// AssuranceProvisional: the only problem was a status that could not
+	// be checked (status_unavailable): the outcome stays undetermined, and
+	// Assurance is what the credentials meet if their status is
+	// confirmed. Revoked, expired, untrusted … credentials never reach
+	// the assessment. AssuranceProvisionalNote says so in the result's
+	// language (Localize).
+	AssuranceProvisional     bool   `json:"assurance_provisional,omitempty"`
+	AssuranceProvisionalNote string `json:"assurance_provisional_note,omitempty"`
 	// Offline proximity checks only.
 	BundleCreated    time.Time         `json:"bundle_created,omitzero"`
 	BundleAge        string            `json:"bundle_age,omitempty"`
@@ -119,9 +128,13 @@ type Facts struct {
 	Evidence      schemas.Evidence           `json:"evidence"`
 	Authorization *trust.IssuerAuthorization `json:"authorization,omitempty"`
 	TypeCaps      schemas.Evidence           `json:"type_caps"`
-	FamilyName    string                     `json:"family_name,omitempty"`
-	GivenName     string                     `json:"given_name,omitempty"`
-	Birthdate     string                     `json:"birthdate,omitempty"`
+	// Kind is "pid" for an EU PID (urn:eudi:pid:1, or a domestic
+	// urn:eudi:pid:… type the registry authorizes by name): its evidence
+	// is the assurance policy's, and it is not third-party evidence.
+	Kind       string `json:"kind,omitempty"`
+	FamilyName string `json:"family_name,omitempty"`
+	GivenName  string `json:"given_name,omitempty"`
+	Birthdate  string `json:"birthdate,omitempty"`
 	// BirthdatePrecision and NameVariants, when the query kept them.
 	BirthdatePrecision string           `json:"birthdate_precision,omitempty"`
 	NameVariants       []map[string]any `json:"name_variants,omitempty"`
@@ -135,6 +148,10 @@ type Finding = assurance.Finding
 // Localize fills the messages in lang.
 func (r *Result) Localize(lang string) {
 	r.Message = Message(r.Code, lang)
+	r.AssuranceProvisionalNote = ""
+	if r.AssuranceProvisional {
+		r.AssuranceProvisionalNote = provisionalNote(r.Assurance, lang)
+	}
 	if r.OverAsking != nil {
 		r.OverAsking.Message = Message(r.OverAsking.Code, lang)
 	}
@@ -159,18 +176,31 @@ func (s *Service) verifyOne(ctx context.Context, pres string, o vccheck.Options,
 		cr.Status, cr.StatusFrom, cr.StatusFetchedAt = out.Status, out.StatusFrom, out.StatusFetchedAt
 	}
 	if reg != nil && cr.Issuer != "" {
-		if e := reg.Entity(cr.Issuer); e != nil {
+		e := reg.Entity(cr.Issuer)
+		if e == nil && out != nil && out.Anchor != nil {
+			// An X.509-anchored issuer (a PID provider from a trusted
+			// list): the registry entity is the anchor's, not its iss.
+			e = out.Anchor.Entity
+		}
+		if e != nil {
 			cr.IssuerName = e.Name("en")
 			cr.IssuerStatusNow = string(e.StatusAt(s.cfg.Now()))
 		}
 	}
 	cr.Code = codeOf(err)
+	// A status that could not be checked is the one failure after which
+	// the credential is otherwise verified (signature, trust, binding):
+	// it goes on, undetermined, to the type checks and a provisional
+	// assessment.
+	unchecked := cr.Code == Code(vccheck.CodeStatusUnavailable) && out != nil && out.Result != nil
 	if err != nil {
 		s.cfg.Logger.Info("credential refused", "code", string(cr.Code), "cause", err.Error())
-		return nil, nil
+		if !unchecked {
+			return nil, nil
+		}
 	}
 	r := out.Result
-	t, terr := s.cfg.Catalogue.Lookup(r.VCT)
+	t, terr := s.typeOf(r.VCT, reg)
 	if terr != nil {
 		cr.Code = CodeUnknownType
 		return nil, nil
@@ -181,6 +211,35 @@ func (s *Service) verifyOne(ctx context.Context, pres string, o vccheck.Options,
 		return nil, nil
 	}
 	return r, out.Decision
+}
+
+// typeOf is the catalogue type a credential of type vct is read as: its
+// own, or, for a domestic PID type (urn:eudi:pid:…) that the registry
+// authorizes a PID provider for by name, the EU PID's (assurance.IsPID).
+func (s *Service) typeOf(vct string, reg *trust.Registry) (*schemas.Type, error) {
+	t, err := s.cfg.Catalogue.Lookup(vct)
+	if err == nil || !assurance.IsPID(vct, nil, registeredPIDTypes(reg)) {
+		return t, err
+	}
+	return s.cfg.Catalogue.Lookup(assurance.PIDVCT)
+}
+
+// registeredPIDTypes are the PID types the registry names in an issuer
+// authorization (not the urn:eudi:pid:* pattern itself): the domestic
+// types registered for PID providers.
+func registeredPIDTypes(reg *trust.Registry) []string {
+	if reg == nil {
+		return nil
+	}
+	var out []string
+	for _, e := range reg.Entities {
+		for _, a := range e.IssuerAuthorizations {
+			if strings.HasPrefix(a.VCT, vccheck.PIDVCTPrefix) && !strings.Contains(a.VCT, "*") && !slices.Contains(out, a.VCT) {
+				out = append(out, a.VCT)
+			}
+		}
+	}
+	return out
 }
 
 // typeNames caches each catalogue type's English name (types are
@@ -358,7 +417,9 @@ func (s *Service) assemble(ctx context.Context, res *Result, p *Purpose, tok oid
 		idx int // into res.Credentials
 	}
 	var all []verified
-	firstBad, undetermined := Code(""), false
+	// unread: a credential whose status could not be checked was not read
+	// either; no assessment can be made without it.
+	firstBad, undetermined, unread := Code(""), false, false
 	for _, qid := range tok.IDs() {
 		for i, pres := range tok[qid] {
 			cr := CredentialResult{QueryID: qid, Index: i}
@@ -372,8 +433,9 @@ func (s *Service) assemble(ctx context.Context, res *Result, p *Purpose, tok oid
 			cr.Outcome = OutcomeOf(cr.Code)
 			res.Credentials = append(res.Credentials, cr)
 			switch {
-			case r == nil && cr.Code == Code(vccheck.CodeStatusUnavailable):
+			case cr.Code == Code(vccheck.CodeStatusUnavailable):
 				undetermined = true
+				unread = unread || r == nil
 			case r == nil && firstBad == "":
 				firstBad = cr.Code
 			}
@@ -420,11 +482,15 @@ func (s *Service) assemble(ctx context.Context, res *Result, p *Purpose, tok oid
 		finish(CodeHolderMismatch)
 		return
 	}
+	// Any definite failure (revoked, expired, untrusted …) ends here,
+	// without an assessment. A status that could not be checked does not:
+	// the assessment is made, provisional, and the outcome stays
+	// undetermined.
 	switch {
 	case firstBad != "":
 		finish(firstBad)
 		return
-	case undetermined:
+	case undetermined && (len(all) == 0 || unread):
 		finish(Code(vccheck.CodeStatusUnavailable))
 		return
 	case len(all) == 0:
@@ -457,7 +523,7 @@ func (s *Service) assemble(ctx context.Context, res *Result, p *Purpose, tok oid
 		if ks := kept[cr.QueryID]; cr.Index < len(ks) {
 			cr.Claims = ks[cr.Index]
 		}
-		t, _ := s.cfg.Catalogue.Lookup(v.r.VCT)
+		t, _ := s.typeOf(v.r.VCT, reg)
 		var auth *trust.IssuerAuthorization
 		if v.d != nil {
 			auth = v.d.Authorization
@@ -466,7 +532,9 @@ func (s *Service) assemble(ctx context.Context, res *Result, p *Purpose, tok oid
 		if t != nil {
 			f.TypeCaps = t.MaxEvidence
 		}
-		if declared, capped, ok := evidenceOf(v.r.Claims, auth, t); ok {
+		if assurance.IsPID(v.r.VCT, nil, registeredPIDTypes(reg)) {
+			f.Kind = assurance.KindPID
+		} else if declared, capped, ok := evidenceOf(v.r.Claims, auth, t); ok {
 			f.Evidence = declared
 			cr.Evidence = &capped
 			if capped != declared {
@@ -490,6 +558,10 @@ func (s *Service) assemble(ctx context.Context, res *Result, p *Purpose, tok oid
 	code := CodeValid
 	if len(res.Findings) > 0 {
 		code = CodeIdentityMismatch
+	}
+	if undetermined {
+		// The verdict stays "could not check"; the findings are listed.
+		code, res.AssuranceProvisional = Code(vccheck.CodeStatusUnavailable), true
 	}
 	res.Code, res.Outcome = code, OutcomeOf(code)
 	assess := s.cfg.Assess

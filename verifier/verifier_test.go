@@ -9,7 +9,9 @@ import (
 	"testing"
 
 	"github.com/cairn-id/cairn/internal/assurance"
+	"github.com/cairn-id/cairn/internal/trust"
 	"github.com/cairn-id/cairn/internal/vccheck"
+	"github.com/cairn-id/cairn/schemas"
 )
 
 func TestMessagesInEveryLanguage(t *testing.T) {
@@ -70,7 +72,7 @@ func TestDefaultPurposes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"bank-account", "cash-assistance", "clinic-access", "school-enrolment"}
+	want := []string{"bank-account", "cash-assistance", "clinic-access", "eu-pid-identity", "school-enrolment"}
 	if got := ps.IDs(); strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Fatalf("purposes %v, want %v", got, want)
 	}
@@ -86,6 +88,17 @@ func TestDefaultPurposes(t *testing.T) {
 	}
 	if got := ps["clinic-access"].Claims(); strings.Join(got, ",") != "/birthdate,/family_name,/given_name" {
 		t.Errorf("clinic-access claims %v", got)
+	}
+	// The EU PID purpose asks a PID for the claims the PID identity
+	// mapping reads (assurance.PIDIdentity), with Cairn identity
+	// credentials optional beside it, under the policy with the eu-pid
+	// profile.
+	pid := ps["eu-pid-identity"]
+	if got := pid.Claims(); strings.Join(got, ",") != "/birth_family_name,/birth_given_name,/birthdate,/family_name,/given_name,/nationalities,/place_of_birth" || pid.Policy != "bank-account" {
+		t.Errorf("eu-pid-identity claims %v, policy %s", got, pid.Policy)
+	}
+	if q := pid.Query(); len(q.Credentials) != 2 || q.Credentials[0].Meta.VCTValues[0] != "urn:eudi:pid:1" || len(q.CredentialSets) != 2 || q.CredentialSets[1].IsRequired() {
+		t.Errorf("eu-pid-identity query %+v", q)
 	}
 }
 
@@ -184,5 +197,66 @@ func TestConsistency(t *testing.T) {
 				t.Errorf("%s: finding %+v", c.name, fd)
 			}
 		}
+	}
+}
+
+// TestTypeOfPID: a credential of urn:eudi:pid:1 is read as the
+// catalogue's EU PID type; a domestic urn:eudi:pid:… type too, but only
+// when the registry names it in an issuer authorization (the
+// urn:eudi:pid:* pattern registers no type); other types are their own.
+func TestTypeOfPID(t *testing.T) {
+	cat, err := schemas.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Service{cfg: Config{Catalogue: cat}}
+	reg := &trust.Registry{Entities: []trust.Entity{{IssuerAuthorizations: []trust.IssuerAuthorization{{VCT: "urn:eudi:pid:*"}, {VCT: "urn:eudi:pid:de:1"}}}}}
+	for _, tc := range []struct {
+		vct  string
+		reg  *trust.Registry
+		want string // the type's vct, "" for unknown
+	}{
+		{"urn:eudi:pid:1", nil, "urn:eudi:pid:1"},
+		{"urn:eudi:pid:de:1", reg, "urn:eudi:pid:1"},
+		{"urn:eudi:pid:de:1", nil, ""},
+		{"urn:eudi:pid:fr:1", reg, ""},
+		{"urn:eudi:pid:*", reg, ""},
+		{"urn:cairn:vct:identity-attestation:1", reg, "urn:cairn:vct:identity-attestation:1"},
+	} {
+		ty, err := s.typeOf(tc.vct, tc.reg)
+		switch {
+		case tc.want == "" && !errors.Is(err, schemas.ErrUnknownType):
+			t.Errorf("%s: %v, want unknown", tc.vct, err)
+		case tc.want != "" && (err != nil || ty.VCT != tc.want):
+			t.Errorf("%s: %v %v, want %s", tc.vct, ty, err, tc.want)
+		}
+	}
+}
+
+// TestProvisionalNote: a provisional assessment is said in every language,
+// with the profile met or the nearest; nothing when there is no result.
+func TestProvisionalNote(t *testing.T) {
+	met := []byte(`{"met":{"profile":"eu-pid"},"profiles":[]}`)
+	none := []byte(`{"nearest":{"profile":"M1B"},"profiles":[]}`)
+	seen := map[string]bool{}
+	for _, l := range Languages {
+		for _, tc := range []struct {
+			a       []byte
+			profile string
+		}{{met, "eu-pid"}, {none, "M1B"}} {
+			n := provisionalNote(tc.a, l)
+			if !strings.Contains(n, tc.profile) || seen[n] || strings.Contains(n, "%!") {
+				t.Errorf("%s: %q", l, n)
+			}
+			seen[n] = true
+		}
+	}
+	if n := provisionalNote(nil, "en"); n != "" {
+		t.Errorf("no assessment: %q", n)
+	}
+	r := &Result{Code: Code(vccheck.CodeStatusUnavailable), Assurance: met, AssuranceProvisional: true}
+	r.Localize("uk")
+	if r.AssuranceProvisionalNote != provisionalNote(met, "uk") {
+		t.Errorf("Localize: %q", r.AssuranceProvisionalNote)
 	}
 }

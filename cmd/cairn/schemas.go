@@ -59,6 +59,8 @@ type schemaSummary struct {
 	MaxTTL          string            `json:"max_ttl,omitempty"` // ISO 8601, "P90D"
 	DefaultEvidence schemas.Evidence  `json:"default_evidence"`
 	MaxEvidence     *schemas.Evidence `json:"max_evidence,omitempty"`
+	// External: issued outside Cairn (the EU PID); verified, never issued.
+	External bool `json:"external,omitempty"`
 }
 
 func (o *schemasListOptions) run(w io.Writer) error {
@@ -71,7 +73,7 @@ func (o *schemasListOptions) run(w io.Writer) error {
 		for _, t := range cat.Types() {
 			s := schemaSummary{
 				VCT: t.VCT, Name: t.DisplayName(o.lang), Description: t.Description(o.lang),
-				Version: t.Version, MaxTTL: schemasISODays(t.MaxTTL), DefaultEvidence: t.DefaultEvidence,
+				Version: t.Version, MaxTTL: schemasISODays(t.MaxTTL), DefaultEvidence: t.DefaultEvidence, External: t.External,
 			}
 			if t.MaxEvidence != (schemas.Evidence{}) {
 				m := t.MaxEvidence
@@ -84,7 +86,11 @@ func (o *schemasListOptions) run(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "VCT\tNAME\tMAX TTL\tDEFAULT EVIDENCE")
 	for _, t := range cat.Types() {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", t.VCT, t.DisplayName(o.lang), schemasTTLText(t.MaxTTL), schemasEvidenceShort(t.DefaultEvidence))
+		ev := schemasEvidenceShort(t.DefaultEvidence)
+		if t.External {
+			ev = "(issued outside Cairn: verified, never issued)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", t.VCT, t.DisplayName(o.lang), schemasTTLText(t.MaxTTL), ev)
 	}
 	return tw.Flush()
 }

@@ -683,6 +683,11 @@ func printResult(w io.Writer, r *verifier.Result, p verifyPrint) error {
 		Summary string `json:"summary"`
 	}
 	if len(r.Assurance) > 0 && json.Unmarshal(r.Assurance, &a) == nil {
+		if r.AssuranceProvisional {
+			// Only a status could not be checked: what the credentials
+			// meet if it is confirmed, in the result's language.
+			fmt.Fprintf(tw, "PROVISIONAL:\t%s\n", r.AssuranceProvisionalNote)
+		}
 		fmt.Fprintf(tw, "assurance:\t%s (policy %s", a.Summary, a.Policy)
 		if a.EIDAS != "" {
 			fmt.Fprintf(tw, "; eIDAS advice: %s", a.EIDAS)

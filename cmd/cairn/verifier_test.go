@@ -294,3 +294,28 @@ func TestVerifierServeRequestResult(t *testing.T) {
 		t.Errorf("result --json: %v %s", err, r.stdout)
 	}
 }
+
+// TestPrintResultProvisional: a result whose only problem is a status that
+// could not be checked prints its assessment, marked provisional in the
+// result's language; a revoked one prints none.
+func TestPrintResultProvisional(t *testing.T) {
+	a := json.RawMessage(`{"policy":"bank-account","met":{"profile":"eu-pid"},"eidas":"high","summary":"Meets profile eu-pid of policy bank-account (version 2)."}`)
+	r := &verifier.Result{Outcome: verifier.OutcomeUndetermined, Code: verifier.Code(vccheck.CodeStatusUnavailable), Assurance: a, AssuranceProvisional: true}
+	r.Localize("fr")
+	var b bytes.Buffer
+	if err := printResult(&b, r, verifyPrint{}); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	if !strings.Contains(out, "UNDETERMINED (status_unavailable)") || !strings.Contains(out, "PROVISIONAL:  Provisoire : satisfait au profil eu-pid") ||
+		!strings.Contains(out, "eIDAS advice: high") {
+		t.Errorf("provisional result printed as:\n%s", out)
+	}
+	b.Reset()
+	if err := printResult(&b, &verifier.Result{Outcome: verifier.OutcomeInvalid, Code: verifier.Code(vccheck.CodeRevoked)}, verifyPrint{}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(b.String(), "PROVISIONAL") || strings.Contains(b.String(), "assurance:") {
+		t.Errorf("revoked result printed as:\n%s", b.String())
+	}
+}

@@ -145,8 +145,12 @@ func Init(dir string, r InitRequest) (*issuer.DirConfig, error) {
 		}
 	}
 	for _, t := range r.Types {
-		if _, err := cat.Lookup(t); err != nil {
+		ty, err := cat.Lookup(t)
+		if err != nil {
 			return nil, &InitError{Field: "types", Err: err}
+		}
+		if ty.External {
+			return nil, &InitError{Field: "types", Err: fmt.Errorf("%w: %s", issuer.ErrExternalType, t)}
 		}
 	}
 	for _, t := range r.JPT {

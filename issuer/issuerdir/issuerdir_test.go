@@ -28,6 +28,7 @@ func TestInitRefusals(t *testing.T) {
 		{"http without dev", func(r *issuerdir.InitRequest) { r.URL = "http://issuer.relief.example" }, "url"},
 		{"URL with a path", func(r *issuerdir.InitRequest) { r.URL = "https://issuer.relief.example/x" }, "url"},
 		{"unknown type", func(r *issuerdir.InitRequest) { r.Types = []string{"urn:nope"} }, "types"},
+		{"the EU PID, issued outside Cairn", func(r *issuerdir.InitRequest) { r.Types = []string{vct, "urn:eudi:pid:1"} }, "types"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "desk")

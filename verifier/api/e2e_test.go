@@ -3,6 +3,7 @@ package api_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -40,6 +41,9 @@ func TestEndToEnd(t *testing.T) {
 			wl.creds = []string{w.issue(t, credOpts{by: w.clinic, vct: vctReg, iat: tLate.Add(-24 * time.Hour), idx: -1})}
 		}, "issuer_not_authorized"},
 		{"revoked", "", func(wl *wallet) { wl.creds = []string{w.issue(t, credOpts{idx: 7})} }, "revoked"},
+		{"revoked beside one whose status is unknown", "", func(wl *wallet) {
+			wl.creds = []string{w.issue(t, credOpts{idx: 3, listURI: w.status.URL + "/down/1"}), w.issue(t, credOpts{idx: 7})}
+		}, "revoked"},
 		{"suspended", "", func(wl *wallet) { wl.creds = []string{w.issue(t, credOpts{idx: 9})} }, "suspended"},
 		{"expired", "", func(wl *wallet) {
 			wl.creds = []string{w.issue(t, credOpts{idx: -1, iat: tNow.Add(-60 * 24 * time.Hour), exp: tNow.Add(-24 * time.Hour)})}
@@ -115,6 +119,29 @@ func TestEndToEnd(t *testing.T) {
 			}
 			if c.want == "status_unavailable" && res.Outcome != verifier.OutcomeUndetermined {
 				t.Errorf("unreachable status reads as %q, want undetermined", res.Outcome)
+			}
+			// A status that could not be checked does not hide the
+			// assessment: it is made, provisional, and said so in the
+			// result's language; a definite failure (revoked, expired,
+			// untrusted …) gets none.
+			var a struct {
+				Met *struct {
+					Profile string `json:"profile"`
+				} `json:"met"`
+			}
+			switch {
+			case c.want == "status_unavailable":
+				if err := json.Unmarshal(res.Assurance, &a); err != nil || a.Met == nil || !res.AssuranceProvisional ||
+					res.AssuranceProvisionalNote != fmt.Sprintf("Provisoire : satisfait au profil %s si le statut est confirmé. La révocation n'a pas pu être vérifiée ; vérifiez à nouveau avant de vous y fier.", a.Met.Profile) {
+					t.Errorf("status unknown: assurance %s provisional %v %q", res.Assurance, res.AssuranceProvisional, res.AssuranceProvisionalNote)
+				}
+				if cr := res.Credentials[0]; cr.Code != "status_unavailable" || cr.Claims["family_name"] != "Haddad" || len(res.Facts) != 1 {
+					t.Errorf("status unknown: credential %+v, facts %d", cr, len(res.Facts))
+				}
+			case c.want != verifier.CodeValid && c.want != verifier.CodeIdentityMismatch:
+				if len(res.Assurance) > 0 || res.AssuranceProvisional || len(res.Facts) > 0 {
+					t.Errorf("%s: assessed anyway: %s", c.want, res.Assurance)
+				}
 			}
 			if c.want == verifier.CodeHolderMismatch {
 				for _, cr := range res.Credentials {

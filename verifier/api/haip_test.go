@@ -3,6 +3,9 @@ package api_test
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
@@ -13,6 +16,8 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -20,6 +25,7 @@ import (
 	"github.com/cairn-id/cairn/internal/did"
 	"github.com/cairn-id/cairn/internal/jose"
 	"github.com/cairn-id/cairn/internal/keys"
+	"github.com/cairn-id/cairn/internal/lote"
 	"github.com/cairn-id/cairn/internal/oid4vp"
 	"github.com/cairn-id/cairn/internal/sdjwtvc"
 	"github.com/cairn-id/cairn/internal/server"
@@ -27,6 +33,8 @@ import (
 	"github.com/cairn-id/cairn/internal/testkit"
 	"github.com/cairn-id/cairn/internal/trust"
 	"github.com/cairn-id/cairn/internal/x509trust"
+	"github.com/cairn-id/cairn/registry"
+	regbolt "github.com/cairn-id/cairn/registry/boltstore"
 	"github.com/cairn-id/cairn/verifier"
 	"github.com/cairn-id/cairn/verifier/api"
 	"github.com/cairn-id/cairn/verifier/boltstore"
@@ -587,9 +595,99 @@ func TestHAIPSameDevice(t *testing.T) {
 	}
 }
 
+// refLoTE is the reference PID Providers list (lenient import: its
+// services carry no service type).
+const refLoTE = "../../testdata/eudi/trust-lists/lote-pid-providers-eudi-ref-2026-03-16.json"
+
+// pidRegistry is the snapshot a registry authority publishes for the HAIP
+// desk: the NGO (identity attestations, caps 2/2/2) and the desk (its
+// purposes) admitted at tAdmit, the reference LoTE imported leniently on
+// 2026-05-01 with caps as the PID providers' authorization, published on
+// the eve of tPID. It is verified under the authority's key, as a
+// verifier loads it.
+func pidRegistry(t *testing.T, hw *haipWorld, caps trust.IssuerAuthorization, edit func(*trust.Registry)) *trust.Registry {
+	t.Helper()
+	ctx := context.Background()
+	st, err := regbolt.Open(filepath.Join(t.TempDir(), "registry.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	now := tAdmit
+	svc := &registry.Service{Store: st, Now: func() time.Time { return now }}
+	authority, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	state, err := svc.Init(ctx, "", "Pilot Board", authority)
+	if err != nil {
+		t.Fatal(err)
+	}
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err = svc.AddEntity(ctx, registry.NewEntity{DID: hw.ngo.DIDJWK(), Role: trust.RoleIssuer, Names: map[string]string{"en": "NGO"}})
+	must(err)
+	must(svc.AuthorizeIssuer(ctx, hw.ngo.DIDJWK(), trust.IssuerAuthorization{VCT: vctID, MaxStrength: 2, MaxValidity: 2, MaxVerification: 2}))
+	_, err = svc.AddEntity(ctx, registry.NewEntity{DID: hw.did, Role: trust.RoleVerifier, Names: map[string]string{"en": "HAIP desk"}})
+	must(err)
+	must(svc.AuthorizeVerifier(ctx, hw.did, trust.VerifierAuthorization{Purpose: "eu-pid-identity",
+		Claims: []string{"/family_name", "/given_name", "/birthdate", "/place_of_birth", "/nationalities", "/birth_family_name", "/birth_given_name"}}))
+
+	now = time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
+	b, err := os.ReadFile(refLoTE)
+	must(err)
+	l, err := lote.Parse(b)
+	must(err)
+	rep, err := lote.CheckPIDProfile(l, lote.ProfileOptions{Now: now, Lenient: true, Grace: 365 * 24 * time.Hour})
+	must(err)
+	res, err := svc.ImportList(ctx, registry.FromLoTE(rep, "https://lists.example/PIDProviders.jwt", caps))
+	must(err)
+	if res.AnchorsTrusted != 7 {
+		t.Fatalf("lenient import: %+v", res)
+	}
+	now = tPID.Add(-12 * time.Hour)
+	_, compact, err := svc.Publish(ctx, authority, 30*24*time.Hour)
+	must(err)
+	reg, err := trust.VerifySnapshot(compact, []*jose.JWK{state.Authority.PublicJWK}, tPID)
+	must(err)
+	if edit != nil {
+		edit(reg)
+	}
+	return reg
+}
+
+// pidAssurance is the part of an assurance result these tests read.
+type pidAssurance struct {
+	Met *struct {
+		Profile string `json:"profile"`
+	} `json:"met"`
+	Nearest *struct {
+		Profile string `json:"profile"`
+	} `json:"nearest"`
+	EIDAS       string            `json:"eidas"`
+	PIDAlone    string            `json:"pid_alone"`
+	Credentials []pidContribution `json:"credentials"`
+}
+
+type pidContribution struct {
+	CredentialID string `json:"credential_id"`
+	Kind         string `json:"kind"`
+	Slot         int    `json:"slot"`
+	Message      string `json:"message"`
+	Capped       struct {
+		Strength, Validity, Verification int
+	} `json:"capped"`
+}
+
 // The reference PID (pid-eudi-ref-2026-08), presented with the published
-// holder key over direct_post.jwt under both encs at its pinned time: the
-// x5c chain closes on the registry's UT 02 anchor.
+// holder key over direct_post.jwt under both encs at its pinned time, to a
+// desk whose registry imported the reference LoTE: the x5c chain closes
+// on the registry's UT 02 anchor (no anchor pinned at the verifier), the
+// PID is read as the catalogue's EU PID type, and it fills the identity
+// profile. Its status list is unreachable offline (expected.json: status
+// unknown, not revoked), so the verdict stays undetermined and the
+// assessment is provisional.
 func TestHAIPPIDEndToEnd(t *testing.T) {
 	hw := newHAIPWorld(t)
 	dir := filepath.Join("..", "..", "testdata", "eudi", "credentials")
@@ -606,46 +704,151 @@ func TestHAIPPIDEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	ut02 := readCert(t, "pid-issuer-ca-ut-02.pem")
+	utAKI := jose.B64.EncodeToString(ut02.SubjectKeyId)
+	pidPaths := []string{"/family_name", "/given_name", "/birthdate", "/place_of_birth", "/nationalities"}
+	// present answers an eu-pid-identity session with the PID (and, when
+	// given, Cairn credentials of the same holder), encrypted under enc.
+	present := func(t *testing.T, enc string, others ...string) *verifier.Result {
+		t.Helper()
+		s, code, body := hw.session(t, api.CreateSessionRequest{Purpose: "eu-pid-identity"})
+		if code != http.StatusCreated {
+			t.Fatalf("session: %d %s", code, body)
+		}
+		if s.OverAsking != nil {
+			t.Fatalf("over-asking: %+v", s.OverAsking)
+		}
+		req, _, _, err := hw.fetch(t, s.URI, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The PID query names the registry's imported PID anchors (aki).
+		if ta := req.DCQLQuery.Credentials[0].TrustedAuthorities; len(ta) != 1 || ta[0].Type != "aki" || len(ta[0].Values) != 7 || !slices.Contains(ta[0].Values, utAKI) {
+			t.Fatalf("trusted_authorities %+v, want the 7 imported anchors' AKIs with UT 02's", ta)
+		}
+		p, err := sdjwtvc.Present(pid, holder.JoseSigner(), sdjwtvc.PresentOptions{Paths: pidPaths, Audience: req.ClientID, Nonce: req.Nonce, Now: hw.clk.Now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok := oid4vp.VPToken{"pid": {p}}
+		for _, o := range others {
+			po, err := sdjwtvc.Present(o, holder.JoseSigner(), sdjwtvc.PresentOptions{Paths: clinicPaths, Audience: req.ClientID, Nonce: req.Nonce, Now: hw.clk.Now})
+			if err != nil {
+				t.Fatal(err)
+			}
+			tok["identity"] = append(tok["identity"], po)
+		}
+		md := *req.ClientMetadata
+		md.EncryptedResponseEncValuesSupported = []string{enc}
+		r2 := *req
+		r2.ClientMetadata = &md
+		form, err := (&oid4vp.Response{VPToken: tok, State: req.State}).EncryptedForm(&r2, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h, _ := jose.DecodeSegment(strings.Split(form.Get("response"), ".")[0]); !strings.Contains(string(h), `"enc":"`+enc+`"`) {
+			t.Fatalf("JWE header %s, want enc %s", h, enc)
+		}
+		if code, body := post(t, req.ResponseURI, form); code != http.StatusOK {
+			t.Fatalf("post: %d %s", code, body)
+		}
+		return hw.result(t, s.SessionID)
+	}
+	// accepted: the chain to UT 02, the key binding and the type all
+	// check; only the status is unknown.
+	accepted := func(t *testing.T, r *verifier.Result) pidAssurance {
+		t.Helper()
+		if r.Code != "status_unavailable" || r.Outcome != verifier.OutcomeUndetermined || !r.AssuranceProvisional || r.AssuranceProvisionalNote == "" {
+			t.Fatalf("result %s %s provisional %v %q %+v", r.Code, r.Outcome, r.AssuranceProvisional, r.AssuranceProvisionalNote, r.Credentials)
+		}
+		i := slices.IndexFunc(r.Credentials, func(c verifier.CredentialResult) bool { return c.QueryID == "pid" })
+		if i < 0 {
+			t.Fatalf("no PID in %+v", r.Credentials)
+		}
+		c := r.Credentials[i]
+		if c.IssuerStatusNow != "active" || c.Code != "status_unavailable" || c.Issuer != "https://backend.issuer.eudiw.dev" || c.VCT != "urn:eudi:pid:1" ||
+			c.TypeName != "EU Person Identification Data (PID)" || !strings.HasPrefix(c.IssuerName, "Trusted Entity UT") {
+			t.Fatalf("PID credential %+v", c)
+		}
+		if c.Claims["family_name"] != "Tester" || c.Claims["birthdate"] != "1990-06-12" || !reflect.DeepEqual(c.Claims["nationalities"], []any{"PT"}) ||
+			!reflect.DeepEqual(c.Claims["place_of_birth"], map[string]any{"country": "PT", "locality": "Porto"}) {
+			t.Errorf("PID claims %v", c.Claims)
+		}
+		fi := slices.IndexFunc(r.Facts, func(f verifier.Facts) bool { return f.ID == "pid/0" })
+		if fi < 0 {
+			t.Fatalf("no PID facts in %+v", r.Facts)
+		}
+		if f := r.Facts[fi]; f.Kind != "pid" || f.FamilyName != "Tester" || f.GivenName != "Test" || f.Authorization == nil || f.Authorization.VCT != "urn:eudi:pid:*" {
+			t.Errorf("PID facts %+v", f)
+		}
+		var a pidAssurance
+		if err := json.Unmarshal(r.Assurance, &a); err != nil {
+			t.Fatal(err)
+		}
+		// A PID is not third-party evidence: its contribution says so.
+		// pidAssurance.Credentials[0] is made the PID's below.
+		ci := slices.IndexFunc(a.Credentials, func(c pidContribution) bool { return c.CredentialID == "pid/0" })
+		if ci < 0 || a.Credentials[ci].Kind != "pid" || !strings.Contains(a.Credentials[ci].Message, "not a third-party attestation") {
+			t.Fatalf("PID contribution %+v", a.Credentials)
+		}
+		a.Credentials[0], a.Credentials[ci] = a.Credentials[ci], a.Credentials[0]
+		for _, c := range a.Credentials[1:] {
+			if c.Kind != "" {
+				t.Errorf("a Cairn credential counted as %q: %+v", c.Kind, c)
+			}
+		}
+		return a
+	}
+
+	// Caps 4/3/3 for the providers: the PID alone meets eu-pid (bank-account
+	// policy: strength 4, validity 3, verification 3), so the advisory
+	// eIDAS label is high, under both encs.
+	high := trust.IssuerAuthorization{VCT: registry.PIDAuthorization.VCT, MaxStrength: 4, MaxValidity: 3, MaxVerification: 3}
+	hw.svc.SetRegistry(pidRegistry(t, hw, high, nil))
 	for _, enc := range []string{jose.A128GCM, jose.A256GCM} {
 		t.Run(enc, func(t *testing.T) {
-			s, _, _ := hw.session(t, api.CreateSessionRequest{Purpose: "pid-check"})
-			req, _, _, err := hw.fetch(t, s.URI, "")
-			if err != nil {
-				t.Fatal(err)
+			r := present(t, enc)
+			a := accepted(t, r)
+			if a.Met == nil || a.Met.Profile != "eu-pid" || a.EIDAS != "high" || a.PIDAlone != "pid/0" || a.Credentials[0].Slot != 0 || a.Credentials[0].Capped.Strength != 4 {
+				t.Errorf("assurance %s", r.Assurance)
 			}
-			p, err := sdjwtvc.Present(pid, holder.JoseSigner(), sdjwtvc.PresentOptions{Paths: clinicPaths, Audience: req.ClientID, Nonce: req.Nonce, Now: hw.clk.Now})
-			if err != nil {
-				t.Fatal(err)
-			}
-			md := *req.ClientMetadata
-			md.EncryptedResponseEncValuesSupported = []string{enc}
-			r2 := *req
-			r2.ClientMetadata = &md
-			form, err := (&oid4vp.Response{VPToken: oid4vp.VPToken{"pid": {p}}, State: req.State}).EncryptedForm(&r2, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			code, body := post(t, req.ResponseURI, form)
-			if code != http.StatusOK {
-				t.Fatalf("post: %d %s", code, body)
-			}
-			// Signature, x5c chain to UT 02 and key binding verified; its
-			// status list is unreachable offline, so the result is
-			// undetermined, not refused (expected.json: status unknown).
-			r := hw.result(t, s.SessionID)
-			if r.Code != "status_unavailable" || r.Outcome != verifier.OutcomeUndetermined || len(r.Credentials) != 1 {
-				t.Fatalf("result %s %s %+v", r.Code, r.Outcome, r.Credentials)
-			}
-			if c := r.Credentials[0]; c.Issuer != "https://backend.issuer.eudiw.dev" || c.VCT != "urn:eudi:pid:1" {
-				t.Errorf("credential %+v", c)
+			if !strings.Contains(r.AssuranceProvisionalNote, "eu-pid") {
+				t.Errorf("provisional note %q", r.AssuranceProvisionalNote)
 			}
 		})
 	}
+
+	// The registry's default PID caps (strength 3, validity 3, no
+	// verification): the PID alone meets no profile; beside the NGO's
+	// identity attestation (fraud check 2, verification 2, issued 190
+	// days before it) it fills M1B's strong slot, and the label is
+	// substantial, not high: other evidence was needed.
+	hw.svc.SetRegistry(pidRegistry(t, hw, registry.PIDAuthorization, nil))
+	t.Run("default caps, PID alone", func(t *testing.T) {
+		a := accepted(t, present(t, jose.A128GCM))
+		if a.Met != nil || a.EIDAS != "" || a.Credentials[0].Capped.Strength != 3 {
+			t.Errorf("PID alone under caps 3/3/0 meets %+v, eIDAS %q", a.Met, a.EIDAS)
+		}
+	})
+	t.Run("default caps, PID and an attestation", func(t *testing.T) {
+		ngo := hw.issue(t, credOpts{idx: -1, holder: holder, iat: time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC),
+			claims: map[string]any{"family_name": "Tester", "given_name": "Test", "birthdate": "1990-06-12",
+				"evidence": map[string]any{"strength": 3, "validity": 3, "verification": 3, "identity_fraud": 2}}})
+		r := present(t, jose.A256GCM, ngo)
+		a := accepted(t, r)
+		if len(r.Credentials) != 2 || r.Credentials[0].QueryID != "identity" || r.Credentials[0].Code != verifier.CodeValid || len(r.Findings) != 0 {
+			t.Fatalf("credentials %+v, findings %+v", r.Credentials, r.Findings)
+		}
+		if a.Met == nil || a.Met.Profile != "M1B" || a.EIDAS != "substantial" || a.PIDAlone != "" || a.Credentials[0].Slot != 0 {
+			t.Errorf("assurance %s", r.Assurance)
+		}
+	})
+
 	// The same presentation with its KB-JWT re-signed by another key, and
-	// the registry without the UT 02 anchor, are refused: the chain and
-	// the key binding were checked above, not skipped.
+	// the registry without the UT entity, are refused: the chain and the
+	// key binding were checked above, not skipped.
 	other, _ := keys.Generate(jose.ES256, nil)
-	s, _, _ := hw.session(t, api.CreateSessionRequest{Purpose: "pid-check"})
+	s, _, _ := hw.session(t, api.CreateSessionRequest{Purpose: "eu-pid-identity"})
 	req, _, _, err := hw.fetch(t, s.URI, "")
 	if err != nil {
 		t.Fatal(err)
@@ -658,18 +861,22 @@ func TestHAIPPIDEndToEnd(t *testing.T) {
 	if code, body := post(t, req.ResponseURI, form); code != http.StatusOK {
 		t.Fatalf("%d %s", code, body)
 	}
-	if r := hw.result(t, s.SessionID); r.Code != verifier.CodeKBSignature {
-		t.Errorf("forged KB-JWT: %s", r.Code)
+	if r := hw.result(t, s.SessionID); r.Code != verifier.CodeKBSignature || len(r.Assurance) > 0 {
+		t.Errorf("forged KB-JWT: %s %s", r.Code, r.Assurance)
 	}
-	reg := *hw.svc.Registry()
-	reg.Entities = reg.Entities[:len(reg.Entities)-1] // the PID provider
-	hw.svc.SetRegistry(&reg)
-	s, _, _ = hw.session(t, api.CreateSessionRequest{Purpose: "pid-check"})
+	hw.svc.SetRegistry(pidRegistry(t, hw, high, func(reg *trust.Registry) {
+		d, err := reg.AnchorTrustedAt(ut02.Raw, trust.AnchorPID, tPID)
+		if err != nil || !d.Trusted {
+			t.Fatalf("UT 02 in the snapshot: %+v %v", d, err)
+		}
+		reg.Entities = slices.DeleteFunc(reg.Entities, func(e trust.Entity) bool { return e.DID == d.Entity.DID })
+	}))
+	s, _, _ = hw.session(t, api.CreateSessionRequest{Purpose: "eu-pid-identity"})
 	req, _, _, _ = hw.fetch(t, s.URI, "")
 	p, _ = sdjwtvc.Present(pid, holder.JoseSigner(), sdjwtvc.PresentOptions{Paths: clinicPaths, Audience: req.ClientID, Nonce: req.Nonce, Now: hw.clk.Now})
 	form, _ = (&oid4vp.Response{VPToken: oid4vp.VPToken{"pid": {p}}, State: req.State}).EncryptedForm(req, nil)
 	post(t, req.ResponseURI, form)
-	if r := hw.result(t, s.SessionID); r.Outcome != verifier.OutcomeInvalid {
+	if r := hw.result(t, s.SessionID); r.Outcome != verifier.OutcomeInvalid || len(r.Assurance) > 0 {
 		t.Errorf("without the anchor: %s %s", r.Code, r.Outcome)
 	}
 }

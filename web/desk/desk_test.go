@@ -131,8 +131,13 @@ func TestFormOfEveryType(t *testing.T) {
 	cat, _ := schemas.Load()
 	key, _ := keys.Generate(jose.ES256, nil)
 	var all []string
+	var types []*schemas.Type
 	for _, ty := range cat.Types() {
+		if ty.External {
+			continue // the EU PID: issued outside Cairn, never at a desk
+		}
 		all = append(all, ty.VCT)
+		types = append(types, ty)
 	}
 	svc, err := issuer.New(issuer.Config{URL: "https://relief.example", Names: map[string]string{"en": "All"}, Types: all, Catalogue: cat,
 		Key: key, HashKey: bytes.Repeat([]byte{9}, 32), Store: issuer.NewMemoryStore()})
@@ -146,7 +151,7 @@ func TestFormOfEveryType(t *testing.T) {
 	site, _ := web.New(web.Config{SessionKey: bytes.Repeat([]byte{3}, 32)})
 	site.Mount("/desk/", NavLabel, NavDescription, d)
 	h := site.Handler()
-	for _, ty := range cat.Types() {
+	for _, ty := range types {
 		for _, lang := range []string{"en", "fr", "ar", "uk"} {
 			r := httptest.NewRequest("GET", "/desk/all/offer?type="+url.QueryEscape(ty.VCT)+"&lang="+lang, nil)
 			rec := httptest.NewRecorder()

@@ -91,8 +91,12 @@
     var a = $("assurance"); a.textContent = "";
     var as = r.assurance || null;
     if (as) {
+      // Provisional: a status list could not be read; the server's note
+      // (in this language) says what the credentials meet if it is confirmed.
+      var prov = r.assurance_provisional && r.assurance_provisional_note;
+      if (prov) { a.appendChild(el("p", { "class": "notice warn" }, el("strong", { text: r.assurance_provisional_note }))); }
       if (as.met) {
-        a.appendChild(el("p", null, el("strong", { text: t("Profile met: %s", as.met.profile) })));
+        if (!prov) { a.appendChild(el("p", null, el("strong", { text: t("Profile met: %s", as.met.profile) }))); }
         if (as.eidas) { a.appendChild(el("p", { "class": "muted", text: t("Advice (eIDAS): %s", as.eidas) })); }
         a.appendChild(el("p", { text: t("Distinct issuers: %d", as.met.distinct_issuers) }));
       } else if (as.nearest) {

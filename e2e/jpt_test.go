@@ -2,9 +2,11 @@ package e2e_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -27,6 +29,11 @@ import (
 	"github.com/cairn-id/cairn/internal/server"
 	"github.com/cairn-id/cairn/internal/trust"
 	"github.com/cairn-id/cairn/internal/vccheck"
+	"github.com/cairn-id/cairn/issuer"
+	issuerapi "github.com/cairn-id/cairn/issuer/api"
+	issuerbolt "github.com/cairn-id/cairn/issuer/boltstore"
+	"github.com/cairn-id/cairn/registry"
+	registrybolt "github.com/cairn-id/cairn/registry/boltstore"
 	"github.com/cairn-id/cairn/schemas"
 	"github.com/cairn-id/cairn/verifier"
 	verifierapi "github.com/cairn-id/cairn/verifier/api"
@@ -35,121 +42,132 @@ import (
 	walletapi "github.com/cairn-id/cairn/wallet/api"
 )
 
-// jptTestIssuer is a TEST STAND-IN for the project's issuer on the jpt
-// format: the issuer service side of jpt is built on another branch
-// (wt/jptiss) not merged when this test was written. It is a minimal
-// OpenID4VCI 1.0 pre-authorized-code issuer over HTTP (metadata, token,
-// credential without key proof) that issues with internal/jptvc, so the
-// wallet agent and the verifiers are exercised exactly as with a real
-// issuer. Replace it by issuer/api once jpt issuance lands there.
-type jptTestIssuer struct {
-	t      *testing.T
-	srv    *httptest.Server
-	key    *jwp.PrivateKey
-	ty     *schemas.Type
-	did    string // did:web of its URL: what the wallet matches in the registry
-	mu     sync.Mutex
-	codes  map[string]map[string]any
-	tokens map[string]map[string]any
-	issued []string
+// jptIssuer is one of the project's issuers (issuer/api over HTTP) with
+// the jpt format enabled for the registration type, signing with its own
+// BBS key.
+type jptIssuer struct {
+	svc *issuer.Service
+	srv *httptest.Server
+	key *jwp.PrivateKey // its BBS key
+	did string
 }
 
-const jptConfigID = "humanitarian_registration_jpt"
+func newJPTIssuer(t *testing.T, cat *schemas.Catalogue, name string) *jptIssuer {
+	t.Helper()
+	quiet := slog.New(slog.DiscardHandler)
+	bk, err := keys.GenerateBBS(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := issuerbolt.Open(filepath.Join(t.TempDir(), "issuer.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ji := &jptIssuer{key: bk, srv: httptest.NewServer(nil)}
+	t.Cleanup(ji.srv.Close)
+	hk := make([]byte, 32)
+	rand.Read(hk)
+	ji.svc, err = issuer.New(issuer.Config{URL: ji.srv.URL, Dev: true, Names: map[string]string{"en": name},
+		Types: []string{vctReg}, Catalogue: cat, Key: gen(t), HashKey: hk, Store: st, Logger: quiet,
+		JPT: []string{vctReg}, BBSKey: bk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ji.svc.Close() })
+	h, err := issuerapi.New(ji.svc, issuerapi.Options{Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ji.srv.Config.Handler = h
+	ji.did = ji.svc.DID()
+	return ji
+}
 
-func newJPTTestIssuer(t *testing.T, cat *schemas.Catalogue) *jptTestIssuer {
+// offer is a jpt offer of claims (by reference, as 'cairn issuer offer
+// --format jpt' makes it).
+func (ji *jptIssuer) offer(t *testing.T, claims map[string]any) string {
+	t.Helper()
+	o, err := ji.svc.CreateOffer(context.Background(), issuer.OfferRequest{VCT: vctReg, Claims: claims, Format: issuer.FormatJPT,
+		Evidence: &schemas.Evidence{Strength: 2, Validity: 2, Verification: 2, Method: "in_person"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o.URI
+}
+
+// fetch redeems a jpt offer with the OpenID4VCI client and no holder key
+// (the configuration asks for no proof), as any bearer of the offer
+// could, and returns the credential.
+func (ji *jptIssuer) fetch(t *testing.T, cat *schemas.Catalogue, claims map[string]any) string {
 	t.Helper()
 	ty, err := cat.Lookup(vctReg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	k, err := jwp.GenerateKey(rand.Reader)
+	cl := oid4vci.NewClient(oid4vci.ClientOptions{HTTPClient: http.DefaultClient, AllowHTTP: true})
+	is, err := cl.RunPreAuthorized(context.Background(), oid4vci.PreAuthorizedRequest{OfferURI: ji.offer(t, claims), ConfigurationID: issuer.JPTConfigurationID(ty)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ti := &jptTestIssuer{t: t, key: k, ty: ty, codes: map[string]map[string]any{}, tokens: map[string]map[string]any{}}
-	ti.srv = httptest.NewServer(http.HandlerFunc(ti.serve))
-	t.Cleanup(ti.srv.Close)
-	u, _ := url.Parse(ti.srv.URL)
-	ti.did = "did:web:" + strings.ReplaceAll(u.Host, ":", "%3A")
-	return ti
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
-func (ti *jptTestIssuer) serve(w http.ResponseWriter, r *http.Request) {
-	base := ti.srv.URL
-	switch r.URL.Path {
-	case "/.well-known/openid-credential-issuer":
-		writeJSON(w, 200, oid4vci.IssuerMetadata{CredentialIssuer: base, CredentialEndpoint: base + "/credential",
-			Display:                           []oid4vci.Display{{Name: "Relief NGO (jpt test issuer)", Locale: "en"}},
-			CredentialConfigurationsSupported: map[string]oid4vci.CredentialConfiguration{jptConfigID: jptvc.Configuration(ti.ty, "", nil)}})
-	case "/.well-known/oauth-authorization-server":
-		writeJSON(w, 200, oid4vci.AuthServerMetadata{Issuer: base, TokenEndpoint: base + "/token",
-			GrantTypesSupported: []string{oid4vci.GrantPreAuthorizedCode}, PreAuthorizedGrantAnonymousAccessSupported: true})
-	case "/token":
-		_ = r.ParseForm()
-		tr, err := oid4vci.ParseTokenRequest(r.PostForm)
-		ti.mu.Lock()
-		claims, ok := ti.codes[tr.PreAuthorizedCode]
-		delete(ti.codes, tr.PreAuthorizedCode)
-		ti.mu.Unlock()
-		if err != nil || !ok {
-			writeJSON(w, 400, map[string]string{"error": "invalid_grant"})
-			return
-		}
-		at := randomID()
-		ti.mu.Lock()
-		ti.tokens[at] = claims
-		ti.mu.Unlock()
-		writeJSON(w, 200, oid4vci.TokenResponse{AccessToken: at, TokenType: "Bearer", ExpiresIn: 300})
-	case "/credential":
-		at := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
-		ti.mu.Lock()
-		claims, ok := ti.tokens[at]
-		delete(ti.tokens, at)
-		ti.mu.Unlock()
-		var cr oid4vci.CredentialRequest
-		if !ok || json.NewDecoder(r.Body).Decode(&cr) != nil || cr.Proofs != nil || cr.CredentialConfigurationID != jptConfigID {
-			writeJSON(w, 400, map[string]string{"error": "invalid_credential_request"})
-			return
-		}
-		c, err := jptvc.Issue(ti.key, ti.ty, jptvc.Credential{Issuer: ti.did, IssuedAt: time.Now(), Claims: claims})
-		if err != nil {
-			writeJSON(w, 400, map[string]string{"error": "invalid_credential_request"})
-			return
-		}
-		ti.mu.Lock()
-		ti.issued = append(ti.issued, c)
-		ti.mu.Unlock()
-		writeJSON(w, 200, oid4vci.CredentialResponse{Credentials: []oid4vci.IssuedCredential{oid4vci.NewIssuedCredential(c)}})
-	default:
-		http.NotFound(w, r)
+	if len(is.Credentials) != 1 {
+		t.Fatalf("%d credentials", len(is.Credentials))
 	}
+	return is.Credentials[0]
 }
 
-// offer returns an openid-credential-offer:// URI (by value) for claims.
-func (ti *jptTestIssuer) offer(claims map[string]any) string {
-	ti.t.Helper()
-	code := randomID()
-	ti.mu.Lock()
-	ti.codes[code] = claims
-	ti.mu.Unlock()
-	u, err := oid4vci.BuildOfferURI(&oid4vci.CredentialOffer{CredentialIssuer: ti.srv.URL, CredentialConfigurationIDs: []string{jptConfigID},
-		Grants: &oid4vci.Grants{PreAuthorizedCode: &oid4vci.PreAuthorizedCodeGrant{PreAuthorizedCode: code}}}, oid4vci.Options{AllowHTTP: true})
+// jptRegistry builds the test registry with the registry service, as the
+// authority does with 'cairn registry add/authorize/add-key/publish':
+// each issuer entity authorized for the registration type and, for those
+// in withKey, its BBS key added (AddKey); the two verifiers for the
+// purpose jpt-registration. It returns the published snapshot as a
+// verifier loads it.
+func jptRegistry(t *testing.T, since time.Time, issuers []*jptIssuer, withKey []*jptIssuer, verifiers []*keys.PrivateKey) *trust.Registry {
+	t.Helper()
+	ctx := context.Background()
+	st, err := registrybolt.Open(filepath.Join(t.TempDir(), "registry.db"))
 	if err != nil {
-		ti.t.Fatal(err)
+		t.Fatal(err)
 	}
-	return u
-}
-
-func randomID() string {
-	b := make([]byte, 16)
-	rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
+	t.Cleanup(func() { st.Close() })
+	// Entities are active, and grants hold, from since on (the
+	// authority's clock at the time it added them).
+	svc := &registry.Service{Store: st, Now: func() time.Time { return since }}
+	authority := gen(t)
+	state, err := svc.Init(ctx, "pilot", "Pilot", authority.Signer())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ji := range issuers {
+		if _, err := svc.AddEntity(ctx, registry.NewEntity{DID: ji.did, Role: trust.RoleIssuer, Names: map[string]string{"en": "Relief NGO"}, ValidFrom: since}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.GrantIssuer(ctx, ji.did, trust.IssuerAuthorization{VCT: vctReg, MaxStrength: 3, MaxValidity: 3, MaxVerification: 3, From: since}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, ji := range withKey {
+		if _, err := svc.AddKey(ctx, ji.did, keys.BBSDIDJWK(&ji.key.Public), since); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, vk := range verifiers {
+		name := []string{"Clinic desk", "Housing office"}[i]
+		if _, err := svc.AddEntity(ctx, registry.NewEntity{DID: vk.DIDJWK(), Role: trust.RoleVerifier, Names: map[string]string{"en": name}, ValidFrom: since}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.GrantVerifier(ctx, vk.DIDJWK(), trust.VerifierAuthorization{Purpose: "jpt-registration", Claims: []string{"/given_name", "/registration_id"}, From: since}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, compact, err := svc.Publish(ctx, authority.Signer(), 30*24*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, err := trust.VerifySnapshot(compact, []*jose.JWK{state.Authority.PublicJWK}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return reg
 }
 
 // jptVerifier is one verifier (public API and console) with the purpose
@@ -279,34 +297,44 @@ func post(t *testing.T, responseURI, state, pres string) {
 }
 
 // TestJPTUnlinkableEndToEnd: a jpt credential (BBS, experimental format)
-// goes from an issuer into the wallet agent over OpenID4VCI, then to two
-// verifiers over OpenID4VP with the same claims shown to both. The two
-// vp_tokens share no bytes beyond the issuer header and the disclosed
-// values; replays, another aud, another nonce, a swapped claim value and
-// an unregistered BBS key are each refused with their own code.
+// goes from the project's issuer (issuer/api, jpt enabled for the
+// registration type, its BBS key added to the registry with the registry
+// service) into the wallet agent over OpenID4VCI, then to two verifiers
+// over OpenID4VP with the same claims shown to both. The two vp_tokens
+// share no bytes beyond the issuer header and the disclosed values;
+// replays, another aud, another nonce, a swapped claim value and an
+// unregistered BBS key (a rogue key under the issuer's name, and a
+// registered issuer whose BBS key the registry does not list) are each
+// refused with their own code.
 func TestJPTUnlinkableEndToEnd(t *testing.T) {
 	cat, err := loadCatalogue()
 	if err != nil {
 		t.Fatal(err)
 	}
 	since := time.Now().Add(-48 * time.Hour)
-	ti := newJPTTestIssuer(t, cat)
+	ti := newJPTIssuer(t, cat, "Relief NGO")
+	// unlisted is an issuer the registry knows and authorizes, whose BBS
+	// key it was never given.
+	unlisted := newJPTIssuer(t, cat, "Unlisted NGO")
 	vkA, vkB := gen(t), gen(t)
-	active := []trust.StatusChange{{Status: trust.StatusActive, At: since}}
-	verifierEntity := func(k *keys.PrivateKey, name string) trust.Entity {
-		return trust.Entity{DID: k.DIDJWK(), Names: map[string]string{"en": name}, Role: trust.RoleVerifier, Status: trust.StatusActive, StatusHistory: active, ValidFrom: since,
-			VerifierAuthorizations: []trust.VerifierAuthorization{{Purpose: "jpt-registration", Claims: []string{"/given_name", "/registration_id"}, From: since}}}
+	reg := jptRegistry(t, since, []*jptIssuer{ti, unlisted}, []*jptIssuer{ti}, []*keys.PrivateKey{vkA, vkB})
+	ti.svc.SetRegistry(reg)
+	unlisted.svc.SetRegistry(reg)
+	if e := reg.Entity(ti.did); e == nil || len(e.Keys) != 1 || e.Keys[0].DID != keys.BBSDIDJWK(ti.svc.BBSPublicKey()) {
+		t.Fatalf("the registry does not list the issuer's BBS key: %+v", e)
 	}
-	reg := &trust.Registry{ID: "pilot", Name: "Pilot", Authority: gen(t).DIDJWK(), Version: 1, IssuedAt: since, Expires: since.Add(30 * 24 * time.Hour), Entities: []trust.Entity{
-		{DID: ti.did, Names: map[string]string{"en": "Relief NGO"}, Role: trust.RoleIssuer, Status: trust.StatusActive, StatusHistory: active, ValidFrom: since,
-			Keys:                 []trust.EntityKey{{DID: keys.BBSDIDJWK(&ti.key.Public), From: since}},
-			IssuerAuthorizations: []trust.IssuerAuthorization{{VCT: vctReg, MaxStrength: 3, MaxValidity: 3, MaxVerification: 3, From: since}}},
-		verifierEntity(vkA, "Clinic desk"), verifierEntity(vkB, "Housing office"),
-	}}
-	if err := reg.Validate(); err != nil {
-		t.Fatal(err)
+	if e := reg.Entity(unlisted.did); e == nil || len(e.Keys) != 0 {
+		t.Fatalf("unlisted issuer: %+v", e)
 	}
 	vA, vB := newJPTVerifier(t, vkA, reg, cat), newJPTVerifier(t, vkB, reg, cat)
+
+	// The issuer's metadata: a jpt configuration without key proof, beside
+	// the SD-JWT VC one.
+	ty, _ := cat.Lookup(vctReg)
+	md := ti.svc.IssuerMetadata()
+	if jc, ok := md.CredentialConfigurationsSupported[issuer.JPTConfigurationID(ty)]; !ok || jc.Format != jptvc.Format || jc.ProofTypesSupported != nil {
+		t.Fatalf("jpt configuration: %+v", jc)
+	}
 
 	// The wallet agent.
 	s := &stack{t: t, agent: newAgent(t, func() *trust.Registry { return reg }, cat)}
@@ -315,10 +343,9 @@ func TestJPTUnlinkableEndToEnd(t *testing.T) {
 	// Issuance into the agent: one copy, no key proof, the bearer note.
 	claims := map[string]any{"family_name": "Haddad", "given_name": "Amina", "birthdate": "1990-04-02",
 		"registration_id": "KRT-2026-0481527", "registration_date": "2026-11-14", "household_size": 4,
-		"registration_place": map[string]any{"country": "SD"},
-		"evidence":           map[string]any{"strength": 2, "validity": 2, "verification": 2, "method": "in_person"}}
+		"registration_place": map[string]any{"country": "SD"}}
 	var op wallet.OfferPreview
-	st, b := s.call("POST", s.agent.URL+"/v1/offers", token, walletapi.OfferRequest{Offer: ti.offer(claims)}, &op)
+	st, b := s.call("POST", s.agent.URL+"/v1/offers", token, walletapi.OfferRequest{Offer: ti.offer(t, claims)}, &op)
 	s.must(http.StatusOK, st, b, "offer preview")
 	if !op.Trusted || op.Format != "jpt" || op.Copies != 1 || op.Linkable || op.Note == nil || op.Note.Code != wallet.NoticeNoHolderBinding {
 		t.Fatalf("offer preview: %s", b)
@@ -328,6 +355,10 @@ func TestJPTUnlinkableEndToEnd(t *testing.T) {
 	s.must(http.StatusOK, st, b, "accept")
 	if len(acc.IDs) != 1 || acc.Format != "jpt" || acc.IssuerDID != ti.did {
 		t.Fatalf("accepted: %s", b)
+	}
+	recs, err := ti.svc.Records(context.Background())
+	if err != nil || len(recs) != 1 || recs[0].Format != issuer.FormatJPT || recs[0].StatusList != "" {
+		t.Fatalf("issuer records: %v %+v", err, recs)
 	}
 	var list walletapi.Credentials
 	st, b = s.call("GET", s.agent.URL+"/v1/credentials", token, nil, &list)
@@ -340,6 +371,21 @@ func TestJPTUnlinkableEndToEnd(t *testing.T) {
 	s.must(http.StatusOK, st, b, "show")
 	if !strings.Contains(string(b), "KRT-2026-0481527") || !strings.Contains(string(b), `"label"`) {
 		t.Fatalf("show: %s", b)
+	}
+
+	// The agent will not take a jpt credential whose BBS key the
+	// registry does not list, even from a registered issuer.
+	var uop wallet.OfferPreview
+	st, b = s.call("POST", s.agent.URL+"/v1/offers", token, walletapi.OfferRequest{Offer: unlisted.offer(t, claims)}, &uop)
+	s.must(http.StatusOK, st, b, "offer preview (unlisted key)")
+	st, b = s.call("POST", s.agent.URL+"/v1/offers/"+uop.ID+"/accept", token, walletapi.AcceptRequest{}, nil)
+	if st == http.StatusOK || !strings.Contains(string(b), `"code":"credential_invalid"`) {
+		t.Fatalf("accepting a jpt credential under an unlisted BBS key: %d %s", st, b)
+	}
+	st, b = s.call("GET", s.agent.URL+"/v1/credentials", token, nil, &list)
+	s.must(http.StatusOK, st, b, "list")
+	if len(list.Credentials) != 1 {
+		t.Fatalf("the refused credential was stored: %s", b)
 	}
 
 	// The same claims shown to both verifiers.
@@ -436,7 +482,9 @@ func TestJPTUnlinkableEndToEnd(t *testing.T) {
 		}
 		return r.Credentials[0].Code
 	}
-	stored, err := jptvc.Open(cat, ti.issued[0], func(iss, kid string) (*jwp.PublicKey, error) { return vccheck.BBSIssuerKey(reg, iss, kid) })
+	// The test's own copy of the credential, from a second offer of the
+	// same claims (a holder gone rogue, or a thief of an offer).
+	stored, err := jptvc.Open(cat, ti.fetch(t, cat, claims), func(iss, kid string) (*jwp.PublicKey, error) { return vccheck.BBSIssuerKey(reg, iss, kid) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -515,6 +563,27 @@ func TestJPTUnlinkableEndToEnd(t *testing.T) {
 		}
 		nonce, state, ru, sid := session(vA)
 		pres, err := rs.Present(nil, vA.svc.ClientID(), nonce, ask)
+		if err != nil {
+			t.Fatal(err)
+		}
+		post(t, ru, state, pres)
+		if code := result(vA, sid); code != verifier.CodeJPTKeyUnregistered {
+			t.Fatalf("code %s, want %s", code, verifier.CodeJPTKeyUnregistered)
+		}
+	})
+	t.Run("BBS key the registry does not list", func(t *testing.T) {
+		// A credential the registered issuer "unlisted" really issued,
+		// over HTTP, with its own BBS key, which the registry lacks.
+		c := unlisted.fetch(t, cat, claims)
+		us, err := jptvc.Open(cat, c, jptvc.KeyOf(unlisted.did, keys.BBSDIDJWK(&unlisted.key.Public)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := jptvc.Open(cat, c, func(iss, kid string) (*jwp.PublicKey, error) { return vccheck.BBSIssuerKey(reg, iss, kid) }); !errors.Is(err, vccheck.ErrUnknownBBSKey) {
+			t.Fatalf("opened against the registry: %v", err)
+		}
+		nonce, state, ru, sid := session(vA)
+		pres, err := us.Present(nil, vA.svc.ClientID(), nonce, ask)
 		if err != nil {
 			t.Fatal(err)
 		}

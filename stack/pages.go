@@ -105,7 +105,7 @@ func (s *Stack) buildPages() (http.Handler, error) {
 		})))
 	var offices []desk.Office
 	for _, is := range s.Issuers {
-		offices = append(offices, desk.Office{Slug: is.Name, Names: is.Names, Admin: is.Service, Types: is.Types})
+		offices = append(offices, desk.Office{Slug: is.Name, Names: is.Names, Admin: is.Service, Types: is.Types, JPT: is.JPT})
 	}
 	dp, err := desk.New(desk.Config{Prefix: DeskPagePath, Offices: offices, Catalogue: s.cat, Now: s.clock.Now,
 		Allowed: func(r *http.Request, slug string) bool {

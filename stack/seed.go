@@ -32,6 +32,11 @@ type IssuerSeed struct {
 	Name   string
 	Names  map[string]string
 	Grants []Grant
+	// JPT are the types (catalogue short names, each one of Grants) the
+	// issuer also offers in the experimental jpt format (docs/unlinkable.md):
+	// the seed creates its BBS key and lists it in the registry as a
+	// further key of the issuer.
+	JPT []string
 }
 
 // RegistryName is the demo registry authority's name.
@@ -50,7 +55,10 @@ const SnapshotTTL = 30 * 24 * time.Hour
 // may also vouch for a person (community-vouching: teachers and
 // employers are among the catalogue's vouching relationships), which is
 // how the school's or employer's attestation counts toward a desk's
-// identity question (examples/accretion.sh).
+// identity question (examples/accretion.sh). The school also offers its
+// language-skills credential in the experimental jpt format (BBS
+// signatures, unlinkable presentations), which the desk asks for with
+// the purpose language-check.
 var DemoIssuers = []IssuerSeed{
 	{Name: "registration", Names: map[string]string{
 		"en": "Northgate Registration Office", "fr": "Bureau d'enregistrement de Northgate",
@@ -63,7 +71,8 @@ var DemoIssuers = []IssuerSeed{
 	{Name: "school", Names: map[string]string{
 		"en": "Open Doors Language School", "fr": "École de langues Portes Ouvertes",
 		"ar": "مدرسة الأبواب المفتوحة للغات", "uk": "Мовна школа «Відчинені двері»"},
-		Grants: []Grant{{"language-skills", 1, 2, 1}, {"education-qualification", 2, 2, 1}, {"community-vouching", 1, 1, 1}}},
+		Grants: []Grant{{"language-skills", 1, 2, 1}, {"education-qualification", 2, 2, 1}, {"community-vouching", 1, 1, 1}},
+		JPT:    []string{"language-skills"}},
 	{Name: "employer", Names: map[string]string{
 		"en": "Harbour Logistics", "fr": "Logistique du Port",
 		"ar": "هاربور للخدمات اللوجستية", "uk": "Гарбор Логістика"},
@@ -164,12 +173,24 @@ func seed(ctx context.Context, dir, baseURL, storeURL string, dev bool, now time
 			}
 			types = append(types, t.VCT)
 		}
+		var jpt []string
+		for _, name := range is.JPT {
+			t, err := cat.Resolve(name)
+			if err != nil {
+				return fmt.Errorf("stack: seed %s: %w", is.Name, err)
+			}
+			jpt = append(jpt, t.VCT)
+		}
 		cfg, err := issuerdir.Init(filepath.Join(dir, IssuersDir, is.Name), issuerdir.InitRequest{
-			URL: IssuerURL(baseURL, is.Name), PathAllowed: true, Dev: dev, Names: is.Names, Types: types, Catalogue: cat})
+			URL: IssuerURL(baseURL, is.Name), PathAllowed: true, Dev: dev, Names: is.Names, Types: types, Catalogue: cat, JPT: jpt})
 		if err != nil {
 			return fmt.Errorf("stack: seed %s: %w", is.Name, err)
 		}
-		if _, err := svc.AddEntity(ctx, registry.NewEntity{DID: cfg.DID, Role: trust.RoleIssuer, Names: is.Names, ValidFrom: since}); err != nil {
+		var bbsKeys []string
+		if cfg.BBSKey != "" {
+			bbsKeys = []string{cfg.BBSKey} // as 'cairn registry add-key' lists it
+		}
+		if _, err := svc.AddEntity(ctx, registry.NewEntity{DID: cfg.DID, Role: trust.RoleIssuer, Names: is.Names, ValidFrom: since, BBSKeys: bbsKeys}); err != nil {
 			return fmt.Errorf("stack: seed %s: %w", is.Name, err)
 		}
 		for i, g := range is.Grants {

@@ -121,6 +121,7 @@ type Issuer struct {
 	DID     string
 	Names   map[string]string
 	Types   []string // vcts
+	JPT     []string // the vcts (of Types) also offered as jpt
 	Service *issuer.Service
 	handler *issuerapi.Handler
 }
@@ -430,7 +431,7 @@ func (s *Stack) openIssuer(ctx context.Context, name string) error {
 		svc.Close()
 		return err
 	}
-	s.Issuers = append(s.Issuers, &Issuer{Name: name, Dir: dir, URL: svc.URL(), DID: svc.DID(), Names: cfg.Names, Types: cfg.Types, Service: svc, handler: h})
+	s.Issuers = append(s.Issuers, &Issuer{Name: name, Dir: dir, URL: svc.URL(), DID: svc.DID(), Names: cfg.Names, Types: cfg.Types, JPT: svc.JPTTypes(), Service: svc, handler: h})
 	return nil
 }
 

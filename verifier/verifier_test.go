@@ -72,7 +72,7 @@ func TestDefaultPurposes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"bank-account", "cash-assistance", "clinic-access", "eu-pid-identity", "school-enrolment"}
+	want := []string{"bank-account", "cash-assistance", "clinic-access", "eu-pid-identity", "language-check", "school-enrolment"}
 	if got := ps.IDs(); strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Fatalf("purposes %v, want %v", got, want)
 	}

@@ -4,6 +4,12 @@ package web
 // Plain words: short sentences, no jargon.
 var texts = map[string]map[string]string{
 	"fr": {
+		"Credential format":             "Format de l'attestation",
+		"SD-JWT VC (the usual)":         "SD-JWT VC (l'habituel)",
+		"jpt: unlinkable, experimental": "jpt : non reliable, expérimental",
+		"jpt: the places the person shows it to cannot link those showings, but it is not tied to the person's phone, cannot be revoked and expires after some weeks. Experimental.": "jpt : les lieux où la personne la montre ne peuvent pas relier ces présentations entre elles, mais elle n'est pas liée au téléphone de la personne, ne peut pas être révoquée et expire après quelques semaines. Expérimental.",
+		"Choose one of the listed formats.":                        "Choisissez un des formats proposés.",
+		"unlinkable, not bound to you":                             "non reliable, pas liée à vous",
 		"Checked with the issuer %s.":                              "Vérifié auprès de l'émetteur %s.",
 		"Could not check with the issuer now.":                     "Impossible de vérifier auprès de l'émetteur pour l'instant.",
 		"Could not check with the issuer now. Last known: %s, %s.": "Impossible de vérifier auprès de l'émetteur pour l'instant. Dernier état connu : %s, %s.",
@@ -267,6 +273,12 @@ var texts = map[string]map[string]string{
 		"yes":              "oui",
 	},
 	"ar": {
+		"Credential format":             "صيغة الوثيقة",
+		"SD-JWT VC (the usual)":         "SD-JWT VC (المعتاد)",
+		"jpt: unlinkable, experimental": "jpt: غير قابلة للربط، تجريبية",
+		"jpt: the places the person shows it to cannot link those showings, but it is not tied to the person's phone, cannot be revoked and expires after some weeks. Experimental.": "jpt: لا تستطيع الجهات التي يُظهرها الشخص لها ربط مرات العرض ببعضها، لكنها غير مرتبطة بهاتف الشخص، ولا يمكن إلغاؤها، وتنتهي صلاحيتها بعد بضعة أسابيع. تجريبية.",
+		"Choose one of the listed formats.":                        "اختر إحدى الصيغ المذكورة.",
+		"unlinkable, not bound to you":                             "غير قابلة للربط، غير مرتبطة بك",
 		"Checked with the issuer %s.":                              "تم التحقق لدى جهة الإصدار %s.",
 		"Could not check with the issuer now.":                     "تعذّر التحقق لدى جهة الإصدار الآن.",
 		"Could not check with the issuer now. Last known: %s, %s.": "تعذّر التحقق لدى جهة الإصدار الآن. آخر حالة معروفة: %s، %s.",
@@ -530,6 +542,12 @@ var texts = map[string]map[string]string{
 		"yes":              "نعم",
 	},
 	"uk": {
+		"Credential format":             "Формат посвідчення",
+		"SD-JWT VC (the usual)":         "SD-JWT VC (звичайний)",
+		"jpt: unlinkable, experimental": "jpt: без зв'язування, експериментальний",
+		"jpt: the places the person shows it to cannot link those showings, but it is not tied to the person's phone, cannot be revoked and expires after some weeks. Experimental.": "jpt: місця, де людина його показує, не можуть пов'язати ці покази між собою, але воно не прив'язане до телефона людини, його не можна відкликати, і воно спливає за кілька тижнів. Експериментально.",
+		"Choose one of the listed formats.":                        "Виберіть один із наведених форматів.",
+		"unlinkable, not bound to you":                             "без зв'язування, не прив'язане до вас",
 		"Checked with the issuer %s.":                              "Перевірено у видавця %s.",
 		"Could not check with the issuer now.":                     "Зараз не вдалося перевірити у видавця.",
 		"Could not check with the issuer now. Last known: %s, %s.": "Зараз не вдалося перевірити у видавця. Останній відомий стан: %s, %s.",

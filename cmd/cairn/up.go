@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -196,7 +197,11 @@ func printNextSteps(w io.Writer, self string, s *stack.Stack) {
 	for _, is := range s.Issuers {
 		var types []string
 		for _, t := range is.Types {
-			types = append(types, strings.TrimSuffix(strings.TrimPrefix(t, "urn:cairn:vct:"), ":1"))
+			name := strings.TrimSuffix(strings.TrimPrefix(t, "urn:cairn:vct:"), ":1")
+			if slices.Contains(is.JPT, t) {
+				name += " +jpt"
+			}
+			types = append(types, name)
 		}
 		fmt.Fprintf(w, "  %-30s %s  (%s)\n", is.Names["en"], is.URL, strings.Join(types, ", "))
 	}
@@ -216,6 +221,8 @@ func printNextSteps(w io.Writer, self string, s *stack.Stack) {
 		self, q(reg), q(filepath.Join(data, stack.ExamplesDir, "registration.json")))
 	fmt.Fprintln(w, "  Or type the claims yourself:")
 	fmt.Fprintf(w, "    %s issuer offer --dir %s --type health-attestation --prompt\n", self, q(filepath.Join(data, stack.IssuersDir, "clinic")))
+	fmt.Fprintf(w, "  Unlinkable, experimental (docs/unlinkable.md): add --format jpt to an offer of language-skills by %s;\n    the console's purpose language-check asks for it.\n",
+		q(filepath.Join(data, stack.IssuersDir, "school")))
 	fmt.Fprintf(w, "  See the offers and credentials: %s issuer offers --dir %s; %s issuer list --dir %s\n", self, q(reg), self, q(reg))
 	if s.Dev() {
 		fmt.Fprintf(w, "  Move the demo clock forward: %s dev clock --data %s --advance 90d\n", self, q(data))

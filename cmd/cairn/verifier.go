@@ -458,7 +458,7 @@ the store answers the wallet.`,
 		},
 	}
 	c.Flags().StringVar(&dir, "dir", "", "verifier directory (of the running server, or a copy of it with --store)")
-	c.Flags().StringVar(&purpose, "purpose", "", "purpose id (clinic-access, school-enrolment, cash-assistance, bank-account, or one of DIR/purposes)")
+	c.Flags().StringVar(&purpose, "purpose", "", "purpose id (clinic-access, school-enrolment, cash-assistance, bank-account, language-check, or one of DIR/purposes)")
 	c.Flags().StringVar(&png, "png", "", "also write the QR code as a PNG file")
 	c.Flags().StringVar(&mode, "response-mode", "", "direct_post.jwt (default) or direct_post")
 	c.Flags().BoolVar(&post, "post", false, "ask the wallet to POST to the request_uri with a wallet_nonce")

@@ -60,6 +60,10 @@ type Office struct {
 	Admin issuer.Admin
 	// Types are the vcts it offers (each in the catalogue).
 	Types []string
+	// JPT are the vcts (each one of Types) the issuer also offers in the
+	// experimental jpt format (issuer.Config.JPT): their form lets the
+	// operator choose it; SD-JWT VC stays the default.
+	JPT []string
 }
 
 // Config configures a Handler.
@@ -141,6 +145,11 @@ func New(cfg Config) (*Handler, error) {
 				return nil, fmt.Errorf("desk: office %q: %w", o.Slug, err)
 			}
 			of.types = append(of.types, t)
+		}
+		for _, vct := range o.JPT {
+			if !slices.Contains(o.Types, vct) {
+				return nil, fmt.Errorf("desk: office %q: jpt for %s, which is not one of its types", o.Slug, vct)
+			}
 		}
 		h.offices = append(h.offices, of)
 	}
@@ -354,6 +363,9 @@ type formData struct {
 	Reference                                 string
 	TxCode                                    bool
 	Counts                                    []countField
+	// Formats are the credential formats to choose from: none when the
+	// type is offered as SD-JWT VC only.
+	Formats []option
 }
 
 type problemLink struct{ ID, Label, Message string }
@@ -417,6 +429,11 @@ func (h *Handler) newForm(r *http.Request, o *office, t *schemas.Type, values ur
 		d.Counts = append(d.Counts, countField{Name: "n:" + p, Value: strconv.Itoa(n)})
 	}
 	sort.Slice(d.Counts, func(i, j int) bool { return d.Counts[i].Name < d.Counts[j].Name })
+	if slices.Contains(o.JPT, t.VCT) {
+		f := values.Get("format")
+		d.Formats = []option{{Value: issuer.FormatSDJWTVC, Label: web.T(lang, "SD-JWT VC (the usual)"), Selected: f != issuer.FormatJPT},
+			{Value: issuer.FormatJPT, Label: web.T(lang, "jpt: unlinkable, experimental"), Selected: f == issuer.FormatJPT}}
+	}
 	chosen := values.Get("evidence")
 	for _, p := range t.EvidencePresetNames() {
 		d.Presets = append(d.Presets, option{Value: p, Label: p, Selected: p == chosen})
@@ -602,6 +619,8 @@ func (b *builder) labelOf(ptr string) string {
 type offerData struct {
 	Office, Type, Handle, TxCode, Expires, URI, Back, Again string
 	QR                                                      template.URL
+	// JPT: the offer is of the experimental jpt format.
+	JPT bool
 }
 
 func (h *Handler) makeOffer(w http.ResponseWriter, r *http.Request, o *office) {
@@ -655,6 +674,14 @@ func (h *Handler) makeOffer(w http.ResponseWriter, r *http.Request, o *office) {
 	}
 	req := issuer.OfferRequest{VCT: t.VCT, Claims: claims, TxCode: values.Get("tx_code") == "yes",
 		Reference: strings.TrimSpace(values.Get("reference"))}
+	switch f := values.Get("format"); {
+	case f == "" || f == issuer.FormatSDJWTVC:
+	case f == issuer.FormatJPT && slices.Contains(o.JPT, t.VCT):
+		req.Format = issuer.FormatJPT
+	default:
+		fail(nil, web.T(lang, "Choose one of the listed formats."))
+		return
+	}
 	if p := values.Get("evidence"); p != "" {
 		ev, err := t.EvidencePreset(p)
 		if err != nil {
@@ -692,7 +719,7 @@ func (h *Handler) makeOffer(w http.ResponseWriter, r *http.Request, o *office) {
 	}
 	d := offerData{Office: name(o.Names, lang), Type: t.DisplayName(lang), Handle: offer.Handle, TxCode: offer.TxCode,
 		Expires: i18n.DateTime(lang, offer.ExpiresAt.In(h.loc)), URI: offer.URI, Back: h.prefix + o.Slug + "/",
-		Again: h.prefix + o.Slug + "/offer?type=" + url.QueryEscape(t.VCT)}
+		Again: h.prefix + o.Slug + "/offer?type=" + url.QueryEscape(t.VCT), JPT: req.Format == issuer.FormatJPT}
 	if png != nil {
 		// a data: URL of a PNG the server just made, not of input
 		d.QR = template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png)) //nolint:gosec

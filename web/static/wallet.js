@@ -96,6 +96,10 @@
         ul.appendChild(el("li", null,
           el("strong", { text: cr.type_name || cr.type }), " ",
           el("span", { "class": "badge " + (st === "not_yet_valid" ? "unknown" : st), text: statusText[st] || st }),
+          // the experimental jpt format: unlinkable showings, but a bearer
+          // credential (no holder binding)
+          cr.holder_bound === false ? " " : null,
+          cr.holder_bound === false ? el("span", { "class": "badge unlinkable", text: t("unlinkable, not bound to you") }) : null,
           el("br"), el("span", { "class": "muted", text: t("issued by %s", iso((cr.issuer && (cr.issuer.name || cr.issuer.did)) || "")) }),
           el("br"), el("span", { text: date(cr.issued_at) }),
           checked ? el("br") : null, checked ? el("span", { "class": "muted", text: checked }) : null));

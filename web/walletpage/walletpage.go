@@ -254,6 +254,7 @@ var scriptStrings = []string{
 	"What your credentials say, and since when", "The consent log is intact (%s entries).", "The consent log was changed at entry %s.",
 	"PIN changed.", "Your wallet file is ready.", "Enter the passphrase to protect the file (at least 12 characters).",
 	"Wipe this wallet? All credentials are deleted. This cannot be undone.",
+	"unlinkable, not bound to you",
 }
 
 func (h *Handler) page(w http.ResponseWriter, r *http.Request) {

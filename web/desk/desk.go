@@ -652,6 +652,15 @@ func (h *Handler) makeOffer(w http.ResponseWriter, r *http.Request, o *office) {
 		f.Problem = problem
 		h.render(w, r, "form", "Make an offer", http.StatusUnprocessableEntity, f)
 	}
+	var format string // the issuer's default, SD-JWT VC
+	switch f := values.Get("format"); {
+	case f == "" || f == issuer.FormatSDJWTVC:
+	case f == issuer.FormatJPT && slices.Contains(o.JPT, t.VCT):
+		format = issuer.FormatJPT
+	default:
+		fail(nil, web.T(lang, "Choose one of the listed formats."))
+		return
+	}
 	claims, err := t.ClaimsFromText(texts, schemas.InputOptions{})
 	var ve *schemas.ValidationError
 	if errors.As(err, &ve) {
@@ -673,15 +682,7 @@ func (h *Handler) makeOffer(w http.ResponseWriter, r *http.Request, o *office) {
 		return
 	}
 	req := issuer.OfferRequest{VCT: t.VCT, Claims: claims, TxCode: values.Get("tx_code") == "yes",
-		Reference: strings.TrimSpace(values.Get("reference"))}
-	switch f := values.Get("format"); {
-	case f == "" || f == issuer.FormatSDJWTVC:
-	case f == issuer.FormatJPT && slices.Contains(o.JPT, t.VCT):
-		req.Format = issuer.FormatJPT
-	default:
-		fail(nil, web.T(lang, "Choose one of the listed formats."))
-		return
-	}
+		Reference: strings.TrimSpace(values.Get("reference")), Format: format}
 	if p := values.Get("evidence"); p != "" {
 		ev, err := t.EvidencePreset(p)
 		if err != nil {

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/cairn-id/cairn/internal/jose"
+	"github.com/cairn-id/cairn/internal/jwp"
 	"github.com/cairn-id/cairn/internal/keys"
 	"github.com/cairn-id/cairn/issuer"
 	"github.com/cairn-id/cairn/schemas"
@@ -34,7 +35,9 @@ type fixture struct {
 	token   string
 }
 
-func newFixture(t *testing.T) *fixture {
+// newFixture: the office offers three types; those in jpt also in the
+// jpt format (with a BBS key).
+func newFixture(t *testing.T, jpt ...string) *fixture {
 	t.Helper()
 	cat, err := schemas.Load()
 	if err != nil {
@@ -47,12 +50,18 @@ func newFixture(t *testing.T) *fixture {
 	hashKey := make([]byte, 32)
 	rand.Read(hashKey)
 	types := []string{regVCT, idVCT, hlVCT}
+	var bbs *jwp.PrivateKey
+	if len(jpt) > 0 {
+		if bbs, err = keys.GenerateBBS(rand.Reader); err != nil {
+			t.Fatal(err)
+		}
+	}
 	svc, err := issuer.New(issuer.Config{URL: "https://relief.example", Names: map[string]string{"en": "Relief NGO"},
-		Types: types, Catalogue: cat, Key: key, HashKey: hashKey, Store: issuer.NewMemoryStore()})
+		Types: types, Catalogue: cat, Key: key, HashKey: hashKey, Store: issuer.NewMemoryStore(), JPT: jpt, BBSKey: bbs})
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := New(Config{Catalogue: cat, Offices: []Office{{Slug: "relief", Names: map[string]string{"en": "Relief NGO", "fr": "ONG Secours"}, Admin: svc, Types: types}}})
+	d, err := New(Config{Catalogue: cat, Offices: []Office{{Slug: "relief", Names: map[string]string{"en": "Relief NGO", "fr": "ONG Secours"}, Admin: svc, Types: types, JPT: jpt}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -316,5 +325,91 @@ func TestDeskRoutes(t *testing.T) {
 		if rec := f.do(tc.method, tc.target, nil, ""); rec.Code != tc.code {
 			t.Errorf("%s %s: %d, want %d", tc.method, tc.target, rec.Code, tc.code)
 		}
+	}
+}
+
+// TestFormatChoice: a type the issuer offers as jpt too has a labelled
+// format choice, SD-JWT VC chosen by default, in every language; other
+// types have none. Choosing jpt makes a jpt offer; jpt for a type without
+// it, or an unknown format, is refused and stores nothing.
+func TestFormatChoice(t *testing.T) {
+	f := newFixture(t, regVCT)
+	hint := map[string]string{"en": "cannot be revoked", "fr": "ne peut pas être révoquée", "ar": "ولا يمكن إلغاؤها", "uk": "не можна відкликати"}
+	for _, lang := range []string{"en", "fr", "ar", "uk"} {
+		page := f.do("GET", "/desk/relief/offer?type="+url.QueryEscape(regVCT), nil, lang).Body.String()
+		sel := between(page, `<select id="format" name="format" aria-describedby="format-hint">`, "</select>")
+		if !strings.Contains(page, `<label for="format">`) || !strings.Contains(sel, `<option value="dc&#43;sd-jwt" selected>`) || !strings.Contains(sel, `<option value="jpt">`) {
+			t.Fatalf("%s: no format choice with SD-JWT VC chosen:\n%s", lang, page)
+		}
+		if !strings.Contains(page, `id="format-hint">`) || !strings.Contains(between(page, `id="format-hint">`, "<"), template.HTMLEscapeString(hint[lang])) {
+			t.Errorf("%s: hint %q", lang, between(page, `id="format-hint">`, "<"))
+		}
+		if u := unlabelled(page); len(u) > 0 {
+			t.Errorf("%s: unlabelled controls %v", lang, u)
+		}
+		if strings.Contains(page, "<script>") || strings.Contains(page, " onchange=") {
+			t.Errorf("%s: inline script", lang)
+		}
+	}
+	if page := f.do("GET", "/desk/relief/offer?type="+url.QueryEscape(idVCT), nil, "").Body.String(); strings.Contains(page, `name="format"`) {
+		t.Error("a format choice for a type offered as SD-JWT VC only")
+	}
+	reg := url.Values{"vct": {regVCT}, "/registration_id": {"REG-77"}, "/registration_date": {"2026-11-30"}, "/registration_place/country": {"LB"}}
+	with := func(v url.Values, k, x string) url.Values {
+		out := url.Values{}
+		for a, b := range v {
+			out[a] = b
+		}
+		out.Set(k, x)
+		return out
+	}
+	configOf := func(page string) string {
+		t.Helper()
+		_, id, _ := strings.Cut(between(page, "credential_offer_uri=", "<"), "%2Foffers%2F")
+		so, err := f.svc.GetOffer(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return so.ConfigurationID
+	}
+	// Refused: nothing stored.
+	for _, form := range []url.Values{
+		with(reg, "format", "ldp_vc"),
+		with(with(url.Values{"vct": {idVCT}, "/family_name": {"Haddad"}, "/given_name": {"Amina"}}, "vct", idVCT), "format", "jpt"),
+	} {
+		rec := f.do("POST", "/desk/relief/offer", form, "fr")
+		if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(rec.Body.String(), "Choisissez un des formats proposés.") {
+			t.Errorf("format %s of %s: %d\n%s", form.Get("format"), form.Get("vct"), rec.Code, rec.Body)
+		}
+	}
+	if offers, _ := f.svc.Offers(context.Background(), false); len(offers) != 0 {
+		t.Fatalf("refused forms stored offers: %+v", offers)
+	}
+	// The default, then jpt.
+	rec := f.do("POST", "/desk/relief/offer", reg, "")
+	if rec.Code != http.StatusCreated || strings.HasSuffix(configOf(rec.Body.String()), issuer.JPTSuffix) || strings.Contains(rec.Body.String(), "jpt") {
+		t.Fatalf("default offer: %d %s", rec.Code, configOf(rec.Body.String()))
+	}
+	rec = f.do("POST", "/desk/relief/offer", with(reg, "format", "jpt"), "uk")
+	page := rec.Body.String()
+	if rec.Code != http.StatusCreated || !strings.HasSuffix(configOf(page), issuer.JPTSuffix) {
+		t.Fatalf("jpt offer: %d %s\n%s", rec.Code, configOf(page), page)
+	}
+	if !strings.Contains(page, template.HTMLEscapeString("jpt: без зв'язування, експериментальний")) {
+		t.Errorf("the offer page does not say the format:\n%s", page)
+	}
+	// Kept on a refused form: the choice stays jpt.
+	rec = f.do("POST", "/desk/relief/offer", with(with(reg, "format", "jpt"), "/household_size", "four"), "")
+	if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(rec.Body.String(), `<option value="jpt" selected>`) {
+		t.Errorf("the format choice was not kept: %d", rec.Code)
+	}
+}
+
+// TestJPTTypesMustBeOffered: an office's jpt types are among its types.
+func TestJPTTypesMustBeOffered(t *testing.T) {
+	cat, _ := schemas.Load()
+	f := newFixture(t)
+	if _, err := New(Config{Catalogue: cat, Offices: []Office{{Slug: "relief", Names: map[string]string{"en": "R"}, Admin: f.svc, Types: []string{idVCT}, JPT: []string{regVCT}}}}); err == nil {
+		t.Fatal("jpt for a type the office does not offer was accepted")
 	}
 }

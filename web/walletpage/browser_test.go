@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -62,12 +63,19 @@ func newWorld(t *testing.T) *world {
 	quiet := slog.New(slog.DiscardHandler)
 	ik, _ := keys.Generate(jose.ES256, nil)
 	vk, _ := keys.Generate(jose.ES256, nil)
+	// employment is offered as jpt too, signed with this BBS key (listed
+	// in the registry as a further key of the issuer)
+	bbs, err := keys.GenerateBBS(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
 	start := time.Now().Add(-24 * time.Hour)
 	reg := &trust.Registry{Authority: "did:example:board", Entities: []trust.Entity{
 		{DID: ik.DIDJWK(), Role: trust.RoleIssuer, Status: trust.StatusActive, ValidFrom: start,
 			Names: map[string]string{"en": "Relief registration office", "fr": "Bureau d'enregistrement", "ar": "مكتب التسجيل", "uk": "Бюро реєстрації"},
 			IssuerAuthorizations: []trust.IssuerAuthorization{{VCT: regVCT, MaxStrength: 4, MaxValidity: 4, MaxVerification: 4, From: start},
-				{VCT: empVCT, MaxStrength: 4, MaxValidity: 4, MaxVerification: 4, From: start}}},
+				{VCT: empVCT, MaxStrength: 4, MaxValidity: 4, MaxVerification: 4, From: start}},
+			Keys: []trust.EntityKey{{DID: keys.BBSDIDJWK(&bbs.Public), From: start}}},
 		{DID: vk.DIDJWK(), Role: trust.RoleVerifier, Status: trust.StatusActive, ValidFrom: start,
 			Names:                  map[string]string{"en": "City housing desk", "ar": "مكتب الإسكان في المدينة"},
 			VerifierAuthorizations: []trust.VerifierAuthorization{{Purpose: "housing", Claims: []string{"/given_name", "/family_name"}, From: start}}},
@@ -78,7 +86,8 @@ func newWorld(t *testing.T) *world {
 	hk := make([]byte, 32)
 	rand.Read(hk)
 	iss, err := issuer.New(issuer.Config{URL: issSrv.URL, Dev: true, Names: map[string]string{"en": "Relief registration office"},
-		Types: []string{regVCT, empVCT}, Catalogue: cat, Key: ik, HashKey: hk, Store: issuer.NewMemoryStore(), Logger: quiet})
+		Types: []string{regVCT, empVCT}, Catalogue: cat, Key: ik, HashKey: hk, Store: issuer.NewMemoryStore(), Logger: quiet,
+		JPT: []string{empVCT}, BBSKey: bbs})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,7 +179,13 @@ func (w *world) request(t *testing.T, claims ...string) string {
 
 func (w *world) offer(t *testing.T, vct string, claims map[string]any, tx bool) *issuer.Offer {
 	t.Helper()
-	o, err := w.iss.CreateOffer(context.Background(), issuer.OfferRequest{VCT: vct, Claims: claims, TxCode: tx})
+	return w.offerIn(t, "", vct, claims, tx)
+}
+
+// offerIn is an offer in format ("": the default, SD-JWT VC).
+func (w *world) offerIn(t *testing.T, format, vct string, claims map[string]any, tx bool) *issuer.Offer {
+	t.Helper()
+	o, err := w.iss.CreateOffer(context.Background(), issuer.OfferRequest{VCT: vct, Claims: claims, TxCode: tx, Format: format})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -406,4 +421,64 @@ func TestWalletCameraScan(t *testing.T) {
 	if on := b.Eval(`String(!!document.getElementById("camera").srcObject)`); on != "false" {
 		t.Errorf("the camera is still on after the scan")
 	}
+}
+
+// TestWalletJPTBadge: a jpt credential shows, in the list, a badge saying
+// it is unlinkable and not bound to the holder, in the page's language;
+// an SD-JWT VC beside it has none. Both screens pass the audit.
+func TestWalletJPTBadge(t *testing.T) {
+	b := browsertest.New(t)
+	w := newWorld(t)
+	b.Visit(w.site + "/wallet/")
+	b.Do("creating a wallet",
+		chromedp.WaitVisible(chromedp.ID("s-new")),
+		chromedp.SendKeys(chromedp.ID("new-pin"), "2468"),
+		chromedp.SendKeys(chromedp.ID("new-pin2"), "2468"),
+		chromedp.Click(chromedp.CSS("#f-create button[type=submit]")),
+		chromedp.WaitVisible(chromedp.ID("s-code")),
+		chromedp.Click(chromedp.CSS(`#s-code button[data-go="s-home"]`)),
+		chromedp.WaitVisible(chromedp.ID("s-home")),
+	)
+	for _, o := range []*issuer.Offer{
+		w.offer(t, regVCT, map[string]any{"registration_id": "REG-2026-0042", "registration_date": "2026-03-02",
+			"registration_place": map[string]any{"country": "LB"}, "family_name": "Haddad", "given_name": "Amina"}, false),
+		w.offerIn(t, issuer.FormatJPT, empVCT, map[string]any{"employer_name": "Bekaa Farms", "start_date": "2026-06-01", "job_title": "Picker"}, false),
+	} {
+		b.Do("accepting an offer", append(pasteFromHome(o.URI),
+			chromedp.WaitVisible(chromedp.ID("s-offer")),
+			chromedp.Click(chromedp.CSS("#f-accept button[type=submit]")),
+			chromedp.WaitVisible(chromedp.ID("s-done")),
+			chromedp.Click(chromedp.CSS(`#s-done button[data-go="s-home"]`)),
+			chromedp.WaitVisible(chromedp.ID("s-home")))...)
+	}
+	for _, c := range []struct{ lang, dir, text string }{
+		{"en", "ltr", "unlinkable, not bound to you"},
+		{"ar", "rtl", "غير قابلة للربط، غير مرتبطة بك"},
+	} {
+		b.Visit(w.site + "/wallet/?lang=" + c.lang)
+		b.Do("the list", chromedp.WaitVisible(chromedp.CSS("#creds li:nth-child(2)")))
+		got := b.Eval(`Array.prototype.map.call(document.querySelectorAll("#creds li"), function (li) {
+			var x = li.querySelector(".badge.unlinkable"); return (x ? x.textContent : "-") + "@" + li.querySelector("strong").textContent; }).sort().join("|")`)
+		reg, emp := schemasName(t, regVCT, c.lang), schemasName(t, empVCT, c.lang)
+		want := []string{"-@" + reg, c.text + "@" + emp}
+		sort.Strings(want)
+		if got != strings.Join(want, "|") {
+			t.Errorf("%s: badges %q, want %q", c.lang, got, strings.Join(want, "|"))
+		}
+		b.Audit("wallet-jpt-badge-"+c.lang, c.lang, c.dir)
+	}
+}
+
+// schemasName is a type's name in lang, as the list shows it.
+func schemasName(t *testing.T, vct, lang string) string {
+	t.Helper()
+	cat, err := schemas.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ty, err := cat.Lookup(vct)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ty.DisplayNameIn(schemas.ParseLang(lang))
 }

@@ -270,7 +270,7 @@ func TestUpStoryInChromium(t *testing.T) {
 	// purposes tie, and the holder reads them by name, in Arabic,
 	// isolated (FSI…PDI) from the sentence around them.
 	var names []string
-	for _, id := range []string{"bank-account", "cash-assistance", "clinic-access", "eu-pid-identity", "school-enrolment"} {
+	for _, id := range []string{"bank-account", "cash-assistance", "clinic-access", "eu-pid-identity", "language-check", "school-enrolment"} {
 		n, _ := purposes.Name(id, "ar")
 		names = append(names, n)
 	}

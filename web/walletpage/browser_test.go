@@ -192,6 +192,20 @@ func (w *world) offerIn(t *testing.T, format, vct string, claims map[string]any,
 	return o
 }
 
+// createWallet are the steps from the first screen to the home screen
+// of a new wallet (PIN 2468, the recovery code passed).
+func createWallet() []chromedp.Action[chromedp.Void] {
+	return []chromedp.Action[chromedp.Void]{
+		chromedp.WaitVisible(chromedp.ID("s-new")),
+		chromedp.SendKeys(chromedp.ID("new-pin"), "2468"),
+		chromedp.SendKeys(chromedp.ID("new-pin2"), "2468"),
+		chromedp.Click(chromedp.CSS("#f-create button[type=submit]")),
+		chromedp.WaitVisible(chromedp.ID("s-code")),
+		chromedp.Click(chromedp.CSS(`#s-code button[data-go="s-home"]`)),
+		chromedp.WaitVisible(chromedp.ID("s-home")),
+	}
+}
+
 // pasteFromHome are the steps from the home screen to a pasted code's
 // answer: scan, paste text, submit.
 func pasteFromHome(text string) []chromedp.Action[chromedp.Void] {
@@ -400,17 +414,10 @@ func TestWalletCameraScan(t *testing.T) {
 	video := browsertest.CameraVideo(t, png)
 	b := browsertest.New(t, browsertest.FakeCamera(video)...)
 	b.Visit(w.site + "/wallet/")
-	b.Do("creating a wallet",
-		chromedp.WaitVisible(chromedp.ID("s-new")),
-		chromedp.SendKeys(chromedp.ID("new-pin"), "2468"),
-		chromedp.SendKeys(chromedp.ID("new-pin2"), "2468"),
-		chromedp.Click(chromedp.CSS("#f-create button[type=submit]")),
-		chromedp.WaitVisible(chromedp.ID("s-code")),
-		chromedp.Click(chromedp.CSS(`#s-code button[data-go="s-home"]`)),
-		chromedp.WaitVisible(chromedp.ID("s-home")),
+	b.Do("creating a wallet", append(createWallet(),
 		chromedp.Click(chromedp.CSS(`#s-home button[data-go="s-scan"]`)),
 		chromedp.WaitVisible(chromedp.ID("camera-start")),
-	)
+	)...)
 	detector := b.Eval(`String("BarcodeDetector" in window)`)
 	t.Logf("BarcodeDetector in this chromium: %s", detector)
 	b.Do("scanning with the camera",
@@ -430,15 +437,7 @@ func TestWalletJPTBadge(t *testing.T) {
 	b := browsertest.New(t)
 	w := newWorld(t)
 	b.Visit(w.site + "/wallet/")
-	b.Do("creating a wallet",
-		chromedp.WaitVisible(chromedp.ID("s-new")),
-		chromedp.SendKeys(chromedp.ID("new-pin"), "2468"),
-		chromedp.SendKeys(chromedp.ID("new-pin2"), "2468"),
-		chromedp.Click(chromedp.CSS("#f-create button[type=submit]")),
-		chromedp.WaitVisible(chromedp.ID("s-code")),
-		chromedp.Click(chromedp.CSS(`#s-code button[data-go="s-home"]`)),
-		chromedp.WaitVisible(chromedp.ID("s-home")),
-	)
+	b.Do("creating a wallet", createWallet()...)
 	for _, o := range []*issuer.Offer{
 		w.offer(t, regVCT, map[string]any{"registration_id": "REG-2026-0042", "registration_date": "2026-03-02",
 			"registration_place": map[string]any{"country": "LB"}, "family_name": "Haddad", "given_name": "Amina"}, false),

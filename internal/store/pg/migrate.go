@@ -47,6 +47,9 @@ func LoadMigrations(fsys fs.FS) ([]Migration, error) {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Version < out[j].Version })
 	for i, m := range out {
+		if i > 0 && out[i-1].Version == m.Version {
+			return nil, fmt.Errorf("%w: two migrations numbered %04d (%s and %s): renumber the later one", ErrBadMigration, m.Version, out[i-1].Name, m.Name)
+		}
 		if m.Version != i+1 {
 			return nil, fmt.Errorf("%w: version %d where %d was expected", ErrBadMigration, m.Version, i+1)
 		}

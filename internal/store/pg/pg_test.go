@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -50,6 +51,7 @@ func TestLoadMigrations(t *testing.T) {
 		{"in order", testMigrations, true},
 		{"gap", fstest.MapFS{"0001_a.sql": {}, "0003_c.sql": {}}, false},
 		{"not from one", fstest.MapFS{"0002_b.sql": {}}, false},
+		{"two of one number", fstest.MapFS{"0001_a.sql": {}, "0002_b.sql": {}, "0002_c.sql": {}}, false},
 		{"stray file", fstest.MapFS{"0001_a.sql": {}, "README": {}}, false},
 		{"bad name", fstest.MapFS{"1_a.sql": {}}, false},
 		{"none", fstest.MapFS{}, false},
@@ -63,6 +65,25 @@ func TestLoadMigrations(t *testing.T) {
 				t.Fatalf("error %v is not ErrBadMigration", err)
 			}
 		})
+	}
+}
+
+// TestServiceMigrationsLoad loads every service's shipped migrations
+// (role/pgstore/migrations), so two branches that each add the same
+// next number fail here, without a database, rather than at the first
+// start on PostgreSQL.
+func TestServiceMigrationsLoad(t *testing.T) {
+	dirs, err := filepath.Glob(filepath.Join("..", "..", "..", "*", "pgstore", "migrations"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(dirs) < 4 {
+		t.Fatalf("found %d pgstore migration directories (%v), want the four services'", len(dirs), dirs)
+	}
+	for _, d := range dirs {
+		if _, err := pg.LoadMigrations(os.DirFS(d)); err != nil {
+			t.Errorf("%s: %v", d, err)
+		}
 	}
 }
 

@@ -164,8 +164,9 @@ func TestOperatorSignIn(t *testing.T) {
 	if res.StatusCode != 200 || !strings.Contains(body, "clinic-access") {
 		t.Errorf("console API signed in: %d %.200q", res.StatusCode, body)
 	}
-	if res, _ := b.do("GET", "/desk/", nil, nil); res.StatusCode != http.StatusForbidden {
-		t.Errorf("a caseworker on the desk: %d", res.StatusCode)
+	// The refusal tells them to sign out: the page offers it.
+	if res, body := b.do("GET", "/desk/", nil, nil); res.StatusCode != http.StatusForbidden || !strings.Contains(body, `action="/signin/out"`) {
+		t.Errorf("a caseworker on the desk: %d, sign-out form shown: %v", res.StatusCode, strings.Contains(body, `action="/signin/out"`))
 	}
 	// Sign-out without the token is refused and signs nobody out.
 	if res, _ := b.do("POST", "/signin/out", url.Values{}, nil); res.StatusCode != http.StatusForbidden {

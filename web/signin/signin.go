@@ -434,6 +434,9 @@ func (g Gate) Require(role Role, next http.Handler) http.Handler {
 			return
 		}
 		if op.Role != role {
+			// The page says to sign out: its layout shows who is
+			// signed in and the sign-out button.
+			r = r.WithContext(web.WithOperator(r.Context(), op.Name, g.h.SignOutPath()))
 			web.ErrorPage(w, r, http.StatusForbidden, "Not for this account", "This page is for another kind of account. Sign out and sign in with the right one.")
 			return
 		}

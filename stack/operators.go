@@ -230,3 +230,12 @@ func seedOperators(data string, issuers []string, now time.Time, codeKDF *signin
 	}
 	return paths, nil
 }
+
+// UnclaimedCodes lists the sign-in code files still in data's
+// OperatorCodesDir (sorted): codes not yet handed over and deleted,
+// such as those of a first start that failed after seeding the
+// accounts, which printed none of them.
+func UnclaimedCodes(data string) []string {
+	paths, _ := filepath.Glob(filepath.Join(data, OperatorCodesDir, "*.code"))
+	return paths
+}

@@ -212,6 +212,11 @@ func printNextSteps(w io.Writer, self string, s *stack.Stack) {
 		for _, p := range s.OperatorCodes {
 			fmt.Fprintf(w, "  %-22s %s\n", strings.TrimSuffix(filepath.Base(p), ".code"), p)
 		}
+	} else if left := stack.UnclaimedCodes(data); len(left) > 0 {
+		fmt.Fprintf(w, "Sign-in codes not handed over yet, each in a 0600 file (hand it over and delete it):\n")
+		for _, p := range left {
+			fmt.Fprintf(w, "  %-22s %s\n", strings.TrimSuffix(filepath.Base(p), ".code"), p)
+		}
 	}
 	fmt.Fprintf(w, "Wallet agent for 'cairn wallet --agent': %s%s\n", s.URL(), stack.AgentPath)
 	reg := filepath.Join(data, stack.IssuersDir, "registration")
@@ -224,10 +229,17 @@ func printNextSteps(w io.Writer, self string, s *stack.Stack) {
 	fmt.Fprintf(w, "  Unlinkable, experimental (docs/unlinkable.md): add --format jpt to an offer of language-skills by %s;\n    the console's purpose language-check asks for it.\n",
 		q(filepath.Join(data, stack.IssuersDir, "school")))
 	fmt.Fprintf(w, "  See the offers and credentials: %s issuer offers --dir %s; %s issuer list --dir %s\n", self, q(reg), self, q(reg))
-	if s.Dev() {
+	// The story moves the dev clock (dev mode only) 185 days forward:
+	// it runs once, on a stack whose clock has not moved.
+	switch {
+	case !s.Dev():
+	case s.Clock().Offset() == 0:
 		fmt.Fprintf(w, "  Move the demo clock forward: %s dev clock --data %s --advance 90d\n", self, q(data))
+		fmt.Fprintf(w, "  The whole story: CAIRN=%s CAIRN_DATA=%s CAIRN_URL=%s examples/accretion.sh\n", self, q(data), s.URL())
+	default:
+		fmt.Fprintf(w, "  Move the demo clock further: %s dev clock --data %s --advance 90d\n", self, q(data))
+		fmt.Fprintf(w, "  The whole story (examples/accretion.sh) needs a stack whose clock has not moved: start over by adding --reset to '%s up'.\n", self)
 	}
-	fmt.Fprintf(w, "  The whole story: CAIRN=%s CAIRN_DATA=%s CAIRN_URL=%s examples/accretion.sh\n", self, q(data), s.URL())
 	fmt.Fprintln(w, "\nStop with Ctrl-C (the data is kept); 'cairn up --reset' starts over.")
 }
 

@@ -260,7 +260,7 @@ when no stored credential answers, 21 not logged in.`,
 func printRequestPreview(w io.Writer, p *wallet.RequestPreview) {
 	fmt.Fprintf(w, "verifier: %s (%s)\n", nonEmpty(p.VerifierName, p.VerifierID), trustWord(p.Registered, "registered", "NOT registered"))
 	if p.Purpose != "" {
-		fmt.Fprintf(w, "purpose:  %s\n", p.Purpose)
+		fmt.Fprintf(w, "purpose:  %s\n", nonEmpty(p.PurposeName, p.Purpose))
 	}
 	for _, q := range p.Queries {
 		var labels []string

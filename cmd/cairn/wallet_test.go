@@ -250,6 +250,7 @@ func TestWalletPresentOfferRevoked(t *testing.T) {
 		asked = append(asked, req.OfferRevoked)
 		mu.Unlock()
 		p := wallet.RequestPreview{ID: "preview-0001", VerifierID: "decentralized_identifier:did:web:desk.example", VerifierName: "Desk", Registered: true,
+			Purpose: "clinic-access", PurposeName: "Access to the clinic",
 			Queries: []wallet.QueryAnswer{}, Missing: []string{"reg"},
 			Warnings: []wallet.Notice{{Code: wallet.NoticeRevoked + "/excluded", Text: "Your “Registration” from Relief has been revoked by the issuer. It is not offered here."}}}
 		if req.OfferRevoked {
@@ -288,7 +289,9 @@ func TestWalletPresentOfferRevoked(t *testing.T) {
 		t.Fatalf("without --offer-revoked: %d\n%s\n%s", code, out, stderr)
 	}
 	code, out, stderr = walletCLI(t, "wallet", "--session", session, "present", request, "--yes", "--offer-revoked")
-	if code != 0 || !strings.Contains(stderr, "WARNING: --offer-revoked") || !strings.Contains(out, "most likely refuse it") || !strings.Contains(out, "sent to Desk") {
+	if code != 0 || !strings.Contains(stderr, "WARNING: --offer-revoked") || !strings.Contains(out, "most likely refuse it") || !strings.Contains(out, "sent to Desk") ||
+		!strings.Contains(out, "purpose:  Access to the clinic\n") { // the purpose's name, not its id
+
 		t.Fatalf("with --offer-revoked: %d\n%s\n%s", code, out, stderr)
 	}
 	mu.Lock()

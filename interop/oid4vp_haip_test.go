@@ -155,25 +155,7 @@ func TestOID4VPHAIPWallet(t *testing.T) {
 			if ask.ClientID != svc.ClientID() || ask.Prefix != oid4vp.PrefixX509Hash || ask.ResponseMode != oid4vp.ResponseModeDirectPostJWT || ask.Enc != jose.A128GCM || len(ask.QueryIDs) != 1 {
 				t.Fatalf("wallet read %+v", ask)
 			}
-			p, err := sdjwtvc.Present(cred, holder.JoseSigner(), sdjwtvc.PresentOptions{Paths: []string{"/family_name", "/given_name", "/birthdate"}, Audience: ask.ClientID, Nonce: ask.Nonce})
-			if err != nil {
-				t.Fatal(err)
-			}
-			send(map[string]any{"vp_token": map[string][]string{ask.QueryIDs[0]: {p}}})
-			var done struct {
-				Status int    `json:"status"`
-				Body   string `json:"body"`
-				Error  string `json:"error"`
-				Detail any    `json:"detail"`
-			}
-			recv(&done)
-			if done.Error != "" || done.Status != http.StatusOK {
-				t.Fatalf("submit: %+v", done)
-			}
-			res, err := svc.Result(ctx, good.SessionID)
-			if err != nil || res.Code != verifier.CodeValid {
-				t.Fatalf("result %+v %v", res, err)
-			}
+			presentValid(t, ctx, send, recv, svc, good.SessionID, cred, holder, ask.ClientID, ask.Nonce, ask.QueryIDs[0])
 		})
 	}
 }

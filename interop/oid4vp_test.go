@@ -105,25 +105,7 @@ func TestOID4VPWalletAgainstVerifier(t *testing.T) {
 			if ask.ClientID != svc.ClientID() || ask.ResponseMode != mode || len(ask.QueryIDs) != 1 {
 				t.Fatalf("wallet read %+v", ask)
 			}
-			p, err := sdjwtvc.Present(cred, holder.JoseSigner(), sdjwtvc.PresentOptions{Paths: []string{"/family_name", "/given_name", "/birthdate"}, Audience: ask.ClientID, Nonce: ask.Nonce})
-			if err != nil {
-				t.Fatal(err)
-			}
-			send(map[string]any{"vp_token": map[string][]string{ask.QueryIDs[0]: {p}}})
-			var done struct {
-				Status int    `json:"status"`
-				Body   string `json:"body"`
-				Error  string `json:"error"`
-				Detail any    `json:"detail"`
-			}
-			recv(&done)
-			if done.Error != "" || done.Status != http.StatusOK {
-				t.Fatalf("submit: %+v", done)
-			}
-			res, err := svc.Result(ctx, req.SessionID)
-			if err != nil || res.Code != verifier.CodeValid {
-				t.Fatalf("result %+v %v", res, err)
-			}
+			presentValid(t, ctx, send, recv, svc, req.SessionID, cred, holder, ask.ClientID, ask.Nonce, ask.QueryIDs[0])
 		})
 	}
 }
@@ -132,6 +114,33 @@ func TestOID4VPWalletAgainstVerifier(t *testing.T) {
 // writing one JSON line to its stdin and reading one from its stdout (its
 // stderr shown when the script ends early). The process ends with ctx or
 // the test.
+// presentValid answers the Node wallet's request (send/recv, as
+// nodeLines gives them) with the holder's family name, given name and
+// birthdate for aud and nonce, has the wallet post it, and expects the
+// verifier's result for sessionID to be valid.
+func presentValid(t *testing.T, ctx context.Context, send, recv func(any), svc *verifier.Service, sessionID, cred string, holder *keys.PrivateKey, aud, nonce, queryID string) {
+	t.Helper()
+	p, err := sdjwtvc.Present(cred, holder.JoseSigner(), sdjwtvc.PresentOptions{Paths: []string{"/family_name", "/given_name", "/birthdate"}, Audience: aud, Nonce: nonce})
+	if err != nil {
+		t.Fatal(err)
+	}
+	send(map[string]any{"vp_token": map[string][]string{queryID: {p}}})
+	var done struct {
+		Status int    `json:"status"`
+		Body   string `json:"body"`
+		Error  string `json:"error"`
+		Detail any    `json:"detail"`
+	}
+	recv(&done)
+	if done.Error != "" || done.Status != http.StatusOK {
+		t.Fatalf("submit: %+v", done)
+	}
+	res, err := svc.Result(ctx, sessionID)
+	if err != nil || res.Code != verifier.CodeValid {
+		t.Fatalf("result %+v %v", res, err)
+	}
+}
+
 func nodeLines(t *testing.T, ctx context.Context, node, script string) (send, recv func(any)) {
 	t.Helper()
 	cmd := exec.CommandContext(ctx, node, script)
